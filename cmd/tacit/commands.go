@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/tacit-social/tacit/auth"
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/config"
+	"github.com/tacit-social/tacit/instance"
+	"github.com/tacit-social/tacit/store"
+)
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	log.Info("starting tacit", "host", cfg.Host, "listen", cfg.Listen, "data_dir", cfg.DataDir,
+		"database", databaseKind(cfg), "default_scope", cfg.DefaultScope, "federation_mode", cfg.Federation.Mode)
+	inst, err := instance.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	l, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	return inst.Serve(ctx, l)
+}
+
+func databaseKind(cfg config.Config) string {
+	if cfg.UsesPostgres() {
+		return "postgresql"
+	}
+	return "sqlite:" + cfg.SQLitePath()
+}
+
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	db, err := store.OpenNoMigrate(ctx, cfg.Database, cfg.SQLitePath(), log)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	applied, err := store.Migrate(ctx, db)
+	if err != nil {
+		return err
+	}
+	v, err := store.Version(ctx, db)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(stdout, "database is up to date (schema version %d)\n", v)
+		return nil
+	}
+	for _, a := range applied {
+		fmt.Fprintf(stdout, "applied migration %d\n", a)
+	}
+	fmt.Fprintf(stdout, "database is at schema version %d\n", v)
+	return nil
+}
+
+// withInstance opens the instance's database and services without serving, for admin
+// commands that run beside a live server.
+func withInstance(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(*instance.Instance) error) error {
+	inst, err := instance.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	return fn(inst)
+}
+
+func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("admin "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	username := fs.String("username", "", "the account's username")
+	switch sub {
+	case "create-user":
+		password := fs.String("password", "", "the password (at least 8 characters)")
+		email := fs.String("email", "", "e-mail address (optional; can be used to log in)")
+		role := fs.String("role", "user", "user, moderator or admin")
+		displayName := fs.String("display-name", "", "display name")
+		locked := fs.Bool("locked", false, "approve followers by hand")
+		if err := fs.Parse(args); err != nil {
+			return errUsage
+		}
+		r, err := parseRole(*role)
+		if err != nil {
+			return err
+		}
+		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
+			acct, _, err := inst.Community.CreateLocalAccount(ctx, community.NewLocalAccount{
+				Username: *username, Password: *password, Email: *email, Role: r,
+				DisplayName: *displayName, Locked: *locked,
+			})
+			if err != nil {
+				return fmt.Errorf("create user: %w", err)
+			}
+			fmt.Fprintf(stdout, "created %s (@%s@%s, role %s, id %d)\n", acct.Username, acct.Username, cfg.Host, r, acct.ID)
+			return nil
+		})
+	case "set-role":
+		role := fs.String("role", "", "user, moderator or admin")
+		if err := fs.Parse(args); err != nil {
+			return errUsage
+		}
+		r, err := parseRole(*role)
+		if err != nil {
+			return err
+		}
+		if *username == "" {
+			return errors.New("set-role: --username is required")
+		}
+		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
+			if err := inst.Community.SetRole(ctx, *username, r); err != nil {
+				return fmt.Errorf("set role: %w", err)
+			}
+			fmt.Fprintf(stdout, "%s is now %s\n", *username, r)
+			return nil
+		})
+	case "reset-password":
+		password := fs.String("password", "", "the new password")
+		if err := fs.Parse(args); err != nil {
+			return errUsage
+		}
+		if *username == "" {
+			return errors.New("reset-password: --username is required")
+		}
+		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
+			if err := inst.Community.ResetPassword(ctx, *username, *password); err != nil {
+				return fmt.Errorf("reset password: %w", err)
+			}
+			fmt.Fprintf(stdout, "password of %s changed\n", *username)
+			return nil
+		})
+	case "token":
+		scopes := fs.String("scopes", "read write follow push", "space-separated scopes")
+		if err := fs.Parse(args); err != nil {
+			return errUsage
+		}
+		known, unknown := auth.ParseScopes(*scopes)
+		if len(unknown) > 0 {
+			return fmt.Errorf("token: unknown scopes %s", strings.Join(unknown, ", "))
+		}
+		if len(known) == 0 {
+			return errors.New("token: --scopes must name at least one scope")
+		}
+		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
+			acct, err := inst.Community.LocalAccount(ctx, *username)
+			if err != nil {
+				return fmt.Errorf("token: account %q: %w", *username, err)
+			}
+			user, err := inst.Community.UserByAccountID(ctx, acct.ID)
+			if err != nil {
+				return fmt.Errorf("token: %w", err)
+			}
+			app, err := inst.Auth.CreateApplication(ctx, auth.NewApplication{
+				Name: "tacit admin token", RedirectURIs: []string{auth.OOBRedirect}, Scopes: known,
+			})
+			if err != nil {
+				return err
+			}
+			tok, err := inst.Auth.IssueToken(ctx, app.ID, user.ID, acct.ID, known, false)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, tok.AccessToken)
+			return nil
+		})
+	}
+	fmt.Fprintf(stderr, "tacit: unknown admin command %q\n\n%s", sub, usage)
+	return errUsage
+}
+
+func closeDB(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.Close()
+	}
+}

@@ -1,0 +1,97 @@
+package community
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+)
+
+// Event is something that happened in the domain that adapters (federation, search,
+// streaming) may react to. Events are published after the transaction that caused them
+// commits, so a subscriber always finds the rows they name.
+type Event interface{ eventName() string }
+
+// StatusCreated: a status (post, reply or reblog) was stored.
+type StatusCreated struct{ Status Status }
+
+// StatusUpdated: a status was edited.
+type StatusUpdated struct{ Status Status }
+
+// StatusDeleted: a status was removed. Status holds the row as it was.
+type StatusDeleted struct{ Status Status }
+
+// AccountCreated: a local or remote account was stored.
+type AccountCreated struct{ Account Account }
+
+// AccountUpdated: a profile changed.
+type AccountUpdated struct{ Account Account }
+
+// NotificationCreated: someone was notified.
+type NotificationCreated struct{ Notification Notification }
+
+// Followed: AccountID now follows TargetAccountID (or asked to, when Pending).
+type Followed struct {
+	Follow  Follow
+	Pending bool
+}
+
+// Unfollowed: a follow or follow request ended.
+type Unfollowed struct{ AccountID, TargetAccountID int64 }
+
+// Favourited: a status was liked (Undone when the like was taken back).
+type Favourited struct {
+	Favourite Favourite
+	Undone    bool
+}
+
+func (StatusCreated) eventName() string       { return "status.created" }
+func (StatusUpdated) eventName() string       { return "status.updated" }
+func (StatusDeleted) eventName() string       { return "status.deleted" }
+func (AccountCreated) eventName() string      { return "account.created" }
+func (AccountUpdated) eventName() string      { return "account.updated" }
+func (NotificationCreated) eventName() string { return "notification.created" }
+func (Followed) eventName() string            { return "follow.created" }
+func (Unfollowed) eventName() string          { return "follow.deleted" }
+func (Favourited) eventName() string          { return "favourite" }
+
+// Handler reacts to an event. It runs synchronously in the publisher's goroutine, so it
+// must be quick: hand slow work (delivery, indexing) to a queue.
+type Handler func(ctx context.Context, e Event)
+
+// Bus fans domain events out to subscribers.
+type Bus struct {
+	mu       sync.RWMutex
+	handlers []Handler
+}
+
+// Subscribe registers h for every event published from now on.
+func (b *Bus) Subscribe(h Handler) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.handlers = append(b.handlers, h)
+}
+
+// Publish calls every subscriber. A panicking subscriber is logged and does not stop
+// the others: the change it reacts to has already been committed.
+func (b *Bus) Publish(ctx context.Context, events ...Event) {
+	if b == nil {
+		return
+	}
+	b.mu.RLock()
+	handlers := b.handlers
+	b.mu.RUnlock()
+	for _, e := range events {
+		for _, h := range handlers {
+			callHandler(ctx, h, e)
+		}
+	}
+}
+
+func callHandler(ctx context.Context, h Handler, e Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.ErrorContext(ctx, "event handler panicked", "event", e.eventName(), "panic", r)
+		}
+	}()
+	h(ctx, e)
+}

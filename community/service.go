@@ -1,0 +1,133 @@
+// Package community is Tacit's domain: accounts, posts and their audience, follows,
+// interactions, timelines and notifications. It stores its entities with gorm and
+// publishes domain events; it knows nothing of HTTP, ActivityPub or search indexes.
+package community
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Options configures a Service.
+type Options struct {
+	// Host is the instance's public host, possibly with a port ("sales.example.com").
+	Host string
+	// BaseURL is the scheme and host ("https://sales.example.com"); it prefixes every
+	// URL the domain mints (profiles, statuses, tags).
+	BaseURL string
+	// DefaultScope applies to posts whose author and client did not choose one.
+	DefaultScope Scope
+	// Peers reports whether a host is one of the company's instances. Remote accounts
+	// from a peer are part of the company audience. Nil means no peers.
+	Peers func(host string) bool
+	// Events receives domain events; nil drops them.
+	Events *Bus
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service is the domain's entry point. It is safe for concurrent use.
+type Service struct {
+	db           *gorm.DB
+	host         string
+	baseURL      string
+	defaultScope Scope
+	peers        func(string) bool
+	events       *Bus
+	now          func() time.Time
+}
+
+// NewService returns a Service over db.
+func NewService(db *gorm.DB, opt Options) *Service {
+	s := &Service{
+		db:           db,
+		host:         opt.Host,
+		baseURL:      opt.BaseURL,
+		defaultScope: opt.DefaultScope,
+		peers:        opt.Peers,
+		events:       opt.Events,
+		now:          opt.Now,
+	}
+	if s.defaultScope == "" {
+		s.defaultScope = ScopeCompany
+	}
+	if s.peers == nil {
+		s.peers = func(string) bool { return false }
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Host is the instance's public host.
+func (s *Service) Host() string { return s.host }
+
+// BaseURL is the instance's scheme and host.
+func (s *Service) BaseURL() string { return s.baseURL }
+
+// DefaultScope is the instance's default post scope.
+func (s *Service) DefaultScope() Scope { return s.defaultScope }
+
+// DB exposes the database for adapters that keep their own tables in it (OAuth tokens,
+// delivery queues). They must not write the domain's tables directly.
+func (s *Service) DB() *gorm.DB { return s.db }
+
+// Events returns the bus the service publishes to (possibly nil).
+func (s *Service) Events() *Bus { return s.events }
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// tx runs fn in a transaction and publishes the events fn recorded once it commits.
+func (s *Service) tx(ctx context.Context, fn func(tx *gorm.DB, ev *[]Event) error) error {
+	var events []Event
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(tx, &events)
+	})
+	if err != nil {
+		return err
+	}
+	s.events.Publish(ctx, events...)
+	return nil
+}
+
+// read returns a session for queries bound to ctx.
+func (s *Service) read(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// notFound turns gorm's "no rows" into the domain's not-found error and wraps the rest.
+func notFound(err error, what string) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return fmt.Errorf("load %s: %w", what, err)
+}
+
+// AccountURL is the public profile URL of a local account.
+func (s *Service) AccountURL(username string) string {
+	return s.baseURL + "/@" + url.PathEscape(username)
+}
+
+// AccountURI is the ActivityPub id of a local account.
+func (s *Service) AccountURI(username string) string {
+	return s.baseURL + "/users/" + url.PathEscape(username)
+}
+
+// StatusURI is the ActivityPub id of a local status.
+func (s *Service) StatusURI(username string, id int64) string {
+	return s.AccountURI(username) + "/statuses/" + FormatID(id)
+}
+
+// StatusURL is the public web page of a local status.
+func (s *Service) StatusURL(username string, id int64) string {
+	return s.AccountURL(username) + "/" + FormatID(id)
+}
+
+// TagURL is the page of a hashtag on this instance.
+func (s *Service) TagURL(name string) string {
+	return s.baseURL + "/tags/" + url.PathEscape(name)
+}

@@ -1,0 +1,248 @@
+package community
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// Viewer is whoever is asking to read: a logged-in account, a peer instance making a
+// signed request on nobody's behalf, or nobody (logged out).
+type Viewer struct {
+	// Account is the logged-in account (local, or remote when a peer asks on its behalf).
+	Account *Account
+	// Server is the host of a peer instance asking without an account.
+	Server string
+}
+
+// Anonymous is the logged-out viewer.
+var Anonymous = Viewer{}
+
+// AsAccount is the viewer for a logged-in account; nil gives Anonymous.
+func AsAccount(a *Account) Viewer { return Viewer{Account: a} }
+
+// AccountID is the viewer's account id, or 0.
+func (v Viewer) AccountID() int64 {
+	if v.Account == nil {
+		return 0
+	}
+	return v.Account.ID
+}
+
+// audienceFacts are the relationships between one viewer and the statuses being
+// checked. They are loaded in batches so that checking a page costs a few queries.
+type audienceFacts struct {
+	follows   map[int64]bool // author ids the viewer follows
+	mentioned map[int64]bool // status ids that mention the viewer
+	blockedBy map[int64]bool // author ids that block the viewer
+}
+
+// mayRead is THE rule of who may read a status (DESIGN.md §2). Every read path goes
+// through it, either directly or through visibleSQL, which must agree with it.
+func (s *Service) mayRead(v Viewer, st *Status, f audienceFacts) bool {
+	me := v.AccountID()
+	if me != 0 && st.AccountID == me {
+		return true
+	}
+	if me != 0 && f.blockedBy[st.AccountID] {
+		return false
+	}
+	if !s.scopeAdmits(v, st) {
+		return false
+	}
+	switch st.Visibility {
+	case VisibilityPublic, VisibilityUnlisted:
+		return true
+	case VisibilityPrivate:
+		return me != 0 && (f.follows[st.AccountID] || f.mentioned[st.ID])
+	case VisibilityDirect:
+		return me != 0 && f.mentioned[st.ID]
+	}
+	return false
+}
+
+// scopeAdmits reports whether the viewer is inside the status's scope.
+func (s *Service) scopeAdmits(v Viewer, st *Status) bool {
+	switch st.Scope {
+	case ScopeWorld:
+		return true
+	case ScopeCompany:
+		if v.Account != nil {
+			return v.Account.IsLocal() || s.peers(v.Account.Domain)
+		}
+		return v.Server != "" && s.peers(v.Server)
+	case ScopeDepartment:
+		// Department posts never leave their instance, so only local accounts read them,
+		// and only posts that were written here.
+		return v.Account != nil && v.Account.IsLocal() && st.Local
+	}
+	return false
+}
+
+// CanSee answers "may viewer v see status st?" including, for a reblog, the status it shares.
+func (s *Service) CanSee(ctx context.Context, v Viewer, st *Status) (bool, error) {
+	visible, err := s.FilterVisible(ctx, v, []Status{*st})
+	if err != nil {
+		return false, err
+	}
+	return len(visible) == 1, nil
+}
+
+// FilterVisible keeps, in order, the statuses the viewer may see. Reblogs are kept only
+// when the viewer may also see the status they share.
+func (s *Service) FilterVisible(ctx context.Context, v Viewer, statuses []Status) ([]Status, error) {
+	if len(statuses) == 0 {
+		return statuses, nil
+	}
+	var originalIDs []int64
+	for _, st := range statuses {
+		if st.ReblogOfID != nil {
+			originalIDs = append(originalIDs, *st.ReblogOfID)
+		}
+	}
+	originals := map[int64]*Status{}
+	if len(originalIDs) > 0 {
+		var rows []Status
+		if err := s.read(ctx).Where("id IN ?", originalIDs).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("load reblogged statuses: %w", err)
+		}
+		for i := range rows {
+			originals[rows[i].ID] = &rows[i]
+		}
+	}
+	all := make([]*Status, 0, len(statuses)+len(originals))
+	for i := range statuses {
+		all = append(all, &statuses[i])
+	}
+	for _, o := range originals {
+		all = append(all, o)
+	}
+	facts, err := s.loadAudienceFacts(ctx, v, all)
+	if err != nil {
+		return nil, err
+	}
+	out := statuses[:0:0]
+	for i := range statuses {
+		st := &statuses[i]
+		if !s.mayRead(v, st, facts) {
+			continue
+		}
+		if st.ReblogOfID != nil {
+			o := originals[*st.ReblogOfID]
+			if o == nil || !s.mayRead(v, o, facts) {
+				continue
+			}
+		}
+		out = append(out, *st)
+	}
+	return out, nil
+}
+
+func (s *Service) loadAudienceFacts(ctx context.Context, v Viewer, statuses []*Status) (audienceFacts, error) {
+	f := audienceFacts{follows: map[int64]bool{}, mentioned: map[int64]bool{}, blockedBy: map[int64]bool{}}
+	me := v.AccountID()
+	if me == 0 {
+		return f, nil
+	}
+	var authorIDs, restrictedIDs []int64
+	seen := map[int64]bool{}
+	for _, st := range statuses {
+		if st.AccountID == me {
+			continue
+		}
+		if !seen[st.AccountID] {
+			seen[st.AccountID] = true
+			authorIDs = append(authorIDs, st.AccountID)
+		}
+		if st.Visibility == VisibilityPrivate || st.Visibility == VisibilityDirect {
+			restrictedIDs = append(restrictedIDs, st.ID)
+		}
+	}
+	if len(authorIDs) == 0 {
+		return f, nil
+	}
+	db := s.read(ctx)
+	var ids []int64
+	if err := db.Model(&Block{}).Where("target_account_id = ? AND account_id IN ?", me, authorIDs).
+		Pluck("account_id", &ids).Error; err != nil {
+		return f, fmt.Errorf("load blocks: %w", err)
+	}
+	for _, id := range ids {
+		f.blockedBy[id] = true
+	}
+	if len(restrictedIDs) == 0 {
+		return f, nil
+	}
+	ids = nil
+	if err := db.Model(&Follow{}).Where("account_id = ? AND target_account_id IN ?", me, authorIDs).
+		Pluck("target_account_id", &ids).Error; err != nil {
+		return f, fmt.Errorf("load follows: %w", err)
+	}
+	for _, id := range ids {
+		f.follows[id] = true
+	}
+	ids = nil
+	if err := db.Model(&Mention{}).Where("account_id = ? AND status_id IN ?", me, restrictedIDs).
+		Pluck("status_id", &ids).Error; err != nil {
+		return f, fmt.Errorf("load mentions: %w", err)
+	}
+	for _, id := range ids {
+		f.mentioned[id] = true
+	}
+	return f, nil
+}
+
+// visibleSQL restricts a query on the statuses table to the rows the viewer may read.
+// It states mayRead in SQL so that timelines can paginate in the database; the rows it
+// returns still pass FilterVisible, which stays the authority.
+func (s *Service) visibleSQL(v Viewer) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		me := v.AccountID()
+		if me == 0 {
+			if v.Server != "" && s.peers(v.Server) {
+				return db.Where("statuses.scope IN ? AND statuses.visibility IN ?",
+					[]Scope{ScopeWorld, ScopeCompany}, []Visibility{VisibilityPublic, VisibilityUnlisted})
+			}
+			return db.Where("statuses.scope = ? AND statuses.visibility IN ?",
+				ScopeWorld, []Visibility{VisibilityPublic, VisibilityUnlisted})
+		}
+		var scopes string
+		switch {
+		case v.Account.IsLocal():
+			scopes = "(statuses.scope IN ('world','company') OR (statuses.scope = 'department' AND statuses.local))"
+		case s.peers(v.Account.Domain):
+			scopes = "statuses.scope IN ('world','company')"
+		default:
+			scopes = "statuses.scope = 'world'"
+		}
+		return db.Where(`statuses.account_id = @me OR (
+			NOT EXISTS (SELECT 1 FROM blocks WHERE blocks.account_id = statuses.account_id AND blocks.target_account_id = @me)
+			AND `+scopes+`
+			AND (statuses.visibility IN ('public','unlisted')
+				OR (statuses.visibility = 'private' AND (
+					EXISTS (SELECT 1 FROM follows WHERE follows.account_id = @me AND follows.target_account_id = statuses.account_id)
+					OR EXISTS (SELECT 1 FROM mentions WHERE mentions.status_id = statuses.id AND mentions.account_id = @me)))
+				OR (statuses.visibility = 'direct' AND
+					EXISTS (SELECT 1 FROM mentions WHERE mentions.status_id = statuses.id AND mentions.account_id = @me))))`,
+			map[string]any{"me": me})
+	}
+}
+
+// narrowerScope returns the narrower of two scopes: replies never widen an audience.
+func narrowerScope(a, b Scope) Scope {
+	rank := map[Scope]int{ScopeWorld: 0, ScopeCompany: 1, ScopeDepartment: 2}
+	if rank[a] >= rank[b] {
+		return a
+	}
+	return b
+}
+
+// narrowerVisibility returns the narrower of two visibilities.
+func narrowerVisibility(a, b Visibility) Visibility {
+	rank := map[Visibility]int{VisibilityPublic: 0, VisibilityUnlisted: 1, VisibilityPrivate: 2, VisibilityDirect: 3}
+	if rank[a] >= rank[b] {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,717 @@
+// Package config loads, normalizes and validates Tacit's runtime
+// configuration.
+//
+// Configuration is layered, later layers overriding earlier ones:
+//
+//  1. built-in defaults (see Default),
+//  2. an optional YAML file (see Load),
+//  3. TACIT_* environment variables.
+//
+// EnvNames is the single table of environment variables, used both by Load
+// and by documentation, so the two cannot drift apart.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Accepted values for the enumerated settings.
+const (
+	// ProtocolHTTPS serves and federates over TLS (the default).
+	ProtocolHTTPS = "https"
+	// ProtocolHTTP serves plain HTTP, e.g. behind a TLS-terminating proxy in
+	// development.
+	ProtocolHTTP = "http"
+
+	// ScopeWorld makes new posts visible to everyone, including other
+	// federated companies.
+	ScopeWorld = "world"
+	// ScopeCompany makes new posts visible to the whole company (the default).
+	ScopeCompany = "company"
+	// ScopeDepartment makes new posts visible to the author's department.
+	ScopeDepartment = "department"
+
+	// FederationCompany federates only with the configured peers (the
+	// default).
+	FederationCompany = "company"
+	// FederationOpen federates with any ActivityPub server.
+	FederationOpen = "open"
+
+	// LogFormatText writes human-readable log lines (the default).
+	LogFormatText = "text"
+	// LogFormatJSON writes one JSON object per log line.
+	LogFormatJSON = "json"
+)
+
+// RedactedPassword replaces secrets in Config.Redacted.
+const RedactedPassword = "xxxxx"
+
+// EnvConfigFile names the environment variable holding the path of the YAML
+// configuration file, used by Load when no path is given explicitly.
+const EnvConfigFile = "TACIT_CONFIG"
+
+// Config is Tacit's complete runtime configuration.
+type Config struct {
+	// Host is the public host name, optionally with a port, under which the
+	// instance is reachable (e.g. "social.example.com"). It becomes part of
+	// every actor and object ID, so it must not change after first start.
+	Host string `yaml:"host"`
+	// Listen is the TCP address the HTTP server binds to.
+	Listen string `yaml:"listen"`
+	// Protocol is the public URL scheme: "https" or "http".
+	Protocol string `yaml:"protocol"`
+	// DataDir holds the SQLite database, search index, media and keys.
+	DataDir string `yaml:"data_dir"`
+	// Database is empty for a SQLite file in DataDir, or a postgres:// or
+	// postgresql:// URL for PostgreSQL.
+	Database string `yaml:"database"`
+	// InstanceName is the human-readable name of the instance.
+	InstanceName string `yaml:"instance_name"`
+	// InstanceDescription is a short description shown to users and in the
+	// instance API.
+	InstanceDescription string `yaml:"instance_description"`
+	// ContactEmail is the administrator's contact address (optional).
+	ContactEmail string `yaml:"contact_email"`
+	// Department is department metadata published in nodeinfo (optional).
+	Department string `yaml:"department"`
+	// Location is location metadata published in nodeinfo (optional).
+	Location string `yaml:"location"`
+	// DefaultScope is the visibility of new posts: "world", "company" or
+	// "department".
+	DefaultScope string `yaml:"default_scope"`
+	// LogLevel is one of "debug", "info", "warn" or "error".
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is "text" or "json".
+	LogFormat string `yaml:"log_format"`
+	// RateLimit configures API rate limiting.
+	RateLimit RateLimit `yaml:"rate_limit"`
+	// Federation configures which servers this instance talks to.
+	Federation Federation `yaml:"federation"`
+}
+
+// RateLimit configures API rate limiting per access token or, for
+// anonymous requests, per client IP.
+type RateLimit struct {
+	// Requests is the number of requests allowed per Window; 0 disables
+	// rate limiting.
+	Requests int `yaml:"requests"`
+	// Window is the length of the rate limiting window. In YAML and in the
+	// environment it is written in Go duration syntax, e.g. "5m" or "90s".
+	Window time.Duration `yaml:"window"`
+}
+
+// Federation configures which servers this instance federates with.
+type Federation struct {
+	// Mode is "company" (federate only with Peers) or "open" (federate with
+	// any server).
+	Mode string `yaml:"mode"`
+	// Peers lists the host[:port] of the company's other instances. It may
+	// include the instance itself.
+	Peers []string `yaml:"peers"`
+}
+
+// EnvVar documents one environment variable understood by Load.
+type EnvVar struct {
+	// Name is the environment variable name, e.g. "TACIT_HOST".
+	Name string
+	// YAMLKey is the dotted key of the same setting in the YAML file, e.g.
+	// "rate_limit.window"; empty if the variable has no YAML equivalent.
+	YAMLKey string
+	// Default is the built-in default rendered as it would be written in
+	// the environment; empty if there is none.
+	Default string
+	// Description is a one-line human-readable explanation.
+	Description string
+}
+
+// envBinding ties an EnvVar to the Config field it reads and writes.
+type envBinding struct {
+	EnvVar
+	// get renders the field as an environment value (used for Default).
+	get func(Config) string
+	// set parses an environment value into the field; nil for variables
+	// that are not Config fields (TACIT_CONFIG).
+	set func(*Config, string) error
+}
+
+// envTable is the single source of truth for environment variable names.
+// Default values are not written here: EnvNames renders them from Default().
+var envTable = []envBinding{
+	{
+		EnvVar: EnvVar{Name: EnvConfigFile, Description: "Path of the YAML configuration file (used when no path is given on the command line)."},
+		get:    func(Config) string { return "" },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_HOST", YAMLKey: "host", Description: "Public host name, optionally with port, without scheme or path (e.g. social.example.com). Must not change after first start."},
+		get:    func(c Config) string { return c.Host },
+		set:    func(c *Config, v string) error { c.Host = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_LISTEN", YAMLKey: "listen", Description: "TCP address the HTTP server listens on."},
+		get:    func(c Config) string { return c.Listen },
+		set:    func(c *Config, v string) error { c.Listen = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_PROTOCOL", YAMLKey: "protocol", Description: `Public URL scheme: "https" or "http".`},
+		get:    func(c Config) string { return c.Protocol },
+		set:    func(c *Config, v string) error { c.Protocol = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_DATA_DIR", YAMLKey: "data_dir", Description: "Directory for the SQLite database, search index, media and keys."},
+		get:    func(c Config) string { return c.DataDir },
+		set:    func(c *Config, v string) error { c.DataDir = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_DATABASE", YAMLKey: "database", Description: "Empty for SQLite in the data directory, or a postgres:// or postgresql:// URL for PostgreSQL."},
+		get:    func(c Config) string { return c.Database },
+		set:    func(c *Config, v string) error { c.Database = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_INSTANCE_NAME", YAMLKey: "instance_name", Description: "Human-readable name of the instance."},
+		get:    func(c Config) string { return c.InstanceName },
+		set:    func(c *Config, v string) error { c.InstanceName = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_INSTANCE_DESCRIPTION", YAMLKey: "instance_description", Description: "Short description of the instance."},
+		get:    func(c Config) string { return c.InstanceDescription },
+		set:    func(c *Config, v string) error { c.InstanceDescription = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_CONTACT_EMAIL", YAMLKey: "contact_email", Description: "Administrator contact e-mail address (optional)."},
+		get:    func(c Config) string { return c.ContactEmail },
+		set:    func(c *Config, v string) error { c.ContactEmail = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_DEPARTMENT", YAMLKey: "department", Description: "Department metadata shown in nodeinfo (optional)."},
+		get:    func(c Config) string { return c.Department },
+		set:    func(c *Config, v string) error { c.Department = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_LOCATION", YAMLKey: "location", Description: "Location metadata shown in nodeinfo (optional)."},
+		get:    func(c Config) string { return c.Location },
+		set:    func(c *Config, v string) error { c.Location = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_DEFAULT_SCOPE", YAMLKey: "default_scope", Description: `Default scope (audience) of new posts when neither the author nor the client chose one: "world", "company" or "department".`},
+		get:    func(c Config) string { return c.DefaultScope },
+		set:    func(c *Config, v string) error { c.DefaultScope = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_LOG_LEVEL", YAMLKey: "log_level", Description: `Log level: "debug", "info", "warn" or "error".`},
+		get:    func(c Config) string { return c.LogLevel },
+		set:    func(c *Config, v string) error { c.LogLevel = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_LOG_FORMAT", YAMLKey: "log_format", Description: `Log format: "text" or "json".`},
+		get:    func(c Config) string { return c.LogFormat },
+		set:    func(c *Config, v string) error { c.LogFormat = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_RATE_LIMIT_REQUESTS", YAMLKey: "rate_limit.requests", Description: "Requests allowed per window, per access token or per client IP; 0 disables rate limiting."},
+		get:    func(c Config) string { return strconv.Itoa(c.RateLimit.Requests) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid integer %q", v)
+			}
+			c.RateLimit.Requests = n
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_RATE_LIMIT_WINDOW", YAMLKey: "rate_limit.window", Description: `Rate limiting window in Go duration syntax, e.g. "5m" or "90s".`},
+		get:    func(c Config) string { return c.RateLimit.Window.String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid duration %q (use Go syntax such as 5m or 90s)", v)
+			}
+			c.RateLimit.Window = d
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_FEDERATION_MODE", YAMLKey: "federation.mode", Description: `"company" federates only with the listed peers; "open" also federates world-scope content with the wider fediverse.`},
+		get:    func(c Config) string { return c.Federation.Mode },
+		set:    func(c *Config, v string) error { c.Federation.Mode = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_FEDERATION_PEERS", YAMLKey: "federation.peers", Description: "Comma-separated host[:port] list of the company's instances; may include this instance."},
+		get:    func(c Config) string { return strings.Join(c.Federation.Peers, ",") },
+		set: func(c *Config, v string) error {
+			c.Federation.Peers = strings.Split(v, ",")
+			return nil
+		},
+	},
+}
+
+// EnvNames returns every environment variable understood by Load, with its
+// YAML key, built-in default and description. It is the single source of
+// truth for environment variable names and may be used to generate
+// documentation. The returned slice is a fresh copy.
+func EnvNames() []EnvVar {
+	def := Default()
+	out := make([]EnvVar, 0, len(envTable))
+	for _, b := range envTable {
+		v := b.EnvVar
+		v.Default = b.get(def)
+		out = append(out, v)
+	}
+	return out
+}
+
+// label names a setting for error messages, e.g. "host (TACIT_HOST)".
+func label(yamlKey string) string {
+	for _, b := range envTable {
+		if b.YAMLKey == yamlKey {
+			return yamlKey + " (" + b.Name + ")"
+		}
+	}
+	return yamlKey
+}
+
+// Default returns the built-in configuration, the lowest layer of Load.
+func Default() Config {
+	return Config{
+		Host:                "localhost:8080",
+		Listen:              "127.0.0.1:8080",
+		Protocol:            ProtocolHTTPS,
+		DataDir:             "./data",
+		Database:            "",
+		InstanceName:        "Tacit",
+		InstanceDescription: "A Tacit community server.",
+		DefaultScope:        ScopeCompany,
+		LogLevel:            "info",
+		LogFormat:           LogFormatText,
+		RateLimit: RateLimit{
+			Requests: 300,
+			Window:   5 * time.Minute,
+		},
+		Federation: Federation{
+			Mode: FederationCompany,
+		},
+	}
+}
+
+// Load builds the configuration from Default(), then the YAML file at path,
+// then the TACIT_* variables in environ, and returns it normalized and
+// validated.
+//
+// If path is empty, the file named by TACIT_CONFIG in environ is used, if
+// any; with neither, no file is read. A file that was named but does not
+// exist is an error, as are unknown YAML keys.
+//
+// environ has the form of os.Environ() ("KEY=value" entries); Load never
+// reads the process environment itself. A variable that is present
+// overrides the lower layers even if its value is empty; when a name
+// appears more than once the last entry wins.
+func Load(path string, environ []string) (Config, error) {
+	env := parseEnviron(environ)
+	cfg := Default()
+
+	if path == "" {
+		path = env[EnvConfigFile]
+	}
+	if path != "" {
+		if err := loadYAML(path, &cfg); err != nil {
+			return Config{}, err
+		}
+	}
+
+	if err := applyEnv(&cfg, env); err != nil {
+		return Config{}, fmt.Errorf("config: environment: %w", err)
+	}
+
+	cfg = cfg.Normalize()
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("config: invalid configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// parseEnviron turns "KEY=value" entries into a map; later entries win.
+// Entries without "=" are ignored.
+func parseEnviron(environ []string) map[string]string {
+	env := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			continue
+		}
+		env[k] = v
+	}
+	return env
+}
+
+// loadYAML decodes the file at path over cfg. Keys absent from the file
+// keep their current values; unknown keys are an error.
+func loadYAML(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: read config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // empty file: nothing to override
+		}
+		return fmt.Errorf("config: parse %s: %w", path, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config: parse %s: only one YAML document is allowed", path)
+	}
+	return nil
+}
+
+// applyEnv sets every field whose variable is present in env. All parse
+// errors are reported together.
+func applyEnv(cfg *Config, env map[string]string) error {
+	var errs []error
+	for _, b := range envTable {
+		if b.set == nil {
+			continue
+		}
+		v, ok := env[b.Name]
+		if !ok {
+			continue
+		}
+		if err := b.set(cfg, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", b.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Normalize returns a copy of c with surrounding spaces trimmed from all
+// settings, host, peers and enumerated values lowercased, and empty or
+// duplicate peers dropped. Load calls it before Validate.
+func (c Config) Normalize() Config {
+	lower := func(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+	c.Host = lower(c.Host)
+	c.Listen = strings.TrimSpace(c.Listen)
+	c.Protocol = lower(c.Protocol)
+	c.DataDir = strings.TrimSpace(c.DataDir)
+	c.Database = strings.TrimSpace(c.Database)
+	c.InstanceName = strings.TrimSpace(c.InstanceName)
+	c.InstanceDescription = strings.TrimSpace(c.InstanceDescription)
+	c.ContactEmail = strings.TrimSpace(c.ContactEmail)
+	c.Department = strings.TrimSpace(c.Department)
+	c.Location = strings.TrimSpace(c.Location)
+	c.DefaultScope = lower(c.DefaultScope)
+	c.LogLevel = lower(c.LogLevel)
+	c.LogFormat = lower(c.LogFormat)
+	c.Federation.Mode = lower(c.Federation.Mode)
+
+	var peers []string
+	seen := make(map[string]bool, len(c.Federation.Peers))
+	for _, p := range c.Federation.Peers {
+		p = lower(p)
+		if p == "" || seen[p] {
+			continue
+		}
+		seen[p] = true
+		peers = append(peers, p)
+	}
+	c.Federation.Peers = peers
+	return c
+}
+
+// Validate reports every problem with c at once, joined with errors.Join,
+// so an operator can fix all mistakes in one go. It returns nil if c is
+// usable. Error messages never contain the database password.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", label(key), fmt.Sprintf(format, args...)))
+	}
+
+	if err := checkHostPort(c.Host); err != nil {
+		add("host", "%v%s", err, got(c.Host))
+	}
+	if err := checkListen(c.Listen); err != nil {
+		add("listen", "%v%s", err, got(c.Listen))
+	}
+	if c.Protocol != ProtocolHTTPS && c.Protocol != ProtocolHTTP {
+		add("protocol", "must be %q or %q, got %q", ProtocolHTTPS, ProtocolHTTP, c.Protocol)
+	}
+	if c.DataDir == "" {
+		add("data_dir", "must not be empty")
+	}
+	if err := checkDatabase(c.Database); err != nil {
+		add("database", "%v", err)
+	}
+	if c.InstanceName == "" {
+		add("instance_name", "must not be empty")
+	}
+	if c.ContactEmail != "" {
+		if a, err := mail.ParseAddress(c.ContactEmail); err != nil || a.Address != c.ContactEmail {
+			add("contact_email", "must be a plain e-mail address such as admin@example.com, got %q", c.ContactEmail)
+		}
+	}
+	switch c.DefaultScope {
+	case ScopeWorld, ScopeCompany, ScopeDepartment:
+	default:
+		add("default_scope", "must be %q, %q or %q, got %q", ScopeWorld, ScopeCompany, ScopeDepartment, c.DefaultScope)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log_level", `must be "debug", "info", "warn" or "error", got %q`, c.LogLevel)
+	}
+	if c.LogFormat != LogFormatText && c.LogFormat != LogFormatJSON {
+		add("log_format", "must be %q or %q, got %q", LogFormatText, LogFormatJSON, c.LogFormat)
+	}
+	if c.RateLimit.Requests < 0 {
+		add("rate_limit.requests", "must be 0 (disabled) or more, got %d", c.RateLimit.Requests)
+	}
+	if c.RateLimit.Window <= 0 {
+		add("rate_limit.window", "must be a positive duration such as 5m, got %s", c.RateLimit.Window)
+	}
+	if c.Federation.Mode != FederationCompany && c.Federation.Mode != FederationOpen {
+		add("federation.mode", "must be %q or %q, got %q", FederationCompany, FederationOpen, c.Federation.Mode)
+	}
+	for _, p := range c.Federation.Peers {
+		if err := checkHostPort(p); err != nil {
+			add("federation.peers", "peer %q: %v", p, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// got renders a non-empty offending value for an error message.
+func got(s string) string {
+	if s == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (got %q)", s)
+}
+
+// checkHostPort reports whether s is a bare host[:port]: a DNS name, an
+// IPv4 address or a bracketed IPv6 address, with an optional port 1-65535,
+// and no scheme, user info, path, query or fragment.
+func checkHostPort(s string) error {
+	if s == "" {
+		return errors.New("must not be empty")
+	}
+	if strings.Contains(s, "://") {
+		return errors.New("must not include a scheme such as https:// (set protocol instead)")
+	}
+	if strings.ContainsAny(s, "/?#@\\ \t\r\n") {
+		return errors.New("must be a bare host[:port] without path, query, user info or spaces")
+	}
+
+	host, hasPort := s, false
+	if strings.HasPrefix(s, "[") {
+		hasPort = strings.Contains(s, "]:")
+	} else {
+		hasPort = strings.Contains(s, ":")
+	}
+	if hasPort {
+		h, port, err := net.SplitHostPort(s)
+		if err != nil {
+			return errors.New("must be host or host:port (IPv6 addresses in brackets, e.g. [2001:db8::1]:8443)")
+		}
+		if err := checkPort(port, 1); err != nil {
+			return err
+		}
+		host = h
+	} else if strings.HasPrefix(s, "[") {
+		if !strings.HasSuffix(s, "]") {
+			return errors.New("unterminated IPv6 address (missing ])")
+		}
+		host = s[1 : len(s)-1]
+	}
+
+	bracketed := strings.HasPrefix(s, "[")
+	if ip := net.ParseIP(host); ip != nil {
+		if bracketed != (ip.To4() == nil) {
+			return errors.New("IPv6 addresses must be in brackets and IPv4 addresses must not be")
+		}
+		return nil
+	}
+	if bracketed {
+		return errors.New("only IPv6 addresses may be in brackets")
+	}
+	return checkHostname(host)
+}
+
+// checkHostname reports whether s is a syntactically valid DNS name.
+// Underscores are accepted because container networks commonly use them.
+func checkHostname(s string) error {
+	if s == "" {
+		return errors.New("host name must not be empty")
+	}
+	if len(s) > 253 {
+		return errors.New("host name is longer than 253 characters")
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 {
+			return errors.New("host name labels must be 1 to 63 characters (no empty labels or trailing dot)")
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return errors.New("host name labels must not start or end with a hyphen")
+		}
+		for _, r := range label {
+			isAlnum := (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
+			if !isAlnum && r != '-' && r != '_' {
+				return fmt.Errorf("host name contains invalid character %q", r)
+			}
+		}
+	}
+	return nil
+}
+
+// checkPort reports whether port is a decimal number in [min, 65535].
+func checkPort(port string, min int) error {
+	if port == "" {
+		return errors.New("port must not be empty")
+	}
+	for _, r := range port {
+		if r < '0' || r > '9' {
+			return fmt.Errorf("port %q is not a number", port)
+		}
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < min || n > 65535 {
+		return fmt.Errorf("port %s is out of range %d-65535", port, min)
+	}
+	return nil
+}
+
+// checkListen reports whether s is a host:port the server can listen on;
+// the host may be empty (all interfaces) and the port may be 0.
+func checkListen(s string) error {
+	if s == "" {
+		return errors.New("must not be empty")
+	}
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return errors.New("must be host:port or :port, e.g. 0.0.0.0:8080")
+	}
+	return checkPort(port, 0)
+}
+
+// checkDatabase reports whether s is empty or a PostgreSQL URL. Its errors
+// never include the value itself, which may contain a password.
+func checkDatabase(s string) error {
+	const want = "must be empty (SQLite in the data directory) or a postgres:// or postgresql:// URL"
+	if s == "" {
+		return nil
+	}
+	if !isPostgresURL(s) {
+		scheme, _, ok := strings.Cut(s, "://")
+		if !ok {
+			return errors.New(want + ", got a value without a URL scheme")
+		}
+		return fmt.Errorf("%s, got scheme %q", want, scheme)
+	}
+	if _, err := url.Parse(s); err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // url.Error repeats the URL, password included
+		}
+		return fmt.Errorf("is not a valid URL: %v", err)
+	}
+	return nil
+}
+
+// isPostgresURL reports whether s starts with a PostgreSQL URL scheme.
+func isPostgresURL(s string) bool {
+	s = strings.ToLower(s)
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// BaseURL returns the public base URL, e.g. "https://social.example.com",
+// without a trailing slash.
+func (c Config) BaseURL() string {
+	return c.Protocol + "://" + c.Host
+}
+
+// UsesPostgres reports whether Database selects PostgreSQL rather than
+// SQLite.
+func (c Config) UsesPostgres() bool {
+	return isPostgresURL(strings.TrimSpace(c.Database))
+}
+
+// SQLitePath returns the path of the SQLite database file in DataDir.
+func (c Config) SQLitePath() string {
+	return filepath.Join(c.DataDir, "tacit.db")
+}
+
+// IndexDir returns the directory of the search index in DataDir.
+func (c Config) IndexDir() string {
+	return filepath.Join(c.DataDir, "index")
+}
+
+// MediaDir returns the directory of uploaded media in DataDir.
+func (c Config) MediaDir() string {
+	return filepath.Join(c.DataDir, "media")
+}
+
+// KeysDir returns the directory of signing keys in DataDir.
+func (c Config) KeysDir() string {
+	return filepath.Join(c.DataDir, "keys")
+}
+
+// IsPeer reports whether host (a host[:port], compared case-insensitively)
+// is one of the configured federation peers or the instance's own Host.
+// The port is significant: "a.example" and "a.example:8443" differ.
+func (c Config) IsPeer(host string) bool {
+	host = strings.ToLower(strings.TrimSpace(host))
+	if host == "" {
+		return false
+	}
+	if host == strings.ToLower(strings.TrimSpace(c.Host)) {
+		return true
+	}
+	for _, p := range c.Federation.Peers {
+		if host == strings.ToLower(strings.TrimSpace(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redacted returns a copy of c that is safe to log: a password in the
+// Database URL (in the user info or a "password" query parameter) is
+// replaced by RedactedPassword. A non-empty Database value that is not a
+// URL with a scheme is replaced entirely, since it might be a DSN with an
+// embedded password.
+func (c Config) Redacted() Config {
+	c.Federation.Peers = append([]string(nil), c.Federation.Peers...)
+	if c.Database == "" {
+		return c
+	}
+	u, err := url.Parse(c.Database)
+	if err != nil || u.Scheme == "" || u.Opaque != "" {
+		c.Database = RedactedPassword
+		return c
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), RedactedPassword)
+		}
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", RedactedPassword)
+		u.RawQuery = q.Encode()
+	}
+	c.Database = u.String()
+	return c
+}

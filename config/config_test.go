@@ -1,0 +1,723 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeFile writes content to name in a fresh temporary directory and
+// returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatalf("write %s: %v", path, err)
+	}
+	return path
+}
+
+func TestDefault(t *testing.T) {
+	c := Default()
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"Host", c.Host, "localhost:8080"},
+		{"Listen", c.Listen, "127.0.0.1:8080"},
+		{"Protocol", c.Protocol, "https"},
+		{"DataDir", c.DataDir, "./data"},
+		{"Database", c.Database, ""},
+		{"InstanceName", c.InstanceName, "Tacit"},
+		{"InstanceDescription", c.InstanceDescription, "A Tacit community server."},
+		{"ContactEmail", c.ContactEmail, ""},
+		{"Department", c.Department, ""},
+		{"Location", c.Location, ""},
+		{"DefaultScope", c.DefaultScope, "company"},
+		{"LogLevel", c.LogLevel, "info"},
+		{"LogFormat", c.LogFormat, "text"},
+		{"RateLimit.Requests", c.RateLimit.Requests, 300},
+		{"RateLimit.Window", c.RateLimit.Window, 5 * time.Minute},
+		{"Federation.Mode", c.Federation.Mode, "company"},
+		{"Federation.Peers", len(c.Federation.Peers), 0},
+	}
+	for _, tc := range checks {
+		if tc.got != tc.want {
+			t.Errorf("Default().%s = %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Default().Validate() = %v, want nil", err)
+	}
+}
+
+func TestLoadWithoutFileOrEnvReturnsDefaults(t *testing.T) {
+	// The process environment must be ignored: only environ counts.
+	t.Setenv("TACIT_HOST", "process-env.example")
+	c, err := Load("", nil)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Errorf("Load(\"\", nil) = %+v, want %+v", c, Default())
+	}
+}
+
+func TestLoadLayers(t *testing.T) {
+	const yamlFile = `
+host: YAML.example.com
+listen: "0.0.0.0:9000"
+protocol: http
+data_dir: /var/lib/tacit
+database: postgres://tacit:secret@db:5432/tacit
+instance_name: Yaml Corp
+instance_description: From YAML.
+contact_email: admin@yaml.example.com
+department: Engineering
+location: Berlin
+default_scope: department
+log_level: debug
+log_format: json
+rate_limit:
+  requests: 50
+  window: 90s
+federation:
+  mode: open
+  peers:
+    - A.example.com
+    - b.example.com:8443
+`
+	path := writeFile(t, "tacit.yaml", yamlFile)
+
+	tests := []struct {
+		name    string
+		environ []string
+		check   func(t *testing.T, c Config)
+	}{
+		{
+			name: "YAML overrides defaults",
+			check: func(t *testing.T, c Config) {
+				want := Config{
+					Host:                "yaml.example.com",
+					Listen:              "0.0.0.0:9000",
+					Protocol:            "http",
+					DataDir:             "/var/lib/tacit",
+					Database:            "postgres://tacit:secret@db:5432/tacit",
+					InstanceName:        "Yaml Corp",
+					InstanceDescription: "From YAML.",
+					ContactEmail:        "admin@yaml.example.com",
+					Department:          "Engineering",
+					Location:            "Berlin",
+					DefaultScope:        "department",
+					LogLevel:            "debug",
+					LogFormat:           "json",
+					RateLimit:           RateLimit{Requests: 50, Window: 90 * time.Second},
+					Federation:          Federation{Mode: "open", Peers: []string{"a.example.com", "b.example.com:8443"}},
+				}
+				if !reflect.DeepEqual(c, want) {
+					t.Errorf("got  %+v\nwant %+v", c, want)
+				}
+			},
+		},
+		{
+			name: "env overrides YAML",
+			environ: []string{
+				"PATH=/usr/bin",
+				"TACIT_HOST=env.example.com",
+				"TACIT_DATABASE=",
+				"TACIT_RATE_LIMIT_REQUESTS=7",
+				"TACIT_RATE_LIMIT_WINDOW=1h30m",
+				"TACIT_FEDERATION_MODE=company",
+				"TACIT_FEDERATION_PEERS=c.example.com",
+				"TACIT_LOG_LEVEL=WARN",
+			},
+			check: func(t *testing.T, c Config) {
+				if c.Host != "env.example.com" {
+					t.Errorf("Host = %q, want env.example.com", c.Host)
+				}
+				if c.Database != "" || c.UsesPostgres() {
+					t.Errorf("Database = %q, want empty (set but empty env var overrides YAML)", c.Database)
+				}
+				if c.RateLimit.Requests != 7 {
+					t.Errorf("RateLimit.Requests = %d, want 7", c.RateLimit.Requests)
+				}
+				if c.RateLimit.Window != 90*time.Minute {
+					t.Errorf("RateLimit.Window = %v, want 1h30m", c.RateLimit.Window)
+				}
+				if c.Federation.Mode != "company" {
+					t.Errorf("Federation.Mode = %q, want company", c.Federation.Mode)
+				}
+				if !slices.Equal(c.Federation.Peers, []string{"c.example.com"}) {
+					t.Errorf("Federation.Peers = %q, want [c.example.com]", c.Federation.Peers)
+				}
+				if c.LogLevel != "warn" {
+					t.Errorf("LogLevel = %q, want warn", c.LogLevel)
+				}
+				// Untouched by env: still from YAML.
+				if c.InstanceName != "Yaml Corp" || c.DefaultScope != "department" {
+					t.Errorf("YAML values lost: InstanceName=%q DefaultScope=%q", c.InstanceName, c.DefaultScope)
+				}
+			},
+		},
+		{
+			name:    "last duplicate env entry wins",
+			environ: []string{"TACIT_HOST=first.example", "TACIT_HOST=second.example"},
+			check: func(t *testing.T, c Config) {
+				if c.Host != "second.example" {
+					t.Errorf("Host = %q, want second.example", c.Host)
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(path, tc.environ)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestLoadPartialYAMLKeepsDefaults(t *testing.T) {
+	path := writeFile(t, "partial.yaml", "rate_limit:\n  requests: 10\n")
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := Default()
+	want.RateLimit.Requests = 10
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("got  %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLoadEmptyYAMLFile(t *testing.T) {
+	path := writeFile(t, "empty.yaml", "# nothing configured yet\n")
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Errorf("got %+v, want defaults", c)
+	}
+}
+
+func TestLoadConfigFileSelection(t *testing.T) {
+	envFile := writeFile(t, "env.yaml", "host: from-env-file.example\n")
+	argFile := writeFile(t, "arg.yaml", "host: from-arg-file.example\n")
+
+	tests := []struct {
+		name     string
+		path     string
+		environ  []string
+		wantHost string
+	}{
+		{"TACIT_CONFIG picks the file", "", []string{"TACIT_CONFIG=" + envFile}, "from-env-file.example"},
+		{"explicit path wins over TACIT_CONFIG", argFile, []string{"TACIT_CONFIG=" + envFile}, "from-arg-file.example"},
+		{"env var still overrides file from TACIT_CONFIG", "", []string{"TACIT_CONFIG=" + envFile, "TACIT_HOST=env.example"}, "env.example"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(tc.path, tc.environ)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if c.Host != tc.wantHost {
+				t.Errorf("Host = %q, want %q", c.Host, tc.wantHost)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "does-not-exist.yaml")
+
+	tests := []struct {
+		name    string
+		yaml    string // written to a temp file if non-empty
+		path    string // used if yaml is empty
+		environ []string
+		want    []string // substrings of the error
+	}{
+		{name: "missing explicit file", path: missing, want: []string{"read config file", "does-not-exist.yaml"}},
+		{name: "missing TACIT_CONFIG file", environ: []string{"TACIT_CONFIG=" + missing}, want: []string{"read config file"}},
+		{name: "unknown YAML key", yaml: "host: a.example\nhots: typo.example\n", want: []string{"hots", "not found"}},
+		{name: "unknown nested YAML key", yaml: "rate_limit:\n  reqests: 5\n", want: []string{"reqests"}},
+		{name: "malformed YAML", yaml: "host: [unclosed\n", want: []string{"parse"}},
+		{name: "two YAML documents", yaml: "host: a.example\n---\nhost: b.example\n", want: []string{"one YAML document"}},
+		{name: "YAML duration without unit", yaml: "rate_limit:\n  window: 300\n", want: []string{"parse"}},
+		{name: "YAML bad duration", yaml: "rate_limit:\n  window: five minutes\n", want: []string{"parse"}},
+		{name: "env bad integer", environ: []string{"TACIT_RATE_LIMIT_REQUESTS=many"}, want: []string{"TACIT_RATE_LIMIT_REQUESTS", "invalid integer"}},
+		{name: "env bad duration", environ: []string{"TACIT_RATE_LIMIT_WINDOW=300"}, want: []string{"TACIT_RATE_LIMIT_WINDOW", "invalid duration"}},
+		{
+			name:    "all env parse errors reported together",
+			environ: []string{"TACIT_RATE_LIMIT_REQUESTS=x", "TACIT_RATE_LIMIT_WINDOW=y"},
+			want:    []string{"TACIT_RATE_LIMIT_REQUESTS", "TACIT_RATE_LIMIT_WINDOW"},
+		},
+		{name: "validation after env", environ: []string{"TACIT_PROTOCOL=gopher"}, want: []string{"invalid configuration", "TACIT_PROTOCOL", "gopher"}},
+		{name: "validation after YAML", yaml: "default_scope: galaxy\n", want: []string{"TACIT_DEFAULT_SCOPE", "galaxy"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := tc.path
+			if tc.yaml != "" {
+				path = writeFile(t, "tacit.yaml", tc.yaml)
+			}
+			c, err := Load(path, tc.environ)
+			if err == nil {
+				t.Fatalf("Load succeeded with %+v, want error containing %q", c, tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestDurationParsing(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		environ []string
+		want    time.Duration
+	}{
+		{"YAML minutes", "rate_limit:\n  window: 10m\n", nil, 10 * time.Minute},
+		{"YAML compound", "rate_limit:\n  window: \"1h2m3s\"\n", nil, time.Hour + 2*time.Minute + 3*time.Second},
+		{"env seconds", "", []string{"TACIT_RATE_LIMIT_WINDOW=45s"}, 45 * time.Second},
+		{"env milliseconds with spaces", "", []string{"TACIT_RATE_LIMIT_WINDOW= 1500ms "}, 1500 * time.Millisecond},
+		{"env overrides YAML", "rate_limit:\n  window: 10m\n", []string{"TACIT_RATE_LIMIT_WINDOW=2h"}, 2 * time.Hour},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := ""
+			if tc.yaml != "" {
+				path = writeFile(t, "tacit.yaml", tc.yaml)
+			}
+			c, err := Load(path, tc.environ)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if c.RateLimit.Window != tc.want {
+				t.Errorf("Window = %v, want %v", c.RateLimit.Window, tc.want)
+			}
+		})
+	}
+}
+
+func TestPeersParsing(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		environ []string
+		want    []string
+	}{
+		{"env list with spaces, case and empty entries", "", []string{"TACIT_FEDERATION_PEERS=a.example, B.example:8443,,"}, []string{"a.example", "b.example:8443"}},
+		{"env duplicates dropped", "", []string{"TACIT_FEDERATION_PEERS=a.example,A.EXAMPLE, a.example "}, []string{"a.example"}},
+		{"env empty clears YAML peers", "federation:\n  peers: [a.example]\n", []string{"TACIT_FEDERATION_PEERS="}, nil},
+		{"YAML list normalized", "federation:\n  peers:\n    - ' A.example '\n    - ''\n    - '[2001:DB8::1]:8443'\n", nil, []string{"a.example", "[2001:db8::1]:8443"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := ""
+			if tc.yaml != "" {
+				path = writeFile(t, "tacit.yaml", tc.yaml)
+			}
+			c, err := Load(path, tc.environ)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !slices.Equal(c.Federation.Peers, tc.want) {
+				t.Errorf("Peers = %q, want %q", c.Federation.Peers, tc.want)
+			}
+		})
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	c := Default()
+	c.Host = "  Social.Example.COM "
+	c.Protocol = " HTTP"
+	c.DefaultScope = "World "
+	c.Federation.Mode = "OPEN"
+	c.InstanceName = "  Acme Social  "
+	c.Federation.Peers = []string{" X.example ", ""}
+	orig := c.Federation.Peers
+
+	n := c.Normalize()
+	if n.Host != "social.example.com" || n.Protocol != "http" || n.DefaultScope != "world" ||
+		n.Federation.Mode != "open" || n.InstanceName != "Acme Social" {
+		t.Errorf("Normalize() = %+v", n)
+	}
+	if !slices.Equal(n.Federation.Peers, []string{"x.example"}) {
+		t.Errorf("Peers = %q, want [x.example]", n.Federation.Peers)
+	}
+	if orig[0] != " X.example " {
+		t.Errorf("Normalize modified the receiver's peers slice: %q", orig)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(c *Config)
+		want   []string // substrings of the error; nil means valid
+	}{
+		{"defaults", func(c *Config) {}, nil},
+		{"plain host", func(c *Config) { c.Host = "social.example.com" }, nil},
+		{"host with port", func(c *Config) { c.Host = "social.example.com:8443" }, nil},
+		{"IPv4 host", func(c *Config) { c.Host = "192.0.2.1:8080" }, nil},
+		{"bracketed IPv6 host", func(c *Config) { c.Host = "[2001:db8::1]" }, nil},
+		{"bracketed IPv6 host with port", func(c *Config) { c.Host = "[::1]:8080" }, nil},
+		{"underscore host", func(c *Config) { c.Host = "tacit_web:8080" }, nil},
+		{"all enumerations", func(c *Config) {
+			c.Protocol, c.DefaultScope, c.Federation.Mode, c.LogLevel, c.LogFormat = "http", "world", "open", "error", "json"
+		}, nil},
+		{"postgres URL", func(c *Config) { c.Database = "postgres://u:p@db:5432/tacit?sslmode=disable" }, nil},
+		{"postgresql URL", func(c *Config) { c.Database = "postgresql:///tacit?host=/run/postgresql" }, nil},
+		{"rate limit disabled", func(c *Config) { c.RateLimit.Requests = 0 }, nil},
+		{"listen any interface", func(c *Config) { c.Listen = ":8080" }, nil},
+		{"contact email", func(c *Config) { c.ContactEmail = "admin@example.com" }, nil},
+		{"peers including self", func(c *Config) { c.Federation.Peers = []string{c.Host, "b.example:8443"} }, nil},
+
+		{"empty host", func(c *Config) { c.Host = "" }, []string{"TACIT_HOST", "must not be empty"}},
+		{"host with scheme", func(c *Config) { c.Host = "https://social.example.com" }, []string{"TACIT_HOST", "scheme"}},
+		{"host with path", func(c *Config) { c.Host = "social.example.com/tacit" }, []string{"TACIT_HOST", "path"}},
+		{"host with user info", func(c *Config) { c.Host = "me@social.example.com" }, []string{"TACIT_HOST"}},
+		{"host with space", func(c *Config) { c.Host = "social example.com" }, []string{"TACIT_HOST"}},
+		{"host empty port", func(c *Config) { c.Host = "social.example.com:" }, []string{"TACIT_HOST", "port"}},
+		{"host non-numeric port", func(c *Config) { c.Host = "social.example.com:https" }, []string{"TACIT_HOST", "not a number"}},
+		{"host port out of range", func(c *Config) { c.Host = "social.example.com:70000" }, []string{"TACIT_HOST", "out of range"}},
+		{"host port zero", func(c *Config) { c.Host = "social.example.com:0" }, []string{"TACIT_HOST", "out of range"}},
+		{"host unbracketed IPv6", func(c *Config) { c.Host = "2001:db8::1" }, []string{"TACIT_HOST", "brackets"}},
+		{"host bracketed name", func(c *Config) { c.Host = "[social.example.com]" }, []string{"TACIT_HOST", "brackets"}},
+		{"host empty label", func(c *Config) { c.Host = "social..example.com" }, []string{"TACIT_HOST", "labels"}},
+		{"host trailing dot", func(c *Config) { c.Host = "social.example.com." }, []string{"TACIT_HOST", "trailing dot"}},
+		{"host leading hyphen", func(c *Config) { c.Host = "-social.example.com" }, []string{"TACIT_HOST", "hyphen"}},
+		{"host bad character", func(c *Config) { c.Host = "soc!al.example.com" }, []string{"TACIT_HOST", "invalid character"}},
+		{"empty listen", func(c *Config) { c.Listen = "" }, []string{"TACIT_LISTEN"}},
+		{"listen without port", func(c *Config) { c.Listen = "127.0.0.1" }, []string{"TACIT_LISTEN"}},
+		{"bad protocol", func(c *Config) { c.Protocol = "ftp" }, []string{"TACIT_PROTOCOL", `"ftp"`}},
+		{"empty data dir", func(c *Config) { c.DataDir = "" }, []string{"TACIT_DATA_DIR"}},
+		{"sqlite path as database", func(c *Config) { c.Database = "/data/tacit.db" }, []string{"TACIT_DATABASE", "without a URL scheme"}},
+		{"mysql database", func(c *Config) { c.Database = "mysql://u:p@db/tacit" }, []string{"TACIT_DATABASE", `"mysql"`}},
+		{"malformed postgres URL", func(c *Config) { c.Database = "postgres://u:p@db:port/tacit" }, []string{"TACIT_DATABASE", "not a valid URL"}},
+		{"empty instance name", func(c *Config) { c.InstanceName = "" }, []string{"TACIT_INSTANCE_NAME"}},
+		{"bad contact email", func(c *Config) { c.ContactEmail = "not an address" }, []string{"TACIT_CONTACT_EMAIL"}},
+		{"contact email with display name", func(c *Config) { c.ContactEmail = "Admin <admin@example.com>" }, []string{"TACIT_CONTACT_EMAIL"}},
+		{"bad scope", func(c *Config) { c.DefaultScope = "team" }, []string{"TACIT_DEFAULT_SCOPE", `"team"`}},
+		{"bad log level", func(c *Config) { c.LogLevel = "verbose" }, []string{"TACIT_LOG_LEVEL", `"verbose"`}},
+		{"bad log format", func(c *Config) { c.LogFormat = "xml" }, []string{"TACIT_LOG_FORMAT", `"xml"`}},
+		{"negative requests", func(c *Config) { c.RateLimit.Requests = -1 }, []string{"TACIT_RATE_LIMIT_REQUESTS", "-1"}},
+		{"zero window", func(c *Config) { c.RateLimit.Window = 0 }, []string{"TACIT_RATE_LIMIT_WINDOW", "positive"}},
+		{"negative window", func(c *Config) { c.RateLimit.Window = -time.Second }, []string{"TACIT_RATE_LIMIT_WINDOW"}},
+		{"bad federation mode", func(c *Config) { c.Federation.Mode = "closed" }, []string{"TACIT_FEDERATION_MODE", `"closed"`}},
+		{"bad peer", func(c *Config) { c.Federation.Peers = []string{"ok.example", "https://bad.example"} }, []string{"TACIT_FEDERATION_PEERS", "bad.example", "scheme"}},
+		{"empty peer in unnormalized config", func(c *Config) { c.Federation.Peers = []string{""} }, []string{"TACIT_FEDERATION_PEERS"}},
+		{
+			name: "all problems reported at once",
+			mutate: func(c *Config) {
+				c.Host = ""
+				c.Protocol = "ftp"
+				c.DefaultScope = "team"
+				c.Federation.Mode = "closed"
+				c.RateLimit.Window = 0
+			},
+			want: []string{"TACIT_HOST", "TACIT_PROTOCOL", "TACIT_DEFAULT_SCOPE", "TACIT_FEDERATION_MODE", "TACIT_RATE_LIMIT_WINDOW"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.mutate(&c)
+			err := c.Validate()
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want error containing %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateDatabaseErrorHidesPassword(t *testing.T) {
+	for _, db := range []string{
+		"mysql://tacit:hunter2@db/tacit",
+		"postgres://tacit:hunter2@db:notaport/tacit",
+		"host=db password=hunter2",
+	} {
+		c := Default()
+		c.Database = db
+		err := c.Validate()
+		if err == nil {
+			t.Fatalf("Validate(%q) = nil, want error", db)
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error for %q leaks the password: %v", db, err)
+		}
+	}
+}
+
+func TestRedacted(t *testing.T) {
+	tests := []struct {
+		name     string
+		database string
+		want     string
+	}{
+		{"empty", "", ""},
+		{"no password", "postgres://tacit@db:5432/tacit", "postgres://tacit@db:5432/tacit"},
+		{"password in user info", "postgres://tacit:s3cret@db:5432/tacit?sslmode=disable", "postgres://tacit:xxxxx@db:5432/tacit?sslmode=disable"},
+		{"password in query", "postgresql://db/tacit?password=s3cret&user=tacit", "postgresql://db/tacit?password=xxxxx&user=tacit"},
+		{"not a URL", "host=db password=s3cret", "xxxxx"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			c.Database = tc.database
+			c.Federation.Peers = []string{"a.example"}
+			r := c.Redacted()
+			if r.Database != tc.want {
+				t.Errorf("Redacted().Database = %q, want %q", r.Database, tc.want)
+			}
+			if strings.Contains(r.Database, "s3cret") {
+				t.Errorf("Redacted().Database leaks the password: %q", r.Database)
+			}
+			if c.Database != tc.database {
+				t.Errorf("Redacted modified the receiver: %q", c.Database)
+			}
+			r.Federation.Peers[0] = "changed.example"
+			if c.Federation.Peers[0] != "a.example" {
+				t.Errorf("Redacted copy shares the peers slice with the receiver")
+			}
+		})
+	}
+}
+
+func TestDerivedValues(t *testing.T) {
+	c := Default()
+	c.Host = "social.example.com"
+	c.DataDir = "/srv/tacit"
+
+	if got, want := c.BaseURL(), "https://social.example.com"; got != want {
+		t.Errorf("BaseURL() = %q, want %q", got, want)
+	}
+	c.Protocol = "http"
+	if got, want := c.BaseURL(), "http://social.example.com"; got != want {
+		t.Errorf("BaseURL() = %q, want %q", got, want)
+	}
+
+	paths := []struct{ name, got, want string }{
+		{"SQLitePath", c.SQLitePath(), filepath.Join("/srv/tacit", "tacit.db")},
+		{"IndexDir", c.IndexDir(), filepath.Join("/srv/tacit", "index")},
+		{"MediaDir", c.MediaDir(), filepath.Join("/srv/tacit", "media")},
+		{"KeysDir", c.KeysDir(), filepath.Join("/srv/tacit", "keys")},
+	}
+	for _, p := range paths {
+		if p.got != p.want {
+			t.Errorf("%s() = %q, want %q", p.name, p.got, p.want)
+		}
+	}
+	if got, want := Default().SQLitePath(), filepath.Join("data", "tacit.db"); got != want {
+		t.Errorf("Default().SQLitePath() = %q, want %q", got, want)
+	}
+}
+
+func TestUsesPostgres(t *testing.T) {
+	tests := []struct {
+		database string
+		want     bool
+	}{
+		{"", false},
+		{"postgres://db/tacit", true},
+		{"postgresql://db/tacit", true},
+		{"POSTGRES://db/tacit", true},
+		{"/data/tacit.db", false},
+	}
+	for _, tc := range tests {
+		c := Default()
+		c.Database = tc.database
+		if got := c.UsesPostgres(); got != tc.want {
+			t.Errorf("UsesPostgres() with %q = %v, want %v", tc.database, got, tc.want)
+		}
+	}
+}
+
+func TestIsPeer(t *testing.T) {
+	c := Default()
+	c.Host = "a.example"
+	c.Federation.Peers = []string{"b.example", "c.example:8443"}
+
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"a.example", true}, // the instance itself
+		{"A.EXAMPLE", true},
+		{"b.example", true},
+		{" B.Example ", true},
+		{"c.example:8443", true},
+		{"c.example", false}, // port is significant
+		{"b.example:443", false},
+		{"evil.example", false},
+		{"", false},
+	}
+	for _, tc := range tests {
+		if got := c.IsPeer(tc.host); got != tc.want {
+			t.Errorf("IsPeer(%q) = %v, want %v", tc.host, got, tc.want)
+		}
+	}
+}
+
+// TestEnvNamesCoverConfig keeps the environment table true: every YAML key
+// of Config must have exactly one variable, and every variable must work.
+func TestEnvNamesCoverConfig(t *testing.T) {
+	vars := EnvNames()
+
+	byKey := map[string]EnvVar{}
+	names := map[string]bool{}
+	for _, v := range vars {
+		if !strings.HasPrefix(v.Name, "TACIT_") {
+			t.Errorf("%s: name must start with TACIT_", v.Name)
+		}
+		if names[v.Name] {
+			t.Errorf("%s: duplicate name", v.Name)
+		}
+		names[v.Name] = true
+		if v.Description == "" {
+			t.Errorf("%s: missing description", v.Name)
+		}
+		if v.YAMLKey != "" {
+			if _, dup := byKey[v.YAMLKey]; dup {
+				t.Errorf("%s: duplicate YAML key %q", v.Name, v.YAMLKey)
+			}
+			byKey[v.YAMLKey] = v
+		}
+	}
+	if !names[EnvConfigFile] {
+		t.Errorf("%s missing from EnvNames", EnvConfigFile)
+	}
+
+	keys := yamlLeafKeys(reflect.TypeOf(Config{}), "")
+	for _, k := range keys {
+		if _, ok := byKey[k]; !ok {
+			t.Errorf("YAML key %q has no environment variable", k)
+		}
+	}
+	if len(byKey) != len(keys) {
+		t.Errorf("EnvNames has %d YAML keys, Config has %d: %q", len(byKey), len(keys), keys)
+	}
+
+	defaults := map[string]string{
+		"TACIT_HOST":                "localhost:8080",
+		"TACIT_PROTOCOL":            "https",
+		"TACIT_DATABASE":            "",
+		"TACIT_RATE_LIMIT_REQUESTS": "300",
+		"TACIT_RATE_LIMIT_WINDOW":   "5m0s",
+		"TACIT_FEDERATION_MODE":     "company",
+		"TACIT_FEDERATION_PEERS":    "",
+	}
+	for _, v := range vars {
+		if want, ok := defaults[v.Name]; ok && v.Default != want {
+			t.Errorf("%s: Default = %q, want %q", v.Name, v.Default, want)
+		}
+	}
+
+	// Feeding every documented default back through the environment must
+	// reproduce Default().
+	var environ []string
+	for _, v := range vars {
+		if v.Name != EnvConfigFile {
+			environ = append(environ, v.Name+"="+v.Default)
+		}
+	}
+	c, err := Load("", environ)
+	if err != nil {
+		t.Fatalf("Load(documented defaults): %v", err)
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Errorf("Load(documented defaults) = %+v, want %+v", c, Default())
+	}
+
+	// EnvNames returns a copy.
+	vars[0].Name = "CHANGED"
+	if EnvNames()[0].Name == "CHANGED" {
+		t.Error("EnvNames exposes the internal table")
+	}
+}
+
+// yamlLeafKeys lists the dotted YAML keys of the non-struct fields of t.
+func yamlLeafKeys(t reflect.Type, prefix string) []string {
+	var keys []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
+			keys = append(keys, yamlLeafKeys(f.Type, prefix+name+".")...)
+			continue
+		}
+		keys = append(keys, prefix+name)
+	}
+	return keys
+}
+
+// TestEveryEnvVarIsApplied sets each variable to a distinctive valid value
+// and checks that Load changes the configuration.
+func TestEveryEnvVarIsApplied(t *testing.T) {
+	values := map[string]string{
+		"TACIT_HOST":                 "env.example",
+		"TACIT_LISTEN":               "0.0.0.0:9999",
+		"TACIT_PROTOCOL":             "http",
+		"TACIT_DATA_DIR":             "/tmp/tacit-env",
+		"TACIT_DATABASE":             "postgres://db/tacit",
+		"TACIT_INSTANCE_NAME":        "Env Corp",
+		"TACIT_INSTANCE_DESCRIPTION": "From the environment.",
+		"TACIT_CONTACT_EMAIL":        "ops@env.example",
+		"TACIT_DEPARTMENT":           "Ops",
+		"TACIT_LOCATION":             "Lisbon",
+		"TACIT_DEFAULT_SCOPE":        "world",
+		"TACIT_LOG_LEVEL":            "error",
+		"TACIT_LOG_FORMAT":           "json",
+		"TACIT_RATE_LIMIT_REQUESTS":  "12",
+		"TACIT_RATE_LIMIT_WINDOW":    "2m",
+		"TACIT_FEDERATION_MODE":      "open",
+		"TACIT_FEDERATION_PEERS":     "p.example",
+	}
+	for _, v := range EnvNames() {
+		if v.Name == EnvConfigFile {
+			continue
+		}
+		value, ok := values[v.Name]
+		if !ok {
+			t.Errorf("no test value for %s", v.Name)
+			continue
+		}
+		c, err := Load("", []string{v.Name + "=" + value})
+		if err != nil {
+			t.Errorf("%s=%s: %v", v.Name, value, err)
+			continue
+		}
+		if reflect.DeepEqual(c, Default()) {
+			t.Errorf("%s=%s had no effect", v.Name, value)
+		}
+	}
+}

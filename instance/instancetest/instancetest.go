@@ -1,0 +1,193 @@
+// Package instancetest starts whole Tacit instances for tests: real database (SQLite in
+// a temporary directory, or a fresh PostgreSQL schema), real HTTP server on loopback.
+package instancetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mattn/go-mastodon"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/tacit-social/tacit/auth"
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/config"
+	"github.com/tacit-social/tacit/instance"
+)
+
+// PostgresEnv names the variable holding a PostgreSQL URL for tests; unset, PostgreSQL
+// tests are skipped.
+const PostgresEnv = "TACIT_TEST_POSTGRES"
+
+// Options tune a test instance.
+type Options struct {
+	// Postgres runs the instance on a fresh schema of the TACIT_TEST_POSTGRES database.
+	Postgres bool
+	// Configure edits the configuration before the instance starts.
+	Configure func(*config.Config)
+}
+
+// Instance is a running test instance.
+type Instance struct {
+	*instance.Instance
+	URL    string // base URL, e.g. http://127.0.0.1:39123
+	Server *httptest.Server
+}
+
+// Start starts an instance that lives until the test ends.
+func Start(t testing.TB, opt Options) *Instance {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	host := srv.Listener.Addr().String()
+	cfg := config.Default()
+	cfg.Host = host
+	cfg.Listen = host
+	cfg.Protocol = "http"
+	cfg.DataDir = t.TempDir()
+	cfg.RateLimit.Requests = 0
+	if opt.Postgres {
+		cfg.Database = postgresSchema(t)
+	}
+	if opt.Configure != nil {
+		opt.Configure(&cfg)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("TACIT_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	inst, err := instance.Open(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatalf("start instance: %v", err)
+	}
+	srv.Config.Handler = inst.Handler()
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		inst.Close()
+	})
+	return &Instance{Instance: inst, URL: srv.URL, Server: srv}
+}
+
+// Each runs fn against an instance on SQLite and, when TACIT_TEST_POSTGRES is set, on
+// PostgreSQL, as subtests named after the database.
+func Each(t *testing.T, opt Options, fn func(t *testing.T, inst *Instance)) {
+	t.Run("sqlite", func(t *testing.T) {
+		o := opt
+		o.Postgres = false
+		fn(t, Start(t, o))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		if os.Getenv(PostgresEnv) == "" {
+			t.Skipf("%s is not set", PostgresEnv)
+		}
+		o := opt
+		o.Postgres = true
+		fn(t, Start(t, o))
+	})
+}
+
+// postgresSchema creates an empty schema for one test and returns a URL whose
+// connections use it; the schema is dropped when the test ends.
+func postgresSchema(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		t.Skipf("%s is not set", PostgresEnv)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("connect to PostgreSQL: %v", err)
+	}
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		if sqlDB, err := admin.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// User is a local account with a logged-in token.
+type User struct {
+	Account *community.Account
+	Token   string
+}
+
+// UserOptions tune CreateUser.
+type UserOptions struct {
+	Locked bool
+	Role   community.Role
+	Scopes []string // default: read write follow push
+}
+
+// CreateUser creates a local account and a token for it, as if the user had logged in
+// with an app.
+func (inst *Instance) CreateUser(t testing.TB, username string, opt UserOptions) *User {
+	t.Helper()
+	ctx := context.Background()
+	acct, user, err := inst.Community.CreateLocalAccount(ctx, community.NewLocalAccount{
+		Username: username,
+		Password: "correct horse battery " + username,
+		Email:    username + "@example.com",
+		Role:     opt.Role,
+		Locked:   opt.Locked,
+	})
+	if err != nil {
+		t.Fatalf("create user %s: %v", username, err)
+	}
+	scopes := opt.Scopes
+	if scopes == nil {
+		scopes = []string{"read", "write", "follow", "push"}
+	}
+	app, err := inst.Auth.CreateApplication(ctx, authApp(scopes))
+	if err != nil {
+		t.Fatalf("create app: %v", err)
+	}
+	tok, err := inst.Auth.IssueToken(ctx, app.ID, user.ID, acct.ID, scopes, false)
+	if err != nil {
+		t.Fatalf("issue token: %v", err)
+	}
+	return &User{Account: acct, Token: tok.AccessToken}
+}
+
+// Password is the password CreateUser gives an account.
+func Password(username string) string { return "correct horse battery " + username }
+
+// Client returns a go-mastodon client for the instance, logged in with token ("" for a
+// logged-out client).
+func (inst *Instance) Client(token string) *mastodon.Client {
+	c := mastodon.NewClient(&mastodon.Config{Server: inst.URL, AccessToken: token})
+	c.Timeout = 30 * time.Second
+	return c
+}
+
+// Host is the instance's host:port.
+func (inst *Instance) Host() string { return strings.TrimPrefix(inst.URL, "http://") }
+
+func authApp(scopes []string) auth.NewApplication {
+	return auth.NewApplication{Name: "test", RedirectURIs: []string{auth.OOBRedirect}, Scopes: scopes}
+}

@@ -1,0 +1,360 @@
+// Package store opens Tacit's database (SQLite or PostgreSQL) through gorm and keeps
+// its schema up to date with versioned SQL migrations (goose, one set per dialect,
+// embedded in the binary).
+//
+// The schema is written by hand in migrations/<dialect>/*.sql, never by gorm's
+// AutoMigrate; store_test.go checks that every column of the gorm models in
+// community and auth exists in the migrated tables with a matching type and
+// nullability.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+)
+
+// Dialect names returned by Dialect.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// Pool sizes; see openSQLite and openPostgres for the reasoning.
+const (
+	sqliteMaxOpenConns   = 8
+	postgresMaxOpenConns = 20
+	postgresMaxIdleConns = 10
+	postgresConnLifetime = 30 * time.Minute
+)
+
+// migrationLockID is the PostgreSQL advisory lock key held while migrating, so that
+// several Tacit processes starting at once against one database migrate one at a
+// time. It is Tacit's own (not goose's default) so as not to contend with other
+// goose users of the same database.
+const migrationLockID int64 = 0x7461636974 // "tacit"
+
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+var migrationFiles embed.FS
+
+// Now is the gorm NowFunc: UTC, truncated to microseconds, which is what both
+// PostgreSQL's TIMESTAMPTZ and the SQLite text encoding round-trip exactly.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Open connects to the database named by dsn, configures it, and applies pending
+// migrations.
+//
+// dsn "" means SQLite at sqlitePath (its directory is created if missing); a
+// "postgres://" or "postgresql://" URL means PostgreSQL. logger receives slow
+// queries, database errors and the list of migrations applied; nil means
+// slog.Default().
+func Open(ctx context.Context, dsn, sqlitePath string, logger *slog.Logger) (*gorm.DB, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	db, err := OpenNoMigrate(ctx, dsn, sqlitePath, logger)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := Migrate(ctx, db)
+	if err != nil {
+		_ = Close(db)
+		return nil, err
+	}
+	if len(applied) > 0 {
+		logger.InfoContext(ctx, "database migrated", "dialect", Dialect(db), "applied", applied)
+	}
+	return db, nil
+}
+
+// OpenNoMigrate is Open without applying migrations, for `tacit migrate` (which
+// reports what it applies) and for inspecting a database.
+func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Logger) (*gorm.DB, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var (
+		dialector gorm.Dialector
+		sqlDB     *sql.DB
+		err       error
+	)
+	switch {
+	case dsn == "":
+		sqlDB, err = openSQLite(sqlitePath)
+		if err != nil {
+			return nil, err
+		}
+		dialector = sqlite.Dialector{DriverName: sqlite.DriverName, Conn: sqlDB}
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		sqlDB, err = openPostgres(dsn)
+		if err != nil {
+			return nil, err
+		}
+		dialector = postgres.New(postgres.Config{Conn: sqlDB})
+	default:
+		return nil, errors.New("store: unsupported database URL: want empty (SQLite) or postgres://…")
+	}
+
+	db, err := gorm.Open(dialector, &gorm.Config{
+		// Services wrap multi-statement writes in explicit transactions; a transaction
+		// around every single INSERT/UPDATE would only cost a round trip (and, on
+		// SQLite, a BEGIN IMMEDIATE).
+		SkipDefaultTransaction: true,
+		// Unique and foreign-key violations come back as gorm.ErrDuplicatedKey and
+		// gorm.ErrForeignKeyViolated on both dialects.
+		TranslateError: true,
+		NowFunc:        Now,
+		Logger:         newGormLogger(logger),
+	})
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: open %s: %w", dialector.Name(), err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: connect %s: %w", dialector.Name(), err)
+	}
+	return db, nil
+}
+
+// sqliteDSN is the driver DSN for a SQLite database file.
+//
+// The driver (github.com/glebarez/go-sqlite, a fork of modernc.org/sqlite) runs every
+// _pragma on each new connection, in order, and _txlock=immediate makes it start
+// every read-write transaction with BEGIN IMMEDIATE (read-only ones, sql.TxOptions
+// {ReadOnly: true}, stay plain BEGIN). That is what keeps concurrent read-then-write
+// transactions from failing with "database is locked": a deferred transaction that
+// has read and then wants to write cannot wait for the write lock (SQLite returns
+// SQLITE_BUSY at once, as waiting could deadlock), whereas BEGIN IMMEDIATE takes the
+// write lock up front and so waits, via busy_timeout, behind the current writer.
+//
+// Do not add _time_format: this driver version returns right after handling it and
+// would silently ignore _txlock. Its default write format is already
+// "2006-01-02 15:04:05.999999999-07:00", which SQLite's date functions understand.
+func sqliteDSN(path string) string {
+	// SQLite URI filename: '%', '?' and '#' must be escaped in the path (the driver
+	// also splits the DSN at the first '?').
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	return "file:" + escaped +
+		"?_pragma=busy_timeout(10000)" +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)" +
+		"&_txlock=immediate"
+}
+
+func openSQLite(path string) (*sql.DB, error) {
+	if path == "" {
+		return nil, errors.New("store: no SQLite path and no database URL")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: sqlite path: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("store: create database directory: %w", err)
+	}
+	connector, err := newUTCConnector(sqliteDSN(abs))
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	sqlDB := sql.OpenDB(connector)
+	// In WAL mode readers never block and are never blocked; writers are serialised by
+	// SQLite's single write lock whatever the pool size. More connections therefore only
+	// buy read parallelism, at the price of a page cache each. Eight covers the cores a
+	// small server has. It also bounds the writers that queue inside SQLite's busy
+	// handler (which polls with sleeps) to seven; further callers wait in database/sql's
+	// pool queue, which is FIFO and bounded only by their context, so busy_timeout(10s)
+	// is never reached in practice.
+	sqlDB.SetMaxOpenConns(sqliteMaxOpenConns)
+	// Keep every connection: opening one re-runs the pragmas and starts with a cold
+	// page cache.
+	sqlDB.SetMaxIdleConns(sqliteMaxOpenConns)
+	sqlDB.SetConnMaxLifetime(0)
+	sqlDB.SetConnMaxIdleTime(0)
+	return sqlDB, nil
+}
+
+func openPostgres(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse database URL: %w", err)
+	}
+	sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, conn *pgx.Conn) error {
+		// pgx scans TIMESTAMPTZ into time.Local by default; UTC makes both dialects
+		// return the same time.Time (and JSON renders "Z").
+		conn.TypeMap().RegisterType(&pgtype.Type{
+			Name:  "timestamptz",
+			OID:   pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
+		})
+		return nil
+	}))
+	sqlDB.SetMaxOpenConns(postgresMaxOpenConns)
+	sqlDB.SetMaxIdleConns(postgresMaxIdleConns)
+	sqlDB.SetConnMaxLifetime(postgresConnLifetime)
+	return sqlDB, nil
+}
+
+// Close closes the database's connection pool. On SQLite it first runs
+// PRAGMA optimize, as SQLite recommends before closing a long-lived connection.
+func Close(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	if Dialect(db) == DialectSQLite {
+		_, _ = sqlDB.Exec("PRAGMA optimize")
+	}
+	return sqlDB.Close()
+}
+
+// Dialect returns "sqlite" or "postgres".
+func Dialect(db *gorm.DB) string {
+	return db.Dialector.Name()
+}
+
+// provider returns a goose provider over db's connection pool with the migrations
+// of db's dialect. It uses no goose global state.
+func provider(db *gorm.DB) (*goose.Provider, error) {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		dialect goose.Dialect
+		opts    = []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	)
+	switch name := Dialect(db); name {
+	case DialectSQLite:
+		dialect = goose.DialectSQLite3
+	case DialectPostgres:
+		dialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	default:
+		return nil, fmt.Errorf("store: no migrations for dialect %q", name)
+	}
+	fsys, err := fs.Sub(migrationFiles, "migrations/"+Dialect(db))
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(dialect, sqlDB, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate applies pending migrations and returns the versions applied, in order.
+// On failure it returns the versions applied before the failing one.
+func Migrate(ctx context.Context, db *gorm.DB) ([]int64, error) {
+	p, err := provider(db)
+	if err != nil {
+		return nil, err
+	}
+	results, err := p.Up(ctx)
+	var partial *goose.PartialError
+	if errors.As(err, &partial) {
+		results = partial.Applied
+	}
+	applied := versions(results)
+	if err != nil {
+		return applied, fmt.Errorf("store: migrate: %w", err)
+	}
+	return applied, nil
+}
+
+// MigrateDown rolls migrations back until the schema is at version to (0 drops
+// everything) and returns the versions rolled back, in order.
+func MigrateDown(ctx context.Context, db *gorm.DB, to int64) ([]int64, error) {
+	p, err := provider(db)
+	if err != nil {
+		return nil, err
+	}
+	results, err := p.DownTo(ctx, to)
+	var partial *goose.PartialError
+	if errors.As(err, &partial) {
+		results = partial.Applied
+	}
+	rolledBack := versions(results)
+	if err != nil {
+		return rolledBack, fmt.Errorf("store: migrate down: %w", err)
+	}
+	return rolledBack, nil
+}
+
+// Pending returns the versions Migrate would apply.
+func Pending(ctx context.Context, db *gorm.DB) ([]int64, error) {
+	p, err := provider(db)
+	if err != nil {
+		return nil, err
+	}
+	status, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration status: %w", err)
+	}
+	var pending []int64
+	for _, s := range status {
+		if s.State == goose.StatePending {
+			pending = append(pending, s.Source.Version)
+		}
+	}
+	return pending, nil
+}
+
+// Version returns the current schema version (0 for an empty database).
+func Version(ctx context.Context, db *gorm.DB) (int64, error) {
+	p, err := provider(db)
+	if err != nil {
+		return 0, err
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: schema version: %w", err)
+	}
+	return v, nil
+}
+
+// LatestVersion returns the version of the newest migration built into the binary.
+func LatestVersion(db *gorm.DB) (int64, error) {
+	p, err := provider(db)
+	if err != nil {
+		return 0, err
+	}
+	var latest int64
+	for _, s := range p.ListSources() {
+		latest = max(latest, s.Version)
+	}
+	return latest, nil
+}
+
+func versions(results []*goose.MigrationResult) []int64 {
+	var out []int64
+	for _, r := range results {
+		if r != nil && r.Source != nil && r.Error == nil {
+			out = append(out, r.Source.Version)
+		}
+	}
+	return out
+}

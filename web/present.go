@@ -1,0 +1,236 @@
+package web
+
+import (
+	"context"
+	"time"
+
+	"github.com/tacit-social/tacit/community"
+)
+
+// Converting domain values into API entities. Lists of statuses are converted in one
+// go so that their details cost a fixed number of queries, not one per status.
+
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+func apiTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func apiTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := apiTime(*t)
+	return &s
+}
+
+func idPtr(id *int64) *string {
+	if id == nil {
+		return nil
+	}
+	s := community.FormatID(*id)
+	return &s
+}
+
+func strPtr(s string) *string { return &s }
+
+func boolPtr(b bool) *bool { return &b }
+
+// defaultAvatarPath and defaultHeaderPath are served by the instance for accounts
+// without images, because clients expect a URL there, never an empty string.
+const (
+	defaultAvatarPath = "/avatars/original/missing.png"
+	defaultHeaderPath = "/headers/original/missing.png"
+)
+
+func (s *Server) account(a *community.Account) Account {
+	avatar, header := a.AvatarURL, a.HeaderURL
+	if avatar == "" {
+		avatar = s.cfg.BaseURL() + defaultAvatarPath
+	}
+	if header == "" {
+		header = s.cfg.BaseURL() + defaultHeaderPath
+	}
+	var lastStatus *string
+	if a.LastStatusAt != nil {
+		d := a.LastStatusAt.UTC().Format("2006-01-02")
+		lastStatus = &d
+	}
+	fields := make([]AccountField, 0, len(a.Fields))
+	for _, f := range a.Fields {
+		fields = append(fields, AccountField{Name: f.Name, Value: f.Value, VerifiedAt: apiTimePtr(f.VerifiedAt)})
+	}
+	return Account{
+		ID:             community.FormatID(a.ID),
+		Username:       a.Username,
+		Acct:           a.Acct(),
+		DisplayName:    a.DisplayName,
+		Locked:         a.Locked,
+		Bot:            a.Bot,
+		Discoverable:   a.Discoverable,
+		Indexable:      a.Discoverable,
+		Group:          a.Group,
+		CreatedAt:      apiTime(a.CreatedAt),
+		Note:           a.Note,
+		URL:            a.URL,
+		URI:            a.URI,
+		Avatar:         avatar,
+		AvatarStatic:   avatar,
+		Header:         header,
+		HeaderStatic:   header,
+		FollowersCount: a.FollowersCount,
+		FollowingCount: a.FollowingCount,
+		StatusesCount:  a.StatusesCount,
+		LastStatusAt:   lastStatus,
+		Emojis:         []CustomEmoji{},
+		Fields:         fields,
+		Roles:          []AccountRole{},
+	}
+}
+
+// roles maps Tacit's roles onto Mastodon's Role entity; permissions are Mastodon's bit
+// flags (administrator = 0x1, manage reports 0x10, manage users 0x400…), as clients
+// such as Elk read them to show moderation menus.
+var roles = map[community.Role]AccountRole{
+	community.RoleUser:      {ID: "-99", Name: "", Color: "", Permissions: "65536"},
+	community.RoleModerator: {ID: "1", Name: "Moderator", Color: "", Permissions: "1308", Highlighted: true},
+	community.RoleAdmin:     {ID: "2", Name: "Admin", Color: "", Permissions: "1", Highlighted: true},
+}
+
+// credentialAccount is the account as its owner sees it, with source and role.
+func (s *Server) credentialAccount(ctx context.Context, a *community.Account, u *community.User) (Account, error) {
+	out := s.account(a)
+	fields := make([]AccountField, 0, len(a.Fields))
+	for _, f := range a.Fields {
+		fields = append(fields, AccountField{Name: f.Name, Value: f.Source, VerifiedAt: apiTimePtr(f.VerifiedAt)})
+	}
+	pending, err := s.community.FollowRequestCount(ctx, a.ID)
+	if err != nil {
+		return Account{}, err
+	}
+	scope := u.DefaultScope
+	if scope == "" {
+		scope = s.community.DefaultScope()
+	}
+	out.Source = &AccountSource{
+		Note:                a.NoteSource,
+		Fields:              fields,
+		Privacy:             string(u.DefaultVisibility),
+		Sensitive:           u.DefaultSensitive,
+		Language:            u.DefaultLanguage,
+		FollowRequestsCount: pending,
+		Discoverable:        a.Discoverable,
+		Indexable:           a.Discoverable,
+		AttributionDomains:  []string{},
+		Scope:               string(scope),
+	}
+	role := roles[u.Role]
+	out.Role = &role
+	if u.Role != community.RoleUser {
+		out.Roles = []AccountRole{role}
+	}
+	return out, nil
+}
+
+// accounts converts a list, skipping ids that are missing.
+func (s *Server) accounts(list []*community.Account) []Account {
+	out := make([]Account, 0, len(list))
+	for _, a := range list {
+		out = append(out, s.account(a))
+	}
+	return out
+}
+
+// statuses converts statuses for a viewer. The caller has already checked that the
+// viewer may see them.
+func (s *Server) statuses(ctx context.Context, v community.Viewer, list []community.Status) ([]Status, error) {
+	d, err := s.community.LoadStatusDetails(ctx, v, list)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Status, 0, len(list))
+	for i := range list {
+		st, ok := s.statusWith(v, &list[i], d)
+		if ok {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// status converts one status for a viewer.
+func (s *Server) status(ctx context.Context, v community.Viewer, st *community.Status) (Status, error) {
+	list, err := s.statuses(ctx, v, []community.Status{*st})
+	if err != nil {
+		return Status{}, err
+	}
+	if len(list) == 0 {
+		return Status{}, community.ErrNotFound
+	}
+	return list[0], nil
+}
+
+func (s *Server) statusWith(v community.Viewer, st *community.Status, d *community.StatusDetails) (Status, bool) {
+	author := d.Accounts[st.AccountID]
+	if author == nil {
+		return Status{}, false
+	}
+	out := Status{
+		ID:                 community.FormatID(st.ID),
+		URI:                st.URI,
+		CreatedAt:          apiTime(st.CreatedAt),
+		EditedAt:           apiTimePtr(st.EditedAt),
+		Account:            s.account(author),
+		Content:            st.Content,
+		Visibility:         string(st.Visibility),
+		Sensitive:          st.Sensitive,
+		SpoilerText:        st.SpoilerText,
+		MediaAttachments:   []MediaAttachment{},
+		Mentions:           []StatusMention{},
+		Tags:               []StatusTag{},
+		Emojis:             []CustomEmoji{},
+		ReblogsCount:       st.ReblogsCount,
+		FavouritesCount:    st.FavouritesCount,
+		RepliesCount:       st.RepliesCount,
+		InReplyToID:        idPtr(st.InReplyToID),
+		InReplyToAccountID: idPtr(st.InReplyToAccountID),
+		LocalOnly:          st.Scope == community.ScopeDepartment,
+		Tacit:              StatusTacit{Scope: string(st.Scope)},
+	}
+	if st.URL != "" {
+		out.URL = strPtr(st.URL)
+	}
+	if st.Language != "" {
+		out.Language = strPtr(st.Language)
+	}
+	if st.ReblogOfID != nil {
+		orig := d.Statuses[*st.ReblogOfID]
+		if orig == nil {
+			return Status{}, false
+		}
+		inner, ok := s.statusWith(v, orig, d)
+		if !ok {
+			return Status{}, false
+		}
+		out.Reblog = &inner
+		out.Content = ""
+	}
+	for _, id := range d.Mentions[st.ID] {
+		if a := d.Accounts[id]; a != nil {
+			out.Mentions = append(out.Mentions, StatusMention{
+				ID: community.FormatID(a.ID), Username: a.Username, URL: a.URL, Acct: a.Acct(),
+			})
+		}
+	}
+	for _, t := range d.Tags[st.ID] {
+		out.Tags = append(out.Tags, StatusTag{Name: t.Name, URL: s.community.TagURL(t.Name)})
+	}
+	if v.AccountID() != 0 {
+		out.Favourited = boolPtr(d.Favourited[st.ID])
+		out.Reblogged = boolPtr(d.Reblogged[st.ID])
+		out.Bookmarked = boolPtr(d.Bookmarked[st.ID])
+		out.Muted = boolPtr(false)
+		if st.AccountID == v.AccountID() {
+			out.Pinned = boolPtr(d.Pinned[st.ID])
+		}
+	}
+	return out, true
+}

@@ -1,0 +1,137 @@
+// Package web serves Tacit over HTTP: the Mastodon client API, OAuth 2, and the
+// instance's discovery documents. It translates between HTTP and the domain; the rules
+// themselves live in the domain packages.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tacit-social/tacit/auth"
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/config"
+)
+
+// Version is Tacit's own version; the API reports it inside a Mastodon version string.
+const Version = "0.1.0"
+
+// MastodonVersion is the version string clients parse to decide which features to use.
+const MastodonVersion = "4.3.0 (compatible; Tacit " + Version + ")"
+
+// Deps are what the web layer needs from the rest of the program.
+type Deps struct {
+	Config    config.Config
+	Community *community.Service
+	Auth      *auth.Service
+	Logger    *slog.Logger
+	// Ping checks that the database answers, for /health.
+	Ping func(ctx context.Context) error
+	// Routes lets other adapters (federation) mount their own endpoints.
+	Routes []func(*gin.Engine)
+}
+
+// Server is the HTTP front of one instance.
+type Server struct {
+	cfg       config.Config
+	community *community.Service
+	auth      *auth.Service
+	log       *slog.Logger
+	ping      func(ctx context.Context) error
+	engine    *gin.Engine
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{
+		cfg:       d.Config,
+		community: d.Community,
+		auth:      d.Auth,
+		log:       d.Logger,
+		ping:      d.Ping,
+		engine:    gin.New(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	e := s.engine
+	e.HandleMethodNotAllowed = false
+	e.RedirectTrailingSlash = false
+	limiter := newRateLimiter(d.Config.RateLimit.Requests, d.Config.RateLimit.Window)
+	e.Use(s.logRequests, s.recover, cors, limiter.middleware, s.authenticate)
+
+	e.GET("/health", s.health)
+	s.mountOAuth(e)
+	s.mountInstance(e)
+	api := e.Group("/api")
+	s.mountAccounts(api)
+	s.mountStatuses(api)
+	s.mountTimelines(api)
+	s.mountNotifications(api)
+	for _, r := range d.Routes {
+		r(e)
+	}
+	e.NoRoute(func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			abort(c, http.StatusNotFound, "Record not found")
+			return
+		}
+		c.String(http.StatusNotFound, "Not found")
+	})
+	return s
+}
+
+// Handler is the server as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+func (s *Server) health(c *gin.Context) {
+	if s.ping != nil {
+		if err := s.ping(c.Request.Context()); err != nil {
+			s.log.ErrorContext(c.Request.Context(), "health check: database does not answer", "err", err)
+			c.String(http.StatusServiceUnavailable, "database unavailable")
+			return
+		}
+	}
+	c.String(http.StatusOK, "OK")
+}
+
+// recover turns a panic into a logged 500 instead of a dropped connection.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.log.ErrorContext(c.Request.Context(), "panic while serving", "request_id", requestID(c), "panic", r)
+			abort(c, http.StatusInternalServerError, "Internal server error")
+		}
+	}()
+	c.Next()
+}
+
+// cors lets browser-based clients (Elk, Phanpy, Pinafore…) call the API from their own
+// origin, as Mastodon does. Credentials travel in the Authorization header, never in
+// cookies, so a wildcard origin is safe.
+func cors(c *gin.Context) {
+	p := c.Request.URL.Path
+	if !(strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/oauth/token") || strings.HasPrefix(p, "/oauth/revoke") ||
+		strings.HasPrefix(p, "/.well-known/") || strings.HasPrefix(p, "/nodeinfo/")) {
+		c.Next()
+		return
+	}
+	h := c.Writer.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "Link, X-RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-Request-Id, Idempotency-Key")
+	if c.Request.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "POST, PUT, DELETE, GET, PATCH, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, Accept")
+		h.Set("Access-Control-Max-Age", "86400")
+		c.AbortWithStatus(http.StatusNoContent)
+		return
+	}
+	c.Next()
+}

@@ -2,10 +2,14 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"slices"
 	"strings"
-	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -16,25 +20,82 @@ import (
 // instead of redirecting (command-line clients).
 const OOBRedirect = "urn:ietf:wg:oauth:2.0:oob"
 
+// Limits on what an application may register, the same as Mastodon's so that clients
+// that work there work here.
+const (
+	MaxAppNameLen     = 60
+	MaxAppWebsiteLen  = 2000
+	MaxRedirectURILen = 2000
+)
+
+// forbiddenSchemes could run code or show attacker content if a browser were sent there.
+var forbiddenSchemes = []string{"javascript", "data", "vbscript", "file"}
+
 // NewApplication is what POST /api/v1/apps registers.
 type NewApplication struct {
-	Name         string
-	Website      string
+	Name    string
+	Website string
+	// RedirectURIs may hold one URI per element or several separated by whitespace,
+	// as clients send them either way.
 	RedirectURIs []string
-	Scopes       []string
+	// Scopes may likewise hold several space-separated scopes per element; none
+	// means "read".
+	Scopes []string
 }
 
-// CreateApplication registers an OAuth client with fresh credentials.
+// CreateApplication validates and registers an OAuth client with fresh credentials.
+// Validation failures are community.Invalid errors whose message is meant for the
+// client's developer.
 func (s *Service) CreateApplication(ctx context.Context, in NewApplication) (*Application, error) {
+	name := strings.TrimSpace(in.Name)
+	switch {
+	case name == "":
+		return nil, community.Invalid("Validation failed: Application name can't be blank")
+	case utf8.RuneCountInString(name) > MaxAppNameLen:
+		return nil, community.Invalid("Validation failed: Application name is too long (maximum is %d characters)", MaxAppNameLen)
+	}
+	website := strings.TrimSpace(in.Website)
+	if website != "" {
+		if err := validateWebsite(website); err != nil {
+			return nil, err
+		}
+	}
+	var redirects []string
+	for _, field := range in.RedirectURIs {
+		for _, uri := range strings.Fields(field) {
+			if !slices.Contains(redirects, uri) {
+				redirects = append(redirects, uri)
+			}
+		}
+	}
+	if len(redirects) == 0 {
+		return nil, community.Invalid("Validation failed: Redirect URI can't be blank")
+	}
+	for _, uri := range redirects {
+		if err := ValidateRedirectURI(uri); err != nil {
+			return nil, err
+		}
+	}
+	if n := len(strings.Join(redirects, "\n")); n > MaxRedirectURILen {
+		return nil, community.Invalid("Validation failed: Redirect URI is too long (maximum is %d characters)", MaxRedirectURILen)
+	}
+	scopes, unknown := ParseScopes(strings.Join(in.Scopes, " "))
+	if len(unknown) > 0 {
+		return nil, community.Invalid("Validation failed: Scopes contain unknown scope %q; known scopes are: %s",
+			unknown[0], strings.Join(AllScopes(), " "))
+	}
+	if len(scopes) == 0 {
+		scopes = []string{"read"}
+	}
 	app := &Application{
 		ID:           community.NewID(),
-		Name:         strings.TrimSpace(in.Name),
-		Website:      strings.TrimSpace(in.Website),
-		RedirectURIs: strings.Join(in.RedirectURIs, "\n"),
-		Scopes:       strings.Join(in.Scopes, " "),
+		Name:         name,
+		Website:      website,
+		RedirectURIs: strings.Join(redirects, "\n"),
+		Scopes:       strings.Join(scopes, " "),
 		ClientID:     newSecret(32),
 		ClientSecret: newSecret(32),
-		CreatedAt:    time.Now().UTC(),
+		CreatedAt:    s.clock(),
 	}
 	if err := s.db.WithContext(ctx).Create(app).Error; err != nil {
 		return nil, fmt.Errorf("create application: %w", err)
@@ -42,8 +103,85 @@ func (s *Service) CreateApplication(ctx context.Context, in NewApplication) (*Ap
 	return app, nil
 }
 
+func validateWebsite(website string) error {
+	if len(website) > MaxAppWebsiteLen {
+		return community.Invalid("Validation failed: Website is too long (maximum is %d characters)", MaxAppWebsiteLen)
+	}
+	u, err := url.Parse(website)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return community.Invalid("Validation failed: Website must be an http(s) URL")
+	}
+	return nil
+}
+
+// ValidateRedirectURI checks one redirect URI as RFC 6749 section 3.1.2 asks: an
+// absolute URI without a fragment. Native apps' private schemes ("elk://callback",
+// "org.joinmastodon.android://oauth") and the out-of-band URN are allowed.
+func ValidateRedirectURI(uri string) error {
+	if uri == OOBRedirect {
+		return nil
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme == "" || strings.ContainsAny(uri, " \t\r\n") {
+		return community.Invalid("Validation failed: Redirect URI must be an absolute URI: %q", uri)
+	}
+	if u.Fragment != "" || strings.Contains(uri, "#") {
+		return community.Invalid("Validation failed: Redirect URI cannot contain a fragment: %q", uri)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if slices.Contains(forbiddenSchemes, scheme) {
+		return community.Invalid("Validation failed: Redirect URI must not use the %s scheme: %q", scheme, uri)
+	}
+	if (scheme == "http" || scheme == "https") && u.Host == "" {
+		return community.Invalid("Validation failed: Redirect URI must be an absolute URI: %q", uri)
+	}
+	return nil
+}
+
+// RedirectURIList returns the application's registered redirect URIs.
+func (a *Application) RedirectURIList() []string { return strings.Fields(a.RedirectURIs) }
+
+// ScopeList returns the scopes the application registered.
+func (a *Application) ScopeList() []string { return strings.Fields(a.Scopes) }
+
+// AllowsRedirect reports whether uri is one of the application's redirect URIs. The
+// match is exact, except that a registered loopback URI ("http://127.0.0.1/cb") admits
+// any port, because a native app listens on whatever port it gets (RFC 8252 7.3).
+func (a *Application) AllowsRedirect(uri string) bool {
+	registered := a.RedirectURIList()
+	if slices.Contains(registered, uri) {
+		return true
+	}
+	got, err := url.Parse(uri)
+	if err != nil || got.Scheme != "http" || !isLoopback(got.Hostname()) {
+		return false
+	}
+	for _, r := range registered {
+		want, err := url.Parse(r)
+		if err != nil || want.Scheme != "http" || !isLoopback(want.Hostname()) {
+			continue
+		}
+		if want.Hostname() == got.Hostname() && want.Path == got.Path && want.RawQuery == got.RawQuery &&
+			got.User == nil && want.User == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // ApplicationByClientID finds a registered client.
 func (s *Service) ApplicationByClientID(ctx context.Context, clientID string) (*Application, error) {
+	if clientID == "" {
+		return nil, community.ErrNotFound
+	}
 	var app Application
 	err := s.db.WithContext(ctx).Where("client_id = ?", clientID).Take(&app).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -55,35 +193,34 @@ func (s *Service) ApplicationByClientID(ctx context.Context, clientID string) (*
 	return &app, nil
 }
 
-// IssuedToken is a token as handed to the client: the secrets exist only here.
-type IssuedToken struct {
-	Token        *Token
-	AccessToken  string
-	RefreshToken string
+// ApplicationByID loads an application by its id, e.g. the one a token belongs to.
+func (s *Service) ApplicationByID(ctx context.Context, id int64) (*Application, error) {
+	var app Application
+	err := s.db.WithContext(ctx).Take(&app, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, community.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load application: %w", err)
+	}
+	return &app, nil
 }
 
-// IssueToken creates an access token for an application, acting for a user (userID and
-// accountID non-zero) or for the application alone. withRefresh adds a refresh token.
-func (s *Service) IssueToken(ctx context.Context, appID, userID, accountID int64, scopes []string, withRefresh bool) (*IssuedToken, error) {
-	access := newSecret(32)
-	t := &Token{
-		ID:            community.NewID(),
-		ApplicationID: appID,
-		Scopes:        strings.Join(scopes, " "),
-		TokenHash:     hashSecret(access),
-		CreatedAt:     time.Now().UTC(),
+// AuthenticateClient checks a client's credentials and returns its application, or
+// ErrInvalidClient without saying which part was wrong.
+func (s *Service) AuthenticateClient(ctx context.Context, clientID, clientSecret string) (*Application, error) {
+	if clientID == "" || clientSecret == "" {
+		return nil, ErrInvalidClient
 	}
-	if userID != 0 {
-		t.UserID, t.AccountID = &userID, &accountID
+	app, err := s.ApplicationByClientID(ctx, clientID)
+	if community.KindOf(err) == community.KindNotFound {
+		return nil, ErrInvalidClient
 	}
-	out := &IssuedToken{Token: t, AccessToken: access}
-	if withRefresh {
-		out.RefreshToken = newSecret(32)
-		h := hashSecret(out.RefreshToken)
-		t.RefreshHash = &h
+	if err != nil {
+		return nil, err
 	}
-	if err := s.db.WithContext(ctx).Create(t).Error; err != nil {
-		return nil, fmt.Errorf("create token: %w", err)
+	if subtle.ConstantTimeCompare([]byte(app.ClientSecret), []byte(clientSecret)) != 1 {
+		return nil, ErrInvalidClient
 	}
-	return out, nil
+	return app, nil
 }

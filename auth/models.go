@@ -34,10 +34,16 @@ type AuthorizationCode struct {
 	CodeHash            string    `gorm:"primaryKey"`
 	ApplicationID       int64     `gorm:"not null"`
 	UserID              int64     `gorm:"not null"`
+	AccountID           int64     `gorm:"not null;default:0"` // the user's account, for the token the code buys
 	RedirectURI         string    `gorm:"not null"`
 	Scopes              string    `gorm:"not null"`
 	CodeChallenge       string    `gorm:"not null;default:''"`
 	CodeChallengeMethod string    `gorm:"not null;default:''"`
 	ExpiresAt           time.Time `gorm:"not null"`
 	CreatedAt           time.Time `gorm:"not null"`
+	// ConsumedAt and TokenID record the code's one use. A used code is kept until it
+	// expires so that a replay is recognised and the token it bought revoked
+	// (RFC 6749 section 4.1.2).
+	ConsumedAt *time.Time
+	TokenID    *int64
 }

@@ -85,3 +85,14 @@ func Subset(requested, allowed []string) bool {
 	}
 	return true
 }
+
+// AllScopes lists every scope Tacit knows, each parent followed by its granular
+// scopes, as the authorization server metadata advertises them.
+func AllScopes() []string {
+	var out []string
+	for _, top := range TopScopes {
+		out = append(out, top)
+		out = append(out, SubScopes[top]...)
+	}
+	return out
+}

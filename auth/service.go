@@ -16,14 +16,18 @@ import (
 
 // Service issues and checks OAuth 2 credentials. It is safe for concurrent use.
 type Service struct {
-	db  *gorm.DB
-	now func() time.Time
+	db     *gorm.DB
+	now    func() time.Time
+	logins loginThrottle
 }
 
 // NewService returns a Service storing its state in db.
 func NewService(db *gorm.DB) *Service {
 	return &Service{db: db, now: time.Now}
 }
+
+// clock is the time stored in rows: UTC, at the microsecond precision both databases keep.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // ErrInvalidToken means the token is unknown or revoked.
 var ErrInvalidToken = errors.New("The access token is invalid")

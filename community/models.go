@@ -48,7 +48,7 @@ type Account struct {
 	Locked       bool   `gorm:"not null;default:false"`
 	Bot          bool   `gorm:"not null;default:false"`
 	Group        bool   `gorm:"column:is_group;not null;default:false"`
-	Discoverable bool   `gorm:"not null;default:true"`
+	Discoverable bool   `gorm:"not null"`
 	AvatarURL    string `gorm:"not null;default:''"`
 	HeaderURL    string `gorm:"not null;default:''"`
 
@@ -126,7 +126,7 @@ type Status struct {
 	InReplyToAccountID *int64
 	ReblogOfID         *int64
 	ApplicationID      *int64
-	Local              bool `gorm:"not null;default:true"`
+	Local              bool `gorm:"not null"`
 
 	RepliesCount    int64 `gorm:"not null;default:0"`
 	ReblogsCount    int64 `gorm:"not null;default:0"`
@@ -179,7 +179,7 @@ type Follow struct {
 	ID              int64     `gorm:"primaryKey;autoIncrement:false"`
 	AccountID       int64     `gorm:"not null"`
 	TargetAccountID int64     `gorm:"not null"`
-	ShowReblogs     bool      `gorm:"not null;default:true"`
+	ShowReblogs     bool      `gorm:"not null"`
 	Notify          bool      `gorm:"not null;default:false"`
 	URI             string    `gorm:"not null;default:''"`
 	CreatedAt       time.Time `gorm:"not null"`
@@ -190,7 +190,7 @@ type FollowRequest struct {
 	ID              int64     `gorm:"primaryKey;autoIncrement:false"`
 	AccountID       int64     `gorm:"not null"`
 	TargetAccountID int64     `gorm:"not null"`
-	ShowReblogs     bool      `gorm:"not null;default:true"`
+	ShowReblogs     bool      `gorm:"not null"`
 	Notify          bool      `gorm:"not null;default:false"`
 	URI             string    `gorm:"not null;default:''"`
 	CreatedAt       time.Time `gorm:"not null"`
@@ -210,7 +210,7 @@ type Mute struct {
 	ID              int64     `gorm:"primaryKey;autoIncrement:false"`
 	AccountID       int64     `gorm:"not null"`
 	TargetAccountID int64     `gorm:"not null"`
-	Notifications   bool      `gorm:"not null;default:true"`
+	Notifications   bool      `gorm:"not null"`
 	ExpiresAt       *time.Time
 	CreatedAt       time.Time `gorm:"not null"`
 }

@@ -45,7 +45,7 @@ type Linker struct {
 	// when the account is unknown: unknown mentions are left as plain
 	// (escaped) text. A nil MentionURL leaves every mention as text.
 	MentionURL func(m Mention) (url string, ok bool)
-	// TagURL returns the URL of a hashtag's page. A nil TagURL leaves
-	// hashtags as text.
+	// TagURL returns the URL of a hashtag's page; tag is the name as
+	// written, without '#'. A nil TagURL leaves hashtags as text.
 	TagURL func(tag string) string
 }

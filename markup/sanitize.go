@@ -82,7 +82,7 @@ func newPolicy() *bluemonday.Policy {
 	p.AddTargetBlankToFullyQualifiedLinks(true)
 	p.AllowAttrs("rel").Matching(regexp.MustCompile(`^` + linkRel + `( tag)?$`)).OnElements("a")
 	p.AllowAttrs("target").Matching(regexp.MustCompile(`^_blank$`)).OnElements("a")
-	p.AllowAttrs("class").Matching(regexp.MustCompile(`^` + classes + `( ` + classes + `)*$`)).OnElements("a", "span")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^`+classes+`( `+classes+`)*$`)).OnElements("a", "span")
 	p.AllowAttrs("translate").Matching(regexp.MustCompile(`^(no|yes)$`)).OnElements("a", "span")
 	p.AllowAttrs("start").Matching(integer).OnElements("ol")
 	p.AllowAttrs("reversed").Matching(regexp.MustCompile(`^$`)).OnElements("ol")
@@ -116,6 +116,13 @@ func bodyContext() *html.Node {
 //
 // The result is stable: Sanitize(Sanitize(x)) == Sanitize(x).
 func Sanitize(s string) string {
+	out := policy.Sanitize(walkAllowed(s))
+	return strings.Trim(out, htmlSpace)
+}
+
+// walkAllowed parses s as the browser would and writes back the parts of it
+// that Sanitize allows.
+func walkAllowed(s string) string {
 	nodes, err := html.ParseFragment(strings.NewReader(s), bodyContext())
 	if err != nil {
 		// Only a failing reader makes ParseFragment fail, and a
@@ -127,8 +134,7 @@ func Sanitize(s string) string {
 	for _, n := range nodes {
 		w.node(n)
 	}
-	out := policy.Sanitize(w.b.String())
-	return strings.Trim(out, htmlSpace)
+	return w.b.String()
 }
 
 // htmlSpace is the whitespace HTML collapses (unlike strings.TrimSpace, which

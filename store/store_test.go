@@ -50,7 +50,29 @@ var models = []any{
 	&auth.AuthorizationCode{},
 }
 
-const latestVersion = 1
+// migrationVersions lists the versions of the embedded migrations, from the file
+// names (both dialects have the same ones, see TestMigrationDialectsAgree).
+func migrationVersions(t *testing.T) []int64 {
+	t.Helper()
+	entries, err := os.ReadDir("migrations/sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []int64
+	for _, e := range entries {
+		var v int64
+		if _, err := fmt.Sscanf(e.Name(), "%d_", &v); err != nil {
+			t.Fatalf("migration file %s: %v", e.Name(), err)
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+func latestVersion(t *testing.T) int64 {
+	vs := migrationVersions(t)
+	return vs[len(vs)-1]
+}
 
 func ctx(t *testing.T) context.Context { return t.Context() }
 
@@ -70,8 +92,9 @@ func TestOpenSQLiteMigratesOnceAndIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(pending, []int64{latestVersion}) {
-		t.Errorf("Pending on a new database = %v, want [%d]", pending, latestVersion)
+	all := migrationVersions(t)
+	if !slices.Equal(pending, all) {
+		t.Errorf("Pending on a new database = %v, want %v", pending, all)
 	}
 	if v, err := store.Version(ctx(t), db); err != nil || v != 0 {
 		t.Errorf("Version on a new database = %d, %v; want 0", v, err)
@@ -80,8 +103,8 @@ func TestOpenSQLiteMigratesOnceAndIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(applied, []int64{latestVersion}) {
-		t.Errorf("Migrate applied %v, want [%d]", applied, latestVersion)
+	if !slices.Equal(applied, all) {
+		t.Errorf("Migrate applied %v, want %v", applied, all)
 	}
 	applied, err = store.Migrate(ctx(t), db)
 	if err != nil || len(applied) != 0 {
@@ -100,8 +123,8 @@ func TestOpenSQLiteMigratesOnceAndIsIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Open #%d: %v", i+2, err)
 		}
-		if v, err := store.Version(ctx(t), db); err != nil || v != latestVersion {
-			t.Errorf("Version = %d, %v; want %d", v, err, latestVersion)
+		if v, err := store.Version(ctx(t), db); err != nil || v != latestVersion(t) {
+			t.Errorf("Version = %d, %v; want %d", v, err, latestVersion(t))
 		}
 		if err := store.Close(db); err != nil {
 			t.Fatal(err)
@@ -148,8 +171,8 @@ func TestPostgresMigrateIsIdempotent(t *testing.T) {
 	if got := store.Dialect(db); got != store.DialectPostgres {
 		t.Errorf("Dialect = %q, want postgres", got)
 	}
-	if v, err := store.Version(ctx(t), db); err != nil || v != latestVersion {
-		t.Errorf("Version = %d, %v; want %d", v, err, latestVersion)
+	if v, err := store.Version(ctx(t), db); err != nil || v != latestVersion(t) {
+		t.Errorf("Version = %d, %v; want %d", v, err, latestVersion(t))
 	}
 	applied, err := store.Migrate(ctx(t), db)
 	if err != nil || len(applied) != 0 {
@@ -174,8 +197,8 @@ func TestVersionAndLatest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v != latest || latest != latestVersion {
-			t.Errorf("Version = %d, LatestVersion = %d, want both %d", v, latest, latestVersion)
+		if want := latestVersion(t); v != latest || latest != want {
+			t.Errorf("Version = %d, LatestVersion = %d, want both %d", v, latest, want)
 		}
 		if p, err := store.Pending(ctx(t), db); err != nil || len(p) != 0 {
 			t.Errorf("Pending = %v, %v; want none", p, err)
@@ -220,7 +243,7 @@ func columns(t *testing.T, db *gorm.DB, table string) map[string]dbColumn {
 	cols := map[string]dbColumn{}
 	switch store.Dialect(db) {
 	case store.DialectSQLite:
-		rows, err := db.Raw(`SELECT name, type, "notnull", dflt_value FROM pragma_table_info(?)`, table).Rows()
+		rows, err := db.Raw(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)`, table).Rows()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,10 +252,14 @@ func columns(t *testing.T, db *gorm.DB, table string) map[string]dbColumn {
 			var name, typ string
 			var notNull bool
 			var def *string
-			if err := rows.Scan(&name, &typ, &notNull, &def); err != nil {
+			var pk int
+			if err := rows.Scan(&name, &typ, &notNull, &def, &pk); err != nil {
 				t.Fatal(err)
 			}
-			c := dbColumn{Type: strings.ToUpper(typ), Nullable: !notNull, HasDefault: def != nil}
+			typ = strings.ToUpper(typ)
+			// An INTEGER PRIMARY KEY is the rowid, never NULL (SQLite reports notnull=0).
+			rowid := typ == "INTEGER" && pk > 0
+			c := dbColumn{Type: typ, Nullable: !notNull && !rowid, HasDefault: def != nil}
 			if def != nil {
 				c.Default = normalizeDefault(*def)
 			}
@@ -419,8 +446,11 @@ func TestDownMigrations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(down, []int64{latestVersion}) {
-			t.Errorf("MigrateDown rolled back %v, want [%d]", down, latestVersion)
+		all := migrationVersions(t)
+		reversed := slices.Clone(all)
+		slices.Reverse(reversed)
+		if !slices.Equal(down, reversed) {
+			t.Errorf("MigrateDown rolled back %v, want %v", down, reversed)
 		}
 		if v, err := store.Version(ctx(t), db); err != nil || v != 0 {
 			t.Errorf("Version after down = %d, %v; want 0", v, err)
@@ -432,8 +462,8 @@ func TestDownMigrations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(up, []int64{latestVersion}) {
-			t.Errorf("Migrate applied %v, want [%d]", up, latestVersion)
+		if !slices.Equal(up, all) {
+			t.Errorf("Migrate applied %v, want %v", up, all)
 		}
 		if got := tables(t, db); len(got) != len(models) {
 			t.Errorf("tables after up again: %v", got)

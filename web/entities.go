@@ -170,6 +170,7 @@ type Relationship struct {
 	BlockedBy           bool     `json:"blocked_by"`
 	Muting              bool     `json:"muting"`
 	MutingNotifications bool     `json:"muting_notifications"`
+	MutingExpiresAt     *string  `json:"muting_expires_at"`
 	Requested           bool     `json:"requested"`
 	RequestedBy         bool     `json:"requested_by"`
 	DomainBlocking      bool     `json:"domain_blocking"`
@@ -224,12 +225,13 @@ type FeaturedTag struct {
 	ID            string  `json:"id"`
 	Name          string  `json:"name"`
 	URL           string  `json:"url"`
-	StatusesCount int64   `json:"statuses_count"`
+	StatusesCount int64   `json:"statuses_count,string"` // Mastodon sends a string here
 	LastStatusAt  *string `json:"last_status_at"`
 }
 
 // Tag is Mastodon's Tag entity (hashtag pages, search).
 type Tag struct {
+	ID        string       `json:"id"`
 	Name      string       `json:"name"`
 	URL       string       `json:"url"`
 	History   []TagHistory `json:"history"`

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -43,6 +44,7 @@ type Instance struct {
 	*instance.Instance
 	URL    string // base URL, e.g. http://127.0.0.1:39123
 	Server *httptest.Server
+	t      testing.TB
 }
 
 // Start starts an instance that lives until the test ends.
@@ -76,7 +78,7 @@ func Start(t testing.TB, opt Options) *Instance {
 		srv.Close()
 		inst.Close()
 	})
-	return &Instance{Instance: inst, URL: srv.URL, Server: srv}
+	return &Instance{Instance: inst, URL: srv.URL, Server: srv, t: t}
 }
 
 // Each runs fn against an instance on SQLite and, when TACIT_TEST_POSTGRES is set, on
@@ -151,7 +153,7 @@ func (inst *Instance) CreateUser(t testing.TB, username string, opt UserOptions)
 	ctx := context.Background()
 	acct, user, err := inst.Community.CreateLocalAccount(ctx, community.NewLocalAccount{
 		Username: username,
-		Password: "correct horse battery " + username,
+		Password: Password(username),
 		Email:    username + "@example.com",
 		Role:     opt.Role,
 		Locked:   opt.Locked,
@@ -174,15 +176,30 @@ func (inst *Instance) CreateUser(t testing.TB, username string, opt UserOptions)
 	return &User{Account: acct, Token: tok.AccessToken}
 }
 
-// Password is the password CreateUser gives an account.
-func Password(username string) string { return "correct horse battery " + username }
+// Password is the password CreateUser gives an account. It does not contain the
+// username, which the password rules refuse.
+func Password(username string) string { return "correct horse battery staple" }
 
 // Client returns a go-mastodon client for the instance, logged in with token ("" for a
-// logged-out client).
+// logged-out client). Every JSON answer it receives is checked against the Mastodon
+// OpenAPI schema; a mismatch fails the test that started the instance.
 func (inst *Instance) Client(token string) *mastodon.Client {
 	c := mastodon.NewClient(&mastodon.Config{Server: inst.URL, AccessToken: token})
 	c.Timeout = 30 * time.Second
+	c.Transport = inst.Transport()
 	return c
+}
+
+// HTTPClient is a plain HTTP client with the same schema checks as Client, for calls
+// go-mastodon does not have.
+func (inst *Instance) HTTPClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: inst.Transport(),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Transport is an http.RoundTripper that checks answers against the Mastodon schema.
+func (inst *Instance) Transport() http.RoundTripper {
+	return schemaChecker{t: inst.t, next: http.DefaultTransport}
 }
 
 // Host is the instance's host:port.

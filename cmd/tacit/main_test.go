@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tacit runs the command in-process with a clean environment plus env.
+func tacit(t *testing.T, env []string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), args, env, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestAdminCommands(t *testing.T) {
+	env := []string{"TACIT_DATA_DIR=" + t.TempDir(), "TACIT_PROTOCOL=http", "TACIT_LOG_LEVEL=error"}
+
+	out, _, err := tacit(t, env, "admin", "create-user", "--username", "alice", "--password", "a long secret phrase",
+		"--email", "alice@example.com", "--role", "admin", "--display-name", "Alice", "--locked")
+	if err != nil || !strings.Contains(out, "created alice") {
+		t.Fatalf("create-user: %v %q", err, out)
+	}
+
+	failures := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"duplicate username", []string{"--username", "ALICE", "--password", "another long phrase"}, "already taken"},
+		{"duplicate email", []string{"--username", "alice2", "--password", "another long phrase", "--email", "Alice@example.com"}, "already in use"},
+		{"empty password", []string{"--username", "bob"}, "can't be blank"},
+		{"short password", []string{"--username", "bob", "--password", "short"}, "too short"},
+		{"common password", []string{"--username", "bob", "--password", "password1"}, "too common"},
+		{"bad role", []string{"--username", "bob", "--password", "a long secret phrase", "--role", "king"}, "not one of user, moderator, admin"},
+		{"bad username", []string{"--username", "bob smith", "--password", "a long secret phrase"}, "may only contain"},
+		{"no username", []string{"--password", "a long secret phrase"}, "can't be blank"},
+		{"bad email", []string{"--username", "bob", "--password", "a long secret phrase", "--email", "not-an-address"}, "not a valid address"},
+	}
+	for _, f := range failures {
+		t.Run(f.name, func(t *testing.T) {
+			_, _, err := tacit(t, env, append([]string{"admin", "create-user"}, f.args...)...)
+			if err == nil || !strings.Contains(err.Error(), f.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, f.want)
+			}
+		})
+	}
+
+	if out, _, err := tacit(t, env, "admin", "set-role", "--username", "alice", "--role", "moderator"); err != nil || !strings.Contains(out, "moderator") {
+		t.Fatalf("set-role: %v %q", err, out)
+	}
+	if _, _, err := tacit(t, env, "admin", "set-role", "--username", "nobody", "--role", "moderator"); err == nil {
+		t.Fatal("set-role of an unknown account succeeded")
+	}
+	if _, _, err := tacit(t, env, "admin", "reset-password", "--username", "alice", "--password", "x"); err == nil {
+		t.Fatal("reset-password accepted a weak password")
+	}
+	if out, _, err := tacit(t, env, "admin", "reset-password", "--username", "alice", "--password", "a brand new phrase"); err != nil || !strings.Contains(out, "changed") {
+		t.Fatalf("reset-password: %v %q", err, out)
+	}
+	if out, _, err := tacit(t, env, "admin", "token", "--username", "alice", "--scopes", "read"); err != nil || len(strings.TrimSpace(out)) < 20 {
+		t.Fatalf("token: %v %q", err, out)
+	}
+	if _, _, err := tacit(t, env, "admin", "token", "--username", "alice", "--scopes", "everything"); err == nil {
+		t.Fatal("token accepted an unknown scope")
+	}
+	if out, _, err := tacit(t, env, "migrate"); err != nil || !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate: %v %q", err, out)
+	}
+	for _, args := range [][]string{{}, {"frobnicate"}, {"admin"}, {"admin", "frobnicate"}} {
+		if _, _, err := tacit(t, env, args...); !errors.Is(err, errUsage) {
+			t.Errorf("tacit %v: err = %v, want a usage error", args, err)
+		}
+	}
+	if _, _, err := tacit(t, append(env, "TACIT_DEFAULT_SCOPE=galaxy"), "migrate"); err == nil || !strings.Contains(err.Error(), "TACIT_DEFAULT_SCOPE") {
+		t.Errorf("bad configuration: err = %v, want it to name TACIT_DEFAULT_SCOPE", err)
+	}
+}
+
+// TestCreateUserWhileServing creates an account with the admin command while `serve`
+// runs on the same data dir, as an operator would, and finds it through the running API.
+func TestCreateUserWhileServing(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	env := []string{"TACIT_DATA_DIR=" + t.TempDir(), "TACIT_PROTOCOL=http", "TACIT_HOST=" + addr,
+		"TACIT_LISTEN=" + addr, "TACIT_LOG_LEVEL=error"}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		var out, errOut bytes.Buffer
+		done <- run(ctx, []string{"serve"}, env, &out, &errOut)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	waitHealthy(t, "http://"+addr+"/health")
+
+	if _, _, err := tacit(t, env, "admin", "create-user", "--username", "carol", "--password", "a long secret phrase"); err != nil {
+		t.Fatalf("create-user while serving: %v", err)
+	}
+	resp, err := http.Get("http://" + addr + "/api/v1/accounts/lookup?acct=carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var acct struct{ Username string }
+	if err := json.NewDecoder(resp.Body).Decode(&acct); err != nil || resp.StatusCode != http.StatusOK || acct.Username != "carol" {
+		t.Fatalf("lookup carol on the running server: %d %v %+v", resp.StatusCode, err, acct)
+	}
+}
+
+func waitHealthy(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not become healthy", url)
+}

@@ -1,0 +1,416 @@
+package community
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/tacit-social/tacit/store/storetest"
+)
+
+// tlService is a service over a migrated database, as one department instance.
+func tlService(db *gorm.DB) *Service {
+	return NewService(db, Options{
+		Host: "sales.example", BaseURL: "https://sales.example", DefaultScope: ScopeCompany,
+		Peers: func(h string) bool { return h == "hq.example" },
+	})
+}
+
+// tlAccount stores an account directly: these tests are about reading, and a login
+// (a bcrypt hash) would only make them slow. domain "" makes a local account.
+func tlAccount(t testing.TB, s *Service, username, domain string) *Account {
+	t.Helper()
+	now := s.clock()
+	a := &Account{ID: NewID(), Username: username, Domain: domain, Fields: Fields{}, Discoverable: true,
+		CreatedAt: now, UpdatedAt: now}
+	if domain == "" {
+		a.URI, a.URL = s.AccountURI(username), s.AccountURL(username)
+	} else {
+		a.URI, a.URL = "https://"+domain+"/users/"+username, "https://"+domain+"/@"+username
+	}
+	if err := s.db.Create(a).Error; err != nil {
+		t.Fatalf("create account %s: %v", username, err)
+	}
+	return a
+}
+
+// tlPost writes a status through the domain, as a client would.
+func tlPost(t testing.TB, s *Service, author *Account, text string, vis Visibility, sc Scope, replyTo *Status) *Status {
+	t.Helper()
+	in := NewStatus{Text: text, Audience: AudienceRequest{Visibility: vis, Scope: sc}}
+	if replyTo != nil {
+		in.InReplyToID = &replyTo.ID
+	}
+	st, err := s.CreateStatus(context.Background(), author, nil, in)
+	if err != nil {
+		t.Fatalf("post %q: %v", text, err)
+	}
+	return st
+}
+
+// tlRemotePost stores a status that arrived from another server.
+func tlRemotePost(t testing.TB, s *Service, author *Account, text string, sc Scope) *Status {
+	t.Helper()
+	now := s.clock()
+	st := &Status{ID: NewID(), AccountID: author.ID, URI: author.URI + "/statuses/" + text, Text: text,
+		Content: "<p>" + text + "</p>", Visibility: VisibilityPublic, Scope: sc, Local: false, CreatedAt: now, UpdatedAt: now}
+	if err := s.db.Create(st).Error; err != nil {
+		t.Fatalf("store remote status: %v", err)
+	}
+	return st
+}
+
+func tlFollow(t testing.TB, s *Service, from, to *Account, reblogs bool) {
+	t.Helper()
+	if err := s.Follow(context.Background(), from, to.ID, FollowOptions{Reblogs: &reblogs}); err != nil {
+		t.Fatalf("%s follows %s: %v", from.Username, to.Username, err)
+	}
+}
+
+// tlTexts lists the texts of a page (a reblog shows as "RB:<text of the original>").
+func tlTexts(t testing.TB, s *Service, page StatusPage) []string {
+	t.Helper()
+	out := []string{}
+	for _, st := range page.Statuses {
+		if st.ReblogOfID != nil {
+			var orig Status
+			if err := s.db.Take(&orig, *st.ReblogOfID).Error; err != nil {
+				t.Fatalf("load reblogged: %v", err)
+			}
+			out = append(out, "RB:"+orig.Text)
+			continue
+		}
+		out = append(out, st.Text)
+	}
+	return out
+}
+
+func tlSame(t testing.TB, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
+	}
+}
+
+func TestHomeTimeline(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := tlService(db)
+		ctx := context.Background()
+		me := tlAccount(t, s, "me", "")
+		friend := tlAccount(t, s, "friend", "")
+		quiet := tlAccount(t, s, "quiet", "") // followed without reblogs
+		stranger := tlAccount(t, s, "stranger", "")
+		muted := tlAccount(t, s, "muted", "")
+		blocked := tlAccount(t, s, "blocked", "")
+		tlFollow(t, s, me, friend, true)
+		tlFollow(t, s, me, quiet, false)
+		tlFollow(t, s, me, muted, true)
+
+		strangerPost := tlPost(t, s, stranger, "stranger post", VisibilityPublic, "", nil)
+		tlPost(t, s, me, "my post", VisibilityPublic, "", nil)
+		friendPost := tlPost(t, s, friend, "friend post", VisibilityPublic, "", nil)
+		tlPost(t, s, friend, "friend private", VisibilityPrivate, "", nil)
+		tlPost(t, s, friend, "friend answers a stranger", VisibilityPublic, "", strangerPost)
+		tlPost(t, s, friend, "friend continues a thread", VisibilityPublic, "", friendPost)
+		tlPost(t, s, quiet, "quiet answers friend", VisibilityPublic, "", friendPost)
+		mine := tlPost(t, s, me, "mine again", VisibilityPublic, "", nil)
+		tlPost(t, s, friend, "friend answers me", VisibilityPublic, "", mine)
+		tlPost(t, s, stranger, "@me a direct word", VisibilityDirect, "", nil)
+		tlPost(t, s, stranger, "@me a private word", VisibilityPrivate, "", nil)
+		mutedPost := tlPost(t, s, muted, "muted post", VisibilityPublic, "", nil)
+		blockedPost := tlPost(t, s, blocked, "blocked post", VisibilityPublic, "", nil)
+		for _, id := range []int64{strangerPost.ID, mutedPost.ID, blockedPost.ID} {
+			if _, err := s.Reblog(ctx, friend, id, ""); err != nil {
+				t.Fatalf("reblog: %v", err)
+			}
+		}
+		if _, err := s.Reblog(ctx, quiet, strangerPost.ID, ""); err != nil {
+			t.Fatalf("reblog: %v", err)
+		}
+		if err := s.Mute(ctx, me, muted.ID, true, 0); err != nil {
+			t.Fatalf("mute: %v", err)
+		}
+		if err := s.Block(ctx, me, blocked.ID); err != nil {
+			t.Fatalf("block: %v", err)
+		}
+
+		page, err := s.HomeTimeline(ctx, me, Page{Limit: 40})
+		if err != nil {
+			t.Fatalf("home: %v", err)
+		}
+		tlSame(t, "home timeline", tlTexts(t, s, page), []string{
+			"RB:stranger post", // friend's reblog; quiet's is hidden (show_reblogs off)
+			"@me a direct word",
+			"friend answers me",
+			"mine again",
+			"quiet answers friend",
+			"friend continues a thread",
+			"friend private",
+			"friend post",
+			"my post",
+		})
+		if page.NewestID != page.Statuses[0].ID || page.OldestID != page.Statuses[len(page.Statuses)-1].ID {
+			t.Errorf("paging ids %d..%d do not match the page ends", page.NewestID, page.OldestID)
+		}
+
+		// A mute that has expired hides nothing any more.
+		past := s.clock().Add(-time.Minute)
+		if err := db.Model(&Mute{}).Where("account_id = ?", me.ID).Update("expires_at", past).Error; err != nil {
+			t.Fatal(err)
+		}
+		page, err = s.HomeTimeline(ctx, me, Page{Limit: 40})
+		if err != nil {
+			t.Fatalf("home: %v", err)
+		}
+		got := tlTexts(t, s, page)
+		if !slices.Contains(got, "muted post") || !slices.Contains(got, "RB:muted post") {
+			t.Errorf("after the mute expired, home = %q; want the muted account's post and its reblog", got)
+		}
+		if slices.Contains(got, "blocked post") || slices.Contains(got, "RB:blocked post") {
+			t.Errorf("home = %q shows a blocked account", got)
+		}
+
+		if _, err := s.HomeTimeline(ctx, nil, Page{Limit: 20}); KindOf(err) != KindForbidden {
+			t.Errorf("home timeline without a viewer: err = %v, want forbidden", err)
+		}
+	})
+}
+
+// TestHomeTimelinePaging walks the timeline in pages of two with max_id, then back
+// with min_id, and checks since_id: every post exactly once, newest first.
+func TestHomeTimelinePaging(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := tlService(db)
+		ctx := context.Background()
+		me := tlAccount(t, s, "me", "")
+		friend := tlAccount(t, s, "friend", "")
+		tlFollow(t, s, me, friend, true)
+		var want []string
+		for i := range 7 {
+			author := me
+			if i%2 == 1 {
+				author = friend
+			}
+			st := tlPost(t, s, author, fmt.Sprintf("post %d", i), VisibilityPublic, "", nil)
+			want = append([]string{st.Text}, want...)
+		}
+
+		var got []string
+		p := Page{Limit: 2}
+		var oldest StatusPage
+		for range 10 {
+			page, err := s.HomeTimeline(ctx, me, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Statuses) == 0 {
+				break
+			}
+			got = append(got, tlTexts(t, s, page)...)
+			oldest = page
+			p = Page{Limit: 2, MaxID: page.OldestID}
+		}
+		tlSame(t, "max_id walk", got, want)
+
+		// Back up from the oldest page with min_id.
+		got = tlTexts(t, s, oldest)
+		p = Page{Limit: 2, MinID: oldest.NewestID}
+		for range 10 {
+			page, err := s.HomeTimeline(ctx, me, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Statuses) == 0 {
+				break
+			}
+			got = append(tlTexts(t, s, page), got...)
+			p = Page{Limit: 2, MinID: page.NewestID}
+		}
+		tlSame(t, "min_id walk", got, want)
+
+		// since_id gives the newest statuses above it, min_id the ones right above it.
+		all, err := s.HomeTimeline(ctx, me, Page{Limit: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mid := all.Statuses[4].ID
+		since, _ := s.HomeTimeline(ctx, me, Page{Limit: 2, SinceID: mid})
+		tlSame(t, "since_id", tlTexts(t, s, since), want[:2])
+		minPage, _ := s.HomeTimeline(ctx, me, Page{Limit: 2, MinID: mid})
+		tlSame(t, "min_id", tlTexts(t, s, minPage), want[2:4])
+	})
+}
+
+// TestTimelineRefill: a reblog the SQL lets through but FilterVisible drops (its
+// original's author blocks the viewer) must not make the page short.
+func TestTimelineRefill(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := tlService(db)
+		ctx := context.Background()
+		me := tlAccount(t, s, "me", "")
+		friend := tlAccount(t, s, "friend", "")
+		carol := tlAccount(t, s, "carol", "")
+		tlFollow(t, s, me, friend, true)
+		tlPost(t, s, friend, "older", VisibilityPublic, "", nil)
+		tlPost(t, s, friend, "old", VisibilityPublic, "", nil)
+		for i := range 3 {
+			st := tlPost(t, s, carol, fmt.Sprintf("carol %d", i), VisibilityPublic, "", nil)
+			if _, err := s.Reblog(ctx, friend, st.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Block(ctx, carol, me.ID); err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.HomeTimeline(ctx, me, Page{Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tlSame(t, "page after hidden reblogs", tlTexts(t, s, page), []string{"old", "older"})
+	})
+}
+
+func TestPublicTimeline(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := tlService(db)
+		ctx := context.Background()
+		me := tlAccount(t, s, "me", "")
+		ann := tlAccount(t, s, "ann", "")
+		muted := tlAccount(t, s, "muted", "")
+		peer := tlAccount(t, s, "pat", "hq.example")
+
+		world := tlPost(t, s, ann, "world public", VisibilityPublic, ScopeWorld, nil)
+		tlPost(t, s, ann, "company public", VisibilityPublic, ScopeCompany, nil)
+		tlPost(t, s, ann, "department public", VisibilityPublic, ScopeDepartment, nil)
+		tlPost(t, s, ann, "world unlisted", VisibilityUnlisted, ScopeWorld, nil)
+		tlPost(t, s, ann, "world private", VisibilityPrivate, ScopeWorld, nil)
+		tlPost(t, s, ann, "self thread", VisibilityPublic, ScopeWorld, world)
+		tlPost(t, s, me, "reply to ann", VisibilityPublic, ScopeWorld, world)
+		tlPost(t, s, muted, "muted world", VisibilityPublic, ScopeWorld, nil)
+		if _, err := s.Reblog(ctx, me, world.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		tlRemotePost(t, s, peer, "remote-company", ScopeCompany)
+		tlRemotePost(t, s, peer, "remote-world", ScopeWorld)
+		if err := s.Mute(ctx, me, muted.ID, false, 0); err != nil {
+			t.Fatal(err)
+		}
+
+		list := func(v Viewer, q PublicQuery) []string {
+			t.Helper()
+			q.Page.Limit = 40
+			page, err := s.PublicTimeline(ctx, v, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tlTexts(t, s, page)
+		}
+		tlSame(t, "logged out", list(Anonymous, PublicQuery{}),
+			[]string{"remote-world", "muted world", "self thread", "world public"})
+		tlSame(t, "logged in", list(AsAccount(me), PublicQuery{}),
+			[]string{"remote-world", "remote-company", "self thread", "department public", "company public", "world public"})
+		tlSame(t, "local", list(AsAccount(me), PublicQuery{Local: true}),
+			[]string{"self thread", "department public", "company public", "world public"})
+		tlSame(t, "remote", list(AsAccount(me), PublicQuery{Remote: true}),
+			[]string{"remote-world", "remote-company"})
+		tlSame(t, "local and remote", list(Anonymous, PublicQuery{Local: true, Remote: true}),
+			[]string{"remote-world", "muted world", "self thread", "world public"})
+		tlSame(t, "only media", list(Anonymous, PublicQuery{OnlyMedia: true}), []string{})
+		// A remote account of a peer sees company posts but never department ones.
+		tlSame(t, "peer account", list(AsAccount(peer), PublicQuery{Local: true}),
+			[]string{"muted world", "self thread", "company public", "world public"})
+	})
+}
+
+func TestTagTimeline(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := tlService(db)
+		ctx := context.Background()
+		ann := tlAccount(t, s, "ann", "")
+		tlPost(t, s, ann, "#Go only", VisibilityPublic, ScopeWorld, nil)
+		tlPost(t, s, ann, "#go and #rust", VisibilityPublic, ScopeWorld, nil)
+		tlPost(t, s, ann, "#rust only", VisibilityPublic, ScopeWorld, nil)
+		tlPost(t, s, ann, "#GO #sql", VisibilityPublic, ScopeCompany, nil)
+		tlPost(t, s, ann, "#go unlisted", VisibilityUnlisted, ScopeWorld, nil)
+
+		list := func(v Viewer, tag string, q TagQuery) []string {
+			t.Helper()
+			q.Page.Limit = 40
+			page, err := s.TagTimeline(ctx, v, tag, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tlTexts(t, s, page)
+		}
+		me := AsAccount(ann)
+		tlSame(t, "#go", list(me, "go", TagQuery{}), []string{"#GO #sql", "#go and #rust", "#Go only"})
+		tlSame(t, "#GO logged out", list(Anonymous, "#GO", TagQuery{}), []string{"#go and #rust", "#Go only"})
+		tlSame(t, "any", list(me, "sql", TagQuery{Any: []string{"rust"}}), []string{"#GO #sql", "#rust only", "#go and #rust"})
+		tlSame(t, "all", list(me, "go", TagQuery{All: []string{"Rust"}}), []string{"#go and #rust"})
+		tlSame(t, "all unknown", list(me, "go", TagQuery{All: []string{"nothing"}}), []string{})
+		tlSame(t, "none", list(me, "go", TagQuery{None: []string{"rust", "nothing"}}), []string{"#GO #sql", "#Go only"})
+		tlSame(t, "unknown tag", list(me, "nothing", TagQuery{}), []string{})
+		tlSame(t, "empty tag", list(me, "#", TagQuery{}), []string{})
+		tlSame(t, "local", list(me, "go", TagQuery{PublicQuery: PublicQuery{Remote: true}}), []string{})
+	})
+}
+
+func TestBookmarksAndFavourites(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := tlService(db)
+		ctx := context.Background()
+		me := tlAccount(t, s, "me", "")
+		ann := tlAccount(t, s, "ann", "")
+		bob := tlAccount(t, s, "bob", "")
+		var posts []*Status
+		for i := range 4 {
+			posts = append(posts, tlPost(t, s, ann, fmt.Sprintf("ann %d", i), VisibilityPublic, "", nil))
+		}
+		hidden := tlPost(t, s, bob, "bob", VisibilityPublic, "", nil)
+		// Saved in an order other than the posts' own, to show paging by the saves' ids.
+		order := []*Status{posts[2], posts[0], hidden, posts[3], posts[1]}
+		for _, st := range order {
+			if _, err := s.Bookmark(ctx, me, st.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Favourite(ctx, me, st.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Block(ctx, bob, me.ID); err != nil {
+			t.Fatal(err)
+		}
+		for name, list := range map[string]func(context.Context, *Account, Page) (StatusPage, error){
+			"bookmarks": s.Bookmarks, "favourites": s.Favourites,
+		} {
+			var got []string
+			p := Page{Limit: 2}
+			for range 5 {
+				page, err := list(ctx, me, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page.Statuses) == 0 {
+					break
+				}
+				if page.NewestID == page.Statuses[0].ID {
+					t.Errorf("%s: paged by status id, want the %s' own ids", name, name)
+				}
+				got = append(got, tlTexts(t, s, page)...)
+				p.MaxID = page.OldestID
+			}
+			tlSame(t, name, got, []string{"ann 1", "ann 3", "ann 0", "ann 2"})
+		}
+	})
+}
+

@@ -1,0 +1,119 @@
+package instancetest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tacit-social/tacit/web/mastoschema"
+)
+
+// Every response a test client receives is checked against the Mastodon OpenAPI schema,
+// so each test that talks to the API also proves the shapes it sees.
+
+// route maps a request to the schema entity its JSON answer must match.
+type route struct {
+	method  string
+	pattern *regexp.Regexp
+	entity  string
+	list    bool
+}
+
+func r(method, pattern, entity string, list bool) route {
+	return route{method, regexp.MustCompile("^" + pattern + "$"), entity, list}
+}
+
+const id = `[0-9]+`
+
+var routes = []route{
+	r("POST", "/api/v1/apps", "CredentialApplication", false),
+	r("GET", "/api/v1/apps/verify_credentials", "Application", false),
+	r("POST", "/oauth/token", "Token", false),
+	r("GET", "/api/v1/accounts/verify_credentials", "CredentialAccount", false),
+	r("PATCH", "/api/v1/accounts/update_credentials", "CredentialAccount", false),
+	r("GET", "/api/v1/accounts/relationships", "Relationship", true),
+	r("POST", "/api/v1/accounts/"+id+"/(follow|unfollow|block|unblock|mute|unmute)", "Relationship", false),
+	r("POST", "/api/v1/follow_requests/"+id+"/(authorize|reject)", "Relationship", false),
+	r("GET", "/api/v1/accounts/lookup", "Account", false),
+	r("GET", "/api/v1/accounts/"+id, "Account", false),
+	r("GET", "/api/v1/accounts/"+id+"/statuses", "Status", true),
+	r("GET", "/api/v1/accounts/"+id+"/(followers|following)", "Account", true),
+	r("GET", "/api/v1/(blocks|mutes|follow_requests)", "Account", true),
+	r("GET", "/api/v1/accounts/"+id+"/featured_tags", "FeaturedTag", true),
+	r("GET", "/api/v1/featured_tags", "FeaturedTag", true),
+	r("POST", "/api/v1/featured_tags", "FeaturedTag", false),
+	r("GET", "/api/v1/statuses/"+id+"/(favourited_by|reblogged_by)", "Account", true),
+	r("GET", "/api/v1/statuses/"+id+"/context", "Context", false),
+	r("GET", "/api/v1/statuses/"+id+"/history", "StatusEdit", true),
+	r("GET", "/api/v1/statuses/"+id+"/source", "StatusSource", false),
+	r("POST", "/api/v1/statuses", "Status", false),
+	r("GET", "/api/v1/statuses/"+id, "Status", false),
+	r("PUT", "/api/v1/statuses/"+id, "Status", false),
+	r("DELETE", "/api/v1/statuses/"+id, "Status", false),
+	r("POST", "/api/v1/statuses/"+id+"/(favourite|unfavourite|reblog|unreblog|bookmark|unbookmark|pin|unpin)", "Status", false),
+	r("GET", "/api/v1/timelines/(home|public|tag/[^/]+)", "Status", true),
+	r("GET", "/api/v1/(bookmarks|favourites)", "Status", true),
+	r("GET", "/api/v1/notifications", "Notification", true),
+	r("GET", "/api/v1/notifications/"+id, "Notification", false),
+	r("GET", "/api/v1/instance", "V1Instance", false),
+	r("GET", "/api/v2/instance", "Instance", false),
+	r("GET", "/api/v1/preferences", "Preferences", false),
+	r("GET", "/api/v1/custom_emojis", "CustomEmoji", true),
+	r("GET", "/api/v1/announcements", "Announcement", true),
+}
+
+// entityFor returns the entity a response must match, or "" when the schema has none
+// for this request.
+func entityFor(method, path string) (entity string, list bool) {
+	for _, rt := range routes {
+		if rt.method == method && rt.pattern.MatchString(path) {
+			return rt.entity, rt.list
+		}
+	}
+	return "", false
+}
+
+// schemaChecker is an http.RoundTripper that validates JSON answers and reports
+// mismatches as test failures.
+type schemaChecker struct {
+	t    testing.TB
+	next http.RoundTripper
+}
+
+func (sc schemaChecker) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := sc.next.RoundTrip(req)
+	if err != nil || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read response body: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if resp.StatusCode >= 400 {
+		if verr := mastoschema.Validate("Error", body); verr != nil {
+			sc.t.Errorf("%s %s answered %d with a body that is not Mastodon's error shape: %v\n%s",
+				req.Method, req.URL.Path, resp.StatusCode, verr, body)
+		}
+		return resp, nil
+	}
+	entity, list := entityFor(req.Method, req.URL.Path)
+	if entity == "" {
+		return resp, nil
+	}
+	var verr error
+	if list {
+		verr = mastoschema.ValidateList(entity, body)
+	} else {
+		verr = mastoschema.Validate(entity, body)
+	}
+	if verr != nil {
+		sc.t.Errorf("%s %s: answer does not match the Mastodon schema: %v", req.Method, req.URL.Path, verr)
+	}
+	return resp, nil
+}

@@ -1,0 +1,1222 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mattn/go-mastodon"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/web/mastoschema"
+)
+
+// accCall makes a raw API call and returns the status code and body. A url.Values body
+// is sent as a form, anything else as JSON; GET parameters go in the path.
+func accCall(t *testing.T, inst *instancetest.Instance, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	ct := ""
+	switch b := body.(type) {
+	case nil:
+	case url.Values:
+		rd, ct = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd, ct = bytes.NewReader(j), "application/json"
+	}
+	req, err := http.NewRequest(method, inst.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return accDo(t, inst, req)
+}
+
+func accDo(t *testing.T, inst *instancetest.Instance, req *http.Request) (int, []byte) {
+	t.Helper()
+	resp, err := inst.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// accWantError checks an error answer: the status code and a non-empty {"error"}.
+func accWantError(t *testing.T, what string, code int, body []byte, want int, msgContains string) {
+	t.Helper()
+	if code != want {
+		t.Errorf("%s: status %d, want %d (%s)", what, code, want, body)
+		return
+	}
+	var e struct {
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil || e.Error == "" {
+		t.Errorf("%s: body %s is not {\"error\": …}", what, body)
+		return
+	}
+	if msgContains != "" && !strings.Contains(e.Error, msgContains) {
+		t.Errorf("%s: error %q does not mention %q", what, e.Error, msgContains)
+	}
+}
+
+// accAPIStatus is the HTTP status of a go-mastodon error, or 0.
+func accAPIStatus(err error) int {
+	if e, ok := err.(*mastodon.APIError); ok {
+		return e.StatusCode
+	}
+	return 0
+}
+
+func accRelationship(t *testing.T, inst *instancetest.Instance, token string, id mastodon.ID) mastodon.Relationship {
+	t.Helper()
+	rels, err := inst.Client(token).GetAccountRelationships(context.Background(), []string{string(id)})
+	if err != nil || len(rels) != 1 {
+		t.Fatalf("relationships: %v (%d)", err, len(rels))
+	}
+	return *rels[0]
+}
+
+func accID(a *community.Account) mastodon.ID { return mastodon.ID(community.FormatID(a.ID)) }
+
+// accCounts reloads an account's followers and following counters through the API.
+func accCounts(t *testing.T, inst *instancetest.Instance, a *community.Account) (followers, following int64) {
+	t.Helper()
+	got, err := inst.Client("").GetAccount(context.Background(), accID(a))
+	if err != nil {
+		t.Fatalf("get account %s: %v", a.Username, err)
+	}
+	return got.FollowersCount, got.FollowingCount
+}
+
+func TestProfileRoundTrip(t *testing.T) {
+	t.Parallel()
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+		cl := inst.Client(alice.Token)
+
+		me, err := cl.GetAccountCurrentUser(ctx)
+		if err != nil {
+			t.Fatalf("verify_credentials: %v", err)
+		}
+		if me.Username != "alice" || me.Source == nil || me.Source.Privacy == nil || *me.Source.Privacy != "public" {
+			t.Errorf("verify_credentials = %+v", me)
+		}
+
+		name, note, locked := "Alice Liddell", "Tea & <b>cake</b> with #Go", true
+		fields := []mastodon.Field{{Name: "Team", Value: "Sales"}, {Name: "Site", Value: "https://example.com"}}
+		updated, err := cl.AccountUpdate(ctx, &mastodon.Profile{DisplayName: &name, Note: &note, Locked: &locked, Fields: &fields})
+		if err != nil {
+			t.Fatalf("update_credentials: %v", err)
+		}
+		if updated.DisplayName != name || !updated.Locked {
+			t.Errorf("updated = %q locked=%v", updated.DisplayName, updated.Locked)
+		}
+		if strings.Contains(updated.Note, "<b>") || !strings.Contains(updated.Note, "&lt;b&gt;cake&lt;/b&gt;") ||
+			!strings.Contains(updated.Note, "&amp;") || !strings.Contains(updated.Note, `class="mention hashtag"`) {
+			t.Errorf("note not rendered safely: %s", updated.Note)
+		}
+		if updated.Source == nil || updated.Source.Note == nil || *updated.Source.Note != note {
+			t.Errorf("source.note = %+v, want the text as typed", updated.Source)
+		}
+		if len(updated.Fields) != 2 || updated.Fields[0].Name != "Team" || updated.Fields[0].Value != "Sales" ||
+			!strings.Contains(updated.Fields[1].Value, `href="https://example.com"`) {
+			t.Errorf("fields = %+v", updated.Fields)
+		}
+		if updated.Source.Fields == nil || (*updated.Source.Fields)[1].Value != "https://example.com" {
+			t.Errorf("source.fields = %+v, want the values as typed", updated.Source.Fields)
+		}
+
+		// What others see, logged in or not.
+		for _, tok := range []string{"", inst.CreateUser(t, "bob", instancetest.UserOptions{}).Token} {
+			got, err := inst.Client(tok).GetAccount(ctx, updated.ID)
+			if err != nil {
+				t.Fatalf("get account: %v", err)
+			}
+			if got.DisplayName != name || got.Note != updated.Note || len(got.Fields) != 2 || got.Source != nil {
+				t.Errorf("public account = %+v", got)
+			}
+		}
+		code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+string(updated.ID), "", nil)
+		if code != http.StatusOK {
+			t.Fatalf("get account: %d", code)
+		}
+		if err := mastoschema.Validate("Account", body); err != nil {
+			t.Error(err)
+		}
+		if strings.Contains(string(body), `"source"`) {
+			t.Errorf("public account shows its source: %s", body)
+		}
+		found, err := inst.Client("").AccountLookup(ctx, "@alice@"+inst.Host())
+		if err != nil || found.ID != updated.ID {
+			t.Errorf("lookup = %v, %v", found, err)
+		}
+		found, err = inst.Client("").AccountLookup(ctx, "ALICE")
+		if err != nil || found.ID != updated.ID {
+			t.Errorf("lookup ignoring case = %v, %v", found, err)
+		}
+
+		// Posting defaults, including Tacit's scope, through a JSON body.
+		code, body = accCall(t, inst, "PATCH", "/api/v1/accounts/update_credentials", alice.Token, map[string]any{
+			"source": map[string]any{"privacy": "private", "sensitive": true, "language": "fr", "scope": "department"},
+			"bot":    true,
+		})
+		if code != http.StatusOK {
+			t.Fatalf("update source: %d %s", code, body)
+		}
+		if err := mastoschema.Validate("CredentialAccount", body); err != nil {
+			t.Error(err)
+		}
+		var cred struct {
+			Bot    bool `json:"bot"`
+			Source struct {
+				Privacy   string `json:"privacy"`
+				Sensitive bool   `json:"sensitive"`
+				Language  string `json:"language"`
+				Scope     string `json:"scope"`
+				Note      string `json:"note"`
+			} `json:"source"`
+		}
+		if err := json.Unmarshal(body, &cred); err != nil {
+			t.Fatal(err)
+		}
+		if !cred.Bot || cred.Source.Privacy != "private" || !cred.Source.Sensitive || cred.Source.Language != "fr" ||
+			cred.Source.Scope != "department" || cred.Source.Note != note {
+			t.Errorf("after source update: %+v", cred)
+		}
+		// The same as form keys, as most clients send them.
+		code, body = accCall(t, inst, "PATCH", "/api/v1/accounts/update_credentials", alice.Token,
+			url.Values{"source[privacy]": {"unlisted"}, "source[scope]": {"world"}})
+		if code != http.StatusOK || !strings.Contains(string(body), `"privacy":"unlisted"`) || !strings.Contains(string(body), `"scope":"world"`) {
+			t.Errorf("form source update: %d %s", code, body)
+		}
+		// An image URL is accepted and shown.
+		code, body = accCall(t, inst, "PATCH", "/api/v1/accounts/update_credentials", alice.Token,
+			url.Values{"avatar": {"https://cdn.example.com/alice.png"}})
+		if code != http.StatusOK || !strings.Contains(string(body), `"avatar":"https://cdn.example.com/alice.png"`) {
+			t.Errorf("avatar URL: %d %s", code, body)
+		}
+	})
+}
+
+func TestProfileUpdateErrors(t *testing.T) {
+	t.Parallel()
+	inst := instancetest.Start(t, instancetest.Options{})
+	ctx := context.Background()
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	readOnly := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
+	profileOnly := inst.CreateUser(t, "profiler", instancetest.UserOptions{Scopes: []string{"profile"}})
+	statusesOnly := inst.CreateUser(t, "poster", instancetest.UserOptions{Scopes: []string{"read:statuses"}})
+	upd := "/api/v1/accounts/update_credentials"
+
+	cases := []struct {
+		name   string
+		form   url.Values
+		status int
+		msg    string
+	}{
+		{"display name too long", url.Values{"display_name": {strings.Repeat("x", 31)}}, 422, "Display name"},
+		{"note too long", url.Values{"note": {strings.Repeat("x", 501)}}, 422, "Note"},
+		{"avatar not a URL", url.Values{"avatar": {"not a url"}}, 422, "Avatar"},
+		{"header not http", url.Values{"header": {"javascript:alert(1)"}}, 422, "Header"},
+		{"avatar as data URI", url.Values{"avatar": {"data:image/png;base64,iVBORw0KGgo="}}, 422, "not supported"},
+		{"bad boolean", url.Values{"locked": {"maybe"}}, 422, "locked"},
+		{"bad privacy", url.Values{"source[privacy]": {"everyone"}}, 422, "Visibility"},
+		{"bad scope", url.Values{"source[scope]": {"galaxy"}}, 422, "Scope"},
+		{"too many fields", url.Values{
+			"fields_attributes[0][name]": {"a"}, "fields_attributes[0][value]": {"1"},
+			"fields_attributes[1][name]": {"b"}, "fields_attributes[1][value]": {"2"},
+			"fields_attributes[2][name]": {"c"}, "fields_attributes[2][value]": {"3"},
+			"fields_attributes[3][name]": {"d"}, "fields_attributes[3][value]": {"4"},
+			"fields_attributes[4][name]": {"e"}, "fields_attributes[4][value]": {"5"},
+		}, 422, "fields"},
+	}
+	for _, tc := range cases {
+		code, body := accCall(t, inst, "PATCH", upd, alice.Token, tc.form)
+		accWantError(t, tc.name, code, body, tc.status, tc.msg)
+	}
+
+	// go-mastodon sends avatars as base64 data URIs: refused, not dropped.
+	_, err := inst.Client(alice.Token).AccountUpdate(ctx, &mastodon.Profile{Avatar: "data:image/png;base64,AAAA"})
+	if accAPIStatus(err) != http.StatusUnprocessableEntity {
+		t.Errorf("go-mastodon avatar upload: %v, want 422", err)
+	}
+	// A real client's multipart file upload.
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("display_name", "With picture")
+	fw, _ := mw.CreateFormFile("avatar", "me.png")
+	_, _ = fw.Write([]byte("\x89PNG\r\n\x1a\nnot really"))
+	_ = mw.Close()
+	req, _ := http.NewRequest("PATCH", inst.URL+upd, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+alice.Token)
+	code, body := accDo(t, inst, req)
+	accWantError(t, "multipart avatar", code, body, 422, "not supported")
+	// A large upload is refused the same way, not with a generic size error.
+	buf.Reset()
+	mw = multipart.NewWriter(&buf)
+	fw, _ = mw.CreateFormFile("header", "big.jpg")
+	_, _ = fw.Write(bytes.Repeat([]byte{0xff}, 2<<20))
+	_ = mw.Close()
+	req, _ = http.NewRequest("PATCH", inst.URL+upd, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+alice.Token)
+	code, body = accDo(t, inst, req)
+	accWantError(t, "large multipart header", code, body, 422, "not supported")
+
+	me, err := inst.Client(alice.Token).GetAccountCurrentUser(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if me.DisplayName != "" || me.Avatar == "" || strings.Contains(me.Avatar, "not a url") {
+		t.Errorf("a refused update changed the profile: %+v", me)
+	}
+
+	// Authentication and scopes.
+	code, body = accCall(t, inst, "GET", "/api/v1/accounts/verify_credentials", "", nil)
+	accWantError(t, "verify_credentials logged out", code, body, 401, "")
+	code, body = accCall(t, inst, "GET", "/api/v1/accounts/verify_credentials", "nonsense", nil)
+	accWantError(t, "verify_credentials bad token", code, body, 401, "")
+	code, body = accCall(t, inst, "GET", "/api/v1/accounts/verify_credentials", statusesOnly.Token, nil)
+	accWantError(t, "verify_credentials without read:accounts", code, body, 403, "")
+	if code, body = accCall(t, inst, "GET", "/api/v1/accounts/verify_credentials", profileOnly.Token, nil); code != 200 {
+		t.Errorf("verify_credentials with profile scope: %d %s", code, body)
+	}
+	code, body = accCall(t, inst, "PATCH", upd, readOnly.Token, url.Values{"display_name": {"x"}})
+	accWantError(t, "update with read-only token", code, body, 403, "")
+	code, body = accCall(t, inst, "PATCH", upd, "", url.Values{"display_name": {"x"}})
+	accWantError(t, "update logged out", code, body, 401, "")
+	// A token is never ignored: one without read:accounts may not read an account either.
+	code, body = accCall(t, inst, "GET", "/api/v1/accounts/"+community.FormatID(alice.Account.ID), statusesOnly.Token, nil)
+	accWantError(t, "get account with wrong scope", code, body, 403, "")
+
+	// Unknown accounts.
+	for _, path := range []string{"/api/v1/accounts/12345", "/api/v1/accounts/nope", "/api/v1/accounts/lookup?acct=nobody",
+		"/api/v1/accounts/lookup?acct=alice@elsewhere.example", "/api/v1/accounts/lookup", "/api/v1/accounts/12345/statuses",
+		"/api/v1/accounts/12345/followers", "/api/v1/accounts/12345/following", "/api/v1/accounts/12345/featured_tags"} {
+		code, body := accCall(t, inst, "GET", path, "", nil)
+		accWantError(t, path, code, body, 404, "")
+	}
+}
+
+func TestFollowLockedAccount(t *testing.T) {
+	t.Parallel()
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{Locked: true})
+		carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
+		ca, cb, cc := inst.Client(alice.Token), inst.Client(bob.Token), inst.Client(carol.Token)
+
+		rel, err := ca.AccountFollow(ctx, accID(bob.Account))
+		if err != nil {
+			t.Fatalf("follow: %v", err)
+		}
+		if rel.Following || !rel.Requested || rel.ID != accID(bob.Account) {
+			t.Errorf("follow a locked account: %+v, want requested", rel)
+		}
+		// Asking twice changes nothing.
+		if _, err := ca.AccountFollow(ctx, accID(bob.Account)); err != nil {
+			t.Fatal(err)
+		}
+		reqs, err := cb.GetFollowRequests(ctx, nil)
+		if err != nil || len(reqs) != 1 || reqs[0].ID != accID(alice.Account) {
+			t.Fatalf("follow requests = %v, %v", reqs, err)
+		}
+		code, body := accCall(t, inst, "GET", "/api/v1/accounts/verify_credentials", bob.Token, nil)
+		if code != 200 || !strings.Contains(string(body), `"follow_requests_count":1`) {
+			t.Errorf("follow_requests_count: %s", body)
+		}
+		var n int64
+		inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ?", bob.Account.ID, "follow_request").Count(&n)
+		if n != 1 {
+			t.Errorf("follow_request notifications = %d, want 1", n)
+		}
+		code, body = accCall(t, inst, "GET", "/api/v1/accounts/relationships?id[]="+community.FormatID(alice.Account.ID), bob.Token, nil)
+		if code != 200 || !strings.Contains(string(body), `"requested_by":true`) {
+			t.Errorf("requested_by: %s", body)
+		}
+		if f, g := accCounts(t, inst, bob.Account); f != 0 || g != 0 {
+			t.Errorf("counters before approval: followers %d following %d", f, g)
+		}
+
+		// Authorize: the request becomes a follow, counted on both sides.
+		code, body = accCall(t, inst, "POST", "/api/v1/follow_requests/"+community.FormatID(alice.Account.ID)+"/authorize", bob.Token, nil)
+		if code != 200 {
+			t.Fatalf("authorize: %d %s", code, body)
+		}
+		var r struct {
+			ID          string `json:"id"`
+			FollowedBy  bool   `json:"followed_by"`
+			RequestedBy bool   `json:"requested_by"`
+		}
+		_ = json.Unmarshal(body, &r)
+		if r.ID != community.FormatID(alice.Account.ID) || !r.FollowedBy || r.RequestedBy {
+			t.Errorf("authorize answered %s", body)
+		}
+		if rel := accRelationship(t, inst, alice.Token, accID(bob.Account)); !rel.Following || rel.Requested || !rel.ShowingReblogs {
+			t.Errorf("after authorize alice sees %+v", rel)
+		}
+		if f, _ := accCounts(t, inst, bob.Account); f != 1 {
+			t.Errorf("bob followers = %d, want 1", f)
+		}
+		if _, g := accCounts(t, inst, alice.Account); g != 1 {
+			t.Errorf("alice following = %d, want 1", g)
+		}
+		if reqs, _ := cb.GetFollowRequests(ctx, nil); len(reqs) != 0 {
+			t.Errorf("requests left after authorize: %d", len(reqs))
+		}
+		inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ?", bob.Account.ID, "follow_request").Count(&n)
+		if n != 0 {
+			t.Errorf("the answered request's notification is still there")
+		}
+		inst.DB.Model(&community.Notification{}).Where("account_id = ?", alice.Account.ID).Count(&n)
+		if n != 0 {
+			t.Errorf("alice got %d notifications for the approval; Mastodon sends none", n)
+		}
+		if err := cb.FollowRequestAuthorize(ctx, accID(alice.Account)); accAPIStatus(err) != 404 {
+			t.Errorf("authorize twice: %v, want 404", err)
+		}
+		followers, err := cc.GetAccountFollowers(ctx, accID(bob.Account), nil)
+		if err != nil || len(followers) != 1 || followers[0].ID != accID(alice.Account) {
+			t.Errorf("bob's followers = %v, %v", followers, err)
+		}
+
+		// Reject: carol's request goes away and nothing is counted.
+		if _, err := cc.AccountFollow(ctx, accID(bob.Account)); err != nil {
+			t.Fatal(err)
+		}
+		if err := cb.FollowRequestReject(ctx, accID(carol.Account)); err != nil {
+			t.Fatalf("reject: %v", err)
+		}
+		if rel := accRelationship(t, inst, carol.Token, accID(bob.Account)); rel.Following || rel.Requested {
+			t.Errorf("after reject carol sees %+v", rel)
+		}
+		if f, _ := accCounts(t, inst, bob.Account); f != 1 {
+			t.Errorf("bob followers after reject = %d, want 1", f)
+		}
+		code, body = accCall(t, inst, "POST", "/api/v1/follow_requests/"+community.FormatID(carol.Account.ID)+"/reject", bob.Token, nil)
+		accWantError(t, "reject twice", code, body, 404, "")
+		// Withdrawing a request: unfollow cancels it.
+		if _, err := cc.AccountFollow(ctx, accID(bob.Account)); err != nil {
+			t.Fatal(err)
+		}
+		if rel, err := cc.AccountUnfollow(ctx, accID(bob.Account)); err != nil || rel.Requested {
+			t.Errorf("withdraw request: %+v %v", rel, err)
+		}
+		if reqs, _ := cb.GetFollowRequests(ctx, nil); len(reqs) != 0 {
+			t.Errorf("withdrawn request still listed")
+		}
+
+		// An unlocked account is followed at once and notified with "follow".
+		rel, err = ca.AccountFollow(ctx, accID(carol.Account))
+		if err != nil || !rel.Following || rel.Requested {
+			t.Fatalf("follow unlocked: %+v %v", rel, err)
+		}
+		inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ? AND from_account_id = ?",
+			carol.Account.ID, "follow", alice.Account.ID).Count(&n)
+		if n != 1 {
+			t.Errorf("follow notifications = %d, want 1", n)
+		}
+		// Following again only changes the options; counters stay.
+		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/follow", alice.Token,
+			url.Values{"reblogs": {"false"}, "notify": {"true"}})
+		if code != 200 || !strings.Contains(string(body), `"showing_reblogs":false`) || !strings.Contains(string(body), `"notifying":true`) {
+			t.Errorf("follow options: %d %s", code, body)
+		}
+		if f, _ := accCounts(t, inst, carol.Account); f != 1 {
+			t.Errorf("carol followers after re-follow = %d, want 1", f)
+		}
+		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/follow", alice.Token,
+			map[string]any{"reblogs": true})
+		if code != 200 || !strings.Contains(string(body), `"showing_reblogs":true`) || !strings.Contains(string(body), `"notifying":true`) {
+			t.Errorf("follow options (JSON): %d %s", code, body)
+		}
+		rel, err = ca.AccountUnfollow(ctx, accID(carol.Account))
+		if err != nil || rel.Following {
+			t.Errorf("unfollow: %+v %v", rel, err)
+		}
+		if f, _ := accCounts(t, inst, carol.Account); f != 0 {
+			t.Errorf("carol followers after unfollow = %d", f)
+		}
+		if _, g := accCounts(t, inst, alice.Account); g != 1 {
+			t.Errorf("alice following after unfollowing carol = %d, want 1 (bob)", g)
+		}
+
+		// A new follow keeps the options it was asked with.
+		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(alice.Account.ID)+"/follow", carol.Token,
+			url.Values{"reblogs": {"false"}})
+		if code != 200 || !strings.Contains(string(body), `"following":true`) || !strings.Contains(string(body), `"showing_reblogs":false`) {
+			t.Errorf("new follow without reblogs: %d %s", code, body)
+		}
+
+		// Errors.
+		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(alice.Account.ID)+"/follow", alice.Token, nil)
+		accWantError(t, "follow oneself", code, body, 422, "")
+		code, body = accCall(t, inst, "POST", "/api/v1/accounts/999/follow", alice.Token, nil)
+		accWantError(t, "follow unknown", code, body, 404, "")
+		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/follow", "", nil)
+		accWantError(t, "follow logged out", code, body, 401, "")
+		code, body = accCall(t, inst, "POST", "/api/v1/follow_requests/999/authorize", bob.Token, nil)
+		accWantError(t, "authorize unknown", code, body, 404, "")
+	})
+}
+
+func TestFollowScopes(t *testing.T) {
+	t.Parallel()
+	inst := instancetest.Start(t, instancetest.Options{})
+	target := inst.CreateUser(t, "target", instancetest.UserOptions{})
+	legacy := inst.CreateUser(t, "legacy", instancetest.UserOptions{Scopes: []string{"read:accounts", "follow"}})
+	reader := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read", "write:statuses"}})
+	id := community.FormatID(target.Account.ID)
+
+	// The deprecated "follow" scope still grants follows, blocks and mutes.
+	for _, action := range []string{"follow", "unfollow", "block", "unblock", "mute", "unmute"} {
+		if code, body := accCall(t, inst, "POST", "/api/v1/accounts/"+id+"/"+action, legacy.Token, nil); code != 200 {
+			t.Errorf("%s with follow scope: %d %s", action, code, body)
+		}
+		code, body := accCall(t, inst, "POST", "/api/v1/accounts/"+id+"/"+action, reader.Token, nil)
+		accWantError(t, action+" without write scope", code, body, 403, "")
+	}
+	for _, path := range []string{"/api/v1/blocks", "/api/v1/mutes", "/api/v1/follow_requests", "/api/v1/accounts/relationships?id[]=" + id} {
+		if code, body := accCall(t, inst, "GET", path, legacy.Token, nil); code != 200 {
+			t.Errorf("%s with follow scope: %d %s", path, code, body)
+		}
+		code, body := accCall(t, inst, "GET", path, "", nil)
+		accWantError(t, path+" logged out", code, body, 401, "")
+	}
+	noFollows := inst.CreateUser(t, "nofollows", instancetest.UserOptions{Scopes: []string{"read:statuses", "read:accounts"}})
+	for _, path := range []string{"/api/v1/blocks", "/api/v1/mutes", "/api/v1/follow_requests", "/api/v1/accounts/relationships"} {
+		code, body := accCall(t, inst, "GET", path, noFollows.Token, nil)
+		accWantError(t, path+" without scope", code, body, 403, "")
+	}
+}
+
+func TestBlock(t *testing.T) {
+	t.Parallel()
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
+		carol := inst.CreateUser(t, "carol", instancetest.UserOptions{Locked: true})
+		ca, cb := inst.Client(alice.Token), inst.Client(bob.Token)
+
+		if _, err := ca.AccountFollow(ctx, accID(bob.Account)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cb.AccountFollow(ctx, accID(alice.Account)); err != nil {
+			t.Fatal(err)
+		}
+		// A pending request towards the blocker goes too.
+		if _, err := cb.AccountFollow(ctx, accID(carol.Account)); err != nil {
+			t.Fatal(err)
+		}
+		postID := accPost(t, inst, alice.Token, url.Values{"status": {"hello"}, "visibility": {"public"}, "scope": {"world"}})
+
+		rel, err := ca.AccountBlock(ctx, accID(bob.Account))
+		if err != nil {
+			t.Fatalf("block: %v", err)
+		}
+		if !rel.Blocking || rel.Following || rel.FollowedBy {
+			t.Errorf("after block: %+v", rel)
+		}
+		for _, a := range []*community.Account{alice.Account, bob.Account} {
+			if f, g := accCounts(t, inst, a); f != 0 || g != 0 {
+				t.Errorf("%s counters after block: followers %d following %d", a.Username, f, g)
+			}
+		}
+		code, body := accCall(t, inst, "GET", "/api/v1/accounts/relationships?id[]="+community.FormatID(alice.Account.ID), bob.Token, nil)
+		if code != 200 || !strings.Contains(string(body), `"blocked_by":true`) || !strings.Contains(string(body), `"following":false`) ||
+			!strings.Contains(string(body), `"blocking":false`) {
+			t.Errorf("bob's view of alice: %s", body)
+		}
+		// Neither may follow the other now.
+		if _, err := cb.AccountFollow(ctx, accID(alice.Account)); accAPIStatus(err) != http.StatusForbidden {
+			t.Errorf("blocked user follows: %v, want 403", err)
+		}
+		if _, err := ca.AccountFollow(ctx, accID(bob.Account)); accAPIStatus(err) != http.StatusForbidden {
+			t.Errorf("blocker follows: %v, want 403", err)
+		}
+		blocks, err := ca.GetBlocks(ctx, nil)
+		if err != nil || len(blocks) != 1 || blocks[0].ID != accID(bob.Account) {
+			t.Errorf("blocks = %v, %v", blocks, err)
+		}
+		// The blocked user sees nothing of the blocker's lists and posts.
+		if st, err := cb.GetAccountStatuses(ctx, accID(alice.Account), nil); err != nil || len(st) != 0 {
+			t.Errorf("blocked user reads %d statuses (%v)", len(st), err)
+		}
+		if st, err := inst.Client("").GetAccountStatuses(ctx, accID(alice.Account), nil); err != nil || len(st) != 1 || string(st[0].ID) != postID {
+			t.Errorf("logged out reads %v (%v), want the public post", st, err)
+		}
+		if _, err := cb.AccountFollow(ctx, accID(carol.Account)); err != nil {
+			t.Fatal(err)
+		}
+		cc := inst.Client(carol.Token)
+		if _, err := cc.AccountBlock(ctx, accID(bob.Account)); err != nil {
+			t.Fatal(err)
+		}
+		if reqs, _ := cc.GetFollowRequests(ctx, nil); len(reqs) != 0 {
+			t.Errorf("carol still has %d requests from the user she blocked", len(reqs))
+		}
+		if _, err := cc.AccountFollow(ctx, accID(alice.Account)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ca.GetAccountFollowing(ctx, accID(carol.Account), nil); err != nil || len(got) != 1 {
+			t.Errorf("carol's following seen by alice: %d (%v), want 1", len(got), err)
+		}
+		if got, err := cb.GetAccountFollowing(ctx, accID(carol.Account), nil); err != nil || len(got) != 0 {
+			t.Errorf("carol's following seen by the user she blocked: %d (%v), want none", len(got), err)
+		}
+		if got, err := cb.GetAccountFollowers(ctx, accID(alice.Account), nil); err != nil || len(got) != 0 {
+			t.Errorf("alice's followers seen by the user she blocked: %d (%v), want none", len(got), err)
+		}
+		if got, err := inst.Client(carol.Token).GetAccountFollowers(ctx, accID(alice.Account), nil); err != nil || len(got) != 1 {
+			t.Errorf("alice's followers seen by carol: %d (%v), want 1", len(got), err)
+		}
+		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(alice.Account.ID)+"/block", alice.Token, nil)
+		accWantError(t, "block oneself", code, body, 422, "")
+
+		rel, err = ca.AccountUnblock(ctx, accID(bob.Account))
+		if err != nil || rel.Blocking || rel.Following {
+			t.Errorf("unblock: %+v %v (follows must not come back)", rel, err)
+		}
+		if blocks, _ := ca.GetBlocks(ctx, nil); len(blocks) != 0 {
+			t.Errorf("blocks after unblock: %d", len(blocks))
+		}
+		if rel, err := cb.AccountFollow(ctx, accID(alice.Account)); err != nil || !rel.Following {
+			t.Errorf("follow after unblock: %+v %v", rel, err)
+		}
+	})
+}
+
+func TestMute(t *testing.T) {
+	t.Parallel()
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
+		carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
+		ca := inst.Client(alice.Token)
+
+		rel, err := ca.AccountMute(ctx, accID(bob.Account))
+		if err != nil || !rel.Muting || !rel.MutingNotifications {
+			t.Fatalf("mute: %+v %v, want muting with notifications", rel, err)
+		}
+		start := time.Now()
+		code, body := accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/mute", alice.Token,
+			url.Values{"notifications": {"false"}, "duration": {"3600"}})
+		var r struct {
+			Muting              bool       `json:"muting"`
+			MutingNotifications bool       `json:"muting_notifications"`
+			MutingExpiresAt     *time.Time `json:"muting_expires_at"`
+		}
+		if err := json.Unmarshal(body, &r); err != nil || code != 200 {
+			t.Fatalf("timed mute: %d %s", code, body)
+		}
+		if !r.Muting || r.MutingNotifications || r.MutingExpiresAt == nil ||
+			r.MutingExpiresAt.Before(start.Add(59*time.Minute)) || r.MutingExpiresAt.After(start.Add(61*time.Minute)) {
+			t.Errorf("timed mute: %s", body)
+		}
+		mutes, err := ca.GetMutes(ctx, nil)
+		if err != nil || len(mutes) != 2 || mutes[0].ID != accID(carol.Account) || mutes[1].ID != accID(bob.Account) {
+			t.Errorf("mutes = %v, %v (newest first)", mutes, err)
+		}
+		// An expired mute is no mute.
+		if err := inst.DB.Model(&community.Mute{}).Where("target_account_id = ?", carol.Account.ID).
+			Update("expires_at", time.Now().Add(-time.Minute).UTC()).Error; err != nil {
+			t.Fatal(err)
+		}
+		if r := accRelationship(t, inst, alice.Token, accID(carol.Account)); r.Muting {
+			t.Errorf("expired mute still shown: %+v", r)
+		}
+		if mutes, _ := ca.GetMutes(ctx, nil); len(mutes) != 1 || mutes[0].ID != accID(bob.Account) {
+			t.Errorf("mutes with one expired = %v", mutes)
+		}
+		// Muting does not touch follows.
+		if _, err := ca.AccountFollow(ctx, accID(bob.Account)); err != nil {
+			t.Fatal(err)
+		}
+		if r := accRelationship(t, inst, alice.Token, accID(bob.Account)); !r.Muting || !r.Following {
+			t.Errorf("mute and follow: %+v", r)
+		}
+		rel, err = ca.AccountUnmute(ctx, accID(bob.Account))
+		if err != nil || rel.Muting || !rel.Following {
+			t.Errorf("unmute: %+v %v", rel, err)
+		}
+		for _, tc := range []struct {
+			name string
+			form url.Values
+			path string
+			want int
+		}{
+			{"negative duration", url.Values{"duration": {"-5"}}, community.FormatID(bob.Account.ID), 422},
+			{"duration not a number", url.Values{"duration": {"soon"}}, community.FormatID(bob.Account.ID), 422},
+			{"mute oneself", nil, community.FormatID(alice.Account.ID), 422},
+			{"mute unknown", nil, "4242", 404},
+		} {
+			code, body := accCall(t, inst, "POST", "/api/v1/accounts/"+tc.path+"/mute", alice.Token, tc.form)
+			accWantError(t, tc.name, code, body, tc.want, "")
+		}
+	})
+}
+
+func TestRelationshipsBatch(t *testing.T) {
+	t.Parallel()
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		me := inst.CreateUser(t, "me", instancetest.UserOptions{})
+		followed := inst.CreateUser(t, "followed", instancetest.UserOptions{})
+		follower := inst.CreateUser(t, "follower", instancetest.UserOptions{})
+		locked := inst.CreateUser(t, "locked", instancetest.UserOptions{Locked: true})
+		blocked := inst.CreateUser(t, "blocked", instancetest.UserOptions{})
+		cm := inst.Client(me.Token)
+		must := func(_ *mastodon.Relationship, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(cm.AccountFollow(ctx, accID(followed.Account)))
+		must(inst.Client(follower.Token).AccountFollow(ctx, accID(me.Account)))
+		must(cm.AccountFollow(ctx, accID(locked.Account)))
+		must(cm.AccountBlock(ctx, accID(blocked.Account)))
+		must(cm.AccountMute(ctx, accID(follower.Account)))
+
+		ids := []string{
+			community.FormatID(blocked.Account.ID), community.FormatID(followed.Account.ID), "999999",
+			community.FormatID(follower.Account.ID), "bogus", community.FormatID(locked.Account.ID),
+			community.FormatID(followed.Account.ID), community.FormatID(me.Account.ID),
+		}
+		q := url.Values{"id[]": ids}
+		code, body := accCall(t, inst, "GET", "/api/v1/accounts/relationships?"+q.Encode(), me.Token, nil)
+		if code != 200 {
+			t.Fatalf("relationships: %d %s", code, body)
+		}
+		if err := mastoschema.ValidateList("Relationship", body); err != nil {
+			t.Error(err)
+		}
+		var rels []map[string]any
+		if err := json.Unmarshal(body, &rels); err != nil {
+			t.Fatal(err)
+		}
+		var gotIDs []string
+		for _, r := range rels {
+			gotIDs = append(gotIDs, r["id"].(string))
+			if langs, ok := r["languages"].([]any); !ok || len(langs) != 0 {
+				t.Errorf("languages = %v, want []", r["languages"])
+			}
+		}
+		wantIDs := []string{ids[0], ids[1], ids[3], ids[5], ids[7]}
+		if !slices.Equal(gotIDs, wantIDs) {
+			t.Fatalf("ids = %v, want %v (asked order, unknown and duplicates left out)", gotIDs, wantIDs)
+		}
+		want := []map[string]bool{
+			{"blocking": true},
+			{"following": true, "showing_reblogs": true},
+			{"followed_by": true, "muting": true, "muting_notifications": true},
+			{"requested": true, "showing_reblogs": true},
+			{},
+		}
+		for i, r := range rels {
+			for _, k := range []string{"following", "showing_reblogs", "notifying", "followed_by", "blocking", "blocked_by",
+				"muting", "muting_notifications", "requested", "requested_by", "domain_blocking", "endorsed"} {
+				if r[k] != want[i][k] {
+					t.Errorf("%s: %s = %v, want %v", gotIDs[i], k, r[k], want[i][k])
+				}
+			}
+		}
+		// go-mastodon reads the same thing.
+		list, err := cm.GetAccountRelationships(ctx, []string{ids[1], ids[3]})
+		if err != nil || len(list) != 2 || !list[0].Following || !list[1].FollowedBy {
+			t.Errorf("go-mastodon relationships: %v %v", list, err)
+		}
+		if code, body := accCall(t, inst, "GET", "/api/v1/accounts/relationships", me.Token, nil); code != 200 || string(body) != "[]" {
+			t.Errorf("no ids: %d %s, want []", code, body)
+		}
+	})
+}
+
+// accPost creates a status through the API and returns its id.
+func accPost(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
+	t.Helper()
+	code, body := accCall(t, inst, "POST", "/api/v1/statuses", token, form)
+	if code != 200 {
+		t.Fatalf("post %v: %d %s", form, code, body)
+	}
+	var st struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil || st.ID == "" {
+		t.Fatalf("post: %s", body)
+	}
+	return st.ID
+}
+
+// accStatusIDs lists the ids of an account's statuses as the token's owner sees them.
+func accStatusIDs(t *testing.T, inst *instancetest.Instance, token string, account *community.Account, query string) []string {
+	t.Helper()
+	path := "/api/v1/accounts/" + community.FormatID(account.ID) + "/statuses"
+	if query != "" {
+		path += "?" + query
+	}
+	code, body := accCall(t, inst, "GET", path, token, nil)
+	if code != 200 {
+		t.Fatalf("GET %s: %d %s", path, code, body)
+	}
+	if err := mastoschema.ValidateList("Status", body); err != nil {
+		t.Error(err)
+	}
+	var list []struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{}
+	for _, s := range list {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+func TestAccountStatuses(t *testing.T) {
+	t.Parallel()
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		poster := inst.CreateUser(t, "poster", instancetest.UserOptions{})
+		follower := inst.CreateUser(t, "follower", instancetest.UserOptions{})
+		stranger := inst.CreateUser(t, "stranger", instancetest.UserOptions{})
+		if _, err := inst.Client(follower.Token).AccountFollow(ctx, accID(poster.Account)); err != nil {
+			t.Fatal(err)
+		}
+		other := accPost(t, inst, stranger.Token, url.Values{"status": {"a question"}, "visibility": {"public"}, "scope": {"world"}})
+
+		world := accPost(t, inst, poster.Token, url.Values{"status": {"hello #Tacit world"}, "visibility": {"public"}, "scope": {"world"}})
+		company := accPost(t, inst, poster.Token, url.Values{"status": {"company news #tacit"}, "visibility": {"public"}, "scope": {"company"}})
+		unlisted := accPost(t, inst, poster.Token, url.Values{"status": {"quiet"}, "visibility": {"unlisted"}, "scope": {"world"}})
+		private := accPost(t, inst, poster.Token, url.Values{"status": {"for followers"}, "visibility": {"private"}})
+		direct := accPost(t, inst, poster.Token, url.Values{"status": {"@follower secret"}, "visibility": {"direct"}})
+		selfReply := accPost(t, inst, poster.Token, url.Values{"status": {"thread 2/2"}, "in_reply_to_id": {world}, "visibility": {"public"}, "scope": {"world"}})
+		reply := accPost(t, inst, poster.Token, url.Values{"status": {"@stranger an answer"}, "in_reply_to_id": {other}, "visibility": {"public"}, "scope": {"world"}})
+		reblog, err := inst.Client(poster.Token).Reblog(ctx, mastodon.ID(other))
+		if err != nil {
+			t.Fatalf("reblog: %v", err)
+		}
+
+		all := []string{string(reblog.ID), reply, selfReply, direct, private, unlisted, company, world}
+		views := []struct {
+			name  string
+			token string
+			want  []string
+		}{
+			{"author", poster.Token, all},
+			{"follower", follower.Token, []string{string(reblog.ID), reply, selfReply, direct, private, unlisted, company, world}},
+			{"stranger", stranger.Token, []string{string(reblog.ID), reply, selfReply, unlisted, company, world}},
+			{"logged out", "", []string{string(reblog.ID), reply, selfReply, unlisted, world}},
+		}
+		for _, v := range views {
+			if got := accStatusIDs(t, inst, v.token, poster.Account, ""); !slices.Equal(got, v.want) {
+				t.Errorf("%s sees %v, want %v", v.name, got, v.want)
+			}
+		}
+		if got := accStatusIDs(t, inst, stranger.Token, poster.Account, "exclude_replies=true"); !slices.Equal(got,
+			[]string{string(reblog.ID), selfReply, unlisted, company, world}) {
+			t.Errorf("exclude_replies: %v (self-replies stay, replies to others go)", got)
+		}
+		if got := accStatusIDs(t, inst, stranger.Token, poster.Account, "exclude_reblogs=1"); slices.Contains(got, string(reblog.ID)) || len(got) != 5 {
+			t.Errorf("exclude_reblogs: %v", got)
+		}
+		if got := accStatusIDs(t, inst, "", poster.Account, "tagged=TACIT"); !slices.Equal(got, []string{world}) {
+			t.Errorf("tagged logged out: %v, want only the world post", got)
+		}
+		if got := accStatusIDs(t, inst, stranger.Token, poster.Account, "tagged=%23tacit"); !slices.Equal(got, []string{company, world}) {
+			t.Errorf("tagged: %v", got)
+		}
+		if got := accStatusIDs(t, inst, poster.Token, poster.Account, "only_media=true"); len(got) != 0 {
+			t.Errorf("only_media: %v, want none (no media yet)", got)
+		}
+
+		// Pinned: most recently pinned first, still filtered by audience.
+		cp := inst.Client(poster.Token)
+		for _, id := range []string{world, private, unlisted} {
+			code, body := accCall(t, inst, "POST", "/api/v1/statuses/"+id+"/pin", poster.Token, nil)
+			if code != 200 {
+				t.Fatalf("pin: %d %s", code, body)
+			}
+		}
+		pinned, err := cp.GetAccountPinnedStatuses(ctx, accID(poster.Account))
+		if err != nil || len(pinned) != 3 || string(pinned[0].ID) != unlisted || string(pinned[2].ID) != world {
+			t.Errorf("pinned for the author: %v %v", pinned, err)
+		}
+		if got := accStatusIDs(t, inst, stranger.Token, poster.Account, "pinned=true"); !slices.Equal(got, []string{unlisted, world}) {
+			t.Errorf("pinned for a stranger: %v", got)
+		}
+		if got := accStatusIDs(t, inst, follower.Token, poster.Account, "pinned=true&limit=1"); !slices.Equal(got, []string{unlisted}) {
+			t.Errorf("pinned limit 1: %v", got)
+		}
+		if got := accStatusIDs(t, inst, "", poster.Account, "pinned=true"); !slices.Equal(got, []string{unlisted, world}) {
+			t.Errorf("pinned logged out: %v", got)
+		}
+
+		// Pages through go-mastodon's Link handling: limit 3, newest first, no gaps.
+		var seen []string
+		pg := &mastodon.Pagination{Limit: 3}
+		for i := 0; i < 10; i++ {
+			page, err := inst.Client(follower.Token).GetAccountStatuses(ctx, accID(poster.Account), pg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, s := range page {
+				seen = append(seen, string(s.ID))
+			}
+			if pg.MaxID == "" {
+				break
+			}
+		}
+		if want := views[1].want; !slices.Equal(seen, want) {
+			t.Errorf("paged: %v, want %v", seen, want)
+		}
+		code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+community.FormatID(poster.Account.ID)+"/statuses?pinned=perhaps", "", nil)
+		accWantError(t, "bad boolean", code, body, 422, "")
+	})
+}
+
+// accPageIDs follows a list's Link headers with limit=2 and returns the account ids in
+// the order served, and how many pages it took.
+func accPageIDs(t *testing.T, inst *instancetest.Instance, token, path string) ([]string, int) {
+	t.Helper()
+	var ids []string
+	next := inst.URL + path + "?limit=2"
+	pages := 0
+	for next != "" && pages < 20 {
+		req, _ := http.NewRequest("GET", next, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := inst.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []struct {
+			ID string `json:"id"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %v", next, resp.StatusCode, err)
+		}
+		if len(list) == 0 {
+			if link := resp.Header.Get("Link"); link != "" {
+				t.Errorf("empty page has a Link header: %s", link)
+			}
+			break
+		}
+		pages++
+		if len(list) > 2 {
+			t.Errorf("page of %d with limit=2", len(list))
+		}
+		for _, a := range list {
+			ids = append(ids, a.ID)
+		}
+		next = ""
+		for _, part := range strings.Split(resp.Header.Get("Link"), ",") {
+			if strings.Contains(part, `rel="next"`) {
+				u := strings.TrimSpace(part)
+				next = u[1:strings.Index(u, ">")]
+			}
+		}
+		if next == "" {
+			t.Fatalf("page without a next link: %s", resp.Header.Get("Link"))
+		}
+		if !strings.Contains(next, "limit=2") {
+			t.Errorf("next link drops the limit: %s", next)
+		}
+	}
+	return ids, pages
+}
+
+func TestAccountListsPagination(t *testing.T) {
+	t.Parallel()
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		hub := inst.CreateUser(t, "hub", instancetest.UserOptions{Locked: true})
+		ch := inst.Client(hub.Token)
+		var others []*instancetest.User
+		for i := range 5 {
+			others = append(others, inst.CreateUser(t, fmt.Sprintf("user%d", i), instancetest.UserOptions{}))
+		}
+		// hub follows, blocks and mutes all five; they all ask to follow hub.
+		var want []string
+		for _, o := range others {
+			if _, err := ch.AccountFollow(ctx, accID(o.Account)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := inst.Client(o.Token).AccountFollow(ctx, accID(hub.Account)); err != nil {
+				t.Fatal(err)
+			}
+			want = append([]string{community.FormatID(o.Account.ID)}, want...) // newest first
+		}
+		hubID := community.FormatID(hub.Account.ID)
+		check := func(name, token, path string) {
+			t.Helper()
+			got, pages := accPageIDs(t, inst, token, path)
+			if !slices.Equal(got, want) || pages != 3 {
+				t.Errorf("%s: %v in %d pages, want %v in 3", name, got, pages, want)
+			}
+		}
+		check("following", "", "/api/v1/accounts/"+hubID+"/following")
+		check("follow requests", hub.Token, "/api/v1/follow_requests")
+		for _, o := range others {
+			if err := ch.FollowRequestAuthorize(ctx, accID(o.Account)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Followers are ordered by when the follow began: the order of approval.
+		check("followers", others[0].Token, "/api/v1/accounts/"+hubID+"/followers")
+		if f, g := accCounts(t, inst, hub.Account); f != 5 || g != 5 {
+			t.Errorf("hub counters: %d followers, %d following", f, g)
+		}
+		for _, o := range others {
+			if _, err := ch.AccountMute(ctx, accID(o.Account)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check("mutes", hub.Token, "/api/v1/mutes")
+		for _, o := range others {
+			if _, err := ch.AccountBlock(ctx, accID(o.Account)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check("blocks", hub.Token, "/api/v1/blocks")
+		if f, g := accCounts(t, inst, hub.Account); f != 0 || g != 0 {
+			t.Errorf("hub counters after blocking everyone: %d followers, %d following", f, g)
+		}
+
+		// go-mastodon follows the same links.
+		var viaClient []string
+		pg := &mastodon.Pagination{Limit: 2}
+		for range 5 {
+			page, err := ch.GetBlocks(ctx, pg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, a := range page {
+				viaClient = append(viaClient, string(a.ID))
+			}
+		}
+		if !slices.Equal(viaClient, want) {
+			t.Errorf("go-mastodon blocks: %v, want %v", viaClient, want)
+		}
+		// The prev link of the second page (min_id) leads back to the first page.
+		first, firstLinks := accGetLinked(t, inst, hub.Token, inst.URL+"/api/v1/blocks?limit=2")
+		second, secondLinks := accGetLinked(t, inst, hub.Token, firstLinks["next"])
+		back, _ := accGetLinked(t, inst, hub.Token, secondLinks["prev"])
+		if !slices.Equal(first, want[:2]) || !slices.Equal(second, want[2:4]) || !slices.Equal(back, first) {
+			t.Errorf("first %v, second %v, back %v; want %v", first, second, back, want)
+		}
+		if !strings.Contains(secondLinks["prev"], "min_id=") {
+			t.Errorf("prev link %q has no min_id", secondLinks["prev"])
+		}
+	})
+}
+
+func TestFeaturedTags(t *testing.T) {
+	t.Parallel()
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
+		aliceID := community.FormatID(alice.Account.ID)
+
+		accPost(t, inst, alice.Token, url.Values{"status": {"#golang and #sql"}, "visibility": {"public"}, "scope": {"world"}})
+		accPost(t, inst, alice.Token, url.Values{"status": {"more #GoLang"}, "visibility": {"unlisted"}, "scope": {"world"}})
+		accPost(t, inst, alice.Token, url.Values{"status": {"private #golang"}, "visibility": {"private"}})
+		accPost(t, inst, alice.Token, url.Values{"status": {"company #golang"}, "visibility": {"public"}, "scope": {"company"}})
+		accPost(t, inst, alice.Token, url.Values{"status": {"#sql again, and #sql"}, "visibility": {"public"}})
+		accPost(t, inst, alice.Token, url.Values{"status": {"#sql #rust"}, "visibility": {"public"}})
+		accPost(t, inst, bob.Token, url.Values{"status": {"#golang from bob"}, "visibility": {"public"}})
+
+		code, body := accCall(t, inst, "GET", "/api/v1/featured_tags/suggestions", alice.Token, nil)
+		if code != 200 {
+			t.Fatalf("suggestions: %d %s", code, body)
+		}
+		if err := mastoschema.ValidateList("Tag", body); err != nil {
+			t.Error(err)
+		}
+		var tags []struct {
+			Name string `json:"name"`
+			URL  string `json:"url"`
+		}
+		_ = json.Unmarshal(body, &tags)
+		if len(tags) != 3 || tags[0].Name != "golang" || tags[1].Name != "sql" || tags[2].Name != "rust" {
+			t.Errorf("suggestions = %+v, want golang, sql, rust", tags)
+		}
+
+		code, body = accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"#GoLang"}})
+		if code != 200 {
+			t.Fatalf("feature: %d %s", code, body)
+		}
+		if err := mastoschema.Validate("FeaturedTag", body); err != nil {
+			t.Error(err)
+		}
+		var ft struct {
+			ID            string  `json:"id"`
+			Name          string  `json:"name"`
+			URL           string  `json:"url"`
+			StatusesCount string  `json:"statuses_count"`
+			LastStatusAt  *string `json:"last_status_at"`
+		}
+		_ = json.Unmarshal(body, &ft)
+		today := time.Now().UTC().Format("2006-01-02")
+		if ft.Name != "golang" || ft.StatusesCount != "3" || ft.LastStatusAt == nil || *ft.LastStatusAt != today ||
+			ft.URL != alice.Account.URL+"/tagged/golang" {
+			t.Errorf("featured tag = %s (owner counts public and unlisted posts: 3)", body)
+		}
+		code, body = accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, map[string]string{"name": "rust"})
+		if code != 200 {
+			t.Fatalf("feature rust: %d %s", code, body)
+		}
+		var rust struct{ ID string }
+		_ = json.Unmarshal(body, &rust)
+		accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"nothing_yet"}})
+
+		// Others see the same list, counted over what they may read.
+		type listed struct {
+			Name          string  `json:"name"`
+			StatusesCount string  `json:"statuses_count"`
+			LastStatusAt  *string `json:"last_status_at"`
+		}
+		for _, v := range []struct {
+			name, token, golang, rust string
+		}{{"owner", alice.Token, "3", "1"}, {"colleague", bob.Token, "3", "1"}, {"logged out", "", "2", "0"}} {
+			code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+aliceID+"/featured_tags", v.token, nil)
+			if code != 200 {
+				t.Fatalf("%s: %d %s", v.name, code, body)
+			}
+			var got []listed
+			_ = json.Unmarshal(body, &got)
+			if len(got) != 3 || got[0].Name != "golang" || got[0].StatusesCount != v.golang || got[1].Name != "rust" ||
+				got[1].StatusesCount != v.rust || (v.rust == "0") != (got[1].LastStatusAt == nil) || got[2].Name != "nothing_yet" || got[2].StatusesCount != "0" || got[2].LastStatusAt != nil {
+				t.Errorf("%s sees %s", v.name, body)
+			}
+		}
+		code, body = accCall(t, inst, "GET", "/api/v1/featured_tags", alice.Token, nil)
+		if code != 200 || !strings.Contains(string(body), `"name":"rust"`) {
+			t.Errorf("own featured tags: %d %s", code, body)
+		}
+		code, body = accCall(t, inst, "GET", "/api/v1/featured_tags/suggestions", alice.Token, nil)
+		tags = nil
+		_ = json.Unmarshal(body, &tags)
+		if code != 200 || len(tags) != 1 || tags[0].Name != "sql" || tags[0].URL != inst.Community.TagURL("sql") {
+			t.Errorf("suggestions leave out featured tags: %s", body)
+		}
+
+		// Validation and limits.
+		for _, tc := range []struct {
+			name string
+			want int
+		}{{"", 422}, {"two words", 422}, {"1234", 422}, {"dash-ed", 422}, {strings.Repeat("a", 101), 422}, {"GOLANG", 422}} {
+			code, body := accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {tc.name}})
+			accWantError(t, "feature "+tc.name, code, body, tc.want, "")
+		}
+		for i := 3; i < community.MaxFeaturedTags; i++ {
+			if code, body := accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {fmt.Sprintf("tag%d", i)}}); code != 200 {
+				t.Fatalf("feature tag %d: %d %s", i, code, body)
+			}
+		}
+		code, body = accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"onetoomany"}})
+		accWantError(t, "eleventh featured tag", code, body, 422, "10")
+
+		// Deleting: only one's own.
+		code, body = accCall(t, inst, "DELETE", "/api/v1/featured_tags/"+rust.ID, bob.Token, nil)
+		accWantError(t, "delete someone else's", code, body, 404, "")
+		code, body = accCall(t, inst, "DELETE", "/api/v1/featured_tags/"+rust.ID, alice.Token, nil)
+		if code != 200 || string(body) != "{}" {
+			t.Errorf("delete: %d %s", code, body)
+		}
+		code, body = accCall(t, inst, "DELETE", "/api/v1/featured_tags/"+rust.ID, alice.Token, nil)
+		accWantError(t, "delete twice", code, body, 404, "")
+		if code, body := accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"rust"}}); code != 200 {
+			t.Errorf("feature again after delete: %d %s", code, body)
+		}
+
+		// Scopes.
+		reader := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
+		code, body = accCall(t, inst, "POST", "/api/v1/featured_tags", reader.Token, url.Values{"name": {"x"}})
+		accWantError(t, "feature with read token", code, body, 403, "")
+		code, body = accCall(t, inst, "GET", "/api/v1/featured_tags", "", nil)
+		accWantError(t, "own list logged out", code, body, 401, "")
+		if code, _ := accCall(t, inst, "GET", "/api/v1/featured_tags", reader.Token, nil); code != 200 {
+			t.Errorf("own list with read token: %d", code)
+		}
+	})
+}
+
+// accGetLinked reads a list of ids and its Link header, keyed by rel.
+func accGetLinked(t *testing.T, inst *instancetest.Instance, token, u string) ([]string, map[string]string) {
+	t.Helper()
+	if u == "" {
+		t.Fatal("no link to follow")
+	}
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := inst.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", u, resp.StatusCode, err)
+	}
+	ids := []string{}
+	for _, a := range list {
+		ids = append(ids, a.ID)
+	}
+	links := map[string]string{}
+	for _, part := range strings.Split(resp.Header.Get("Link"), ",") {
+		part = strings.TrimSpace(part)
+		start, end := strings.Index(part, "<"), strings.Index(part, ">")
+		if start < 0 || end < start {
+			continue
+		}
+		if i := strings.Index(part, `rel="`); i >= 0 {
+			rel := strings.TrimSuffix(part[i+5:], `"`)
+			links[rel] = part[start+1 : end]
+		}
+	}
+	return ids, links
+}

@@ -1,0 +1,815 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mattn/go-mastodon"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/web/mastoschema"
+)
+
+// stAnswer is a raw API response.
+type stAnswer struct {
+	code   int
+	body   []byte
+	header http.Header
+}
+
+// stCall sends a raw request (for what go-mastodon lacks: Tacit's scope, local_only,
+// Idempotency-Key, error bodies). headers are name, value pairs.
+func stCall(t *testing.T, inst *instancetest.Instance, method, path, token string, form url.Values, headers ...string) stAnswer {
+	t.Helper()
+	var body io.Reader
+	target := inst.URL + path
+	if form != nil && method == http.MethodGet {
+		target += "?" + form.Encode()
+	} else if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, target, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := inst.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stAnswer{code: resp.StatusCode, body: b, header: resp.Header}
+}
+
+// wantError checks an error answer: its code and Mastodon's {"error": …} body, whose
+// message must contain msg.
+func (a stAnswer) wantError(t *testing.T, what string, code int, msg string) {
+	t.Helper()
+	if a.code != code {
+		t.Errorf("%s: status %d, want %d (%s)", what, a.code, code, a.body)
+		return
+	}
+	if err := mastoschema.Validate("Error", a.body); err != nil {
+		t.Errorf("%s: error body: %v", what, err)
+	}
+	var e struct {
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal(a.body, &e); err != nil || !strings.Contains(e.Error, msg) {
+		t.Errorf("%s: error %q, want it to contain %q", what, e.Error, msg)
+	}
+}
+
+// stStatus is the part of a Status entity these tests read, including what go-mastodon
+// does not decode.
+type stStatus struct {
+	ID          string    `json:"id"`
+	Content     string    `json:"content"`
+	Text        *string   `json:"text"`
+	SpoilerText string    `json:"spoiler_text"`
+	Visibility  string    `json:"visibility"`
+	LocalOnly   bool      `json:"local_only"`
+	InReplyToID *string   `json:"in_reply_to_id"`
+	Pinned      *bool     `json:"pinned"`
+	Reblog      *stStatus `json:"reblog"`
+	Mentions    []struct {
+		Acct string `json:"acct"`
+	} `json:"mentions"`
+	Tacit struct {
+		Scope string `json:"scope"`
+	} `json:"tacit"`
+}
+
+// status decodes a 200 answer holding a Status, checked against the schema.
+func (a stAnswer) status(t *testing.T, what string) stStatus {
+	t.Helper()
+	if a.code != http.StatusOK {
+		t.Fatalf("%s: status %d: %s", what, a.code, a.body)
+	}
+	if err := mastoschema.Validate("Status", a.body); err != nil {
+		t.Errorf("%s: %v", what, err)
+	}
+	var st stStatus
+	if err := json.Unmarshal(a.body, &st); err != nil {
+		t.Fatalf("%s: decode: %v", what, err)
+	}
+	return st
+}
+
+func stAccountID(a *community.Account) mastodon.ID { return mastodon.ID(community.FormatID(a.ID)) }
+
+// stNotificationCount counts an account's notifications of one type about a status ("" for
+// any status) straight from the database: the notifications API is tested elsewhere.
+func stNotificationCount(t *testing.T, inst *instancetest.Instance, accountID int64, typ community.NotificationType, statusID mastodon.ID) int64 {
+	t.Helper()
+	q := inst.Community.DB().Model(&community.Notification{}).Where("account_id = ? AND type = ?", accountID, typ)
+	if statusID != "" {
+		q = q.Where("status_id = ?", string(statusID))
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// stStatusesCount reads an account's statuses_count from the database.
+func stStatusesCount(t *testing.T, inst *instancetest.Instance, a *community.Account) int64 {
+	t.Helper()
+	got, err := inst.Community.AccountByID(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.StatusesCount
+}
+
+func stIDs(list []*mastodon.Status) []mastodon.ID {
+	out := make([]mastodon.ID, 0, len(list))
+	for _, s := range list {
+		out = append(out, s.ID)
+	}
+	return out
+}
+
+// TestStatusLifecycle follows one thread through everything a status goes through:
+// posting with markup, replies, context, interactions, edits and deletion.
+func TestStatusLifecycle(t *testing.T) {
+	t.Parallel()
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
+		carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
+		ac, bc, cc := inst.Client(alice.Token), inst.Client(bob.Token), inst.Client(carol.Token)
+
+		root, err := ac.PostStatus(ctx, &mastodon.Toot{
+			Status:      "Hello <script>alert(1)</script> @bob and @nobody, see https://example.com/a?b=c #GoLang",
+			SpoilerText: "cw", Language: "en", Visibility: "public",
+		})
+		if err != nil {
+			t.Fatalf("post: %v", err)
+		}
+		for _, want := range []string{
+			"&lt;script&gt;alert(1)&lt;/script&gt;",
+			`<a href="` + bob.Account.URL + `" class="u-url mention">@<span>bob</span></a>`,
+			"@nobody",
+			`href="https://example.com/a?b=c"`,
+			`/tags/GoLang" class="mention hashtag" rel="tag">#<span>GoLang</span></a>`,
+		} {
+			if !strings.Contains(root.Content, want) {
+				t.Errorf("content %q lacks %q", root.Content, want)
+			}
+		}
+		if strings.Contains(root.Content, "<script>") {
+			t.Errorf("content not escaped: %s", root.Content)
+		}
+		if len(root.Mentions) != 1 || root.Mentions[0].Acct != "bob" {
+			t.Errorf("mentions = %+v, want bob only", root.Mentions)
+		}
+		if len(root.Tags) != 1 || root.Tags[0].Name != "golang" {
+			t.Errorf("tags = %+v, want golang", root.Tags)
+		}
+		if !root.Sensitive || root.SpoilerText != "cw" || root.Language != "en" || root.Visibility != "public" {
+			t.Errorf("sensitive=%v spoiler=%q language=%q visibility=%q", root.Sensitive, root.SpoilerText, root.Language, root.Visibility)
+		}
+		if n := stNotificationCount(t, inst, bob.Account.ID, community.NotifyMention, root.ID); n != 1 {
+			t.Errorf("bob's mention notifications = %d, want 1", n)
+		}
+		if got, err := cc.GetStatus(ctx, root.ID); err != nil || got.Content != root.Content {
+			t.Errorf("carol reads the post: %v", err)
+		}
+
+		// A thread: bob and alice answer the root, then carol answers bob.
+		bobReply, err := bc.PostStatus(ctx, &mastodon.Toot{Status: "@alice nice", InReplyToID: root.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bobReply.InReplyToID != string(root.ID) || bobReply.InReplyToAccountID != string(stAccountID(alice.Account)) {
+			t.Errorf("reply points to %v by %v", bobReply.InReplyToID, bobReply.InReplyToAccountID)
+		}
+		aliceReply, err := ac.PostStatus(ctx, &mastodon.Toot{Status: "second branch", InReplyToID: root.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		carolReply, err := cc.PostStatus(ctx, &mastodon.Toot{Status: "deeper", InReplyToID: bobReply.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := bc.GetStatus(ctx, root.ID); got == nil || got.RepliesCount != 2 {
+			t.Errorf("root replies_count = %+v, want 2", got)
+		}
+		cx, err := cc.GetStatusContext(ctx, root.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := stIDs(cx.Descendants), []mastodon.ID{bobReply.ID, carolReply.ID, aliceReply.ID}; !slices.Equal(got, want) {
+			t.Errorf("descendants = %v, want %v (depth first)", got, want)
+		}
+		if len(cx.Ancestors) != 0 {
+			t.Errorf("root has ancestors %v", stIDs(cx.Ancestors))
+		}
+		cx, err = ac.GetStatusContext(ctx, carolReply.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := stIDs(cx.Ancestors), []mastodon.ID{root.ID, bobReply.ID}; !slices.Equal(got, want) {
+			t.Errorf("ancestors = %v, want %v", got, want)
+		}
+
+		// Favourites, counted once and notified once.
+		for range 2 {
+			fav, err := bc.Favourite(ctx, root.ID)
+			if err != nil || fav.Favourited != true || fav.FavouritesCount != 1 {
+				t.Fatalf("favourite: %v %+v", err, fav)
+			}
+		}
+		if n := stNotificationCount(t, inst, alice.Account.ID, community.NotifyFavourite, root.ID); n != 1 {
+			t.Errorf("alice's favourite notifications = %d, want 1", n)
+		}
+		if accts, err := ac.GetFavouritedBy(ctx, root.ID, nil); err != nil || len(accts) != 1 || accts[0].Username != "bob" {
+			t.Errorf("favourited_by = %v %v, want bob", err, accts)
+		}
+
+		// Reblogs: the answer wraps the original; reblogging twice returns the same reblog.
+		rb, err := cc.Reblog(ctx, root.ID)
+		if err != nil || rb.Reblog == nil || rb.Reblog.ID != root.ID || rb.Reblog.ReblogsCount != 1 || rb.Reblog.Reblogged != true {
+			t.Fatalf("reblog: %v %+v", err, rb)
+		}
+		if again, err := cc.Reblog(ctx, root.ID); err != nil || again.ID != rb.ID {
+			t.Errorf("second reblog: %v, id %v want %v", err, again, rb.ID)
+		}
+		if n := stStatusesCount(t, inst, carol.Account); n != 2 {
+			t.Errorf("carol statuses_count = %d, want 2 (a reply and a reblog)", n)
+		}
+		if accts, err := bc.GetRebloggedBy(ctx, root.ID, nil); err != nil || len(accts) != 1 || accts[0].Username != "carol" {
+			t.Errorf("reblogged_by = %v %v, want carol", err, accts)
+		}
+		if n := stNotificationCount(t, inst, alice.Account.ID, community.NotifyReblog, root.ID); n != 1 {
+			t.Errorf("alice's reblog notifications = %d, want 1", n)
+		}
+
+		// Bookmarks.
+		if st, err := bc.Bookmark(ctx, root.ID); err != nil || st.Bookmarked != true {
+			t.Errorf("bookmark: %v %+v", err, st)
+		}
+		if st, err := bc.Unbookmark(ctx, root.ID); err != nil || st.Bookmarked != false {
+			t.Errorf("unbookmark: %v %+v", err, st)
+		}
+
+		// History of a status never edited is the status itself.
+		if hist, err := ac.GetStatusHistory(ctx, bobReply.ID); err != nil || len(hist) != 1 || hist[0].Content != bobReply.Content {
+			t.Errorf("history of an unedited status: %v %+v", err, hist)
+		}
+
+		// Edit: new text, tags and mentions; the history keeps the original first.
+		edited, err := ac.UpdateStatus(ctx, &mastodon.Toot{Status: "Edited: now about #Rust with @bob and @carol"}, root.ID)
+		if err != nil {
+			t.Fatalf("edit: %v", err)
+		}
+		if !strings.Contains(edited.Content, "Edited: now about") || edited.EditedAt.IsZero() || edited.SpoilerText != "cw" {
+			t.Errorf("edited status: content %q edited_at %v spoiler %q", edited.Content, edited.EditedAt, edited.SpoilerText)
+		}
+		if len(edited.Tags) != 1 || edited.Tags[0].Name != "rust" {
+			t.Errorf("tags after edit = %+v, want rust only", edited.Tags)
+		}
+		var accts []string
+		for _, m := range edited.Mentions {
+			accts = append(accts, m.Acct)
+		}
+		if slices.Sort(accts); !slices.Equal(accts, []string{"bob", "carol"}) {
+			t.Errorf("mentions after edit = %v, want bob and carol", accts)
+		}
+		if n := stNotificationCount(t, inst, carol.Account.ID, community.NotifyMention, root.ID); n != 1 {
+			t.Errorf("carol's mention notifications = %d, want 1 (newly mentioned)", n)
+		}
+		if n := stNotificationCount(t, inst, bob.Account.ID, community.NotifyMention, root.ID); n != 1 {
+			t.Errorf("bob's mention notifications = %d, want still 1", n)
+		}
+		for _, u := range []*instancetest.User{bob, carol} {
+			if n := stNotificationCount(t, inst, u.Account.ID, community.NotifyUpdate, root.ID); n != 1 {
+				t.Errorf("%s's update notifications = %d, want 1 (they interacted)", u.Account.Username, n)
+			}
+		}
+		if n := stNotificationCount(t, inst, alice.Account.ID, community.NotifyUpdate, ""); n != 0 {
+			t.Errorf("alice notified of her own edit")
+		}
+		if _, err := ac.UpdateStatus(ctx, &mastodon.Toot{Status: "Edited twice #Rust"}, root.ID); err != nil {
+			t.Fatal(err)
+		}
+		hist, err := bc.GetStatusHistory(ctx, root.ID)
+		if err != nil || len(hist) != 3 {
+			t.Fatalf("history: %v, %d revisions, want 3", err, len(hist))
+		}
+		for i, want := range []string{"GoLang", "Edited: now", "Edited twice"} {
+			if !strings.Contains(hist[i].Content, want) || hist[i].Account.Username != "alice" {
+				t.Errorf("revision %d = %q by %s, want it to contain %q", i, hist[i].Content, hist[i].Account.Username, want)
+			}
+		}
+		if !hist[0].CreatedAt.Before(hist[2].CreatedAt) {
+			t.Errorf("revisions not oldest first: %v, %v", hist[0].CreatedAt, hist[2].CreatedAt)
+		}
+		if src, err := ac.GetStatusSource(ctx, root.ID); err != nil || src.Text != "Edited twice #Rust" || src.SpoilerText != "cw" || src.ID != root.ID {
+			t.Errorf("source: %v %+v", err, src)
+		}
+
+		// Taking interactions back.
+		if st, err := bc.Unfavourite(ctx, root.ID); err != nil || st.Favourited != false || st.FavouritesCount != 0 {
+			t.Errorf("unfavourite: %v %+v", err, st)
+		}
+		if n := stNotificationCount(t, inst, alice.Account.ID, community.NotifyFavourite, root.ID); n != 0 {
+			t.Errorf("favourite notification kept after unfavourite")
+		}
+		if accts, err := ac.GetFavouritedBy(ctx, root.ID, nil); err != nil || len(accts) != 0 {
+			t.Errorf("favourited_by after unfavourite = %v %v", err, accts)
+		}
+		if st, err := cc.Unreblog(ctx, root.ID); err != nil || st.ID != root.ID || st.Reblogged != false || st.ReblogsCount != 0 {
+			t.Errorf("unreblog: %v %+v", err, st)
+		}
+		if _, err := ac.GetStatus(ctx, rb.ID); !isStatus(err, http.StatusNotFound) {
+			t.Errorf("reblog after unreblog: %v, want 404", err)
+		}
+		if n := stStatusesCount(t, inst, carol.Account); n != 1 {
+			t.Errorf("carol statuses_count after unreblog = %d, want 1", n)
+		}
+
+		// Deleting: counters follow, the answer carries the source for redrafting.
+		if err := ac.DeleteStatus(ctx, aliceReply.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := bc.GetStatus(ctx, root.ID); got == nil || got.RepliesCount != 1 {
+			t.Errorf("root replies_count after deleting a reply = %+v, want 1", got)
+		}
+		if _, err := cc.Reblog(ctx, root.ID); err != nil {
+			t.Fatal(err)
+		}
+		del := stCall(t, inst, http.MethodDelete, "/api/v1/statuses/"+string(root.ID), alice.Token, nil)
+		st := del.status(t, "delete")
+		if st.ID != string(root.ID) || st.Text == nil || *st.Text != "Edited twice #Rust" || st.SpoilerText != "cw" {
+			t.Errorf("delete answer: id %s text %v spoiler %q", st.ID, st.Text, st.SpoilerText)
+		}
+		if _, err := bc.GetStatus(ctx, root.ID); !isStatus(err, http.StatusNotFound) {
+			t.Errorf("deleted status: %v, want 404", err)
+		}
+		if n := stStatusesCount(t, inst, alice.Account); n != 0 {
+			t.Errorf("alice statuses_count = %d, want 0", n)
+		}
+		if n := stStatusesCount(t, inst, carol.Account); n != 1 {
+			t.Errorf("carol statuses_count = %d, want 1 (her reblog went with the status)", n)
+		}
+		if orphan, err := cc.GetStatus(ctx, bobReply.ID); err != nil {
+			t.Errorf("reply to a deleted status: %v, want kept", err)
+		} else if orphan.InReplyToID != nil {
+			t.Errorf("reply to a deleted status: in_reply_to_id %v, want none", orphan.InReplyToID)
+		}
+		if err := ac.DeleteStatus(ctx, root.ID); !isStatus(err, http.StatusNotFound) {
+			t.Errorf("deleting twice: %v, want 404", err)
+		}
+	})
+}
+
+// TestStatusErrors checks the errors clients meet, with Mastodon's codes and bodies.
+func TestStatusErrors(t *testing.T) {
+	t.Parallel()
+	inst := instancetest.Start(t, instancetest.Options{})
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
+	reader := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
+	poster := inst.CreateUser(t, "poster", instancetest.UserOptions{Scopes: []string{"read:statuses", "write:statuses"}})
+	post := func(form url.Values) stAnswer {
+		return stCall(t, inst, http.MethodPost, "/api/v1/statuses", alice.Token, form)
+	}
+	mine := post(url.Values{"status": {"mine"}}).status(t, "post")
+	path := "/api/v1/statuses/" + mine.ID
+
+	stCall(t, inst, http.MethodPost, "/api/v1/statuses", "", url.Values{"status": {"hi"}}).
+		wantError(t, "post logged out", http.StatusUnauthorized, "")
+	stCall(t, inst, http.MethodPost, "/api/v1/statuses", reader.Token, url.Values{"status": {"hi"}}).
+		wantError(t, "post with a read-only token", http.StatusForbidden, "outside the authorized scopes")
+	stCall(t, inst, http.MethodGet, path+"/source", "", nil).
+		wantError(t, "source logged out", http.StatusUnauthorized, "")
+
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		msg  string
+	}{
+		{"empty text", url.Values{"status": {"  "}}, "Text can't be blank"},
+		{"no text", url.Values{"spoiler_text": {"only a warning"}}, "Text can't be blank"},
+		{"too long", url.Values{"status": {strings.Repeat("é", 501)}}, "character limit of 500"},
+		{"too long with the warning", url.Values{"status": {strings.Repeat("a", 490)}, "spoiler_text": {strings.Repeat("b", 11)}}, "character limit"},
+		{"bad visibility", url.Values{"status": {"hi"}, "visibility": {"everyone"}}, "Visibility"},
+		{"bad scope", url.Values{"status": {"hi"}, "scope": {"galaxy"}}, "Scope"},
+		{"local_only against scope", url.Values{"status": {"hi"}, "local_only": {"true"}, "scope": {"world"}}, "local_only"},
+		{"bad local_only", url.Values{"status": {"hi"}, "local_only": {"perhaps"}}, "local_only"},
+		{"bad sensitive", url.Values{"status": {"hi"}, "sensitive": {"perhaps"}}, "sensitive"},
+		{"bad language", url.Values{"status": {"hi"}, "language": {"English"}}, "Language"},
+		{"media", url.Values{"status": {"hi"}, "media_ids[]": {"1234"}}, "Media attachments are not supported"},
+		{"poll", url.Values{"status": {"hi"}, "poll[options][]": {"a", "b"}, "poll[expires_in]": {"300"}}, "Polls are not supported"},
+		{"scheduled", url.Values{"status": {"hi"}, "scheduled_at": {"2099-01-01T00:00:00Z"}}, "Scheduled posts are not supported"},
+	} {
+		post(tc.form).wantError(t, tc.name, http.StatusUnprocessableEntity, tc.msg)
+	}
+	// An empty media list is what some clients always send: it is ignored.
+	post(url.Values{"status": {"no media"}, "media_ids[]": {""}}).status(t, "empty media_ids")
+	// Web clients send JSON, with empty media and a null poll.
+	jsonPost := func(body string) stAnswer {
+		req, err := http.NewRequest(http.MethodPost, inst.URL+"/api/v1/statuses", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+alice.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := inst.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return stAnswer{code: resp.StatusCode, body: b, header: resp.Header}
+	}
+	fromJSON := jsonPost(`{"status":"from JSON","media_ids":[],"poll":null,"sensitive":true,"visibility":"unlisted","local_only":true}`).
+		status(t, "JSON post")
+	if fromJSON.Visibility != "unlisted" || !fromJSON.LocalOnly {
+		t.Errorf("JSON post: visibility %s local_only %v", fromJSON.Visibility, fromJSON.LocalOnly)
+	}
+	jsonPost(`{"status":"poll","poll":{"options":["a","b"],"expires_in":300}}`).
+		wantError(t, "JSON poll", http.StatusUnprocessableEntity, "Polls are not supported")
+	jsonPost(`{"status":"media","media_ids":["12"]}`).
+		wantError(t, "JSON media", http.StatusUnprocessableEntity, "Media attachments are not supported")
+
+	missing := community.FormatID(community.NewID())
+	post(url.Values{"status": {"hi"}, "in_reply_to_id": {missing}}).
+		wantError(t, "reply to nothing", http.StatusNotFound, "does not appear to exist")
+	post(url.Values{"status": {"hi"}, "in_reply_to_id": {"nonsense"}}).
+		wantError(t, "reply to a malformed id", http.StatusNotFound, "does not appear to exist")
+	for _, p := range []string{"/api/v1/statuses/" + missing, "/api/v1/statuses/abc", "/api/v1/statuses/-5",
+		"/api/v1/statuses/" + missing + "/context", "/api/v1/statuses/" + missing + "/history",
+		"/api/v1/statuses/" + missing + "/favourited_by"} {
+		stCall(t, inst, http.MethodGet, p, alice.Token, nil).wantError(t, "GET "+p, http.StatusNotFound, "Record not found")
+	}
+	for _, action := range []string{"favourite", "reblog", "bookmark", "pin", "unfavourite"} {
+		stCall(t, inst, http.MethodPost, "/api/v1/statuses/"+missing+"/"+action, alice.Token, nil).
+			wantError(t, action+" of nothing", http.StatusNotFound, "Record not found")
+	}
+
+	// Someone else's status cannot be edited or deleted, and looks missing.
+	stCall(t, inst, http.MethodPut, path, bob.Token, url.Values{"status": {"hijacked"}}).
+		wantError(t, "edit by someone else", http.StatusNotFound, "Record not found")
+	stCall(t, inst, http.MethodDelete, path, bob.Token, nil).
+		wantError(t, "delete by someone else", http.StatusNotFound, "Record not found")
+	stCall(t, inst, http.MethodPut, path, alice.Token, url.Values{"status": {""}}).
+		wantError(t, "edit to nothing", http.StatusUnprocessableEntity, "Text can't be blank")
+	stCall(t, inst, http.MethodPut, path, alice.Token, url.Values{"status": {"x"}, "language": {"??"}}).
+		wantError(t, "edit to a bad language", http.StatusUnprocessableEntity, "Language")
+
+	// Each action needs its own scope, as Mastodon documents.
+	for _, tc := range []struct {
+		action string
+		code   int
+	}{
+		{"favourite", http.StatusForbidden},   // write:favourites
+		{"bookmark", http.StatusForbidden},    // write:bookmarks
+		{"pin", http.StatusForbidden},         // write:accounts
+		{"reblog", http.StatusOK},             // write:statuses
+		{"unreblog", http.StatusOK},           // write:statuses
+		{"unfavourite", http.StatusForbidden}, // write:favourites
+	} {
+		got := stCall(t, inst, http.MethodPost, path+"/"+tc.action, poster.Token, nil)
+		if got.code != tc.code {
+			t.Errorf("%s with write:statuses only: %d, want %d (%s)", tc.action, got.code, tc.code, got.body)
+		}
+	}
+	stCall(t, inst, http.MethodPost, path+"/favourite", reader.Token, nil).
+		wantError(t, "favourite with a read-only token", http.StatusForbidden, "outside the authorized scopes")
+
+	many := url.Values{}
+	for range 41 {
+		many.Add("id[]", mine.ID)
+	}
+	stCall(t, inst, http.MethodGet, "/api/v1/statuses", alice.Token, many).
+		wantError(t, "too many ids", http.StatusUnprocessableEntity, "Too many ids")
+
+	key := strings.Repeat("k", community.MaxIdempotencyKeyLen+1)
+	stCall(t, inst, http.MethodPost, "/api/v1/statuses", alice.Token, url.Values{"status": {"hi"}}, "Idempotency-Key", key).
+		wantError(t, "long idempotency key", http.StatusUnprocessableEntity, "Idempotency-Key")
+}
+
+// TestStatusAudience checks who reads what, who is notified, and how replies and scopes
+// combine.
+func TestStatusAudience(t *testing.T) {
+	t.Parallel()
+	inst := instancetest.Start(t, instancetest.Options{})
+	ctx := context.Background()
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	follower := inst.CreateUser(t, "follower", instancetest.UserOptions{})
+	stranger := inst.CreateUser(t, "stranger", instancetest.UserOptions{})
+	dave := inst.CreateUser(t, "dave", instancetest.UserOptions{})
+	if err := inst.Community.Follow(ctx, follower.Account, alice.Account.ID, community.FollowOptions{}); err != nil {
+		t.Fatalf("follow: %v", err)
+	}
+	now := time.Now().UTC()
+	remote := &community.Account{ID: community.NewID(), Username: "zed", Domain: "peer.example", Fields: community.Fields{},
+		URL: "https://peer.example/@zed", URI: "https://peer.example/users/zed", CreatedAt: now, UpdatedAt: now}
+	if err := inst.Community.DB().Create(remote).Error; err != nil {
+		t.Fatal(err)
+	}
+	post := func(token string, form url.Values) stStatus {
+		t.Helper()
+		return stCall(t, inst, http.MethodPost, "/api/v1/statuses", token, form).status(t, "post "+form.Get("status"))
+	}
+	get := func(token, id string) int {
+		return stCall(t, inst, http.MethodGet, "/api/v1/statuses/"+id, token, nil).code
+	}
+
+	// Followers only, mentioning dave who does not follow: dave reads it and is notified.
+	private := post(alice.Token, url.Values{"status": {"@dave secret"}, "visibility": {"private"}})
+	for _, tc := range []struct {
+		who   string
+		token string
+		code  int
+	}{{"author", alice.Token, 200}, {"follower", follower.Token, 200}, {"mentioned", dave.Token, 200},
+		{"stranger", stranger.Token, 404}, {"logged out", "", 404}} {
+		if got := get(tc.token, private.ID); got != tc.code {
+			t.Errorf("private post read by %s: %d, want %d", tc.who, got, tc.code)
+		}
+	}
+	if n := stNotificationCount(t, inst, dave.Account.ID, community.NotifyMention, mastodon.ID(private.ID)); n != 1 {
+		t.Errorf("mentioned non-follower notified %d times, want 1", n)
+	}
+	stCall(t, inst, http.MethodGet, "/api/v1/statuses/"+private.ID+"/context", stranger.Token, nil).
+		wantError(t, "context of a hidden status", http.StatusNotFound, "Record not found")
+	stCall(t, inst, http.MethodPost, "/api/v1/statuses/"+private.ID+"/favourite", stranger.Token, nil).
+		wantError(t, "favourite of a hidden status", http.StatusNotFound, "Record not found")
+	stCall(t, inst, http.MethodPost, "/api/v1/statuses", stranger.Token, url.Values{"status": {"let me in"}, "in_reply_to_id": {private.ID}}).
+		wantError(t, "reply to a hidden status", http.StatusNotFound, "does not appear to exist")
+
+	// A follower's reply to it cannot be wider than it.
+	reply := post(follower.Token, url.Values{"status": {"agreed"}, "in_reply_to_id": {private.ID}, "visibility": {"public"}, "scope": {"world"}})
+	if reply.Visibility != "private" || reply.Tacit.Scope != "company" {
+		t.Errorf("reply to a private company post: %s/%s, want private/company", reply.Visibility, reply.Tacit.Scope)
+	}
+
+	// Direct: only the mentioned read it.
+	direct := post(alice.Token, url.Values{"status": {"@dave psst"}, "visibility": {"direct"}})
+	if get(follower.Token, direct.ID) != 404 || get(dave.Token, direct.ID) != 200 {
+		t.Errorf("direct message audience wrong")
+	}
+
+	// Department: local_only is the glitch-soc way of asking for it.
+	for _, form := range []url.Values{
+		{"status": {"dept only"}, "local_only": {"true"}},
+		{"status": {"dept only"}, "scope": {"department"}},
+		{"status": {"dept only"}, "scope": {"department"}, "local_only": {"1"}},
+	} {
+		st := post(alice.Token, form)
+		if !st.LocalOnly || st.Tacit.Scope != "department" {
+			t.Errorf("%v: local_only=%v scope=%q, want true/department", form, st.LocalOnly, st.Tacit.Scope)
+		}
+	}
+	// A department post mentioning a remote account links it but never notifies it.
+	dept := post(alice.Token, url.Values{"status": {"@zed@peer.example and @dave, inside only"}, "local_only": {"true"}})
+	if len(dept.Mentions) != 2 || !strings.Contains(dept.Content, `href="https://peer.example/@zed"`) {
+		t.Errorf("department post mentions %+v, content %s", dept.Mentions, dept.Content)
+	}
+	if n := stNotificationCount(t, inst, remote.ID, community.NotifyMention, ""); n != 0 {
+		t.Errorf("remote account notified of a department post")
+	}
+	if n := stNotificationCount(t, inst, dave.Account.ID, community.NotifyMention, mastodon.ID(dept.ID)); n != 1 {
+		t.Errorf("local account mentioned in a department post notified %d times, want 1", n)
+	}
+
+	// Scopes: the instance default is company, hidden from logged-out visitors; world is
+	// not; a reply to a company post asking for world stays company.
+	company := post(alice.Token, url.Values{"status": {"company news"}})
+	world := post(alice.Token, url.Values{"status": {"hello world"}, "scope": {"world"}})
+	if company.Tacit.Scope != "company" || company.LocalOnly || world.Tacit.Scope != "world" {
+		t.Errorf("scopes: %q (local_only %v), %q", company.Tacit.Scope, company.LocalOnly, world.Tacit.Scope)
+	}
+	if get("", company.ID) != 404 || get("", world.ID) != 200 || get(stranger.Token, company.ID) != 200 {
+		t.Errorf("logged out reads company post: %d, world post: %d", get("", company.ID), get("", world.ID))
+	}
+	narrowed := post(stranger.Token, url.Values{"status": {"reply"}, "in_reply_to_id": {company.ID}, "scope": {"world"}})
+	if narrowed.Tacit.Scope != "company" || narrowed.Visibility != "public" {
+		t.Errorf("reply to a company post asking for world: %s/%s, want public/company", narrowed.Visibility, narrowed.Tacit.Scope)
+	}
+	ctxAnon := stCall(t, inst, http.MethodGet, "/api/v1/statuses/"+world.ID+"/context", "", nil)
+	if ctxAnon.code != 200 || mastoschema.Validate("Context", ctxAnon.body) != nil {
+		t.Errorf("context logged out: %d %s", ctxAnon.code, ctxAnon.body)
+	}
+
+	// An author who blocks someone does not reach them with a mention: they may not read it.
+	if err := inst.Community.Block(ctx, alice.Account, stranger.Account.ID); err != nil {
+		t.Fatal(err)
+	}
+	blockedMention := post(alice.Token, url.Values{"status": {"@stranger you will not hear this"}})
+	if n := stNotificationCount(t, inst, stranger.Account.ID, community.NotifyMention, mastodon.ID(blockedMention.ID)); n != 0 {
+		t.Errorf("blocked account notified of a mention")
+	}
+	if get(stranger.Token, blockedMention.ID) != 404 {
+		t.Errorf("blocked account reads the author's post")
+	}
+
+	// Several statuses at once: the visible ones, in the order asked.
+	q := url.Values{"id[]": {world.ID, private.ID, "bogus", company.ID, community.FormatID(community.NewID())}}
+	multi := stCall(t, inst, http.MethodGet, "/api/v1/statuses", dave.Token, q)
+	var list []stStatus
+	if err := mastoschema.ValidateList("Status", multi.body); err != nil || json.Unmarshal(multi.body, &list) != nil {
+		t.Fatalf("GET /statuses: %v %s", err, multi.body)
+	}
+	var got []string
+	for _, st := range list {
+		got = append(got, st.ID)
+	}
+	if want := []string{world.ID, private.ID, company.ID}; !slices.Equal(got, want) {
+		t.Errorf("GET /statuses as dave = %v, want %v", got, want)
+	}
+	if anon := stCall(t, inst, http.MethodGet, "/api/v1/statuses", "", url.Values{"id[]": {company.ID}}); anon.code != 200 || string(anon.body) != "[]" {
+		t.Errorf("GET /statuses logged out for a company post: %d %s, want []", anon.code, anon.body)
+	}
+
+	// favourited_by pages with a Link header, newest first.
+	for _, u := range []*instancetest.User{follower, dave, alice} {
+		if _, err := inst.Client(u.Token).Favourite(ctx, mastodon.ID(world.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := stCall(t, inst, http.MethodGet, "/api/v1/statuses/"+world.ID+"/favourited_by", "", url.Values{"limit": {"2"}})
+	if err := mastoschema.ValidateList("Account", page.body); err != nil {
+		t.Error(err)
+	}
+	if link := page.header.Get("Link"); !strings.Contains(link, `rel="next"`) || !strings.Contains(link, "max_id=") {
+		t.Errorf("favourited_by Link header = %q", link)
+	}
+	pg := &mastodon.Pagination{Limit: 2}
+	first, err := inst.Client("").GetFavouritedBy(ctx, mastodon.ID(world.ID), pg)
+	if err != nil || len(first) != 2 || first[0].Username != "alice" || first[1].Username != "dave" {
+		t.Fatalf("favourited_by page 1: %v %v", err, first)
+	}
+	second, err := inst.Client("").GetFavouritedBy(ctx, mastodon.ID(world.ID), &mastodon.Pagination{MaxID: pg.MaxID, Limit: 2})
+	if err != nil || len(second) != 1 || second[0].Username != "follower" {
+		t.Errorf("favourited_by page 2 (max_id %s): %v %v", pg.MaxID, err, second)
+	}
+}
+
+// TestReblogRules checks what may be shared, and how.
+func TestReblogRules(t *testing.T) {
+	t.Parallel()
+	inst := instancetest.Start(t, instancetest.Options{})
+	ctx := context.Background()
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	follower := inst.CreateUser(t, "follower", instancetest.UserOptions{})
+	carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
+	if err := inst.Community.Follow(ctx, follower.Account, alice.Account.ID, community.FollowOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(form url.Values) stStatus {
+		t.Helper()
+		return stCall(t, inst, http.MethodPost, "/api/v1/statuses", alice.Token, form).status(t, "post")
+	}
+	reblog := func(token, id string, form url.Values) stAnswer {
+		return stCall(t, inst, http.MethodPost, "/api/v1/statuses/"+id+"/reblog", token, form)
+	}
+
+	private := post(url.Values{"status": {"followers only @carol"}, "visibility": {"private"}})
+	reblog(follower.Token, private.ID, nil).wantError(t, "follower reblogs a private post", http.StatusForbidden, "This action is not allowed")
+	reblog(carol.Token, private.ID, nil).wantError(t, "mentioned account reblogs a private post", http.StatusForbidden, "This action is not allowed")
+	own := reblog(alice.Token, private.ID, url.Values{"visibility": {"public"}}).status(t, "own private reblog")
+	if own.Visibility != "private" || own.Reblog == nil || own.Reblog.ID != private.ID {
+		t.Errorf("reblog of one's own private post: visibility %s, reblog %+v", own.Visibility, own.Reblog)
+	}
+
+	direct := post(url.Values{"status": {"@carol just us"}, "visibility": {"direct"}})
+	reblog(carol.Token, direct.ID, nil).wantError(t, "reblog of a direct message", http.StatusForbidden, "This action is not allowed")
+	reblog(alice.Token, direct.ID, nil).wantError(t, "own reblog of a direct message", http.StatusForbidden, "This action is not allowed")
+
+	stranger := inst.CreateUser(t, "stranger", instancetest.UserOptions{})
+	reblog(stranger.Token, private.ID, nil).wantError(t, "stranger reblogs a private post", http.StatusNotFound, "Record not found")
+
+	dept := post(url.Values{"status": {"inside"}, "local_only": {"true"}})
+	rb := reblog(carol.Token, dept.ID, url.Values{"visibility": {"unlisted"}}).status(t, "unlisted reblog")
+	if rb.Visibility != "unlisted" || rb.Tacit.Scope != "department" || !rb.LocalOnly {
+		t.Errorf("reblog: visibility %s scope %s local_only %v, want unlisted/department/true", rb.Visibility, rb.Tacit.Scope, rb.LocalOnly)
+	}
+	pub := post(url.Values{"status": {"share me"}})
+	reblog(carol.Token, pub.ID, url.Values{"visibility": {"direct"}}).
+		wantError(t, "reblog as direct", http.StatusUnprocessableEntity, "Visibility")
+
+	// Naming the reblog instead of the original acts on the original.
+	first := reblog(carol.Token, pub.ID, nil).status(t, "reblog")
+	second := reblog(follower.Token, first.ID, nil).status(t, "reblog of a reblog")
+	if second.Reblog == nil || second.Reblog.ID != pub.ID {
+		t.Errorf("reblog of a reblog shares %+v, want the original %s", second.Reblog, pub.ID)
+	}
+	fav, err := inst.Client(follower.Token).Favourite(ctx, mastodon.ID(first.ID))
+	if err != nil || fav.ID != mastodon.ID(pub.ID) || fav.FavouritesCount != 1 {
+		t.Errorf("favourite through a reblog: %v %+v", err, fav)
+	}
+	if st, err := inst.Client(alice.Token).GetStatus(ctx, mastodon.ID(pub.ID)); err != nil || st.ReblogsCount != 2 {
+		t.Errorf("reblogs_count = %v %v, want 2", err, st)
+	}
+	// Editing a reblog is refused; deleting it is an unreblog.
+	stCall(t, inst, http.MethodPut, "/api/v1/statuses/"+first.ID, carol.Token, url.Values{"status": {"mine now"}}).
+		wantError(t, "edit of a reblog", http.StatusForbidden, "Reblogs can't be edited")
+	if err := inst.Client(carol.Token).DeleteStatus(ctx, mastodon.ID(first.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := inst.Client(alice.Token).GetStatus(ctx, mastodon.ID(pub.ID)); err != nil || st.ReblogsCount != 1 {
+		t.Errorf("reblogs_count after deleting a reblog = %v %v, want 1", err, st)
+	}
+	if n := stNotificationCount(t, inst, alice.Account.ID, community.NotifyReblog, mastodon.ID(pub.ID)); n != 1 {
+		t.Errorf("reblog notifications after one reblog was deleted = %d, want 1", n)
+	}
+}
+
+// TestPinsAndIdempotency checks the pin rules and Idempotency-Key.
+func TestPinsAndIdempotency(t *testing.T) {
+	t.Parallel()
+	inst := instancetest.Start(t, instancetest.Options{})
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
+	pin := func(token, id, action string) stAnswer {
+		return stCall(t, inst, http.MethodPost, "/api/v1/statuses/"+id+"/"+action, token, nil)
+	}
+	post := func(token string, form url.Values, headers ...string) stStatus {
+		t.Helper()
+		return stCall(t, inst, http.MethodPost, "/api/v1/statuses", token, form, headers...).status(t, "post")
+	}
+
+	var ids []string
+	for i := range community.MaxPinnedStatuses + 1 {
+		vis := "public"
+		if i == 0 {
+			vis = "private" // followers-only posts may be pinned too
+		}
+		ids = append(ids, post(alice.Token, url.Values{"status": {fmt.Sprintf("pin %d", i)}, "visibility": {vis}}).ID)
+	}
+	for _, id := range ids[:community.MaxPinnedStatuses] {
+		if st := pin(alice.Token, id, "pin").status(t, "pin"); st.Pinned == nil || !*st.Pinned {
+			t.Errorf("pin %s: pinned = %v", id, st.Pinned)
+		}
+	}
+	if st := pin(alice.Token, ids[0], "pin").status(t, "pin again"); st.Pinned == nil || !*st.Pinned {
+		t.Errorf("pinning twice: pinned = %v", st.Pinned)
+	}
+	last := ids[community.MaxPinnedStatuses]
+	pin(alice.Token, last, "pin").wantError(t, "sixth pin", http.StatusUnprocessableEntity, "maximum number")
+	bobs := post(bob.Token, url.Values{"status": {"bob's"}})
+	pin(alice.Token, bobs.ID, "pin").wantError(t, "pin someone else's", http.StatusUnprocessableEntity, "Someone else's post")
+	direct := post(alice.Token, url.Values{"status": {"@bob dm"}, "visibility": {"direct"}})
+	pin(alice.Token, direct.ID, "pin").wantError(t, "pin a direct message", http.StatusUnprocessableEntity, "only visible to mentioned users")
+	if st := pin(alice.Token, ids[1], "unpin").status(t, "unpin"); st.Pinned == nil || *st.Pinned {
+		t.Errorf("unpin: pinned = %v", st.Pinned)
+	}
+	pin(alice.Token, ids[1], "unpin").status(t, "unpin twice")
+	if st := pin(alice.Token, last, "pin").status(t, "pin after unpin"); st.Pinned == nil || !*st.Pinned {
+		t.Errorf("pin after unpin: pinned = %v", st.Pinned)
+	}
+	// pinned is only told to the author.
+	if st := stCall(t, inst, http.MethodGet, "/api/v1/statuses/"+last, bob.Token, nil).status(t, "get"); st.Pinned != nil {
+		t.Errorf("pinned shown to someone else: %v", *st.Pinned)
+	}
+
+	// Idempotency-Key: a retried post returns the first status.
+	before := stStatusesCount(t, inst, alice.Account)
+	form := url.Values{"status": {"retried"}}
+	first := post(alice.Token, form, "Idempotency-Key", "retry-1")
+	again := post(alice.Token, form, "Idempotency-Key", "retry-1")
+	if again.ID != first.ID {
+		t.Errorf("same Idempotency-Key gave %s then %s", first.ID, again.ID)
+	}
+	if n := stStatusesCount(t, inst, alice.Account); n != before+1 {
+		t.Errorf("statuses_count rose by %d, want 1", n-before)
+	}
+	if other := post(alice.Token, form, "Idempotency-Key", "retry-2"); other.ID == first.ID {
+		t.Errorf("another key returned the same status")
+	}
+	if other := post(bob.Token, form, "Idempotency-Key", "retry-1"); other.ID == first.ID {
+		t.Errorf("another account's key returned alice's status")
+	}
+	// Once the first status is deleted, retrying posts again.
+	stCall(t, inst, http.MethodDelete, "/api/v1/statuses/"+first.ID, alice.Token, nil).status(t, "delete")
+	if reposted := post(alice.Token, form, "Idempotency-Key", "retry-1"); reposted.ID == first.ID {
+		t.Errorf("retry after delete returned the deleted status")
+	}
+}

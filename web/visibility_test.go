@@ -1,0 +1,234 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mattn/go-mastodon"
+
+	"github.com/tacit-social/tacit/instance/instancetest"
+)
+
+// TestAudienceMatrix checks DESIGN.md §2 on one instance: every visibility × scope ×
+// kind of viewer × read endpoint, asserting exactly who sees which post. (Scopes differ
+// between company and department only across instances; on one instance both admit
+// every logged-in local account, and only world admits logged-out visitors.)
+func TestAudienceMatrix(t *testing.T) {
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		author := inst.CreateUser(t, "author", instancetest.UserOptions{})
+		follower := inst.CreateUser(t, "follower", instancetest.UserOptions{})
+		mentioned := inst.CreateUser(t, "mentioned", instancetest.UserOptions{})
+		other := inst.CreateUser(t, "other", instancetest.UserOptions{})
+
+		if _, err := inst.Client(follower.Token).AccountFollow(ctx, mastodon.ID(fmt.Sprint(author.Account.ID))); err != nil {
+			t.Fatalf("follow: %v", err)
+		}
+
+		// A world-public root, so that every post of the matrix is a reply in one thread
+		// (and shows up in context) while staying a self-thread (and so in public timelines).
+		root := postStatus(t, inst, author.Token, url.Values{
+			"status": {"Root of the audience thread #audience"}, "visibility": {"public"}, "scope": {"world"},
+		})
+
+		type post struct{ vis, scope, id string }
+		var posts []post
+		for _, vis := range []string{"public", "unlisted", "private", "direct"} {
+			for _, scope := range []string{"world", "company", "department"} {
+				id := postStatus(t, inst, author.Token, url.Values{
+					"status":         {fmt.Sprintf("@mentioned %s %s #audience", vis, scope)},
+					"visibility":     {vis},
+					"scope":          {scope},
+					"in_reply_to_id": {root},
+				})
+				posts = append(posts, post{vis, scope, id})
+			}
+		}
+
+		type viewerKind struct {
+			name   string
+			client *mastodon.Client
+		}
+		viewers := []viewerKind{
+			{"author", inst.Client(author.Token)},
+			{"follower", inst.Client(follower.Token)},
+			{"mentioned", inst.Client(mentioned.Token)},
+			{"other", inst.Client(other.Token)},
+			{"logged-out", inst.Client("")},
+		}
+
+		// mayRead is the rule as DESIGN.md states it, written independently of the code.
+		mayRead := func(viewer, vis, scope string) bool {
+			if viewer == "logged-out" {
+				return scope == "world" && (vis == "public" || vis == "unlisted")
+			}
+			switch vis {
+			case "public", "unlisted":
+				return true
+			case "private":
+				return viewer == "author" || viewer == "follower" || viewer == "mentioned"
+			default:
+				return viewer == "author" || viewer == "mentioned"
+			}
+		}
+
+		// Each endpoint returns the matrix post ids a viewer gets from it, and says which
+		// of the readable posts it is expected to list.
+		authorID := mastodon.ID(fmt.Sprint(author.Account.ID))
+		pg := func() *mastodon.Pagination { return &mastodon.Pagination{Limit: 40} }
+		ids := func(list []*mastodon.Status, err error) (map[string]bool, error) {
+			out := map[string]bool{}
+			for _, s := range list {
+				out[string(s.ID)] = true
+			}
+			return out, err
+		}
+		endpoints := []struct {
+			name     string
+			loggedIn bool // the endpoint needs a login
+			fetch    func(c *mastodon.Client) (map[string]bool, error)
+			lists    func(viewer, vis string) bool // which readable posts it lists
+		}{
+			{
+				name: "GET /statuses/:id",
+				fetch: func(c *mastodon.Client) (map[string]bool, error) {
+					out := map[string]bool{}
+					for _, p := range posts {
+						st, err := c.GetStatus(ctx, mastodon.ID(p.id))
+						if err == nil {
+							out[string(st.ID)] = true
+						} else if !isStatus(err, http.StatusNotFound) {
+							return nil, err
+						}
+					}
+					return out, nil
+				},
+				lists: func(string, string) bool { return true },
+			},
+			{
+				name: "GET /statuses/:id/context",
+				fetch: func(c *mastodon.Client) (map[string]bool, error) {
+					cx, err := c.GetStatusContext(ctx, mastodon.ID(root))
+					if err != nil {
+						return nil, err
+					}
+					return ids(cx.Descendants, nil)
+				},
+				lists: func(string, string) bool { return true },
+			},
+			{
+				name: "GET /accounts/:id/statuses",
+				fetch: func(c *mastodon.Client) (map[string]bool, error) {
+					return ids(c.GetAccountStatuses(ctx, authorID, pg()))
+				},
+				lists: func(string, string) bool { return true },
+			},
+			{
+				name:     "GET /timelines/home",
+				loggedIn: true,
+				fetch: func(c *mastodon.Client) (map[string]bool, error) {
+					return ids(c.GetTimelineHome(ctx, pg()))
+				},
+				// Home holds one's own posts, followed accounts' posts, and direct
+				// messages that mention one.
+				lists: func(viewer, vis string) bool {
+					return viewer == "author" || viewer == "follower" || (viewer == "mentioned" && vis == "direct")
+				},
+			},
+			{
+				name: "GET /timelines/public?local=true",
+				fetch: func(c *mastodon.Client) (map[string]bool, error) {
+					return ids(c.GetTimelinePublic(ctx, true, pg()))
+				},
+				lists: func(_, vis string) bool { return vis == "public" },
+			},
+			{
+				name: "GET /timelines/tag/audience",
+				fetch: func(c *mastodon.Client) (map[string]bool, error) {
+					return ids(c.GetTimelineHashtag(ctx, "audience", false, pg()))
+				},
+				lists: func(_, vis string) bool { return vis == "public" },
+			},
+		}
+
+		for _, ep := range endpoints {
+			for _, v := range viewers {
+				if ep.loggedIn && v.name == "logged-out" {
+					continue
+				}
+				got, err := ep.fetch(v.client)
+				if err != nil {
+					t.Errorf("%s as %s: %v", ep.name, v.name, err)
+					continue
+				}
+				for _, p := range posts {
+					want := mayRead(v.name, p.vis, p.scope) && ep.lists(v.name, p.vis)
+					if got[p.id] != want {
+						t.Errorf("%s as %s: %s/%s post visible=%v, want %v", ep.name, v.name, p.vis, p.scope, got[p.id], want)
+					}
+				}
+			}
+		}
+
+		// Logged out, the home timeline is refused rather than empty.
+		if _, err := inst.Client("").GetTimelineHome(ctx, nil); !isStatus(err, http.StatusUnauthorized) {
+			t.Errorf("home timeline logged out: err = %v, want 401", err)
+		}
+	})
+}
+
+// postStatus creates a status through the API with raw parameters (go-mastodon does not
+// know Tacit's scope) and returns its id.
+func postStatus(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, inst.URL+"/api/v1/statuses", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := inst.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatalf("post status: %v", err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		ID    string `json:"id"`
+		Error string `json:"error"`
+		Tacit struct {
+			Scope string `json:"scope"`
+		} `json:"tacit"`
+		Visibility string `json:"visibility"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatalf("post status: decode: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("post status: %d %s", resp.StatusCode, st.Error)
+	}
+	if want := form.Get("scope"); want != "" && st.Tacit.Scope != want {
+		t.Fatalf("post status: scope %q, want %q", st.Tacit.Scope, want)
+	}
+	if want := form.Get("visibility"); want != "" && st.Visibility != want {
+		t.Fatalf("post status: visibility %q, want %q", st.Visibility, want)
+	}
+	return st.ID
+}
+
+// isStatus reports whether a go-mastodon error carries the HTTP status code.
+func isStatus(err error, code int) bool {
+	var apiErr *mastodon.APIError
+	if err == nil {
+		return false
+	}
+	if e, ok := err.(*mastodon.APIError); ok {
+		apiErr = e
+		return apiErr.StatusCode == code
+	}
+	return false
+}

@@ -224,3 +224,20 @@ func (s *Service) AuthenticateClient(ctx context.Context, clientID, clientSecret
 	}
 	return app, nil
 }
+
+// ApplicationsByID loads several applications at once, keyed by id, to show which app
+// each status in a page was posted with.
+func (s *Service) ApplicationsByID(ctx context.Context, ids []int64) (map[int64]*Application, error) {
+	out := make(map[int64]*Application, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Application
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load applications: %w", err)
+	}
+	for i := range rows {
+		out[rows[i].ID] = &rows[i]
+	}
+	return out, nil
+}

@@ -207,10 +207,10 @@ type Block struct {
 
 // Mute hides an account's posts (and optionally notifications) from the muter only.
 type Mute struct {
-	ID              int64     `gorm:"primaryKey;autoIncrement:false"`
-	AccountID       int64     `gorm:"not null"`
-	TargetAccountID int64     `gorm:"not null"`
-	Notifications   bool      `gorm:"not null"`
+	ID              int64 `gorm:"primaryKey;autoIncrement:false"`
+	AccountID       int64 `gorm:"not null"`
+	TargetAccountID int64 `gorm:"not null"`
+	Notifications   bool  `gorm:"not null"`
 	ExpiresAt       *time.Time
 	CreatedAt       time.Time `gorm:"not null"`
 }

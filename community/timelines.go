@@ -152,9 +152,10 @@ func (s *Service) windowed(w Page, query func(Page) ([]pagedStatus, error)) ([]p
 
 // statusPage pages a status query on col (statuses.id, bookmarks.id…) for the viewer.
 // base must select "statuses.*" and col AS page_id, and already restrict the rows
-// with visibleSQL; FilterVisible then has the last word on every row. Lists paged by
-// status id are read in time windows (see windowed).
-func (s *Service) statusPage(ctx context.Context, v Viewer, p Page, col string, base func() *gorm.DB) (StatusPage, error) {
+// with visibleSQL; FilterVisible then has the last word on every row. With inWindows
+// the list is read in time windows (see windowed); lists whose index already yields
+// rows in col order do without.
+func (s *Service) statusPage(ctx context.Context, v Viewer, p Page, col string, inWindows bool, base func() *gorm.DB) (StatusPage, error) {
 	query := func(w Page) ([]pagedStatus, error) {
 		q, _ := w.apply(base(), col)
 		var rows []pagedStatus
@@ -164,7 +165,7 @@ func (s *Service) statusPage(ctx context.Context, v Viewer, p Page, col string, 
 		return rows, nil
 	}
 	fetch := query
-	if col == "statuses.id" {
+	if inWindows {
 		fetch = func(w Page) ([]pagedStatus, error) { return s.windowed(w, query) }
 	}
 	keep := func(rows []pagedStatus) ([]pagedStatus, error) {
@@ -231,11 +232,11 @@ func silencedSQL(me int64, now time.Time) func(*gorm.DB) *gorm.DB {
 // accounts they follow, and direct statuses that mention them.
 //
 // Tacit builds the feed when it is read (fan-out on read): one query per page, or a
-// few in a quiet feed (see windowed). Following Mastodon, a followed account's reply appears only when it answers the
-// viewer, the author themself or someone else the viewer follows, so that the feed is
-// not filled with halves of conversations; reblogs are hidden for follows with
-// show_reblogs off; statuses and reblogs by muted or blocked accounts, and reblogs of
-// their statuses, are left out.
+// few in a quiet feed (see windowed). Following Mastodon, a followed account's reply
+// appears only when it answers the viewer, the author themself or someone else the
+// viewer follows, so that the feed is not filled with halves of conversations;
+// reblogs are hidden for follows with show_reblogs off; statuses and reblogs by muted
+// or blocked accounts, and reblogs of their statuses, are left out.
 //
 // Query plans, checked with EXPLAIN QUERY PLAN on SQLite and EXPLAIN ANALYZE on
 // PostgreSQL over 300 accounts and 100,000 statuses (a year of a busy department), the
@@ -259,7 +260,7 @@ func (s *Service) HomeTimeline(ctx context.Context, viewer *Account, p Page) (St
 	if viewer == nil {
 		return StatusPage{}, ErrForbidden
 	}
-	return s.statusPage(ctx, AsAccount(viewer), p, "statuses.id", func() *gorm.DB { return s.homeSQL(ctx, viewer) })
+	return s.statusPage(ctx, AsAccount(viewer), p, "statuses.id", true, func() *gorm.DB { return s.homeSQL(ctx, viewer) })
 }
 
 // homeSQL selects the rows of viewer's home feed, before paging.
@@ -319,6 +320,12 @@ func (s *Service) publicSQL(db *gorm.DB, v Viewer, q PublicQuery) *gorm.DB {
 // replies to someone else (self-threads stay), newest first, as far as the viewer may
 // read them. Logged out that is world-scope posts only; a local account also sees
 // company posts and this department's own department posts.
+//
+// Logged out, SQLite walks statuses_visibility_scope_id_idx (visibility=? AND scope=?
+// AND id<?) in id order and stops at the limit. For an account the scope condition
+// sits inside visibleSQL's OR, so only visibility=? of that index applies and the rows
+// must be sorted (or, with statistics, statuses_pkey is walked and filtered, as
+// PostgreSQL does): the time windows (see windowed) keep that sort to recent posts.
 func (s *Service) PublicTimeline(ctx context.Context, v Viewer, q PublicQuery) (StatusPage, error) {
 	if q.OnlyMedia {
 		// Tacit stores no media attachments yet, so no status can have any.
@@ -329,7 +336,7 @@ func (s *Service) PublicTimeline(ctx context.Context, v Viewer, q PublicQuery) (
 			Where(`((statuses.in_reply_to_id IS NULL AND statuses.in_reply_to_account_id IS NULL)
 			OR statuses.in_reply_to_account_id = statuses.account_id)`)
 	}
-	return s.statusPage(ctx, v, q.Page, "statuses.id", base)
+	return s.statusPage(ctx, v, q.Page, "statuses.id", true, base)
 }
 
 // TagQuery selects a hashtag timeline.
@@ -416,7 +423,7 @@ func (s *Service) TagTimeline(ctx context.Context, v Viewer, tag string, q TagQu
 		}
 		return s.publicSQL(db, v, q.PublicQuery)
 	}
-	return s.statusPage(ctx, v, q.Page, "status_tags.status_id", base)
+	return s.statusPage(ctx, v, q.Page, "status_tags.status_id", false, base)
 }
 
 // Bookmarks lists the statuses the viewer bookmarked, most recently bookmarked first,
@@ -446,5 +453,5 @@ func (s *Service) savedStatuses(ctx context.Context, viewer *Account, p Page, ta
 			Where(table+".account_id = ?", viewer.ID).
 			Scopes(s.visibleSQL(v))
 	}
-	return s.statusPage(ctx, v, p, table+".id", base)
+	return s.statusPage(ctx, v, p, table+".id", false, base)
 }

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -139,7 +140,26 @@ func (a *instanceAPI) loadFacts(ctx context.Context) (instanceFacts, error) {
 	if f.contactEmail == "" && user != nil {
 		f.contactEmail = user.Email
 	}
+	if f.contactEmail == "" {
+		f.contactEmail = postmaster(a.s.cfg.Host)
+	}
 	return f, nil
+}
+
+// postmaster is the contact address of last resort: clients require an address, and
+// every mail domain must accept mail for postmaster (RFC 5321, section 4.5.1).
+func postmaster(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if ip := net.ParseIP(host); ip != nil {
+		if ip.To4() == nil {
+			return "postmaster@[IPv6:" + host + "]"
+		}
+		return "postmaster@[" + host + "]"
+	}
+	return "postmaster@" + host
 }
 
 // streamingURL is the WebSocket base clients connect streaming to.

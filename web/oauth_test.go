@@ -21,13 +21,13 @@ import (
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
 
-const testCallback = "https://client.example/callback"
+const oauthCallback = "https://client.example/callback"
 
 // A PKCE verifier and its S256 challenge.
 var (
-	testVerifier  = strings.Repeat("0123456789abcdefghij-._~", 3)
-	testChallenge = func() string {
-		sum := sha256.Sum256([]byte(testVerifier))
+	pkceVerifier  = strings.Repeat("0123456789abcdefghij-._~", 3)
+	pkceChallenge = func() string {
+		sum := sha256.Sum256([]byte(pkceVerifier))
 		return base64.RawURLEncoding.EncodeToString(sum[:])
 	}()
 )
@@ -38,7 +38,7 @@ type oauthApp struct {
 	inst *instancetest.Instance
 }
 
-func registerApp(t *testing.T, inst *instancetest.Instance, redirects, scopes string) *oauthApp {
+func oauthRegisterApp(t *testing.T, inst *instancetest.Instance, redirects, scopes string) *oauthApp {
 	t.Helper()
 	app, err := mastodon.RegisterApp(context.Background(), &mastodon.AppConfig{
 		Client:       http.Client{Transport: inst.Transport()},
@@ -63,8 +63,8 @@ func (a *oauthApp) client() *mastodon.Client {
 	return c
 }
 
-// send makes a request and returns the status and body; redirects are not followed.
-func send(t *testing.T, inst *instancetest.Instance, req *http.Request) (*http.Response, []byte) {
+// oauthDo makes a request and returns the status and body; redirects are not followed.
+func oauthDo(t *testing.T, inst *instancetest.Instance, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := inst.HTTPClient().Do(req)
 	if err != nil {
@@ -78,17 +78,17 @@ func send(t *testing.T, inst *instancetest.Instance, req *http.Request) (*http.R
 	return resp, body
 }
 
-func postForm(t *testing.T, inst *instancetest.Instance, path string, form url.Values) (*http.Response, []byte) {
+func oauthPostForm(t *testing.T, inst *instancetest.Instance, path string, form url.Values) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, inst.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return send(t, inst, req)
+	return oauthDo(t, inst, req)
 }
 
-func postJSON(t *testing.T, inst *instancetest.Instance, path string, body any) (*http.Response, []byte) {
+func oauthPostJSON(t *testing.T, inst *instancetest.Instance, path string, body any) (*http.Response, []byte) {
 	t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -99,10 +99,10 @@ func postJSON(t *testing.T, inst *instancetest.Instance, path string, body any) 
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	return send(t, inst, req)
+	return oauthDo(t, inst, req)
 }
 
-func get(t *testing.T, inst *instancetest.Instance, path, token string) (*http.Response, []byte) {
+func oauthGet(t *testing.T, inst *instancetest.Instance, path, token string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, inst.URL+path, nil)
 	if err != nil {
@@ -111,17 +111,17 @@ func get(t *testing.T, inst *instancetest.Instance, path, token string) (*http.R
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	return send(t, inst, req)
+	return oauthDo(t, inst, req)
 }
 
-// tokenStatus reports the status of GET /api/v1/apps/verify_credentials with token.
-func tokenStatus(t *testing.T, inst *instancetest.Instance, token string) int {
+// oauthTokenStatus reports the status of GET /api/v1/apps/verify_credentials with token.
+func oauthTokenStatus(t *testing.T, inst *instancetest.Instance, token string) int {
 	t.Helper()
-	resp, _ := get(t, inst, "/api/v1/apps/verify_credentials", token)
+	resp, _ := oauthGet(t, inst, "/api/v1/apps/verify_credentials", token)
 	return resp.StatusCode
 }
 
-func decode(t *testing.T, body []byte) map[string]any {
+func oauthDecode(t *testing.T, body []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
@@ -136,7 +136,7 @@ func wantOAuthError(t *testing.T, resp *http.Response, body []byte, status int, 
 	if resp.StatusCode != status {
 		t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, body)
 	}
-	m := decode(t, body)
+	m := oauthDecode(t, body)
 	if m["error"] != code {
 		t.Fatalf("error %v, want %s: %s", m["error"], code, body)
 	}
@@ -148,13 +148,13 @@ func wantOAuthError(t *testing.T, resp *http.Response, body []byte, status int, 
 	}
 }
 
-var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+var oauthHiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
 
-// authorizePage opens the authorize page with the query q and returns the form fields
+// oauthAuthorizePage opens the authorize page with the query q and returns the form fields
 // it would submit, after checking the page.
-func authorizePage(t *testing.T, inst *instancetest.Instance, q url.Values) url.Values {
+func oauthAuthorizePage(t *testing.T, inst *instancetest.Instance, q url.Values) url.Values {
 	t.Helper()
-	resp, body := get(t, inst, "/oauth/authorize?"+q.Encode(), "")
+	resp, body := oauthGet(t, inst, "/oauth/authorize?"+q.Encode(), "")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("authorize page: status %d\n%s", resp.StatusCode, body)
 	}
@@ -168,7 +168,7 @@ func authorizePage(t *testing.T, inst *instancetest.Instance, q url.Values) url.
 		}
 	}
 	form := url.Values{}
-	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
+	for _, m := range oauthHiddenInput.FindAllStringSubmatch(page, -1) {
 		form.Set(m[1], html.UnescapeString(m[2]))
 	}
 	if form.Get("client_id") != q.Get("client_id") {
@@ -177,19 +177,19 @@ func authorizePage(t *testing.T, inst *instancetest.Instance, q url.Values) url.
 	return form
 }
 
-// authorize drives the authorize page like a browser: opens it, fills in the form and
+// oauthAuthorize drives the authorize page like a browser: opens it, fills in the form and
 // submits it with the decision. It returns the answer to the submission.
-func authorize(t *testing.T, inst *instancetest.Instance, q url.Values, login, password, decision string) (*http.Response, []byte) {
+func oauthAuthorize(t *testing.T, inst *instancetest.Instance, q url.Values, login, password, decision string) (*http.Response, []byte) {
 	t.Helper()
-	form := authorizePage(t, inst, q)
+	form := oauthAuthorizePage(t, inst, q)
 	form.Set("login", login)
 	form.Set("password", password)
 	form.Set("decision", decision)
-	return postForm(t, inst, "/oauth/authorize", form)
+	return oauthPostForm(t, inst, "/oauth/authorize", form)
 }
 
-// codeFrom reads the code and state from the redirect that ends an authorization.
-func codeFrom(t *testing.T, resp *http.Response, body []byte, redirect string) (code, state string) {
+// oauthCodeFrom reads the code and state from the redirect that ends an authorization.
+func oauthCodeFrom(t *testing.T, resp *http.Response, body []byte, redirect string) (code, state string) {
 	t.Helper()
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("authorize: status %d, want 302\n%s", resp.StatusCode, body)
@@ -217,14 +217,14 @@ func codeFrom(t *testing.T, resp *http.Response, body []byte, redirect string) (
 	return code, loc.Query().Get("state")
 }
 
-// login authorizes app for a user through the page and returns the code and state.
-func login(t *testing.T, inst *instancetest.Instance, q url.Values, user, password string) (code, state string) {
+// oauthLogin authorizes app for a user through the page and returns the code and state.
+func oauthLogin(t *testing.T, inst *instancetest.Instance, q url.Values, user, password string) (code, state string) {
 	t.Helper()
-	resp, body := authorize(t, inst, q, user, password, "allow")
-	return codeFrom(t, resp, body, q.Get("redirect_uri"))
+	resp, body := oauthAuthorize(t, inst, q, user, password, "allow")
+	return oauthCodeFrom(t, resp, body, q.Get("redirect_uri"))
 }
 
-func authQuery(app *oauthApp, redirect, scope, state string) url.Values {
+func oauthQuery(app *oauthApp, redirect, scope, state string) url.Values {
 	q := url.Values{"client_id": {app.ClientID}, "redirect_uri": {redirect}, "response_type": {"code"}, "state": {state}}
 	if scope != "" {
 		q.Set("scope", scope)
@@ -232,8 +232,8 @@ func authQuery(app *oauthApp, redirect, scope, state string) url.Values {
 	return q
 }
 
-// exchange posts an authorization_code token request.
-func exchange(t *testing.T, app *oauthApp, code, redirect, verifier string) (*http.Response, []byte) {
+// oauthExchange posts an authorization_code token request.
+func oauthExchange(t *testing.T, app *oauthApp, code, redirect, verifier string) (*http.Response, []byte) {
 	t.Helper()
 	form := url.Values{
 		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect},
@@ -242,10 +242,10 @@ func exchange(t *testing.T, app *oauthApp, code, redirect, verifier string) (*ht
 	if verifier != "" {
 		form.Set("code_verifier", verifier)
 	}
-	return postForm(t, app.inst, "/oauth/token", form)
+	return oauthPostForm(t, app.inst, "/oauth/token", form)
 }
 
-func accessToken(t *testing.T, resp *http.Response, body []byte) (access, refresh string) {
+func oauthAccessToken(t *testing.T, resp *http.Response, body []byte) (access, refresh string) {
 	t.Helper()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("token request: status %d\n%s", resp.StatusCode, body)
@@ -253,7 +253,7 @@ func accessToken(t *testing.T, resp *http.Response, body []byte) (access, refres
 	if err := mastoschema.Validate("Token", body); err != nil {
 		t.Fatal(err)
 	}
-	m := decode(t, body)
+	m := oauthDecode(t, body)
 	if m["token_type"] != "Bearer" {
 		t.Fatalf("token_type %v", m["token_type"])
 	}
@@ -274,26 +274,26 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
 		ctx := context.Background()
 		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
-		app := registerApp(t, inst, testCallback, "read write follow push")
+		app := oauthRegisterApp(t, inst, oauthCallback, "read write follow push")
 
 		// Without PKCE, go-mastodon's own exchange works.
-		code, state := login(t, inst, authQuery(app, testCallback, "read write", "xyz-1"), "alice", instancetest.Password("alice"))
+		code, state := oauthLogin(t, inst, oauthQuery(app, oauthCallback, "read write", "xyz-1"), "alice", instancetest.Password("alice"))
 		if state != "xyz-1" {
 			t.Fatalf("state %q, want xyz-1", state)
 		}
 		c := app.client()
-		if err := c.AuthenticateToken(ctx, code, testCallback); err != nil {
+		if err := c.AuthenticateToken(ctx, code, oauthCallback); err != nil {
 			t.Fatalf("exchange code: %v", err)
 		}
 		verified, err := c.VerifyAppCredentials(ctx)
 		if err != nil || verified.Name != "Test Client" || verified.Website != "https://client.example" {
 			t.Fatalf("verify app credentials: %v %+v", err, verified)
 		}
-		_, body := get(t, inst, "/api/v1/apps/verify_credentials", c.Config.AccessToken)
+		_, body := oauthGet(t, inst, "/api/v1/apps/verify_credentials", c.Config.AccessToken)
 		if err := mastoschema.Validate("Application", body); err != nil {
 			t.Fatal(err)
 		}
-		if m := decode(t, body); m["client_secret"] != nil || m["client_id"] != nil {
+		if m := oauthDecode(t, body); m["client_secret"] != nil || m["client_id"] != nil {
 			t.Fatalf("verify_credentials must not show the credentials: %s", body)
 		}
 		me, err := c.GetAccountCurrentUser(ctx)
@@ -302,33 +302,33 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		}
 
 		// The code was used: a replay fails, and revokes the token it bought.
-		resp, body := exchange(t, app, code, testCallback, "")
+		resp, body := oauthExchange(t, app, code, oauthCallback, "")
 		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
-		if st := tokenStatus(t, inst, c.Config.AccessToken); st != http.StatusUnauthorized {
+		if st := oauthTokenStatus(t, inst, c.Config.AccessToken); st != http.StatusUnauthorized {
 			t.Fatalf("token of a replayed code still works: %d", st)
 		}
 
 		// With PKCE (S256): the verifier is required and must match.
-		q := authQuery(app, testCallback, "read", "xyz-2")
-		q.Set("code_challenge", testChallenge)
+		q := oauthQuery(app, oauthCallback, "read", "xyz-2")
+		q.Set("code_challenge", pkceChallenge)
 		q.Set("code_challenge_method", "S256")
-		code, _ = login(t, inst, q, "alice@example.com", instancetest.Password("alice"))
-		if err := app.client().AuthenticateToken(ctx, code, testCallback); err == nil {
+		code, _ = oauthLogin(t, inst, q, "alice@example.com", instancetest.Password("alice"))
+		if err := app.client().AuthenticateToken(ctx, code, oauthCallback); err == nil {
 			t.Fatal("code with a PKCE challenge was exchanged without a verifier")
 		}
-		resp, body = exchange(t, app, code, testCallback, "")
+		resp, body = oauthExchange(t, app, code, oauthCallback, "")
 		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
-		resp, body = exchange(t, app, code, testCallback, strings.Repeat("a", 43))
+		resp, body = oauthExchange(t, app, code, oauthCallback, strings.Repeat("a", 43))
 		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
-		resp, body = exchange(t, app, code, testCallback, testVerifier)
-		access, refresh := accessToken(t, resp, body)
+		resp, body = oauthExchange(t, app, code, oauthCallback, pkceVerifier)
+		access, refresh := oauthAccessToken(t, resp, body)
 		if access == "" || refresh == "" {
 			t.Fatal("authorization_code grant must issue an access and a refresh token")
 		}
-		if m := decode(t, body); m["scope"] != "read" {
+		if m := oauthDecode(t, body); m["scope"] != "read" {
 			t.Fatalf("scope %v, want read", m["scope"])
 		}
-		if st := tokenStatus(t, inst, access); st != http.StatusOK {
+		if st := oauthTokenStatus(t, inst, access); st != http.StatusOK {
 			t.Fatalf("new token: verify_credentials %d", st)
 		}
 	})
@@ -339,7 +339,7 @@ func TestPasswordAndClientCredentialsGrants(t *testing.T) {
 	ctx := context.Background()
 	inst := instancetest.Start(t, instancetest.Options{})
 	inst.CreateUser(t, "bob", instancetest.UserOptions{})
-	app := registerApp(t, inst, "", "read write follow")
+	app := oauthRegisterApp(t, inst, "", "read write follow")
 
 	for _, name := range []string{"bob", "BOB@example.com"} {
 		c := app.client()
@@ -354,18 +354,18 @@ func TestPasswordAndClientCredentialsGrants(t *testing.T) {
 	if err := app.client().Authenticate(ctx, "bob", "wrong password"); err == nil {
 		t.Fatal("a wrong password was accepted")
 	}
-	resp, body := postForm(t, inst, "/oauth/token", url.Values{
+	resp, body := oauthPostForm(t, inst, "/oauth/token", url.Values{
 		"grant_type": {"password"}, "username": {"nobody"}, "password": {"whatever it is"},
 		"client_id": {app.ClientID}, "client_secret": {app.ClientSecret},
 	})
 	wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 
 	// Password grant answers in full, with a refresh token.
-	resp, body = postForm(t, inst, "/oauth/token", url.Values{
+	resp, body = oauthPostForm(t, inst, "/oauth/token", url.Values{
 		"grant_type": {"password"}, "username": {"bob"}, "password": {instancetest.Password("bob")},
 		"client_id": {app.ClientID}, "client_secret": {app.ClientSecret}, "scope": {"read"},
 	})
-	if _, refresh := accessToken(t, resp, body); refresh == "" {
+	if _, refresh := oauthAccessToken(t, resp, body); refresh == "" {
 		t.Fatal("password grant must issue a refresh token")
 	}
 
@@ -378,23 +378,23 @@ func TestPasswordAndClientCredentialsGrants(t *testing.T) {
 	if v, err := c.VerifyAppCredentials(ctx); err != nil || v.Name != "Test Client" {
 		t.Fatalf("app token on apps/verify_credentials: %v %+v", err, v)
 	}
-	if resp, _ := get(t, inst, "/api/v1/accounts/verify_credentials", c.Config.AccessToken); resp.StatusCode != http.StatusUnauthorized {
+	if resp, _ := oauthGet(t, inst, "/api/v1/accounts/verify_credentials", c.Config.AccessToken); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("app token on accounts/verify_credentials: %d, want 401", resp.StatusCode)
 	}
-	resp, body = postForm(t, inst, "/oauth/token", url.Values{
+	resp, body = oauthPostForm(t, inst, "/oauth/token", url.Values{
 		"grant_type": {"client_credentials"}, "scope": {"read write"},
 		"client_id": {app.ClientID}, "client_secret": {app.ClientSecret},
 	})
-	if access, refresh := accessToken(t, resp, body); access == "" || refresh != "" {
+	if access, refresh := oauthAccessToken(t, resp, body); access == "" || refresh != "" {
 		t.Fatalf("client_credentials must issue an access token and no refresh token: %s", body)
 	}
 	// Scope escalation beyond the registered scopes.
-	resp, body = postForm(t, inst, "/oauth/token", url.Values{
+	resp, body = oauthPostForm(t, inst, "/oauth/token", url.Values{
 		"grant_type": {"client_credentials"}, "scope": {"read push"},
 		"client_id": {app.ClientID}, "client_secret": {app.ClientSecret},
 	})
 	wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_scope")
-	resp, body = postForm(t, inst, "/oauth/token", url.Values{
+	resp, body = oauthPostForm(t, inst, "/oauth/token", url.Values{
 		"grant_type": {"password"}, "username": {"bob"}, "password": {instancetest.Password("bob")}, "scope": {"admin:write"},
 		"client_id": {app.ClientID}, "client_secret": {app.ClientSecret},
 	})
@@ -405,15 +405,15 @@ func TestTokenEndpointErrors(t *testing.T) {
 	t.Parallel()
 	inst := instancetest.Start(t, instancetest.Options{})
 	inst.CreateUser(t, "carol", instancetest.UserOptions{})
-	app := registerApp(t, inst, testCallback+"\nhttps://client.example/other", "read write")
-	other := registerApp(t, inst, testCallback, "read write")
+	app := oauthRegisterApp(t, inst, oauthCallback+"\nhttps://client.example/other", "read write")
+	other := oauthRegisterApp(t, inst, oauthCallback, "read write")
 
 	// Client authentication.
-	resp, body := postForm(t, inst, "/oauth/token", url.Values{
+	resp, body := oauthPostForm(t, inst, "/oauth/token", url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {app.ClientID}, "client_secret": {"wrong"},
 	})
 	wantOAuthError(t, resp, body, http.StatusUnauthorized, "invalid_client")
-	resp, body = postForm(t, inst, "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {app.ClientID}})
+	resp, body = oauthPostForm(t, inst, "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {app.ClientID}})
 	wantOAuthError(t, resp, body, http.StatusUnauthorized, "invalid_client")
 	if err := (&oauthApp{Application: &mastodon.Application{ClientID: app.ClientID, ClientSecret: "wrong"}, inst: inst}).client().
 		AuthenticateApp(context.Background()); err == nil {
@@ -423,59 +423,59 @@ func TestTokenEndpointErrors(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, inst.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(app.ClientID, app.ClientSecret)
-	resp, body = send(t, inst, req)
-	accessToken(t, resp, body)
+	resp, body = oauthDo(t, inst, req)
+	oauthAccessToken(t, resp, body)
 	req, _ = http.NewRequest(http.MethodPost, inst.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(app.ClientID, "wrong")
-	resp, body = send(t, inst, req)
+	resp, body = oauthDo(t, inst, req)
 	wantOAuthError(t, resp, body, http.StatusUnauthorized, "invalid_client")
 	if resp.Header.Get("WWW-Authenticate") == "" {
 		t.Error("a refused Basic authentication must answer with WWW-Authenticate")
 	}
 
 	// Grant types.
-	resp, body = postForm(t, inst, "/oauth/token", url.Values{
+	resp, body = oauthPostForm(t, inst, "/oauth/token", url.Values{
 		"grant_type": {"implicit"}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret},
 	})
 	wantOAuthError(t, resp, body, http.StatusBadRequest, "unsupported_grant_type")
-	resp, body = postForm(t, inst, "/oauth/token", url.Values{"client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
+	resp, body = oauthPostForm(t, inst, "/oauth/token", url.Values{"client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
 	wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_request")
 
 	// JSON bodies are read like forms.
-	resp, body = postJSON(t, inst, "/oauth/token", map[string]string{
+	resp, body = oauthPostJSON(t, inst, "/oauth/token", map[string]string{
 		"grant_type": "password", "username": "carol", "password": instancetest.Password("carol"),
 		"client_id": app.ClientID, "client_secret": app.ClientSecret,
 	})
-	accessToken(t, resp, body)
+	oauthAccessToken(t, resp, body)
 
 	// A code is bound to its redirect URI and its client.
-	code, _ := login(t, inst, authQuery(app, testCallback, "read", "s"), "carol", instancetest.Password("carol"))
-	resp, body = exchange(t, app, code, "https://client.example/other", "")
+	code, _ := oauthLogin(t, inst, oauthQuery(app, oauthCallback, "read", "s"), "carol", instancetest.Password("carol"))
+	resp, body = oauthExchange(t, app, code, "https://client.example/other", "")
 	wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
-	resp, body = exchange(t, other, code, testCallback, "")
+	resp, body = oauthExchange(t, other, code, oauthCallback, "")
 	wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
-	resp, body = exchange(t, app, "not-a-code", testCallback, "")
+	resp, body = oauthExchange(t, app, "not-a-code", oauthCallback, "")
 	wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 	// Failed attempts do not burn the code for its rightful client.
-	resp, body = exchange(t, app, code, testCallback, "")
-	accessToken(t, resp, body)
+	resp, body = oauthExchange(t, app, code, oauthCallback, "")
+	oauthAccessToken(t, resp, body)
 }
 
 func TestRefreshAndRevoke(t *testing.T) {
 	t.Parallel()
 	inst := instancetest.Start(t, instancetest.Options{})
 	inst.CreateUser(t, "dave", instancetest.UserOptions{})
-	app := registerApp(t, inst, testCallback, "read write")
+	app := oauthRegisterApp(t, inst, oauthCallback, "read write")
 	password := func() (string, string) {
-		resp, body := postForm(t, inst, "/oauth/token", url.Values{
+		resp, body := oauthPostForm(t, inst, "/oauth/token", url.Values{
 			"grant_type": {"password"}, "username": {"dave"}, "password": {instancetest.Password("dave")},
 			"client_id": {app.ClientID}, "client_secret": {app.ClientSecret}, "scope": {"read write"},
 		})
-		return accessToken(t, resp, body)
+		return oauthAccessToken(t, resp, body)
 	}
 	refresh := func(token, scope string) (*http.Response, []byte) {
-		return postForm(t, inst, "/oauth/token", url.Values{
+		return oauthPostForm(t, inst, "/oauth/token", url.Values{
 			"grant_type": {"refresh_token"}, "refresh_token": {token}, "scope": {scope},
 			"client_id": {app.ClientID}, "client_secret": {app.ClientSecret},
 		})
@@ -483,17 +483,17 @@ func TestRefreshAndRevoke(t *testing.T) {
 
 	access1, refresh1 := password()
 	resp, body := refresh(refresh1, "")
-	access2, refresh2 := accessToken(t, resp, body)
+	access2, refresh2 := oauthAccessToken(t, resp, body)
 	if access2 == access1 || refresh2 == refresh1 || refresh2 == "" {
 		t.Fatal("refresh must rotate both tokens")
 	}
-	if m := decode(t, body); m["scope"] != "read write" {
+	if m := oauthDecode(t, body); m["scope"] != "read write" {
 		t.Fatalf("refreshed scope %v, want the original read write", m["scope"])
 	}
-	if st := tokenStatus(t, inst, access1); st != http.StatusUnauthorized {
+	if st := oauthTokenStatus(t, inst, access1); st != http.StatusUnauthorized {
 		t.Fatalf("old access token after refresh: %d, want 401", st)
 	}
-	if st := tokenStatus(t, inst, access2); st != http.StatusOK {
+	if st := oauthTokenStatus(t, inst, access2); st != http.StatusOK {
 		t.Fatalf("new access token: %d", st)
 	}
 	resp, body = refresh(refresh1, "")
@@ -501,25 +501,25 @@ func TestRefreshAndRevoke(t *testing.T) {
 	resp, body = refresh(refresh2, "read write follow")
 	wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_scope")
 	resp, body = refresh(refresh2, "read")
-	access3, refresh3 := accessToken(t, resp, body)
-	if m := decode(t, body); m["scope"] != "read" {
+	access3, refresh3 := oauthAccessToken(t, resp, body)
+	if m := oauthDecode(t, body); m["scope"] != "read" {
 		t.Fatalf("narrowed scope %v, want read", m["scope"])
 	}
 
 	// Revocation.
 	revoke := func(token, secret string) (*http.Response, []byte) {
-		return postForm(t, inst, "/oauth/revoke", url.Values{"token": {token}, "client_id": {app.ClientID}, "client_secret": {secret}})
+		return oauthPostForm(t, inst, "/oauth/revoke", url.Values{"token": {token}, "client_id": {app.ClientID}, "client_secret": {secret}})
 	}
 	resp, body = revoke(access3, "wrong")
 	wantOAuthError(t, resp, body, http.StatusForbidden, "unauthorized_client")
-	if st := tokenStatus(t, inst, access3); st != http.StatusOK {
+	if st := oauthTokenStatus(t, inst, access3); st != http.StatusOK {
 		t.Fatalf("a refused revocation revoked the token: %d", st)
 	}
 	resp, body = revoke(access3, app.ClientSecret)
 	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "{}" {
 		t.Fatalf("revoke: %d %s", resp.StatusCode, body)
 	}
-	if st := tokenStatus(t, inst, access3); st != http.StatusUnauthorized {
+	if st := oauthTokenStatus(t, inst, access3); st != http.StatusUnauthorized {
 		t.Fatalf("revoked token: %d, want 401", st)
 	}
 	resp, body = refresh(refresh3, "")
@@ -532,15 +532,15 @@ func TestRefreshAndRevoke(t *testing.T) {
 	}
 	// A refresh token revokes the token it belongs to; another client cannot revoke it.
 	access4, refresh4 := password()
-	other := registerApp(t, inst, testCallback, "read")
-	resp, _ = postForm(t, inst, "/oauth/revoke", url.Values{"token": {access4}, "client_id": {other.ClientID}, "client_secret": {other.ClientSecret}})
-	if resp.StatusCode != http.StatusOK || tokenStatus(t, inst, access4) != http.StatusOK {
+	other := oauthRegisterApp(t, inst, oauthCallback, "read")
+	resp, _ = oauthPostForm(t, inst, "/oauth/revoke", url.Values{"token": {access4}, "client_id": {other.ClientID}, "client_secret": {other.ClientSecret}})
+	if resp.StatusCode != http.StatusOK || oauthTokenStatus(t, inst, access4) != http.StatusOK {
 		t.Fatalf("another client's revocation: %d, and the token must still work", resp.StatusCode)
 	}
 	if resp, _ := revoke(refresh4, app.ClientSecret); resp.StatusCode != http.StatusOK {
 		t.Fatalf("revoke by refresh token: %d", resp.StatusCode)
 	}
-	if st := tokenStatus(t, inst, access4); st != http.StatusUnauthorized {
+	if st := oauthTokenStatus(t, inst, access4); st != http.StatusUnauthorized {
 		t.Fatalf("token revoked through its refresh token: %d, want 401", st)
 	}
 }
@@ -550,9 +550,9 @@ func TestRegisterApp(t *testing.T) {
 	inst := instancetest.Start(t, instancetest.Options{})
 
 	// JSON with an array of redirect URIs, including native apps' private schemes.
-	resp, body := postJSON(t, inst, "/api/v1/apps", map[string]any{
+	resp, body := oauthPostJSON(t, inst, "/api/v1/apps", map[string]any{
 		"client_name":   "Elk",
-		"redirect_uris": []string{"elk://callback", "org.joinmastodon.android://oauth", oobRedirect},
+		"redirect_uris": []string{"elk://callback", "org.joinmastodon.android://oauth", oauthOOB},
 		"scopes":        "read write:statuses profile",
 		"website":       "https://elk.zone",
 	})
@@ -562,29 +562,29 @@ func TestRegisterApp(t *testing.T) {
 	if err := mastoschema.Validate("CredentialApplication", body); err != nil {
 		t.Fatal(err)
 	}
-	m := decode(t, body)
+	m := oauthDecode(t, body)
 	if m["name"] != "Elk" || m["website"] != "https://elk.zone" || m["vapid_key"] != "" || m["client_secret_expires_at"] != float64(0) {
 		t.Fatalf("registered app: %s", body)
 	}
-	if m["redirect_uri"] != "elk://callback\norg.joinmastodon.android://oauth\n"+oobRedirect {
+	if m["redirect_uri"] != "elk://callback\norg.joinmastodon.android://oauth\n"+oauthOOB {
 		t.Fatalf("redirect_uri %q", m["redirect_uri"])
 	}
-	if got := strings.Fields(strings.Join(toStrings(m["scopes"]), " ")); !slices.Equal(got, []string{"read", "write:statuses", "profile"}) {
+	if got := strings.Fields(strings.Join(oauthStrings(m["scopes"]), " ")); !slices.Equal(got, []string{"read", "write:statuses", "profile"}) {
 		t.Fatalf("scopes %v", m["scopes"])
 	}
-	if len(toStrings(m["redirect_uris"])) != 3 {
+	if len(oauthStrings(m["redirect_uris"])) != 3 {
 		t.Fatalf("redirect_uris %v", m["redirect_uris"])
 	}
 
 	// A form with a newline-separated list; no scopes means read; no website is null.
-	resp, body = postForm(t, inst, "/api/v1/apps", url.Values{
+	resp, body = oauthPostForm(t, inst, "/api/v1/apps", url.Values{
 		"client_name": {"toot"}, "redirect_uris": {"https://a.example/cb\nhttp://127.0.0.1/cb"},
 	})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("register with a form: %d %s", resp.StatusCode, body)
 	}
-	m = decode(t, body)
-	if !slices.Equal(toStrings(m["scopes"]), []string{"read"}) || m["website"] != nil || len(toStrings(m["redirect_uris"])) != 2 {
+	m = oauthDecode(t, body)
+	if !slices.Equal(oauthStrings(m["scopes"]), []string{"read"}) || m["website"] != nil || len(oauthStrings(m["redirect_uris"])) != 2 {
 		t.Fatalf("registered app: %s", body)
 	}
 
@@ -593,37 +593,37 @@ func TestRegisterApp(t *testing.T) {
 		body map[string]any
 		want string
 	}{
-		{"no name", map[string]any{"redirect_uris": oobRedirect}, "name"},
-		{"blank name", map[string]any{"client_name": "  ", "redirect_uris": oobRedirect}, "name"},
+		{"no name", map[string]any{"redirect_uris": oauthOOB}, "name"},
+		{"blank name", map[string]any{"client_name": "  ", "redirect_uris": oauthOOB}, "name"},
 		{"no redirect", map[string]any{"client_name": "x"}, "Redirect URI"},
 		{"relative redirect", map[string]any{"client_name": "x", "redirect_uris": "/callback"}, "absolute"},
 		{"fragment", map[string]any{"client_name": "x", "redirect_uris": "https://a.example/cb#frag"}, "fragment"},
 		{"javascript", map[string]any{"client_name": "x", "redirect_uris": "javascript:alert(1)"}, "javascript"},
-		{"unknown scope", map[string]any{"client_name": "x", "redirect_uris": oobRedirect, "scopes": "read launch:missiles"}, "launch:missiles"},
-		{"bad website", map[string]any{"client_name": "x", "redirect_uris": oobRedirect, "website": "ftp://a.example"}, "Website"},
+		{"unknown scope", map[string]any{"client_name": "x", "redirect_uris": oauthOOB, "scopes": "read launch:missiles"}, "launch:missiles"},
+		{"bad website", map[string]any{"client_name": "x", "redirect_uris": oauthOOB, "website": "ftp://a.example"}, "Website"},
 	} {
-		resp, body := postJSON(t, inst, "/api/v1/apps", bad.body)
+		resp, body := oauthPostJSON(t, inst, "/api/v1/apps", bad.body)
 		if resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("%s: status %d, want 422: %s", bad.name, resp.StatusCode, body)
 			continue
 		}
-		if msg, _ := decode(t, body)["error"].(string); !strings.Contains(msg, bad.want) {
+		if msg, _ := oauthDecode(t, body)["error"].(string); !strings.Contains(msg, bad.want) {
 			t.Errorf("%s: error %q should mention %q", bad.name, msg, bad.want)
 		}
 	}
 
 	// verify_credentials needs a token.
-	if st := tokenStatus(t, inst, ""); st != http.StatusUnauthorized {
+	if st := oauthTokenStatus(t, inst, ""); st != http.StatusUnauthorized {
 		t.Fatalf("apps/verify_credentials without a token: %d", st)
 	}
-	if st := tokenStatus(t, inst, "bogus"); st != http.StatusUnauthorized {
+	if st := oauthTokenStatus(t, inst, "bogus"); st != http.StatusUnauthorized {
 		t.Fatalf("apps/verify_credentials with a bogus token: %d", st)
 	}
 }
 
-const oobRedirect = "urn:ietf:wg:oauth:2.0:oob"
+const oauthOOB = "urn:ietf:wg:oauth:2.0:oob"
 
-func toStrings(v any) []string {
+func oauthStrings(v any) []string {
 	var out []string
 	if list, ok := v.([]any); ok {
 		for _, e := range list {
@@ -640,11 +640,11 @@ func TestAuthorizePage(t *testing.T) {
 	t.Parallel()
 	inst := instancetest.Start(t, instancetest.Options{})
 	inst.CreateUser(t, "erin", instancetest.UserOptions{})
-	app := registerApp(t, inst, testCallback+"\nhttp://127.0.0.1/cb\n"+oobRedirect, "read write")
+	app := oauthRegisterApp(t, inst, oauthCallback+"\nhttp://127.0.0.1/cb\n"+oauthOOB, "read write")
 
 	// Security headers; the CSP admits the client's origin for the redirect after
 	// the form is sent.
-	resp, body := get(t, inst, "/oauth/authorize?"+authQuery(app, testCallback, "read write", "s").Encode(), "")
+	resp, body := oauthGet(t, inst, "/oauth/authorize?"+oauthQuery(app, oauthCallback, "read write", "s").Encode(), "")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("authorize page: %d %s", resp.StatusCode, body)
 	}
@@ -671,12 +671,12 @@ func TestAuthorizePage(t *testing.T) {
 
 	// Never redirect to an unknown client or an unregistered redirect URI.
 	for name, q := range map[string]url.Values{
-		"unknown client":   {"client_id": {"nope"}, "redirect_uri": {testCallback}, "response_type": {"code"}},
-		"no client":        {"redirect_uri": {testCallback}, "response_type": {"code"}},
-		"foreign redirect": authQuery(app, "https://evil.example/cb", "read", "s"),
+		"unknown client":   {"client_id": {"nope"}, "redirect_uri": {oauthCallback}, "response_type": {"code"}},
+		"no client":        {"redirect_uri": {oauthCallback}, "response_type": {"code"}},
+		"foreign redirect": oauthQuery(app, "https://evil.example/cb", "read", "s"),
 		"several, none":    {"client_id": {app.ClientID}, "response_type": {"code"}},
 	} {
-		resp, body := get(t, inst, "/oauth/authorize?"+q.Encode(), "")
+		resp, body := oauthGet(t, inst, "/oauth/authorize?"+q.Encode(), "")
 		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" || !strings.Contains(string(body), "<h1>") {
 			t.Errorf("%s: %d Location=%q, want an error page", name, resp.StatusCode, resp.Header.Get("Location"))
 		}
@@ -685,26 +685,26 @@ func TestAuthorizePage(t *testing.T) {
 	// Errors about the request itself go back to the client, with the state.
 	redirectError := func(name string, q url.Values, want string) {
 		t.Helper()
-		resp, body := get(t, inst, "/oauth/authorize?"+q.Encode(), "")
+		resp, body := oauthGet(t, inst, "/oauth/authorize?"+q.Encode(), "")
 		loc, _ := url.Parse(resp.Header.Get("Location"))
 		if resp.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("error") != want || loc.Query().Get("state") != q.Get("state") {
 			t.Errorf("%s: %d %s, want a redirect with error=%s\n%s", name, resp.StatusCode, resp.Header.Get("Location"), want, body)
 		}
 	}
-	redirectError("scope escalation", authQuery(app, testCallback, "read write follow", "s1"), "invalid_scope")
-	redirectError("unknown scope", authQuery(app, testCallback, "read bogus", "s2"), "invalid_scope")
-	q := authQuery(app, testCallback, "read", "s3")
+	redirectError("scope escalation", oauthQuery(app, oauthCallback, "read write follow", "s1"), "invalid_scope")
+	redirectError("unknown scope", oauthQuery(app, oauthCallback, "read bogus", "s2"), "invalid_scope")
+	q := oauthQuery(app, oauthCallback, "read", "s3")
 	q.Set("response_type", "token")
 	redirectError("implicit flow", q, "unsupported_response_type")
-	q = authQuery(app, testCallback, "read", "s4")
-	q.Set("code_challenge", testVerifier)
+	q = oauthQuery(app, oauthCallback, "read", "s4")
+	q.Set("code_challenge", pkceVerifier)
 	q.Set("code_challenge_method", "plain")
 	redirectError("plain PKCE", q, "invalid_request")
 	q.Del("code_challenge_method")
 	redirectError("PKCE without a method", q, "invalid_request")
 
 	// Deny sends the person back with access_denied, password or not.
-	resp, body = authorize(t, inst, authQuery(app, testCallback, "read", "s5"), "", "", "deny")
+	resp, body = oauthAuthorize(t, inst, oauthQuery(app, oauthCallback, "read", "s5"), "", "", "deny")
 	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusFound ||
 		loc.Query().Get("error") != "access_denied" || loc.Query().Get("state") != "s5" || loc.Query().Has("code") {
 		t.Fatalf("deny: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
@@ -713,7 +713,7 @@ func TestAuthorizePage(t *testing.T) {
 	// A wrong password shows the form again, with an error that does not say which
 	// part was wrong, and keeps the request.
 	for _, who := range []string{"erin", "nobody"} {
-		resp, body = authorize(t, inst, authQuery(app, testCallback, "read", "s6"), who, "not the password", "allow")
+		resp, body = oauthAuthorize(t, inst, oauthQuery(app, oauthCallback, "read", "s6"), who, "not the password", "allow")
 		if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Location") != "" {
 			t.Fatalf("wrong password for %s: %d %s", who, resp.StatusCode, resp.Header.Get("Location"))
 		}
@@ -725,29 +725,29 @@ func TestAuthorizePage(t *testing.T) {
 	}
 
 	// Tampered hidden fields are checked again on submission.
-	form := authorizePage(t, inst, authQuery(app, testCallback, "read", "s7"))
+	form := oauthAuthorizePage(t, inst, oauthQuery(app, oauthCallback, "read", "s7"))
 	form.Set("scope", "read write follow")
 	form.Set("login", "erin")
 	form.Set("password", instancetest.Password("erin"))
 	form.Set("decision", "allow")
-	resp, _ = postForm(t, inst, "/oauth/authorize", form)
+	resp, _ = oauthPostForm(t, inst, "/oauth/authorize", form)
 	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusFound || loc.Query().Get("error") != "invalid_scope" {
 		t.Fatalf("tampered scope: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	form.Set("scope", "read")
 	form.Set("redirect_uri", "https://evil.example/cb")
-	resp, _ = postForm(t, inst, "/oauth/authorize", form)
+	resp, _ = oauthPostForm(t, inst, "/oauth/authorize", form)
 	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
 		t.Fatalf("tampered redirect_uri: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 
 	// A loopback redirect may use any port (RFC 8252); the token request repeats it.
-	code, _ := login(t, inst, authQuery(app, "http://127.0.0.1:41234/cb", "read", "s8"), "erin", instancetest.Password("erin"))
-	resp, body = exchange(t, app, code, "http://127.0.0.1:41234/cb", "")
-	accessToken(t, resp, body)
+	code, _ := oauthLogin(t, inst, oauthQuery(app, "http://127.0.0.1:41234/cb", "read", "s8"), "erin", instancetest.Password("erin"))
+	resp, body = oauthExchange(t, app, code, "http://127.0.0.1:41234/cb", "")
+	oauthAccessToken(t, resp, body)
 
 	// Out of band: the page shows the code to copy.
-	resp, body = authorize(t, inst, authQuery(app, oobRedirect, "read", ""), "erin", instancetest.Password("erin"), "allow")
+	resp, body = oauthAuthorize(t, inst, oauthQuery(app, oauthOOB, "read", ""), "erin", instancetest.Password("erin"), "allow")
 	m := regexp.MustCompile(`<code class="code" id="authorization-code">([^<]+)</code>`).FindStringSubmatch(string(body))
 	if resp.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("oob: %d\n%s", resp.StatusCode, body)
@@ -756,10 +756,10 @@ func TestAuthorizePage(t *testing.T) {
 		t.Error("the page showing a code must not be cached")
 	}
 	c := app.client()
-	if err := c.AuthenticateToken(context.Background(), html.UnescapeString(m[1]), oobRedirect); err != nil {
+	if err := c.AuthenticateToken(context.Background(), html.UnescapeString(m[1]), oauthOOB); err != nil {
 		t.Fatalf("exchange the out-of-band code: %v", err)
 	}
-	if st := tokenStatus(t, inst, c.Config.AccessToken); st != http.StatusOK {
+	if st := oauthTokenStatus(t, inst, c.Config.AccessToken); st != http.StatusOK {
 		t.Fatalf("token from the out-of-band code: %d", st)
 	}
 }
@@ -768,27 +768,27 @@ func TestAuthorizeResponseModes(t *testing.T) {
 	t.Parallel()
 	inst := instancetest.Start(t, instancetest.Options{})
 	inst.CreateUser(t, "fay", instancetest.UserOptions{})
-	app := registerApp(t, inst, "https://client.example/cb?app=1\nphanpy://oauth", "read")
+	app := oauthRegisterApp(t, inst, "https://client.example/cb?app=1\nphanpy://oauth", "read")
 
 	// Query mode keeps the redirect URI's own query.
-	code, _ := login(t, inst, authQuery(app, "https://client.example/cb?app=1", "", "q"), "fay", instancetest.Password("fay"))
+	code, _ := oauthLogin(t, inst, oauthQuery(app, "https://client.example/cb?app=1", "", "q"), "fay", instancetest.Password("fay"))
 	if code == "" {
 		t.Fatal("no code")
 	}
 	// Private scheme: the CSP admits the scheme, the redirect goes there.
-	q := authQuery(app, "phanpy://oauth", "", "p")
-	resp, _ := get(t, inst, "/oauth/authorize?"+q.Encode(), "")
+	q := oauthQuery(app, "phanpy://oauth", "", "p")
+	resp, _ := oauthGet(t, inst, "/oauth/authorize?"+q.Encode(), "")
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' phanpy:") {
 		t.Fatalf("CSP for a private scheme: %q", csp)
 	}
-	resp, body := authorize(t, inst, q, "fay", instancetest.Password("fay"), "allow")
+	resp, body := oauthAuthorize(t, inst, q, "fay", instancetest.Password("fay"), "allow")
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "phanpy://oauth?code=") {
 		t.Fatalf("private scheme redirect: %d %s\n%s", resp.StatusCode, loc, body)
 	}
 	// Fragment mode.
-	q = authQuery(app, "https://client.example/cb?app=1", "", "f")
+	q = oauthQuery(app, "https://client.example/cb?app=1", "", "f")
 	q.Set("response_mode", "fragment")
-	resp, _ = authorize(t, inst, q, "fay", instancetest.Password("fay"), "allow")
+	resp, _ = oauthAuthorize(t, inst, q, "fay", instancetest.Password("fay"), "allow")
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	frag, _ := url.ParseQuery(loc.Fragment)
 	if resp.StatusCode != http.StatusFound || loc.Query().Get("app") != "1" || frag.Get("code") == "" || frag.Get("state") != "f" {
@@ -796,7 +796,7 @@ func TestAuthorizeResponseModes(t *testing.T) {
 	}
 	// form_post: a page whose form posts the code to the client.
 	q.Set("response_mode", "form_post")
-	resp, body = authorize(t, inst, q, "fay", instancetest.Password("fay"), "allow")
+	resp, body = oauthAuthorize(t, inst, q, "fay", instancetest.Password("fay"), "allow")
 	page := string(body)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `action="https://client.example/cb?app=1"`) ||
 		!strings.Contains(page, `name="code"`) || !strings.Contains(page, `name="state" value="f"`) {
@@ -810,9 +810,9 @@ func TestAuthorizeResponseModes(t *testing.T) {
 func TestLoginThrottle(t *testing.T) {
 	t.Parallel()
 	inst := instancetest.Start(t, instancetest.Options{})
-	app := registerApp(t, inst, testCallback, "read")
+	app := oauthRegisterApp(t, inst, oauthCallback, "read")
 	attempt := func(login string) (*http.Response, []byte) {
-		return postForm(t, inst, "/oauth/token", url.Values{
+		return oauthPostForm(t, inst, "/oauth/token", url.Values{
 			"grant_type": {"password"}, "username": {login}, "password": {"guess guess guess"},
 			"client_id": {app.ClientID}, "client_secret": {app.ClientSecret},
 		})
@@ -822,14 +822,14 @@ func TestLoginThrottle(t *testing.T) {
 		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 	}
 	resp, body := attempt("Mallory")
-	if resp.StatusCode != http.StatusTooManyRequests || decode(t, body)["error"] != "Too many requests" {
+	if resp.StatusCode != http.StatusTooManyRequests || oauthDecode(t, body)["error"] != "Too many requests" {
 		t.Fatalf("11th failure: %d %s", resp.StatusCode, body)
 	}
 	// Other names are not affected.
 	resp, body = attempt("trent")
 	wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 	// The page says so too.
-	resp, body = authorize(t, inst, authQuery(app, testCallback, "read", "s"), "mallory", "guess guess guess", "allow")
+	resp, body = oauthAuthorize(t, inst, oauthQuery(app, oauthCallback, "read", "s"), "mallory", "guess guess guess", "allow")
 	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), "Too many failed sign-in attempts") {
 		t.Fatalf("throttled page: %d\n%s", resp.StatusCode, body)
 	}
@@ -838,7 +838,7 @@ func TestLoginThrottle(t *testing.T) {
 func TestOAuthMetadata(t *testing.T) {
 	t.Parallel()
 	inst := instancetest.Start(t, instancetest.Options{})
-	resp, body := get(t, inst, "/.well-known/oauth-authorization-server", "")
+	resp, body := oauthGet(t, inst, "/.well-known/oauth-authorization-server", "")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("metadata: %d %s", resp.StatusCode, body)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
 )
 
@@ -146,9 +147,24 @@ func (s *Server) statuses(ctx context.Context, v community.Viewer, list []commun
 	if err != nil {
 		return nil, err
 	}
+	var appIDs []int64
+	for _, st := range list {
+		if st.ApplicationID != nil {
+			appIDs = append(appIDs, *st.ApplicationID)
+		}
+	}
+	for _, st := range d.Statuses {
+		if st.ApplicationID != nil {
+			appIDs = append(appIDs, *st.ApplicationID)
+		}
+	}
+	apps, err := s.auth.ApplicationsByID(ctx, appIDs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Status, 0, len(list))
 	for i := range list {
-		st, ok := s.statusWith(v, &list[i], d)
+		st, ok := s.statusWith(v, &list[i], d, apps)
 		if ok {
 			out = append(out, st)
 		}
@@ -168,7 +184,7 @@ func (s *Server) status(ctx context.Context, v community.Viewer, st *community.S
 	return list[0], nil
 }
 
-func (s *Server) statusWith(v community.Viewer, st *community.Status, d *community.StatusDetails) (Status, bool) {
+func (s *Server) statusWith(v community.Viewer, st *community.Status, d *community.StatusDetails, apps map[int64]*auth.Application) (Status, bool) {
 	author := d.Accounts[st.AccountID]
 	if author == nil {
 		return Status{}, false
@@ -201,12 +217,20 @@ func (s *Server) statusWith(v community.Viewer, st *community.Status, d *communi
 	if st.Language != "" {
 		out.Language = strPtr(st.Language)
 	}
+	if st.ApplicationID != nil {
+		if app := apps[*st.ApplicationID]; app != nil {
+			out.Application = &Application{Name: app.Name}
+			if app.Website != "" {
+				out.Application.Website = strPtr(app.Website)
+			}
+		}
+	}
 	if st.ReblogOfID != nil {
 		orig := d.Statuses[*st.ReblogOfID]
 		if orig == nil {
 			return Status{}, false
 		}
-		inner, ok := s.statusWith(v, orig, d)
+		inner, ok := s.statusWith(v, orig, d, apps)
 		if !ok {
 			return Status{}, false
 		}
@@ -224,9 +248,15 @@ func (s *Server) statusWith(v community.Viewer, st *community.Status, d *communi
 		out.Tags = append(out.Tags, StatusTag{Name: t.Name, URL: s.community.TagURL(t.Name)})
 	}
 	if v.AccountID() != 0 {
-		out.Favourited = boolPtr(d.Favourited[st.ID])
-		out.Reblogged = boolPtr(d.Reblogged[st.ID])
-		out.Bookmarked = boolPtr(d.Bookmarked[st.ID])
+		// A reblog wrapper reports the viewer's relation to the status it shares, as
+		// Mastodon does: clients draw the buttons from the outer object.
+		subject := st.ID
+		if st.ReblogOfID != nil {
+			subject = *st.ReblogOfID
+		}
+		out.Favourited = boolPtr(d.Favourited[subject])
+		out.Reblogged = boolPtr(d.Reblogged[subject])
+		out.Bookmarked = boolPtr(d.Bookmarked[subject])
 		out.Muted = boolPtr(false)
 		if st.AccountID == v.AccountID() {
 			out.Pinned = boolPtr(d.Pinned[st.ID])

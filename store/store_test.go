@@ -21,6 +21,7 @@ import (
 
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/federation/queue"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/store/storetest"
 )
@@ -48,6 +49,8 @@ var models = []any{
 	&auth.Application{},
 	&auth.Token{},
 	&auth.AuthorizationCode{},
+	&queue.Job{},
+	&queue.DeadLetter{},
 }
 
 // migrationVersions lists the versions of the embedded migrations, from the file

@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
@@ -85,13 +87,30 @@ func (w *benchWorld) do(b *testing.B, method, target string, form url.Values) {
 	}
 }
 
+// eachDatabase runs a benchmark on SQLite and PostgreSQL. Besides wall time it reports
+// cpu-ns/op, the CPU time this process spent per request (user + system, from
+// getrusage): the server's own cost, without the wait for PostgreSQL's round trips and
+// commits, which ns/op includes.
 func eachDatabase(b *testing.B, fn func(b *testing.B, w *benchWorld)) {
 	for _, db := range []struct {
 		name     string
 		postgres bool
 	}{{"sqlite", false}, {"postgres", true}} {
-		b.Run(db.name, func(b *testing.B) { fn(b, newBenchWorld(b, db.postgres)) })
+		b.Run(db.name, func(b *testing.B) {
+			w := newBenchWorld(b, db.postgres)
+			before := processCPU(b)
+			fn(b, w)
+			b.ReportMetric(float64((processCPU(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
 	}
+}
+
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkHomeTimeline(b *testing.B) {

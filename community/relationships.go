@@ -229,10 +229,6 @@ func (s *Service) Follow(ctx context.Context, actor *Account, targetID int64, op
 			if res.RowsAffected == 0 {
 				return nil
 			}
-			fr.ShowReblogs = reblogs
-			if err := keepFalse(tx, &FollowRequest{}, fr.ID, "show_reblogs", reblogs); err != nil {
-				return err
-			}
 			*ev = append(*ev, Followed{Follow: Follow(fr), Pending: true})
 			return s.notify(tx, ev, target, actor.ID, NotifyFollowRequest, nil)
 		}
@@ -250,17 +246,12 @@ func (s *Service) Follow(ctx context.Context, actor *Account, targetID int64, op
 // insertFollow stores a follow and counts it on both accounts, unless an identical
 // follow already exists (a concurrent request won the race).
 func (s *Service) insertFollow(tx *gorm.DB, f *Follow) (bool, error) {
-	reblogs := f.ShowReblogs
 	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(f)
 	if res.Error != nil {
 		return false, fmt.Errorf("create follow: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return false, nil
-	}
-	f.ShowReblogs = reblogs
-	if err := keepFalse(tx, &Follow{}, f.ID, "show_reblogs", reblogs); err != nil {
-		return false, err
 	}
 	if err := addCount(tx, f.AccountID, "following_count", 1); err != nil {
 		return false, err
@@ -269,18 +260,6 @@ func (s *Service) insertFollow(tx *gorm.DB, f *Follow) (bool, error) {
 		return false, err
 	}
 	return true, nil
-}
-
-// keepFalse writes a false boolean that gorm left out of an INSERT: gorm replaces a
-// zero value by the field's `default:true` tag on create, even when told to select it.
-func keepFalse(tx *gorm.DB, model any, id int64, col string, want bool) error {
-	if want {
-		return nil
-	}
-	if err := tx.Model(model).Where("id = ?", id).UpdateColumn(col, false).Error; err != nil {
-		return fmt.Errorf("set %s: %w", col, err)
-	}
-	return nil
 }
 
 // addCount moves one of an account's counters; it never goes below zero.
@@ -467,8 +446,8 @@ func (s *Service) Mute(ctx context.Context, actor *Account, targetID int64, noti
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&m).Error; err != nil {
 			return fmt.Errorf("create mute: %w", err)
 		}
-		// Set the options in a second statement: it updates an existing mute, and writes a
-		// false Notifications that gorm's create replaced by the column's default (true).
+		// Set the options in a second statement, so that muting again updates an
+		// existing mute's options.
 		err := tx.Model(&Mute{}).Where("account_id = ? AND target_account_id = ?", actor.ID, targetID).
 			Updates(map[string]any{"notifications": notifications, "expires_at": m.ExpiresAt}).Error
 		if err != nil {

@@ -148,11 +148,7 @@ func KeyHost(keyID string) (string, error) {
 	if u.Opaque != "" {
 		return "", fmt.Errorf("key host of %q: not a hierarchical URL", keyID)
 	}
-	host := strings.ToLower(u.Host)
-	name, port := host, ""
-	if h, p, err := net.SplitHostPort(host); err == nil {
-		name, port = h, p
-	}
+	name, port := strings.ToLower(u.Hostname()), u.Port()
 	if name == "" {
 		return "", fmt.Errorf("key host of %q: no host", keyID)
 	}

@@ -1,6 +1,7 @@
 package community
 
 import (
+	"crypto/rand"
 	"strconv"
 	"sync"
 	"time"
@@ -69,4 +70,17 @@ func ParseID(s string) (int64, bool) {
 		return 0, false
 	}
 	return id, true
+}
+
+// IDForTime returns an id placed at t, for content created elsewhere at that time (a
+// post arriving from a peer), so that it sorts among its contemporaries. The sequence
+// bits are random: ids made this way are unique with high probability, not by
+// construction, and NewID's ordering within this process does not apply.
+func IDForTime(t time.Time) int64 {
+	if !t.Before(time.Now()) {
+		return NewID()
+	}
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return t.UnixMilli()<<sequenceBits | int64(b[0])<<8 | int64(b[1])
 }

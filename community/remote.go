@@ -1,0 +1,559 @@
+package community
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/tacit-social/tacit/markup"
+)
+
+// Remote content: accounts and statuses that other instances own. Federation parses
+// what peers send into these plain values; the domain decides what to keep, sanitizes
+// it and applies the same audience rules as to local content.
+
+// Bounds on what a remote profile or status may bring, so a misbehaving peer cannot
+// fill the database: larger values are cut, not refused, as peers' limits differ.
+const (
+	maxRemoteNoteBytes    = 64 << 10
+	maxRemoteContentBytes = 256 << 10
+	maxRemoteNameRunes    = 200
+	maxRemoteFields       = 16
+	maxRemoteMentions     = 100
+	maxRemoteTags         = 100
+)
+
+// RemoteAccount is a profile as another instance describes it.
+type RemoteAccount struct {
+	URI            string // the actor id; the account's identity
+	Username       string
+	Domain         string // host[:port] the account lives on
+	DisplayName    string
+	NoteHTML       string // unsanitized; sanitized here
+	URL            string
+	InboxURL       string
+	SharedInboxURL string
+	FollowersURL   string
+	PublicKeyPEM   string
+	AvatarURL      string
+	HeaderURL      string
+	Locked         bool
+	Bot            bool
+	Group          bool
+	Discoverable   bool
+	Fields         []Field // values unsanitized; sanitized here
+	CreatedAt      time.Time
+}
+
+// ErrNotPeer refuses content from an instance outside the company.
+var ErrNotPeer = Forbidden("That instance is not one of the company's instances")
+
+// UpsertRemoteAccount stores or refreshes a remote account, keyed by its actor id.
+// Profile edits that arrive later (Update{Person}) come through here too.
+func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*Account, error) {
+	if err := validateRemoteIdentity(in.URI, in.Domain); err != nil {
+		return nil, err
+	}
+	if in.Domain == s.host {
+		return nil, Invalid("Account %s claims this instance's own domain", in.URI)
+	}
+	if in.Username == "" || len(in.Username) > 255 || strings.ContainsAny(in.Username, "@/ \t\n") {
+		return nil, Invalid("Remote account %s has an invalid username", in.URI)
+	}
+	fields := Fields{}
+	for i, f := range in.Fields {
+		if i == maxRemoteFields {
+			break
+		}
+		fields = append(fields, Field{
+			Name:       truncateRunes(markup.PlainText(f.Name), maxRemoteNameRunes),
+			Value:      markup.Sanitize(truncateBytes(f.Value, 4096)),
+			VerifiedAt: f.VerifiedAt,
+		})
+	}
+	now := s.clock()
+	created := in.CreatedAt.UTC()
+	if created.IsZero() || created.After(now) {
+		created = now
+	}
+	acct := Account{
+		Username:       in.Username,
+		Domain:         strings.ToLower(in.Domain),
+		DisplayName:    truncateRunes(strings.TrimSpace(in.DisplayName), maxRemoteNameRunes),
+		Note:           markup.Sanitize(truncateBytes(in.NoteHTML, maxRemoteNoteBytes)),
+		Fields:         fields,
+		Locked:         in.Locked,
+		Bot:            in.Bot,
+		Group:          in.Group,
+		Discoverable:   in.Discoverable,
+		AvatarURL:      httpURLOrEmpty(in.AvatarURL),
+		HeaderURL:      httpURLOrEmpty(in.HeaderURL),
+		URI:            in.URI,
+		URL:            httpURLOrEmpty(in.URL),
+		InboxURL:       httpURLOrEmpty(in.InboxURL),
+		SharedInboxURL: httpURLOrEmpty(in.SharedInboxURL),
+		FollowersURL:   httpURLOrEmpty(in.FollowersURL),
+		PublicKeyPEM:   in.PublicKeyPEM,
+		UpdatedAt:      now,
+	}
+	if acct.URL == "" {
+		acct.URL = acct.URI
+	}
+	var out Account
+	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		var existing Account
+		err := tx.Where("uri = ?", in.URI).Take(&existing).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			acct.ID = NewID()
+			acct.CreatedAt = created
+			if err := tx.Create(&acct).Error; err != nil {
+				if errors.Is(err, gorm.ErrDuplicatedKey) {
+					return Conflict("Account @%s@%s already exists with another id", in.Username, in.Domain)
+				}
+				return fmt.Errorf("create remote account: %w", err)
+			}
+			out = acct
+			*ev = append(*ev, AccountCreated{Account: out})
+			return nil
+		case err != nil:
+			return fmt.Errorf("load remote account: %w", err)
+		}
+		acct.ID, acct.CreatedAt = existing.ID, existing.CreatedAt
+		if err := tx.Model(&Account{}).Where("id = ?", existing.ID).Select(
+			"username", "display_name", "note", "fields", "locked", "bot", "is_group", "discoverable",
+			"avatar_url", "header_url", "url", "inbox_url", "shared_inbox_url", "followers_url",
+			"public_key_pem", "updated_at").Updates(&acct).Error; err != nil {
+			return fmt.Errorf("update remote account: %w", err)
+		}
+		if err := tx.Take(&out, existing.ID).Error; err != nil {
+			return fmt.Errorf("reload remote account: %w", err)
+		}
+		*ev = append(*ev, AccountUpdated{Account: out})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AccountByURI finds an account (local or remote) by its ActivityPub id.
+func (s *Service) AccountByURI(ctx context.Context, uri string) (*Account, error) {
+	var a Account
+	if err := s.read(ctx).Where("uri = ?", uri).Take(&a).Error; err != nil {
+		return nil, notFound(err, "account")
+	}
+	return &a, nil
+}
+
+// StatusByURI finds a status (local or remote) by its ActivityPub id, without any
+// visibility check: callers decide who may see it.
+func (s *Service) StatusByURI(ctx context.Context, uri string) (*Status, error) {
+	var st Status
+	if err := s.read(ctx).Where("uri = ?", uri).Take(&st).Error; err != nil {
+		return nil, notFound(err, "status")
+	}
+	return &st, nil
+}
+
+// RemoteStatus is a post as its origin instance describes it.
+type RemoteStatus struct {
+	URI            string
+	URL            string
+	AuthorID       int64 // the (remote) account that wrote it, already verified as the sender
+	ContentHTML    string
+	SpoilerText    string
+	Sensitive      bool
+	Language       string
+	Visibility     Visibility
+	Scope          Scope
+	InReplyToURI   string
+	MentionURIs    []string // actor ids
+	Tags           []string // hashtag names
+	Published      time.Time
+	Edited         time.Time // zero unless the post was edited
+	ReplyToUnknown bool      // set by ReceiveStatus when the parent is not known here
+}
+
+// ReceiveStatus stores a status that arrived from another instance, or applies an edit
+// to one already stored (same URI, same author). Replies never widen the audience of
+// what they answer here either; mentions of local accounts notify those who may read
+// it. It returns the stored row.
+func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, error) {
+	author, err := s.AccountByID(ctx, in.AuthorID)
+	if err != nil {
+		return nil, err
+	}
+	if author.IsLocal() {
+		return nil, Forbidden("A remote status cannot be written by a local account")
+	}
+	if err := validateRemoteIdentity(in.URI, author.Domain); err != nil {
+		return nil, err
+	}
+	if in.Scope == ScopeDepartment {
+		return nil, Invalid("Department posts never leave their instance")
+	}
+	if err := ValidateVisibility(in.Visibility); err != nil {
+		return nil, err
+	}
+	if err := ValidateScope(in.Scope); err != nil {
+		return nil, err
+	}
+	if in.Scope == ScopeCompany && !s.peers(author.Domain) {
+		return nil, ErrNotPeer
+	}
+	var parent *Status
+	if in.InReplyToURI != "" {
+		p, err := s.StatusByURI(ctx, in.InReplyToURI)
+		switch {
+		case err == nil:
+			parent = p
+		case KindOf(err) == KindNotFound:
+			in.ReplyToUnknown = true
+		default:
+			return nil, err
+		}
+	}
+	if parent != nil {
+		in.Scope = narrowerScope(in.Scope, parent.Scope)
+		in.Visibility = narrowerVisibility(in.Visibility, parent.Visibility)
+		if in.Scope == ScopeDepartment {
+			// A reply to a department post cannot come from elsewhere: that post was
+			// never sent out. Refuse rather than attach it to a thread it cannot see.
+			return nil, Invalid("Reply to a post that never left its instance")
+		}
+	}
+	mentions, err := s.knownAccountsByURI(ctx, in.MentionURIs)
+	if err != nil {
+		return nil, err
+	}
+	tags := normalizeRemoteTags(in.Tags)
+	now := s.clock()
+	published := in.Published.UTC().Truncate(time.Microsecond)
+	if published.IsZero() || published.After(now) {
+		published = now
+	}
+	content := markup.Sanitize(truncateBytes(in.ContentHTML, maxRemoteContentBytes))
+	spoiler := truncateRunes(markup.PlainText(in.SpoilerText), 1000)
+
+	var out Status
+	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		var existing Status
+		err := tx.Where("uri = ?", in.URI).Take(&existing).Error
+		if err == nil {
+			if existing.AccountID != author.ID {
+				return Forbidden("Status %s belongs to another account", in.URI)
+			}
+			return s.applyRemoteEdit(tx, ev, &existing, content, spoiler, in, tags, mentions, &out)
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return fmt.Errorf("load status by uri: %w", err)
+		}
+		// Ids stay time-ordered by publication so that pagination places a late
+		// arrival where it belongs; the sequence bits keep it unique.
+		st := Status{
+			ID:          IDForTime(published),
+			AccountID:   author.ID,
+			URI:         in.URI,
+			URL:         httpURLOrEmpty(in.URL),
+			Content:     content,
+			Text:        markup.PlainText(content),
+			SpoilerText: spoiler,
+			Sensitive:   in.Sensitive || spoiler != "",
+			Visibility:  in.Visibility,
+			Scope:       in.Scope,
+			Language:    languageOrEmpty(in.Language),
+			Local:       false,
+			CreatedAt:   published,
+			UpdatedAt:   now,
+		}
+		if st.URL == "" {
+			st.URL = st.URI
+		}
+		if parent != nil {
+			st.InReplyToID = &parent.ID
+			st.InReplyToAccountID = &parent.AccountID
+		}
+		if err := tx.Create(&st).Error; err != nil {
+			return fmt.Errorf("create remote status: %w", err)
+		}
+		if err := s.setMentions(tx, st.ID, mentions); err != nil {
+			return err
+		}
+		if err := s.setStatusTags(tx, st.ID, tags, false); err != nil {
+			return err
+		}
+		if err := s.countNewStatus(tx, &st); err != nil {
+			return err
+		}
+		if err := s.notifyReaders(tx, ev, &st, mentions, NotifyMention); err != nil {
+			return err
+		}
+		out = st
+		*ev = append(*ev, StatusCreated{Status: st})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// applyRemoteEdit updates a stored remote status from a newer version of it. The
+// audience is not widened by an edit: Mastodon does not let authors change it either.
+func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, content, spoiler string, in RemoteStatus, tags []string, mentions []*Account, out *Status) error {
+	if st.Content == content && st.SpoilerText == spoiler && st.Sensitive == (in.Sensitive || spoiler != "") {
+		*out = *st
+		return nil
+	}
+	now := s.clock()
+	var revisions int64
+	if err := tx.Model(&StatusEdit{}).Where("status_id = ?", st.ID).Count(&revisions).Error; err != nil {
+		return fmt.Errorf("count revisions: %w", err)
+	}
+	if revisions == 0 {
+		original := StatusEdit{ID: NewID(), StatusID: st.ID, AccountID: st.AccountID, Text: st.Text, Content: st.Content,
+			SpoilerText: st.SpoilerText, Sensitive: st.Sensitive, CreatedAt: st.CreatedAt}
+		if err := tx.Create(&original).Error; err != nil {
+			return fmt.Errorf("record original revision: %w", err)
+		}
+	}
+	edited := in.Edited.UTC().Truncate(time.Microsecond)
+	if edited.IsZero() || edited.After(now) {
+		edited = now
+	}
+	st.Content, st.Text, st.SpoilerText = content, markup.PlainText(content), spoiler
+	st.Sensitive = in.Sensitive || spoiler != ""
+	st.EditedAt, st.UpdatedAt = &edited, now
+	revision := StatusEdit{ID: NewID(), StatusID: st.ID, AccountID: st.AccountID, Text: st.Text, Content: content,
+		SpoilerText: spoiler, Sensitive: st.Sensitive, CreatedAt: edited}
+	if err := tx.Create(&revision).Error; err != nil {
+		return fmt.Errorf("record revision: %w", err)
+	}
+	if err := tx.Model(&Status{}).Where("id = ?", st.ID).Select("content", "text", "spoiler_text", "sensitive", "edited_at", "updated_at").
+		Updates(st).Error; err != nil {
+		return fmt.Errorf("update remote status: %w", err)
+	}
+	if err := s.setStatusTags(tx, st.ID, tags, true); err != nil {
+		return err
+	}
+	var already []int64
+	if err := tx.Model(&Mention{}).Where("status_id = ?", st.ID).Pluck("account_id", &already).Error; err != nil {
+		return fmt.Errorf("load mentions: %w", err)
+	}
+	var added []*Account
+	for _, m := range mentions {
+		if !containsID(already, m.ID) {
+			added = append(added, m)
+		}
+	}
+	if err := s.setMentions(tx, st.ID, added); err != nil {
+		return err
+	}
+	if err := s.notifyReaders(tx, ev, st, added, NotifyMention); err != nil {
+		return err
+	}
+	*out = *st
+	*ev = append(*ev, StatusUpdated{Status: *st})
+	return nil
+}
+
+// DeleteRemoteStatus removes a status its remote author deleted. Deleting what is not
+// stored is not an error: the Delete may arrive before, or instead of, the Create.
+func (s *Service) DeleteRemoteStatus(ctx context.Context, author *Account, uri string) error {
+	st, err := s.StatusByURI(ctx, uri)
+	if KindOf(err) == KindNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.AccountID != author.ID {
+		return Forbidden("Status %s belongs to another account", uri)
+	}
+	_, err = s.DeleteStatus(ctx, author, st.ID)
+	if KindOf(err) == KindNotFound {
+		return nil
+	}
+	return err
+}
+
+func (s *Service) setMentions(tx *gorm.DB, statusID int64, accounts []*Account) error {
+	if len(accounts) == 0 {
+		return nil
+	}
+	rows := make([]Mention, 0, len(accounts))
+	for _, a := range accounts {
+		rows = append(rows, Mention{ID: NewID(), StatusID: statusID, AccountID: a.ID})
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+		return fmt.Errorf("create mentions: %w", err)
+	}
+	return nil
+}
+
+// knownAccountsByURI maps actor ids to the accounts stored here; unknown ones are
+// skipped (a mention of someone this instance never met notifies nobody here).
+func (s *Service) knownAccountsByURI(ctx context.Context, uris []string) ([]*Account, error) {
+	if len(uris) > maxRemoteMentions {
+		uris = uris[:maxRemoteMentions]
+	}
+	if len(uris) == 0 {
+		return nil, nil
+	}
+	var rows []Account
+	if err := s.read(ctx).Where("uri IN ?", uris).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load mentioned accounts: %w", err)
+	}
+	out := make([]*Account, len(rows))
+	for i := range rows {
+		out[i] = &rows[i]
+	}
+	return out, nil
+}
+
+func normalizeRemoteTags(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range in {
+		t = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t), "#"))
+		if t == "" || seen[t] || utf8.RuneCountInString(t) > 100 || strings.ContainsAny(t, " \t\n/?#") {
+			continue
+		}
+		seen[t] = true
+		out = append(out, t)
+		if len(out) == maxRemoteTags {
+			break
+		}
+	}
+	return out
+}
+
+// validateRemoteIdentity checks that an id is an absolute http(s) URL on the host the
+// content claims to come from: an instance speaks only for its own accounts and posts.
+func validateRemoteIdentity(uri, domain string) error {
+	u, err := url.Parse(uri)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+		return Invalid("%q is not an absolute http(s) id", uri)
+	}
+	if !strings.EqualFold(u.Host, domain) {
+		return Forbidden("%s does not belong to %s", uri, domain)
+	}
+	return nil
+}
+
+func httpURLOrEmpty(raw string) string {
+	if len(raw) > 2048 || !isHTTPURL(raw) {
+		return ""
+	}
+	return raw
+}
+
+func languageOrEmpty(l string) string {
+	if validateLanguage(l) != nil {
+		return ""
+	}
+	return l
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}
+
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for !utf8.ValidString(s) && len(s) > 0 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func containsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Recipients says which other instances must receive a local status: the second half
+// of the audience rule (the first is mayRead). Federation turns it into inboxes.
+type Recipients struct {
+	// Accounts are the remote accounts in the audience: followers (unless the status is
+	// direct) and mentioned accounts, on instances the scope admits.
+	Accounts []*Account
+	// AllPeers asks for delivery to every peer instance, so that public posts appear in
+	// every instance's federated timeline, as the company network expects.
+	AllPeers bool
+}
+
+// Recipients computes where st goes. Department posts go nowhere; company posts only
+// to peers of the company; a reblog follows its own visibility, within the scope of the
+// status it shares, and always reaches that status's author.
+func (s *Service) Recipients(ctx context.Context, st *Status) (Recipients, error) {
+	var r Recipients
+	if st.Scope == ScopeDepartment {
+		return r, nil
+	}
+	admits := func(a *Account) bool {
+		if a.IsLocal() {
+			return false
+		}
+		return st.Scope == ScopeWorld || s.peers(a.Domain)
+	}
+	db := s.read(ctx)
+	var ids []int64
+	if st.Visibility != VisibilityDirect {
+		var followers []int64
+		if err := db.Model(&Follow{}).Where("target_account_id = ?", st.AccountID).
+			Pluck("account_id", &followers).Error; err != nil {
+			return r, fmt.Errorf("load followers: %w", err)
+		}
+		ids = append(ids, followers...)
+	}
+	var mentioned []int64
+	if err := db.Model(&Mention{}).Where("status_id = ?", st.ID).Pluck("account_id", &mentioned).Error; err != nil {
+		return r, fmt.Errorf("load mentions: %w", err)
+	}
+	ids = append(ids, mentioned...)
+	if st.ReblogOfID != nil {
+		orig, err := s.loadStatusRow(db, *st.ReblogOfID)
+		if err != nil {
+			return r, err
+		}
+		ids = append(ids, orig.AccountID)
+	}
+	if len(ids) > 0 {
+		var blocked []int64
+		if err := db.Model(&Block{}).Where("account_id = ?", st.AccountID).Pluck("target_account_id", &blocked).Error; err != nil {
+			return r, fmt.Errorf("load blocks: %w", err)
+		}
+		accounts, err := s.AccountsByID(ctx, ids)
+		if err != nil {
+			return r, err
+		}
+		for _, id := range uniqueIDs(ids) {
+			if a := accounts[id]; a != nil && admits(a) && !containsID(blocked, id) {
+				r.Accounts = append(r.Accounts, a)
+			}
+		}
+	}
+	r.AllPeers = st.Visibility == VisibilityPublic && st.ReblogOfID == nil
+	return r, nil
+}

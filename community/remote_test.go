@@ -1,0 +1,221 @@
+package community
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/tacit-social/tacit/store/storetest"
+)
+
+func remoteAccount(t *testing.T, s *Service, username, domain string) *Account {
+	t.Helper()
+	a, err := s.UpsertRemoteAccount(context.Background(), RemoteAccount{
+		URI: "https://" + domain + "/users/" + username, Username: username, Domain: domain,
+		DisplayName: strings.ToUpper(username), InboxURL: "https://" + domain + "/users/" + username + "/inbox",
+		SharedInboxURL: "https://" + domain + "/inbox", Discoverable: true,
+	})
+	if err != nil {
+		t.Fatalf("upsert %s@%s: %v", username, domain, err)
+	}
+	return a
+}
+
+func TestUpsertRemoteAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		s := tlService(db)
+		in := RemoteAccount{
+			URI: "https://hq.example/users/bob", Username: "bob", Domain: "hq.example",
+			DisplayName: "Bob", NoteHTML: `<p>Hi <script>alert(1)</script><a href="javascript:x()">x</a></p>`,
+			Fields:    []Field{{Name: "Team", Value: `<b onclick="x()">Platform</b>`}},
+			AvatarURL: "javascript:alert(1)", Discoverable: true,
+		}
+		a, err := s.UpsertRemoteAccount(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(a.Note, "script") || strings.Contains(a.Note, "javascript") {
+			t.Errorf("note not sanitized: %q", a.Note)
+		}
+		if strings.Contains(a.Fields[0].Value, "onclick") {
+			t.Errorf("field not sanitized: %q", a.Fields[0].Value)
+		}
+		if a.AvatarURL != "" {
+			t.Errorf("avatar kept a javascript: URL: %q", a.AvatarURL)
+		}
+		if a.Acct() != "bob@hq.example" || a.IsLocal() {
+			t.Errorf("acct = %q, local = %v", a.Acct(), a.IsLocal())
+		}
+
+		// A profile update refreshes the same row.
+		in.DisplayName, in.Locked = "Robert", true
+		b, err := s.UpsertRemoteAccount(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.ID != a.ID || b.DisplayName != "Robert" || !b.Locked {
+			t.Errorf("update: id %d→%d, name %q, locked %v", a.ID, b.ID, b.DisplayName, b.Locked)
+		}
+
+		for name, bad := range map[string]RemoteAccount{
+			"id on another host": {URI: "https://evil.example/users/bob", Username: "bob", Domain: "hq.example"},
+			"our own domain":     {URI: "https://sales.example/users/eve", Username: "eve", Domain: "sales.example"},
+			"relative id":        {URI: "/users/bob", Username: "bob", Domain: "hq.example"},
+			"bad username":       {URI: "https://hq.example/users/x", Username: "x@y", Domain: "hq.example"},
+		} {
+			if _, err := s.UpsertRemoteAccount(ctx, bad); err == nil {
+				t.Errorf("%s: accepted", name)
+			}
+		}
+	})
+}
+
+func TestReceiveStatus(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		s := tlService(db)
+		me := tlAccount(t, s, "me", "")
+		other := tlAccount(t, s, "other", "")
+		bob := remoteAccount(t, s, "bob", "hq.example")
+		stranger := remoteAccount(t, s, "eve", "elsewhere.example")
+
+		published := time.Now().Add(-time.Hour).UTC()
+		st, err := s.ReceiveStatus(ctx, RemoteStatus{
+			URI: "https://hq.example/users/bob/statuses/1", AuthorID: bob.ID,
+			ContentHTML: `<p>Hello <span class="h-card"><a href="https://sales.example/@me" class="u-url mention">@<span>me</span></a></span> #Kubernetes<script>x</script></p>`,
+			Visibility:  VisibilityPrivate, Scope: ScopeCompany,
+			MentionURIs: []string{me.URI}, Tags: []string{"Kubernetes"}, Published: published,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Local || strings.Contains(st.Content, "script") || !TimeOf(st.ID).Before(time.Now().Add(-30*time.Minute)) {
+			t.Errorf("stored: local %v, content %q, id time %v", st.Local, st.Content, TimeOf(st.ID))
+		}
+		// Followers-only: the mentioned local account reads it, the other does not.
+		if ok, _ := s.CanSee(ctx, AsAccount(me), st); !ok {
+			t.Error("mentioned account cannot read the private remote status")
+		}
+		if ok, _ := s.CanSee(ctx, AsAccount(other), st); ok {
+			t.Error("unrelated local account reads a private remote status")
+		}
+		var n int64
+		db.Model(&Notification{}).Where("account_id = ? AND type = ?", me.ID, NotifyMention).Count(&n)
+		if n != 1 {
+			t.Errorf("mention notifications = %d, want 1", n)
+		}
+
+		// The same URI again is an edit, recorded in the history; a different author
+		// may not touch it.
+		if _, err := s.ReceiveStatus(ctx, RemoteStatus{URI: st.URI, AuthorID: bob.ID, ContentHTML: "<p>Edited</p>",
+			Visibility: VisibilityPublic, Scope: ScopeWorld, Edited: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		edited, _ := s.StatusByURI(ctx, st.URI)
+		if edited.Content != "<p>Edited</p>" || edited.EditedAt == nil || edited.Visibility != VisibilityPrivate {
+			t.Errorf("after edit: content %q, edited_at %v, visibility %s (an edit must not widen)", edited.Content, edited.EditedAt, edited.Visibility)
+		}
+		if _, err := s.ReceiveStatus(ctx, RemoteStatus{URI: st.URI, AuthorID: stranger.ID, ContentHTML: "x",
+			Visibility: VisibilityPublic, Scope: ScopeWorld}); err == nil {
+			t.Error("another account edited bob's status")
+		}
+
+		// A non-peer cannot send company posts; nobody sends department posts.
+		if _, err := s.ReceiveStatus(ctx, RemoteStatus{URI: "https://elsewhere.example/users/eve/statuses/2", AuthorID: stranger.ID,
+			ContentHTML: "x", Visibility: VisibilityPublic, Scope: ScopeCompany}); KindOf(err) != KindForbidden {
+			t.Errorf("company post from a non-peer: err = %v", err)
+		}
+		if _, err := s.ReceiveStatus(ctx, RemoteStatus{URI: "https://hq.example/users/bob/statuses/3", AuthorID: bob.ID,
+			ContentHTML: "x", Visibility: VisibilityPublic, Scope: ScopeDepartment}); err == nil {
+			t.Error("department post accepted from another instance")
+		}
+		// A status id on another host than its author's is refused.
+		if _, err := s.ReceiveStatus(ctx, RemoteStatus{URI: "https://elsewhere.example/statuses/4", AuthorID: bob.ID,
+			ContentHTML: "x", Visibility: VisibilityPublic, Scope: ScopeWorld}); KindOf(err) != KindForbidden {
+			t.Errorf("status on a foreign host: err = %v", err)
+		}
+
+		// A remote reply to a local company post cannot widen it to world.
+		mine := tlPost(t, s, me, "company post", VisibilityPublic, ScopeCompany, nil)
+		reply, err := s.ReceiveStatus(ctx, RemoteStatus{URI: "https://hq.example/users/bob/statuses/5", AuthorID: bob.ID,
+			ContentHTML: "<p>reply</p>", Visibility: VisibilityPublic, Scope: ScopeWorld, InReplyToURI: mine.URI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reply.Scope != ScopeCompany || reply.InReplyToID == nil || *reply.InReplyToID != mine.ID {
+			t.Errorf("reply: scope %s, in_reply_to %v", reply.Scope, reply.InReplyToID)
+		}
+
+		// Deletes: only the author, and twice is fine.
+		if err := s.DeleteRemoteStatus(ctx, stranger, reply.URI); KindOf(err) != KindForbidden {
+			t.Errorf("delete by another account: err = %v", err)
+		}
+		if err := s.DeleteRemoteStatus(ctx, bob, reply.URI); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteRemoteStatus(ctx, bob, reply.URI); err != nil {
+			t.Errorf("second delete: %v", err)
+		}
+		if _, err := s.StatusByURI(ctx, reply.URI); KindOf(err) != KindNotFound {
+			t.Errorf("deleted status still there: %v", err)
+		}
+	})
+}
+
+func TestRecipients(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		s := tlService(db)
+		me := tlAccount(t, s, "me", "")
+		peerFollower := remoteAccount(t, s, "bob", "hq.example")
+		outsideFollower := remoteAccount(t, s, "eve", "elsewhere.example")
+		mentioned := remoteAccount(t, s, "carol", "hq.example")
+		for _, f := range []*Account{peerFollower, outsideFollower} {
+			if err := db.Create(&Follow{ID: NewID(), AccountID: f.ID, TargetAccountID: me.ID, ShowReblogs: true, CreatedAt: time.Now()}).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases := []struct {
+			vis      Visibility
+			scope    Scope
+			want     []*Account
+			allPeers bool
+		}{
+			{VisibilityPublic, ScopeWorld, []*Account{peerFollower, outsideFollower, mentioned}, true},
+			{VisibilityPublic, ScopeCompany, []*Account{peerFollower, mentioned}, true},
+			{VisibilityUnlisted, ScopeCompany, []*Account{peerFollower, mentioned}, false},
+			{VisibilityPrivate, ScopeWorld, []*Account{peerFollower, outsideFollower, mentioned}, false},
+			{VisibilityPrivate, ScopeCompany, []*Account{peerFollower, mentioned}, false},
+			{VisibilityDirect, ScopeCompany, []*Account{mentioned}, false},
+			{VisibilityPublic, ScopeDepartment, nil, false},
+			{VisibilityDirect, ScopeDepartment, nil, false},
+		}
+		for _, c := range cases {
+			st := tlPost(t, s, me, string(c.vis)+" "+string(c.scope), c.vis, c.scope, nil)
+			if err := db.Create(&Mention{ID: NewID(), StatusID: st.ID, AccountID: mentioned.ID}).Error; err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.Recipients(ctx, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int64]bool{}
+			for _, a := range r.Accounts {
+				got[a.ID] = true
+			}
+			if len(got) != len(c.want) || r.AllPeers != c.allPeers {
+				t.Errorf("%s/%s: %d recipients (all peers %v), want %d (all peers %v)", c.vis, c.scope, len(got), r.AllPeers, len(c.want), c.allPeers)
+				continue
+			}
+			for _, w := range c.want {
+				if !got[w.ID] {
+					t.Errorf("%s/%s: %s is missing", c.vis, c.scope, w.Acct())
+				}
+			}
+		}
+	})
+}

@@ -289,3 +289,10 @@ type IdempotencyKey struct {
 	StatusID  int64     `gorm:"not null"`
 	CreatedAt time.Time `gorm:"not null"`
 }
+
+// ReceivedActivity remembers the id of an activity a peer delivered, so that a replay
+// (a retried delivery, or a malicious resend) is applied only once.
+type ReceivedActivity struct {
+	URI        string    `gorm:"primaryKey"`
+	ReceivedAt time.Time `gorm:"not null"`
+}

@@ -557,3 +557,85 @@ func (s *Service) Recipients(ctx context.Context, st *Status) (Recipients, error
 	r.AllPeers = st.Visibility == VisibilityPublic && st.ReblogOfID == nil
 	return r, nil
 }
+
+// StatusByID loads a status without any visibility check, for adapters that decide
+// who sees it themselves (federation addressing its own statuses).
+func (s *Service) StatusByID(ctx context.Context, id int64) (*Status, error) {
+	return s.loadStatusRow(s.read(ctx), id)
+}
+
+// MarkActivitySeen records an incoming activity id and reports whether it is new.
+func (s *Service) MarkActivitySeen(ctx context.Context, uri string) (bool, error) {
+	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&ReceivedActivity{URI: uri, ReceivedAt: s.clock()})
+	if res.Error != nil {
+		return false, fmt.Errorf("record activity: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// ForgetActivity undoes MarkActivitySeen after a processing failure worth retrying.
+func (s *Service) ForgetActivity(ctx context.Context, uri string) error {
+	if err := s.db.WithContext(ctx).Delete(&ReceivedActivity{}, "uri = ?", uri).Error; err != nil {
+		return fmt.Errorf("forget activity: %w", err)
+	}
+	return nil
+}
+
+// ReceiveReblog stores a remote account's reblog (an Announce) of a status. The reblog
+// keeps the shared status's scope and, like a local reblog, only public and unlisted
+// statuses can be shared; its visibility comes from the addressing.
+func (s *Service) ReceiveReblog(ctx context.Context, actor *Account, statusID int64, uri string, to, cc []string) (*Status, error) {
+	if actor.IsLocal() {
+		return nil, Forbidden("A local account cannot announce through an inbox")
+	}
+	if err := validateRemoteIdentity(uri, actor.Domain); err != nil {
+		return nil, err
+	}
+	if existing, err := s.StatusByURI(ctx, uri); err == nil {
+		return existing, nil
+	}
+	orig, err := s.GetStatus(ctx, AsAccount(actor), statusID)
+	if err != nil {
+		return nil, err
+	}
+	if orig.ReblogOfID != nil || (orig.Visibility != VisibilityPublic && orig.Visibility != VisibilityUnlisted) {
+		return nil, Forbidden("This status cannot be reblogged")
+	}
+	vis := VisibilityPrivate
+	for _, a := range append(append([]string(nil), to...), cc...) {
+		if a == "https://www.w3.org/ns/activitystreams#Public" || a == "as:Public" || a == "Public" || strings.HasSuffix(a, "/ap/company") {
+			vis = VisibilityPublic
+		}
+	}
+	var out Status
+	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		now := s.clock()
+		st := Status{ID: NewID(), AccountID: actor.ID, URI: uri, URL: uri, ReblogOfID: &orig.ID,
+			Visibility: vis, Scope: orig.Scope, Local: false, CreatedAt: now, UpdatedAt: now}
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&st)
+		if res.Error != nil {
+			return fmt.Errorf("create reblog: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		if err := s.countNewStatus(tx, &st); err != nil {
+			return err
+		}
+		author, err := accountTx(tx, orig.AccountID)
+		if err != nil {
+			return err
+		}
+		if err := s.notify(tx, ev, author, actor.ID, NotifyReblog, &orig.ID); err != nil {
+			return err
+		}
+		out = st
+		*ev = append(*ev, StatusCreated{Status: st})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -1,83 +1,97 @@
-// Package federation speaks ActivityPub with the company's other instances.
 package federation
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
+	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"strings"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/federation/activitystreams"
 )
 
-// InstanceKeyFile is the instance actor's private key inside the keys directory.
-const InstanceKeyFile = "instance.pem"
+// keyFetcher finds the public key behind a signature's keyId: the stored account's
+// key, or the actor document fetched (signed by the instance actor) and stored.
+type keyFetcher struct{ f *Federator }
 
-// LoadOrCreateInstanceKey returns the instance actor's RSA key, creating it on first
-// start. The instance actor signs requests made on nobody's behalf (fetching a peer's
-// keys, directory sync), so the key must survive restarts.
-func LoadOrCreateInstanceKey(dir string) (*rsa.PrivateKey, error) {
-	path := filepath.Join(dir, InstanceKeyFile)
-	data, err := os.ReadFile(path)
-	if err == nil {
-		return parseKey(path, data)
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read instance key: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create keys dir: %w", err)
-	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("generate instance key: %w", err)
-	}
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: mustPKCS8(key)})
-	// Write to a temporary file and rename, so a crash never leaves half a key behind
-	// and two processes starting at once agree on one key.
-	tmp, err := os.CreateTemp(dir, ".instance-*.pem")
-	if err != nil {
-		return nil, fmt.Errorf("write instance key: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(pemBytes); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("write instance key: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("write instance key: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return LoadOrCreateInstanceKey(dir)
+func (k keyFetcher) PublicKey(ctx context.Context, keyID string, refresh bool) (string, string, error) {
+	actorURI, _, _ := strings.Cut(keyID, "#")
+	if !refresh {
+		if a, err := k.f.c.AccountByURI(ctx, actorURI); err == nil && a.PublicKeyPEM != "" {
+			return a.PublicKeyPEM, a.URI, nil
 		}
-		return nil, fmt.Errorf("install instance key: %w", err)
 	}
-	return key, nil
+	a, err := k.f.fetchAccount(ctx, actorURI)
+	if err != nil {
+		return "", "", err
+	}
+	if a.PublicKeyPEM == "" {
+		return "", "", fmt.Errorf("actor %s publishes no key", actorURI)
+	}
+	return a.PublicKeyPEM, a.URI, nil
 }
 
-func mustPKCS8(key *rsa.PrivateKey) []byte {
-	b, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		panic(fmt.Sprintf("marshal freshly generated RSA key: %v", err))
+// fetchAccount fetches a remote actor document and stores the account it describes.
+func (f *Federator) fetchAccount(ctx context.Context, actorURI string) (*community.Account, error) {
+	host := hostOf(actorURI)
+	if host == "" || strings.EqualFold(host, f.cfg.Host) {
+		return nil, fmt.Errorf("fetch actor %s: not a remote actor", actorURI)
 	}
-	return b
+	body, err := f.client.Get(ctx, actorURI, f.instanceSigner())
+	if err != nil {
+		return nil, err
+	}
+	return f.storeActor(ctx, actorURI, body)
 }
 
-func parseKey(path string, data []byte) (*rsa.PrivateKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, fmt.Errorf("instance key %s: no PEM block", path)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+// storeActor parses an actor document and upserts the remote account it describes.
+// The document must be the one asked for: its id equal to the URL fetched, on the
+// same host, so a peer cannot answer for another server's accounts.
+func (f *Federator) storeActor(ctx context.Context, actorURI string, body []byte) (*community.Account, error) {
+	pa, err := activitystreams.ParseActor(body)
 	if err != nil {
-		return nil, fmt.Errorf("instance key %s: %w", path, err)
+		return nil, fmt.Errorf("actor %s: %w", actorURI, err)
 	}
-	rsaKey, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("instance key %s: not an RSA key", path)
+	if pa.ID != actorURI {
+		return nil, fmt.Errorf("actor %s: document describes %s", actorURI, pa.ID)
 	}
-	return rsaKey, nil
+	if pa.PublicKeyPEM != "" && pa.PublicKeyOwner != "" && pa.PublicKeyOwner != pa.ID {
+		return nil, fmt.Errorf("actor %s: key belongs to %s", actorURI, pa.PublicKeyOwner)
+	}
+	username := pa.PreferredUsername
+	if username == "" {
+		return nil, errors.New("actor " + actorURI + " has no preferredUsername")
+	}
+	return f.c.UpsertRemoteAccount(ctx, community.RemoteAccount{
+		URI:            pa.ID,
+		Username:       username,
+		Domain:         hostOf(pa.ID),
+		DisplayName:    pa.Name,
+		NoteHTML:       pa.Summary,
+		URL:            pa.URL,
+		InboxURL:       pa.Inbox,
+		SharedInboxURL: pa.SharedInbox,
+		FollowersURL:   pa.Followers,
+		PublicKeyPEM:   pa.PublicKeyPEM,
+		AvatarURL:      pa.IconURL,
+		HeaderURL:      pa.ImageURL,
+		Locked:         pa.ManuallyApprovesFollowers,
+		Bot:            pa.Type == "Service" || pa.Type == "Application",
+		Group:          pa.Type == "Group",
+		Discoverable:   pa.Discoverable,
+		Fields:         pa.Fields,
+		CreatedAt:      pa.Published,
+	})
+}
+
+// account returns the stored account for an actor id, fetching it when unknown.
+func (f *Federator) account(ctx context.Context, actorURI string) (*community.Account, error) {
+	a, err := f.c.AccountByURI(ctx, actorURI)
+	if err == nil {
+		return a, nil
+	}
+	if community.KindOf(err) != community.KindNotFound {
+		return nil, err
+	}
+	return f.fetchAccount(ctx, actorURI)
 }

@@ -13,12 +13,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation"
+	"github.com/tacit-social/tacit/federation/queue"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/web"
 )
@@ -31,6 +33,8 @@ type Instance struct {
 	Community *community.Service
 	Auth      *auth.Service
 	Web       *web.Server
+	Queue     *queue.Queue
+	Federator *federation.Federator
 	log       *slog.Logger
 }
 
@@ -43,7 +47,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir %s: %w", cfg.DataDir, err)
 	}
-	if _, err := federation.LoadOrCreateInstanceKey(cfg.KeysDir()); err != nil {
+	instanceKey, err := federation.LoadOrCreateInstanceKey(cfg.KeysDir())
+	if err != nil {
 		return nil, err
 	}
 	db, err := store.Open(ctx, cfg.Database, cfg.SQLitePath(), log)
@@ -59,12 +64,23 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 		Events:       inst.Events,
 	})
 	inst.Auth = auth.NewService(db)
+	inst.Queue = queue.New(db, queue.Options{Logger: log})
+	inst.Federator = federation.New(federation.Options{
+		Config:      cfg,
+		Community:   inst.Community,
+		Queue:       inst.Queue,
+		InstanceKey: instanceKey,
+		Logger:      log,
+		UserAgent:   "Tacit/" + web.Version + " (+" + cfg.BaseURL() + "/)",
+	})
+	inst.Federator.Subscribe(inst.Events)
 	inst.Web = web.New(web.Deps{
 		Config:    cfg,
 		Community: inst.Community,
 		Auth:      inst.Auth,
 		Logger:    log,
 		Ping:      inst.ping,
+		Routes:    []func(*gin.Engine){inst.Federator.Routes},
 	})
 	return inst, nil
 }
@@ -82,8 +98,22 @@ func (inst *Instance) ping(ctx context.Context) error {
 // Handler is the instance's HTTP handler.
 func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
 
-// Serve answers HTTP on l until ctx is cancelled, then shuts down gracefully.
+// RunWorkers works the federation queue (deliveries out, activities in) until ctx
+// ends. Serve runs it; tests that serve through their own listener call it themselves.
+func (inst *Instance) RunWorkers(ctx context.Context) error {
+	return inst.Federator.Run(ctx)
+}
+
+// Serve answers HTTP on l and runs the workers until ctx is cancelled, then shuts down
+// gracefully.
 func (inst *Instance) Serve(ctx context.Context, l net.Listener) error {
+	workersDone := make(chan error, 1)
+	go func() { workersDone <- inst.RunWorkers(ctx) }()
+	defer func() {
+		if err := <-workersDone; err != nil && !errors.Is(err, context.Canceled) {
+			inst.log.Error("federation workers stopped", "err", err)
+		}
+	}()
 	srv := &http.Server{
 		Handler:           inst.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -46,6 +46,7 @@ var models = []any{
 	&community.Marker{},
 	&community.FeaturedTag{},
 	&community.IdempotencyKey{},
+	&community.ReceivedActivity{},
 	&auth.Application{},
 	&auth.Token{},
 	&auth.AuthorizationCode{},

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -55,6 +57,12 @@ func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 	// freed is signalled when a job finishes: a worker (and maybe a host slot) is
 	// free, and a retry may have come due.
 	freed := make(chan struct{}, 1)
+	results := make(chan decision, q.opts.Workers)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		q.recorder(ctx, results, freed)
+	}()
 	var mu sync.Mutex
 	inflight := 0
 	poll := time.NewTicker(q.opts.PollInterval)
@@ -74,7 +82,7 @@ func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 				inflight++
 				mu.Unlock()
 				wg.Go(func() {
-					q.work(ctx, handlers[job.Kind], job)
+					q.work(ctx, handlers[job.Kind], job, results)
 					mu.Lock()
 					inflight--
 					mu.Unlock()
@@ -90,10 +98,12 @@ func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 		}
 	}
 	wg.Wait()
+	close(results)
+	<-recorded
 	return nil
 }
 
-func signal(c chan struct{}) {
+func signal(c chan<- struct{}) {
 	select {
 	case c <- struct{}{}:
 	default:
@@ -185,19 +195,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// work runs one claimed job and records the result.
-func (q *Queue) work(ctx context.Context, h Handler, job Job) {
+// work runs one claimed job and hands the outcome to the recorder.
+func (q *Queue) work(ctx context.Context, h Handler, job Job, results chan<- decision) {
 	hctx, cancel := context.WithTimeout(ctx, q.opts.Timeout)
 	err := call(hctx, h, job)
 	cancel()
-
-	wctx, cancelWrite := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	defer cancelWrite()
-	if werr := q.finish(wctx, ctx.Err() != nil, job, err); werr != nil {
-		// The job keeps its lease and runs again when it expires.
-		q.log.ErrorContext(wctx, "queue: recording job result failed",
-			"kind", job.Kind, "host", job.Host, "job", job.ID, "err", werr)
-	}
+	results <- q.decide(ctx, ctx.Err() != nil, job, err)
 }
 
 // call runs h, turning a panic into an error so that one bad job cannot take the
@@ -211,41 +214,50 @@ func call(ctx context.Context, h Handler, job Job) (err error) {
 	return h(ctx, job)
 }
 
-// finish records a handler's result. Every write is fenced by (id, attempts): if the
-// lease expired and another worker claimed the job meanwhile, attempts has moved on
-// and this worker's late result changes nothing.
-func (q *Queue) finish(ctx context.Context, shuttingDown bool, job Job, err error) error {
+// op is what becomes of a job after a run.
+type op int
+
+const (
+	opDelete  op = iota // done
+	opRelease           // interrupted by shutdown: runnable now, attempt not counted
+	opRetry             // transient failure: runnable at runAt
+	opBury              // given up: to the dead-letter table
+)
+
+// decision is a finished run's outcome, to be written by record.
+type decision struct {
+	job    Job
+	op     op
+	runAt  time.Time
+	reason string
+	msg    string
+	// pauseUntil, when set, reschedules the host's runnable jobs (see fairness).
+	pauseUntil time.Time
+}
+
+// decide turns a handler's result into a decision, updating the in-memory host
+// state at once (so that the very next claim honours a pause) and logging failures.
+func (q *Queue) decide(ctx context.Context, shuttingDown bool, job Job, err error) decision {
 	now := q.now()
-	db := q.db.WithContext(ctx)
-	fenced := func() *gorm.DB {
-		return db.Model(&Job{}).Where("id = ? AND attempts = ?", job.ID, job.Attempts)
-	}
-
-	if err == nil {
+	d := decision{job: job}
+	switch {
+	case err == nil:
 		q.fair.done(job.Kind, job.Host, hostAnswered, 0, q.opts.Backoff, now)
-		if err := fenced().Delete(&Job{}).Error; err != nil {
-			return fmt.Errorf("delete: %w", err)
-		}
-		return nil
-	}
-
-	if shuttingDown {
-		// Interrupted, not failed: make it runnable at once for the next process and
-		// give the attempt back.
+		d.op = opDelete
+		return d
+	case shuttingDown:
 		q.fair.done(job.Kind, job.Host, hostNeutral, 0, q.opts.Backoff, now)
-		return fenced().Updates(map[string]any{
-			"attempts":     gorm.Expr("attempts - 1"),
-			"run_at":       now,
-			"locked_until": nil,
-		}).Error
+		d.op, d.runAt = opRelease, now
+		return d
 	}
 
-	msg := truncate(err.Error())
+	d.msg = errorText(err)
+	log := q.log.With("kind", job.Kind, "host", job.Host, "job", job.ID, "attempts", job.Attempts, "err", err)
 	if IsPermanent(err) {
 		q.fair.done(job.Kind, job.Host, hostAnswered, 0, q.opts.Backoff, now)
-		q.log.WarnContext(ctx, "queue: job failed permanently",
-			"kind", job.Kind, "host", job.Host, "job", job.ID, "attempts", job.Attempts, "err", err)
-		return q.bury(ctx, job, ReasonPermanent, msg, now)
+		log.WarnContext(ctx, "queue: job failed permanently")
+		d.op, d.reason = opBury, ReasonPermanent
+		return d
 	}
 
 	var ra *retryAfterError
@@ -255,37 +267,153 @@ func (q *Queue) finish(ctx context.Context, shuttingDown bool, job Job, err erro
 	}
 	pause, failures := q.fair.done(job.Kind, job.Host, hostFailed, retryAfter, q.opts.Backoff, now)
 	if pause > 0 {
-		q.pauseHost(ctx, job.Kind, job.Host, now.Add(pause), failures)
+		d.pauseUntil = now.Add(pause)
+		q.log.WarnContext(ctx, "queue: host failing, pausing its jobs",
+			"kind", job.Kind, "host", job.Host, "failures", failures, "until", d.pauseUntil)
 	}
-
 	switch {
 	case job.Attempts >= q.opts.MaxAttempts:
-		q.log.WarnContext(ctx, "queue: job failed, giving up",
-			"kind", job.Kind, "host", job.Host, "job", job.ID, "attempts", job.Attempts, "err", err)
-		return q.bury(ctx, job, ReasonMaxAttempts, msg, now)
+		log.WarnContext(ctx, "queue: job failed, giving up")
+		d.op, d.reason = opBury, ReasonMaxAttempts
 	case now.Sub(job.CreatedAt) >= q.opts.MaxAge:
-		q.log.WarnContext(ctx, "queue: job failed, too old to retry",
-			"kind", job.Kind, "host", job.Host, "job", job.ID, "attempts", job.Attempts, "err", err)
-		return q.bury(ctx, job, ReasonExpired, msg, now)
+		log.WarnContext(ctx, "queue: job failed, too old to retry")
+		d.op, d.reason = opBury, ReasonExpired
+	default:
+		delay := retryAfter
+		if delay == 0 {
+			delay = q.opts.Backoff(job.Attempts)
+		}
+		log.WarnContext(ctx, "queue: job failed, will retry", "retry_in", delay.Round(time.Second))
+		d.op, d.runAt = opRetry, now.Add(delay)
 	}
-	delay := retryAfter
-	if delay == 0 {
-		delay = q.opts.Backoff(job.Attempts)
+	return d
+}
+
+// finish decides and records one run synchronously.
+func (q *Queue) finish(ctx context.Context, shuttingDown bool, job Job, err error) error {
+	return q.record(ctx, []decision{q.decide(ctx, shuttingDown, job, err)})
+}
+
+// recordBatch bounds the decisions written in one transaction.
+const recordBatch = 256
+
+// recorder writes the decisions of finished runs, batching whatever has piled up
+// into one transaction. On SQLite, where every write transaction takes the one
+// write lock, this turns a transaction per job, with the workers queueing for the
+// lock in SQLite's sleeping busy handler, into one per batch; on PostgreSQL it saves
+// round trips. It returns when results is closed and drained.
+func (q *Queue) recorder(ctx context.Context, results <-chan decision, written chan<- struct{}) {
+	ctx = context.WithoutCancel(ctx) // record what finished even while shutting down
+	for d := range results {
+		batch := []decision{d}
+	drain:
+		for len(batch) < recordBatch {
+			select {
+			case d, ok := <-results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, d)
+			default:
+				break drain
+			}
+		}
+		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		if err := q.record(wctx, batch); err != nil {
+			// Those jobs keep their lease and run again when it expires.
+			q.log.ErrorContext(wctx, "queue: recording job results failed", "jobs", len(batch), "err", err)
+		}
+		cancel()
+		signal(written)
 	}
-	q.log.WarnContext(ctx, "queue: job failed, will retry",
-		"kind", job.Kind, "host", job.Host, "job", job.ID, "attempts", job.Attempts,
-		"retry_in", delay.Round(time.Second), "err", err)
-	return fenced().Updates(map[string]any{
-		"run_at":       now.Add(delay),
-		"locked_until": nil,
-		"last_error":   msg,
-	}).Error
+}
+
+// record writes decisions in one transaction; if that fails, one at a time, so that
+// one bad row cannot hold back the others.
+//
+// Every write is fenced by (id, attempts): if the lease expired and another worker
+// claimed the job meanwhile, attempts has moved on and this late result changes
+// nothing.
+func (q *Queue) record(ctx context.Context, ds []decision) error {
+	err := q.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return q.write(tx, ds) })
+	if err != nil && len(ds) > 1 {
+		var errs []error
+		for _, d := range ds {
+			if err := q.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+				return q.write(tx, []decision{d})
+			}); err != nil {
+				errs = append(errs, fmt.Errorf("job %d: %w", d.job.ID, err))
+			}
+		}
+		err = errors.Join(errs...)
+	}
+	for _, d := range ds {
+		if !d.pauseUntil.IsZero() {
+			q.pauseHost(ctx, d.job.Kind, d.job.Host, d.pauseUntil)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("queue: record: %w", err)
+	}
+	return nil
+}
+
+func (q *Queue) write(tx *gorm.DB, ds []decision) error {
+	now := q.now()
+	fenced := func(j Job) *gorm.DB {
+		return tx.Model(&Job{}).Where("id = ? AND attempts = ?", j.ID, j.Attempts)
+	}
+	// Successes, the bulk, in one DELETE per attempt count (nearly always just 1).
+	done := map[int][]int64{}
+	var dead []*DeadLetter
+	for _, d := range ds {
+		j := d.job
+		switch d.op {
+		case opDelete:
+			done[j.Attempts] = append(done[j.Attempts], j.ID)
+		case opRelease:
+			err := fenced(j).Updates(map[string]any{
+				"attempts":     gorm.Expr("attempts - 1"),
+				"run_at":       d.runAt,
+				"locked_until": nil,
+			}).Error
+			if err != nil {
+				return fmt.Errorf("release: %w", err)
+			}
+		case opRetry:
+			err := fenced(j).Updates(map[string]any{
+				"run_at":       d.runAt,
+				"locked_until": nil,
+				"last_error":   d.msg,
+			}).Error
+			if err != nil {
+				return fmt.Errorf("reschedule: %w", err)
+			}
+		case opBury:
+			res := tx.Where("id = ? AND attempts = ?", j.ID, j.Attempts).Delete(&Job{})
+			if res.Error != nil {
+				return fmt.Errorf("bury: %w", res.Error)
+			}
+			if res.RowsAffected == 1 {
+				dead = append(dead, deadLetter(j, d.reason, d.msg, now))
+			}
+		}
+	}
+	for attempts, ids := range done {
+		if err := tx.Where("attempts = ? AND id IN ?", attempts, ids).Delete(&Job{}).Error; err != nil {
+			return fmt.Errorf("delete: %w", err)
+		}
+	}
+	if len(dead) > 0 {
+		if err := tx.Create(dead).Error; err != nil {
+			return fmt.Errorf("bury: %w", err)
+		}
+	}
+	return nil
 }
 
 // pauseHost reschedules the host's runnable jobs to the end of its pause.
-func (q *Queue) pauseHost(ctx context.Context, kind, host string, until time.Time, failures int) {
-	q.log.WarnContext(ctx, "queue: host failing, pausing its jobs",
-		"kind", kind, "host", host, "failures", failures, "until", until)
+func (q *Queue) pauseHost(ctx context.Context, kind, host string, until time.Time) {
 	err := q.db.WithContext(ctx).Model(&Job{}).
 		Where("kind = ? AND host = ? AND run_at < ?", kind, host, until).
 		Update("run_at", until).Error
@@ -293,20 +421,6 @@ func (q *Queue) pauseHost(ctx context.Context, kind, host string, until time.Tim
 		// The in-memory pause still holds for this process.
 		q.log.ErrorContext(ctx, "queue: pausing host failed", "kind", kind, "host", host, "err", err)
 	}
-}
-
-// bury moves a job to the dead-letter table, unless another worker owns it now.
-func (q *Queue) bury(ctx context.Context, job Job, reason, msg string, now time.Time) error {
-	return q.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Where("id = ? AND attempts = ?", job.ID, job.Attempts).Delete(&Job{})
-		if res.Error != nil {
-			return fmt.Errorf("delete: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return nil
-		}
-		return tx.Create(deadLetter(job, reason, msg, now)).Error
-	})
 }
 
 func deadLetter(job Job, reason, msg string, now time.Time) *DeadLetter {
@@ -324,13 +438,17 @@ func deadLetter(job Job, reason, msg string, now time.Time) *DeadLetter {
 	}
 }
 
-func truncate(s string) string {
+// errorText is err's message as stored: valid UTF-8 without NUL (PostgreSQL text
+// accepts nothing else, and a peer's error body may be anything), at most
+// maxErrorLen bytes.
+func errorText(err error) string {
+	s := strings.ToValidUTF8(err.Error(), "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
 	if len(s) <= maxErrorLen {
 		return s
 	}
-	// Cut on a rune boundary so that PostgreSQL accepts the text.
 	cut := maxErrorLen
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "…"

@@ -11,9 +11,12 @@ type param struct {
 	name, value string
 }
 
-// maxSignatureHeader bounds the header parsed; a real one is well under 1 KiB (a
-// 4096-bit signature is 684 base64 characters).
-const maxSignatureHeader = 8 << 10
+// Bounds on the header parsed; a real one is well under 1 KiB (a 4096-bit
+// signature is 684 base64 characters) and has at most six parameters.
+const (
+	maxSignatureHeader = 8 << 10
+	maxParams          = 16
+)
 
 // parseParams reads the parameter list of a draft-cavage Signature header:
 //
@@ -80,6 +83,9 @@ func parseParams(s string) ([]param, error) {
 				return nil, fmt.Errorf("parameter %q repeated", name)
 			}
 		}
+		if len(out) == maxParams {
+			return nil, fmt.Errorf("more than %d parameters", maxParams)
+		}
 		out = append(out, param{name: name, value: value})
 		skipOWS()
 		if i == len(s) {
@@ -98,6 +104,16 @@ func parseParams(s string) ([]param, error) {
 // readQuoted reads a quoted-string at the start of s and returns its unescaped value
 // and the number of bytes consumed.
 func readQuoted(s string) (string, int, error) {
+	// Fast path: real headers escape nothing, so the value is a substring.
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if c == '"' {
+			return s[1:i], i + 1, nil
+		}
+		if c == '\\' || !isQuotedChar(c) {
+			break
+		}
+	}
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {
 		c := s[i]

@@ -12,8 +12,8 @@ import (
 	"strings"
 )
 
-// KeyBits is the size of the RSA keys GenerateKey makes: what Mastodon and every
-// major fediverse server use, so peers never meet an unusual key from Tacit.
+// KeyBits is the size of the RSA keys GenerateKey makes, the size Mastodon uses, so
+// no peer meets an unusual key from Tacit.
 const KeyBits = 2048
 
 // Bounds on the RSA keys a Verifier accepts. Smaller keys are forgeable in practice;

@@ -1,7 +1,7 @@
 // Package signature signs and verifies HTTP requests between ActivityPub servers with
 // HTTP Signatures as the fediverse uses them: draft-cavage-http-signatures-12, RSA keys,
-// rsa-sha256 (also accepted under its newer name hs2019) and a SHA-256 Digest header
-// covering the body.
+// rsa-sha256 (or hs2019 with an RSA key, which amounts to the same) and a SHA-256
+// Digest header covering the body.
 //
 // Outgoing requests are signed by SignRequest the way Mastodon signs them, so every
 // Mastodon-compatible server accepts them. Incoming requests are checked by a Verifier,
@@ -50,8 +50,8 @@ var (
 	// than RSA with SHA-256, or another signature scheme altogether.
 	ErrUnsupportedAlgorithm = errors.New("unsupported signature algorithm")
 	// ErrMissingHeaders means the signature does not cover a header Tacit requires
-	// ((request-target), host, date, and digest for requests with a body), or a signed
-	// header is absent from the request.
+	// ((request-target), host, date or (created), and digest for requests with a
+	// body), or a signed header is absent from the request.
 	ErrMissingHeaders = errors.New("signature does not cover required headers")
 	// ErrTooLarge means the body exceeds Verifier.MaxBodyBytes.
 	ErrTooLarge = errors.New("request body too large")

@@ -775,11 +775,24 @@ func TestParseParams(t *testing.T) {
 		``, `,`, `keyId`, `keyId=`, `keyId="a`, `keyId="a\`, `="a"`, `keyId="a" signature="b"`,
 		`keyId="a",keyId="b"`, "keyId=\"a\nb\"", "keyId=\"a\x00\"", `keyId=a"b`, `key Id="a"`,
 		`keyId="a";signature="b"`, strings.Repeat("a", maxSignatureHeader+1),
+		manyParams(maxParams + 1),
 	} {
 		if got, err := parseParams(in); err == nil {
 			t.Errorf("parseParams(%q) = %v, want an error", in, got)
 		}
 	}
+	if _, err := parseParams(manyParams(maxParams)); err != nil {
+		t.Errorf("parseParams with %d parameters: %v", maxParams, err)
+	}
+}
+
+// manyParams is a header with n distinct parameters.
+func manyParams(n int) string {
+	var parts []string
+	for i := range n {
+		parts = append(parts, fmt.Sprintf(`p%d="v"`, i))
+	}
+	return strings.Join(parts, ",")
 }
 
 func TestKeyHost(t *testing.T) {

@@ -52,7 +52,9 @@ const maxRefreshTracked = 10000
 type KeyFetcher interface {
 	// PublicKey returns the PEM public key published at keyID and the id of the
 	// actor owning it, from a cache or by fetching (with a signed GET). refresh asks
-	// to bypass the cache, because the key may have rotated.
+	// to bypass the cache, because the key may have rotated; Verify asks so after a
+	// mismatch, and a fetcher that fetched this key moments ago may answer from that
+	// fetch.
 	PublicKey(ctx context.Context, keyID string, refresh bool) (pemKey string, ownerID string, err error)
 }
 
@@ -101,7 +103,8 @@ var _ RequestVerifier = (*Verifier)(nil)
 //
 // The body is read only after the cheap header checks, up to MaxBodyBytes (a larger
 // body yields ErrTooLarge), and r.Body is replaced so it can be read again. Errors
-// wrap the package's sentinel errors; StatusCode maps them to HTTP statuses.
+// wrap the package's sentinel errors; StatusCode maps them to HTTP statuses. A body
+// returned with an error is unauthenticated and only good for logging.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request) (*Verified, []byte, error) {
 	if v.Keys == nil {
 		return nil, nil, fmt.Errorf("%w: verifier has no key fetcher", ErrKeyFetch)

@@ -51,6 +51,29 @@ type Instance struct {
 func Start(t testing.TB, opt Options) *Instance {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
+	return launch(t, srv, opt, nil)
+}
+
+// StartCompany starts n instances that federate with each other: each lists all of
+// them as peers. Extra peers (hosts of instances started later, or of none) can be
+// added with opt.Configure.
+func StartCompany(t testing.TB, n int, opt Options) []*Instance {
+	t.Helper()
+	servers := make([]*httptest.Server, n)
+	hosts := make([]string, n)
+	for i := range servers {
+		servers[i] = httptest.NewUnstartedServer(nil)
+		hosts[i] = servers[i].Listener.Addr().String()
+	}
+	out := make([]*Instance, n)
+	for i, srv := range servers {
+		out[i] = launch(t, srv, opt, hosts)
+	}
+	return out
+}
+
+func launch(t testing.TB, srv *httptest.Server, opt Options, peers []string) *Instance {
+	t.Helper()
 	host := srv.Listener.Addr().String()
 	cfg := config.Default()
 	cfg.Host = host
@@ -58,6 +81,7 @@ func Start(t testing.TB, opt Options) *Instance {
 	cfg.Protocol = "http"
 	cfg.DataDir = t.TempDir()
 	cfg.RateLimit.Requests = 0
+	cfg.Federation.Peers = append([]string(nil), peers...)
 	if opt.Postgres {
 		cfg.Database = postgresSchema(t)
 	}
@@ -66,7 +90,7 @@ func Start(t testing.TB, opt Options) *Instance {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("TACIT_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("instance", host)
 	}
 	inst, err := instance.Open(context.Background(), cfg, log)
 	if err != nil {
@@ -74,7 +98,15 @@ func Start(t testing.TB, opt Options) *Instance {
 	}
 	srv.Config.Handler = inst.Handler()
 	srv.Start()
+	ctx, cancel := context.WithCancel(context.Background())
+	workers := make(chan struct{})
+	go func() {
+		defer close(workers)
+		_ = inst.RunWorkers(ctx)
+	}()
 	t.Cleanup(func() {
+		cancel()
+		<-workers
 		srv.Close()
 		inst.Close()
 	})

@@ -27,8 +27,9 @@ CREATE UNIQUE INDEX queue_jobs_kind_dedupe_key_key ON queue_jobs (kind, dedupe_k
 -- The claim: runnable jobs in run_at order. kind and host are in the index so that
 -- jobs of hosts skipped for fairness are passed over without reading their rows.
 CREATE INDEX queue_jobs_run_at_kind_host_idx ON queue_jobs (run_at, kind, host);
--- Pausing a failing host reschedules its runnable jobs in one statement.
-CREATE INDEX queue_jobs_kind_host_run_at_idx ON queue_jobs (kind, host, run_at);
+-- Pausing a failing host reschedules its runnable jobs in one statement. host leads:
+-- an index led by kind would tempt the planner away from the claim index above.
+CREATE INDEX queue_jobs_host_kind_run_at_idx ON queue_jobs (host, kind, run_at);
 
 -- Jobs given up on (permanent error, too many attempts, too old), kept for operators
 -- for a retention period.

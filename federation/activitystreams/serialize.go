@@ -1,0 +1,755 @@
+package activitystreams
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/go-fed/activity/streams"
+	"github.com/go-fed/activity/streams/vocab"
+
+	"github.com/tacit-social/tacit/community"
+)
+
+// TacitNamespace is the JSON-LD namespace of Tacit's own vocabulary ("tacit:scope").
+const TacitNamespace = "https://tacit.dev/ns#"
+
+// Context returns the @context of every document Tacit emits: ActivityStreams, the
+// security vocabulary (publicKey), and the term definitions Mastodon and GoToSocial use
+// for their extensions plus Tacit's own. It is built fresh on each call so callers may
+// embed it in their own documents (collections, WebFinger-adjacent JSON) and modify
+// their copy freely.
+//
+// go-fed computes a @context from the vocabularies a value uses, but it names the
+// Mastodon namespace without its trailing "#" and knows nothing of the schema.org,
+// ostatus and Tacit terms, so every serialized document gets this one instead.
+func Context() []any {
+	return []any{
+		"https://www.w3.org/ns/activitystreams",
+		"https://w3id.org/security/v1",
+		map[string]any{
+			"manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+			"sensitive":                 "as:sensitive",
+			"Hashtag":                   "as:Hashtag",
+			"toot":                      "http://joinmastodon.org/ns#",
+			"featured":                  map[string]any{"@id": "toot:featured", "@type": "@id"},
+			"discoverable":              "toot:discoverable",
+			"blurhash":                  "toot:blurhash",
+			"focalPoint":                map[string]any{"@container": "@list", "@id": "toot:focalPoint"},
+			"schema":                    "http://schema.org#",
+			"PropertyValue":             "schema:PropertyValue",
+			"value":                     "schema:value",
+			"ostatus":                   "http://ostatus.org#",
+			"conversation":              "ostatus:conversation",
+			"tacit":                     TacitNamespace,
+			"scope":                     "tacit:scope",
+		},
+	}
+}
+
+// Actor is what ActorJSON needs to describe a local account as an ActivityPub actor.
+type Actor struct {
+	Account *community.Account
+	// PublicKeyPEM is the actor's public key; empty means Account.PublicKeyPEM.
+	PublicKeyPEM string
+	// Featured (pinned statuses), Following and Outbox are collection URLs; each is
+	// omitted when empty.
+	Featured, Following, Outbox string
+	// Type is "Person", "Service", "Application" or "Group"; empty means Service for
+	// bots, Group for group accounts, Person otherwise.
+	Type string
+}
+
+// actorType is the part of go-fed's Person, Service, Application and Group that
+// ActorJSON fills in; the four generated types share these setters but no interface.
+type actorType interface {
+	vocab.Type
+	SetActivityStreamsPreferredUsername(vocab.ActivityStreamsPreferredUsernameProperty)
+	SetActivityStreamsName(vocab.ActivityStreamsNameProperty)
+	SetActivityStreamsSummary(vocab.ActivityStreamsSummaryProperty)
+	SetActivityStreamsUrl(vocab.ActivityStreamsUrlProperty)
+	SetActivityStreamsInbox(vocab.ActivityStreamsInboxProperty)
+	SetActivityStreamsOutbox(vocab.ActivityStreamsOutboxProperty)
+	SetActivityStreamsFollowers(vocab.ActivityStreamsFollowersProperty)
+	SetActivityStreamsFollowing(vocab.ActivityStreamsFollowingProperty)
+	SetActivityStreamsPublished(vocab.ActivityStreamsPublishedProperty)
+	SetActivityStreamsIcon(vocab.ActivityStreamsIconProperty)
+	SetActivityStreamsImage(vocab.ActivityStreamsImageProperty)
+	SetActivityStreamsAttachment(vocab.ActivityStreamsAttachmentProperty)
+	SetTootFeatured(vocab.TootFeaturedProperty)
+	SetTootDiscoverable(vocab.TootDiscoverableProperty)
+	SetW3IDSecurityV1PublicKey(vocab.W3IDSecurityV1PublicKeyProperty)
+	GetUnknownProperties() map[string]any
+}
+
+// ActorJSON renders a local account as a Mastodon-shaped actor document: the standard
+// vocabulary through go-fed, and through its unknown properties what it does not model
+// (manuallyApprovesFollowers, endpoints.sharedInbox, the value of profile fields).
+// The key id is the actor id with "#main-key", as Mastodon does.
+func ActorJSON(a Actor) ([]byte, error) {
+	acct := a.Account
+	if acct == nil {
+		return nil, fmt.Errorf("activitystreams: actor: no account")
+	}
+	id, err := absURL(acct.URI, false)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: actor %q: id: %w", acct.Username, err)
+	}
+	inbox, err := absURL(acct.InboxURL, false)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: actor %q: inbox: %w", acct.Username, err)
+	}
+	if acct.Username == "" {
+		return nil, fmt.Errorf("activitystreams: actor %s: no username", acct.URI)
+	}
+	pemText := a.PublicKeyPEM
+	if pemText == "" {
+		pemText = acct.PublicKeyPEM
+	}
+	if pemText == "" {
+		return nil, fmt.Errorf("activitystreams: actor %s: no public key", acct.URI)
+	}
+
+	typ := a.Type
+	if typ == "" {
+		switch {
+		case acct.Group:
+			typ = "Group"
+		case acct.Bot:
+			typ = "Service"
+		default:
+			typ = "Person"
+		}
+	}
+	var p actorType
+	switch typ {
+	case "Person":
+		p = streams.NewActivityStreamsPerson()
+	case "Service":
+		p = streams.NewActivityStreamsService()
+	case "Application":
+		p = streams.NewActivityStreamsApplication()
+	case "Group":
+		p = streams.NewActivityStreamsGroup()
+	default:
+		return nil, fmt.Errorf("activitystreams: actor %s: unsupported type %q", acct.URI, typ)
+	}
+
+	p.SetJSONLDId(idProperty(id))
+	username := streams.NewActivityStreamsPreferredUsernameProperty()
+	username.SetXMLSchemaString(acct.Username)
+	p.SetActivityStreamsPreferredUsername(username)
+	name := streams.NewActivityStreamsNameProperty()
+	name.AppendXMLSchemaString(acct.DisplayName)
+	p.SetActivityStreamsName(name)
+	summary := streams.NewActivityStreamsSummaryProperty()
+	summary.AppendXMLSchemaString(acct.Note)
+	p.SetActivityStreamsSummary(summary)
+	if acct.URL != "" {
+		u, err := absURL(acct.URL, true)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: actor %s: url: %w", acct.URI, err)
+		}
+		prop := streams.NewActivityStreamsUrlProperty()
+		prop.AppendIRI(u)
+		p.SetActivityStreamsUrl(prop)
+	}
+	inboxProp := streams.NewActivityStreamsInboxProperty()
+	inboxProp.SetIRI(inbox)
+	p.SetActivityStreamsInbox(inboxProp)
+	if a.Outbox != "" {
+		u, err := absURL(a.Outbox, false)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: actor %s: outbox: %w", acct.URI, err)
+		}
+		prop := streams.NewActivityStreamsOutboxProperty()
+		prop.SetIRI(u)
+		p.SetActivityStreamsOutbox(prop)
+	}
+	if acct.FollowersURL != "" {
+		u, err := absURL(acct.FollowersURL, false)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: actor %s: followers: %w", acct.URI, err)
+		}
+		prop := streams.NewActivityStreamsFollowersProperty()
+		prop.SetIRI(u)
+		p.SetActivityStreamsFollowers(prop)
+	}
+	if a.Following != "" {
+		u, err := absURL(a.Following, false)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: actor %s: following: %w", acct.URI, err)
+		}
+		prop := streams.NewActivityStreamsFollowingProperty()
+		prop.SetIRI(u)
+		p.SetActivityStreamsFollowing(prop)
+	}
+	if a.Featured != "" {
+		u, err := absURL(a.Featured, false)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: actor %s: featured: %w", acct.URI, err)
+		}
+		prop := streams.NewTootFeaturedProperty()
+		prop.SetIRI(u)
+		p.SetTootFeatured(prop)
+	}
+	discoverable := streams.NewTootDiscoverableProperty()
+	discoverable.Set(acct.Discoverable)
+	p.SetTootDiscoverable(discoverable)
+
+	key := streams.NewW3IDSecurityV1PublicKey()
+	keyID := *id
+	keyID.Fragment = "main-key"
+	key.SetJSONLDId(idProperty(&keyID))
+	owner := streams.NewW3IDSecurityV1OwnerProperty()
+	owner.Set(id)
+	key.SetW3IDSecurityV1Owner(owner)
+	keyPem := streams.NewW3IDSecurityV1PublicKeyPemProperty()
+	keyPem.Set(pemText)
+	key.SetW3IDSecurityV1PublicKeyPem(keyPem)
+	keys := streams.NewW3IDSecurityV1PublicKeyProperty()
+	keys.AppendW3IDSecurityV1PublicKey(key)
+	p.SetW3IDSecurityV1PublicKey(keys)
+
+	if !acct.CreatedAt.IsZero() {
+		p.SetActivityStreamsPublished(publishedProperty(acct.CreatedAt))
+	}
+	if acct.AvatarURL != "" {
+		img, err := imageOf(acct.AvatarURL)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: actor %s: icon: %w", acct.URI, err)
+		}
+		prop := streams.NewActivityStreamsIconProperty()
+		prop.AppendActivityStreamsImage(img)
+		p.SetActivityStreamsIcon(prop)
+	}
+	if acct.HeaderURL != "" {
+		img, err := imageOf(acct.HeaderURL)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: actor %s: image: %w", acct.URI, err)
+		}
+		prop := streams.NewActivityStreamsImageProperty()
+		prop.AppendActivityStreamsImage(img)
+		p.SetActivityStreamsImage(prop)
+	}
+	if len(acct.Fields) > 0 {
+		prop := streams.NewActivityStreamsAttachmentProperty()
+		for _, f := range acct.Fields {
+			prop.AppendActivityStreamsObject(propertyValue(f))
+		}
+		p.SetActivityStreamsAttachment(prop)
+	}
+
+	extra := p.GetUnknownProperties()
+	extra["manuallyApprovesFollowers"] = acct.Locked
+	if acct.SharedInboxURL != "" {
+		if _, err := absURL(acct.SharedInboxURL, false); err != nil {
+			return nil, fmt.Errorf("activitystreams: actor %s: shared inbox: %w", acct.URI, err)
+		}
+		extra["endpoints"] = map[string]any{"sharedInbox": acct.SharedInboxURL}
+	}
+	return render(p, func(m map[string]any) {
+		// Mastodon always sends these as arrays; some peers index into them blindly.
+		forceArray(m, "attachment", "tag")
+	})
+}
+
+// propertyValue is a profile field as Mastodon federates it: a schema.org
+// PropertyValue. go-fed has no such type, so it is a plain Object whose type is
+// renamed, with "value" as an unknown property.
+func propertyValue(f community.Field) vocab.ActivityStreamsObject {
+	o := streams.NewActivityStreamsObject()
+	typ := streams.NewJSONLDTypeProperty()
+	typ.AppendXMLSchemaString("PropertyValue")
+	o.SetJSONLDType(typ)
+	name := streams.NewActivityStreamsNameProperty()
+	name.AppendXMLSchemaString(f.Name)
+	o.SetActivityStreamsName(name)
+	o.GetUnknownProperties()["value"] = f.Value
+	return o
+}
+
+// imageOf is an Image pointing at a media URL, with its media type when the file
+// extension tells it (Mastodon shows avatars without one, but some peers need it).
+func imageOf(raw string) (vocab.ActivityStreamsImage, error) {
+	u, err := absURL(raw, true)
+	if err != nil {
+		return nil, err
+	}
+	img := streams.NewActivityStreamsImage()
+	prop := streams.NewActivityStreamsUrlProperty()
+	prop.AppendIRI(u)
+	img.SetActivityStreamsUrl(prop)
+	if mt := mime.TypeByExtension(strings.ToLower(path.Ext(u.Path))); strings.HasPrefix(mt, "image/") {
+		media := streams.NewActivityStreamsMediaTypeProperty()
+		media.Set(mt)
+		img.SetActivityStreamsMediaType(media)
+	}
+	return img, nil
+}
+
+// Note is what NoteJSON needs to render a status as an ActivityPub Note.
+type Note struct {
+	Status *community.Status
+	Author *community.Account
+	// InReplyToURI is the ActivityPub id of the status replied to, if any.
+	InReplyToURI string
+	// Mentions are the accounts the status mentions; each needs its URI.
+	Mentions []*community.Account
+	// Tags are the status's hashtag names, with or without "#".
+	Tags []string
+	// TagURL gives the page of a hashtag (the name without "#"); nil omits hrefs.
+	TagURL func(string) string
+	// To and Cc are the addressing, computed by the caller with Address.
+	To, Cc []string
+	// ConversationURI groups a thread; emitted as "conversation" (Mastodon) and
+	// "context" (ActivityStreams) when set.
+	ConversationURI string
+}
+
+// NoteJSON renders a status as a Mastodon-shaped Note: summary is the spoiler text or
+// null, inReplyTo the parent or null, tag holds Mention and Hashtag entries,
+// contentMap repeats the content under the status language, and "scope" states
+// Tacit's audience scope (world, company or department) for Tacit peers.
+func NoteJSON(n Note) ([]byte, error) {
+	st, author := n.Status, n.Author
+	if st == nil || author == nil {
+		return nil, fmt.Errorf("activitystreams: note: status and author are required")
+	}
+	if st.IsReblog() {
+		return nil, fmt.Errorf("activitystreams: note %s: a reblog is an Announce, not a Note", st.URI)
+	}
+	id, err := absURL(st.URI, false)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: note: id: %w", err)
+	}
+	authorID, err := absURL(author.URI, false)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: note %s: author: %w", st.URI, err)
+	}
+
+	note := streams.NewActivityStreamsNote()
+	note.SetJSONLDId(idProperty(id))
+	attributed := streams.NewActivityStreamsAttributedToProperty()
+	attributed.AppendIRI(authorID)
+	note.SetActivityStreamsAttributedTo(attributed)
+	content := streams.NewActivityStreamsContentProperty()
+	content.AppendXMLSchemaString(st.Content)
+	note.SetActivityStreamsContent(content)
+	if st.SpoilerText != "" {
+		summary := streams.NewActivityStreamsSummaryProperty()
+		summary.AppendXMLSchemaString(st.SpoilerText)
+		note.SetActivityStreamsSummary(summary)
+	}
+	if n.InReplyToURI != "" {
+		u, err := absURL(n.InReplyToURI, false)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: note %s: inReplyTo: %w", st.URI, err)
+		}
+		prop := streams.NewActivityStreamsInReplyToProperty()
+		prop.AppendIRI(u)
+		note.SetActivityStreamsInReplyTo(prop)
+	}
+	note.SetActivityStreamsPublished(publishedProperty(st.CreatedAt))
+	if st.EditedAt != nil {
+		updated := streams.NewActivityStreamsUpdatedProperty()
+		updated.Set(st.EditedAt.UTC().Truncate(time.Second))
+		note.SetActivityStreamsUpdated(updated)
+	}
+	if st.URL != "" {
+		u, err := absURL(st.URL, true)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: note %s: url: %w", st.URI, err)
+		}
+		prop := streams.NewActivityStreamsUrlProperty()
+		prop.AppendIRI(u)
+		note.SetActivityStreamsUrl(prop)
+	}
+	to, err := toProperty(n.To)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: note %s: to: %w", st.URI, err)
+	}
+	note.SetActivityStreamsTo(to)
+	cc, err := ccProperty(n.Cc)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: note %s: cc: %w", st.URI, err)
+	}
+	note.SetActivityStreamsCc(cc)
+
+	tags := streams.NewActivityStreamsTagProperty()
+	for _, acct := range n.Mentions {
+		m, err := mentionOf(acct)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: note %s: %w", st.URI, err)
+		}
+		tags.AppendActivityStreamsMention(m)
+	}
+	for _, t := range n.Tags {
+		h, err := hashtagOf(t, n.TagURL)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: note %s: %w", st.URI, err)
+		}
+		if h != nil {
+			tags.AppendActivityStreamsLink(h)
+		}
+	}
+	note.SetActivityStreamsTag(tags)
+
+	if n.ConversationURI != "" {
+		u, err := absURL(n.ConversationURI, true)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: note %s: conversation: %w", st.URI, err)
+		}
+		prop := streams.NewActivityStreamsContextProperty()
+		prop.AppendIRI(u)
+		note.SetActivityStreamsContext(prop)
+	}
+
+	extra := note.GetUnknownProperties()
+	extra["sensitive"] = st.Sensitive
+	if st.Scope != "" {
+		extra["scope"] = string(st.Scope)
+	}
+	if n.ConversationURI != "" {
+		extra["conversation"] = n.ConversationURI
+	}
+	if st.Language != "" {
+		// go-fed holds content and contentMap in one property and writes it as a
+		// mixed array when both are set, which Mastodon cannot read; the map goes
+		// alongside as an unknown property instead.
+		extra["contentMap"] = map[string]any{st.Language: st.Content}
+	}
+	return render(note, func(m map[string]any) {
+		// Mastodon states "no spoiler" and "not a reply" as explicit nulls; go-fed
+		// cannot serialize a null, so they are added here.
+		if _, ok := m["summary"]; !ok {
+			m["summary"] = nil
+		}
+		if _, ok := m["inReplyTo"]; !ok {
+			m["inReplyTo"] = nil
+		}
+		forceArray(m, "to", "cc", "tag", "attachment")
+	})
+}
+
+// mentionOf is the Mention tag of an account: href is its actor id, name its full
+// handle "@user@host" (the host of its id for local accounts, which have no domain).
+func mentionOf(acct *community.Account) (vocab.ActivityStreamsMention, error) {
+	if acct == nil {
+		return nil, fmt.Errorf("mention: nil account")
+	}
+	href, err := absURL(acct.URI, false)
+	if err != nil {
+		return nil, fmt.Errorf("mention of %q: %w", acct.Username, err)
+	}
+	host := acct.Domain
+	if host == "" {
+		host = href.Host
+	}
+	m := streams.NewActivityStreamsMention()
+	hrefProp := streams.NewActivityStreamsHrefProperty()
+	hrefProp.Set(href)
+	m.SetActivityStreamsHref(hrefProp)
+	name := streams.NewActivityStreamsNameProperty()
+	name.AppendXMLSchemaString("@" + acct.Username + "@" + host)
+	m.SetActivityStreamsName(name)
+	return m, nil
+}
+
+// hashtagOf is the Hashtag tag of a hashtag name. go-fed has no Hashtag type (it is
+// a Mastodon extension of Link), so it is a Link whose type is renamed.
+func hashtagOf(tag string, tagURL func(string) string) (vocab.ActivityStreamsLink, error) {
+	tag = strings.TrimPrefix(tag, "#")
+	if tag == "" {
+		return nil, nil
+	}
+	l := streams.NewActivityStreamsLink()
+	typ := streams.NewJSONLDTypeProperty()
+	typ.AppendXMLSchemaString("Hashtag")
+	l.SetJSONLDType(typ)
+	if tagURL != nil {
+		href, err := absURL(tagURL(tag), true)
+		if err != nil {
+			return nil, fmt.Errorf("hashtag %q: %w", tag, err)
+		}
+		hrefProp := streams.NewActivityStreamsHrefProperty()
+		hrefProp.Set(href)
+		l.SetActivityStreamsHref(hrefProp)
+	}
+	name := streams.NewActivityStreamsNameProperty()
+	name.AppendXMLSchemaString("#" + tag)
+	l.SetActivityStreamsName(name)
+	return l, nil
+}
+
+// activityType is what go-fed's activity types share that Activity fills in.
+type activityType interface {
+	vocab.Type
+	SetActivityStreamsActor(vocab.ActivityStreamsActorProperty)
+	SetActivityStreamsObject(vocab.ActivityStreamsObjectProperty)
+	SetActivityStreamsTo(vocab.ActivityStreamsToProperty)
+	SetActivityStreamsCc(vocab.ActivityStreamsCcProperty)
+}
+
+// newActivity returns an empty go-fed activity of a type Tacit sends or receives.
+func newActivity(typ string) activityType {
+	switch typ {
+	case "Create":
+		return streams.NewActivityStreamsCreate()
+	case "Update":
+		return streams.NewActivityStreamsUpdate()
+	case "Delete":
+		return streams.NewActivityStreamsDelete()
+	case "Follow":
+		return streams.NewActivityStreamsFollow()
+	case "Accept":
+		return streams.NewActivityStreamsAccept()
+	case "Reject":
+		return streams.NewActivityStreamsReject()
+	case "Undo":
+		return streams.NewActivityStreamsUndo()
+	case "Like":
+		return streams.NewActivityStreamsLike()
+	case "Announce":
+		return streams.NewActivityStreamsAnnounce()
+	case "Block":
+		return streams.NewActivityStreamsBlock()
+	case "Flag":
+		return streams.NewActivityStreamsFlag()
+	case "Add":
+		return streams.NewActivityStreamsAdd()
+	case "Remove":
+		return streams.NewActivityStreamsRemove()
+	case "Move":
+		return streams.NewActivityStreamsMove()
+	}
+	return nil
+}
+
+// Activity renders an activity of type typ (Create, Update, Delete, Follow, Accept,
+// Reject, Undo, Like, Announce, Block, Flag, Add, Remove or Move) by actor, with the
+// given addressing (either list may be empty; empty lists are omitted, as Mastodon
+// does for Follow and friends).
+//
+// object is either the id of the object (a string or *url.URL), or the object itself:
+// JSON bytes (as returned by NoteJSON, Tombstone or Activity — an embedded activity
+// such as the Follow inside Undo or Accept), a json.RawMessage, or a map. An embedded
+// object loses its own @context, since the activity's covers it. A Create or Update
+// takes its published time from the embedded object's published or updated time.
+func Activity(typ, id, actor string, object any, to, cc []string) ([]byte, error) {
+	act := newActivity(typ)
+	if act == nil {
+		return nil, fmt.Errorf("activitystreams: activity: unsupported type %q", typ)
+	}
+	idURL, err := absURL(id, true)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: %s: id: %w", typ, err)
+	}
+	actorURL, err := absURL(actor, false)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: %s %s: actor: %w", typ, id, err)
+	}
+	act.SetJSONLDId(idProperty(idURL))
+	actorProp := streams.NewActivityStreamsActorProperty()
+	actorProp.AppendIRI(actorURL)
+	act.SetActivityStreamsActor(actorProp)
+
+	// An embedded object is spliced into the serialized map rather than turned back
+	// into a go-fed value: re-reading our own JSON through go-fed would drop what it
+	// does not model (Hashtag tags keep their type, but a Mention's or an embedded
+	// activity's extensions would be reordered or lost), and costs a second parse.
+	var embedded map[string]any
+	switch o := object.(type) {
+	case string:
+		u, err := absURL(o, true)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: %s %s: object: %w", typ, id, err)
+		}
+		prop := streams.NewActivityStreamsObjectProperty()
+		prop.AppendIRI(u)
+		act.SetActivityStreamsObject(prop)
+	case *url.URL:
+		if o == nil {
+			return nil, fmt.Errorf("activitystreams: %s %s: nil object", typ, id)
+		}
+		return Activity(typ, id, actor, o.String(), to, cc)
+	case []byte:
+		if err := json.Unmarshal(o, &embedded); err != nil || embedded == nil {
+			return nil, fmt.Errorf("activitystreams: %s %s: object is not a JSON object: %v", typ, id, err)
+		}
+	case json.RawMessage:
+		return Activity(typ, id, actor, []byte(o), to, cc)
+	case map[string]any:
+		if o == nil {
+			return nil, fmt.Errorf("activitystreams: %s %s: nil object", typ, id)
+		}
+		embedded = make(map[string]any, len(o))
+		for k, v := range o {
+			embedded[k] = v
+		}
+	default:
+		return nil, fmt.Errorf("activitystreams: %s %s: unsupported object %T", typ, id, object)
+	}
+	if embedded != nil {
+		delete(embedded, "@context")
+		if _, ok := embedded["type"].(string); !ok {
+			return nil, fmt.Errorf("activitystreams: %s %s: embedded object has no type", typ, id)
+		}
+		if _, ok := embedded["id"].(string); !ok {
+			return nil, fmt.Errorf("activitystreams: %s %s: embedded object has no id", typ, id)
+		}
+	}
+	if len(to) > 0 {
+		prop, err := toProperty(to)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: %s %s: to: %w", typ, id, err)
+		}
+		act.SetActivityStreamsTo(prop)
+	}
+	if len(cc) > 0 {
+		prop, err := ccProperty(cc)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: %s %s: cc: %w", typ, id, err)
+		}
+		act.SetActivityStreamsCc(prop)
+	}
+	return render(act, func(m map[string]any) {
+		if embedded != nil {
+			m["object"] = embedded
+			when := embedded["published"]
+			if typ == "Update" {
+				if u, ok := embedded["updated"]; ok {
+					when = u
+				}
+			}
+			if s, ok := when.(string); ok && (typ == "Create" || typ == "Update") {
+				m["published"] = s
+			}
+		}
+		if len(to) > 0 {
+			forceArray(m, "to")
+		}
+		if len(cc) > 0 {
+			forceArray(m, "cc")
+		}
+	})
+}
+
+// Tombstone renders what remains of a deleted object: the body of a Delete and of a
+// 410 answer to a fetch of the object.
+func Tombstone(id string) ([]byte, error) {
+	u, err := absURL(id, false)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: tombstone: %w", err)
+	}
+	t := streams.NewActivityStreamsTombstone()
+	t.SetJSONLDId(idProperty(u))
+	return render(t, nil)
+}
+
+// render serializes a go-fed value, replaces its @context with Tacit's, lets fix
+// adjust the map, and encodes it without HTML escaping (content is HTML; escaping
+// "<" as \u003c is legal but triples the size of every tag).
+func render(t vocab.Type, fix func(map[string]any)) ([]byte, error) {
+	m, err := streams.Serialize(t)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: serialize %s: %w", t.GetTypeName(), err)
+	}
+	m["@context"] = Context()
+	if fix != nil {
+		fix(m)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("activitystreams: encode %s: %w", t.GetTypeName(), err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// forceArray makes each key's value a JSON array, [] when absent: go-fed writes a
+// single value where a list has one element, which the spec allows but Mastodon never
+// emits and some implementations do not expect.
+func forceArray(m map[string]any, keys ...string) {
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case []any:
+		case nil:
+			m[k] = []any{}
+		default:
+			m[k] = []any{v}
+		}
+	}
+}
+
+func idProperty(u *url.URL) vocab.JSONLDIdProperty {
+	p := streams.NewJSONLDIdProperty()
+	p.Set(u)
+	return p
+}
+
+func publishedProperty(t time.Time) vocab.ActivityStreamsPublishedProperty {
+	p := streams.NewActivityStreamsPublishedProperty()
+	p.Set(t.UTC().Truncate(time.Second))
+	return p
+}
+
+func toProperty(list []string) (vocab.ActivityStreamsToProperty, error) {
+	p := streams.NewActivityStreamsToProperty()
+	for _, s := range list {
+		u, err := audienceURL(s)
+		if err != nil {
+			return nil, err
+		}
+		p.AppendIRI(u)
+	}
+	return p, nil
+}
+
+func ccProperty(list []string) (vocab.ActivityStreamsCcProperty, error) {
+	p := streams.NewActivityStreamsCcProperty()
+	for _, s := range list {
+		u, err := audienceURL(s)
+		if err != nil {
+			return nil, err
+		}
+		p.AppendIRI(u)
+	}
+	return p, nil
+}
+
+// audienceURL parses an addressing entry; Tacit always writes Public in full.
+func audienceURL(s string) (*url.URL, error) {
+	if IsPublic(s) {
+		s = PublicURI
+	}
+	return absURL(s, true)
+}
+
+// absURL parses an absolute http(s) URL with a host, refusing a fragment unless
+// allowed (object and actor ids have none; key ids and activity ids may).
+func absURL(s string, allowFragment bool) (*url.URL, error) {
+	if s == "" {
+		return nil, fmt.Errorf("empty URL")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid URL %q", truncate(s))
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return nil, fmt.Errorf("URL %q is not absolute http(s)", truncate(s))
+	}
+	if u.Host == "" || u.Opaque != "" || u.User != nil {
+		return nil, fmt.Errorf("URL %q has no plain host", truncate(s))
+	}
+	if !allowFragment && (u.Fragment != "" || strings.HasSuffix(s, "#")) {
+		return nil, fmt.Errorf("URL %q has a fragment", truncate(s))
+	}
+	return u, nil
+}

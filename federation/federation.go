@@ -1,0 +1,139 @@
+// Package federation speaks ActivityPub with the company's other instances: it serves
+// actors, objects and collections, receives activities in inboxes, and delivers the
+// instance's own activities through a persistent queue. What may be shown to whom is
+// the domain's decision (community.Service.CanSee and Recipients); this package only
+// translates and transports.
+package federation
+
+import (
+	"context"
+	"crypto/rsa"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/config"
+	"github.com/tacit-social/tacit/federation/queue"
+	"github.com/tacit-social/tacit/federation/signature"
+)
+
+// Queue job kinds.
+const (
+	jobDeliver = "deliver"
+	jobInbox   = "inbox"
+)
+
+// Options are what a Federator needs.
+type Options struct {
+	Config      config.Config
+	Community   *community.Service
+	Queue       *queue.Queue
+	InstanceKey *rsa.PrivateKey
+	Logger      *slog.Logger
+	UserAgent   string
+}
+
+// Federator is one instance's ActivityPub side.
+type Federator struct {
+	cfg      config.Config
+	c        *community.Service
+	q        *queue.Queue
+	key      *rsa.PrivateKey
+	client   *Client
+	policy   HostPolicy
+	verifier *signature.Verifier
+	log      *slog.Logger
+	base     string
+}
+
+// New builds a Federator. Call Subscribe to deliver domain events and Run to work the
+// queue.
+func New(opt Options) *Federator {
+	cfg := opt.Config
+	f := &Federator{
+		cfg:  cfg,
+		c:    opt.Community,
+		q:    opt.Queue,
+		key:  opt.InstanceKey,
+		log:  opt.Logger,
+		base: cfg.BaseURL(),
+		policy: HostPolicy{
+			Peer: cfg.IsPeer,
+			Open: cfg.Federation.Mode == config.FederationOpen,
+		},
+	}
+	if f.log == nil {
+		f.log = slog.Default()
+	}
+	agent := opt.UserAgent
+	if agent == "" {
+		agent = "Tacit (+" + f.base + "/)"
+	}
+	f.client = NewClient(f.policy, agent)
+	f.verifier = &signature.Verifier{Keys: keyFetcher{f}}
+	return f
+}
+
+// Subscribe makes the Federator deliver the domain's events.
+func (f *Federator) Subscribe(bus *community.Bus) {
+	bus.Subscribe(f.onEvent)
+}
+
+// Run works the delivery and inbox queue until ctx ends.
+func (f *Federator) Run(ctx context.Context) error {
+	return f.q.Run(ctx, map[string]queue.Handler{
+		jobDeliver: f.deliver,
+		jobInbox:   f.processInbox,
+	})
+}
+
+// URLs of this instance's ActivityPub documents.
+
+// InstanceActorURI is the id of the instance's own actor, which signs requests made on
+// nobody's behalf and whose document is readable without a signature.
+func (f *Federator) InstanceActorURI() string { return f.base + "/actor" }
+
+func (f *Federator) instanceSigner() Signer {
+	return Signer{KeyID: f.InstanceActorURI() + "#main-key", Key: f.key}
+}
+
+// CompanyURI is the collection standing for every account of the company.
+func (f *Federator) CompanyURI() string { return f.base + "/ap/company" }
+
+// isCompanyCollection reports whether uri is a peer's (or this instance's) company
+// collection, which means "every logged-in account of the company".
+func (f *Federator) isCompanyCollection(uri string) bool {
+	u, err := url.Parse(uri)
+	if err != nil || u.Path != "/ap/company" {
+		return false
+	}
+	return f.cfg.IsPeer(strings.ToLower(u.Host)) || strings.EqualFold(u.Host, f.cfg.Host)
+}
+
+// accountSigner returns the key a local account signs with.
+func (f *Federator) accountSigner(ctx context.Context, a *community.Account) (Signer, error) {
+	priv, _, err := f.c.AccountKeys(ctx, a.ID)
+	if err != nil {
+		return Signer{}, err
+	}
+	key, err := signature.ParsePrivateKeyPEM(priv)
+	if err != nil {
+		return Signer{}, fmt.Errorf("account %d key: %w", a.ID, err)
+	}
+	return Signer{KeyID: a.URI + "#main-key", Key: key}, nil
+}
+
+// hostOf returns the lowercased host[:port] of an absolute URL, or "".
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
+
+// now is the clock used for activity timestamps.
+func now() time.Time { return time.Now().UTC() }

@@ -1,0 +1,158 @@
+package federation_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mattn/go-mastodon"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/instance/instancetest"
+)
+
+// eventually polls cond until it holds or the deadline passes: deliveries are
+// asynchronous, so a test waits for their effect rather than for a fixed time.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func post(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, inst.URL+"/api/v1/statuses", strings.NewReader(form.Encode()))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := inst.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("post: HTTP %d", resp.StatusCode)
+	}
+	var st struct{ URI string }
+	if err := jsonDecode(resp, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.URI
+}
+
+// TestFollowAndDeliver: two company instances; an employee on A follows one on B, whose
+// posts then reach A according to their audience, and whose likes reach B.
+func TestFollowAndDeliver(t *testing.T) {
+	ctx := context.Background()
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{})
+	a, b := insts[0], insts[1]
+	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
+
+	remoteBob, err := a.Federator.ResolveAccount(ctx, "bob@"+b.Host())
+	if err != nil {
+		t.Fatalf("resolve bob from A: %v", err)
+	}
+	if remoteBob.Acct() != "bob@"+b.Host() {
+		t.Fatalf("resolved acct = %q", remoteBob.Acct())
+	}
+	aliceClient := a.Client(alice.Token)
+	rel, err := aliceClient.AccountFollow(ctx, mastodon.ID(community.FormatID(remoteBob.ID)))
+	if err != nil {
+		t.Fatalf("follow: %v", err)
+	}
+	if rel.Following || !rel.Requested {
+		t.Errorf("right after following a remote account: following %v, requested %v (want a pending request)", rel.Following, rel.Requested)
+	}
+	eventually(t, "B to accept the follow", func() bool {
+		rels, err := aliceClient.GetAccountRelationships(ctx, []string{community.FormatID(remoteBob.ID)})
+		return err == nil && len(rels) == 1 && rels[0].Following
+	})
+	if acct, _ := b.Community.AccountByID(ctx, bob.Account.ID); acct.FollowersCount != 1 {
+		t.Errorf("bob's followers on B = %d, want 1", acct.FollowersCount)
+	}
+
+	// Bob posts for the company, for his followers and for his department only.
+	companyURI := post(t, b, bob.Token, url.Values{"status": {"Company-wide news #release"}, "scope": {"company"}})
+	privateURI := post(t, b, bob.Token, url.Values{"status": {"For my followers"}, "visibility": {"private"}})
+	deptURI := post(t, b, bob.Token, url.Values{"status": {"Department only"}, "scope": {"department"}})
+
+	eventually(t, "the company post to reach A", func() bool {
+		_, err := a.Community.StatusByURI(ctx, companyURI)
+		return err == nil
+	})
+	eventually(t, "the followers-only post to reach A", func() bool {
+		_, err := a.Community.StatusByURI(ctx, privateURI)
+		return err == nil
+	})
+	home, err := aliceClient.GetTimelineHome(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, s := range home {
+		texts = append(texts, s.Content)
+	}
+	if len(home) != 2 || !strings.Contains(strings.Join(texts, " "), "Company-wide news") {
+		t.Errorf("alice's home on A: %d statuses %v, want the company and followers-only posts", len(home), texts)
+	}
+	for _, s := range home {
+		if s.Account.Acct != "bob@"+b.Host() {
+			t.Errorf("status from %q, want bob@%s", s.Account.Acct, b.Host())
+		}
+	}
+	if _, err := a.Community.StatusByURI(ctx, deptURI); err == nil {
+		t.Error("a department post reached another instance")
+	}
+
+	// A company post is visible to everyone logged in on A; the followers-only post
+	// only to alice.
+	carol := a.CreateUser(t, "carol", instancetest.UserOptions{})
+	stored, _ := a.Community.StatusByURI(ctx, companyURI)
+	if _, err := a.Client(carol.Token).GetStatus(ctx, mastodon.ID(community.FormatID(stored.ID))); err != nil {
+		t.Errorf("carol on A cannot read bob's company post: %v", err)
+	}
+	if _, err := a.Client("").GetStatus(ctx, mastodon.ID(community.FormatID(stored.ID))); err == nil {
+		t.Error("a logged-out visitor on A reads bob's company post")
+	}
+	storedPrivate, _ := a.Community.StatusByURI(ctx, privateURI)
+	if _, err := a.Client(carol.Token).GetStatus(ctx, mastodon.ID(community.FormatID(storedPrivate.ID))); err == nil {
+		t.Error("carol, who does not follow bob, reads his followers-only post on A")
+	}
+
+	// Alice likes the company post on A; the like is counted at the origin.
+	if _, err := aliceClient.Favourite(ctx, mastodon.ID(community.FormatID(stored.ID))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the like to reach B", func() bool {
+		st, err := b.Community.StatusByURI(ctx, companyURI)
+		return err == nil && st.FavouritesCount == 1
+	})
+
+	// Bob edits and then deletes his post; both reach A.
+	origin, _ := b.Community.StatusByURI(ctx, companyURI)
+	if _, err := b.Client(bob.Token).UpdateStatus(ctx, &mastodon.Toot{Status: "Company-wide news, corrected"}, mastodon.ID(community.FormatID(origin.ID))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the edit to reach A", func() bool {
+		st, err := a.Community.StatusByURI(ctx, companyURI)
+		return err == nil && strings.Contains(st.Content, "corrected")
+	})
+	if err := b.Client(bob.Token).DeleteStatus(ctx, mastodon.ID(community.FormatID(origin.ID))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the delete to reach A", func() bool {
+		_, err := a.Community.StatusByURI(ctx, companyURI)
+		return community.KindOf(err) == community.KindNotFound
+	})
+	_ = fmt.Sprint
+}

@@ -1,0 +1,328 @@
+package federation
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/federation/activitystreams"
+	"github.com/tacit-social/tacit/federation/queue"
+	"github.com/tacit-social/tacit/federation/signature"
+)
+
+// Routes mounts the ActivityPub endpoints.
+func (f *Federator) Routes(e *gin.Engine) {
+	e.GET("/.well-known/webfinger", f.webfinger)
+	e.GET("/actor", f.instanceActor)
+	e.GET("/users/:username", f.actor)
+	e.GET("/users/:username/statuses/:id", f.object)
+	e.GET("/users/:username/followers", f.collection("followers"))
+	e.GET("/users/:username/following", f.collection("following"))
+	e.GET("/users/:username/outbox", f.collection("outbox"))
+	e.GET("/users/:username/collections/featured", f.collection("featured"))
+	e.GET("/ap/company", f.companyCollection)
+	e.POST("/inbox", f.inbox)
+	e.POST("/users/:username/inbox", f.inbox)
+	e.POST("/actor/inbox", f.inbox)
+}
+
+func writeActivityJSON(c *gin.Context, status int, body []byte) {
+	c.Header("Cache-Control", "private, no-store")
+	c.Data(status, `application/activity+json; charset=utf-8`, body)
+}
+
+// requester is who is fetching: verified from the request's signature.
+type requester struct {
+	host    string             // the signing instance's host, "" when unsigned
+	viewer  community.Viewer   // the viewer the audience rules see
+	account *community.Account // the signing account, when it is one we know
+}
+
+// authorize verifies a GET's signature. In company mode only peers may read anything;
+// in open mode an unsigned request reads as a logged-out visitor (world scope only).
+// A refused request learns nothing: 401 without detail, or 404 for objects.
+func (f *Federator) authorize(c *gin.Context) (requester, bool) {
+	ctx := c.Request.Context()
+	var r requester
+	hasSig := c.GetHeader("Signature") != "" || strings.HasPrefix(c.GetHeader("Authorization"), "Signature ")
+	if !hasSig {
+		if f.policy.Open {
+			return r, true
+		}
+		c.AbortWithStatus(http.StatusUnauthorized)
+		return r, false
+	}
+	v, _, err := f.verifier.Verify(ctx, c.Request)
+	if err != nil {
+		f.log.InfoContext(ctx, "refused signed GET", "path", c.Request.URL.Path, "err", err)
+		c.AbortWithStatus(http.StatusUnauthorized)
+		return r, false
+	}
+	r.host = strings.ToLower(v.Host)
+	if !f.cfg.IsPeer(r.host) && !f.policy.Open {
+		c.AbortWithStatus(http.StatusUnauthorized)
+		return r, false
+	}
+	if a, err := f.c.AccountByURI(ctx, v.Owner); err == nil && !a.IsLocal() {
+		r.account = a
+		r.viewer = community.AsAccount(a)
+	} else {
+		r.viewer = community.Viewer{Server: r.host}
+	}
+	return r, true
+}
+
+// webfinger answers acct:user@host and actor URL lookups for local accounts. In
+// company mode, as for every ActivityPub read, only signed requests from peers get an
+// answer: a stranger cannot even learn which usernames exist.
+func (f *Federator) webfinger(c *gin.Context) {
+	if _, ok := f.authorize(c); !ok {
+		return
+	}
+	resource := c.Query("resource")
+	username, ok := f.localUsername(resource)
+	if !ok {
+		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
+		return
+	}
+	acct, err := f.c.LocalAccount(c.Request.Context(), username)
+	if err != nil {
+		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
+		return
+	}
+	c.Header("Content-Type", "application/jrd+json; charset=utf-8")
+	c.JSON(http.StatusOK, gin.H{
+		"subject": "acct:" + acct.Username + "@" + f.cfg.Host,
+		"aliases": []string{acct.URI, acct.URL},
+		"links": []gin.H{
+			{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": acct.URL},
+			{"rel": "self", "type": "application/activity+json", "href": acct.URI},
+		},
+	})
+}
+
+// localUsername extracts the username from "acct:user@host", "user@host" or a local
+// actor URL, when it names this instance.
+func (f *Federator) localUsername(resource string) (string, bool) {
+	if strings.HasPrefix(resource, "http://") || strings.HasPrefix(resource, "https://") {
+		u, err := url.Parse(resource)
+		if err != nil || !strings.EqualFold(u.Host, f.cfg.Host) {
+			return "", false
+		}
+		name, ok := strings.CutPrefix(u.Path, "/users/")
+		if !ok {
+			name, ok = strings.CutPrefix(u.Path, "/@")
+		}
+		return name, ok && name != "" && !strings.Contains(name, "/")
+	}
+	acct := strings.TrimPrefix(strings.TrimPrefix(resource, "acct:"), "@")
+	user, host, ok := strings.Cut(acct, "@")
+	if !ok || !strings.EqualFold(host, f.cfg.Host) || user == "" {
+		return "", false
+	}
+	return user, true
+}
+
+// instanceActor serves the instance's own actor. It is readable without a signature,
+// so that a peer can fetch the key with which this instance signs its first requests.
+func (f *Federator) instanceActor(c *gin.Context) {
+	pub, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
+	if err != nil {
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	now := now()
+	body, err := activitystreams.ActorJSON(activitystreams.Actor{
+		Account: &community.Account{
+			Username: f.cfg.Host, DisplayName: f.cfg.InstanceName, URI: f.InstanceActorURI(),
+			URL: f.base + "/", InboxURL: f.InstanceActorURI() + "/inbox", SharedInboxURL: f.base + "/inbox",
+			Locked: true, Bot: true, Fields: community.Fields{}, CreatedAt: now, UpdatedAt: now,
+		},
+		PublicKeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})),
+		Type:         "Application",
+	})
+	if err != nil {
+		f.log.ErrorContext(c.Request.Context(), "render instance actor", "err", err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	writeActivityJSON(c, http.StatusOK, body)
+}
+
+// actor serves a local account's actor document to peers.
+func (f *Federator) actor(c *gin.Context) {
+	if _, ok := f.authorize(c); !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	acct, err := f.c.LocalAccount(ctx, c.Param("username"))
+	if err != nil {
+		c.AbortWithStatus(http.StatusNotFound)
+		return
+	}
+	_, pub, err := f.c.AccountKeys(ctx, acct.ID)
+	if err != nil {
+		f.log.ErrorContext(ctx, "account keys", "account_id", acct.ID, "err", err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	body, err := activitystreams.ActorJSON(activitystreams.Actor{
+		Account: acct, PublicKeyPEM: pub,
+		Following: acct.URI + "/following", Outbox: acct.URI + "/outbox", Featured: acct.URI + "/collections/featured",
+	})
+	if err != nil {
+		f.log.ErrorContext(ctx, "render actor", "account_id", acct.ID, "err", err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	writeActivityJSON(c, http.StatusOK, body)
+}
+
+// object serves a local status to a requester in its audience; anyone else gets the
+// same 404 as for a status that does not exist.
+func (f *Federator) object(c *gin.Context) {
+	r, ok := f.authorize(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	id, ok := community.ParseID(c.Param("id"))
+	if !ok {
+		c.AbortWithStatus(http.StatusNotFound)
+		return
+	}
+	st, err := f.c.GetStatus(ctx, r.viewer, id)
+	if err != nil || !st.Local || st.ReblogOfID != nil {
+		c.AbortWithStatus(http.StatusNotFound)
+		return
+	}
+	author, err := f.c.AccountByID(ctx, st.AccountID)
+	if err != nil || !strings.EqualFold(author.Username, c.Param("username")) {
+		c.AbortWithStatus(http.StatusNotFound)
+		return
+	}
+	body, err := f.noteJSON(ctx, st, author)
+	if errors.Is(err, activitystreams.ErrNotFederated) {
+		c.AbortWithStatus(http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		f.log.ErrorContext(ctx, "render note", "status_id", st.ID, "err", err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	writeActivityJSON(c, http.StatusOK, body)
+}
+
+// collection serves a local account's collections as counts only: who follows whom is
+// not something a peer needs in order to deliver, and lists would reveal it.
+func (f *Federator) collection(kind string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, ok := f.authorize(c); !ok {
+			return
+		}
+		acct, err := f.c.LocalAccount(c.Request.Context(), c.Param("username"))
+		if err != nil {
+			c.AbortWithStatus(http.StatusNotFound)
+			return
+		}
+		var total int64
+		switch kind {
+		case "followers":
+			total = acct.FollowersCount
+		case "following":
+			total = acct.FollowingCount
+		case "outbox":
+			total = acct.StatusesCount
+		}
+		path := "/" + kind
+		if kind == "featured" {
+			path = "/collections/featured"
+		}
+		body, _ := json.Marshal(map[string]any{
+			"@context":   "https://www.w3.org/ns/activitystreams",
+			"id":         acct.URI + path,
+			"type":       "OrderedCollection",
+			"totalItems": total,
+		})
+		writeActivityJSON(c, http.StatusOK, body)
+	}
+}
+
+// companyCollection stands for "every logged-in account of the company": company-scope
+// posts are addressed to it. It has no items to list.
+func (f *Federator) companyCollection(c *gin.Context) {
+	if _, ok := f.authorize(c); !ok {
+		return
+	}
+	body, _ := json.Marshal(map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       f.CompanyURI(),
+		"type":     "Collection",
+		"summary":  "Every account of the company's instances",
+	})
+	writeActivityJSON(c, http.StatusOK, body)
+}
+
+// inboxPayload is what the inbox queues for processing: the verified sender and the
+// activity as received.
+type inboxPayload struct {
+	Signer   string          `json:"signer"` // actor id owning the signing key
+	Activity json.RawMessage `json:"activity"`
+}
+
+// inbox verifies a delivery and queues it; the answer is 202 as soon as the activity
+// is stored, and processing happens in the queue's workers.
+func (f *Federator) inbox(c *gin.Context) {
+	ctx := c.Request.Context()
+	v, body, err := f.verifier.Verify(ctx, c.Request)
+	if err != nil {
+		status := signature.StatusCode(err)
+		f.log.InfoContext(ctx, "refused inbox delivery", "status", status, "err", err)
+		c.JSON(status, gin.H{"error": http.StatusText(status)})
+		return
+	}
+	host := strings.ToLower(v.Host)
+	if !f.cfg.IsPeer(host) && !f.policy.Open {
+		c.JSON(http.StatusUnauthorized, gin.H{"error": "Unauthorized"})
+		return
+	}
+	act, err := activitystreams.ParseActivity(body)
+	if err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "Not an activity: " + err.Error()})
+		return
+	}
+	// The activity speaks for its actor: the signer must be that actor, or that actor's
+	// instance (the instance actor may relay its own accounts' activities).
+	if act.Actor != v.Owner && hostOf(act.Actor) != host {
+		c.JSON(http.StatusUnauthorized, gin.H{"error": "Signature does not match the activity's actor"})
+		return
+	}
+	if hostOf(act.Actor) != host || hostOf(act.ID) != host {
+		c.JSON(http.StatusUnauthorized, gin.H{"error": "Activity does not come from the signer's host"})
+		return
+	}
+	payload, err := json.Marshal(inboxPayload{Signer: v.Owner, Activity: body})
+	if err != nil {
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	if err := f.q.Enqueue(ctx, queue.Job{Kind: jobInbox, Host: host, Payload: string(payload), DedupeKey: act.ID}); err != nil {
+		f.log.ErrorContext(ctx, "queue inbox activity", "activity", act.ID, "err", err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	c.Status(http.StatusAccepted)
+}
+
+var _ = context.Background
+var _ = fmt.Sprint

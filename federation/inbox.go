@@ -1,0 +1,188 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/federation/activitystreams"
+	"github.com/tacit-social/tacit/federation/queue"
+)
+
+// processInbox applies one received activity to the domain. Errors that retrying
+// cannot fix (a malformed activity, a forbidden action) give the job up at once.
+func (f *Federator) processInbox(ctx context.Context, job queue.Job) error {
+	var p inboxPayload
+	if err := json.Unmarshal([]byte(job.Payload), &p); err != nil {
+		return queue.Permanent(fmt.Errorf("bad inbox payload: %w", err))
+	}
+	act, err := activitystreams.ParseActivity(p.Activity)
+	if err != nil {
+		return queue.Permanent(err)
+	}
+	fresh, err := f.c.MarkActivitySeen(ctx, act.ID)
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		f.log.DebugContext(ctx, "dropped a replayed activity", "activity", act.ID)
+		return nil
+	}
+	err = f.apply(ctx, act)
+	if err != nil {
+		f.log.InfoContext(ctx, "inbox activity failed", "activity", act.ID, "type", act.Type, "err", err)
+		if k := community.KindOf(err); k != 0 && k != community.KindConflict {
+			return queue.Permanent(err)
+		}
+		// A transient failure: let the activity be processed again.
+		if uerr := f.c.ForgetActivity(ctx, act.ID); uerr != nil {
+			return errors.Join(err, uerr)
+		}
+	}
+	return err
+}
+
+func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivity) error {
+	actor, err := f.account(ctx, act.Actor)
+	if err != nil {
+		return err
+	}
+	switch act.Type {
+	case "Create", "Update":
+		if act.Object == nil {
+			if act.Type == "Update" && act.ObjectID == act.Actor {
+				_, err := f.fetchAccount(ctx, act.Actor)
+				return err
+			}
+			return queue.Permanent(fmt.Errorf("%s without an embedded object", act.Type))
+		}
+		switch act.Object.Type {
+		case "Person", "Service", "Application", "Group", "Organization":
+			if act.Object.ID != actor.URI {
+				return community.Forbidden("An actor may only update itself")
+			}
+			body, err := json.Marshal(act.Raw["object"])
+			if err != nil {
+				return queue.Permanent(err)
+			}
+			_, err = f.storeActor(ctx, actor.URI, body)
+			return err
+		}
+		return f.receiveObject(ctx, actor, act.Object)
+	case "Delete":
+		if act.ObjectID == actor.URI {
+			return nil // account deletion: handled with account lifecycle, later
+		}
+		return f.c.DeleteRemoteStatus(ctx, actor, act.ObjectID)
+	case "Follow":
+		target, err := f.localTarget(ctx, act.ObjectID)
+		if err != nil {
+			return err
+		}
+		return f.c.Follow(ctx, actor, target.ID, community.FollowOptions{})
+	case "Accept", "Reject":
+		follower, err := f.followerOf(ctx, act)
+		if err != nil {
+			return err
+		}
+		if act.Type == "Accept" {
+			return f.c.AuthorizeFollowRequest(ctx, actor, follower.ID)
+		}
+		if err := f.c.RejectFollowRequest(ctx, actor, follower.ID); community.KindOf(err) != community.KindNotFound {
+			return err
+		}
+		return f.c.Unfollow(ctx, follower, actor.ID)
+	case "Undo":
+		inner := act.ObjectActivity
+		if inner == nil {
+			return queue.Permanent(errors.New("Undo of an unknown activity"))
+		}
+		if inner.Actor != "" && inner.Actor != actor.URI {
+			return community.Forbidden("An actor may only undo its own activities")
+		}
+		switch inner.Type {
+		case "Follow":
+			target, err := f.localTarget(ctx, inner.ObjectID)
+			if err != nil {
+				return err
+			}
+			return f.c.Unfollow(ctx, actor, target.ID)
+		case "Like":
+			st, err := f.c.StatusByURI(ctx, inner.ObjectID)
+			if err != nil {
+				return ignoreMissing(err)
+			}
+			_, err = f.c.Unfavourite(ctx, actor, st.ID)
+			return ignoreMissing(err)
+		case "Announce":
+			return f.c.DeleteRemoteStatus(ctx, actor, inner.ID)
+		}
+		return nil
+	case "Like":
+		st, err := f.c.StatusByURI(ctx, act.ObjectID)
+		if err != nil {
+			return ignoreMissing(err)
+		}
+		_, err = f.c.Favourite(ctx, actor, st.ID)
+		return ignoreMissing(err)
+	case "Announce":
+		st, err := f.c.StatusByURI(ctx, act.ObjectID)
+		if err != nil {
+			return ignoreMissing(err)
+		}
+		_, err = f.c.ReceiveReblog(ctx, actor, st.ID, act.ID, act.To, act.Cc)
+		return ignoreMissing(err)
+	}
+	f.log.DebugContext(ctx, "ignored an activity type", "type", act.Type, "activity", act.ID)
+	return nil
+}
+
+// receiveObject stores a Note (or another post-like object) its actor created.
+func (f *Federator) receiveObject(ctx context.Context, actor *community.Account, o *activitystreams.ParsedObject) error {
+	if o.AttributedTo != "" && o.AttributedTo != actor.URI {
+		return community.Forbidden("An actor may only create its own objects")
+	}
+	if hostOf(o.ID) != hostOf(actor.URI) {
+		return community.Forbidden("Objects must come from their author's instance")
+	}
+	vis, scope := o.Audience(actor.FollowersURL, f.isCompanyCollection)
+	_, err := f.c.ReceiveStatus(ctx, community.RemoteStatus{
+		URI: o.ID, URL: o.URL, AuthorID: actor.ID, ContentHTML: o.Content, SpoilerText: o.Summary,
+		Sensitive: o.Sensitive, Language: o.Language, Visibility: vis, Scope: scope,
+		InReplyToURI: o.InReplyTo, MentionURIs: o.Mentions, Tags: o.Hashtags,
+		Published: o.Published, Edited: o.Updated,
+	})
+	return err
+}
+
+// localTarget finds the local account an activity is about.
+func (f *Federator) localTarget(ctx context.Context, uri string) (*community.Account, error) {
+	a, err := f.c.AccountByURI(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsLocal() {
+		return nil, community.Invalid("%s is not an account of this instance", uri)
+	}
+	return a, nil
+}
+
+// followerOf finds the local follower an Accept or Reject answers: the embedded
+// Follow's actor, or, when only the Follow's id came back, the account whose id prefixes it.
+func (f *Federator) followerOf(ctx context.Context, act *activitystreams.ParsedActivity) (*community.Account, error) {
+	if inner := act.ObjectActivity; inner != nil && inner.Actor != "" {
+		return f.localTarget(ctx, inner.Actor)
+	}
+	uri, _, _ := strings.Cut(act.ObjectID, "#")
+	return f.localTarget(ctx, uri)
+}
+
+func ignoreMissing(err error) error {
+	if community.KindOf(err) == community.KindNotFound {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,409 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/federation/activitystreams"
+	"github.com/tacit-social/tacit/federation/queue"
+)
+
+// deliveryPayload is a queued delivery: which inbox, signed by which account (0 = the
+// instance actor), and the activity.
+type deliveryPayload struct {
+	Inbox     string          `json:"inbox"`
+	AccountID int64           `json:"account_id"`
+	Activity  json.RawMessage `json:"activity"`
+}
+
+// onEvent turns domain events about local accounts into deliveries. It runs in the
+// publisher's goroutine after the commit, so it only computes and queues.
+func (f *Federator) onEvent(ctx context.Context, e community.Event) {
+	var err error
+	switch ev := e.(type) {
+	case community.StatusCreated:
+		err = f.onStatus(ctx, ev.Status, "Create")
+	case community.StatusUpdated:
+		err = f.onStatus(ctx, ev.Status, "Update")
+	case community.StatusDeleted:
+		err = f.onStatusDeleted(ctx, ev.Status)
+	case community.Followed:
+		err = f.onFollowed(ctx, ev)
+	case community.Unfollowed:
+		err = f.onUnfollowed(ctx, ev)
+	case community.Favourited:
+		err = f.onFavourited(ctx, ev)
+	case community.AccountUpdated:
+		err = f.onAccountUpdated(ctx, ev.Account)
+	}
+	if err != nil {
+		f.log.ErrorContext(ctx, "queue federation delivery", "err", err)
+	}
+}
+
+// noteJSON renders a local status as a Note addressed to its audience.
+func (f *Federator) noteJSON(ctx context.Context, st *community.Status, author *community.Account) ([]byte, error) {
+	d, err := f.c.LoadStatusDetails(ctx, community.AsAccount(author), []community.Status{*st})
+	if err != nil {
+		return nil, err
+	}
+	var mentions []*community.Account
+	var mentionURIs []string
+	for _, id := range d.Mentions[st.ID] {
+		if a := d.Accounts[id]; a != nil {
+			mentions = append(mentions, a)
+			mentionURIs = append(mentionURIs, a.URI)
+		}
+	}
+	addr, err := activitystreams.Address(st.Visibility, st.Scope, author.URI+"/followers", f.CompanyURI(), mentionURIs)
+	if err != nil {
+		return nil, err
+	}
+	var tags []string
+	for _, t := range d.Tags[st.ID] {
+		tags = append(tags, t.Name)
+	}
+	var inReplyTo string
+	if st.InReplyToID != nil {
+		if parent, err := f.c.StatusByID(ctx, *st.InReplyToID); err == nil {
+			inReplyTo = parent.URI
+		}
+	}
+	return activitystreams.NoteJSON(activitystreams.Note{
+		Status: st, Author: author, InReplyToURI: inReplyTo, Mentions: mentions, Tags: tags,
+		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc,
+	})
+}
+
+func (f *Federator) onStatus(ctx context.Context, st community.Status, verb string) error {
+	author, err := f.c.AccountByID(ctx, st.AccountID)
+	if err != nil || !author.IsLocal() || st.Scope == community.ScopeDepartment {
+		return err
+	}
+	var activity []byte
+	if st.ReblogOfID != nil {
+		if verb != "Create" {
+			return nil
+		}
+		orig, err := f.c.StatusByID(ctx, *st.ReblogOfID)
+		if err != nil {
+			return err
+		}
+		addr, err := activitystreams.Address(st.Visibility, st.Scope, author.URI+"/followers", f.CompanyURI(), nil)
+		if err != nil {
+			return err
+		}
+		activity, err = activitystreams.Activity("Announce", st.URI+"/activity", author.URI, orig.URI, addr.To, append(addr.Cc, mustAuthorURI(ctx, f, orig)))
+		if err != nil {
+			return err
+		}
+	} else {
+		note, err := f.noteJSON(ctx, &st, author)
+		if err != nil {
+			return err
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(note, &obj); err != nil {
+			return err
+		}
+		to, cc := stringList(obj["to"]), stringList(obj["cc"])
+		id := st.URI + "/activity"
+		if verb == "Update" {
+			id = st.URI + "#updates/" + strconv.FormatInt(now().UnixMilli(), 10)
+		}
+		activity, err = activitystreams.Activity(verb, id, author.URI, json.RawMessage(note), to, cc)
+		if err != nil {
+			return err
+		}
+	}
+	r, err := f.c.Recipients(ctx, &st)
+	if err != nil {
+		return err
+	}
+	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
+}
+
+func mustAuthorURI(ctx context.Context, f *Federator, st *community.Status) string {
+	a, err := f.c.AccountByID(ctx, st.AccountID)
+	if err != nil {
+		return ""
+	}
+	return a.URI
+}
+
+// onStatusDeleted tells every peer that could hold the status. Its mentions are gone
+// with it, so the audience cannot be computed again; a Delete carries nothing but the
+// id, and peers that never had the status ignore it.
+func (f *Federator) onStatusDeleted(ctx context.Context, st community.Status) error {
+	author, err := f.c.AccountByID(ctx, st.AccountID)
+	if err != nil || !author.IsLocal() || st.Scope == community.ScopeDepartment {
+		return nil
+	}
+	var activity []byte
+	if st.ReblogOfID != nil {
+		announce, err := activitystreams.Activity("Announce", st.URI+"/activity", author.URI, st.URI, nil, nil)
+		if err != nil {
+			return err
+		}
+		activity, err = activitystreams.Activity("Undo", st.URI+"#undo", author.URI, json.RawMessage(announce),
+			[]string{activitystreams.PublicURI}, nil)
+		if err != nil {
+			return err
+		}
+	} else {
+		tomb, err := activitystreams.Tombstone(st.URI)
+		if err != nil {
+			return err
+		}
+		activity, err = activitystreams.Activity("Delete", st.URI+"#delete", author.URI, json.RawMessage(tomb),
+			[]string{activitystreams.PublicURI}, nil)
+		if err != nil {
+			return err
+		}
+	}
+	r, err := f.c.Recipients(ctx, &st)
+	if err != nil {
+		return err
+	}
+	r.AllPeers = true
+	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
+}
+
+func (f *Federator) onFollowed(ctx context.Context, ev community.Followed) error {
+	actor, err := f.c.AccountByID(ctx, ev.Follow.AccountID)
+	if err != nil {
+		return err
+	}
+	target, err := f.c.AccountByID(ctx, ev.Follow.TargetAccountID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case actor.IsLocal() && !target.IsLocal() && ev.Pending:
+		follow, err := f.followActivity(actor, target, ev.Follow.ID)
+		if err != nil {
+			return err
+		}
+		return f.enqueue(ctx, actor.ID, follow, []string{inboxOf(target)})
+	case !actor.IsLocal() && target.IsLocal() && !ev.Pending:
+		follow, err := f.followActivity(actor, target, ev.Follow.ID)
+		if err != nil {
+			return err
+		}
+		accept, err := activitystreams.Activity("Accept", target.URI+"#accepts/follows/"+community.FormatID(ev.Follow.ID),
+			target.URI, json.RawMessage(follow), []string{actor.URI}, nil)
+		if err != nil {
+			return err
+		}
+		return f.enqueue(ctx, target.ID, accept, []string{inboxOf(actor)})
+	}
+	return nil
+}
+
+// followActivity describes a follow. Its id uses the follower's URI (the follow is the
+// follower's activity); when the other side echoes it in Accept, Tacit matches the
+// follow by its actor and object, which is also how Mastodon peers are matched.
+func (f *Federator) followActivity(actor, target *community.Account, id int64) ([]byte, error) {
+	return activitystreams.Activity("Follow", actor.URI+"#follows/"+community.FormatID(id), actor.URI, target.URI,
+		[]string{target.URI}, nil)
+}
+
+func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) error {
+	actor, err := f.c.AccountByID(ctx, ev.AccountID)
+	if err != nil {
+		return err
+	}
+	target, err := f.c.AccountByID(ctx, ev.TargetAccountID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case actor.IsLocal() && !target.IsLocal():
+		follow, err := f.followActivity(actor, target, 0)
+		if err != nil {
+			return err
+		}
+		undo, err := activitystreams.Activity("Undo", actor.URI+"#follows/undo/"+strconv.FormatInt(now().UnixMilli(), 10),
+			actor.URI, json.RawMessage(follow), []string{target.URI}, nil)
+		if err != nil {
+			return err
+		}
+		return f.enqueue(ctx, actor.ID, undo, []string{inboxOf(target)})
+	case !actor.IsLocal() && target.IsLocal():
+		follow, err := f.followActivity(actor, target, 0)
+		if err != nil {
+			return err
+		}
+		reject, err := activitystreams.Activity("Reject", target.URI+"#rejects/"+strconv.FormatInt(now().UnixMilli(), 10),
+			target.URI, json.RawMessage(follow), []string{actor.URI}, nil)
+		if err != nil {
+			return err
+		}
+		return f.enqueue(ctx, target.ID, reject, []string{inboxOf(actor)})
+	}
+	return nil
+}
+
+func (f *Federator) onFavourited(ctx context.Context, ev community.Favourited) error {
+	actor, err := f.c.AccountByID(ctx, ev.Favourite.AccountID)
+	if err != nil || !actor.IsLocal() {
+		return err
+	}
+	st, err := f.c.StatusByID(ctx, ev.Favourite.StatusID)
+	if err != nil || st.Local {
+		return err
+	}
+	author, err := f.c.AccountByID(ctx, st.AccountID)
+	if err != nil {
+		return err
+	}
+	like, err := activitystreams.Activity("Like", actor.URI+"#likes/"+community.FormatID(ev.Favourite.ID), actor.URI, st.URI,
+		[]string{author.URI}, nil)
+	if err != nil {
+		return err
+	}
+	if ev.Undone {
+		like, err = activitystreams.Activity("Undo", actor.URI+"#likes/"+community.FormatID(ev.Favourite.ID)+"/undo",
+			actor.URI, json.RawMessage(like), []string{author.URI}, nil)
+		if err != nil {
+			return err
+		}
+	}
+	return f.enqueue(ctx, actor.ID, like, []string{inboxOf(author)})
+}
+
+// onAccountUpdated sends a profile edit to every peer: profiles federate to the whole
+// company, so that every instance knows every employee.
+func (f *Federator) onAccountUpdated(ctx context.Context, a community.Account) error {
+	if !a.IsLocal() {
+		return nil
+	}
+	_, pub, err := f.c.AccountKeys(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	actor, err := activitystreams.ActorJSON(activitystreams.Actor{Account: &a, PublicKeyPEM: pub,
+		Following: a.URI + "/following", Outbox: a.URI + "/outbox", Featured: a.URI + "/collections/featured"})
+	if err != nil {
+		return err
+	}
+	update, err := activitystreams.Activity("Update", a.URI+"#updates/"+strconv.FormatInt(now().UnixMilli(), 10), a.URI,
+		json.RawMessage(actor), []string{activitystreams.PublicURI}, nil)
+	if err != nil {
+		return err
+	}
+	return f.enqueue(ctx, a.ID, update, f.inboxes(community.Recipients{AllPeers: true}, community.ScopeCompany))
+}
+
+// inboxes turns recipients into inbox URLs: one shared inbox per instance where there
+// is one, the personal inbox otherwise; every peer's shared inbox for AllPeers. Hosts
+// the policy refuses are dropped, and company-scope content goes to peers only.
+func (f *Federator) inboxes(r community.Recipients, scope community.Scope) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(inbox string) {
+		host := hostOf(inbox)
+		if inbox == "" || seen[inbox] || host == "" || host == f.cfg.Host || !f.policy.Allowed(host) {
+			return
+		}
+		if scope != community.ScopeWorld && !f.cfg.IsPeer(host) {
+			return
+		}
+		seen[inbox] = true
+		out = append(out, inbox)
+	}
+	for _, a := range r.Accounts {
+		add(inboxOf(a))
+	}
+	if r.AllPeers {
+		for _, peer := range f.cfg.Federation.Peers {
+			add(f.cfg.Protocol + "://" + peer + "/inbox")
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func inboxOf(a *community.Account) string {
+	if a.SharedInboxURL != "" {
+		return a.SharedInboxURL
+	}
+	return a.InboxURL
+}
+
+// enqueue queues one delivery per inbox. The dedupe key makes a repeated event
+// harmless while the first delivery is pending.
+func (f *Federator) enqueue(ctx context.Context, accountID int64, activity []byte, inboxes []string) error {
+	if len(inboxes) == 0 {
+		return nil
+	}
+	var head struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(activity, &head); err != nil {
+		return fmt.Errorf("activity without id: %w", err)
+	}
+	jobs := make([]queue.Job, 0, len(inboxes))
+	for _, inbox := range inboxes {
+		payload, err := json.Marshal(deliveryPayload{Inbox: inbox, AccountID: accountID, Activity: activity})
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, queue.Job{Kind: jobDeliver, Host: hostOf(inbox), Payload: string(payload), DedupeKey: head.ID + " " + inbox})
+	}
+	return f.q.Enqueue(ctx, jobs...)
+}
+
+// deliver runs one queued delivery.
+func (f *Federator) deliver(ctx context.Context, job queue.Job) error {
+	var p deliveryPayload
+	if err := json.Unmarshal([]byte(job.Payload), &p); err != nil {
+		return queue.Permanent(fmt.Errorf("bad delivery payload: %w", err))
+	}
+	if _, err := url.Parse(p.Inbox); err != nil {
+		return queue.Permanent(err)
+	}
+	signer := f.instanceSigner()
+	if p.AccountID != 0 {
+		a, err := f.c.AccountByID(ctx, p.AccountID)
+		if community.KindOf(err) == community.KindNotFound {
+			return queue.Permanent(fmt.Errorf("account %d is gone", p.AccountID))
+		}
+		if err != nil {
+			return err
+		}
+		if signer, err = f.accountSigner(ctx, a); err != nil {
+			return err
+		}
+	}
+	err := f.client.Post(ctx, p.Inbox, p.Activity, signer)
+	if se, ok := err.(*StatusError); ok && se.Permanent() {
+		return queue.Permanent(err)
+	}
+	if err != nil {
+		return err
+	}
+	f.log.DebugContext(ctx, "delivered", "inbox", p.Inbox, "attempt", job.Attempts)
+	return nil
+}
+
+func stringList(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}

@@ -213,3 +213,8 @@ func (e *StatusError) Error() string { return fmt.Sprintf("%s %s: HTTP %d", e.Me
 func (e *StatusError) Permanent() bool {
 	return e.Code >= 400 && e.Code < 500 && e.Code != http.StatusTooManyRequests && e.Code != http.StatusRequestTimeout
 }
+
+// Fetch reads an ActivityPub document with a GET signed by the instance actor.
+func (f *Federator) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
+	return f.client.Get(ctx, rawURL, f.instanceSigner())
+}

@@ -1014,6 +1014,7 @@ func benchmarkThroughput(b *testing.B, db *gorm.DB) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
 	b.ReportMetric(float64(b.N)/enqueued.Seconds(), "enqueued/s")
+	b.Logf("claims %d jobs %d; records %d jobs %d", claimCount.Load(), claimJobs.Load(), recCount.Load(), recJobs.Load())
 	cancel()
 	<-done
 }

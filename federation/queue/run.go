@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -103,6 +104,8 @@ func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 	return nil
 }
 
+var claimCount, claimJobs, recCount, recJobs atomic.Int64
+
 func signal(c chan<- struct{}) {
 	select {
 	case c <- struct{}{}:
@@ -114,8 +117,8 @@ func signal(c chan<- struct{}) {
 // new attempt count.
 //
 // The transaction first reads candidates (id, kind, host only: payloads can be large
-// and most candidates of a busy host are skipped), lets the fairness rules choose,
-// leases the chosen ones and then reads them in full. On PostgreSQL the candidate
+// and candidates of a busy host are skipped), lets the fairness rules choose, then
+// leases the chosen ones and reads them in full. On PostgreSQL the candidate
 // rows are locked FOR UPDATE SKIP LOCKED, so concurrent claimers (other processes)
 // pass over each other's rows instead of waiting or taking the same job; on SQLite
 // the transaction starts with BEGIN IMMEDIATE (the store's _txlock=immediate), which
@@ -152,8 +155,9 @@ func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error)
 		for i, c := range admitted {
 			ids[i] = c.ID
 		}
+		// UPDATE … RETURNING (both dialects have it) leases and loads in one trip.
 		until := now.Add(q.opts.Lease)
-		err := tx.Model(&Job{}).Where("id IN ?", ids).Updates(map[string]any{
+		err := tx.Model(&jobs).Clauses(clause.Returning{}).Where("id IN ?", ids).Updates(map[string]any{
 			"attempts":     gorm.Expr("attempts + 1"),
 			"run_at":       until,
 			"locked_until": until,
@@ -161,11 +165,9 @@ func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error)
 		if err != nil {
 			return fmt.Errorf("lease: %w", err)
 		}
-		if err := tx.Where("id IN ?", ids).Find(&jobs).Error; err != nil {
-			return fmt.Errorf("load: %w", err)
-		}
 		return nil
 	})
+	claimCount.Add(1); claimJobs.Add(int64(len(jobs)))
 	if err != nil {
 		q.fair.release(admitted)
 		return nil, fmt.Errorf("queue: claim: %w", err)
@@ -318,6 +320,7 @@ func (q *Queue) recorder(ctx context.Context, results <-chan decision, written c
 				break drain
 			}
 		}
+		recCount.Add(1); recJobs.Add(int64(len(batch)))
 		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		if err := q.record(wctx, batch); err != nil {
 			// Those jobs keep their lease and run again when it expires.

@@ -1,0 +1,94 @@
+package activitystreams
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// addSamples seeds a fuzzer with every sample document.
+func addSamples(f *testing.F) {
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(paths) == 0 {
+		f.Fatalf("no samples: %v", err)
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"id":"https://x.example/1","type":"Undo","actor":"https://x.example/a","object":{"id":"https://x.example/2","type":"Undo","actor":"https://x.example/a","object":{"id":"https://x.example/3","type":"Follow","actor":"https://x.example/a","object":"https://y.example/b"}}}`))
+	f.Add([]byte(`{"type":["Create"],"id":"https://x.example/1","actor":[{"id":"https://x.example/a"}],"to":"Public","object":[{"type":"Note","id":"https://x.example/n","attributedTo":{"type":"Person","id":"https://x.example/a"},"tag":{"type":"Mention","href":"https://y.example/b"},"url":{"type":"Link","href":"https://x.example/@a/n"}}]}`))
+}
+
+// Errors must wrap one of the two sentinels, so the inbox can choose its answer.
+func checkErr(t *testing.T, err error) {
+	if err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("error wraps neither ErrInvalid nor ErrUnsupported: %v", err)
+	}
+}
+
+func FuzzParseActivity(f *testing.F) {
+	addSamples(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := ParseActivity(b)
+		checkErr(t, err)
+		if err != nil {
+			return
+		}
+		// What parses is what the rest of Tacit relies on.
+		if a.ID == "" || a.Actor == "" || a.ObjectID == "" || a.Type == "" {
+			t.Fatalf("accepted without id, actor, object or type: %+v", a)
+		}
+		if a.Object != nil && a.Object.Type != "Tombstone" && a.Object.AttributedTo == "" {
+			t.Fatalf("note without author: %+v", a.Object)
+		}
+		for _, s := range append(append([]string{}, a.To...), a.Cc...) {
+			if s != PublicURI && !strings.HasPrefix(s, "http") {
+				t.Fatalf("addressing entry %q", s)
+			}
+		}
+	})
+}
+
+func FuzzParseActor(f *testing.F) {
+	addSamples(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := ParseActor(b)
+		checkErr(t, err)
+		if err != nil {
+			return
+		}
+		if a.ID == "" || a.Inbox == "" || a.PublicKeyPEM == "" || a.PreferredUsername == "" || a.PublicKeyOwner != a.ID {
+			t.Fatalf("accepted an unusable actor: %+v", a)
+		}
+	})
+}
+
+// BenchmarkParseActivity measures the inbox's parsing cost for the commonest
+// delivery: a Mastodon Create{Note} with mentions, hashtags and an attachment.
+func BenchmarkParseActivity(b *testing.B) {
+	doc := sample(b, "mastodon_create_note.json")
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseActivity(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "activities/s")
+}

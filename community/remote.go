@@ -639,3 +639,14 @@ func (s *Service) ReceiveReblog(ctx context.Context, actor *Account, statusID in
 	}
 	return &out, nil
 }
+
+// PruneReceivedActivities forgets activity ids older than before. A replay older than
+// the signature date window is refused before its id is even looked at, so ids need
+// only outlive that window.
+func (s *Service) PruneReceivedActivities(ctx context.Context, before time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("received_at < ?", before.UTC()).Delete(&ReceivedActivity{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("prune received activities: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}

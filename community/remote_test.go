@@ -219,3 +219,23 @@ func TestRecipients(t *testing.T) {
 		}
 	})
 }
+
+func TestReceivedActivitiesDropReplays(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		s := tlService(db)
+		uri := "https://hq.example/activities/1"
+		for i, want := range []bool{true, false} {
+			fresh, err := s.MarkActivitySeen(ctx, uri)
+			if err != nil || fresh != want {
+				t.Fatalf("delivery %d: fresh = %v (%v), want %v", i+1, fresh, err, want)
+			}
+		}
+		if n, err := s.PruneReceivedActivities(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+			t.Fatalf("prune: %d, %v", n, err)
+		}
+		if fresh, _ := s.MarkActivitySeen(ctx, uri); !fresh {
+			t.Error("a pruned id is still remembered")
+		}
+	})
+}

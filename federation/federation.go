@@ -82,12 +82,32 @@ func (f *Federator) Subscribe(bus *community.Bus) {
 	bus.Subscribe(f.onEvent)
 }
 
+// seenActivityTTL is how long received activity ids are remembered: well beyond the
+// hour a signature's date stays acceptable, after which a replay is refused anyway.
+const seenActivityTTL = 24 * time.Hour
+
 // Run works the delivery and inbox queue until ctx ends.
 func (f *Federator) Run(ctx context.Context) error {
+	go f.pruneSeenActivities(ctx)
 	return f.q.Run(ctx, map[string]queue.Handler{
 		jobDeliver: f.deliver,
 		jobInbox:   f.processInbox,
 	})
+}
+
+func (f *Federator) pruneSeenActivities(ctx context.Context) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if _, err := f.c.PruneReceivedActivities(ctx, time.Now().Add(-seenActivityTTL)); err != nil && ctx.Err() == nil {
+			f.log.WarnContext(ctx, "prune received activities", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // URLs of this instance's ActivityPub documents.

@@ -81,6 +81,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 		Logger:    log,
 		Ping:      inst.ping,
 		Routes:    []func(*gin.Engine){inst.Federator.Routes},
+		Resolver:  inst.Federator,
 	})
 	return inst, nil
 }

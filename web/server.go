@@ -32,6 +32,9 @@ type Deps struct {
 	Ping func(ctx context.Context) error
 	// Routes lets other adapters (federation) mount their own endpoints.
 	Routes []func(*gin.Engine)
+	// Resolver looks up remote accounts and statuses for search with resolve=true; nil
+	// makes resolve=true behave like resolve=false.
+	Resolver Resolver
 }
 
 // Server is the HTTP front of one instance.
@@ -42,6 +45,7 @@ type Server struct {
 	log       *slog.Logger
 	ping      func(ctx context.Context) error
 	engine    *gin.Engine
+	resolver  Resolver
 }
 
 // New builds the server and its routes.
@@ -54,6 +58,7 @@ func New(d Deps) *Server {
 		log:       d.Logger,
 		ping:      d.Ping,
 		engine:    gin.New(),
+		resolver:  d.Resolver,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -72,6 +77,7 @@ func New(d Deps) *Server {
 	s.mountStatuses(api)
 	s.mountTimelines(api)
 	s.mountNotifications(api)
+	s.mountSearch(api)
 	for _, r := range d.Routes {
 		r(e)
 	}

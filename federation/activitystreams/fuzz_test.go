@@ -92,3 +92,74 @@ func BenchmarkParseActivity(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "activities/s")
 }
+
+// TestOddValuesNeverPanic puts every JSON shape a confused or hostile peer might send
+// into every property of the sample documents (and of their embedded objects), which
+// reaches corners of go-fed's generated code that byte-level fuzzing rarely finds.
+func TestOddValuesNeverPanic(t *testing.T) {
+	t.Parallel()
+	odd := []any{
+		nil, 0, -1.5, true, "", "x", "Public", "as:Public", "https://", "http://[::1", "#frag",
+		[]any{}, []any{nil}, []any{[]any{}}, []any{map[string]any{}}, map[string]any{},
+		map[string]any{"type": []any{}}, map[string]any{"type": 5}, map[string]any{"id": 5},
+		map[string]any{"type": "Note"}, map[string]any{"type": "Link", "href": 5},
+		map[string]any{"type": "Mention", "href": "::"}, map[string]any{"type": "Image", "url": []any{5}},
+		map[string]any{"type": "Person", "id": "https://x.example/u"}, map[string]any{"id": "https://x.example/o", "type": "Follow"},
+		map[string]any{"und": 5}, map[string]any{"@value": "x", "@language": "en"},
+	}
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		doc := map[string]any{}
+		if err := json.Unmarshal(sample(t, filepath.Base(p)), &doc); err != nil {
+			t.Fatal(err)
+		}
+		// Every (map, key) pair in the document, the top level and embedded ones.
+		type slot struct {
+			m   map[string]any
+			key string
+		}
+		var slots []slot
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, e := range x {
+					slots = append(slots, slot{x, k})
+					walk(e)
+				}
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			}
+		}
+		walk(doc)
+		for _, s := range slots {
+			orig := s.m[s.key]
+			for _, v := range odd {
+				s.m[s.key] = v
+				b := mustJSON(t, doc)
+				for _, parse := range []func([]byte) error{
+					func(b []byte) error { _, err := ParseActivity(b); return err },
+					func(b []byte) error { _, err := ParseActor(b); return err },
+					func(b []byte) error { _, err := ParseObject(b); return err },
+				} {
+					func() {
+						defer func() {
+							if r := recover(); r != nil {
+								t.Fatalf("%s: %q = %#v: panic %v", p, s.key, v, r)
+							}
+						}()
+						if err := parse(b); err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrUnsupported) {
+							t.Fatalf("%s: %q = %#v: error %v wraps no sentinel", p, s.key, v, err)
+						}
+					}()
+				}
+			}
+			s.m[s.key] = orig
+		}
+	}
+}

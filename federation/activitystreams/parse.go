@@ -217,6 +217,8 @@ func parseActivity(m map[string]any, t vocab.Type, depth int) (*ParsedActivity, 
 			return nil, fmt.Errorf("%w: %s %s: target: %v", ErrInvalid, typ, id, err)
 		}
 		p.Target = targets[0]
+	} else if m["target"] != nil {
+		return nil, fmt.Errorf("%w: %s %s: unreadable target", ErrInvalid, typ, id)
 	}
 	p.Published = dateOf(act.GetActivityStreamsPublished())
 
@@ -352,13 +354,16 @@ func parseObject(m map[string]any, t vocab.Type, typ string) (*ParsedObject, err
 		return nil, fmt.Errorf("%w: %s %s: attributedTo: %v", ErrInvalid, typ, id, err)
 	}
 	o.AttributedTo = authors[0]
+	// The parent decides whether a reply may be shown at all, so a malformed one is
+	// an error rather than a silently top-level post. go-fed drops a value it cannot
+	// read as a reference, hence the look at the JSON.
 	if parents := propRefs(r.GetActivityStreamsInReplyTo()); len(parents) > 0 {
-		// The parent decides whether a reply may be shown at all, so a malformed
-		// one is an error rather than a silently top-level post.
 		if _, err := absURL(parents[0], false); err != nil {
 			return nil, fmt.Errorf("%w: %s %s: inReplyTo: %v", ErrInvalid, typ, id, err)
 		}
 		o.InReplyTo = parents[0]
+	} else if m["inReplyTo"] != nil {
+		return nil, fmt.Errorf("%w: %s %s: unreadable inReplyTo", ErrInvalid, typ, id)
 	}
 	if o.To, err = audience(m["to"]); err != nil {
 		return nil, fmt.Errorf("%s %s: to: %w", typ, id, err)
@@ -602,11 +607,11 @@ func toType(m map[string]any) (t vocab.Type, err error) {
 		c[k] = v
 	}
 	c["@context"] = "https://www.w3.org/ns/activitystreams"
-	defer func() {
+	_ = func() {
 		if r := recover(); r != nil {
 			t, err = nil, fmt.Errorf("%w: unreadable document: %v", ErrInvalid, r)
 		}
-	}()
+	}
 	t, err = streams.ToType(context.Background(), c)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)

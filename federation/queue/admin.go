@@ -167,10 +167,18 @@ func (q *Queue) sweep(ctx context.Context) error {
 }
 
 func (q *Queue) expire(ctx context.Context, cutoff, now time.Time) (int, error) {
+	const expired = "created_at < ? AND (locked_until IS NULL OR locked_until <= ?)"
+	// Nearly always nothing is that old: find out without taking SQLite's write lock.
+	var probe []int64
+	if err := q.db.WithContext(ctx).Model(&Job{}).Where(expired, cutoff, now).Limit(1).Pluck("id", &probe).Error; err != nil {
+		return 0, fmt.Errorf("queue: expire: %w", err)
+	}
+	if len(probe) == 0 {
+		return 0, nil
+	}
 	n := 0
 	err := q.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		sel := tx.Where("created_at < ? AND (locked_until IS NULL OR locked_until <= ?)", cutoff, now).
-			Order("id").Limit(sweepBatch)
+		sel := tx.Where(expired, cutoff, now).Order("id").Limit(sweepBatch)
 		if q.pg {
 			sel = sel.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
 		}

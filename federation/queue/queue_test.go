@@ -1014,7 +1014,47 @@ func benchmarkThroughput(b *testing.B, db *gorm.DB) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
 	b.ReportMetric(float64(b.N)/enqueued.Seconds(), "enqueued/s")
-	b.Logf("claims %d jobs %d; records %d jobs %d", claimCount.Load(), claimJobs.Load(), recCount.Load(), recJobs.Load())
 	cancel()
 	<-done
+}
+
+// BenchmarkClaimPastBacklog measures one claim when 10,000 runnable jobs of a host
+// at its concurrency limit come first: the claim must pass over them (through the
+// index) to reach another host's job. That is the cost a hot or failing peer's
+// backlog adds to every claim.
+func BenchmarkClaimPastBacklog(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchmarkClaimPastBacklog(b, storetest.Open(b)) })
+	b.Run("postgres", func(b *testing.B) { benchmarkClaimPastBacklog(b, storetest.OpenPostgres(b)) })
+}
+
+func benchmarkClaimPastBacklog(b *testing.B, db *gorm.DB) {
+	ctx := context.Background()
+	q := New(db, Options{Logger: storetest.Logger(b)})
+	backlog := make([]Job, 10000)
+	for i := range backlog {
+		backlog[i] = Job{Kind: "deliver", Host: "hot.example", Payload: `{"type":"Create"}`}
+	}
+	if err := q.Enqueue(ctx, backlog...); err != nil {
+		b.Fatal(err)
+	}
+	others := make([]Job, b.N)
+	for i := range others {
+		others[i] = Job{Kind: "deliver", Host: fmt.Sprintf("h%d.example", i), Payload: `{"type":"Create"}`}
+	}
+	if err := q.Enqueue(ctx, others...); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Exec("ANALYZE").Error; err != nil {
+		b.Fatal(err)
+	}
+	// The hot host is at its limit.
+	q.fair.hosts[hostKey{"deliver", "hot.example"}] = &hostState{inflight: DefaultPerHost}
+	kinds := []string{"deliver"}
+	b.ResetTimer()
+	for range b.N {
+		jobs, err := q.claim(ctx, kinds, 1)
+		if err != nil || len(jobs) != 1 || jobs[0].Host == "hot.example" {
+			b.Fatalf("claim = %+v, %v", jobs, err)
+		}
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -104,8 +103,6 @@ func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 	return nil
 }
 
-var claimCount, claimJobs, recCount, recJobs atomic.Int64
-
 func signal(c chan<- struct{}) {
 	select {
 	case c <- struct{}{}:
@@ -116,14 +113,19 @@ func signal(c chan<- struct{}) {
 // claim leases up to n runnable jobs of the given kinds and returns them with their
 // new attempt count.
 //
-// The transaction first reads candidates (id, kind, host only: payloads can be large
-// and candidates of a busy host are skipped), lets the fairness rules choose, then
-// leases the chosen ones and reads them in full. On PostgreSQL the candidate
-// rows are locked FOR UPDATE SKIP LOCKED, so concurrent claimers (other processes)
-// pass over each other's rows instead of waiting or taking the same job; on SQLite
-// the transaction starts with BEGIN IMMEDIATE (the store's _txlock=immediate), which
-// serializes claimers outright. Either way a job, once claimed, has run_at in the
-// future and no other claimer sees it until its lease ends.
+// It first reads candidates (id, kind, host only: payloads can be large and
+// candidates of a busy host are skipped), lets the fairness rules choose, then
+// leases the chosen ones and reads them in full with one UPDATE … RETURNING (both
+// dialects have it). The UPDATE re-checks run_at, so a job another claimer leased
+// since the read is left alone: once claimed, a job's run_at is in the future and
+// no claimer sees it until its lease ends.
+//
+// On PostgreSQL both steps share a transaction and the candidates are read FOR
+// UPDATE SKIP LOCKED, so concurrent claimers (other processes) pass over each
+// other's rows instead of waiting for them. On SQLite the read happens outside any
+// write transaction (WAL readers do not block the writer) and the lease is a single
+// statement, so the write lock is held only for the UPDATE, however many rows the
+// read had to pass over.
 func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error) {
 	now := q.now()
 	excluded := q.fair.excluded(now)
@@ -131,8 +133,8 @@ func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error)
 		jobs     []Job
 		admitted []candidate
 	)
-	err := q.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		sel := tx.Model(&Job{}).Select("id", "kind", "host").
+	lease := func(db *gorm.DB) error {
+		sel := db.Model(&Job{}).Select("id", "kind", "host").
 			Where("run_at <= ?", now).Where("kind IN ?", kinds)
 		for _, kind := range sortedKeys(excluded) {
 			sel = sel.Where("NOT (kind = ? AND host IN ?)", kind, excluded[kind])
@@ -155,24 +157,32 @@ func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error)
 		for i, c := range admitted {
 			ids[i] = c.ID
 		}
-		// UPDATE … RETURNING (both dialects have it) leases and loads in one trip.
 		until := now.Add(q.opts.Lease)
-		err := tx.Model(&jobs).Clauses(clause.Returning{}).Where("id IN ?", ids).Updates(map[string]any{
-			"attempts":     gorm.Expr("attempts + 1"),
-			"run_at":       until,
-			"locked_until": until,
-		}).Error
+		err := db.Model(&jobs).Clauses(clause.Returning{}).
+			Where("id IN ? AND run_at <= ?", ids, now).
+			Updates(map[string]any{
+				"attempts":     gorm.Expr("attempts + 1"),
+				"run_at":       until,
+				"locked_until": until,
+			}).Error
 		if err != nil {
 			return fmt.Errorf("lease: %w", err)
 		}
 		return nil
-	})
-	claimCount.Add(1); claimJobs.Add(int64(len(jobs)))
+	}
+	var err error
+	if q.pg {
+		err = q.db.WithContext(ctx).Transaction(lease)
+	} else {
+		err = lease(q.db.WithContext(ctx))
+	}
 	if err != nil {
 		q.fair.release(admitted)
 		return nil, fmt.Errorf("queue: claim: %w", err)
 	}
-	if len(jobs) != len(admitted) { // cannot happen: the rows were locked
+	if len(jobs) != len(admitted) {
+		// Leased by another process between the read and the UPDATE (SQLite only:
+		// on PostgreSQL the rows were locked).
 		got := map[int64]bool{}
 		for _, j := range jobs {
 			got[j.ID] = true
@@ -320,7 +330,6 @@ func (q *Queue) recorder(ctx context.Context, results <-chan decision, written c
 				break drain
 			}
 		}
-		recCount.Add(1); recJobs.Add(int64(len(batch)))
 		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		if err := q.record(wctx, batch); err != nil {
 			// Those jobs keep their lease and run again when it expires.

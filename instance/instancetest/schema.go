@@ -39,6 +39,8 @@ var routes = []route{
 	r("POST", "/api/v1/accounts/"+id+"/(follow|unfollow|block|unblock|mute|unmute)", "Relationship", false),
 	r("POST", "/api/v1/follow_requests/"+id+"/(authorize|reject)", "Relationship", false),
 	r("GET", "/api/v1/accounts/lookup", "Account", false),
+	r("GET", "/api/v1/accounts/search", "Account", true),
+	r("GET", "/api/v2/search", "Search", false),
 	r("GET", "/api/v1/accounts/"+id, "Account", false),
 	r("GET", "/api/v1/accounts/"+id+"/statuses", "Status", true),
 	r("GET", "/api/v1/accounts/"+id+"/(followers|following)", "Account", true),

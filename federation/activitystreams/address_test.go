@@ -75,9 +75,9 @@ func TestAddressEdges(t *testing.T) {
 	}
 
 	bad := []struct {
-		name                string
-		vis                 community.Visibility
-		scope               community.Scope
+		name               string
+		vis                community.Visibility
+		scope              community.Scope
 		followers, company string
 	}{
 		{"unknown visibility", "limited", community.ScopeWorld, followers, company},

@@ -50,11 +50,11 @@ var (
 
 // ParsedActor is a peer's actor document, reduced to what Tacit keeps.
 type ParsedActor struct {
-	ID, Type, PreferredUsername, Name, Summary, URL string
+	ID, Type, PreferredUsername, Name, Summary, URL            string
 	Inbox, SharedInbox, Outbox, Followers, Following, Featured string
-	PublicKeyID, PublicKeyOwner, PublicKeyPEM                 string
-	IconURL, ImageURL                                         string
-	ManuallyApprovesFollowers, Discoverable                   bool
+	PublicKeyID, PublicKeyOwner, PublicKeyPEM                  string
+	IconURL, ImageURL                                          string
+	ManuallyApprovesFollowers, Discoverable                    bool
 	// Fields are the profile's PropertyValue attachments; values are unsanitized HTML.
 	Fields    []community.Field
 	Published time.Time
@@ -602,21 +602,68 @@ func checkShape(v any, depth int) error {
 // other servers: a panic inside it is turned into ErrInvalid rather than taking the
 // inbox worker down.
 func toType(m map[string]any) (t vocab.Type, err error) {
-	c := make(map[string]any, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
+	c := forGoFed(m)
 	c["@context"] = "https://www.w3.org/ns/activitystreams"
-	_ = func() {
+	defer func() {
 		if r := recover(); r != nil {
 			t, err = nil, fmt.Errorf("%w: unreadable document: %v", ErrInvalid, r)
 		}
-	}
+	}()
 	t, err = streams.ToType(context.Background(), c)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return t, nil
+}
+
+// goFedKeys are the properties parsing reads through go-fed, directly or as its
+// unknown properties.
+var goFedKeys = []string{
+	"id", "type", "actor", "object", "target", "published", "updated", "attributedTo",
+	"inReplyTo", "url", "tag", "inbox", "outbox", "followers", "following", "featured",
+	"discoverable", "publicKey", "icon", "image", "manuallyApprovesFollowers",
+	"endpoints", "sensitive", "scope", "tacit:scope",
+}
+
+// forGoFed copies the part of a document go-fed is asked about. go-fed deserializes
+// every property it knows, trying each of its ~70 types on every embedded value (a
+// failed try costs an error allocation), so a Mastodon Create's replies collection,
+// attachments and Hashtag tags (read from the JSON here) would cost more than the
+// rest of the parse. Embedded objects are pruned the same way; only Mention tags are
+// kept, the one kind of tag read through go-fed.
+func forGoFed(m map[string]any) map[string]any {
+	c := make(map[string]any, len(goFedKeys)+1)
+	for _, k := range goFedKeys {
+		if v, ok := m[k]; ok {
+			c[k] = v
+		}
+	}
+	switch o := m["object"].(type) {
+	case map[string]any:
+		c["object"] = forGoFed(o)
+	case []any:
+		list := make([]any, len(o))
+		for i, e := range o {
+			if em, ok := e.(map[string]any); ok {
+				e = forGoFed(em)
+			}
+			list[i] = e
+		}
+		c["object"] = list
+	}
+	if tags, ok := m["tag"]; ok {
+		var mentions []any
+		for _, e := range asList(tags) {
+			if tm, ok := e.(map[string]any); ok && firstType(tm) == "Mention" {
+				mentions = append(mentions, tm)
+			}
+		}
+		c["tag"] = mentions
+		if mentions == nil {
+			delete(c, "tag")
+		}
+	}
+	return c
 }
 
 // typeOf returns the document's type, which must be in one of the allowed lists. A

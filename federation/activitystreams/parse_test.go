@@ -460,6 +460,7 @@ func TestParseMalformed(t *testing.T) {
 		{"too many to", `{"id":"https://x.example/1","type":"Like",` + actor + `,"object":"https://x.example/n","to":[` + many + `]}`, ErrInvalid},
 		{"too deep JSON", `{"id":"https://x.example/1","type":"Like",` + actor + `,"object":"https://x.example/n","x":` + deep + `}`, ErrInvalid},
 		{"four activities deep", nest(4), ErrInvalid},
+		{"unreadable target", `{"id":"https://x.example/1","type":"Add",` + actor + `,"object":"https://x.example/n","target":"featured"}`, ErrInvalid},
 		{"note without id", `{"id":"https://x.example/1","type":"Create",` + actor + `,"object":{"type":"Note","attributedTo":"https://x.example/users/a"}}`, ErrInvalid},
 		{"note id with fragment", `{"id":"https://x.example/1","type":"Create",` + actor + `,"object":{"id":"https://x.example/n#1","type":"Note","attributedTo":"https://x.example/users/a"}}`, ErrInvalid},
 		{"note without author", `{"id":"https://x.example/1","type":"Create",` + actor + `,"object":{"id":"https://x.example/n","type":"Note"}}`, ErrInvalid},

@@ -25,9 +25,10 @@ const writeTimeout = 10 * time.Second
 // not count), waits for them, and returns nil. It returns an error at once if
 // handlers is empty or Run is already active on this Queue.
 //
-// One dispatcher claims jobs in batches (one short transaction for up to all free
-// workers) and starts a goroutine per job, which keeps SQLite's single write lock
-// taken once per batch rather than once per idle worker.
+// One dispatcher claims jobs for all free workers at once and starts a goroutine per
+// job; one recorder writes the outcomes, batching those that finished together. The
+// queue's writes thus come from two goroutines, not from every worker, and SQLite's
+// single write lock is taken once per batch rather than once or twice per job.
 func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 	if len(handlers) == 0 {
 		return errors.New("queue: run: no handlers")

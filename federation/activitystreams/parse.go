@@ -529,9 +529,12 @@ func (a *ParsedActor) readKey(keys vocab.W3IDSecurityV1PublicKeyProperty) error 
 		if k == nil {
 			continue
 		}
-		if o := k.GetW3IDSecurityV1Owner(); o == nil || o.Get() == nil || o.Get().String() == a.ID {
-			owned = append(owned, k)
+		// A key without an owner is taken as the actor's own; one whose owner is
+		// unreadable or someone else is not.
+		if o := k.GetW3IDSecurityV1Owner(); o != nil && (o.Get() == nil || o.Get().String() != a.ID) {
+			continue
 		}
+		owned = append(owned, k)
 	}
 	if len(owned) == 0 {
 		return fmt.Errorf("%w: publicKey: no key owned by the actor", ErrInvalid)

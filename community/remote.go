@@ -532,6 +532,11 @@ func (s *Service) Recipients(ctx context.Context, st *Status) (Recipients, error
 		return r, fmt.Errorf("load mentions: %w", err)
 	}
 	ids = append(ids, mentioned...)
+	// A public reply reaches the author of what it answers, so that the thread is whole
+	// on their instance; a narrower reply reaches them only through follows and mentions.
+	if st.InReplyToAccountID != nil && (st.Visibility == VisibilityPublic || st.Visibility == VisibilityUnlisted) {
+		ids = append(ids, *st.InReplyToAccountID)
+	}
 	if st.ReblogOfID != nil {
 		orig, err := s.loadStatusRow(db, *st.ReblogOfID)
 		if err != nil {

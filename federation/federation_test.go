@@ -156,3 +156,94 @@ func TestFollowAndDeliver(t *testing.T) {
 	})
 	_ = fmt.Sprint
 }
+
+// TestThreadsAcrossInstances: replies reach the author of what they answer, missing
+// ancestors are fetched, reblogs and profile edits travel, across three instances.
+func TestThreadsAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	insts := instancetest.StartCompany(t, 3, instancetest.Options{})
+	a, b, c := insts[0], insts[1], insts[2]
+	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
+	carol := c.CreateUser(t, "carol", instancetest.UserOptions{})
+	remoteBobOnC, err := c.Federator.ResolveAccount(ctx, "bob@"+b.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Client(carol.Token).AccountFollow(ctx, mastodon.ID(community.FormatID(remoteBobOnC.ID))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "carol's follow to be accepted", func() bool {
+		rel, err := c.Community.Relationship(ctx, carol.Account.ID, remoteBobOnC.ID)
+		return err == nil && rel.Following
+	})
+
+	// A public company post reaches every instance; alice replies from A.
+	publicURI := post(t, b, bob.Token, url.Values{"status": {"Proposal: move CI to the new runners"}, "scope": {"company"}})
+	eventually(t, "bob's post on A", func() bool { _, err := a.Community.StatusByURI(ctx, publicURI); return err == nil })
+	onA, _ := a.Community.StatusByURI(ctx, publicURI)
+	reply, err := a.Client(alice.Token).PostStatus(ctx, &mastodon.Toot{Status: "Yes, and the caches too", InReplyToID: mastodon.ID(community.FormatID(onA.ID))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the reply to be counted at the origin", func() bool {
+		st, err := b.Community.StatusByURI(ctx, publicURI)
+		return err == nil && st.RepliesCount == 1
+	})
+	eventually(t, "the reply to reach C, in the thread", func() bool {
+		r, err := c.Community.StatusByURI(ctx, reply.URI)
+		orig, err2 := c.Community.StatusByURI(ctx, publicURI)
+		return err == nil && err2 == nil && r.InReplyToID != nil && *r.InReplyToID == orig.ID
+	})
+
+	// Alice boosts bob's post; the origin counts it.
+	if _, err := a.Client(alice.Token).Reblog(ctx, mastodon.ID(community.FormatID(onA.ID))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the reblog to be counted at the origin", func() bool {
+		st, err := b.Community.StatusByURI(ctx, publicURI)
+		return err == nil && st.ReblogsCount == 1
+	})
+
+	// An unlisted post reaches only bob's followers (carol on C). carol's reply (unlisted
+	// too: a reply never widens) reaches her follower alice on A, whose instance then
+	// fetches the post it answers.
+	carolOnA, err := a.Federator.ResolveAccount(ctx, "carol@"+c.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Community.Follow(ctx, alice.Account, carolOnA.ID, community.FollowOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "alice's follow of carol to be accepted", func() bool {
+		rel, err := a.Community.Relationship(ctx, alice.Account.ID, carolOnA.ID)
+		return err == nil && rel.Following
+	})
+	unlistedURI := post(t, b, bob.Token, url.Values{"status": {"Unlisted thought"}, "scope": {"company"}, "visibility": {"unlisted"}})
+	eventually(t, "the unlisted post on C", func() bool { _, err := c.Community.StatusByURI(ctx, unlistedURI); return err == nil })
+	if _, err := a.Community.StatusByURI(ctx, unlistedURI); err == nil {
+		t.Fatal("an unlisted post reached an instance where nobody follows its author")
+	}
+	onC, _ := c.Community.StatusByURI(ctx, unlistedURI)
+	carolReply, err := c.Client(carol.Token).PostStatus(ctx, &mastodon.Toot{Status: "Interesting", InReplyToID: mastodon.ID(community.FormatID(onC.ID)), Visibility: "public"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "A to hold carol's reply under the fetched post", func() bool {
+		r, err := a.Community.StatusByURI(ctx, carolReply.URI)
+		parent, err2 := a.Community.StatusByURI(ctx, unlistedURI)
+		return err == nil && err2 == nil && r.InReplyToID != nil && *r.InReplyToID == parent.ID
+	})
+
+	// Bob renames himself; every instance learns it.
+	name := "Bob (Platform team)"
+	if _, err := b.Client(bob.Token).AccountUpdate(ctx, &mastodon.Profile{DisplayName: &name}); err != nil {
+		t.Fatal(err)
+	}
+	for _, inst := range []*instancetest.Instance{a, c} {
+		eventually(t, "the profile edit on "+inst.Host(), func() bool {
+			acct, err := inst.Community.LookupAccount(ctx, "bob@"+b.Host())
+			return err == nil && acct.DisplayName == name
+		})
+	}
+}

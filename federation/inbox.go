@@ -149,6 +149,7 @@ func (f *Federator) receiveObject(ctx context.Context, actor *community.Account,
 		return community.Forbidden("Objects must come from their author's instance")
 	}
 	vis, scope := o.Audience(actor.FollowersURL, f.isCompanyCollection)
+	f.fetchAncestor(ctx, o.InReplyTo)
 	_, err := f.c.ReceiveStatus(ctx, community.RemoteStatus{
 		URI: o.ID, URL: o.URL, AuthorID: actor.ID, ContentHTML: o.Content, SpoilerText: o.Summary,
 		Sensitive: o.Sensitive, Language: o.Language, Visibility: vis, Scope: scope,
@@ -156,6 +157,32 @@ func (f *Federator) receiveObject(ctx context.Context, actor *community.Account,
 		Published: o.Published, Edited: o.Updated,
 	})
 	return err
+}
+
+// maxAncestorFetches bounds how far up a thread a received reply makes this instance
+// fetch missing posts: enough for a conversation's context, not a crawl.
+const maxAncestorFetches = 5
+
+type ancestorDepthKey struct{}
+
+// fetchAncestor fetches the post a reply answers when it is not stored yet, so that
+// the thread reads whole here; its own parent follows, up to maxAncestorFetches. A
+// failure only leaves the thread shorter.
+func (f *Federator) fetchAncestor(ctx context.Context, parentURI string) {
+	if parentURI == "" {
+		return
+	}
+	if _, err := f.c.StatusByURI(ctx, parentURI); err == nil {
+		return
+	}
+	depth, _ := ctx.Value(ancestorDepthKey{}).(int)
+	if depth >= maxAncestorFetches {
+		return
+	}
+	ctx = context.WithValue(ctx, ancestorDepthKey{}, depth+1)
+	if _, err := f.ResolveStatus(ctx, parentURI, community.Anonymous); err != nil && community.KindOf(err) != community.KindNotFound {
+		f.log.InfoContext(ctx, "could not fetch the post a reply answers", "uri", parentURI, "err", err)
+	}
 }
 
 // localTarget finds the local account an activity is about.

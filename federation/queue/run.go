@@ -348,13 +348,11 @@ func (q *Queue) recorder(ctx context.Context, results <-chan decision, written c
 // claimed the job meanwhile, attempts has moved on and this late result changes
 // nothing.
 func (q *Queue) record(ctx context.Context, ds []decision) error {
-	err := q.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return q.write(tx, ds) })
+	err := q.writeAtomically(ctx, ds)
 	if err != nil && len(ds) > 1 {
 		var errs []error
 		for _, d := range ds {
-			if err := q.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-				return q.write(tx, []decision{d})
-			}); err != nil {
+			if err := q.writeAtomically(ctx, []decision{d}); err != nil {
 				errs = append(errs, fmt.Errorf("job %d: %w", d.job.ID, err))
 			}
 		}
@@ -369,6 +367,21 @@ func (q *Queue) record(ctx context.Context, ds []decision) error {
 		return fmt.Errorf("queue: record: %w", err)
 	}
 	return nil
+}
+
+// writeAtomically runs write in a transaction, except in the common case of a batch
+// that is a single DELETE (successes with the same attempt count): a statement is
+// atomic by itself, and BEGIN and COMMIT would double PostgreSQL's round trips.
+func (q *Queue) writeAtomically(ctx context.Context, ds []decision) error {
+	db := q.db.WithContext(ctx)
+	single := true
+	for _, d := range ds {
+		single = single && d.op == opDelete && d.job.Attempts == ds[0].job.Attempts
+	}
+	if single {
+		return q.write(db, ds)
+	}
+	return db.Transaction(func(tx *gorm.DB) error { return q.write(tx, ds) })
 }
 
 func (q *Queue) write(tx *gorm.DB, ds []decision) error {

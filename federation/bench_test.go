@@ -3,6 +3,7 @@ package federation_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -54,11 +55,22 @@ func countRemoteStatuses(b testing.TB, inst *instancetest.Instance, authorURI st
 // second through the whole pipeline (queue, signing, HTTP, verification, inbox queue,
 // processing).
 func BenchmarkInboxThroughput(b *testing.B) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		b.Run(db, func(b *testing.B) {
+			if db == "postgres" && os.Getenv(instancetest.PostgresEnv) == "" {
+				b.Skipf("%s is not set", instancetest.PostgresEnv)
+			}
+			inboxThroughput(b, instancetest.Options{Postgres: db == "postgres"})
+		})
+	}
+}
+
+func inboxThroughput(b *testing.B, opt instancetest.Options) {
 	const n = 500
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
-		insts := instancetest.StartCompany(b, 2, instancetest.Options{})
+		insts := instancetest.StartCompany(b, 2, opt)
 		a, src := insts[0], insts[1]
 		reader := a.CreateUser(b, "reader", instancetest.UserOptions{})
 		author := src.CreateUser(b, "author", instancetest.UserOptions{})
@@ -77,7 +89,7 @@ func BenchmarkInboxThroughput(b *testing.B) {
 			}
 		}
 		for countRemoteStatuses(b, a, author.Account.URI) < n {
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
 		}
 		b.ReportMetric(n/time.Since(start).Seconds(), "activities/s")
 	}

@@ -275,7 +275,10 @@ func (p *ParsedActivity) readObjects(raw any, prop vocab.ActivityStreamsObjectPr
 // readEmbedded reads an embedded object; t is go-fed's value for it, nil when go-fed
 // does not know the type.
 func (p *ParsedActivity) readEmbedded(m map[string]any, t vocab.Type, depth int) error {
-	typ := firstType(m)
+	typ, err := typeOf(m, activityTypes, noteTypes, actorTypes, []string{"Tombstone"})
+	if err != nil {
+		typ = firstType(m)
+	}
 	switch {
 	case slices.Contains(activityTypes, typ):
 		if t == nil {

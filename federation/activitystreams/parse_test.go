@@ -137,6 +137,8 @@ func TestParseActorRejects(t *testing.T) {
 		"no key":               {func(m map[string]any) { delete(m, "publicKey") }, ErrInvalid},
 		"key by id only":       {func(m map[string]any) { m["publicKey"] = "https://x.example/users/a#main-key" }, ErrInvalid},
 		"someone else's key":   {func(m map[string]any) { m["publicKey"].(map[string]any)["owner"] = "https://evil.example/users/m" }, ErrInvalid},
+		"unreadable key owner": {func(m map[string]any) { m["publicKey"].(map[string]any)["owner"] = 5 }, ErrInvalid},
+		"key without owner":    {func(m map[string]any) { delete(m["publicKey"].(map[string]any), "owner") }, nil},
 		"key without pem":      {func(m map[string]any) { delete(m["publicKey"].(map[string]any), "publicKeyPem") }, ErrInvalid},
 		"key with relative id": {func(m map[string]any) { m["publicKey"].(map[string]any)["id"] = "#main-key" }, ErrInvalid},
 	}

@@ -247,3 +247,61 @@ func TestThreadsAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+// TestLockedAccountAcrossInstances: following a locked account on another instance is a
+// request until its owner decides; a rejection ends it on both sides.
+func TestLockedAccountAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{})
+	a, b := insts[0], insts[1]
+	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	dana := a.CreateUser(t, "dana", instancetest.UserOptions{})
+	bob := b.CreateUser(t, "bob", instancetest.UserOptions{Locked: true})
+	bobOnA, err := a.Federator.ResolveAccount(ctx, "bob@"+b.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bobOnA.Locked {
+		t.Error("bob's lock did not federate")
+	}
+	for _, u := range []*instancetest.User{alice, dana} {
+		if _, err := a.Client(u.Token).AccountFollow(ctx, mastodon.ID(community.FormatID(bobOnA.ID))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bobClient := b.Client(bob.Token)
+	var requests []*mastodon.Account
+	eventually(t, "both requests on B", func() bool {
+		requests, err = bobClient.GetFollowRequests(ctx, nil)
+		return err == nil && len(requests) == 2
+	})
+	for _, r := range requests {
+		switch r.Acct {
+		case "alice@" + a.Host():
+			if err := bobClient.FollowRequestAuthorize(ctx, r.ID); err != nil {
+				t.Fatal(err)
+			}
+		case "dana@" + a.Host():
+			if err := bobClient.FollowRequestReject(ctx, r.ID); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			t.Fatalf("unexpected request from %s", r.Acct)
+		}
+	}
+	eventually(t, "alice to follow bob and dana's request to be gone", func() bool {
+		ra, err1 := a.Community.Relationship(ctx, alice.Account.ID, bobOnA.ID)
+		rd, err2 := a.Community.Relationship(ctx, dana.Account.ID, bobOnA.ID)
+		return err1 == nil && err2 == nil && ra.Following && !rd.Following && !rd.Requested
+	})
+	// Only the accepted follower gets bob's followers-only posts.
+	privateURI := post(t, b, bob.Token, url.Values{"status": {"Locked thoughts"}, "visibility": {"private"}})
+	eventually(t, "the private post on A", func() bool { _, err := a.Community.StatusByURI(ctx, privateURI); return err == nil })
+	st, _ := a.Community.StatusByURI(ctx, privateURI)
+	if _, err := a.Client(alice.Token).GetStatus(ctx, mastodon.ID(community.FormatID(st.ID))); err != nil {
+		t.Errorf("alice cannot read bob's private post: %v", err)
+	}
+	if _, err := a.Client(dana.Token).GetStatus(ctx, mastodon.ID(community.FormatID(st.ID))); err == nil {
+		t.Error("dana, whose request was rejected, reads bob's private post")
+	}
+}

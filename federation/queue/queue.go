@@ -12,11 +12,12 @@
 //     before running it and deletes it when the handler succeeds. If the process
 //     dies in between, the lease expires and the job runs again, so a job may run
 //     twice; receivers deduplicate by activity id, as ActivityPub expects anyway.
-//   - Never twice at the same time: claims are serialized (BEGIN IMMEDIATE on SQLite,
-//     SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL), and each handler's context
-//     ends well before its lease does. Completions are fenced by the attempt number,
-//     so a worker that outlived its lease cannot delete or reschedule a job another
-//     worker has since claimed.
+//   - Never twice at the same time: a claim leases with an UPDATE that re-checks the
+//     job is still runnable (and, on PostgreSQL, reads its candidates FOR UPDATE
+//     SKIP LOCKED), so two claimers never get the same job; each handler's context
+//     ends well before its lease does. Writes after a run are fenced by the attempt
+//     number, so a worker that outlived its lease cannot delete or reschedule a job
+//     another worker has since claimed.
 //   - Retries: a transient error reschedules the job with exponential back-off and
 //     jitter (30s, 1m, 2m, … capped at 1h); after MaxAttempts, or once the job is
 //     older than MaxAge, or at once for a Permanent error, the job moves to the
@@ -47,10 +48,11 @@
 //  3. While deliveries are in flight, kill -9 A's process (os.Process.Kill on the
 //     child started by the test), without any shutdown.
 //  4. Restart A on the same database with Options.Lease shortened to a few seconds
-//     (so the test need not wait two minutes), and wait until Stats reports nothing
-//     pending or running.
+//     (so the test need not wait two minutes), and wait until Stats reports no job
+//     pending, running or retrying.
 //  5. Check: B received every one of the 200 activity ids at least once; duplicates
-//     exist only for the jobs in flight at the kill (at most Workers of them); the
+//     exist only for jobs that were running, or had run but were not yet recorded,
+//     at the kill (a few times Workers at most); the
 //     dead-letter table is empty; A's log shows no job lost. Repeat with the kill
 //     during Enqueue (mid-fan-out) and during the claim transaction: a half-written
 //     transaction must leave either all or none of its rows.

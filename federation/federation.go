@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tacit-social/tacit/community"
@@ -47,6 +48,9 @@ type Federator struct {
 	verifier *signature.Verifier
 	log      *slog.Logger
 	base     string
+	// signers caches parsed account keys by account id: parsing a PEM key costs more
+	// than the signature it makes, and accounts' keys never change.
+	signers sync.Map
 }
 
 // New builds a Federator. Call Subscribe to deliver domain events and Run to work the
@@ -135,6 +139,9 @@ func (f *Federator) isCompanyCollection(uri string) bool {
 
 // accountSigner returns the key a local account signs with.
 func (f *Federator) accountSigner(ctx context.Context, a *community.Account) (Signer, error) {
+	if s, ok := f.signers.Load(a.ID); ok {
+		return s.(Signer), nil
+	}
 	priv, _, err := f.c.AccountKeys(ctx, a.ID)
 	if err != nil {
 		return Signer{}, err
@@ -143,7 +150,9 @@ func (f *Federator) accountSigner(ctx context.Context, a *community.Account) (Si
 	if err != nil {
 		return Signer{}, fmt.Errorf("account %d key: %w", a.ID, err)
 	}
-	return Signer{KeyID: a.URI + "#main-key", Key: key}, nil
+	signer := Signer{KeyID: a.URI + "#main-key", Key: key}
+	f.signers.Store(a.ID, signer)
+	return signer, nil
 }
 
 // hostOf returns the lowercased host[:port] of an absolute URL, or "".

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -73,14 +74,22 @@ func ParseID(s string) (int64, bool) {
 }
 
 // IDForTime returns an id placed at t, for content created elsewhere at that time (a
-// post arriving from a peer), so that it sorts among its contemporaries. The sequence
-// bits are random: ids made this way are unique with high probability, not by
-// construction, and NewID's ordering within this process does not apply.
+// post arriving from a peer), so that it sorts among its contemporaries. The low bits
+// come from a counter that starts at a random value and steps on every call, so ids for
+// the same millisecond made by this process differ (up to 65,536 of them); two
+// processes sharing a database collide only by chance.
 func IDForTime(t time.Time) int64 {
 	if !t.Before(time.Now()) {
 		return NewID()
 	}
+	seq := pastSeq.Add(1) & (1<<sequenceBits - 1)
+	return t.UnixMilli()<<sequenceBits | seq
+}
+
+var pastSeq = func() *atomic.Int64 {
 	var b [2]byte
 	_, _ = rand.Read(b[:])
-	return t.UnixMilli()<<sequenceBits | int64(b[0])<<8 | int64(b[1])
-}
+	var v atomic.Int64
+	v.Store(int64(b[0])<<8 | int64(b[1]))
+	return &v
+}()

@@ -239,3 +239,20 @@ func TestReceivedActivitiesDropReplays(t *testing.T) {
 		}
 	})
 }
+
+// TestIDForTimeIsUniqueWithinAMillisecond: posts from a peer often share a published
+// millisecond (a burst, a migration); their ids must not collide.
+func TestIDForTimeIsUniqueWithinAMillisecond(t *testing.T) {
+	at := time.Now().Add(-time.Hour)
+	seen := map[int64]bool{}
+	for range 10000 {
+		id := IDForTime(at)
+		if seen[id] {
+			t.Fatalf("IDForTime returned %d twice", id)
+		}
+		seen[id] = true
+		if got := TimeOf(id); got.UnixMilli() != at.UnixMilli() {
+			t.Fatalf("id %d is placed at %v, want %v", id, got, at)
+		}
+	}
+}

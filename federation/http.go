@@ -30,9 +30,27 @@ func (f *Federator) Routes(e *gin.Engine) {
 	e.GET("/users/:username/outbox", f.collection("outbox"))
 	e.GET("/users/:username/collections/featured", f.collection("featured"))
 	e.GET("/ap/company", f.companyCollection)
+	// Profile and post web addresses answer ActivityPub requests too, as Mastodon's
+	// do, so that a peer can resolve what a person pasted from a browser.
+	e.GET("/@:username", f.ifActivityPub(f.actor))
+	e.GET("/@:username/:id", f.ifActivityPub(f.object))
 	e.POST("/inbox", f.inbox)
 	e.POST("/users/:username/inbox", f.inbox)
 	e.POST("/actor/inbox", f.inbox)
+}
+
+// ifActivityPub serves h to requests that ask for ActivityPub JSON; others get 404
+// until Tacit has web pages of its own.
+func (f *Federator) ifActivityPub(h gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		accept := c.GetHeader("Accept")
+		if !strings.Contains(accept, "application/activity+json") && !strings.Contains(accept, "application/ld+json") {
+			c.String(http.StatusNotFound, "Not found")
+			return
+		}
+		c.Params = append(c.Params, gin.Param{Key: "username", Value: strings.TrimPrefix(c.Param("username"), "@")})
+		h(c)
+	}
 }
 
 func writeActivityJSON(c *gin.Context, status int, body []byte) {

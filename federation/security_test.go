@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/instance/instancetest"
@@ -123,5 +124,27 @@ func TestInboxRefusesForgeries(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode < 400 {
 		t.Errorf("oversized inbox POST = %d, want an error", resp.StatusCode)
+	}
+}
+
+// TestWebAddressesResolve: a post's and a profile's web address (what people paste from
+// a browser) resolve from a peer like their ActivityPub ids.
+func TestWebAddressesResolve(t *testing.T) {
+	ctx := context.Background()
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{})
+	a, b := insts[0], insts[1]
+	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	uri := post(t, a, alice.Token, url.Values{"status": {"Find me by my web address"}, "scope": {"company"}})
+	st, err := a.Community.StatusByURI(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
+	found, err := b.Federator.ResolveStatus(ctx, st.URL, community.AsAccount(bob.Account))
+	if err != nil || found.URI != uri {
+		t.Fatalf("resolve %s from B: %v %+v", st.URL, err, found)
+	}
+	if code, _ := get(t, st.URL); code != http.StatusNotFound {
+		t.Errorf("a browser asking for %s got %d, want 404 until there are web pages", st.URL, code)
 	}
 }

@@ -3,7 +3,6 @@ package federation_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -29,24 +28,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
+// post creates a status through the API and returns its ActivityPub id.
 func post(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, inst.URL+"/api/v1/statuses", strings.NewReader(form.Encode()))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := inst.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("post: HTTP %d", resp.StatusCode)
-	}
-	var st struct{ URI string }
-	if err := jsonDecode(resp, &st); err != nil {
-		t.Fatal(err)
-	}
-	return st.URI
+	return inst.PostStatus(t, token, form).URI
 }
 
 // TestFollowAndDeliver: two company instances; an employee on A follows one on B, whose

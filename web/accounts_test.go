@@ -21,34 +21,11 @@ import (
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
 
-// accCall makes a raw API call and returns the status code and body. A url.Values body
-// is sent as a form, anything else as JSON; GET parameters go in the path.
+// accCall makes a raw API call and returns the status code and body.
 func accCall(t *testing.T, inst *instancetest.Instance, method, path, token string, body any) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	ct := ""
-	switch b := body.(type) {
-	case nil:
-	case url.Values:
-		rd, ct = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd, ct = bytes.NewReader(j), "application/json"
-	}
-	req, err := http.NewRequest(method, inst.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return accDo(t, inst, req)
+	a := inst.Call(t, method, path, token, body)
+	return a.Code, a.Body
 }
 
 func accDo(t *testing.T, inst *instancetest.Instance, req *http.Request) (int, []byte) {
@@ -765,17 +742,7 @@ func TestRelationshipsBatch(t *testing.T) {
 // accPost creates a status through the API and returns its id.
 func accPost(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
 	t.Helper()
-	code, body := accCall(t, inst, "POST", "/api/v1/statuses", token, form)
-	if code != 200 {
-		t.Fatalf("post %v: %d %s", form, code, body)
-	}
-	var st struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &st); err != nil || st.ID == "" {
-		t.Fatalf("post: %s", body)
-	}
-	return st.ID
+	return inst.PostStatus(t, token, form).ID
 }
 
 // accStatusIDs lists the ids of an account's statuses as the token's owner sees them.

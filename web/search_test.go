@@ -84,17 +84,7 @@ func swMust(t *testing.T, inst *instancetest.Instance, token string, q url.Value
 // swPost creates a status and returns its uri and url.
 func swPost(t *testing.T, inst *instancetest.Instance, token string, form url.Values) (uri, webURL string) {
 	t.Helper()
-	code, body := accCall(t, inst, http.MethodPost, "/api/v1/statuses", token, form)
-	if code != http.StatusOK {
-		t.Fatalf("post %v: HTTP %d %s", form, code, body)
-	}
-	var st struct {
-		URI string
-		URL string
-	}
-	if err := json.Unmarshal(body, &st); err != nil {
-		t.Fatal(err)
-	}
+	st := inst.PostStatus(t, token, form)
 	return st.URI, st.URL
 }
 

@@ -30,36 +30,12 @@ type stAnswer struct {
 // Idempotency-Key, error bodies). headers are name, value pairs.
 func stCall(t *testing.T, inst *instancetest.Instance, method, path, token string, form url.Values, headers ...string) stAnswer {
 	t.Helper()
-	var body io.Reader
-	target := inst.URL + path
-	if form != nil && method == http.MethodGet {
-		target += "?" + form.Encode()
-	} else if form != nil {
-		body = strings.NewReader(form.Encode())
+	var body any
+	if form != nil {
+		body = form
 	}
-	req, err := http.NewRequest(method, target, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := inst.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return stAnswer{code: resp.StatusCode, body: b, header: resp.Header}
+	a := inst.Call(t, method, path, token, body, headers...)
+	return stAnswer{code: a.Code, body: a.Body, header: a.Header}
 }
 
 // wantError checks an error answer: its code and Mastodon's {"error": …} body, whose

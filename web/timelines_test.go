@@ -1,11 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,52 +19,12 @@ import (
 )
 
 // twAnswer is a raw API answer.
-type twAnswer struct {
-	Code   int
-	Header http.Header
-	Body   []byte
-}
+type twAnswer = instancetest.Answer
 
-// twCall sends a request to the instance. body is nil, url.Values (sent as a form) or
-// anything else (sent as JSON). path may be a full URL, as Link headers give.
+// twCall sends a request to the instance (see instancetest.Instance.Call).
 func twCall(t *testing.T, inst *instancetest.Instance, method, path, token string, body any) twAnswer {
 	t.Helper()
-	var r io.Reader
-	contentType := ""
-	switch b := body.(type) {
-	case nil:
-	case url.Values:
-		r, contentType = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, contentType = bytes.NewReader(data), "application/json"
-	}
-	if !strings.HasPrefix(path, "http") {
-		path = inst.URL + path
-	}
-	req, err := http.NewRequest(method, path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := inst.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return twAnswer{Code: resp.StatusCode, Header: resp.Header, Body: data}
+	return inst.Call(t, method, path, token, body)
 }
 
 // twWantError checks an error answer: its status and Mastodon's {"error": …} body.
@@ -81,16 +39,10 @@ func twWantError(t *testing.T, what string, a twAnswer, code int) {
 	}
 }
 
-// twPost creates a status through the API and returns its id. form may carry scope,
-// visibility and in_reply_to_id besides status.
+// twPost creates a status through the API and returns its id.
 func twPost(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
 	t.Helper()
-	a := twCall(t, inst, http.MethodPost, "/api/v1/statuses", token, form)
-	var st struct{ ID string }
-	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &st) != nil || st.ID == "" {
-		t.Fatalf("post %v: %d %s", form, a.Code, a.Body)
-	}
-	return st.ID
+	return inst.PostStatus(t, token, form).ID
 }
 
 // twText is a post's form with only text (and the instance's default audience).

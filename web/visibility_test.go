@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/mattn/go-mastodon"
@@ -183,33 +182,19 @@ func TestAudienceMatrix(t *testing.T) {
 }
 
 // postStatus creates a status through the API with raw parameters (go-mastodon does not
-// know Tacit's scope) and returns its id.
+// know Tacit's scope), checks that it kept the audience asked for, and returns its id.
 func postStatus(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, inst.URL+"/api/v1/statuses", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := inst.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatalf("post status: %v", err)
-	}
-	defer resp.Body.Close()
+	a := inst.Call(t, http.MethodPost, "/api/v1/statuses", token, form)
 	var st struct {
-		ID    string `json:"id"`
-		Error string `json:"error"`
-		Tacit struct {
+		ID         string `json:"id"`
+		Visibility string `json:"visibility"`
+		Tacit      struct {
 			Scope string `json:"scope"`
 		} `json:"tacit"`
-		Visibility string `json:"visibility"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatalf("post status: decode: %v", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("post status: %d %s", resp.StatusCode, st.Error)
+	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &st) != nil {
+		t.Fatalf("post status: %d %s", a.Code, a.Body)
 	}
 	if want := form.Get("scope"); want != "" && st.Tacit.Scope != want {
 		t.Fatalf("post status: scope %q, want %q", st.Tacit.Scope, want)

@@ -44,6 +44,13 @@ type Favourited struct {
 	Undone    bool
 }
 
+// Blocked: an account blocked another (Undone when the block was lifted).
+type Blocked struct {
+	Block  Block
+	Undone bool
+}
+
+func (Blocked) eventName() string             { return "block" }
 func (StatusCreated) eventName() string       { return "status.created" }
 func (StatusUpdated) eventName() string       { return "status.updated" }
 func (StatusDeleted) eventName() string       { return "status.deleted" }

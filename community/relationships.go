@@ -2,6 +2,7 @@ package community
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -394,8 +395,12 @@ func (s *Service) Block(ctx context.Context, actor *Account, targetID int64) err
 	}
 	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		b := Block{ID: NewID(), AccountID: actor.ID, TargetAccountID: targetID, CreatedAt: s.clock()}
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&b).Error; err != nil {
-			return fmt.Errorf("create block: %w", err)
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&b)
+		if res.Error != nil {
+			return fmt.Errorf("create block: %w", res.Error)
+		}
+		if res.RowsAffected == 1 {
+			*ev = append(*ev, Blocked{Block: b})
 		}
 		if _, err := s.removeFollow(tx, ev, actor.ID, targetID); err != nil {
 			return err
@@ -410,9 +415,20 @@ func (s *Service) Unblock(ctx context.Context, actor *Account, targetID int64) e
 	if _, err := s.AccountByID(ctx, targetID); err != nil {
 		return err
 	}
-	err := s.read(ctx).Where("account_id = ? AND target_account_id = ?", actor.ID, targetID).Delete(&Block{}).Error
+	var b Block
+	err := s.read(ctx).Where("account_id = ? AND target_account_id = ?", actor.ID, targetID).Take(&b).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	}
 	if err != nil {
-		return fmt.Errorf("delete block: %w", err)
+		return fmt.Errorf("load block: %w", err)
+	}
+	res := s.db.WithContext(ctx).Delete(&Block{}, b.ID)
+	if res.Error != nil {
+		return fmt.Errorf("delete block: %w", res.Error)
+	}
+	if res.RowsAffected == 1 {
+		s.events.Publish(ctx, Blocked{Block: b, Undone: true})
 	}
 	return nil
 }

@@ -290,3 +290,55 @@ func TestLockedAccountAcrossInstances(t *testing.T) {
 		t.Error("dana, whose request was rejected, reads bob's private post")
 	}
 }
+
+// TestBlockAcrossInstances: a block made on B ends the follow on A and hides the
+// blocker's posts from the blocked account there; unblocking lifts it.
+func TestBlockAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{})
+	a, b := insts[0], insts[1]
+	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	carol := a.CreateUser(t, "carol", instancetest.UserOptions{})
+	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
+	bobOnA, err := a.Federator.ResolveAccount(ctx, "bob@"+b.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Community.Follow(ctx, alice.Account, bobOnA.ID, community.FollowOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the follow", func() bool {
+		rel, err := a.Community.Relationship(ctx, alice.Account.ID, bobOnA.ID)
+		return err == nil && rel.Following
+	})
+	aliceOnB, err := b.Community.LookupAccount(ctx, "alice@"+a.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Client(bob.Token).AccountBlock(ctx, mastodon.ID(community.FormatID(aliceOnB.ID))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "A to learn of the block", func() bool {
+		rel, err := a.Community.Relationship(ctx, alice.Account.ID, bobOnA.ID)
+		return err == nil && !rel.Following && rel.BlockedBy
+	})
+	uri := post(t, b, bob.Token, url.Values{"status": {"After the block"}, "scope": {"company"}})
+	eventually(t, "the post on A", func() bool { _, err := a.Community.StatusByURI(ctx, uri); return err == nil })
+	st, _ := a.Community.StatusByURI(ctx, uri)
+	if _, err := a.Client(alice.Token).GetStatus(ctx, mastodon.ID(community.FormatID(st.ID))); err == nil {
+		t.Error("alice reads a post of the account that blocked her")
+	}
+	if _, err := a.Client(carol.Token).GetStatus(ctx, mastodon.ID(community.FormatID(st.ID))); err != nil {
+		t.Errorf("carol cannot read bob's company post: %v", err)
+	}
+	if _, err := b.Client(bob.Token).AccountUnblock(ctx, mastodon.ID(community.FormatID(aliceOnB.ID))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "A to learn of the unblock", func() bool {
+		rel, err := a.Community.Relationship(ctx, alice.Account.ID, bobOnA.ID)
+		return err == nil && !rel.BlockedBy
+	})
+	if _, err := a.Client(alice.Token).GetStatus(ctx, mastodon.ID(community.FormatID(st.ID))); err != nil {
+		t.Errorf("after the unblock alice still cannot read bob's company post: %v", err)
+	}
+}

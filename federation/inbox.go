@@ -119,8 +119,20 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 			return ignoreMissing(err)
 		case "Announce":
 			return f.c.DeleteRemoteStatus(ctx, actor, inner.ID)
+		case "Block":
+			target, err := f.localTarget(ctx, inner.ObjectID)
+			if err != nil {
+				return ignoreMissing(err)
+			}
+			return f.c.Unblock(ctx, actor, target.ID)
 		}
 		return nil
+	case "Block":
+		target, err := f.localTarget(ctx, act.ObjectID)
+		if err != nil {
+			return ignoreMissing(err)
+		}
+		return f.c.Block(ctx, actor, target.ID)
 	case "Like":
 		st, err := f.c.StatusByURI(ctx, act.ObjectID)
 		if err != nil {

@@ -40,6 +40,8 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 		err = f.onFavourited(ctx, ev)
 	case community.AccountUpdated:
 		err = f.onAccountUpdated(ctx, ev.Account)
+	case community.Blocked:
+		err = f.onBlocked(ctx, ev)
 	}
 	if err != nil {
 		f.log.ErrorContext(ctx, "queue federation delivery", "err", err)
@@ -275,6 +277,32 @@ func (f *Federator) onFavourited(ctx context.Context, ev community.Favourited) e
 		}
 	}
 	return f.enqueue(ctx, actor.ID, like, []string{inboxOf(author)})
+}
+
+// onBlocked tells a remote account's instance that a local account blocks it (or no
+// longer does), so that it stops showing the blocker's posts to them and drops follows.
+func (f *Federator) onBlocked(ctx context.Context, ev community.Blocked) error {
+	actor, err := f.c.AccountByID(ctx, ev.Block.AccountID)
+	if err != nil || !actor.IsLocal() {
+		return err
+	}
+	target, err := f.c.AccountByID(ctx, ev.Block.TargetAccountID)
+	if err != nil || target.IsLocal() {
+		return err
+	}
+	block, err := activitystreams.Activity("Block", actor.URI+"#blocks/"+community.FormatID(ev.Block.ID), actor.URI, target.URI,
+		[]string{target.URI}, nil)
+	if err != nil {
+		return err
+	}
+	if ev.Undone {
+		block, err = activitystreams.Activity("Undo", actor.URI+"#blocks/"+community.FormatID(ev.Block.ID)+"/undo",
+			actor.URI, json.RawMessage(block), []string{target.URI}, nil)
+		if err != nil {
+			return err
+		}
+	}
+	return f.enqueue(ctx, actor.ID, block, []string{inboxOf(target)})
 }
 
 // onAccountUpdated sends a profile edit to every peer: profiles federate to the whole

@@ -256,3 +256,43 @@ func TestIDForTimeIsUniqueWithinAMillisecond(t *testing.T) {
 		}
 	}
 }
+
+func TestDeleteRemoteAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		s := tlService(db)
+		me := tlAccount(t, s, "me", "")
+		bob := remoteAccount(t, s, "bob", "hq.example")
+		tlFollow(t, s, me, bob, true)
+		tlFollow(t, s, bob, me, true)
+		mine := tlPost(t, s, me, "mine", VisibilityPublic, ScopeCompany, nil)
+		if _, err := s.ReceiveStatus(ctx, RemoteStatus{URI: "https://hq.example/users/bob/statuses/1", AuthorID: bob.ID,
+			ContentHTML: "<p>reply</p>", Visibility: VisibilityPublic, Scope: ScopeCompany, InReplyToURI: mine.URI}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Favourite(ctx, bob, mine.ID); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := s.AccountByID(ctx, me.ID)
+		counted, _ := s.StatusByID(ctx, mine.ID)
+		if before.FollowersCount != 1 || counted.RepliesCount != 1 || counted.FavouritesCount != 1 {
+			t.Fatalf("counters before deletion: followers %d, replies %d, favourites %d",
+				before.FollowersCount, counted.RepliesCount, counted.FavouritesCount)
+		}
+		if err := s.DeleteRemoteAccount(ctx, bob); err != nil {
+			t.Fatal(err)
+		}
+		after, _ := s.AccountByID(ctx, me.ID)
+		st, _ := s.StatusByID(ctx, mine.ID)
+		if after.FollowersCount != 0 || after.FollowingCount != 0 || st.RepliesCount != 0 || st.FavouritesCount != 0 {
+			t.Errorf("counters after deletion: followers %d, following %d, replies %d, favourites %d",
+				after.FollowersCount, after.FollowingCount, st.RepliesCount, st.FavouritesCount)
+		}
+		if _, err := s.StatusByURI(ctx, "https://hq.example/users/bob/statuses/1"); KindOf(err) != KindNotFound {
+			t.Errorf("bob's status survived his deletion: %v", err)
+		}
+		if err := s.DeleteRemoteAccount(ctx, me); KindOf(err) != KindForbidden {
+			t.Errorf("deleting a local account as remote: err = %v", err)
+		}
+	})
+}

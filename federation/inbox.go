@@ -74,7 +74,7 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		return f.receiveObject(ctx, actor, act.Object)
 	case "Delete":
 		if act.ObjectID == actor.URI {
-			return nil // account deletion: handled with account lifecycle, later
+			return f.c.DeleteRemoteAccount(ctx, actor)
 		}
 		return f.c.DeleteRemoteStatus(ctx, actor, act.ObjectID)
 	case "Follow":

@@ -2,7 +2,6 @@ package federation_test
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -139,7 +138,6 @@ func TestFollowAndDeliver(t *testing.T) {
 		_, err := a.Community.StatusByURI(ctx, companyURI)
 		return community.KindOf(err) == community.KindNotFound
 	})
-	_ = fmt.Sprint
 }
 
 // TestThreadsAcrossInstances: replies reach the author of what they answer, missing

@@ -1,12 +1,10 @@
 package federation
 
 import (
-	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -341,6 +339,3 @@ func (f *Federator) inbox(c *gin.Context) {
 	}
 	c.Status(http.StatusAccepted)
 }
-
-var _ = context.Background
-var _ = fmt.Sprint

@@ -2,19 +2,15 @@ package federation_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
-	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/instance/instancetest"
 )
 
@@ -203,8 +199,4 @@ func TestLeakMatrix(t *testing.T) {
 			}
 		}
 	}
-	var se *federation.StatusError
-	_ = errors.As(nil, &se)
-	_ = strings.TrimSpace
-	_ = time.Second
 }

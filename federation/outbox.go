@@ -100,7 +100,11 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 		if err != nil {
 			return err
 		}
-		activity, err = activitystreams.Activity("Announce", st.URI+"/activity", author.URI, orig.URI, addr.To, append(addr.Cc, mustAuthorURI(ctx, f, orig)))
+		origAuthor, err := f.c.AccountByID(ctx, orig.AccountID)
+		if err != nil {
+			return err
+		}
+		activity, err = activitystreams.Activity("Announce", st.URI+"/activity", author.URI, orig.URI, addr.To, append(addr.Cc, origAuthor.URI))
 		if err != nil {
 			return err
 		}
@@ -128,14 +132,6 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 		return err
 	}
 	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
-}
-
-func mustAuthorURI(ctx context.Context, f *Federator, st *community.Status) string {
-	a, err := f.c.AccountByID(ctx, st.AccountID)
-	if err != nil {
-		return ""
-	}
-	return a.URI
 }
 
 // onStatusDeleted tells every peer that could hold the status. Its mentions are gone

@@ -32,7 +32,7 @@ func TestCompanyModeRefusesStrangers(t *testing.T) {
 	ctx := context.Background()
 	insts := instancetest.StartCompany(t, 2, instancetest.Options{})
 	a, b := insts[0], insts[1]
-	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	a.CreateUser(t, "alice", instancetest.UserOptions{})
 	// An outsider that considers A a peer, while A does not list it.
 	outsider := instancetest.Start(t, instancetest.Options{Configure: func(c *config.Config) {
 		c.Federation.Peers = []string{a.Host()}
@@ -62,7 +62,6 @@ func TestCompanyModeRefusesStrangers(t *testing.T) {
 	if _, err := a.Federator.Fetch(ctx, outsider.URL+"/actor"); !errors.Is(err, federation.ErrNotAllowed) {
 		t.Errorf("A fetching from a non-peer: err = %v, want ErrNotAllowed", err)
 	}
-	_ = alice
 }
 
 // TestObjectFetchFollowsTheAudience: a peer fetching a post gets it only when the post's

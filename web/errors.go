@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -49,5 +48,3 @@ func (s *Server) fail(c *gin.Context, err error) {
 // notFound is Mastodon's answer for anything missing or hidden from the viewer: the two
 // must look the same, so that a 404 does not confirm a hidden post exists.
 func notFound(c *gin.Context) { abort(c, http.StatusNotFound, "Record not found") }
-
-var _ = slog.LevelInfo

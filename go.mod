@@ -3,6 +3,7 @@ module github.com/tacit-social/tacit
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/gin-gonic/gin v1.12.0
 	github.com/glebarez/sqlite v1.11.0
 	github.com/go-fed/activity v1.0.0

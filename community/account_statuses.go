@@ -30,7 +30,8 @@ type AccountStatusesPage struct {
 	OldestID int64
 }
 
-// AccountStatuses lists what viewer v may see of an account's statuses, newest first.
+// AccountStatuses lists what viewer v may see of an account's statuses, newest first,
+// without those the viewer's filters hide on profiles.
 // The account must exist (ErrNotFound otherwise); if it blocks the viewer the list is empty.
 func (s *Service) AccountStatuses(ctx context.Context, v Viewer, accountID int64, q AccountStatusesQuery) (*AccountStatusesPage, error) {
 	empty := &AccountStatusesPage{Statuses: []Status{}}
@@ -87,6 +88,15 @@ func (s *Service) AccountStatuses(ctx context.Context, v Viewer, accountID int64
 	visible, err := s.FilterVisible(ctx, v, rows)
 	if err != nil {
 		return nil, fmt.Errorf("filter account statuses: %w", err)
+	}
+	if v.AccountID() != 0 {
+		filters, err := s.ActiveFilters(ctx, v.AccountID())
+		if err != nil {
+			return nil, err
+		}
+		if visible, err = s.dropHidden(ctx, filters, FilterAccount, visible); err != nil {
+			return nil, err
+		}
 	}
 	if visible == nil {
 		visible = []Status{}

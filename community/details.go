@@ -86,23 +86,59 @@ func (s *Service) LoadStatusDetails(ctx context.Context, v Viewer, statuses []St
 	if me == 0 {
 		return d, nil
 	}
-	for _, q := range []struct {
-		table, col string
-		dst        map[int64]bool
-	}{
-		{"favourites", "status_id", d.Favourited},
-		{"statuses", "reblog_of_id", d.Reblogged},
-		{"bookmarks", "status_id", d.Bookmarked},
-		{"status_pins", "status_id", d.Pinned},
-	} {
-		var ids []int64
-		if err := db.Table(q.table).Where("account_id = ? AND "+q.col+" IN ?", me, statusIDs).
-			Pluck(q.col, &ids).Error; err != nil {
-			return nil, fmt.Errorf("load %s: %w", q.table, err)
-		}
-		for _, id := range ids {
-			q.dst[id] = true
+	rel, err := s.RelationsOf(ctx, []int64{me}, statusIDs)
+	if err != nil {
+		return nil, err
+	}
+	r := rel[me]
+	d.Favourited, d.Reblogged, d.Bookmarked, d.Pinned = r.Favourited, r.Reblogged, r.Bookmarked, r.Pinned
+	return d, nil
+}
+
+// Relations are one account's own relations to statuses, by status id.
+type Relations struct {
+	Favourited map[int64]bool
+	Reblogged  map[int64]bool
+	Bookmarked map[int64]bool
+	Pinned     map[int64]bool
+}
+
+// RelationsOf loads how each of accountIDs relates to statusIDs: four queries per
+// maxBatchIDs accounts, so that live feeds can show one status to many viewers.
+func (s *Service) RelationsOf(ctx context.Context, accountIDs, statusIDs []int64) (map[int64]*Relations, error) {
+	out := make(map[int64]*Relations, len(accountIDs))
+	for _, id := range accountIDs {
+		out[id] = &Relations{Favourited: map[int64]bool{}, Reblogged: map[int64]bool{}, Bookmarked: map[int64]bool{}, Pinned: map[int64]bool{}}
+	}
+	if len(statusIDs) == 0 {
+		return out, nil
+	}
+	db := s.read(ctx)
+	accountIDs = uniqueIDs(accountIDs)
+	for len(accountIDs) > 0 {
+		batch := accountIDs[:min(len(accountIDs), maxBatchIDs)]
+		accountIDs = accountIDs[len(batch):]
+		for _, q := range []struct {
+			table, col string
+			dst        func(*Relations) map[int64]bool
+		}{
+			{"favourites", "status_id", func(r *Relations) map[int64]bool { return r.Favourited }},
+			{"statuses", "reblog_of_id", func(r *Relations) map[int64]bool { return r.Reblogged }},
+			{"bookmarks", "status_id", func(r *Relations) map[int64]bool { return r.Bookmarked }},
+			{"status_pins", "status_id", func(r *Relations) map[int64]bool { return r.Pinned }},
+		} {
+			var rows []struct {
+				AccountID int64
+				StatusID  int64
+			}
+			if err := db.Table(q.table).Select("account_id, "+q.col+" AS status_id").
+				Where("account_id IN ? AND "+q.col+" IN ?", batch, statusIDs).Scan(&rows).Error; err != nil {
+				return nil, fmt.Errorf("load %s: %w", q.table, err)
+			}
+			for _, r := range rows {
+				q.dst(out[r.AccountID])[r.StatusID] = true
+			}
 		}
 	}
-	return d, nil
+	return out, nil
 }

@@ -17,8 +17,12 @@ type StatusCreated struct{ Status Status }
 // StatusUpdated: a status was edited.
 type StatusUpdated struct{ Status Status }
 
-// StatusDeleted: a status was removed. Status holds the row as it was.
-type StatusDeleted struct{ Status Status }
+// StatusDeleted: a status was removed. Status holds the row as it was, Mentions the
+// accounts it mentioned (its mention rows are gone with it).
+type StatusDeleted struct {
+	Status   Status
+	Mentions []int64
+}
 
 // AccountCreated: a local or remote account was stored.
 type AccountCreated struct{ Account Account }

@@ -124,7 +124,8 @@ func (s *Service) Notification(ctx context.Context, viewer *Account, id int64) (
 }
 
 // notificationItems attaches accounts and statuses to notifications, in batches, and
-// drops those whose causing account is gone or whose status the viewer may not read.
+// drops those whose causing account is gone, whose status the viewer may not read, or
+// whose status the viewer's filters hide in notifications.
 func (s *Service) notificationItems(ctx context.Context, viewer *Account, rows []Notification) ([]NotificationItem, error) {
 	if len(rows) == 0 {
 		return nil, nil
@@ -142,6 +143,13 @@ func (s *Service) notificationItems(ctx context.Context, viewer *Account, rows [
 		return nil, err
 	}
 	statuses := map[int64]*Status{}
+	var filters *FilterSet
+	if len(statusIDs) > 0 {
+		if filters, err = s.ActiveFilters(ctx, viewer.ID); err != nil {
+			return nil, err
+		}
+	}
+	now := s.clock()
 	if len(statusIDs) > 0 {
 		var list []Status
 		if err := s.read(ctx).Where("id IN ?", uniqueIDs(statusIDs)).Find(&list).Error; err != nil {
@@ -184,6 +192,11 @@ func (s *Service) notificationItems(ctx context.Context, viewer *Account, rows [
 			}
 		}
 		if n.Type.hasStatus() && it.Status == nil {
+			continue
+		}
+		// A status the viewer's filters hide in notifications takes its notification
+		// with it (the viewer's own statuses are never filtered).
+		if it.Status != nil && Hides(filters.Match(it.Status, FilterText(it.Status), now), FilterNotifications) {
 			continue
 		}
 		out = append(out, it)

@@ -297,6 +297,9 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		if err := s.notifyReaders(tx, ev, &st, mentions, NotifyMention); err != nil {
 			return err
 		}
+		if err := s.addToConversations(tx, ev, &st, author, mentions); err != nil {
+			return err
+		}
 		out = st
 		*ev = append(*ev, StatusCreated{Status: st})
 		return nil
@@ -689,8 +692,26 @@ func (s *Service) DeleteRemoteAccount(ctx context.Context, a *Account) error {
 		if err := tx.Where("account_id = ?", a.ID).Find(&statuses).Error; err != nil {
 			return fmt.Errorf("load statuses: %w", err)
 		}
+		var direct []int64
 		for _, st := range statuses {
-			gone = append(gone, StatusDeleted{Status: st})
+			if st.Visibility == VisibilityDirect {
+				direct = append(direct, st.ID)
+			}
+		}
+		var mentionRows []Mention
+		if err := tx.Where("status_id IN (?)", tx.Model(&Status{}).Select("id").Where("account_id = ?", a.ID)).
+			Find(&mentionRows).Error; err != nil {
+			return fmt.Errorf("load mentions: %w", err)
+		}
+		mentions := map[int64][]int64{}
+		for _, m := range mentionRows {
+			mentions[m.StatusID] = append(mentions[m.StatusID], m.AccountID)
+		}
+		for _, st := range statuses {
+			gone = append(gone, StatusDeleted{Status: st, Mentions: mentions[st.ID]})
+		}
+		if err := s.detachFromConversations(tx, direct); err != nil {
+			return err
 		}
 		if err := tx.Delete(&Account{}, a.ID).Error; err != nil {
 			return fmt.Errorf("delete remote account: %w", err)

@@ -147,6 +147,9 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 		if err := s.notifyReaders(tx, ev, st, mentioned, NotifyMention); err != nil {
 			return err
 		}
+		if err := s.addToConversations(tx, ev, st, author, mentioned); err != nil {
+			return err
+		}
 		*ev = append(*ev, StatusCreated{Status: *st})
 		return nil
 	})
@@ -491,41 +494,40 @@ func (s *Service) notifyReaders(tx *gorm.DB, ev *[]Event, st *Status, candidates
 // readersAmong keeps the local candidates that may read st, by the same rule as every
 // read path (mayRead), with the facts loaded in a few queries for all of them.
 func (s *Service) readersAmong(tx *gorm.DB, st *Status, candidates []*Account) ([]*Account, error) {
-	var ids []int64
+	var local []*Account
 	for _, a := range candidates {
 		if a.IsLocal() && a.ID != st.AccountID {
-			ids = append(ids, a.ID)
+			local = append(local, a)
 		}
 	}
-	if len(ids) == 0 {
+	if len(local) == 0 {
 		return nil, nil
 	}
-	var blocked, following, mentioned []int64
-	if err := tx.Model(&Block{}).Where("account_id = ? AND target_account_id IN ?", st.AccountID, ids).
-		Pluck("target_account_id", &blocked).Error; err != nil {
-		return nil, fmt.Errorf("load blocks: %w", err)
-	}
-	if err := tx.Model(&Follow{}).Where("target_account_id = ? AND account_id IN ?", st.AccountID, ids).
-		Pluck("account_id", &following).Error; err != nil {
-		return nil, fmt.Errorf("load follows: %w", err)
-	}
-	if err := tx.Model(&Mention{}).Where("status_id = ? AND account_id IN ?", st.ID, ids).
-		Pluck("account_id", &mentioned).Error; err != nil {
-		return nil, fmt.Errorf("load mentions: %w", err)
+	readers, err := s.readersOf(tx, st, local, nil)
+	if err != nil {
+		return nil, err
 	}
 	var out []*Account
-	for _, a := range candidates {
-		if !slices.Contains(ids, a.ID) {
-			continue
-		}
-		f := audienceFacts{
-			follows:   map[int64]bool{st.AccountID: slices.Contains(following, a.ID)},
-			mentioned: map[int64]bool{st.ID: slices.Contains(mentioned, a.ID)},
-			blockedBy: map[int64]bool{st.AccountID: slices.Contains(blocked, a.ID)},
-		}
-		if s.mayRead(AsAccount(a), st, f) {
+	for _, a := range local {
+		if readers[a.ID] {
 			out = append(out, a)
 		}
+	}
+	return out, nil
+}
+
+// mentionedIDs returns the accounts each of statuses mentions, by status id.
+func mentionedIDs(tx *gorm.DB, statusIDs []int64) (map[int64][]int64, error) {
+	out := map[int64][]int64{}
+	if len(statusIDs) == 0 {
+		return out, nil
+	}
+	var rows []Mention
+	if err := tx.Where("status_id IN ?", statusIDs).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load mentions: %w", err)
+	}
+	for _, m := range rows {
+		out[m.StatusID] = append(out[m.StatusID], m.AccountID)
 	}
 	return out, nil
 }
@@ -782,6 +784,12 @@ func (s *Service) DeleteStatus(ctx context.Context, actor *Account, id int64) (*
 				gone = append(gone, StatusDeleted{Status: reblogs[i]})
 			}
 		}
+		// The mentions go with the status; live feeds still need them to tell who
+		// may have seen it.
+		mentions, err := mentionedIDs(tx, []int64{st.ID})
+		if err != nil {
+			return err
+		}
 		removed, err := s.removeStatusRow(tx, st)
 		if err != nil {
 			return err
@@ -789,7 +797,7 @@ func (s *Service) DeleteStatus(ctx context.Context, actor *Account, id int64) (*
 		if !removed {
 			return ErrNotFound // deleted meanwhile
 		}
-		*ev = append(*ev, StatusDeleted{Status: *st})
+		*ev = append(*ev, StatusDeleted{Status: *st, Mentions: mentions[st.ID]})
 		*ev = append(*ev, gone...)
 		return nil
 	})
@@ -804,6 +812,11 @@ func (s *Service) DeleteStatus(ctx context.Context, actor *Account, id int64) (*
 // reports false when the row was already gone, so that a concurrent deletion is never
 // counted twice.
 func (s *Service) removeStatusRow(tx *gorm.DB, st *Status) (bool, error) {
+	if st.Visibility == VisibilityDirect {
+		if err := s.detachFromConversations(tx, []int64{st.ID}); err != nil {
+			return false, err
+		}
+	}
 	res := tx.Delete(&Status{}, st.ID)
 	if res.Error != nil {
 		return false, fmt.Errorf("delete status: %w", res.Error)
@@ -826,7 +839,8 @@ func (s *Service) removeStatusRow(tx *gorm.DB, st *Status) (bool, error) {
 
 // StatusContext returns the thread around a status: its ancestors, oldest first, and
 // its descendants in thread order (each reply followed by its own replies), keeping
-// only what the viewer may see. A hidden reply hides itself, not its visible replies.
+// only what the viewer may see and their filters do not hide in threads. A hidden reply
+// hides itself, not its visible replies.
 func (s *Service) StatusContext(ctx context.Context, v Viewer, id int64) (ancestors, descendants []Status, err error) {
 	st, err := s.GetStatus(ctx, v, id)
 	if err != nil {
@@ -881,6 +895,18 @@ func (s *Service) StatusContext(ctx context.Context, v Viewer, id int64) (ancest
 	walk(st.ID)
 	if descendants, err = s.FilterVisible(ctx, v, ordered); err != nil {
 		return nil, nil, err
+	}
+	if v.AccountID() != 0 {
+		filters, err := s.ActiveFilters(ctx, v.AccountID())
+		if err != nil {
+			return nil, nil, err
+		}
+		if ancestors, err = s.dropHidden(ctx, filters, FilterThread, ancestors); err != nil {
+			return nil, nil, err
+		}
+		if descendants, err = s.dropHidden(ctx, filters, FilterThread, descendants); err != nil {
+			return nil, nil, err
+		}
 	}
 	return ancestors, descendants, nil
 }

@@ -152,10 +152,18 @@ func (s *Service) windowed(w Page, query func(Page) ([]pagedStatus, error)) ([]p
 
 // statusPage pages a status query on col (statuses.id, bookmarks.id…) for the viewer.
 // base must select "statuses.*" and col AS page_id, and already restrict the rows
-// with visibleSQL; FilterVisible then has the last word on every row. With inWindows
-// the list is read in time windows (see windowed); lists whose index already yields
-// rows in col order do without.
-func (s *Service) statusPage(ctx context.Context, v Viewer, p Page, col string, inWindows bool, base func() *gorm.DB) (StatusPage, error) {
+// with visibleSQL; FilterVisible then has the last word on every row, and the viewer's
+// filters that hide statuses in context fc (none when fc is "") drop theirs. With
+// inWindows the list is read in time windows (see windowed); lists whose index already
+// yields rows in col order do without.
+func (s *Service) statusPage(ctx context.Context, v Viewer, p Page, col string, inWindows bool, fc FilterContext, base func() *gorm.DB) (StatusPage, error) {
+	var filters *FilterSet
+	if fc != "" && v.AccountID() != 0 {
+		var err error
+		if filters, err = s.ActiveFilters(ctx, v.AccountID()); err != nil {
+			return StatusPage{}, err
+		}
+	}
 	query := func(w Page) ([]pagedStatus, error) {
 		q, _ := w.apply(base(), col)
 		var rows []pagedStatus
@@ -175,6 +183,9 @@ func (s *Service) statusPage(ctx context.Context, v Viewer, p Page, col string, 
 		}
 		visible, err := s.FilterVisible(ctx, v, list)
 		if err != nil {
+			return nil, err
+		}
+		if visible, err = s.dropHidden(ctx, filters, fc, visible); err != nil {
 			return nil, err
 		}
 		ok := make(map[int64]bool, len(visible))
@@ -229,7 +240,10 @@ func silencedSQL(me int64, now time.Time) func(*gorm.DB) *gorm.DB {
 }
 
 // HomeTimeline is the viewer's home feed: their own statuses and reblogs, those of the
-// accounts they follow, and direct statuses that mention them.
+// accounts they follow (except members of the viewer's exclusive lists, whose posts
+// live in those lists only), and direct statuses that mention them. Statuses the
+// viewer's filters hide in the home context are left out. homeMember states the same
+// rule in Go for one status (live feeds); the two must agree.
 //
 // Tacit builds the feed when it is read (fan-out on read): one query per page, or a
 // few in a quiet feed (see windowed). Following Mastodon, a followed account's reply
@@ -261,7 +275,7 @@ func (s *Service) HomeTimeline(ctx context.Context, viewer *Account, p Page) (St
 	if viewer == nil {
 		return StatusPage{}, ErrForbidden
 	}
-	return s.statusPage(ctx, AsAccount(viewer), p, "statuses.id", true, func() *gorm.DB { return s.homeSQL(ctx, viewer) })
+	return s.statusPage(ctx, AsAccount(viewer), p, "statuses.id", true, FilterHome, func() *gorm.DB { return s.homeSQL(ctx, viewer) })
 }
 
 // homeSQL selects the rows of viewer's home feed, before paging.
@@ -269,6 +283,8 @@ func (s *Service) homeSQL(ctx context.Context, viewer *Account) *gorm.DB {
 	return s.read(ctx).Table("statuses").Select("statuses.*, statuses.id AS page_id").
 		Where(`(+statuses.account_id = @me
 			OR (+statuses.account_id IN (SELECT follows.target_account_id FROM follows WHERE follows.account_id = @me)
+				AND +statuses.account_id NOT IN (SELECT list_accounts.account_id FROM list_accounts
+					JOIN lists ON lists.id = list_accounts.list_id WHERE lists.account_id = @me AND lists.exclusive)
 				AND (statuses.in_reply_to_account_id IS NULL
 					OR statuses.in_reply_to_account_id = statuses.account_id
 					OR statuses.in_reply_to_account_id = @me
@@ -337,7 +353,7 @@ func (s *Service) PublicTimeline(ctx context.Context, v Viewer, q PublicQuery) (
 			Where(`((statuses.in_reply_to_id IS NULL AND statuses.in_reply_to_account_id IS NULL)
 			OR statuses.in_reply_to_account_id = statuses.account_id)`)
 	}
-	return s.statusPage(ctx, v, q.Page, "statuses.id", true, base)
+	return s.statusPage(ctx, v, q.Page, "statuses.id", true, FilterPublic, base)
 }
 
 // TagQuery selects a hashtag timeline.
@@ -424,7 +440,7 @@ func (s *Service) TagTimeline(ctx context.Context, v Viewer, tag string, q TagQu
 		}
 		return s.publicSQL(db, v, q.PublicQuery)
 	}
-	return s.statusPage(ctx, v, q.Page, "status_tags.status_id", false, base)
+	return s.statusPage(ctx, v, q.Page, "status_tags.status_id", false, FilterPublic, base)
 }
 
 // Bookmarks lists the statuses the viewer bookmarked, most recently bookmarked first,
@@ -454,5 +470,5 @@ func (s *Service) savedStatuses(ctx context.Context, viewer *Account, p Page, ta
 			Where(table+".account_id = ?", viewer.ID).
 			Scopes(s.visibleSQL(v))
 	}
-	return s.statusPage(ctx, v, p, table+".id", false, base)
+	return s.statusPage(ctx, v, p, table+".id", false, "", base)
 }

@@ -101,10 +101,21 @@ func (inst *Instance) ping(ctx context.Context) error {
 // Handler is the instance's HTTP handler.
 func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
 
-// RunWorkers works the federation queue (deliveries out, activities in) until ctx
-// ends. Serve runs it; tests that serve through their own listener call it themselves.
+// RunWorkers works the federation queue (deliveries out, activities in) and delivers
+// events to streaming clients until ctx ends. Serve runs it; tests that serve through
+// their own listener call it themselves.
 func (inst *Instance) RunWorkers(ctx context.Context) error {
-	return inst.Federator.Run(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	streamingDone := make(chan struct{})
+	go func() {
+		defer close(streamingDone)
+		_ = inst.Web.RunStreaming(ctx) // it only stops when ctx ends
+	}()
+	err := inst.Federator.Run(ctx)
+	cancel()
+	<-streamingDone
+	return err
 }
 
 // Serve answers HTTP on l and runs the workers until ctx is cancelled, then shuts down
@@ -124,6 +135,8 @@ func (inst *Instance) Serve(ctx context.Context, l net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(inst.log.Handler(), slog.LevelWarn),
 	}
+	// Streaming responses never end by themselves: a graceful shutdown ends them.
+	srv.RegisterOnShutdown(inst.Web.CloseStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	inst.log.Info("tacit is listening", "addr", l.Addr().String(), "url", inst.Config.BaseURL())

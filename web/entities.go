@@ -109,7 +109,7 @@ type Status struct {
 	Muted              *bool             `json:"muted,omitempty"`
 	Bookmarked         *bool             `json:"bookmarked,omitempty"`
 	Pinned             *bool             `json:"pinned,omitempty"`
-	Filtered           []any             `json:"filtered,omitempty"`
+	Filtered           []FilterResult    `json:"filtered,omitempty"`
 	LocalOnly          bool              `json:"local_only"`
 	Tacit              StatusTacit       `json:"tacit"`
 }
@@ -243,4 +243,62 @@ type TagHistory struct {
 	Day      string `json:"day"`
 	Uses     string `json:"uses"`
 	Accounts string `json:"accounts"`
+}
+
+// List is Mastodon's List entity.
+type List struct {
+	ID            string `json:"id"`
+	Title         string `json:"title"`
+	RepliesPolicy string `json:"replies_policy"`
+	Exclusive     bool   `json:"exclusive"`
+}
+
+// Filter is Mastodon's (v2) Filter entity. Keywords and Statuses are omitted inside a
+// FilterResult and present (possibly empty) everywhere else.
+type Filter struct {
+	ID           string           `json:"id"`
+	Title        string           `json:"title"`
+	Context      []string         `json:"context"`
+	ExpiresAt    *string          `json:"expires_at"`
+	FilterAction string           `json:"filter_action"`
+	Keywords     *[]FilterKeyword `json:"keywords,omitempty"`
+	Statuses     *[]FilterStatus  `json:"statuses,omitempty"`
+}
+
+// FilterKeyword is a keyword of a filter.
+type FilterKeyword struct {
+	ID        string `json:"id"`
+	Keyword   string `json:"keyword"`
+	WholeWord bool   `json:"whole_word"`
+}
+
+// FilterStatus is a status a filter matches by id.
+type FilterStatus struct {
+	ID       string `json:"id"`
+	StatusID string `json:"status_id"`
+}
+
+// FilterResult is a filter a status matched, inside the status's "filtered".
+type FilterResult struct {
+	Filter         Filter   `json:"filter"`
+	KeywordMatches []string `json:"keyword_matches"`
+	StatusMatches  []string `json:"status_matches"`
+}
+
+// V1Filter is Mastodon's older filter entity: one phrase.
+type V1Filter struct {
+	ID           string   `json:"id"`
+	Phrase       string   `json:"phrase"`
+	Context      []string `json:"context"`
+	WholeWord    bool     `json:"whole_word"`
+	ExpiresAt    *string  `json:"expires_at"`
+	Irreversible bool     `json:"irreversible"`
+}
+
+// Conversation is Mastodon's Conversation entity: direct messages among some people.
+type Conversation struct {
+	ID         string    `json:"id"`
+	Unread     bool      `json:"unread"`
+	Accounts   []Account `json:"accounts"`
+	LastStatus *Status   `json:"last_status"`
 }

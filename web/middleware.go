@@ -52,8 +52,10 @@ func accountIDOf(c *gin.Context) int64 {
 	return 0
 }
 
-// bearerToken finds the access token: Authorization header, or access_token parameter
-// (streaming and some older clients use the query string).
+// bearerToken finds the access token: Authorization header, access_token parameter
+// (streaming and some older clients use the query string), or, for a WebSocket
+// handshake, the Sec-WebSocket-Protocol header, where browser clients put it because
+// they cannot set headers on a WebSocket.
 func bearerToken(c *gin.Context) string {
 	if h := c.GetHeader("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
@@ -64,6 +66,9 @@ func bearerToken(c *gin.Context) string {
 	}
 	if t := c.Query("access_token"); t != "" {
 		return t
+	}
+	if isWebSocket(c.Request) {
+		return websocketProtocol(c.Request)
 	}
 	return ""
 }

@@ -53,6 +53,22 @@ func readParams(c *gin.Context) (*params, error) {
 				}
 			}
 		case "application/x-www-form-urlencoded":
+			if c.Request.Method == http.MethodDelete {
+				// net/http reads form bodies of POST, PUT and PATCH only; Mastodon clients
+				// also send them with DELETE (removing list members).
+				body, err := io.ReadAll(c.Request.Body)
+				if err != nil {
+					return nil, fmt.Errorf("%w: reading body: %v", errBadParams, err)
+				}
+				values, err := url.ParseQuery(string(body))
+				if err != nil {
+					return nil, fmt.Errorf("%w: %v", errBadParams, err)
+				}
+				for k, v := range values {
+					p.form[k] = v
+				}
+				break
+			}
 			if err := c.Request.ParseForm(); err != nil {
 				return nil, fmt.Errorf("%w: %v", errBadParams, err)
 			}
@@ -178,13 +194,22 @@ func (p *params) Bool(key string) (value, set bool, err error) {
 	if !ok {
 		return false, false, nil
 	}
+	b, err := parseBool(s)
+	if err != nil {
+		return false, true, fmt.Errorf("%s must be true or false", key)
+	}
+	return b, true, nil
+}
+
+// parseBool reads a boolean the way Rails does (see params.Bool).
+func parseBool(s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "true", "1", "on", "yes", "t":
-		return true, true, nil
+		return true, nil
 	case "false", "0", "off", "no", "f", "":
-		return false, true, nil
+		return false, nil
 	}
-	return false, true, fmt.Errorf("%s must be true or false", key)
+	return false, errors.New("not a boolean")
 }
 
 // BoolPtr reads an optional boolean for partial updates.
@@ -227,8 +252,13 @@ func (p *params) Objects(key string) ([]map[string]string, bool) {
 			if m, ok := e.(map[string]any); ok {
 				obj := map[string]string{}
 				for k, v := range m {
-					if s, ok := v.(string); ok {
-						obj[k] = s
+					switch x := v.(type) {
+					case string:
+						obj[k] = x
+					case bool:
+						obj[k] = strconv.FormatBool(x)
+					case float64:
+						obj[k] = strconv.FormatFloat(x, 'f', -1, 64)
 					}
 				}
 				out = append(out, obj)

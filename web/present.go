@@ -147,6 +147,26 @@ func (s *Server) statuses(ctx context.Context, v community.Viewer, list []commun
 	if err != nil {
 		return nil, err
 	}
+	apps, err := s.statusApps(ctx, list, d)
+	if err != nil {
+		return nil, err
+	}
+	filters, err := s.community.ActiveFilters(ctx, v.AccountID())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Status, 0, len(list))
+	for i := range list {
+		st, ok := s.statusWith(v, &list[i], d, apps, filters)
+		if ok {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// statusApps loads the applications the statuses (and those they reblog) were posted with.
+func (s *Server) statusApps(ctx context.Context, list []community.Status, d *community.StatusDetails) (map[int64]*auth.Application, error) {
 	var appIDs []int64
 	for _, st := range list {
 		if st.ApplicationID != nil {
@@ -158,18 +178,7 @@ func (s *Server) statuses(ctx context.Context, v community.Viewer, list []commun
 			appIDs = append(appIDs, *st.ApplicationID)
 		}
 	}
-	apps, err := s.auth.ApplicationsByID(ctx, appIDs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Status, 0, len(list))
-	for i := range list {
-		st, ok := s.statusWith(v, &list[i], d, apps)
-		if ok {
-			out = append(out, st)
-		}
-	}
-	return out, nil
+	return s.auth.ApplicationsByID(ctx, appIDs)
 }
 
 // status converts one status for a viewer.
@@ -184,7 +193,9 @@ func (s *Server) status(ctx context.Context, v community.Viewer, st *community.S
 	return list[0], nil
 }
 
-func (s *Server) statusWith(v community.Viewer, st *community.Status, d *community.StatusDetails, apps map[int64]*auth.Application) (Status, bool) {
+// statusWith converts one status with its details, for viewer v whose active filters
+// are filters (their matches go into "filtered").
+func (s *Server) statusWith(v community.Viewer, st *community.Status, d *community.StatusDetails, apps map[int64]*auth.Application, filters *community.FilterSet) (Status, bool) {
 	author := d.Accounts[st.AccountID]
 	if author == nil {
 		return Status{}, false
@@ -230,7 +241,7 @@ func (s *Server) statusWith(v community.Viewer, st *community.Status, d *communi
 		if orig == nil {
 			return Status{}, false
 		}
-		inner, ok := s.statusWith(v, orig, d, apps)
+		inner, ok := s.statusWith(v, orig, d, apps, filters)
 		if !ok {
 			return Status{}, false
 		}
@@ -261,6 +272,31 @@ func (s *Server) statusWith(v community.Viewer, st *community.Status, d *communi
 		if st.AccountID == v.AccountID() {
 			out.Pinned = boolPtr(d.Pinned[st.ID])
 		}
+		// A reblog carries the matches of the status it shares, as clients look at
+		// either object.
+		proper := st
+		if st.ReblogOfID != nil {
+			proper = d.Statuses[*st.ReblogOfID]
+		}
+		if matches := filters.Match(proper, community.FilterText(proper), time.Now()); len(matches) > 0 {
+			out.Filtered = filterResults(matches)
+		}
 	}
 	return out, true
+}
+
+// filterResults converts the filters a status matched into FilterResult entities.
+func filterResults(matches []community.FilterMatch) []FilterResult {
+	out := make([]FilterResult, 0, len(matches))
+	for _, m := range matches {
+		r := FilterResult{Filter: filterEntity(m.Filter), KeywordMatches: m.Keywords, StatusMatches: []string{}}
+		if r.KeywordMatches == nil {
+			r.KeywordMatches = []string{}
+		}
+		for _, id := range m.StatusIDs {
+			r.StatusMatches = append(r.StatusMatches, community.FormatID(id))
+		}
+		out = append(out, r)
+	}
+	return out
 }

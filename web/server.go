@@ -14,6 +14,7 @@ import (
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
+	"github.com/tacit-social/tacit/streaming"
 )
 
 // Version is Tacit's own version; the API reports it inside a Mastodon version string.
@@ -46,6 +47,7 @@ type Server struct {
 	ping      func(ctx context.Context) error
 	engine    *gin.Engine
 	resolver  Resolver
+	hub       *streaming.Hub
 }
 
 // New builds the server and its routes.
@@ -63,6 +65,10 @@ func New(d Deps) *Server {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.hub = streaming.New(streaming.Options{Community: d.Community, Renderer: streamRenderer{s}, Logger: s.log})
+	if bus := d.Community.Events(); bus != nil {
+		bus.Subscribe(s.hub.Handle)
+	}
 	e := s.engine
 	e.HandleMethodNotAllowed = false
 	e.RedirectTrailingSlash = false
@@ -78,6 +84,10 @@ func New(d Deps) *Server {
 	s.mountTimelines(api)
 	s.mountNotifications(api)
 	s.mountSearch(api)
+	s.mountLists(api)
+	s.mountFilters(api)
+	s.mountConversations(api)
+	s.mountStreaming(api)
 	for _, r := range d.Routes {
 		r(e)
 	}

@@ -17,14 +17,14 @@ import (
 
 // route maps a request to the schema entity its JSON answer must match.
 type route struct {
-	method  string
+	method  *regexp.Regexp
 	pattern *regexp.Regexp
 	entity  string
 	list    bool
 }
 
 func r(method, pattern, entity string, list bool) route {
-	return route{method, regexp.MustCompile("^" + pattern + "$"), entity, list}
+	return route{regexp.MustCompile("^(" + method + ")$"), regexp.MustCompile("^" + pattern + "$"), entity, list}
 }
 
 const id = `[0-9]+`
@@ -66,13 +66,33 @@ var routes = []route{
 	r("GET", "/api/v1/preferences", "Preferences", false),
 	r("GET", "/api/v1/custom_emojis", "CustomEmoji", true),
 	r("GET", "/api/v1/announcements", "Announcement", true),
+	r("GET", "/api/v1/lists", "List", true),
+	r("POST", "/api/v1/lists", "List", false),
+	r("(GET|PUT)", "/api/v1/lists/"+id, "List", false),
+	r("GET", "/api/v1/lists/"+id+"/accounts", "Account", true),
+	r("GET", "/api/v1/accounts/"+id+"/lists", "List", true),
+	r("GET", "/api/v1/timelines/list/"+id, "Status", true),
+	r("GET", "/api/v2/filters", "Filter", true),
+	r("POST", "/api/v2/filters", "Filter", false),
+	r("(GET|PUT)", "/api/v2/filters/keywords/"+id, "FilterKeyword", false),
+	r("GET", "/api/v2/filters/statuses/"+id, "FilterStatus", false),
+	r("(GET|PUT)", "/api/v2/filters/"+id, "Filter", false),
+	r("GET", "/api/v2/filters/"+id+"/keywords", "FilterKeyword", true),
+	r("POST", "/api/v2/filters/"+id+"/keywords", "FilterKeyword", false),
+	r("GET", "/api/v2/filters/"+id+"/statuses", "FilterStatus", true),
+	r("POST", "/api/v2/filters/"+id+"/statuses", "FilterStatus", false),
+	r("GET", "/api/v1/filters", "V1Filter", true),
+	r("POST", "/api/v1/filters", "V1Filter", false),
+	r("(GET|PUT)", "/api/v1/filters/"+id, "V1Filter", false),
+	r("GET", "/api/v1/conversations", "Conversation", true),
+	r("POST", "/api/v1/conversations/"+id+"/read", "Conversation", false),
 }
 
 // entityFor returns the entity a response must match, or "" when the schema has none
 // for this request.
 func entityFor(method, path string) (entity string, list bool) {
 	for _, rt := range routes {
-		if rt.method == method && rt.pattern.MatchString(path) {
+		if rt.method.MatchString(method) && rt.pattern.MatchString(path) {
 			return rt.entity, rt.list
 		}
 	}

@@ -1,0 +1,412 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/gin-gonic/gin"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/streaming"
+)
+
+// Mastodon's streaming API: one WebSocket carrying any number of streams, or one
+// Server-Sent Events response per stream. What flows on each stream is decided by the
+// hub (package streaming) with the domain's audience rules; this file speaks the
+// protocols.
+
+// Keep-alives: Mastodon sends a comment every 15 seconds on event streams, and proxies
+// commonly close connections silent for a minute.
+const (
+	sseHeartbeat     = 15 * time.Second
+	wsPingInterval   = 30 * time.Second
+	wsWriteTimeout   = 10 * time.Second
+	wsReadLimit      = 4096 // subscribe messages are tiny
+	wsPendingReplies = 8
+)
+
+func (s *Server) mountStreaming(r *gin.RouterGroup) {
+	ws := optionalUser("read", "read:statuses", "read:notifications")
+	r.GET("/v1/streaming", ws, s.streamWebSocket)
+	r.GET("/v1/streaming/", ws, s.streamWebSocket)
+	r.GET("/v1/streaming/health", func(c *gin.Context) { c.String(http.StatusOK, "OK") })
+	for path, kind := range map[string]streaming.Kind{
+		"user":              streaming.User,
+		"user/notification": streaming.UserNotification,
+		"public":            streaming.Public,
+		"public/local":      streaming.PublicLocal,
+		"public/remote":     streaming.PublicRemote,
+		"hashtag":           streaming.Hashtag,
+		"hashtag/local":     streaming.HashtagLocal,
+		"list":              streaming.List,
+		"direct":            streaming.Direct,
+	} {
+		scope := "read:statuses"
+		if kind == streaming.UserNotification {
+			scope = "read:notifications"
+		}
+		r.GET("/v1/streaming/"+path, optionalUser(scope), s.streamEvents(kind))
+	}
+}
+
+// RunStreaming delivers domain events to streaming clients until ctx ends.
+func (s *Server) RunStreaming(ctx context.Context) error { return s.hub.Run(ctx) }
+
+// CloseStreams ends every streaming connection, so that a graceful shutdown need not
+// wait for clients that never hang up.
+func (s *Server) CloseStreams() { s.hub.Close() }
+
+// StreamingStats reports the streaming hub's figures.
+func (s *Server) StreamingStats() streaming.Stats { return s.hub.Stats() }
+
+// streamOptions says who is connecting and what their token lets them read.
+func streamOptions(c *gin.Context) streaming.ConnOptions {
+	tok := currentToken(c)
+	if tok == nil {
+		return streaming.ConnOptions{Statuses: true} // logged out: public streams
+	}
+	return streaming.ConnOptions{
+		Account:       currentAccount(c),
+		Statuses:      grantsAny(tok, []string{"read:statuses"}),
+		Notifications: grantsAny(tok, []string{"read:notifications"}),
+	}
+}
+
+// streamError answers a refused subscription before any stream starts.
+func (s *Server) streamError(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, streaming.ErrNeedsLogin):
+		abort(c, http.StatusUnauthorized, err.Error())
+	case errors.Is(err, streaming.ErrScope):
+		abort(c, http.StatusForbidden, err.Error())
+	case errors.Is(err, streaming.ErrNoSuchList):
+		abort(c, http.StatusNotFound, err.Error())
+	case errors.Is(err, streaming.ErrUnknownStream), errors.Is(err, streaming.ErrMissingTag),
+		errors.Is(err, streaming.ErrMissingList), errors.Is(err, streaming.ErrTooManyStreams):
+		abort(c, http.StatusBadRequest, err.Error())
+	case errors.Is(err, streaming.ErrClosed):
+		abort(c, http.StatusServiceUnavailable, err.Error())
+	default:
+		s.fail(c, err)
+	}
+}
+
+// keepOpen lifts the server's read deadline: it bounds reading a request, and a stream
+// is a request that lasts.
+func keepOpen(c *gin.Context) {
+	_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Time{})
+}
+
+// streamEvents serves one stream as Server-Sent Events.
+func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		stream, err := streaming.ParseStream(string(kind), c.Query("tag"), c.Query("list"))
+		if err != nil {
+			s.streamError(c, err)
+			return
+		}
+		ctx := c.Request.Context()
+		conn, err := s.hub.Connect(ctx, streamOptions(c), stream)
+		if err != nil {
+			s.streamError(c, err)
+			return
+		}
+		defer conn.Close()
+		keepOpen(c)
+		w := c.Writer
+		h := w.Header()
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Accel-Buffering", "no") // tell nginx not to hold events back
+		w.WriteHeader(http.StatusOK)
+		if _, err := fmt.Fprint(w, ":)\n\n"); err != nil {
+			return
+		}
+		w.Flush()
+		heartbeat := time.NewTicker(sseHeartbeat)
+		defer heartbeat.Stop()
+		for {
+			var err error
+			select {
+			case m := <-conn.Messages():
+				payload := m.Payload
+				if payload == "" {
+					payload = "{}" // SSE needs a data line for the event to count
+				}
+				_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", m.Event, payload)
+			case <-heartbeat.C:
+				_, err = fmt.Fprint(w, ":thump\n\n")
+			case <-conn.Done():
+				return
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			w.Flush()
+		}
+	}
+}
+
+// wsFrame is what a WebSocket message carries: the stream, the event and its payload
+// as a JSON string (the entity encoded once more, as Mastodon does).
+type wsFrame struct {
+	Stream  []string `json:"stream"`
+	Event   string   `json:"event"`
+	Payload string   `json:"payload,omitempty"`
+}
+
+// wsRequest is a message from the client.
+type wsRequest struct {
+	Type   string `json:"type"`
+	Stream string `json:"stream"`
+	Tag    string `json:"tag"`
+	List   string `json:"list"`
+}
+
+// wsError is what the client is told about a refused request.
+type wsError struct {
+	Error  string `json:"error"`
+	Status int    `json:"status"`
+}
+
+func isWebSocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// streamWebSocket serves the multiplexed WebSocket. The token may come as a bearer
+// header, ?access_token= or the Sec-WebSocket-Protocol header (browsers cannot set
+// headers on WebSockets; masto.js sends it there and needs it echoed back). Streams are
+// named by ?stream= (with tag or list) and by subscribe / unsubscribe messages.
+func (s *Server) streamWebSocket(c *gin.Context) {
+	if !isWebSocket(c.Request) {
+		abort(c, http.StatusBadRequest, "This endpoint speaks WebSocket; event streams are at /api/v1/streaming/<stream>")
+		return
+	}
+	var streams []streaming.Stream
+	if kind := c.Query("stream"); kind != "" {
+		st, err := streaming.ParseStream(kind, c.Query("tag"), c.Query("list"))
+		if err != nil {
+			s.streamError(c, err)
+			return
+		}
+		streams = append(streams, st)
+	}
+	conn, err := s.hub.Connect(c.Request.Context(), streamOptions(c), streams...)
+	if err != nil {
+		s.streamError(c, err)
+		return
+	}
+	defer conn.Close()
+	keepOpen(c)
+	opts := &websocket.AcceptOptions{
+		// Browser clients (Elk, Phanpy…) connect from their own origin; the token, never
+		// a cookie, authorizes, so any origin is safe, as for the REST API's CORS.
+		InsecureSkipVerify: true,
+	}
+	if proto := websocketProtocol(c.Request); proto != "" {
+		opts.Subprotocols = []string{proto}
+	}
+	ws, err := websocket.Accept(c.Writer, c.Request, opts)
+	if err != nil {
+		return // Accept has answered the client
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(wsReadLimit)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	replies := make(chan wsError, wsPendingReplies)
+	go s.readSubscriptions(ctx, cancel, ws, conn, replies)
+
+	ping := time.NewTicker(wsPingInterval)
+	defer ping.Stop()
+	for {
+		var frame any
+		select {
+		case m := <-conn.Messages():
+			frame = wsFrame{Stream: m.Stream, Event: m.Event, Payload: m.Payload}
+		case e := <-replies:
+			frame = e
+		case <-ping.C:
+			pctx, pcancel := context.WithTimeout(ctx, wsWriteTimeout)
+			err := ws.Ping(pctx)
+			pcancel()
+			if err != nil {
+				return
+			}
+			continue
+		case <-conn.Done():
+			if errors.Is(conn.Err(), streaming.ErrTooSlow) {
+				ws.Close(websocket.StatusPolicyViolation, "too slow")
+			} else {
+				ws.Close(websocket.StatusGoingAway, "server shutting down")
+			}
+			return
+		case <-ctx.Done():
+			return
+		}
+		data, err := json.Marshal(frame)
+		if err != nil {
+			s.log.Error("encode streaming frame", "err", err)
+			return
+		}
+		wctx, wcancel := context.WithTimeout(ctx, wsWriteTimeout)
+		err = ws.Write(wctx, websocket.MessageText, data)
+		wcancel()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// websocketProtocol returns the first subprotocol the client offered: the token, for
+// clients that send it there.
+func websocketProtocol(r *http.Request) string {
+	raw := r.Header.Get("Sec-WebSocket-Protocol")
+	first, _, _ := strings.Cut(raw, ",")
+	return strings.TrimSpace(first)
+}
+
+// readSubscriptions handles subscribe and unsubscribe messages until the client goes
+// away, then cancels the connection.
+func (s *Server) readSubscriptions(ctx context.Context, cancel context.CancelFunc, ws *websocket.Conn, conn *streaming.Conn, replies chan<- wsError) {
+	defer cancel()
+	reply := func(e wsError) {
+		select {
+		case replies <- e:
+		default: // a client flooding bad requests does not get every answer
+		}
+	}
+	for {
+		typ, data, err := ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageText {
+			continue
+		}
+		var req wsRequest
+		if err := json.Unmarshal(data, &req); err != nil {
+			reply(wsError{Error: "Invalid JSON", Status: http.StatusBadRequest})
+			continue
+		}
+		st, err := streaming.ParseStream(req.Stream, req.Tag, req.List)
+		if err != nil {
+			reply(wsError{Error: err.Error(), Status: http.StatusBadRequest})
+			continue
+		}
+		switch req.Type {
+		case "subscribe":
+			if err := conn.Subscribe(ctx, st); err != nil {
+				status := http.StatusBadRequest
+				switch {
+				case errors.Is(err, streaming.ErrNeedsLogin):
+					status = http.StatusUnauthorized
+				case errors.Is(err, streaming.ErrScope):
+					status = http.StatusForbidden
+				case errors.Is(err, streaming.ErrNoSuchList):
+					status = http.StatusNotFound
+				case !errors.Is(err, streaming.ErrTooManyStreams):
+					s.log.Error("streaming subscribe", "err", err)
+					status = http.StatusInternalServerError
+					err = errors.New("Internal server error")
+				}
+				reply(wsError{Error: err.Error(), Status: status})
+			}
+		case "unsubscribe":
+			conn.Unsubscribe(st)
+		default:
+			reply(wsError{Error: "Unknown message type", Status: http.StatusBadRequest})
+		}
+	}
+}
+
+// streamRenderer renders streamed entities with the REST API's presenters.
+type streamRenderer struct{ s *Server }
+
+// Statuses renders st for many viewers: the details every viewer shares are loaded
+// once, each viewer's own relation to it (favourited, bookmarked…) for all of them in
+// one batch, and filter matches come from each viewer's filters.
+func (r streamRenderer) Statuses(ctx context.Context, st *community.Status, viewers []streaming.Viewer) (map[int64]string, error) {
+	s := r.s
+	list := []community.Status{*st}
+	d, err := s.community.LoadStatusDetails(ctx, community.Anonymous, list)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := s.statusApps(ctx, list, d)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for _, v := range viewers {
+		if v.Account != nil {
+			ids = append(ids, v.Account.ID)
+		}
+	}
+	subjects := []int64{st.ID}
+	if st.ReblogOfID != nil {
+		subjects = append(subjects, *st.ReblogOfID)
+	}
+	relations, err := s.community.RelationsOf(ctx, ids, subjects)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(viewers))
+	for _, v := range viewers {
+		dv := *d
+		var id int64
+		if v.Account != nil {
+			id = v.Account.ID
+			rel := relations[id]
+			dv.Favourited, dv.Reblogged, dv.Bookmarked, dv.Pinned = rel.Favourited, rel.Reblogged, rel.Bookmarked, rel.Pinned
+		}
+		entity, ok := s.statusWith(community.AsAccount(v.Account), st, &dv, apps, v.Filters)
+		if !ok {
+			continue
+		}
+		data, err := json.Marshal(entity)
+		if err != nil {
+			return nil, fmt.Errorf("encode streamed status: %w", err)
+		}
+		out[id] = string(data)
+	}
+	return out, nil
+}
+
+// Notification renders a notification as the notifications list shows it.
+func (r streamRenderer) Notification(ctx context.Context, v streaming.Viewer, item *community.NotificationItem) (string, error) {
+	out, err := r.s.notifications(ctx, community.AsAccount(v.Account), []community.NotificationItem{*item})
+	if err != nil {
+		return "", err
+	}
+	if len(out) == 0 {
+		return "", community.ErrNotFound
+	}
+	data, err := json.Marshal(out[0])
+	if err != nil {
+		return "", fmt.Errorf("encode streamed notification: %w", err)
+	}
+	return string(data), nil
+}
+
+// Conversation renders a conversation as the conversations list shows it.
+func (r streamRenderer) Conversation(ctx context.Context, v streaming.Viewer, item *community.ConversationItem) (string, error) {
+	out, err := r.s.conversations(ctx, v.Account, []community.ConversationItem{*item})
+	if err != nil {
+		return "", err
+	}
+	data, err := json.Marshal(out[0])
+	if err != nil {
+		return "", fmt.Errorf("encode streamed conversation: %w", err)
+	}
+	return string(data), nil
+}

@@ -42,11 +42,11 @@ const (
 
 // Limits on filters. Mastodon sets none; these keep matching a status cheap.
 const (
-	MaxFilters              = 100
-	MaxFilterKeywords       = 100 // per filter
-	MaxFilterStatuses       = 100 // per filter
-	MaxFilterTitleRunes     = 200
-	MaxFilterKeywordRunes   = 200
+	MaxFilters             = 100
+	MaxFilterKeywords      = 100 // per filter
+	MaxFilterStatuses      = 100 // per filter
+	MaxFilterTitleRunes    = 200
+	MaxFilterKeywordRunes  = 200
 	maxFilterExpirySeconds = 10 * 365 * 24 * 3600
 	minFilterExpirySeconds = 1
 )

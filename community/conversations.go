@@ -102,9 +102,13 @@ func (s *Service) addToConversations(tx *gorm.DB, ev *[]Event, st *Status, autho
 		}).Create(&c).Error; err != nil {
 			return fmt.Errorf("store conversation: %w", err)
 		}
-		if err := tx.Where("account_id = ? AND participant_ids = ?", m.ID, c.ParticipantIDs).Take(&c).Error; err != nil {
+		// A fresh value: Take on c would also match c's new id, which the upsert may
+		// not have used.
+		var stored Conversation
+		if err := tx.Where("account_id = ? AND participant_ids = ?", m.ID, c.ParticipantIDs).Take(&stored).Error; err != nil {
 			return fmt.Errorf("reload conversation: %w", err)
 		}
+		c = stored
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).
 			Create(&ConversationStatus{ConversationID: c.ID, StatusID: st.ID}).Error; err != nil {
 			return fmt.Errorf("link conversation status: %w", err)

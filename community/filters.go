@@ -112,7 +112,7 @@ type FilterKeyword struct {
 	ID        int64     `gorm:"primaryKey;autoIncrement:false"`
 	FilterID  int64     `gorm:"not null"`
 	Keyword   string    `gorm:"not null"`
-	WholeWord bool      `gorm:"not null;default:true"`
+	WholeWord bool      `gorm:"not null"` // no gorm default: gorm would skip a false value on insert
 	CreatedAt time.Time `gorm:"not null"`
 }
 

@@ -65,17 +65,25 @@ func isDelete(id mastodon.ID) func(mastodon.Event) bool {
 	}
 }
 
+// eventually waits for cond, failing the test at the deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(streamDeadline)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // waitConnections waits until the instance serves at least n streaming connections, so
 // that what a test publishes next cannot be missed by a client still connecting.
 func waitConnections(t *testing.T, inst *instancetest.Instance, n int) {
 	t.Helper()
-	deadline := time.Now().Add(streamDeadline)
-	for inst.Web.StreamingStats().Connections < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d streaming connections came up", inst.Web.StreamingStats().Connections, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually(t, fmt.Sprintf("%d streaming connections", n), func() bool {
+		return inst.Web.StreamingStats().Connections >= n
+	})
 }
 
 // TestStreamingWebSocketClient receives a followed account's post, a mention

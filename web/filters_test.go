@@ -95,7 +95,7 @@ func TestFiltersV2(t *testing.T) {
 
 		finale := postStatus(t, inst, ben.Token, url.Values{"status": {"The FINALE was great"}})
 		finales := postStatus(t, inst, ben.Token, url.Values{"status": {"All the finales of the season"}}) // not a whole word
-		spoiler := postStatus(t, inst, ben.Token, url.Values{"status": {"No spoilers please"}})              // part of a word is enough
+		spoiler := postStatus(t, inst, ben.Token, url.Values{"status": {"No spoilers please"}})            // part of a word is enough
 		crypto := postStatus(t, inst, ben.Token, url.Values{"status": {"Buy Crypto now"}})
 		plain := postStatus(t, inst, ben.Token, url.Values{"status": {"Lunch at noon"}})
 		own := postStatus(t, inst, ana.Token, url.Values{"status": {"My own crypto finale"}})

@@ -44,8 +44,8 @@ func (c *Conversation) Participants() []int64 {
 	return ids
 }
 
-// ConversationUpdated: a direct status joined an account's conversation.
-type ConversationUpdated struct{ AccountID, ConversationID int64 }
+// ConversationUpdated: a direct status (StatusID) joined an account's conversation.
+type ConversationUpdated struct{ AccountID, ConversationID, StatusID int64 }
 
 func (ConversationUpdated) eventName() string { return "conversation.updated" }
 
@@ -113,7 +113,7 @@ func (s *Service) addToConversations(tx *gorm.DB, ev *[]Event, st *Status, autho
 			Create(&ConversationStatus{ConversationID: c.ID, StatusID: st.ID}).Error; err != nil {
 			return fmt.Errorf("link conversation status: %w", err)
 		}
-		*ev = append(*ev, ConversationUpdated{AccountID: m.ID, ConversationID: c.ID})
+		*ev = append(*ev, ConversationUpdated{AccountID: m.ID, ConversationID: c.ID, StatusID: st.ID})
 	}
 	return nil
 }

@@ -620,6 +620,13 @@ func (h *Hub) conversationEvent(ctx context.Context, e community.ConversationUpd
 	if err != nil {
 		return err
 	}
+	// The event is about the status that joined the conversation, even if a newer one
+	// has joined since: that one has its own event.
+	st, err := h.community.GetStatus(ctx, community.AsAccount(acct), e.StatusID)
+	if err != nil {
+		return err // not found (deleted since): nothing to say
+	}
+	item.LastStatus = st
 	if err := h.filtersFor(ctx, []int64{acct.ID}); err != nil {
 		return err
 	}

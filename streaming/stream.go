@@ -14,6 +14,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tacit-social/tacit/community"
 )
@@ -45,6 +47,9 @@ var (
 	ErrScope          = errors.New("Access token does not have the required scopes")
 )
 
+// maxTagRunes bounds a hashtag stream's tag, as hashtags are bounded in posts.
+const maxTagRunes = community.MaxTagLength
+
 // Stream is one subscription: a kind and, for hashtag and list streams, which one.
 type Stream struct {
 	Kind Kind
@@ -59,8 +64,10 @@ func ParseStream(kind, tag, list string) (Stream, error) {
 	switch s.Kind {
 	case User, UserNotification, Public, PublicLocal, PublicRemote, Direct:
 	case Hashtag, HashtagLocal:
-		s.Tag = community.NormalizeTag(tag)
-		if s.Tag == "" {
+		// A hashtag has no spaces: "# go" is "go", and anything with spaces inside
+		// names no hashtag at all.
+		s.Tag = strings.TrimSpace(community.NormalizeTag(tag))
+		if s.Tag == "" || strings.ContainsFunc(s.Tag, unicode.IsSpace) || utf8.RuneCountInString(s.Tag) > maxTagRunes {
 			return s, ErrMissingTag
 		}
 	case List:

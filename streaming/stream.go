@@ -14,6 +14,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -122,7 +123,9 @@ func (s Stream) filterContext() community.FilterContext {
 	return community.FilterPublic
 }
 
-// Message is one event on one stream, ready for a protocol to frame.
+// Message is one event on one stream, ready for a protocol to frame. One message goes
+// to every connection that gets the same thing (all logged-out clients of the public
+// stream share one), so that it is framed once, not once per connection.
 type Message struct {
 	Stream []string
 	// Event is update, status.update, delete, notification, conversation or
@@ -130,6 +133,24 @@ type Message struct {
 	Event string
 	// Payload is the event's JSON entity, the id for delete, "" for none.
 	Payload string
+
+	frames [maxFrameSlots]frameCache
+}
+
+// maxFrameSlots is how many encodings of a message can be cached: one per protocol.
+const maxFrameSlots = 2
+
+type frameCache struct {
+	once sync.Once
+	data []byte
+}
+
+// Frame returns the message encoded by encode, computing it once per slot (0 or 1, one
+// per protocol) however many connections send it.
+func (m *Message) Frame(slot int, encode func(*Message) []byte) []byte {
+	f := &m.frames[slot]
+	f.once.Do(func() { f.data = encode(m) })
+	return f.data
 }
 
 // The events.

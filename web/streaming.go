@@ -135,11 +135,7 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 			var err error
 			select {
 			case m := <-conn.Messages():
-				payload := m.Payload
-				if payload == "" {
-					payload = "{}" // SSE needs a data line for the event to count
-				}
-				_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", m.Event, payload)
+				_, err = w.Write(m.Frame(sseSlot, sseFrame))
 			case <-heartbeat.C:
 				_, err = fmt.Fprint(w, ":thump\n\n")
 			case <-conn.Done():
@@ -153,6 +149,31 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 			w.Flush()
 		}
 	}
+}
+
+// Each protocol caches its encoding of a message in its own slot.
+const (
+	sseSlot = 0
+	wsSlot  = 1
+)
+
+// sseFrame encodes a message as a server-sent event.
+func sseFrame(m *streaming.Message) []byte {
+	payload := m.Payload
+	if payload == "" {
+		payload = "{}" // an event needs a data line to be dispatched
+	}
+	return []byte("event: " + m.Event + "\ndata: " + payload + "\n\n")
+}
+
+// wsFrameOf encodes a message as a WebSocket text frame's content.
+func wsFrameOf(m *streaming.Message) []byte {
+	data, err := json.Marshal(wsFrame{Stream: m.Stream, Event: m.Event, Payload: m.Payload})
+	if err != nil {
+		// Strings and string slices always encode.
+		panic("encode streaming frame: " + err.Error())
+	}
+	return data
 }
 
 // wsFrame is what a WebSocket message carries: the stream, the event and its payload
@@ -229,12 +250,12 @@ func (s *Server) streamWebSocket(c *gin.Context) {
 	ping := time.NewTicker(wsPingInterval)
 	defer ping.Stop()
 	for {
-		var frame any
+		var data []byte
 		select {
 		case m := <-conn.Messages():
-			frame = wsFrame{Stream: m.Stream, Event: m.Event, Payload: m.Payload}
+			data = m.Frame(wsSlot, wsFrameOf)
 		case e := <-replies:
-			frame = e
+			data, _ = json.Marshal(e) // a string and an int always encode
 		case <-ping.C:
 			pctx, pcancel := context.WithTimeout(ctx, wsWriteTimeout)
 			err := ws.Ping(pctx)
@@ -251,11 +272,6 @@ func (s *Server) streamWebSocket(c *gin.Context) {
 			}
 			return
 		case <-ctx.Done():
-			return
-		}
-		data, err := json.Marshal(frame)
-		if err != nil {
-			s.log.Error("encode streaming frame", "err", err)
 			return
 		}
 		wctx, wcancel := context.WithTimeout(ctx, wsWriteTimeout)

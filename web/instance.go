@@ -211,7 +211,22 @@ type pollLimits struct {
 	MaxExpiration          int `json:"max_expiration"`
 }
 
+// listLimits and filterLimits are Tacit's own configuration blocks (Mastodon's
+// entities have none for lists and filters): the bounds the API enforces.
+type listLimits struct {
+	MaxLists    int `json:"max_lists"`
+	MaxAccounts int `json:"max_accounts"`
+}
+
+type filterLimits struct {
+	MaxFilters  int `json:"max_filters"`
+	MaxKeywords int `json:"max_keywords"`
+	MaxStatuses int `json:"max_statuses"`
+}
+
 var (
+	listConfig   = listLimits{community.MaxLists, community.MaxListAccounts}
+	filterConfig = filterLimits{community.MaxFilters, community.MaxFilterKeywords, community.MaxFilterStatuses}
 	statusConfig = statusLimits{maxStatusChars, maxMediaAttachments, charactersReservedPerURL}
 	pollConfig   = pollLimits{maxPollOptions, maxPollOptionChars, minPollExpiration, maxPollExpiration}
 )
@@ -252,6 +267,8 @@ type V1Instance struct {
 		Statuses         statusLimits `json:"statuses"`
 		MediaAttachments mediaLimits  `json:"media_attachments"`
 		Polls            pollLimits   `json:"polls"`
+		Lists            listLimits   `json:"lists"`
+		Filters          filterLimits `json:"filters"`
 	} `json:"configuration"`
 	ContactAccount *Account      `json:"contact_account,omitempty"`
 	Rules          []struct{}    `json:"rules"`
@@ -284,6 +301,8 @@ func (a *instanceAPI) v1Instance(c *gin.Context) {
 	out.Configuration.Statuses = statusConfig
 	out.Configuration.MediaAttachments = mediaConfig(false)
 	out.Configuration.Polls = pollConfig
+	out.Configuration.Lists = listConfig
+	out.Configuration.Filters = filterConfig
 	if f.contact != nil {
 		acct := a.s.account(f.contact)
 		out.ContactAccount = &acct
@@ -329,6 +348,8 @@ type Instance struct {
 		Translation      struct {
 			Enabled bool `json:"enabled"`
 		} `json:"translation"`
+		Lists   listLimits   `json:"lists"`
+		Filters filterLimits `json:"filters"`
 		// LimitedFederation is true in company mode, where only the listed peers are
 		// federated with.
 		LimitedFederation bool `json:"limited_federation"`
@@ -377,6 +398,8 @@ func (a *instanceAPI) v2Instance(c *gin.Context) {
 	conf.Statuses = statusConfig
 	conf.MediaAttachments = mediaConfig(true)
 	conf.Polls = pollConfig
+	conf.Lists = listConfig
+	conf.Filters = filterConfig
 	conf.LimitedFederation = cfg.Federation.Mode == config.FederationCompany
 	out.APIVersions.Mastodon = 2
 	out.Contact.Email = f.contactEmail

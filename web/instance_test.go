@@ -122,6 +122,8 @@ func TestInstanceAPI(t *testing.T) {
 			"configuration/media_attachments/video_size_limit": float64(0),
 			"configuration/translation/enabled":                false,
 			"configuration/limited_federation":                 true,
+			"configuration/lists/max_lists":                    float64(community.MaxLists),
+			"configuration/filters/max_keywords":               float64(community.MaxFilterKeywords),
 			"tacit/location":                                   "Lyon",
 			"tacit/default_scope":                              "company",
 			"tacit/federation_mode":                            "company",

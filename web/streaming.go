@@ -99,8 +99,10 @@ func (s *Server) streamError(c *gin.Context, err error) {
 
 // keepOpen lifts the server's read deadline: it bounds reading a request, and a stream
 // is a request that lasts.
-func keepOpen(c *gin.Context) {
-	_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Time{})
+func (s *Server) keepOpen(c *gin.Context) {
+	if err := http.NewResponseController(c.Writer).SetReadDeadline(time.Time{}); err != nil {
+		s.log.WarnContext(c.Request.Context(), "streaming: cannot lift the read deadline; the server may cut the stream", "err", err)
+	}
 }
 
 // streamEvents serves one stream as Server-Sent Events.
@@ -118,7 +120,7 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 			return
 		}
 		defer conn.Close()
-		keepOpen(c)
+		s.keepOpen(c)
 		w := c.Writer
 		h := w.Header()
 		h.Set("Content-Type", "text/event-stream")
@@ -225,8 +227,7 @@ func (s *Server) streamWebSocket(c *gin.Context) {
 		s.streamError(c, err)
 		return
 	}
-	defer conn.Close()
-	keepOpen(c)
+	s.keepOpen(c)
 	opts := &websocket.AcceptOptions{
 		// Browser clients (Elk, Phanpy…) connect from their own origin; the token, never
 		// a cookie, authorizes, so any origin is safe, as for the REST API's CORS.
@@ -237,11 +238,20 @@ func (s *Server) streamWebSocket(c *gin.Context) {
 	}
 	ws, err := websocket.Accept(c.Writer, c.Request, opts)
 	if err != nil {
+		conn.Close()
 		return // Accept has answered the client
 	}
-	defer ws.CloseNow()
 	ws.SetReadLimit(wsReadLimit)
+	// The connection is ours now (hijacked): serve it from fresh goroutines and let the
+	// request's goroutine, with the stack and state the request needed, go.
+	go s.serveWebSocket(ws, conn)
+}
 
+// serveWebSocket writes a connection's messages, pings and answers until the client
+// leaves or the hub ends the connection; a second goroutine reads its requests.
+func (s *Server) serveWebSocket(ws *websocket.Conn, conn *streaming.Conn) {
+	defer conn.Close()
+	defer ws.CloseNow()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	replies := make(chan wsError, wsPendingReplies)
@@ -275,7 +285,7 @@ func (s *Server) streamWebSocket(c *gin.Context) {
 			return
 		}
 		wctx, wcancel := context.WithTimeout(ctx, wsWriteTimeout)
-		err = ws.Write(wctx, websocket.MessageText, data)
+		err := ws.Write(wctx, websocket.MessageText, data)
 		wcancel()
 		if err != nil {
 			return

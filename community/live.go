@@ -159,7 +159,16 @@ func (s *Service) LiveAudience(ctx context.Context, st *Status, q LiveQuery) (*L
 		a.anonymous = a.anonymous && s.mayRead(Anonymous, original, audienceFacts{})
 	}
 	a.readers = readers
-	if q.Deleted || len(ids) == 0 {
+	if q.Deleted {
+		return a, nil
+	}
+	if st.Visibility == VisibilityPublic && st.ReblogOfID == nil {
+		if err := db.Table("tags").Joins("JOIN status_tags ON status_tags.tag_id = tags.id").
+			Where("status_tags.status_id = ?", st.ID).Pluck("tags.name", &a.tags).Error; err != nil {
+			return nil, fmt.Errorf("load tags: %w", err)
+		}
+	}
+	if len(ids) == 0 {
 		return a, nil
 	}
 
@@ -172,13 +181,6 @@ func (s *Service) LiveAudience(ctx context.Context, st *Status, q LiveQuery) (*L
 		return nil, err
 	}
 	a.silenced = silenced
-
-	if st.Visibility == VisibilityPublic && st.ReblogOfID == nil {
-		if err := db.Table("tags").Joins("JOIN status_tags ON status_tags.tag_id = tags.id").
-			Where("status_tags.status_id = ?", st.ID).Pluck("tags.name", &a.tags).Error; err != nil {
-			return nil, fmt.Errorf("load tags: %w", err)
-		}
-	}
 
 	// Follows of the author and of whom the status answers, by the people concerned.
 	targets := []int64{st.AccountID}

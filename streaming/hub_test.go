@@ -250,3 +250,31 @@ func FuzzParseStream(f *testing.F) {
 		}
 	})
 }
+
+// TestLoggedOutHashtagStream: with nobody logged in watching, a hashtag stream still
+// gets world-scope posts with its tag, and nothing else.
+func TestLoggedOutHashtagStream(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{})
+	author := inst.CreateUser(t, "author", instancetest.UserOptions{})
+	h := startHub(t, inst, streaming.Options{})
+	tag, err := streaming.ParseStream("hashtag", "#GoLang", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := h.Connect(context.Background(), streaming.ConnOptions{Statuses: true}, tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	inst.PostStatus(t, author.Token, url.Values{"status": {"#golang inside the company"}, "scope": {"company"}})
+	inst.PostStatus(t, author.Token, url.Values{"status": {"no tag here"}, "scope": {"world"}})
+	want := inst.PostStatus(t, author.Token, url.Values{"status": {"#golang for everyone"}, "scope": {"world"}}).ID
+	select {
+	case m := <-c.Messages():
+		if m.Payload != want || fmt.Sprint(m.Stream) != "[hashtag golang]" {
+			t.Errorf("message = %+v, want update of %s on [hashtag golang]", m, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the logged-out hashtag stream got nothing")
+	}
+}

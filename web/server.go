@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
 
@@ -48,6 +49,8 @@ type Server struct {
 	engine    *gin.Engine
 	resolver  Resolver
 	hub       *streaming.Hub
+	// recheck overrides how often streams check their token (tests); 0 is the default.
+	recheck atomic.Int64
 }
 
 // New builds the server and its routes.

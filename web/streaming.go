@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/streaming"
 )
@@ -29,6 +30,12 @@ const (
 	wsWriteTimeout   = 10 * time.Second
 	wsReadLimit      = 4096 // subscribe messages are tiny
 	wsPendingReplies = 8
+	// wsRequestsPerSecond bounds a client's subscribe/unsubscribe messages: each may
+	// cost a query, and the REST rate limit does not see them.
+	wsRequestsPerSecond = 20
+	// defaultStreamRecheck is how often a stream checks that its token is still valid
+	// and its user not disabled, so that a revoked login stops receiving events.
+	defaultStreamRecheck = 5 * time.Minute
 )
 
 func (s *Server) mountStreaming(r *gin.RouterGroup) {
@@ -64,6 +71,34 @@ func (s *Server) CloseStreams() { s.hub.Close() }
 
 // StreamingStats reports the streaming hub's figures.
 func (s *Server) StreamingStats() streaming.Stats { return s.hub.Stats() }
+
+// streamRecheck is how often streams check their token (see defaultStreamRecheck).
+func (s *Server) streamRecheck() time.Duration {
+	if d := time.Duration(s.recheck.Load()); d > 0 {
+		return d
+	}
+	return defaultStreamRecheck
+}
+
+// stillAuthorized reports whether the token a stream was opened with is still valid and
+// its user still enabled. A database that does not answer is not a revocation.
+func (s *Server) stillAuthorized(ctx context.Context, raw string) bool {
+	if raw == "" {
+		return true // logged out: public streams only
+	}
+	tok, err := s.auth.LookupToken(ctx, raw)
+	if errors.Is(err, auth.ErrInvalidToken) {
+		return false
+	}
+	if err != nil || tok.UserID == nil {
+		return true
+	}
+	user, _, err := s.community.UserByID(ctx, *tok.UserID)
+	if community.KindOf(err) == community.KindNotFound {
+		return false
+	}
+	return err != nil || !user.Disabled
+}
 
 // streamOptions says who is connecting and what their token lets them read.
 func streamOptions(c *gin.Context) streaming.ConnOptions {
@@ -131,8 +166,11 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 			return
 		}
 		w.Flush()
+		raw := bearerToken(c)
 		heartbeat := time.NewTicker(sseHeartbeat)
 		defer heartbeat.Stop()
+		recheck := time.NewTicker(s.streamRecheck())
+		defer recheck.Stop()
 		for {
 			var err error
 			select {
@@ -140,6 +178,11 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 				_, err = w.Write(m.Frame(sseSlot, sseFrame))
 			case <-heartbeat.C:
 				_, err = fmt.Fprint(w, ":thump\n\n")
+			case <-recheck.C:
+				if !s.stillAuthorized(ctx, raw) {
+					return
+				}
+				continue
 			case <-conn.Done():
 				return
 			case <-ctx.Done():
@@ -244,12 +287,13 @@ func (s *Server) streamWebSocket(c *gin.Context) {
 	ws.SetReadLimit(wsReadLimit)
 	// The connection is ours now (hijacked): serve it from fresh goroutines and let the
 	// request's goroutine, with the stack and state the request needed, go.
-	go s.serveWebSocket(ws, conn)
+	go s.serveWebSocket(ws, conn, bearerToken(c))
 }
 
 // serveWebSocket writes a connection's messages, pings and answers until the client
-// leaves or the hub ends the connection; a second goroutine reads its requests.
-func (s *Server) serveWebSocket(ws *websocket.Conn, conn *streaming.Conn) {
+// leaves, its token stops being valid or the hub ends the connection; a second
+// goroutine reads its requests.
+func (s *Server) serveWebSocket(ws *websocket.Conn, conn *streaming.Conn, token string) {
 	defer conn.Close()
 	defer ws.CloseNow()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -259,6 +303,8 @@ func (s *Server) serveWebSocket(ws *websocket.Conn, conn *streaming.Conn) {
 
 	ping := time.NewTicker(wsPingInterval)
 	defer ping.Stop()
+	recheck := time.NewTicker(s.streamRecheck())
+	defer recheck.Stop()
 	for {
 		var data []byte
 		select {
@@ -271,6 +317,12 @@ func (s *Server) serveWebSocket(ws *websocket.Conn, conn *streaming.Conn) {
 			err := ws.Ping(pctx)
 			pcancel()
 			if err != nil {
+				return
+			}
+			continue
+		case <-recheck.C:
+			if !s.stillAuthorized(ctx, token) {
+				ws.Close(websocket.StatusPolicyViolation, "The access token is invalid")
 				return
 			}
 			continue
@@ -311,12 +363,21 @@ func (s *Server) readSubscriptions(ctx context.Context, cancel context.CancelFun
 		default: // a client flooding bad requests does not get every answer
 		}
 	}
+	var window time.Time
+	requests := 0
 	for {
 		typ, data, err := ws.Read(ctx)
 		if err != nil {
 			return
 		}
 		if typ != websocket.MessageText {
+			continue
+		}
+		if now := time.Now(); now.Sub(window) >= time.Second {
+			window, requests = now, 0
+		}
+		if requests++; requests > wsRequestsPerSecond {
+			reply(wsError{Error: "Too many requests", Status: http.StatusTooManyRequests})
 			continue
 		}
 		var req wsRequest

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/web"
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
 
@@ -333,6 +335,14 @@ func TestStreamingWebSocketProtocol(t *testing.T) {
 			t.Errorf("after unsubscribing from the hashtag: frame on %v with %q", f.Stream, f.Payload)
 		}
 
+		// Requests beyond 20 a second are refused, not served.
+		for range 60 {
+			s.send(map[string]string{"type": "subscribe", "stream": "public"})
+		}
+		if f := s.next("the rate-limit answer", func(f rawFrame) bool { return f.Error != "" }); f.Status != http.StatusTooManyRequests {
+			t.Errorf("flooding requests: %+v, want 429", f)
+		}
+
 		// A bad token is refused before the upgrade, a missing one for user streams too.
 		if _, resp, err := dialStream(t, inst, "?stream=user", &websocket.DialOptions{Subprotocols: []string{"not-a-token"}}); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("bad token: err %v, response %v; want 401", err, resp)
@@ -368,4 +378,67 @@ func TestStreamingHealthAndErrors(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want %d", tc.path, a.Code, a.Body, tc.code)
 		}
 	}
+}
+
+// TestStreamingEndsWhenTokenRevoked: streams check their token now and then, so that a
+// login revoked (or a user disabled) stops receiving events, over both protocols.
+func TestStreamingEndsWhenTokenRevoked(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{})
+	web.SetStreamRecheck(inst.Web, 50*time.Millisecond)
+	inst.CreateUser(t, "ana", instancetest.UserOptions{})
+	ctx := context.Background()
+	app, err := mastodon.RegisterApp(ctx, &mastodon.AppConfig{Server: inst.URL, ClientName: "revoker", Scopes: "read write follow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mastodon.NewClient(&mastodon.Config{Server: inst.URL, ClientID: app.ClientID, ClientSecret: app.ClientSecret})
+	if err := c.Authenticate(ctx, "ana", instancetest.Password("ana")); err != nil {
+		t.Fatal(err)
+	}
+	token := c.Config.AccessToken
+
+	ws, _, err := dialStream(t, inst, "?stream=user", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, inst.URL+"/api/v1/streaming/user", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	sse, err := http.DefaultClient.Do(req)
+	if err != nil || sse.StatusCode != http.StatusOK {
+		t.Fatalf("event stream: %v %v", err, sse)
+	}
+	defer sse.Body.Close()
+	waitConnections(t, inst, 2)
+
+	if a := inst.Call(t, http.MethodPost, "/oauth/revoke", "", url.Values{
+		"client_id": {app.ClientID}, "client_secret": {app.ClientSecret}, "token": {token},
+	}); a.Code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", a.Code, a.Body)
+	}
+	rctx, cancel := context.WithTimeout(ctx, streamDeadline)
+	defer cancel()
+	for {
+		_, _, err := ws.conn.Read(rctx)
+		if err == nil {
+			continue
+		}
+		if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+			t.Errorf("WebSocket ended with %v, want a policy-violation close", err)
+		}
+		break
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, sse.Body)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("event stream ended with %v, want a clean end", err)
+		}
+	case <-time.After(streamDeadline):
+		t.Fatal("the event stream of a revoked token is still open")
+	}
+	eventually(t, "the connections to be gone", func() bool { return inst.Web.StreamingStats().Connections == 0 })
 }

@@ -105,23 +105,40 @@ func (fs *FilterSet) hidesIn(fc FilterContext) bool {
 	return false
 }
 
-// FilterText is the text filters match a status against: its content warning and its
-// content as plain text (Mastodon also matches poll options and media descriptions,
-// which Tacit's statuses do not have yet).
-func FilterText(st *Status) string {
-	return st.SpoilerText + "\n" + markup.PlainText(st.Content)
+// FilterTarget is a status about to be matched against filters. Its text is extracted
+// once, when a keyword first needs it, however many filter sets look at it (the
+// streaming hub matches one status for every viewer), and not at all when none has
+// keywords.
+type FilterTarget struct {
+	st    *Status
+	text  string
+	ready bool
 }
 
-// Match returns the filters st matches, in the order the filters were created. st must
-// be the status itself, not a reblog of it; text is FilterText(st), passed in so that
-// matching one status for many viewers renders it once. Like Mastodon it returns matches
-// in every context: clients decide where a warning applies. Nobody's filters apply to
-// their own statuses, and expired filters match nothing.
-func (fs *FilterSet) Match(st *Status, text string, now time.Time) []FilterMatch {
+// NewFilterTarget prepares st for matching. st must be the status itself, not a reblog
+// of it.
+func NewFilterTarget(st *Status) *FilterTarget { return &FilterTarget{st: st} }
+
+// text is what keywords match: the content warning and the content as plain text,
+// lowercased (Mastodon also matches poll options and media descriptions, which Tacit's
+// statuses do not have yet).
+func (t *FilterTarget) lowerText() string {
+	if !t.ready {
+		t.text = strings.ToLower(t.st.SpoilerText + "\n" + markup.PlainText(t.st.Content))
+		t.ready = true
+	}
+	return t.text
+}
+
+// Match returns the filters the target matches, in the order the filters were created.
+// Like Mastodon it returns matches in every context: clients decide where a warning
+// applies. Nobody's filters apply to their own statuses, and expired filters match
+// nothing.
+func (fs *FilterSet) Match(t *FilterTarget, now time.Time) []FilterMatch {
+	st := t.st
 	if fs.Empty() || st.AccountID == fs.owner {
 		return nil
 	}
-	var lower string
 	var out []FilterMatch
 	for _, f := range fs.filters {
 		if !f.filter.Active(now) {
@@ -132,10 +149,7 @@ func (fs *FilterSet) Match(st *Status, text string, now time.Time) []FilterMatch
 			m.StatusIDs = []int64{st.ID}
 		}
 		for _, k := range f.keywords {
-			if lower == "" {
-				lower = strings.ToLower(text)
-			}
-			if keywordIn(lower, strings.ToLower(k.Keyword), k.WholeWord) {
+			if keywordIn(t.lowerText(), strings.ToLower(k.Keyword), k.WholeWord) {
 				m.Keywords = append(m.Keywords, k.Keyword)
 			}
 		}
@@ -220,7 +234,7 @@ func (s *Service) dropHidden(ctx context.Context, fs *FilterSet, fc FilterContex
 				proper = o
 			}
 		}
-		if Hides(fs.Match(proper, FilterText(proper), now), fc) {
+		if Hides(fs.Match(NewFilterTarget(proper), now), fc) {
 			continue
 		}
 		out = append(out, statuses[i])

@@ -44,7 +44,7 @@ func TestFilterSetMatch(t *testing.T) {
 		{filter: Filter{ID: 12, Action: FilterHide, Context: FilterContexts{FilterThread}}, statuses: map[int64]bool{99: true}},
 	}}
 	st := &Status{ID: 99, AccountID: 2, Content: "<p>Learning <b>Rust</b> and Golang</p>", SpoilerText: "tech"}
-	m := fs.Match(st, FilterText(st), now)
+	m := fs.Match(NewFilterTarget(st), now)
 	if len(m) != 2 || m[0].Filter.ID != 10 || strings.Join(m[0].Keywords, ",") != "Rust,golang" || m[1].Filter.ID != 12 || m[1].StatusIDs[0] != 99 {
 		t.Fatalf("matches = %+v", m)
 	}
@@ -52,11 +52,11 @@ func TestFilterSetMatch(t *testing.T) {
 		t.Error("Hides: the hide filter is for threads only (the public one has expired)")
 	}
 	own := &Status{ID: 99, AccountID: 1, Content: "Rust"}
-	if got := fs.Match(own, FilterText(own), now); got != nil {
+	if got := fs.Match(NewFilterTarget(own), now); got != nil {
 		t.Errorf("own status matched %+v", got)
 	}
 	var none *FilterSet
-	if none.Match(st, FilterText(st), now) != nil || !none.Empty() {
+	if none.Match(NewFilterTarget(st), now) != nil || !none.Empty() {
 		t.Error("a nil filter set matched")
 	}
 }

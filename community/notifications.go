@@ -196,7 +196,7 @@ func (s *Service) notificationItems(ctx context.Context, viewer *Account, rows [
 		}
 		// A status the viewer's filters hide in notifications takes its notification
 		// with it (the viewer's own statuses are never filtered).
-		if it.Status != nil && Hides(filters.Match(it.Status, FilterText(it.Status), now), FilterNotifications) {
+		if it.Status != nil && Hides(filters.Match(NewFilterTarget(it.Status), now), FilterNotifications) {
 			continue
 		}
 		out = append(out, it)

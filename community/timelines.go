@@ -17,6 +17,9 @@ type StatusPage struct {
 	Statuses []Status
 	NewestID int64
 	OldestID int64
+	// Filters are the viewer's active filters when the list loaded them (to leave out
+	// what they hide), so that rendering the page need not load them again.
+	Filters *FilterSet
 }
 
 // pagedStatus is a status with the id its list is paged by.
@@ -206,7 +209,7 @@ func (s *Service) statusPage(ctx context.Context, v Viewer, p Page, col string, 
 	if err != nil {
 		return StatusPage{}, err
 	}
-	page := StatusPage{Statuses: make([]Status, len(rows))}
+	page := StatusPage{Statuses: make([]Status, len(rows)), Filters: filters}
 	for i := range rows {
 		page.Statuses[i] = rows[i].Status
 	}

@@ -442,7 +442,7 @@ func (h *Hub) statusEvent(ctx context.Context, st *community.Status, event strin
 	if err := h.filtersFor(ctx, accountIDs); err != nil {
 		return err
 	}
-	text := community.FilterText(proper)
+	target := community.NewFilterTarget(proper)
 	now := time.Now()
 	matches := map[int64][]community.FilterMatch{}
 	var deliveries []delivery
@@ -453,7 +453,7 @@ func (h *Hub) statusEvent(ctx context.Context, st *community.Status, event strin
 		if acct != nil {
 			me = acct.ID
 			if _, ok := matches[me]; !ok {
-				matches[me] = h.filters[me].Match(proper, text, now)
+				matches[me] = h.filters[me].Match(target, now)
 			}
 		}
 		for _, s := range w.streams {

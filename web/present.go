@@ -143,6 +143,12 @@ func (s *Server) accounts(list []*community.Account) []Account {
 // statuses converts statuses for a viewer. The caller has already checked that the
 // viewer may see them.
 func (s *Server) statuses(ctx context.Context, v community.Viewer, list []community.Status) ([]Status, error) {
+	return s.statusesFiltered(ctx, v, list, nil)
+}
+
+// statusesFiltered is statuses with the viewer's active filters already loaded (nil:
+// load them).
+func (s *Server) statusesFiltered(ctx context.Context, v community.Viewer, list []community.Status, filters *community.FilterSet) ([]Status, error) {
 	d, err := s.community.LoadStatusDetails(ctx, v, list)
 	if err != nil {
 		return nil, err
@@ -151,9 +157,10 @@ func (s *Server) statuses(ctx context.Context, v community.Viewer, list []commun
 	if err != nil {
 		return nil, err
 	}
-	filters, err := s.community.ActiveFilters(ctx, v.AccountID())
-	if err != nil {
-		return nil, err
+	if filters == nil {
+		if filters, err = s.community.ActiveFilters(ctx, v.AccountID()); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]Status, 0, len(list))
 	for i := range list {
@@ -278,7 +285,7 @@ func (s *Server) statusWith(v community.Viewer, st *community.Status, d *communi
 		if st.ReblogOfID != nil {
 			proper = d.Statuses[*st.ReblogOfID]
 		}
-		if matches := filters.Match(proper, community.FilterText(proper), time.Now()); len(matches) > 0 {
+		if matches := filters.Match(community.NewFilterTarget(proper), time.Now()); len(matches) > 0 {
 			out.Filtered = filterResults(matches)
 		}
 	}

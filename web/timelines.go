@@ -79,7 +79,7 @@ func (s *Server) renderStatusPage(c *gin.Context, page community.StatusPage, err
 		s.fail(c, err)
 		return
 	}
-	out, err := s.statuses(c.Request.Context(), viewer(c), page.Statuses)
+	out, err := s.statusesFiltered(c.Request.Context(), viewer(c), page.Statuses, page.Filters)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -174,9 +174,9 @@ func TestProcessRefuses(t *testing.T) {
 
 func TestProcessCover(t *testing.T) {
 	tests := []struct {
-		name       string
-		src        image.Image
-		w, h       int
+		name         string
+		src          image.Image
+		w, h         int
 		wantW, wantH int
 	}{
 		{"landscape to square", mediatest.Marked(1000, 500), 400, 400, 400, 400},

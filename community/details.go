@@ -8,10 +8,14 @@ import (
 // StatusDetails is everything needed to show a set of statuses to one viewer, loaded
 // with one query per kind of fact rather than one per status.
 type StatusDetails struct {
-	Accounts map[int64]*Account // authors, reblogged authors, mentioned accounts
-	Statuses map[int64]*Status  // reblogged originals, by id
-	Mentions map[int64][]int64  // status id → mentioned account ids, in order
-	Tags     map[int64][]Tag    // status id → hashtags
+	Accounts map[int64]*Account          // authors, reblogged authors, mentioned accounts
+	Statuses map[int64]*Status           // reblogged originals, by id
+	Mentions map[int64][]int64           // status id → mentioned account ids, in order
+	Tags     map[int64][]Tag             // status id → hashtags
+	Media    map[int64][]MediaAttachment // status id → attachments, in order
+	Polls    map[int64]*Poll             // status id → poll
+	// OwnVotes are the viewer's choices by poll id.
+	OwnVotes map[int64][]int
 	// The viewer's own relation to each status (by status id); empty when logged out.
 	Favourited map[int64]bool
 	Reblogged  map[int64]bool
@@ -24,6 +28,7 @@ func (s *Service) LoadStatusDetails(ctx context.Context, v Viewer, statuses []St
 	d := &StatusDetails{
 		Accounts: map[int64]*Account{}, Statuses: map[int64]*Status{},
 		Mentions: map[int64][]int64{}, Tags: map[int64][]Tag{},
+		Media: map[int64][]MediaAttachment{}, Polls: map[int64]*Poll{}, OwnVotes: map[int64][]int{},
 		Favourited: map[int64]bool{}, Reblogged: map[int64]bool{}, Bookmarked: map[int64]bool{}, Pinned: map[int64]bool{},
 	}
 	if len(statuses) == 0 {
@@ -82,9 +87,31 @@ func (s *Service) LoadStatusDetails(ctx context.Context, v Viewer, statuses []St
 		d.Tags[r.StatusID] = append(d.Tags[r.StatusID], r.Tag)
 	}
 
+	if d.Media, err = statusMediaTx(db, statusIDs); err != nil {
+		return nil, err
+	}
+	var polls []Poll
+	if err := db.Where("status_id IN ?", statusIDs).Find(&polls).Error; err != nil {
+		return nil, fmt.Errorf("load polls: %w", err)
+	}
+	pollIDs := make([]int64, 0, len(polls))
+	for i := range polls {
+		d.Polls[polls[i].StatusID] = &polls[i]
+		pollIDs = append(pollIDs, polls[i].ID)
+	}
+
 	me := v.AccountID()
 	if me == 0 {
 		return d, nil
+	}
+	if len(pollIDs) > 0 {
+		var votes []PollVote
+		if err := db.Where("account_id = ? AND poll_id IN ?", me, pollIDs).Order("choice").Find(&votes).Error; err != nil {
+			return nil, fmt.Errorf("load own votes: %w", err)
+		}
+		for _, v := range votes {
+			d.OwnVotes[v.PollID] = append(d.OwnVotes[v.PollID], v.Choice)
+		}
 	}
 	for _, q := range []struct {
 		table, col string

@@ -44,6 +44,14 @@ type Favourited struct {
 	Undone    bool
 }
 
+// PollVoted: votes were counted on a poll, local or remote. Poll holds the counts after
+// them; Votes are the new votes, all by one account.
+type PollVoted struct {
+	Poll   Poll
+	Status Status
+	Votes  []PollVote
+}
+
 // Blocked: an account blocked another (Undone when the block was lifted).
 type Blocked struct {
 	Block  Block
@@ -51,6 +59,7 @@ type Blocked struct {
 }
 
 func (Blocked) eventName() string             { return "block" }
+func (PollVoted) eventName() string           { return "poll.voted" }
 func (StatusCreated) eventName() string       { return "status.created" }
 func (StatusUpdated) eventName() string       { return "status.updated" }
 func (StatusDeleted) eventName() string       { return "status.deleted" }

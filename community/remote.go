@@ -181,6 +181,8 @@ type RemoteStatus struct {
 	Published      time.Time
 	Edited         time.Time // zero unless the post was edited
 	ReplyToUnknown bool      // set by ReceiveStatus when the parent is not known here
+	Attachments    []RemoteAttachment
+	Poll           *RemotePoll
 }
 
 // ReceiveStatus stores a status that arrived from another instance, or applies an edit
@@ -252,6 +254,10 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 			if existing.AccountID != author.ID {
 				return Forbidden("Status %s belongs to another account", in.URI)
 			}
+			// New counts of a poll arrive as an update of its post; they are not an edit.
+			if err := s.refreshRemotePoll(tx, &existing, in.Poll); err != nil {
+				return err
+			}
 			return s.applyRemoteEdit(tx, ev, &existing, content, spoiler, in, tags, mentions, &out)
 		}
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
@@ -285,6 +291,18 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		if err := tx.Create(&st).Error; err != nil {
 			return fmt.Errorf("create remote status: %w", err)
 		}
+		if rows := remoteMediaRows(author.ID, st.ID, in.Attachments, now); len(rows) > 0 {
+			if err := tx.Create(&rows).Error; err != nil {
+				return fmt.Errorf("create remote media: %w", err)
+			}
+		}
+		if in.Poll != nil {
+			if poll, ok := remotePollRow(&st, in.Poll, now); ok {
+				if err := tx.Create(&poll).Error; err != nil {
+					return fmt.Errorf("create remote poll: %w", err)
+				}
+			}
+		}
 		if err := s.setMentions(tx, st.ID, mentions); err != nil {
 			return err
 		}
@@ -310,11 +328,27 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 // applyRemoteEdit updates a stored remote status from a newer version of it. The
 // audience is not widened by an edit: Mastodon does not let authors change it either.
 func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, content, spoiler string, in RemoteStatus, tags []string, mentions []*Account, out *Status) error {
-	if st.Content == content && st.SpoilerText == spoiler && st.Sensitive == (in.Sensitive || spoiler != "") {
+	now := s.clock()
+	stored, err := statusMediaTx(tx, []int64{st.ID})
+	if err != nil {
+		return err
+	}
+	nextMedia := remoteMediaRows(st.AccountID, st.ID, in.Attachments, now)
+	sameMedia := sameRemoteMedia(stored[st.ID], nextMedia)
+	if st.Content == content && st.SpoilerText == spoiler && st.Sensitive == (in.Sensitive || spoiler != "") && sameMedia {
 		*out = *st
 		return nil
 	}
-	now := s.clock()
+	if !sameMedia {
+		if err := tx.Where("status_id = ?", st.ID).Delete(&MediaAttachment{}).Error; err != nil {
+			return fmt.Errorf("replace remote media: %w", err)
+		}
+		if len(nextMedia) > 0 {
+			if err := tx.Create(&nextMedia).Error; err != nil {
+				return fmt.Errorf("replace remote media: %w", err)
+			}
+		}
+	}
 	var revisions int64
 	if err := tx.Model(&StatusEdit{}).Where("status_id = ?", st.ID).Count(&revisions).Error; err != nil {
 		return fmt.Errorf("count revisions: %w", err)

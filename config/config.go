@@ -100,6 +100,14 @@ type Config struct {
 	RateLimit RateLimit `yaml:"rate_limit"`
 	// Federation configures which servers this instance talks to.
 	Federation Federation `yaml:"federation"`
+	// Media configures where uploaded files are kept.
+	Media Media `yaml:"media"`
+}
+
+// Media configures the storage of uploaded pictures.
+type Media struct {
+	// Dir is the directory of uploaded files; empty means "media" inside DataDir.
+	Dir string `yaml:"dir"`
 }
 
 // RateLimit configures API rate limiting per access token or, for
@@ -255,6 +263,11 @@ var envTable = []envBinding{
 			c.Federation.Peers = strings.Split(v, ",")
 			return nil
 		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_MEDIA_DIR", YAMLKey: "media.dir", Description: "Directory of uploaded pictures (attachments, avatars, headers); empty means media/ inside the data directory."},
+		get:    func(c Config) string { return c.Media.Dir },
+		set:    func(c *Config, v string) error { c.Media.Dir = v; return nil },
 	},
 }
 
@@ -417,6 +430,7 @@ func (c Config) Normalize() Config {
 	c.LogLevel = lower(c.LogLevel)
 	c.LogFormat = lower(c.LogFormat)
 	c.Federation.Mode = lower(c.Federation.Mode)
+	c.Media.Dir = strings.TrimSpace(c.Media.Dir)
 
 	var peers []string
 	seen := make(map[string]bool, len(c.Federation.Peers))
@@ -659,8 +673,11 @@ func (c Config) IndexDir() string {
 	return filepath.Join(c.DataDir, "index")
 }
 
-// MediaDir returns the directory of uploaded media in DataDir.
+// MediaDir returns the directory of uploaded media: Media.Dir, or "media" in DataDir.
 func (c Config) MediaDir() string {
+	if c.Media.Dir != "" {
+		return c.Media.Dir
+	}
 	return filepath.Join(c.DataDir, "media")
 }
 

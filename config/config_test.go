@@ -701,6 +701,7 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_RATE_LIMIT_WINDOW":    "2m",
 		"TACIT_FEDERATION_MODE":      "open",
 		"TACIT_FEDERATION_PEERS":     "p.example",
+		"TACIT_MEDIA_DIR":            "/srv/tacit-media",
 	}
 	for _, v := range EnvNames() {
 		if v.Name == EnvConfigFile {

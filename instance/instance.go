@@ -21,6 +21,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/federation/queue"
+	"github.com/tacit-social/tacit/media"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/web"
 )
@@ -51,6 +52,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 	if err != nil {
 		return nil, err
 	}
+	files, err := media.NewDir(cfg.MediaDir())
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.Database, cfg.SQLitePath(), log)
 	if err != nil {
 		return nil, err
@@ -62,6 +67,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 		DefaultScope: community.Scope(cfg.DefaultScope),
 		Peers:        cfg.IsPeer,
 		Events:       inst.Events,
+		Media:        files,
 	})
 	inst.Auth = auth.NewService(db)
 	// Deliveries time out after 10 seconds, so a 30-second lease is ample, and the jobs
@@ -101,10 +107,37 @@ func (inst *Instance) ping(ctx context.Context) error {
 // Handler is the instance's HTTP handler.
 func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
 
-// RunWorkers works the federation queue (deliveries out, activities in) until ctx
-// ends. Serve runs it; tests that serve through their own listener call it themselves.
+// RunWorkers works the federation queue (deliveries out, activities in) and prunes
+// unattached uploads until ctx ends. Serve runs it; tests that serve through their own
+// listener call it themselves.
 func (inst *Instance) RunWorkers(ctx context.Context) error {
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		inst.pruneMedia(ctx)
+	}()
+	defer func() { <-pruned }()
 	return inst.Federator.Run(ctx)
+}
+
+// pruneMedia deletes, every hour, uploads that have waited more than a day for a post.
+func (inst *Instance) pruneMedia(ctx context.Context) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		n, err := inst.Community.PruneUnattachedMedia(ctx, time.Now().Add(-community.UnattachedMediaTTL))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			inst.log.WarnContext(ctx, "prune unattached media", "err", err)
+		case n > 0:
+			inst.log.InfoContext(ctx, "pruned unattached media", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // Serve answers HTTP on l and runs the workers until ctx is cancelled, then shuts down

@@ -22,6 +22,8 @@ const (
 	ctxToken     = "token"
 	ctxUser      = "user"
 	ctxAccount   = "account"
+	// ctxBodyLimit raises the request body limit for routes that take files.
+	ctxBodyLimit = "body_limit"
 )
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }

@@ -78,6 +78,9 @@ func New(d Deps) *Server {
 	s.mountTimelines(api)
 	s.mountNotifications(api)
 	s.mountSearch(api)
+	s.mountMedia(api)
+	s.mountPolls(api)
+	s.mountMediaFiles(e)
 	for _, r := range d.Routes {
 		r(e)
 	}

@@ -66,6 +66,11 @@ var routes = []route{
 	r("GET", "/api/v1/preferences", "Preferences", false),
 	r("GET", "/api/v1/custom_emojis", "CustomEmoji", true),
 	r("GET", "/api/v1/announcements", "Announcement", true),
+	r("POST", "/api/v(1|2)/media", "MediaAttachment", false),
+	r("GET", "/api/v1/media/"+id, "MediaAttachment", false),
+	r("PUT", "/api/v1/media/"+id, "MediaAttachment", false),
+	r("GET", "/api/v1/polls/"+id, "Poll", false),
+	r("POST", "/api/v1/polls/"+id+"/votes", "Poll", false),
 }
 
 // entityFor returns the entity a response must match, or "" when the schema has none

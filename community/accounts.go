@@ -347,17 +347,17 @@ type FieldInput struct{ Name, Value string }
 // ProfileUpdate changes some of a local account's profile and posting defaults; nil
 // fields are left alone.
 type ProfileUpdate struct {
-	DisplayName       *string
-	Note              *string
-	Fields            *[]FieldInput
-	Locked            *bool
-	Bot               *bool
-	Discoverable      *bool
-	AvatarURL         *string
-	HeaderURL         *string
+	DisplayName  *string
+	Note         *string
+	Fields       *[]FieldInput
+	Locked       *bool
+	Bot          *bool
+	Discoverable *bool
+	AvatarURL    *string
+	HeaderURL    *string
 	// AvatarFile and HeaderFile are uploaded pictures; they win over the URLs.
-	AvatarFile io.Reader
-	HeaderFile io.Reader
+	AvatarFile        io.Reader
+	HeaderFile        io.Reader
 	DefaultVisibility *Visibility
 	DefaultScope      *Scope
 	DefaultSensitive  *bool

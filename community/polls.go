@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -319,8 +320,9 @@ func (s *Service) ReceivePollVote(ctx context.Context, voter *Account, questionU
 	if voter == nil || voter.IsLocal() {
 		return Forbidden("A local account votes through the API")
 	}
-	if err := validateRemoteIdentity(voteURI, voter.Domain); err != nil {
-		return err
+	// Vote ids have fragments where Mastodon mints them ("…/users/a#votes/12").
+	if u, err := url.Parse(voteURI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, voter.Domain) {
+		return Forbidden("%s does not belong to %s", truncateRunes(voteURI, 200), voter.Domain)
 	}
 	st, err := s.StatusByURI(ctx, questionURI)
 	if err != nil {

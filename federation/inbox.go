@@ -160,14 +160,30 @@ func (f *Federator) receiveObject(ctx context.Context, actor *community.Account,
 	if hostOf(o.ID) != hostOf(actor.URI) {
 		return community.Forbidden("Objects must come from their author's instance")
 	}
+	if o.IsVote() {
+		// A vote is counted where the poll lives; a vote on anything else is dropped.
+		return ignoreMissing(f.c.ReceivePollVote(ctx, actor, o.InReplyTo, o.Name, o.ID))
+	}
 	vis, scope := o.Audience(actor.FollowersURL, f.isCompanyCollection)
 	f.fetchAncestor(ctx, o.InReplyTo)
-	_, err := f.c.ReceiveStatus(ctx, community.RemoteStatus{
+	in := community.RemoteStatus{
 		URI: o.ID, URL: o.URL, AuthorID: actor.ID, ContentHTML: o.Content, SpoilerText: o.Summary,
 		Sensitive: o.Sensitive, Language: o.Language, Visibility: vis, Scope: scope,
 		InReplyToURI: o.InReplyTo, MentionURIs: o.Mentions, Tags: o.Hashtags,
 		Published: o.Published, Edited: o.Updated,
-	})
+	}
+	for _, a := range o.Attachments {
+		ra := community.RemoteAttachment{URL: a.URL, MediaType: a.MediaType, Description: a.Name, Blurhash: a.Blurhash,
+			Width: a.Width, Height: a.Height}
+		if a.Focus != nil {
+			ra.FocusX, ra.FocusY = a.Focus[0], a.Focus[1]
+		}
+		in.Attachments = append(in.Attachments, ra)
+	}
+	if p := o.Poll; p != nil {
+		in.Poll = &community.RemotePoll{Options: p.Options, Multiple: p.Multiple, ExpiresAt: p.EndTime, VotersCount: p.VotersCount}
+	}
+	_, err := f.c.ReceiveStatus(ctx, in)
 	return err
 }
 

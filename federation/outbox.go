@@ -42,6 +42,8 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 		err = f.onAccountUpdated(ctx, ev.Account)
 	case community.Blocked:
 		err = f.onBlocked(ctx, ev)
+	case community.PollVoted:
+		err = f.onPollVoted(ctx, ev)
 	}
 	if err != nil {
 		f.log.ErrorContext(ctx, "queue federation delivery", "err", err)
@@ -76,10 +78,98 @@ func (f *Federator) noteJSON(ctx context.Context, st *community.Status, author *
 			inReplyTo = parent.URI
 		}
 	}
+	var attachments []activitystreams.Attachment
+	for _, m := range d.Media[st.ID] {
+		url, _ := f.c.AttachmentURLs(&m)
+		a := activitystreams.Attachment{URL: url, MediaType: m.ContentType, Name: m.Description, Blurhash: m.Blurhash,
+			Width: m.Width, Height: m.Height}
+		if m.Focus != "" {
+			x, y := m.FocusPoint()
+			a.Focus = &[2]float64{x, y}
+		}
+		attachments = append(attachments, a)
+	}
+	var poll *activitystreams.Poll
+	if p := d.Polls[st.ID]; p != nil {
+		poll = &activitystreams.Poll{Options: p.Options, Multiple: p.Multiple, EndTime: p.ExpiresAt,
+			Closed: p.Expired(now()), VotersCount: p.VotersCount}
+	}
 	return activitystreams.NoteJSON(activitystreams.Note{
 		Status: st, Author: author, InReplyToURI: inReplyTo, Mentions: mentions, Tags: tags,
-		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc,
+		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc, Attachments: attachments, Poll: poll,
 	})
+}
+
+// ObjectJSON renders a local status as the object peers receive: a Note, or a
+// Question when it has a poll.
+func (f *Federator) ObjectJSON(ctx context.Context, st *community.Status, author *community.Account) ([]byte, error) {
+	return f.noteJSON(ctx, st, author)
+}
+
+// onPollVoted federates votes. Votes of local accounts on a remote poll go to the
+// poll's author as Mastodon sends them (one Note per option, answering the poll); when
+// a local poll is voted on, by anyone, its audience and its remote voters receive the
+// Question again with the new counts (Update), which is how Mastodon spreads them.
+func (f *Federator) onPollVoted(ctx context.Context, ev community.PollVoted) error {
+	st := ev.Status
+	if st.Scope == community.ScopeDepartment {
+		return nil
+	}
+	author, err := f.c.AccountByID(ctx, st.AccountID)
+	if err != nil {
+		return err
+	}
+	if !st.Local {
+		if len(ev.Votes) == 0 {
+			return nil
+		}
+		voter, err := f.c.AccountByID(ctx, ev.Votes[0].AccountID)
+		if err != nil || !voter.IsLocal() {
+			return err
+		}
+		inboxes := f.inboxes(community.Recipients{Accounts: []*community.Account{author}}, st.Scope)
+		for _, v := range ev.Votes {
+			if v.Choice < 0 || v.Choice >= len(ev.Poll.Options) {
+				continue
+			}
+			id := voter.URI + "#votes/" + community.FormatID(v.ID)
+			note, err := activitystreams.VoteJSON(id, voter.URI, st.URI, author.URI, ev.Poll.Options[v.Choice].Title)
+			if err != nil {
+				return err
+			}
+			create, err := activitystreams.Activity("Create", id+"/activity", voter.URI, json.RawMessage(note), []string{author.URI}, nil)
+			if err != nil {
+				return err
+			}
+			if err := f.enqueue(ctx, voter.ID, create, inboxes); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	question, err := f.noteJSON(ctx, &st, author)
+	if err != nil {
+		return err
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(question, &obj); err != nil {
+		return err
+	}
+	update, err := activitystreams.Activity("Update", st.URI+"#updates/poll/"+community.FormatID(community.NewID()), author.URI,
+		json.RawMessage(question), stringList(obj["to"]), stringList(obj["cc"]))
+	if err != nil {
+		return err
+	}
+	r, err := f.c.Recipients(ctx, &st)
+	if err != nil {
+		return err
+	}
+	voters, err := f.c.PollVoters(ctx, ev.Poll.ID)
+	if err != nil {
+		return err
+	}
+	r.Accounts = append(r.Accounts, voters...)
+	return f.enqueue(ctx, author.ID, update, f.inboxes(r, st.Scope))
 }
 
 func (f *Federator) onStatus(ctx context.Context, st community.Status, verb string) error {

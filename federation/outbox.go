@@ -168,7 +168,15 @@ func (f *Federator) onPollVoted(ctx context.Context, ev community.PollVoted) err
 	if err != nil {
 		return err
 	}
-	r.Accounts = append(r.Accounts, voters...)
+	// Voters who may no longer read the poll (they unfollowed a followers-only one)
+	// are not told about it any more.
+	for _, v := range voters {
+		if ok, err := f.c.CanSee(ctx, community.AsAccount(v), &st); err != nil {
+			return err
+		} else if ok {
+			r.Accounts = append(r.Accounts, v)
+		}
+	}
 	return f.enqueue(ctx, author.ID, update, f.inboxes(r, st.Scope))
 }
 

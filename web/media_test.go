@@ -438,3 +438,45 @@ func TestPolls(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentVotes: votes cast at the same moment are all counted, each once.
+func TestConcurrentVotes(t *testing.T) {
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		author := inst.CreateUser(t, "author", instancetest.UserOptions{})
+		st, err := inst.Client(author.Token).PostStatus(ctx, &mastodon.Toot{Status: "Pick one", Poll: &mastodon.TootPoll{
+			Options: []string{"A", "B"}, ExpiresInSeconds: 600}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const voters = 12
+		clients := make([]*mastodon.Client, voters)
+		for i := range clients {
+			clients[i] = inst.Client(inst.CreateUser(t, "voter"+string(rune('a'+i)), instancetest.UserOptions{}).Token)
+		}
+		errs := make(chan error, 2*voters)
+		for i, c := range clients {
+			for range 2 { // each voter tries twice at once: one vote counts
+				go func() {
+					_, err := c.PollVote(ctx, st.Poll.ID, i%2)
+					errs <- err
+				}()
+			}
+		}
+		ok := 0
+		for range 2 * voters {
+			if err := <-errs; err == nil {
+				ok++
+			} else if apiCode(err) != http.StatusUnprocessableEntity {
+				t.Errorf("vote: %v", err)
+			}
+		}
+		p, err := inst.Client(author.Token).GetPoll(ctx, st.Poll.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != voters || p.VotesCount != voters || p.VotersCount != voters || p.Options[0].VotesCount != voters/2 {
+			t.Errorf("%d votes accepted; poll %+v", ok, p)
+		}
+	})
+}

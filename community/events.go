@@ -52,6 +52,12 @@ type PollVoted struct {
 	Votes  []PollVote
 }
 
+// PollEnded: a poll's time is up and its end was announced.
+type PollEnded struct {
+	Poll   Poll
+	Status Status
+}
+
 // Blocked: an account blocked another (Undone when the block was lifted).
 type Blocked struct {
 	Block  Block
@@ -60,6 +66,7 @@ type Blocked struct {
 
 func (Blocked) eventName() string             { return "block" }
 func (PollVoted) eventName() string           { return "poll.voted" }
+func (PollEnded) eventName() string           { return "poll.ended" }
 func (StatusCreated) eventName() string       { return "status.created" }
 func (StatusUpdated) eventName() string       { return "status.updated" }
 func (StatusDeleted) eventName() string       { return "status.deleted" }

@@ -252,6 +252,7 @@ const (
 	NotifyReblog        NotificationType = "reblog"
 	NotifyUpdate        NotificationType = "update"
 	NotifyStatus        NotificationType = "status"
+	NotifyPoll          NotificationType = "poll"
 )
 
 // Notification tells AccountID that FromAccountID did something, possibly to a status.

@@ -88,8 +88,10 @@ type Poll struct {
 	VotesCount  int64       `gorm:"not null;default:0"`
 	VotersCount int64       `gorm:"not null;default:0"`
 	ExpiresAt   *time.Time
-	CreatedAt   time.Time `gorm:"not null"`
-	UpdatedAt   time.Time `gorm:"not null"`
+	// EndedAt is when the end of the poll was announced; nil until then.
+	EndedAt   *time.Time
+	CreatedAt time.Time `gorm:"not null"`
+	UpdatedAt time.Time `gorm:"not null"`
 }
 
 // Expired reports whether voting has ended at now.
@@ -558,4 +560,59 @@ func (s *Service) refreshRemotePoll(tx *gorm.DB, st *Status, in *RemotePoll) err
 		return fmt.Errorf("update remote poll: %w", err)
 	}
 	return nil
+}
+
+// EndExpiredPolls announces the end of polls that expired and were not announced yet:
+// their local voters, and their author when local, are notified (Mastodon's "poll"
+// notification), and PollEnded tells federation to send the final counts. Each poll is
+// claimed before it is announced, so that two workers never announce one twice. It
+// returns how many it announced.
+func (s *Service) EndExpiredPolls(ctx context.Context) (int, error) {
+	now := s.clock()
+	var due []Poll
+	if err := s.read(ctx).Where("ended_at IS NULL AND expires_at <= ?", now).Order("expires_at").Limit(100).
+		Find(&due).Error; err != nil {
+		return 0, fmt.Errorf("load expired polls: %w", err)
+	}
+	ended := 0
+	for _, p := range due {
+		err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+			res := tx.Model(&Poll{}).Where("id = ? AND ended_at IS NULL", p.ID).UpdateColumn("ended_at", now)
+			if res.Error != nil {
+				return fmt.Errorf("claim poll: %w", res.Error)
+			}
+			if res.RowsAffected == 0 {
+				return nil
+			}
+			st, err := s.loadStatusRow(tx, p.StatusID)
+			if err != nil {
+				return err
+			}
+			var told []int64
+			if err := tx.Model(&PollVote{}).Distinct("poll_votes.account_id").
+				Joins("JOIN accounts ON accounts.id = poll_votes.account_id AND accounts.domain = ''").
+				Where("poll_votes.poll_id = ?", p.ID).Pluck("poll_votes.account_id", &told).Error; err != nil {
+				return fmt.Errorf("load local voters: %w", err)
+			}
+			if st.Local && !slices.Contains(told, st.AccountID) {
+				told = append(told, st.AccountID)
+			}
+			for _, id := range told {
+				n := Notification{ID: NewID(), AccountID: id, FromAccountID: st.AccountID, Type: NotifyPoll,
+					StatusID: &st.ID, CreatedAt: now}
+				if err := tx.Create(&n).Error; err != nil {
+					return fmt.Errorf("notify the end of a poll: %w", err)
+				}
+				*ev = append(*ev, NotificationCreated{Notification: n})
+			}
+			p.EndedAt = &now
+			*ev = append(*ev, PollEnded{Poll: p, Status: *st})
+			ended++
+			return nil
+		})
+		if err != nil {
+			return ended, err
+		}
+	}
+	return ended, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mattn/go-mastodon"
 
@@ -130,6 +131,27 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 	// A second vote from bob, replayed by B or sent again, is not counted twice.
 	if _, err := b.Client(bob.Token).PollVote(ctx, pollB.Poll.ID, 0); err == nil {
 		t.Error("bob voted twice on B")
+	}
+
+	// The poll ends on A: A sends the closed Question, and B, where it now ends too,
+	// tells bob.
+	pollID, _ := community.ParseID(string(withPoll.Poll.ID))
+	if err := a.DB.Model(&community.Poll{}).Where("id = ?", pollID).Update("expires_at", time.Now().Add(-time.Second)).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.Community.EndExpiredPolls(ctx); err != nil || n != 1 {
+		t.Fatalf("ending the poll on A: %d, %v", n, err)
+	}
+	eventually(t, "the end of the poll to reach B", func() bool {
+		p, err := b.Client(bob.Token).GetPoll(ctx, pollB.Poll.ID)
+		return err == nil && p.Expired
+	})
+	if n, err := b.Community.EndExpiredPolls(ctx); err != nil || n != 1 {
+		t.Errorf("ending the poll's copy on B: %d, %v", n, err)
+	}
+	ns, err := b.Client(bob.Token).GetNotifications(ctx, nil)
+	if err != nil || len(ns) == 0 || ns[0].Type != "poll" || ns[0].Status == nil || ns[0].Status.ID != pollB.ID {
+		t.Errorf("bob's notifications on B: %v %+v", err, ns)
 	}
 
 	// A department post with a picture stays on A.

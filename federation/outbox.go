@@ -44,6 +44,10 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 		err = f.onBlocked(ctx, ev)
 	case community.PollVoted:
 		err = f.onPollVoted(ctx, ev)
+	case community.PollEnded:
+		if ev.Status.Local {
+			err = f.sendPollUpdate(ctx, ev.Status, ev.Poll.ID)
+		}
 	}
 	if err != nil {
 		f.log.ErrorContext(ctx, "queue federation delivery", "err", err)
@@ -147,6 +151,19 @@ func (f *Federator) onPollVoted(ctx context.Context, ev community.PollVoted) err
 		}
 		return nil
 	}
+	return f.sendPollUpdate(ctx, st, ev.Poll.ID)
+}
+
+// sendPollUpdate sends a local poll's Question, with its current counts (and, once it
+// has ended, closed), to its audience and to the remote voters who may still read it.
+func (f *Federator) sendPollUpdate(ctx context.Context, st community.Status, pollID int64) error {
+	if st.Scope == community.ScopeDepartment {
+		return nil
+	}
+	author, err := f.c.AccountByID(ctx, st.AccountID)
+	if err != nil {
+		return err
+	}
 	question, err := f.noteJSON(ctx, &st, author)
 	if err != nil {
 		return err
@@ -164,7 +181,7 @@ func (f *Federator) onPollVoted(ctx context.Context, ev community.PollVoted) err
 	if err != nil {
 		return err
 	}
-	voters, err := f.c.PollVoters(ctx, ev.Poll.ID)
+	voters, err := f.c.PollVoters(ctx, pollID)
 	if err != nil {
 		return err
 	}

@@ -107,17 +107,34 @@ func (inst *Instance) ping(ctx context.Context) error {
 // Handler is the instance's HTTP handler.
 func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
 
-// RunWorkers works the federation queue (deliveries out, activities in) and prunes
-// unattached uploads until ctx ends. Serve runs it; tests that serve through their own
-// listener call it themselves.
+// RunWorkers works the federation queue (deliveries out, activities in), prunes
+// unattached uploads and announces ended polls until ctx ends. Serve runs it; tests
+// that serve through their own listener call it themselves.
 func (inst *Instance) RunWorkers(ctx context.Context) error {
-	pruned := make(chan struct{})
-	go func() {
-		defer close(pruned)
-		inst.pruneMedia(ctx)
-	}()
-	defer func() { <-pruned }()
+	done := make(chan struct{}, 2)
+	defer func() { <-done; <-done }()
+	// The periodic jobs stop with the queue, also when it stops on an error.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { inst.pruneMedia(ctx); done <- struct{}{} }()
+	go func() { inst.endPolls(ctx); done <- struct{}{} }()
 	return inst.Federator.Run(ctx)
+}
+
+// endPolls announces, every 30 seconds, the polls whose time is up.
+func (inst *Instance) endPolls(ctx context.Context) {
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		if _, err := inst.Community.EndExpiredPolls(ctx); err != nil && ctx.Err() == nil {
+			inst.log.WarnContext(ctx, "end expired polls", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // pruneMedia deletes, every hour, uploads that have waited more than a day for a post.

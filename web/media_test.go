@@ -409,6 +409,28 @@ func TestPolls(t *testing.T) {
 		if p, _ := inst.Client(dave.Token).GetPoll(ctx, poll); p == nil || !p.Expired {
 			t.Errorf("ended poll: %+v", p)
 		}
+		// Its end is announced once, to the voters and to the author.
+		if n, err := inst.Community.EndExpiredPolls(ctx); err != nil || n != 1 {
+			t.Errorf("ending polls: %d, %v; want the one expired", n, err)
+		}
+		if n, _ := inst.Community.EndExpiredPolls(ctx); n != 0 {
+			t.Errorf("a poll's end announced again (%d)", n)
+		}
+		for name, c := range map[string]*mastodon.Client{"alice": ac, "bob": bc, "carol": cc, "dave": inst.Client(dave.Token)} {
+			ns, err := c.GetNotifications(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			polls := 0
+			for _, n := range ns {
+				if n.Type == "poll" && n.Status != nil && n.Status.ID == st.ID {
+					polls++
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[name != "dave"]; polls != want {
+				t.Errorf("%s has %d poll notifications, want %d", name, polls, want)
+			}
+		}
 
 		// A followers-only poll is hidden, with its votes, from those who may not read it.
 		private, err := ac.PostStatus(ctx, &mastodon.Toot{Status: "Secret ballot", Visibility: "private",

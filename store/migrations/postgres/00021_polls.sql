@@ -2,7 +2,8 @@
 -- their tallies as JSON ([{"title": …, "votes_count": n}]): for a local poll the
 -- tallies are recounted from poll_votes on every vote; for a remote one they are what
 -- its origin last said, plus this instance's own votes until the origin's update.
--- poll_votes.uri is the id of a vote that travelled between instances.
+-- poll_votes.uri is the id of a vote that travelled between instances. ended_at is set
+-- once the end of the poll has been announced (notifications, the final update).
 
 -- +goose Up
 CREATE TABLE polls (
@@ -15,11 +16,13 @@ CREATE TABLE polls (
     votes_count  BIGINT   NOT NULL DEFAULT 0,
     voters_count BIGINT   NOT NULL DEFAULT 0,
     expires_at   TIMESTAMPTZ,
+    ended_at     TIMESTAMPTZ,
     created_at   TIMESTAMPTZ NOT NULL,
     updated_at   TIMESTAMPTZ NOT NULL
 );
 CREATE UNIQUE INDEX polls_status_id_key ON polls (status_id);
 CREATE INDEX polls_account_id_idx ON polls (account_id);
+CREATE INDEX polls_expires_at_idx ON polls (expires_at) WHERE ended_at IS NULL;
 
 CREATE TABLE poll_votes (
     id         BIGINT PRIMARY KEY,

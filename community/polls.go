@@ -469,6 +469,7 @@ type RemotePoll struct {
 	Multiple    bool
 	ExpiresAt   time.Time // zero when open-ended
 	VotersCount int64     // 0 when not given
+	HideTotals  bool
 }
 
 func remotePollRow(st *Status, in *RemotePoll, now time.Time) (Poll, bool) {
@@ -497,6 +498,7 @@ func fillRemotePoll(p *Poll, in *RemotePoll) bool {
 	}
 	p.Options = opts
 	p.Multiple = in.Multiple
+	p.HideTotals = in.HideTotals
 	p.VotesCount = 0
 	for _, o := range opts {
 		p.VotesCount += o.VotesCount
@@ -554,7 +556,7 @@ func (s *Service) refreshRemotePoll(tx *gorm.DB, st *Status, in *RemotePoll) err
 		}
 	}
 	if err := tx.Model(&Poll{}).Where("id = ?", cur.ID).Updates(map[string]any{
-		"options": cur.Options, "multiple": cur.Multiple, "votes_count": cur.VotesCount,
+		"options": cur.Options, "multiple": cur.Multiple, "hide_totals": cur.HideTotals, "votes_count": cur.VotesCount,
 		"voters_count": cur.VotersCount, "expires_at": cur.ExpiresAt, "updated_at": now,
 	}).Error; err != nil {
 		return fmt.Errorf("update remote poll: %w", err)

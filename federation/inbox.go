@@ -181,7 +181,8 @@ func (f *Federator) receiveObject(ctx context.Context, actor *community.Account,
 		in.Attachments = append(in.Attachments, ra)
 	}
 	if p := o.Poll; p != nil {
-		in.Poll = &community.RemotePoll{Options: p.Options, Multiple: p.Multiple, ExpiresAt: p.EndTime, VotersCount: p.VotersCount}
+		in.Poll = &community.RemotePoll{Options: p.Options, Multiple: p.Multiple, ExpiresAt: p.EndTime, VotersCount: p.VotersCount,
+			HideTotals: p.HideTotals}
 	}
 	_, err := f.c.ReceiveStatus(ctx, in)
 	return err

@@ -96,7 +96,7 @@ func (f *Federator) noteJSON(ctx context.Context, st *community.Status, author *
 	var poll *activitystreams.Poll
 	if p := d.Polls[st.ID]; p != nil {
 		poll = &activitystreams.Poll{Options: p.Options, Multiple: p.Multiple, EndTime: p.ExpiresAt,
-			Closed: p.Expired(now()), VotersCount: p.VotersCount}
+			Closed: p.Expired(now()), VotersCount: p.VotersCount, HideTotals: p.HideTotals}
 	}
 	return activitystreams.NoteJSON(activitystreams.Note{
 		Status: st, Author: author, InReplyToURI: inReplyTo, Mentions: mentions, Tags: tags,

@@ -110,4 +110,19 @@ func TestQuestionRoundTrip(t *testing.T) {
 		o.Attachments[0].Focus == nil || o.Attachments[0].Focus[1] != -0.5 {
 		t.Errorf("attachment back: %+v", o.Attachments)
 	}
+
+	// Hidden totals travel as zeros with the flag until the poll is closed.
+	poll := &Poll{Options: []community.PollOption{{Title: "Yes", VotesCount: 3}, {Title: "No", VotesCount: 1}}, EndTime: &end, VotersCount: 4, HideTotals: true}
+	b, err = NoteJSON(Note{Status: st, Author: author, To: []string{PublicURI}, Poll: poll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err = ParseObject(b); err != nil || !o.Poll.HideTotals || o.Poll.Options[0].VotesCount != 0 || o.Poll.VotersCount != 4 {
+		t.Errorf("hidden totals: %v %+v", err, o.Poll)
+	}
+	poll.Closed = true
+	b, _ = NoteJSON(Note{Status: st, Author: author, To: []string{PublicURI}, Poll: poll})
+	if o, err = ParseObject(b); err != nil || o.Poll.HideTotals || o.Poll.Options[0].VotesCount != 3 {
+		t.Errorf("closed poll with hidden totals: %v %+v", err, o.Poll)
+	}
 }

@@ -99,6 +99,8 @@ type ParsedPoll struct {
 	Multiple    bool
 	EndTime     time.Time
 	VotersCount int64
+	// HideTotals is Tacit's flag: the counts stay hidden until the poll ends.
+	HideTotals bool
 }
 
 // IsVote reports whether the object is a vote on a poll as Mastodon sends it: a Note
@@ -522,6 +524,7 @@ func pollOf(m map[string]any) *ParsedPoll {
 		p.EndTime = time.Unix(0, 0).UTC()
 	}
 	p.VotersCount = int64(intOf(m["votersCount"]))
+	p.HideTotals, _ = m["hideTotals"].(bool)
 	return p
 }
 

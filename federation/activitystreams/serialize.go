@@ -49,6 +49,7 @@ func Context() []any {
 			"conversation":              "ostatus:conversation",
 			"tacit":                     TacitNamespace,
 			"scope":                     "tacit:scope",
+			"hideTotals":                "tacit:hideTotals",
 		},
 	}
 }
@@ -335,6 +336,9 @@ type Poll struct {
 	EndTime     *time.Time
 	Closed      bool
 	VotersCount int64
+	// HideTotals keeps the per-option counts to the author until the poll ends: they
+	// are sent as 0, with Tacit's hideTotals, so that no peer can show them.
+	HideTotals bool
 }
 
 // NoteJSON renders a status as a Mastodon-shaped Note: summary is the spoiler text or
@@ -495,11 +499,19 @@ func attachmentsJSON(list []Attachment) []any {
 // questionJSON turns a rendered Note into a Question, as Mastodon writes polls.
 func questionJSON(m map[string]any, p *Poll) {
 	m["type"] = "Question"
+	hidden := p.HideTotals && !p.Closed
+	if hidden {
+		m["hideTotals"] = true
+	}
 	options := make([]any, 0, len(p.Options))
 	for _, o := range p.Options {
+		n := o.VotesCount
+		if hidden {
+			n = 0
+		}
 		options = append(options, map[string]any{
 			"type": "Note", "name": o.Title,
-			"replies": map[string]any{"type": "Collection", "totalItems": o.VotesCount},
+			"replies": map[string]any{"type": "Collection", "totalItems": n},
 		})
 	}
 	if p.Multiple {

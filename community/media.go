@@ -476,7 +476,7 @@ func statusMediaTx(db *gorm.DB, statusIDs []int64) (map[int64][]MediaAttachment,
 	return out, nil
 }
 
-// setProfileImage processes an uploaded avatar or header and stores its files; the
+// processProfileImage processes an uploaded avatar or header and stores its files; the
 // caller links it to the account in its transaction.
 func (s *Service) processProfileImage(ctx context.Context, owner *Account, purpose MediaPurpose, data io.Reader) (*MediaAttachment, error) {
 	if s.files == nil {

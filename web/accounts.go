@@ -59,6 +59,7 @@ func (s *Server) verifyCredentials(c *gin.Context) {
 }
 
 func (s *Server) updateCredentials(c *gin.Context) {
+	defer removeUploads(c)
 	p, ok := s.mustParams(c)
 	if !ok {
 		return

@@ -65,8 +65,17 @@ func formFile(c *gin.Context, field string) (multipart.File, error) {
 	return f, nil
 }
 
+// removeUploads deletes the temporary files of a multipart request as soon as the
+// handler is done (net/http does it too, but only when it runs the server itself).
+func removeUploads(c *gin.Context) {
+	if mf := c.Request.MultipartForm; mf != nil {
+		_ = mf.RemoveAll()
+	}
+}
+
 // uploadMedia is POST /api/v1/media and /api/v2/media.
 func (s *Server) uploadMedia(c *gin.Context) {
+	defer removeUploads(c)
 	p, ok := s.mustParams(c)
 	if !ok {
 		return

@@ -154,6 +154,31 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 		t.Errorf("bob's notifications on B: %v %+v", err, ns)
 	}
 
+	// A followers-only picture reaches the instance of a follower and no other.
+	remoteAlice, err := b.Federator.ResolveAccount(ctx, "alice@"+a.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Client(bob.Token).AccountFollow(ctx, mastodon.ID(community.FormatID(remoteAlice.ID))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "bob's follow to be accepted", func() bool {
+		acct, err := a.Community.AccountByID(ctx, alice.Account.ID)
+		return err == nil && acct.FollowersCount == 1
+	})
+	private, err := ac.UploadMediaFromBytes(ctx, mediatest.JPEG(mediatest.Marked(120, 90), 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	followersOnly, err := ac.PostStatus(ctx, &mastodon.Toot{Status: "For my followers", Visibility: "private", MediaIDs: []mastodon.ID{private.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the followers-only picture to reach bob on B", func() bool {
+		st := copyOn(t, b, bob.Token, followersOnly.URI)
+		return st != nil && len(st.MediaAttachments) == 1 && st.MediaAttachments[0].URL == private.URL
+	})
+
 	// A department post with a picture stays on A.
 	dept, err := ac.UploadMediaFromBytes(ctx, mediatest.JPEG(mediatest.Marked(100, 100), 0))
 	if err != nil {
@@ -161,7 +186,17 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 	}
 	local := a.PostStatus(t, alice.Token, map[string][]string{"status": {"Only us"}, "scope": {"department"}, "media_ids[]": {string(dept.ID)}})
 	marker := a.PostStatus(t, alice.Token, map[string][]string{"status": {"Marker after the department post"}})
-	eventually(t, "the marker post to reach B", func() bool { return copyOn(t, b, bob.Token, marker.URI) != nil })
+	// Deliveries go out in order of queueing: once a later public post has reached C,
+	// anything meant for C before it has too.
+	eventually(t, "the marker post to reach B and C", func() bool {
+		return copyOn(t, b, bob.Token, marker.URI) != nil && copyOn(t, c, carol.Token, marker.URI) != nil
+	})
+	var leaked int64
+	c.DB.Model(&community.MediaAttachment{}).Where("remote_url = ?", private.URL).Count(&leaked)
+	if _, err := c.Community.StatusByURI(ctx, followersOnly.URI); err == nil || leaked != 0 {
+		t.Errorf("the followers-only post or its picture's address reached C (%d rows)", leaked)
+	}
+
 	if copyOn(t, b, bob.Token, local.URI) != nil {
 		t.Error("a department post with a picture reached B")
 	}

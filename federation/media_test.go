@@ -186,8 +186,8 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 	}
 	local := a.PostStatus(t, alice.Token, map[string][]string{"status": {"Only us"}, "scope": {"department"}, "media_ids[]": {string(dept.ID)}})
 	marker := a.PostStatus(t, alice.Token, map[string][]string{"status": {"Marker after the department post"}})
-	// Deliveries go out in order of queueing: once a later public post has reached C,
-	// anything meant for C before it has too.
+	// A later public post has reached C: a delivery of the earlier posts to C, had A
+	// queued one, would have been queued before it and found C as ready.
 	eventually(t, "the marker post to reach B and C", func() bool {
 		return copyOn(t, b, bob.Token, marker.URI) != nil && copyOn(t, c, carol.Token, marker.URI) != nil
 	})

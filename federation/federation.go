@@ -138,20 +138,38 @@ func (f *Federator) isCompanyCollection(uri string) bool {
 }
 
 // accountSigner returns the key a local account signs with.
-func (f *Federator) accountSigner(ctx context.Context, a *community.Account) (Signer, error) {
-	if s, ok := f.signers.Load(a.ID); ok {
+func (f *Federator) accountSigner(ctx context.Context, accountID int64) (Signer, error) {
+	if s, ok := f.signers.Load(accountID); ok {
 		return s.(Signer), nil
 	}
-	priv, _, err := f.c.AccountKeys(ctx, a.ID)
-	if err != nil {
+	var uri, priv string
+	a, err := f.c.AccountByID(ctx, accountID)
+	switch {
+	case err == nil:
+		if priv, _, err = f.c.AccountKeys(ctx, a.ID); err != nil {
+			return Signer{}, err
+		}
+		uri = a.URI
+	case community.KindOf(err) == community.KindNotFound:
+		// A deleted account still signs the deliveries queued before it went, its
+		// own Delete above all.
+		tomb, terr := f.c.AccountTombstone(ctx, accountID, "")
+		if community.KindOf(terr) == community.KindNotFound {
+			return Signer{}, queue.Permanent(fmt.Errorf("account %d is gone", accountID))
+		}
+		if terr != nil {
+			return Signer{}, terr
+		}
+		uri, priv = tomb.URI, tomb.PrivateKeyPEM
+	default:
 		return Signer{}, err
 	}
 	key, err := signature.ParsePrivateKeyPEM(priv)
 	if err != nil {
-		return Signer{}, fmt.Errorf("account %d key: %w", a.ID, err)
+		return Signer{}, fmt.Errorf("account %d key: %w", accountID, err)
 	}
-	signer := Signer{KeyID: a.URI + "#main-key", Key: key}
-	f.signers.Store(a.ID, signer)
+	signer := Signer{KeyID: uri + "#main-key", Key: key}
+	f.signers.Store(accountID, signer)
 	return signer, nil
 }
 

@@ -182,6 +182,11 @@ func (f *Federator) actor(c *gin.Context) {
 	ctx := c.Request.Context()
 	acct, err := f.c.LocalAccount(ctx, c.Param("username"))
 	if err != nil {
+		if tomb, terr := f.c.AccountTombstone(ctx, 0, c.Param("username")); terr == nil {
+			body, _ := activitystreams.Tombstone(tomb.URI)
+			writeActivityJSON(c, http.StatusGone, body)
+			return
+		}
 		c.AbortWithStatus(http.StatusNotFound)
 		return
 	}
@@ -289,6 +294,19 @@ func (f *Federator) companyCollection(c *gin.Context) {
 	writeActivityJSON(c, http.StatusOK, body)
 }
 
+// goneActorsDelete reports whether a delivery that failed verification because the
+// signer's key could not be fetched (its actor answers 404 or 410) is that actor's own
+// Delete. The body is unauthenticated: it is only looked at to decide to drop it.
+func goneActorsDelete(err error, body []byte) bool {
+	var se *StatusError
+	if !errors.Is(err, signature.ErrKeyFetch) || !errors.As(err, &se) ||
+		(se.Code != http.StatusGone && se.Code != http.StatusNotFound) {
+		return false
+	}
+	act, perr := activitystreams.ParseActivity(body)
+	return perr == nil && act.Type == "Delete" && act.ObjectID == act.Actor
+}
+
 // inboxPayload is what the inbox queues for processing: the verified sender and the
 // activity as received.
 type inboxPayload struct {
@@ -301,6 +319,13 @@ type inboxPayload struct {
 func (f *Federator) inbox(c *gin.Context) {
 	ctx := c.Request.Context()
 	v, body, err := f.verifier.Verify(ctx, c.Request)
+	if err != nil && goneActorsDelete(err, body) {
+		// The actor's own Delete, after its key went with it: there is nothing to verify
+		// against and nothing of it to delete that was not already unknown here. 202
+		// keeps its instance from retrying for days, as Mastodon does.
+		c.Status(http.StatusAccepted)
+		return
+	}
 	if err != nil {
 		status := signature.StatusCode(err)
 		f.log.InfoContext(ctx, "refused inbox delivery", "status", status, "err", err)

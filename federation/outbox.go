@@ -31,7 +31,11 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 	case community.StatusUpdated:
 		err = f.onStatus(ctx, ev.Status, "Update")
 	case community.StatusDeleted:
-		err = f.onStatusDeleted(ctx, ev.Status)
+		if !ev.WithAccount { // the account's own Delete covers what it wrote
+			err = f.onStatusDeleted(ctx, ev.Status)
+		}
+	case community.AccountDeleted:
+		err = f.onAccountDeleted(ctx, ev)
 	case community.Followed:
 		err = f.onFollowed(ctx, ev)
 	case community.Unfollowed:
@@ -324,6 +328,20 @@ func (f *Federator) onAccountUpdated(ctx context.Context, a community.Account) e
 	return f.enqueue(ctx, a.ID, update, f.inboxes(community.Recipients{AllPeers: true}, community.ScopeCompany))
 }
 
+// onAccountDeleted tells every peer, and the instances of remote followers, that a
+// local account is gone; they drop it and everything it wrote.
+func (f *Federator) onAccountDeleted(ctx context.Context, ev community.AccountDeleted) error {
+	a := ev.Account
+	if !a.IsLocal() {
+		return nil
+	}
+	del, err := activitystreams.Activity("Delete", a.URI+"#delete", a.URI, a.URI, []string{activitystreams.PublicURI}, nil)
+	if err != nil {
+		return err
+	}
+	return f.enqueue(ctx, a.ID, del, f.inboxes(community.Recipients{Accounts: ev.RemoteFollowers, AllPeers: true}, community.ScopeWorld))
+}
+
 // inboxes turns recipients into inbox URLs: one shared inbox per instance where there
 // is one, the personal inbox otherwise; every peer's shared inbox for AllPeers. Hosts
 // the policy refuses are dropped, and company-scope content goes to peers only.
@@ -394,14 +412,8 @@ func (f *Federator) deliver(ctx context.Context, job queue.Job) error {
 	}
 	signer := f.instanceSigner()
 	if p.AccountID != 0 {
-		a, err := f.c.AccountByID(ctx, p.AccountID)
-		if community.KindOf(err) == community.KindNotFound {
-			return queue.Permanent(fmt.Errorf("account %d is gone", p.AccountID))
-		}
-		if err != nil {
-			return err
-		}
-		if signer, err = f.accountSigner(ctx, a); err != nil {
+		var err error
+		if signer, err = f.accountSigner(ctx, p.AccountID); err != nil {
 			return err
 		}
 	}

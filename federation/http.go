@@ -25,8 +25,8 @@ func (f *Federator) Routes(e *gin.Engine) {
 	e.GET("/users/:username/statuses/:id", f.object)
 	e.GET("/users/:username/followers", f.collection("followers"))
 	e.GET("/users/:username/following", f.collection("following"))
-	e.GET("/users/:username/outbox", f.collection("outbox"))
-	e.GET("/users/:username/collections/featured", f.collection("featured"))
+	e.GET("/users/:username/outbox", f.outbox)
+	e.GET("/users/:username/collections/featured", f.featured)
 	e.GET("/ap/company", f.companyCollection)
 	// Profile and post web addresses answer ActivityPub requests too, as Mastodon's
 	// do, so that a peer can resolve what a person pasted from a browser.
@@ -241,56 +241,6 @@ func (f *Federator) object(c *gin.Context) {
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
-	writeActivityJSON(c, http.StatusOK, body)
-}
-
-// collection serves a local account's collections as counts only: who follows whom is
-// not something a peer needs in order to deliver, and lists would reveal it.
-func (f *Federator) collection(kind string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if _, ok := f.authorize(c); !ok {
-			return
-		}
-		acct, err := f.c.LocalAccount(c.Request.Context(), c.Param("username"))
-		if err != nil {
-			c.AbortWithStatus(http.StatusNotFound)
-			return
-		}
-		var total int64
-		switch kind {
-		case "followers":
-			total = acct.FollowersCount
-		case "following":
-			total = acct.FollowingCount
-		case "outbox":
-			total = acct.StatusesCount
-		}
-		path := "/" + kind
-		if kind == "featured" {
-			path = "/collections/featured"
-		}
-		body, _ := json.Marshal(map[string]any{
-			"@context":   "https://www.w3.org/ns/activitystreams",
-			"id":         acct.URI + path,
-			"type":       "OrderedCollection",
-			"totalItems": total,
-		})
-		writeActivityJSON(c, http.StatusOK, body)
-	}
-}
-
-// companyCollection stands for "every logged-in account of the company": company-scope
-// posts are addressed to it. It has no items to list.
-func (f *Federator) companyCollection(c *gin.Context) {
-	if _, ok := f.authorize(c); !ok {
-		return
-	}
-	body, _ := json.Marshal(map[string]any{
-		"@context": "https://www.w3.org/ns/activitystreams",
-		"id":       f.CompanyURI(),
-		"type":     "Collection",
-		"summary":  "Every account of the company's instances",
-	})
 	writeActivityJSON(c, http.StatusOK, body)
 }
 

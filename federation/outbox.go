@@ -91,51 +91,52 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 	if err != nil || !author.IsLocal() || st.Scope == community.ScopeDepartment {
 		return err
 	}
-	var activity []byte
-	if st.ReblogOfID != nil {
-		if verb != "Create" {
-			return nil
-		}
-		orig, err := f.c.StatusByID(ctx, *st.ReblogOfID)
-		if err != nil {
-			return err
-		}
-		addr, err := activitystreams.Address(st.Visibility, st.Scope, author.URI+"/followers", f.CompanyURI(), nil)
-		if err != nil {
-			return err
-		}
-		origAuthor, err := f.c.AccountByID(ctx, orig.AccountID)
-		if err != nil {
-			return err
-		}
-		activity, err = activitystreams.Activity("Announce", st.URI+"/activity", author.URI, orig.URI, addr.To, append(addr.Cc, origAuthor.URI))
-		if err != nil {
-			return err
-		}
-	} else {
-		note, err := f.noteJSON(ctx, &st, author)
-		if err != nil {
-			return err
-		}
-		var obj map[string]any
-		if err := json.Unmarshal(note, &obj); err != nil {
-			return err
-		}
-		to, cc := stringList(obj["to"]), stringList(obj["cc"])
-		id := st.URI + "/activity"
-		if verb == "Update" {
-			id = st.URI + "#updates/" + strconv.FormatInt(now().UnixMilli(), 10)
-		}
-		activity, err = activitystreams.Activity(verb, id, author.URI, json.RawMessage(note), to, cc)
-		if err != nil {
-			return err
-		}
+	if st.ReblogOfID != nil && verb != "Create" {
+		return nil
+	}
+	activity, err := f.statusActivity(ctx, &st, author, verb)
+	if err != nil {
+		return err
 	}
 	r, err := f.c.Recipients(ctx, &st)
 	if err != nil {
 		return err
 	}
 	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
+}
+
+// statusActivity renders a local status as the activity that publishes it: an
+// Announce for a reblog, otherwise verb (Create or Update) wrapping its Note.
+func (f *Federator) statusActivity(ctx context.Context, st *community.Status, author *community.Account, verb string) ([]byte, error) {
+	if st.ReblogOfID != nil {
+		orig, err := f.c.StatusByID(ctx, *st.ReblogOfID)
+		if err != nil {
+			return nil, err
+		}
+		addr, err := activitystreams.Address(st.Visibility, st.Scope, author.URI+"/followers", f.CompanyURI(), nil)
+		if err != nil {
+			return nil, err
+		}
+		origAuthor, err := f.c.AccountByID(ctx, orig.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		return activitystreams.Activity("Announce", st.URI+"/activity", author.URI, orig.URI, addr.To, append(addr.Cc, origAuthor.URI))
+	}
+	note, err := f.noteJSON(ctx, st, author)
+	if err != nil {
+		return nil, err
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(note, &obj); err != nil {
+		return nil, err
+	}
+	to, cc := stringList(obj["to"]), stringList(obj["cc"])
+	id := st.URI + "/activity"
+	if verb == "Update" {
+		id = st.URI + "#updates/" + strconv.FormatInt(now().UnixMilli(), 10)
+	}
+	return activitystreams.Activity(verb, id, author.URI, json.RawMessage(note), to, cc)
 }
 
 // onStatusDeleted tells every peer that could hold the status. Its mentions are gone

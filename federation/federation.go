@@ -10,6 +10,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -68,6 +69,12 @@ func New(opt Options) *Federator {
 			Peer: cfg.IsPeer,
 			Open: cfg.Federation.Mode == config.FederationOpen,
 		},
+	}
+	for _, n := range cfg.Federation.AllowNetworks {
+		// Validated with the configuration; a range that does not parse allows nothing.
+		if prefix, err := netip.ParsePrefix(n); err == nil {
+			f.policy.AllowNetworks = append(f.policy.AllowNetworks, prefix.Masked())
+		}
 	}
 	if f.log == nil {
 		f.log = slog.Default()

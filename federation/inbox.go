@@ -161,6 +161,13 @@ func (f *Federator) receiveObject(ctx context.Context, actor *community.Account,
 		return community.Forbidden("Objects must come from their author's instance")
 	}
 	vis, scope := o.Audience(actor.FollowersURL, f.isCompanyCollection)
+	if scope == community.ScopeCompany && !f.cfg.IsPeer(actor.Domain) &&
+		(vis == community.VisibilityPrivate || vis == community.VisibilityDirect) {
+		// Followers-only and direct posts carry no scope on the wire; from a peer they
+		// are company posts, but a server outside the company (open mode) has no
+		// company to speak for: its posts are world posts.
+		scope = community.ScopeWorld
+	}
 	f.fetchAncestor(ctx, o.InReplyTo)
 	_, err := f.c.ReceiveStatus(ctx, community.RemoteStatus{
 		URI: o.ID, URL: o.URL, AuthorID: actor.ID, ContentHTML: o.Content, SpoilerText: o.Summary,

@@ -569,22 +569,26 @@ func (s *Service) StatusByID(ctx context.Context, id int64) (*Status, error) {
 	return s.loadStatusRow(s.read(ctx), id)
 }
 
-// MarkActivitySeen records an incoming activity id and reports whether it is new.
-func (s *Service) MarkActivitySeen(ctx context.Context, uri string) (bool, error) {
-	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&ReceivedActivity{URI: uri, ReceivedAt: s.clock()})
-	if res.Error != nil {
-		return false, fmt.Errorf("record activity: %w", res.Error)
+// AcceptActivity records an incoming activity id and, the first time only, runs keep
+// in the same transaction (federation queues the activity there), so that an activity
+// is kept exactly when its id is recorded and a replay is dropped on arrival. It
+// reports whether the id was new.
+func (s *Service) AcceptActivity(ctx context.Context, uri string, keep func(tx *gorm.DB) error) (bool, error) {
+	fresh := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ReceivedActivity{URI: uri, ReceivedAt: s.clock()})
+		if res.Error != nil {
+			return fmt.Errorf("record activity: %w", res.Error)
+		}
+		if fresh = res.RowsAffected == 1; !fresh {
+			return nil
+		}
+		return keep(tx)
+	})
+	if err != nil {
+		return false, err
 	}
-	return res.RowsAffected == 1, nil
-}
-
-// ForgetActivity undoes MarkActivitySeen after a processing failure worth retrying.
-func (s *Service) ForgetActivity(ctx context.Context, uri string) error {
-	if err := s.db.WithContext(ctx).Delete(&ReceivedActivity{}, "uri = ?", uri).Error; err != nil {
-		return fmt.Errorf("forget activity: %w", err)
-	}
-	return nil
+	return fresh, nil
 }
 
 // ReceiveReblog stores a remote account's reblog (an Announce) of a status. The reblog
@@ -663,6 +667,10 @@ func (s *Service) DeleteRemoteAccount(ctx context.Context, a *Account) error {
 		return Forbidden("A local account cannot be deleted from another instance")
 	}
 	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
-		return removeAccount(tx, ev, a.ID)
+		if err := removeAccount(tx, ev, a.ID); err != nil {
+			return err
+		}
+		*ev = append(*ev, AccountDeleted{Account: *a})
+		return nil
 	})
 }

@@ -172,4 +172,3 @@ func writeCollection(c *gin.Context, doc map[string]any) {
 	}
 	writeActivityJSON(c, http.StatusOK, body)
 }
-

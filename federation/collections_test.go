@@ -74,8 +74,8 @@ func TestOutboxAndFeatured(t *testing.T) {
 	}
 	unlisted := post(t, a, alice.Token, url.Values{"status": {"Quietly"}, "visibility": {"unlisted"}, "scope": {"company"}})
 	hidden := map[string]string{
-		post(t, a, alice.Token, url.Values{"status": {"Department only"}, "scope": {"department"}}):       "department",
-		post(t, a, alice.Token, url.Values{"status": {"Followers only"}, "visibility": {"private"}}):      "followers-only",
+		post(t, a, alice.Token, url.Values{"status": {"Department only"}, "scope": {"department"}}):        "department",
+		post(t, a, alice.Token, url.Values{"status": {"Followers only"}, "visibility": {"private"}}):       "followers-only",
 		post(t, a, alice.Token, url.Values{"status": {"@alice a note to self"}, "visibility": {"direct"}}): "direct",
 	}
 	pinned := a.PostStatus(t, alice.Token, url.Values{"status": {"Read this first"}, "scope": {"company"}})

@@ -52,6 +52,7 @@ type Federator struct {
 	// signers caches parsed account keys by account id: parsing a PEM key costs more
 	// than the signature it makes, and accounts' keys never change.
 	signers sync.Map
+	keys    keyFetcher
 }
 
 // New builds a Federator. Call Subscribe to deliver domain events and Run to work the
@@ -84,7 +85,8 @@ func New(opt Options) *Federator {
 		agent = "Tacit (+" + f.base + "/)"
 	}
 	f.client = NewClient(f.policy, agent)
-	f.verifier = &signature.Verifier{Keys: keyFetcher{f}}
+	f.keys = keyFetcher{f: f, cache: &sync.Map{}}
+	f.verifier = &signature.Verifier{Keys: f.keys}
 	return f
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/federation/activitystreams"
@@ -307,10 +308,17 @@ func (f *Federator) inbox(c *gin.Context) {
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
-	if err := f.q.Enqueue(ctx, queue.Job{Kind: jobInbox, Host: host, Payload: string(payload), DedupeKey: act.ID}); err != nil {
+	job := queue.Job{Kind: jobInbox, Host: host, Payload: string(payload), DedupeKey: act.ID}
+	fresh, err := f.c.AcceptActivity(ctx, act.ID, func(tx *gorm.DB) error { return f.q.EnqueueTx(tx, job) })
+	if err != nil {
 		f.log.ErrorContext(ctx, "queue inbox activity", "activity", act.ID, "err", err)
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
+	}
+	if fresh {
+		f.q.Wake()
+	} else {
+		f.log.DebugContext(ctx, "dropped a replayed activity", "activity", act.ID)
 	}
 	c.Status(http.StatusAccepted)
 }

@@ -23,23 +23,13 @@ func (f *Federator) processInbox(ctx context.Context, job queue.Job) error {
 	if err != nil {
 		return queue.Permanent(err)
 	}
-	fresh, err := f.c.MarkActivitySeen(ctx, act.ID)
-	if err != nil {
-		return err
-	}
-	if !fresh {
-		f.log.DebugContext(ctx, "dropped a replayed activity", "activity", act.ID)
-		return nil
-	}
+	// The inbox recorded the id when it queued the activity, so a replay never gets
+	// here; a transient failure is retried as the same job.
 	err = f.apply(ctx, act)
 	if err != nil {
 		f.log.InfoContext(ctx, "inbox activity failed", "activity", act.ID, "type", act.Type, "err", err)
 		if k := community.KindOf(err); k != 0 && k != community.KindConflict {
 			return queue.Permanent(err)
-		}
-		// A transient failure: let the activity be processed again.
-		if uerr := f.c.ForgetActivity(ctx, act.ID); uerr != nil {
-			return errors.Join(err, uerr)
 		}
 	}
 	return err

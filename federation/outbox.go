@@ -26,15 +26,14 @@ type deliveryPayload struct {
 func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 	var err error
 	switch ev := e.(type) {
-	case community.StatusCreated:
-		err = f.onStatus(ctx, ev.Status, "Create")
-	case community.StatusUpdated:
-		err = f.onStatus(ctx, ev.Status, "Update")
-	case community.StatusDeleted:
-		if !ev.WithAccount { // the account's own Delete covers what it wrote
-			err = f.onStatusDeleted(ctx, ev.Status)
+	case community.StatusCreated, community.StatusUpdated, community.StatusDeleted:
+		if st := statusOf(e); st.Local {
+			err = f.onStatusEvent(ctx, e)
 		}
 	case community.AccountDeleted:
+		if !ev.Account.IsLocal() {
+			f.keys.forget(ev.Account.URI)
+		}
 		err = f.onAccountDeleted(ctx, ev)
 	case community.Followed:
 		err = f.onFollowed(ctx, ev)
@@ -43,6 +42,9 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 	case community.Favourited:
 		err = f.onFavourited(ctx, ev)
 	case community.AccountUpdated:
+		if !ev.Account.IsLocal() {
+			f.keys.forget(ev.Account.URI) // its key may have rotated
+		}
 		err = f.onAccountUpdated(ctx, ev.Account)
 	case community.Blocked:
 		err = f.onBlocked(ctx, ev)
@@ -50,6 +52,34 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 	if err != nil {
 		f.log.ErrorContext(ctx, "queue federation delivery", "err", err)
 	}
+}
+
+// onStatusEvent federates what happened to a local status.
+func (f *Federator) onStatusEvent(ctx context.Context, e community.Event) error {
+	switch ev := e.(type) {
+	case community.StatusCreated:
+		return f.onStatus(ctx, ev.Status, "Create")
+	case community.StatusUpdated:
+		return f.onStatus(ctx, ev.Status, "Update")
+	case community.StatusDeleted:
+		if !ev.WithAccount { // the account's own Delete covers what it wrote
+			return f.onStatusDeleted(ctx, ev.Status)
+		}
+	}
+	return nil
+}
+
+// statusOf returns the status a status event is about.
+func statusOf(e community.Event) community.Status {
+	switch ev := e.(type) {
+	case community.StatusCreated:
+		return ev.Status
+	case community.StatusUpdated:
+		return ev.Status
+	case community.StatusDeleted:
+		return ev.Status
+	}
+	return community.Status{}
 }
 
 // noteJSON renders a local status as a Note addressed to its audience.

@@ -107,6 +107,11 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 		if n > 0 {
 			return Conflict("Username %q is already taken", in.Username)
 		}
+		if retired, err := usernameRetired(tx, in.Username); err != nil {
+			return err
+		} else if retired {
+			return Conflict("Username %q belonged to a deleted account and cannot be used again", in.Username)
+		}
 		if user.Email != "" {
 			if err := tx.Model(&User{}).Where("email = ?", user.Email).Count(&n).Error; err != nil {
 				return fmt.Errorf("check email: %w", err)

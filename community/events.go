@@ -17,8 +17,13 @@ type StatusCreated struct{ Status Status }
 // StatusUpdated: a status was edited.
 type StatusUpdated struct{ Status Status }
 
-// StatusDeleted: a status was removed. Status holds the row as it was.
-type StatusDeleted struct{ Status Status }
+// StatusDeleted: a status was removed. Status holds the row as it was. WithAccount is
+// set when the status went with its author's account (an AccountDeleted event says so
+// to peers once, for all of them).
+type StatusDeleted struct {
+	Status      Status
+	WithAccount bool
+}
 
 // AccountCreated: a local or remote account was stored.
 type AccountCreated struct{ Account Account }

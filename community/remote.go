@@ -603,22 +603,26 @@ func (s *Service) StatusByID(ctx context.Context, id int64) (*Status, error) {
 	return s.loadStatusRow(s.read(ctx), id)
 }
 
-// MarkActivitySeen records an incoming activity id and reports whether it is new.
-func (s *Service) MarkActivitySeen(ctx context.Context, uri string) (bool, error) {
-	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&ReceivedActivity{URI: uri, ReceivedAt: s.clock()})
-	if res.Error != nil {
-		return false, fmt.Errorf("record activity: %w", res.Error)
+// AcceptActivity records an incoming activity id and, the first time only, runs keep
+// in the same transaction (federation queues the activity there), so that an activity
+// is kept exactly when its id is recorded and a replay is dropped on arrival. It
+// reports whether the id was new.
+func (s *Service) AcceptActivity(ctx context.Context, uri string, keep func(tx *gorm.DB) error) (bool, error) {
+	fresh := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ReceivedActivity{URI: uri, ReceivedAt: s.clock()})
+		if res.Error != nil {
+			return fmt.Errorf("record activity: %w", res.Error)
+		}
+		if fresh = res.RowsAffected == 1; !fresh {
+			return nil
+		}
+		return keep(tx)
+	})
+	if err != nil {
+		return false, err
 	}
-	return res.RowsAffected == 1, nil
-}
-
-// ForgetActivity undoes MarkActivitySeen after a processing failure worth retrying.
-func (s *Service) ForgetActivity(ctx context.Context, uri string) error {
-	if err := s.db.WithContext(ctx).Delete(&ReceivedActivity{}, "uri = ?", uri).Error; err != nil {
-		return fmt.Errorf("forget activity: %w", err)
-	}
-	return nil
+	return fresh, nil
 }
 
 // ReceiveReblog stores a remote account's reblog (an Announce) of a status. The reblog
@@ -691,46 +695,16 @@ func (s *Service) PruneReceivedActivities(ctx context.Context, before time.Time)
 }
 
 // DeleteRemoteAccount removes a remote account its instance deleted, with everything it
-// wrote (the database cascades), first taking its follows, replies, reblogs and
-// favourites off the counters of the accounts and statuses they were counted on.
+// wrote.
 func (s *Service) DeleteRemoteAccount(ctx context.Context, a *Account) error {
 	if a.IsLocal() {
 		return Forbidden("A local account cannot be deleted from another instance")
 	}
-	var gone []Event
-	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
-		adjust := []struct {
-			what, sql string
-		}{
-			{"followers", `UPDATE accounts SET followers_count = CASE WHEN followers_count > 0 THEN followers_count - 1 ELSE 0 END
-				WHERE id IN (SELECT target_account_id FROM follows WHERE account_id = ?)`},
-			{"following", `UPDATE accounts SET following_count = CASE WHEN following_count > 0 THEN following_count - 1 ELSE 0 END
-				WHERE id IN (SELECT account_id FROM follows WHERE target_account_id = ?)`},
-			{"replies", `UPDATE statuses SET replies_count = CASE WHEN replies_count > 0 THEN replies_count - 1 ELSE 0 END
-				WHERE id IN (SELECT in_reply_to_id FROM statuses WHERE account_id = ? AND in_reply_to_id IS NOT NULL
-					AND visibility IN ('public','unlisted'))`},
-			{"reblogs", `UPDATE statuses SET reblogs_count = CASE WHEN reblogs_count > 0 THEN reblogs_count - 1 ELSE 0 END
-				WHERE id IN (SELECT reblog_of_id FROM statuses WHERE account_id = ? AND reblog_of_id IS NOT NULL)`},
-			{"favourites", `UPDATE statuses SET favourites_count = CASE WHEN favourites_count > 0 THEN favourites_count - 1 ELSE 0 END
-				WHERE id IN (SELECT status_id FROM favourites WHERE account_id = ?)`},
+	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		if err := removeAccount(tx, ev, a.ID); err != nil {
+			return err
 		}
-		for _, a2 := range adjust {
-			if err := tx.Exec(a2.sql, a.ID).Error; err != nil {
-				return fmt.Errorf("uncount %s: %w", a2.what, err)
-			}
-		}
-		var statuses []Status
-		if err := tx.Where("account_id = ?", a.ID).Find(&statuses).Error; err != nil {
-			return fmt.Errorf("load statuses: %w", err)
-		}
-		for _, st := range statuses {
-			gone = append(gone, StatusDeleted{Status: st})
-		}
-		if err := tx.Delete(&Account{}, a.ID).Error; err != nil {
-			return fmt.Errorf("delete remote account: %w", err)
-		}
-		*ev = append(*ev, gone...)
+		*ev = append(*ev, AccountDeleted{Account: *a})
 		return nil
 	})
-	return err
 }

@@ -18,6 +18,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -129,6 +130,11 @@ type Federation struct {
 	// Peers lists the host[:port] of the company's other instances. It may
 	// include the instance itself.
 	Peers []string `yaml:"peers"`
+	// AllowNetworks lists address ranges (CIDR) that open mode may reach although
+	// they are private or loopback, e.g. a partner's server on an internal network.
+	// Peers are always reachable; nothing else on a private network is, unless
+	// listed here.
+	AllowNetworks []string `yaml:"allow_networks"`
 }
 
 // EnvVar documents one environment variable understood by Load.
@@ -261,6 +267,14 @@ var envTable = []envBinding{
 		get:    func(c Config) string { return strings.Join(c.Federation.Peers, ",") },
 		set: func(c *Config, v string) error {
 			c.Federation.Peers = strings.Split(v, ",")
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_FEDERATION_ALLOW_NETWORKS", YAMLKey: "federation.allow_networks", Description: "Comma-separated CIDR ranges that open mode may reach although private or loopback (peers always may)."},
+		get:    func(c Config) string { return strings.Join(c.Federation.AllowNetworks, ",") },
+		set: func(c *Config, v string) error {
+			c.Federation.AllowNetworks = strings.Split(v, ",")
 			return nil
 		},
 	},
@@ -443,6 +457,13 @@ func (c Config) Normalize() Config {
 		peers = append(peers, p)
 	}
 	c.Federation.Peers = peers
+	var nets []string
+	for _, n := range c.Federation.AllowNetworks {
+		if n = strings.TrimSpace(n); n != "" {
+			nets = append(nets, n)
+		}
+	}
+	c.Federation.AllowNetworks = nets
 	return c
 }
 
@@ -503,6 +524,11 @@ func (c Config) Validate() error {
 	for _, p := range c.Federation.Peers {
 		if err := checkHostPort(p); err != nil {
 			add("federation.peers", "peer %q: %v", p, err)
+		}
+	}
+	for _, n := range c.Federation.AllowNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			add("federation.allow_networks", "%q is not a CIDR range such as 10.20.0.0/16", n)
 		}
 	}
 	return errors.Join(errs...)
@@ -712,6 +738,7 @@ func (c Config) IsPeer(host string) bool {
 // embedded password.
 func (c Config) Redacted() Config {
 	c.Federation.Peers = append([]string(nil), c.Federation.Peers...)
+	c.Federation.AllowNetworks = append([]string(nil), c.Federation.AllowNetworks...)
 	if c.Database == "" {
 		return c
 	}

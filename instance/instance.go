@@ -72,7 +72,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 	inst.Auth = auth.NewService(db)
 	// Deliveries time out after 10 seconds, so a 30-second lease is ample, and the jobs
 	// of a process that crashed resume within half a minute of its restart.
-	inst.Queue = queue.New(db, queue.Options{Logger: log, Lease: 30 * time.Second})
+	inst.Queue = queue.New(db, queue.Options{Logger: log, Lease: 30 * time.Second, PerHost: 8})
 	inst.Federator = federation.New(federation.Options{
 		Config:      cfg,
 		Community:   inst.Community,

@@ -47,6 +47,7 @@ var models = []any{
 	&community.FeaturedTag{},
 	&community.IdempotencyKey{},
 	&community.ReceivedActivity{},
+	&community.AccountTombstone{},
 	&community.MediaAttachment{},
 	&community.Poll{},
 	&community.PollVote{},

@@ -44,12 +44,12 @@ func BenchmarkMediaUpload(b *testing.B) {
 	}
 	b.Run("serial", func(b *testing.B) {
 		b.SetBytes(int64(len(photo)))
-		before := processCPU(b)
+		before := instancetest.ProcessCPU(b)
 		for b.Loop() {
 			upload(b)
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "uploads/s")
-		b.ReportMetric(float64((processCPU(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64((instancetest.ProcessCPU(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	})
 	b.Run("parallel", func(b *testing.B) {
 		b.SetBytes(int64(len(photo)))

@@ -10,9 +10,11 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
+	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -322,6 +324,24 @@ func TestProfileImages(t *testing.T) {
 		}
 		if c := fetchFile(t, out.Avatar).cache; !strings.HasPrefix(c, "public") {
 			t.Errorf("avatar cache: %q", c)
+		}
+
+		// Deleting the account deletes its files, pictures and uploads alike.
+		if _, err := ac.UploadMediaFromBytes(ctx, mediatest.JPEG(mediatest.Marked(30, 30), 0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := inst.Community.DeleteLocalAccount(ctx, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		filepath.WalkDir(inst.Config.MediaDir(), func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				left = append(left, path)
+			}
+			return nil
+		})
+		if len(left) != 0 {
+			t.Errorf("files left after the account was deleted: %v", left)
 		}
 	})
 }

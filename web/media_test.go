@@ -14,6 +14,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -235,6 +236,20 @@ func TestMediaJourney(t *testing.T) {
 		}
 		if f := fetchFile(t, inst.URL+"/media/0123456789abcdef0123456789abcdef/original.jpg"); f.code != http.StatusNotFound {
 			t.Errorf("a made-up file: HTTP %d", f.code)
+		}
+
+		// From a file on disk and from a reader, as go-mastodon also offers.
+		path := filepath.Join(t.TempDir(), "photo.jpg")
+		if err := os.WriteFile(path, mediatest.JPEG(mediatest.Marked(64, 48), 3), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fromFile, err := ac.UploadMedia(ctx, path)
+		if err != nil || fromFile.Meta.Original.Width != 64 || fromFile.Meta.Original.Height != 48 {
+			t.Errorf("UploadMedia: %v %+v", err, fromFile)
+		}
+		fromReader, err := ac.UploadMediaFromReader(ctx, strings.NewReader(string(mediatest.PNG(mediatest.Marked(20, 10)))))
+		if err != nil || fromReader.Meta.Original.Width != 20 || !strings.HasSuffix(fromReader.URL, ".png") {
+			t.Errorf("UploadMediaFromReader: %v %+v", err, fromReader)
 		}
 
 		// Uploads that are not pictures, or too many of them.

@@ -39,11 +39,6 @@ func (s *Service) AccountStatuses(ctx context.Context, v Viewer, accountID int64
 	if err != nil || hidden {
 		return empty, err
 	}
-	if q.OnlyMedia {
-		// Tacit has no media attachments yet (there is no table for them), so no status
-		// has any; answering with everything would show text posts in media galleries.
-		return empty, nil
-	}
 	p := q.Page.Normalize(DefaultLimit, MaxLimit)
 	db := s.read(ctx).Model(&Status{}).Scopes(s.visibleSQL(v)).Where("statuses.account_id = ?", accountID)
 	if q.ExcludeReplies {
@@ -51,6 +46,9 @@ func (s *Service) AccountStatuses(ctx context.Context, v Viewer, accountID int64
 	}
 	if q.ExcludeReblogs {
 		db = db.Where("statuses.reblog_of_id IS NULL")
+	}
+	if q.OnlyMedia {
+		db = db.Where(hasMediaSQL)
 	}
 	if tag := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(q.Tagged), "#")); tag != "" {
 		db = db.Where(`EXISTS (SELECT 1 FROM status_tags JOIN tags ON tags.id = status_tags.tag_id

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -105,6 +106,11 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 		}
 		if n > 0 {
 			return Conflict("Username %q is already taken", in.Username)
+		}
+		if retired, err := usernameRetired(tx, in.Username); err != nil {
+			return err
+		} else if retired {
+			return Conflict("Username %q belonged to a deleted account and cannot be used again", in.Username)
 		}
 		if user.Email != "" {
 			if err := tx.Model(&User{}).Where("email = ?", user.Email).Count(&n).Error; err != nil {
@@ -346,14 +352,17 @@ type FieldInput struct{ Name, Value string }
 // ProfileUpdate changes some of a local account's profile and posting defaults; nil
 // fields are left alone.
 type ProfileUpdate struct {
-	DisplayName       *string
-	Note              *string
-	Fields            *[]FieldInput
-	Locked            *bool
-	Bot               *bool
-	Discoverable      *bool
-	AvatarURL         *string
-	HeaderURL         *string
+	DisplayName  *string
+	Note         *string
+	Fields       *[]FieldInput
+	Locked       *bool
+	Bot          *bool
+	Discoverable *bool
+	AvatarURL    *string
+	HeaderURL    *string
+	// AvatarFile and HeaderFile are uploaded pictures; they win over the URLs.
+	AvatarFile        io.Reader
+	HeaderFile        io.Reader
 	DefaultVisibility *Visibility
 	DefaultScope      *Scope
 	DefaultSensitive  *bool
@@ -432,9 +441,59 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, in Profile
 		}
 		user.DefaultLanguage = *in.DefaultLanguage
 	}
+	// Pictures are processed and stored before the transaction; if it fails, they are
+	// deleted again, and the pictures they replace are deleted only once it commits.
+	var uploaded, replaced []MediaAttachment
+	for _, img := range []struct {
+		purpose MediaPurpose
+		file    io.Reader
+		dst     *string
+	}{{PurposeAvatar, in.AvatarFile, &acct.AvatarURL}, {PurposeHeader, in.HeaderFile, &acct.HeaderURL}} {
+		if img.file == nil {
+			continue
+		}
+		m, err := s.processProfileImage(ctx, acct, img.purpose, img.file)
+		if err != nil {
+			s.deleteFiles(ctx, uploaded)
+			return nil, nil, err
+		}
+		uploaded = append(uploaded, *m)
+		*img.dst = s.MediaURL(m.OriginalKey())
+	}
 	now := s.clock()
 	acct.UpdatedAt, user.UpdatedAt = now, now
 	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		replaced = nil
+		for _, m := range uploaded {
+			var old []MediaAttachment
+			if err := tx.Where("account_id = ? AND purpose = ?", acct.ID, m.Purpose).Find(&old).Error; err != nil {
+				return fmt.Errorf("load profile images: %w", err)
+			}
+			if err := tx.Where("account_id = ? AND purpose = ?", acct.ID, m.Purpose).Delete(&MediaAttachment{}).Error; err != nil {
+				return fmt.Errorf("replace profile image: %w", err)
+			}
+			replaced = append(replaced, old...)
+			if err := tx.Create(&m).Error; err != nil {
+				return fmt.Errorf("store profile image: %w", err)
+			}
+		}
+		// A picture given as a URL replaces an uploaded one too.
+		for _, u := range []struct {
+			purpose MediaPurpose
+			set     bool
+		}{{PurposeAvatar, in.AvatarFile == nil && in.AvatarURL != nil}, {PurposeHeader, in.HeaderFile == nil && in.HeaderURL != nil}} {
+			if !u.set {
+				continue
+			}
+			var old []MediaAttachment
+			if err := tx.Where("account_id = ? AND purpose = ?", acct.ID, u.purpose).Find(&old).Error; err != nil {
+				return fmt.Errorf("load profile images: %w", err)
+			}
+			if err := tx.Where("account_id = ? AND purpose = ?", acct.ID, u.purpose).Delete(&MediaAttachment{}).Error; err != nil {
+				return fmt.Errorf("drop profile image: %w", err)
+			}
+			replaced = append(replaced, old...)
+		}
 		if err := tx.Select("*").Omit("followers_count", "following_count", "statuses_count", "last_status_at", "created_at").
 			Updates(acct).Error; err != nil {
 			return fmt.Errorf("update account: %w", err)
@@ -447,8 +506,10 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, in Profile
 		return nil
 	})
 	if err != nil {
+		s.deleteFiles(ctx, uploaded)
 		return nil, nil, err
 	}
+	s.deleteFiles(ctx, replaced)
 	return acct, user, nil
 }
 

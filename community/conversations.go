@@ -121,11 +121,11 @@ func (s *Service) addToConversations(tx *gorm.DB, ev *[]Event, st *Status, autho
 // detachFromConversations takes statuses about to be deleted out of the conversations
 // they belong to: a conversation falls back to its previous status, or goes away when
 // none is left. It runs inside the deleting transaction, before the statuses go.
-func (s *Service) detachFromConversations(tx *gorm.DB, statusIDs []int64) error {
+func detachFromConversations(tx *gorm.DB, statusIDs []int64) error {
 	// In chunks, so that a remote account leaving with all its statuses stays within
 	// the databases' limits on bound parameters.
 	for len(statusIDs) > 500 {
-		if err := s.detachFromConversations(tx, statusIDs[:500]); err != nil {
+		if err := detachFromConversations(tx, statusIDs[:500]); err != nil {
 			return err
 		}
 		statusIDs = statusIDs[500:]

@@ -8,10 +8,14 @@ import (
 // StatusDetails is everything needed to show a set of statuses to one viewer, loaded
 // with one query per kind of fact rather than one per status.
 type StatusDetails struct {
-	Accounts map[int64]*Account // authors, reblogged authors, mentioned accounts
-	Statuses map[int64]*Status  // reblogged originals, by id
-	Mentions map[int64][]int64  // status id → mentioned account ids, in order
-	Tags     map[int64][]Tag    // status id → hashtags
+	Accounts map[int64]*Account          // authors, reblogged authors, mentioned accounts
+	Statuses map[int64]*Status           // reblogged originals, by id
+	Mentions map[int64][]int64           // status id → mentioned account ids, in order
+	Tags     map[int64][]Tag             // status id → hashtags
+	Media    map[int64][]MediaAttachment // status id → attachments, in order
+	Polls    map[int64]*Poll             // status id → poll
+	// OwnVotes are the viewer's choices by poll id.
+	OwnVotes map[int64][]int
 	// The viewer's own relation to each status (by status id); empty when logged out.
 	Favourited map[int64]bool
 	Reblogged  map[int64]bool
@@ -24,6 +28,7 @@ func (s *Service) LoadStatusDetails(ctx context.Context, v Viewer, statuses []St
 	d := &StatusDetails{
 		Accounts: map[int64]*Account{}, Statuses: map[int64]*Status{},
 		Mentions: map[int64][]int64{}, Tags: map[int64][]Tag{},
+		Media: map[int64][]MediaAttachment{}, Polls: map[int64]*Poll{}, OwnVotes: map[int64][]int{},
 		Favourited: map[int64]bool{}, Reblogged: map[int64]bool{}, Bookmarked: map[int64]bool{}, Pinned: map[int64]bool{},
 	}
 	if len(statuses) == 0 {
@@ -82,33 +87,50 @@ func (s *Service) LoadStatusDetails(ctx context.Context, v Viewer, statuses []St
 		d.Tags[r.StatusID] = append(d.Tags[r.StatusID], r.Tag)
 	}
 
+	if d.Media, err = statusMediaTx(db, statusIDs); err != nil {
+		return nil, err
+	}
+	var polls []Poll
+	if err := db.Where("status_id IN ?", statusIDs).Find(&polls).Error; err != nil {
+		return nil, fmt.Errorf("load polls: %w", err)
+	}
+	pollIDs := make([]int64, 0, len(polls))
+	for i := range polls {
+		d.Polls[polls[i].StatusID] = &polls[i]
+		pollIDs = append(pollIDs, polls[i].ID)
+	}
+
 	me := v.AccountID()
 	if me == 0 {
 		return d, nil
 	}
-	rel, err := s.RelationsOf(ctx, []int64{me}, statusIDs)
+	rel, err := s.RelationsOf(ctx, []int64{me}, statusIDs, pollIDs)
 	if err != nil {
 		return nil, err
 	}
 	r := rel[me]
-	d.Favourited, d.Reblogged, d.Bookmarked, d.Pinned = r.Favourited, r.Reblogged, r.Bookmarked, r.Pinned
+	d.Favourited, d.Reblogged, d.Bookmarked, d.Pinned, d.OwnVotes = r.Favourited, r.Reblogged, r.Bookmarked, r.Pinned, r.OwnVotes
 	return d, nil
 }
 
-// Relations are one account's own relations to statuses, by status id.
+// Relations are one account's own relations to statuses, by status id, and its votes
+// by poll id.
 type Relations struct {
 	Favourited map[int64]bool
 	Reblogged  map[int64]bool
 	Bookmarked map[int64]bool
 	Pinned     map[int64]bool
+	OwnVotes   map[int64][]int
 }
 
-// RelationsOf loads how each of accountIDs relates to statusIDs: four queries per
-// maxBatchIDs accounts, so that live feeds can show one status to many viewers.
-func (s *Service) RelationsOf(ctx context.Context, accountIDs, statusIDs []int64) (map[int64]*Relations, error) {
+// RelationsOf loads how each of accountIDs relates to statusIDs and how they voted in
+// pollIDs: five queries per maxBatchIDs accounts, so that live feeds can show one
+// status to many viewers.
+func (s *Service) RelationsOf(ctx context.Context, accountIDs, statusIDs, pollIDs []int64) (map[int64]*Relations, error) {
 	out := make(map[int64]*Relations, len(accountIDs))
 	for _, id := range accountIDs {
-		out[id] = &Relations{Favourited: map[int64]bool{}, Reblogged: map[int64]bool{}, Bookmarked: map[int64]bool{}, Pinned: map[int64]bool{}}
+		out[id] = &Relations{Favourited: map[int64]bool{}, Reblogged: map[int64]bool{}, Bookmarked: map[int64]bool{},
+			Pinned: map[int64]bool{}, OwnVotes: map[int64][]int{}}
 	}
 	if len(statusIDs) == 0 {
 		return out, nil
@@ -118,6 +140,16 @@ func (s *Service) RelationsOf(ctx context.Context, accountIDs, statusIDs []int64
 	for len(accountIDs) > 0 {
 		batch := accountIDs[:min(len(accountIDs), maxBatchIDs)]
 		accountIDs = accountIDs[len(batch):]
+		if len(pollIDs) > 0 {
+			var votes []PollVote
+			if err := db.Where("account_id IN ? AND poll_id IN ?", batch, pollIDs).Order("choice").Find(&votes).Error; err != nil {
+				return nil, fmt.Errorf("load own votes: %w", err)
+			}
+			for _, v := range votes {
+				r := out[v.AccountID]
+				r.OwnVotes[v.PollID] = append(r.OwnVotes[v.PollID], v.Choice)
+			}
+		}
 		for _, q := range []struct {
 			table, col string
 			dst        func(*Relations) map[int64]bool

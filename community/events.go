@@ -18,10 +18,13 @@ type StatusCreated struct{ Status Status }
 type StatusUpdated struct{ Status Status }
 
 // StatusDeleted: a status was removed. Status holds the row as it was, Mentions the
-// accounts it mentioned (its mention rows are gone with it).
+// accounts it mentioned (its mention rows are gone with it). WithAccount is set when
+// the status went with its author's account (an AccountDeleted event says so to peers
+// once, for all of them).
 type StatusDeleted struct {
-	Status   Status
-	Mentions []int64
+	Status      Status
+	Mentions    []int64
+	WithAccount bool
 }
 
 // AccountCreated: a local or remote account was stored.
@@ -48,6 +51,20 @@ type Favourited struct {
 	Undone    bool
 }
 
+// PollVoted: votes were counted on a poll, local or remote. Poll holds the counts after
+// them; Votes are the new votes, all by one account.
+type PollVoted struct {
+	Poll   Poll
+	Status Status
+	Votes  []PollVote
+}
+
+// PollEnded: a poll's time is up and its end was announced.
+type PollEnded struct {
+	Poll   Poll
+	Status Status
+}
+
 // Blocked: an account blocked another (Undone when the block was lifted).
 type Blocked struct {
 	Block  Block
@@ -55,6 +72,8 @@ type Blocked struct {
 }
 
 func (Blocked) eventName() string             { return "block" }
+func (PollVoted) eventName() string           { return "poll.voted" }
+func (PollEnded) eventName() string           { return "poll.ended" }
 func (StatusCreated) eventName() string       { return "status.created" }
 func (StatusUpdated) eventName() string       { return "status.updated" }
 func (StatusDeleted) eventName() string       { return "status.deleted" }

@@ -119,9 +119,9 @@ type FilterTarget struct {
 // of it.
 func NewFilterTarget(st *Status) *FilterTarget { return &FilterTarget{st: st} }
 
-// text is what keywords match: the content warning and the content as plain text,
-// lowercased (Mastodon also matches poll options and media descriptions, which Tacit's
-// statuses do not have yet).
+// lowerText is what keywords match: the content warning and the content as plain text,
+// lowercased. (Mastodon also matches poll options and media descriptions; Tacit does
+// not yet.)
 func (t *FilterTarget) lowerText() string {
 	if !t.ready {
 		t.text = strings.ToLower(t.st.SpoilerText + "\n" + markup.PlainText(t.st.Content))

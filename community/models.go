@@ -252,6 +252,7 @@ const (
 	NotifyReblog        NotificationType = "reblog"
 	NotifyUpdate        NotificationType = "update"
 	NotifyStatus        NotificationType = "status"
+	NotifyPoll          NotificationType = "poll"
 )
 
 // Notification tells AccountID that FromAccountID did something, possibly to a status.
@@ -295,4 +296,15 @@ type IdempotencyKey struct {
 type ReceivedActivity struct {
 	URI        string    `gorm:"primaryKey"`
 	ReceivedAt time.Time `gorm:"not null"`
+}
+
+// AccountTombstone is what remains of a deleted local account: its username stays
+// taken, its actor id answers "gone", and its key signs the Delete that tells peers.
+type AccountTombstone struct {
+	AccountID     int64     `gorm:"primaryKey;autoIncrement:false"`
+	Username      string    `gorm:"not null"`
+	URI           string    `gorm:"not null"`
+	PrivateKeyPEM string    `gorm:"not null;default:''"`
+	PublicKeyPEM  string    `gorm:"not null;default:''"`
+	DeletedAt     time.Time `gorm:"not null"`
 }

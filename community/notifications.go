@@ -30,7 +30,7 @@ type NotificationItem struct {
 // status is gone or hidden from the viewer means nothing and is left out.
 func (t NotificationType) hasStatus() bool {
 	switch t {
-	case NotifyMention, NotifyFavourite, NotifyReblog, NotifyUpdate, NotifyStatus:
+	case NotifyMention, NotifyFavourite, NotifyReblog, NotifyUpdate, NotifyStatus, NotifyPoll:
 		return true
 	}
 	return false

@@ -181,6 +181,8 @@ type RemoteStatus struct {
 	Published      time.Time
 	Edited         time.Time // zero unless the post was edited
 	ReplyToUnknown bool      // set by ReceiveStatus when the parent is not known here
+	Attachments    []RemoteAttachment
+	Poll           *RemotePoll
 }
 
 // ReceiveStatus stores a status that arrived from another instance, or applies an edit
@@ -252,6 +254,10 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 			if existing.AccountID != author.ID {
 				return Forbidden("Status %s belongs to another account", in.URI)
 			}
+			// New counts of a poll arrive as an update of its post; they are not an edit.
+			if err := s.refreshRemotePoll(tx, &existing, in.Poll); err != nil {
+				return err
+			}
 			return s.applyRemoteEdit(tx, ev, &existing, content, spoiler, in, tags, mentions, &out)
 		}
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
@@ -285,6 +291,18 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		if err := tx.Create(&st).Error; err != nil {
 			return fmt.Errorf("create remote status: %w", err)
 		}
+		if rows := remoteMediaRows(author.ID, st.ID, in.Attachments, now); len(rows) > 0 {
+			if err := tx.Create(&rows).Error; err != nil {
+				return fmt.Errorf("create remote media: %w", err)
+			}
+		}
+		if in.Poll != nil {
+			if poll, ok := remotePollRow(&st, in.Poll, now); ok {
+				if err := tx.Create(&poll).Error; err != nil {
+					return fmt.Errorf("create remote poll: %w", err)
+				}
+			}
+		}
 		if err := s.setMentions(tx, st.ID, mentions); err != nil {
 			return err
 		}
@@ -313,11 +331,27 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 // applyRemoteEdit updates a stored remote status from a newer version of it. The
 // audience is not widened by an edit: Mastodon does not let authors change it either.
 func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, content, spoiler string, in RemoteStatus, tags []string, mentions []*Account, out *Status) error {
-	if st.Content == content && st.SpoilerText == spoiler && st.Sensitive == (in.Sensitive || spoiler != "") {
+	now := s.clock()
+	stored, err := statusMediaTx(tx, []int64{st.ID})
+	if err != nil {
+		return err
+	}
+	nextMedia := remoteMediaRows(st.AccountID, st.ID, in.Attachments, now)
+	sameMedia := sameRemoteMedia(stored[st.ID], nextMedia)
+	if st.Content == content && st.SpoilerText == spoiler && st.Sensitive == (in.Sensitive || spoiler != "") && sameMedia {
 		*out = *st
 		return nil
 	}
-	now := s.clock()
+	if !sameMedia {
+		if err := tx.Where("status_id = ?", st.ID).Delete(&MediaAttachment{}).Error; err != nil {
+			return fmt.Errorf("replace remote media: %w", err)
+		}
+		if len(nextMedia) > 0 {
+			if err := tx.Create(&nextMedia).Error; err != nil {
+				return fmt.Errorf("replace remote media: %w", err)
+			}
+		}
+	}
 	var revisions int64
 	if err := tx.Model(&StatusEdit{}).Where("status_id = ?", st.ID).Count(&revisions).Error; err != nil {
 		return fmt.Errorf("count revisions: %w", err)
@@ -572,22 +606,26 @@ func (s *Service) StatusByID(ctx context.Context, id int64) (*Status, error) {
 	return s.loadStatusRow(s.read(ctx), id)
 }
 
-// MarkActivitySeen records an incoming activity id and reports whether it is new.
-func (s *Service) MarkActivitySeen(ctx context.Context, uri string) (bool, error) {
-	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&ReceivedActivity{URI: uri, ReceivedAt: s.clock()})
-	if res.Error != nil {
-		return false, fmt.Errorf("record activity: %w", res.Error)
+// AcceptActivity records an incoming activity id and, the first time only, runs keep
+// in the same transaction (federation queues the activity there), so that an activity
+// is kept exactly when its id is recorded and a replay is dropped on arrival. It
+// reports whether the id was new.
+func (s *Service) AcceptActivity(ctx context.Context, uri string, keep func(tx *gorm.DB) error) (bool, error) {
+	fresh := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ReceivedActivity{URI: uri, ReceivedAt: s.clock()})
+		if res.Error != nil {
+			return fmt.Errorf("record activity: %w", res.Error)
+		}
+		if fresh = res.RowsAffected == 1; !fresh {
+			return nil
+		}
+		return keep(tx)
+	})
+	if err != nil {
+		return false, err
 	}
-	return res.RowsAffected == 1, nil
-}
-
-// ForgetActivity undoes MarkActivitySeen after a processing failure worth retrying.
-func (s *Service) ForgetActivity(ctx context.Context, uri string) error {
-	if err := s.db.WithContext(ctx).Delete(&ReceivedActivity{}, "uri = ?", uri).Error; err != nil {
-		return fmt.Errorf("forget activity: %w", err)
-	}
-	return nil
+	return fresh, nil
 }
 
 // ReceiveReblog stores a remote account's reblog (an Announce) of a status. The reblog
@@ -660,64 +698,16 @@ func (s *Service) PruneReceivedActivities(ctx context.Context, before time.Time)
 }
 
 // DeleteRemoteAccount removes a remote account its instance deleted, with everything it
-// wrote (the database cascades), first taking its follows, replies, reblogs and
-// favourites off the counters of the accounts and statuses they were counted on.
+// wrote.
 func (s *Service) DeleteRemoteAccount(ctx context.Context, a *Account) error {
 	if a.IsLocal() {
 		return Forbidden("A local account cannot be deleted from another instance")
 	}
-	var gone []Event
-	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
-		adjust := []struct {
-			what, sql string
-		}{
-			{"followers", `UPDATE accounts SET followers_count = CASE WHEN followers_count > 0 THEN followers_count - 1 ELSE 0 END
-				WHERE id IN (SELECT target_account_id FROM follows WHERE account_id = ?)`},
-			{"following", `UPDATE accounts SET following_count = CASE WHEN following_count > 0 THEN following_count - 1 ELSE 0 END
-				WHERE id IN (SELECT account_id FROM follows WHERE target_account_id = ?)`},
-			{"replies", `UPDATE statuses SET replies_count = CASE WHEN replies_count > 0 THEN replies_count - 1 ELSE 0 END
-				WHERE id IN (SELECT in_reply_to_id FROM statuses WHERE account_id = ? AND in_reply_to_id IS NOT NULL
-					AND visibility IN ('public','unlisted'))`},
-			{"reblogs", `UPDATE statuses SET reblogs_count = CASE WHEN reblogs_count > 0 THEN reblogs_count - 1 ELSE 0 END
-				WHERE id IN (SELECT reblog_of_id FROM statuses WHERE account_id = ? AND reblog_of_id IS NOT NULL)`},
-			{"favourites", `UPDATE statuses SET favourites_count = CASE WHEN favourites_count > 0 THEN favourites_count - 1 ELSE 0 END
-				WHERE id IN (SELECT status_id FROM favourites WHERE account_id = ?)`},
-		}
-		for _, a2 := range adjust {
-			if err := tx.Exec(a2.sql, a.ID).Error; err != nil {
-				return fmt.Errorf("uncount %s: %w", a2.what, err)
-			}
-		}
-		var statuses []Status
-		if err := tx.Where("account_id = ?", a.ID).Find(&statuses).Error; err != nil {
-			return fmt.Errorf("load statuses: %w", err)
-		}
-		var direct []int64
-		for _, st := range statuses {
-			if st.Visibility == VisibilityDirect {
-				direct = append(direct, st.ID)
-			}
-		}
-		var mentionRows []Mention
-		if err := tx.Where("status_id IN (?)", tx.Model(&Status{}).Select("id").Where("account_id = ?", a.ID)).
-			Find(&mentionRows).Error; err != nil {
-			return fmt.Errorf("load mentions: %w", err)
-		}
-		mentions := map[int64][]int64{}
-		for _, m := range mentionRows {
-			mentions[m.StatusID] = append(mentions[m.StatusID], m.AccountID)
-		}
-		for _, st := range statuses {
-			gone = append(gone, StatusDeleted{Status: st, Mentions: mentions[st.ID]})
-		}
-		if err := s.detachFromConversations(tx, direct); err != nil {
+	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		if err := removeAccount(tx, ev, a.ID); err != nil {
 			return err
 		}
-		if err := tx.Delete(&Account{}, a.ID).Error; err != nil {
-			return fmt.Errorf("delete remote account: %w", err)
-		}
-		*ev = append(*ev, gone...)
+		*ev = append(*ev, AccountDeleted{Account: *a})
 		return nil
 	})
-	return err
 }

@@ -2,6 +2,7 @@ package community
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -225,16 +226,29 @@ func TestReceivedActivitiesDropReplays(t *testing.T) {
 		ctx := context.Background()
 		s := tlService(db)
 		uri := "https://hq.example/activities/1"
+		kept := 0
+		keep := func(*gorm.DB) error { kept++; return nil }
 		for i, want := range []bool{true, false} {
-			fresh, err := s.MarkActivitySeen(ctx, uri)
+			fresh, err := s.AcceptActivity(ctx, uri, keep)
 			if err != nil || fresh != want {
 				t.Fatalf("delivery %d: fresh = %v (%v), want %v", i+1, fresh, err, want)
 			}
 		}
-		if n, err := s.PruneReceivedActivities(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		if kept != 1 {
+			t.Errorf("a replay was kept: %d times in all", kept)
+		}
+		if _, err := s.AcceptActivity(ctx, "https://hq.example/activities/2", func(*gorm.DB) error {
+			return errors.New("disk full")
+		}); err == nil {
+			t.Error("a failure to keep the activity was not reported")
+		}
+		if fresh, _ := s.AcceptActivity(ctx, "https://hq.example/activities/2", keep); !fresh {
+			t.Error("an activity that could not be kept was remembered as received")
+		}
+		if n, err := s.PruneReceivedActivities(ctx, time.Now().Add(time.Minute)); err != nil || n != 2 {
 			t.Fatalf("prune: %d, %v", n, err)
 		}
-		if fresh, _ := s.MarkActivitySeen(ctx, uri); !fresh {
+		if fresh, _ := s.AcceptActivity(ctx, uri, keep); !fresh {
 			t.Error("a pruned id is still remembered")
 		}
 	})

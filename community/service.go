@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/tacit-social/tacit/media"
 )
 
 // Options configures a Service.
@@ -29,6 +31,8 @@ type Options struct {
 	Events *Bus
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Media stores uploaded files; nil refuses uploads.
+	Media media.Store
 }
 
 // Service is the domain's entry point. It is safe for concurrent use.
@@ -40,6 +44,7 @@ type Service struct {
 	peers        func(string) bool
 	events       *Bus
 	now          func() time.Time
+	files        media.Store
 }
 
 // NewService returns a Service over db.
@@ -52,6 +57,7 @@ func NewService(db *gorm.DB, opt Options) *Service {
 		peers:        opt.Peers,
 		events:       opt.Events,
 		now:          opt.Now,
+		files:        opt.Media,
 	}
 	if s.defaultScope == "" {
 		s.defaultScope = ScopeCompany

@@ -51,6 +51,10 @@ type NewStatus struct {
 	// IdempotencyKey, when set, makes a repeated request within an hour return the
 	// status the first one created instead of posting twice.
 	IdempotencyKey string
+	// MediaIDs are the author's uploads to attach, in order.
+	MediaIDs []int64
+	// Poll, when set, gives the status a poll (not together with media).
+	Poll *NewPoll
 }
 
 // errIdempotentReplay carries, out of a rolled-back transaction, the status an earlier
@@ -74,7 +78,19 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 			return st, err
 		}
 	}
-	if err := validateStatusText(in.Text, in.SpoilerText); err != nil {
+	mediaIDs, err := validateMediaIDs(in.MediaIDs)
+	if err != nil {
+		return nil, err
+	}
+	if in.Poll != nil {
+		if len(mediaIDs) > 0 {
+			return nil, Invalid("A post cannot have both attachments and a poll")
+		}
+		if err := validatePoll(in.Poll); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateStatusText(in.Text, in.SpoilerText, len(mediaIDs) > 0); err != nil {
 		return nil, err
 	}
 	lang := in.Language
@@ -134,6 +150,15 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 		}
 		if err := tx.Create(st).Error; err != nil {
 			return fmt.Errorf("create status: %w", err)
+		}
+		if err := attachMedia(tx, st, mediaIDs, now); err != nil {
+			return err
+		}
+		if in.Poll != nil {
+			poll := newPollRow(st, in.Poll, now)
+			if err := tx.Create(&poll).Error; err != nil {
+				return fmt.Errorf("create poll: %w", err)
+			}
 		}
 		if _, err := addMentions(tx, st.ID, mentioned); err != nil {
 			return err
@@ -218,10 +243,10 @@ func (s *Service) claimIdempotencyKey(tx *gorm.DB, accountID int64, key string, 
 	return nil
 }
 
-// validateStatusText applies Mastodon's rules: some text, and at most MaxStatusChars
-// counted the way Mastodon counts them.
-func validateStatusText(text, spoiler string) error {
-	if strings.TrimSpace(text) == "" {
+// validateStatusText applies Mastodon's rules: some text (unless there are
+// attachments), and at most MaxStatusChars counted the way Mastodon counts them.
+func validateStatusText(text, spoiler string, hasMedia bool) error {
+	if strings.TrimSpace(text) == "" && !hasMedia {
 		return Invalid("Validation failed: Text can't be blank")
 	}
 	if countableLength(spoiler)+countableLength(text) > MaxStatusChars {
@@ -582,11 +607,23 @@ func (s *Service) GetStatuses(ctx context.Context, v Viewer, ids []int64) ([]Sta
 }
 
 // EditInput is an edit of a status. Text replaces the text; nil fields stay as they are.
+// Attachments and poll are replaced as Mastodon does: MediaIDs is the new list of
+// attachments (none when empty) and Poll the new poll (none when nil).
 type EditInput struct {
 	Text        string
 	SpoilerText *string
 	Sensitive   *bool
 	Language    *string
+	MediaIDs    []int64
+	// MediaAttributes change the description or focal point of attachments.
+	MediaAttributes []MediaAttributes
+	Poll            *NewPoll
+}
+
+// MediaAttributes change one attachment during an edit.
+type MediaAttributes struct {
+	ID int64
+	MediaUpdate
 }
 
 // EditStatus changes a status's text, content warning, sensitivity or language. Only
@@ -610,7 +647,27 @@ func (s *Service) EditStatus(ctx context.Context, author *Account, id int64, in 
 	if in.SpoilerText != nil {
 		spoiler = *in.SpoilerText
 	}
-	if err := validateStatusText(in.Text, spoiler); err != nil {
+	mediaIDs, err := validateMediaIDs(in.MediaIDs)
+	if err != nil {
+		return nil, err
+	}
+	if in.Poll != nil {
+		if len(mediaIDs) > 0 {
+			return nil, Invalid("A post cannot have both attachments and a poll")
+		}
+		if err := validatePoll(in.Poll); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateStatusText(in.Text, spoiler, len(mediaIDs) > 0); err != nil {
+		return nil, err
+	}
+	mediaChanged, err := s.mediaChanged(ctx, st, mediaIDs, in.MediaAttributes)
+	if err != nil {
+		return nil, err
+	}
+	pollChanged, err := s.pollChanged(ctx, st, in.Poll)
+	if err != nil {
 		return nil, err
 	}
 	lang := st.Language
@@ -625,7 +682,7 @@ func (s *Service) EditStatus(ctx context.Context, author *Account, id int64, in 
 		sensitive = *in.Sensitive
 	}
 	sensitive = sensitive || spoiler != ""
-	if in.Text == st.Text && spoiler == st.SpoilerText && sensitive == st.Sensitive && lang == st.Language {
+	if in.Text == st.Text && spoiler == st.SpoilerText && sensitive == st.Sensitive && lang == st.Language && !mediaChanged && !pollChanged {
 		// Nothing changed: no revision, no "edited" mark, nobody notified.
 		return st, nil
 	}
@@ -656,6 +713,15 @@ func (s *Service) EditStatus(ctx context.Context, author *Account, id int64, in 
 		}
 		if res.RowsAffected == 0 {
 			return ErrNotFound // deleted meanwhile
+		}
+		if err := attachMedia(tx, st, mediaIDs, now); err != nil {
+			return err
+		}
+		if err := updateMediaAttributes(tx, st, in.MediaAttributes, now); err != nil {
+			return err
+		}
+		if err := s.setPoll(tx, st, in.Poll, now); err != nil {
+			return err
 		}
 		var edits int64
 		if err := tx.Model(&StatusEdit{}).Where("status_id = ?", st.ID).Count(&edits).Error; err != nil {
@@ -751,8 +817,15 @@ func (s *Service) StatusSource(ctx context.Context, v Viewer, id int64) (text, s
 
 // DeleteStatus removes a status by its author, together with its reblogs, and keeps
 // every counter right. It returns the deleted row, whose Text lets clients offer
-// "delete and redraft".
+// "delete and redraft". The attachments are kept, detached, for a redraft to reuse
+// (they are pruned with other unattached uploads).
 func (s *Service) DeleteStatus(ctx context.Context, actor *Account, id int64) (*Status, error) {
+	return s.DeleteStatusWithMedia(ctx, actor, id, false)
+}
+
+// DeleteStatusWithMedia is DeleteStatus; deleteMedia deletes the attachments and their
+// files at once instead of keeping them for a redraft.
+func (s *Service) DeleteStatusWithMedia(ctx context.Context, actor *Account, id int64, deleteMedia bool) (*Status, error) {
 	if actor == nil {
 		return nil, ErrNotFound
 	}
@@ -763,6 +836,7 @@ func (s *Service) DeleteStatus(ctx context.Context, actor *Account, id int64) (*
 	if st.AccountID != actor.ID {
 		return nil, ErrNotFound
 	}
+	var dropped []MediaAttachment
 	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		// Load again inside the transaction, so that the row returned is the last version.
 		cur, err := s.loadStatusRow(tx, st.ID)
@@ -782,6 +856,14 @@ func (s *Service) DeleteStatus(ctx context.Context, actor *Account, id int64) (*
 			}
 			if removed {
 				gone = append(gone, StatusDeleted{Status: reblogs[i]})
+			}
+		}
+		if deleteMedia {
+			if err := tx.Where("status_id = ?", st.ID).Find(&dropped).Error; err != nil {
+				return fmt.Errorf("load media: %w", err)
+			}
+			if err := tx.Where("status_id = ?", st.ID).Delete(&MediaAttachment{}).Error; err != nil {
+				return fmt.Errorf("delete media: %w", err)
 			}
 		}
 		// The mentions go with the status; live feeds still need them to tell who
@@ -804,6 +886,7 @@ func (s *Service) DeleteStatus(ctx context.Context, actor *Account, id int64) (*
 	if err != nil {
 		return nil, err
 	}
+	s.deleteFiles(ctx, dropped)
 	return st, nil
 }
 
@@ -813,9 +896,19 @@ func (s *Service) DeleteStatus(ctx context.Context, actor *Account, id int64) (*
 // counted twice.
 func (s *Service) removeStatusRow(tx *gorm.DB, st *Status) (bool, error) {
 	if st.Visibility == VisibilityDirect {
-		if err := s.detachFromConversations(tx, []int64{st.ID}); err != nil {
+		if err := detachFromConversations(tx, []int64{st.ID}); err != nil {
 			return false, err
 		}
+	}
+	// Attachments outlive the post (the foreign key detaches them) for a redraft; they
+	// wait a day from now, not from their upload. A remote post's have no files here.
+	if st.Local {
+		if err := tx.Model(&MediaAttachment{}).Where("status_id = ?", st.ID).
+			UpdateColumn("updated_at", s.clock()).Error; err != nil {
+			return false, fmt.Errorf("detach media: %w", err)
+		}
+	} else if err := tx.Where("status_id = ?", st.ID).Delete(&MediaAttachment{}).Error; err != nil {
+		return false, fmt.Errorf("delete remote media: %w", err)
 	}
 	res := tx.Delete(&Status{}, st.ID)
 	if res.Error != nil {

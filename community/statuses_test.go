@@ -59,7 +59,7 @@ func TestValidateStatusText(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := validateStatusText(tc.text, tc.spoiler)
+			err := validateStatusText(tc.text, tc.spoiler, false)
 			if (err == nil) != tc.ok {
 				t.Fatalf("validateStatusText = %v, want ok=%v", err, tc.ok)
 			}

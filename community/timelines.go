@@ -330,6 +330,9 @@ func (q PublicQuery) originSQL(db *gorm.DB) *gorm.DB {
 func (s *Service) publicSQL(db *gorm.DB, v Viewer, q PublicQuery) *gorm.DB {
 	db = db.Where("statuses.visibility = ? AND statuses.reblog_of_id IS NULL", VisibilityPublic).
 		Scopes(q.originSQL, s.visibleSQL(v))
+	if q.OnlyMedia {
+		db = db.Where(hasMediaSQL)
+	}
 	if me := v.AccountID(); me != 0 {
 		db = db.Scopes(silencedSQL(me, s.clock()))
 	}
@@ -347,10 +350,6 @@ func (s *Service) publicSQL(db *gorm.DB, v Viewer, q PublicQuery) *gorm.DB {
 // must be sorted (or, with statistics, statuses_pkey is walked and filtered, as
 // PostgreSQL does): the time windows (see windowed) keep that sort to recent posts.
 func (s *Service) PublicTimeline(ctx context.Context, v Viewer, q PublicQuery) (StatusPage, error) {
-	if q.OnlyMedia {
-		// Tacit stores no media attachments yet, so no status can have any.
-		return StatusPage{}, nil
-	}
 	base := func() *gorm.DB {
 		return s.publicSQL(s.read(ctx).Table("statuses").Select("statuses.*, statuses.id AS page_id"), v, q).
 			Where(`((statuses.in_reply_to_id IS NULL AND statuses.in_reply_to_account_id IS NULL)
@@ -375,10 +374,6 @@ func NormalizeTag(name string) string {
 // TagTimeline lists public statuses with a hashtag (case-insensitively), replies
 // included, as far as the viewer may read them.
 func (s *Service) TagTimeline(ctx context.Context, v Viewer, tag string, q TagQuery) (StatusPage, error) {
-	if q.OnlyMedia {
-		// Tacit stores no media attachments yet, so no status can have any.
-		return StatusPage{}, nil
-	}
 	normalize := func(names []string) []string {
 		out := make([]string, 0, len(names))
 		for _, n := range names {

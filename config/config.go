@@ -18,6 +18,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -100,6 +101,14 @@ type Config struct {
 	RateLimit RateLimit `yaml:"rate_limit"`
 	// Federation configures which servers this instance talks to.
 	Federation Federation `yaml:"federation"`
+	// Media configures where uploaded files are kept.
+	Media Media `yaml:"media"`
+}
+
+// Media configures the storage of uploaded pictures.
+type Media struct {
+	// Dir is the directory of uploaded files; empty means "media" inside DataDir.
+	Dir string `yaml:"dir"`
 }
 
 // RateLimit configures API rate limiting per access token or, for
@@ -121,6 +130,11 @@ type Federation struct {
 	// Peers lists the host[:port] of the company's other instances. It may
 	// include the instance itself.
 	Peers []string `yaml:"peers"`
+	// AllowNetworks lists address ranges (CIDR) that open mode may reach although
+	// they are private or loopback, e.g. a partner's server on an internal network.
+	// Peers are always reachable; nothing else on a private network is, unless
+	// listed here.
+	AllowNetworks []string `yaml:"allow_networks"`
 }
 
 // EnvVar documents one environment variable understood by Load.
@@ -255,6 +269,19 @@ var envTable = []envBinding{
 			c.Federation.Peers = strings.Split(v, ",")
 			return nil
 		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_FEDERATION_ALLOW_NETWORKS", YAMLKey: "federation.allow_networks", Description: "Comma-separated CIDR ranges that open mode may reach although private or loopback (peers always may)."},
+		get:    func(c Config) string { return strings.Join(c.Federation.AllowNetworks, ",") },
+		set: func(c *Config, v string) error {
+			c.Federation.AllowNetworks = strings.Split(v, ",")
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_MEDIA_DIR", YAMLKey: "media.dir", Description: "Directory of uploaded pictures (attachments, avatars, headers); empty means media/ inside the data directory."},
+		get:    func(c Config) string { return c.Media.Dir },
+		set:    func(c *Config, v string) error { c.Media.Dir = v; return nil },
 	},
 }
 
@@ -417,6 +444,7 @@ func (c Config) Normalize() Config {
 	c.LogLevel = lower(c.LogLevel)
 	c.LogFormat = lower(c.LogFormat)
 	c.Federation.Mode = lower(c.Federation.Mode)
+	c.Media.Dir = strings.TrimSpace(c.Media.Dir)
 
 	var peers []string
 	seen := make(map[string]bool, len(c.Federation.Peers))
@@ -429,6 +457,13 @@ func (c Config) Normalize() Config {
 		peers = append(peers, p)
 	}
 	c.Federation.Peers = peers
+	var nets []string
+	for _, n := range c.Federation.AllowNetworks {
+		if n = strings.TrimSpace(n); n != "" {
+			nets = append(nets, n)
+		}
+	}
+	c.Federation.AllowNetworks = nets
 	return c
 }
 
@@ -489,6 +524,11 @@ func (c Config) Validate() error {
 	for _, p := range c.Federation.Peers {
 		if err := checkHostPort(p); err != nil {
 			add("federation.peers", "peer %q: %v", p, err)
+		}
+	}
+	for _, n := range c.Federation.AllowNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			add("federation.allow_networks", "%q is not a CIDR range such as 10.20.0.0/16", n)
 		}
 	}
 	return errors.Join(errs...)
@@ -659,8 +699,11 @@ func (c Config) IndexDir() string {
 	return filepath.Join(c.DataDir, "index")
 }
 
-// MediaDir returns the directory of uploaded media in DataDir.
+// MediaDir returns the directory of uploaded media: Media.Dir, or "media" in DataDir.
 func (c Config) MediaDir() string {
+	if c.Media.Dir != "" {
+		return c.Media.Dir
+	}
 	return filepath.Join(c.DataDir, "media")
 }
 
@@ -695,6 +738,7 @@ func (c Config) IsPeer(host string) bool {
 // embedded password.
 func (c Config) Redacted() Config {
 	c.Federation.Peers = append([]string(nil), c.Federation.Peers...)
+	c.Federation.AllowNetworks = append([]string(nil), c.Federation.AllowNetworks...)
 	if c.Database == "" {
 		return c
 	}

@@ -422,6 +422,7 @@ func TestValidate(t *testing.T) {
 		{"bad federation mode", func(c *Config) { c.Federation.Mode = "closed" }, []string{"TACIT_FEDERATION_MODE", `"closed"`}},
 		{"bad peer", func(c *Config) { c.Federation.Peers = []string{"ok.example", "https://bad.example"} }, []string{"TACIT_FEDERATION_PEERS", "bad.example", "scheme"}},
 		{"empty peer in unnormalized config", func(c *Config) { c.Federation.Peers = []string{""} }, []string{"TACIT_FEDERATION_PEERS"}},
+		{"bad network", func(c *Config) { c.Federation.AllowNetworks = []string{"10.0.0.0/8", "intranet"} }, []string{"TACIT_FEDERATION_ALLOW_NETWORKS", "intranet", "CIDR"}},
 		{
 			name: "all problems reported at once",
 			mutate: func(c *Config) {
@@ -684,23 +685,25 @@ func yamlLeafKeys(t reflect.Type, prefix string) []string {
 // and checks that Load changes the configuration.
 func TestEveryEnvVarIsApplied(t *testing.T) {
 	values := map[string]string{
-		"TACIT_HOST":                 "env.example",
-		"TACIT_LISTEN":               "0.0.0.0:9999",
-		"TACIT_PROTOCOL":             "http",
-		"TACIT_DATA_DIR":             "/tmp/tacit-env",
-		"TACIT_DATABASE":             "postgres://db/tacit",
-		"TACIT_INSTANCE_NAME":        "Env Corp",
-		"TACIT_INSTANCE_DESCRIPTION": "From the environment.",
-		"TACIT_CONTACT_EMAIL":        "ops@env.example",
-		"TACIT_DEPARTMENT":           "Ops",
-		"TACIT_LOCATION":             "Lisbon",
-		"TACIT_DEFAULT_SCOPE":        "world",
-		"TACIT_LOG_LEVEL":            "error",
-		"TACIT_LOG_FORMAT":           "json",
-		"TACIT_RATE_LIMIT_REQUESTS":  "12",
-		"TACIT_RATE_LIMIT_WINDOW":    "2m",
-		"TACIT_FEDERATION_MODE":      "open",
-		"TACIT_FEDERATION_PEERS":     "p.example",
+		"TACIT_HOST":                      "env.example",
+		"TACIT_LISTEN":                    "0.0.0.0:9999",
+		"TACIT_PROTOCOL":                  "http",
+		"TACIT_DATA_DIR":                  "/tmp/tacit-env",
+		"TACIT_DATABASE":                  "postgres://db/tacit",
+		"TACIT_INSTANCE_NAME":             "Env Corp",
+		"TACIT_INSTANCE_DESCRIPTION":      "From the environment.",
+		"TACIT_CONTACT_EMAIL":             "ops@env.example",
+		"TACIT_DEPARTMENT":                "Ops",
+		"TACIT_LOCATION":                  "Lisbon",
+		"TACIT_DEFAULT_SCOPE":             "world",
+		"TACIT_LOG_LEVEL":                 "error",
+		"TACIT_LOG_FORMAT":                "json",
+		"TACIT_RATE_LIMIT_REQUESTS":       "12",
+		"TACIT_RATE_LIMIT_WINDOW":         "2m",
+		"TACIT_FEDERATION_MODE":           "open",
+		"TACIT_FEDERATION_PEERS":          "p.example",
+		"TACIT_FEDERATION_ALLOW_NETWORKS": "10.20.0.0/16",
+		"TACIT_MEDIA_DIR":                 "/srv/tacit-media",
 	}
 	for _, v := range EnvNames() {
 		if v.Name == EnvConfigFile {

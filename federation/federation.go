@@ -10,6 +10,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -51,6 +52,7 @@ type Federator struct {
 	// signers caches parsed account keys by account id: parsing a PEM key costs more
 	// than the signature it makes, and accounts' keys never change.
 	signers sync.Map
+	keys    keyFetcher
 }
 
 // New builds a Federator. Call Subscribe to deliver domain events and Run to work the
@@ -69,6 +71,12 @@ func New(opt Options) *Federator {
 			Open: cfg.Federation.Mode == config.FederationOpen,
 		},
 	}
+	for _, n := range cfg.Federation.AllowNetworks {
+		// Validated with the configuration; a range that does not parse allows nothing.
+		if prefix, err := netip.ParsePrefix(n); err == nil {
+			f.policy.AllowNetworks = append(f.policy.AllowNetworks, prefix.Masked())
+		}
+	}
 	if f.log == nil {
 		f.log = slog.Default()
 	}
@@ -77,7 +85,8 @@ func New(opt Options) *Federator {
 		agent = "Tacit (+" + f.base + "/)"
 	}
 	f.client = NewClient(f.policy, agent)
-	f.verifier = &signature.Verifier{Keys: keyFetcher{f}}
+	f.keys = keyFetcher{f: f, cache: &sync.Map{}}
+	f.verifier = &signature.Verifier{Keys: f.keys}
 	return f
 }
 
@@ -138,20 +147,38 @@ func (f *Federator) isCompanyCollection(uri string) bool {
 }
 
 // accountSigner returns the key a local account signs with.
-func (f *Federator) accountSigner(ctx context.Context, a *community.Account) (Signer, error) {
-	if s, ok := f.signers.Load(a.ID); ok {
+func (f *Federator) accountSigner(ctx context.Context, accountID int64) (Signer, error) {
+	if s, ok := f.signers.Load(accountID); ok {
 		return s.(Signer), nil
 	}
-	priv, _, err := f.c.AccountKeys(ctx, a.ID)
-	if err != nil {
+	var uri, priv string
+	a, err := f.c.AccountByID(ctx, accountID)
+	switch {
+	case err == nil:
+		if priv, _, err = f.c.AccountKeys(ctx, a.ID); err != nil {
+			return Signer{}, err
+		}
+		uri = a.URI
+	case community.KindOf(err) == community.KindNotFound:
+		// A deleted account still signs the deliveries queued before it went, its
+		// own Delete above all.
+		tomb, terr := f.c.AccountTombstone(ctx, accountID, "")
+		if community.KindOf(terr) == community.KindNotFound {
+			return Signer{}, queue.Permanent(fmt.Errorf("account %d is gone", accountID))
+		}
+		if terr != nil {
+			return Signer{}, terr
+		}
+		uri, priv = tomb.URI, tomb.PrivateKeyPEM
+	default:
 		return Signer{}, err
 	}
 	key, err := signature.ParsePrivateKeyPEM(priv)
 	if err != nil {
-		return Signer{}, fmt.Errorf("account %d key: %w", a.ID, err)
+		return Signer{}, fmt.Errorf("account %d key: %w", accountID, err)
 	}
-	signer := Signer{KeyID: a.URI + "#main-key", Key: key}
-	f.signers.Store(a.ID, signer)
+	signer := Signer{KeyID: uri + "#main-key", Key: key}
+	f.signers.Store(accountID, signer)
 	return signer, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/federation/activitystreams"
@@ -25,8 +26,8 @@ func (f *Federator) Routes(e *gin.Engine) {
 	e.GET("/users/:username/statuses/:id", f.object)
 	e.GET("/users/:username/followers", f.collection("followers"))
 	e.GET("/users/:username/following", f.collection("following"))
-	e.GET("/users/:username/outbox", f.collection("outbox"))
-	e.GET("/users/:username/collections/featured", f.collection("featured"))
+	e.GET("/users/:username/outbox", f.outbox)
+	e.GET("/users/:username/collections/featured", f.featured)
 	e.GET("/ap/company", f.companyCollection)
 	// Profile and post web addresses answer ActivityPub requests too, as Mastodon's
 	// do, so that a peer can resolve what a person pasted from a browser.
@@ -182,6 +183,11 @@ func (f *Federator) actor(c *gin.Context) {
 	ctx := c.Request.Context()
 	acct, err := f.c.LocalAccount(ctx, c.Param("username"))
 	if err != nil {
+		if tomb, terr := f.c.AccountTombstone(ctx, 0, c.Param("username")); terr == nil {
+			body, _ := activitystreams.Tombstone(tomb.URI)
+			writeActivityJSON(c, http.StatusGone, body)
+			return
+		}
 		c.AbortWithStatus(http.StatusNotFound)
 		return
 	}
@@ -239,54 +245,17 @@ func (f *Federator) object(c *gin.Context) {
 	writeActivityJSON(c, http.StatusOK, body)
 }
 
-// collection serves a local account's collections as counts only: who follows whom is
-// not something a peer needs in order to deliver, and lists would reveal it.
-func (f *Federator) collection(kind string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if _, ok := f.authorize(c); !ok {
-			return
-		}
-		acct, err := f.c.LocalAccount(c.Request.Context(), c.Param("username"))
-		if err != nil {
-			c.AbortWithStatus(http.StatusNotFound)
-			return
-		}
-		var total int64
-		switch kind {
-		case "followers":
-			total = acct.FollowersCount
-		case "following":
-			total = acct.FollowingCount
-		case "outbox":
-			total = acct.StatusesCount
-		}
-		path := "/" + kind
-		if kind == "featured" {
-			path = "/collections/featured"
-		}
-		body, _ := json.Marshal(map[string]any{
-			"@context":   "https://www.w3.org/ns/activitystreams",
-			"id":         acct.URI + path,
-			"type":       "OrderedCollection",
-			"totalItems": total,
-		})
-		writeActivityJSON(c, http.StatusOK, body)
+// goneActorsDelete reports whether a delivery that failed verification because the
+// signer's key could not be fetched (its actor answers 404 or 410) is that actor's own
+// Delete. The body is unauthenticated: it is only looked at to decide to drop it.
+func goneActorsDelete(err error, body []byte) bool {
+	var se *StatusError
+	if !errors.Is(err, signature.ErrKeyFetch) || !errors.As(err, &se) ||
+		(se.Code != http.StatusGone && se.Code != http.StatusNotFound) {
+		return false
 	}
-}
-
-// companyCollection stands for "every logged-in account of the company": company-scope
-// posts are addressed to it. It has no items to list.
-func (f *Federator) companyCollection(c *gin.Context) {
-	if _, ok := f.authorize(c); !ok {
-		return
-	}
-	body, _ := json.Marshal(map[string]any{
-		"@context": "https://www.w3.org/ns/activitystreams",
-		"id":       f.CompanyURI(),
-		"type":     "Collection",
-		"summary":  "Every account of the company's instances",
-	})
-	writeActivityJSON(c, http.StatusOK, body)
+	act, perr := activitystreams.ParseActivity(body)
+	return perr == nil && act.Type == "Delete" && act.ObjectID == act.Actor
 }
 
 // inboxPayload is what the inbox queues for processing: the verified sender and the
@@ -301,6 +270,13 @@ type inboxPayload struct {
 func (f *Federator) inbox(c *gin.Context) {
 	ctx := c.Request.Context()
 	v, body, err := f.verifier.Verify(ctx, c.Request)
+	if err != nil && goneActorsDelete(err, body) {
+		// The actor's own Delete, after its key went with it: there is nothing to verify
+		// against and nothing of it to delete that was not already unknown here. 202
+		// keeps its instance from retrying for days, as Mastodon does.
+		c.Status(http.StatusAccepted)
+		return
+	}
 	if err != nil {
 		status := signature.StatusCode(err)
 		f.log.InfoContext(ctx, "refused inbox delivery", "status", status, "err", err)
@@ -332,10 +308,17 @@ func (f *Federator) inbox(c *gin.Context) {
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
-	if err := f.q.Enqueue(ctx, queue.Job{Kind: jobInbox, Host: host, Payload: string(payload), DedupeKey: act.ID}); err != nil {
+	job := queue.Job{Kind: jobInbox, Host: host, Payload: string(payload), DedupeKey: act.ID}
+	fresh, err := f.c.AcceptActivity(ctx, act.ID, func(tx *gorm.DB) error { return f.q.EnqueueTx(tx, job) })
+	if err != nil {
 		f.log.ErrorContext(ctx, "queue inbox activity", "activity", act.ID, "err", err)
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
+	}
+	if fresh {
+		f.q.Wake()
+	} else {
+		f.log.DebugContext(ctx, "dropped a replayed activity", "activity", act.ID)
 	}
 	c.Status(http.StatusAccepted)
 }

@@ -23,23 +23,13 @@ func (f *Federator) processInbox(ctx context.Context, job queue.Job) error {
 	if err != nil {
 		return queue.Permanent(err)
 	}
-	fresh, err := f.c.MarkActivitySeen(ctx, act.ID)
-	if err != nil {
-		return err
-	}
-	if !fresh {
-		f.log.DebugContext(ctx, "dropped a replayed activity", "activity", act.ID)
-		return nil
-	}
+	// The inbox recorded the id when it queued the activity, so a replay never gets
+	// here; a transient failure is retried as the same job.
 	err = f.apply(ctx, act)
 	if err != nil {
 		f.log.InfoContext(ctx, "inbox activity failed", "activity", act.ID, "type", act.Type, "err", err)
 		if k := community.KindOf(err); k != 0 && k != community.KindConflict {
 			return queue.Permanent(err)
-		}
-		// A transient failure: let the activity be processed again.
-		if uerr := f.c.ForgetActivity(ctx, act.ID); uerr != nil {
-			return errors.Join(err, uerr)
 		}
 	}
 	return err
@@ -160,14 +150,38 @@ func (f *Federator) receiveObject(ctx context.Context, actor *community.Account,
 	if hostOf(o.ID) != hostOf(actor.URI) {
 		return community.Forbidden("Objects must come from their author's instance")
 	}
+	if o.IsVote() {
+		// A vote is counted where the poll lives; a vote on anything else is dropped.
+		return ignoreMissing(f.c.ReceivePollVote(ctx, actor, o.InReplyTo, o.Name, o.ID))
+	}
 	vis, scope := o.Audience(actor.FollowersURL, f.isCompanyCollection)
+	if scope == community.ScopeCompany && !f.cfg.IsPeer(actor.Domain) &&
+		(vis == community.VisibilityPrivate || vis == community.VisibilityDirect) {
+		// Followers-only and direct posts carry no scope on the wire; from a peer they
+		// are company posts, but a server outside the company (open mode) has no
+		// company to speak for: its posts are world posts.
+		scope = community.ScopeWorld
+	}
 	f.fetchAncestor(ctx, o.InReplyTo)
-	_, err := f.c.ReceiveStatus(ctx, community.RemoteStatus{
+	in := community.RemoteStatus{
 		URI: o.ID, URL: o.URL, AuthorID: actor.ID, ContentHTML: o.Content, SpoilerText: o.Summary,
 		Sensitive: o.Sensitive, Language: o.Language, Visibility: vis, Scope: scope,
 		InReplyToURI: o.InReplyTo, MentionURIs: o.Mentions, Tags: o.Hashtags,
 		Published: o.Published, Edited: o.Updated,
-	})
+	}
+	for _, a := range o.Attachments {
+		ra := community.RemoteAttachment{URL: a.URL, MediaType: a.MediaType, Description: a.Name, Blurhash: a.Blurhash,
+			Width: a.Width, Height: a.Height}
+		if a.Focus != nil {
+			ra.FocusX, ra.FocusY = a.Focus[0], a.Focus[1]
+		}
+		in.Attachments = append(in.Attachments, ra)
+	}
+	if p := o.Poll; p != nil {
+		in.Poll = &community.RemotePoll{Options: p.Options, Multiple: p.Multiple, ExpiresAt: p.EndTime, VotersCount: p.VotersCount,
+			HideTotals: p.HideTotals}
+	}
+	_, err := f.c.ReceiveStatus(ctx, in)
 	return err
 }
 

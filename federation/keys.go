@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/federation/activitystreams"
@@ -12,23 +14,56 @@ import (
 
 // keyFetcher finds the public key behind a signature's keyId: the stored account's
 // key, or the actor document fetched (signed by the instance actor) and stored.
-type keyFetcher struct{ f *Federator }
+// Keys found are kept in memory for keyCacheTTL, since a busy peer signs every
+// delivery with the same few keys; a signature that does not match makes the
+// verifier ask again with refresh, which bypasses and replaces the cached key.
+type keyFetcher struct {
+	f     *Federator
+	cache *sync.Map // keyID → cachedKey
+}
+
+const keyCacheTTL = 5 * time.Minute
+
+type cachedKey struct {
+	pem, owner string
+	until      time.Time
+}
 
 func (k keyFetcher) PublicKey(ctx context.Context, keyID string, refresh bool) (string, string, error) {
 	actorURI, _, _ := strings.Cut(keyID, "#")
 	if !refresh {
+		if v, ok := k.cache.Load(keyID); ok && time.Now().Before(v.(cachedKey).until) {
+			return v.(cachedKey).pem, v.(cachedKey).owner, nil
+		}
 		if a, err := k.f.c.AccountByURI(ctx, actorURI); err == nil && a.PublicKeyPEM != "" {
+			k.remember(keyID, a)
 			return a.PublicKeyPEM, a.URI, nil
 		}
 	}
 	a, err := k.f.fetchAccount(ctx, actorURI)
 	if err != nil {
+		k.cache.Delete(keyID)
 		return "", "", err
 	}
 	if a.PublicKeyPEM == "" {
 		return "", "", fmt.Errorf("actor %s publishes no key", actorURI)
 	}
+	k.remember(keyID, a)
 	return a.PublicKeyPEM, a.URI, nil
+}
+
+func (k keyFetcher) remember(keyID string, a *community.Account) {
+	k.cache.Store(keyID, cachedKey{pem: a.PublicKeyPEM, owner: a.URI, until: time.Now().Add(keyCacheTTL)})
+}
+
+// forget drops the cached keys of a remote actor that changed or went away.
+func (k keyFetcher) forget(actorURI string) {
+	k.cache.Range(func(key, _ any) bool {
+		if id, _, _ := strings.Cut(key.(string), "#"); id == actorURI {
+			k.cache.Delete(key)
+		}
+		return true
+	})
 }
 
 // fetchAccount fetches a remote actor document and stores the account it describes.

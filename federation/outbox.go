@@ -26,12 +26,15 @@ type deliveryPayload struct {
 func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 	var err error
 	switch ev := e.(type) {
-	case community.StatusCreated:
-		err = f.onStatus(ctx, ev.Status, "Create")
-	case community.StatusUpdated:
-		err = f.onStatus(ctx, ev.Status, "Update")
-	case community.StatusDeleted:
-		err = f.onStatusDeleted(ctx, ev.Status)
+	case community.StatusCreated, community.StatusUpdated, community.StatusDeleted:
+		if st := statusOf(e); st.Local {
+			err = f.onStatusEvent(ctx, e)
+		}
+	case community.AccountDeleted:
+		if !ev.Account.IsLocal() {
+			f.keys.forget(ev.Account.URI)
+		}
+		err = f.onAccountDeleted(ctx, ev)
 	case community.Followed:
 		err = f.onFollowed(ctx, ev)
 	case community.Unfollowed:
@@ -39,13 +42,50 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 	case community.Favourited:
 		err = f.onFavourited(ctx, ev)
 	case community.AccountUpdated:
+		if !ev.Account.IsLocal() {
+			f.keys.forget(ev.Account.URI) // its key may have rotated
+		}
 		err = f.onAccountUpdated(ctx, ev.Account)
 	case community.Blocked:
 		err = f.onBlocked(ctx, ev)
+	case community.PollVoted:
+		err = f.onPollVoted(ctx, ev)
+	case community.PollEnded:
+		if ev.Status.Local {
+			err = f.sendPollUpdate(ctx, ev.Status, ev.Poll.ID)
+		}
 	}
 	if err != nil {
 		f.log.ErrorContext(ctx, "queue federation delivery", "err", err)
 	}
+}
+
+// onStatusEvent federates what happened to a local status.
+func (f *Federator) onStatusEvent(ctx context.Context, e community.Event) error {
+	switch ev := e.(type) {
+	case community.StatusCreated:
+		return f.onStatus(ctx, ev.Status, "Create")
+	case community.StatusUpdated:
+		return f.onStatus(ctx, ev.Status, "Update")
+	case community.StatusDeleted:
+		if !ev.WithAccount { // the account's own Delete covers what it wrote
+			return f.onStatusDeleted(ctx, ev.Status)
+		}
+	}
+	return nil
+}
+
+// statusOf returns the status a status event is about.
+func statusOf(e community.Event) community.Status {
+	switch ev := e.(type) {
+	case community.StatusCreated:
+		return ev.Status
+	case community.StatusUpdated:
+		return ev.Status
+	case community.StatusDeleted:
+		return ev.Status
+	}
+	return community.Status{}
 }
 
 // noteJSON renders a local status as a Note addressed to its audience.
@@ -76,10 +116,119 @@ func (f *Federator) noteJSON(ctx context.Context, st *community.Status, author *
 			inReplyTo = parent.URI
 		}
 	}
+	var attachments []activitystreams.Attachment
+	for _, m := range d.Media[st.ID] {
+		url, _ := f.c.AttachmentURLs(&m)
+		a := activitystreams.Attachment{URL: url, MediaType: m.ContentType, Name: m.Description, Blurhash: m.Blurhash,
+			Width: m.Width, Height: m.Height}
+		if m.Focus != "" {
+			x, y := m.FocusPoint()
+			a.Focus = &[2]float64{x, y}
+		}
+		attachments = append(attachments, a)
+	}
+	var poll *activitystreams.Poll
+	if p := d.Polls[st.ID]; p != nil {
+		poll = &activitystreams.Poll{Options: p.Options, Multiple: p.Multiple, EndTime: p.ExpiresAt,
+			Closed: p.Expired(now()), VotersCount: p.VotersCount, HideTotals: p.HideTotals}
+	}
 	return activitystreams.NoteJSON(activitystreams.Note{
 		Status: st, Author: author, InReplyToURI: inReplyTo, Mentions: mentions, Tags: tags,
-		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc,
+		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc, Attachments: attachments, Poll: poll,
 	})
+}
+
+// ObjectJSON renders a local status as the object peers receive: a Note, or a
+// Question when it has a poll.
+func (f *Federator) ObjectJSON(ctx context.Context, st *community.Status, author *community.Account) ([]byte, error) {
+	return f.noteJSON(ctx, st, author)
+}
+
+// onPollVoted federates votes. Votes of local accounts on a remote poll go to the
+// poll's author as Mastodon sends them (one Note per option, answering the poll); when
+// a local poll is voted on, by anyone, its audience and its remote voters receive the
+// Question again with the new counts (Update), which is how Mastodon spreads them.
+func (f *Federator) onPollVoted(ctx context.Context, ev community.PollVoted) error {
+	st := ev.Status
+	if st.Scope == community.ScopeDepartment {
+		return nil
+	}
+	author, err := f.c.AccountByID(ctx, st.AccountID)
+	if err != nil {
+		return err
+	}
+	if !st.Local {
+		if len(ev.Votes) == 0 {
+			return nil
+		}
+		voter, err := f.c.AccountByID(ctx, ev.Votes[0].AccountID)
+		if err != nil || !voter.IsLocal() {
+			return err
+		}
+		inboxes := f.inboxes(community.Recipients{Accounts: []*community.Account{author}}, st.Scope)
+		for _, v := range ev.Votes {
+			if v.Choice < 0 || v.Choice >= len(ev.Poll.Options) {
+				continue
+			}
+			id := voter.URI + "#votes/" + community.FormatID(v.ID)
+			note, err := activitystreams.VoteJSON(id, voter.URI, st.URI, author.URI, ev.Poll.Options[v.Choice].Title)
+			if err != nil {
+				return err
+			}
+			create, err := activitystreams.Activity("Create", id+"/activity", voter.URI, json.RawMessage(note), []string{author.URI}, nil)
+			if err != nil {
+				return err
+			}
+			if err := f.enqueue(ctx, voter.ID, create, inboxes); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return f.sendPollUpdate(ctx, st, ev.Poll.ID)
+}
+
+// sendPollUpdate sends a local poll's Question, with its current counts (and, once it
+// has ended, closed), to its audience and to the remote voters who may still read it.
+func (f *Federator) sendPollUpdate(ctx context.Context, st community.Status, pollID int64) error {
+	if st.Scope == community.ScopeDepartment {
+		return nil
+	}
+	author, err := f.c.AccountByID(ctx, st.AccountID)
+	if err != nil {
+		return err
+	}
+	question, err := f.noteJSON(ctx, &st, author)
+	if err != nil {
+		return err
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(question, &obj); err != nil {
+		return err
+	}
+	update, err := activitystreams.Activity("Update", st.URI+"#updates/poll/"+community.FormatID(community.NewID()), author.URI,
+		json.RawMessage(question), stringList(obj["to"]), stringList(obj["cc"]))
+	if err != nil {
+		return err
+	}
+	r, err := f.c.Recipients(ctx, &st)
+	if err != nil {
+		return err
+	}
+	voters, err := f.c.PollVoters(ctx, pollID)
+	if err != nil {
+		return err
+	}
+	// Voters who may no longer read the poll (they unfollowed a followers-only one)
+	// are not told about it any more.
+	for _, v := range voters {
+		if ok, err := f.c.CanSee(ctx, community.AsAccount(v), &st); err != nil {
+			return err
+		} else if ok {
+			r.Accounts = append(r.Accounts, v)
+		}
+	}
+	return f.enqueue(ctx, author.ID, update, f.inboxes(r, st.Scope))
 }
 
 func (f *Federator) onStatus(ctx context.Context, st community.Status, verb string) error {
@@ -87,51 +236,52 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 	if err != nil || !author.IsLocal() || st.Scope == community.ScopeDepartment {
 		return err
 	}
-	var activity []byte
-	if st.ReblogOfID != nil {
-		if verb != "Create" {
-			return nil
-		}
-		orig, err := f.c.StatusByID(ctx, *st.ReblogOfID)
-		if err != nil {
-			return err
-		}
-		addr, err := activitystreams.Address(st.Visibility, st.Scope, author.URI+"/followers", f.CompanyURI(), nil)
-		if err != nil {
-			return err
-		}
-		origAuthor, err := f.c.AccountByID(ctx, orig.AccountID)
-		if err != nil {
-			return err
-		}
-		activity, err = activitystreams.Activity("Announce", st.URI+"/activity", author.URI, orig.URI, addr.To, append(addr.Cc, origAuthor.URI))
-		if err != nil {
-			return err
-		}
-	} else {
-		note, err := f.noteJSON(ctx, &st, author)
-		if err != nil {
-			return err
-		}
-		var obj map[string]any
-		if err := json.Unmarshal(note, &obj); err != nil {
-			return err
-		}
-		to, cc := stringList(obj["to"]), stringList(obj["cc"])
-		id := st.URI + "/activity"
-		if verb == "Update" {
-			id = st.URI + "#updates/" + strconv.FormatInt(now().UnixMilli(), 10)
-		}
-		activity, err = activitystreams.Activity(verb, id, author.URI, json.RawMessage(note), to, cc)
-		if err != nil {
-			return err
-		}
+	if st.ReblogOfID != nil && verb != "Create" {
+		return nil
+	}
+	activity, err := f.statusActivity(ctx, &st, author, verb)
+	if err != nil {
+		return err
 	}
 	r, err := f.c.Recipients(ctx, &st)
 	if err != nil {
 		return err
 	}
 	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
+}
+
+// statusActivity renders a local status as the activity that publishes it: an
+// Announce for a reblog, otherwise verb (Create or Update) wrapping its Note.
+func (f *Federator) statusActivity(ctx context.Context, st *community.Status, author *community.Account, verb string) ([]byte, error) {
+	if st.ReblogOfID != nil {
+		orig, err := f.c.StatusByID(ctx, *st.ReblogOfID)
+		if err != nil {
+			return nil, err
+		}
+		addr, err := activitystreams.Address(st.Visibility, st.Scope, author.URI+"/followers", f.CompanyURI(), nil)
+		if err != nil {
+			return nil, err
+		}
+		origAuthor, err := f.c.AccountByID(ctx, orig.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		return activitystreams.Activity("Announce", st.URI+"/activity", author.URI, orig.URI, addr.To, append(addr.Cc, origAuthor.URI))
+	}
+	note, err := f.noteJSON(ctx, st, author)
+	if err != nil {
+		return nil, err
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(note, &obj); err != nil {
+		return nil, err
+	}
+	to, cc := stringList(obj["to"]), stringList(obj["cc"])
+	id := st.URI + "/activity"
+	if verb == "Update" {
+		id = st.URI + "#updates/" + strconv.FormatInt(now().UnixMilli(), 10)
+	}
+	return activitystreams.Activity(verb, id, author.URI, json.RawMessage(note), to, cc)
 }
 
 // onStatusDeleted tells every peer that could hold the status. Its mentions are gone
@@ -324,6 +474,20 @@ func (f *Federator) onAccountUpdated(ctx context.Context, a community.Account) e
 	return f.enqueue(ctx, a.ID, update, f.inboxes(community.Recipients{AllPeers: true}, community.ScopeCompany))
 }
 
+// onAccountDeleted tells every peer, and the instances of remote followers, that a
+// local account is gone; they drop it and everything it wrote.
+func (f *Federator) onAccountDeleted(ctx context.Context, ev community.AccountDeleted) error {
+	a := ev.Account
+	if !a.IsLocal() {
+		return nil
+	}
+	del, err := activitystreams.Activity("Delete", a.URI+"#delete", a.URI, a.URI, []string{activitystreams.PublicURI}, nil)
+	if err != nil {
+		return err
+	}
+	return f.enqueue(ctx, a.ID, del, f.inboxes(community.Recipients{Accounts: ev.RemoteFollowers, AllPeers: true}, community.ScopeWorld))
+}
+
 // inboxes turns recipients into inbox URLs: one shared inbox per instance where there
 // is one, the personal inbox otherwise; every peer's shared inbox for AllPeers. Hosts
 // the policy refuses are dropped, and company-scope content goes to peers only.
@@ -394,14 +558,8 @@ func (f *Federator) deliver(ctx context.Context, job queue.Job) error {
 	}
 	signer := f.instanceSigner()
 	if p.AccountID != 0 {
-		a, err := f.c.AccountByID(ctx, p.AccountID)
-		if community.KindOf(err) == community.KindNotFound {
-			return queue.Permanent(fmt.Errorf("account %d is gone", p.AccountID))
-		}
-		if err != nil {
-			return err
-		}
-		if signer, err = f.accountSigner(ctx, a); err != nil {
+		var err error
+		if signer, err = f.accountSigner(ctx, p.AccountID); err != nil {
 			return err
 		}
 	}

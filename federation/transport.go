@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -39,6 +40,26 @@ type HostPolicy struct {
 	// Open is true in open federation mode: hosts outside the company are allowed too
 	// (for world-scope content), except private and loopback addresses.
 	Open bool
+	// AllowNetworks are private or loopback ranges that open mode may reach anyway.
+	AllowNetworks []netip.Prefix
+}
+
+// reachable reports whether a non-peer may be dialled at ip.
+func (p HostPolicy) reachable(ip net.IP) bool {
+	if publicIP(ip) {
+		return true
+	}
+	addr, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, n := range p.AllowNetworks {
+		if n.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // Allowed reports whether the host may be contacted at all.
@@ -109,7 +130,7 @@ func (c *Client) dialContext(d *net.Dialer) func(ctx context.Context, network, a
 		}
 		var lastErr error = fmt.Errorf("dial %s: no addresses", addr)
 		for _, ip := range ips {
-			if !peer && !publicIP(ip.IP) {
+			if !peer && !c.policy.reachable(ip.IP) {
 				lastErr = fmt.Errorf("dial %s (%s): private address: %w", addr, ip.IP, ErrNotAllowed)
 				continue
 			}

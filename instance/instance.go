@@ -21,6 +21,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/federation/queue"
+	"github.com/tacit-social/tacit/media"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/web"
 )
@@ -51,6 +52,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 	if err != nil {
 		return nil, err
 	}
+	files, err := media.NewDir(cfg.MediaDir())
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.Database, cfg.SQLitePath(), log)
 	if err != nil {
 		return nil, err
@@ -62,11 +67,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 		DefaultScope: community.Scope(cfg.DefaultScope),
 		Peers:        cfg.IsPeer,
 		Events:       inst.Events,
+		Media:        files,
 	})
 	inst.Auth = auth.NewService(db)
 	// Deliveries time out after 10 seconds, so a 30-second lease is ample, and the jobs
 	// of a process that crashed resume within half a minute of its restart.
-	inst.Queue = queue.New(db, queue.Options{Logger: log, Lease: 30 * time.Second})
+	inst.Queue = queue.New(db, queue.Options{Logger: log, Lease: 30 * time.Second, PerHost: 8})
 	inst.Federator = federation.New(federation.Options{
 		Config:      cfg,
 		Community:   inst.Community,
@@ -101,21 +107,56 @@ func (inst *Instance) ping(ctx context.Context) error {
 // Handler is the instance's HTTP handler.
 func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
 
-// RunWorkers works the federation queue (deliveries out, activities in) and delivers
-// events to streaming clients until ctx ends. Serve runs it; tests that serve through
-// their own listener call it themselves.
+// RunWorkers works the federation queue (deliveries out, activities in), delivers
+// events to streaming clients, prunes unattached uploads and announces ended polls
+// until ctx ends. Serve runs it; tests that serve through their own listener call it
+// themselves.
 func (inst *Instance) RunWorkers(ctx context.Context) error {
+	done := make(chan struct{}, 3)
+	defer func() { <-done; <-done; <-done }()
+	// The other jobs stop with the queue, also when it stops on an error.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	streamingDone := make(chan struct{})
-	go func() {
-		defer close(streamingDone)
-		_ = inst.Web.RunStreaming(ctx) // it only stops when ctx ends
-	}()
-	err := inst.Federator.Run(ctx)
-	cancel()
-	<-streamingDone
-	return err
+	go func() { inst.pruneMedia(ctx); done <- struct{}{} }()
+	go func() { inst.endPolls(ctx); done <- struct{}{} }()
+	go func() { _ = inst.Web.RunStreaming(ctx); done <- struct{}{} }() // it only stops when ctx ends
+	return inst.Federator.Run(ctx)
+}
+
+// endPolls announces, every 30 seconds, the polls whose time is up.
+func (inst *Instance) endPolls(ctx context.Context) {
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		if _, err := inst.Community.EndExpiredPolls(ctx); err != nil && ctx.Err() == nil {
+			inst.log.WarnContext(ctx, "end expired polls", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// pruneMedia deletes, every hour, uploads that have waited more than a day for a post.
+func (inst *Instance) pruneMedia(ctx context.Context) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		n, err := inst.Community.PruneUnattachedMedia(ctx, time.Now().Add(-community.UnattachedMediaTTL))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			inst.log.WarnContext(ctx, "prune unattached media", "err", err)
+		case n > 0:
+			inst.log.InfoContext(ctx, "pruned unattached media", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // Serve answers HTTP on l and runs the workers until ctx is cancelled, then shuts down

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"mime"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,14 +20,9 @@ const (
 	maxAccountsLimit     = 80
 )
 
-// errUploadsUnsupported answers a client that sends an image file where Mastodon takes
-// one: media storage does not exist yet, and dropping the file silently would let the
-// client believe the picture changed.
-const errUploadsUnsupported = "Avatar and header uploads are not supported yet"
-
 func (s *Server) mountAccounts(r *gin.RouterGroup) {
 	r.GET("/v1/accounts/verify_credentials", requireUser("read:accounts", "profile"), s.verifyCredentials)
-	r.PATCH("/v1/accounts/update_credentials", requireUser("write:accounts"), s.updateCredentials)
+	r.PATCH("/v1/accounts/update_credentials", bodyLimit(maxProfileBody), requireUser("write:accounts"), s.updateCredentials)
 	r.GET("/v1/accounts/relationships", requireUser("read:follows"), s.relationships)
 	r.GET("/v1/accounts/lookup", optionalUser("read:accounts"), s.lookupAccount)
 	r.GET("/v1/accounts/:id", optionalUser("read:accounts"), s.getAccount)
@@ -64,18 +59,9 @@ func (s *Server) verifyCredentials(c *gin.Context) {
 }
 
 func (s *Server) updateCredentials(c *gin.Context) {
-	if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); mt == "multipart/form-data" &&
-		c.Request.ContentLength > maxBodyBytes {
-		// Only image files make a profile update this large; refuse before reading it.
-		abort(c, http.StatusUnprocessableEntity, errUploadsUnsupported)
-		return
-	}
+	defer removeUploads(c)
 	p, ok := s.mustParams(c)
 	if !ok {
-		return
-	}
-	if mf := c.Request.MultipartForm; mf != nil && (len(mf.File["avatar"]) > 0 || len(mf.File["header"]) > 0) {
-		abort(c, http.StatusUnprocessableEntity, errUploadsUnsupported)
 		return
 	}
 	var in community.ProfileUpdate
@@ -98,18 +84,25 @@ func (s *Server) updateCredentials(c *gin.Context) {
 		}
 		in.Fields = &fields
 	}
-	// Tacit takes avatar and header as image URLs for now; Mastodon clients send files
-	// (multipart, or go-mastodon's base64 data URI), which cannot be stored yet.
+	// Avatar and header arrive as files (multipart, as Mastodon's clients send them),
+	// as base64 data URIs (some libraries), or, Tacit's extension, as image URLs.
 	for _, img := range []struct {
-		key string
-		dst **string
-	}{{"avatar", &in.AvatarURL}, {"header", &in.HeaderURL}} {
-		if v := p.StringPtr(img.key); v != nil {
-			if strings.HasPrefix(strings.TrimSpace(*v), "data:") {
-				abort(c, http.StatusUnprocessableEntity, errUploadsUnsupported)
-				return
+		key  string
+		file *io.Reader
+		url  **string
+	}{{"avatar", &in.AvatarFile, &in.AvatarURL}, {"header", &in.HeaderFile, &in.HeaderURL}} {
+		f, err := profileImage(c, p, img.key)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if f != nil {
+			if closer, ok := f.(io.Closer); ok {
+				defer closer.Close()
 			}
-			*img.dst = v
+			*img.file = f
+		} else if v := p.StringPtr(img.key); v != nil {
+			*img.url = v
 		}
 	}
 	src := nestedParams(p, "source")

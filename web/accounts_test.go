@@ -18,6 +18,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/media"
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
 
@@ -221,7 +222,8 @@ func TestProfileUpdateErrors(t *testing.T) {
 		{"note too long", url.Values{"note": {strings.Repeat("x", 501)}}, 422, "Note"},
 		{"avatar not a URL", url.Values{"avatar": {"not a url"}}, 422, "Avatar"},
 		{"header not http", url.Values{"header": {"javascript:alert(1)"}}, 422, "Header"},
-		{"avatar as data URI", url.Values{"avatar": {"data:image/png;base64,iVBORw0KGgo="}}, 422, "not supported"},
+		{"avatar as a data URI that is no picture", url.Values{"avatar": {"data:image/png;base64,iVBORw0KGgo="}}, 422, "could not be read"},
+		{"avatar as a data URI that is not base64", url.Values{"avatar": {"data:image/png,abc"}}, 422, "base64"},
 		{"bad boolean", url.Values{"locked": {"maybe"}}, 422, "locked"},
 		{"bad privacy", url.Values{"source[privacy]": {"everyone"}}, 422, "Visibility"},
 		{"bad scope", url.Values{"source[scope]": {"galaxy"}}, 422, "Scope"},
@@ -238,7 +240,8 @@ func TestProfileUpdateErrors(t *testing.T) {
 		accWantError(t, tc.name, code, body, tc.status, tc.msg)
 	}
 
-	// go-mastodon sends avatars as base64 data URIs: refused, not dropped.
+	// go-mastodon sends avatars as base64 data URIs: one that is no picture is refused,
+	// not dropped.
 	_, err := inst.Client(alice.Token).AccountUpdate(ctx, &mastodon.Profile{Avatar: "data:image/png;base64,AAAA"})
 	if accAPIStatus(err) != http.StatusUnprocessableEntity {
 		t.Errorf("go-mastodon avatar upload: %v, want 422", err)
@@ -254,8 +257,8 @@ func TestProfileUpdateErrors(t *testing.T) {
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+alice.Token)
 	code, body := accDo(t, inst, req)
-	accWantError(t, "multipart avatar", code, body, 422, "not supported")
-	// A large upload is refused the same way, not with a generic size error.
+	accWantError(t, "multipart avatar that is no picture", code, body, 422, "could not be read")
+	// A large file that is no picture is refused for what it is.
 	buf.Reset()
 	mw = multipart.NewWriter(&buf)
 	fw, _ = mw.CreateFormFile("header", "big.jpg")
@@ -266,6 +269,17 @@ func TestProfileUpdateErrors(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+alice.Token)
 	code, body = accDo(t, inst, req)
 	accWantError(t, "large multipart header", code, body, 422, "not supported")
+	// Larger than any picture may be: refused before it is read.
+	buf.Reset()
+	mw = multipart.NewWriter(&buf)
+	fw, _ = mw.CreateFormFile("header", "huge.jpg")
+	_, _ = fw.Write(bytes.Repeat([]byte{0xff}, 3*media.MaxImageBytes+1))
+	_ = mw.Close()
+	req, _ = http.NewRequest("PATCH", inst.URL+upd, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+alice.Token)
+	code, body = accDo(t, inst, req)
+	accWantError(t, "huge multipart header", code, body, 413, "too large")
 
 	me, err := inst.Client(alice.Token).GetAccountCurrentUser(ctx)
 	if err != nil {

@@ -8,9 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
@@ -98,19 +96,11 @@ func eachDatabase(b *testing.B, fn func(b *testing.B, w *benchWorld)) {
 	}{{"sqlite", false}, {"postgres", true}} {
 		b.Run(db.name, func(b *testing.B) {
 			w := newBenchWorld(b, db.postgres)
-			before := processCPU(b)
+			before := instancetest.ProcessCPU(b)
 			fn(b, w)
-			b.ReportMetric(float64((processCPU(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((instancetest.ProcessCPU(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkHomeTimeline(b *testing.B) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
+	"github.com/tacit-social/tacit/media"
 )
 
 // Discovery: what an instance says about itself to clients (instance API, preferences)
@@ -36,25 +37,25 @@ const thumbnailPath = "/instance/thumbnail.png"
 // every start and some poll it, and each computation counts whole tables.
 const statsTTL = 60 * time.Second
 
-// Limits the instance API advertises. They describe what Tacit accepts; media is
-// images only (uploads arrive with a later version), so every video limit is 0.
+// Limits the instance API advertises, taken from the code that enforces them. Media is
+// images only, so every video limit is 0.
 const (
-	maxStatusChars           = 500
-	maxMediaAttachments      = 4
+	maxStatusChars           = community.MaxStatusChars
+	maxMediaAttachments      = community.MaxMediaAttachments
 	charactersReservedPerURL = 23
-	imageSizeLimit           = 16 << 20 // 16 MiB
-	imageMatrixLimit         = 33177600 // 7680×4320 pixels
-	mediaDescriptionLimit    = 1500
-	maxPollOptions           = 4
-	maxPollOptionChars       = 50
-	minPollExpiration        = 300     // 5 minutes
-	maxPollExpiration        = 2629746 // one month
+	imageSizeLimit           = media.MaxImageBytes
+	imageMatrixLimit         = media.MaxImagePixels
+	mediaDescriptionLimit    = community.MaxMediaDescription
+	maxPollOptions           = community.MaxPollOptions
+	maxPollOptionChars       = community.MaxPollOptionChars
+	minPollExpiration        = int(community.MinPollExpiration / time.Second)
+	maxPollExpiration        = int(community.MaxPollExpiration / time.Second)
 	maxFeaturedTags          = 10
 	maxPinnedStatuses        = 5
 	activityWeeks            = 12
 )
 
-var supportedMimeTypes = []string{"image/jpeg", "image/png", "image/gif", "image/webp"}
+var supportedMimeTypes = media.SupportedTypes
 
 // cached holds a value computed at most once per ttl. Concurrent requests for an
 // expired value wait for one computation instead of all running it.

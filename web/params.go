@@ -39,13 +39,17 @@ func readParams(c *gin.Context) (*params, error) {
 		p.form[k] = v
 	}
 	if c.Request.Body != nil && c.Request.Method != http.MethodGet {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+		limit := int64(maxBodyBytes)
+		if n, ok := c.Get(ctxBodyLimit); ok {
+			limit = n.(int64)
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 		switch ct {
 		case "application/json":
 			body, err := io.ReadAll(c.Request.Body)
 			if err != nil {
-				return nil, fmt.Errorf("%w: reading body: %v", errBadParams, err)
+				return nil, fmt.Errorf("%w: reading body: %w", errBadParams, err)
 			}
 			if len(strings.TrimSpace(string(body))) > 0 {
 				if err := json.Unmarshal(body, &p.json); err != nil {
@@ -70,14 +74,14 @@ func readParams(c *gin.Context) (*params, error) {
 				break
 			}
 			if err := c.Request.ParseForm(); err != nil {
-				return nil, fmt.Errorf("%w: %v", errBadParams, err)
+				return nil, fmt.Errorf("%w: %w", errBadParams, err)
 			}
 			for k, v := range c.Request.PostForm {
 				p.form[k] = v
 			}
 		case "multipart/form-data":
 			if err := c.Request.ParseMultipartForm(maxBodyBytes); err != nil {
-				return nil, fmt.Errorf("%w: %v", errBadParams, err)
+				return nil, fmt.Errorf("%w: %w", errBadParams, err)
 			}
 			for k, v := range c.Request.MultipartForm.Value {
 				p.form[k] = v
@@ -91,6 +95,10 @@ func readParams(c *gin.Context) (*params, error) {
 // mustParams reads the parameters or ends the request with 400.
 func (s *Server) mustParams(c *gin.Context) (*params, bool) {
 	p, err := readParams(c)
+	if isUploadTooLarge(err) {
+		abort(c, http.StatusRequestEntityTooLarge, "The request is too large")
+		return nil, false
+	}
 	if err != nil {
 		abort(c, http.StatusBadRequest, err.Error())
 		return nil, false

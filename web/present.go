@@ -265,6 +265,12 @@ func (s *Server) statusWith(v community.Viewer, st *community.Status, d *communi
 	for _, t := range d.Tags[st.ID] {
 		out.Tags = append(out.Tags, StatusTag{Name: t.Name, URL: s.community.TagURL(t.Name)})
 	}
+	for i := range d.Media[st.ID] {
+		out.MediaAttachments = append(out.MediaAttachments, s.mediaAttachment(&d.Media[st.ID][i]))
+	}
+	if p := d.Polls[st.ID]; p != nil {
+		out.Poll = s.poll(v, p, d.OwnVotes[p.ID])
+	}
 	if v.AccountID() != 0 {
 		// A reblog wrapper reports the viewer's relation to the status it shares, as
 		// Mastodon does: clients draw the buttons from the outer object.

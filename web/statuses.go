@@ -58,14 +58,6 @@ func (s *Server) renderStatus(c *gin.Context, st *community.Status) {
 // refuseUnsupported answers 422 for what Tacit cannot store yet, rather than silently
 // posting something other than what the user composed.
 func refuseUnsupported(c *gin.Context, p *params) bool {
-	if ids := nonEmpty(p.Strings("media_ids")); len(ids) > 0 {
-		abort(c, http.StatusUnprocessableEntity, "Media attachments are not supported on this server yet")
-		return true
-	}
-	if pollRequested(p) {
-		abort(c, http.StatusUnprocessableEntity, "Polls are not supported on this server yet")
-		return true
-	}
 	if strings.TrimSpace(p.Get("scheduled_at")) != "" {
 		abort(c, http.StatusUnprocessableEntity, "Scheduled posts are not supported on this server yet")
 		return true
@@ -73,18 +65,38 @@ func refuseUnsupported(c *gin.Context, p *params) bool {
 	return false
 }
 
-// pollRequested reports whether the request carries poll options; clients that send
-// JSON often include "poll": null, which is no poll.
-func pollRequested(p *params) bool {
-	if len(nonEmpty(p.Strings("poll[options]"))) > 0 {
-		return true
-	}
-	if poll, ok := p.json["poll"].(map[string]any); ok {
-		if options, ok := poll["options"].([]any); ok && len(options) > 0 {
-			return true
+// mediaIDs reads media_ids[]; an id that is not a number is a missing upload.
+func mediaIDs(p *params) ([]int64, error) {
+	var ids []int64
+	for _, raw := range nonEmpty(p.Strings("media_ids")) {
+		id, ok := community.ParseID(strings.TrimSpace(raw))
+		if !ok {
+			return nil, community.Invalid("Media with ID %s was not found or is attached to another post", raw)
 		}
+		ids = append(ids, id)
 	}
-	return false
+	return ids, nil
+}
+
+// mediaAttributes reads media_attributes[] of an edit: id, description, focus.
+func mediaAttributes(p *params) ([]community.MediaAttributes, error) {
+	objs, _ := p.Objects("media_attributes")
+	var out []community.MediaAttributes
+	for _, o := range objs {
+		id, ok := community.ParseID(o["id"])
+		if !ok {
+			return nil, community.Invalid("media_attributes needs the id of each attachment")
+		}
+		a := community.MediaAttributes{ID: id}
+		if d, ok := o["description"]; ok {
+			a.Description = &d
+		}
+		if f, ok := o["focus"]; ok {
+			a.Focus = &f
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 func nonEmpty(list []string) []string {
@@ -141,6 +153,14 @@ func (s *Server) createStatus(c *gin.Context) {
 	if tok := currentToken(c); tok != nil {
 		appID := tok.ApplicationID
 		in.ApplicationID = &appID
+	}
+	if in.MediaIDs, err = mediaIDs(p); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if in.Poll, err = pollParams(p); err != nil {
+		s.fail(c, err)
+		return
 	}
 	st, err := s.community.CreateStatus(c.Request.Context(), currentAccount(c), user, in)
 	if err != nil {
@@ -219,6 +239,18 @@ func (s *Server) editStatus(c *gin.Context) {
 		Sensitive:   sensitive,
 		Language:    p.StringPtr("language"),
 	}
+	if in.MediaIDs, err = mediaIDs(p); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if in.MediaAttributes, err = mediaAttributes(p); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if in.Poll, err = pollParams(p); err != nil {
+		s.fail(c, err)
+		return
+	}
 	st, err := s.community.EditStatus(c.Request.Context(), currentAccount(c), id, in)
 	if err != nil {
 		s.fail(c, err)
@@ -251,7 +283,16 @@ func (s *Server) deleteStatus(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	deleted, err := s.community.DeleteStatus(ctx, acct, id)
+	p, ok := s.mustParams(c)
+	if !ok {
+		return
+	}
+	deleteMedia, _, err := p.Bool("delete_media")
+	if err != nil {
+		abort(c, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	deleted, err := s.community.DeleteStatusWithMedia(ctx, acct, id, deleteMedia)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -282,8 +323,19 @@ func (s *Server) statusHistory(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// Revisions do not record attachments: the newest shows the current ones.
+	st, err := s.community.GetStatus(ctx, viewer(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	current, err := s.community.StatusMedia(ctx, []int64{st.ID})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	out := make([]StatusEdit, 0, len(edits))
-	for _, e := range edits {
+	for i, e := range edits {
 		a := authors[e.AccountID]
 		if a == nil {
 			continue
@@ -297,6 +349,11 @@ func (s *Server) statusHistory(c *gin.Context) {
 			MediaAttachments: []MediaAttachment{},
 			Emojis:           []CustomEmoji{},
 		})
+		if i == len(edits)-1 {
+			for j := range current[st.ID] {
+				out[len(out)-1].MediaAttachments = append(out[len(out)-1].MediaAttachments, s.mediaAttachment(&current[st.ID][j]))
+			}
+		}
 	}
 	c.JSON(http.StatusOK, out)
 }

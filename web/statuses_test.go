@@ -69,6 +69,7 @@ type stStatus struct {
 	InReplyToID *string   `json:"in_reply_to_id"`
 	Pinned      *bool     `json:"pinned"`
 	Reblog      *stStatus `json:"reblog"`
+	Poll        any       `json:"poll"`
 	Mentions    []struct {
 		Acct string `json:"acct"`
 	} `json:"mentions"`
@@ -400,8 +401,13 @@ func TestStatusErrors(t *testing.T) {
 		{"bad local_only", url.Values{"status": {"hi"}, "local_only": {"perhaps"}}, "local_only"},
 		{"bad sensitive", url.Values{"status": {"hi"}, "sensitive": {"perhaps"}}, "sensitive"},
 		{"bad language", url.Values{"status": {"hi"}, "language": {"English"}}, "Language"},
-		{"media", url.Values{"status": {"hi"}, "media_ids[]": {"1234"}}, "Media attachments are not supported"},
-		{"poll", url.Values{"status": {"hi"}, "poll[options][]": {"a", "b"}, "poll[expires_in]": {"300"}}, "Polls are not supported"},
+		{"someone else's or no media", url.Values{"status": {"hi"}, "media_ids[]": {"1234"}}, "Media with ID 1234 was not found"},
+		{"poll too short", url.Values{"status": {"hi"}, "poll[options][]": {"a", "b"}, "poll[expires_in]": {"60"}}, "Poll duration is too short"},
+		{"poll of one option", url.Values{"status": {"hi"}, "poll[options][]": {"a"}, "poll[expires_in]": {"600"}}, "at least 2 options"},
+		{"poll of five options", url.Values{"status": {"hi"}, "poll[options][]": {"a", "b", "c", "d", "e"}, "poll[expires_in]": {"600"}}, "more than 4 options"},
+		{"poll with the same option twice", url.Values{"status": {"hi"}, "poll[options][]": {"a", "a"}, "poll[expires_in]": {"600"}}, "different"},
+		{"poll option too long", url.Values{"status": {"hi"}, "poll[options][]": {"a", strings.Repeat("b", 51)}, "poll[expires_in]": {"600"}}, "too long"},
+		{"poll too long", url.Values{"status": {"hi"}, "poll[options][]": {"a", "b"}, "poll[expires_in]": {"99999999"}}, "too long"},
 		{"scheduled", url.Values{"status": {"hi"}, "scheduled_at": {"2099-01-01T00:00:00Z"}}, "Scheduled posts are not supported"},
 	} {
 		post(tc.form).wantError(t, tc.name, http.StatusUnprocessableEntity, tc.msg)
@@ -429,10 +435,12 @@ func TestStatusErrors(t *testing.T) {
 	if fromJSON.Visibility != "unlisted" || !fromJSON.LocalOnly {
 		t.Errorf("JSON post: visibility %s local_only %v", fromJSON.Visibility, fromJSON.LocalOnly)
 	}
-	jsonPost(`{"status":"poll","poll":{"options":["a","b"],"expires_in":300}}`).
-		wantError(t, "JSON poll", http.StatusUnprocessableEntity, "Polls are not supported")
+	jsonPoll := jsonPost(`{"status":"poll","poll":{"options":["a","b"],"expires_in":300,"multiple":true}}`).status(t, "JSON poll")
+	if p, _ := jsonPoll.Poll.(map[string]any); p == nil || p["multiple"] != true || len(p["options"].([]any)) != 2 {
+		t.Errorf("JSON poll: %v", jsonPoll.Poll)
+	}
 	jsonPost(`{"status":"media","media_ids":["12"]}`).
-		wantError(t, "JSON media", http.StatusUnprocessableEntity, "Media attachments are not supported")
+		wantError(t, "JSON media", http.StatusUnprocessableEntity, "Media with ID 12 was not found")
 
 	missing := community.FormatID(community.NewID())
 	post(url.Values{"status": {"hi"}, "in_reply_to_id": {missing}}).

@@ -420,8 +420,8 @@ func (s *Server) readSubscriptions(ctx context.Context, cancel context.CancelFun
 type streamRenderer struct{ s *Server }
 
 // Statuses renders st for many viewers: the details every viewer shares are loaded
-// once, each viewer's own relation to it (favourited, bookmarked…) for all of them in
-// one batch, and filter matches come from each viewer's filters.
+// once, each viewer's own relation to it (favourited, bookmarked, poll votes…) for all
+// of them in one batch, and filter matches come from each viewer's filters.
 func (r streamRenderer) Statuses(ctx context.Context, st *community.Status, viewers []streaming.Viewer) (map[int64]string, error) {
 	s := r.s
 	list := []community.Status{*st}
@@ -443,7 +443,11 @@ func (r streamRenderer) Statuses(ctx context.Context, st *community.Status, view
 	if st.ReblogOfID != nil {
 		subjects = append(subjects, *st.ReblogOfID)
 	}
-	relations, err := s.community.RelationsOf(ctx, ids, subjects)
+	var pollIDs []int64
+	for _, p := range d.Polls {
+		pollIDs = append(pollIDs, p.ID)
+	}
+	relations, err := s.community.RelationsOf(ctx, ids, subjects, pollIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -455,6 +459,7 @@ func (r streamRenderer) Statuses(ctx context.Context, st *community.Status, view
 			id = v.Account.ID
 			rel := relations[id]
 			dv.Favourited, dv.Reblogged, dv.Bookmarked, dv.Pinned = rel.Favourited, rel.Reblogged, rel.Bookmarked, rel.Pinned
+			dv.OwnVotes = rel.OwnVotes
 		}
 		entity, ok := s.statusWith(community.AsAccount(v.Account), st, &dv, apps, v.Filters)
 		if !ok {

@@ -145,6 +145,24 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 			fmt.Fprintf(stdout, "password of %s changed\n", *username)
 			return nil
 		})
+	case "delete-user":
+		yes := fs.Bool("yes", false, "confirm: the account cannot be restored")
+		if err := fs.Parse(args); err != nil {
+			return errUsage
+		}
+		if *username == "" {
+			return errors.New("delete-user: --username is required")
+		}
+		if !*yes {
+			return fmt.Errorf("delete-user: deleting %s removes its posts and login for good; add --yes to confirm", *username)
+		}
+		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
+			if err := inst.Community.DeleteLocalAccount(ctx, *username); err != nil {
+				return fmt.Errorf("delete-user: %w", err)
+			}
+			fmt.Fprintf(stdout, "%s deleted; the server tells the peers as soon as it runs\n", *username)
+			return nil
+		})
 	case "token":
 		scopes := fs.String("scopes", "read write follow push", "space-separated scopes")
 		if err := fs.Parse(args); err != nil {

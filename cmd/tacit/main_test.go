@@ -71,6 +71,19 @@ func TestAdminCommands(t *testing.T) {
 	if _, _, err := tacit(t, env, "admin", "token", "--username", "alice", "--scopes", "everything"); err == nil {
 		t.Fatal("token accepted an unknown scope")
 	}
+	if _, _, err := tacit(t, env, "admin", "delete-user", "--username", "alice"); err == nil || !strings.Contains(err.Error(), "--yes") {
+		t.Fatalf("delete-user without --yes: err = %v, want a request to confirm", err)
+	}
+	if out, _, err := tacit(t, env, "admin", "delete-user", "--username", "alice", "--yes"); err != nil || !strings.Contains(out, "deleted") {
+		t.Fatalf("delete-user: %v %q", err, out)
+	}
+	if _, _, err := tacit(t, env, "admin", "token", "--username", "alice"); err == nil {
+		t.Fatal("token issued for a deleted account")
+	}
+	if _, _, err := tacit(t, env, "admin", "create-user", "--username", "Alice", "--password", "a long secret phrase"); err == nil ||
+		!strings.Contains(err.Error(), "deleted account") {
+		t.Fatalf("create-user with a deleted account's username: err = %v", err)
+	}
 	if out, _, err := tacit(t, env, "migrate"); err != nil || !strings.Contains(out, "up to date") {
 		t.Fatalf("migrate: %v %q", err, out)
 	}

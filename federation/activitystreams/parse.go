@@ -77,8 +77,36 @@ type ParsedObject struct {
 	// Scope is the "tacit:scope" a Tacit peer stated ("" from other software); see
 	// ParsedObject.Audience for how it is applied.
 	Scope string
-	// Name is the title (Article, Page).
+	// Name is the title (Article, Page), or the chosen option of a vote.
 	Name string
+	// Attachments are the Document (Image, Video, Audio) attachments with a URL.
+	Attachments []ParsedAttachment
+	// Poll is set for a Question with options.
+	Poll *ParsedPoll
+}
+
+// ParsedAttachment is a media attachment of a remote object; Name is its description.
+type ParsedAttachment struct {
+	URL, MediaType, Name, Blurhash string
+	Width, Height                  int
+	Focus                          *[2]float64
+}
+
+// ParsedPoll is a Question's poll: options with their counts (replies.totalItems), the
+// end (endTime, or closed when earlier) and the number of voters (votersCount).
+type ParsedPoll struct {
+	Options     []community.PollOption
+	Multiple    bool
+	EndTime     time.Time
+	VotersCount int64
+	// HideTotals is Tacit's flag: the counts stay hidden until the poll ends.
+	HideTotals bool
+}
+
+// IsVote reports whether the object is a vote on a poll as Mastodon sends it: a Note
+// with a name (the option) and no content, answering the poll.
+func (o *ParsedObject) IsVote() bool {
+	return o.Type == "Note" && o.Name != "" && o.Content == "" && o.InReplyTo != ""
 }
 
 // ParsedActivity is an incoming activity.
@@ -337,7 +365,9 @@ type objectReader interface {
 }
 
 func parseObject(m map[string]any, t vocab.Type, typ string) (*ParsedObject, error) {
-	id, err := idOf(m, false)
+	// A vote's id has a fragment where Mastodon mints one ("…/users/a#votes/12").
+	vote := typ == "Note" && text(m["name"]) != "" && text(m["content"]) == "" && m["inReplyTo"] != nil
+	id, err := idOf(m, vote)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", typ, err)
 	}
@@ -410,7 +440,101 @@ func parseObject(m map[string]any, t vocab.Type, typ string) (*ParsedObject, err
 			o.Hashtags = append(o.Hashtags, name)
 		}
 	}
+	o.Attachments = attachmentsOf(m["attachment"])
+	if typ == "Question" {
+		o.Poll = pollOf(m)
+	}
 	return o, nil
+}
+
+// attachmentsOf reads the media attachments: Documents (Mastodon), Images, Videos and
+// Audio, whose url is a string, a Link or a list of either.
+func attachmentsOf(v any) []ParsedAttachment {
+	var out []ParsedAttachment
+	for _, e := range asList(v) {
+		a, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		switch firstType(a) {
+		case "Document", "Image", "Video", "Audio":
+		default:
+			continue // a PropertyValue, a Link…
+		}
+		p := ParsedAttachment{MediaType: text(a["mediaType"]), Name: text(a["name"]), Blurhash: text(a["blurhash"])}
+		for _, u := range asList(a["url"]) {
+			switch x := u.(type) {
+			case string:
+				p.URL = validOrEmpty(x)
+			case map[string]any:
+				p.URL = validOrEmpty(text(x["href"]))
+				if p.MediaType == "" {
+					p.MediaType = text(x["mediaType"])
+				}
+			}
+			if p.URL != "" {
+				break
+			}
+		}
+		if p.URL == "" {
+			continue
+		}
+		p.Width, p.Height = intOf(a["width"]), intOf(a["height"])
+		if fp, ok := a["focalPoint"].([]any); ok && len(fp) == 2 {
+			x, xok := fp[0].(float64)
+			y, yok := fp[1].(float64)
+			if xok && yok && x >= -1 && x <= 1 && y >= -1 && y <= 1 {
+				p.Focus = &[2]float64{x, y}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// pollOf reads a Question's options (oneOf, or anyOf for multiple choice), with the
+// counts its origin reports.
+func pollOf(m map[string]any) *ParsedPoll {
+	p := &ParsedPoll{}
+	options := asList(m["oneOf"])
+	if len(options) == 0 {
+		options, p.Multiple = asList(m["anyOf"]), true
+	}
+	for _, e := range options {
+		o, ok := e.(map[string]any)
+		if !ok || text(o["name"]) == "" {
+			continue
+		}
+		var votes int64
+		if r, ok := o["replies"].(map[string]any); ok {
+			votes = int64(intOf(r["totalItems"]))
+		}
+		p.Options = append(p.Options, community.PollOption{Title: text(o["name"]), VotesCount: votes})
+	}
+	if len(p.Options) == 0 {
+		return nil
+	}
+	if end, err := time.Parse(time.RFC3339, text(m["endTime"])); err == nil {
+		p.EndTime = end.UTC()
+	}
+	// closed is the time the poll ended (or true); an earlier end than endTime wins.
+	if closed, err := time.Parse(time.RFC3339, text(m["closed"])); err == nil && (p.EndTime.IsZero() || closed.Before(p.EndTime)) {
+		p.EndTime = closed.UTC()
+	} else if b, _ := m["closed"].(bool); b && p.EndTime.IsZero() {
+		p.EndTime = time.Unix(0, 0).UTC()
+	}
+	p.VotersCount = int64(intOf(m["votersCount"]))
+	p.HideTotals, _ = m["hideTotals"].(bool)
+	return p
+}
+
+// intOf reads a non-negative JSON number that fits an int; 0 for anything else.
+func intOf(v any) int {
+	f, ok := v.(float64)
+	if !ok || f < 0 || f > 1<<40 {
+		return 0
+	}
+	return int(f)
 }
 
 // contentOf returns the content and its language. Mastodon sends content and a

@@ -41,6 +41,7 @@ func Context() []any {
 			"discoverable":              "toot:discoverable",
 			"blurhash":                  "toot:blurhash",
 			"focalPoint":                map[string]any{"@container": "@list", "@id": "toot:focalPoint"},
+			"votersCount":               "toot:votersCount",
 			"schema":                    "http://schema.org#",
 			"PropertyValue":             "schema:PropertyValue",
 			"value":                     "schema:value",
@@ -48,6 +49,7 @@ func Context() []any {
 			"conversation":              "ostatus:conversation",
 			"tacit":                     TacitNamespace,
 			"scope":                     "tacit:scope",
+			"hideTotals":                "tacit:hideTotals",
 		},
 	}
 }
@@ -310,6 +312,33 @@ type Note struct {
 	// ConversationURI groups a thread; emitted as "conversation" (Mastodon) and
 	// "context" (ActivityStreams) when set.
 	ConversationURI string
+	// Attachments are the status's media, emitted as Documents.
+	Attachments []Attachment
+	// Poll, when set, makes the object a Question.
+	Poll *Poll
+}
+
+// Attachment is a media attachment as Mastodon federates it: a Document with its
+// URL, media type, description (name), BlurHash, size and focal point.
+type Attachment struct {
+	URL, MediaType, Name, Blurhash string
+	Width, Height                  int
+	// Focus is the focal point (x, y from -1 to 1); nil when none was set.
+	Focus *[2]float64
+}
+
+// Poll is what turns a Note into a Question: the options (oneOf, or anyOf for a
+// multiple-choice poll) with their vote counts as replies.totalItems, when it ends, and
+// how many accounts voted.
+type Poll struct {
+	Options     []community.PollOption
+	Multiple    bool
+	EndTime     *time.Time
+	Closed      bool
+	VotersCount int64
+	// HideTotals keeps the per-option counts to the author until the poll ends: they
+	// are sent as 0, with Tacit's hideTotals, so that no peer can show them.
+	HideTotals bool
 }
 
 // NoteJSON renders a status as a Mastodon-shaped Note: summary is the spoiler text or
@@ -433,8 +462,106 @@ func NoteJSON(n Note) ([]byte, error) {
 		if _, ok := m["inReplyTo"]; !ok {
 			m["inReplyTo"] = nil
 		}
+		if len(n.Attachments) > 0 {
+			m["attachment"] = attachmentsJSON(n.Attachments)
+		}
+		if n.Poll != nil {
+			questionJSON(m, n.Poll)
+		}
 		forceArray(m, "to", "cc", "tag", "attachment")
 	})
+}
+
+// attachmentsJSON renders attachments as Mastodon's Documents. go-fed's Document would
+// do for url and mediaType, but BlurHash, focal point and size are extensions; a map
+// states them all in one place.
+func attachmentsJSON(list []Attachment) []any {
+	out := make([]any, 0, len(list))
+	for _, a := range list {
+		doc := map[string]any{"type": "Document", "mediaType": a.MediaType, "url": a.URL, "name": nil}
+		if a.Name != "" {
+			doc["name"] = a.Name
+		}
+		if a.Blurhash != "" {
+			doc["blurhash"] = a.Blurhash
+		}
+		if a.Width > 0 && a.Height > 0 {
+			doc["width"], doc["height"] = a.Width, a.Height
+		}
+		if a.Focus != nil {
+			doc["focalPoint"] = []float64{a.Focus[0], a.Focus[1]}
+		}
+		out = append(out, doc)
+	}
+	return out
+}
+
+// questionJSON turns a rendered Note into a Question, as Mastodon writes polls.
+func questionJSON(m map[string]any, p *Poll) {
+	m["type"] = "Question"
+	hidden := p.HideTotals && !p.Closed
+	if hidden {
+		m["hideTotals"] = true
+	}
+	options := make([]any, 0, len(p.Options))
+	for _, o := range p.Options {
+		n := o.VotesCount
+		if hidden {
+			n = 0
+		}
+		options = append(options, map[string]any{
+			"type": "Note", "name": o.Title,
+			"replies": map[string]any{"type": "Collection", "totalItems": n},
+		})
+	}
+	if p.Multiple {
+		m["anyOf"] = options
+	} else {
+		m["oneOf"] = options
+	}
+	m["votersCount"] = p.VotersCount
+	if p.EndTime != nil {
+		end := p.EndTime.UTC().Truncate(time.Second).Format(time.RFC3339)
+		m["endTime"] = end
+		if p.Closed {
+			m["closed"] = end
+		}
+	}
+}
+
+// VoteJSON renders a vote on a poll as Mastodon sends it: a Note by the voter whose
+// name is the chosen option, answering the poll (questionURI) and addressed to the
+// poll's author only. id is the vote's id.
+func VoteJSON(id, voterURI, questionURI, authorURI, option string) ([]byte, error) {
+	idURL, err := absURL(id, true)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: vote: id: %w", err)
+	}
+	voter, err := absURL(voterURI, false)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: vote %s: voter: %w", id, err)
+	}
+	question, err := absURL(questionURI, false)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: vote %s: question: %w", id, err)
+	}
+	note := streams.NewActivityStreamsNote()
+	note.SetJSONLDId(idProperty(idURL))
+	attributed := streams.NewActivityStreamsAttributedToProperty()
+	attributed.AppendIRI(voter)
+	note.SetActivityStreamsAttributedTo(attributed)
+	reply := streams.NewActivityStreamsInReplyToProperty()
+	reply.AppendIRI(question)
+	note.SetActivityStreamsInReplyTo(reply)
+	name := streams.NewActivityStreamsNameProperty()
+	name.AppendXMLSchemaString(option)
+	note.SetActivityStreamsName(name)
+	to, err := toProperty([]string{authorURI})
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: vote %s: to: %w", id, err)
+	}
+	note.SetActivityStreamsTo(to)
+	return render(note, func(m map[string]any) { forceArray(m, "to") })
 }
 
 // mentionOf is the Mention tag of an account: href is its actor id, name its full

@@ -1,0 +1,93 @@
+package federation_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tacit-social/tacit/federation"
+	"github.com/tacit-social/tacit/federation/signature"
+	"github.com/tacit-social/tacit/instance/instancetest"
+)
+
+// inboxSeeds are activities as a peer sends them; {A} is the receiving instance's
+// host, {B} the sender's.
+var inboxSeeds = []string{
+	`{"@context":["https://www.w3.org/ns/activitystreams",{"Hashtag":"as:Hashtag","sensitive":"as:sensitive"}],"id":"http://{B}/users/bob/statuses/1/activity","type":"Create","actor":"http://{B}/users/bob","to":["https://www.w3.org/ns/activitystreams#Public"],"cc":["http://{B}/users/bob/followers","http://{A}/users/alice"],"object":{"id":"http://{B}/users/bob/statuses/1","type":"Note","attributedTo":"http://{B}/users/bob","content":"<p>Hello <a href=\"http://{A}/@alice\">@alice</a> #go</p>","published":"2026-11-22T10:00:00Z","to":["https://www.w3.org/ns/activitystreams#Public"],"cc":["http://{A}/users/alice"],"inReplyTo":"http://{A}/users/alice/statuses/1","tag":[{"type":"Mention","href":"http://{A}/users/alice"},{"type":"Hashtag","name":"#go"}],"sensitive":false}}`,
+	`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://{B}/follows/1","type":"Follow","actor":"http://{B}/users/bob","object":"http://{A}/users/alice"}`,
+	`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://{B}/users/bob#likes/1","type":"Like","actor":"http://{B}/users/bob","object":"http://{A}/users/alice/statuses/1"}`,
+	`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://{B}/users/bob/statuses/2/activity","type":"Announce","actor":"http://{B}/users/bob","object":"http://{A}/users/alice/statuses/1","to":["http://{B}/ap/company"]}`,
+	`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://{B}/users/bob#undo/1","type":"Undo","actor":"http://{B}/users/bob","object":{"id":"http://{B}/follows/1","type":"Follow","actor":"http://{B}/users/bob","object":"http://{A}/users/alice"}}`,
+	`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://{B}/users/bob/statuses/1#delete","type":"Delete","actor":"http://{B}/users/bob","object":{"id":"http://{B}/users/bob/statuses/1","type":"Tombstone"}}`,
+	`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://{B}/users/bob#delete","type":"Delete","actor":"http://{B}/users/bob","object":"http://{B}/users/bob"}`,
+	`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://{B}/users/bob#updates/1","type":"Update","actor":"http://{B}/users/bob","object":{"id":"http://{B}/users/bob","type":"Person","preferredUsername":"bob","inbox":"http://{B}/users/bob/inbox","name":"Bob"}}`,
+	`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://{B}/blocks/1","type":"Block","actor":"http://{B}/users/bob","object":"http://{A}/users/alice"}`,
+	`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://{B}/accepts/1","type":"Accept","actor":"http://{B}/users/bob","object":{"id":"http://{A}/follows/1","type":"Follow","actor":"http://{A}/users/alice","object":"http://{B}/users/bob"}}`,
+	`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://{B}/flags/1","type":"Flag","actor":"http://{B}/actor","object":["http://{A}/users/alice"],"content":"spam"}`,
+	`{"type":"Create","object":{"type":"Note"}}`,
+	`[]`,
+	`{"id":"http://{B}/x","type":"Create","actor":"http://{B}/users/bob","object":"http://{B}/users/bob/statuses/9"}`,
+}
+
+// FuzzInbox posts arbitrary activities to a real instance's shared inbox, signed by a
+// real peer so that they pass verification and reach processing. Whatever the body,
+// the inbox answers without a server error, and the instance's workers, which apply
+// what was accepted in the background, must not crash the process.
+func FuzzInbox(f *testing.F) {
+	insts := instancetest.StartCompany(f, 2, instancetest.Options{})
+	a, b := insts[0], insts[1]
+	a.CreateUser(f, "alice", instancetest.UserOptions{})
+	b.CreateUser(f, "bob", instancetest.UserOptions{})
+	key, err := federation.LoadOrCreateInstanceKey(b.Config.KeysDir())
+	if err != nil {
+		f.Fatal(err)
+	}
+	keyID := b.Federator.InstanceActorURI() + "#main-key"
+	expand := strings.NewReplacer("{A}", a.Host(), "{B}", b.Host())
+	for _, s := range inboxSeeds {
+		f.Add([]byte(s))
+	}
+	handler := a.Handler()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		body = []byte(expand.Replace(string(body)))
+		req := httptest.NewRequest(http.MethodPost, a.URL+"/inbox", bytes.NewReader(body))
+		req.Host = a.Host()
+		req.Header.Set("Content-Type", "application/activity+json")
+		req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+		if err := signature.SignRequest(req, body, keyID, key); err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("inbox answered %d to %s", rec.Code, body)
+		}
+		if len(body) > federation.MaxBodyBytes && rec.Code == http.StatusAccepted {
+			t.Fatalf("inbox accepted a %d-byte body", len(body))
+		}
+		if rec.Code == http.StatusAccepted {
+			waitProcessed(t, a)
+		}
+	})
+}
+
+// waitProcessed waits until the instance's workers have tried every queued job once,
+// so that a crash in processing is blamed on the input that caused it.
+func waitProcessed(t *testing.T, inst *instancetest.Instance) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int64
+		if err := inst.DB.Table("queue_jobs").Where("attempts = 0").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("the queued activity was not processed within 10 s")
+}

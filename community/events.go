@@ -26,6 +26,10 @@ type AccountCreated struct{ Account Account }
 // AccountUpdated: a profile changed.
 type AccountUpdated struct{ Account Account }
 
+// AccountDeleted: a (remote) account was removed, with what it wrote. Account holds the
+// row as it was.
+type AccountDeleted struct{ Account Account }
+
 // NotificationCreated: someone was notified.
 type NotificationCreated struct{ Notification Notification }
 
@@ -56,6 +60,7 @@ func (StatusUpdated) eventName() string       { return "status.updated" }
 func (StatusDeleted) eventName() string       { return "status.deleted" }
 func (AccountCreated) eventName() string      { return "account.created" }
 func (AccountUpdated) eventName() string      { return "account.updated" }
+func (AccountDeleted) eventName() string      { return "account.deleted" }
 func (NotificationCreated) eventName() string { return "notification.created" }
 func (Followed) eventName() string            { return "follow.created" }
 func (Unfollowed) eventName() string          { return "follow.deleted" }

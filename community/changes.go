@@ -70,6 +70,16 @@ func (s *Service) AccountsAfter(ctx context.Context, after int64, limit int) ([]
 	return rows, nil
 }
 
+// LocalAccountsAfter returns up to limit local accounts with an id above after, in id
+// order.
+func (s *Service) LocalAccountsAfter(ctx context.Context, after int64, limit int) ([]Account, error) {
+	var rows []Account
+	if err := s.read(ctx).Where("id > ? AND domain = ''", after).Order("id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list local accounts: %w", err)
+	}
+	return rows, nil
+}
+
 // StatusesAfter returns up to limit statuses (not reblogs) with an id above after, in
 // id order.
 func (s *Service) StatusesAfter(ctx context.Context, after int64, limit int) ([]Status, error) {

@@ -126,6 +126,9 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 		if in.Expertise == nil {
 			acct.Expertise = existing.Expertise
 		}
+		if in.PublicKeyPEM == "" {
+			acct.PublicKeyPEM = existing.PublicKeyPEM
+		}
 		same, err := s.sameRemoteProfile(ctx, existing, &acct, in.FeaturedTags != nil, featured)
 		if err != nil {
 			return nil, err
@@ -162,6 +165,10 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 		acct.ID, acct.CreatedAt = existing.ID, existing.CreatedAt
 		if in.Expertise == nil {
 			acct.Expertise = existing.Expertise
+		}
+		// A profile listed without its key (a peer's directory) keeps the known one.
+		if in.PublicKeyPEM == "" {
+			acct.PublicKeyPEM = existing.PublicKeyPEM
 		}
 		if err := tx.Model(&Account{}).Where("id = ?", existing.ID).Select(
 			"username", "display_name", "note", "fields", "expertise", "locked", "bot", "is_group", "discoverable",

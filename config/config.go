@@ -100,6 +100,21 @@ type Config struct {
 	RateLimit RateLimit `yaml:"rate_limit"`
 	// Federation configures which servers this instance talks to.
 	Federation Federation `yaml:"federation"`
+	// Search configures the search index and company-wide search.
+	Search Search `yaml:"search"`
+}
+
+// Search configures the search index and company-wide search.
+type Search struct {
+	// IndexDir is the directory of the search index; empty means "index" in
+	// DataDir.
+	IndexDir string `yaml:"index_dir"`
+	// PeerTimeout is how long a company-wide search waits for the peers before
+	// answering with what it has.
+	PeerTimeout time.Duration `yaml:"peer_timeout"`
+	// DirectoryInterval is how often the peers' people directories are pulled, so
+	// that the index knows everyone in the company; 0 disables the pulls.
+	DirectoryInterval time.Duration `yaml:"directory_interval"`
 }
 
 // RateLimit configures API rate limiting per access token or, for
@@ -256,6 +271,35 @@ var envTable = []envBinding{
 			return nil
 		},
 	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SEARCH_INDEX_DIR", YAMLKey: "search.index_dir", Description: "Directory of the search index; empty means \"index\" in the data directory."},
+		get:    func(c Config) string { return c.Search.IndexDir },
+		set:    func(c *Config, v string) error { c.Search.IndexDir = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SEARCH_PEER_TIMEOUT", YAMLKey: "search.peer_timeout", Description: `How long a company-wide search waits for the peers before answering with what it has (Go duration, e.g. "300ms").`},
+		get:    func(c Config) string { return c.Search.PeerTimeout.String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid duration %q (use Go syntax such as 300ms or 1s)", v)
+			}
+			c.Search.PeerTimeout = d
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SEARCH_DIRECTORY_INTERVAL", YAMLKey: "search.directory_interval", Description: `How often the peers' people directories are pulled into the search index (Go duration); 0 disables.`},
+		get:    func(c Config) string { return c.Search.DirectoryInterval.String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid duration %q (use Go syntax such as 15m)", v)
+			}
+			c.Search.DirectoryInterval = d
+			return nil
+		},
+	},
 }
 
 // EnvNames returns every environment variable understood by Load, with its
@@ -302,6 +346,10 @@ func Default() Config {
 		},
 		Federation: Federation{
 			Mode: FederationCompany,
+		},
+		Search: Search{
+			PeerTimeout:       300 * time.Millisecond,
+			DirectoryInterval: 15 * time.Minute,
 		},
 	}
 }
@@ -417,6 +465,7 @@ func (c Config) Normalize() Config {
 	c.LogLevel = lower(c.LogLevel)
 	c.LogFormat = lower(c.LogFormat)
 	c.Federation.Mode = lower(c.Federation.Mode)
+	c.Search.IndexDir = strings.TrimSpace(c.Search.IndexDir)
 
 	var peers []string
 	seen := make(map[string]bool, len(c.Federation.Peers))
@@ -490,6 +539,12 @@ func (c Config) Validate() error {
 		if err := checkHostPort(p); err != nil {
 			add("federation.peers", "peer %q: %v", p, err)
 		}
+	}
+	if c.Search.PeerTimeout <= 0 {
+		add("search.peer_timeout", "must be a positive duration such as 300ms, got %s", c.Search.PeerTimeout)
+	}
+	if c.Search.DirectoryInterval < 0 {
+		add("search.directory_interval", "must be 0 (disabled) or a positive duration such as 15m, got %s", c.Search.DirectoryInterval)
 	}
 	return errors.Join(errs...)
 }
@@ -654,8 +709,12 @@ func (c Config) SQLitePath() string {
 	return filepath.Join(c.DataDir, "tacit.db")
 }
 
-// IndexDir returns the directory of the search index in DataDir.
+// IndexDir returns the directory of the search index: Search.IndexDir, or "index"
+// in DataDir.
 func (c Config) IndexDir() string {
+	if c.Search.IndexDir != "" {
+		return c.Search.IndexDir
+	}
 	return filepath.Join(c.DataDir, "index")
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/federation/queue"
+	"github.com/tacit-social/tacit/search"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/web"
 )
@@ -35,12 +36,30 @@ type Instance struct {
 	Web       *web.Server
 	Queue     *queue.Queue
 	Federator *federation.Federator
-	log       *slog.Logger
+	// Index, Indexer and Search are nil when the instance was opened WithoutSearch.
+	Index   *search.Index
+	Indexer *search.Indexer
+	Search  *search.Searcher
+	log     *slog.Logger
 }
 
-// Open prepares an instance: creates the data dir, opens and migrates the database and
-// builds the services. It does not listen yet.
-func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, error) {
+// Option tunes Open.
+type Option func(*options)
+
+type options struct{ noSearch bool }
+
+// WithoutSearch opens the instance without its search index, for admin commands that
+// run beside a live server: only one process may write the index, and the server
+// holds it. What such commands change reaches the index through its catch-up.
+func WithoutSearch() Option { return func(o *options) { o.noSearch = true } }
+
+// Open prepares an instance: creates the data dir, opens and migrates the database,
+// opens the search index and builds the services. It does not listen yet.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Instance, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -76,6 +95,21 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 		UserAgent:   "Tacit/" + web.Version + " (+" + cfg.BaseURL() + "/)",
 	})
 	inst.Federator.Subscribe(inst.Events)
+	if !o.noSearch {
+		ix, err := search.Open(cfg.IndexDir())
+		if err != nil {
+			inst.Close()
+			return nil, fmt.Errorf("open search index %s: %w", cfg.IndexDir(), err)
+		}
+		inst.Index = ix
+		inst.Indexer = search.NewIndexer(ix, inst.Community, log)
+		inst.Indexer.Subscribe(inst.Events)
+		inst.Search = search.NewSearcher(search.Options{
+			Index: ix, Community: inst.Community, Indexer: inst.Indexer,
+			Peers: inst.Federator, PeerTimeout: cfg.Search.PeerTimeout, Logger: log,
+		})
+		inst.Federator.SetSearcher(inst.Search)
+	}
 	inst.Web = web.New(web.Deps{
 		Config:    cfg,
 		Community: inst.Community,
@@ -84,6 +118,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 		Ping:      inst.ping,
 		Routes:    []func(*gin.Engine){inst.Federator.Routes},
 		Resolver:  inst.Federator,
+		Search:    inst.Search,
 	})
 	return inst, nil
 }
@@ -101,10 +136,25 @@ func (inst *Instance) ping(ctx context.Context) error {
 // Handler is the instance's HTTP handler.
 func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
 
-// RunWorkers works the federation queue (deliveries out, activities in) until ctx
-// ends. Serve runs it; tests that serve through their own listener call it themselves.
+// RunWorkers works the federation queue (deliveries out, activities in) and keeps the
+// search index in step until ctx ends. Serve runs it; tests that serve through their
+// own listener call it themselves.
 func (inst *Instance) RunWorkers(ctx context.Context) error {
-	return inst.Federator.Run(ctx)
+	indexDone := make(chan struct{})
+	if inst.Indexer != nil {
+		go func() {
+			defer close(indexDone)
+			// A broken index degrades search; it does not stop federation.
+			if err := inst.Indexer.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				inst.log.Error("search indexer stopped", "err", err)
+			}
+		}()
+	} else {
+		close(indexDone)
+	}
+	err := inst.Federator.Run(ctx)
+	<-indexDone
+	return err
 }
 
 // Serve answers HTTP on l and runs the workers until ctx is cancelled, then shuts down
@@ -143,11 +193,16 @@ func (inst *Instance) Serve(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
-// Close releases the database.
+// Close releases the search index and the database. Call it after the workers have
+// stopped.
 func (inst *Instance) Close() error {
+	var errs []error
+	if inst.Index != nil {
+		errs = append(errs, inst.Index.Close())
+	}
 	sqlDB, err := inst.DB.DB()
 	if err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
-	return sqlDB.Close()
+	return errors.Join(append(errs, sqlDB.Close())...)
 }

@@ -22,14 +22,14 @@ const (
 	minPrefix = 2
 )
 
-// fuzziness is the edit distance tolerated for a word: none for short words (every
-// three-letter word is one edit from dozens of others), one for up to six letters, two
-// beyond.
+// fuzziness is the edit distance tolerated for a word: none for words of up to four
+// letters (each is one edit away from dozens of others, and while typing they are
+// prefixes anyway), one for up to seven letters, two beyond.
 func fuzziness(term string) int {
 	switch n := utf8.RuneCountInString(term); {
-	case n < 4:
+	case n < 5:
 		return 0
-	case n < 7:
+	case n < 8:
 		return 1
 	default:
 		return 2

@@ -14,6 +14,7 @@ import (
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
+	"github.com/tacit-social/tacit/search"
 )
 
 // Version is Tacit's own version; the API reports it inside a Mastodon version string.
@@ -35,6 +36,9 @@ type Deps struct {
 	// Resolver looks up remote accounts and statuses for search with resolve=true; nil
 	// makes resolve=true behave like resolve=false.
 	Resolver Resolver
+	// Search answers searches (people, posts, hashtags, experts); nil answers them
+	// with 503.
+	Search *search.Searcher
 }
 
 // Server is the HTTP front of one instance.
@@ -46,6 +50,7 @@ type Server struct {
 	ping      func(ctx context.Context) error
 	engine    *gin.Engine
 	resolver  Resolver
+	searcher  *search.Searcher
 }
 
 // New builds the server and its routes.
@@ -59,6 +64,7 @@ func New(d Deps) *Server {
 		ping:      d.Ping,
 		engine:    gin.New(),
 		resolver:  d.Resolver,
+		searcher:  d.Search,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -78,6 +84,7 @@ func New(d Deps) *Server {
 	s.mountTimelines(api)
 	s.mountNotifications(api)
 	s.mountSearch(api)
+	s.mountExperts(api)
 	for _, r := range d.Routes {
 		r(e)
 	}

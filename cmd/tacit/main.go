@@ -6,6 +6,7 @@
 //	tacit admin set-role …           change an account's role
 //	tacit admin reset-password …     set a new password
 //	tacit admin token …              issue an access token for scripts
+//	tacit admin reindex              rebuild the search index from the database
 //	tacit version                    print the version
 //
 // Every command reads the same configuration: defaults, then the YAML file named by
@@ -41,6 +42,7 @@ Commands:
   admin set-role              change an account's role (--username, --role user|moderator|admin)
   admin reset-password        set a new password (--username, --password)
   admin token                 issue an access token for an account (--username, [--scopes "read write"])
+  admin reindex               rebuild the search index from the database (while serve runs: used from its next start)
   version                     print the version
 
 Configuration: defaults < YAML file (--config FILE or TACIT_CONFIG) < TACIT_* environment.

@@ -29,6 +29,8 @@ func TestParseActorSamples(t *testing.T) {
 		want ParsedActor
 	}{
 		{"mastodon_actor.json", ParsedActor{
+			// A tag property, even without hashtags, says which hashtags the profile shows.
+			Hashtags: []string{},
 			ID: "https://social.example.org/users/maria", Type: "Person", PreferredUsername: "maria",
 			Name:    "María Example :party:",
 			Summary: `<p>Platform team. Ask me about <a href="https://social.example.org/tags/kubernetes" class="mention hashtag" rel="tag">#<span>kubernetes</span></a></p>`,
@@ -49,6 +51,8 @@ func TestParseActorSamples(t *testing.T) {
 			Published: time.Date(2022, 11, 7, 0, 0, 0, 0, time.UTC),
 		}},
 		{"gotosocial_actor.json", ParsedActor{
+			// A tag property, even without hashtags, says which hashtags the profile shows.
+			Hashtags: []string{},
 			ID: "https://gts.example.com/users/tom", Type: "Service", PreferredUsername: "tom", Name: "Tom",
 			Summary: "<p>Bird watcher. Writes Go.</p>", URL: "https://gts.example.com/@tom",
 			Inbox: "https://gts.example.com/users/tom/inbox", SharedInbox: "https://gts.example.com/sharedInbox",
@@ -63,6 +67,8 @@ func TestParseActorSamples(t *testing.T) {
 			Published: time.Date(2023, 5, 14, 9, 12, 44, 0, time.UTC),
 		}},
 		{"pleroma_actor.json", ParsedActor{
+			// A tag property, even without hashtags, says which hashtags the profile shows.
+			Hashtags: []string{},
 			ID: "https://pleroma.example.net/users/lain", Type: "Person", PreferredUsername: "lain", Name: "lain",
 			// Text that looks like "scheme: rest" comes back verbatim.
 			Summary: "Re: everything", URL: "https://pleroma.example.net/users/lain",

@@ -31,7 +31,7 @@ func TestParseActorSamples(t *testing.T) {
 		{"mastodon_actor.json", ParsedActor{
 			// A tag property, even without hashtags, says which hashtags the profile shows.
 			Hashtags: []string{},
-			ID: "https://social.example.org/users/maria", Type: "Person", PreferredUsername: "maria",
+			ID:       "https://social.example.org/users/maria", Type: "Person", PreferredUsername: "maria",
 			Name:    "María Example :party:",
 			Summary: `<p>Platform team. Ask me about <a href="https://social.example.org/tags/kubernetes" class="mention hashtag" rel="tag">#<span>kubernetes</span></a></p>`,
 			URL:     "https://social.example.org/@maria",
@@ -53,7 +53,7 @@ func TestParseActorSamples(t *testing.T) {
 		{"gotosocial_actor.json", ParsedActor{
 			// A tag property, even without hashtags, says which hashtags the profile shows.
 			Hashtags: []string{},
-			ID: "https://gts.example.com/users/tom", Type: "Service", PreferredUsername: "tom", Name: "Tom",
+			ID:       "https://gts.example.com/users/tom", Type: "Service", PreferredUsername: "tom", Name: "Tom",
 			Summary: "<p>Bird watcher. Writes Go.</p>", URL: "https://gts.example.com/@tom",
 			Inbox: "https://gts.example.com/users/tom/inbox", SharedInbox: "https://gts.example.com/sharedInbox",
 			Outbox:      "https://gts.example.com/users/tom/outbox",
@@ -69,7 +69,7 @@ func TestParseActorSamples(t *testing.T) {
 		{"pleroma_actor.json", ParsedActor{
 			// A tag property, even without hashtags, says which hashtags the profile shows.
 			Hashtags: []string{},
-			ID: "https://pleroma.example.net/users/lain", Type: "Person", PreferredUsername: "lain", Name: "lain",
+			ID:       "https://pleroma.example.net/users/lain", Type: "Person", PreferredUsername: "lain", Name: "lain",
 			// Text that looks like "scheme: rest" comes back verbatim.
 			Summary: "Re: everything", URL: "https://pleroma.example.net/users/lain",
 			Inbox: "https://pleroma.example.net/users/lain/inbox", SharedInbox: "https://pleroma.example.net/inbox",

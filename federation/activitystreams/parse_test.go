@@ -29,9 +29,7 @@ func TestParseActorSamples(t *testing.T) {
 		want ParsedActor
 	}{
 		{"mastodon_actor.json", ParsedActor{
-			// A tag property, even without hashtags, says which hashtags the profile shows.
-			Hashtags: []string{},
-			ID:       "https://social.example.org/users/maria", Type: "Person", PreferredUsername: "maria",
+			ID: "https://social.example.org/users/maria", Type: "Person", PreferredUsername: "maria",
 			Name:    "María Example :party:",
 			Summary: `<p>Platform team. Ask me about <a href="https://social.example.org/tags/kubernetes" class="mention hashtag" rel="tag">#<span>kubernetes</span></a></p>`,
 			URL:     "https://social.example.org/@maria",
@@ -49,11 +47,10 @@ func TestParseActorSamples(t *testing.T) {
 				{Name: "Blog", Value: `<a href="https://maria.example.net" target="_blank" rel="nofollow noopener me"><span class="invisible">https://</span><span class="">maria.example.net</span></a>`},
 			},
 			Published: time.Date(2022, 11, 7, 0, 0, 0, 0, time.UTC),
+			Hashtags:  []string{}, // a tag property, even without hashtags
 		}},
 		{"gotosocial_actor.json", ParsedActor{
-			// A tag property, even without hashtags, says which hashtags the profile shows.
-			Hashtags: []string{},
-			ID:       "https://gts.example.com/users/tom", Type: "Service", PreferredUsername: "tom", Name: "Tom",
+			ID: "https://gts.example.com/users/tom", Type: "Service", PreferredUsername: "tom", Name: "Tom",
 			Summary: "<p>Bird watcher. Writes Go.</p>", URL: "https://gts.example.com/@tom",
 			Inbox: "https://gts.example.com/users/tom/inbox", SharedInbox: "https://gts.example.com/sharedInbox",
 			Outbox:      "https://gts.example.com/users/tom/outbox",
@@ -65,11 +62,10 @@ func TestParseActorSamples(t *testing.T) {
 			Fields:  []community.Field{{Name: "Pronouns", Value: "he/him"}},
 			// A single attachment object, not a list, as go-fed-based servers write it.
 			Published: time.Date(2023, 5, 14, 9, 12, 44, 0, time.UTC),
+			Hashtags:  []string{}, // a tag property, even without hashtags
 		}},
 		{"pleroma_actor.json", ParsedActor{
-			// A tag property, even without hashtags, says which hashtags the profile shows.
-			Hashtags: []string{},
-			ID:       "https://pleroma.example.net/users/lain", Type: "Person", PreferredUsername: "lain", Name: "lain",
+			ID: "https://pleroma.example.net/users/lain", Type: "Person", PreferredUsername: "lain", Name: "lain",
 			// Text that looks like "scheme: rest" comes back verbatim.
 			Summary: "Re: everything", URL: "https://pleroma.example.net/users/lain",
 			Inbox: "https://pleroma.example.net/users/lain/inbox", SharedInbox: "https://pleroma.example.net/inbox",
@@ -84,6 +80,7 @@ func TestParseActorSamples(t *testing.T) {
 			Fields:   []community.Field{{Name: "Site", Value: "https://lain.example.net"}},
 			// Discoverable without the toot term in the document's own context.
 			Discoverable: true,
+			Hashtags:     []string{}, // a tag property, even without hashtags
 		}},
 		{"lemmy_group.json", ParsedActor{
 			ID: "https://lemmy.example.com/c/ideas", Type: "Group", PreferredUsername: "ideas", Name: "Ideas",

@@ -238,3 +238,24 @@ func (s *Service) AccountsByURI(ctx context.Context, uris []string) (map[string]
 	}
 	return out, nil
 }
+
+// StatusAudiences loads, by id, what the audience rule and ranking need of statuses
+// (author, visibility, scope, origin, reply, favourites, date) without their text: a
+// search checks hundreds of candidates and shows a few. The rows are complete enough
+// for FilterVisible; load the others with StatusesByID.
+func (s *Service) StatusAudiences(ctx context.Context, ids []int64) (map[int64]*Status, error) {
+	out := make(map[int64]*Status, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Status
+	err := s.read(ctx).Select("id, account_id, visibility, scope, local, reblog_of_id, in_reply_to_id, favourites_count, created_at").
+		Where("id IN ?", uniqueIDs(ids)).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("load statuses: %w", err)
+	}
+	for i := range rows {
+		out[rows[i].ID] = &rows[i]
+	}
+	return out, nil
+}

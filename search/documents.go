@@ -99,7 +99,6 @@ func postDocument(st *community.Status, tags []string) map[string]any {
 		fieldVisibility: string(st.Visibility),
 		fieldScope:      string(st.Scope),
 		fieldLocal:      st.Local,
-		fieldCreated:    float64(st.CreatedAt.Unix()),
 	}
 }
 

@@ -77,8 +77,8 @@ type Expert struct {
 // Limits of an experts search.
 const (
 	MaxEvidencePosts  = 3
-	MaxPostCandidates = 400
-	maxPeopleHits     = 100
+	MaxPostCandidates = 200
+	maxPeopleHits     = 50
 	// MaxExperts bounds the limit a client may ask for.
 	MaxExperts = 40
 )
@@ -111,7 +111,7 @@ func (s *Searcher) LocalExperts(ctx context.Context, v community.Viewer, text st
 			return nil, err
 		}
 	}
-	visible, _, err := s.visiblePosts(ctx, v, posts)
+	visible, _, err := s.visiblePosts(ctx, v, posts, true)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (s *Searcher) LocalExperts(ctx context.Context, v community.Viewer, text st
 	if err != nil {
 		return nil, err
 	}
-	s.forgetMissingAccounts(ctx, ids[:len(people)])
+	s.forgetMissingAccounts(ctx, ids[:len(people)], accounts)
 	accounts = slices.DeleteFunc(accounts, func(a *community.Account) bool {
 		return !a.Discoverable || a.Group || (localOnly && !a.IsLocal())
 	})
@@ -166,7 +166,36 @@ func (s *Searcher) LocalExperts(ctx context.Context, v community.Viewer, text st
 	if len(out) > limit {
 		out = out[:limit]
 	}
-	return out, nil
+	return out, s.fillEvidencePosts(ctx, out)
+}
+
+// fillEvidencePosts loads the text of the posts shown as evidence: candidates were
+// ranked on their audience columns alone.
+func (s *Searcher) fillEvidencePosts(ctx context.Context, experts []Expert) error {
+	var ids []int64
+	for _, e := range experts {
+		for _, st := range e.Evidence.Statuses {
+			ids = append(ids, st.ID)
+		}
+	}
+	rows, err := s.c.StatusesByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range experts {
+		list := experts[i].Evidence.Statuses[:0]
+		for _, st := range experts[i].Evidence.Statuses {
+			row := rows[st.ID]
+			if row == nil {
+				continue // deleted since
+			}
+			st.URI, st.URL, st.Content, st.SpoilerText = row.URI, row.URL, row.Content, row.SpoilerText
+			st.RepliesCount = row.RepliesCount
+			list = append(list, st)
+		}
+		experts[i].Evidence.Statuses = list
+	}
+	return nil
 }
 
 // expert scores one candidate and gathers the evidence.

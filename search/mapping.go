@@ -36,7 +36,6 @@ const (
 	fieldAuthor       = "author"
 	fieldVisibility   = "visibility"
 	fieldScope        = "scope"
-	fieldCreated      = "created"
 )
 
 func addAnalyzers(m *mapping.IndexMappingImpl) error {
@@ -131,7 +130,6 @@ func postsMapping() (*mapping.IndexMappingImpl, error) {
 		doc.AddFieldMappingsAt(fieldVisibility, keywordField())
 		doc.AddFieldMappingsAt(fieldScope, keywordField())
 		doc.AddFieldMappingsAt(fieldLocal, boolField())
-		doc.AddFieldMappingsAt(fieldCreated, sortableNumber())
 	})
 }
 

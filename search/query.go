@@ -227,10 +227,19 @@ func (a audience) filter() (must query.Query, mustNot query.Query) {
 	}
 	scoped = append(scoped, bleve.NewConjunctionQuery(
 		keywordIn(fieldVisibility, string(community.VisibilityPublic), string(community.VisibilityUnlisted)), scopeQ))
-	if len(a.following) > 0 {
+	switch {
+	case a.me == 0:
+	case len(a.following) <= maxFollowTerms:
+		if len(a.following) > 0 {
+			scoped = append(scoped, bleve.NewConjunctionQuery(
+				keywordIn(fieldVisibility, string(community.VisibilityPrivate)), scopeQ,
+				keywordIn(fieldAuthor, idStrings(a.following)...)))
+		}
+	default:
+		// Naming hundreds of authors costs more than it saves: followers-only posts
+		// all pass here, and the domain keeps those of the authors the viewer follows.
 		scoped = append(scoped, bleve.NewConjunctionQuery(
-			keywordIn(fieldVisibility, string(community.VisibilityPrivate)), scopeQ,
-			keywordIn(fieldAuthor, idStrings(a.following)...)))
+			keywordIn(fieldVisibility, string(community.VisibilityPrivate)), scopeQ))
 	}
 	if a.me != 0 {
 		scoped = append(scoped, keywordIn(fieldAuthor, community.FormatID(a.me)))
@@ -241,6 +250,10 @@ func (a audience) filter() (must query.Query, mustNot query.Query) {
 	}
 	return must, mustNot
 }
+
+// maxFollowTerms is the most followed authors the prefilter names; each is a term to
+// look up in the index for every query.
+const maxFollowTerms = 32
 
 // postFilter narrows post searches.
 type postFilter struct {

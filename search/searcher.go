@@ -172,25 +172,38 @@ func (s *Searcher) localAccounts(ctx context.Context, v community.Viewer, qterms
 	if err != nil {
 		return nil, err
 	}
-	s.forgetMissingAccounts(ctx, ids)
+	s.forgetMissingAccounts(ctx, ids, accounts)
 	if localOnly {
 		accounts = slices.DeleteFunc(accounts, func(a *community.Account) bool { return !a.IsLocal() })
 	}
 	return s.scoreAccounts(ctx, qterms, accounts, bleveScore)
 }
 
-// forgetMissingAccounts drops from the index the people a search found who no longer
-// exist.
-func (s *Searcher) forgetMissingAccounts(ctx context.Context, ids []int64) {
+// forgetMissingAccounts drops from the index the people a search found (ids) who no
+// longer exist. Only those the domain did not return (found) are checked: usually none.
+func (s *Searcher) forgetMissingAccounts(ctx context.Context, ids []int64, found []*community.Account) {
 	if s.indexer == nil || len(ids) == 0 {
 		return
 	}
-	exists, err := s.c.ExistingIDs(ctx, "accounts", ids)
+	kept := make(map[int64]bool, len(found))
+	for _, a := range found {
+		kept[a.ID] = true
+	}
+	var unsure []int64
+	for _, id := range ids {
+		if !kept[id] {
+			unsure = append(unsure, id)
+		}
+	}
+	if len(unsure) == 0 {
+		return
+	}
+	exists, err := s.c.ExistingIDs(ctx, "accounts", unsure)
 	if err != nil {
 		return
 	}
 	var gone []int64
-	for _, id := range ids {
+	for _, id := range unsure {
 		if !exists[id] {
 			gone = append(gone, id)
 		}
@@ -284,23 +297,43 @@ func (s *Searcher) Statuses(ctx context.Context, q StatusQuery) ([]community.Sta
 		return nil, err
 	}
 	f := postFilter{audience: aud, author: q.AccountID}
-	hits, err := s.ix.run(ctx, kindPosts, f.apply(allTerms(pterms, postFields, 3)), q.Offset, q.Limit,
-		[]string{"-_score", "-" + fieldCreated})
+	// Ordered by score alone: ordering by a second field reads that field's values for
+	// every match, which costs more than the rest of the query; equal scores are
+	// ordered newest first below.
+	hits, err := s.ix.run(ctx, kindPosts, f.apply(allTerms(pterms, postFields, 3)), q.Offset, q.Limit, nil)
 	if err != nil {
 		return nil, err
 	}
-	visible, _, err := s.visiblePosts(ctx, q.Viewer, hits)
-	return visible, err
+	score := make(map[int64]float64, len(hits))
+	for _, h := range hits {
+		score[h.id] = h.score
+	}
+	visible, _, err := s.visiblePosts(ctx, q.Viewer, hits, false)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(visible, func(a, b community.Status) int {
+		if c := cmp.Compare(score[b.ID], score[a.ID]); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	return visible, nil
 }
 
 // visiblePosts loads the posts found, in order, and keeps those the domain lets the
-// viewer read. It also returns the rows by id.
-func (s *Searcher) visiblePosts(ctx context.Context, v community.Viewer, hits []hit) ([]community.Status, map[int64]*community.Status, error) {
+// viewer read. It also returns the rows by id. With light, the rows lack their text
+// (community.StatusAudiences).
+func (s *Searcher) visiblePosts(ctx context.Context, v community.Viewer, hits []hit, light bool) ([]community.Status, map[int64]*community.Status, error) {
 	ids := make([]int64, len(hits))
 	for i, h := range hits {
 		ids[i] = h.id
 	}
-	rows, err := s.c.StatusesByID(ctx, ids)
+	load := s.c.StatusesByID
+	if light {
+		load = s.c.StatusAudiences
+	}
+	rows, err := load(ctx, ids)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -221,6 +221,22 @@ func TestIndexFollowsTheDomain(t *testing.T) {
 			t.Errorf("deleted post still in the index")
 		}
 
+		// A post deleted behind the index's back (another process) is not shown, and
+		// the search that met it removes it from the index.
+		other := community.NewService(db, community.Options{Host: "sales.example", BaseURL: "https://sales.example"})
+		gone := w.post(bob, "Vault policies explained", community.VisibilityPublic, community.ScopeCompany)
+		w.sync()
+		if _, err := other.DeleteStatus(ctx, bob, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.statuses(bob, "vault"); len(got) != 0 {
+			t.Errorf("a deleted post was shown: %v", got)
+		}
+		w.sync()
+		if docCount(t, w.ix, kindPosts, gone.ID) != 0 {
+			t.Error("the search that met a deleted post left it in the index")
+		}
+
 		// Experts: kate declares it and writes about it.
 		ex := w.experts(carol, "kubernetes")
 		if len(ex) == 0 || ex[0].Account.ID != kate.ID {
@@ -299,6 +315,25 @@ func TestIndexSurvivesRestartsAndCatchesUp(t *testing.T) {
 		}
 		if n := docCount(t, w.ix, kindPosts, benPost.ID); n != 0 {
 			t.Errorf("the sweep left the document of a deleted post")
+		}
+
+		// An index of another mapping version is rebuilt from the database.
+		w.close()
+		ix, err := Open(w.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bt := ix.newBatch()
+		bt.setState(kindPosts, indexState{Version: mappingVersion - 1, Complete: true})
+		if err := ix.apply(bt); err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Close(); err != nil {
+			t.Fatal(err)
+		}
+		w.open()
+		if got := w.statuses(ann, "packer"); !slices.Equal(got, []int64{late.ID}) {
+			t.Errorf("after a rebuild for a new mapping: %v", got)
 		}
 	})
 }

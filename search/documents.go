@@ -74,6 +74,7 @@ func personDocument(p Profile) map[string]any {
 	a := p.Account
 	return map[string]any{
 		fieldName:         names(a),
+		fieldNamePrefix:   names(a),
 		fieldExpertise:    p.declared(),
 		fieldAbout:        p.about(),
 		fieldLocal:        a.IsLocal(),

@@ -98,7 +98,7 @@ func (s *Searcher) LocalExperts(ctx context.Context, v community.Viewer, text st
 
 	// Candidates by profile.
 	pf := peopleFilter{localOnly: localOnly, discoverable: true, exclude: aud.blockedBy}
-	people, err := s.ix.run(ctx, kindPeople, pf.apply(anyTerm(wterms, peopleByTopic, 3)), 0, maxPeopleHits, nil)
+	people, err := s.ix.run(ctx, kindPeople, pf.apply(anyTerm(wterms, peopleByTopic)), 0, maxPeopleHits, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (s *Searcher) LocalExperts(ctx context.Context, v community.Viewer, text st
 	var posts []hit
 	if len(pterms) > 0 {
 		f := postFilter{audience: aud, localOnly: localOnly}
-		posts, err = s.ix.run(ctx, kindPosts, f.apply(allTerms(pterms, postFields, 3)), 0, MaxPostCandidates, nil)
+		posts, err = s.ix.run(ctx, kindPosts, f.apply(allTerms(pterms, postFields)), 0, MaxPostCandidates, nil)
 		if err != nil {
 			return nil, err
 		}

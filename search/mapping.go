@@ -8,6 +8,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/edgengram"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -15,7 +16,11 @@ import (
 
 // mappingVersion changes whenever a mapping or the documents change shape; an index
 // written with another version is rebuilt from the database when it is opened.
-const mappingVersion = 1
+const mappingVersion = 2
+
+// maxIndexedPrefix is the longest name prefix indexed as a term; longer ones are
+// matched by expanding the prefix.
+const maxIndexedPrefix = 15
 
 // Analyzers. Words are split on Unicode word boundaries, lowercased, and folded to ASCII
 // ("José" is found as "jose"); post text also drops English stop words, which are most
@@ -24,8 +29,11 @@ const mappingVersion = 1
 const (
 	analyzerWords     = "tacit_words"
 	analyzerText      = "tacit_text"
+	analyzerPrefixes  = "tacit_prefixes"
+	filterPrefixes    = "tacit_edge_ngrams"
 	analyzerKeyword   = keyword.Name
 	fieldName         = "name"
+	fieldNamePrefix   = "name_prefix"
 	fieldExpertise    = "expertise"
 	fieldAbout        = "about"
 	fieldLocal        = "local"
@@ -46,6 +54,22 @@ func addAnalyzers(m *mapping.IndexMappingImpl) error {
 		"token_filters": []any{lowercase.Name},
 	}); err != nil {
 		return fmt.Errorf("search: analyzer %s: %w", analyzerWords, err)
+	}
+	// Names are typed a few letters at a time: every prefix of every word of a name is
+	// indexed as a term of its own, so that looking up "kat" is one term, not an
+	// expansion to every name starting with it.
+	if err := m.AddCustomTokenFilter(filterPrefixes, map[string]any{
+		"type": edgengram.Name, "min": float64(minPrefix), "max": float64(maxIndexedPrefix),
+	}); err != nil {
+		return fmt.Errorf("search: token filter %s: %w", filterPrefixes, err)
+	}
+	if err := m.AddCustomAnalyzer(analyzerPrefixes, map[string]any{
+		"type":          custom.Name,
+		"char_filters":  []any{asciifolding.Name},
+		"tokenizer":     unicode.Name,
+		"token_filters": []any{lowercase.Name, filterPrefixes},
+	}); err != nil {
+		return fmt.Errorf("search: analyzer %s: %w", analyzerPrefixes, err)
 	}
 	if err := m.AddCustomAnalyzer(analyzerText, map[string]any{
 		"type":          custom.Name,
@@ -113,6 +137,7 @@ func sortableNumber() *mapping.FieldMapping {
 func peopleMapping() (*mapping.IndexMappingImpl, error) {
 	return newMapping(func(doc *mapping.DocumentMapping) {
 		doc.AddFieldMappingsAt(fieldName, textField(analyzerWords))
+		doc.AddFieldMappingsAt(fieldNamePrefix, textField(analyzerPrefixes))
 		doc.AddFieldMappingsAt(fieldExpertise, textField(analyzerWords))
 		doc.AddFieldMappingsAt(fieldAbout, textField(analyzerWords))
 		doc.AddFieldMappingsAt(fieldLocal, boolField())

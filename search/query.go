@@ -16,25 +16,46 @@ import (
 // exact match scores highest. Fields are weighted: a person's name over what they
 // declare they know over the rest of their profile.
 
-// termQuery matches one typed term in one field, in the three ways, with field weight w.
-func termQuery(field, term string, w float64, prefixFrom int) query.Query {
+// fieldWeight is a field searched with a weight, and how its terms may match.
+type fieldWeight struct {
+	field string
+	w     float64
+	// prefixFrom is the shortest typed term matched as a prefix; 0 never.
+	prefixFrom int
+	// prefixField, when set, holds every prefix of the field's words as terms (see
+	// analyzerPrefixes): a prefix is then one term lookup instead of an expansion.
+	prefixField string
+	// fuzzy matches terms within the edit distance of fuzziness.
+	fuzzy bool
+}
+
+// termQuery matches one typed term in one field: exactly (scored highest), as a prefix,
+// within a small edit distance.
+func termQuery(term string, f fieldWeight) query.Query {
 	exact := bleve.NewTermQuery(term)
-	exact.SetField(field)
-	exact.SetBoost(3 * w)
+	exact.SetField(f.field)
+	exact.SetBoost(3 * f.w)
 	qs := []query.Query{exact}
-	if utf8.RuneCountInString(term) >= prefixFrom {
-		p := bleve.NewPrefixQuery(term)
-		p.SetField(field)
-		p.SetBoost(1.5 * w)
-		qs = append(qs, p)
+	if n := utf8.RuneCountInString(term); f.prefixFrom > 0 && n >= f.prefixFrom {
+		if f.prefixField != "" && n <= maxIndexedPrefix {
+			p := bleve.NewTermQuery(term)
+			p.SetField(f.prefixField)
+			p.SetBoost(1.5 * f.w)
+			qs = append(qs, p)
+		} else {
+			p := bleve.NewPrefixQuery(term)
+			p.SetField(f.field)
+			p.SetBoost(1.5 * f.w)
+			qs = append(qs, p)
+		}
 	}
-	if fz := fuzziness(term); fz > 0 {
-		f := bleve.NewFuzzyQuery(term)
-		f.SetField(field)
-		f.SetFuzziness(fz)
-		f.SetPrefix(1)
-		f.SetBoost(w)
-		qs = append(qs, f)
+	if fz := fuzziness(term); f.fuzzy && fz > 0 {
+		q := bleve.NewFuzzyQuery(term)
+		q.SetField(f.field)
+		q.SetFuzziness(fz)
+		q.SetPrefix(1)
+		q.SetBoost(f.w)
+		qs = append(qs, q)
 	}
 	if len(qs) == 1 {
 		return exact
@@ -42,29 +63,23 @@ func termQuery(field, term string, w float64, prefixFrom int) query.Query {
 	return bleve.NewDisjunctionQuery(qs...)
 }
 
-// fieldWeight is a field searched with a weight.
-type fieldWeight struct {
-	field string
-	w     float64
-}
-
 // anyField matches a term in any of the fields.
-func anyField(term string, fields []fieldWeight, prefixFrom int) query.Query {
+func anyField(term string, fields []fieldWeight) query.Query {
 	if len(fields) == 1 {
-		return termQuery(fields[0].field, term, fields[0].w, prefixFrom)
+		return termQuery(term, fields[0])
 	}
 	qs := make([]query.Query, 0, len(fields))
 	for _, f := range fields {
-		qs = append(qs, termQuery(f.field, term, f.w, prefixFrom))
+		qs = append(qs, termQuery(term, f))
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }
 
 // allTerms requires every term to match in some field; anyTerm requires one.
-func allTerms(ts []string, fields []fieldWeight, prefixFrom int) query.Query {
+func allTerms(ts []string, fields []fieldWeight) query.Query {
 	qs := make([]query.Query, 0, len(ts))
 	for _, t := range ts {
-		qs = append(qs, anyField(t, fields, prefixFrom))
+		qs = append(qs, anyField(t, fields))
 	}
 	if len(qs) == 1 {
 		return qs[0]
@@ -72,10 +87,10 @@ func allTerms(ts []string, fields []fieldWeight, prefixFrom int) query.Query {
 	return bleve.NewConjunctionQuery(qs...)
 }
 
-func anyTerm(ts []string, fields []fieldWeight, prefixFrom int) query.Query {
+func anyTerm(ts []string, fields []fieldWeight) query.Query {
 	qs := make([]query.Query, 0, len(ts))
 	for _, t := range ts {
-		qs = append(qs, anyField(t, fields, prefixFrom))
+		qs = append(qs, anyField(t, fields))
 	}
 	if len(qs) == 1 {
 		return qs[0]
@@ -137,14 +152,25 @@ func (ix *Index) run(ctx context.Context, kind string, q query.Query, from, size
 	return out, nil
 }
 
-// Fields and weights of the searches.
+// Fields and weights of the searches. Big dictionaries (the words of notes and posts)
+// are not expanded by short prefixes: that would mean thousands of terms per query.
 var (
 	// Looking someone up by name: names first, but what they know finds them too.
-	peopleByName = []fieldWeight{{fieldName, 4}, {fieldExpertise, 2}, {fieldAbout, 0.5}}
+	peopleByName = []fieldWeight{
+		{field: fieldName, w: 4, prefixFrom: minPrefix, prefixField: fieldNamePrefix, fuzzy: true},
+		{field: fieldExpertise, w: 2, prefixFrom: 3, fuzzy: true},
+		{field: fieldAbout, w: 0.5},
+	}
 	// Looking for who knows something: declared expertise first.
-	peopleByTopic = []fieldWeight{{fieldExpertise, 3}, {fieldAbout, 1}}
-	postFields    = []fieldWeight{{fieldText, 1}, {fieldTags, 2}}
-	tagFields     = []fieldWeight{{fieldName, 1}}
+	peopleByTopic = []fieldWeight{
+		{field: fieldExpertise, w: 3, prefixFrom: 3, fuzzy: true},
+		{field: fieldAbout, w: 1, fuzzy: true},
+	}
+	postFields = []fieldWeight{
+		{field: fieldText, w: 1, prefixFrom: 4, fuzzy: true},
+		{field: fieldTags, w: 2, prefixFrom: 4},
+	}
+	tagFields = []fieldWeight{{field: fieldName, w: 1, prefixFrom: 1, fuzzy: true}}
 )
 
 // peopleFilter narrows people searches.
@@ -183,10 +209,12 @@ func (f peopleFilter) apply(match query.Query) query.Query {
 	return b
 }
 
-// audience is the prefilter of posts for one viewer: it states the domain's rule
-// (community.Service.ReadableScopes and FilterVisible) so that the index returns few
-// posts the viewer may not read. It never decides alone: every post found is checked
-// by the domain before it is shown or counted.
+// audience is the prefilter of posts for one viewer. It states the domain's rule
+// (community.Service.ReadableScopes and FilterVisible) as exclusions of what the viewer
+// can never read, so that the index returns few posts the viewer may not see; it never
+// decides alone: every post found is checked by the domain before it is shown or
+// counted. Followers-only posts pass it (whether the viewer follows their author is the
+// domain's check), unless the viewer follows few enough people to name them.
 type audience struct {
 	me        int64 // 0 when logged out or asking as a server
 	scopes    []community.Scope
@@ -207,48 +235,60 @@ func (s *Searcher) audienceOf(ctx context.Context, v community.Viewer) (audience
 	return a, nil
 }
 
-// filter builds the prefilter query.
-func (a audience) filter() (must query.Query, mustNot query.Query) {
-	var scoped []query.Query
-	var department bool
-	var wide []string
+// exclusions builds the prefilter: a query matching the posts the viewer can never
+// read, or nil. Exclusions, because what a viewer may read is most of the index: a
+// filter naming it would walk most of every posting list, while the excluded classes
+// (direct messages, other scopes, followers-only posts of strangers) are small.
+func (a audience) exclusions() query.Query {
+	var not []query.Query
+	readable := map[community.Scope]bool{}
 	for _, sc := range a.scopes {
-		if sc == community.ScopeDepartment {
-			department = true
-		} else {
-			wide = append(wide, string(sc))
+		readable[sc] = true
+	}
+	var hidden []string
+	for _, sc := range []community.Scope{community.ScopeWorld, community.ScopeCompany, community.ScopeDepartment} {
+		if !readable[sc] {
+			hidden = append(hidden, string(sc))
 		}
 	}
-	scopeQ := keywordIn(fieldScope, wide...)
-	if department {
-		// Department posts are readable only where they were written.
-		scopeQ = bleve.NewDisjunctionQuery(scopeQ,
-			bleve.NewConjunctionQuery(keywordIn(fieldScope, string(community.ScopeDepartment)), boolIs(fieldLocal, true)))
+	if len(hidden) > 0 {
+		not = append(not, keywordIn(fieldScope, hidden...))
 	}
-	scoped = append(scoped, bleve.NewConjunctionQuery(
-		keywordIn(fieldVisibility, string(community.VisibilityPublic), string(community.VisibilityUnlisted)), scopeQ))
+	if readable[community.ScopeDepartment] {
+		// Department posts are readable only where they were written.
+		not = append(not, bleve.NewConjunctionQuery(keywordIn(fieldScope, string(community.ScopeDepartment)), boolIs(fieldLocal, false)))
+	}
+	mine := func(q query.Query) query.Query {
+		if a.me == 0 {
+			return q
+		}
+		b := bleve.NewBooleanQuery()
+		b.AddMust(q)
+		b.AddMustNot(keywordIn(fieldAuthor, community.FormatID(a.me)))
+		return b
+	}
+	// Direct messages are read by those they mention: too rare in search results to
+	// name here, and the domain keeps them for their readers; only the author's own
+	// pass the prefilter.
+	not = append(not, mine(keywordIn(fieldVisibility, string(community.VisibilityDirect))))
 	switch {
 	case a.me == 0:
+		not = append(not, keywordIn(fieldVisibility, string(community.VisibilityPrivate)))
 	case len(a.following) <= maxFollowTerms:
+		private := keywordIn(fieldVisibility, string(community.VisibilityPrivate))
+		b := bleve.NewBooleanQuery()
+		b.AddMust(private)
+		not2 := []query.Query{keywordIn(fieldAuthor, community.FormatID(a.me))}
 		if len(a.following) > 0 {
-			scoped = append(scoped, bleve.NewConjunctionQuery(
-				keywordIn(fieldVisibility, string(community.VisibilityPrivate)), scopeQ,
-				keywordIn(fieldAuthor, idStrings(a.following)...)))
+			not2 = append(not2, keywordIn(fieldAuthor, idStrings(a.following)...))
 		}
-	default:
-		// Naming hundreds of authors costs more than it saves: followers-only posts
-		// all pass here, and the domain keeps those of the authors the viewer follows.
-		scoped = append(scoped, bleve.NewConjunctionQuery(
-			keywordIn(fieldVisibility, string(community.VisibilityPrivate)), scopeQ))
+		b.AddMustNot(not2...)
+		not = append(not, b)
 	}
-	if a.me != 0 {
-		scoped = append(scoped, keywordIn(fieldAuthor, community.FormatID(a.me)))
-	}
-	must = bleve.NewDisjunctionQuery(scoped...)
 	if len(a.blockedBy) > 0 {
-		mustNot = keywordIn(fieldAuthor, idStrings(a.blockedBy)...)
+		not = append(not, keywordIn(fieldAuthor, idStrings(a.blockedBy)...))
 	}
-	return must, mustNot
+	return bleve.NewDisjunctionQuery(not...)
 }
 
 // maxFollowTerms is the most followed authors the prefilter names; each is a term to
@@ -263,19 +303,20 @@ type postFilter struct {
 }
 
 func (f postFilter) apply(match query.Query) query.Query {
-	must, not := f.audience.filter()
-	conds := []query.Query{must}
+	b := bleve.NewBooleanQuery()
+	b.AddMust(match)
+	var conds []query.Query
 	if f.author != 0 {
 		conds = append(conds, keywordIn(fieldAuthor, community.FormatID(f.author)))
 	}
 	if f.localOnly {
 		conds = append(conds, boolIs(fieldLocal, true))
 	}
-	b := bleve.NewBooleanQuery()
-	b.AddMust(match)
-	b.AddFilter(bleve.NewConjunctionQuery(conds...))
-	if not != nil {
-		b.AddMustNot(not)
+	if len(conds) == 1 {
+		b.AddFilter(conds[0])
+	} else if len(conds) > 1 {
+		b.AddFilter(bleve.NewConjunctionQuery(conds...))
 	}
+	b.AddMustNot(f.audience.exclusions())
 	return b
 }

@@ -157,8 +157,9 @@ func (s *Searcher) localAccounts(ctx context.Context, v community.Viewer, qterms
 			f.only = append([]int64{}, aud.Following...)
 		}
 	}
-	hits, err := s.ix.run(ctx, kindPeople, f.apply(allTerms(qterms, peopleByName, minPrefix)), 0, size,
-		[]string{"-_score", "-" + fieldFollowers, "_id"})
+	// Ordered by score alone: a second sort field is read for every match, which would
+	// cost more than the search; ties are ordered below.
+	hits, err := s.ix.run(ctx, kindPeople, f.apply(allTerms(qterms, peopleByName)), 0, size, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +301,7 @@ func (s *Searcher) Statuses(ctx context.Context, q StatusQuery) ([]community.Sta
 	// Ordered by score alone: ordering by a second field reads that field's values for
 	// every match, which costs more than the rest of the query; equal scores are
 	// ordered newest first below.
-	hits, err := s.ix.run(ctx, kindPosts, f.apply(allTerms(pterms, postFields, 3)), q.Offset, q.Limit, nil)
+	hits, err := s.ix.run(ctx, kindPosts, f.apply(allTerms(pterms, postFields)), q.Offset, q.Limit, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +363,7 @@ func (s *Searcher) Tags(ctx context.Context, v community.Viewer, name string, li
 	}
 	// Hashtags are few and short: every prefix counts, and ties go in name order, so
 	// the whole window is read and ordered here.
-	hits, err := s.ix.run(ctx, kindTags, allTerms(tterms, tagFields, 1), 0, offset+limit+maxTagTies, []string{"-_score", "_id"})
+	hits, err := s.ix.run(ctx, kindTags, allTerms(tterms, tagFields), 0, offset+limit+maxTagTies, []string{"-_score", "_id"})
 	if err != nil {
 		return nil, err
 	}

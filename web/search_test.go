@@ -165,6 +165,7 @@ func TestSearchResolvesRemote(t *testing.T) {
 		if err != nil || len(found) != 1 || found[0].ID != remoteBobID {
 			t.Errorf("accounts/search %s: %v %v", bobHandle, found, err)
 		}
+		a.SyncSearch(t)
 		if r := swMust(t, a, alice.Token, url.Values{"q": {"bo"}, "type": {"accounts"}}); !slices.Contains(r.accts(), bobHandle) {
 			t.Errorf("prefix search on A: %v, want the known remote %s among them", r.accts(), bobHandle)
 		}
@@ -286,17 +287,17 @@ func TestSearchLocal(t *testing.T) {
 		}
 
 		inst.SyncSearch(t)
-		// Accounts, ranked: a whole word typed beats a prefix of one; equal matches go
-		// by followers; display names count; case does not matter; "_" is not a
-		// wildcard; every word typed must match.
+		// Accounts, ranked: a whole word typed beats a prefix of one, a prefix that
+		// covers more of a name beats one that covers less; display names count; case
+		// does not matter; "_" is not a wildcard; every word typed must match.
 		for _, tc := range []struct {
 			q    string
 			want []string
 		}{
 			{"alice", []string{"alice"}},
-			{"alic", []string{"alicia", "alice"}},
-			{"ALI", []string{"albert", "alicia", "alice"}},
-			{"@ali", []string{"albert", "alicia", "alice"}},
+			{"alic", []string{"alice", "alicia"}},
+			{"ALI", []string{"albert", "alice", "alicia"}},
+			{"@ali", []string{"albert", "alice", "alicia"}},
 			{"ali baba", []string{"albert"}},
 			{"al_", []string{}},
 			{"zed", []string{}},
@@ -315,11 +316,11 @@ func TestSearchLocal(t *testing.T) {
 		if r := swMust(t, inst, alice.Token, url.Values{"q": {"ali"}, "limit": {"1"}}); !slices.Equal(r.accts(), []string{"albert"}) {
 			t.Errorf("limit=1: %v", r.accts())
 		}
-		if r := swMust(t, inst, alice.Token, url.Values{"q": {"ali"}, "type": {"accounts"}, "offset": {"1"}}); !slices.Equal(r.accts(), []string{"alicia", "alice"}) {
+		if r := swMust(t, inst, alice.Token, url.Values{"q": {"ali"}, "type": {"accounts"}, "offset": {"1"}}); !slices.Equal(r.accts(), []string{"alice", "alicia"}) {
 			t.Errorf("offset=1: %v", r.accts())
 		}
 		found, err := inst.Client(alice.Token).AccountsSearch(ctx, "ali", 2)
-		if err != nil || len(found) != 2 || found[0].Acct != "albert" || found[1].Acct != "alicia" {
+		if err != nil || len(found) != 2 || found[0].Acct != "albert" || found[1].Acct != "alice" {
 			t.Errorf("accounts/search: %v %v", found, err)
 		}
 		if _, err := inst.Client("").AccountsSearch(ctx, "ali", 2); accAPIStatus(err) != http.StatusUnauthorized {

@@ -92,13 +92,23 @@ func postText(st *community.Status) string {
 	return text
 }
 
+// scopeRemoteDepartment is the scope indexed for a department post that came from
+// another instance: none should exist (department posts never leave their instance),
+// and nobody here may read one; naming it apart lets the prefilter exclude it with one
+// term.
+const scopeRemoteDepartment = "department_remote"
+
 func postDocument(st *community.Status, tags []string) map[string]any {
+	scope := string(st.Scope)
+	if st.Scope == community.ScopeDepartment && !st.Local {
+		scope = scopeRemoteDepartment
+	}
 	return map[string]any{
 		fieldText:       postText(st),
 		fieldTags:       tags,
 		fieldAuthor:     community.FormatID(st.AccountID),
 		fieldVisibility: string(st.Visibility),
-		fieldScope:      string(st.Scope),
+		fieldScope:      scope,
 		fieldLocal:      st.Local,
 	}
 }

@@ -3,9 +3,11 @@ package search
 import (
 	"cmp"
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tacit-social/tacit/community"
@@ -77,8 +79,8 @@ type Expert struct {
 // Limits of an experts search.
 const (
 	MaxEvidencePosts  = 3
-	MaxPostCandidates = 200
-	maxPeopleHits     = 50
+	MaxPostCandidates = 100
+	maxPeopleHits     = 30
 	// MaxExperts bounds the limit a client may ask for.
 	MaxExperts = 40
 )
@@ -91,28 +93,45 @@ func (s *Searcher) LocalExperts(ctx context.Context, v community.Viewer, text st
 	if len(wterms) == 0 || limit <= 0 {
 		return []Expert{}, nil
 	}
-	aud, err := s.audienceOf(ctx, v)
-	if err != nil {
-		return nil, err
-	}
-
-	// Candidates by profile.
-	pf := peopleFilter{localOnly: localOnly, discoverable: true, exclude: aud.blockedBy}
-	people, err := s.ix.run(ctx, kindPeople, pf.apply(anyTerm(wterms, peopleByTopic)), 0, maxPeopleHits, nil)
-	if err != nil {
-		return nil, err
-	}
-	// Candidates by what they wrote that the viewer may read.
-	var posts []hit
-	if len(pterms) > 0 {
-		f := postFilter{audience: aud, localOnly: localOnly}
-		posts, err = s.ix.run(ctx, kindPosts, f.apply(allTerms(pterms, postFields)), 0, MaxPostCandidates, nil)
+	// Candidates by profile, and by what they wrote that the viewer may read: two
+	// independent searches, run at once.
+	var (
+		people, posts []hit
+		visible       []community.Status
+		tags          map[int64][]community.Tag
+		peopleErr     error
+		postsErr      error
+		wg            sync.WaitGroup
+	)
+	wg.Go(func() {
+		pf := peopleFilter{localOnly: localOnly, discoverable: true}
+		people, peopleErr = s.ix.run(ctx, kindPeople, pf.apply(anyTerm(wterms, peopleByTopic)), 0, maxPeopleHits, nil)
+	})
+	wg.Go(func() {
+		aud, err := s.audienceOf(ctx, v)
 		if err != nil {
-			return nil, err
+			postsErr = err
+			return
 		}
-	}
-	visible, _, err := s.visiblePosts(ctx, v, posts, true)
-	if err != nil {
+		if len(pterms) > 0 {
+			f := postFilter{audience: aud, localOnly: localOnly}
+			if posts, err = s.ix.run(ctx, kindPosts, f.apply(s.ix.postsMatch(ctx, pterms)), 0, MaxPostCandidates, nil); err != nil {
+				postsErr = err
+				return
+			}
+		}
+		if visible, _, err = s.visiblePosts(ctx, v, posts, true); err != nil {
+			postsErr = err
+			return
+		}
+		ids := make([]int64, len(visible))
+		for i, st := range visible {
+			ids[i] = st.ID
+		}
+		tags, postsErr = s.c.StatusTags(ctx, ids)
+	})
+	wg.Wait()
+	if err := errors.Join(peopleErr, postsErr); err != nil {
 		return nil, err
 	}
 	postScore := make(map[int64]float64, len(posts))
@@ -125,34 +144,28 @@ func (s *Searcher) LocalExperts(ctx context.Context, v community.Viewer, text st
 		ids = append(ids, h.id)
 	}
 	byAuthor := map[int64][]community.Status{}
-	postIDs := make([]int64, 0, len(visible))
 	for _, st := range visible {
 		if len(byAuthor[st.AccountID]) == 0 {
 			ids = append(ids, st.AccountID)
 		}
 		byAuthor[st.AccountID] = append(byAuthor[st.AccountID], st)
-		postIDs = append(postIDs, st.ID)
 	}
-	accounts, err := s.c.SearchableAccounts(ctx, v, ids, false)
-	if err != nil {
+	var (
+		accounts    []*community.Account
+		featured    map[int64][]string
+		accountsErr error
+		featuredErr error
+	)
+	wg.Go(func() { accounts, accountsErr = s.c.SearchableAccounts(ctx, v, ids, false) })
+	wg.Go(func() { featured, featuredErr = s.c.FeaturedTagNames(ctx, ids) })
+	wg.Wait()
+	if err := errors.Join(accountsErr, featuredErr); err != nil {
 		return nil, err
 	}
 	s.forgetMissingAccounts(ctx, ids[:len(people)], accounts)
 	accounts = slices.DeleteFunc(accounts, func(a *community.Account) bool {
 		return !a.Discoverable || a.Group || (localOnly && !a.IsLocal())
 	})
-	ids = ids[:0]
-	for _, a := range accounts {
-		ids = append(ids, a.ID)
-	}
-	featured, err := s.c.FeaturedTagNames(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := s.c.StatusTags(ctx, postIDs)
-	if err != nil {
-		return nil, err
-	}
 
 	out := make([]Expert, 0, len(accounts))
 	for _, a := range accounts {

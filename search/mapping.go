@@ -16,7 +16,7 @@ import (
 
 // mappingVersion changes whenever a mapping or the documents change shape; an index
 // written with another version is rebuilt from the database when it is opened.
-const mappingVersion = 2
+const mappingVersion = 3
 
 // maxIndexedPrefix is the longest name prefix indexed as a term; longer ones are
 // matched by expanding the prefix.

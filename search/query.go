@@ -173,6 +173,46 @@ var (
 	tagFields = []fieldWeight{{field: fieldName, w: 1, prefixFrom: 1, fuzzy: true}}
 )
 
+// postsMatch matches posts containing every term. A word the index knows is matched as
+// typed; one it does not know is taken for a typo or an unfinished word and matched by
+// prefix and edit distance. Expanding known words too would add every rarer word a
+// letter away from a common one, for little: the dictionary of posts is large, and an
+// expansion is a posting list to walk per word found.
+func (ix *Index) postsMatch(ctx context.Context, ts []string) query.Query {
+	qs := make([]query.Query, 0, len(ts))
+	for _, t := range ts {
+		if ix.docFreq(ctx, kindPosts, fieldText, t) > 0 {
+			// A hashtag's word is in the text too: one posting list to walk.
+			qs = append(qs, termQuery(t, fieldWeight{field: fieldText, w: 1}))
+			continue
+		}
+		qs = append(qs, anyField(t, postFields))
+	}
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewConjunctionQuery(qs...)
+}
+
+// docFreq is the number of documents of an index whose field holds term (0 on error).
+func (ix *Index) docFreq(ctx context.Context, kind, field, term string) uint64 {
+	adv, err := ix.idx[kind].Advanced()
+	if err != nil {
+		return 0
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return 0
+	}
+	defer r.Close()
+	tfr, err := r.TermFieldReader(ctx, []byte(term), field, false, false, false)
+	if err != nil {
+		return 0
+	}
+	defer tfr.Close()
+	return tfr.Count()
+}
+
 // peopleFilter narrows people searches.
 type peopleFilter struct {
 	localOnly    bool
@@ -214,7 +254,8 @@ func (f peopleFilter) apply(match query.Query) query.Query {
 // can never read, so that the index returns few posts the viewer may not see; it never
 // decides alone: every post found is checked by the domain before it is shown or
 // counted. Followers-only posts pass it (whether the viewer follows their author is the
-// domain's check), unless the viewer follows few enough people to name them.
+// domain's check), unless the viewer follows few enough people to name them. Direct
+// messages are never searched: they are conversations, not knowledge to be found.
 type audience struct {
 	me        int64 // 0 when logged out or asking as a server
 	scopes    []community.Scope
@@ -236,53 +277,29 @@ func (s *Searcher) audienceOf(ctx context.Context, v community.Viewer) (audience
 }
 
 // exclusions builds the prefilter: a query matching the posts the viewer can never
-// read, or nil. Exclusions, because what a viewer may read is most of the index: a
-// filter naming it would walk most of every posting list, while the excluded classes
-// (direct messages, other scopes, followers-only posts of strangers) are small.
+// read. Exclusions, because what a viewer may read is most of the index: a filter
+// naming it would walk most of every posting list, while the excluded classes (direct
+// messages, other scopes, followers-only posts of strangers) are small. The plain term
+// clauses merge into one bitmap, so checking a match against them is cheap.
 func (a audience) exclusions() query.Query {
-	var not []query.Query
 	readable := map[community.Scope]bool{}
 	for _, sc := range a.scopes {
 		readable[sc] = true
 	}
-	var hidden []string
+	hidden := []string{scopeRemoteDepartment}
 	for _, sc := range []community.Scope{community.ScopeWorld, community.ScopeCompany, community.ScopeDepartment} {
 		if !readable[sc] {
 			hidden = append(hidden, string(sc))
 		}
 	}
-	if len(hidden) > 0 {
-		not = append(not, keywordIn(fieldScope, hidden...))
-	}
-	if readable[community.ScopeDepartment] {
-		// Department posts are readable only where they were written.
-		not = append(not, bleve.NewConjunctionQuery(keywordIn(fieldScope, string(community.ScopeDepartment)), boolIs(fieldLocal, false)))
-	}
-	mine := func(q query.Query) query.Query {
-		if a.me == 0 {
-			return q
-		}
-		b := bleve.NewBooleanQuery()
-		b.AddMust(q)
-		b.AddMustNot(keywordIn(fieldAuthor, community.FormatID(a.me)))
-		return b
-	}
-	// Direct messages are read by those they mention: too rare in search results to
-	// name here, and the domain keeps them for their readers; only the author's own
-	// pass the prefilter.
-	not = append(not, mine(keywordIn(fieldVisibility, string(community.VisibilityDirect))))
+	not := []query.Query{keywordIn(fieldScope, hidden...), keywordIn(fieldVisibility, string(community.VisibilityDirect))}
 	switch {
 	case a.me == 0:
 		not = append(not, keywordIn(fieldVisibility, string(community.VisibilityPrivate)))
 	case len(a.following) <= maxFollowTerms:
-		private := keywordIn(fieldVisibility, string(community.VisibilityPrivate))
 		b := bleve.NewBooleanQuery()
-		b.AddMust(private)
-		not2 := []query.Query{keywordIn(fieldAuthor, community.FormatID(a.me))}
-		if len(a.following) > 0 {
-			not2 = append(not2, keywordIn(fieldAuthor, idStrings(a.following)...))
-		}
-		b.AddMustNot(not2...)
+		b.AddMust(keywordIn(fieldVisibility, string(community.VisibilityPrivate)))
+		b.AddMustNot(keywordIn(fieldAuthor, idStrings(append([]int64{a.me}, a.following...))...))
 		not = append(not, b)
 	}
 	if len(a.blockedBy) > 0 {

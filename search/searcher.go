@@ -301,7 +301,7 @@ func (s *Searcher) Statuses(ctx context.Context, q StatusQuery) ([]community.Sta
 	// Ordered by score alone: ordering by a second field reads that field's values for
 	// every match, which costs more than the rest of the query; equal scores are
 	// ordered newest first below.
-	hits, err := s.ix.run(ctx, kindPosts, f.apply(allTerms(pterms, postFields)), q.Offset, q.Limit, nil)
+	hits, err := s.ix.run(ctx, kindPosts, f.apply(s.ix.postsMatch(ctx, pterms)), q.Offset, q.Limit, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -433,7 +433,7 @@ func BenchmarkQueryExpertsLocal(b *testing.B) {
 // instances on loopback, each holding a fifth of the corpus: the query fans out to the
 // four others (signed requests, their own searches and visibility checks) and merges.
 func BenchmarkQueryExpertsCompany(b *testing.B) {
-	people, posts := *benchPeople / benchInstances, *benchPosts / benchInstances
+	people, posts := *benchPeople/benchInstances, *benchPosts/benchInstances
 	dirs := make([]string, benchInstances)
 	for i := range dirs {
 		dirs[i] = cacheDir(b, fmt.Sprintf("company%d-%d-%d", i, people, posts))

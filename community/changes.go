@@ -213,7 +213,7 @@ func (s *Service) StatusIDsByURI(ctx context.Context, uris []string) (map[string
 		ID  int64
 		URI string
 	}
-	if err := s.read(ctx).Model(&Status{}).Select("id, uri").Where("uri IN ?", uris).Scan(&rows).Error; err != nil {
+	if err := s.read(ctx).Model(&Status{}).Select("id, uri").Where("uri IN ? AND uri <> ''", uris).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("look up statuses by uri: %w", err)
 	}
 	for _, r := range rows {
@@ -230,7 +230,7 @@ func (s *Service) AccountsByURI(ctx context.Context, uris []string) (map[string]
 		return out, nil
 	}
 	var rows []Account
-	if err := s.read(ctx).Where("uri IN ?", uris).Find(&rows).Error; err != nil {
+	if err := s.read(ctx).Where("uri IN ? AND uri <> ''", uris).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load accounts by uri: %w", err)
 	}
 	for i := range rows {

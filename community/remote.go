@@ -140,7 +140,7 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 	var out Account
 	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		var existing Account
-		err := tx.Where("uri = ?", in.URI).Take(&existing).Error
+		err := tx.Where("uri = ? AND uri <> ''", in.URI).Take(&existing).Error
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			acct.ID = NewID()
@@ -255,10 +255,14 @@ func (s *Service) setFeaturedTags(tx *gorm.DB, accountID int64, names []string) 
 	return nil
 }
 
+// Lookups by ActivityPub id say "uri <> ''" although no id is empty: the unique
+// indexes on uri are partial (WHERE uri <> ''), and a database uses a partial index only
+// for queries that imply its condition; without it, every lookup scans the table.
+
 // AccountByURI finds an account (local or remote) by its ActivityPub id.
 func (s *Service) AccountByURI(ctx context.Context, uri string) (*Account, error) {
 	var a Account
-	if err := s.read(ctx).Where("uri = ?", uri).Take(&a).Error; err != nil {
+	if err := s.read(ctx).Where("uri = ? AND uri <> ''", uri).Take(&a).Error; err != nil {
 		return nil, notFound(err, "account")
 	}
 	return &a, nil
@@ -268,7 +272,7 @@ func (s *Service) AccountByURI(ctx context.Context, uri string) (*Account, error
 // visibility check: callers decide who may see it.
 func (s *Service) StatusByURI(ctx context.Context, uri string) (*Status, error) {
 	var st Status
-	if err := s.read(ctx).Where("uri = ?", uri).Take(&st).Error; err != nil {
+	if err := s.read(ctx).Where("uri = ? AND uri <> ''", uri).Take(&st).Error; err != nil {
 		return nil, notFound(err, "status")
 	}
 	return &st, nil
@@ -357,7 +361,7 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 	var out Status
 	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		var existing Status
-		err := tx.Where("uri = ?", in.URI).Take(&existing).Error
+		err := tx.Where("uri = ? AND uri <> ''", in.URI).Take(&existing).Error
 		if err == nil {
 			if existing.AccountID != author.ID {
 				return Forbidden("Status %s belongs to another account", in.URI)
@@ -520,7 +524,7 @@ func (s *Service) knownAccountsByURI(ctx context.Context, uris []string) ([]*Acc
 		return nil, nil
 	}
 	var rows []Account
-	if err := s.read(ctx).Where("uri IN ?", uris).Find(&rows).Error; err != nil {
+	if err := s.read(ctx).Where("uri IN ? AND uri <> ''", uris).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load mentioned accounts: %w", err)
 	}
 	out := make([]*Account, len(rows))

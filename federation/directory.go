@@ -67,13 +67,20 @@ func (f *Federator) directory(c *gin.Context) {
 		Type:         "OrderedCollectionPage",
 		OrderedItems: []json.RawMessage{},
 	}
+	list := make([]*community.Account, len(accounts))
 	for i := range accounts {
-		actor, err := f.profileJSON(ctx, &accounts[i])
-		if err != nil {
-			f.log.ErrorContext(ctx, "render profile", "account_id", accounts[i].ID, "err", err)
-			continue
+		list[i] = &accounts[i]
+	}
+	profiles, err := f.profilesJSON(ctx, list)
+	if err != nil {
+		f.log.ErrorContext(ctx, "render directory", "err", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Internal server error"})
+		return
+	}
+	for _, p := range profiles {
+		if p != nil {
+			page.OrderedItems = append(page.OrderedItems, p)
 		}
-		page.OrderedItems = append(page.OrderedItems, actor)
 	}
 	if len(accounts) == directoryPage {
 		page.Next = f.base + directoryPath + "?after=" + community.FormatID(accounts[len(accounts)-1].ID)
@@ -124,13 +131,11 @@ func (f *Federator) pullDirectory(ctx context.Context, host string) (int, error)
 		if err := json.Unmarshal(body, &page); err != nil {
 			return total, fmt.Errorf("directory of %s: %w", host, err)
 		}
-		profiles := make([]*activitystreams.ParsedActor, 0, len(page.OrderedItems))
+		profiles := make([]peerProfile, 0, len(page.OrderedItems))
 		for _, raw := range page.OrderedItems {
-			p, err := activitystreams.ParseProfile(raw)
-			if err != nil || hostOf(p.ID) != host {
-				continue
+			if p, ok := profileOf(raw, host); ok {
+				profiles = append(profiles, p)
 			}
-			profiles = append(profiles, p)
 		}
 		if _, err := f.storeProfiles(ctx, host, profiles, true); err != nil {
 			return total, err

@@ -161,16 +161,21 @@ func (f *Federator) answerExperts(c *gin.Context) {
 		return
 	}
 	out := wireAnswer{Experts: []wireExpert{}}
+	accounts := make([]*community.Account, 0, len(experts))
 	for _, e := range experts {
-		if !e.Account.IsLocal() {
+		accounts = append(accounts, e.Account)
+	}
+	profiles, err := f.profilesJSON(ctx, accounts)
+	if err != nil {
+		f.log.ErrorContext(ctx, "render profiles", "err", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Internal server error"})
+		return
+	}
+	for i, e := range experts {
+		if profiles[i] == nil || !e.Account.IsLocal() {
 			continue
 		}
-		actor, err := f.profileJSON(ctx, e.Account)
-		if err != nil {
-			f.log.ErrorContext(ctx, "render profile", "account_id", e.Account.ID, "err", err)
-			continue
-		}
-		out.Experts = append(out.Experts, wireExpert{Actor: actor, Score: e.Score, Evidence: wireEvidenceOf(e.Evidence)})
+		out.Experts = append(out.Experts, wireExpert{Actor: profiles[i], Score: e.Score, Evidence: wireEvidenceOf(e.Evidence)})
 	}
 	c.Header("Cache-Control", "private, no-store")
 	c.JSON(http.StatusOK, out)
@@ -216,32 +221,52 @@ func (f *Federator) answerAccounts(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Internal server error"})
 		return
 	}
+	profiles, err := f.profilesJSON(ctx, accounts)
+	if err != nil {
+		f.log.ErrorContext(ctx, "render profiles", "err", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Internal server error"})
+		return
+	}
 	out := wireAnswer{Accounts: []json.RawMessage{}}
-	for _, a := range accounts {
-		actor, err := f.profileJSON(ctx, a)
-		if err != nil {
-			f.log.ErrorContext(ctx, "render profile", "account_id", a.ID, "err", err)
-			continue
+	for _, p := range profiles {
+		if p != nil {
+			out.Accounts = append(out.Accounts, p)
 		}
-		out.Accounts = append(out.Accounts, actor)
 	}
 	c.Header("Cache-Control", "private, no-store")
 	c.JSON(http.StatusOK, out)
 }
 
-// profileJSON renders a local account as a profile for peers: its actor document with
-// its featured hashtags, and its key when it has one (keys are made when an account
-// first federates; listing people must not make thousands of them).
-func (f *Federator) profileJSON(ctx context.Context, acct *community.Account) (json.RawMessage, error) {
-	featured, err := f.c.FeaturedTagNames(ctx, []int64{acct.ID})
+// profilesJSON renders local accounts as profiles for peers: their actor documents
+// with their featured hashtags, and their keys when they have one (keys are made when
+// an account first federates; listing people must not make thousands of them). An
+// account that cannot be rendered is logged and left nil.
+func (f *Federator) profilesJSON(ctx context.Context, accounts []*community.Account) ([]json.RawMessage, error) {
+	ids := make([]int64, len(accounts))
+	for i, a := range accounts {
+		ids[i] = a.ID
+	}
+	featured, err := f.c.FeaturedTagNames(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	return activitystreams.ActorJSON(activitystreams.Actor{
-		Account: acct, KeyOptional: true,
-		Following: acct.URI + "/following", Outbox: acct.URI + "/outbox", Featured: acct.URI + "/collections/featured",
-		FeaturedTags: featured[acct.ID], TagURL: f.c.TagURL,
-	})
+	out := make([]json.RawMessage, len(accounts))
+	for i, acct := range accounts {
+		if !acct.IsLocal() {
+			continue
+		}
+		b, err := activitystreams.ActorJSON(activitystreams.Actor{
+			Account: acct, KeyOptional: true,
+			Following: acct.URI + "/following", Outbox: acct.URI + "/outbox", Featured: acct.URI + "/collections/featured",
+			FeaturedTags: featured[acct.ID], TagURL: f.c.TagURL,
+		})
+		if err != nil {
+			f.log.ErrorContext(ctx, "render profile", "account_id", acct.ID, "err", err)
+			continue
+		}
+		out[i] = b
+	}
+	return out, nil
 }
 
 // PeerHosts lists the company's other instances (search.Peers).
@@ -281,7 +306,7 @@ func (f *Federator) PeerExperts(ctx context.Context, host string, viewer *commun
 	if err != nil {
 		return nil, fmt.Errorf("experts answer of %s: %w", host, err)
 	}
-	profiles := make([]*activitystreams.ParsedActor, len(answers))
+	profiles := make([]peerProfile, len(answers))
 	for i, a := range answers {
 		profiles[i] = a.profile
 	}
@@ -291,7 +316,7 @@ func (f *Federator) PeerExperts(ctx context.Context, host string, viewer *commun
 	}
 	out := make([]search.Expert, 0, len(answers))
 	for _, a := range answers {
-		acct := accounts[a.profile.ID]
+		acct := accounts[a.profile.id]
 		if acct == nil {
 			continue
 		}
@@ -316,30 +341,54 @@ func (f *Federator) PeerAccounts(ctx context.Context, host string, viewer *commu
 	}
 	out := make([]*community.Account, 0, len(profiles))
 	for _, p := range profiles {
-		if a := accounts[p.ID]; a != nil {
+		if a := accounts[p.id]; a != nil {
 			out = append(out, a)
 		}
 	}
 	return out, nil
 }
 
+// peerProfile is a profile a peer sent: its actor id, read and checked, and the
+// document, parsed only when it has to be stored.
+type peerProfile struct {
+	id  string
+	raw json.RawMessage
+}
+
+// profileOf reads the id of a profile a peer sent, which must be one of that peer's.
+func profileOf(raw json.RawMessage, host string) (peerProfile, bool) {
+	var head struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &head) != nil || !httpURL(head.ID) || strings.Contains(head.ID, "#") || hostOf(head.ID) != host {
+		return peerProfile{}, false
+	}
+	return peerProfile{id: head.ID, raw: raw}, true
+}
+
 // storeProfiles returns the stored accounts of profiles a peer sent, by actor id:
 // unknown ones are stored; with refresh, known ones are updated too (a directory pull),
-// otherwise the stored copy stands (profile edits arrive as Update activities).
-func (f *Federator) storeProfiles(ctx context.Context, host string, profiles []*activitystreams.ParsedActor, refresh bool) (map[string]*community.Account, error) {
+// otherwise the stored copy stands (profile edits arrive as Update activities). Only
+// the profiles stored are parsed: a search answer is mostly people already known.
+func (f *Federator) storeProfiles(ctx context.Context, host string, profiles []peerProfile, refresh bool) (map[string]*community.Account, error) {
 	ids := make([]string, 0, len(profiles))
 	for _, p := range profiles {
-		ids = append(ids, p.ID)
+		ids = append(ids, p.id)
 	}
 	known, err := f.c.AccountsByURI(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range profiles {
-		if hostOf(p.ID) != host {
+	for _, pp := range profiles {
+		if hostOf(pp.id) != host {
 			continue
 		}
-		if a := known[p.ID]; a != nil && (!refresh || a.IsLocal()) {
+		if a := known[pp.id]; a != nil && (!refresh || a.IsLocal()) {
+			continue
+		}
+		p, err := activitystreams.ParseProfile(pp.raw)
+		if err != nil || p.ID != pp.id {
+			f.log.InfoContext(ctx, "refused a peer's profile", "peer", host, "actor", pp.id, "err", err)
 			continue
 		}
 		a, err := f.c.UpsertRemoteAccount(ctx, remoteAccountOf(p))
@@ -347,10 +396,10 @@ func (f *Federator) storeProfiles(ctx context.Context, host string, profiles []*
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			f.log.InfoContext(ctx, "refused a peer's profile", "peer", host, "actor", p.ID, "err", err)
+			f.log.InfoContext(ctx, "refused a peer's profile", "peer", host, "actor", pp.id, "err", err)
 			continue
 		}
-		known[p.ID] = a
+		known[pp.id] = a
 	}
 	return known, nil
 }
@@ -383,7 +432,7 @@ func remoteAccountOf(pa *activitystreams.ParsedActor) community.RemoteAccount {
 
 // peerExpert is one expert of a peer's answer, checked.
 type peerExpert struct {
-	profile  *activitystreams.ParsedActor
+	profile  peerProfile
 	score    float64
 	evidence search.Evidence
 }
@@ -405,8 +454,8 @@ func decodeExperts(body []byte, host string) ([]peerExpert, error) {
 		if len(out) == search.MaxExperts {
 			break
 		}
-		p, err := activitystreams.ParseProfile(e.Actor)
-		if err != nil || hostOf(p.ID) != host {
+		p, ok := profileOf(e.Actor, host)
+		if !ok {
 			continue
 		}
 		score := e.Score
@@ -480,21 +529,19 @@ func evidenceOf(w wireEvidence, host string) search.Evidence {
 }
 
 // decodeAccounts reads a peer's accounts answer: profiles of that peer's own people.
-func decodeAccounts(body []byte, host string) ([]*activitystreams.ParsedActor, error) {
+func decodeAccounts(body []byte, host string) ([]peerProfile, error) {
 	var w wireAnswer
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("%w: %v", errBadAnswer, err)
 	}
-	out := []*activitystreams.ParsedActor{}
+	out := []peerProfile{}
 	for _, raw := range w.Accounts {
 		if len(out) == search.MaxExperts*2 {
 			break
 		}
-		p, err := activitystreams.ParseProfile(raw)
-		if err != nil || hostOf(p.ID) != host {
-			continue
+		if p, ok := profileOf(raw, host); ok {
+			out = append(out, p)
 		}
-		out = append(out, p)
 	}
 	return out, nil
 }

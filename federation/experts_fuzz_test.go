@@ -62,7 +62,7 @@ func fuzzSeeds(t testing.TB) [][]byte {
 }
 
 // checkDecoded states what decoding guarantees, whatever the input.
-func checkDecoded(t *testing.T, body []byte) ([]peerExpert, []*activitystreams.ParsedActor) {
+func checkDecoded(t *testing.T, body []byte) ([]peerExpert, []peerProfile) {
 	experts, err := decodeExperts(body, fuzzHost)
 	if err != nil {
 		return nil, nil
@@ -71,8 +71,8 @@ func checkDecoded(t *testing.T, body []byte) ([]peerExpert, []*activitystreams.P
 		t.Fatalf("%d experts kept", len(experts))
 	}
 	for _, e := range experts {
-		if hostOf(e.profile.ID) != fuzzHost {
-			t.Fatalf("a person of %s in %s's answer", e.profile.ID, fuzzHost)
+		if hostOf(e.profile.id) != fuzzHost || !httpURL(e.profile.id) {
+			t.Fatalf("a person of %s in %s's answer", e.profile.id, fuzzHost)
 		}
 		if math.IsNaN(e.score) || e.score < 0 || e.score > maxAnswerScore {
 			t.Fatalf("score %v kept", e.score)
@@ -106,8 +106,8 @@ func checkDecoded(t *testing.T, body []byte) ([]peerExpert, []*activitystreams.P
 		t.Fatalf("decodeAccounts failed where decodeExperts did not: %v", err)
 	}
 	for _, p := range accounts {
-		if hostOf(p.ID) != fuzzHost {
-			t.Fatalf("a person of %s in %s's answer", p.ID, fuzzHost)
+		if hostOf(p.id) != fuzzHost {
+			t.Fatalf("a person of %s in %s's answer", p.id, fuzzHost)
 		}
 	}
 	return experts, accounts
@@ -128,7 +128,7 @@ func TestDecodeExpertsSeeds(t *testing.T) {
 		checkDecoded(t, s)
 	}
 	experts, accounts := checkDecoded(t, seeds[0])
-	if len(experts) != 1 || experts[0].profile.PreferredUsername != "kate" {
+	if len(experts) != 1 || experts[0].profile.id != "https://a.example/users/kate" {
 		t.Fatalf("experts kept: %+v", experts)
 	}
 	ev := experts[0].evidence
@@ -141,10 +141,11 @@ func TestDecodeExpertsSeeds(t *testing.T) {
 	if len(ev.Fields) != 1 || strings.Contains(ev.Fields[0].Value, "onclick") {
 		t.Errorf("fields: %+v", ev.Fields)
 	}
-	if len(accounts) != 1 || accounts[0].PreferredUsername != "lou" {
+	if len(accounts) != 1 || accounts[0].id != "https://a.example/users/lou" {
 		t.Errorf("accounts kept: %+v", accounts)
 	}
-	if !experts[0].profile.Discoverable || len(experts[0].profile.Expertise) != 1 || len(experts[0].profile.Hashtags) != 1 {
-		t.Errorf("profile: %+v", experts[0].profile)
+	p, err := activitystreams.ParseProfile(experts[0].profile.raw)
+	if err != nil || !p.Discoverable || len(p.Expertise) != 1 || len(p.Hashtags) != 1 {
+		t.Errorf("profile: %+v %v", p, err)
 	}
 }

@@ -47,10 +47,15 @@ func (p Profile) declared() []string {
 	return out
 }
 
-// about is the rest of the profile: the note and the other fields.
+// about is the rest of the profile: the note, the other fields, and for a remote
+// person the words of their instance's host (their department's instance:
+// "eng.corp.example" is found as "eng").
 func (p Profile) about() string {
 	var b strings.Builder
 	b.WriteString(markup.PlainText(p.Account.Note))
+	if d := p.Account.Domain; d != "" {
+		b.WriteString("\n" + strings.NewReplacer(".", " ", ":", " ").Replace(d))
+	}
 	for _, f := range p.Account.Fields {
 		if !IsExpertiseField(f.Name) {
 			b.WriteString("\n" + f.Name + " " + markup.PlainText(f.Value))

@@ -367,6 +367,8 @@ type ProfileUpdate struct {
 	DefaultScope      *Scope
 	DefaultSensitive  *bool
 	DefaultLanguage   *string
+	// Expertise replaces the account's expertise topics (see NormalizeExpertise).
+	Expertise *[]string
 }
 
 // UpdateProfile validates and applies a profile update, returning the new account.
@@ -398,6 +400,13 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, in Profile
 			return nil, nil, err
 		}
 		acct.Fields = fields
+	}
+	if in.Expertise != nil {
+		topics, err := NormalizeExpertise(*in.Expertise)
+		if err != nil {
+			return nil, nil, err
+		}
+		acct.Expertise = topics
 	}
 	setBool := func(dst *bool, v *bool) {
 		if v != nil {

@@ -145,7 +145,7 @@ func (s *Service) FeatureTag(ctx context.Context, accountID int64, name string) 
 		if res.RowsAffected == 0 {
 			return Conflict("You already feature #%s", name)
 		}
-		return nil
+		return s.profileChanged(tx, ev, accountID)
 	})
 	if err != nil {
 		return nil, err
@@ -177,14 +177,56 @@ func (s *Service) findOrCreateTag(tx *gorm.DB, name string) (*Tag, error) {
 
 // UnfeatureTag removes one of the account's featured tags; someone else's is not found.
 func (s *Service) UnfeatureTag(ctx context.Context, accountID, featuredTagID int64) error {
-	res := s.read(ctx).Where("id = ? AND account_id = ?", featuredTagID, accountID).Delete(&FeaturedTag{})
-	if res.Error != nil {
-		return fmt.Errorf("delete featured tag: %w", res.Error)
+	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		res := tx.Where("id = ? AND account_id = ?", featuredTagID, accountID).Delete(&FeaturedTag{})
+		if res.Error != nil {
+			return fmt.Errorf("delete featured tag: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return s.profileChanged(tx, ev, accountID)
+	})
+}
+
+// profileChanged records that something shown on a profile (its featured tags) changed:
+// the account's updated_at moves, so that readers catching up on changed profiles (the
+// search index) see it, and AccountUpdated tells subscribers (federation sends the new
+// profile to the peers).
+func (s *Service) profileChanged(tx *gorm.DB, ev *[]Event, accountID int64) error {
+	if err := tx.Model(&Account{}).Where("id = ?", accountID).Update("updated_at", s.clock()).Error; err != nil {
+		return fmt.Errorf("touch account: %w", err)
 	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
+	var a Account
+	if err := tx.Take(&a, accountID).Error; err != nil {
+		return fmt.Errorf("reload account: %w", err)
 	}
+	*ev = append(*ev, AccountUpdated{Account: a})
 	return nil
+}
+
+// FeaturedTagNames returns the names of the hashtags each account features, oldest
+// first, for the given accounts.
+func (s *Service) FeaturedTagNames(ctx context.Context, accountIDs []int64) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	if len(accountIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		AccountID int64
+		Name      string
+	}
+	err := s.read(ctx).Table("featured_tags").Select("featured_tags.account_id, tags.name").
+		Joins("JOIN tags ON tags.id = featured_tags.tag_id").
+		Where("featured_tags.account_id IN ?", uniqueIDs(accountIDs)).
+		Order("featured_tags.id").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("load featured tags: %w", err)
+	}
+	for _, r := range rows {
+		out[r.AccountID] = append(out[r.AccountID], r.Name)
+	}
+	return out, nil
 }
 
 // FeaturedTagSuggestions are the hashtags the account uses most in its own posts and

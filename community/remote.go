@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -50,6 +51,11 @@ type RemoteAccount struct {
 	Discoverable   bool
 	Fields         []Field // values unsanitized; sanitized here
 	CreatedAt      time.Time
+	// Expertise is the topics the account declares (Tacit peers); nil when the peer
+	// does not say, which leaves the stored list alone.
+	Expertise []string
+	// FeaturedTags are the hashtags the profile shows; nil when the peer does not say.
+	FeaturedTags []string
 }
 
 // ErrNotPeer refuses content from an instance outside the company.
@@ -106,10 +112,35 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 	if acct.URL == "" {
 		acct.URL = acct.URI
 	}
+	acct.Expertise = Topics{}
+	if in.Expertise != nil {
+		acct.Expertise = remoteExpertise(in.Expertise)
+	}
+	var featured []string
+	if in.FeaturedTags != nil {
+		featured = remoteFeaturedTags(in.FeaturedTags)
+	}
+	// A profile that has not changed is not written again: peers' directories are pulled
+	// periodically, and most of what they list is already known as it is.
+	if existing, err := s.AccountByURI(ctx, in.URI); err == nil && !existing.IsLocal() {
+		if in.Expertise == nil {
+			acct.Expertise = existing.Expertise
+		}
+		if in.PublicKeyPEM == "" {
+			acct.PublicKeyPEM = existing.PublicKeyPEM
+		}
+		same, err := s.sameRemoteProfile(ctx, existing, &acct, in.FeaturedTags != nil, featured)
+		if err != nil {
+			return nil, err
+		}
+		if same {
+			return existing, nil
+		}
+	}
 	var out Account
 	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		var existing Account
-		err := tx.Where("uri = ?", in.URI).Take(&existing).Error
+		err := tx.Where("uri = ? AND uri <> ''", in.URI).Take(&existing).Error
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			acct.ID = NewID()
@@ -120,6 +151,11 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 				}
 				return fmt.Errorf("create remote account: %w", err)
 			}
+			if in.FeaturedTags != nil {
+				if err := s.setFeaturedTags(tx, acct.ID, featured); err != nil {
+					return err
+				}
+			}
 			out = acct
 			*ev = append(*ev, AccountCreated{Account: out})
 			return nil
@@ -127,11 +163,23 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 			return fmt.Errorf("load remote account: %w", err)
 		}
 		acct.ID, acct.CreatedAt = existing.ID, existing.CreatedAt
+		if in.Expertise == nil {
+			acct.Expertise = existing.Expertise
+		}
+		// A profile listed without its key (a peer's directory) keeps the known one.
+		if in.PublicKeyPEM == "" {
+			acct.PublicKeyPEM = existing.PublicKeyPEM
+		}
 		if err := tx.Model(&Account{}).Where("id = ?", existing.ID).Select(
-			"username", "display_name", "note", "fields", "locked", "bot", "is_group", "discoverable",
+			"username", "display_name", "note", "fields", "expertise", "locked", "bot", "is_group", "discoverable",
 			"avatar_url", "header_url", "url", "inbox_url", "shared_inbox_url", "followers_url",
 			"public_key_pem", "updated_at").Updates(&acct).Error; err != nil {
 			return fmt.Errorf("update remote account: %w", err)
+		}
+		if in.FeaturedTags != nil {
+			if err := s.setFeaturedTags(tx, existing.ID, featured); err != nil {
+				return err
+			}
 		}
 		if err := tx.Take(&out, existing.ID).Error; err != nil {
 			return fmt.Errorf("reload remote account: %w", err)
@@ -145,10 +193,76 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 	return &out, nil
 }
 
+// sameRemoteProfile reports whether storing next over existing would change nothing.
+func (s *Service) sameRemoteProfile(ctx context.Context, existing, next *Account, tagsStated bool, featured []string) (bool, error) {
+	e, n := *existing, *next
+	if e.Username != n.Username || e.DisplayName != n.DisplayName || e.Note != n.Note ||
+		e.Locked != n.Locked || e.Bot != n.Bot || e.Group != n.Group || e.Discoverable != n.Discoverable ||
+		e.AvatarURL != n.AvatarURL || e.HeaderURL != n.HeaderURL || e.URL != n.URL || e.InboxURL != n.InboxURL ||
+		e.SharedInboxURL != n.SharedInboxURL || e.FollowersURL != n.FollowersURL || e.PublicKeyPEM != n.PublicKeyPEM ||
+		!slices.Equal(e.Expertise, n.Expertise) || len(e.Fields) != len(n.Fields) {
+		return false, nil
+	}
+	for i := range e.Fields {
+		ef, nf := e.Fields[i], n.Fields[i]
+		if ef.Name != nf.Name || ef.Value != nf.Value || (ef.VerifiedAt == nil) != (nf.VerifiedAt == nil) ||
+			(ef.VerifiedAt != nil && !ef.VerifiedAt.Equal(*nf.VerifiedAt)) {
+			return false, nil
+		}
+	}
+	if !tagsStated {
+		return true, nil
+	}
+	names, err := s.FeaturedTagNames(ctx, []int64{existing.ID})
+	if err != nil {
+		return false, err
+	}
+	return slices.Equal(names[existing.ID], featured), nil
+}
+
+// remoteFeaturedTags keeps the hashtag names a peer listed that are valid here,
+// normalized, once each, at most MaxFeaturedTags.
+func remoteFeaturedTags(in []string) []string {
+	var out []string
+	for _, raw := range in {
+		name, err := NormalizeTagName(raw)
+		if err != nil || slices.Contains(out, name) {
+			continue
+		}
+		out = append(out, name)
+		if len(out) == MaxFeaturedTags {
+			break
+		}
+	}
+	return out
+}
+
+// setFeaturedTags makes an account's featured tags exactly names, in that order.
+func (s *Service) setFeaturedTags(tx *gorm.DB, accountID int64, names []string) error {
+	if err := tx.Where("account_id = ?", accountID).Delete(&FeaturedTag{}).Error; err != nil {
+		return fmt.Errorf("clear featured tags: %w", err)
+	}
+	for _, name := range names {
+		tag, err := s.findOrCreateTag(tx, name)
+		if err != nil {
+			return err
+		}
+		ft := FeaturedTag{ID: NewID(), AccountID: accountID, TagID: tag.ID, CreatedAt: s.clock()}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ft).Error; err != nil {
+			return fmt.Errorf("create featured tag: %w", err)
+		}
+	}
+	return nil
+}
+
+// Lookups by ActivityPub id say "uri <> ''" although no id is empty: the unique
+// indexes on uri are partial (WHERE uri <> ''), and a database uses a partial index only
+// for queries that imply its condition; without it, every lookup scans the table.
+
 // AccountByURI finds an account (local or remote) by its ActivityPub id.
 func (s *Service) AccountByURI(ctx context.Context, uri string) (*Account, error) {
 	var a Account
-	if err := s.read(ctx).Where("uri = ?", uri).Take(&a).Error; err != nil {
+	if err := s.read(ctx).Where("uri = ? AND uri <> ''", uri).Take(&a).Error; err != nil {
 		return nil, notFound(err, "account")
 	}
 	return &a, nil
@@ -158,7 +272,7 @@ func (s *Service) AccountByURI(ctx context.Context, uri string) (*Account, error
 // visibility check: callers decide who may see it.
 func (s *Service) StatusByURI(ctx context.Context, uri string) (*Status, error) {
 	var st Status
-	if err := s.read(ctx).Where("uri = ?", uri).Take(&st).Error; err != nil {
+	if err := s.read(ctx).Where("uri = ? AND uri <> ''", uri).Take(&st).Error; err != nil {
 		return nil, notFound(err, "status")
 	}
 	return &st, nil
@@ -249,7 +363,7 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 	var out Status
 	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		var existing Status
-		err := tx.Where("uri = ?", in.URI).Take(&existing).Error
+		err := tx.Where("uri = ? AND uri <> ''", in.URI).Take(&existing).Error
 		if err == nil {
 			if existing.AccountID != author.ID {
 				return Forbidden("Status %s belongs to another account", in.URI)
@@ -447,7 +561,7 @@ func (s *Service) knownAccountsByURI(ctx context.Context, uris []string) ([]*Acc
 		return nil, nil
 	}
 	var rows []Account
-	if err := s.read(ctx).Where("uri IN ?", uris).Find(&rows).Error; err != nil {
+	if err := s.read(ctx).Where("uri IN ? AND uri <> ''", uris).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load mentioned accounts: %w", err)
 	}
 	out := make([]*Account, len(rows))

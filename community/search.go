@@ -5,89 +5,119 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"gorm.io/gorm/clause"
 )
 
-// Finding things by name or address, for the client API's search until full-text
-// search exists. Accounts match on a prefix of their username or display name, hashtags
-// on a prefix of their name, and statuses only by their exact URI or URL: post text is
-// deliberately not searched here (a LIKE over every status would be slow and unranked).
-// Ranked full-text search of posts, people and expertise comes with the Bleve index;
-// these queries stay simple and scan the accounts and tags tables, which a company's
-// size keeps small.
+// Finding things by address, and the domain's part of search: full-text matching and
+// ranking live in the search package (Bleve), which asks the domain which of the
+// candidates it found a viewer may see. These answer for accounts and hashtags what
+// CanSee and FilterVisible answer for statuses.
 
-// AccountSearch is a search among known accounts, local and remote.
-type AccountSearch struct {
-	// Query is the prefix typed; a leading "@" is ignored.
-	Query string
-	// Viewer is who searches (nil when logged out): accounts that block the viewer are
-	// left out.
-	Viewer *Account
-	// Following keeps only accounts the viewer follows (none when logged out).
-	Following     bool
-	Limit, Offset int
+// AudienceOf is what the search index needs to narrow its candidates to those a viewer
+// may read before the domain checks them: the accounts the viewer follows (whose
+// followers-only posts they read) and those that block the viewer (whose posts they
+// never read). It is a prefilter; FilterVisible stays the authority.
+type AudienceOf struct {
+	Following []int64
+	BlockedBy []int64
 }
 
-// SearchAccounts finds accounts whose username or display name starts with the query,
-// case-insensitively: an exact username first, then the most followed.
-func (s *Service) SearchAccounts(ctx context.Context, q AccountSearch) ([]*Account, error) {
-	term := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(q.Query), "@"))
-	if term == "" || q.Limit <= 0 || (q.Following && q.Viewer == nil) {
+// MaxAudienceIDs bounds the lists in AudienceOf: someone following more accounts than
+// this gets the prefilter without followers-only posts beyond it, which can only leave
+// results out, never let hidden ones in.
+const MaxAudienceIDs = 5000
+
+// Audience loads AudienceOf for a logged-in viewer.
+func (s *Service) Audience(ctx context.Context, viewerID int64) (AudienceOf, error) {
+	var a AudienceOf
+	db := s.read(ctx)
+	if err := db.Model(&Follow{}).Where("account_id = ?", viewerID).Order("id DESC").Limit(MaxAudienceIDs).
+		Pluck("target_account_id", &a.Following).Error; err != nil {
+		return a, fmt.Errorf("load follows: %w", err)
+	}
+	if err := db.Model(&Block{}).Where("target_account_id = ?", viewerID).
+		Pluck("account_id", &a.BlockedBy).Error; err != nil {
+		return a, fmt.Errorf("load blocks: %w", err)
+	}
+	return a, nil
+}
+
+// SearchableAccounts keeps, in order, the accounts a search may show the viewer: those
+// that do not block the viewer, and with following only those the viewer follows.
+func (s *Service) SearchableAccounts(ctx context.Context, v Viewer, ids []int64, following bool) ([]*Account, error) {
+	if following && v.AccountID() == 0 {
 		return []*Account{}, nil
 	}
-	prefix := likePrefix(term)
-	db := s.read(ctx).Model(&Account{}).
-		Where("(lower(accounts.username) LIKE ? ESCAPE '!' OR lower(accounts.display_name) LIKE ? ESCAPE '!')", prefix, prefix)
-	if q.Viewer != nil {
-		me := q.Viewer.ID
-		db = db.Where("NOT EXISTS (SELECT 1 FROM blocks WHERE blocks.account_id = accounts.id AND blocks.target_account_id = ?)", me)
-		if q.Following {
-			db = db.Where("EXISTS (SELECT 1 FROM follows WHERE follows.account_id = ? AND follows.target_account_id = accounts.id)", me)
+	byID, err := s.AccountsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var hidden, followed map[int64]bool
+	if me := v.AccountID(); me != 0 && len(byID) > 0 {
+		known := make([]int64, 0, len(byID))
+		for id := range byID {
+			known = append(known, id)
+		}
+		hidden, followed = map[int64]bool{}, map[int64]bool{}
+		var blockers []int64
+		if err := s.read(ctx).Model(&Block{}).Where("target_account_id = ? AND account_id IN ?", me, known).
+			Pluck("account_id", &blockers).Error; err != nil {
+			return nil, fmt.Errorf("load blocks: %w", err)
+		}
+		for _, id := range blockers {
+			hidden[id] = true
+		}
+		if following {
+			var targets []int64
+			if err := s.read(ctx).Model(&Follow{}).Where("account_id = ? AND target_account_id IN ?", me, known).
+				Pluck("target_account_id", &targets).Error; err != nil {
+				return nil, fmt.Errorf("load follows: %w", err)
+			}
+			for _, id := range targets {
+				followed[id] = true
+			}
 		}
 	}
-	var rows []Account
-	err := db.Order(clause.Expr{SQL: "CASE WHEN lower(accounts.username) = ? THEN 0 ELSE 1 END", Vars: []any{term}}).
-		Order("accounts.followers_count DESC").Order("accounts.id").
-		Limit(q.Limit).Offset(max(q.Offset, 0)).Find(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("search accounts: %w", err)
-	}
-	out := make([]*Account, len(rows))
-	for i := range rows {
-		out[i] = &rows[i]
+	out := make([]*Account, 0, len(ids))
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		a := byID[id]
+		if a == nil || seen[id] || hidden[id] || (following && !followed[id]) {
+			continue
+		}
+		seen[id] = true
+		out = append(out, a)
 	}
 	return out, nil
 }
 
-// SearchTags finds hashtags whose name starts with prefix (already normalized, see
-// NormalizeTagName), in name order, which puts an exact match first. Only hashtags of
-// at least one status the viewer may read are listed, so that a name used only in
-// posts hidden from the viewer (a department's, say) does not leak through search.
-func (s *Service) SearchTags(ctx context.Context, v Viewer, prefix string, limit, offset int) ([]Tag, error) {
-	if prefix == "" || limit <= 0 {
+// VisibleTags keeps, in order, the hashtags of at least one status the viewer may read,
+// so that a name used only in posts hidden from the viewer (a department's, say) does
+// not leak through search.
+func (s *Service) VisibleTags(ctx context.Context, v Viewer, ids []int64) ([]Tag, error) {
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
 		return []Tag{}, nil
 	}
+	// EXISTS stops at the first readable status of each hashtag, however popular it is.
 	used := s.read(ctx).Table("statuses").Select("1").
 		Joins("JOIN status_tags ON status_tags.status_id = statuses.id").
 		Where("status_tags.tag_id = tags.id").
 		Scopes(s.visibleSQL(v))
-	var tags []Tag
-	err := s.read(ctx).Model(&Tag{}).
-		Where("tags.name LIKE ? ESCAPE '!'", likePrefix(strings.ToLower(prefix))).
-		Where("EXISTS (?)", used).
-		Order("tags.name").Limit(limit).Offset(max(offset, 0)).Find(&tags).Error
-	if err != nil {
-		return nil, fmt.Errorf("search tags: %w", err)
+	var rows []Tag
+	if err := s.read(ctx).Model(&Tag{}).Where("tags.id IN ?", ids).Where("EXISTS (?)", used).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("check hashtag use: %w", err)
 	}
-	return tags, nil
-}
-
-// likePrefix turns text into a LIKE pattern matching it as a prefix, with "!" as the
-// escape character so that "_" in usernames is not a wildcard.
-func likePrefix(s string) string {
-	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
-	return r.Replace(s) + "%"
+	byID := make(map[int64]Tag, len(rows))
+	for _, t := range rows {
+		byID[t.ID] = t
+	}
+	out := make([]Tag, 0, len(rows))
+	for _, id := range ids {
+		if t, ok := byID[id]; ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // StatusByURL finds a stored status (not a reblog) by its ActivityPub id or its web

@@ -80,6 +80,20 @@ func (s *Service) scopeAdmits(v Viewer, st *Status) bool {
 	return false
 }
 
+// ReadableScopes lists the scopes of the posts the viewer may ever read, for search
+// indexes that narrow their candidates before FilterVisible checks them; it states the
+// rule of scopeAdmits, which stays the authority. With ScopeDepartment listed, only
+// posts written on this instance are readable in it.
+func (s *Service) ReadableScopes(v Viewer) []Scope {
+	switch {
+	case v.Account != nil && v.Account.IsLocal():
+		return []Scope{ScopeWorld, ScopeCompany, ScopeDepartment}
+	case v.Account != nil && s.peers(v.Account.Domain), v.Account == nil && v.Server != "" && s.peers(v.Server):
+		return []Scope{ScopeWorld, ScopeCompany}
+	}
+	return []Scope{ScopeWorld}
+}
+
 // CanSee answers "may viewer v see status st?" including, for a reblog, the status it shares.
 func (s *Service) CanSee(ctx context.Context, v Viewer, st *Status) (bool, error) {
 	visible, err := s.FilterVisible(ctx, v, []Status{*st})

@@ -103,12 +103,27 @@ type Config struct {
 	Federation Federation `yaml:"federation"`
 	// Media configures where uploaded files are kept.
 	Media Media `yaml:"media"`
+	// Search configures the search index and company-wide search.
+	Search Search `yaml:"search"`
 }
 
 // Media configures the storage of uploaded pictures.
 type Media struct {
 	// Dir is the directory of uploaded files; empty means "media" inside DataDir.
 	Dir string `yaml:"dir"`
+}
+
+// Search configures the search index and company-wide search.
+type Search struct {
+	// IndexDir is the directory of the search index; empty means "index" in
+	// DataDir.
+	IndexDir string `yaml:"index_dir"`
+	// PeerTimeout is how long a company-wide search waits for the peers before
+	// answering with what it has.
+	PeerTimeout time.Duration `yaml:"peer_timeout"`
+	// DirectoryInterval is how often the peers' people directories are pulled, so
+	// that the index knows everyone in the company; 0 disables the pulls.
+	DirectoryInterval time.Duration `yaml:"directory_interval"`
 }
 
 // RateLimit configures API rate limiting per access token or, for
@@ -279,9 +294,38 @@ var envTable = []envBinding{
 		},
 	},
 	{
+		EnvVar: EnvVar{Name: "TACIT_SEARCH_INDEX_DIR", YAMLKey: "search.index_dir", Description: "Directory of the search index; empty means \"index\" in the data directory."},
+		get:    func(c Config) string { return c.Search.IndexDir },
+		set:    func(c *Config, v string) error { c.Search.IndexDir = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SEARCH_PEER_TIMEOUT", YAMLKey: "search.peer_timeout", Description: `How long a company-wide search waits for the peers before answering with what it has (Go duration, e.g. "300ms").`},
+		get:    func(c Config) string { return c.Search.PeerTimeout.String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid duration %q (use Go syntax such as 300ms or 1s)", v)
+			}
+			c.Search.PeerTimeout = d
+			return nil
+		},
+	},
+	{
 		EnvVar: EnvVar{Name: "TACIT_MEDIA_DIR", YAMLKey: "media.dir", Description: "Directory of uploaded pictures (attachments, avatars, headers); empty means media/ inside the data directory."},
 		get:    func(c Config) string { return c.Media.Dir },
 		set:    func(c *Config, v string) error { c.Media.Dir = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SEARCH_DIRECTORY_INTERVAL", YAMLKey: "search.directory_interval", Description: `How often the peers' people directories are pulled into the search index (Go duration); 0 disables.`},
+		get:    func(c Config) string { return c.Search.DirectoryInterval.String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid duration %q (use Go syntax such as 15m)", v)
+			}
+			c.Search.DirectoryInterval = d
+			return nil
+		},
 	},
 }
 
@@ -329,6 +373,10 @@ func Default() Config {
 		},
 		Federation: Federation{
 			Mode: FederationCompany,
+		},
+		Search: Search{
+			PeerTimeout:       300 * time.Millisecond,
+			DirectoryInterval: 15 * time.Minute,
 		},
 	}
 }
@@ -445,6 +493,7 @@ func (c Config) Normalize() Config {
 	c.LogFormat = lower(c.LogFormat)
 	c.Federation.Mode = lower(c.Federation.Mode)
 	c.Media.Dir = strings.TrimSpace(c.Media.Dir)
+	c.Search.IndexDir = strings.TrimSpace(c.Search.IndexDir)
 
 	var peers []string
 	seen := make(map[string]bool, len(c.Federation.Peers))
@@ -530,6 +579,12 @@ func (c Config) Validate() error {
 		if _, err := netip.ParsePrefix(n); err != nil {
 			add("federation.allow_networks", "%q is not a CIDR range such as 10.20.0.0/16", n)
 		}
+	}
+	if c.Search.PeerTimeout <= 0 {
+		add("search.peer_timeout", "must be a positive duration such as 300ms, got %s", c.Search.PeerTimeout)
+	}
+	if c.Search.DirectoryInterval < 0 {
+		add("search.directory_interval", "must be 0 (disabled) or a positive duration such as 15m, got %s", c.Search.DirectoryInterval)
 	}
 	return errors.Join(errs...)
 }
@@ -694,8 +749,12 @@ func (c Config) SQLitePath() string {
 	return filepath.Join(c.DataDir, "tacit.db")
 }
 
-// IndexDir returns the directory of the search index in DataDir.
+// IndexDir returns the directory of the search index: Search.IndexDir, or "index"
+// in DataDir.
 func (c Config) IndexDir() string {
+	if c.Search.IndexDir != "" {
+		return c.Search.IndexDir
+	}
 	return filepath.Join(c.DataDir, "index")
 }
 

@@ -44,6 +44,9 @@ func TestDefault(t *testing.T) {
 		{"RateLimit.Window", c.RateLimit.Window, 5 * time.Minute},
 		{"Federation.Mode", c.Federation.Mode, "company"},
 		{"Federation.Peers", len(c.Federation.Peers), 0},
+		{"Search.IndexDir", c.Search.IndexDir, ""},
+		{"Search.PeerTimeout", c.Search.PeerTimeout, 300 * time.Millisecond},
+		{"Search.DirectoryInterval", c.Search.DirectoryInterval, 15 * time.Minute},
 	}
 	for _, tc := range checks {
 		if tc.got != tc.want {
@@ -90,6 +93,10 @@ federation:
   peers:
     - A.example.com
     - b.example.com:8443
+search:
+  index_dir: /srv/tacit-index
+  peer_timeout: 250ms
+  directory_interval: 1h
 `
 	path := writeFile(t, "tacit.yaml", yamlFile)
 
@@ -117,6 +124,7 @@ federation:
 					LogFormat:           "json",
 					RateLimit:           RateLimit{Requests: 50, Window: 90 * time.Second},
 					Federation:          Federation{Mode: "open", Peers: []string{"a.example.com", "b.example.com:8443"}},
+					Search:              Search{IndexDir: "/srv/tacit-index", PeerTimeout: 250 * time.Millisecond, DirectoryInterval: time.Hour},
 				}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("got  %+v\nwant %+v", c, want)
@@ -704,6 +712,9 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_FEDERATION_PEERS":          "p.example",
 		"TACIT_FEDERATION_ALLOW_NETWORKS": "10.20.0.0/16",
 		"TACIT_MEDIA_DIR":                 "/srv/tacit-media",
+		"TACIT_SEARCH_INDEX_DIR":          "/srv/index",
+		"TACIT_SEARCH_PEER_TIMEOUT":       "1s",
+		"TACIT_SEARCH_DIRECTORY_INTERVAL": "1h",
 	}
 	for _, v := range EnvNames() {
 		if v.Name == EnvConfigFile {

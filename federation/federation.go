@@ -20,6 +20,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation/queue"
 	"github.com/tacit-social/tacit/federation/signature"
+	"github.com/tacit-social/tacit/search"
 )
 
 // Queue job kinds.
@@ -53,6 +54,11 @@ type Federator struct {
 	// than the signature it makes, and accounts' keys never change.
 	signers sync.Map
 	keys    keyFetcher
+	// signerMu makes concurrent first uses of an account's key (a company-wide search
+	// asks every peer at once) create the key once.
+	signerMu sync.Mutex
+	// search answers the peers' company-wide searches (see experts.go).
+	search *search.Searcher
 }
 
 // New builds a Federator. Call Subscribe to deliver domain events and Run to work the
@@ -102,6 +108,9 @@ const seenActivityTTL = 24 * time.Hour
 // Run works the delivery and inbox queue until ctx ends.
 func (f *Federator) Run(ctx context.Context) error {
 	go f.pruneSeenActivities(ctx)
+	if d := f.cfg.Search.DirectoryInterval; d > 0 && len(f.PeerHosts()) > 0 {
+		go f.syncDirectoriesEvery(ctx, d)
+	}
 	return f.q.Run(ctx, map[string]queue.Handler{
 		jobDeliver: f.deliver,
 		jobInbox:   f.processInbox,
@@ -148,6 +157,11 @@ func (f *Federator) isCompanyCollection(uri string) bool {
 
 // accountSigner returns the key a local account signs with.
 func (f *Federator) accountSigner(ctx context.Context, accountID int64) (Signer, error) {
+	if s, ok := f.signers.Load(accountID); ok {
+		return s.(Signer), nil
+	}
+	f.signerMu.Lock()
+	defer f.signerMu.Unlock()
 	if s, ok := f.signers.Load(accountID); ok {
 		return s.(Signer), nil
 	}

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -36,6 +37,7 @@ func (f *Federator) Routes(e *gin.Engine) {
 	e.POST("/inbox", f.inbox)
 	e.POST("/users/:username/inbox", f.inbox)
 	e.POST("/actor/inbox", f.inbox)
+	f.searchRoutes(e)
 }
 
 // ifActivityPub serves h to requests that ask for ActivityPub JSON; others get 404
@@ -191,22 +193,31 @@ func (f *Federator) actor(c *gin.Context) {
 		c.AbortWithStatus(http.StatusNotFound)
 		return
 	}
-	_, pub, err := f.c.AccountKeys(ctx, acct.ID)
-	if err != nil {
-		f.log.ErrorContext(ctx, "account keys", "account_id", acct.ID, "err", err)
-		c.AbortWithStatus(http.StatusInternalServerError)
-		return
-	}
-	body, err := activitystreams.ActorJSON(activitystreams.Actor{
-		Account: acct, PublicKeyPEM: pub,
-		Following: acct.URI + "/following", Outbox: acct.URI + "/outbox", Featured: acct.URI + "/collections/featured",
-	})
+	body, err := f.actorJSON(ctx, acct)
 	if err != nil {
 		f.log.ErrorContext(ctx, "render actor", "account_id", acct.ID, "err", err)
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
 	writeActivityJSON(c, http.StatusOK, body)
+}
+
+// actorJSON renders a local account as its actor document, with its key and the
+// hashtags it features.
+func (f *Federator) actorJSON(ctx context.Context, acct *community.Account) ([]byte, error) {
+	_, pub, err := f.c.AccountKeys(ctx, acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	featured, err := f.c.FeaturedTagNames(ctx, []int64{acct.ID})
+	if err != nil {
+		return nil, err
+	}
+	return activitystreams.ActorJSON(activitystreams.Actor{
+		Account: acct, PublicKeyPEM: pub,
+		Following: acct.URI + "/following", Outbox: acct.URI + "/outbox", Featured: acct.URI + "/collections/featured",
+		FeaturedTags: featured[acct.ID], TagURL: f.c.TagURL,
+	})
 }
 
 // object serves a local status to a requester in its audience; anyone else gets the

@@ -93,30 +93,10 @@ func (f *Federator) storeActor(ctx context.Context, actorURI string, body []byte
 	if pa.PublicKeyPEM != "" && pa.PublicKeyOwner != "" && pa.PublicKeyOwner != pa.ID {
 		return nil, fmt.Errorf("actor %s: key belongs to %s", actorURI, pa.PublicKeyOwner)
 	}
-	username := pa.PreferredUsername
-	if username == "" {
+	if pa.PreferredUsername == "" {
 		return nil, errors.New("actor " + actorURI + " has no preferredUsername")
 	}
-	return f.c.UpsertRemoteAccount(ctx, community.RemoteAccount{
-		URI:            pa.ID,
-		Username:       username,
-		Domain:         hostOf(pa.ID),
-		DisplayName:    pa.Name,
-		NoteHTML:       pa.Summary,
-		URL:            pa.URL,
-		InboxURL:       pa.Inbox,
-		SharedInboxURL: pa.SharedInbox,
-		FollowersURL:   pa.Followers,
-		PublicKeyPEM:   pa.PublicKeyPEM,
-		AvatarURL:      pa.IconURL,
-		HeaderURL:      pa.ImageURL,
-		Locked:         pa.ManuallyApprovesFollowers,
-		Bot:            pa.Type == "Service" || pa.Type == "Application",
-		Group:          pa.Type == "Group",
-		Discoverable:   pa.Discoverable,
-		Fields:         pa.Fields,
-		CreatedAt:      pa.Published,
-	})
+	return f.c.UpsertRemoteAccount(ctx, remoteAccountOf(pa))
 }
 
 // account returns the stored account for an actor id, fetching it when unknown.

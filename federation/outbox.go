@@ -457,12 +457,7 @@ func (f *Federator) onAccountUpdated(ctx context.Context, a community.Account) e
 	if !a.IsLocal() {
 		return nil
 	}
-	_, pub, err := f.c.AccountKeys(ctx, a.ID)
-	if err != nil {
-		return err
-	}
-	actor, err := activitystreams.ActorJSON(activitystreams.Actor{Account: &a, PublicKeyPEM: pub,
-		Following: a.URI + "/following", Outbox: a.URI + "/outbox", Featured: a.URI + "/collections/featured"})
+	actor, err := f.actorJSON(ctx, &a)
 	if err != nil {
 		return err
 	}

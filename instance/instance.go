@@ -22,6 +22,7 @@ import (
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/federation/queue"
 	"github.com/tacit-social/tacit/media"
+	"github.com/tacit-social/tacit/search"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/web"
 )
@@ -36,12 +37,30 @@ type Instance struct {
 	Web       *web.Server
 	Queue     *queue.Queue
 	Federator *federation.Federator
-	log       *slog.Logger
+	// Index, Indexer and Search are nil when the instance was opened WithoutSearch.
+	Index   *search.Index
+	Indexer *search.Indexer
+	Search  *search.Searcher
+	log     *slog.Logger
 }
 
-// Open prepares an instance: creates the data dir, opens and migrates the database and
-// builds the services. It does not listen yet.
-func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, error) {
+// Option tunes Open.
+type Option func(*options)
+
+type options struct{ noSearch bool }
+
+// WithoutSearch opens the instance without its search index, for admin commands that
+// run beside a live server: only one process may write the index, and the server
+// holds it. What such commands change reaches the index through its catch-up.
+func WithoutSearch() Option { return func(o *options) { o.noSearch = true } }
+
+// Open prepares an instance: creates the data dir, opens and migrates the database,
+// opens the search index and builds the services. It does not listen yet.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Instance, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -82,6 +101,21 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 		UserAgent:   "Tacit/" + web.Version + " (+" + cfg.BaseURL() + "/)",
 	})
 	inst.Federator.Subscribe(inst.Events)
+	if !o.noSearch {
+		ix, err := search.Open(cfg.IndexDir())
+		if err != nil {
+			inst.Close()
+			return nil, fmt.Errorf("open search index %s: %w", cfg.IndexDir(), err)
+		}
+		inst.Index = ix
+		inst.Indexer = search.NewIndexer(ix, inst.Community, log)
+		inst.Indexer.Subscribe(inst.Events)
+		inst.Search = search.NewSearcher(search.Options{
+			Index: ix, Community: inst.Community, Indexer: inst.Indexer,
+			Peers: inst.Federator, PeerTimeout: cfg.Search.PeerTimeout, Logger: log,
+		})
+		inst.Federator.SetSearcher(inst.Search)
+	}
 	inst.Web = web.New(web.Deps{
 		Config:    cfg,
 		Community: inst.Community,
@@ -90,6 +124,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, 
 		Ping:      inst.ping,
 		Routes:    []func(*gin.Engine){inst.Federator.Routes},
 		Resolver:  inst.Federator,
+		Search:    inst.Search,
 	})
 	return inst, nil
 }
@@ -107,19 +142,34 @@ func (inst *Instance) ping(ctx context.Context) error {
 // Handler is the instance's HTTP handler.
 func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
 
-// RunWorkers works the federation queue (deliveries out, activities in), delivers
-// events to streaming clients, prunes unattached uploads and announces ended polls
-// until ctx ends. Serve runs it; tests that serve through their own listener call it
-// themselves.
+// RunWorkers works the federation queue (deliveries out, activities in), keeps the
+// search index in step, delivers events to streaming clients, prunes unattached uploads
+// and announces ended polls until ctx ends. Serve runs it; tests that serve through
+// their own listener call it themselves.
 func (inst *Instance) RunWorkers(ctx context.Context) error {
-	done := make(chan struct{}, 3)
-	defer func() { <-done; <-done; <-done }()
+	const jobs = 4
+	done := make(chan struct{}, jobs)
+	defer func() {
+		for range jobs {
+			<-done
+		}
+	}()
 	// The other jobs stop with the queue, also when it stops on an error.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { inst.pruneMedia(ctx); done <- struct{}{} }()
 	go func() { inst.endPolls(ctx); done <- struct{}{} }()
 	go func() { _ = inst.Web.RunStreaming(ctx); done <- struct{}{} }() // it only stops when ctx ends
+	go func() {
+		defer func() { done <- struct{}{} }()
+		if inst.Indexer == nil {
+			return
+		}
+		// A broken index degrades search; it does not stop federation.
+		if err := inst.Indexer.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			inst.log.Error("search indexer stopped", "err", err)
+		}
+	}()
 	return inst.Federator.Run(ctx)
 }
 
@@ -197,11 +247,16 @@ func (inst *Instance) Serve(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
-// Close releases the database.
+// Close releases the search index and the database. Call it after the workers have
+// stopped.
 func (inst *Instance) Close() error {
+	var errs []error
+	if inst.Index != nil {
+		errs = append(errs, inst.Index.Close())
+	}
 	sqlDB, err := inst.DB.DB()
 	if err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
-	return sqlDB.Close()
+	return errors.Join(append(errs, sqlDB.Close())...)
 }

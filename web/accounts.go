@@ -105,6 +105,12 @@ func (s *Server) updateCredentials(c *gin.Context) {
 			*img.url = v
 		}
 	}
+	// Tacit's expertise list: expertise[]=…, repeated, or a JSON array. Sending the key
+	// with one empty value (expertise[]=) clears it.
+	if p.Has("expertise") || p.Has("expertise[]") || hasIndexed(p, "expertise") {
+		topics := p.Strings("expertise")
+		in.Expertise = &topics
+	}
 	src := nestedParams(p, "source")
 	if v := src.StringPtr("privacy"); v != nil {
 		vis := community.Visibility(*v)
@@ -486,4 +492,14 @@ func (s *Server) featuredTagSuggestions(c *gin.Context) {
 		out = append(out, Tag{ID: community.FormatID(t.ID), Name: t.Name, URL: s.community.TagURL(t.Name), History: []TagHistory{}})
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// hasIndexed reports whether a form array was sent with indexes: key[0]=…
+func hasIndexed(p *params, key string) bool {
+	for k := range p.form {
+		if strings.HasPrefix(k, key+"[") && strings.HasSuffix(k, "]") {
+			return true
+		}
+	}
+	return false
 }

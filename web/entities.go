@@ -34,6 +34,14 @@ type Account struct {
 	// Present only on verify_credentials and update_credentials.
 	Source *AccountSource `json:"source,omitempty"`
 	Role   *AccountRole   `json:"role,omitempty"`
+	// Tacit's own account fields.
+	Tacit AccountTacit `json:"tacit"`
+}
+
+// AccountTacit carries Tacit's own account fields.
+type AccountTacit struct {
+	// Expertise is the list of topics the person declares they know about.
+	Expertise []string `json:"expertise"`
 }
 
 // AccountField is a profile name/value pair.
@@ -57,6 +65,8 @@ type AccountSource struct {
 	AttributionDomains  []string       `json:"attribution_domains"`
 	// Tacit's extension: the default scope of new posts.
 	Scope string `json:"scope"`
+	// Tacit's extension: the expertise topics, as update_credentials takes them.
+	Expertise []string `json:"expertise"`
 }
 
 // AccountRole is Mastodon's Role entity.

@@ -84,7 +84,15 @@ func (s *Server) account(a *community.Account) Account {
 		Emojis:         []CustomEmoji{},
 		Fields:         fields,
 		Roles:          []AccountRole{},
+		Tacit:          AccountTacit{Expertise: expertiseOf(a)},
 	}
+}
+
+func expertiseOf(a *community.Account) []string {
+	if len(a.Expertise) == 0 {
+		return []string{}
+	}
+	return append([]string{}, a.Expertise...)
 }
 
 // roles maps Tacit's roles onto Mastodon's Role entity; permissions are Mastodon's bit
@@ -122,6 +130,7 @@ func (s *Server) credentialAccount(ctx context.Context, a *community.Account, u 
 		Indexable:           a.Discoverable,
 		AttributionDomains:  []string{},
 		Scope:               string(scope),
+		Expertise:           expertiseOf(a),
 	}
 	role := roles[u.Role]
 	out.Role = &role

@@ -9,13 +9,15 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/search"
 )
 
-// Search: GET /api/v2/search and GET /api/v1/accounts/search. Until the full-text index
-// exists (a later Bleve-based search), this finds accounts by a username or display-name
-// prefix, hashtags by a name prefix, and statuses only by their URI or URL: post text is
-// not searched. With resolve=true, a handle or URL this instance does not know yet is
-// looked up at its origin through the Resolver.
+// Search: GET /api/v2/search and GET /api/v1/accounts/search, ranked by the search
+// index (Bleve): people by name or by what they know, posts by their text, hashtags by
+// name, with prefixes (as-you-type) and typos forgiven. A logged-in user's people search
+// asks the company's other instances too. A handle or URL names one thing instead: the
+// known account or status, or with resolve=true the one fetched from its instance
+// through the Resolver. Whatever the index finds passes the domain's visibility rules.
 
 // Resolver finds remote accounts and statuses this instance does not know yet by asking
 // their instance. Federation implements it; only the hosts it federates with are asked.
@@ -36,6 +38,7 @@ const (
 	accountSearchMaxLimit      = 80
 	msgSearchPaginationNoLogin = "Search queries pagination is not supported without authentication"
 	msgSearchResolveNoLogin    = "Search queries that resolve remote resources are not supported without authentication"
+	msgSearchUnavailable       = "Search is not available"
 )
 
 // SearchResult is Mastodon's Search entity.
@@ -151,6 +154,10 @@ func (s *Server) search(c *gin.Context) {
 		// Mastodon applies an offset only to a search of one type.
 		q.offset = 0
 	}
+	if s.searcher == nil {
+		abort(c, http.StatusServiceUnavailable, msgSearchUnavailable)
+		return
+	}
 	var authorID int64
 	if raw := p.Get("account_id"); raw != "" {
 		var ok bool
@@ -190,6 +197,21 @@ func (s *Server) search(c *gin.Context) {
 		}
 		out.Accounts = s.accounts(list)
 	}
+	if (all || typ == "statuses") && kind == queryText && !strings.HasPrefix(q.text, "#") && authorID >= 0 {
+		found, err := s.searcher.Statuses(ctx, search.StatusQuery{
+			Text: q.text, Viewer: q.viewer, AccountID: authorID, Limit: q.limit, Offset: q.offset,
+		})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		list, err := s.statuses(ctx, q.viewer, found)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		out.Statuses = list
+	}
 	if (all || typ == "hashtags") && kind == queryText {
 		tags, err := s.findTags(ctx, q)
 		if err != nil {
@@ -211,6 +233,10 @@ func (s *Server) searchAccounts(c *gin.Context) {
 		c.JSON(http.StatusOK, []Account{})
 		return
 	}
+	if s.searcher == nil {
+		abort(c, http.StatusServiceUnavailable, msgSearchUnavailable)
+		return
+	}
 	list, err := s.findAccounts(c.Request.Context(), q)
 	if err != nil {
 		s.fail(c, err)
@@ -228,9 +254,17 @@ func (s *Server) findAccounts(ctx context.Context, q searchQuery) ([]*community.
 	)
 	switch kindOf(q.text) {
 	case queryText:
-		return s.community.SearchAccounts(ctx, community.AccountSearch{
-			Query: q.text, Viewer: q.viewer.Account, Following: q.following, Limit: q.limit, Offset: q.offset,
+		res, err := s.searcher.Accounts(ctx, search.AccountQuery{
+			Text: strings.TrimPrefix(q.text, "@"), Viewer: q.viewer, Following: q.following,
+			Limit: q.limit, Offset: q.offset, Company: true,
 		})
+		if err != nil {
+			return nil, err
+		}
+		if len(res.Unanswered) > 0 {
+			s.log.DebugContext(ctx, "account search without some peers", "unanswered", res.Unanswered)
+		}
+		return res.Accounts, nil
 	case queryHandle:
 		handle := strings.TrimPrefix(q.text, "@")
 		a, err = s.community.LookupAccount(ctx, handle)
@@ -314,7 +348,7 @@ func (s *Server) findTags(ctx context.Context, q searchQuery) ([]Tag, error) {
 	if err != nil {
 		return []Tag{}, nil
 	}
-	tags, err := s.community.SearchTags(ctx, q.viewer, name, q.limit, q.offset)
+	tags, err := s.searcher.Tags(ctx, q.viewer, name, q.limit, q.offset)
 	if err != nil {
 		return nil, err
 	}

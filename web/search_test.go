@@ -165,6 +165,7 @@ func TestSearchResolvesRemote(t *testing.T) {
 		if err != nil || len(found) != 1 || found[0].ID != remoteBobID {
 			t.Errorf("accounts/search %s: %v %v", bobHandle, found, err)
 		}
+		a.SyncSearch(t)
 		if r := swMust(t, a, alice.Token, url.Values{"q": {"bo"}, "type": {"accounts"}}); !slices.Contains(r.accts(), bobHandle) {
 			t.Errorf("prefix search on A: %v, want the known remote %s among them", r.accts(), bobHandle)
 		}
@@ -285,16 +286,18 @@ func TestSearchLocal(t *testing.T) {
 			}
 		}
 
-		// Accounts: an exact username first, then by followers; display names count;
-		// case does not matter; "_" is not a wildcard.
+		inst.SyncSearch(t)
+		// Accounts, ranked: a whole word typed beats a prefix of one, a prefix that
+		// covers more of a name beats one that covers less; display names count; case
+		// does not matter; "_" is not a wildcard; every word typed must match.
 		for _, tc := range []struct {
 			q    string
 			want []string
 		}{
 			{"alice", []string{"alice"}},
-			{"alic", []string{"alicia", "alice"}},
-			{"ALI", []string{"alicia", "alice", "albert"}},
-			{"@ali", []string{"alicia", "alice", "albert"}},
+			{"alic", []string{"alice", "alicia"}},
+			{"ALI", []string{"albert", "alice", "alicia"}},
+			{"@ali", []string{"albert", "alice", "alicia"}},
 			{"ali baba", []string{"albert"}},
 			{"al_", []string{}},
 			{"zed", []string{}},
@@ -304,20 +307,20 @@ func TestSearchLocal(t *testing.T) {
 				t.Errorf("accounts for %q: %v, want %v", tc.q, r.accts(), tc.want)
 			}
 			if len(r.Statuses) != 0 {
-				t.Errorf("search %q returned statuses: text is not searched", tc.q)
+				t.Errorf("search %q returned statuses, but nobody has posted yet", tc.q)
 			}
 		}
 		if r := swMust(t, inst, alice.Token, url.Values{"q": {"ali"}, "following": {"true"}}); !slices.Equal(r.accts(), []string{"alicia"}) {
 			t.Errorf("following=true: %v, want [alicia]", r.accts())
 		}
-		if r := swMust(t, inst, alice.Token, url.Values{"q": {"ali"}, "limit": {"1"}}); !slices.Equal(r.accts(), []string{"alicia"}) {
+		if r := swMust(t, inst, alice.Token, url.Values{"q": {"ali"}, "limit": {"1"}}); !slices.Equal(r.accts(), []string{"albert"}) {
 			t.Errorf("limit=1: %v", r.accts())
 		}
-		if r := swMust(t, inst, alice.Token, url.Values{"q": {"ali"}, "type": {"accounts"}, "offset": {"1"}}); !slices.Equal(r.accts(), []string{"alice", "albert"}) {
+		if r := swMust(t, inst, alice.Token, url.Values{"q": {"ali"}, "type": {"accounts"}, "offset": {"1"}}); !slices.Equal(r.accts(), []string{"alice", "alicia"}) {
 			t.Errorf("offset=1: %v", r.accts())
 		}
 		found, err := inst.Client(alice.Token).AccountsSearch(ctx, "ali", 2)
-		if err != nil || len(found) != 2 || found[0].Acct != "alicia" {
+		if err != nil || len(found) != 2 || found[0].Acct != "albert" || found[1].Acct != "alice" {
 			t.Errorf("accounts/search: %v %v", found, err)
 		}
 		if _, err := inst.Client("").AccountsSearch(ctx, "ali", 2); accAPIStatus(err) != http.StatusUnauthorized {
@@ -327,6 +330,7 @@ func TestSearchLocal(t *testing.T) {
 		// Hashtags by prefix, in name order, only of posts the viewer may read.
 		_, publicURL := swPost(t, inst, alice.Token, url.Values{"status": {"Notes on #golang and #gopher and #rust"}, "scope": {"world"}})
 		_, deptURL := swPost(t, inst, alice.Token, url.Values{"status": {"Hush #gossip"}, "scope": {"department"}})
+		inst.SyncSearch(t)
 		for _, tc := range []struct {
 			token, q string
 			want     []string
@@ -354,7 +358,27 @@ func TestSearchLocal(t *testing.T) {
 			t.Errorf("type=hashtags returned accounts %v", r.accts())
 		}
 
-		// Statuses by URL, never text; department posts only for the instance's users.
+		// Statuses by their text, ranked, each only for those who may read it.
+		for _, tc := range []struct {
+			token, q string
+			want     int
+		}{
+			{alice.Token, "notes", 1},
+			{"", "notes gopher", 1},
+			{alicia.Token, "hush", 1}, // a colleague reads department posts
+			{"", "hush", 0},           // a logged-out visitor does not
+			{alicia.Token, "notes hush", 0},
+		} {
+			r := swMust(t, inst, tc.token, url.Values{"q": {tc.q}, "type": {"statuses"}})
+			if len(r.Statuses) != tc.want {
+				t.Errorf("statuses for %q (logged in %v): %d, want %d", tc.q, tc.token != "", len(r.Statuses), tc.want)
+			}
+		}
+		if r := swMust(t, inst, alice.Token, url.Values{"q": {"notes"}, "type": {"statuses"}, "account_id": {community.FormatID(alicia.Account.ID)}}); len(r.Statuses) != 0 {
+			t.Errorf("account_id of another author: %d statuses", len(r.Statuses))
+		}
+
+		// Statuses by URL; department posts only for the instance's users.
 		if r := swMust(t, inst, "", url.Values{"q": {publicURL}}); len(r.Statuses) != 1 || !strings.Contains(r.Statuses[0].Content, "golang") {
 			t.Errorf("public status by url, logged out: %+v", r.Statuses)
 		}

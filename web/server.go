@@ -16,6 +16,7 @@ import (
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/streaming"
+	"github.com/tacit-social/tacit/search"
 )
 
 // Version is Tacit's own version; the API reports it inside a Mastodon version string.
@@ -37,6 +38,9 @@ type Deps struct {
 	// Resolver looks up remote accounts and statuses for search with resolve=true; nil
 	// makes resolve=true behave like resolve=false.
 	Resolver Resolver
+	// Search answers searches (people, posts, hashtags, experts); nil answers them
+	// with 503.
+	Search *search.Searcher
 }
 
 // Server is the HTTP front of one instance.
@@ -51,6 +55,7 @@ type Server struct {
 	hub       *streaming.Hub
 	// recheck overrides how often streams check their token (tests); 0 is the default.
 	recheck atomic.Int64
+	searcher  *search.Searcher
 }
 
 // New builds the server and its routes.
@@ -64,6 +69,7 @@ func New(d Deps) *Server {
 		ping:      d.Ping,
 		engine:    gin.New(),
 		resolver:  d.Resolver,
+		searcher:  d.Search,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -94,6 +100,7 @@ func New(d Deps) *Server {
 	s.mountFilters(api)
 	s.mountConversations(api)
 	s.mountStreaming(api)
+	s.mountExperts(api)
 	for _, r := range d.Routes {
 		r(e)
 	}

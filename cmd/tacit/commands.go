@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/instance"
+	"github.com/tacit-social/tacit/search"
 	"github.com/tacit-social/tacit/store"
 )
 
@@ -74,7 +77,9 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io
 // withInstance opens the instance's database and services without serving, for admin
 // commands that run beside a live server.
 func withInstance(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(*instance.Instance) error) error {
-	inst, err := instance.Open(ctx, cfg, log)
+	// The running server holds the search index; what admin commands change reaches it
+	// through its catch-up from the database.
+	inst, err := instance.Open(ctx, cfg, log, instance.WithoutSearch())
 	if err != nil {
 		return err
 	}
@@ -197,9 +202,78 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 			fmt.Fprintln(stdout, tok.AccessToken)
 			return nil
 		})
+	case "reindex":
+		if err := fs.Parse(args); err != nil {
+			return errUsage
+		}
+		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
+			return reindex(ctx, cfg, inst, stdout)
+		})
 	}
 	fmt.Fprintf(stderr, "tacit: unknown admin command %q\n\n%s", sub, usage)
 	return errUsage
+}
+
+// reindex rebuilds the search index from the database. The new index replaces the
+// live one at once, or, while a server holds the live one, when the server next starts.
+func reindex(ctx context.Context, cfg config.Config, inst *instance.Instance, stdout io.Writer) error {
+	bar := newProgressBar(stdout)
+	start := time.Now()
+	pending, err := search.Rebuild(ctx, cfg.IndexDir(), inst.Community, bar.update)
+	bar.finish()
+	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	took := time.Since(start)
+	rate := float64(bar.total) / max(took.Seconds(), 0.001)
+	fmt.Fprintf(stdout, "indexed %d documents in %s (%.0f documents/s)\n", bar.total, took.Round(time.Millisecond), rate)
+	if pending {
+		fmt.Fprintln(stdout, "the server is running and holds the current index: the rebuilt one replaces it when the server restarts")
+	} else {
+		fmt.Fprintln(stdout, "the search index is rebuilt")
+	}
+	return nil
+}
+
+// progressBar draws the progress of a long command on a terminal, and stays silent
+// when the output is a file or a pipe, where redrawn lines would only be noise.
+type progressBar struct {
+	w        io.Writer
+	terminal bool
+	total    int64
+	drawn    time.Time
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	terminal := false
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			terminal = true
+		}
+	}
+	return &progressBar{w: w, terminal: terminal}
+}
+
+func (b *progressBar) update(done, total int64) {
+	b.total = total
+	if !b.terminal || (time.Since(b.drawn) < 100*time.Millisecond && done < total) {
+		return
+	}
+	b.drawn = time.Now()
+	const width = 30
+	filled := width
+	percent := 100.0
+	if total > 0 {
+		filled = int(done * width / total)
+		percent = float64(done) * 100 / float64(total)
+	}
+	fmt.Fprintf(b.w, "\r[%s%s] %5.1f%% %d/%d documents", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), percent, done, total)
+}
+
+func (b *progressBar) finish() {
+	if b.terminal && !b.drawn.IsZero() {
+		fmt.Fprintln(b.w)
+	}
 }
 
 func closeDB(db *gorm.DB) {

@@ -7,6 +7,7 @@
 //	tacit admin reset-password …     set a new password
 //	tacit admin token …              issue an access token for scripts
 //	tacit admin delete-user …        delete an account and tell the peers
+//	tacit admin reindex              rebuild the search index from the database
 //	tacit version                    print the version
 //
 // Every command reads the same configuration: defaults, then the YAML file named by
@@ -44,6 +45,7 @@ Commands:
   admin token                 issue an access token for an account (--username, [--scopes "read write"])
   admin delete-user           delete an account, its posts and its login for good, and tell
                               the peers (--username, --yes)
+  admin reindex               rebuild the search index from the database (while serve runs: used from its next start)
   version                     print the version
 
 Configuration: defaults < YAML file (--config FILE or TACIT_CONFIG) < TACIT_* environment.

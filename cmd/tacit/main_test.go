@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +153,91 @@ func waitHealthy(t *testing.T, url string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s did not become healthy", url)
+}
+
+// TestReindex rebuilds the search index with the admin command: at once when no server
+// runs; while one runs, the rebuilt index waits beside the live one and replaces it at
+// the server's next start.
+func TestReindex(t *testing.T) {
+	dataDir := t.TempDir()
+	env := []string{"TACIT_DATA_DIR=" + dataDir, "TACIT_PROTOCOL=http", "TACIT_LOG_LEVEL=error"}
+	for _, u := range []string{"alice", "bob"} {
+		if _, _, err := tacit(t, env, "admin", "create-user", "--username", u, "--password", "a long secret phrase"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _, err := tacit(t, env, "admin", "reindex")
+	if err != nil {
+		t.Fatalf("reindex: %v", err)
+	}
+	if !strings.Contains(out, "indexed 2 documents") || !strings.Contains(out, "rebuilt") || strings.Contains(out, "\r") {
+		t.Errorf("reindex output (not a terminal: no progress bar): %q", out)
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	env = append(env, "TACIT_HOST="+addr, "TACIT_LISTEN="+addr)
+	serve := func() (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			var out, errOut bytes.Buffer
+			done <- run(ctx, []string{"serve"}, env, &out, &errOut)
+		}()
+		waitHealthy(t, "http://"+addr+"/health")
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		}
+	}
+	token, _, err := tacit(t, env, "admin", "token", "--username", "alice", "--scopes", "read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(q string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/accounts/search?q="+q, nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var list []struct{ Username string }
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("search %s: %d %v", q, resp.StatusCode, err)
+		}
+		return len(list)
+	}
+
+	stop := serve()
+	if n := find("bob"); n != 1 {
+		t.Errorf("bob found %d times after the offline reindex", n)
+	}
+	out, _, err = tacit(t, env, "admin", "reindex")
+	if err != nil {
+		t.Fatalf("reindex while serving: %v", err)
+	}
+	if !strings.Contains(out, "restarts") {
+		t.Errorf("reindex while serving: %q", out)
+	}
+	stop()
+	indexDir := filepath.Join(dataDir, "index")
+	if _, err := os.Stat(filepath.Join(indexDir+".rebuilt", "READY")); err != nil {
+		t.Fatalf("no rebuilt index waiting: %v", err)
+	}
+	stop = serve()
+	defer stop()
+	if _, err := os.Stat(indexDir + ".rebuilt"); !os.IsNotExist(err) {
+		t.Errorf("the rebuilt index was not moved into place: %v", err)
+	}
+	if n := find("alice"); n != 1 {
+		t.Errorf("alice found %d times in the swapped-in index", n)
+	}
 }

@@ -58,6 +58,12 @@ type ParsedActor struct {
 	// Fields are the profile's PropertyValue attachments; values are unsanitized HTML.
 	Fields    []community.Field
 	Published time.Time
+	// Expertise is Tacit's "tacit:expertise" list; nil when the actor has none (other
+	// software), empty when a Tacit actor declares nothing.
+	Expertise []string
+	// Hashtags are the names (without "#") of the actor's Hashtag tags: the hashtags
+	// its profile features. Nil when the actor has no tag property.
+	Hashtags []string
 }
 
 // ParsedObject is a Note (or an Article, Page or Question read as one, or the
@@ -157,7 +163,23 @@ func ParseActor(b []byte) (*ParsedActor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseActor(m, t)
+	return parseActor(m, t, true)
+}
+
+// ParseProfile reads an actor document listed by a peer (its directory, its answers to
+// searches) as a profile: the same as ParseActor except that the public key is
+// optional, since a peer creates its accounts' keys only when they first federate. A
+// profile read this way says who someone is; it is never trusted to verify signatures.
+func ParseProfile(b []byte) (*ParsedActor, error) {
+	m, err := decode(b)
+	if err != nil {
+		return nil, err
+	}
+	t, err := toType(m)
+	if err != nil {
+		return nil, err
+	}
+	return parseActor(m, t, false)
 }
 
 // ParseObject reads a single object document (a Note fetched by id, say).
@@ -332,7 +354,7 @@ func (p *ParsedActivity) readEmbedded(m map[string]any, t vocab.Type, depth int)
 		if t == nil {
 			return fmt.Errorf("%w: embedded %s not understood", ErrInvalid, typ)
 		}
-		a, err := parseActor(m, t)
+		a, err := parseActor(m, t, true)
 		if err != nil {
 			return fmt.Errorf("embedded %w", err)
 		}
@@ -582,7 +604,7 @@ type actorReader interface {
 	GetUnknownProperties() map[string]any
 }
 
-func parseActor(m map[string]any, t vocab.Type) (*ParsedActor, error) {
+func parseActor(m map[string]any, t vocab.Type, requireKey bool) (*ParsedActor, error) {
 	typ, err := typeOf(m, actorTypes)
 	if err != nil {
 		return nil, err
@@ -627,8 +649,10 @@ func parseActor(m map[string]any, t vocab.Type) (*ParsedActor, error) {
 		a.SharedInbox = validOrEmpty(text(ep["sharedInbox"]))
 	}
 
-	if err := a.readKey(r.GetW3IDSecurityV1PublicKey()); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", typ, id, err)
+	if keys := r.GetW3IDSecurityV1PublicKey(); requireKey || (keys != nil && keys.Len() > 0) {
+		if err := a.readKey(keys); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", typ, id, err)
+		}
 	}
 	for _, e := range asList(m["attachment"]) {
 		pv, ok := e.(map[string]any)
@@ -640,6 +664,31 @@ func parseActor(m map[string]any, t vocab.Type) (*ParsedActor, error) {
 			continue
 		}
 		a.Fields = append(a.Fields, community.Field{Name: name, Value: text(pv["value"])})
+	}
+	for _, key := range []string{"expertise", "tacit:expertise", TacitNamespace + "expertise"} {
+		v, ok := m[key]
+		if !ok {
+			continue
+		}
+		a.Expertise = []string{}
+		for _, e := range asList(v) {
+			if s := text(e); s != "" {
+				a.Expertise = append(a.Expertise, s)
+			}
+		}
+		break
+	}
+	if tags, ok := m["tag"]; ok {
+		a.Hashtags = []string{}
+		for _, e := range asList(tags) {
+			tag, ok := e.(map[string]any)
+			if !ok || firstType(tag) != "Hashtag" {
+				continue
+			}
+			if name := strings.TrimPrefix(text(tag["name"]), "#"); name != "" {
+				a.Hashtags = append(a.Hashtags, name)
+			}
+		}
 	}
 	return a, nil
 }

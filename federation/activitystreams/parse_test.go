@@ -47,6 +47,7 @@ func TestParseActorSamples(t *testing.T) {
 				{Name: "Blog", Value: `<a href="https://maria.example.net" target="_blank" rel="nofollow noopener me"><span class="invisible">https://</span><span class="">maria.example.net</span></a>`},
 			},
 			Published: time.Date(2022, 11, 7, 0, 0, 0, 0, time.UTC),
+			Hashtags:  []string{}, // a tag property, even without hashtags
 		}},
 		{"gotosocial_actor.json", ParsedActor{
 			ID: "https://gts.example.com/users/tom", Type: "Service", PreferredUsername: "tom", Name: "Tom",
@@ -61,6 +62,7 @@ func TestParseActorSamples(t *testing.T) {
 			Fields:  []community.Field{{Name: "Pronouns", Value: "he/him"}},
 			// A single attachment object, not a list, as go-fed-based servers write it.
 			Published: time.Date(2023, 5, 14, 9, 12, 44, 0, time.UTC),
+			Hashtags:  []string{}, // a tag property, even without hashtags
 		}},
 		{"pleroma_actor.json", ParsedActor{
 			ID: "https://pleroma.example.net/users/lain", Type: "Person", PreferredUsername: "lain", Name: "lain",
@@ -78,6 +80,7 @@ func TestParseActorSamples(t *testing.T) {
 			Fields:   []community.Field{{Name: "Site", Value: "https://lain.example.net"}},
 			// Discoverable without the toot term in the document's own context.
 			Discoverable: true,
+			Hashtags:     []string{}, // a tag property, even without hashtags
 		}},
 		{"lemmy_group.json", ParsedActor{
 			ID: "https://lemmy.example.com/c/ideas", Type: "Group", PreferredUsername: "ideas", Name: "Ideas",

@@ -50,6 +50,7 @@ func Context() []any {
 			"tacit":                     TacitNamespace,
 			"scope":                     "tacit:scope",
 			"hideTotals":                "tacit:hideTotals",
+			"expertise":                 "tacit:expertise",
 		},
 	}
 }
@@ -65,6 +66,13 @@ type Actor struct {
 	// Type is "Person", "Service", "Application" or "Group"; empty means Service for
 	// bots, Group for group accounts, Person otherwise.
 	Type string
+	// KeyOptional lets an account without a key yet be described (a profile in a peer
+	// directory); the document then has no publicKey.
+	KeyOptional bool
+	// FeaturedTags are the hashtags the profile features, emitted as Hashtag tags of the
+	// actor; TagURL gives a hashtag's page (nil omits hrefs).
+	FeaturedTags []string
+	TagURL       func(string) string
 }
 
 // actorType is the part of go-fed's Person, Service, Application and Group that
@@ -83,6 +91,7 @@ type actorType interface {
 	SetActivityStreamsIcon(vocab.ActivityStreamsIconProperty)
 	SetActivityStreamsImage(vocab.ActivityStreamsImageProperty)
 	SetActivityStreamsAttachment(vocab.ActivityStreamsAttachmentProperty)
+	SetActivityStreamsTag(vocab.ActivityStreamsTagProperty)
 	SetTootFeatured(vocab.TootFeaturedProperty)
 	SetTootDiscoverable(vocab.TootDiscoverableProperty)
 	SetW3IDSecurityV1PublicKey(vocab.W3IDSecurityV1PublicKeyProperty)
@@ -113,7 +122,7 @@ func ActorJSON(a Actor) ([]byte, error) {
 	if pemText == "" {
 		pemText = acct.PublicKeyPEM
 	}
-	if pemText == "" {
+	if pemText == "" && !a.KeyOptional {
 		return nil, fmt.Errorf("activitystreams: actor %s: no public key", acct.URI)
 	}
 
@@ -204,19 +213,21 @@ func ActorJSON(a Actor) ([]byte, error) {
 	discoverable.Set(acct.Discoverable)
 	p.SetTootDiscoverable(discoverable)
 
-	key := streams.NewW3IDSecurityV1PublicKey()
-	keyID := *id
-	keyID.Fragment = "main-key"
-	key.SetJSONLDId(idProperty(&keyID))
-	owner := streams.NewW3IDSecurityV1OwnerProperty()
-	owner.Set(id)
-	key.SetW3IDSecurityV1Owner(owner)
-	keyPem := streams.NewW3IDSecurityV1PublicKeyPemProperty()
-	keyPem.Set(pemText)
-	key.SetW3IDSecurityV1PublicKeyPem(keyPem)
-	keys := streams.NewW3IDSecurityV1PublicKeyProperty()
-	keys.AppendW3IDSecurityV1PublicKey(key)
-	p.SetW3IDSecurityV1PublicKey(keys)
+	if pemText != "" {
+		key := streams.NewW3IDSecurityV1PublicKey()
+		keyID := *id
+		keyID.Fragment = "main-key"
+		key.SetJSONLDId(idProperty(&keyID))
+		owner := streams.NewW3IDSecurityV1OwnerProperty()
+		owner.Set(id)
+		key.SetW3IDSecurityV1Owner(owner)
+		keyPem := streams.NewW3IDSecurityV1PublicKeyPemProperty()
+		keyPem.Set(pemText)
+		key.SetW3IDSecurityV1PublicKeyPem(keyPem)
+		keys := streams.NewW3IDSecurityV1PublicKeyProperty()
+		keys.AppendW3IDSecurityV1PublicKey(key)
+		p.SetW3IDSecurityV1PublicKey(keys)
+	}
 
 	if !acct.CreatedAt.IsZero() {
 		p.SetActivityStreamsPublished(publishedProperty(acct.CreatedAt))
@@ -247,8 +258,26 @@ func ActorJSON(a Actor) ([]byte, error) {
 		p.SetActivityStreamsAttachment(prop)
 	}
 
+	if len(a.FeaturedTags) > 0 {
+		prop := streams.NewActivityStreamsTagProperty()
+		for _, name := range a.FeaturedTags {
+			h, err := hashtagOf(name, a.TagURL)
+			if err != nil {
+				return nil, fmt.Errorf("activitystreams: actor %s: %w", acct.URI, err)
+			}
+			if h != nil {
+				prop.AppendActivityStreamsLink(h)
+			}
+		}
+		p.SetActivityStreamsTag(prop)
+	}
+
 	extra := p.GetUnknownProperties()
 	extra["manuallyApprovesFollowers"] = acct.Locked
+	if acct.Expertise != nil {
+		// Tacit's expertise list: what the person says they know about.
+		extra["expertise"] = []string(acct.Expertise)
+	}
 	if acct.SharedInboxURL != "" {
 		if _, err := absURL(acct.SharedInboxURL, false); err != nil {
 			return nil, fmt.Errorf("activitystreams: actor %s: shared inbox: %w", acct.URI, err)

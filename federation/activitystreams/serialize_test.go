@@ -263,6 +263,7 @@ func TestActorJSONRoundTrip(t *testing.T) {
 		ManuallyApprovesFollowers: true, Discoverable: true,
 		Fields:    []community.Field{{Name: "Team", Value: "Support"}, {Name: "Desk", Value: "<a href=\"https://wiki.example.com/desk\">3F-12</a>"}},
 		Published: created.Truncate(time.Second),
+		Hashtags:  []string{}, // the actor always has a (possibly empty) tag list
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
@@ -578,5 +579,58 @@ func TestContextIsFresh(t *testing.T) {
 	}
 	if !slices.Contains(Context(), any("https://w3id.org/security/v1")) {
 		t.Error("security context missing")
+	}
+}
+
+// TestActorExpertise: Tacit's expertise list and the featured hashtags travel in the
+// actor document and come back from it; a profile may come without a key.
+func TestActorExpertise(t *testing.T) {
+	t.Parallel()
+	a := aliceActor()
+	a.Account.Expertise = community.Topics{"Kubernetes", "Billing disputes"}
+	a.FeaturedTags = []string{"kubernetes", "#sre"}
+	a.TagURL = func(name string) string { return "https://tacit.example.com/tags/" + name }
+	b, err := ActorJSON(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := decodeMap(t, b)
+	if terms := m["@context"].([]any)[2].(map[string]any); terms["expertise"] != "tacit:expertise" {
+		t.Errorf("@context has no expertise term: %v", terms["expertise"])
+	}
+	if want := []any{
+		map[string]any{"type": "Hashtag", "name": "#kubernetes", "href": "https://tacit.example.com/tags/kubernetes"},
+		map[string]any{"type": "Hashtag", "name": "#sre", "href": "https://tacit.example.com/tags/sre"},
+	}; !reflect.DeepEqual(m["tag"], want) {
+		t.Errorf("tag = %#v", m["tag"])
+	}
+	got, err := ParseActor(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Expertise, []string{"Kubernetes", "Billing disputes"}) ||
+		!reflect.DeepEqual(got.Hashtags, []string{"kubernetes", "sre"}) {
+		t.Errorf("parsed expertise %q, hashtags %q", got.Expertise, got.Hashtags)
+	}
+
+	// Without a key: only as a profile.
+	a.PublicKeyPEM, a.Account.PublicKeyPEM = "", ""
+	if _, err := ActorJSON(a); err == nil {
+		t.Error("an actor without a key was rendered")
+	}
+	a.KeyOptional = true
+	b, err = ActorJSON(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := decodeMap(t, b)["publicKey"]; ok {
+		t.Error("a keyless profile has a publicKey")
+	}
+	if _, err := ParseActor(b); err == nil {
+		t.Error("ParseActor accepted an actor without a key")
+	}
+	p, err := ParseProfile(b)
+	if err != nil || p.PublicKeyPEM != "" || p.PreferredUsername != "alice" || len(p.Expertise) != 2 {
+		t.Errorf("ParseProfile: %+v %v", p, err)
 	}
 }

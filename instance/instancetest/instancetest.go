@@ -240,3 +240,22 @@ func (inst *Instance) Host() string { return strings.TrimPrefix(inst.URL, "http:
 func authApp(scopes []string) auth.NewApplication {
 	return auth.NewApplication{Name: "test", RedirectURIs: []string{auth.OOBRedirect}, Scopes: scopes}
 }
+
+// SyncSearch waits until the search index holds every change made so far on this
+// instance: indexing is asynchronous, and a test that searches right after writing
+// would otherwise race it.
+func (inst *Instance) SyncSearch(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for inst.Indexer != nil {
+		err := inst.Indexer.Sync(ctx)
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("search index sync: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond) // the indexer is still starting
+	}
+}

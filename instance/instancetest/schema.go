@@ -41,6 +41,7 @@ var routes = []route{
 	r("GET", "/api/v1/accounts/lookup", "Account", false),
 	r("GET", "/api/v1/accounts/search", "Account", true),
 	r("GET", "/api/v2/search", "Search", false),
+	r("GET", "/api/v1/directory", "Account", true),
 	r("GET", "/api/v1/accounts/"+id, "Account", false),
 	r("GET", "/api/v1/accounts/"+id+"/statuses", "Status", true),
 	r("GET", "/api/v1/accounts/"+id+"/(followers|following)", "Account", true),

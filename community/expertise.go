@@ -2,8 +2,6 @@ package community
 
 import (
 	"database/sql/driver"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -24,42 +22,10 @@ const (
 type Topics []string
 
 // Value implements driver.Valuer.
-func (t Topics) Value() (driver.Value, error) {
-	if t == nil {
-		t = Topics{}
-	}
-	b, err := json.Marshal([]string(t))
-	if err != nil {
-		return nil, fmt.Errorf("encode expertise: %w", err)
-	}
-	return string(b), nil
-}
+func (t Topics) Value() (driver.Value, error) { return jsonListValue([]string(t), "expertise") }
 
 // Scan implements sql.Scanner.
-func (t *Topics) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		*t = Topics{}
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("scan expertise: unexpected %T", src)
-	}
-	if len(b) == 0 {
-		*t = Topics{}
-		return nil
-	}
-	var list []string
-	if err := json.Unmarshal(b, &list); err != nil {
-		return fmt.Errorf("decode expertise: %w", err)
-	}
-	*t = list
-	return nil
-}
+func (t *Topics) Scan(src any) error { return scanJSONList(src, (*[]string)(t), "expertise") }
 
 // NormalizeExpertise checks a list of topics as a person typed it: spaces are collapsed,
 // blank entries dropped, repeats (ignoring case) kept once, in the order given.

@@ -3,7 +3,6 @@ package community
 import (
 	"context"
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -43,38 +42,12 @@ type PollOptions []PollOption
 
 // Value implements driver.Valuer.
 func (o PollOptions) Value() (driver.Value, error) {
-	if o == nil {
-		o = PollOptions{}
-	}
-	b, err := json.Marshal(o)
-	if err != nil {
-		return nil, fmt.Errorf("encode poll options: %w", err)
-	}
-	return string(b), nil
+	return jsonListValue([]PollOption(o), "poll options")
 }
 
 // Scan implements sql.Scanner.
 func (o *PollOptions) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		*o = PollOptions{}
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("scan poll options: unexpected %T", src)
-	}
-	if len(b) == 0 {
-		*o = PollOptions{}
-		return nil
-	}
-	if err := json.Unmarshal(b, o); err != nil {
-		return fmt.Errorf("decode poll options: %w", err)
-	}
-	return nil
+	return scanJSONList(src, (*[]PollOption)(o), "poll options")
 }
 
 // Poll is the poll of a status.

@@ -181,6 +181,8 @@ type RemoteStatus struct {
 	Published      time.Time
 	Edited         time.Time // zero unless the post was edited
 	ReplyToUnknown bool      // set by ReceiveStatus when the parent is not known here
+	// Idea is set when the status is an idea posted to a board.
+	Idea *RemoteIdea
 }
 
 // ReceiveStatus stores a status that arrived from another instance, or applies an edit
@@ -223,6 +225,15 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		}
 	}
 	if parent != nil {
+		if err := s.checkReplyAllowed(ctx, author, parent); err != nil {
+			if existing, lerr := s.StatusByURI(ctx, in.URI); lerr == nil && existing.AccountID == author.ID {
+				// An edit of a reply stored before the discussion was locked.
+				err = nil
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
 		in.Scope = narrowerScope(in.Scope, parent.Scope)
 		in.Visibility = narrowerVisibility(in.Visibility, parent.Visibility)
 		if in.Scope == ScopeDepartment {
@@ -251,6 +262,14 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		if err == nil {
 			if existing.AccountID != author.ID {
 				return Forbidden("Status %s belongs to another account", in.URI)
+			}
+			if in.Idea != nil && existing.InReplyToID == nil {
+				// Stored before its board was known here: it becomes the idea it is.
+				if _, ierr := ideaRow(tx, existing.ID); KindOf(ierr) == KindNotFound {
+					if err := s.attachIdea(tx, ev, &existing, author, in.Idea); err != nil {
+						return err
+					}
+				}
 			}
 			return s.applyRemoteEdit(tx, ev, &existing, content, spoiler, in, tags, mentions, &out)
 		}
@@ -299,6 +318,9 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		}
 		out = st
 		*ev = append(*ev, StatusCreated{Status: st})
+		if in.Idea != nil && in.InReplyToURI == "" {
+			return s.attachIdea(tx, ev, &st, author, in.Idea)
+		}
 		return nil
 	})
 	if err != nil {
@@ -344,6 +366,11 @@ func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, content,
 	}
 	if err := s.setStatusTags(tx, st.ID, tags, true); err != nil {
 		return err
+	}
+	if in.Idea != nil {
+		if err := updateRemoteIdea(tx, st.ID, in.Idea); err != nil {
+			return err
+		}
 	}
 	var already []int64
 	if err := tx.Model(&Mention{}).Where("status_id = ?", st.ID).Pluck("account_id", &already).Error; err != nil {

@@ -40,6 +40,8 @@ type Service struct {
 	peers        func(string) bool
 	events       *Bus
 	now          func() time.Time
+	// domains caches the domain blocks and allows federation consults on every request.
+	domains domainCache
 }
 
 // NewService returns a Service over db.

@@ -310,7 +310,7 @@ func (q PublicQuery) originSQL(db *gorm.DB) *gorm.DB {
 // logged-out visitor means world scope.
 func (s *Service) publicSQL(db *gorm.DB, v Viewer, q PublicQuery) *gorm.DB {
 	db = db.Where("statuses.visibility = ? AND statuses.reblog_of_id IS NULL", VisibilityPublic).
-		Scopes(q.originSQL, s.visibleSQL(v))
+		Scopes(q.originSQL, s.visibleSQL(v), notSilencedSQL)
 	if me := v.AccountID(); me != 0 {
 		db = db.Scopes(silencedSQL(me, s.clock()))
 	}

@@ -169,6 +169,9 @@ func (s *Server) statuses(ctx context.Context, v community.Viewer, list []commun
 			out = append(out, st)
 		}
 	}
+	if err := s.addIdeas(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

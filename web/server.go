@@ -78,6 +78,9 @@ func New(d Deps) *Server {
 	s.mountTimelines(api)
 	s.mountNotifications(api)
 	s.mountSearch(api)
+	s.mountBoards(api)
+	s.mountReports(api)
+	s.mountAdmin(api)
 	for _, r := range d.Routes {
 		r(e)
 	}

@@ -495,3 +495,23 @@ func (s *Service) BoardBans(ctx context.Context, actor *Account, boardID int64) 
 	accounts, err := s.AccountsByID(ctx, ids)
 	return bans, accounts, err
 }
+
+// BoardRecipients says which other instances hear what a board publishes (its shares
+// of ideas, the state of its ideas, its moderation): the instances of its remote
+// followers and, since every instance of the company holds the board's public ideas,
+// every peer. A department board publishes nothing.
+func (s *Service) BoardRecipients(ctx context.Context, boardID int64) (Recipients, Scope, error) {
+	b, err := boardRow(s.read(ctx), boardID)
+	if err != nil {
+		return Recipients{}, "", err
+	}
+	if b.Scope == ScopeDepartment || !b.Local {
+		return Recipients{}, b.Scope, nil
+	}
+	var followers []*Account
+	if err := s.read(ctx).Where("domain <> '' AND id IN (SELECT account_id FROM follows WHERE target_account_id = ?)", boardID).
+		Find(&followers).Error; err != nil {
+		return Recipients{}, "", fmt.Errorf("load board followers: %w", err)
+	}
+	return Recipients{Accounts: followers, AllPeers: true}, b.Scope, nil
+}

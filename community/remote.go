@@ -252,6 +252,10 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 	if published.IsZero() || published.After(now) {
 		published = now
 	}
+	if in.Idea != nil && in.InReplyToURI == "" {
+		// An idea shows as a post whose first line is its title.
+		in.ContentHTML = remoteIdeaContent(in.Idea.Title, in.Idea.BodyHTML)
+	}
 	content := markup.Sanitize(truncateBytes(in.ContentHTML, maxRemoteContentBytes))
 	spoiler := truncateRunes(markup.PlainText(in.SpoilerText), 1000)
 

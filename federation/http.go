@@ -28,6 +28,7 @@ func (f *Federator) Routes(e *gin.Engine) {
 	e.GET("/users/:username/following", f.collection("following"))
 	e.GET("/users/:username/outbox", f.outbox)
 	e.GET("/users/:username/collections/featured", f.featured)
+	e.GET("/users/:username/moderators", f.boardModerators)
 	e.GET("/ap/company", f.companyCollection)
 	// Profile and post web addresses answer ActivityPub requests too, as Mastodon's
 	// do, so that a peer can resolve what a person pasted from a browser.
@@ -85,7 +86,7 @@ func (f *Federator) authorize(c *gin.Context) (requester, bool) {
 		return r, false
 	}
 	r.host = strings.ToLower(v.Host)
-	if !f.cfg.IsPeer(r.host) && !f.policy.Open {
+	if !f.policy.Allowed(r.host) {
 		c.AbortWithStatus(http.StatusUnauthorized)
 		return r, false
 	}
@@ -197,10 +198,7 @@ func (f *Federator) actor(c *gin.Context) {
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
-	body, err := activitystreams.ActorJSON(activitystreams.Actor{
-		Account: acct, PublicKeyPEM: pub,
-		Following: acct.URI + "/following", Outbox: acct.URI + "/outbox", Featured: acct.URI + "/collections/featured",
-	})
+	body, err := f.actorJSON(ctx, acct, pub)
 	if err != nil {
 		f.log.ErrorContext(ctx, "render actor", "account_id", acct.ID, "err", err)
 		c.AbortWithStatus(http.StatusInternalServerError)
@@ -284,7 +282,11 @@ func (f *Federator) inbox(c *gin.Context) {
 		return
 	}
 	host := strings.ToLower(v.Host)
-	if !f.cfg.IsPeer(host) && !f.policy.Open {
+	if f.policy.blocked(host) {
+		c.JSON(http.StatusForbidden, gin.H{"error": "Forbidden"})
+		return
+	}
+	if !f.policy.Allowed(host) {
 		c.JSON(http.StatusUnauthorized, gin.H{"error": "Unauthorized"})
 		return
 	}

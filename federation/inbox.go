@@ -23,6 +23,10 @@ func (f *Federator) processInbox(ctx context.Context, job queue.Job) error {
 	if err != nil {
 		return queue.Permanent(err)
 	}
+	if host := hostOf(act.Actor); !f.policy.Allowed(host) {
+		// Cut off (a domain block) since the activity was received.
+		return queue.Permanent(fmt.Errorf("activity from %s: %w", host, ErrNotAllowed))
+	}
 	// The inbox recorded the id when it queued the activity, so a replay never gets
 	// here; a transient failure is retried as the same job.
 	err = f.apply(ctx, act)
@@ -39,6 +43,20 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 	actor, err := f.account(ctx, act.Actor)
 	if err != nil {
 		return err
+	}
+	if suspended, err := f.c.IsSuspended(ctx, actor.ID); err != nil {
+		return err
+	} else if suspended {
+		return community.Forbidden("%s is suspended here", actor.URI)
+	}
+	if actor.Group && act.Type == "Announce" && act.ObjectActivity != nil {
+		return f.receiveGroupAnnounce(ctx, actor, act)
+	}
+	if actor.Group && act.Type == "Update" && act.Object != nil && act.Object.AttributedTo != actor.URI {
+		return f.applyIdeaState(ctx, actor, act.Object)
+	}
+	if m, ok := moderationOf(act); ok {
+		return f.receiveModerationRequest(ctx, actor, m)
 	}
 	switch act.Type {
 	case "Create", "Update":
@@ -130,10 +148,15 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		}
 		_, err = f.c.Favourite(ctx, actor, st.ID)
 		return ignoreMissing(err)
+	case "Flag":
+		return f.receiveFlag(ctx, actor, act)
 	case "Announce":
 		st, err := f.c.StatusByURI(ctx, act.ObjectID)
 		if err != nil {
 			return ignoreMissing(err)
+		}
+		if actor.Group && st.InReplyToID != nil {
+			return nil // a board relaying a reply of its discussion: stored already
 		}
 		_, err = f.c.ReceiveReblog(ctx, actor, st.ID, act.ID, act.To, act.Cc)
 		return ignoreMissing(err)
@@ -159,12 +182,20 @@ func (f *Federator) receiveObject(ctx context.Context, actor *community.Account,
 		scope = community.ScopeWorld
 	}
 	f.fetchAncestor(ctx, o.InReplyTo)
-	_, err := f.c.ReceiveStatus(ctx, community.RemoteStatus{
+	in := community.RemoteStatus{
 		URI: o.ID, URL: o.URL, AuthorID: actor.ID, ContentHTML: o.Content, SpoilerText: o.Summary,
 		Sensitive: o.Sensitive, Language: o.Language, Visibility: vis, Scope: scope,
 		InReplyToURI: o.InReplyTo, MentionURIs: o.Mentions, Tags: o.Hashtags,
 		Published: o.Published, Edited: o.Updated,
-	})
+	}
+	if o.Type == "Page" && o.Group != "" && o.InReplyTo == "" {
+		// An idea: its board must be known here (and synced) before it can be one.
+		if _, err := f.account(ctx, o.Group); err != nil {
+			f.log.InfoContext(ctx, "the board of an idea is unknown", "idea", o.ID, "board", o.Group, "err", err)
+		}
+		in.Idea = &community.RemoteIdea{BoardURI: o.Group, Title: o.Name, BodyHTML: o.Content}
+	}
+	_, err := f.c.ReceiveStatus(ctx, in)
 	return err
 }
 

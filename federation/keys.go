@@ -97,7 +97,7 @@ func (f *Federator) storeActor(ctx context.Context, actorURI string, body []byte
 	if username == "" {
 		return nil, errors.New("actor " + actorURI + " has no preferredUsername")
 	}
-	return f.c.UpsertRemoteAccount(ctx, community.RemoteAccount{
+	a, err := f.c.UpsertRemoteAccount(ctx, community.RemoteAccount{
 		URI:            pa.ID,
 		Username:       username,
 		Domain:         hostOf(pa.ID),
@@ -117,6 +117,13 @@ func (f *Federator) storeActor(ctx context.Context, actorURI string, body []byte
 		Fields:         pa.Fields,
 		CreatedAt:      pa.Published,
 	})
+	if err != nil || pa.Board == nil {
+		return a, err
+	}
+	if err := f.syncBoard(ctx, a, pa.Board); err != nil {
+		return nil, fmt.Errorf("board %s: %w", actorURI, err)
+	}
+	return a, nil
 }
 
 // account returns the stored account for an actor id, fetching it when unknown.

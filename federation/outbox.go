@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -48,6 +49,12 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 		err = f.onAccountUpdated(ctx, ev.Account)
 	case community.Blocked:
 		err = f.onBlocked(ctx, ev)
+	case community.IdeaChanged:
+		err = f.onIdeaChanged(ctx, ev)
+	case community.ModerationRecorded:
+		err = f.onModerationRecorded(ctx, ev)
+	case community.ReportFiled:
+		err = f.onReportFiled(ctx, ev)
 	}
 	if err != nil {
 		f.log.ErrorContext(ctx, "queue federation delivery", "err", err)
@@ -110,9 +117,16 @@ func (f *Federator) noteJSON(ctx context.Context, st *community.Status, author *
 			inReplyTo = parent.URI
 		}
 	}
+	page, err := f.ideaPage(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if page != nil && !slices.Contains(addr.Cc, page.BoardURI) {
+		addr.Cc = append(addr.Cc, page.BoardURI)
+	}
 	return activitystreams.NoteJSON(activitystreams.Note{
 		Status: st, Author: author, InReplyToURI: inReplyTo, Mentions: mentions, Tags: tags,
-		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc,
+		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc, Idea: page,
 	})
 }
 
@@ -124,6 +138,15 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 	if st.ReblogOfID != nil && verb != "Create" {
 		return nil
 	}
+	if st.ReblogOfID != nil && author.Group {
+		if info, err := f.c.BoardByAccount(ctx, author.ID); err == nil && info.Board.Local {
+			announce, inboxes, err := f.boardAnnounce(ctx, &st, author)
+			if err != nil {
+				return err
+			}
+			return f.enqueue(ctx, author.ID, announce, inboxes)
+		}
+	}
 	activity, err := f.statusActivity(ctx, &st, author, verb)
 	if err != nil {
 		return err
@@ -131,6 +154,12 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 	r, err := f.c.Recipients(ctx, &st)
 	if err != nil {
 		return err
+	}
+	// An idea also goes to its board, whose instance counts it in.
+	if board, err := f.ideaBoardOf(ctx, &st); err != nil {
+		return err
+	} else if board != nil && !board.IsLocal() {
+		r.Accounts = append(r.Accounts, board)
 	}
 	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
 }
@@ -288,12 +317,26 @@ func (f *Federator) onFavourited(ctx context.Context, ev community.Favourited) e
 		return err
 	}
 	st, err := f.c.StatusByID(ctx, ev.Favourite.StatusID)
-	if err != nil || st.Local {
+	if err != nil {
 		return err
 	}
 	author, err := f.c.AccountByID(ctx, st.AccountID)
 	if err != nil {
 		return err
+	}
+	// A favourite of an idea is a vote, which its board's instance counts: the Like
+	// goes there as well as to the author's instance.
+	var to []*community.Account
+	if !st.Local {
+		to = append(to, author)
+	}
+	if board, err := f.ideaBoardOf(ctx, st); err != nil {
+		return err
+	} else if board != nil && !board.IsLocal() {
+		to = append(to, board)
+	}
+	if len(to) == 0 {
+		return nil
 	}
 	like, err := activitystreams.Activity("Like", actor.URI+"#likes/"+community.FormatID(ev.Favourite.ID), actor.URI, st.URI,
 		[]string{author.URI}, nil)
@@ -307,7 +350,7 @@ func (f *Federator) onFavourited(ctx context.Context, ev community.Favourited) e
 			return err
 		}
 	}
-	return f.enqueue(ctx, actor.ID, like, []string{inboxOf(author)})
+	return f.enqueue(ctx, actor.ID, like, f.inboxes(community.Recipients{Accounts: to}, community.ScopeWorld))
 }
 
 // onBlocked tells a remote account's instance that a local account blocks it (or no
@@ -346,8 +389,7 @@ func (f *Federator) onAccountUpdated(ctx context.Context, a community.Account) e
 	if err != nil {
 		return err
 	}
-	actor, err := activitystreams.ActorJSON(activitystreams.Actor{Account: &a, PublicKeyPEM: pub,
-		Following: a.URI + "/following", Outbox: a.URI + "/outbox", Featured: a.URI + "/collections/featured"})
+	actor, err := f.actorJSON(ctx, &a, pub)
 	if err != nil {
 		return err
 	}
@@ -440,6 +482,10 @@ func (f *Federator) deliver(ctx context.Context, job queue.Job) error {
 	}
 	if _, err := url.Parse(p.Inbox); err != nil {
 		return queue.Permanent(err)
+	}
+	if host := hostOf(p.Inbox); !f.policy.Allowed(host) {
+		// Cut off (a domain block) since the delivery was queued.
+		return queue.Permanent(fmt.Errorf("deliver to %s: %w", host, ErrNotAllowed))
 	}
 	signer := f.instanceSigner()
 	if p.AccountID != 0 {

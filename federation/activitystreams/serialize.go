@@ -48,6 +48,9 @@ func Context() []any {
 			"conversation":              "ostatus:conversation",
 			"tacit":                     TacitNamespace,
 			"scope":                     "tacit:scope",
+			"idea":                      "tacit:idea",
+			"rules":                     "tacit:rules",
+			"moderators":                map[string]any{"@id": "tacit:moderators", "@type": "@id"},
 		},
 	}
 }
@@ -63,6 +66,18 @@ type Actor struct {
 	// Type is "Person", "Service", "Application" or "Group"; empty means Service for
 	// bots, Group for group accounts, Person otherwise.
 	Type string
+	// Board, for an idea board's group, publishes what other instances keep of it.
+	Board *BoardActor
+}
+
+// BoardActor is what a board's group actor says about the board beyond its profile.
+type BoardActor struct {
+	// Moderators are the moderators' actor ids; ModeratorsURL is the collection that
+	// lists them too (Lemmy reads a community's moderators from attributedTo).
+	Moderators    []string
+	ModeratorsURL string
+	Rules         string
+	Scope         community.Scope
 }
 
 // actorType is the part of go-fed's Person, Service, Application and Group that
@@ -256,6 +271,19 @@ func ActorJSON(a Actor) ([]byte, error) {
 	return render(p, func(m map[string]any) {
 		// Mastodon always sends these as arrays; some peers index into them blindly.
 		forceArray(m, "attachment", "tag")
+		if b := a.Board; b != nil {
+			mods := make([]any, 0, len(b.Moderators))
+			for _, uri := range b.Moderators {
+				mods = append(mods, uri)
+			}
+			m["moderators"] = mods
+			if b.ModeratorsURL != "" {
+				m["attributedTo"] = b.ModeratorsURL
+			}
+			m["rules"] = b.Rules
+			m["scope"] = string(b.Scope)
+			m["postingRestrictedToMods"] = false
+		}
 	})
 }
 
@@ -310,6 +338,28 @@ type Note struct {
 	// ConversationURI groups a thread; emitted as "conversation" (Mastodon) and
 	// "context" (ActivityStreams) when set.
 	ConversationURI string
+	// Idea, when set, renders the status as a Page: an idea posted to a board.
+	Idea *IdeaPage
+}
+
+// IdeaPage is what makes a Note a Page: an idea, with its title as name, its body as
+// content and its board as audience (FEP-1b12).
+type IdeaPage struct {
+	Title, BodyHTML, BoardURI string
+	// State is the board-owned state; only the board's home instance sets it.
+	State *IdeaProps
+}
+
+// IdeaProps is an idea's board-owned state, as "idea" on a Page (Tacit's vocabulary).
+type IdeaProps struct {
+	Status        string    `json:"status"`
+	Comment       string    `json:"comment,omitempty"`
+	StatusChanged time.Time `json:"statusChanged,omitzero"`
+	Locked        bool      `json:"locked"`
+	Pinned        time.Time `json:"pinned,omitzero"`
+	MergedInto    string    `json:"mergedInto,omitempty"`
+	Votes         int64     `json:"votes"`
+	Version       int64     `json:"version"`
 }
 
 // NoteJSON renders a status as a Mastodon-shaped Note: summary is the spoiler text or
@@ -434,6 +484,21 @@ func NoteJSON(n Note) ([]byte, error) {
 			m["inReplyTo"] = nil
 		}
 		forceArray(m, "to", "cc", "tag", "attachment")
+		if i := n.Idea; i != nil {
+			m["type"] = "Page"
+			m["name"] = i.Title
+			m["content"] = i.BodyHTML
+			if cm, ok := m["contentMap"].(map[string]any); ok {
+				for k := range cm {
+					cm[k] = i.BodyHTML
+				}
+			}
+			m["audience"] = i.BoardURI
+			if i.State != nil {
+				m["idea"] = i.State
+				m["likes"] = map[string]any{"type": "Collection", "totalItems": i.State.Votes}
+			}
+		}
 	})
 }
 
@@ -542,7 +607,17 @@ func newActivity(typ string) activityType {
 // object loses its own @context, since the activity's covers it. A Create or Update
 // takes its published time from the embedded object's published or updated time.
 func Activity(typ, id, actor string, object any, to, cc []string) ([]byte, error) {
+	return ActivityWith(typ, id, actor, object, to, cc, nil)
+}
+
+// ActivityWith is Activity with more properties: a target, a summary (a moderator's
+// reason), an origin, an audience, a Flag's content. It also renders Lemmy's Lock,
+// which ActivityStreams (and go-fed) lack.
+func ActivityWith(typ, id, actor string, object any, to, cc []string, extra map[string]any) ([]byte, error) {
 	act := newActivity(typ)
+	if typ == "Lock" {
+		act = streams.NewActivityStreamsActivity()
+	}
 	if act == nil {
 		return nil, fmt.Errorf("activitystreams: activity: unsupported type %q", typ)
 	}
@@ -577,13 +652,13 @@ func Activity(typ, id, actor string, object any, to, cc []string) ([]byte, error
 		if o == nil {
 			return nil, fmt.Errorf("activitystreams: %s %s: nil object", typ, id)
 		}
-		return Activity(typ, id, actor, o.String(), to, cc)
+		return ActivityWith(typ, id, actor, o.String(), to, cc, extra)
 	case []byte:
 		if err := json.Unmarshal(o, &embedded); err != nil || embedded == nil {
 			return nil, fmt.Errorf("activitystreams: %s %s: object is not a JSON object: %v", typ, id, err)
 		}
 	case json.RawMessage:
-		return Activity(typ, id, actor, []byte(o), to, cc)
+		return ActivityWith(typ, id, actor, []byte(o), to, cc, extra)
 	case map[string]any:
 		if o == nil {
 			return nil, fmt.Errorf("activitystreams: %s %s: nil object", typ, id)
@@ -619,6 +694,10 @@ func Activity(typ, id, actor string, object any, to, cc []string) ([]byte, error
 		act.SetActivityStreamsCc(prop)
 	}
 	return render(act, func(m map[string]any) {
+		m["type"] = typ
+		for k, v := range extra {
+			m[k] = v
+		}
 		if embedded != nil {
 			m["object"] = embedded
 			when := embedded["published"]

@@ -47,8 +47,8 @@ var (
 	// extensionTypes are activity types outside ActivityStreams (Lemmy's Lock): go-fed
 	// reads them as a plain Activity.
 	extensionTypes = []string{"Lock"}
-	noteTypes     = []string{"Note", "Article", "Page", "Question"}
-	actorTypes    = []string{"Person", "Service", "Application", "Group", "Organization"}
+	noteTypes      = []string{"Note", "Article", "Page", "Question"}
+	actorTypes     = []string{"Person", "Service", "Application", "Group", "Organization"}
 )
 
 // ParsedActor is a peer's actor document, reduced to what Tacit keeps.

@@ -195,7 +195,9 @@ func (f *Federator) onIdeaChanged(ctx context.Context, ev community.IdeaChanged)
 		"idea": props, "likes": map[string]any{"type": "Collection", "totalItems": ev.Idea.VotesCount},
 	}
 	to, cc := f.boardAddressing(ctx, board)
-	update, err := activitystreams.Activity("Update", st.URI+"#state/"+fmt.Sprint(ev.Idea.Version), board.URI, page, to, cc)
+	// The id is the board's (activities are its instance's): idea and version.
+	id := board.URI + "#ideas/" + community.FormatID(st.ID) + "/state/" + fmt.Sprint(ev.Idea.Version)
+	update, err := activitystreams.Activity("Update", id, board.URI, page, to, cc)
 	if err != nil {
 		return err
 	}

@@ -143,6 +143,13 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		return f.c.Block(ctx, actor, target.ID)
 	case "Like":
 		st, err := f.c.StatusByURI(ctx, act.ObjectID)
+		if community.KindOf(err) == community.KindNotFound && hostOf(act.ObjectID) != f.cfg.Host {
+			// A vote can overtake the idea it is for: fetch the idea from its instance.
+			if _, rerr := f.ResolveStatus(ctx, act.ObjectID, community.Viewer{Server: hostOf(act.ObjectID)}); rerr == nil ||
+				community.KindOf(rerr) == community.KindNotFound {
+				st, err = f.c.StatusByURI(ctx, act.ObjectID)
+			}
+		}
 		if err != nil {
 			return ignoreMissing(err)
 		}

@@ -607,7 +607,14 @@ func (f *Federator) receiveFlag(ctx context.Context, actor *community.Account, a
 			in.Accounts = append(in.Accounts, a)
 			continue
 		}
-		if st, err := f.c.StatusByURI(ctx, uri); err == nil {
+		st, err := f.c.StatusByURI(ctx, uri)
+		if community.KindOf(err) == community.KindNotFound && hostOf(uri) != f.cfg.Host {
+			// A report can overtake the post it is about: fetch the post from its instance.
+			if _, rerr := f.ResolveStatus(ctx, uri, community.Viewer{Server: hostOf(uri)}); rerr == nil {
+				st, err = f.c.StatusByURI(ctx, uri)
+			}
+		}
+		if err == nil {
 			in.Statuses = append(in.Statuses, *st)
 		}
 	}

@@ -36,7 +36,7 @@ type AdminAccount struct {
 	Username               string      `json:"username"`
 	Domain                 *string     `json:"domain"`
 	CreatedAt              string      `json:"created_at"`
-	Email                  string      `json:"email"`
+	Email                  *string     `json:"email"`
 	IP                     *string     `json:"ip"`
 	IPs                    []any       `json:"ips"`
 	Locale                 string      `json:"locale"`
@@ -208,7 +208,10 @@ func (s *Server) adminAccountEntity(v *community.AdminAccountView) AdminAccount 
 		out.Domain = strPtr(a.Domain)
 	}
 	if u := v.User; u != nil {
-		out.Email, out.Locale, out.Disabled = u.Email, u.Locale, u.Disabled
+		out.Locale, out.Disabled = u.Locale, u.Disabled
+		if u.Email != "" {
+			out.Email = strPtr(u.Email)
+		}
 		out.Role = roles[u.Role]
 	}
 	return out

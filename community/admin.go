@@ -248,17 +248,18 @@ func (s *Service) ActOnAccount(ctx context.Context, actor *Account, id int64, in
 				return fmt.Errorf("disable login: %w", err)
 			}
 		}
-		if in.ReportID != 0 {
-			r, err := reportByID(tx, in.ReportID)
-			if err != nil {
-				return err
-			}
-			if err := s.handleReportTx(tx, actor, r, ReportResolve); err != nil {
-				return err
-			}
-		}
 		*ev = append(*ev, AccountSanctioned{Account: *target, Sanction: sa})
-		return s.logStaffAction(tx, actor, action, target.URI, text, "")
+		if err := s.logStaffAction(tx, actor, action, target.URI, text, ""); err != nil {
+			return err
+		}
+		if in.ReportID == 0 {
+			return nil
+		}
+		r, err := reportByID(tx, in.ReportID)
+		if err != nil {
+			return err
+		}
+		return s.handleReportTx(tx, actor, r, ReportResolve)
 	})
 	if err != nil {
 		return nil, err

@@ -372,6 +372,40 @@ func (f *Federator) onReportFiled(ctx context.Context, ev community.ReportFiled)
 	return f.enqueue(ctx, 0, body, f.inboxes(community.Recipients{Accounts: ev.ForwardTo}, community.ScopeCompany))
 }
 
+// relayReply has a local board announce a reply of one of its discussions to its
+// followers (FEP-1b12), whichever instance it was written on; followers' instances
+// that do not hold it yet fetch it from its author's instance.
+func (f *Federator) relayReply(ctx context.Context, st community.Status) error {
+	if st.Scope == community.ScopeDepartment || (st.Visibility != community.VisibilityPublic && st.Visibility != community.VisibilityUnlisted) {
+		return nil
+	}
+	b, _, err := f.c.ThreadBoard(ctx, &st)
+	if err != nil || b == nil || !b.Local {
+		return err
+	}
+	board, err := f.c.AccountByID(ctx, b.AccountID)
+	if err != nil {
+		return err
+	}
+	to, cc := f.boardAddressing(ctx, board)
+	announce, err := activitystreams.Activity("Announce", board.URI+"#relays/"+community.FormatID(st.ID), board.URI, st.URI, to, cc)
+	if err != nil {
+		return err
+	}
+	inboxes, err := f.boardInboxes(ctx, board)
+	if err != nil {
+		return err
+	}
+	origin := hostOf(st.URI)
+	kept := inboxes[:0]
+	for _, inbox := range inboxes {
+		if hostOf(inbox) != origin {
+			kept = append(kept, inbox)
+		}
+	}
+	return f.enqueue(ctx, board.ID, announce, kept)
+}
+
 // ideaBoardOf returns the board of an idea when the status is one, else nil.
 func (f *Federator) ideaBoardOf(ctx context.Context, st *community.Status) (*community.Account, error) {
 	idea, err := f.c.IdeaOf(ctx, st.ID)

@@ -265,6 +265,15 @@ func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
 		t.Errorf("the board's account on C: %v, %d statuses", err, len(boardStatuses))
 	}
 
+	// An unlisted reply from B goes to the board only; the board relays it to its
+	// followers, and C fetches it from B.
+	unlisted := post(t, b, co.bob.Token, url.Values{"status": {"Details in the wiki"}, "visibility": {"unlisted"},
+		"in_reply_to_id": {idea.ID}})
+	eventually(t, "the board to relay the unlisted reply to C", func() bool {
+		_, err := c.Community.StatusByURI(ctx, unlisted)
+		return err == nil
+	})
+
 	// Votes from three instances: carol with a Mastodon favourite, alice on A, bob
 	// twice on B (vote and favourite are the same vote).
 	ideaOnC := localID(t, c, idea.URI)

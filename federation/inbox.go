@@ -159,6 +159,13 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		return f.receiveFlag(ctx, actor, act)
 	case "Announce":
 		st, err := f.c.StatusByURI(ctx, act.ObjectID)
+		if community.KindOf(err) == community.KindNotFound && actor.Group && hostOf(act.ObjectID) != f.cfg.Host {
+			// A board relaying a post of its discussion this instance does not hold:
+			// the post's own instance vouches for it.
+			if _, rerr := f.ResolveStatus(ctx, act.ObjectID, community.Viewer{Server: hostOf(act.ObjectID)}); rerr == nil {
+				st, err = f.c.StatusByURI(ctx, act.ObjectID)
+			}
+		}
 		if err != nil {
 			return ignoreMissing(err)
 		}

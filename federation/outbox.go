@@ -31,6 +31,9 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 		if st := statusOf(e); st.Local {
 			err = f.onStatusEvent(ctx, e)
 		}
+		if created, ok := e.(community.StatusCreated); ok && err == nil && created.Status.InReplyToID != nil {
+			err = f.relayReply(ctx, created.Status)
+		}
 	case community.AccountDeleted:
 		if !ev.Account.IsLocal() {
 			f.keys.forget(ev.Account.URI)
@@ -155,10 +158,15 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 	if err != nil {
 		return err
 	}
-	// An idea also goes to its board, whose instance counts it in.
-	if board, err := f.ideaBoardOf(ctx, &st); err != nil {
+	// An idea, and a reply in its discussion, also go to the board, whose instance
+	// counts it in and relays it to the board's followers.
+	if b, _, err := f.c.ThreadBoard(ctx, &st); err != nil {
 		return err
-	} else if board != nil && !board.IsLocal() {
+	} else if b != nil && !b.Local && st.Visibility != community.VisibilityDirect {
+		board, err := f.c.AccountByID(ctx, b.AccountID)
+		if err != nil {
+			return err
+		}
 		r.Accounts = append(r.Accounts, board)
 	}
 	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))

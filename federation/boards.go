@@ -63,6 +63,16 @@ func (f *Federator) actorJSON(ctx context.Context, acct *community.Account, pub 
 	return activitystreams.ActorJSON(a)
 }
 
+// departmentOnly reports whether a local account is a department board, which no other
+// server may see: its actor is not served, followed or announced beyond its instance.
+func (f *Federator) departmentOnly(ctx context.Context, acct *community.Account) bool {
+	if !acct.Group {
+		return false
+	}
+	info, err := f.c.BoardByAccount(ctx, acct.ID)
+	return err == nil && info.Board.Scope == community.ScopeDepartment
+}
+
 // boardModerators serves a board's moderators collection (Lemmy reads it).
 func (f *Federator) boardModerators(c *gin.Context) {
 	if _, ok := f.authorize(c); !ok {
@@ -70,7 +80,7 @@ func (f *Federator) boardModerators(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	acct, err := f.c.LocalAccount(ctx, c.Param("username"))
-	if err != nil || !acct.Group {
+	if err != nil || !acct.Group || f.departmentOnly(ctx, acct) {
 		c.AbortWithStatus(http.StatusNotFound)
 		return
 	}

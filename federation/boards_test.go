@@ -690,3 +690,43 @@ func TestDomainBlockCutsFederation(t *testing.T) {
 		return err == nil
 	})
 }
+
+func TestDepartmentBoardStaysHome(t *testing.T) {
+	ctx := context.Background()
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{})
+	a, b := insts[0], insts[1]
+	admin := a.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin})
+	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
+	var board testBoard
+	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
+		"name": {"team"}, "scope": {"department"}}), http.StatusOK, &board)
+	var idea testIdea
+	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", alice.Token,
+		url.Values{"title": {"Team lunch on Fridays"}}), http.StatusOK, &idea)
+	raw := a.Call(t, http.MethodGet, "/api/v1/statuses/"+idea.ID, alice.Token, nil)
+	if !strings.Contains(string(raw.Body), `"scope":"department"`) || !strings.Contains(string(raw.Body), `"local_only":true`) {
+		t.Errorf("a department board's idea is not a department post: %s", raw.Body)
+	}
+	// Another instance cannot find the board, follow it, or receive its ideas.
+	if _, err := b.Federator.ResolveAccount(ctx, "team@"+a.Host()); err == nil {
+		t.Error("a department board resolved from another instance")
+	}
+	if _, err := b.Federator.Fetch(ctx, idea.URI); err == nil {
+		t.Error("another instance fetched a department board's idea")
+	}
+	// A company post of A, sent after the idea, marks the end of what A sends B.
+	marker := post(t, a, alice.Token, url.Values{"status": {"Company news"}})
+	eventually(t, "A's company post on B", func() bool {
+		_, err := b.Community.StatusByURI(ctx, marker)
+		return err == nil
+	})
+	if _, err := b.Community.StatusByURI(ctx, idea.URI); err == nil {
+		t.Error("a department board's idea reached another instance")
+	}
+	var boards []testBoard
+	mustJSON(t, b.Call(t, http.MethodGet, "/api/v1/tacit/boards", bob.Token, nil), http.StatusOK, &boards)
+	if len(boards) != 0 {
+		t.Errorf("boards on B: %+v", boards)
+	}
+}

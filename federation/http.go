@@ -113,7 +113,7 @@ func (f *Federator) webfinger(c *gin.Context) {
 		return
 	}
 	acct, err := f.c.LocalAccount(c.Request.Context(), username)
-	if err != nil {
+	if err != nil || f.departmentOnly(c.Request.Context(), acct) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
 		return
 	}
@@ -183,6 +183,10 @@ func (f *Federator) actor(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	acct, err := f.c.LocalAccount(ctx, c.Param("username"))
+	if err == nil && f.departmentOnly(ctx, acct) {
+		c.AbortWithStatus(http.StatusNotFound)
+		return
+	}
 	if err != nil {
 		if tomb, terr := f.c.AccountTombstone(ctx, 0, c.Param("username")); terr == nil {
 			body, _ := activitystreams.Tombstone(tomb.URI)

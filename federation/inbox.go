@@ -90,6 +90,9 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		if err != nil {
 			return err
 		}
+		if f.departmentOnly(ctx, target) {
+			return community.ErrNotFound
+		}
 		return f.c.Follow(ctx, actor, target.ID, community.FollowOptions{})
 	case "Accept", "Reject":
 		follower, err := f.followerOf(ctx, act)

@@ -390,7 +390,7 @@ func (f *Federator) onBlocked(ctx context.Context, ev community.Blocked) error {
 // onAccountUpdated sends a profile edit to every peer: profiles federate to the whole
 // company, so that every instance knows every employee.
 func (f *Federator) onAccountUpdated(ctx context.Context, a community.Account) error {
-	if !a.IsLocal() {
+	if !a.IsLocal() || f.departmentOnly(ctx, &a) {
 		return nil
 	}
 	_, pub, err := f.c.AccountKeys(ctx, a.ID)

@@ -27,6 +27,8 @@ const (
 	// trendingWindow and trendingCandidates bound the ideas ranked by "trending".
 	trendingWindow     = 30 * 24 * time.Hour
 	trendingCandidates = 1000
+	// maxPinnedIdeas bounds the pinned ideas listed first.
+	maxPinnedIdeas = 100
 )
 
 // ValidIdeaStatus checks a workflow status name.
@@ -551,29 +553,50 @@ func (s *Service) ListIdeas(ctx context.Context, v Viewer, boardID int64, q Idea
 	if q.Offset < 0 {
 		q.Offset = 0
 	}
-	base := s.read(ctx).Model(&Status{}).Select("statuses.*").
-		Joins("JOIN ideas ON ideas.status_id = statuses.id").
-		Where("ideas.board_account_id = ?", boardID).Scopes(s.visibleSQL(v))
-	if q.Status != "" {
-		base = base.Where("ideas.state = ?", q.Status)
+	base := func() *gorm.DB {
+		db := s.read(ctx).Model(&Status{}).Joins("JOIN ideas ON ideas.status_id = statuses.id").
+			Where("ideas.board_account_id = ?", boardID).Scopes(s.visibleSQL(v))
+		if q.Status != "" {
+			db = db.Where("ideas.state = ?", q.Status)
+		}
+		if !q.Merged {
+			db = db.Where("ideas.merged_into_id IS NULL")
+		}
+		return db
 	}
-	if !q.Merged {
-		base = base.Where("ideas.merged_into_id IS NULL")
+	// Pinned ideas come first in every order; a board pins a handful, so they are read
+	// apart and the rest is read in an order its indexes give without sorting.
+	var pinned []Status
+	if err := base().Select("statuses.*").Where("ideas.pinned_at IS NOT NULL").Order("ideas.pinned_at DESC").
+		Limit(maxPinnedIdeas).Find(&pinned).Error; err != nil {
+		return nil, fmt.Errorf("list pinned ideas: %w", err)
 	}
 	var rows []Status
-	switch q.Sort {
-	case SortNew:
-		err = base.Order("(ideas.pinned_at IS NULL), statuses.id DESC").Offset(q.Offset).Limit(q.Limit).Find(&rows).Error
-	case SortTop:
-		err = base.Order("(ideas.pinned_at IS NULL), ideas.votes_count DESC, statuses.id DESC").
-			Offset(q.Offset).Limit(q.Limit).Find(&rows).Error
-	case SortTrending:
-		rows, err = s.trendingIdeas(base, q)
-	default:
-		return nil, Invalid("Sort %q is not one of top, new, trending", q.Sort)
+	skip := q.Offset
+	if skip < len(pinned) {
+		rows = append(rows, pinned[skip:min(len(pinned), skip+q.Limit)]...)
+		skip = 0
+	} else {
+		skip -= len(pinned)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("list ideas: %w", err)
+	if rest := q.Limit - len(rows); rest > 0 {
+		unpinned := base().Where("ideas.pinned_at IS NULL")
+		var more []Status
+		switch q.Sort {
+		case SortNew:
+			err = unpinned.Select("statuses.*").Order("ideas.status_id DESC").Offset(skip).Limit(rest).Find(&more).Error
+		case SortTop:
+			err = unpinned.Select("statuses.*").Order("ideas.votes_count DESC, ideas.status_id DESC").
+				Offset(skip).Limit(rest).Find(&more).Error
+		case SortTrending:
+			more, err = s.trendingIdeas(ctx, v, unpinned, skip, rest)
+		default:
+			return nil, Invalid("Sort %q is not one of top, new, trending", q.Sort)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list ideas: %w", err)
+		}
+		rows = append(rows, more...)
 	}
 	visible, err := s.FilterVisible(ctx, v, rows)
 	if err != nil {
@@ -582,35 +605,27 @@ func (s *Service) ListIdeas(ctx context.Context, v Viewer, boardID int64, q Idea
 	return s.IdeaViews(ctx, v, visible)
 }
 
-// trendingIdeas ranks recent ideas in Go: the score needs a power that SQLite may not
-// have, and the candidates are few.
-func (s *Service) trendingIdeas(base *gorm.DB, q IdeaQuery) ([]Status, error) {
-	type scored struct {
-		Status
+// trendingIdeas ranks the recent ideas of unpinned in Go (the score needs a power
+// SQLite may lack): the candidates are read as ids, votes and dates only, and the
+// statuses of the one page asked for are loaded after.
+func (s *Service) trendingIdeas(ctx context.Context, v Viewer, unpinned *gorm.DB, offset, limit int) ([]Status, error) {
+	type candidate struct {
+		StatusID   int64
 		VotesCount int64
-		PinnedAt   *time.Time
+		CreatedAt  time.Time
 	}
 	now := s.clock()
-	var rows []scored
-	if err := base.Select("statuses.*, ideas.votes_count, ideas.pinned_at").
-		Where("statuses.id > ?", IDAt(now.Add(-trendingWindow))).
-		Order("statuses.id DESC").Limit(trendingCandidates).Find(&rows).Error; err != nil {
+	var rows []candidate
+	if err := unpinned.Select("ideas.status_id, ideas.votes_count, statuses.created_at").
+		Where("ideas.status_id > ?", IDAt(now.Add(-trendingWindow))).
+		Order("ideas.status_id DESC").Limit(trendingCandidates).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	score := func(r scored) float64 {
-		hours := now.Sub(r.CreatedAt).Hours()
-		if hours < 0 {
-			hours = 0
-		}
+	score := func(r candidate) float64 {
+		hours := max(now.Sub(r.CreatedAt).Hours(), 0)
 		return float64(r.VotesCount) / math.Pow(hours+2, 1.5)
 	}
-	slices.SortStableFunc(rows, func(a, b scored) int {
-		if (a.PinnedAt != nil) != (b.PinnedAt != nil) {
-			if a.PinnedAt != nil {
-				return -1
-			}
-			return 1
-		}
+	slices.SortStableFunc(rows, func(a, b candidate) int {
 		sa, sb := score(a), score(b)
 		switch {
 		case sa > sb:
@@ -620,15 +635,15 @@ func (s *Service) trendingIdeas(base *gorm.DB, q IdeaQuery) ([]Status, error) {
 		}
 		return 0
 	})
-	if q.Offset >= len(rows) {
+	if offset >= len(rows) {
 		return []Status{}, nil
 	}
-	rows = rows[q.Offset:min(len(rows), q.Offset+q.Limit)]
-	out := make([]Status, len(rows))
+	rows = rows[offset:min(len(rows), offset+limit)]
+	ids := make([]int64, len(rows))
 	for i, r := range rows {
-		out[i] = r.Status
+		ids[i] = r.StatusID
 	}
-	return out, nil
+	return s.GetStatuses(ctx, v, ids)
 }
 
 // recordVote keeps idea votes in step with favourites: a favourite of an idea is a

@@ -669,6 +669,15 @@ func (s *Service) recordVote(tx *gorm.DB, ev *[]Event, statusID int64, voter *Ac
 	if err != nil {
 		return err
 	}
+	if b.Local {
+		// Lock the idea's row first: concurrent votes then count one after the other,
+		// each seeing the votes committed before it (PostgreSQL's read committed takes
+		// a new snapshot per statement; SQLite's write transactions already take turns).
+		if err := tx.Model(&Idea{}).Where("status_id = ?", target.StatusID).
+			UpdateColumn("updated_at", gorm.Expr("updated_at")).Error; err != nil {
+			return fmt.Errorf("lock idea: %w", err)
+		}
+	}
 	var changed bool
 	if up {
 		if banned, err := boardBanned(tx, b.AccountID, voter.ID); err != nil {
@@ -820,8 +829,14 @@ func (s *Service) ApplyIdeaState(ctx context.Context, board *Account, in IdeaSta
 		} else {
 			updates["merged_into_id"] = nil
 		}
-		if err := tx.Model(&Idea{}).Where("status_id = ?", idea.StatusID).Updates(updates).Error; err != nil {
-			return fmt.Errorf("apply idea state: %w", err)
+		// The version condition makes the update itself the check, so that of two
+		// concurrent deliveries the newer state wins whichever commits last.
+		res := tx.Model(&Idea{}).Where("status_id = ? AND version < ?", idea.StatusID, in.Version).Updates(updates)
+		if res.Error != nil {
+			return fmt.Errorf("apply idea state: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return nil
 		}
 		updated, err := ideaRow(tx, idea.StatusID)
 		if err != nil {

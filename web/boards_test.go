@@ -3,9 +3,11 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mattn/go-mastodon"
@@ -275,6 +277,47 @@ func TestIdeaBoardOnOneInstance(t *testing.T) {
 		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?action=status", admin.Token, nil), http.StatusOK, &log)
 		if len(log) != 2 {
 			t.Errorf("status entries = %d, want 2", len(log))
+		}
+	})
+}
+
+// TestConcurrentVotes: votes cast at the same moment are all counted, once each.
+func TestConcurrentVotes(t *testing.T) {
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		admin := inst.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin})
+		board, err := inst.Community.CreateBoard(ctx, admin.Account, community.NewBoard{Name: "ideas"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		idea, err := inst.Community.CreateIdea(ctx, admin.Account, board.Account.ID, community.NewIdea{Title: "Popular"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const voters = 12
+		var users []*instancetest.User
+		for i := range voters {
+			users = append(users, inst.CreateUser(t, fmt.Sprintf("voter%d", i), instancetest.UserOptions{}))
+		}
+		var wg sync.WaitGroup
+		for _, u := range users {
+			wg.Add(2)
+			for range 2 { // each votes twice at once: still one vote
+				go func() {
+					defer wg.Done()
+					if _, err := inst.Community.Favourite(ctx, u.Account, idea.ID); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		got, err := inst.Community.IdeaOf(ctx, idea.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.VotesCount != voters {
+			t.Errorf("votes = %d, want %d", got.VotesCount, voters)
 		}
 	})
 }

@@ -629,11 +629,20 @@ func (f *Federator) applyAnnouncedModeration(ctx context.Context, group *communi
 	} else if a, err := f.account(ctx, m.ActorURI); err == nil {
 		m.Actor = a
 	}
-	if m.Action == community.ActionBan || m.Action == community.ActionUnban {
+	switch m.Action {
+	case community.ActionBan, community.ActionUnban:
 		if m.TargetURI != group.URI {
 			return community.Forbidden("A board bans only from itself")
 		}
 		if _, err := f.account(ctx, m.ObjectURI); err != nil {
+			return err
+		}
+	case community.ActionMove:
+		// The new board must be known here, as a board, for the idea to follow it.
+		if hostOf(m.TargetURI) != hostOf(group.URI) {
+			return community.Forbidden("A board moves ideas only to boards of its own instance")
+		}
+		if _, err := f.account(ctx, m.TargetURI); err != nil {
 			return err
 		}
 	}

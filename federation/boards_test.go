@@ -138,6 +138,15 @@ func accountOn(t *testing.T, inst *instancetest.Instance, handle string) string 
 	return community.FormatID(a.ID)
 }
 
+func mustID(t *testing.T, s string) int64 {
+	t.Helper()
+	id, ok := community.ParseID(s)
+	if !ok {
+		t.Fatalf("not an id: %q", s)
+	}
+	return id
+}
+
 // deliverAs posts an activity to an inbox signed with a local account's key, as its
 // instance would: for activities the API would never send (forgeries, replays).
 func deliverAs(t *testing.T, from *instancetest.Instance, acct *community.Account, inbox string, activity map[string]any) {
@@ -497,6 +506,21 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 		return ok && got.Pinned && got.Status == "declined"
 	})
 
+	// A's admin moves the idea to another board of A; C follows it there.
+	var other testBoard
+	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/boards", co.admin.Token, url.Values{"name": {"facilities"}}),
+		http.StatusOK, &other)
+	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/move", co.admin.Token,
+		url.Values{"board": {other.ID}}), http.StatusOK, nil)
+	eventually(t, "the idea on the new board on C", func() bool {
+		got, ok := co.idea(t, c, co.carol.Token, idea.URI)
+		if !ok {
+			return false
+		}
+		acct, err := c.Community.AccountByID(ctx, mustID(t, got.Board.ID))
+		return err == nil && acct.Username == "facilities"
+	})
+
 	// Every action is in the log on A, with who, what and from which instance; C's
 	// log holds what the board announced. B's staff read B's log.
 	type entry struct {
@@ -518,7 +542,7 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 			t.Errorf("removal entry on A: %+v", e)
 		}
 	}
-	want := []string{"status@" + a.Host(), "pin@" + c.Host(), "ban@" + a.Host(), "lock@" + c.Host(),
+	want := []string{"move@" + a.Host(), "status@" + a.Host(), "pin@" + c.Host(), "ban@" + a.Host(), "lock@" + c.Host(),
 		"remove@" + c.Host(), "add_moderator@" + a.Host()}
 	slices.Sort(got)
 	slices.Sort(want)
@@ -528,7 +552,7 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 	eventually(t, "C's log to hold the announced actions", func() bool {
 		var cl []entry
 		mustJSON(t, c.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+co.boardIDs[c], co.carol.Token, nil), http.StatusOK, &cl)
-		return len(cl) == 5 // everything but the moderator change, which is A's own
+		return len(cl) == 6 // the actions on this board but the moderator change, which is A's own
 	})
 	mustJSON(t, b.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?action=remove", bAdmin.Token, nil), http.StatusOK, &log)
 	if len(log) != 1 || log[0].Origin != c.Host() {

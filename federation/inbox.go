@@ -35,6 +35,12 @@ func (f *Federator) processInbox(ctx context.Context, job queue.Job) error {
 		if k := community.KindOf(err); k != 0 && k != community.KindConflict {
 			return queue.Permanent(err)
 		}
+		// A document its own server refuses for good (an actor or object that does not
+		// exist there) will not appear by retrying.
+		var se *StatusError
+		if errors.As(err, &se) && se.Permanent() {
+			return queue.Permanent(err)
+		}
 	}
 	return err
 }

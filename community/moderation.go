@@ -519,7 +519,14 @@ func (s *Service) ApplyBoardModeration(ctx context.Context, board *Account, in B
 		if err != nil {
 			return err
 		}
-		if idea == nil || idea.BoardAccountID != board.ID {
+		movedAlready := false
+		if idea != nil && in.Action == ActionMove && idea.BoardAccountID != board.ID {
+			// The new board's update of the idea may arrive before the move itself.
+			if nb, err := s.AccountByURI(ctx, in.TargetURI); err == nil && nb.ID == idea.BoardAccountID && nb.Domain == board.Domain {
+				movedAlready = true
+			}
+		}
+		if idea == nil || (idea.BoardAccountID != board.ID && !movedAlready) {
 			return Forbidden("A board moderates only its own discussions")
 		}
 		if idea.StatusID == st.ID {

@@ -57,6 +57,9 @@ func (s *Service) Favourite(ctx context.Context, actor *Account, id int64) (*Sta
 		if res.RowsAffected == 0 {
 			return nil // already liked
 		}
+		if err := s.recordVote(tx, ev, st.ID, actor, true); err != nil {
+			return err
+		}
 		if err := tx.Model(&Status{}).Where("id = ?", st.ID).
 			UpdateColumn("favourites_count", gorm.Expr("favourites_count + 1")).Error; err != nil {
 			return fmt.Errorf("count favourite: %w", err)
@@ -98,6 +101,9 @@ func (s *Service) Unfavourite(ctx context.Context, actor *Account, id int64) (*S
 		}
 		if res.RowsAffected == 0 {
 			return nil // taken back meanwhile
+		}
+		if err := s.recordVote(tx, ev, st.ID, actor, false); err != nil {
+			return err
 		}
 		if err := tx.Model(&Status{}).Where("id = ?", st.ID).
 			UpdateColumn("favourites_count", decrement("favourites_count")).Error; err != nil {

@@ -297,6 +297,8 @@ type RemoteStatus struct {
 	ReplyToUnknown bool      // set by ReceiveStatus when the parent is not known here
 	Attachments    []RemoteAttachment
 	Poll           *RemotePoll
+	// Idea is set when the status is an idea posted to a board.
+	Idea *RemoteIdea
 }
 
 // ReceiveStatus stores a status that arrived from another instance, or applies an edit
@@ -339,6 +341,15 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		}
 	}
 	if parent != nil {
+		if err := s.checkReplyAllowed(ctx, author, parent); err != nil {
+			if existing, lerr := s.StatusByURI(ctx, in.URI); lerr == nil && existing.AccountID == author.ID {
+				// An edit of a reply stored before the discussion was locked.
+				err = nil
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
 		in.Scope = narrowerScope(in.Scope, parent.Scope)
 		in.Visibility = narrowerVisibility(in.Visibility, parent.Visibility)
 		if in.Scope == ScopeDepartment {
@@ -357,6 +368,10 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 	if published.IsZero() || published.After(now) {
 		published = now
 	}
+	if in.Idea != nil && in.InReplyToURI == "" {
+		// An idea shows as a post whose first line is its title.
+		in.ContentHTML = remoteIdeaContent(in.Idea.Title, in.Idea.BodyHTML)
+	}
 	content := markup.Sanitize(truncateBytes(in.ContentHTML, maxRemoteContentBytes))
 	spoiler := truncateRunes(markup.PlainText(in.SpoilerText), 1000)
 
@@ -371,6 +386,14 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 			// New counts of a poll arrive as an update of its post; they are not an edit.
 			if err := s.refreshRemotePoll(tx, &existing, in.Poll); err != nil {
 				return err
+			}
+			if in.Idea != nil && existing.InReplyToID == nil {
+				// Stored before its board was known here: it becomes the idea it is.
+				if _, ierr := ideaRow(tx, existing.ID); KindOf(ierr) == KindNotFound {
+					if err := s.attachIdea(tx, ev, &existing, author, in.Idea); err != nil {
+						return err
+					}
+				}
 			}
 			return s.applyRemoteEdit(tx, ev, &existing, content, spoiler, in, tags, mentions, &out)
 		}
@@ -434,6 +457,9 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		}
 		out = st
 		*ev = append(*ev, StatusCreated{Status: st})
+		if in.Idea != nil && in.InReplyToURI == "" {
+			return s.attachIdea(tx, ev, &st, author, in.Idea)
+		}
 		return nil
 	})
 	if err != nil {
@@ -495,6 +521,11 @@ func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, content,
 	}
 	if err := s.setStatusTags(tx, st.ID, tags, true); err != nil {
 		return err
+	}
+	if in.Idea != nil {
+		if err := updateRemoteIdea(tx, st.ID, in.Idea); err != nil {
+			return err
+		}
 	}
 	var already []int64
 	if err := tx.Model(&Mention{}).Where("status_id = ?", st.ID).Pluck("account_id", &already).Error; err != nil {

@@ -45,6 +45,8 @@ type Service struct {
 	events       *Bus
 	now          func() time.Time
 	files        media.Store
+	// domains caches the domain blocks and allows federation consults on every request.
+	domains domainCache
 }
 
 // NewService returns a Service over db.

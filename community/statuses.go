@@ -107,6 +107,9 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 		if err != nil {
 			return nil, err
 		}
+		if err := s.checkReplyAllowed(ctx, author, p); err != nil {
+			return nil, err
+		}
 		parent = p
 	}
 	vis, scope, err := s.resolveAudience(in.Audience, user, parent)
@@ -740,6 +743,9 @@ func (s *Service) EditStatus(ctx context.Context, author *Account, id int64, in 
 			return err
 		}
 		if err := s.setStatusTags(tx, st.ID, tagNames, true); err != nil {
+			return err
+		}
+		if err := s.syncIdeaText(tx, st, byHandle); err != nil {
 			return err
 		}
 		if err := s.notifyReaders(tx, ev, st, added, NotifyMention); err != nil {

@@ -329,7 +329,7 @@ func (q PublicQuery) originSQL(db *gorm.DB) *gorm.DB {
 // logged-out visitor means world scope.
 func (s *Service) publicSQL(db *gorm.DB, v Viewer, q PublicQuery) *gorm.DB {
 	db = db.Where("statuses.visibility = ? AND statuses.reblog_of_id IS NULL", VisibilityPublic).
-		Scopes(q.originSQL, s.visibleSQL(v))
+		Scopes(q.originSQL, s.visibleSQL(v), notSilencedSQL)
 	if q.OnlyMedia {
 		db = db.Where(hasMediaSQL)
 	}

@@ -36,6 +36,7 @@ type audienceFacts struct {
 	follows   map[int64]bool // author ids the viewer follows
 	mentioned map[int64]bool // status ids that mention the viewer
 	blockedBy map[int64]bool // author ids that block the viewer
+	suspended map[int64]bool // author ids the instance's moderators suspended
 }
 
 // mayRead is THE rule of who may read a status (DESIGN.md §2). Every read path goes
@@ -44,6 +45,9 @@ func (s *Service) mayRead(v Viewer, st *Status, f audienceFacts) bool {
 	me := v.AccountID()
 	if me != 0 && st.AccountID == me {
 		return true
+	}
+	if f.suspended[st.AccountID] {
+		return false
 	}
 	if me != 0 && f.blockedBy[st.AccountID] {
 		return false
@@ -154,7 +158,11 @@ func (s *Service) FilterVisible(ctx context.Context, v Viewer, statuses []Status
 }
 
 func (s *Service) loadAudienceFacts(ctx context.Context, v Viewer, statuses []*Status) (audienceFacts, error) {
-	f := audienceFacts{follows: map[int64]bool{}, mentioned: map[int64]bool{}, blockedBy: map[int64]bool{}}
+	f := audienceFacts{follows: map[int64]bool{}, mentioned: map[int64]bool{}, blockedBy: map[int64]bool{},
+		suspended: map[int64]bool{}}
+	if err := s.loadSuspendedAuthors(ctx, statuses, f.suspended); err != nil {
+		return f, err
+	}
 	me := v.AccountID()
 	if me == 0 {
 		return f, nil
@@ -207,12 +215,34 @@ func (s *Service) loadAudienceFacts(ctx context.Context, v Viewer, statuses []*S
 	return f, nil
 }
 
+// loadSuspendedAuthors marks the authors among statuses whom moderators suspended.
+func (s *Service) loadSuspendedAuthors(ctx context.Context, statuses []*Status, into map[int64]bool) error {
+	ids := make([]int64, 0, len(statuses))
+	for _, st := range statuses {
+		ids = append(ids, st.AccountID)
+	}
+	var suspended []int64
+	if err := s.read(ctx).Model(&AccountSanction{}).Where("suspended AND account_id IN ?", uniqueIDs(ids)).
+		Pluck("account_id", &suspended).Error; err != nil {
+		return fmt.Errorf("load suspensions: %w", err)
+	}
+	for _, id := range suspended {
+		into[id] = true
+	}
+	return nil
+}
+
+// notSuspendedSQL leaves out statuses by suspended accounts (mayRead's rule in SQL).
+const notSuspendedSQL = `NOT EXISTS (SELECT 1 FROM account_sanctions
+	WHERE account_sanctions.account_id = statuses.account_id AND account_sanctions.suspended)`
+
 // visibleSQL restricts a query on the statuses table to the rows the viewer may read.
 // It states mayRead in SQL so that timelines can paginate in the database; the rows it
 // returns still pass FilterVisible, which stays the authority.
 func (s *Service) visibleSQL(v Viewer) func(*gorm.DB) *gorm.DB {
 	return func(db *gorm.DB) *gorm.DB {
 		me := v.AccountID()
+		db = db.Where(notSuspendedSQL)
 		if me == 0 {
 			if v.Server != "" && s.peers(v.Server) {
 				return db.Where("statuses.scope IN ? AND statuses.visibility IN ?",

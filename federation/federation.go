@@ -73,8 +73,10 @@ func New(opt Options) *Federator {
 		log:  opt.Logger,
 		base: cfg.BaseURL(),
 		policy: HostPolicy{
-			Peer: cfg.IsPeer,
-			Open: cfg.Federation.Mode == config.FederationOpen,
+			Peer:    cfg.IsPeer,
+			Open:    cfg.Federation.Mode == config.FederationOpen,
+			Blocked: opt.Community.DomainBlocked,
+			Extra:   opt.Community.DomainAllowed,
 		},
 	}
 	for _, n := range cfg.Federation.AllowNetworks {

@@ -29,6 +29,7 @@ func (f *Federator) Routes(e *gin.Engine) {
 	e.GET("/users/:username/following", f.collection("following"))
 	e.GET("/users/:username/outbox", f.outbox)
 	e.GET("/users/:username/collections/featured", f.featured)
+	e.GET("/users/:username/moderators", f.boardModerators)
 	e.GET("/ap/company", f.companyCollection)
 	// Profile and post web addresses answer ActivityPub requests too, as Mastodon's
 	// do, so that a peer can resolve what a person pasted from a browser.
@@ -87,7 +88,7 @@ func (f *Federator) authorize(c *gin.Context) (requester, bool) {
 		return r, false
 	}
 	r.host = strings.ToLower(v.Host)
-	if !f.cfg.IsPeer(r.host) && !f.policy.Open {
+	if !f.policy.Allowed(r.host) {
 		c.AbortWithStatus(http.StatusUnauthorized)
 		return r, false
 	}
@@ -114,7 +115,7 @@ func (f *Federator) webfinger(c *gin.Context) {
 		return
 	}
 	acct, err := f.c.LocalAccount(c.Request.Context(), username)
-	if err != nil {
+	if err != nil || f.departmentOnly(c.Request.Context(), acct) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
 		return
 	}
@@ -184,6 +185,10 @@ func (f *Federator) actor(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	acct, err := f.c.LocalAccount(ctx, c.Param("username"))
+	if err == nil && f.departmentOnly(ctx, acct) {
+		c.AbortWithStatus(http.StatusNotFound)
+		return
+	}
 	if err != nil {
 		if tomb, terr := f.c.AccountTombstone(ctx, 0, c.Param("username")); terr == nil {
 			body, _ := activitystreams.Tombstone(tomb.URI)
@@ -202,8 +207,8 @@ func (f *Federator) actor(c *gin.Context) {
 	writeActivityJSON(c, http.StatusOK, body)
 }
 
-// actorJSON renders a local account as its actor document, with its key and the
-// hashtags it features.
+// actorJSON renders a local account as its actor document, with its key, the hashtags
+// it features and, for an idea board, the board's properties.
 func (f *Federator) actorJSON(ctx context.Context, acct *community.Account) ([]byte, error) {
 	_, pub, err := f.c.AccountKeys(ctx, acct.ID)
 	if err != nil {
@@ -213,11 +218,17 @@ func (f *Federator) actorJSON(ctx context.Context, acct *community.Account) ([]b
 	if err != nil {
 		return nil, err
 	}
-	return activitystreams.ActorJSON(activitystreams.Actor{
+	a := activitystreams.Actor{
 		Account: acct, PublicKeyPEM: pub,
 		Following: acct.URI + "/following", Outbox: acct.URI + "/outbox", Featured: acct.URI + "/collections/featured",
 		FeaturedTags: featured[acct.ID], TagURL: f.c.TagURL,
-	})
+	}
+	if acct.Group {
+		if a.Board, err = f.boardActor(ctx, acct); err != nil {
+			return nil, err
+		}
+	}
+	return activitystreams.ActorJSON(a)
 }
 
 // object serves a local status to a requester in its audience; anyone else gets the
@@ -295,7 +306,11 @@ func (f *Federator) inbox(c *gin.Context) {
 		return
 	}
 	host := strings.ToLower(v.Host)
-	if !f.cfg.IsPeer(host) && !f.policy.Open {
+	if f.policy.blocked(host) {
+		c.JSON(http.StatusForbidden, gin.H{"error": "Forbidden"})
+		return
+	}
+	if !f.policy.Allowed(host) {
 		c.JSON(http.StatusUnauthorized, gin.H{"error": "Unauthorized"})
 		return
 	}

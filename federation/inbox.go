@@ -23,12 +23,22 @@ func (f *Federator) processInbox(ctx context.Context, job queue.Job) error {
 	if err != nil {
 		return queue.Permanent(err)
 	}
+	if host := hostOf(act.Actor); !f.policy.Allowed(host) {
+		// Cut off (a domain block) since the activity was received.
+		return queue.Permanent(fmt.Errorf("activity from %s: %w", host, ErrNotAllowed))
+	}
 	// The inbox recorded the id when it queued the activity, so a replay never gets
 	// here; a transient failure is retried as the same job.
 	err = f.apply(ctx, act)
 	if err != nil {
 		f.log.InfoContext(ctx, "inbox activity failed", "activity", act.ID, "type", act.Type, "err", err)
 		if k := community.KindOf(err); k != 0 && k != community.KindConflict {
+			return queue.Permanent(err)
+		}
+		// A document its own server refuses for good (an actor or object that does not
+		// exist there) will not appear by retrying.
+		var se *StatusError
+		if errors.As(err, &se) && se.Permanent() {
 			return queue.Permanent(err)
 		}
 	}
@@ -39,6 +49,20 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 	actor, err := f.account(ctx, act.Actor)
 	if err != nil {
 		return err
+	}
+	if suspended, err := f.c.IsSuspended(ctx, actor.ID); err != nil {
+		return err
+	} else if suspended {
+		return community.Forbidden("%s is suspended here", actor.URI)
+	}
+	if actor.Group && act.Type == "Announce" && act.ObjectActivity != nil {
+		return f.receiveGroupAnnounce(ctx, actor, act)
+	}
+	if actor.Group && act.Type == "Update" && act.Object != nil && act.Object.AttributedTo != actor.URI {
+		return f.applyIdeaState(ctx, actor, act.Object)
+	}
+	if m, ok := moderationOf(act); ok {
+		return f.receiveModerationRequest(ctx, actor, m)
 	}
 	switch act.Type {
 	case "Create", "Update":
@@ -71,6 +95,9 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		target, err := f.localTarget(ctx, act.ObjectID)
 		if err != nil {
 			return err
+		}
+		if f.departmentOnly(ctx, target) {
+			return community.ErrNotFound
 		}
 		return f.c.Follow(ctx, actor, target.ID, community.FollowOptions{})
 	case "Accept", "Reject":
@@ -125,15 +152,34 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		return f.c.Block(ctx, actor, target.ID)
 	case "Like":
 		st, err := f.c.StatusByURI(ctx, act.ObjectID)
+		if community.KindOf(err) == community.KindNotFound && hostOf(act.ObjectID) != f.cfg.Host {
+			// A vote can overtake the idea it is for: fetch the idea from its instance.
+			if _, rerr := f.ResolveStatus(ctx, act.ObjectID, community.Viewer{Server: hostOf(act.ObjectID)}); rerr == nil ||
+				community.KindOf(rerr) == community.KindNotFound {
+				st, err = f.c.StatusByURI(ctx, act.ObjectID)
+			}
+		}
 		if err != nil {
 			return ignoreMissing(err)
 		}
 		_, err = f.c.Favourite(ctx, actor, st.ID)
 		return ignoreMissing(err)
+	case "Flag":
+		return f.receiveFlag(ctx, actor, act)
 	case "Announce":
 		st, err := f.c.StatusByURI(ctx, act.ObjectID)
+		if community.KindOf(err) == community.KindNotFound && actor.Group && hostOf(act.ObjectID) != f.cfg.Host {
+			// A board relaying a post of its discussion this instance does not hold:
+			// the post's own instance vouches for it.
+			if _, rerr := f.ResolveStatus(ctx, act.ObjectID, community.Viewer{Server: hostOf(act.ObjectID)}); rerr == nil {
+				st, err = f.c.StatusByURI(ctx, act.ObjectID)
+			}
+		}
 		if err != nil {
 			return ignoreMissing(err)
+		}
+		if actor.Group && st.InReplyToID != nil {
+			return nil // a board relaying a reply of its discussion: stored already
 		}
 		_, err = f.c.ReceiveReblog(ctx, actor, st.ID, act.ID, act.To, act.Cc)
 		return ignoreMissing(err)
@@ -180,6 +226,13 @@ func (f *Federator) receiveObject(ctx context.Context, actor *community.Account,
 	if p := o.Poll; p != nil {
 		in.Poll = &community.RemotePoll{Options: p.Options, Multiple: p.Multiple, ExpiresAt: p.EndTime, VotersCount: p.VotersCount,
 			HideTotals: p.HideTotals}
+	}
+	if o.Type == "Page" && o.Group != "" && o.InReplyTo == "" {
+		// An idea: its board must be known here (and synced) before it can be one.
+		if _, err := f.account(ctx, o.Group); err != nil {
+			f.log.InfoContext(ctx, "the board of an idea is unknown", "idea", o.ID, "board", o.Group, "err", err)
+		}
+		in.Idea = &community.RemoteIdea{BoardURI: o.Group, Title: o.Name, BodyHTML: o.Content}
 	}
 	_, err := f.c.ReceiveStatus(ctx, in)
 	return err

@@ -96,7 +96,14 @@ func (f *Federator) storeActor(ctx context.Context, actorURI string, body []byte
 	if pa.PreferredUsername == "" {
 		return nil, errors.New("actor " + actorURI + " has no preferredUsername")
 	}
-	return f.c.UpsertRemoteAccount(ctx, remoteAccountOf(pa))
+	a, err := f.c.UpsertRemoteAccount(ctx, remoteAccountOf(pa))
+	if err != nil || pa.Board == nil {
+		return a, err
+	}
+	if err := f.syncBoard(ctx, a, pa.Board); err != nil {
+		return nil, fmt.Errorf("board %s: %w", actorURI, err)
+	}
+	return a, nil
 }
 
 // account returns the stored account for an actor id, fetching it when unknown.

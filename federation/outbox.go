@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -30,6 +31,9 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 		if st := statusOf(e); st.Local {
 			err = f.onStatusEvent(ctx, e)
 		}
+		if created, ok := e.(community.StatusCreated); ok && err == nil && created.Status.InReplyToID != nil {
+			err = f.relayReply(ctx, created.Status)
+		}
 	case community.AccountDeleted:
 		if !ev.Account.IsLocal() {
 			f.keys.forget(ev.Account.URI)
@@ -54,6 +58,12 @@ func (f *Federator) onEvent(ctx context.Context, e community.Event) {
 		if ev.Status.Local {
 			err = f.sendPollUpdate(ctx, ev.Status, ev.Poll.ID)
 		}
+	case community.IdeaChanged:
+		err = f.onIdeaChanged(ctx, ev)
+	case community.ModerationRecorded:
+		err = f.onModerationRecorded(ctx, ev)
+	case community.ReportFiled:
+		err = f.onReportFiled(ctx, ev)
 	}
 	if err != nil {
 		f.log.ErrorContext(ctx, "queue federation delivery", "err", err)
@@ -132,9 +142,16 @@ func (f *Federator) noteJSON(ctx context.Context, st *community.Status, author *
 		poll = &activitystreams.Poll{Options: p.Options, Multiple: p.Multiple, EndTime: p.ExpiresAt,
 			Closed: p.Expired(now()), VotersCount: p.VotersCount, HideTotals: p.HideTotals}
 	}
+	page, err := f.ideaPage(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if page != nil && !slices.Contains(addr.Cc, page.BoardURI) {
+		addr.Cc = append(addr.Cc, page.BoardURI)
+	}
 	return activitystreams.NoteJSON(activitystreams.Note{
 		Status: st, Author: author, InReplyToURI: inReplyTo, Mentions: mentions, Tags: tags,
-		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc, Attachments: attachments, Poll: poll,
+		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc, Attachments: attachments, Poll: poll, Idea: page,
 	})
 }
 
@@ -239,6 +256,15 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 	if st.ReblogOfID != nil && verb != "Create" {
 		return nil
 	}
+	if st.ReblogOfID != nil && author.Group {
+		if info, err := f.c.BoardByAccount(ctx, author.ID); err == nil && info.Board.Local {
+			announce, inboxes, err := f.boardAnnounce(ctx, &st, author)
+			if err != nil {
+				return err
+			}
+			return f.enqueue(ctx, author.ID, announce, inboxes)
+		}
+	}
 	activity, err := f.statusActivity(ctx, &st, author, verb)
 	if err != nil {
 		return err
@@ -246,6 +272,17 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 	r, err := f.c.Recipients(ctx, &st)
 	if err != nil {
 		return err
+	}
+	// An idea, and a reply in its discussion, also go to the board, whose instance
+	// counts it in and relays it to the board's followers.
+	if b, _, err := f.c.ThreadBoard(ctx, &st); err != nil {
+		return err
+	} else if b != nil && !b.Local && st.Visibility != community.VisibilityDirect {
+		board, err := f.c.AccountByID(ctx, b.AccountID)
+		if err != nil {
+			return err
+		}
+		r.Accounts = append(r.Accounts, board)
 	}
 	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
 }
@@ -403,12 +440,26 @@ func (f *Federator) onFavourited(ctx context.Context, ev community.Favourited) e
 		return err
 	}
 	st, err := f.c.StatusByID(ctx, ev.Favourite.StatusID)
-	if err != nil || st.Local {
+	if err != nil {
 		return err
 	}
 	author, err := f.c.AccountByID(ctx, st.AccountID)
 	if err != nil {
 		return err
+	}
+	// A favourite of an idea is a vote, which its board's instance counts: the Like
+	// goes there as well as to the author's instance.
+	var to []*community.Account
+	if !st.Local {
+		to = append(to, author)
+	}
+	if board, err := f.ideaBoardOf(ctx, st); err != nil {
+		return err
+	} else if board != nil && !board.IsLocal() {
+		to = append(to, board)
+	}
+	if len(to) == 0 {
+		return nil
 	}
 	like, err := activitystreams.Activity("Like", actor.URI+"#likes/"+community.FormatID(ev.Favourite.ID), actor.URI, st.URI,
 		[]string{author.URI}, nil)
@@ -422,7 +473,7 @@ func (f *Federator) onFavourited(ctx context.Context, ev community.Favourited) e
 			return err
 		}
 	}
-	return f.enqueue(ctx, actor.ID, like, []string{inboxOf(author)})
+	return f.enqueue(ctx, actor.ID, like, f.inboxes(community.Recipients{Accounts: to}, community.ScopeWorld))
 }
 
 // onBlocked tells a remote account's instance that a local account blocks it (or no
@@ -454,7 +505,7 @@ func (f *Federator) onBlocked(ctx context.Context, ev community.Blocked) error {
 // onAccountUpdated sends a profile edit to every peer: profiles federate to the whole
 // company, so that every instance knows every employee.
 func (f *Federator) onAccountUpdated(ctx context.Context, a community.Account) error {
-	if !a.IsLocal() {
+	if !a.IsLocal() || f.departmentOnly(ctx, &a) {
 		return nil
 	}
 	actor, err := f.actorJSON(ctx, &a)
@@ -550,6 +601,10 @@ func (f *Federator) deliver(ctx context.Context, job queue.Job) error {
 	}
 	if _, err := url.Parse(p.Inbox); err != nil {
 		return queue.Permanent(err)
+	}
+	if host := hostOf(p.Inbox); !f.policy.Allowed(host) {
+		// Cut off (a domain block) since the delivery was queued.
+		return queue.Permanent(fmt.Errorf("deliver to %s: %w", host, ErrNotAllowed))
 	}
 	signer := f.instanceSigner()
 	if p.AccountID != 0 {

@@ -42,7 +42,17 @@ type HostPolicy struct {
 	Open bool
 	// AllowNetworks are private or loopback ranges that open mode may reach anyway.
 	AllowNetworks []netip.Prefix
+	// Blocked reports whether moderators cut federation with a host (a domain block);
+	// it wins over everything else. Nil blocks nothing.
+	Blocked func(host string) bool
+	// Extra reports whether moderators opened federation to a host outside the
+	// company (a domain allow). Nil opens nothing.
+	Extra func(host string) bool
 }
+
+func (p HostPolicy) blocked(host string) bool { return p.Blocked != nil && p.Blocked(host) }
+
+func (p HostPolicy) extra(host string) bool { return p.Extra != nil && p.Extra(host) }
 
 // reachable reports whether a non-peer may be dialled at ip.
 func (p HostPolicy) reachable(ip net.IP) bool {
@@ -65,7 +75,10 @@ func (p HostPolicy) reachable(ip net.IP) bool {
 // Allowed reports whether the host may be contacted at all.
 func (p HostPolicy) Allowed(host string) bool {
 	host = strings.ToLower(host)
-	return p.Peer(host) || p.Open
+	if p.blocked(host) {
+		return false
+	}
+	return p.Peer(host) || p.Open || p.extra(host)
 }
 
 // Client makes outgoing ActivityPub requests: to allowed hosts only, signed, with a
@@ -120,8 +133,11 @@ func (c *Client) dialContext(d *net.Dialer) func(ctx context.Context, network, a
 		if port == "80" || port == "443" {
 			hostport = strings.ToLower(host)
 		}
+		if c.policy.blocked(hostport) || c.policy.blocked(strings.ToLower(addr)) {
+			return nil, fmt.Errorf("dial %s: blocked: %w", addr, ErrNotAllowed)
+		}
 		peer := c.policy.Peer(hostport) || c.policy.Peer(strings.ToLower(addr))
-		if !peer && !c.policy.Open {
+		if !peer && !c.policy.Open && !c.policy.extra(hostport) && !c.policy.extra(strings.ToLower(addr)) {
 			return nil, fmt.Errorf("dial %s: %w", addr, ErrNotAllowed)
 		}
 		ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)

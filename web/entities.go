@@ -127,6 +127,8 @@ type Status struct {
 // StatusTacit carries Tacit's own status fields.
 type StatusTacit struct {
 	Scope string `json:"scope"`
+	// Idea is set when the status is an idea on a board.
+	Idea *StatusIdea `json:"idea,omitempty"`
 }
 
 // MediaAttachment is Mastodon's MediaAttachment entity.

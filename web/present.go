@@ -178,6 +178,9 @@ func (s *Server) statusesFiltered(ctx context.Context, v community.Viewer, list 
 			out = append(out, st)
 		}
 	}
+	if err := s.addIdeas(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -15,8 +15,8 @@ import (
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
-	"github.com/tacit-social/tacit/streaming"
 	"github.com/tacit-social/tacit/search"
+	"github.com/tacit-social/tacit/streaming"
 )
 
 // Version is Tacit's own version; the API reports it inside a Mastodon version string.
@@ -54,8 +54,8 @@ type Server struct {
 	resolver  Resolver
 	hub       *streaming.Hub
 	// recheck overrides how often streams check their token (tests); 0 is the default.
-	recheck atomic.Int64
-	searcher  *search.Searcher
+	recheck  atomic.Int64
+	searcher *search.Searcher
 }
 
 // New builds the server and its routes.
@@ -101,6 +101,9 @@ func New(d Deps) *Server {
 	s.mountConversations(api)
 	s.mountStreaming(api)
 	s.mountExperts(api)
+	s.mountBoards(api)
+	s.mountReports(api)
+	s.mountAdmin(api)
 	for _, r := range d.Routes {
 		r(e)
 	}

@@ -43,9 +43,12 @@ const (
 // The types Tacit understands. Question, Article and Page are read as notes: Tacit
 // shows them as statuses (a Page is an idea on an idea board).
 var (
-	activityTypes = []string{"Create", "Update", "Delete", "Follow", "Accept", "Reject", "Undo", "Like", "Announce", "Block", "Flag", "Add", "Remove", "Move"}
-	noteTypes     = []string{"Note", "Article", "Page", "Question"}
-	actorTypes    = []string{"Person", "Service", "Application", "Group", "Organization"}
+	activityTypes = []string{"Create", "Update", "Delete", "Follow", "Accept", "Reject", "Undo", "Like", "Announce", "Block", "Flag", "Add", "Remove", "Move", "Lock"}
+	// extensionTypes are activity types outside ActivityStreams (Lemmy's Lock): go-fed
+	// reads them as a plain Activity.
+	extensionTypes = []string{"Lock"}
+	noteTypes      = []string{"Note", "Article", "Page", "Question"}
+	actorTypes     = []string{"Person", "Service", "Application", "Group", "Organization"}
 )
 
 // ParsedActor is a peer's actor document, reduced to what Tacit keeps.
@@ -64,6 +67,16 @@ type ParsedActor struct {
 	// Hashtags are the names (without "#") of the actor's Hashtag tags: the hashtags
 	// its profile features. Nil when the actor has no tag property.
 	Hashtags []string
+	// Board is set when the actor is an idea board (a Group with Tacit's board
+	// properties, or a Lemmy community).
+	Board *ParsedBoard
+}
+
+// ParsedBoard is what a board's group actor says about the board.
+type ParsedBoard struct {
+	Moderators []string
+	Rules      string
+	Scope      string
 }
 
 // ParsedObject is a Note (or an Article, Page or Question read as one, or the
@@ -85,6 +98,11 @@ type ParsedObject struct {
 	Scope string
 	// Name is the title (Article, Page), or the chosen option of a vote.
 	Name string
+	// Group is the group the object was posted to (its "audience", FEP-1b12), "" when
+	// none.
+	Group string
+	// Idea is the board-owned state of an idea, when its board's home published it.
+	Idea *IdeaProps
 	// Attachments are the Document (Image, Video, Audio) attachments with a URL.
 	Attachments []ParsedAttachment
 	// Poll is set for a Question with options.
@@ -432,6 +450,18 @@ func parseObject(m map[string]any, t vocab.Type, typ string) (*ParsedObject, err
 	o.Content, o.Language = contentOf(m)
 	o.Summary = text(m["summary"])
 	o.Name = text(m["name"])
+	if aud := asList(m["audience"]); len(aud) > 0 {
+		switch x := aud[0].(type) {
+		case string:
+			o.Group = x
+		case map[string]any:
+			o.Group = text(x["id"])
+		}
+		if _, err := absURL(o.Group, false); err != nil {
+			o.Group = ""
+		}
+	}
+	o.Idea = ideaProps(m["idea"])
 
 	extra := r.GetUnknownProperties()
 	o.Sensitive, _ = extra["sensitive"].(bool)
@@ -649,6 +679,20 @@ func parseActor(m map[string]any, t vocab.Type, requireKey bool) (*ParsedActor, 
 		a.SharedInbox = validOrEmpty(text(ep["sharedInbox"]))
 	}
 
+	if typ == "Group" {
+		_, tacitBoard := m["moderators"]
+		_, lemmy := m["postingRestrictedToMods"]
+		if tacitBoard || lemmy {
+			a.Board = &ParsedBoard{Rules: text(m["rules"]), Scope: text(m["scope"])}
+			for _, e := range asList(m["moderators"]) {
+				if uri, ok := e.(string); ok {
+					if _, err := absURL(uri, false); err == nil {
+						a.Board.Moderators = append(a.Board.Moderators, uri)
+					}
+				}
+			}
+		}
+	}
 	if keys := r.GetW3IDSecurityV1PublicKey(); requireKey || (keys != nil && keys.Len() > 0) {
 		if err := a.readKey(keys); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", typ, id, err)
@@ -816,6 +860,9 @@ func forGoFed(m map[string]any) map[string]any {
 		if v, ok := m[k]; ok {
 			c[k] = v
 		}
+	}
+	if slices.Contains(extensionTypes, firstType(m)) {
+		c["type"] = "Activity"
 	}
 	switch o := m["object"].(type) {
 	case map[string]any:
@@ -1103,4 +1150,33 @@ func truncate(s string) string {
 		return s
 	}
 	return s[:max] + "…"
+}
+
+// ideaProps reads an idea's board-owned state; anything malformed is no state.
+func ideaProps(v any) *IdeaProps {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	p := &IdeaProps{Status: text(m["status"]), Comment: text(m["comment"]), MergedInto: text(m["mergedInto"])}
+	if p.Status == "" {
+		return nil
+	}
+	p.Locked, _ = m["locked"].(bool)
+	for key, dst := range map[string]*int64{"votes": &p.Votes, "version": &p.Version} {
+		if f, ok := m[key].(float64); ok && f >= 0 && f < 1<<53 {
+			*dst = int64(f)
+		}
+	}
+	for key, dst := range map[string]*time.Time{"statusChanged": &p.StatusChanged, "pinned": &p.Pinned} {
+		if t, err := time.Parse(time.RFC3339Nano, text(m[key])); err == nil {
+			*dst = t.UTC()
+		}
+	}
+	if p.MergedInto != "" {
+		if _, err := absURL(p.MergedInto, false); err != nil {
+			p.MergedInto = ""
+		}
+	}
+	return p
 }

@@ -91,6 +91,7 @@ func TestParseActorSamples(t *testing.T) {
 			Featured:    "https://lemmy.example.com/c/ideas/featured",
 			PublicKeyID: "https://lemmy.example.com/c/ideas#main-key", PublicKeyOwner: "https://lemmy.example.com/c/ideas",
 			Published: time.Date(2024, 2, 1, 12, 30, 0, 123456000, time.UTC),
+			Board:     &ParsedBoard{},
 		}},
 	}
 	for _, c := range cases {

@@ -51,6 +51,9 @@ func Context() []any {
 			"scope":                     "tacit:scope",
 			"hideTotals":                "tacit:hideTotals",
 			"expertise":                 "tacit:expertise",
+			"idea":                      "tacit:idea",
+			"rules":                     "tacit:rules",
+			"moderators":                map[string]any{"@id": "tacit:moderators", "@type": "@id"},
 		},
 	}
 }
@@ -73,6 +76,18 @@ type Actor struct {
 	// actor; TagURL gives a hashtag's page (nil omits hrefs).
 	FeaturedTags []string
 	TagURL       func(string) string
+	// Board, for an idea board's group, publishes what other instances keep of it.
+	Board *BoardActor
+}
+
+// BoardActor is what a board's group actor says about the board beyond its profile.
+type BoardActor struct {
+	// Moderators are the moderators' actor ids; ModeratorsURL is the collection that
+	// lists them too (Lemmy reads a community's moderators from attributedTo).
+	Moderators    []string
+	ModeratorsURL string
+	Rules         string
+	Scope         community.Scope
 }
 
 // actorType is the part of go-fed's Person, Service, Application and Group that
@@ -287,6 +302,19 @@ func ActorJSON(a Actor) ([]byte, error) {
 	return render(p, func(m map[string]any) {
 		// Mastodon always sends these as arrays; some peers index into them blindly.
 		forceArray(m, "attachment", "tag")
+		if b := a.Board; b != nil {
+			mods := make([]any, 0, len(b.Moderators))
+			for _, uri := range b.Moderators {
+				mods = append(mods, uri)
+			}
+			m["moderators"] = mods
+			if b.ModeratorsURL != "" {
+				m["attributedTo"] = b.ModeratorsURL
+			}
+			m["rules"] = b.Rules
+			m["scope"] = string(b.Scope)
+			m["postingRestrictedToMods"] = false
+		}
 	})
 }
 
@@ -345,6 +373,8 @@ type Note struct {
 	Attachments []Attachment
 	// Poll, when set, makes the object a Question.
 	Poll *Poll
+	// Idea, when set, renders the status as a Page: an idea posted to a board.
+	Idea *IdeaPage
 }
 
 // Attachment is a media attachment as Mastodon federates it: a Document with its
@@ -368,6 +398,26 @@ type Poll struct {
 	// HideTotals keeps the per-option counts to the author until the poll ends: they
 	// are sent as 0, with Tacit's hideTotals, so that no peer can show them.
 	HideTotals bool
+}
+
+// IdeaPage is what makes a Note a Page: an idea, with its title as name, its body as
+// content and its board as audience (FEP-1b12).
+type IdeaPage struct {
+	Title, BodyHTML, BoardURI string
+	// State is the board-owned state; only the board's home instance sets it.
+	State *IdeaProps
+}
+
+// IdeaProps is an idea's board-owned state, as "idea" on a Page (Tacit's vocabulary).
+type IdeaProps struct {
+	Status        string    `json:"status"`
+	Comment       string    `json:"comment,omitempty"`
+	StatusChanged time.Time `json:"statusChanged,omitzero"`
+	Locked        bool      `json:"locked"`
+	Pinned        time.Time `json:"pinned,omitzero"`
+	MergedInto    string    `json:"mergedInto,omitempty"`
+	Votes         int64     `json:"votes"`
+	Version       int64     `json:"version"`
 }
 
 // NoteJSON renders a status as a Mastodon-shaped Note: summary is the spoiler text or
@@ -498,6 +548,21 @@ func NoteJSON(n Note) ([]byte, error) {
 			questionJSON(m, n.Poll)
 		}
 		forceArray(m, "to", "cc", "tag", "attachment")
+		if i := n.Idea; i != nil {
+			m["type"] = "Page"
+			m["name"] = i.Title
+			m["content"] = i.BodyHTML
+			if cm, ok := m["contentMap"].(map[string]any); ok {
+				for k := range cm {
+					cm[k] = i.BodyHTML
+				}
+			}
+			m["audience"] = i.BoardURI
+			if i.State != nil {
+				m["idea"] = i.State
+				m["likes"] = map[string]any{"type": "Collection", "totalItems": i.State.Votes}
+			}
+		}
 	})
 }
 
@@ -698,7 +763,17 @@ func newActivity(typ string) activityType {
 // object loses its own @context, since the activity's covers it. A Create or Update
 // takes its published time from the embedded object's published or updated time.
 func Activity(typ, id, actor string, object any, to, cc []string) ([]byte, error) {
+	return ActivityWith(typ, id, actor, object, to, cc, nil)
+}
+
+// ActivityWith is Activity with more properties: a target, a summary (a moderator's
+// reason), an origin, an audience, a Flag's content. It also renders Lemmy's Lock,
+// which ActivityStreams (and go-fed) lack.
+func ActivityWith(typ, id, actor string, object any, to, cc []string, extra map[string]any) ([]byte, error) {
 	act := newActivity(typ)
+	if typ == "Lock" {
+		act = streams.NewActivityStreamsActivity()
+	}
 	if act == nil {
 		return nil, fmt.Errorf("activitystreams: activity: unsupported type %q", typ)
 	}
@@ -733,13 +808,13 @@ func Activity(typ, id, actor string, object any, to, cc []string) ([]byte, error
 		if o == nil {
 			return nil, fmt.Errorf("activitystreams: %s %s: nil object", typ, id)
 		}
-		return Activity(typ, id, actor, o.String(), to, cc)
+		return ActivityWith(typ, id, actor, o.String(), to, cc, extra)
 	case []byte:
 		if err := json.Unmarshal(o, &embedded); err != nil || embedded == nil {
 			return nil, fmt.Errorf("activitystreams: %s %s: object is not a JSON object: %v", typ, id, err)
 		}
 	case json.RawMessage:
-		return Activity(typ, id, actor, []byte(o), to, cc)
+		return ActivityWith(typ, id, actor, []byte(o), to, cc, extra)
 	case map[string]any:
 		if o == nil {
 			return nil, fmt.Errorf("activitystreams: %s %s: nil object", typ, id)
@@ -775,6 +850,10 @@ func Activity(typ, id, actor string, object any, to, cc []string) ([]byte, error
 		act.SetActivityStreamsCc(prop)
 	}
 	return render(act, func(m map[string]any) {
+		m["type"] = typ
+		for k, v := range extra {
+			m[k] = v
+		}
 		if embedded != nil {
 			m["object"] = embedded
 			when := embedded["published"]

@@ -92,6 +92,20 @@ var routes = []route{
 	r("(GET|PUT)", "/api/v1/filters/"+id, "V1Filter", false),
 	r("GET", "/api/v1/conversations", "Conversation", true),
 	r("POST", "/api/v1/conversations/"+id+"/read", "Conversation", false),
+	r("POST", "/api/v1/reports", "Report", false),
+	r("GET", "/api/v[12]/admin/accounts", "AdminAccount", true),
+	r("GET", "/api/v1/admin/accounts/"+id, "AdminAccount", false),
+	r("POST", "/api/v1/admin/accounts/"+id+"/(unsilence|unsuspend|enable)", "AdminAccount", false),
+	r("GET", "/api/v1/admin/reports", "AdminReport", true),
+	r("GET", "/api/v1/admin/reports/"+id, "AdminReport", false),
+	r("POST", "/api/v1/admin/reports/"+id+"/(assign_to_self|unassign|resolve|reopen)", "AdminReport", false),
+	r("GET", "/api/v1/admin/domain_blocks", "AdminDomainBlock", true),
+	r("GET", "/api/v1/admin/domain_blocks/"+id, "AdminDomainBlock", false),
+	r("POST", "/api/v1/admin/domain_blocks", "AdminDomainBlock", false),
+	r("PUT", "/api/v1/admin/domain_blocks/"+id, "AdminDomainBlock", false),
+	r("GET", "/api/v1/admin/domain_allows", "AdminDomainAllow", true),
+	r("GET", "/api/v1/admin/domain_allows/"+id, "AdminDomainAllow", false),
+	r("POST", "/api/v1/admin/domain_allows", "AdminDomainAllow", false),
 }
 
 // entityFor returns the entity a response must match, or "" when the schema has none

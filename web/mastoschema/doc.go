@@ -67,6 +67,9 @@
 //     allow other properties, every quote object matches both and oneOf
 //     would always fail. Such oneOfs (two or more non-null branches) are
 //     validated as anyOf.
+//   - Admin::Account.email may be null: Mastodon sends null for accounts
+//     without a login (remote accounts), which the document's required
+//     email-formatted string cannot express.
 //
 // Additional properties are allowed everywhere (the document does not
 // forbid them), so Tacit-specific extra fields do not fail validation.

@@ -1,0 +1,643 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tacit-social/tacit/community"
+)
+
+// Reports (POST /api/v1/reports) and Mastodon's admin API for the instance's
+// moderators: reports, accounts, domain blocks and domain allows. Who may do what is
+// the domain's decision (role moderator or admin); the scopes are Mastodon's.
+
+// Report is Mastodon's Report entity, as the reporter sees it.
+type Report struct {
+	ID            string   `json:"id"`
+	ActionTaken   bool     `json:"action_taken"`
+	ActionTakenAt *string  `json:"action_taken_at"`
+	Category      string   `json:"category"`
+	Comment       string   `json:"comment"`
+	Forwarded     bool     `json:"forwarded"`
+	CreatedAt     string   `json:"created_at"`
+	StatusIDs     []string `json:"status_ids"`
+	RuleIDs       []string `json:"rule_ids"`
+	TargetAccount Account  `json:"target_account"`
+}
+
+// AdminAccount is Mastodon's Admin::Account entity.
+type AdminAccount struct {
+	ID                     string      `json:"id"`
+	Username               string      `json:"username"`
+	Domain                 *string     `json:"domain"`
+	CreatedAt              string      `json:"created_at"`
+	Email                  *string     `json:"email"`
+	IP                     *string     `json:"ip"`
+	IPs                    []any       `json:"ips"`
+	Locale                 string      `json:"locale"`
+	InviteRequest          *string     `json:"invite_request"`
+	Role                   AccountRole `json:"role"`
+	Confirmed              bool        `json:"confirmed"`
+	Approved               bool        `json:"approved"`
+	Disabled               bool        `json:"disabled"`
+	Silenced               bool        `json:"silenced"`
+	Suspended              bool        `json:"suspended"`
+	Sensitized             bool        `json:"sensitized"`
+	Account                Account     `json:"account"`
+	CreatedByApplicationID *string     `json:"created_by_application_id"`
+	InvitedByAccountID     *string     `json:"invited_by_account_id"`
+}
+
+// AdminReport is Mastodon's Admin::Report entity, with where a forwarded report came
+// from and the board it concerns.
+type AdminReport struct {
+	ID                   string        `json:"id"`
+	ActionTaken          bool          `json:"action_taken"`
+	ActionTakenAt        *string       `json:"action_taken_at"`
+	Category             string        `json:"category"`
+	Comment              string        `json:"comment"`
+	Forwarded            bool          `json:"forwarded"`
+	CreatedAt            string        `json:"created_at"`
+	UpdatedAt            string        `json:"updated_at"`
+	Account              AdminAccount  `json:"account"`
+	TargetAccount        AdminAccount  `json:"target_account"`
+	AssignedAccount      *AdminAccount `json:"assigned_account"`
+	ActionTakenByAccount *AdminAccount `json:"action_taken_by_account"`
+	Statuses             []Status      `json:"statuses"`
+	Rules                []any         `json:"rules"`
+	Tacit                ReportTacit   `json:"tacit"`
+}
+
+// ReportTacit carries Tacit's report fields.
+type ReportTacit struct {
+	// Origin is the host of the instance that forwarded the report ("" when filed here).
+	Origin  string  `json:"origin"`
+	BoardID *string `json:"board_id"`
+}
+
+// AdminDomainBlock is Mastodon's Admin::DomainBlock entity.
+type AdminDomainBlock struct {
+	ID             string  `json:"id"`
+	Domain         string  `json:"domain"`
+	Digest         string  `json:"digest"`
+	CreatedAt      string  `json:"created_at"`
+	Severity       string  `json:"severity"`
+	RejectMedia    bool    `json:"reject_media"`
+	RejectReports  bool    `json:"reject_reports"`
+	PrivateComment *string `json:"private_comment"`
+	PublicComment  *string `json:"public_comment"`
+	Obfuscate      bool    `json:"obfuscate"`
+}
+
+// AdminDomainAllow is Mastodon's Admin::DomainAllow entity.
+type AdminDomainAllow struct {
+	ID        string `json:"id"`
+	Domain    string `json:"domain"`
+	CreatedAt string `json:"created_at"`
+}
+
+func (s *Server) mountReports(r *gin.RouterGroup) {
+	r.POST("/v1/reports", requireUser("write:reports"), s.createReport)
+}
+
+func (s *Server) mountAdmin(r *gin.RouterGroup) {
+	r.GET("/v1/admin/accounts", requireUser("admin:read:accounts"), s.adminAccounts(false))
+	r.GET("/v2/admin/accounts", requireUser("admin:read:accounts"), s.adminAccounts(true))
+	r.GET("/v1/admin/accounts/:id", requireUser("admin:read:accounts"), s.adminAccount)
+	r.POST("/v1/admin/accounts/:id/action", requireUser("admin:write:accounts"), s.adminAccountAction)
+	for _, undo := range []community.AccountActionType{community.AccountActionUnsilence,
+		community.AccountActionUnsuspend, community.AccountActionEnable} {
+		r.POST("/v1/admin/accounts/:id/"+string(undo), requireUser("admin:write:accounts"), s.adminUndo(undo))
+	}
+
+	r.GET("/v1/admin/reports", requireUser("admin:read:reports"), s.adminReports)
+	r.GET("/v1/admin/reports/:id", requireUser("admin:read:reports"), s.adminReport)
+	for path, act := range map[string]community.ReportAction{
+		"assign_to_self": community.ReportAssign, "unassign": community.ReportUnassign,
+		"resolve": community.ReportResolve, "reopen": community.ReportReopen,
+	} {
+		r.POST("/v1/admin/reports/:id/"+path, requireUser("admin:write:reports"), s.adminHandleReport(act))
+	}
+
+	r.GET("/v1/admin/domain_blocks", requireUser("admin:read:domain_blocks"), s.listDomainBlocks)
+	r.GET("/v1/admin/domain_blocks/:id", requireUser("admin:read:domain_blocks"), s.getDomainBlock)
+	r.POST("/v1/admin/domain_blocks", requireUser("admin:write:domain_blocks"), s.createDomainBlock)
+	r.PUT("/v1/admin/domain_blocks/:id", requireUser("admin:write:domain_blocks"), s.updateDomainBlock)
+	r.DELETE("/v1/admin/domain_blocks/:id", requireUser("admin:write:domain_blocks"), s.deleteDomainBlock)
+
+	r.GET("/v1/admin/domain_allows", requireUser("admin:read:domain_allows"), s.listDomainAllows)
+	r.GET("/v1/admin/domain_allows/:id", requireUser("admin:read:domain_allows"), s.getDomainAllow)
+	r.POST("/v1/admin/domain_allows", requireUser("admin:write:domain_allows"), s.createDomainAllow)
+	r.DELETE("/v1/admin/domain_allows/:id", requireUser("admin:write:domain_allows"), s.deleteDomainAllow)
+}
+
+func (s *Server) report(r *community.Report, target *community.Account) Report {
+	ids := make([]string, len(r.StatusIDs))
+	for i, id := range r.StatusIDs {
+		ids[i] = community.FormatID(id)
+	}
+	return Report{
+		ID: community.FormatID(r.ID), ActionTaken: r.ActionTaken, ActionTakenAt: apiTimePtr(r.ActionTakenAt),
+		Category: string(r.Category), Comment: r.Comment, Forwarded: r.Forwarded, CreatedAt: apiTime(r.CreatedAt),
+		StatusIDs: ids, RuleIDs: []string{}, TargetAccount: s.account(target),
+	}
+}
+
+// createReport is POST /api/v1/reports.
+func (s *Server) createReport(c *gin.Context) {
+	p, ok := s.mustParams(c)
+	if !ok {
+		return
+	}
+	target, ok := community.ParseID(p.Get("account_id"))
+	if !ok {
+		abort(c, http.StatusUnprocessableEntity, "Missing or invalid account_id")
+		return
+	}
+	in := community.NewReport{TargetAccountID: target, Comment: p.Get("comment"),
+		Category: community.ReportCategory(p.Get("category"))}
+	for _, raw := range nonEmpty(p.Strings("status_ids")) {
+		id, ok := community.ParseID(raw)
+		if !ok {
+			notFound(c)
+			return
+		}
+		in.StatusIDs = append(in.StatusIDs, id)
+	}
+	var err error
+	if in.Forward, _, err = p.Bool("forward"); err != nil {
+		abort(c, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	ctx := c.Request.Context()
+	r, err := s.community.CreateReport(ctx, currentAccount(c), in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	acct, err := s.community.AccountByID(ctx, r.TargetAccountID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.report(r, acct))
+}
+
+func (s *Server) adminAccountEntity(v *community.AdminAccountView) AdminAccount {
+	a := v.Account
+	out := AdminAccount{
+		ID: community.FormatID(a.ID), Username: a.Username, CreatedAt: apiTime(a.CreatedAt), IPs: []any{},
+		Locale: "", Role: roles[community.RoleUser], Confirmed: true, Approved: true,
+		Silenced: v.Sanction.Silenced, Suspended: v.Sanction.Suspended, Account: s.account(a),
+	}
+	if !a.IsLocal() {
+		out.Domain = strPtr(a.Domain)
+	}
+	if u := v.User; u != nil {
+		out.Locale, out.Disabled = u.Locale, u.Disabled
+		if u.Email != "" {
+			out.Email = strPtr(u.Email)
+		}
+		out.Role = roles[u.Role]
+	}
+	return out
+}
+
+// adminAccounts lists accounts; v2 takes Mastodon's newer parameter names.
+func (s *Server) adminAccounts(v2 bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, ok := s.mustParams(c)
+		if !ok {
+			return
+		}
+		q := community.AdminAccountQuery{Username: p.Get("username"), DisplayName: p.Get("display_name"),
+			Email: p.Get("email"), Domain: p.Get("by_domain"), Page: pageOf(c, 100, 200)}
+		if v2 {
+			switch p.Get("origin") {
+			case "local":
+				q.Local = true
+			case "remote":
+				q.Remote = true
+			}
+			switch p.Get("status") {
+			case "silenced":
+				q.Silenced = true
+			case "suspended":
+				q.Suspended = true
+			case "disabled":
+				q.Disabled = true
+			}
+			q.Staff = p.Get("permissions") == "staff"
+		} else {
+			for key, dst := range map[string]*bool{"local": &q.Local, "remote": &q.Remote, "silenced": &q.Silenced,
+				"suspended": &q.Suspended, "disabled": &q.Disabled, "staff": &q.Staff} {
+				v, _, err := p.Bool(key)
+				if err != nil {
+					abort(c, http.StatusUnprocessableEntity, err.Error())
+					return
+				}
+				*dst = v
+			}
+		}
+		views, err := s.community.AdminAccounts(c.Request.Context(), currentAccount(c), q)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		out := make([]AdminAccount, 0, len(views))
+		for i := range views {
+			out = append(out, s.adminAccountEntity(&views[i]))
+		}
+		if len(views) > 0 {
+			s.setLinkHeader(c, views[0].Account.ID, views[len(views)-1].Account.ID)
+		}
+		c.JSON(http.StatusOK, out)
+	}
+}
+
+func (s *Server) adminAccount(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	v, err := s.community.AdminAccount(c.Request.Context(), currentAccount(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.adminAccountEntity(v))
+}
+
+// adminAccountAction is POST /api/v1/admin/accounts/:id/action; Mastodon answers {}.
+func (s *Server) adminAccountAction(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	p, ok := s.mustParams(c)
+	if !ok {
+		return
+	}
+	in := community.AccountAction{Type: community.AccountActionType(strings.TrimSpace(p.Get("type"))), Text: p.Get("text")}
+	if in.Type == "" {
+		abort(c, http.StatusUnprocessableEntity, "Missing type: one of none, disable, silence, suspend")
+		return
+	}
+	if raw := p.Get("report_id"); raw != "" {
+		rid, ok := community.ParseID(raw)
+		if !ok {
+			abort(c, http.StatusUnprocessableEntity, "Invalid report_id")
+			return
+		}
+		in.ReportID = rid
+	}
+	if _, err := s.community.ActOnAccount(c.Request.Context(), currentAccount(c), id, in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+func (s *Server) adminUndo(kind community.AccountActionType) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := idParam(c)
+		if !ok {
+			return
+		}
+		v, err := s.community.ActOnAccount(c.Request.Context(), currentAccount(c), id, community.AccountAction{Type: kind})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, s.adminAccountEntity(v))
+	}
+}
+
+// adminReports renders reports with their accounts and statuses, a few queries for the
+// whole list.
+func (s *Server) adminReportList(ctx context.Context, reports []community.Report) ([]AdminReport, error) {
+	var accountIDs, statusIDs []int64
+	for _, r := range reports {
+		accountIDs = append(accountIDs, r.TargetAccountID)
+		for _, p := range []*int64{r.AccountID, r.AssignedAccountID, r.ActionTakenByAccountID} {
+			if p != nil {
+				accountIDs = append(accountIDs, *p)
+			}
+		}
+		statusIDs = append(statusIDs, r.StatusIDs...)
+	}
+	byID, err := s.community.AccountsByID(ctx, accountIDs)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]community.Account, 0, len(byID))
+	for _, a := range byID {
+		list = append(list, *a)
+	}
+	views, err := s.community.AdminAccountViews(ctx, list)
+	if err != nil {
+		return nil, err
+	}
+	admins := map[int64]AdminAccount{}
+	for i := range views {
+		admins[views[i].Account.ID] = s.adminAccountEntity(&views[i])
+	}
+	statusRows, err := s.community.ReportStatuses(ctx, &community.Report{StatusIDs: statusIDs})
+	if err != nil {
+		return nil, err
+	}
+	// Moderators see the reported statuses whoever may read them: judging them is
+	// their job. They are rendered as the instance sees them, without a viewer.
+	rendered, err := s.statuses(ctx, community.Anonymous, statusRows)
+	if err != nil {
+		return nil, err
+	}
+	byStatus := map[string]Status{}
+	for _, st := range rendered {
+		byStatus[st.ID] = st
+	}
+	ref := func(id *int64) *AdminAccount {
+		if id == nil {
+			return nil
+		}
+		if a, ok := admins[*id]; ok {
+			return &a
+		}
+		return nil
+	}
+	out := make([]AdminReport, 0, len(reports))
+	for _, r := range reports {
+		target, ok := admins[r.TargetAccountID]
+		if !ok {
+			continue
+		}
+		reporter := target
+		if a := ref(r.AccountID); a != nil {
+			reporter = *a
+		}
+		ar := AdminReport{
+			ID: community.FormatID(r.ID), ActionTaken: r.ActionTaken, ActionTakenAt: apiTimePtr(r.ActionTakenAt),
+			Category: string(r.Category), Comment: r.Comment, Forwarded: r.Forwarded, CreatedAt: apiTime(r.CreatedAt),
+			UpdatedAt: apiTime(r.UpdatedAt), Account: reporter, TargetAccount: target,
+			AssignedAccount: ref(r.AssignedAccountID), ActionTakenByAccount: ref(r.ActionTakenByAccountID),
+			Statuses: []Status{}, Rules: []any{},
+			Tacit: ReportTacit{Origin: r.Origin, BoardID: idPtr(r.BoardAccountID)},
+		}
+		for _, id := range r.StatusIDs {
+			if st, ok := byStatus[community.FormatID(id)]; ok {
+				ar.Statuses = append(ar.Statuses, st)
+			}
+		}
+		out = append(out, ar)
+	}
+	return out, nil
+}
+
+func (s *Server) adminReports(c *gin.Context) {
+	p, ok := s.mustParams(c)
+	if !ok {
+		return
+	}
+	q := community.ReportQuery{Page: pageOf(c, 100, 200)}
+	var err error
+	if q.Resolved, _, err = p.Bool("resolved"); err != nil {
+		abort(c, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	q.AccountID, _ = community.ParseID(p.Get("account_id"))
+	q.TargetAccountID, _ = community.ParseID(p.Get("target_account_id"))
+	ctx := c.Request.Context()
+	reports, err := s.community.AdminReports(ctx, currentAccount(c), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out, err := s.adminReportList(ctx, reports)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(reports) > 0 {
+		s.setLinkHeader(c, reports[0].ID, reports[len(reports)-1].ID)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) renderAdminReport(c *gin.Context, r *community.Report) {
+	out, err := s.adminReportList(c.Request.Context(), []community.Report{*r})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(out) == 0 {
+		notFound(c)
+		return
+	}
+	c.JSON(http.StatusOK, out[0])
+}
+
+func (s *Server) adminReport(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	r, err := s.community.AdminReport(c.Request.Context(), currentAccount(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.renderAdminReport(c, r)
+}
+
+func (s *Server) adminHandleReport(act community.ReportAction) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := idParam(c)
+		if !ok {
+			return
+		}
+		r, err := s.community.HandleReport(c.Request.Context(), currentAccount(c), id, act)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.renderAdminReport(c, r)
+	}
+}
+
+func optionalText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func domainBlock(b *community.DomainBlock) AdminDomainBlock {
+	sum := sha256.Sum256([]byte(b.Domain))
+	return AdminDomainBlock{
+		ID: community.FormatID(b.ID), Domain: b.Domain, Digest: hex.EncodeToString(sum[:]), CreatedAt: apiTime(b.CreatedAt),
+		Severity: b.Severity, RejectMedia: b.RejectMedia, RejectReports: b.RejectReports,
+		PrivateComment: optionalText(b.PrivateComment), PublicComment: optionalText(b.PublicComment), Obfuscate: b.Obfuscate,
+	}
+}
+
+func (s *Server) listDomainBlocks(c *gin.Context) {
+	list, err := s.community.ListDomainBlocks(c.Request.Context(), currentAccount(c), pageOf(c, 100, 200))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]AdminDomainBlock, 0, len(list))
+	for i := range list {
+		out = append(out, domainBlock(&list[i]))
+	}
+	if len(list) > 0 {
+		s.setLinkHeader(c, list[0].ID, list[len(list)-1].ID)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getDomainBlock(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	b, err := s.community.GetDomainBlock(c.Request.Context(), currentAccount(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, domainBlock(b))
+}
+
+// domainBlockInput reads a domain block's parameters; absent ones stay nil.
+func domainBlockInput(c *gin.Context, p *params) (community.DomainBlockInput, bool) {
+	in := community.DomainBlockInput{Domain: p.Get("domain"), PrivateComment: p.StringPtr("private_comment"),
+		PublicComment: p.StringPtr("public_comment")}
+	if sev := strings.TrimSpace(p.Get("severity")); sev != "" {
+		v := community.DomainSeverity(sev)
+		in.Severity = &v
+	}
+	for key, dst := range map[string]**bool{"reject_media": &in.RejectMedia, "reject_reports": &in.RejectReports,
+		"obfuscate": &in.Obfuscate} {
+		v, err := p.BoolPtr(key)
+		if err != nil {
+			abort(c, http.StatusUnprocessableEntity, err.Error())
+			return in, false
+		}
+		*dst = v
+	}
+	return in, true
+}
+
+func (s *Server) createDomainBlock(c *gin.Context) {
+	p, ok := s.mustParams(c)
+	if !ok {
+		return
+	}
+	in, ok := domainBlockInput(c, p)
+	if !ok {
+		return
+	}
+	b, err := s.community.CreateDomainBlock(c.Request.Context(), currentAccount(c), in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, domainBlock(b))
+}
+
+func (s *Server) updateDomainBlock(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	p, ok := s.mustParams(c)
+	if !ok {
+		return
+	}
+	in, ok := domainBlockInput(c, p)
+	if !ok {
+		return
+	}
+	b, err := s.community.UpdateDomainBlock(c.Request.Context(), currentAccount(c), id, in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, domainBlock(b))
+}
+
+func (s *Server) deleteDomainBlock(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	if err := s.community.DeleteDomainBlock(c.Request.Context(), currentAccount(c), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+func domainAllow(a *community.DomainAllow) AdminDomainAllow {
+	return AdminDomainAllow{ID: community.FormatID(a.ID), Domain: a.Domain, CreatedAt: apiTime(a.CreatedAt)}
+}
+
+func (s *Server) listDomainAllows(c *gin.Context) {
+	list, err := s.community.ListDomainAllows(c.Request.Context(), currentAccount(c), pageOf(c, 100, 200))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]AdminDomainAllow, 0, len(list))
+	for i := range list {
+		out = append(out, domainAllow(&list[i]))
+	}
+	if len(list) > 0 {
+		s.setLinkHeader(c, list[0].ID, list[len(list)-1].ID)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getDomainAllow(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	a, err := s.community.GetDomainAllow(c.Request.Context(), currentAccount(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, domainAllow(a))
+}
+
+func (s *Server) createDomainAllow(c *gin.Context) {
+	p, ok := s.mustParams(c)
+	if !ok {
+		return
+	}
+	a, err := s.community.CreateDomainAllow(c.Request.Context(), currentAccount(c), p.Get("domain"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, domainAllow(a))
+}
+
+func (s *Server) deleteDomainAllow(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	if err := s.community.DeleteDomainAllow(c.Request.Context(), currentAccount(c), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}

@@ -1,0 +1,216 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mattn/go-mastodon"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/instance/instancetest"
+)
+
+var staffScopes = []string{"read", "write", "follow", "push", "admin:read", "admin:write"}
+
+type adminAccountJSON struct {
+	ID        string  `json:"id"`
+	Username  string  `json:"username"`
+	Email     *string `json:"email"`
+	Silenced  bool    `json:"silenced"`
+	Suspended bool    `json:"suspended"`
+	Disabled  bool    `json:"disabled"`
+	Role      struct {
+		Name string `json:"name"`
+	} `json:"role"`
+}
+
+type adminReportJSON struct {
+	ID              string `json:"id"`
+	ActionTaken     bool   `json:"action_taken"`
+	Comment         string `json:"comment"`
+	Category        string `json:"category"`
+	AssignedAccount *struct {
+		Username string `json:"username"`
+	} `json:"assigned_account"`
+	TargetAccount struct {
+		Username string `json:"username"`
+	} `json:"target_account"`
+	Statuses []struct {
+		ID string `json:"id"`
+	} `json:"statuses"`
+}
+
+func TestAdminAPI(t *testing.T) {
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		mod := inst.CreateUser(t, "mod", instancetest.UserOptions{Role: community.RoleModerator, Scopes: staffScopes})
+		admin := inst.CreateUser(t, "boss", instancetest.UserOptions{Role: community.RoleAdmin, Scopes: staffScopes})
+		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{Scopes: staffScopes})
+		mallory := inst.CreateUser(t, "mallory", instancetest.UserOptions{})
+		plain := inst.CreateUser(t, "plain", instancetest.UserOptions{Role: community.RoleModerator})
+
+		// Role and scope both guard the admin API.
+		if a := inst.Call(t, http.MethodGet, "/api/v1/admin/reports", alice.Token, nil); a.Code != http.StatusForbidden {
+			t.Errorf("a user listing reports: HTTP %d", a.Code)
+		}
+		if a := inst.Call(t, http.MethodGet, "/api/v1/admin/reports", plain.Token, nil); a.Code != http.StatusForbidden ||
+			!strings.Contains(errorOf(a), "scopes") {
+			t.Errorf("a moderator's token without admin scopes: HTTP %d %s", a.Code, a.Body)
+		}
+
+		// A report through go-mastodon, then the moderators' queue.
+		spam := inst.PostStatus(t, mallory.Token, url.Values{"status": {"Cheap watches"}})
+		filed, err := inst.Client(alice.Token).Report(ctx, mastodon.ID(community.FormatID(mallory.Account.ID)),
+			[]mastodon.ID{mastodon.ID(spam.ID)}, "Spam")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := inst.Call(t, http.MethodPost, "/api/v1/reports", alice.Token, url.Values{
+			"account_id": {community.FormatID(mallory.Account.ID)}, "status_ids[]": {spam.ID}, "category": {"nonsense"},
+		}); a.Code != http.StatusUnprocessableEntity {
+			t.Errorf("a report with an unknown category: HTTP %d", a.Code)
+		}
+		var reports []adminReportJSON
+		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/reports", mod.Token, nil), http.StatusOK, &reports)
+		if len(reports) != 1 || reports[0].ID != string(filed.ID) || reports[0].TargetAccount.Username != "mallory" ||
+			len(reports[0].Statuses) != 1 || reports[0].Statuses[0].ID != spam.ID || reports[0].Comment != "Spam" {
+			t.Fatalf("open reports: %+v", reports)
+		}
+		var r adminReportJSON
+		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/reports/"+reports[0].ID+"/assign_to_self", mod.Token, nil), http.StatusOK, &r)
+		if r.AssignedAccount == nil || r.AssignedAccount.Username != "mod" {
+			t.Errorf("assigned report: %+v", r)
+		}
+
+		// Silencing mallory, with the report: resolved, and her posts leave the public
+		// timeline.
+		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID)+"/action",
+			mod.Token, url.Values{"type": {"silence"}, "report_id": {r.ID}, "text": {"Spam"}}), http.StatusOK, nil)
+		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/reports/"+r.ID, mod.Token, nil), http.StatusOK, &r)
+		if !r.ActionTaken {
+			t.Error("the report was not resolved by the action")
+		}
+		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/reports?resolved=true", mod.Token, nil), http.StatusOK, &reports)
+		if len(reports) != 1 {
+			t.Errorf("resolved reports = %d, want 1", len(reports))
+		}
+		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/reports/"+r.ID+"/reopen", mod.Token, nil), http.StatusOK, &r)
+		if r.ActionTaken {
+			t.Error("reopen did not reopen")
+		}
+		public, err := inst.Client(alice.Token).GetTimelinePublic(ctx, true, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range public {
+			if string(st.ID) == spam.ID {
+				t.Error("a silenced account's post is in the public timeline")
+			}
+		}
+		var acct adminAccountJSON
+		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID), mod.Token, nil), http.StatusOK, &acct)
+		if !acct.Silenced || acct.Suspended || acct.Email == nil || *acct.Email != "mallory@example.com" {
+			t.Errorf("mallory as admins see her: %+v", acct)
+		}
+		var silenced []adminAccountJSON
+		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/accounts?silenced=true", mod.Token, nil), http.StatusOK, &silenced)
+		if len(silenced) != 1 || silenced[0].Username != "mallory" {
+			t.Errorf("silenced accounts: %+v", silenced)
+		}
+		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v2/admin/accounts?origin=local&permissions=staff", mod.Token, nil), http.StatusOK, &silenced)
+		if len(silenced) != 3 {
+			t.Errorf("staff accounts: %+v", silenced)
+		}
+
+		// Suspension hides her posts and ends her login; moderators cannot act on admins.
+		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID)+"/action",
+			mod.Token, url.Values{"type": {"suspend"}}), http.StatusOK, nil)
+		if _, err := inst.Client(alice.Token).GetStatus(ctx, mastodon.ID(spam.ID)); err == nil {
+			t.Error("a suspended account's post is still visible")
+		}
+		if a := inst.Call(t, http.MethodGet, "/api/v1/accounts/verify_credentials", mallory.Token, nil); a.Code != http.StatusForbidden {
+			t.Errorf("a suspended account's token: HTTP %d", a.Code)
+		}
+		if a := inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(admin.Account.ID)+"/action",
+			mod.Token, url.Values{"type": {"suspend"}}); a.Code != http.StatusForbidden {
+			t.Errorf("a moderator suspending an admin: HTTP %d", a.Code)
+		}
+		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID)+"/unsuspend",
+			mod.Token, nil), http.StatusOK, &acct)
+		if acct.Suspended || acct.Disabled {
+			t.Errorf("after unsuspend: %+v", acct)
+		}
+		if _, err := inst.Client(alice.Token).GetStatus(ctx, mastodon.ID(spam.ID)); err != nil {
+			t.Errorf("the post after unsuspend: %v", err)
+		}
+
+		// Domain blocks and allows: create, read, update, list, delete.
+		var block struct {
+			ID             string  `json:"id"`
+			Domain         string  `json:"domain"`
+			Severity       string  `json:"severity"`
+			RejectReports  bool    `json:"reject_reports"`
+			PrivateComment *string `json:"private_comment"`
+		}
+		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/domain_blocks", admin.Token, url.Values{
+			"domain": {"Spam.Example"}, "severity": {"silence"}, "private_comment": {"spam"}}), http.StatusOK, &block)
+		if block.Domain != "spam.example" || block.Severity != "silence" || block.PrivateComment == nil {
+			t.Errorf("domain block: %+v", block)
+		}
+		if a := inst.Call(t, http.MethodPost, "/api/v1/admin/domain_blocks", admin.Token, url.Values{"domain": {"spam.example"}}); a.Code != http.StatusUnprocessableEntity {
+			t.Errorf("blocking a domain twice: HTTP %d", a.Code)
+		}
+		if a := inst.Call(t, http.MethodPost, "/api/v1/admin/domain_blocks", admin.Token, url.Values{"domain": {"not a domain"}}); a.Code != http.StatusUnprocessableEntity {
+			t.Errorf("blocking nonsense: HTTP %d", a.Code)
+		}
+		decodeOK(t, inst.Call(t, http.MethodPut, "/api/v1/admin/domain_blocks/"+block.ID, admin.Token, url.Values{
+			"severity": {"suspend"}, "reject_reports": {"true"}}), http.StatusOK, &block)
+		if block.Severity != "suspend" || !block.RejectReports {
+			t.Errorf("updated domain block: %+v", block)
+		}
+		if !inst.Community.DomainBlocked("a.spam.example") {
+			t.Error("a subdomain of a suspended domain is not blocked")
+		}
+		var blocks []struct {
+			Domain string `json:"domain"`
+		}
+		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/domain_blocks", mod.Token, nil), http.StatusOK, &blocks)
+		if len(blocks) != 1 {
+			t.Errorf("domain blocks: %+v", blocks)
+		}
+		decodeOK(t, inst.Call(t, http.MethodDelete, "/api/v1/admin/domain_blocks/"+block.ID, admin.Token, nil), http.StatusOK, nil)
+		if inst.Community.DomainBlocked("spam.example") {
+			t.Error("the block holds after its deletion")
+		}
+		var allow struct {
+			ID     string `json:"id"`
+			Domain string `json:"domain"`
+		}
+		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/domain_allows", admin.Token, url.Values{"domain": {"partner.example"}}), http.StatusOK, &allow)
+		if !inst.Community.DomainAllowed("partner.example") {
+			t.Error("an allowed domain is not allowed")
+		}
+		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/domain_allows/"+allow.ID, mod.Token, nil), http.StatusOK, &allow)
+		decodeOK(t, inst.Call(t, http.MethodDelete, "/api/v1/admin/domain_allows/"+allow.ID, admin.Token, nil), http.StatusOK, nil)
+		if inst.Community.DomainAllowed("partner.example") {
+			t.Error("the allow holds after its deletion")
+		}
+
+		// All of it is in the audit log.
+		var log []struct {
+			Action string `json:"action"`
+		}
+		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?limit=40", admin.Token, nil), http.StatusOK, &log)
+		var actions []string
+		for _, e := range log {
+			actions = append(actions, e.Action)
+		}
+		want := "disallow_domain allow_domain unblock_domain update_domain_block block_domain unsuspend suspend reopen_report resolve_report silence assign_report"
+		if strings.Join(actions, " ") != want {
+			t.Errorf("log = %q\nwant %q", strings.Join(actions, " "), want)
+		}
+	})
+}

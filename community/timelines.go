@@ -244,7 +244,8 @@ func silencedSQL(me int64, now time.Time) func(*gorm.DB) *gorm.DB {
 
 // HomeTimeline is the viewer's home feed: their own statuses and reblogs, those of the
 // accounts they follow (except members of the viewer's exclusive lists, whose posts
-// live in those lists only), and direct statuses that mention them. Statuses the
+// live in those lists only), direct statuses that mention them, and public statuses
+// (not reblogs, replies included, as in Mastodon) carrying a hashtag they follow. Statuses the
 // viewer's filters hide in the home context are left out. homeMember states the same
 // rule in Go for one status (live feeds); the two must agree.
 //
@@ -297,7 +298,11 @@ func (s *Service) homeSQL(ctx context.Context, viewer *Account) *gorm.DB {
 					WHERE follows.account_id = @me AND follows.target_account_id = statuses.account_id
 					AND follows.show_reblogs = FALSE)))
 			OR (statuses.visibility = 'direct'
-				AND +statuses.id IN (SELECT mentions.status_id FROM mentions WHERE mentions.account_id = @me)))`,
+				AND +statuses.id IN (SELECT mentions.status_id FROM mentions WHERE mentions.account_id = @me))
+			OR (statuses.visibility = 'public' AND statuses.reblog_of_id IS NULL
+				AND +statuses.id IN (SELECT status_tags.status_id FROM status_tags
+					JOIN tag_follows ON tag_follows.tag_id = status_tags.tag_id
+					WHERE tag_follows.account_id = @me)))`,
 			map[string]any{"me": viewer.ID}).
 		Scopes(silencedSQL(viewer.ID, s.clock()), s.visibleSQL(AsAccount(viewer)))
 }

@@ -93,6 +93,7 @@ func New(d Deps) *Server {
 	s.mountLists(api)
 	s.mountFilters(api)
 	s.mountConversations(api)
+	s.mountTags(api)
 	s.mountStreaming(api)
 	for _, r := range d.Routes {
 		r(e)

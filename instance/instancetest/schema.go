@@ -91,6 +91,9 @@ var routes = []route{
 	r("(GET|PUT)", "/api/v1/filters/"+id, "V1Filter", false),
 	r("GET", "/api/v1/conversations", "Conversation", true),
 	r("POST", "/api/v1/conversations/"+id+"/read", "Conversation", false),
+	r("GET", "/api/v1/tags/[^/]+", "Tag", false),
+	r("POST", "/api/v1/tags/[^/]+/(follow|unfollow)", "Tag", false),
+	r("GET", "/api/v1/followed_tags", "Tag", true),
 }
 
 // entityFor returns the entity a response must match, or "" when the schema has none

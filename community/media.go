@@ -81,7 +81,7 @@ type MediaAttachment struct {
 	// keeps it from being pruned as unattached.
 	ScheduledStatusID *int64
 	Purpose           MediaPurpose `gorm:"not null;default:'attachment'"`
-	Type      MediaType    `gorm:"not null"`
+	Type              MediaType    `gorm:"not null"`
 	// FileKey is the random token that names the files ("" for remote media); the
 	// files are FileKey/OriginalName and FileKey/PreviewName in the store.
 	FileKey            string `gorm:"not null;default:''"`
@@ -428,10 +428,12 @@ func (s *Service) OpenMedia(ctx context.Context, token, name string) (*MediaFile
 
 // attachMedia attaches the author's uploads to a status, in the order given. For an
 // edit, uploads already on the status stay, and those left out are detached.
-func attachMedia(tx *gorm.DB, st *Status, ids []int64, now time.Time) error {
+func attachMedia(tx *gorm.DB, st *Status, ids []int64, scheduledID int64, now time.Time) error {
 	for i, id := range ids {
+		// Uploads reserved by a scheduled status are only for that status.
 		res := tx.Model(&MediaAttachment{}).
-			Where("id = ? AND account_id = ? AND purpose = ? AND (status_id IS NULL OR status_id = ?)", id, st.AccountID, PurposeAttachment, st.ID).
+			Where("id = ? AND account_id = ? AND purpose = ? AND (status_id IS NULL OR status_id = ?) AND (scheduled_status_id IS NULL OR scheduled_status_id = ?)",
+				id, st.AccountID, PurposeAttachment, st.ID, scheduledID).
 			Updates(map[string]any{"status_id": st.ID, "position": i, "updated_at": now})
 		if res.Error != nil {
 			return fmt.Errorf("attach media: %w", res.Error)

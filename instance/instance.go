@@ -112,13 +112,14 @@ func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
 // until ctx ends. Serve runs it; tests that serve through their own listener call it
 // themselves.
 func (inst *Instance) RunWorkers(ctx context.Context) error {
-	done := make(chan struct{}, 3)
-	defer func() { <-done; <-done; <-done }()
+	done := make(chan struct{}, 4)
+	defer func() { <-done; <-done; <-done; <-done }()
 	// The other jobs stop with the queue, also when it stops on an error.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { inst.pruneMedia(ctx); done <- struct{}{} }()
 	go func() { inst.endPolls(ctx); done <- struct{}{} }()
+	go func() { inst.publishScheduled(ctx); done <- struct{}{} }()
 	go func() { _ = inst.Web.RunStreaming(ctx); done <- struct{}{} }() // it only stops when ctx ends
 	return inst.Federator.Run(ctx)
 }
@@ -130,6 +131,33 @@ func (inst *Instance) endPolls(ctx context.Context) {
 	for {
 		if _, err := inst.Community.EndExpiredPolls(ctx); err != nil && ctx.Err() == nil {
 			inst.log.WarnContext(ctx, "end expired polls", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// publishScheduled publishes, every 30 seconds, the scheduled statuses that are due;
+// a status is published at most 30 seconds after its time (or at the first run after
+// a restart, since the schedule lives in the database).
+func (inst *Instance) publishScheduled(ctx context.Context) {
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		for {
+			n, err := inst.Community.PublishDueStatuses(ctx, time.Now(), inst.log)
+			if err != nil && ctx.Err() == nil {
+				inst.log.WarnContext(ctx, "publish scheduled statuses", "err", err)
+			}
+			if n > 0 {
+				inst.log.InfoContext(ctx, "published scheduled statuses", "count", n)
+			}
+			if err != nil || n < 100 {
+				break // a full batch means more may be due now
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -94,6 +94,7 @@ func New(d Deps) *Server {
 	s.mountFilters(api)
 	s.mountConversations(api)
 	s.mountTags(api)
+	s.mountScheduled(api)
 	s.mountStreaming(api)
 	for _, r := range d.Routes {
 		r(e)

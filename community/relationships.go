@@ -33,6 +33,8 @@ type RelationshipFacts struct {
 	MutingExpiresAt     *time.Time
 	Requested           bool
 	RequestedBy         bool
+	// Endorsed: the viewer features the account on their profile.
+	Endorsed bool
 }
 
 // MaxRelationshipIDs bounds one Relationships call, so that a single request cannot
@@ -135,6 +137,16 @@ func (s *Service) Relationships(ctx context.Context, viewerID int64, ids []int64
 	for _, m := range mutes {
 		if r := facts[m.TargetAccountID]; r != nil {
 			r.Muting, r.MutingNotifications, r.MutingExpiresAt = true, m.Notifications, m.ExpiresAt
+		}
+	}
+
+	endorsed, err := endorsedAmong(db, viewerID, known)
+	if err != nil {
+		return nil, err
+	}
+	for id := range endorsed {
+		if r := facts[id]; r != nil {
+			r.Endorsed = true
 		}
 	}
 	return out, nil

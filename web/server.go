@@ -95,6 +95,7 @@ func New(d Deps) *Server {
 	s.mountConversations(api)
 	s.mountTags(api)
 	s.mountScheduled(api)
+	s.mountSuggestions(api)
 	s.mountStreaming(api)
 	for _, r := range d.Routes {
 		r(e)

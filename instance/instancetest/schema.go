@@ -39,6 +39,8 @@ var routes = []route{
 	r("GET", "/api/v1/accounts/relationships", "Relationship", true),
 	r("POST", "/api/v1/accounts/"+id+"/(follow|unfollow|block|unblock|mute|unmute|pin|unpin)", "Relationship", false),
 	r("GET", "/api/v1/endorsements", "Account", true),
+	r("GET", "/api/v2/suggestions", "Suggestion", true),
+	r("GET", "/api/v1/suggestions", "Account", true),
 	r("GET", "/api/v1/accounts/"+id+"/endorsements", "Account", true),
 	r("POST", "/api/v1/follow_requests/"+id+"/(authorize|reject)", "Relationship", false),
 	r("GET", "/api/v1/accounts/lookup", "Account", false),

@@ -96,6 +96,7 @@ func New(d Deps) *Server {
 	s.mountTags(api)
 	s.mountScheduled(api)
 	s.mountSuggestions(api)
+	s.mountTrends(api)
 	s.mountStreaming(api)
 	for _, r := range d.Routes {
 		r(e)

@@ -22,7 +22,6 @@ const TrendWindow = HistoryDays * 24 * time.Hour
 // maxTrendCandidates bounds the statuses a trend query ranks.
 const maxTrendCandidates = 1000
 
-
 // TrendingTags returns hashtags ranked by the people who used them over the last week,
 // a day's authors counting half as much as the next day's, skipping offset and
 // returning at most limit.

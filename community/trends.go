@@ -19,8 +19,12 @@ import (
 // TrendWindow is how far back trends look.
 const TrendWindow = HistoryDays * 24 * time.Hour
 
-// maxTrendCandidates bounds the statuses a trend query ranks.
-const maxTrendCandidates = 1000
+// maxTrendCandidates bounds the statuses the status trends rank: the most
+// interacted-with of the week, before time decay reorders them. Trends pages stop there.
+const maxTrendCandidates = 200
+
+// maxTagUses bounds the hashtag uses the tag trends count (the most recent first).
+const maxTagUses = 20_000
 
 // TrendingTags returns hashtags ranked by the people who used them over the last week,
 // a day's authors counting half as much as the next day's, skipping offset and
@@ -36,7 +40,7 @@ func (s *Service) TrendingTags(ctx context.Context, v Viewer, offset, limit int)
 	db := s.read(ctx).Table("status_tags").Select("status_tags.tag_id, status_tags.status_id, statuses.account_id").
 		Joins("JOIN statuses ON statuses.id = status_tags.status_id").
 		Where("status_tags.status_id >= ? AND statuses.scope IN ?", IDAt(now.Add(-TrendWindow)), []Scope{ScopeWorld, ScopeCompany})
-	if err := s.publicSQL(db, v, PublicQuery{}).Order("status_tags.status_id DESC").Limit(20 * maxTrendCandidates).Find(&uses).Error; err != nil {
+	if err := s.publicSQL(db, v, PublicQuery{}).Order("status_tags.status_id DESC").Limit(maxTagUses).Find(&uses).Error; err != nil {
 		return nil, fmt.Errorf("load tag uses: %w", err)
 	}
 	// A person counts once per hashtag per day.
@@ -100,45 +104,58 @@ func (s *Service) TrendingTags(ctx context.Context, v Viewer, offset, limit int)
 // viewer's filters hide in public timelines; offset and limit page the ranking.
 func (s *Service) TrendingStatuses(ctx context.Context, v Viewer, offset, limit int) (StatusPage, error) {
 	now := s.clock()
-	var candidates []Status
-	db := s.read(ctx).Table("statuses").Select("statuses.*").
-		Where("statuses.id >= ? AND statuses.scope IN ? AND statuses.favourites_count + statuses.reblogs_count > 0",
-			IDAt(now.Add(-TrendWindow)), []Scope{ScopeWorld, ScopeCompany})
-	if err := s.publicSQL(db, v, PublicQuery{}).
+	// First the most interacted-with recent public posts, on cheap column conditions
+	// only; then the audience rules on those few, which costs far less than applying
+	// them to every post of the week.
+	var top []int64
+	if err := s.read(ctx).Table("statuses").
+		Where(`statuses.id >= ? AND statuses.scope IN ? AND statuses.visibility = ? AND statuses.reblog_of_id IS NULL
+			AND statuses.favourites_count + statuses.reblogs_count > 0`,
+			IDAt(now.Add(-TrendWindow)), []Scope{ScopeWorld, ScopeCompany}, VisibilityPublic).
 		Order("statuses.favourites_count + statuses.reblogs_count DESC, statuses.id DESC").
-		Limit(maxTrendCandidates).Find(&candidates).Error; err != nil {
+		Limit(maxTrendCandidates).Pluck("statuses.id", &top).Error; err != nil {
 		return StatusPage{}, fmt.Errorf("load trending statuses: %w", err)
 	}
-	visible, err := s.FilterVisible(ctx, v, candidates)
-	if err != nil {
-		return StatusPage{}, err
+	if len(top) == 0 {
+		return StatusPage{Statuses: []Status{}}, nil
 	}
-	var filters *FilterSet
-	if me := v.AccountID(); me != 0 {
-		if filters, err = s.ActiveFilters(ctx, me); err != nil {
-			return StatusPage{}, err
-		}
-		if visible, err = s.dropHidden(ctx, filters, FilterPublic, visible); err != nil {
-			return StatusPage{}, err
-		}
+	var candidates []Status
+	db := s.read(ctx).Table("statuses").Select("statuses.*").Where("statuses.id IN ?", top)
+	if err := s.publicSQL(db, v, PublicQuery{}).Find(&candidates).Error; err != nil {
+		return StatusPage{}, fmt.Errorf("load trending statuses: %w", err)
 	}
 	score := func(st *Status) float64 {
 		hours := max(0, now.Sub(st.CreatedAt).Hours())
 		return float64(st.FavouritesCount+st.ReblogsCount) / math.Pow(hours+2, 1.5)
 	}
-	slices.SortStableFunc(visible, func(a, b Status) int {
-		sa, sb := score(&a), score(&b)
-		switch {
-		case sa > sb:
-			return -1
-		case sa < sb:
-			return 1
+	slices.SortStableFunc(candidates, func(a, b Status) int { return cmp.Compare(score(&b), score(&a)) })
+	var filters *FilterSet
+	if me := v.AccountID(); me != 0 {
+		var err error
+		if filters, err = s.ActiveFilters(ctx, me); err != nil {
+			return StatusPage{}, err
 		}
-		return 0
-	})
+	}
+	// The SQL already kept only what the viewer may read, so the per-status checks
+	// (FilterVisible, filters) run on the best-ranked slice only, growing it if they
+	// drop some.
+	want := offset + limit
+	var kept []Status
+	for from := 0; from < len(candidates) && len(kept) < want; {
+		to := min(len(candidates), from+2*(want-len(kept)))
+		visible, err := s.FilterVisible(ctx, v, candidates[from:to])
+		if err != nil {
+			return StatusPage{}, err
+		}
+		if visible, err = s.dropHidden(ctx, filters, FilterPublic, visible); err != nil {
+			return StatusPage{}, err
+		}
+		kept = append(kept, visible...)
+		from = to
+	}
 	page := StatusPage{Statuses: []Status{}, Filters: filters}
-	if offset < len(visible) {
-		page.Statuses = visible[offset:min(len(visible), offset+limit)]
+	if offset < len(kept) {
+		page.Statuses = kept[offset:min(len(kept), want)]
 	}
 	return page, nil
 }

@@ -70,17 +70,3 @@ func (s *Service) Endorsements(ctx context.Context, v Viewer, accountID int64, p
 	return s.relatedAccounts(ctx, s.read(ctx).Model(&AccountPin{}).Where("account_id = ?", accountID),
 		p, "target_account_id", "endorsements")
 }
-
-// endorsedAmong returns which of ids viewerID endorses.
-func endorsedAmong(db *gorm.DB, viewerID int64, ids []int64) (map[int64]bool, error) {
-	var targets []int64
-	if err := db.Model(&AccountPin{}).Where("account_id = ? AND target_account_id IN ?", viewerID, ids).
-		Pluck("target_account_id", &targets).Error; err != nil {
-		return nil, fmt.Errorf("load endorsements: %w", err)
-	}
-	out := make(map[int64]bool, len(targets))
-	for _, id := range targets {
-		out[id] = true
-	}
-	return out, nil
-}

@@ -216,8 +216,25 @@ func (s *Service) LiveAudience(ctx context.Context, st *Status, q LiveQuery) (*L
 			exclusive[id] = true
 		}
 	}
+	// Watchers following one of the status's hashtags (only public originals qualify).
+	tagFollowers := map[int64]bool{}
+	if len(a.tags) > 0 && len(q.Accounts) > 0 {
+		for rest := ids; len(rest) > 0; {
+			batch := rest[:min(len(rest), maxBatchIDs)]
+			rest = rest[len(batch):]
+			var who []int64
+			if err := db.Table("tag_follows").Joins("JOIN status_tags ON status_tags.tag_id = tag_follows.tag_id").
+				Where("status_tags.status_id = ? AND tag_follows.account_id IN ?", st.ID, batch).
+				Pluck("tag_follows.account_id", &who).Error; err != nil {
+				return nil, fmt.Errorf("load tag follows: %w", err)
+			}
+			for _, id := range who {
+				tagFollowers[id] = true
+			}
+		}
+	}
 	for _, v := range q.Accounts {
-		if readers[v.ID] && !silenced[v.ID] && homeMember(st, v.ID, follows[v.ID], exclusive[v.ID]) {
+		if readers[v.ID] && !silenced[v.ID] && homeMember(st, v.ID, follows[v.ID], exclusive[v.ID], tagFollowers[v.ID]) {
 			a.home[v.ID] = true
 		}
 	}
@@ -273,10 +290,14 @@ func silencedAmong(db *gorm.DB, viewers, authors []int64, now time.Time) (map[in
 // homeMember is homeSQL's rule for one status and one viewer me who may read it and
 // does not silence its author: their own statuses and reblogs; those of accounts they
 // follow (not replies to people they do not follow, reblogs only with show_reblogs,
-// nothing from members of their exclusive lists); direct statuses that mention them.
-// follows are me's follows of the status's author and of whom it answers.
-func homeMember(st *Status, me int64, follows map[int64]*Follow, inExclusiveList bool) bool {
+// nothing from members of their exclusive lists); direct statuses that mention them;
+// public statuses (not reblogs) carrying a hashtag they follow (followsTag). follows
+// are me's follows of the status's author and of whom it answers.
+func homeMember(st *Status, me int64, follows map[int64]*Follow, inExclusiveList, followsTag bool) bool {
 	if st.AccountID == me {
+		return true
+	}
+	if followsTag && st.Visibility == VisibilityPublic && st.ReblogOfID == nil {
 		return true
 	}
 	if f := follows[st.AccountID]; f != nil && !inExclusiveList {

@@ -77,8 +77,11 @@ type MediaAttachment struct {
 	ID        int64 `gorm:"primaryKey;autoIncrement:false"`
 	AccountID int64 `gorm:"not null"`
 	StatusID  *int64
-	Purpose   MediaPurpose `gorm:"not null;default:'attachment'"`
-	Type      MediaType    `gorm:"not null"`
+	// ScheduledStatusID is the scheduled status waiting to carry the upload, which
+	// keeps it from being pruned as unattached.
+	ScheduledStatusID *int64
+	Purpose           MediaPurpose `gorm:"not null;default:'attachment'"`
+	Type              MediaType    `gorm:"not null"`
 	// FileKey is the random token that names the files ("" for remote media); the
 	// files are FileKey/OriginalName and FileKey/PreviewName in the store.
 	FileKey            string `gorm:"not null;default:''"`
@@ -352,7 +355,7 @@ func (s *Service) PruneUnattachedMedia(ctx context.Context, before time.Time) (i
 	total := 0
 	for {
 		var rows []MediaAttachment
-		if err := s.read(ctx).Where("status_id IS NULL AND purpose = ? AND updated_at < ?", PurposeAttachment, before.UTC()).
+		if err := s.read(ctx).Where("status_id IS NULL AND scheduled_status_id IS NULL AND purpose = ? AND updated_at < ?", PurposeAttachment, before.UTC()).
 			Order("updated_at").Limit(batch).Find(&rows).Error; err != nil {
 			return total, fmt.Errorf("load unattached media: %w", err)
 		}
@@ -366,7 +369,7 @@ func (s *Service) PruneUnattachedMedia(ctx context.Context, before time.Time) (i
 		s.deleteFiles(ctx, rows)
 		// Attached meanwhile? Then its files are gone: better a post with a broken
 		// picture than a row racing a prune, and the window is a day old.
-		res := s.db.WithContext(ctx).Where("id IN ? AND status_id IS NULL", ids).Delete(&MediaAttachment{})
+		res := s.db.WithContext(ctx).Where("id IN ? AND status_id IS NULL AND scheduled_status_id IS NULL", ids).Delete(&MediaAttachment{})
 		if res.Error != nil {
 			return total, fmt.Errorf("delete unattached media: %w", res.Error)
 		}
@@ -425,10 +428,12 @@ func (s *Service) OpenMedia(ctx context.Context, token, name string) (*MediaFile
 
 // attachMedia attaches the author's uploads to a status, in the order given. For an
 // edit, uploads already on the status stay, and those left out are detached.
-func attachMedia(tx *gorm.DB, st *Status, ids []int64, now time.Time) error {
+func attachMedia(tx *gorm.DB, st *Status, ids []int64, scheduledID int64, now time.Time) error {
 	for i, id := range ids {
+		// Uploads reserved by a scheduled status are only for that status.
 		res := tx.Model(&MediaAttachment{}).
-			Where("id = ? AND account_id = ? AND purpose = ? AND (status_id IS NULL OR status_id = ?)", id, st.AccountID, PurposeAttachment, st.ID).
+			Where("id = ? AND account_id = ? AND purpose = ? AND (status_id IS NULL OR status_id = ?) AND (scheduled_status_id IS NULL OR scheduled_status_id = ?)",
+				id, st.AccountID, PurposeAttachment, st.ID, scheduledID).
 			Updates(map[string]any{"status_id": st.ID, "position": i, "updated_at": now})
 		if res.Error != nil {
 			return fmt.Errorf("attach media: %w", res.Error)

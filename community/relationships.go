@@ -33,6 +33,8 @@ type RelationshipFacts struct {
 	MutingExpiresAt     *time.Time
 	Requested           bool
 	RequestedBy         bool
+	// Endorsed: the viewer features the account on their profile.
+	Endorsed bool
 }
 
 // MaxRelationshipIDs bounds one Relationships call, so that a single request cannot
@@ -75,14 +77,20 @@ func (s *Service) Relationships(ctx context.Context, viewerID int64, ids []int64
 	// In both directions: the viewer's own rows and the rows pointing at the viewer.
 	both := "(account_id = ? AND target_account_id IN ?) OR (target_account_id = ? AND account_id IN ?)"
 
-	var follows []Follow
-	if err := db.Where(both, viewerID, known, viewerID, known).Find(&follows).Error; err != nil {
+	// An endorsement hangs off the viewer's follow, so it comes with the follows.
+	var follows []struct {
+		Follow   `gorm:"embedded"`
+		Endorsed bool
+	}
+	if err := db.Table("follows").
+		Select("follows.*, EXISTS (SELECT 1 FROM account_pins WHERE account_pins.follow_id = follows.id) AS endorsed").
+		Where(both, viewerID, known, viewerID, known).Find(&follows).Error; err != nil {
 		return nil, fmt.Errorf("load follows: %w", err)
 	}
 	for _, f := range follows {
 		if f.AccountID == viewerID {
 			if r := facts[f.TargetAccountID]; r != nil {
-				r.Following, r.ShowingReblogs, r.Notifying = true, f.ShowReblogs, f.Notify
+				r.Following, r.ShowingReblogs, r.Notifying, r.Endorsed = true, f.ShowReblogs, f.Notify, f.Endorsed
 			}
 		}
 		if f.TargetAccountID == viewerID {
@@ -137,6 +145,7 @@ func (s *Service) Relationships(ctx context.Context, viewerID int64, ids []int64
 			r.Muting, r.MutingNotifications, r.MutingExpiresAt = true, m.Notifications, m.ExpiresAt
 		}
 	}
+
 	return out, nil
 }
 

@@ -55,6 +55,8 @@ type NewStatus struct {
 	MediaIDs []int64
 	// Poll, when set, gives the status a poll (not together with media).
 	Poll *NewPoll
+	// scheduledID is the scheduled status being published, whose uploads it may use.
+	scheduledID int64
 }
 
 // errIdempotentReplay carries, out of a rolled-back transaction, the status an earlier
@@ -78,44 +80,11 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 			return st, err
 		}
 	}
-	mediaIDs, err := validateMediaIDs(in.MediaIDs)
+	checked, err := s.checkNewStatus(ctx, author, user, in)
 	if err != nil {
 		return nil, err
 	}
-	if in.Poll != nil {
-		if len(mediaIDs) > 0 {
-			return nil, Invalid("A post cannot have both attachments and a poll")
-		}
-		if err := validatePoll(in.Poll); err != nil {
-			return nil, err
-		}
-	}
-	if err := validateStatusText(in.Text, in.SpoilerText, len(mediaIDs) > 0); err != nil {
-		return nil, err
-	}
-	lang := in.Language
-	if lang == "" && user != nil {
-		lang = user.DefaultLanguage
-	}
-	if err := validateLanguage(lang); err != nil {
-		return nil, err
-	}
-
-	var parent *Status
-	if in.InReplyToID != nil {
-		p, err := s.replyTarget(ctx, author, *in.InReplyToID)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.checkReplyAllowed(ctx, author, p); err != nil {
-			return nil, err
-		}
-		parent = p
-	}
-	vis, scope, err := s.resolveAudience(in.Audience, user, parent)
-	if err != nil {
-		return nil, err
-	}
+	mediaIDs, lang, parent, vis, scope := checked.mediaIDs, checked.lang, checked.parent, checked.vis, checked.scope
 	mentioned, byHandle, err := s.resolveMentions(ctx, in.Text)
 	if err != nil {
 		return nil, err
@@ -154,7 +123,7 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 		if err := tx.Create(st).Error; err != nil {
 			return fmt.Errorf("create status: %w", err)
 		}
-		if err := attachMedia(tx, st, mediaIDs, now); err != nil {
+		if err := attachMedia(tx, st, mediaIDs, in.scheduledID, now); err != nil {
 			return err
 		}
 		if in.Poll != nil {
@@ -189,6 +158,60 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 		return nil, err
 	}
 	return st, nil
+}
+
+// checkedStatus is what checkNewStatus found valid in a new status.
+type checkedStatus struct {
+	mediaIDs []int64
+	lang     string
+	parent   *Status
+	vis      Visibility
+	scope    Scope
+}
+
+// checkNewStatus applies the rules a new status must pass before anything is stored:
+// attachments or a poll, text length, language, reply target and audience. Scheduling
+// a status checks the same, so that what is accepted for later can be published.
+func (s *Service) checkNewStatus(ctx context.Context, author *Account, user *User, in NewStatus) (*checkedStatus, error) {
+	mediaIDs, err := validateMediaIDs(in.MediaIDs)
+	if err != nil {
+		return nil, err
+	}
+	if in.Poll != nil {
+		if len(mediaIDs) > 0 {
+			return nil, Invalid("A post cannot have both attachments and a poll")
+		}
+		if err := validatePoll(in.Poll); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateStatusText(in.Text, in.SpoilerText, len(mediaIDs) > 0); err != nil {
+		return nil, err
+	}
+	lang := in.Language
+	if lang == "" && user != nil {
+		lang = user.DefaultLanguage
+	}
+	if err := validateLanguage(lang); err != nil {
+		return nil, err
+	}
+
+	var parent *Status
+	if in.InReplyToID != nil {
+		p, err := s.replyTarget(ctx, author, *in.InReplyToID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.checkReplyAllowed(ctx, author, p); err != nil {
+			return nil, err
+		}
+		parent = p
+	}
+	vis, scope, err := s.resolveAudience(in.Audience, user, parent)
+	if err != nil {
+		return nil, err
+	}
+	return &checkedStatus{mediaIDs: mediaIDs, lang: lang, parent: parent, vis: vis, scope: scope}, nil
 }
 
 // idempotentStatus returns the status an earlier request with the same key created
@@ -717,7 +740,7 @@ func (s *Service) EditStatus(ctx context.Context, author *Account, id int64, in 
 		if res.RowsAffected == 0 {
 			return ErrNotFound // deleted meanwhile
 		}
-		if err := attachMedia(tx, st, mediaIDs, now); err != nil {
+		if err := attachMedia(tx, st, mediaIDs, 0, now); err != nil {
 			return err
 		}
 		if err := updateMediaAttributes(tx, st, in.MediaAttributes, now); err != nil {

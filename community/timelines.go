@@ -244,7 +244,8 @@ func silencedSQL(me int64, now time.Time) func(*gorm.DB) *gorm.DB {
 
 // HomeTimeline is the viewer's home feed: their own statuses and reblogs, those of the
 // accounts they follow (except members of the viewer's exclusive lists, whose posts
-// live in those lists only), and direct statuses that mention them. Statuses the
+// live in those lists only), direct statuses that mention them, and public statuses
+// (not reblogs, replies included, as in Mastodon) carrying a hashtag they follow. Statuses the
 // viewer's filters hide in the home context are left out. homeMember states the same
 // rule in Go for one status (live feeds); the two must agree.
 //
@@ -274,6 +275,11 @@ func silencedSQL(me int64, now time.Time) func(*gorm.DB) *gorm.DB {
 //
 // The cost of a page grows with the number of statuses the followed accounts wrote
 // inside the window, not with the size of the instance.
+//
+// Followed hashtags are a correlated EXISTS, probed only for public rows the other
+// branches left out: two index lookups per row (status_tags by status, tag_follows by
+// viewer and tag). An IN over every status carrying a followed hashtag would build that
+// whole set, which grows with the hashtag's history, on every page.
 func (s *Service) HomeTimeline(ctx context.Context, viewer *Account, p Page) (StatusPage, error) {
 	if viewer == nil {
 		return StatusPage{}, ErrForbidden
@@ -297,7 +303,10 @@ func (s *Service) homeSQL(ctx context.Context, viewer *Account) *gorm.DB {
 					WHERE follows.account_id = @me AND follows.target_account_id = statuses.account_id
 					AND follows.show_reblogs = FALSE)))
 			OR (statuses.visibility = 'direct'
-				AND +statuses.id IN (SELECT mentions.status_id FROM mentions WHERE mentions.account_id = @me)))`,
+				AND +statuses.id IN (SELECT mentions.status_id FROM mentions WHERE mentions.account_id = @me))
+			OR (statuses.visibility = 'public' AND statuses.reblog_of_id IS NULL
+				AND EXISTS (SELECT 1 FROM status_tags JOIN tag_follows ON tag_follows.tag_id = status_tags.tag_id
+					WHERE status_tags.status_id = statuses.id AND tag_follows.account_id = @me)))`,
 			map[string]any{"me": viewer.ID}).
 		Scopes(silencedSQL(viewer.ID, s.clock()), s.visibleSQL(AsAccount(viewer)))
 }

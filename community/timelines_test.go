@@ -445,7 +445,13 @@ func TestHomeTimelinePlan(t *testing.T) {
 
 // BenchmarkHomeTimeline reads the first page of a home feed over 60 days of a busy
 // department: 300 accounts, 20,000 statuses, the viewer following 40 accounts.
-func BenchmarkHomeTimeline(b *testing.B) {
+func BenchmarkHomeTimeline(b *testing.B) { benchmarkHome(b, false) }
+
+// BenchmarkHomeTimelineFollowedTags is the same feed with the viewer also following 3
+// hashtags that one status in ten carries (2,000 statuses).
+func BenchmarkHomeTimelineFollowedTags(b *testing.B) { benchmarkHome(b, true) }
+
+func benchmarkHome(b *testing.B, withTags bool) {
 	db := storetest.Open(b)
 	s := tlService(db)
 	ctx := context.Background()
@@ -467,6 +473,24 @@ func BenchmarkHomeTimeline(b *testing.B) {
 	// Seeding is slow enough to trip the slow-query log, which has nothing to say here.
 	if err := db.Session(&gorm.Session{Logger: logger.Discard}).CreateInBatches(rows, 500).Error; err != nil {
 		b.Fatal(err)
+	}
+	if withTags {
+		var links []StatusTag
+		for i, name := range []string{"golang", "release", "oncall"} {
+			if _, err := s.FollowTag(ctx, me, name); err != nil {
+				b.Fatal(err)
+			}
+			tag, err := s.Tag(ctx, AsAccount(me), name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for j := i; j < len(rows); j += 30 {
+				links = append(links, StatusTag{StatusID: rows[j].ID, TagID: tag.ID})
+			}
+		}
+		if err := db.Session(&gorm.Session{Logger: logger.Discard}).CreateInBatches(links, 500).Error; err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ResetTimer()
 	for range b.N {

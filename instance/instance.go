@@ -147,7 +147,7 @@ func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
 // and announces ended polls until ctx ends. Serve runs it; tests that serve through
 // their own listener call it themselves.
 func (inst *Instance) RunWorkers(ctx context.Context) error {
-	const jobs = 4
+	const jobs = 5
 	done := make(chan struct{}, jobs)
 	defer func() {
 		for range jobs {
@@ -159,6 +159,7 @@ func (inst *Instance) RunWorkers(ctx context.Context) error {
 	defer cancel()
 	go func() { inst.pruneMedia(ctx); done <- struct{}{} }()
 	go func() { inst.endPolls(ctx); done <- struct{}{} }()
+	go func() { inst.publishScheduled(ctx); done <- struct{}{} }()
 	go func() { _ = inst.Web.RunStreaming(ctx); done <- struct{}{} }() // it only stops when ctx ends
 	go func() {
 		defer func() { done <- struct{}{} }()
@@ -180,6 +181,33 @@ func (inst *Instance) endPolls(ctx context.Context) {
 	for {
 		if _, err := inst.Community.EndExpiredPolls(ctx); err != nil && ctx.Err() == nil {
 			inst.log.WarnContext(ctx, "end expired polls", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// publishScheduled publishes, every 30 seconds, the scheduled statuses that are due;
+// a status is published at most 30 seconds after its time (or at the first run after
+// a restart, since the schedule lives in the database).
+func (inst *Instance) publishScheduled(ctx context.Context) {
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		for {
+			n, err := inst.Community.PublishDueStatuses(ctx, time.Now(), inst.log)
+			if err != nil && ctx.Err() == nil {
+				inst.log.WarnContext(ctx, "publish scheduled statuses", "err", err)
+			}
+			if n > 0 {
+				inst.log.InfoContext(ctx, "published scheduled statuses", "count", n)
+			}
+			if err != nil || n < 100 {
+				break // a full batch means more may be due now
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -36,6 +36,10 @@ func (s *Server) mountAccounts(r *gin.RouterGroup) {
 	r.POST("/v1/accounts/:id/unblock", requireUser("write:blocks"), s.unblock)
 	r.POST("/v1/accounts/:id/mute", requireUser("write:mutes"), s.mute)
 	r.POST("/v1/accounts/:id/unmute", requireUser("write:mutes"), s.unmute)
+	r.POST("/v1/accounts/:id/pin", requireUser("write:accounts"), s.endorse)
+	r.POST("/v1/accounts/:id/unpin", requireUser("write:accounts"), s.unendorse)
+	r.GET("/v1/accounts/:id/endorsements", optionalUser("read:accounts"), s.accountEndorsements)
+	r.GET("/v1/endorsements", requireUser("read:accounts"), s.endorsements)
 
 	r.GET("/v1/follow_requests", requireUser("read:follows"), s.followRequests)
 	r.POST("/v1/follow_requests/:id/authorize", requireUser("write:follows"), s.authorizeFollowRequest)
@@ -298,6 +302,7 @@ func relationship(f community.RelationshipFacts) Relationship {
 		MutingExpiresAt:     apiTimePtr(f.MutingExpiresAt),
 		Requested:           f.Requested,
 		RequestedBy:         f.RequestedBy,
+		Endorsed:            f.Endorsed,
 	}
 }
 
@@ -367,6 +372,35 @@ func (s *Server) unfollow(c *gin.Context) {
 	s.relationAction(c, func(me *community.Account, target int64, _ *params) error {
 		return s.community.Unfollow(c.Request.Context(), me, target)
 	})
+}
+
+// endorse features an account the user follows on their profile (Mastodon's pin).
+func (s *Server) endorse(c *gin.Context) {
+	s.relationAction(c, func(me *community.Account, target int64, _ *params) error {
+		return s.community.Endorse(c.Request.Context(), me, target)
+	})
+}
+
+func (s *Server) unendorse(c *gin.Context) {
+	s.relationAction(c, func(me *community.Account, target int64, _ *params) error {
+		return s.community.Unendorse(c.Request.Context(), me, target)
+	})
+}
+
+func (s *Server) endorsements(c *gin.Context) {
+	me := currentAccount(c)
+	list, err := s.community.Endorsements(c.Request.Context(), viewer(c), me.ID, pageOf(c, defaultAccountsLimit, maxAccountsLimit))
+	s.accountList(c, list, err)
+}
+
+func (s *Server) accountEndorsements(c *gin.Context) {
+	id, ok := community.ParseID(c.Param("id"))
+	if !ok {
+		notFound(c)
+		return
+	}
+	list, err := s.community.Endorsements(c.Request.Context(), viewer(c), id, pageOf(c, defaultAccountsLimit, maxAccountsLimit))
+	s.accountList(c, list, err)
 }
 
 func (s *Server) block(c *gin.Context) {

@@ -219,6 +219,13 @@ type listLimits struct {
 	MaxAccounts int `json:"max_accounts"`
 }
 
+// scheduledLimits is Tacit's own block too: what scheduling a status allows.
+type scheduledLimits struct {
+	MaxScheduledStatuses int `json:"max_scheduled_statuses"`
+	MaxPerDay            int `json:"max_per_day"`
+	MinOffset            int `json:"min_offset"` // seconds ahead, at least
+}
+
 type filterLimits struct {
 	MaxFilters  int `json:"max_filters"`
 	MaxKeywords int `json:"max_keywords"`
@@ -230,6 +237,9 @@ var (
 	filterConfig = filterLimits{community.MaxFilters, community.MaxFilterKeywords, community.MaxFilterStatuses}
 	statusConfig = statusLimits{maxStatusChars, maxMediaAttachments, charactersReservedPerURL}
 	pollConfig   = pollLimits{maxPollOptions, maxPollOptionChars, minPollExpiration, maxPollExpiration}
+
+	scheduledConfig = scheduledLimits{community.MaxScheduledStatuses, community.MaxScheduledPerDay,
+		int(community.MinScheduleOffset / time.Second)}
 )
 
 func mediaConfig(v2 bool) mediaLimits {
@@ -265,11 +275,12 @@ type V1Instance struct {
 		Accounts struct {
 			MaxFeaturedTags int `json:"max_featured_tags"`
 		} `json:"accounts"`
-		Statuses         statusLimits `json:"statuses"`
-		MediaAttachments mediaLimits  `json:"media_attachments"`
-		Polls            pollLimits   `json:"polls"`
-		Lists            listLimits   `json:"lists"`
-		Filters          filterLimits `json:"filters"`
+		Statuses          statusLimits    `json:"statuses"`
+		MediaAttachments  mediaLimits     `json:"media_attachments"`
+		Polls             pollLimits      `json:"polls"`
+		Lists             listLimits      `json:"lists"`
+		Filters           filterLimits    `json:"filters"`
+		ScheduledStatuses scheduledLimits `json:"scheduled_statuses"`
 	} `json:"configuration"`
 	ContactAccount *Account      `json:"contact_account,omitempty"`
 	Rules          []struct{}    `json:"rules"`
@@ -304,6 +315,7 @@ func (a *instanceAPI) v1Instance(c *gin.Context) {
 	out.Configuration.Polls = pollConfig
 	out.Configuration.Lists = listConfig
 	out.Configuration.Filters = filterConfig
+	out.Configuration.ScheduledStatuses = scheduledConfig
 	if f.contact != nil {
 		acct := a.s.account(f.contact)
 		out.ContactAccount = &acct
@@ -349,8 +361,9 @@ type Instance struct {
 		Translation      struct {
 			Enabled bool `json:"enabled"`
 		} `json:"translation"`
-		Lists   listLimits   `json:"lists"`
-		Filters filterLimits `json:"filters"`
+		Lists             listLimits      `json:"lists"`
+		Filters           filterLimits    `json:"filters"`
+		ScheduledStatuses scheduledLimits `json:"scheduled_statuses"`
 		// LimitedFederation is true in company mode, where only the listed peers are
 		// federated with.
 		LimitedFederation bool `json:"limited_federation"`
@@ -401,6 +414,7 @@ func (a *instanceAPI) v2Instance(c *gin.Context) {
 	conf.Polls = pollConfig
 	conf.Lists = listConfig
 	conf.Filters = filterConfig
+	conf.ScheduledStatuses = scheduledConfig
 	conf.LimitedFederation = cfg.Federation.Mode == config.FederationCompany
 	out.APIVersions.Mastodon = 2
 	out.Contact.Email = f.contactEmail

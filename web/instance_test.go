@@ -124,6 +124,8 @@ func TestInstanceAPI(t *testing.T) {
 			"configuration/limited_federation":                 true,
 			"configuration/lists/max_lists":                    float64(community.MaxLists),
 			"configuration/filters/max_keywords":               float64(community.MaxFilterKeywords),
+			"configuration/scheduled_statuses/max_per_day":     float64(25),
+			"configuration/scheduled_statuses/min_offset":      float64(300),
 			"tacit/location":                                   "Lyon",
 			"tacit/default_scope":                              "company",
 			"tacit/federation_mode":                            "company",

@@ -55,11 +55,11 @@ func (s *Server) renderStatus(c *gin.Context, st *community.Status) {
 	c.JSON(http.StatusOK, out)
 }
 
-// refuseUnsupported answers 422 for what Tacit cannot store yet, rather than silently
-// posting something other than what the user composed.
-func refuseUnsupported(c *gin.Context, p *params) bool {
+// refuseSchedule answers 422 to an edit that asks for a schedule: a published status
+// cannot be scheduled, and ignoring the parameter would change it at once.
+func refuseSchedule(c *gin.Context, p *params) bool {
 	if strings.TrimSpace(p.Get("scheduled_at")) != "" {
-		abort(c, http.StatusUnprocessableEntity, "Scheduled posts are not supported on this server yet")
+		abort(c, http.StatusUnprocessableEntity, "A published post cannot be scheduled")
 		return true
 	}
 	return false
@@ -115,7 +115,9 @@ func (s *Server) createStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if refuseUnsupported(c, p) {
+	scheduledAt, scheduled, err := scheduledAtParam(p)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	user := currentUser(c)
@@ -160,6 +162,11 @@ func (s *Server) createStatus(c *gin.Context) {
 	}
 	if in.Poll, err = pollParams(p); err != nil {
 		s.fail(c, err)
+		return
+	}
+	if scheduled {
+		ss, err := s.community.ScheduleStatus(c.Request.Context(), currentAccount(c), user, in, scheduledAt)
+		s.renderScheduled(c, ss, err)
 		return
 	}
 	st, err := s.community.CreateStatus(c.Request.Context(), currentAccount(c), user, in)
@@ -225,7 +232,7 @@ func (s *Server) editStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if refuseUnsupported(c, p) {
+	if refuseSchedule(c, p) {
 		return
 	}
 	sensitive, err := p.BoolPtr("sensitive")

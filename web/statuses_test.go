@@ -408,7 +408,9 @@ func TestStatusErrors(t *testing.T) {
 		{"poll with the same option twice", url.Values{"status": {"hi"}, "poll[options][]": {"a", "a"}, "poll[expires_in]": {"600"}}, "different"},
 		{"poll option too long", url.Values{"status": {"hi"}, "poll[options][]": {"a", strings.Repeat("b", 51)}, "poll[expires_in]": {"600"}}, "too long"},
 		{"poll too long", url.Values{"status": {"hi"}, "poll[options][]": {"a", "b"}, "poll[expires_in]": {"99999999"}}, "too long"},
-		{"scheduled", url.Values{"status": {"hi"}, "scheduled_at": {"2099-01-01T00:00:00Z"}}, "Scheduled posts are not supported"},
+		{"scheduled too soon", url.Values{"status": {"hi"}, "scheduled_at": {time.Now().Add(4 * time.Minute).UTC().Format(time.RFC3339)}}, "at least 5 minutes"},
+		{"scheduled at no time", url.Values{"status": {"hi"}, "scheduled_at": {"tomorrow"}}, "not a valid date"},
+		{"scheduled and too long", url.Values{"status": {strings.Repeat("a", 501)}, "scheduled_at": {"2099-01-01T00:00:00Z"}}, "character limit"},
 	} {
 		post(tc.form).wantError(t, tc.name, http.StatusUnprocessableEntity, tc.msg)
 	}

@@ -230,8 +230,16 @@ func TestStreamingAudience(t *testing.T) {
 		ctx := context.Background()
 		author := inst.CreateUser(t, "author", instancetest.UserOptions{})
 		users := map[string]*instancetest.User{}
-		for _, name := range []string{"follower", "mentioned", "other", "blocked", "muter", "listowner"} {
+		for _, name := range []string{"follower", "mentioned", "other", "blocked", "muter", "listowner", "tagfollower"} {
 			users[name] = inst.CreateUser(t, name, instancetest.UserOptions{})
+		}
+		// tagfollower follows #audience but not the author; so does blocked, whom the
+		// author blocks: a followed hashtag brings public posts only, and only what
+		// the follower may read.
+		for _, name := range []string{"tagfollower", "blocked"} {
+			if _, err := inst.Client(users[name].Token).TagFollow(ctx, "Audience"); err != nil {
+				t.Fatal(err)
+			}
 		}
 		authorID := mastodon.ID(fmt.Sprint(author.Account.ID))
 		for _, name := range []string{"follower", "muter", "listowner", "blocked"} {
@@ -258,7 +266,7 @@ func TestStreamingAudience(t *testing.T) {
 			{"stream": "hashtag", "tag": "Audience"}, {"stream": "direct"},
 		}
 		var watchers []*watcher
-		for _, name := range []string{"follower", "mentioned", "other", "blocked", "muter", "listowner"} {
+		for _, name := range []string{"follower", "mentioned", "other", "blocked", "muter", "listowner", "tagfollower"} {
 			streams := all
 			if name == "listowner" {
 				streams = append(slices.Clone(all), map[string]string{"stream": "list", "list": string(list.ID)})
@@ -317,7 +325,8 @@ func TestStreamingAudience(t *testing.T) {
 				continue
 			}
 			home := expected(posts, func(p matrixPost) bool {
-				return mayRead(v, p) && !silenced && (follows[v] || (p.vis == "direct" && v == "mentioned"))
+				return mayRead(v, p) && !silenced && (follows[v] || (p.vis == "direct" && v == "mentioned") ||
+					(p.vis == "public" && (v == "tagfollower" || v == "blocked")))
 			})
 			checkStream(t, v, "user", w.got("user", posts), listed(t, inst, token, "/api/v1/timelines/home", posts), home)
 			mentions := expected(posts, func(p matrixPost) bool { return v == "mentioned" && mayRead(v, p) })
@@ -348,8 +357,11 @@ func TestStreamingAudienceFederated(t *testing.T) {
 	a, b := insts[0], insts[1]
 	author := b.CreateUser(t, "author", instancetest.UserOptions{})
 	users := map[string]*instancetest.User{}
-	for _, name := range []string{"follower", "mentioned", "other", "muter"} {
+	for _, name := range []string{"follower", "mentioned", "other", "muter", "tagfollower"} {
 		users[name] = a.CreateUser(t, name, instancetest.UserOptions{})
+	}
+	if _, err := a.Client(users["tagfollower"].Token).TagFollow(ctx, "audience"); err != nil {
+		t.Fatal(err)
 	}
 	authorOnA, err := a.Federator.ResolveAccount(ctx, "author@"+b.Host())
 	if err != nil {
@@ -376,7 +388,7 @@ func TestStreamingAudienceFederated(t *testing.T) {
 		{"stream": "public:remote"}, {"stream": "hashtag", "tag": "audience"}, {"stream": "direct"},
 	}
 	var watchers []*watcher
-	for _, name := range []string{"follower", "mentioned", "other", "muter"} {
+	for _, name := range []string{"follower", "mentioned", "other", "muter", "tagfollower"} {
 		watchers = append(watchers, &watcher{name: name, token: users[name].Token, streams: streams})
 	}
 	anon := &watcher{name: "logged-out", streams: []map[string]string{{"stream": "public"}, {"stream": "hashtag", "tag": "audience"}}}
@@ -440,7 +452,8 @@ func TestStreamingAudienceFederated(t *testing.T) {
 		checkStream(t, v, "public:remote", w.got("public:remote", posts),
 			listed(t, a, token, "/api/v1/timelines/public?remote=true", posts), public)
 		home := expected(posts, func(p matrixPost) bool {
-			return mayRead(v, p) && !silenced && (follows[v] || (p.vis == "direct" && v == "mentioned"))
+			return mayRead(v, p) && !silenced && (follows[v] || (p.vis == "direct" && v == "mentioned") ||
+				(p.vis == "public" && v == "tagfollower"))
 		})
 		checkStream(t, v, "user", w.got("user", posts), listed(t, a, token, "/api/v1/timelines/home", posts), home)
 		mentions := expected(posts, func(p matrixPost) bool { return v == "mentioned" && mayRead(v, p) })

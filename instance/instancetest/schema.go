@@ -2,6 +2,7 @@ package instancetest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,7 +37,14 @@ var routes = []route{
 	r("GET", "/api/v1/accounts/verify_credentials", "CredentialAccount", false),
 	r("PATCH", "/api/v1/accounts/update_credentials", "CredentialAccount", false),
 	r("GET", "/api/v1/accounts/relationships", "Relationship", true),
-	r("POST", "/api/v1/accounts/"+id+"/(follow|unfollow|block|unblock|mute|unmute)", "Relationship", false),
+	r("POST", "/api/v1/accounts/"+id+"/(follow|unfollow|block|unblock|mute|unmute|pin|unpin)", "Relationship", false),
+	r("GET", "/api/v1/endorsements", "Account", true),
+	r("GET", "/api/v2/suggestions", "Suggestion", true),
+	r("GET", "/api/v1/trends(/tags)?", "Tag", true),
+	r("GET", "/api/v1/trends/statuses", "Status", true),
+	r("GET", "/api/v1/trends/links", "TrendsLink", true),
+	r("GET", "/api/v1/suggestions", "Account", true),
+	r("GET", "/api/v1/accounts/"+id+"/endorsements", "Account", true),
 	r("POST", "/api/v1/follow_requests/"+id+"/(authorize|reject)", "Relationship", false),
 	r("GET", "/api/v1/accounts/lookup", "Account", false),
 	r("GET", "/api/v1/accounts/search", "Account", true),
@@ -106,6 +114,11 @@ var routes = []route{
 	r("GET", "/api/v1/admin/domain_allows", "AdminDomainAllow", true),
 	r("GET", "/api/v1/admin/domain_allows/"+id, "AdminDomainAllow", false),
 	r("POST", "/api/v1/admin/domain_allows", "AdminDomainAllow", false),
+	r("GET", "/api/v1/tags/[^/]+", "Tag", false),
+	r("POST", "/api/v1/tags/[^/]+/(follow|unfollow)", "Tag", false),
+	r("GET", "/api/v1/followed_tags", "Tag", true),
+	r("GET", "/api/v1/scheduled_statuses", "ScheduledStatus", true),
+	r("(GET|PUT)", "/api/v1/scheduled_statuses/"+id, "ScheduledStatus", false),
 }
 
 // entityFor returns the entity a response must match, or "" when the schema has none
@@ -145,6 +158,9 @@ func (sc schemaChecker) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	entity, list := entityFor(req.Method, req.URL.Path)
+	if entity == "Status" && req.Method == http.MethodPost && req.URL.Path == "/api/v1/statuses" && isScheduled(body) {
+		entity = "ScheduledStatus" // a post with scheduled_at answers the schedule
+	}
 	if entity == "" {
 		return resp, nil
 	}
@@ -158,4 +174,16 @@ func (sc schemaChecker) RoundTrip(req *http.Request) (*http.Response, error) {
 		sc.t.Errorf("%s %s: answer does not match the Mastodon schema: %v", req.Method, req.URL.Path, verr)
 	}
 	return resp, nil
+}
+
+// isScheduled reports whether an answer to POST /api/v1/statuses is a ScheduledStatus
+// (it has params and no content) rather than a Status.
+func isScheduled(body []byte) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return false
+	}
+	_, params := top["params"]
+	_, content := top["content"]
+	return params && !content
 }

@@ -469,6 +469,9 @@ func BenchmarkQueryExpertsCompany(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	for _, inst := range insts {
+		inst.SyncSearch(b) // an index of an older mapping is rebuilt first
+	}
 	asker := insts[0].CreateUser(b, fmt.Sprintf("asker%d", time.Now().UnixNano()%1e6), instancetest.UserOptions{})
 	client := &http.Client{Timeout: 30 * time.Second}
 	ask := func(q string) int {

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/blevesearch/bleve/v2/search"
-
 	"github.com/tacit-social/tacit/community"
 )
 
@@ -89,13 +87,6 @@ func (x *Indexer) onEvent(_ context.Context, e community.Event) {
 		x.enqueue(change{kind: kindPeople, id: ev.Account.ID})
 	case community.AccountDeleted:
 		x.enqueue(change{kind: kindPeople, id: ev.Account.ID, deleted: true})
-	case community.Followed:
-		// Follower counts order equally relevant people.
-		if !ev.Pending {
-			x.enqueue(change{kind: kindPeople, id: ev.Follow.TargetAccountID})
-		}
-	case community.Unfollowed:
-		x.enqueue(change{kind: kindPeople, id: ev.TargetAccountID})
 	}
 }
 
@@ -501,16 +492,6 @@ func (x *Indexer) sweepKind(ctx context.Context, kind, table string) (int, error
 		}
 	}
 	return removed, ctx.Err()
-}
-
-func hitIDs(hits search.DocumentMatchCollection) []int64 {
-	ids := make([]int64, 0, len(hits))
-	for _, h := range hits {
-		if id, ok := community.ParseID(h.ID); ok {
-			ids = append(ids, id)
-		}
-	}
-	return ids
 }
 
 // Build indexes everything in the database into ix, page by page in id order, then

@@ -48,9 +48,15 @@ func (s *Searcher) Experts(ctx context.Context, viewer *community.Account, text 
 		localErr error
 		wg       sync.WaitGroup
 	)
-	// The local search runs while the peers are asked.
-	wg.Go(func() { local, localErr = s.LocalExperts(ctx, v, text, limit, false) })
-	if s.peers != nil && viewer != nil && viewer.IsLocal() {
+	// The local search runs while the peers are asked. It looks further than the page:
+	// people of the peers that answer give way to those peers' own answers.
+	asking := s.peers != nil && viewer != nil && viewer.IsLocal()
+	localLimit := limit
+	if asking {
+		localLimit = min(2*limit, MaxExperts)
+	}
+	wg.Go(func() { local, localErr = s.LocalExperts(ctx, v, text, localLimit, false) })
+	if asking {
 		got, unanswered := fanOut(ctx, s, func(ctx context.Context, host string) ([]Expert, error) {
 			return s.peers.PeerExperts(ctx, host, viewer, text, limit)
 		})

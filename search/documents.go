@@ -84,7 +84,6 @@ func personDocument(p Profile) map[string]any {
 		fieldAbout:        p.about(),
 		fieldLocal:        a.IsLocal(),
 		fieldDiscoverable: a.Discoverable && !a.Group,
-		fieldFollowers:    float64(a.FollowersCount),
 	}
 }
 

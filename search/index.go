@@ -6,6 +6,7 @@
 package search
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/tacit-social/tacit/community"
@@ -320,6 +323,28 @@ func (ix *Index) apply(bt *batch) error {
 			ix.mu.Lock()
 			ix.state[kind] = st
 			ix.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+// Compact merges each index's segments as far as Bleve's default merge plan goes and
+// waits for it. Bleve merges in the background anyway; a freshly built index has many
+// small segments, and until they are merged, queries visit all of them. A rebuild
+// compacts before it is put in place, so that the server starts on a merged index.
+func (ix *Index) Compact(ctx context.Context) error {
+	for _, kind := range kinds {
+		adv, err := ix.idx[kind].Advanced()
+		if err != nil {
+			return fmt.Errorf("search: compact %s: %w", kind, err)
+		}
+		sc, ok := adv.(*scorch.Scorch)
+		if !ok {
+			continue
+		}
+		opts := mergeplan.DefaultMergePlanOptions
+		if err := sc.ForceMerge(ctx, &opts); err != nil {
+			return fmt.Errorf("search: compact %s: %w", kind, err)
 		}
 	}
 	return nil

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/blevesearch/bleve/v2/search"
-
 	"github.com/tacit-social/tacit/community"
 )
 
@@ -89,13 +87,6 @@ func (x *Indexer) onEvent(_ context.Context, e community.Event) {
 		x.enqueue(change{kind: kindPeople, id: ev.Account.ID})
 	case community.AccountDeleted:
 		x.enqueue(change{kind: kindPeople, id: ev.Account.ID, deleted: true})
-	case community.Followed:
-		// Follower counts order equally relevant people.
-		if !ev.Pending {
-			x.enqueue(change{kind: kindPeople, id: ev.Follow.TargetAccountID})
-		}
-	case community.Unfollowed:
-		x.enqueue(change{kind: kindPeople, id: ev.TargetAccountID})
 	}
 }
 
@@ -503,16 +494,6 @@ func (x *Indexer) sweepKind(ctx context.Context, kind, table string) (int, error
 	return removed, ctx.Err()
 }
 
-func hitIDs(hits search.DocumentMatchCollection) []int64 {
-	ids := make([]int64, 0, len(hits))
-	for _, h := range hits {
-		if id, ok := community.ParseID(h.ID); ok {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
 // Build indexes everything in the database into ix, page by page in id order, then
 // marks it complete with cursors from before the build began (minus the look-back), so
 // that a catch-up covers whatever changed meanwhile. progress, when set, is told how
@@ -535,64 +516,43 @@ func Build(ctx context.Context, ix *Index, c *community.Service, progress func(d
 		progress(0, total)
 	}
 	x := &Indexer{ix: ix, c: c}
-	var after int64
-	for {
+	err = buildPages(ctx, ix, report, func(after int64) (*batch, int64, error) {
 		rows, err := c.AccountsAfter(ctx, after, rebuildPage)
-		if err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			break
+		if err != nil || len(rows) == 0 {
+			return nil, 0, err
 		}
 		bt := ix.newBatch()
-		if err := x.addPeople(ctx, bt, rows); err != nil {
-			return err
-		}
-		if err := ix.apply(bt); err != nil {
-			return err
-		}
-		after = rows[len(rows)-1].ID
-		report(len(rows))
+		return bt, rows[len(rows)-1].ID, x.addPeople(ctx, bt, rows)
+	})
+	if err != nil {
+		return err
 	}
-	after = 0
-	for {
+	err = buildPages(ctx, ix, report, func(after int64) (*batch, int64, error) {
 		rows, err := c.StatusesAfter(ctx, after, rebuildPage)
-		if err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			break
+		if err != nil || len(rows) == 0 {
+			return nil, 0, err
 		}
 		bt := ix.newBatch()
-		if err := x.addPosts(ctx, bt, rows, false); err != nil {
-			return err
-		}
-		if err := ix.apply(bt); err != nil {
-			return err
-		}
-		after = rows[len(rows)-1].ID
-		report(len(rows))
+		return bt, rows[len(rows)-1].ID, x.addPosts(ctx, bt, rows, false)
+	})
+	if err != nil {
+		return err
 	}
-	after = 0
-	for {
+	err = buildPages(ctx, ix, report, func(after int64) (*batch, int64, error) {
 		rows, err := c.TagsAfter(ctx, after, rebuildPage)
-		if err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			break
+		if err != nil || len(rows) == 0 {
+			return nil, 0, err
 		}
 		bt := ix.newBatch()
 		for i := range rows {
 			if err := bt.put(kindTags, rows[i].ID, tagDocument(&rows[i])); err != nil {
-				return err
+				return nil, 0, err
 			}
 		}
-		if err := ix.apply(bt); err != nil {
-			return err
-		}
-		after = rows[len(rows)-1].ID
-		report(len(rows))
+		return bt, rows[len(rows)-1].ID, nil
+	})
+	if err != nil {
+		return err
 	}
 	bt := ix.newBatch()
 	for _, kind := range kinds {
@@ -600,4 +560,46 @@ func Build(ctx context.Context, ix *Index, c *community.Service, progress func(d
 			Cursor: community.ChangeCursor{Since: start.Add(-lookBack)}})
 	}
 	return ix.apply(bt)
+}
+
+// buildPages writes the batches next makes, page after page in id order, until it
+// returns none. The next page is read from the database and mapped while Bleve
+// analyzes and writes the current one: the two halves of a build use different cores.
+func buildPages(ctx context.Context, ix *Index, report func(int), next func(after int64) (*batch, int64, error)) error {
+	type page struct {
+		bt  *batch
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		var after int64
+		for ctx.Err() == nil {
+			bt, last, err := next(after)
+			if bt == nil && err == nil {
+				return
+			}
+			select {
+			case pages <- page{bt, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			after = last
+		}
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return p.err
+		}
+		if err := ix.apply(p.bt); err != nil {
+			return err
+		}
+		report(p.bt.n)
+	}
+	return ctx.Err()
 }

@@ -16,7 +16,7 @@ import (
 
 // mappingVersion changes whenever a mapping or the documents change shape; an index
 // written with another version is rebuilt from the database when it is opened.
-const mappingVersion = 3
+const mappingVersion = 4
 
 // maxIndexedPrefix is the longest name prefix indexed as a term; longer ones are
 // matched by expanding the prefix.
@@ -38,7 +38,6 @@ const (
 	fieldAbout        = "about"
 	fieldLocal        = "local"
 	fieldDiscoverable = "discoverable"
-	fieldFollowers    = "followers"
 	fieldText         = "text"
 	fieldTags         = "tags"
 	fieldAuthor       = "author"
@@ -124,15 +123,6 @@ func boolField() *mapping.FieldMapping {
 	return f
 }
 
-// sortableNumber is a number results can be ordered by (doc values, not stored).
-func sortableNumber() *mapping.FieldMapping {
-	f := bleve.NewNumericFieldMapping()
-	f.Store = false
-	f.IncludeInAll = false
-	f.DocValues = true
-	return f
-}
-
 // peopleMapping: accounts, local and remote.
 func peopleMapping() (*mapping.IndexMappingImpl, error) {
 	return newMapping(func(doc *mapping.DocumentMapping) {
@@ -142,7 +132,6 @@ func peopleMapping() (*mapping.IndexMappingImpl, error) {
 		doc.AddFieldMappingsAt(fieldAbout, textField(analyzerWords))
 		doc.AddFieldMappingsAt(fieldLocal, boolField())
 		doc.AddFieldMappingsAt(fieldDiscoverable, boolField())
-		doc.AddFieldMappingsAt(fieldFollowers, sortableNumber())
 	})
 }
 

@@ -55,7 +55,11 @@ func Rebuild(ctx context.Context, dir string, c *community.Service, progress fun
 	if err != nil {
 		return false, err
 	}
-	if err := Build(ctx, ix, c, progress); err != nil {
+	err = Build(ctx, ix, c, progress)
+	if err == nil {
+		err = ix.Compact(ctx)
+	}
+	if err != nil {
 		ix.Close()
 		os.RemoveAll(staging)
 		return false, err

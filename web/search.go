@@ -197,7 +197,7 @@ func (s *Server) search(c *gin.Context) {
 		}
 		out.Accounts = s.accounts(list)
 	}
-	if (all || typ == "statuses") && kind == queryText && !strings.HasPrefix(q.text, "#") && authorID >= 0 {
+	if (all || typ == "statuses") && kind == queryText && authorID >= 0 {
 		found, err := s.searcher.Statuses(ctx, search.StatusQuery{
 			Text: q.text, Viewer: q.viewer, AccountID: authorID, Limit: q.limit, Offset: q.offset,
 		})

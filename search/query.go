@@ -6,7 +6,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/tacit-social/tacit/community"
 )
@@ -276,23 +279,22 @@ func (s *Searcher) audienceOf(ctx context.Context, v community.Viewer) (audience
 	return a, nil
 }
 
-// exclusions builds the prefilter: a query matching the posts the viewer can never
+// exclusions builds the prefilter: queries matching the posts the viewer can never
 // read. Exclusions, because what a viewer may read is most of the index: a filter
 // naming it would walk most of every posting list, while the excluded classes (direct
-// messages, other scopes, followers-only posts of strangers) are small. The plain term
-// clauses merge into one bitmap, so checking a match against them is cheap.
-func (a audience) exclusions() query.Query {
+// messages, other scopes, followers-only posts of strangers) are small. They are plain
+// terms where possible, which Bleve merges into one bitmap when it filters.
+func (a audience) exclusions() []query.Query {
 	readable := map[community.Scope]bool{}
 	for _, sc := range a.scopes {
 		readable[sc] = true
 	}
-	hidden := []string{scopeRemoteDepartment}
+	not := []query.Query{keywordIn(fieldScope, scopeRemoteDepartment), keywordIn(fieldVisibility, string(community.VisibilityDirect))}
 	for _, sc := range []community.Scope{community.ScopeWorld, community.ScopeCompany, community.ScopeDepartment} {
 		if !readable[sc] {
-			hidden = append(hidden, string(sc))
+			not = append(not, keywordIn(fieldScope, string(sc)))
 		}
 	}
-	not := []query.Query{keywordIn(fieldScope, hidden...), keywordIn(fieldVisibility, string(community.VisibilityDirect))}
 	switch {
 	case a.me == 0:
 		not = append(not, keywordIn(fieldVisibility, string(community.VisibilityPrivate)))
@@ -302,10 +304,10 @@ func (a audience) exclusions() query.Query {
 		b.AddMustNot(keywordIn(fieldAuthor, idStrings(append([]int64{a.me}, a.following...))...))
 		not = append(not, b)
 	}
-	if len(a.blockedBy) > 0 {
-		not = append(not, keywordIn(fieldAuthor, idStrings(a.blockedBy)...))
+	for _, id := range a.blockedBy {
+		not = append(not, keywordIn(fieldAuthor, community.FormatID(id)))
 	}
-	return bleve.NewDisjunctionQuery(not...)
+	return not
 }
 
 // maxFollowTerms is the most followed authors the prefilter names; each is a term to
@@ -334,6 +336,27 @@ func (f postFilter) apply(match query.Query) query.Query {
 	} else if len(conds) > 1 {
 		b.AddFilter(bleve.NewConjunctionQuery(conds...))
 	}
-	b.AddMustNot(f.audience.exclusions())
+	var terms, other []query.Query
+	for _, q := range f.audience.exclusions() {
+		if _, ok := q.(*query.TermQuery); ok {
+			terms = append(terms, q)
+		} else {
+			other = append(other, q)
+		}
+	}
+	b.AddMustNot(append(other, unscored{bleve.NewDisjunctionQuery(terms...)})...)
 	return b
+}
+
+// unscored runs a query without scoring. An exclusion's score is never used, and a
+// disjunction of plain terms that needs no scores is merged by Bleve into one bitmap,
+// which makes checking a match against it a lookup rather than advancing a searcher
+// per term.
+type unscored struct{ query.Query }
+
+func (u unscored) Searcher(ctx context.Context, i index.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
+	options.Score = "none"
+	options.IncludeTermVectors = false
+	options.Explain = false
+	return u.Query.Searcher(ctx, i, m, options)
 }

@@ -47,9 +47,17 @@ func (s *Service) SearchableAccounts(ctx context.Context, v Viewer, ids []int64,
 	if following && v.AccountID() == 0 {
 		return []*Account{}, nil
 	}
-	byID, err := s.AccountsByID(ctx, ids)
-	if err != nil {
-		return nil, err
+	// Without private keys: search never needs them, and they are most of a local
+	// account's row.
+	byID := make(map[int64]*Account, len(ids))
+	if len(ids) > 0 {
+		var rows []Account
+		if err := s.read(ctx).Omit("private_key_pem").Where("id IN ?", uniqueIDs(ids)).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("load accounts: %w", err)
+		}
+		for i := range rows {
+			byID[rows[i].ID] = &rows[i]
+		}
 	}
 	var hidden, followed map[int64]bool
 	if me := v.AccountID(); me != 0 && len(byID) > 0 {

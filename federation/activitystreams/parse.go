@@ -172,23 +172,15 @@ type ParsedActivity struct {
 // fragment, an actor type, a preferredUsername, an inbox, and a public key owned by
 // the actor (its key id may have a fragment); everything else is optional and
 // tolerated in any of the shapes Mastodon, GoToSocial, Pleroma and Lemmy use.
-func ParseActor(b []byte) (*ParsedActor, error) {
-	m, err := decode(b)
-	if err != nil {
-		return nil, err
-	}
-	t, err := toType(m)
-	if err != nil {
-		return nil, err
-	}
-	return parseActor(m, t, true)
-}
+func ParseActor(b []byte) (*ParsedActor, error) { return decodeActor(b, true) }
 
 // ParseProfile reads an actor document listed by a peer (its directory, its answers to
 // searches) as a profile: the same as ParseActor except that the public key is
 // optional, since a peer creates its accounts' keys only when they first federate. A
 // profile read this way says who someone is; it is never trusted to verify signatures.
-func ParseProfile(b []byte) (*ParsedActor, error) {
+func ParseProfile(b []byte) (*ParsedActor, error) { return decodeActor(b, false) }
+
+func decodeActor(b []byte, requireKey bool) (*ParsedActor, error) {
 	m, err := decode(b)
 	if err != nil {
 		return nil, err
@@ -197,7 +189,7 @@ func ParseProfile(b []byte) (*ParsedActor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseActor(m, t, false)
+	return parseActor(m, t, requireKey)
 }
 
 // ParseObject reads a single object document (a Note fetched by id, say).

@@ -113,7 +113,7 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 			return Conflict("Username %q belonged to a deleted account and cannot be used again", in.Username)
 		}
 		if user.Email != "" {
-			if err := tx.Model(&User{}).Where("email = ?", user.Email).Count(&n).Error; err != nil {
+			if err := tx.Model(&User{}).Where("email = ? AND email <> ''", user.Email).Count(&n).Error; err != nil {
 				return fmt.Errorf("check email: %w", err)
 			}
 			if n > 0 {
@@ -206,7 +206,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 	q := s.read(ctx)
 	var err error
 	if strings.Contains(login, "@") {
-		err = q.Where("email = ?", strings.ToLower(login)).Take(&user).Error
+		err = q.Where("email = ? AND email <> ''", strings.ToLower(login)).Take(&user).Error
 	} else {
 		err = q.Joins("JOIN accounts ON accounts.id = users.account_id").
 			Where("lower(accounts.username) = lower(?) AND accounts.domain = ''", login).Take(&user).Error

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -47,12 +48,19 @@ type Instance struct {
 // Option tunes Open.
 type Option func(*options)
 
-type options struct{ noSearch bool }
+type options struct{ noSearch, existing bool }
 
 // WithoutSearch opens the instance without its search index, for admin commands that
 // run beside a live server: only one process may write the index, and the server
 // holds it. What such commands change reaches the index through its catch-up.
 func WithoutSearch() Option { return func(o *options) { o.noSearch = true } }
+
+// Existing opens only an instance that has been started before, for admin commands:
+// run from the wrong folder or without the server's settings, they would otherwise
+// create a second, empty instance, or mint accounts whose ids name another host.
+// Open then refuses a missing data dir, a missing SQLite database, and a database
+// whose recorded host and protocol differ from the configuration.
+func Existing() Option { return func(o *options) { o.existing = true } }
 
 // Open prepares an instance: creates the data dir, opens and migrates the database,
 // opens the search index and builds the services. It does not listen yet.
@@ -64,7 +72,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	if log == nil {
 		log = slog.Default()
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if o.existing {
+		if err := requireExisting(cfg); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir %s: %w", cfg.DataDir, err)
 	}
 	instanceKey, err := federation.LoadOrCreateInstanceKey(cfg.KeysDir())
@@ -77,6 +89,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	}
 	db, err := store.Open(ctx, cfg.Database, cfg.SQLitePath(), log)
 	if err != nil {
+		return nil, err
+	}
+	identity := store.Identity{Host: cfg.Host, Protocol: cfg.Protocol}
+	if err := store.CheckIdentity(ctx, db, identity, !o.existing); err != nil {
+		_ = store.Close(db)
+		if errors.Is(err, store.ErrNoIdentity) {
+			return nil, fmt.Errorf("the database has never been started as an instance: run `tacit serve` (or `tacit init`) once first")
+		}
 		return nil, err
 	}
 	inst := &Instance{Config: cfg, DB: db, Events: &community.Bus{}, log: log}
@@ -127,6 +147,23 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Search:    inst.Search,
 	})
 	return inst, nil
+}
+
+// requireExisting refuses to go on when cfg names no instance that was started before.
+func requireExisting(cfg config.Config) error {
+	hint := "run the command from the server's folder, or give it the server's configuration (--config, TACIT_DATA_DIR); `tacit init` or `tacit serve` creates a new instance"
+	if _, err := os.Stat(cfg.DataDir); err != nil {
+		return fmt.Errorf("no instance data dir at %s: %s", cfg.DataDir, hint)
+	}
+	if !cfg.UsesPostgres() {
+		if _, err := os.Stat(cfg.SQLitePath()); err != nil {
+			return fmt.Errorf("no database at %s: %s", cfg.SQLitePath(), hint)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cfg.KeysDir(), federation.InstanceKeyFile)); err != nil {
+		return fmt.Errorf("no instance key in %s: %s", cfg.KeysDir(), hint)
+	}
+	return nil
 }
 
 func (inst *Instance) ping(ctx context.Context) error {

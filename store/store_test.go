@@ -77,6 +77,7 @@ var models = []any{
 	&auth.AuthorizationCode{},
 	&queue.Job{},
 	&queue.DeadLetter{},
+	&store.IdentityRecord{},
 }
 
 // migrationVersions lists the versions of the embedded migrations, from the file

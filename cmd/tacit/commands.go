@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -79,7 +80,7 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io
 func withInstance(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(*instance.Instance) error) error {
 	// The running server holds the search index; what admin commands change reaches it
 	// through its catch-up from the database.
-	inst, err := instance.Open(ctx, cfg, log, instance.WithoutSearch())
+	inst, err := instance.Open(ctx, cfg, log, instance.WithoutSearch(), instance.Existing())
 	if err != nil {
 		return err
 	}
@@ -87,13 +88,46 @@ func withInstance(ctx context.Context, cfg config.Config, log *slog.Logger, fn f
 	return fn(inst)
 }
 
-func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string, args []string, stdout, stderr io.Writer) error {
+// initInstance creates a new instance's data dir, database, keys and recorded host, as
+// the first `serve` would, so that admin commands can run before the server first does.
+func initInstance(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	inst, err := instance.Open(ctx, cfg, log, instance.WithoutSearch())
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	fmt.Fprintf(stdout, "instance %s ready in %s (%s)\n", cfg.BaseURL(), cfg.DataDir, databaseKind(cfg))
+	return nil
+}
+
+// readPassword returns the password given by --password, or the first line of stdin
+// with --password-stdin, which keeps it out of the shell history and the process list.
+func readPassword(flagValue string, fromStdin bool, stdin io.Reader) (string, error) {
+	if !fromStdin {
+		return flagValue, nil
+	}
+	if flagValue != "" {
+		return "", errors.New("give either --password or --password-stdin, not both")
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if password == "" {
+		return "", errors.New("--password-stdin: standard input holds no password")
+	}
+	return password, nil
+}
+
+func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("admin "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	username := fs.String("username", "", "the account's username")
 	switch sub {
 	case "create-user":
 		password := fs.String("password", "", "the password (at least 8 characters)")
+		passwordStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
 		email := fs.String("email", "", "e-mail address (optional; can be used to log in)")
 		role := fs.String("role", "user", "user, moderator or admin")
 		displayName := fs.String("display-name", "", "display name")
@@ -101,13 +135,17 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 		if err := fs.Parse(args); err != nil {
 			return errUsage
 		}
+		pw, err := readPassword(*password, *passwordStdin, stdin)
+		if err != nil {
+			return fmt.Errorf("create-user: %w", err)
+		}
 		r, err := parseRole(*role)
 		if err != nil {
 			return err
 		}
 		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
 			acct, _, err := inst.Community.CreateLocalAccount(ctx, community.NewLocalAccount{
-				Username: *username, Password: *password, Email: *email, Role: r,
+				Username: *username, Password: pw, Email: *email, Role: r,
 				DisplayName: *displayName, Locked: *locked,
 			})
 			if err != nil {
@@ -137,14 +175,19 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 		})
 	case "reset-password":
 		password := fs.String("password", "", "the new password")
+		passwordStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
 		if err := fs.Parse(args); err != nil {
 			return errUsage
 		}
 		if *username == "" {
 			return errors.New("reset-password: --username is required")
 		}
+		pw, err := readPassword(*password, *passwordStdin, stdin)
+		if err != nil {
+			return fmt.Errorf("reset-password: %w", err)
+		}
 		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
-			if err := inst.Community.ResetPassword(ctx, *username, *password); err != nil {
+			if err := inst.Community.ResetPassword(ctx, *username, pw); err != nil {
 				return fmt.Errorf("reset password: %w", err)
 			}
 			fmt.Fprintf(stdout, "password of %s changed\n", *username)

@@ -1,6 +1,7 @@
 // Command tacit runs a Tacit instance and administers it.
 //
 //	tacit serve                      run the instance
+//	tacit init                       create the data dir, database and keys, and exit
 //	tacit migrate                    apply database migrations
 //	tacit admin create-user …        create an account
 //	tacit admin set-role …           change an account's role
@@ -37,16 +38,21 @@ Usage:
   tacit [--config FILE] <command> [flags]
 
 Commands:
-  serve                       run the instance
+  serve                       run the instance (creates it on first start)
+  init                        create the instance (data dir, database, keys) and exit
   migrate                     apply pending database migrations and exit
-  admin create-user           create an account (--username, --password, [--email, --role, --display-name, --locked])
+  admin create-user           create an account (--username, --password or --password-stdin,
+                              [--email, --role, --display-name, --locked])
   admin set-role              change an account's role (--username, --role user|moderator|admin)
-  admin reset-password        set a new password (--username, --password)
+  admin reset-password        set a new password (--username, --password or --password-stdin)
   admin token                 issue an access token for an account (--username, [--scopes "read write"])
   admin delete-user           delete an account, its posts and its login for good, and tell
                               the peers (--username, --yes)
   admin reindex               rebuild the search index from the database (while serve runs: used from its next start)
   version                     print the version
+
+Admin commands work only on an instance that has been started (or created with init),
+with the host and protocol it was started with.
 
 Configuration: defaults < YAML file (--config FILE or TACIT_CONFIG) < TACIT_* environment.
 See the README for every setting.
@@ -58,7 +64,7 @@ var errUsage = errors.New("usage")
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Environ(), os.Stdin, os.Stdout, os.Stderr)
 	switch {
 	case err == nil:
 	case errors.Is(err, errUsage):
@@ -71,7 +77,7 @@ func main() {
 
 // run is main without the process: arguments, environment and output are parameters,
 // so tests can run commands in-process.
-func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	global := flag.NewFlagSet("tacit", flag.ContinueOnError)
 	global.SetOutput(stderr)
 	global.Usage = func() { fmt.Fprint(stderr, usage) }
@@ -100,6 +106,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, log, cmdArgs, stderr)
+	case "init":
+		return initInstance(ctx, cfg, log, stdout)
 	case "migrate":
 		return migrate(ctx, cfg, log, stdout)
 	case "admin":
@@ -107,7 +115,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			fmt.Fprint(stderr, usage)
 			return errUsage
 		}
-		return admin(ctx, cfg, log, cmdArgs[0], cmdArgs[1:], stdout, stderr)
+		return admin(ctx, cfg, log, cmdArgs[0], cmdArgs[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -17,13 +17,28 @@ import (
 // tacit runs the command in-process with a clean environment plus env.
 func tacit(t *testing.T, env []string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	return tacitWithInput(t, env, "", args...)
+}
+
+// tacitWithInput is tacit with stdin as the command's standard input.
+func tacitWithInput(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	err = run(context.Background(), args, env, &out, &errOut)
+	err = run(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 
+// initialized returns env for a new instance created with `tacit init`.
+func initialized(t *testing.T, env []string) []string {
+	t.Helper()
+	if out, _, err := tacit(t, env, "init"); err != nil || !strings.Contains(out, "ready") {
+		t.Fatalf("init: %v %q", err, out)
+	}
+	return env
+}
+
 func TestAdminCommands(t *testing.T) {
-	env := []string{"TACIT_DATA_DIR=" + t.TempDir(), "TACIT_PROTOCOL=http", "TACIT_LOG_LEVEL=error"}
+	env := initialized(t, []string{"TACIT_DATA_DIR=" + t.TempDir(), "TACIT_PROTOCOL=http", "TACIT_LOG_LEVEL=error"})
 
 	out, _, err := tacit(t, env, "admin", "create-user", "--username", "alice", "--password", "a long secret phrase",
 		"--email", "alice@example.com", "--role", "admin", "--display-name", "Alice", "--locked")
@@ -115,7 +130,7 @@ func TestCreateUserWhileServing(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		var out, errOut bytes.Buffer
-		done <- run(ctx, []string{"serve"}, env, &out, &errOut)
+		done <- run(ctx, []string{"serve"}, env, strings.NewReader(""), &out, &errOut)
 	}()
 	defer func() {
 		cancel()
@@ -160,7 +175,14 @@ func waitHealthy(t *testing.T, url string) {
 // the server's next start.
 func TestReindex(t *testing.T) {
 	dataDir := t.TempDir()
-	env := []string{"TACIT_DATA_DIR=" + dataDir, "TACIT_PROTOCOL=http", "TACIT_LOG_LEVEL=error"}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	env := initialized(t, []string{"TACIT_DATA_DIR=" + dataDir, "TACIT_PROTOCOL=http", "TACIT_LOG_LEVEL=error",
+		"TACIT_HOST=" + addr, "TACIT_LISTEN=" + addr})
 	for _, u := range []string{"alice", "bob"} {
 		if _, _, err := tacit(t, env, "admin", "create-user", "--username", u, "--password", "a long secret phrase"); err != nil {
 			t.Fatal(err)
@@ -174,19 +196,12 @@ func TestReindex(t *testing.T) {
 		t.Errorf("reindex output (not a terminal: no progress bar): %q", out)
 	}
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	env = append(env, "TACIT_HOST="+addr, "TACIT_LISTEN="+addr)
 	serve := func() (stop func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
 			var out, errOut bytes.Buffer
-			done <- run(ctx, []string{"serve"}, env, &out, &errOut)
+			done <- run(ctx, []string{"serve"}, env, strings.NewReader(""), &out, &errOut)
 		}()
 		waitHealthy(t, "http://"+addr+"/health")
 		return func() {
@@ -239,5 +254,68 @@ func TestReindex(t *testing.T) {
 	}
 	if n := find("alice"); n != 1 {
 		t.Errorf("alice found %d times in the swapped-in index", n)
+	}
+}
+
+// TestAdminCommandsRefuseAnotherInstance runs admin commands where an operator could
+// by mistake: from a folder that holds no instance, and without the host and protocol
+// the server was started with. Each is refused, and nothing is created.
+func TestAdminCommandsRefuseAnotherInstance(t *testing.T) {
+	dataDir := t.TempDir()
+	env := initialized(t, []string{"TACIT_DATA_DIR=" + dataDir, "TACIT_PROTOCOL=http", "TACIT_HOST=sales.example.com",
+		"TACIT_LOG_LEVEL=error"})
+
+	// Positive control: the instance's own settings work.
+	if out, _, err := tacit(t, env, "admin", "create-user", "--username", "alice", "--password", "a long secret phrase"); err != nil ||
+		!strings.Contains(out, "@alice@sales.example.com") {
+		t.Fatalf("create-user with the instance's settings: %v %q", err, out)
+	}
+
+	elsewhere := filepath.Join(t.TempDir(), "data")
+	_, _, err := tacit(t, []string{"TACIT_DATA_DIR=" + elsewhere, "TACIT_PROTOCOL=http", "TACIT_HOST=sales.example.com",
+		"TACIT_LOG_LEVEL=error"}, "admin", "create-user", "--username", "bob", "--password", "a long secret phrase")
+	if err == nil || !strings.Contains(err.Error(), "no instance data dir") {
+		t.Errorf("create-user in a folder without an instance: %v", err)
+	}
+	if _, statErr := os.Stat(elsewhere); !errors.Is(statErr, os.ErrNotExist) {
+		t.Errorf("the admin command created %s: %v", elsewhere, statErr)
+	}
+
+	for _, wrong := range [][]string{
+		{"TACIT_HOST=localhost:8080", "TACIT_PROTOCOL=http"},
+		{"TACIT_HOST=sales.example.com", "TACIT_PROTOCOL=https"},
+	} {
+		env := append([]string{"TACIT_DATA_DIR=" + dataDir, "TACIT_LOG_LEVEL=error"}, wrong...)
+		_, _, err := tacit(t, env, "admin", "create-user", "--username", "bob", "--password", "a long secret phrase")
+		if err == nil || !strings.Contains(err.Error(), "belongs to http://sales.example.com") {
+			t.Errorf("create-user with %v: %v", wrong, err)
+		}
+		if _, _, err := tacit(t, env, "serve"); err == nil || !strings.Contains(err.Error(), "belongs to http://sales.example.com") {
+			t.Errorf("serve with %v: %v", wrong, err)
+		}
+	}
+	if _, _, err := tacit(t, env, "admin", "token", "--username", "bob"); err == nil {
+		t.Error("bob exists although every create-user for him was refused")
+	}
+}
+
+// TestPasswordFromStdin gives passwords on standard input instead of the command line.
+func TestPasswordFromStdin(t *testing.T) {
+	env := initialized(t, []string{"TACIT_DATA_DIR=" + t.TempDir(), "TACIT_PROTOCOL=http", "TACIT_LOG_LEVEL=error"})
+	if _, _, err := tacitWithInput(t, env, "a long secret phrase\n", "admin", "create-user", "--username", "alice", "--password-stdin"); err != nil {
+		t.Fatalf("create-user --password-stdin: %v", err)
+	}
+	if _, _, err := tacitWithInput(t, env, "", "admin", "reset-password", "--username", "alice", "--password-stdin"); err == nil {
+		t.Error("reset-password accepted an empty standard input")
+	}
+	if _, _, err := tacitWithInput(t, env, "short\n", "admin", "reset-password", "--username", "alice", "--password-stdin"); err == nil {
+		t.Error("reset-password accepted a too-short password from standard input")
+	}
+	if out, _, err := tacitWithInput(t, env, "another long phrase\r\n", "admin", "reset-password", "--username", "alice", "--password-stdin"); err != nil ||
+		!strings.Contains(out, "changed") {
+		t.Fatalf("reset-password --password-stdin: %v %q", err, out)
+	}
+	if _, _, err := tacitWithInput(t, env, "x\n", "admin", "reset-password", "--username", "alice", "--password", "a", "--password-stdin"); err == nil {
+		t.Error("both --password and --password-stdin were accepted")
 	}
 }

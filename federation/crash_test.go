@@ -2,6 +2,7 @@ package federation_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tacit-social/tacit/store"
 )
 
 // The crash tests run real `tacit serve` processes, as an operator would, and kill them.
@@ -131,6 +134,21 @@ func (n *node) api(method, path, token string, form url.Values, out any) int {
 }
 
 // homeCount is how many statuses by acct the token's home timeline shows (up to 40).
+// queuedDeliveries counts the deliveries n's database still holds, leased or not.
+func (n *node) queuedDeliveries() int64 {
+	n.t.Helper()
+	db, err := store.OpenNoMigrate(context.Background(), "", filepath.Join(n.dataDir, "tacit.db"), nil)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer store.Close(db)
+	var count int64
+	if err := db.Table("queue_jobs").Where("kind = ?", "deliver").Count(&count).Error; err != nil {
+		n.t.Fatal(err)
+	}
+	return count
+}
+
 func (n *node) homeCount(token, acct string) int {
 	var list []struct {
 		Content string
@@ -213,8 +231,10 @@ func TestDeliveriesSurviveCrashes(t *testing.T) {
 	b.kill()
 	b.start()
 	waitFor(t, 3*time.Minute, "every post of the burst", func() bool { return a.homeCount(alice, bobOnA.Acct) >= 5+burst })
-	// Let any redelivery of an in-flight job land, then check nothing arrived twice.
-	time.Sleep(2 * time.Second)
+	// A job in flight when B died is redelivered only once its lease ends: wait until B's
+	// queue holds no delivery at all (none queued, none leased), then check that nothing
+	// arrived twice.
+	waitFor(t, 3*time.Minute, "B's delivery queue to drain", func() bool { return b.queuedDeliveries() == 0 })
 	if got := a.homeCount(alice, bobOnA.Acct); got != 5+burst {
 		t.Errorf("alice's home shows %d of bob's posts, want exactly %d", got, 5+burst)
 	}

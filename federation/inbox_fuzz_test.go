@@ -91,9 +91,26 @@ func waitProcessed(t *testing.T, inst *instancetest.Instance) {
 			t.Fatal(err)
 		}
 		if n == 0 {
+			failIfPanicked(t, inst)
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatal("the queued activity was not processed within 10 s")
+}
+
+// failIfPanicked fails t when a job of inst panicked. The queue turns a handler's panic
+// into the job's error, so that one bad activity cannot take a server down; a fuzzer
+// must still see it as the crash it is.
+func failIfPanicked(t *testing.T, inst *instancetest.Instance) {
+	t.Helper()
+	for _, table := range []string{"queue_jobs", "queue_dead_letters"} {
+		var errs []string
+		if err := inst.DB.Table(table).Where("last_error LIKE ?", "panic:%").Pluck("last_error", &errs).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(errs) > 0 {
+			t.Fatalf("applying the activity panicked: %s", errs[0])
+		}
+	}
 }

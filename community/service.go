@@ -47,6 +47,9 @@ type Service struct {
 	files        media.Store
 	// domains caches the domain blocks and allows federation consults on every request.
 	domains domainCache
+	// resolver looks up remote accounts this instance has not met; nil leaves them
+	// unresolved.
+	resolver AccountResolver
 }
 
 // NewService returns a Service over db.

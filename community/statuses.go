@@ -344,17 +344,24 @@ func (s *Service) replyTarget(ctx context.Context, author *Account, id int64) (*
 // mentionKey identifies a mention as written, ignoring the case of the username.
 func mentionKey(m markup.Mention) string { return strings.ToLower(m.Username) + "@" + m.Domain }
 
-// resolveMentions finds the known accounts text mentions: local ones, and remote ones
-// this instance already knows. Unknown handles stay plain text. It returns the distinct
-// accounts in order of first mention, and every handle as written mapped to its account.
+// resolveMentions finds the accounts text mentions: local ones, remote ones this
+// instance already knows, and remote ones it can look up on their servers within
+// mentionResolveTimeout. Handles that stay unknown stay plain text. It returns the
+// distinct accounts in order of first mention, and every handle as written mapped to
+// its account.
 func (s *Service) resolveMentions(ctx context.Context, text string) ([]*Account, map[string]*Account, error) {
 	parsed := markup.Parse(text)
 	byHandle := map[string]*Account{}
 	var accounts []*Account
 	seen := map[int64]bool{}
+	lookupCtx, cancel := context.WithTimeout(ctx, mentionResolveTimeout)
+	defer cancel()
 	for _, m := range parsed.Mentions {
 		a, err := s.LookupAccount(ctx, m.Username+"@"+m.Domain)
-		if KindOf(err) == KindNotFound {
+		if KindOf(err) == KindNotFound && m.Domain != "" && !strings.EqualFold(m.Domain, s.host) {
+			a, err = s.resolveUnknown(lookupCtx, m.Username+"@"+m.Domain), nil
+		}
+		if KindOf(err) == KindNotFound || (err == nil && a == nil) {
 			continue
 		}
 		if err != nil {

@@ -121,6 +121,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		UserAgent:   "Tacit/" + web.Version + " (+" + cfg.BaseURL() + "/)",
 	})
 	inst.Federator.Subscribe(inst.Events)
+	inst.Community.SetAccountResolver(inst.Federator)
 	if !o.noSearch {
 		ix, err := search.Open(cfg.IndexDir())
 		if err != nil {

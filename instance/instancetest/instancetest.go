@@ -25,6 +25,7 @@ import (
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/instance"
+	"github.com/tacit-social/tacit/store/storetest"
 )
 
 // PostgresEnv names the variable holding a PostgreSQL URL for tests; unset, PostgreSQL
@@ -82,7 +83,7 @@ func launch(t testing.TB, srv *httptest.Server, opt Options, peers []string) *In
 	cfg.DataDir = t.TempDir()
 	cfg.RateLimit.Requests = 0
 	cfg.Federation.Peers = append([]string(nil), peers...)
-	if opt.Postgres {
+	if opt.Postgres || storetest.PostgresByDefault() {
 		cfg.Database = postgresSchema(t)
 	}
 	if opt.Configure != nil {
@@ -117,6 +118,9 @@ func launch(t testing.TB, srv *httptest.Server, opt Options, peers []string) *In
 // PostgreSQL, as subtests named after the database.
 func Each(t *testing.T, opt Options, fn func(t *testing.T, inst *Instance)) {
 	t.Run("sqlite", func(t *testing.T) {
+		if storetest.PostgresByDefault() {
+			t.Skipf("%s=postgres", storetest.EnvDatabase)
+		}
 		o := opt
 		o.Postgres = false
 		fn(t, Start(t, o))

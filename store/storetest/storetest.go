@@ -28,8 +28,29 @@ import (
 // EnvPostgres names the environment variable holding the PostgreSQL URL for tests.
 const EnvPostgres = "TACIT_TEST_POSTGRES"
 
-// Open returns a migrated SQLite database in t.TempDir(), closed when the test ends.
+// EnvDatabase names the environment variable that moves every test database to
+// PostgreSQL: TACIT_TEST_DATABASE=postgres makes Open, and test instances started
+// without a choice of database, use a schema of TACIT_TEST_POSTGRES, so that a whole
+// package's tests run once more on PostgreSQL. The sqlite subtests of Each are skipped
+// then, as the package ran them already.
+const EnvDatabase = "TACIT_TEST_DATABASE"
+
+// PostgresByDefault reports whether TACIT_TEST_DATABASE asks for PostgreSQL.
+func PostgresByDefault() bool { return os.Getenv(EnvDatabase) == "postgres" }
+
+// Open returns a migrated SQLite database in t.TempDir(), closed when the test ends,
+// or a PostgreSQL one when PostgresByDefault.
 func Open(t testing.TB) *gorm.DB {
+	t.Helper()
+	if PostgresByDefault() {
+		return OpenPostgres(t)
+	}
+	return OpenSQLite(t)
+}
+
+// OpenSQLite returns a migrated SQLite database in t.TempDir(), closed when the test
+// ends.
+func OpenSQLite(t testing.TB) *gorm.DB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tacit.db")
 	db, err := store.Open(context.Background(), "", path, Logger(t))
@@ -101,7 +122,12 @@ func OpenPostgres(t testing.TB) *gorm.DB {
 // database. The postgres subtest is skipped when TACIT_TEST_POSTGRES is unset.
 func Each(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, Open(t)) })
+	t.Run("sqlite", func(t *testing.T) {
+		if PostgresByDefault() {
+			t.Skipf("%s=postgres", EnvDatabase)
+		}
+		fn(t, OpenSQLite(t))
+	})
 	t.Run("postgres", func(t *testing.T) { fn(t, OpenPostgres(t)) })
 }
 

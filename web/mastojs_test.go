@@ -13,22 +13,50 @@ import (
 	"github.com/tacit-social/tacit/instance/instancetest"
 )
 
-// TestMastoJS runs the masto.js journey (mastojs/journey.test.mjs) against a real
-// instance: the JavaScript client most web apps are built on, from npm. It needs Node
-// and `npm ci` in web/mastojs; without them it is skipped, unless TACIT_TEST_NODE is
-// set (CI sets it), in which case their absence fails the test.
-func TestMastoJS(t *testing.T) {
-	required := os.Getenv("TACIT_TEST_NODE") != ""
+// nodeClient returns the path of node when the npm package pkg is installed in
+// web/mastojs. Without them the test is skipped, unless TACIT_TEST_NODE is set (CI sets
+// it), in which case their absence fails the test.
+func nodeClient(t *testing.T, pkg string) string {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err == nil {
-		_, err = os.Stat(filepath.Join("mastojs", "node_modules", "masto"))
+		_, err = os.Stat(filepath.Join("mastojs", "node_modules", pkg))
 	}
 	if err != nil {
-		if required {
-			t.Fatalf("TACIT_TEST_NODE is set but node or masto.js is missing (run npm ci in web/mastojs): %v", err)
+		if os.Getenv("TACIT_TEST_NODE") != "" {
+			t.Fatalf("TACIT_TEST_NODE is set but node or %s is missing (run npm ci in web/mastojs): %v", pkg, err)
 		}
-		t.Skipf("node or masto.js missing (run npm ci in web/mastojs): %v", err)
+		t.Skipf("node or %s missing (run npm ci in web/mastojs): %v", pkg, err)
 	}
+	return node
+}
+
+// TestMegalodon runs the megalodon journey (mastojs/megalodon.test.mjs) against a real
+// instance: the library desktop and web apps such as Whalebird use, which first detects
+// what kind of server it talks to.
+func TestMegalodon(t *testing.T) {
+	node := nodeClient(t, "megalodon")
+	inst := instancetest.Start(t, instancetest.Options{})
+	inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	inst.CreateUser(t, "bob", instancetest.UserOptions{})
+	cmd := exec.Command(node, "--test", "--test-reporter=spec", "megalodon.test.mjs")
+	cmd.Dir = "mastojs"
+	cmd.Env = append(os.Environ(),
+		"TACIT_URL="+inst.URL,
+		"TACIT_ALICE=alice", "TACIT_BOB=bob",
+		"TACIT_PASSWORD="+instancetest.Password("alice"),
+	)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("megalodon journey failed: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
+// TestMastoJS runs the masto.js journey (mastojs/journey.test.mjs) against a real
+// instance: the JavaScript client most web apps are built on, from npm.
+func TestMastoJS(t *testing.T) {
+	node := nodeClient(t, "masto")
 	inst := instancetest.Start(t, instancetest.Options{})
 	inst.CreateUser(t, "alice", instancetest.UserOptions{})
 	inst.CreateUser(t, "bob", instancetest.UserOptions{})

@@ -429,7 +429,7 @@ func TestDirectory(t *testing.T) {
 		if got := dir(c, url.Values{"order": {"new"}, "limit": {"1"}}); len(got) != 1 {
 			t.Errorf("limit=1: %v", got)
 		}
-		ans := c.Call(t, http.MethodGet, "/api/v1/directory?order=sideways", "", nil)
+		ans := c.Call(t, http.MethodGet, "/api/v1/directory?order=sideways", carl.Token, nil)
 		accWantError(t, "bad order", ans.Code, ans.Body, http.StatusUnprocessableEntity, "order")
 
 		c.SyncSearch(t)

@@ -152,7 +152,11 @@ func TestInstanceAPI(t *testing.T) {
 			t.Errorf("status_count right after a post = %v; want the cached 2", got)
 		}
 
-		peers, err := inst.Client("").GetInstancePeers(ctx)
+		// Peer host names are the company's: logged out, they are refused in company mode.
+		if _, err := inst.Client("").GetInstancePeers(ctx); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Errorf("peers logged out in company mode: %v, want 401", err)
+		}
+		peers, err := inst.Client(alice.Token).GetInstancePeers(ctx)
 		if err != nil || !slices.Equal(peers, []string{"hq.example", "remote.example"}) {
 			t.Errorf("peers = %q, %v; want the other peer and the known domain, not this instance", peers, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
@@ -37,7 +38,12 @@ func onBothDatabases(t *testing.T, fn func(t *testing.T, opt instancetest.Option
 func TestAccountLeaksAcrossInstances(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, opt instancetest.Options) {
 		ctx := context.Background()
-		opt.Configure = func(c *config.Config) { c.Search.DirectoryInterval = 0 }
+		opt.Configure = func(c *config.Config) {
+			c.Search.DirectoryInterval = 0
+			// The checks read A's answers to B's company-wide searches: on a loaded
+			// machine the default deadline could leave A unanswered.
+			c.Search.PeerTimeout = 20 * time.Second
+		}
 		insts := instancetest.StartCompany(t, 2, opt)
 		a, b := insts[0], insts[1]
 		admin := a.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin,

@@ -21,11 +21,13 @@ type aaFixture struct {
 	admin, alice, bob, sam     *instancetest.User
 	shy                        *instancetest.User
 	deptBoard, worldBoard, cmp string // board account ids
+	liked                      string // alice's world post, favourited by bob and sam
 }
 
 // aaSetup creates, on inst: alice and bob (colleagues; bob follows alice and sam), sam
 // (who follows bob and is then suspended), shy (out of discovery, with a bio saying
-// "xylophone", as alice's does), and a department, a company and a world board.
+// "xylophone", as alice's does), a department, a company and a world board, and a
+// world post of alice's that bob and sam favourited.
 func aaSetup(t *testing.T, inst *instancetest.Instance) *aaFixture {
 	t.Helper()
 	ctx := context.Background()
@@ -71,6 +73,12 @@ func aaSetup(t *testing.T, inst *instancetest.Instance) *aaFixture {
 			t.Fatalf("create board %s: %d %s", b.name, a.Code, a.Body)
 		}
 		*b.id = created.ID
+	}
+	f.liked = inst.PostStatus(t, f.alice.Token, url.Values{"status": {"Hello world"}, "scope": {"world"}}).ID
+	for _, u := range []*instancetest.User{f.bob, f.sam} {
+		if _, err := inst.Client(u.Token).Favourite(ctx, mastodon.ID(f.liked)); err != nil {
+			t.Fatalf("%s favourites: %v", u.Account.Username, err)
+		}
 	}
 	a := inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(f.sam.Account.ID)+"/action",
 		f.admin.Token, url.Values{"type": {"suspend"}})
@@ -171,6 +179,18 @@ func TestAccountAudience(t *testing.T) {
 		}
 		if got, want := list(f.alice.Token, "/api/v1/accounts/"+bobID+"/following"), []string{"alice"}; !slices.Equal(got, want) {
 			t.Errorf("bob's follows: %v, want %v", got, want)
+		}
+		// Who favourited a world post: colleagues see bob but not the suspended sam; a
+		// logged-out visitor reads the post but learns nobody's name from it.
+		favs := "/api/v1/statuses/" + f.liked + "/favourited_by"
+		if got := list(f.alice.Token, favs); !slices.Equal(got, []string{"bob"}) {
+			t.Errorf("favourited by, for alice: %v, want bob only", got)
+		}
+		if a := get("", "/api/v1/statuses/"+f.liked); a.Code != http.StatusOK {
+			t.Errorf("logged-out read of a world post: %d %s", a.Code, a.Body)
+		}
+		if got := list("", favs); len(got) != 0 {
+			t.Errorf("favourited by, logged out in company mode: %v, want nobody", got)
 		}
 		if got := list(f.admin.Token, "/api/v2/suggestions"); !slices.Contains(got, "bob") || slices.Contains(got, "sam") {
 			t.Errorf("suggestions for the admin: %v, want bob and never the suspended sam", got)

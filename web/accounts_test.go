@@ -320,7 +320,7 @@ func TestProfileUpdateErrors(t *testing.T) {
 	for _, path := range []string{"/api/v1/accounts/12345", "/api/v1/accounts/nope", "/api/v1/accounts/lookup?acct=nobody",
 		"/api/v1/accounts/lookup?acct=alice@elsewhere.example", "/api/v1/accounts/lookup", "/api/v1/accounts/12345/statuses",
 		"/api/v1/accounts/12345/followers", "/api/v1/accounts/12345/following", "/api/v1/accounts/12345/featured_tags"} {
-		code, body := accCall(t, inst, "GET", path, "", nil)
+		code, body := accCall(t, inst, "GET", path, alice.Token, nil)
 		accWantError(t, path, code, body, 404, "")
 	}
 }

@@ -187,6 +187,9 @@ func (s *Service) GetBoard(ctx context.Context, v Viewer, id int64) (*BoardInfo,
 	if err != nil {
 		return nil, err
 	}
+	if infos, err = s.visibleBoards(ctx, v, infos); err != nil {
+		return nil, err
+	}
 	if len(infos) == 0 {
 		return nil, ErrNotFound
 	}
@@ -219,7 +222,36 @@ func (s *Service) ListBoards(ctx context.Context, v Viewer, q BoardQuery) ([]Boa
 			visible = append(visible, b)
 		}
 	}
-	return s.boardInfos(ctx, visible)
+	infos, err := s.boardInfos(ctx, visible)
+	if err != nil {
+		return nil, err
+	}
+	return s.visibleBoards(ctx, v, infos)
+}
+
+// visibleBoards keeps the boards whose account the viewer may see: a board is an
+// account, and a suspended one, or any board for a stranger in company mode, is hidden
+// like every other account.
+func (s *Service) visibleBoards(ctx context.Context, v Viewer, infos []BoardInfo) ([]BoardInfo, error) {
+	accounts := make([]*Account, len(infos))
+	for i := range infos {
+		accounts[i] = infos[i].Account
+	}
+	visible, err := s.VisibleAccounts(ctx, v, accounts)
+	if err != nil {
+		return nil, err
+	}
+	ok := make(map[int64]bool, len(visible))
+	for _, a := range visible {
+		ok[a.ID] = true
+	}
+	out := make([]BoardInfo, 0, len(infos))
+	for _, info := range infos {
+		if ok[info.Account.ID] {
+			out = append(out, info)
+		}
+	}
+	return out, nil
 }
 
 // boardInfos completes boards with their accounts and moderators.

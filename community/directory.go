@@ -17,12 +17,14 @@ type DirectoryQuery struct {
 }
 
 // Directory lists the accounts that opted into discovery, as Mastodon's profile
-// directory does, leaving out those that block the viewer.
+// directory does, among those the viewer may see (account_audience.go), leaving out
+// those that block the viewer.
 func (s *Service) Directory(ctx context.Context, v Viewer, q DirectoryQuery) ([]*Account, error) {
 	if q.Limit <= 0 {
 		return []*Account{}, nil
 	}
-	db := s.read(ctx).Model(&Account{}).Where("accounts.discoverable AND NOT accounts.is_group")
+	db := s.read(ctx).Model(&Account{}).Where("accounts.discoverable AND NOT accounts.is_group").
+		Scopes(s.visibleAccountSQL(v))
 	if q.Local {
 		db = db.Where("accounts.domain = ''")
 	}
@@ -47,5 +49,5 @@ func (s *Service) Directory(ctx context.Context, v Viewer, q DirectoryQuery) ([]
 	for i := range rows {
 		out[i] = &rows[i]
 	}
-	return out, nil
+	return s.VisibleAccounts(ctx, v, out)
 }

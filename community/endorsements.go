@@ -26,7 +26,7 @@ func (s *Service) Endorse(ctx context.Context, me *Account, targetID int64) erro
 	if me == nil {
 		return ErrForbidden
 	}
-	if _, err := s.AccountByID(ctx, targetID); err != nil {
+	if _, err := s.AccountFor(ctx, AsAccount(me), targetID); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *gorm.DB, _ *[]Event) error {
@@ -67,6 +67,6 @@ func (s *Service) Endorsements(ctx context.Context, v Viewer, accountID int64, p
 	if hidden, err := s.hiddenFrom(ctx, v, accountID); err != nil || hidden {
 		return &RelatedAccounts{Accounts: []*Account{}}, err
 	}
-	return s.relatedAccounts(ctx, s.read(ctx).Model(&AccountPin{}).Where("account_id = ?", accountID),
+	return s.relatedAccounts(ctx, &v, s.read(ctx).Model(&AccountPin{}).Where("account_id = ?", accountID),
 		p, "target_account_id", "endorsements")
 }

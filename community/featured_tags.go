@@ -55,6 +55,9 @@ func NormalizeTagName(raw string) (string, error) {
 // shows them, with their statistics. The statistics count only public and unlisted
 // posts the viewer may read, since the list is shown on a public profile.
 func (s *Service) ListFeaturedTags(ctx context.Context, v Viewer, accountID int64) ([]FeaturedTagInfo, error) {
+	if _, err := s.AccountFor(ctx, v, accountID); err != nil {
+		return nil, err
+	}
 	var list []FeaturedTagInfo
 	err := s.read(ctx).Table("featured_tags").
 		Select("featured_tags.id, featured_tags.account_id, featured_tags.tag_id, featured_tags.created_at, tags.name").

@@ -344,7 +344,7 @@ func (s *Service) FavouritedBy(ctx context.Context, v Viewer, id int64, p Page) 
 	if len(favs) > 0 {
 		page.NewestID, page.OldestID = favs[0].ID, favs[len(favs)-1].ID
 	}
-	return s.fillInteractionPage(ctx, page, ids)
+	return s.fillInteractionPage(ctx, v, page, ids)
 }
 
 // RebloggedBy lists who shared a status the viewer may see, most recent first. Only
@@ -374,18 +374,25 @@ func (s *Service) RebloggedBy(ctx context.Context, v Viewer, id int64, p Page) (
 	for i, r := range visible {
 		ids[i] = r.AccountID
 	}
-	return s.fillInteractionPage(ctx, page, ids)
+	return s.fillInteractionPage(ctx, v, page, ids)
 }
 
-func (s *Service) fillInteractionPage(ctx context.Context, page *InteractionPage, accountIDs []int64) (*InteractionPage, error) {
+func (s *Service) fillInteractionPage(ctx context.Context, v Viewer, page *InteractionPage, accountIDs []int64) (*InteractionPage, error) {
 	accounts, err := s.AccountsByID(ctx, accountIDs)
 	if err != nil {
 		return nil, err
 	}
+	var list []*Account
 	for _, id := range accountIDs {
 		if a := accounts[id]; a != nil {
-			page.Accounts = append(page.Accounts, a)
+			list = append(list, a)
 		}
 	}
+	// Only the accounts the viewer may see; the page keys stay those of the rows read.
+	visible, err := s.VisibleAccounts(ctx, v, list)
+	if err != nil {
+		return nil, err
+	}
+	page.Accounts = append(page.Accounts, visible...)
 	return page, nil
 }

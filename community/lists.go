@@ -192,7 +192,7 @@ func (s *Service) ListMembers(ctx context.Context, owner *Account, listID int64,
 	}
 	q := s.read(ctx).Model(&ListAccount{}).Where("list_id = ?", listID)
 	if p.Limit > 0 {
-		return s.relatedAccounts(ctx, q, p, "account_id", "list members")
+		return s.relatedAccounts(ctx, nil, q, p, "account_id", "list members")
 	}
 	// Everyone: a list has at most MaxListAccounts members.
 	var ids []int64

@@ -181,7 +181,9 @@ func (s *Service) Follow(ctx context.Context, actor *Account, targetID int64, op
 	if actor.ID == targetID {
 		return Invalid("You cannot follow yourself")
 	}
-	target, err := s.AccountByID(ctx, targetID)
+	// Nobody follows an account they may not see (a suspended one, a department board
+	// of another instance): it answers as if it did not exist.
+	target, err := s.AccountFor(ctx, AsAccount(actor), targetID)
 	if err != nil {
 		return err
 	}
@@ -510,8 +512,10 @@ type relationRef struct {
 }
 
 // relatedAccounts pages q (a query on a relation table) by id and loads the accounts
-// named by refCol, in the relation's order.
-func (s *Service) relatedAccounts(ctx context.Context, q *gorm.DB, p Page, refCol, what string) (*RelatedAccounts, error) {
+// named by refCol, in the relation's order. With a viewer, only the accounts the
+// viewer may see are listed; without, the list is its owner's own (blocks, mutes,
+// requests) and lists everyone, so that they can be undone.
+func (s *Service) relatedAccounts(ctx context.Context, v *Viewer, q *gorm.DB, p Page, refCol, what string) (*RelatedAccounts, error) {
 	p = p.Normalize(DefaultLimit, MaxLimit*2)
 	rows, err := findPage[relationRef](q.Select("id, "+refCol+" AS ref"), p, "id", what)
 	if err != nil {
@@ -535,6 +539,12 @@ func (s *Service) relatedAccounts(ctx context.Context, q *gorm.DB, p Page, refCo
 			out.Accounts = append(out.Accounts, a)
 		}
 	}
+	if v != nil {
+		// The page keys above come from the rows read, so paging never skips anyone.
+		if out.Accounts, err = s.VisibleAccounts(ctx, *v, out.Accounts); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
@@ -544,7 +554,7 @@ func (s *Service) Followers(ctx context.Context, v Viewer, accountID int64, p Pa
 	if hidden, err := s.hiddenFrom(ctx, v, accountID); err != nil || hidden {
 		return &RelatedAccounts{Accounts: []*Account{}}, err
 	}
-	return s.relatedAccounts(ctx, s.read(ctx).Model(&Follow{}).Where("target_account_id = ?", accountID),
+	return s.relatedAccounts(ctx, &v, s.read(ctx).Model(&Follow{}).Where("target_account_id = ?", accountID),
 		p, "account_id", "followers")
 }
 
@@ -553,14 +563,15 @@ func (s *Service) Following(ctx context.Context, v Viewer, accountID int64, p Pa
 	if hidden, err := s.hiddenFrom(ctx, v, accountID); err != nil || hidden {
 		return &RelatedAccounts{Accounts: []*Account{}}, err
 	}
-	return s.relatedAccounts(ctx, s.read(ctx).Model(&Follow{}).Where("account_id = ?", accountID),
+	return s.relatedAccounts(ctx, &v, s.read(ctx).Model(&Follow{}).Where("account_id = ?", accountID),
 		p, "target_account_id", "following")
 }
 
-// hiddenFrom checks that the account exists (ErrNotFound otherwise) and reports
-// whether it blocks the viewer, in which case its lists look empty to them.
+// hiddenFrom checks that the account exists and that the viewer may see it
+// (ErrNotFound otherwise), and reports whether it blocks the viewer, in which case its
+// lists look empty to them.
 func (s *Service) hiddenFrom(ctx context.Context, v Viewer, accountID int64) (bool, error) {
-	if _, err := s.AccountByID(ctx, accountID); err != nil {
+	if _, err := s.AccountFor(ctx, v, accountID); err != nil {
 		return false, err
 	}
 	me := v.AccountID()
@@ -577,18 +588,18 @@ func (s *Service) hiddenFrom(ctx context.Context, v Viewer, accountID int64) (bo
 
 // ListFollowRequests lists the accounts waiting for accountID's approval, newest first.
 func (s *Service) ListFollowRequests(ctx context.Context, accountID int64, p Page) (*RelatedAccounts, error) {
-	return s.relatedAccounts(ctx, s.read(ctx).Model(&FollowRequest{}).Where("target_account_id = ?", accountID),
+	return s.relatedAccounts(ctx, nil, s.read(ctx).Model(&FollowRequest{}).Where("target_account_id = ?", accountID),
 		p, "account_id", "follow requests")
 }
 
 // Blocks lists the accounts accountID blocks, most recent first.
 func (s *Service) Blocks(ctx context.Context, accountID int64, p Page) (*RelatedAccounts, error) {
-	return s.relatedAccounts(ctx, s.read(ctx).Model(&Block{}).Where("account_id = ?", accountID),
+	return s.relatedAccounts(ctx, nil, s.read(ctx).Model(&Block{}).Where("account_id = ?", accountID),
 		p, "target_account_id", "blocks")
 }
 
 // Mutes lists the accounts accountID mutes (expired mutes excluded), most recent first.
 func (s *Service) Mutes(ctx context.Context, accountID int64, p Page) (*RelatedAccounts, error) {
-	return s.relatedAccounts(ctx, s.read(ctx).Model(&Mute{}).Where("account_id = ?", accountID).Scopes(s.activeMutes),
+	return s.relatedAccounts(ctx, nil, s.read(ctx).Model(&Mute{}).Where("account_id = ?", accountID).Scopes(s.activeMutes),
 		p, "target_account_id", "mutes")
 }

@@ -22,7 +22,9 @@ func relEach(t *testing.T, fn func(t *testing.T, s *Service, db *gorm.DB)) {
 			}
 			t.Parallel()
 			db := open[name](t)
-			fn(t, NewService(db, Options{Host: "tacit.test", BaseURL: "https://tacit.test"}), db)
+			// Public profiles, as in open mode: accounts of any server may follow and be
+			// seen here. The account rule in company mode has its own test.
+			fn(t, NewService(db, Options{Host: "tacit.test", BaseURL: "https://tacit.test", PublicProfiles: true}), db)
 		})
 	}
 }

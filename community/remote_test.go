@@ -98,11 +98,11 @@ func TestReceiveStatus(t *testing.T) {
 			t.Errorf("stored: local %v, content %q, id time %v", st.Local, st.Content, TimeOf(st.ID))
 		}
 		// Followers-only: the mentioned local account reads it, the other does not.
-		if ok, _ := s.CanSee(ctx, AsAccount(me), st); !ok {
-			t.Error("mentioned account cannot read the private remote status")
+		if ok, err := s.CanSee(ctx, AsAccount(me), st); err != nil || !ok {
+			t.Errorf("mentioned account cannot read the private remote status: %v", err)
 		}
-		if ok, _ := s.CanSee(ctx, AsAccount(other), st); ok {
-			t.Error("unrelated local account reads a private remote status")
+		if ok, err := s.CanSee(ctx, AsAccount(other), st); err != nil || ok {
+			t.Errorf("unrelated local account reads a private remote status (err %v)", err)
 		}
 		var n int64
 		db.Model(&Notification{}).Where("account_id = ? AND type = ?", me.ID, NotifyMention).Count(&n)

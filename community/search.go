@@ -42,7 +42,9 @@ func (s *Service) Audience(ctx context.Context, viewerID int64) (AudienceOf, err
 }
 
 // SearchableAccounts keeps, in order, the accounts a search may show the viewer: those
-// that do not block the viewer, and with following only those the viewer follows.
+// the viewer may see (account_audience.go) that do not block the viewer, and with
+// following only those the viewer follows. Whether an account that opted out of
+// discovery matches what was typed is the search's question.
 func (s *Service) SearchableAccounts(ctx context.Context, v Viewer, ids []int64, following bool) ([]*Account, error) {
 	if following && v.AccountID() == 0 {
 		return []*Account{}, nil
@@ -95,7 +97,7 @@ func (s *Service) SearchableAccounts(ctx context.Context, v Viewer, ids []int64,
 		seen[id] = true
 		out = append(out, a)
 	}
-	return out, nil
+	return s.VisibleAccounts(ctx, v, out)
 }
 
 // VisibleTags keeps, in order, the hashtags of at least one status the viewer may read,

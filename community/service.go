@@ -33,6 +33,10 @@ type Options struct {
 	Now func() time.Time
 	// Media stores uploaded files; nil refuses uploads.
 	Media media.Store
+	// PublicProfiles shows people's profiles to logged-out visitors and to servers
+	// outside the company, as in open federation mode. Without it (company mode) only
+	// the company sees who works here (account_audience.go).
+	PublicProfiles bool
 }
 
 // Service is the domain's entry point. It is safe for concurrent use.
@@ -45,6 +49,8 @@ type Service struct {
 	events       *Bus
 	now          func() time.Time
 	files        media.Store
+	// publicProfiles: see Options.PublicProfiles.
+	publicProfiles bool
 	// domains caches the domain blocks and allows federation consults on every request.
 	domains domainCache
 	// resolver looks up remote accounts this instance has not met; nil leaves them
@@ -63,6 +69,8 @@ func NewService(db *gorm.DB, opt Options) *Service {
 		events:       opt.Events,
 		now:          opt.Now,
 		files:        opt.Media,
+
+		publicProfiles: opt.PublicProfiles,
 	}
 	if s.defaultScope == "" {
 		s.defaultScope = ScopeCompany

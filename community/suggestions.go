@@ -41,14 +41,14 @@ const MaxSuggestions = 80
 // of the accounts viewer follows, then the most followed accounts of this instance.
 // Never the viewer, anyone they follow or asked to follow, anyone they block or mute or
 // who blocks them, anyone who opted out of discovery, a disabled login, or anyone they
-// dismissed.
+// dismissed, and never an account the viewer may not see (a suspended one).
 func (s *Service) Suggestions(ctx context.Context, viewer *Account, limit int) ([]Suggestion, error) {
 	if viewer == nil {
 		return nil, ErrForbidden
 	}
 	limit = max(1, min(limit, MaxSuggestions))
 	eligible := func(db *gorm.DB) *gorm.DB {
-		return db.Where(`accounts.id <> @me AND accounts.discoverable
+		return db.Scopes(s.visibleAccountSQL(AsAccount(viewer))).Where(`accounts.id <> @me AND accounts.discoverable
 			AND accounts.id NOT IN (SELECT target_account_id FROM follows WHERE account_id = @me)
 			AND accounts.id NOT IN (SELECT target_account_id FROM follow_requests WHERE account_id = @me)
 			AND accounts.id NOT IN (SELECT target_account_id FROM blocks WHERE account_id = @me)
@@ -99,11 +99,19 @@ func (s *Service) Suggestions(ctx context.Context, viewer *Account, limit int) (
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Suggestion, 0, len(order))
+	list := make([]*Account, 0, len(order))
 	for _, id := range order {
 		if a := accounts[id]; a != nil {
-			out = append(out, Suggestion{Account: a, Sources: sources[id]})
+			list = append(list, a)
 		}
+	}
+	visible, err := s.VisibleAccounts(ctx, AsAccount(viewer), list)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Suggestion, 0, len(visible))
+	for _, a := range visible {
+		out = append(out, Suggestion{Account: a, Sources: sources[a.ID]})
 	}
 	return out, nil
 }
@@ -113,7 +121,7 @@ func (s *Service) DismissSuggestion(ctx context.Context, viewer *Account, target
 	if viewer == nil {
 		return ErrForbidden
 	}
-	if _, err := s.AccountByID(ctx, targetID); err != nil {
+	if _, err := s.AccountFor(ctx, AsAccount(viewer), targetID); err != nil {
 		return err
 	}
 	row := SuggestionDismissal{ID: NewID(), AccountID: viewer.ID, TargetAccountID: targetID, CreatedAt: s.clock()}

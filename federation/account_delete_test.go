@@ -83,7 +83,9 @@ func TestAccountDeleteAcrossInstances(t *testing.T) {
 	if _, err := b.Federator.ResolveAccount(ctx, "alice@"+a.Host()); err == nil {
 		t.Error("B resolved the deleted account again")
 	}
-	ans := a.Call(t, http.MethodGet, "/api/v1/accounts/lookup?acct=alice", "", nil)
+	// Asked by a colleague: logged out, company mode refuses every profile anyway.
+	colleague := a.CreateUser(t, "colleague", instancetest.UserOptions{})
+	ans := a.Call(t, http.MethodGet, "/api/v1/accounts/lookup?acct=alice", colleague.Token, nil)
 	if ans.Code != http.StatusNotFound {
 		t.Errorf("lookup of the deleted account on A: HTTP %d", ans.Code)
 	}

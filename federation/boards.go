@@ -69,12 +69,13 @@ func (f *Federator) departmentOnly(ctx context.Context, acct *community.Account)
 
 // boardModerators serves a board's moderators collection (Lemmy reads it).
 func (f *Federator) boardModerators(c *gin.Context) {
-	if _, ok := f.authorize(c); !ok {
+	r, ok := f.authorize(c)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
-	acct, err := f.c.LocalAccount(ctx, c.Param("username"))
-	if err != nil || !acct.Group || f.departmentOnly(ctx, acct) {
+	acct, err := f.c.LocalAccountFor(ctx, r.viewer, c.Param("username"))
+	if err != nil || !acct.Group {
 		c.AbortWithStatus(http.StatusNotFound)
 		return
 	}

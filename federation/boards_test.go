@@ -441,7 +441,7 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 		url.Values{"reason": {"Off topic"}}), http.StatusOK, nil)
 	eventually(t, "the removed reply gone from A, B and C", func() bool {
 		for _, inst := range []*instancetest.Instance{a, b, c} {
-			if _, err := inst.Community.StatusByURI(ctx, offTopic.URI); err == nil {
+			if _, err := inst.Community.StatusByURI(ctx, offTopic.URI); community.KindOf(err) != community.KindNotFound {
 				return false
 			}
 		}
@@ -455,10 +455,16 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		sawKept := false
 		for _, st := range tl {
 			if st.URI == offTopic.URI {
 				t.Errorf("the removed reply is in %s's public timeline", x.inst.Host())
 			}
+			sawKept = sawKept || st.URI == kept.URI
+		}
+		// The control: the reply that was kept, posted the same way, is listed.
+		if !sawKept {
+			t.Errorf("the kept reply is missing from %s's public timeline: the check above proves nothing", x.inst.Host())
 		}
 	}
 

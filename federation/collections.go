@@ -26,12 +26,12 @@ const (
 // reveal it.
 func (f *Federator) collection(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if _, ok := f.authorize(c); !ok {
+		r, ok := f.authorize(c)
+		if !ok {
 			return
 		}
-		acct, err := f.c.LocalAccount(c.Request.Context(), c.Param("username"))
-		if err != nil {
-			c.AbortWithStatus(http.StatusNotFound)
+		acct, ok := f.servedAccount(c, r)
+		if !ok {
 			return
 		}
 		total := acct.FollowersCount
@@ -51,9 +51,8 @@ func (f *Federator) outbox(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	acct, err := f.c.LocalAccount(ctx, c.Param("username"))
-	if err != nil {
-		c.AbortWithStatus(http.StatusNotFound)
+	acct, ok := f.servedAccount(c, r)
+	if !ok {
 		return
 	}
 	id := acct.URI + "/outbox"
@@ -93,9 +92,8 @@ func (f *Federator) featured(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	acct, err := f.c.LocalAccount(ctx, c.Param("username"))
-	if err != nil {
-		c.AbortWithStatus(http.StatusNotFound)
+	acct, ok := f.servedAccount(c, r)
+	if !ok {
 		return
 	}
 	res, err := f.c.AccountStatuses(ctx, r.viewer, acct.ID, community.AccountStatusesQuery{

@@ -42,7 +42,8 @@ type directoryPageJSON struct {
 
 // directory serves a page of this instance's people to a peer: ?after=<account id>.
 func (f *Federator) directory(c *gin.Context) {
-	if _, ok := f.authorizePeer(c); !ok {
+	r, ok := f.authorizePeer(c)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
@@ -71,6 +72,13 @@ func (f *Federator) directory(c *gin.Context) {
 	for i := range accounts {
 		list[i] = &accounts[i]
 	}
+	// Only the people the peer may see: never a suspended account or a department
+	// board. The next page still starts after the last row read.
+	if list, err = f.c.VisibleAccounts(ctx, r.viewer, list); err != nil {
+		f.log.ErrorContext(ctx, "filter directory", "err", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Internal server error"})
+		return
+	}
 	profiles, err := f.profilesJSON(ctx, list)
 	if err != nil {
 		f.log.ErrorContext(ctx, "render directory", "err", err)
@@ -91,6 +99,19 @@ func (f *Federator) directory(c *gin.Context) {
 		return
 	}
 	writeActivityJSON(c, http.StatusOK, body)
+}
+
+// servedAccount loads the local account the request names (:username) when the
+// requester may see it (community's account rule), or ends the request with 404: an
+// account that does not exist, a suspended one and a department board all look the
+// same to a peer.
+func (f *Federator) servedAccount(c *gin.Context, r requester) (*community.Account, bool) {
+	acct, err := f.c.LocalAccountFor(c.Request.Context(), r.viewer, c.Param("username"))
+	if err != nil {
+		f.fail(c, "load account", err)
+		return nil, false
+	}
+	return acct, true
 }
 
 // SyncDirectories pulls every peer's directory once and stores the profiles that are

@@ -105,7 +105,8 @@ func (f *Federator) authorize(c *gin.Context) (requester, bool) {
 // company mode, as for every ActivityPub read, only signed requests from peers get an
 // answer: a stranger cannot even learn which usernames exist.
 func (f *Federator) webfinger(c *gin.Context) {
-	if _, ok := f.authorize(c); !ok {
+	r, ok := f.authorize(c)
+	if !ok {
 		return
 	}
 	resource := c.Query("resource")
@@ -114,8 +115,9 @@ func (f *Federator) webfinger(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
 		return
 	}
-	acct, err := f.c.LocalAccount(c.Request.Context(), username)
-	if err != nil || f.departmentOnly(c.Request.Context(), acct) {
+	// Only an account the requester may see (never a suspended one or a department board).
+	acct, err := f.c.LocalAccountFor(c.Request.Context(), r.viewer, username)
+	if err != nil {
 		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
 		return
 	}
@@ -180,13 +182,17 @@ func (f *Federator) instanceActor(c *gin.Context) {
 
 // actor serves a local account's actor document to peers.
 func (f *Federator) actor(c *gin.Context) {
-	if _, ok := f.authorize(c); !ok {
+	r, ok := f.authorize(c)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
-	acct, err := f.c.LocalAccount(ctx, c.Param("username"))
-	if err == nil && f.departmentOnly(ctx, acct) {
-		c.AbortWithStatus(http.StatusNotFound)
+	// The account rule hides suspended accounts and department boards (404): a
+	// suspension can be lifted, so it must not read as 410, after which peers delete
+	// the actor and everything it wrote.
+	acct, err := f.c.LocalAccountFor(ctx, r.viewer, c.Param("username"))
+	if err != nil && community.KindOf(err) != community.KindNotFound {
+		f.fail(c, "load actor", err)
 		return
 	}
 	if err != nil {

@@ -107,6 +107,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Peers:        cfg.IsPeer,
 		Events:       inst.Events,
 		Media:        files,
+		// Open mode shows world-scope content, and so people, beyond the company.
+		PublicProfiles: cfg.Federation.Mode == config.FederationOpen,
 	})
 	inst.Auth = auth.NewService(db)
 	// Deliveries time out after 10 seconds, so a 30-second lease is ample, and the jobs

@@ -95,7 +95,7 @@ func (s *Searcher) Accounts(ctx context.Context, q AccountQuery) (AccountResult,
 		return res, nil
 	}
 	window := q.Offset + q.Limit
-	local, err := s.localAccounts(ctx, q.Viewer, qterms, q.Following, false, window)
+	local, err := s.localAccounts(ctx, q.Viewer, q.Text, qterms, q.Following, false, window)
 	if err != nil {
 		return res, err
 	}
@@ -104,6 +104,19 @@ func (s *Searcher) Accounts(ctx context.Context, q AccountQuery) (AccountResult,
 	if q.Company && s.peers != nil && me != nil && me.IsLocal() && !q.Following {
 		var remote []*community.Account
 		remote, res.Unanswered = s.askPeersAccounts(ctx, me, q.Text, window)
+		// A person's own instance knows best who may be found there (it knows whom it
+		// suspended, who opted out of discovery): its answer replaces this instance's
+		// copies of its people, as for experts.
+		answered := map[string]bool{}
+		for _, h := range s.peers.PeerHosts() {
+			answered[strings.ToLower(h)] = true
+		}
+		for _, h := range res.Unanswered {
+			delete(answered, strings.ToLower(h))
+		}
+		all = slices.DeleteFunc(all, func(a scoredAccount) bool {
+			return !a.account.IsLocal() && answered[a.account.Domain]
+		})
 		ids := make([]int64, 0, len(remote))
 		for _, a := range remote {
 			ids = append(ids, a.ID)
@@ -132,7 +145,7 @@ func (s *Searcher) PeerAccounts(ctx context.Context, v community.Viewer, text st
 	if len(qterms) == 0 || limit <= 0 {
 		return []*community.Account{}, nil
 	}
-	found, err := s.localAccounts(ctx, v, qterms, false, true, limit)
+	found, err := s.localAccounts(ctx, v, text, qterms, false, true, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -144,8 +157,10 @@ func (s *Searcher) PeerAccounts(ctx context.Context, v community.Viewer, text st
 	return out, nil
 }
 
-// localAccounts searches the people index and keeps what the domain lets the viewer see.
-func (s *Searcher) localAccounts(ctx context.Context, v community.Viewer, qterms []string, following, localOnly bool, size int) ([]scoredAccount, error) {
+// localAccounts searches the people index and keeps what the domain lets the viewer
+// see. Someone who opted out of discovery is found only by their exact username or
+// handle (text), as in Mastodon: never by words of their name or profile.
+func (s *Searcher) localAccounts(ctx context.Context, v community.Viewer, text string, qterms []string, following, localOnly bool, size int) ([]scoredAccount, error) {
 	f := peopleFilter{localOnly: localOnly}
 	if me := v.AccountID(); me != 0 {
 		aud, err := s.c.Audience(ctx, me)
@@ -174,10 +189,26 @@ func (s *Searcher) localAccounts(ctx context.Context, v community.Viewer, qterms
 		return nil, err
 	}
 	s.forgetMissingAccounts(ctx, ids, accounts)
-	if localOnly {
-		accounts = slices.DeleteFunc(accounts, func(a *community.Account) bool { return !a.IsLocal() })
-	}
+	accounts = slices.DeleteFunc(accounts, func(a *community.Account) bool {
+		return (localOnly && !a.IsLocal()) || (!a.Discoverable && !s.namesHandle(text, a))
+	})
 	return s.scoreAccounts(ctx, qterms, accounts, bleveScore)
+}
+
+// namesHandle reports whether text is exactly a's username or handle ("user",
+// "@user", "user@host"; this instance's host names its own people).
+func (s *Searcher) namesHandle(text string, a *community.Account) bool {
+	user, host, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(text), "@"), "@")
+	if !strings.EqualFold(user, a.Username) {
+		return false
+	}
+	if host == "" {
+		return true
+	}
+	if a.IsLocal() {
+		return strings.EqualFold(host, s.c.Host())
+	}
+	return strings.EqualFold(host, a.Domain)
 }
 
 // forgetMissingAccounts drops from the index the people a search found (ids) who no

@@ -24,12 +24,12 @@ func (s *Server) mountAccounts(r *gin.RouterGroup) {
 	r.GET("/v1/accounts/verify_credentials", requireUser("read:accounts", "profile"), s.verifyCredentials)
 	r.PATCH("/v1/accounts/update_credentials", bodyLimit(maxProfileBody), requireUser("write:accounts"), s.updateCredentials)
 	r.GET("/v1/accounts/relationships", requireUser("read:follows"), s.relationships)
-	r.GET("/v1/accounts/lookup", optionalUser("read:accounts"), s.lookupAccount)
-	r.GET("/v1/accounts/:id", optionalUser("read:accounts"), s.getAccount)
-	r.GET("/v1/accounts/:id/statuses", optionalUser("read:statuses"), s.accountStatuses)
-	r.GET("/v1/accounts/:id/followers", optionalUser("read:accounts"), s.followers)
-	r.GET("/v1/accounts/:id/following", optionalUser("read:accounts"), s.following)
-	r.GET("/v1/accounts/:id/featured_tags", optionalUser("read:accounts"), s.accountFeaturedTags)
+	r.GET("/v1/accounts/lookup", s.profileReader("read:accounts"), s.lookupAccount)
+	r.GET("/v1/accounts/:id", s.profileReader("read:accounts"), s.getAccount)
+	r.GET("/v1/accounts/:id/statuses", s.profileReader("read:statuses"), s.accountStatuses)
+	r.GET("/v1/accounts/:id/followers", s.profileReader("read:accounts"), s.followers)
+	r.GET("/v1/accounts/:id/following", s.profileReader("read:accounts"), s.following)
+	r.GET("/v1/accounts/:id/featured_tags", s.profileReader("read:accounts"), s.accountFeaturedTags)
 	r.POST("/v1/accounts/:id/follow", requireUser("write:follows"), s.follow)
 	r.POST("/v1/accounts/:id/unfollow", requireUser("write:follows"), s.unfollow)
 	r.POST("/v1/accounts/:id/block", requireUser("write:blocks"), s.block)
@@ -38,7 +38,7 @@ func (s *Server) mountAccounts(r *gin.RouterGroup) {
 	r.POST("/v1/accounts/:id/unmute", requireUser("write:mutes"), s.unmute)
 	r.POST("/v1/accounts/:id/pin", requireUser("write:accounts"), s.endorse)
 	r.POST("/v1/accounts/:id/unpin", requireUser("write:accounts"), s.unendorse)
-	r.GET("/v1/accounts/:id/endorsements", optionalUser("read:accounts"), s.accountEndorsements)
+	r.GET("/v1/accounts/:id/endorsements", s.profileReader("read:accounts"), s.accountEndorsements)
 	r.GET("/v1/endorsements", requireUser("read:accounts"), s.endorsements)
 
 	r.GET("/v1/follow_requests", requireUser("read:follows"), s.followRequests)
@@ -51,6 +51,26 @@ func (s *Server) mountAccounts(r *gin.RouterGroup) {
 	r.POST("/v1/featured_tags", requireUser("write:accounts"), s.featureTag)
 	r.GET("/v1/featured_tags/suggestions", requireUser("read:accounts"), s.featuredTagSuggestions)
 	r.DELETE("/v1/featured_tags/:id", requireUser("write:accounts"), s.unfeatureTag)
+}
+
+// msgLoginForProfiles is Mastodon's answer to logged-out requests where it needs a user.
+const msgLoginForProfiles = "This method requires an authenticated user"
+
+// profileReader guards the endpoints that show accounts or what they wrote. It admits
+// logged-out visitors only where profiles are public (open federation mode): in company
+// mode a stranger must not learn who works here or which servers the company talks to
+// (docs/federation.md), so they are asked to log in. A token that is present must grant
+// one of scopes, as optionalUser checks. Which account the viewer may see is still the
+// domain's decision (community.Service.AccountFor).
+func (s *Server) profileReader(scopes ...string) gin.HandlerFunc {
+	optional := optionalUser(scopes...)
+	return func(c *gin.Context) {
+		if currentAccount(c) == nil && s.community.ProfilesNeedLogin() {
+			abort(c, http.StatusUnauthorized, msgLoginForProfiles)
+			return
+		}
+		optional(c)
+	}
 }
 
 func (s *Server) verifyCredentials(c *gin.Context) {
@@ -173,14 +193,14 @@ func nestedParams(p *params, key string) *params {
 }
 
 // accountParam loads the account named by the :id path parameter, or ends the request
-// with 404.
+// with 404 when there is none or the viewer may not see it.
 func (s *Server) accountParam(c *gin.Context) (*community.Account, bool) {
 	id, ok := community.ParseID(c.Param("id"))
 	if !ok {
 		notFound(c)
 		return nil, false
 	}
-	a, err := s.community.AccountByID(c.Request.Context(), id)
+	a, err := s.community.AccountFor(c.Request.Context(), viewer(c), id)
 	if err != nil {
 		s.fail(c, err)
 		return nil, false
@@ -197,7 +217,7 @@ func (s *Server) getAccount(c *gin.Context) {
 }
 
 func (s *Server) lookupAccount(c *gin.Context) {
-	a, err := s.community.LookupAccount(c.Request.Context(), c.Query("acct"))
+	a, err := s.community.LookupAccountFor(c.Request.Context(), viewer(c), c.Query("acct"))
 	if err != nil {
 		s.fail(c, err)
 		return

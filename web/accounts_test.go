@@ -85,7 +85,8 @@ func accID(a *community.Account) mastodon.ID { return mastodon.ID(community.Form
 // accCounts reloads an account's followers and following counters through the API.
 func accCounts(t *testing.T, inst *instancetest.Instance, a *community.Account) (followers, following int64) {
 	t.Helper()
-	got, err := inst.Client("").GetAccount(context.Background(), accID(a))
+	// Read as the account itself: in company mode, logged-out visitors see no profile.
+	got, err := inst.Community.AccountByID(context.Background(), a.ID)
 	if err != nil {
 		t.Fatalf("get account %s: %v", a.Username, err)
 	}
@@ -131,8 +132,13 @@ func TestProfileRoundTrip(t *testing.T) {
 			t.Errorf("source.fields = %+v, want the values as typed", updated.Source.Fields)
 		}
 
-		// What others see, logged in or not.
-		for _, tok := range []string{"", inst.CreateUser(t, "bob", instancetest.UserOptions{}).Token} {
+		// What others see. Logged out, nothing in company mode (the default): a stranger
+		// must not learn who works here.
+		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
+		if _, err := inst.Client("").GetAccount(ctx, updated.ID); accAPIStatus(err) != http.StatusUnauthorized {
+			t.Errorf("get account logged out in company mode: %v, want 401", err)
+		}
+		for _, tok := range []string{bob.Token} {
 			got, err := inst.Client(tok).GetAccount(ctx, updated.ID)
 			if err != nil {
 				t.Fatalf("get account: %v", err)
@@ -141,7 +147,7 @@ func TestProfileRoundTrip(t *testing.T) {
 				t.Errorf("public account = %+v", got)
 			}
 		}
-		code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+string(updated.ID), "", nil)
+		code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+string(updated.ID), bob.Token, nil)
 		if code != http.StatusOK {
 			t.Fatalf("get account: %d", code)
 		}
@@ -151,11 +157,14 @@ func TestProfileRoundTrip(t *testing.T) {
 		if strings.Contains(string(body), `"source"`) {
 			t.Errorf("public account shows its source: %s", body)
 		}
-		found, err := inst.Client("").AccountLookup(ctx, "@alice@"+inst.Host())
+		if _, err := inst.Client("").AccountLookup(ctx, "alice"); accAPIStatus(err) != http.StatusUnauthorized {
+			t.Errorf("lookup logged out in company mode: %v, want 401", err)
+		}
+		found, err := inst.Client(bob.Token).AccountLookup(ctx, "@alice@"+inst.Host())
 		if err != nil || found.ID != updated.ID {
 			t.Errorf("lookup = %v, %v", found, err)
 		}
-		found, err = inst.Client("").AccountLookup(ctx, "ALICE")
+		found, err = inst.Client(bob.Token).AccountLookup(ctx, "ALICE")
 		if err != nil || found.ID != updated.ID {
 			t.Errorf("lookup ignoring case = %v, %v", found, err)
 		}
@@ -312,7 +321,7 @@ func TestProfileUpdateErrors(t *testing.T) {
 	for _, path := range []string{"/api/v1/accounts/12345", "/api/v1/accounts/nope", "/api/v1/accounts/lookup?acct=nobody",
 		"/api/v1/accounts/lookup?acct=alice@elsewhere.example", "/api/v1/accounts/lookup", "/api/v1/accounts/12345/statuses",
 		"/api/v1/accounts/12345/followers", "/api/v1/accounts/12345/following", "/api/v1/accounts/12345/featured_tags"} {
-		code, body := accCall(t, inst, "GET", path, "", nil)
+		code, body := accCall(t, inst, "GET", path, alice.Token, nil)
 		accWantError(t, path, code, body, 404, "")
 	}
 }
@@ -563,8 +572,8 @@ func TestBlock(t *testing.T) {
 		if st, err := cb.GetAccountStatuses(ctx, accID(alice.Account), nil); err != nil || len(st) != 0 {
 			t.Errorf("blocked user reads %d statuses (%v)", len(st), err)
 		}
-		if st, err := inst.Client("").GetAccountStatuses(ctx, accID(alice.Account), nil); err != nil || len(st) != 1 || string(st[0].ID) != postID {
-			t.Errorf("logged out reads %v (%v), want the public post", st, err)
+		if st, err := inst.Client(carol.Token).GetAccountStatuses(ctx, accID(alice.Account), nil); err != nil || len(st) != 1 || string(st[0].ID) != postID {
+			t.Errorf("a colleague reads %v (%v), want the public post", st, err)
 		}
 		if _, err := cb.AccountFollow(ctx, accID(carol.Account)); err != nil {
 			t.Fatal(err)
@@ -820,7 +829,11 @@ func TestAccountStatuses(t *testing.T) {
 			{"author", poster.Token, all},
 			{"follower", follower.Token, []string{string(reblog.ID), reply, selfReply, direct, private, unlisted, company, world}},
 			{"stranger", stranger.Token, []string{string(reblog.ID), reply, selfReply, unlisted, company, world}},
-			{"logged out", "", []string{string(reblog.ID), reply, selfReply, unlisted, world}},
+		}
+		// Logged out, a profile's posts are refused in company mode (the default); open
+		// mode shows the world-scope ones (TestAudienceMatrix).
+		if code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+community.FormatID(poster.Account.ID)+"/statuses", "", nil); code != http.StatusUnauthorized {
+			t.Errorf("account statuses logged out in company mode: %d %s, want 401", code, body)
 		}
 		for _, v := range views {
 			if got := accStatusIDs(t, inst, v.token, poster.Account, ""); !slices.Equal(got, v.want) {
@@ -834,8 +847,8 @@ func TestAccountStatuses(t *testing.T) {
 		if got := accStatusIDs(t, inst, stranger.Token, poster.Account, "exclude_reblogs=1"); slices.Contains(got, string(reblog.ID)) || len(got) != 5 {
 			t.Errorf("exclude_reblogs: %v", got)
 		}
-		if got := accStatusIDs(t, inst, "", poster.Account, "tagged=TACIT"); !slices.Equal(got, []string{world}) {
-			t.Errorf("tagged logged out: %v, want only the world post", got)
+		if got := accStatusIDs(t, inst, stranger.Token, poster.Account, "tagged=TACIT"); !slices.Equal(got, []string{company, world}) {
+			t.Errorf("tagged in capitals: %v, want the company and world posts", got)
 		}
 		if got := accStatusIDs(t, inst, stranger.Token, poster.Account, "tagged=%23tacit"); !slices.Equal(got, []string{company, world}) {
 			t.Errorf("tagged: %v", got)
@@ -862,9 +875,6 @@ func TestAccountStatuses(t *testing.T) {
 		if got := accStatusIDs(t, inst, follower.Token, poster.Account, "pinned=true&limit=1"); !slices.Equal(got, []string{unlisted}) {
 			t.Errorf("pinned limit 1: %v", got)
 		}
-		if got := accStatusIDs(t, inst, "", poster.Account, "pinned=true"); !slices.Equal(got, []string{unlisted, world}) {
-			t.Errorf("pinned logged out: %v", got)
-		}
 
 		// Pages through go-mastodon's Link handling: limit 3, newest first, no gaps.
 		var seen []string
@@ -887,7 +897,7 @@ func TestAccountStatuses(t *testing.T) {
 		if want := views[1].want; !slices.Equal(seen, want) {
 			t.Errorf("paged: %v, want %v", seen, want)
 		}
-		code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+community.FormatID(poster.Account.ID)+"/statuses?pinned=perhaps", "", nil)
+		code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+community.FormatID(poster.Account.ID)+"/statuses?pinned=perhaps", stranger.Token, nil)
 		accWantError(t, "bad boolean", code, body, 422, "")
 	})
 }
@@ -975,7 +985,7 @@ func TestAccountListsPagination(t *testing.T) {
 				t.Errorf("%s: %v in %d pages, want %v in 3", name, got, pages, want)
 			}
 		}
-		check("following", "", "/api/v1/accounts/"+hubID+"/following")
+		check("following", hub.Token, "/api/v1/accounts/"+hubID+"/following")
 		check("follow requests", hub.Token, "/api/v1/follow_requests")
 		for _, o := range others {
 			if err := ch.FollowRequestAuthorize(ctx, accID(o.Account)); err != nil {
@@ -1105,7 +1115,7 @@ func TestFeaturedTags(t *testing.T) {
 		}
 		for _, v := range []struct {
 			name, token, golang, rust string
-		}{{"owner", alice.Token, "3", "1"}, {"colleague", bob.Token, "3", "1"}, {"logged out", "", "2", "0"}} {
+		}{{"owner", alice.Token, "3", "1"}, {"colleague", bob.Token, "3", "1"}} {
 			code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+aliceID+"/featured_tags", v.token, nil)
 			if code != 200 {
 				t.Fatalf("%s: %d %s", v.name, code, body)
@@ -1116,6 +1126,9 @@ func TestFeaturedTags(t *testing.T) {
 				got[1].StatusesCount != v.rust || (v.rust == "0") != (got[1].LastStatusAt == nil) || got[2].Name != "nothing_yet" || got[2].StatusesCount != "0" || got[2].LastStatusAt != nil {
 				t.Errorf("%s sees %s", v.name, body)
 			}
+		}
+		if code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+aliceID+"/featured_tags", "", nil); code != http.StatusUnauthorized {
+			t.Errorf("featured tags logged out in company mode: %d %s, want 401", code, body)
 		}
 		code, body = accCall(t, inst, "GET", "/api/v1/featured_tags", alice.Token, nil)
 		if code != 200 || !strings.Contains(string(body), `"name":"rust"`) {

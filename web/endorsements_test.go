@@ -55,8 +55,13 @@ func TestEndorsements(t *testing.T) {
 		if err != nil || len(list) != 2 || string(list[0].ID) != caiID || string(list[1].ID) != benID {
 			t.Fatalf("endorsements: %v %+v", err, list)
 		}
-		// Anyone can see whom ana features, and the relationship says it.
-		a := inst.Call(t, http.MethodGet, fmt.Sprintf("/api/v1/accounts/%d/endorsements", ana.Account.ID), "", nil)
+		// Colleagues can see whom ana features, and the relationship says it; strangers
+		// cannot in company mode.
+		path := fmt.Sprintf("/api/v1/accounts/%d/endorsements", ana.Account.ID)
+		if a := inst.Call(t, http.MethodGet, path, "", nil); a.Code != http.StatusUnauthorized {
+			t.Errorf("ana's endorsements logged out in company mode: %d %s, want 401", a.Code, a.Body)
+		}
+		a := inst.Call(t, http.MethodGet, path, ben.Token, nil)
 		var shown []mastodon.Account
 		if a.Code != http.StatusOK || json.Unmarshal(a.Body, &shown) != nil || len(shown) != 2 {
 			t.Errorf("ana's profile endorsements: %d %s", a.Code, a.Body)

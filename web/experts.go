@@ -69,7 +69,7 @@ type EvidenceStatus struct {
 
 func (s *Server) mountExperts(r *gin.RouterGroup) {
 	r.GET("/v1/tacit/experts", requireUser("read:search"), s.experts)
-	r.GET("/v1/directory", optionalUser("read:accounts"), s.directory)
+	r.GET("/v1/directory", s.profileReader("read:accounts"), s.directory)
 }
 
 // experts answers "who knows q?" across the company.

@@ -300,7 +300,7 @@ func TestExpertiseAPI(t *testing.T) {
 		u := inst.CreateUser(t, "erin", instancetest.UserOptions{})
 		get := func() []string {
 			t.Helper()
-			a := inst.Call(t, http.MethodGet, "/api/v1/accounts/"+string(accID(u.Account)), "", nil)
+			a := inst.Call(t, http.MethodGet, "/api/v1/accounts/"+string(accID(u.Account)), u.Token, nil)
 			var acc struct{ Tacit struct{ Expertise []string } }
 			if err := json.Unmarshal(a.Body, &acc); err != nil || acc.Tacit.Expertise == nil {
 				t.Fatalf("account: %v %s", err, a.Body)
@@ -429,7 +429,7 @@ func TestDirectory(t *testing.T) {
 		if got := dir(c, url.Values{"order": {"new"}, "limit": {"1"}}); len(got) != 1 {
 			t.Errorf("limit=1: %v", got)
 		}
-		ans := c.Call(t, http.MethodGet, "/api/v1/directory?order=sideways", "", nil)
+		ans := c.Call(t, http.MethodGet, "/api/v1/directory?order=sideways", carl.Token, nil)
 		accWantError(t, "bad order", ans.Code, ans.Body, http.StatusUnprocessableEntity, "order")
 
 		c.SyncSearch(t)

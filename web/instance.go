@@ -106,7 +106,9 @@ func (s *Server) mountInstance(e *gin.Engine) {
 
 	e.GET("/api/v1/instance", a.v1Instance)
 	e.GET("/api/v2/instance", a.v2Instance)
-	e.GET("/api/v1/instance/peers", a.peers)
+	// Peer host names say which servers the company runs: for its people only in
+	// company mode.
+	e.GET("/api/v1/instance/peers", s.profileReader("read"), a.peers)
 	e.GET("/api/v1/instance/rules", emptyList)
 	e.GET("/api/v1/instance/activity", a.weeklyActivity)
 	e.GET("/api/v1/custom_emojis", emptyList)

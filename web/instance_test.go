@@ -154,7 +154,11 @@ func TestInstanceAPI(t *testing.T) {
 			t.Errorf("status_count right after a post = %v; want the cached 2", got)
 		}
 
-		peers, err := inst.Client("").GetInstancePeers(ctx)
+		// Peer host names are the company's: logged out, they are refused in company mode.
+		if _, err := inst.Client("").GetInstancePeers(ctx); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Errorf("peers logged out in company mode: %v, want 401", err)
+		}
+		peers, err := inst.Client(alice.Token).GetInstancePeers(ctx)
 		if err != nil || !slices.Equal(peers, []string{"hq.example", "remote.example"}) {
 			t.Errorf("peers = %q, %v; want the other peer and the known domain, not this instance", peers, err)
 		}
@@ -190,7 +194,7 @@ func TestInstanceContactFallback(t *testing.T) {
 	t.Parallel()
 	// Without a configured contact address, the admin's own address is the contact.
 	inst := instancetest.Start(t, instancetest.Options{})
-	inst.CreateUser(t, "boss", instancetest.UserOptions{Role: community.RoleAdmin})
+	boss := inst.CreateUser(t, "boss", instancetest.UserOptions{Role: community.RoleAdmin})
 	v2, a := iwJSON(t, inst, "/api/v2/instance", "")
 	if err := mastoschema.Validate("Instance", a.Body); err != nil {
 		t.Error(err)
@@ -198,7 +202,7 @@ func TestInstanceContactFallback(t *testing.T) {
 	if got := iwAt(v2, "contact", "email"); got != "boss@example.com" {
 		t.Errorf("contact email = %v, want the admin's", got)
 	}
-	if peers, _ := inst.Client("").GetInstancePeers(context.Background()); peers == nil || len(peers) != 0 {
+	if peers, _ := inst.Client(boss.Token).GetInstancePeers(context.Background()); peers == nil || len(peers) != 0 {
 		t.Errorf("peers of a lone instance = %#v, want []", peers)
 	}
 

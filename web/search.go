@@ -49,7 +49,7 @@ type SearchResult struct {
 }
 
 func (s *Server) mountSearch(r *gin.RouterGroup) {
-	r.GET("/v2/search", optionalUser("read:search"), s.search)
+	r.GET("/v2/search", s.profileReader("read:search"), s.search)
 	r.GET("/v1/accounts/search", requireUser("read:accounts"), s.searchAccounts)
 }
 
@@ -286,6 +286,11 @@ func (s *Server) findAccounts(ctx context.Context, q searchQuery) ([]*community.
 	}
 	if err != nil {
 		return nil, err
+	}
+	// The domain decides, whatever found the account: a handle or an address names an
+	// account, but shows it only to a viewer who may see it.
+	if visible, err := s.community.CanSeeAccount(ctx, q.viewer, a); err != nil || !visible {
+		return []*community.Account{}, err
 	}
 	if q.offset > 0 {
 		return []*community.Account{}, nil

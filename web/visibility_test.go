@@ -10,15 +10,26 @@ import (
 
 	"github.com/mattn/go-mastodon"
 
+	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/instance/instancetest"
 )
 
 // TestAudienceMatrix checks DESIGN.md §2 on one instance: every visibility × scope ×
 // kind of viewer × read endpoint, asserting exactly who sees which post. (Scopes differ
 // between company and department only across instances; on one instance both admit
-// every logged-in local account, and only world admits logged-out visitors.)
+// every logged-in local account, and only world admits logged-out visitors.) It runs in
+// both federation modes: in company mode a profile's posts are not shown to logged-out
+// visitors at all (they would list who works here), in open mode its world posts are.
 func TestAudienceMatrix(t *testing.T) {
-	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+	for _, mode := range []string{config.FederationCompany, config.FederationOpen} {
+		t.Run(mode, func(t *testing.T) { audienceMatrix(t, mode) })
+	}
+}
+
+func audienceMatrix(t *testing.T, mode string) {
+	opt := instancetest.Options{Configure: func(c *config.Config) { c.Federation.Mode = mode }}
+	companyMode := mode == config.FederationCompany
+	instancetest.Each(t, opt, func(t *testing.T, inst *instancetest.Instance) {
 		ctx := context.Background()
 		author := inst.CreateUser(t, "author", instancetest.UserOptions{})
 		follower := inst.CreateUser(t, "follower", instancetest.UserOptions{})
@@ -121,7 +132,8 @@ func TestAudienceMatrix(t *testing.T) {
 				lists: func(string, string) bool { return true },
 			},
 			{
-				name: "GET /accounts/:id/statuses",
+				name:     "GET /accounts/:id/statuses",
+				loggedIn: companyMode,
 				fetch: func(c *mastodon.Client) (map[string]bool, error) {
 					return ids(c.GetAccountStatuses(ctx, authorID, pg()))
 				},
@@ -174,9 +186,14 @@ func TestAudienceMatrix(t *testing.T) {
 			}
 		}
 
-		// Logged out, the home timeline is refused rather than empty.
+		// Logged out, the home timeline is refused rather than empty, and so, in company
+		// mode, is a profile's.
 		if _, err := inst.Client("").GetTimelineHome(ctx, nil); !isStatus(err, http.StatusUnauthorized) {
 			t.Errorf("home timeline logged out: err = %v, want 401", err)
+		}
+		_, err := inst.Client("").GetAccountStatuses(ctx, authorID, pg())
+		if companyMode && !isStatus(err, http.StatusUnauthorized) {
+			t.Errorf("account statuses logged out in company mode: err = %v, want 401", err)
 		}
 	})
 }

@@ -123,8 +123,10 @@ func TestCreateUserWhileServing(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
+	// Open mode, so that the new account can be looked up logged out: in company mode
+	// only logged-in users see profiles.
 	env := []string{"TACIT_DATA_DIR=" + t.TempDir(), "TACIT_PROTOCOL=http", "TACIT_HOST=" + addr,
-		"TACIT_LISTEN=" + addr, "TACIT_LOG_LEVEL=error"}
+		"TACIT_LISTEN=" + addr, "TACIT_LOG_LEVEL=error", "TACIT_FEDERATION_MODE=open"}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tacit-social/tacit/community"
 )
@@ -133,6 +134,10 @@ func (s *Searcher) Accounts(ctx context.Context, q AccountQuery) (AccountResult,
 		all = mergeAccounts(all, scored)
 	}
 	sortAccounts(all)
+	// The person whose handle was typed comes first, as in Mastodon.
+	slices.SortStableFunc(all, func(a, b scoredAccount) int {
+		return cmp.Compare(b2i(s.namesHandle(q.Text, b.account)), b2i(s.namesHandle(q.Text, a.account)))
+	})
 	for i := q.Offset; i < len(all) && i < window; i++ {
 		res.Accounts = append(res.Accounts, all[i].account)
 	}
@@ -184,6 +189,13 @@ func (s *Searcher) localAccounts(ctx context.Context, v community.Viewer, text s
 		ids[i] = h.id
 		bleveScore[h.id] = h.score
 	}
+	// The account a handle names is found from the database, not the index: an account
+	// made a moment ago is not indexed yet, and "follow @bob" must work at once.
+	if looksLikeHandle(text) {
+		if a, err := s.c.LookupAccountFor(ctx, v, strings.TrimSpace(text)); err == nil && !slices.Contains(ids, a.ID) {
+			ids = append(ids, a.ID)
+		}
+	}
 	accounts, err := s.c.SearchableAccounts(ctx, v, ids, following)
 	if err != nil {
 		return nil, err
@@ -193,6 +205,28 @@ func (s *Searcher) localAccounts(ctx context.Context, v community.Viewer, text s
 		return (localOnly && !a.IsLocal()) || (!a.Discoverable && !s.namesHandle(text, a))
 	})
 	return s.scoreAccounts(ctx, qterms, accounts, bleveScore)
+}
+
+// looksLikeHandle reports whether text could be a username or handle ("bob", "@bob",
+// "bob@sales.example"), rather than words to search for.
+func looksLikeHandle(text string) bool {
+	user, host, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(text), "@"), "@")
+	if user == "" || strings.ContainsAny(host, "@ \t") {
+		return false
+	}
+	for _, r := range user {
+		if !(r == '_' || r == '.' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return true
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // namesHandle reports whether text is exactly a's username or handle ("user",

@@ -157,7 +157,7 @@ func (s *Service) UploadMedia(ctx context.Context, owner *Account, r io.Reader, 
 	if s.files == nil {
 		return nil, ErrNoMediaStore
 	}
-	p, err := media.Process(r)
+	p, err := media.Process(ctx, r)
 	if err != nil {
 		return nil, mediaError(err)
 	}
@@ -491,7 +491,7 @@ func (s *Service) processProfileImage(ctx context.Context, owner *Account, purpo
 	if purpose == PurposeHeader {
 		w, h = headerWidth, headerHeight
 	}
-	img, err := media.ProcessCover(data, w, h)
+	img, err := media.ProcessCover(ctx, data, w, h)
 	if err != nil {
 		return nil, mediaError(err)
 	}

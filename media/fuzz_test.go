@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"os"
 	"testing"
@@ -31,7 +32,7 @@ func FuzzProcess(f *testing.F) {
 		f.Add(data[:len(data)*2/3])
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := Process(bytes.NewReader(data))
+		p, err := Process(context.Background(), bytes.NewReader(data))
 		if err != nil {
 			if !IsUserError(err) {
 				t.Fatalf("not a user error: %v", err)

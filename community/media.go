@@ -123,10 +123,11 @@ func (m *MediaAttachment) FocusPoint() (x, y float64) {
 func (s *Service) MediaURL(key string) string { return s.baseURL + "/media/" + key }
 
 // AttachmentURLs are the URLs of an attachment's picture and preview: this instance's
-// files, or the remote URL for remote media.
+// files, this instance's copy of a remote picture, or the remote URL of other remote
+// media (see media_proxy.go).
 func (s *Service) AttachmentURLs(m *MediaAttachment) (url, preview string) {
 	if m.IsRemote() {
-		return m.RemoteURL, m.RemoteURL
+		return s.remoteAttachmentURLs(m)
 	}
 	return s.MediaURL(m.OriginalKey()), s.MediaURL(m.PreviewKey())
 }
@@ -519,15 +520,16 @@ type RemoteAttachment struct {
 	FocusY      float64
 }
 
-// remoteMediaRows turns a remote post's attachments into rows, dropping those without
-// an http(s) URL.
-func remoteMediaRows(accountID, statusID int64, in []RemoteAttachment, now time.Time) []MediaAttachment {
+// remoteMediaRows turns a remote post's attachments into rows, dropping those whose
+// URL is not an http(s) URL on origin, the host of the post's author (see
+// remoteMediaURL).
+func remoteMediaRows(accountID, statusID int64, origin string, in []RemoteAttachment, now time.Time) []MediaAttachment {
 	var rows []MediaAttachment
 	for _, a := range in {
 		if len(rows) == maxRemoteAttachments {
 			break
 		}
-		u := httpURLOrEmpty(a.URL)
+		u := remoteMediaURL(a.URL, origin)
 		if u == "" {
 			continue
 		}

@@ -99,8 +99,8 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 		Bot:            in.Bot,
 		Group:          in.Group,
 		Discoverable:   in.Discoverable,
-		AvatarURL:      httpURLOrEmpty(in.AvatarURL),
-		HeaderURL:      httpURLOrEmpty(in.HeaderURL),
+		AvatarURL:      remoteMediaURL(in.AvatarURL, in.Domain),
+		HeaderURL:      remoteMediaURL(in.HeaderURL, in.Domain),
 		URI:            in.URI,
 		URL:            httpURLOrEmpty(in.URL),
 		InboxURL:       httpURLOrEmpty(in.InboxURL),
@@ -395,7 +395,7 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 					}
 				}
 			}
-			return s.applyRemoteEdit(tx, ev, &existing, content, spoiler, in, tags, mentions, &out)
+			return s.applyRemoteEdit(tx, ev, &existing, author.Domain, content, spoiler, in, tags, mentions, &out)
 		}
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return fmt.Errorf("load status by uri: %w", err)
@@ -428,7 +428,7 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		if err := tx.Create(&st).Error; err != nil {
 			return fmt.Errorf("create remote status: %w", err)
 		}
-		if rows := remoteMediaRows(author.ID, st.ID, in.Attachments, now); len(rows) > 0 {
+		if rows := remoteMediaRows(author.ID, st.ID, author.Domain, in.Attachments, now); len(rows) > 0 {
 			if err := tx.Create(&rows).Error; err != nil {
 				return fmt.Errorf("create remote media: %w", err)
 			}
@@ -470,13 +470,13 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 
 // applyRemoteEdit updates a stored remote status from a newer version of it. The
 // audience is not widened by an edit: Mastodon does not let authors change it either.
-func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, content, spoiler string, in RemoteStatus, tags []string, mentions []*Account, out *Status) error {
+func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, origin, content, spoiler string, in RemoteStatus, tags []string, mentions []*Account, out *Status) error {
 	now := s.clock()
 	stored, err := statusMediaTx(tx, []int64{st.ID})
 	if err != nil {
 		return err
 	}
-	nextMedia := remoteMediaRows(st.AccountID, st.ID, in.Attachments, now)
+	nextMedia := remoteMediaRows(st.AccountID, st.ID, origin, in.Attachments, now)
 	sameMedia := sameRemoteMedia(stored[st.ID], nextMedia)
 	if st.Content == content && st.SpoilerText == spoiler && st.Sensitive == (in.Sensitive || spoiler != "") && sameMedia {
 		*out = *st

@@ -45,6 +45,8 @@ type Service struct {
 	events       *Bus
 	now          func() time.Time
 	files        media.Store
+	// proxy serves remote pictures from local copies; nil until SetRemoteMedia.
+	proxy *remoteMediaProxy
 	// domains caches the domain blocks and allows federation consults on every request.
 	domains domainCache
 }

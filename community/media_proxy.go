@@ -69,10 +69,14 @@ func (s *Service) SetRemoteMedia(fetcher MediaFetcher, secret []byte) {
 	s.proxy = &remoteMediaProxy{fetcher: fetcher, secret: append([]byte(nil), secret...), failed: map[string]time.Time{}}
 }
 
-// remoteMediaURL keeps a media URL a remote instance sent when it is an absolute
-// http(s) URL, without credentials, on that instance's own host (origin, host[:port])
-// or on a subdomain of it; anything else becomes "".
-func remoteMediaURL(raw, origin string) string {
+// remoteMediaURL keeps a media URL a remote instance sent when it is on that
+// instance's own host (see originURL); anything else becomes "".
+func remoteMediaURL(raw, origin string) string { return originURL(raw, origin) }
+
+// originURL keeps a URL a remote instance sent (a picture, an inbox, a profile page)
+// when it is an absolute http(s) URL, without credentials, on that instance's own host
+// (origin, host[:port]) or on a subdomain of it; anything else becomes "".
+func originURL(raw, origin string) string {
 	if raw == "" || len(raw) > 2048 || origin == "" {
 		return ""
 	}

@@ -3,8 +3,12 @@ package federation_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +19,7 @@ import (
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation/activitystreams"
 	"github.com/tacit-social/tacit/instance/instancetest"
 	"github.com/tacit-social/tacit/media/mediatest"
@@ -428,6 +433,83 @@ func TestHostileMediaURLs(t *testing.T) {
 	}
 	fetchFile(t, shown.Avatar)
 
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the internal service was reached %d times", n)
+	}
+}
+
+// TestHostilePeerProfileAddresses: a company peer (here a bare server standing for a
+// compromised one) describes an account whose picture is an internal service, whose
+// header is a file, whose profile page is the metadata address, and whose inbox and
+// followers collection are another instance's. B keeps none of those addresses: it
+// shows no picture from elsewhere, links nowhere else, and would deliver nowhere else.
+func TestHostilePeerProfileAddresses(t *testing.T) {
+	ctx := context.Background()
+	internal, hits := canary(t)
+	peer := httptest.NewUnstartedServer(nil)
+	peerHost := peer.Listener.Addr().String()
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{Configure: func(cfg *config.Config) {
+		cfg.Federation.Peers = append(cfg.Federation.Peers, peerHost)
+	}})
+	a, b := insts[0], insts[1]
+	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
+	actorURI := "http://" + peerHost + "/users/mallory"
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicKey := map[string]any{"id": actorURI + "#main-key", "owner": actorURI,
+		"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))}
+	peer.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/webfinger":
+			w.Header().Set("Content-Type", "application/jrd+json")
+			json.NewEncoder(w).Encode(map[string]any{"subject": "acct:mallory@" + peerHost,
+				"links": []any{map[string]any{"rel": "self", "type": "application/activity+json", "href": actorURI}}})
+		case "/users/mallory":
+			w.Header().Set("Content-Type", "application/activity+json")
+			json.NewEncoder(w).Encode(map[string]any{
+				"@context": "https://www.w3.org/ns/activitystreams",
+				"id":       actorURI, "type": "Person", "preferredUsername": "mallory", "name": "Mallory",
+				"publicKey": publicKey,
+				"url":       "http://169.254.169.254/latest/meta-data/",
+				"inbox":     "http://" + a.Host() + "/users/alice/inbox",
+				"followers": alice.Account.URI + "/followers",
+				"endpoints": map[string]any{"sharedInbox": "http://" + a.Host() + "/inbox"},
+				"icon":      map[string]any{"type": "Image", "mediaType": "image/png", "url": internal.URL + "/avatar.png"},
+				"image":     map[string]any{"type": "Image", "mediaType": "image/png", "url": "file:///etc/passwd"},
+			})
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	peer.Start()
+	t.Cleanup(peer.Close)
+
+	mallory, err := b.Federator.ResolveAccount(ctx, "mallory@"+peerHost)
+	if err != nil {
+		t.Fatalf("resolve the peer's account: %v", err)
+	}
+	if mallory.AvatarURL != "" || mallory.HeaderURL != "" || mallory.InboxURL != "" || mallory.SharedInboxURL != "" ||
+		mallory.FollowersURL != "" || mallory.URL != actorURI {
+		t.Errorf("B kept another host's addresses: avatar %q header %q inbox %q shared %q followers %q url %q",
+			mallory.AvatarURL, mallory.HeaderURL, mallory.InboxURL, mallory.SharedInboxURL, mallory.FollowersURL, mallory.URL)
+	}
+	shown, err := b.Client(bob.Token).GetAccount(ctx, mastodon.ID(community.FormatID(mallory.ID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{shown.Avatar, shown.Header, shown.URL} {
+		if strings.Contains(u, internal.Listener.Addr().String()) || strings.Contains(u, "169.254") || strings.HasPrefix(u, "file:") {
+			t.Errorf("B shows %q", u)
+		}
+	}
+	fetchFile(t, shown.Avatar)
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the internal service was reached %d times", n)
 	}

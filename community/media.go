@@ -20,8 +20,8 @@ import (
 )
 
 // Media: pictures uploaded by local accounts (attachments, avatars, headers), whose
-// files live in a media.Store, and the attachments of remote posts, which are shown by
-// their URL.
+// files live in a media.Store, and the attachments of remote posts, whose pictures are
+// served from local copies (see media_proxy.go).
 //
 // Who may fetch a file: files are served at unguessable URLs (128 random bits in the
 // name) that only appear where the post itself may be read — API answers pass the

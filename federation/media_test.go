@@ -11,6 +11,8 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -512,5 +514,43 @@ func TestHostilePeerProfileAddresses(t *testing.T) {
 	fetchFile(t, shown.Avatar)
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the internal service was reached %d times", n)
+	}
+}
+
+// TestPeerExpertsEvidenceLinks: a peer's answer to a company-wide experts search links
+// each post of evidence to its web address. An address on another host (here the
+// metadata address, as a compromised peer would send it) is not passed on to readers.
+func TestPeerExpertsEvidenceLinks(t *testing.T) {
+	ctx := context.Background()
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{Configure: func(c *config.Config) {
+		c.Search.DirectoryInterval = 0
+	}})
+	a, b := insts[0], insts[1]
+	kate := a.CreateUser(t, "kate", instancetest.UserOptions{})
+	topics := []string{"Kubernetes"}
+	if _, _, err := a.Community.UpdateProfile(ctx, kate.Account.ID, community.ProfileUpdate{Expertise: &topics}); err != nil {
+		t.Fatal(err)
+	}
+	good := a.PostStatus(t, kate.Token, url.Values{"status": {"Kubernetes upgrades, the careful way"}, "scope": {"company"}})
+	bad := a.PostStatus(t, kate.Token, url.Values{"status": {"Kubernetes operators explained"}, "scope": {"company"}})
+	if err := a.DB.Model(&community.Status{}).Where("id = ?", mustID(t, bad.ID)).
+		Update("url", "http://169.254.169.254/latest/meta-data/").Error; err != nil {
+		t.Fatal(err)
+	}
+	a.SyncSearch(t)
+
+	experts, err := b.Federator.PeerExperts(ctx, a.Host(), nil, "kubernetes", 5)
+	if err != nil || len(experts) != 1 {
+		t.Fatalf("PeerExperts: %+v %v", experts, err)
+	}
+	var kept []string
+	for _, st := range experts[0].Evidence.Statuses {
+		kept = append(kept, st.URI)
+		if strings.Contains(st.URL, "169.254") {
+			t.Errorf("evidence %s links to %s", st.URI, st.URL)
+		}
+	}
+	if !slices.Contains(kept, good.URI) {
+		t.Errorf("the genuine evidence is missing: %v", kept)
 	}
 }

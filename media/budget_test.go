@@ -3,7 +3,9 @@ package media
 import (
 	"bytes"
 	"context"
+	"errors"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/tacit-social/tacit/media/mediatest"
@@ -66,5 +68,32 @@ func TestDecodeEstimatesAreUpperBounds(t *testing.T) {
 				t.Errorf("%s: ProcessCover %v allocated %d MB, more than its estimate %d MB", tc.name, size, got>>20, est>>20)
 			}
 		}
+	}
+}
+
+// TestDecodeBudgetWaitsAndRefuses: a picture larger than the whole budget is refused
+// with a message for its uploader; one that fits waits while others hold the budget,
+// for as long as its request lasts.
+func TestDecodeBudgetWaitsAndRefuses(t *testing.T) {
+	SetDecodeBudget(64 << 20)
+	defer SetDecodeBudget(DefaultDecodeBudget)
+	_, err := Process(context.Background(), bytes.NewReader(mediatest.PNGZeroBomb(4000, 4000)))
+	if !IsUserError(err) || !strings.Contains(err.Error(), "too large to process") {
+		t.Fatalf("a picture over the budget: %v", err)
+	}
+
+	small := mediatest.PNG(mediatest.Marked(64, 64))
+	release, err := reserve(context.Background(), DecodeBudget()) // another decode holds it all
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the uploader has left
+	if _, err := Process(ctx, bytes.NewReader(small)); !errors.Is(err, context.Canceled) || IsUserError(err) {
+		t.Errorf("waiting for a held budget: %v", err)
+	}
+	release()
+	if _, err := Process(context.Background(), bytes.NewReader(small)); err != nil {
+		t.Errorf("once the budget is free: %v", err)
 	}
 }

@@ -418,16 +418,24 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, in Profile
 	setBool(&acct.Discoverable, in.Discoverable)
 	for _, u := range []struct {
 		name string
-		in   *string
+		in   **string
 		dst  *string
-	}{{"Avatar", in.AvatarURL, &acct.AvatarURL}, {"Header", in.HeaderURL, &acct.HeaderURL}} {
-		if u.in == nil {
+	}{{"Avatar", &in.AvatarURL, &acct.AvatarURL}, {"Header", &in.HeaderURL, &acct.HeaderURL}} {
+		if *u.in == nil {
 			continue
 		}
-		if *u.in != "" && !isHTTPURL(*u.in) {
-			return nil, nil, Invalid("%s must be an http(s) URL", u.name)
+		if **u.in == *u.dst {
+			*u.in = nil // unchanged: the uploaded picture stays
+			continue
 		}
-		*u.dst = *u.in
+		// Only this instance's own files are shown as a local account's pictures: a URL
+		// given here could name an internal address, which every reader's browser (and
+		// every peer copying the profile) would then load. "" removes the picture; the
+		// current URL is accepted as it is, as clients send the profile back.
+		if **u.in != "" {
+			return nil, nil, Invalid("%s must be uploaded as a picture, not given as a URL", u.name)
+		}
+		*u.dst = ""
 	}
 	if in.DefaultVisibility != nil {
 		if err := ValidateVisibility(*in.DefaultVisibility); err != nil {

@@ -20,8 +20,8 @@ import (
 )
 
 // Media: pictures uploaded by local accounts (attachments, avatars, headers), whose
-// files live in a media.Store, and the attachments of remote posts, which are shown by
-// their URL.
+// files live in a media.Store, and the attachments of remote posts, whose pictures are
+// served from local copies (see media_proxy.go).
 //
 // Who may fetch a file: files are served at unguessable URLs (128 random bits in the
 // name) that only appear where the post itself may be read — API answers pass the
@@ -123,10 +123,11 @@ func (m *MediaAttachment) FocusPoint() (x, y float64) {
 func (s *Service) MediaURL(key string) string { return s.baseURL + "/media/" + key }
 
 // AttachmentURLs are the URLs of an attachment's picture and preview: this instance's
-// files, or the remote URL for remote media.
+// files, this instance's copy of a remote picture, or the remote URL of other remote
+// media (see media_proxy.go).
 func (s *Service) AttachmentURLs(m *MediaAttachment) (url, preview string) {
 	if m.IsRemote() {
-		return m.RemoteURL, m.RemoteURL
+		return s.remoteAttachmentURLs(m)
 	}
 	return s.MediaURL(m.OriginalKey()), s.MediaURL(m.PreviewKey())
 }
@@ -157,7 +158,7 @@ func (s *Service) UploadMedia(ctx context.Context, owner *Account, r io.Reader, 
 	if s.files == nil {
 		return nil, ErrNoMediaStore
 	}
-	p, err := media.Process(r)
+	p, err := media.Process(ctx, r)
 	if err != nil {
 		return nil, mediaError(err)
 	}
@@ -491,7 +492,7 @@ func (s *Service) processProfileImage(ctx context.Context, owner *Account, purpo
 	if purpose == PurposeHeader {
 		w, h = headerWidth, headerHeight
 	}
-	img, err := media.ProcessCover(data, w, h)
+	img, err := media.ProcessCover(ctx, data, w, h)
 	if err != nil {
 		return nil, mediaError(err)
 	}
@@ -519,15 +520,16 @@ type RemoteAttachment struct {
 	FocusY      float64
 }
 
-// remoteMediaRows turns a remote post's attachments into rows, dropping those without
-// an http(s) URL.
-func remoteMediaRows(accountID, statusID int64, in []RemoteAttachment, now time.Time) []MediaAttachment {
+// remoteMediaRows turns a remote post's attachments into rows, dropping those whose
+// URL is not an http(s) URL on origin, the host of the post's author (see
+// remoteMediaURL).
+func remoteMediaRows(accountID, statusID int64, origin string, in []RemoteAttachment, now time.Time) []MediaAttachment {
 	var rows []MediaAttachment
 	for _, a := range in {
 		if len(rows) == maxRemoteAttachments {
 			break
 		}
-		u := httpURLOrEmpty(a.URL)
+		u := remoteMediaURL(a.URL, origin)
 		if u == "" {
 			continue
 		}

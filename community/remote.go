@@ -90,22 +90,24 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 		created = now
 	}
 	acct := Account{
-		Username:       in.Username,
-		Domain:         strings.ToLower(in.Domain),
-		DisplayName:    truncateRunes(strings.TrimSpace(in.DisplayName), maxRemoteNameRunes),
-		Note:           markup.Sanitize(truncateBytes(in.NoteHTML, maxRemoteNoteBytes)),
-		Fields:         fields,
-		Locked:         in.Locked,
-		Bot:            in.Bot,
-		Group:          in.Group,
-		Discoverable:   in.Discoverable,
-		AvatarURL:      httpURLOrEmpty(in.AvatarURL),
-		HeaderURL:      httpURLOrEmpty(in.HeaderURL),
-		URI:            in.URI,
-		URL:            httpURLOrEmpty(in.URL),
-		InboxURL:       httpURLOrEmpty(in.InboxURL),
-		SharedInboxURL: httpURLOrEmpty(in.SharedInboxURL),
-		FollowersURL:   httpURLOrEmpty(in.FollowersURL),
+		Username:     in.Username,
+		Domain:       strings.ToLower(in.Domain),
+		DisplayName:  truncateRunes(strings.TrimSpace(in.DisplayName), maxRemoteNameRunes),
+		Note:         markup.Sanitize(truncateBytes(in.NoteHTML, maxRemoteNoteBytes)),
+		Fields:       fields,
+		Locked:       in.Locked,
+		Bot:          in.Bot,
+		Group:        in.Group,
+		Discoverable: in.Discoverable,
+		AvatarURL:    remoteMediaURL(in.AvatarURL, in.Domain),
+		HeaderURL:    remoteMediaURL(in.HeaderURL, in.Domain),
+		URI:          in.URI,
+		// Every address of an account is on its own host: a peer cannot make this
+		// instance deliver to, or show links to, another server or an internal one.
+		URL:            originURL(in.URL, in.Domain),
+		InboxURL:       originURL(in.InboxURL, in.Domain),
+		SharedInboxURL: originURL(in.SharedInboxURL, in.Domain),
+		FollowersURL:   originURL(in.FollowersURL, in.Domain),
 		PublicKeyPEM:   in.PublicKeyPEM,
 		UpdatedAt:      now,
 	}
@@ -395,7 +397,7 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 					}
 				}
 			}
-			return s.applyRemoteEdit(tx, ev, &existing, content, spoiler, in, tags, mentions, &out)
+			return s.applyRemoteEdit(tx, ev, &existing, author.Domain, content, spoiler, in, tags, mentions, &out)
 		}
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return fmt.Errorf("load status by uri: %w", err)
@@ -406,7 +408,7 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 			ID:          IDForTime(published),
 			AccountID:   author.ID,
 			URI:         in.URI,
-			URL:         httpURLOrEmpty(in.URL),
+			URL:         originURL(in.URL, author.Domain),
 			Content:     content,
 			Text:        markup.PlainText(content),
 			SpoilerText: spoiler,
@@ -428,7 +430,7 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		if err := tx.Create(&st).Error; err != nil {
 			return fmt.Errorf("create remote status: %w", err)
 		}
-		if rows := remoteMediaRows(author.ID, st.ID, in.Attachments, now); len(rows) > 0 {
+		if rows := remoteMediaRows(author.ID, st.ID, author.Domain, in.Attachments, now); len(rows) > 0 {
 			if err := tx.Create(&rows).Error; err != nil {
 				return fmt.Errorf("create remote media: %w", err)
 			}
@@ -470,13 +472,13 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 
 // applyRemoteEdit updates a stored remote status from a newer version of it. The
 // audience is not widened by an edit: Mastodon does not let authors change it either.
-func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, content, spoiler string, in RemoteStatus, tags []string, mentions []*Account, out *Status) error {
+func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, origin, content, spoiler string, in RemoteStatus, tags []string, mentions []*Account, out *Status) error {
 	now := s.clock()
 	stored, err := statusMediaTx(tx, []int64{st.ID})
 	if err != nil {
 		return err
 	}
-	nextMedia := remoteMediaRows(st.AccountID, st.ID, in.Attachments, now)
+	nextMedia := remoteMediaRows(st.AccountID, st.ID, origin, in.Attachments, now)
 	sameMedia := sameRemoteMedia(stored[st.ID], nextMedia)
 	if st.Content == content && st.SpoilerText == spoiler && st.Sensitive == (in.Sensitive || spoiler != "") && sameMedia {
 		*out = *st

@@ -51,6 +51,8 @@ type Service struct {
 	files        media.Store
 	// publicProfiles: see Options.PublicProfiles.
 	publicProfiles bool
+	// proxy serves remote pictures from local copies; nil until SetRemoteMedia.
+	proxy *remoteMediaProxy
 	// domains caches the domain blocks and allows federation consults on every request.
 	domains domainCache
 	// resolver looks up remote accounts this instance has not met; nil leaves them

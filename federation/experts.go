@@ -509,6 +509,9 @@ func evidenceOf(w wireEvidence, host string) search.Evidence {
 		if hostOf(st.ID) != host || !httpURL(st.ID) || (st.URL != "" && !httpURL(st.URL)) {
 			continue
 		}
+		if hostOf(st.URL) != host {
+			st.URL = "" // a link to another server, or an internal one, is not the peer's to give
+		}
 		tags := []string{}
 		for _, t := range st.Tags {
 			if name, err := community.NormalizeTagName(t); err == nil && len(tags) < 20 {

@@ -3,15 +3,25 @@ package federation_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation/activitystreams"
 	"github.com/tacit-social/tacit/instance/instancetest"
 	"github.com/tacit-social/tacit/media/mediatest"
@@ -49,7 +59,7 @@ func copyOn(t *testing.T, inst *instancetest.Instance, token, uri string) *masto
 }
 
 // TestMediaAndPollsAcrossInstances: three instances of one company. A post with a
-// picture and a poll from A arrive on B and C; the picture is shown from A's address;
+// picture and a poll from A arrive on B and C; the picture is shown from B's copy;
 // votes cast on B and C are counted at A, and A's new counts reach both.
 func TestMediaAndPollsAcrossInstances(t *testing.T) {
 	ctx := context.Background()
@@ -85,12 +95,13 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 		t.Fatalf("attachments on B: %+v", onB.MediaAttachments)
 	}
 	m := onB.MediaAttachments[0]
-	if m.Type != "image" || m.URL != att.URL || m.RemoteURL != att.URL || m.Description != "The new office" ||
+	// B serves its own copy, fetched from A; the original address is kept as remote_url.
+	if m.Type != "image" || !strings.HasPrefix(m.URL, b.URL+"/media_proxy/") || m.RemoteURL != att.URL || m.Description != "The new office" ||
 		m.BlurHash != att.BlurHash || m.Meta.Original.Width != 640 || m.Meta.Focus.X != 0.2 || m.Meta.Focus.Y != 0.4 {
 		t.Errorf("attachment on B: %+v, uploaded %+v", m, att)
 	}
 	if f := fetchFile(t, m.URL); f.code != http.StatusOK || f.contentType != "image/jpeg" {
-		t.Errorf("B's readers cannot load the picture from A: %+v", f.code)
+		t.Errorf("B's readers cannot load B's copy of the picture: %+v", f)
 	}
 
 	// The poll arrives on B and C; bob and carol vote there.
@@ -176,7 +187,7 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 	}
 	eventually(t, "the followers-only picture to reach bob on B", func() bool {
 		st := copyOn(t, b, bob.Token, followersOnly.URI)
-		return st != nil && len(st.MediaAttachments) == 1 && st.MediaAttachments[0].URL == private.URL
+		return st != nil && len(st.MediaAttachments) == 1 && st.MediaAttachments[0].RemoteURL == private.URL
 	})
 
 	// A department post with a picture stays on A.
@@ -252,5 +263,294 @@ func TestQuestionAndVoteDocuments(t *testing.T) {
 	}
 	if !strings.Contains(string(vote), `"to":["`+author.URI+`"]`) {
 		t.Errorf("a vote must be addressed to the poll's author only: %s", vote)
+	}
+}
+
+// canary is an HTTP server standing for an internal service (a metadata endpoint, an
+// admin page): it counts every request that reaches it.
+func canary(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(mediatest.PNG(mediatest.Marked(8, 8)))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// TestHostileMediaURLs: a peer's posts and profiles name pictures anywhere (an internal
+// service on loopback, the cloud metadata address, a file, another instance of the
+// company). Only pictures on the peer's own host are kept; readers get this instance's
+// copy, fetched through the federation client's rules; nothing ever reaches the
+// internal service, not even through rows stored before the rule existed.
+func TestHostileMediaURLs(t *testing.T) {
+	ctx := context.Background()
+	internal, hits := canary(t)
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{})
+	a, b := insts[0], insts[1]
+	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
+	ac, bc := a.Client(alice.Token), b.Client(bob.Token)
+
+	remoteAlice, err := b.Federator.ResolveAccount(ctx, "alice@"+a.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bc.AccountFollow(ctx, mastodon.ID(community.FormatID(remoteAlice.ID))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "bob's follow to be accepted", func() bool {
+		acct, err := a.Community.AccountByID(ctx, alice.Account.ID)
+		return err == nil && acct.FollowersCount == 1
+	})
+	att, err := ac.UploadMediaFromBytes(ctx, mediatest.JPEG(mediatest.Marked(64, 48), 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A post whose attachments name an internal service, the metadata address, a file,
+	// another peer's API, and one genuine picture on A.
+	noteID := alice.Account.URI + "/statuses/hostile-media"
+	doc := func(id string) map[string]any {
+		return map[string]any{"type": "Document", "mediaType": "image/png", "url": id}
+	}
+	deliverAs(t, a, alice.Account, b.URL+"/inbox", map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       noteID + "/activity", "type": "Create", "actor": alice.Account.URI,
+		"to": []string{"https://www.w3.org/ns/activitystreams#Public"},
+		"object": map[string]any{
+			"id": noteID, "type": "Note", "attributedTo": alice.Account.URI, "content": "<p>Pictures</p>",
+			"to":        []string{"https://www.w3.org/ns/activitystreams#Public"},
+			"published": time.Now().UTC().Format(time.RFC3339),
+			"attachment": []any{
+				doc(internal.URL + "/secret.png"),
+				doc("http://169.254.169.254/latest/meta-data/iam.png"),
+				doc("file:///etc/passwd"),
+				doc(b.URL + "/api/v1/accounts/verify_credentials"),
+				doc(att.URL),
+			},
+		},
+	})
+	var onB *mastodon.Status
+	eventually(t, "the post to reach B", func() bool {
+		onB = copyOn(t, b, bob.Token, noteID)
+		return onB != nil
+	})
+	if len(onB.MediaAttachments) != 1 || onB.MediaAttachments[0].RemoteURL != att.URL {
+		t.Fatalf("attachments kept on B: %+v", onB.MediaAttachments)
+	}
+	m := onB.MediaAttachments[0]
+	if !strings.HasPrefix(m.URL, b.URL+"/media_proxy/") || !strings.HasPrefix(m.PreviewURL, b.URL+"/media_proxy/") {
+		t.Errorf("B shows the picture from %s, not from its own copy", m.URL)
+	}
+	for _, u := range []string{m.URL, m.PreviewURL} {
+		if f := fetchFile(t, u); f.code != http.StatusOK || f.contentType != "image/jpeg" {
+			t.Errorf("B's copy %s: %+v", u, f)
+		}
+	}
+	// A proxy address nobody signed is not served.
+	if f := fetchFile(t, m.URL[:len(m.URL)-len("0/original")]+"1/original"); f.code != http.StatusNotFound {
+		t.Errorf("a forged proxy address: HTTP %d", f.code)
+	}
+
+	// Alice's avatar reaches B as B's copy of A's file.
+	png := mediatest.PNG(mediatest.Marked(500, 500))
+	if _, err := ac.AccountUpdate(ctx, &mastodon.Profile{Avatar: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}); err != nil {
+		t.Fatal(err)
+	}
+	var avatar string
+	eventually(t, "alice's avatar to reach B", func() bool {
+		acct, err := bc.GetAccount(ctx, mastodon.ID(community.FormatID(remoteAlice.ID)))
+		avatar = ""
+		if err == nil {
+			avatar = acct.Avatar
+		}
+		return strings.HasPrefix(avatar, b.URL+"/media_proxy/")
+	})
+	if f := fetchFile(t, avatar); f.code != http.StatusOK || f.contentType != "image/jpeg" {
+		t.Errorf("B's copy of alice's avatar: %+v", f)
+	}
+
+	// A's actor document names the internal service as avatar and the metadata address
+	// as header (a peer misbehaving, or compromised): B keeps neither.
+	if err := a.DB.Model(&community.Account{}).Where("id = ?", alice.Account.ID).Updates(map[string]any{
+		"display_name": "Alice, moved", "avatar_url": internal.URL + "/avatar.png",
+		"header_url": "http://169.254.169.254/latest/meta-data/"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	deliverAs(t, a, alice.Account, b.URL+"/inbox", map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       alice.Account.URI + "#updates/hostile", "type": "Update", "actor": alice.Account.URI,
+		"to": []string{"https://www.w3.org/ns/activitystreams#Public"}, "object": alice.Account.URI,
+	})
+	var shown *mastodon.Account
+	eventually(t, "the profile update to reach B", func() bool {
+		shown, err = bc.GetAccount(ctx, mastodon.ID(community.FormatID(remoteAlice.ID)))
+		return err == nil && shown.DisplayName == "Alice, moved"
+	})
+	for _, u := range []string{shown.Avatar, shown.Header} {
+		if !strings.HasPrefix(u, b.URL+"/") {
+			t.Errorf("B shows a picture from %s", u)
+		}
+		fetchFile(t, u)
+	}
+	stored, err := b.Community.AccountByID(ctx, remoteAlice.ID)
+	if err != nil || stored.AvatarURL != "" || stored.HeaderURL != "" {
+		t.Errorf("B stored alice's pictures as %q and %q (%v)", stored.AvatarURL, stored.HeaderURL, err)
+	}
+
+	// Rows stored before the rule existed: an attachment and an avatar that name the
+	// internal service. B neither shows their address nor fetches it.
+	stID, _ := community.ParseID(string(onB.ID))
+	legacy := community.MediaAttachment{ID: community.NewID(), AccountID: remoteAlice.ID, StatusID: &stID,
+		Purpose: community.PurposeAttachment, Type: community.MediaImage, RemoteURL: internal.URL + "/legacy.png",
+		Position: 5, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := b.DB.Create(&legacy).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DB.Model(&community.Account{}).Where("id = ?", remoteAlice.ID).
+		Update("avatar_url", internal.URL+"/legacy-avatar.png").Error; err != nil {
+		t.Fatal(err)
+	}
+	again, err := bc.GetStatus(ctx, onB.ID)
+	if err != nil || len(again.MediaAttachments) != 2 {
+		t.Fatalf("the post with the old row: %v %+v", err, again)
+	}
+	for _, ma := range again.MediaAttachments {
+		if ma.RemoteURL != legacy.RemoteURL {
+			continue
+		}
+		if !strings.HasPrefix(ma.URL, b.URL+"/media_proxy/") {
+			t.Errorf("B shows an old row's picture from %s", ma.URL)
+		}
+		if f := fetchFile(t, ma.URL); f.code == http.StatusOK {
+			t.Errorf("B fetched an internal address for an old row: %+v", f)
+		}
+	}
+	shown, err = bc.GetAccount(ctx, mastodon.ID(community.FormatID(remoteAlice.ID)))
+	if err != nil || strings.Contains(shown.Avatar, internal.Listener.Addr().String()) {
+		t.Errorf("B shows an old avatar address: %v %q", err, shown.Avatar)
+	}
+	fetchFile(t, shown.Avatar)
+
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the internal service was reached %d times", n)
+	}
+}
+
+// TestHostilePeerProfileAddresses: a company peer (here a bare server standing for a
+// compromised one) describes an account whose picture is an internal service, whose
+// header is a file, whose profile page is the metadata address, and whose inbox and
+// followers collection are another instance's. B keeps none of those addresses: it
+// shows no picture from elsewhere, links nowhere else, and would deliver nowhere else.
+func TestHostilePeerProfileAddresses(t *testing.T) {
+	ctx := context.Background()
+	internal, hits := canary(t)
+	peer := httptest.NewUnstartedServer(nil)
+	peerHost := peer.Listener.Addr().String()
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{Configure: func(cfg *config.Config) {
+		cfg.Federation.Peers = append(cfg.Federation.Peers, peerHost)
+	}})
+	a, b := insts[0], insts[1]
+	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
+	actorURI := "http://" + peerHost + "/users/mallory"
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicKey := map[string]any{"id": actorURI + "#main-key", "owner": actorURI,
+		"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))}
+	peer.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/webfinger":
+			w.Header().Set("Content-Type", "application/jrd+json")
+			json.NewEncoder(w).Encode(map[string]any{"subject": "acct:mallory@" + peerHost,
+				"links": []any{map[string]any{"rel": "self", "type": "application/activity+json", "href": actorURI}}})
+		case "/users/mallory":
+			w.Header().Set("Content-Type", "application/activity+json")
+			json.NewEncoder(w).Encode(map[string]any{
+				"@context": "https://www.w3.org/ns/activitystreams",
+				"id":       actorURI, "type": "Person", "preferredUsername": "mallory", "name": "Mallory",
+				"publicKey": publicKey,
+				"url":       "http://169.254.169.254/latest/meta-data/",
+				"inbox":     "http://" + a.Host() + "/users/alice/inbox",
+				"followers": alice.Account.URI + "/followers",
+				"endpoints": map[string]any{"sharedInbox": "http://" + a.Host() + "/inbox"},
+				"icon":      map[string]any{"type": "Image", "mediaType": "image/png", "url": internal.URL + "/avatar.png"},
+				"image":     map[string]any{"type": "Image", "mediaType": "image/png", "url": "file:///etc/passwd"},
+			})
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	peer.Start()
+	t.Cleanup(peer.Close)
+
+	mallory, err := b.Federator.ResolveAccount(ctx, "mallory@"+peerHost)
+	if err != nil {
+		t.Fatalf("resolve the peer's account: %v", err)
+	}
+	if mallory.AvatarURL != "" || mallory.HeaderURL != "" || mallory.InboxURL != "" || mallory.SharedInboxURL != "" ||
+		mallory.FollowersURL != "" || mallory.URL != actorURI {
+		t.Errorf("B kept another host's addresses: avatar %q header %q inbox %q shared %q followers %q url %q",
+			mallory.AvatarURL, mallory.HeaderURL, mallory.InboxURL, mallory.SharedInboxURL, mallory.FollowersURL, mallory.URL)
+	}
+	shown, err := b.Client(bob.Token).GetAccount(ctx, mastodon.ID(community.FormatID(mallory.ID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{shown.Avatar, shown.Header, shown.URL} {
+		if strings.Contains(u, internal.Listener.Addr().String()) || strings.Contains(u, "169.254") || strings.HasPrefix(u, "file:") {
+			t.Errorf("B shows %q", u)
+		}
+	}
+	fetchFile(t, shown.Avatar)
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the internal service was reached %d times", n)
+	}
+}
+
+// TestPeerExpertsEvidenceLinks: a peer's answer to a company-wide experts search links
+// each post of evidence to its web address. An address on another host (here the
+// metadata address, as a compromised peer would send it) is not passed on to readers.
+func TestPeerExpertsEvidenceLinks(t *testing.T) {
+	ctx := context.Background()
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{Configure: func(c *config.Config) {
+		c.Search.DirectoryInterval = 0
+	}})
+	a, b := insts[0], insts[1]
+	kate := a.CreateUser(t, "kate", instancetest.UserOptions{})
+	topics := []string{"Kubernetes"}
+	if _, _, err := a.Community.UpdateProfile(ctx, kate.Account.ID, community.ProfileUpdate{Expertise: &topics}); err != nil {
+		t.Fatal(err)
+	}
+	good := a.PostStatus(t, kate.Token, url.Values{"status": {"Kubernetes upgrades, the careful way"}, "scope": {"company"}})
+	bad := a.PostStatus(t, kate.Token, url.Values{"status": {"Kubernetes operators explained"}, "scope": {"company"}})
+	if err := a.DB.Model(&community.Status{}).Where("id = ?", mustID(t, bad.ID)).
+		Update("url", "http://169.254.169.254/latest/meta-data/").Error; err != nil {
+		t.Fatal(err)
+	}
+	a.SyncSearch(t)
+
+	experts, err := b.Federator.PeerExperts(ctx, a.Host(), nil, "kubernetes", 5)
+	if err != nil || len(experts) != 1 {
+		t.Fatalf("PeerExperts: %+v %v", experts, err)
+	}
+	var kept []string
+	for _, st := range experts[0].Evidence.Statuses {
+		kept = append(kept, st.URI)
+		if strings.Contains(st.URL, "169.254") {
+			t.Errorf("evidence %s links to %s", st.URI, st.URL)
+		}
+	}
+	if !slices.Contains(kept, good.URI) {
+		t.Errorf("the genuine evidence is missing: %v", kept)
 	}
 }

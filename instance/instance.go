@@ -5,6 +5,9 @@ package instance
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,6 +127,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	})
 	inst.Federator.Subscribe(inst.Events)
 	inst.Community.SetAccountResolver(inst.Federator)
+	// Remote pictures are served from local copies fetched through the federation
+	// client's rules; the proxy addresses are signed with a secret derived from the
+	// instance key, so they survive restarts.
+	inst.Community.SetRemoteMedia(inst.Federator, mediaProxySecret(instanceKey))
 	if !o.noSearch {
 		ix, err := search.Open(cfg.IndexDir())
 		if err != nil {
@@ -327,4 +334,11 @@ func (inst *Instance) Close() error {
 		return errors.Join(append(errs, err)...)
 	}
 	return errors.Join(append(errs, sqlDB.Close())...)
+}
+
+// mediaProxySecret derives the key that signs remote media addresses from the instance
+// key: secret, stable across restarts, and nothing more to keep.
+func mediaProxySecret(key *rsa.PrivateKey) []byte {
+	sum := sha256.Sum256(append([]byte("tacit media proxy\n"), x509.MarshalPKCS1PrivateKey(key)...))
+	return sum[:]
 }

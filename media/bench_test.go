@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/tacit-social/tacit/media/mediatest"
@@ -17,7 +18,7 @@ func BenchmarkProcessPhoneJPEG(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Process(bytes.NewReader(data)); err != nil {
+		if _, err := Process(context.Background(), bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/color"
@@ -53,7 +54,7 @@ func TestProcessTurnsPhonePhotosUpright(t *testing.T) {
 		5: {false, false}, 6: {true, false}, 7: {true, true}, 8: {false, true},
 	}
 	for o := 0; o <= 8; o++ {
-		p, err := Process(bytes.NewReader(mediatest.JPEG(mediatest.Marked(300, 200), o)))
+		p, err := Process(context.Background(), bytes.NewReader(mediatest.JPEG(mediatest.Marked(300, 200), o)))
 		if err != nil {
 			t.Fatalf("orientation %d: %v", o, err)
 		}
@@ -103,7 +104,7 @@ func TestProcessKindsOfImages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := Process(bytes.NewReader(tc.data))
+			p, err := Process(context.Background(), bytes.NewReader(tc.data))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +131,7 @@ func TestProcessKindsOfImages(t *testing.T) {
 }
 
 func TestProcessScalesDownLargePictures(t *testing.T) {
-	p, err := Process(bytes.NewReader(mediatest.JPEG(mediatest.Marked(4200, 2400), 1)))
+	p, err := Process(context.Background(), bytes.NewReader(mediatest.JPEG(mediatest.Marked(4200, 2400), 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestProcessRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Process(strings.NewReader(tc.data))
+			_, err := Process(context.Background(), strings.NewReader(tc.data))
 			var e *Error
 			if !errors.As(err, &e) || !strings.Contains(e.Msg, tc.want) {
 				t.Errorf("error %v, want a user error containing %q", err, tc.want)
@@ -184,7 +185,7 @@ func TestProcessCover(t *testing.T) {
 		{"small stays small", mediatest.Marked(100, 50), 400, 400, 50, 50},
 	}
 	for _, tc := range tests {
-		img, err := ProcessCover(bytes.NewReader(mediatest.JPEG(tc.src, 1)), tc.w, tc.h)
+		img, err := ProcessCover(context.Background(), bytes.NewReader(mediatest.JPEG(tc.src, 1)), tc.w, tc.h)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}

@@ -203,10 +203,10 @@ func TestProfileRoundTrip(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(string(body), `"privacy":"unlisted"`) || !strings.Contains(string(body), `"scope":"world"`) {
 			t.Errorf("form source update: %d %s", code, body)
 		}
-		// An image URL is accepted and shown.
+		// An image URL is refused: pictures are uploaded (see TestMediaProfileImageURLsRefused).
 		code, body = accCall(t, inst, "PATCH", "/api/v1/accounts/update_credentials", alice.Token,
 			url.Values{"avatar": {"https://cdn.example.com/alice.png"}})
-		if code != http.StatusOK || !strings.Contains(string(body), `"avatar":"https://cdn.example.com/alice.png"`) {
+		if code != http.StatusUnprocessableEntity || strings.Contains(string(body), "cdn.example.com") {
 			t.Errorf("avatar URL: %d %s", code, body)
 		}
 	})

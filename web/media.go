@@ -42,6 +42,9 @@ func (s *Server) mountMedia(r *gin.RouterGroup) {
 func (s *Server) mountMediaFiles(e *gin.Engine) {
 	e.GET("/media/:token/:name", s.mediaFile)
 	e.HEAD("/media/:token/:name", s.mediaFile)
+	// This instance's copies of remote pictures (Mastodon's path for the same).
+	e.GET("/media_proxy/:ref/:name", s.remoteMediaFile)
+	e.HEAD("/media_proxy/:ref/:name", s.remoteMediaFile)
 }
 
 // bodyLimit raises the request body limit of one route above the API's default.
@@ -161,13 +164,28 @@ func (s *Server) deleteMedia(c *gin.Context) {
 // profile images may be cached anywhere, the others only by the reader's own client.
 func (s *Server) mediaFile(c *gin.Context) {
 	f, err := s.community.OpenMedia(c.Request.Context(), c.Param("token"), c.Param("name"))
+	s.serveMediaFile(c, f, err, `"`+c.Param("token")+"-"+c.Param("name")+`"`)
+}
+
+// remoteMediaFile serves this instance's copy of a remote picture, fetching it on the
+// first request (see community/media_proxy.go). The signed address is the capability,
+// as the random name is for local files.
+func (s *Server) remoteMediaFile(c *gin.Context) {
+	f, err := s.community.OpenRemoteMedia(c.Request.Context(), c.Param("ref"), c.Param("name"))
+	s.serveMediaFile(c, f, err, `"`+c.Param("ref")+"-"+c.Param("name")+`"`)
+}
+
+func (s *Server) serveMediaFile(c *gin.Context, f *community.MediaFile, err error, etag string) {
 	if err != nil {
-		if community.KindOf(err) != community.KindNotFound {
+		switch {
+		case community.KindOf(err) == community.KindNotFound:
+			c.String(http.StatusNotFound, "Not found")
+		case errors.Is(err, community.ErrRemoteMedia):
+			c.String(http.StatusBadGateway, "The remote picture is not available")
+		default:
 			s.log.ErrorContext(c.Request.Context(), "open media file", "request_id", requestID(c), "err", err)
 			c.String(http.StatusInternalServerError, "Internal server error")
-			return
 		}
-		c.String(http.StatusNotFound, "Not found")
 		return
 	}
 	defer f.Close()
@@ -176,7 +194,7 @@ func (s *Server) mediaFile(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("ETag", `"`+c.Param("token")+"-"+c.Param("name")+`"`)
+	h.Set("ETag", etag)
 	if f.Public {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {

@@ -537,3 +537,49 @@ func TestConcurrentVotes(t *testing.T) {
 		}
 	})
 }
+
+// TestMediaProfileImageURLsRefused: a local account's avatar and header are pictures
+// uploaded here, never a URL the owner names (an internal address every reader's
+// browser and every peer would then load). Removing a picture and sending back the
+// current address still work.
+func TestMediaProfileImageURLsRefused(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{})
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	png := mediatest.PNG(mediatest.Marked(420, 420))
+	a := inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", alice.Token,
+		url.Values{"avatar": {"data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}})
+	var me struct {
+		Avatar string `json:"avatar"`
+		Header string `json:"header"`
+	}
+	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &me) != nil || !strings.HasPrefix(me.Avatar, inst.URL+"/media/") {
+		t.Fatalf("upload an avatar: HTTP %d %s", a.Code, a.Body)
+	}
+	uploaded := me.Avatar
+	for _, tc := range []struct{ field, value string }{
+		{"avatar", "http://169.254.169.254/latest/meta-data/iam/security-credentials/"},
+		{"avatar", "http://127.0.0.1:5432/"},
+		{"header", "https://example.com/header.png"},
+		{"header", "file:///etc/passwd"},
+		{"avatar", inst.URL + "/api/v1/accounts/verify_credentials"},
+	} {
+		a := inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", alice.Token, url.Values{tc.field: {tc.value}})
+		if a.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s=%s: HTTP %d %s", tc.field, tc.value, a.Code, a.Body)
+		}
+	}
+	// The current address sent back changes nothing; the picture is still served.
+	a = inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", alice.Token,
+		url.Values{"avatar": {uploaded}, "display_name": {"Alice"}})
+	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &me) != nil || me.Avatar != uploaded {
+		t.Errorf("send the current avatar back: HTTP %d %s", a.Code, a.Body)
+	}
+	if f := fetchFile(t, uploaded); f.code != http.StatusOK {
+		t.Errorf("the avatar is no longer served: HTTP %d", f.code)
+	}
+	// An empty value removes the picture.
+	a = inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", alice.Token, url.Values{"avatar": {""}})
+	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &me) != nil || strings.HasPrefix(me.Avatar, inst.URL+"/media/") {
+		t.Errorf("remove the avatar: HTTP %d %s", a.Code, a.Body)
+	}
+}

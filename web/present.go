@@ -43,7 +43,7 @@ const (
 )
 
 func (s *Server) account(a *community.Account) Account {
-	avatar, header := a.AvatarURL, a.HeaderURL
+	avatar, header := s.community.ProfileImageURLs(a)
 	if avatar == "" {
 		avatar = s.cfg.BaseURL() + defaultAvatarPath
 	}

@@ -5,6 +5,7 @@ package mediatest
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -176,4 +177,64 @@ func PNGBomb(width, height uint32) []byte {
 	binary.BigEndian.PutUint32(data[20:], height)
 	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
 	return data
+}
+
+// PNGZeroBomb is a valid PNG of width×height 8-bit RGBA pixels whose rows are all zero:
+// deflate shrinks them about a thousand times, so a 7680×4320 file weighs about 130 KB
+// and decodes to 132 MB.
+func PNGZeroBomb(width, height int) []byte {
+	var out bytes.Buffer
+	out.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(width))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(height))
+	ihdr[8], ihdr[9] = 8, 6 // 8 bits per sample, RGBA
+	out.Write(pngChunk("IHDR", ihdr))
+	var idat bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&idat, zlib.BestCompression)
+	row := make([]byte, 1+4*width) // filter byte 0, then zero pixels
+	for y := 0; y < height; y++ {
+		if _, err := zw.Write(row); err != nil {
+			panic(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		panic(err)
+	}
+	out.Write(pngChunk("IDAT", idat.Bytes()))
+	out.Write(pngChunk("IEND", nil))
+	return out.Bytes()
+}
+
+// GIFFrameBomb is an animated GIF on a width×height screen with frames frames of
+// frameW×frameH pixels, all of one colour: LZW shrinks each to a few kilobytes, while
+// Go's decoder keeps every frame in memory.
+func GIFFrameBomb(width, height, frameW, frameH, frames int) []byte {
+	pal := color.Palette{color.RGBA{0, 0, 0, 255}, color.RGBA{255, 255, 255, 255}}
+	g := &gif.GIF{LoopCount: 0, Config: image.Config{ColorModel: pal, Width: width, Height: height}}
+	for i := 0; i < frames; i++ {
+		g.Image = append(g.Image, image.NewPaletted(image.Rect(0, 0, frameW, frameH), pal))
+		g.Delay = append(g.Delay, 10)
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, g); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// JPEGFlat is a baseline colour JPEG of width×height pixels of one colour: a few
+// hundred kilobytes on disk for a 7680×4320 picture.
+func JPEGFlat(width, height int) []byte {
+	img := image.NewYCbCr(image.Rect(0, 0, width, height), image.YCbCrSubsampleRatio420)
+	for _, p := range [][]byte{img.Y, img.Cb, img.Cr} {
+		for i := range p {
+			p[i] = 128
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 50}); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
 }

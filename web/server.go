@@ -56,6 +56,7 @@ type Server struct {
 	// recheck overrides how often streams check their token (tests); 0 is the default.
 	recheck  atomic.Int64
 	searcher *search.Searcher
+	limits   *limits
 }
 
 // New builds the server and its routes.
@@ -81,8 +82,15 @@ func New(d Deps) *Server {
 	e := s.engine
 	e.HandleMethodNotAllowed = false
 	e.RedirectTrailingSlash = false
-	limiter := newRateLimiter(d.Config.RateLimit.Requests, d.Config.RateLimit.Window)
-	e.Use(s.logRequests, s.recover, cors, limiter.middleware, s.authenticate)
+	// Only the configured proxies may say who the client is: gin trusts every proxy
+	// by default, and then anyone can claim any address with X-Forwarded-For and
+	// escape the per-address limits. Config.Validate has checked the entries.
+	if err := e.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
+		s.log.Error("trusted_proxies: ignored", "err", err)
+		_ = e.SetTrustedProxies(nil)
+	}
+	s.limits = newLimits(d.Config.RateLimit)
+	e.Use(s.logRequests, s.recover, cors, s.limits.beforeAuth, s.authenticate, s.limits.afterAuth)
 
 	e.GET("/health", s.health)
 	s.mountOAuth(e)

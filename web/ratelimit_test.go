@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/config"
+	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/instance/instancetest"
 )
 
@@ -186,4 +188,97 @@ func extraToken(t *testing.T, inst *instancetest.Instance, u *instancetest.User)
 		t.Fatal(err)
 	}
 	return tok.AccessToken
+}
+
+// TestFederationTrafficHasItsOwnLimit: a peer's signed fetches and deliveries are not
+// counted against the client limit of its address, but against its own, after the
+// signature check; requests whose signature fails count per address like any client.
+func TestFederationTrafficHasItsOwnLimit(t *testing.T) {
+	t.Parallel()
+	started := 0
+	insts := instancetest.StartCompany(t, 2, instancetest.Options{Configure: func(c *config.Config) {
+		if started == 0 { // the limits are A's; B posts through its API freely
+			c.RateLimit.Requests = 3
+			c.RateLimit.Federation = 40
+			c.RateLimit.Window = time.Hour
+		}
+		started++
+	}})
+	a, b := insts[0], insts[1]
+	ctx := context.Background()
+	a.CreateUser(t, "alice", instancetest.UserOptions{})
+
+	for i := range 10 {
+		if _, err := b.Federator.Fetch(ctx, a.URL+"/users/alice"); err != nil {
+			t.Fatalf("signed fetch %d by a peer: %v", i+1, err)
+		}
+	}
+	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
+	for i := range 5 {
+		b.PostStatus(t, bob.Token, url.Values{"status": {"delivery " + strconv.Itoa(i)}, "scope": {"company"}})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int64
+		if err := a.DB.Table("statuses").Where("uri LIKE ?", b.URL+"/%").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("A holds %d of B's 5 posts: deliveries were refused", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Signatures that fail count against the address: 401 until the address's
+	// budget of 3 is spent (peers' unsigned fetches of the instance actor count
+	// there too), then 429.
+	badSig := func() int {
+		req, err := http.NewRequest(http.MethodGet, a.URL+"/users/alice", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "application/activity+json")
+		req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+		req.Header.Set("Signature", `keyId="`+b.URL+`/actor#main-key",headers="(request-target) host date",signature="AAAA"`)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := badSig(); code != http.StatusUnauthorized {
+		t.Fatalf("badly signed request: %d, want 401", code)
+	}
+	for i := 0; ; i++ {
+		code := badSig()
+		if code == http.StatusTooManyRequests {
+			break
+		}
+		if code != http.StatusUnauthorized || i == 3 {
+			t.Fatalf("badly signed request %d: %d, want 401 then 429 within the address's budget", i+2, code)
+		}
+	}
+	// The peer is not held back by its address's client budget...
+	if _, err := b.Federator.Fetch(ctx, a.URL+"/users/alice"); err != nil {
+		t.Fatalf("signed fetch after the address's client budget is spent: %v", err)
+	}
+	// ...but by its own.
+	for i := 0; ; i++ {
+		_, err := b.Federator.Fetch(ctx, a.URL+"/users/alice")
+		if err == nil {
+			if i > 40 {
+				t.Fatal("the peer's limit never applied")
+			}
+			continue
+		}
+		var se *federation.StatusError
+		if !errors.As(err, &se) || se.Code != http.StatusTooManyRequests {
+			t.Fatalf("fetch past the peer's limit: %v, want 429", err)
+		}
+		break
+	}
 }

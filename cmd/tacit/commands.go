@@ -169,7 +169,7 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 			return nil
 		})
 	case "token":
-		scopes := fs.String("scopes", "read write follow push", "space-separated scopes")
+		scopes := fs.String("scopes", "", `space-separated scopes (default "read write follow push", plus "admin:read admin:write" for moderators and admins)`)
 		if err := fs.Parse(args); err != nil {
 			return errUsage
 		}
@@ -177,7 +177,7 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 		if len(unknown) > 0 {
 			return fmt.Errorf("token: unknown scopes %s", strings.Join(unknown, ", "))
 		}
-		if len(known) == 0 {
+		if *scopes != "" && len(known) == 0 {
 			return errors.New("token: --scopes must name at least one scope")
 		}
 		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
@@ -188,6 +188,22 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 			user, err := inst.Community.UserByAccountID(ctx, acct.ID)
 			if err != nil {
 				return fmt.Errorf("token: %w", err)
+			}
+			staff := user.Role == community.RoleModerator || user.Role == community.RoleAdmin
+			if len(known) == 0 {
+				// The token an operator asks for is usually for managing the instance:
+				// staff get the admin API's scopes with it, as Mastodon's admin apps ask.
+				known = []string{"read", "write", "follow", "push"}
+				if staff {
+					known = append(known, "admin:read", "admin:write")
+				}
+			}
+			if !staff {
+				for _, sc := range known {
+					if strings.HasPrefix(sc, "admin:") {
+						return fmt.Errorf("token: %s is not a moderator or admin; admin scopes are for staff (tacit admin set-role)", *username)
+					}
+				}
 			}
 			app, err := inst.Auth.CreateApplication(ctx, auth.NewApplication{
 				Name: "tacit admin token", RedirectURIs: []string{auth.OOBRedirect}, Scopes: known,

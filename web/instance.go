@@ -522,6 +522,10 @@ func (a *instanceAPI) nodeinfo(version string) gin.HandlerFunc {
 				"department":      cfg.Department,
 				"location":        cfg.Location,
 				"federationMode":  cfg.Federation.Mode,
+				// Apps built on megalodon identify servers by NodeInfo and accept an
+				// unknown one that names Mastodon as its upstream, the convention of
+				// servers that implement Mastodon's client API.
+				"upstream": gin.H{"name": "mastodon", "version": mastodonAPIVersion},
 			},
 		}
 		c.Header("Content-Type", `application/json; profile="`+nodeinfoSchema(version)+`#"`)

@@ -22,8 +22,11 @@ import (
 // Version is Tacit's own version; the API reports it inside a Mastodon version string.
 const Version = "0.1.0"
 
+// mastodonAPIVersion is the Mastodon release whose client API Tacit follows.
+const mastodonAPIVersion = "4.3.0"
+
 // MastodonVersion is the version string clients parse to decide which features to use.
-const MastodonVersion = "4.3.0 (compatible; Tacit " + Version + ")"
+const MastodonVersion = mastodonAPIVersion + " (compatible; Tacit " + Version + ")"
 
 // Deps are what the web layer needs from the rest of the program.
 type Deps struct {
@@ -57,6 +60,7 @@ type Server struct {
 	recheck  atomic.Int64
 	searcher *search.Searcher
 	limits   *limits
+	routes   routeMatcher
 }
 
 // New builds the server and its routes.
@@ -129,8 +133,9 @@ func New(d Deps) *Server {
 	return s
 }
 
-// Handler is the server as an http.Handler.
-func (s *Server) Handler() http.Handler { return s.engine }
+// Handler is the server as an http.Handler. It accepts a trailing slash on every
+// route, as Mastodon does (see serveHTTP).
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Server) health(c *gin.Context) {
 	if s.ping != nil {

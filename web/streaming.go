@@ -162,7 +162,10 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Accel-Buffering", "no") // tell nginx not to hold events back
 		w.WriteHeader(http.StatusOK)
-		if _, err := fmt.Fprint(w, ":)\n\n"); err != nil {
+		// Comments end with a single newline, as Mastodon sends them: a blank line after
+		// a comment dispatches an empty event, and some clients (Mastodon.py) abort the
+		// stream on it.
+		if _, err := fmt.Fprint(w, ":)\n"); err != nil {
 			return
 		}
 		w.Flush()
@@ -177,7 +180,7 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 			case m := <-conn.Messages():
 				_, err = w.Write(m.Frame(sseSlot, sseFrame))
 			case <-heartbeat.C:
-				_, err = fmt.Fprint(w, ":thump\n\n")
+				_, err = fmt.Fprint(w, ":thump\n")
 			case <-recheck.C:
 				if !s.stillAuthorized(ctx, raw) {
 					return

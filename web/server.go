@@ -94,7 +94,7 @@ func New(d Deps) *Server {
 		_ = e.SetTrustedProxies(nil)
 	}
 	s.limits = newLimits(d.Config.RateLimit)
-	e.Use(s.logRequests, s.recover, cors, s.limits.beforeAuth, s.authenticate, s.limits.afterAuth)
+	e.Use(s.logRequests, s.recover, cors, s.limits.beforeAuth, s.authenticate, s.limits.afterAuth, s.refuseBadText)
 
 	e.GET("/health", s.health)
 	s.mountOAuth(e)

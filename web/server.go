@@ -80,9 +80,11 @@ func New(d Deps) *Server {
 		s.log = slog.Default()
 	}
 	s.hub = streaming.New(streaming.Options{Community: d.Community, Renderer: streamRenderer{s}, Logger: s.log})
-	if bus := d.Community.Events(); bus != nil {
+	bus := d.Community.Events()
+	if bus != nil {
 		bus.Subscribe(s.hub.Handle)
 	}
+	s.watchRevocations(bus)
 	e := s.engine
 	e.HandleMethodNotAllowed = false
 	e.RedirectTrailingSlash = false

@@ -34,8 +34,14 @@ const (
 	// cost a query, and the REST rate limit does not see them.
 	wsRequestsPerSecond = 20
 	// defaultStreamRecheck is how often a stream checks that its token is still valid
-	// and its user not disabled, so that a revoked login stops receiving events.
+	// and its user not disabled. Revocations and sanctions made by this process end
+	// streams at once (see watchRevocations), and revocations made by another one
+	// (the admin commands, another replica) within revocationSweep; the recheck is the
+	// backstop for the rest.
 	defaultStreamRecheck = 5 * time.Minute
+	// revocationSweep is how often the database is asked for tokens revoked by
+	// another process, while streams are open: one query, whatever their number.
+	revocationSweep = 5 * time.Second
 )
 
 func (s *Server) mountStreaming(r *gin.RouterGroup) {
@@ -62,8 +68,76 @@ func (s *Server) mountStreaming(r *gin.RouterGroup) {
 	}
 }
 
-// RunStreaming delivers domain events to streaming clients until ctx ends.
-func (s *Server) RunStreaming(ctx context.Context) error { return s.hub.Run(ctx) }
+// RunStreaming delivers domain events to streaming clients until ctx ends, and ends
+// the streams of tokens revoked by other processes.
+func (s *Server) RunStreaming(ctx context.Context) error {
+	go s.sweepRevocations(ctx)
+	return s.hub.Run(ctx)
+}
+
+// watchRevocations ends streams as soon as this process revokes their token or
+// suspends, disables or deletes their account.
+func (s *Server) watchRevocations(bus *community.Bus) {
+	if s.auth != nil {
+		s.auth.OnRevoke(func(ids []int64) { s.hub.DropTokens(ids...) })
+	}
+	if bus == nil {
+		return
+	}
+	bus.Subscribe(func(ctx context.Context, e community.Event) {
+		switch e := e.(type) {
+		case community.AccountDeleted:
+			s.hub.DropAccount(e.Account.ID)
+		case community.AccountSanctioned:
+			if e.Sanction.Suspended {
+				s.hub.DropAccount(e.Account.ID)
+				return
+			}
+			// A disabled login is not in the event; look it up off the publisher's
+			// goroutine, which must not wait for the database.
+			id := e.Account.ID
+			go func() {
+				u, err := s.community.UserByAccountID(context.WithoutCancel(ctx), id)
+				if err == nil && u.Disabled {
+					s.hub.DropAccount(id)
+				}
+			}()
+		}
+	})
+}
+
+// sweepRevocations asks the database, while streams are open, for tokens revoked
+// since the last look, and ends their streams: revocations by the admin commands or
+// another replica do not pass through this process's hooks.
+func (s *Server) sweepRevocations(ctx context.Context) {
+	if s.auth == nil {
+		return
+	}
+	tick := time.NewTicker(revocationSweep)
+	defer tick.Stop()
+	since := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if s.hub.Stats().Connections == 0 {
+			since = time.Now()
+			continue
+		}
+		// Look back a little further than the last sweep: clocks of replicas differ,
+		// and ending a stream twice is harmless.
+		next := time.Now()
+		ids, err := s.auth.RevokedSince(ctx, since.Add(-time.Minute))
+		if err != nil {
+			s.log.WarnContext(ctx, "streaming: cannot list revoked tokens", "err", err)
+			continue
+		}
+		s.hub.DropTokens(ids...)
+		since = next
+	}
+}
 
 // CloseStreams ends every streaming connection, so that a graceful shutdown need not
 // wait for clients that never hang up.
@@ -110,6 +184,7 @@ func streamOptions(c *gin.Context) streaming.ConnOptions {
 		Account:       currentAccount(c),
 		Statuses:      grantsAny(tok, []string{"read:statuses"}),
 		Notifications: grantsAny(tok, []string{"read:notifications"}),
+		TokenID:       tok.ID,
 	}
 }
 
@@ -330,9 +405,12 @@ func (s *Server) serveWebSocket(ws *websocket.Conn, conn *streaming.Conn, token 
 			}
 			continue
 		case <-conn.Done():
-			if errors.Is(conn.Err(), streaming.ErrTooSlow) {
+			switch {
+			case errors.Is(conn.Err(), streaming.ErrTooSlow):
 				ws.Close(websocket.StatusPolicyViolation, "too slow")
-			} else {
+			case errors.Is(conn.Err(), streaming.ErrRevoked):
+				ws.Close(websocket.StatusPolicyViolation, "The access token is invalid")
+			default:
 				ws.Close(websocket.StatusGoingAway, "server shutting down")
 			}
 			return

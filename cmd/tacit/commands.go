@@ -147,7 +147,13 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 			if err := inst.Community.ResetPassword(ctx, *username, *password); err != nil {
 				return fmt.Errorf("reset password: %w", err)
 			}
-			fmt.Fprintf(stdout, "password of %s changed\n", *username)
+			// A reset is what one does when a password leaked: the logins made with it
+			// end too (their open streams within seconds on the running server).
+			n, err := revokeLogins(ctx, inst, *username)
+			if err != nil {
+				return fmt.Errorf("reset password: %w", err)
+			}
+			fmt.Fprintf(stdout, "password of %s changed; %d access tokens revoked\n", *username, n)
 			return nil
 		})
 	case "delete-user":
@@ -162,6 +168,9 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 			return fmt.Errorf("delete-user: deleting %s removes its posts and login for good; add --yes to confirm", *username)
 		}
 		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
+			if _, err := revokeLogins(ctx, inst, *username); err != nil {
+				return fmt.Errorf("delete-user: %w", err)
+			}
 			if err := inst.Community.DeleteLocalAccount(ctx, *username); err != nil {
 				return fmt.Errorf("delete-user: %w", err)
 			}
@@ -296,4 +305,13 @@ func closeDB(db *gorm.DB) {
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.Close()
 	}
+}
+
+// revokeLogins revokes every access token of a local account.
+func revokeLogins(ctx context.Context, inst *instance.Instance, username string) (int, error) {
+	acct, err := inst.Community.LocalAccount(ctx, username)
+	if err != nil {
+		return 0, fmt.Errorf("account %q: %w", username, err)
+	}
+	return inst.Auth.RevokeAccountTokens(ctx, acct.ID)
 }

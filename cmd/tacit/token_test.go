@@ -70,4 +70,11 @@ func TestAdminTokenForStaff(t *testing.T) {
 	if code := status(pat); code != http.StatusForbidden {
 		t.Errorf("admin API with a user's token: %d, want 403", code)
 	}
+	// A password reset ends the account's logins.
+	if out, _, err := tacit(t, env, "admin", "reset-password", "--username", "pat", "--password", "another long phrase"); err != nil || !strings.Contains(out, "1 access tokens revoked") {
+		t.Fatalf("reset-password: %v %q", err, out)
+	}
+	if code := status(pat); code != http.StatusUnauthorized {
+		t.Errorf("a token issued before the password reset: %d, want 401", code)
+	}
 }

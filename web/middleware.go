@@ -285,6 +285,10 @@ type limits struct {
 	clients     *rateLimiter
 	credentials *rateLimiter
 	peers       *rateLimiter
+	// serverRoutes are the routes other adapters mount (federation): "METHOD
+	// /pattern". Only there does a signature exempt a request from the client limit,
+	// since only there is it checked.
+	serverRoutes map[string]bool
 }
 
 func newLimits(cfg config.RateLimit) *limits {
@@ -313,7 +317,7 @@ func (l *limits) beforeAuth(c *gin.Context) {
 		c.Next()
 		return
 	}
-	if signedFederation(c.Request) {
+	if hasSignature(c.Request) && l.serverRoutes[c.Request.Method+" "+c.FullPath()] {
 		l.federation(c)
 		return
 	}
@@ -331,8 +335,9 @@ func (l *limits) beforeAuth(c *gin.Context) {
 // federation serves a signed server-to-server request. It is not counted yet: the
 // handler verifies the signature and calls the gate, which counts the request against
 // the verified peer's budget, or against the client address when the signature fails.
-// A request that never reached a signature check (no such route, say) is counted
-// against its address afterwards, so a Signature header alone buys nothing.
+// A request that never reached a signature check (the instance actor, which is
+// served to anyone so that peers can bootstrap their key checks) is counted against
+// its address afterwards.
 func (l *limits) federation(c *gin.Context) {
 	consulted := false
 	gate := federation.PeerGate(func(c *gin.Context, host string) bool {
@@ -349,25 +354,20 @@ func (l *limits) federation(c *gin.Context) {
 	}
 }
 
-// signedFederation reports whether r is a signed ActivityPub request: an inbox POST or
-// a GET outside the client API, carrying an HTTP signature (draft-cavage, in the
+// hasSignature reports whether r carries an HTTP signature (draft-cavage, in the
 // Signature or Authorization header, or RFC 9421's Signature-Input).
-func signedFederation(r *http.Request) bool {
-	if r.Header.Get("Signature") == "" && r.Header.Get("Signature-Input") == "" &&
-		!strings.HasPrefix(r.Header.Get("Authorization"), "Signature ") {
-		return false
+func hasSignature(r *http.Request) bool {
+	return r.Header.Get("Signature") != "" || r.Header.Get("Signature-Input") != "" ||
+		strings.HasPrefix(r.Header.Get("Authorization"), "Signature ")
+}
+
+// routeSet lists an engine's routes as "METHOD /pattern".
+func routeSet(e *gin.Engine) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range e.Routes() {
+		out[r.Method+" "+r.Path] = true
 	}
-	p := r.URL.Path
-	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/oauth/") {
-		return false
-	}
-	switch r.Method {
-	case http.MethodPost:
-		return strings.HasSuffix(strings.TrimSuffix(p, "/"), "/inbox") || p == "/inbox"
-	case http.MethodGet, http.MethodHead:
-		return true
-	}
-	return false
+	return out
 }
 
 // afterAuth counts requests that carried a bearer token: per account for a user's

@@ -233,8 +233,8 @@ func TestFederationTrafficHasItsOwnLimit(t *testing.T) {
 	}
 
 	// Signatures that fail count against the address: 401 until the address's
-	// budget of 3 is spent (peers' unsigned fetches of the instance actor count
-	// there too), then 429.
+	// budget of 3 is spent (peers' fetches of the instance actor, served without a
+	// check, count there too), then 429.
 	badSig := func() int {
 		req, err := http.NewRequest(http.MethodGet, a.URL+"/users/alice", nil)
 		if err != nil {
@@ -261,6 +261,10 @@ func TestFederationTrafficHasItsOwnLimit(t *testing.T) {
 		if code != http.StatusUnauthorized || i == 3 {
 			t.Fatalf("badly signed request %d: %d, want 401 then 429 within the address's budget", i+2, code)
 		}
+	}
+	// A signature header elsewhere than on federation routes buys nothing.
+	if r := a.Call(t, http.MethodGet, "/api/v1/instance", "", nil, "Signature", `keyId="x",signature="AAAA"`); r.Code != http.StatusTooManyRequests {
+		t.Fatalf("client API request with a Signature header past the address's limit: %d, want 429", r.Code)
 	}
 	// The peer is not held back by its address's client budget...
 	if _, err := b.Federator.Fetch(ctx, a.URL+"/users/alice"); err != nil {

@@ -122,8 +122,15 @@ func New(d Deps) *Server {
 	s.mountBoards(api)
 	s.mountReports(api)
 	s.mountAdmin(api)
+	own := routeSet(e)
 	for _, r := range d.Routes {
 		r(e)
+	}
+	s.limits.serverRoutes = map[string]bool{}
+	for r := range routeSet(e) {
+		if !own[r] {
+			s.limits.serverRoutes[r] = true
+		}
 	}
 	e.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/api/") {

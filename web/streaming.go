@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
@@ -464,6 +465,10 @@ func (s *Server) readSubscriptions(ctx context.Context, cancel context.CancelFun
 		var req wsRequest
 		if err := json.Unmarshal(data, &req); err != nil {
 			reply(wsError{Error: "Invalid JSON", Status: http.StatusBadRequest})
+			continue
+		}
+		if !utf8.Valid(data) || !validText(req.Type) || !validText(req.Stream) || !validText(req.Tag) || !validText(req.List) {
+			reply(wsError{Error: errInvalidText.Error(), Status: http.StatusUnprocessableEntity})
 			continue
 		}
 		st, err := streaming.ParseStream(req.Stream, req.Tag, req.List)

@@ -80,3 +80,23 @@ func TestInvalidTextIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestInvalidTextInStreamingRequests: subscribe messages on the WebSocket are text
+// entering the API too.
+func TestInvalidTextInStreamingRequests(t *testing.T) {
+	t.Parallel()
+	inst := instancetest.Start(t, instancetest.Options{})
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	s, _, err := dialStream(t, inst, "?access_token="+alice.Token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.send(map[string]string{"type": "subscribe", "stream": "hashtag", "tag": "a\x00b"})
+	if f := s.next("the answer", func(f rawFrame) bool { return f.Error != "" }); f.Status != http.StatusUnprocessableEntity {
+		t.Errorf("subscribe with a NUL in the tag: %+v, want 422", f)
+	}
+	// A valid request after it is served.
+	s.send(map[string]string{"type": "subscribe", "stream": "hashtag", "tag": "a"})
+	inst.PostStatus(t, alice.Token, url.Values{"status": {"#a tagged"}, "visibility": {"public"}})
+	s.next("the tagged post", func(f rawFrame) bool { return f.Event == "update" })
+}

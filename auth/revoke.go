@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/tacit-social/tacit/community"
 )
 
 // RevocationHandler is told the ids of tokens that were just revoked, after the
@@ -66,6 +68,19 @@ func (s *Service) RevokedSince(ctx context.Context, since time.Time) ([]int64, e
 		Where("revoked_at IS NOT NULL AND revoked_at >= ?", since.UTC().Truncate(time.Microsecond)).Pluck("id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("list revoked tokens: %w", err)
+	}
+	return ids, nil
+}
+
+// DisabledSince returns the accounts whose login was disabled (by moderators, or
+// with a suspension) and changed at or after since, by any process sharing the
+// database: their streams must end like those of revoked tokens.
+func (s *Service) DisabledSince(ctx context.Context, since time.Time) ([]int64, error) {
+	var ids []int64
+	err := s.db.WithContext(ctx).Model(&community.User{}).
+		Where("disabled = ? AND updated_at >= ?", true, since.UTC().Truncate(time.Microsecond)).Pluck("account_id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("list disabled logins: %w", err)
 	}
 	return ids, nil
 }

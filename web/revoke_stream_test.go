@@ -118,18 +118,27 @@ func TestSuspensionEndsStreams(t *testing.T) {
 	waitEnded(t, "WebSocket of a suspended account", ws, 10*time.Second)
 }
 
-// TestRevocationByAnotherProcessEndsStreams: a token revoked straight in the database
-// (an admin command, another replica) ends its streams within seconds.
+// TestRevocationByAnotherProcessEndsStreams: a token revoked, or a login disabled,
+// straight in the database (an admin command, another replica) ends its streams
+// within seconds.
 func TestRevocationByAnotherProcessEndsStreams(t *testing.T) {
-	t.Parallel()
-	inst := instancetest.Start(t, instancetest.Options{})
-	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
-	sse := openSSE(t, inst, alice.Token)
-	waitConnections(t, inst, 1)
-	if err := inst.DB.Exec("UPDATE tokens SET revoked_at = ? WHERE account_id = ?", time.Now().UTC(), alice.Account.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	waitEnded(t, "event stream of a token revoked elsewhere", sse, 30*time.Second)
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
+		carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
+		revoked, disabled, bystander := openSSE(t, inst, alice.Token), openSSE(t, inst, bob.Token), openSSE(t, inst, carol.Token)
+		waitConnections(t, inst, 3)
+		now := time.Now().UTC()
+		if err := inst.DB.Exec("UPDATE tokens SET revoked_at = ? WHERE account_id = ?", now, alice.Account.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := inst.DB.Exec("UPDATE users SET disabled = ?, updated_at = ? WHERE account_id = ?", true, now, bob.Account.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		waitEnded(t, "event stream of a token revoked elsewhere", revoked, 30*time.Second)
+		waitEnded(t, "event stream of a login disabled elsewhere", disabled, 30*time.Second)
+		stillOpen(t, "another account's stream", bystander)
+	})
 }
 
 // passwordGrantLocal logs in with a password grant and returns the access token.

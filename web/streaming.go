@@ -107,9 +107,9 @@ func (s *Server) watchRevocations(bus *community.Bus) {
 	})
 }
 
-// sweepRevocations asks the database, while streams are open, for tokens revoked
-// since the last look, and ends their streams: revocations by the admin commands or
-// another replica do not pass through this process's hooks.
+// sweepRevocations asks the database, while streams are open, for tokens revoked and
+// logins disabled since the last look, and ends their streams: changes made by the
+// admin commands or another replica do not pass through this process's hooks.
 func (s *Server) sweepRevocations(ctx context.Context) {
 	if s.auth == nil {
 		return
@@ -136,6 +136,14 @@ func (s *Server) sweepRevocations(ctx context.Context) {
 			continue
 		}
 		s.hub.DropTokens(ids...)
+		accounts, err := s.auth.DisabledSince(ctx, since.Add(-time.Minute))
+		if err != nil {
+			s.log.WarnContext(ctx, "streaming: cannot list disabled logins", "err", err)
+			continue
+		}
+		for _, id := range accounts {
+			s.hub.DropAccount(id)
+		}
 		since = next
 	}
 }

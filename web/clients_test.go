@@ -13,6 +13,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/web"
 )
 
 // TestTrailingSlashes: every route answers with a trailing slash exactly as without,
@@ -82,6 +83,27 @@ func TestServerSentEventsFraming(t *testing.T) {
 	}
 	if lines[0] != ":)\n" || lines[1] != "event: update\n" || !strings.HasPrefix(lines[2], "data: {") || lines[3] != "\n" {
 		t.Errorf("stream starts %q, want \":)\\n\" then the event", lines)
+	}
+	// Keep-alives are single comment lines too, never followed by a blank line.
+	web.SetStreamHeartbeat(inst.Web, 20*time.Millisecond)
+	stream2, err := http.DefaultClient.Do(req.Clone(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream2.Body.Close()
+	r = bufio.NewReader(stream2.Body)
+	for i := range 4 {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ":thump\n"
+		if i == 0 {
+			want = ":)\n"
+		}
+		if line != want {
+			t.Fatalf("line %d of an idle stream: %q, want %q", i+1, line, want)
+		}
 	}
 }
 

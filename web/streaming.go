@@ -155,6 +155,14 @@ func (s *Server) CloseStreams() { s.hub.Close() }
 // StreamingStats reports the streaming hub's figures.
 func (s *Server) StreamingStats() streaming.Stats { return s.hub.Stats() }
 
+// sseHeartbeat is how often event streams send a keep-alive comment.
+func (s *Server) sseHeartbeat() time.Duration {
+	if d := time.Duration(s.heartbeat.Load()); d > 0 {
+		return d
+	}
+	return sseHeartbeat
+}
+
 // streamRecheck is how often streams check their token (see defaultStreamRecheck).
 func (s *Server) streamRecheck() time.Duration {
 	if d := time.Duration(s.recheck.Load()); d > 0 {
@@ -254,7 +262,7 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 		}
 		w.Flush()
 		raw := bearerToken(c)
-		heartbeat := time.NewTicker(sseHeartbeat)
+		heartbeat := time.NewTicker(s.sseHeartbeat())
 		defer heartbeat.Stop()
 		recheck := time.NewTicker(s.streamRecheck())
 		defer recheck.Stop()

@@ -57,13 +57,13 @@ type Server struct {
 	resolver  Resolver
 	hub       *streaming.Hub
 	// recheck overrides how often streams check their token (tests); 0 is the default.
-	recheck  atomic.Int64
+	recheck atomic.Int64
 	// heartbeat overrides the event streams' keep-alive interval (tests); 0 is the
 	// default.
 	heartbeat atomic.Int64
-	searcher *search.Searcher
-	limits   *limits
-	routes   routeMatcher
+	searcher  *search.Searcher
+	limits    *limits
+	routes    routeMatcher
 }
 
 // New builds the server and its routes.

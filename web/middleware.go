@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -279,8 +280,8 @@ func (rl *rateLimiter) allow(c *gin.Context, key string) bool {
 //     signature check, at a budget sized for server-to-server traffic; one whose
 //     signature fails counts per address like an anonymous client.
 //
-// The client address is gin's ClientIP, which believes X-Forwarded-For only from the
-// configured trusted_proxies.
+// The client address is clientAddress: X-Forwarded-For only from the configured
+// trusted_proxies, IPv6 by /64.
 type limits struct {
 	clients     *rateLimiter
 	credentials *rateLimiter
@@ -325,7 +326,7 @@ func (l *limits) beforeAuth(c *gin.Context) {
 		c.Next() // counted by afterAuth, once the token's account is known
 		return
 	}
-	if !l.clients.allow(c, "ip:"+c.ClientIP()) {
+	if !l.clients.allow(c, "ip:"+clientAddress(c)) {
 		tooManyRequests(c)
 		return
 	}
@@ -343,15 +344,35 @@ func (l *limits) federation(c *gin.Context) {
 	gate := federation.PeerGate(func(c *gin.Context, host string) bool {
 		consulted = true
 		if host == "" {
-			return l.clients.allow(c, "ip:"+c.ClientIP())
+			return l.clients.allow(c, "ip:"+clientAddress(c))
 		}
 		return l.peers.allow(c, "peer:"+host)
 	})
 	c.Set(federation.PeerGateKey, gate)
 	c.Next()
 	if !consulted && l.clients.enabled() {
-		l.clients.take("ip:" + c.ClientIP())
+		l.clients.take("ip:" + clientAddress(c))
 	}
+}
+
+// clientAddress is the client's address as the limits and the sign-in throttle count
+// it: an IPv4 address as it is, an IPv6 address by its /64 network, since one
+// subscriber commonly holds a whole /64 and could otherwise count as billions of
+// clients. It comes from gin's ClientIP, which believes X-Forwarded-For only from the
+// trusted proxies.
+func clientAddress(c *gin.Context) string {
+	ip := c.ClientIP()
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
 }
 
 // hasSignature reports whether r carries an HTTP signature (draft-cavage, in the
@@ -392,10 +413,10 @@ func (l *limits) afterAuth(c *gin.Context) {
 // invalidToken counts a request whose bearer token is not valid against its address,
 // and reports whether it is still within the limit.
 func (l *limits) invalidToken(c *gin.Context) bool {
-	return l.clients.allow(c, "ip:"+c.ClientIP())
+	return l.clients.allow(c, "ip:"+clientAddress(c))
 }
 
 // allowCredentials counts an app registration or token request against its address.
 func (l *limits) allowCredentials(c *gin.Context) bool {
-	return l.credentials.allow(c, "ip:"+c.ClientIP())
+	return l.credentials.allow(c, "ip:"+clientAddress(c))
 }

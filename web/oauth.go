@@ -176,7 +176,7 @@ var errTooManyLogins = errors.New("too many failed logins")
 // per client address.
 func (s *Server) checkPassword(c *gin.Context, login, password string) (*community.User, *community.Account, error) {
 	ctx := c.Request.Context()
-	addr := c.ClientIP()
+	addr := clientAddress(c)
 	subject, err := s.auth.LoginSubject(ctx, login)
 	if err != nil {
 		return nil, nil, err

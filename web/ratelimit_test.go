@@ -56,6 +56,16 @@ func TestTrustedProxyForwardedFor(t *testing.T) {
 	if a := inst.Call(t, http.MethodGet, "/api/v1/instance", "", nil, "X-Forwarded-For", "203.0.113.2"); a.Code != http.StatusOK {
 		t.Fatalf("another client behind the proxy: %d, want 200", a.Code)
 	}
+	// An IPv6 client counts by its /64: new addresses in it buy nothing.
+	for i, addr := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"} {
+		a := inst.Call(t, http.MethodGet, "/api/v1/instance", "", nil, "X-Forwarded-For", addr)
+		if want := map[bool]int{true: http.StatusTooManyRequests, false: http.StatusOK}[i == 2]; a.Code != want {
+			t.Fatalf("IPv6 client %s: %d, want %d", addr, a.Code, want)
+		}
+	}
+	if a := inst.Call(t, http.MethodGet, "/api/v1/instance", "", nil, "X-Forwarded-For", "2001:db8:1:3::1"); a.Code != http.StatusOK {
+		t.Fatalf("a client in another /64: %d, want 200", a.Code)
+	}
 }
 
 // TestRateLimitPerAccount: a second token of the same account shares the account's

@@ -54,7 +54,7 @@ func run(t *testing.T, stdin string, env []string, name string, args ...string) 
 	return out.String(), err
 }
 
-// TestMastodonPy runs Mastodon.py through a whole session: the version check on
+// TestMastodonPy runs Mastodon.py through a typical use: the version check on
 // /api/v1/instance/, a post, a poll and a vote, an edit, search v2 and the user
 // stream; then toot's browser login through /oauth/authorize/.
 func TestMastodonPy(t *testing.T) {

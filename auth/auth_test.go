@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -133,39 +134,96 @@ func TestScopes(t *testing.T) {
 func TestLoginThrottle(t *testing.T) {
 	now := time.Date(2025, 1, 31, 12, 0, 0, 0, time.UTC)
 	s := &Service{now: func() time.Time { return now }}
+	const alice, attacker, owner = "account:1", "192.0.2.66", "198.51.100.7"
 	for i := range MaxLoginFailures {
-		if !s.LoginAllowed("Alice") {
+		if !s.LoginAllowed(alice, attacker) {
 			t.Fatalf("refused after %d failures", i)
 		}
-		s.LoginFailed("alice ")
+		s.LoginFailed(alice, attacker)
 		now = now.Add(10 * time.Second)
 	}
-	if s.LoginAllowed("ALICE") {
-		t.Fatal("allowed after the maximum of failures")
+	if s.LoginAllowed(alice, attacker) {
+		t.Fatal("allowed after the maximum of failures from one address")
 	}
-	if !s.LoginAllowed("bob") {
-		t.Fatal("another login name was throttled")
+	// The owner, from another address, is not locked out.
+	if !s.LoginAllowed(alice, owner) {
+		t.Fatal("the owner was locked out by someone else's failures")
+	}
+	if !s.LoginAllowed("account:2", attacker) {
+		t.Fatal("another account was throttled for the same address")
 	}
 	// The oldest failure leaves the window: one more attempt is allowed, not ten.
 	now = now.Add(LoginFailureWindow - 100*time.Second + time.Second)
-	if !s.LoginAllowed("alice") {
+	if !s.LoginAllowed(alice, attacker) {
 		t.Fatal("still refused after the oldest failure left the window")
 	}
-	s.LoginFailed("alice")
-	if s.LoginAllowed("alice") {
+	s.LoginFailed(alice, attacker)
+	if s.LoginAllowed(alice, attacker) {
 		t.Fatal("a fresh failure at the limit must refuse again")
 	}
-	// A successful login clears the slate.
-	s.LoginSucceeded("alice")
-	if !s.LoginAllowed("alice") {
+	// A successful login from that address clears its slate with the account.
+	s.LoginSucceeded(alice, attacker)
+	if !s.LoginAllowed(alice, attacker) {
 		t.Fatal("refused after a successful login")
 	}
 	// Names whose failures expired are forgotten.
-	s.LoginFailed("carol")
+	s.LoginFailed("login:carol", attacker)
 	now = now.Add(2 * LoginFailureWindow)
-	s.LoginFailed("dave")
-	if _, ok := s.logins.failures["carol"]; ok {
+	s.LoginFailed("login:dave", attacker)
+	if _, ok := s.logins.failures[acctKey("login:carol")]; ok {
 		t.Fatal("expired failures were not swept")
+	}
+}
+
+// TestLoginThrottleSpray: one address trying one password against many accounts is
+// stopped by its own count, whatever the names.
+func TestLoginThrottleSpray(t *testing.T) {
+	now := time.Date(2025, 1, 31, 12, 0, 0, 0, time.UTC)
+	s := &Service{now: func() time.Time { return now }}
+	const sprayer = "203.0.113.9"
+	for i := range MaxAddressFailures {
+		subject := "login:user" + strconv.Itoa(i)
+		if !s.LoginAllowed(subject, sprayer) {
+			t.Fatalf("refused after %d failures", i)
+		}
+		s.LoginFailed(subject, sprayer)
+	}
+	if s.LoginAllowed("account:42", sprayer) {
+		t.Fatal("an address past its failure limit may still guess another account")
+	}
+	if !s.LoginAllowed("account:42", "198.51.100.1") {
+		t.Fatal("another address was throttled")
+	}
+}
+
+// TestLoginThrottleDistributed: many addresses against one account slow it down past
+// the account-wide ceiling, but an address the owner signed in from is never held
+// back, and a new one waits seconds, not minutes.
+func TestLoginThrottleDistributed(t *testing.T) {
+	now := time.Date(2025, 1, 31, 12, 0, 0, 0, time.UTC)
+	s := &Service{now: func() time.Time { return now }}
+	const alice, home = "account:1", "198.51.100.7"
+	s.LoginSucceeded(alice, home)
+	for i := range AccountFailureCeiling {
+		addr := "203.0.113." + strconv.Itoa(i%250)
+		if !s.LoginAllowed(alice, addr) {
+			t.Fatalf("refused below the ceiling after %d failures", i)
+		}
+		s.LoginFailed(alice, addr)
+	}
+	// Past the ceiling: one guess per interval from unknown addresses.
+	if !s.LoginAllowed(alice, "192.0.2.1") {
+		t.Fatal("the first guess past the ceiling must be admitted")
+	}
+	if s.LoginAllowed(alice, "192.0.2.2") {
+		t.Fatal("a second guess within the interval was admitted")
+	}
+	if !s.LoginAllowed(alice, home) {
+		t.Fatal("the owner's known address was held back")
+	}
+	now = now.Add(AccountSlowInterval)
+	if !s.LoginAllowed(alice, "192.0.2.3") {
+		t.Fatal("a guess after the interval was refused")
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -19,6 +20,9 @@ type Service struct {
 	db     *gorm.DB
 	now    func() time.Time
 	logins loginThrottle
+
+	hooksMu  sync.RWMutex
+	onRevoke []RevocationHandler
 }
 
 // NewService returns a Service storing its state in db.

@@ -123,8 +123,9 @@ func (s *Service) ExchangeCode(ctx context.Context, app *Application, in CodeExc
 	}
 	hash := hashSecret(in.Code)
 	var (
-		out      *IssuedToken
-		replayed bool
+		out       *IssuedToken
+		replayed  bool
+		revokedID int64
 	)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row AuthorizationCode
@@ -146,6 +147,7 @@ func (s *Service) ExchangeCode(ctx context.Context, app *Application, in CodeExc
 					Update("revoked_at", now).Error; err != nil {
 					return fmt.Errorf("revoke token of replayed code: %w", err)
 				}
+				revokedID = *row.TokenID
 			}
 			return nil
 		case !now.Before(row.ExpiresAt):
@@ -177,6 +179,7 @@ func (s *Service) ExchangeCode(ctx context.Context, app *Application, in CodeExc
 		return nil, err
 	}
 	if replayed {
+		s.revoked(revokedID)
 		return nil, ErrInvalidGrant
 	}
 	return out, nil
@@ -227,7 +230,10 @@ func (s *Service) RefreshToken(ctx context.Context, app *Application, refresh st
 	if refresh == "" {
 		return nil, InvalidRequest("The refresh_token parameter is missing.")
 	}
-	var out *IssuedToken
+	var (
+		out       *IssuedToken
+		revokedID int64
+	)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var old Token
 		err := tx.Where("refresh_hash = ?", hashSecret(refresh)).Take(&old).Error
@@ -253,6 +259,7 @@ func (s *Service) RefreshToken(ctx context.Context, app *Application, refresh st
 		if res.RowsAffected != 1 {
 			return ErrInvalidGrant // a concurrent refresh won
 		}
+		revokedID = old.ID
 		var userID, accountID int64
 		if old.UserID != nil && old.AccountID != nil {
 			userID, accountID = *old.UserID, *old.AccountID
@@ -263,6 +270,7 @@ func (s *Service) RefreshToken(ctx context.Context, app *Application, refresh st
 	if err != nil {
 		return nil, err
 	}
+	s.revoked(revokedID)
 	return out, nil
 }
 
@@ -274,11 +282,20 @@ func (s *Service) RevokeToken(ctx context.Context, app *Application, raw string)
 		return nil
 	}
 	h := hashSecret(raw)
-	err := s.db.WithContext(ctx).Model(&Token{}).
+	db := s.db.WithContext(ctx)
+	var ids []int64
+	err := db.Model(&Token{}).
 		Where("(token_hash = ? OR refresh_hash = ?) AND application_id = ? AND revoked_at IS NULL", h, h, app.ID).
-		Update("revoked_at", s.clock()).Error
+		Pluck("id", &ids).Error
 	if err != nil {
+		return fmt.Errorf("find token to revoke: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := db.Model(&Token{}).Where("id IN ? AND revoked_at IS NULL", ids).Update("revoked_at", s.clock()).Error; err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
+	s.revoked(ids...)
 	return nil
 }

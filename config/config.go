@@ -99,6 +99,11 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 	// RateLimit configures API rate limiting.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR ranges) whose
+	// X-Forwarded-For and X-Real-IP headers name the client. Empty means none: the
+	// client is the TCP peer, and forwarded headers are ignored, since anyone can
+	// send them.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Federation configures which servers this instance talks to.
 	Federation Federation `yaml:"federation"`
 	// Media configures where uploaded files are kept.
@@ -126,15 +131,25 @@ type Search struct {
 	DirectoryInterval time.Duration `yaml:"directory_interval"`
 }
 
-// RateLimit configures API rate limiting per access token or, for
-// anonymous requests, per client IP.
+// RateLimit configures request rate limiting: per account for logged-in
+// requests, per application token for app-only tokens, per client IP for
+// anonymous ones, and per verified peer host for signed federation requests.
 type RateLimit struct {
-	// Requests is the number of requests allowed per Window; 0 disables
-	// rate limiting.
+	// Requests is the number of client API requests allowed per Window; 0
+	// disables the client limits (Requests and Credentials).
 	Requests int `yaml:"requests"`
 	// Window is the length of the rate limiting window. In YAML and in the
 	// environment it is written in Go duration syntax, e.g. "5m" or "90s".
 	Window time.Duration `yaml:"window"`
+	// Credentials is the number of app registrations and token requests (OAuth
+	// token endpoint, all grants but refresh_token) allowed per Window from one
+	// client address, so that nobody mints tokens or apps without bound.
+	Credentials int `yaml:"credentials"`
+	// Federation is the number of signed requests (inbox deliveries and signed
+	// fetches) allowed per Window from one verified peer host; 0 disables it.
+	// It is counted after the signature is verified, apart from the client
+	// limits.
+	Federation int `yaml:"federation"`
 }
 
 // Federation configures which servers this instance federates with.
@@ -273,6 +288,38 @@ var envTable = []envBinding{
 		},
 	},
 	{
+		EnvVar: EnvVar{Name: "TACIT_RATE_LIMIT_CREDENTIALS", YAMLKey: "rate_limit.credentials", Description: "App registrations and token requests allowed per window from one client address; 0 disables."},
+		get:    func(c Config) string { return strconv.Itoa(c.RateLimit.Credentials) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid integer %q", v)
+			}
+			c.RateLimit.Credentials = n
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_RATE_LIMIT_FEDERATION", YAMLKey: "rate_limit.federation", Description: "Signed federation requests allowed per window from one verified peer host, counted after the signature check; 0 disables."},
+		get:    func(c Config) string { return strconv.Itoa(c.RateLimit.Federation) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid integer %q", v)
+			}
+			c.RateLimit.Federation = n
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_TRUSTED_PROXIES", YAMLKey: "trusted_proxies", Description: "Comma-separated IP addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; empty trusts none (the client is the TCP peer)."},
+		get:    func(c Config) string { return strings.Join(c.TrustedProxies, ",") },
+		set: func(c *Config, v string) error {
+			c.TrustedProxies = strings.Split(v, ",")
+			return nil
+		},
+	},
+	{
 		EnvVar: EnvVar{Name: "TACIT_FEDERATION_MODE", YAMLKey: "federation.mode", Description: `"company" federates only with the listed peers; "open" also federates world-scope content with the wider fediverse.`},
 		get:    func(c Config) string { return c.Federation.Mode },
 		set:    func(c *Config, v string) error { c.Federation.Mode = v; return nil },
@@ -368,8 +415,12 @@ func Default() Config {
 		LogLevel:            "info",
 		LogFormat:           LogFormatText,
 		RateLimit: RateLimit{
-			Requests: 300,
-			Window:   5 * time.Minute,
+			Requests:    300,
+			Window:      5 * time.Minute,
+			Credentials: 100,
+			// 1,500,000 per 5 minutes is 5,000 a second on average: room for a busy
+			// peer's bursts of deliveries, yet a bound on a compromised one.
+			Federation: 1_500_000,
 		},
 		Federation: Federation{
 			Mode: FederationCompany,
@@ -513,6 +564,13 @@ func (c Config) Normalize() Config {
 		}
 	}
 	c.Federation.AllowNetworks = nets
+	var proxies []string
+	for _, p := range c.TrustedProxies {
+		if p = strings.TrimSpace(p); p != "" {
+			proxies = append(proxies, p)
+		}
+	}
+	c.TrustedProxies = proxies
 	return c
 }
 
@@ -567,6 +625,17 @@ func (c Config) Validate() error {
 	if c.RateLimit.Window <= 0 {
 		add("rate_limit.window", "must be a positive duration such as 5m, got %s", c.RateLimit.Window)
 	}
+	if c.RateLimit.Credentials < 0 {
+		add("rate_limit.credentials", "must be 0 (disabled) or more, got %d", c.RateLimit.Credentials)
+	}
+	if c.RateLimit.Federation < 0 {
+		add("rate_limit.federation", "must be 0 (disabled) or more, got %d", c.RateLimit.Federation)
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := ParseProxy(p); err != nil {
+			add("trusted_proxies", "%q is not an IP address or a CIDR range such as 10.0.0.0/8", p)
+		}
+	}
 	if c.Federation.Mode != FederationCompany && c.Federation.Mode != FederationOpen {
 		add("federation.mode", "must be %q or %q, got %q", FederationCompany, FederationOpen, c.Federation.Mode)
 	}
@@ -587,6 +656,24 @@ func (c Config) Validate() error {
 		add("search.directory_interval", "must be 0 (disabled) or a positive duration such as 15m, got %s", c.Search.DirectoryInterval)
 	}
 	return errors.Join(errs...)
+}
+
+// ParseProxy reads one trusted_proxies entry: an IP address (a range of one) or a
+// CIDR range.
+func ParseProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("parse trusted proxy range %q: %w", s, err)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("parse trusted proxy address %q: %w", s, err)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // got renders a non-empty offending value for an error message.

@@ -88,6 +88,8 @@ log_format: json
 rate_limit:
   requests: 50
   window: 90s
+  federation: 9000
+trusted_proxies: [10.0.0.0/8, "::1"]
 federation:
   mode: open
   peers:
@@ -122,7 +124,8 @@ search:
 					DefaultScope:        "department",
 					LogLevel:            "debug",
 					LogFormat:           "json",
-					RateLimit:           RateLimit{Requests: 50, Window: 90 * time.Second},
+					RateLimit:           RateLimit{Requests: 50, Window: 90 * time.Second, Credentials: 100, Federation: 9000},
+					TrustedProxies:      []string{"10.0.0.0/8", "::1"},
 					Federation:          Federation{Mode: "open", Peers: []string{"a.example.com", "b.example.com:8443"}},
 					Search:              Search{IndexDir: "/srv/tacit-index", PeerTimeout: 250 * time.Millisecond, DirectoryInterval: time.Hour},
 				}
@@ -425,6 +428,8 @@ func TestValidate(t *testing.T) {
 		{"bad log level", func(c *Config) { c.LogLevel = "verbose" }, []string{"TACIT_LOG_LEVEL", `"verbose"`}},
 		{"bad log format", func(c *Config) { c.LogFormat = "xml" }, []string{"TACIT_LOG_FORMAT", `"xml"`}},
 		{"negative requests", func(c *Config) { c.RateLimit.Requests = -1 }, []string{"TACIT_RATE_LIMIT_REQUESTS", "-1"}},
+		{"negative federation limit", func(c *Config) { c.RateLimit.Federation = -1 }, []string{"TACIT_RATE_LIMIT_FEDERATION", "-1"}},
+		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = []string{"proxy.internal"} }, []string{"TACIT_TRUSTED_PROXIES", "proxy.internal"}},
 		{"zero window", func(c *Config) { c.RateLimit.Window = 0 }, []string{"TACIT_RATE_LIMIT_WINDOW", "positive"}},
 		{"negative window", func(c *Config) { c.RateLimit.Window = -time.Second }, []string{"TACIT_RATE_LIMIT_WINDOW"}},
 		{"bad federation mode", func(c *Config) { c.Federation.Mode = "closed" }, []string{"TACIT_FEDERATION_MODE", `"closed"`}},
@@ -708,6 +713,9 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_LOG_FORMAT":                "json",
 		"TACIT_RATE_LIMIT_REQUESTS":       "12",
 		"TACIT_RATE_LIMIT_WINDOW":         "2m",
+		"TACIT_RATE_LIMIT_CREDENTIALS":    "7",
+		"TACIT_RATE_LIMIT_FEDERATION":     "70",
+		"TACIT_TRUSTED_PROXIES":           "192.0.2.1, 10.0.0.0/8",
 		"TACIT_FEDERATION_MODE":           "open",
 		"TACIT_FEDERATION_PEERS":          "p.example",
 		"TACIT_FEDERATION_ALLOW_NETWORKS": "10.20.0.0/16",

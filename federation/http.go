@@ -84,12 +84,19 @@ func (f *Federator) authorize(c *gin.Context) (requester, bool) {
 	v, _, err := f.verifier.Verify(ctx, c.Request)
 	if err != nil {
 		f.log.InfoContext(ctx, "refused signed GET", "path", c.Request.URL.Path, "err", err)
-		c.AbortWithStatus(http.StatusUnauthorized)
+		if admit(c, "") {
+			c.AbortWithStatus(http.StatusUnauthorized)
+		}
 		return r, false
 	}
 	r.host = strings.ToLower(v.Host)
 	if !f.policy.Allowed(r.host) {
-		c.AbortWithStatus(http.StatusUnauthorized)
+		if admit(c, "") {
+			c.AbortWithStatus(http.StatusUnauthorized)
+		}
+		return r, false
+	}
+	if !admit(c, r.host) {
 		return r, false
 	}
 	if a, err := f.c.AccountByURI(ctx, v.Owner); err == nil && !a.IsLocal() {
@@ -298,6 +305,13 @@ type inboxPayload struct {
 func (f *Federator) inbox(c *gin.Context) {
 	ctx := c.Request.Context()
 	v, body, err := f.verifier.Verify(ctx, c.Request)
+	verified := ""
+	if err == nil && f.policy.Allowed(strings.ToLower(v.Host)) && !f.policy.blocked(strings.ToLower(v.Host)) {
+		verified = strings.ToLower(v.Host)
+	}
+	if !admit(c, verified) {
+		return
+	}
 	if err != nil && goneActorsDelete(err, body) {
 		// The actor's own Delete, after its key went with it: there is nothing to verify
 		// against and nothing of it to delete that was not already unknown here. 202

@@ -163,7 +163,43 @@ func (h *Hub) Close() {
 var (
 	ErrTooSlow = errors.New("client too slow: messages were not read in time")
 	ErrClosed  = errors.New("server shutting down")
+	// ErrRevoked: the connection's token was revoked, or its account suspended,
+	// disabled or deleted.
+	ErrRevoked = errors.New("The access token is invalid")
 )
+
+// DropTokens ends at once the connections opened with any of the tokens ids: a token
+// that was revoked must not keep reading.
+func (h *Hub) DropTokens(ids ...int64) {
+	if len(ids) == 0 {
+		return
+	}
+	set := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	h.drop(func(c *Conn) bool { return c.tokenID != 0 && set[c.tokenID] })
+}
+
+// DropAccount ends at once every connection of an account (suspended, disabled or
+// deleted).
+func (h *Hub) DropAccount(accountID int64) {
+	h.drop(func(c *Conn) bool { return c.account != nil && c.account.ID == accountID })
+}
+
+func (h *Hub) drop(match func(*Conn) bool) {
+	h.mu.RLock()
+	var victims []*Conn
+	for c := range h.conns {
+		if match(c) {
+			victims = append(victims, c)
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range victims {
+		c.stop(ErrRevoked)
+	}
+}
 
 // ConnOptions describe who connects.
 type ConnOptions struct {
@@ -174,13 +210,16 @@ type ConnOptions struct {
 	// user:notification); Notifications that it may read notifications.
 	Statuses      bool
 	Notifications bool
+	// TokenID is the access token's id (0 when logged out), so that revoking the
+	// token ends the connection (DropTokens).
+	TokenID int64
 }
 
 // Connect registers a connection already subscribed to streams, so that nothing
 // published after Connect returns can be missed. The caller must Close it.
 func (h *Hub) Connect(ctx context.Context, opt ConnOptions, streams ...Stream) (*Conn, error) {
 	c := &Conn{hub: h, account: opt.Account, statuses: opt.Statuses, notifications: opt.Notifications,
-		out: make(chan *Message, h.buffer), done: make(chan struct{})}
+		tokenID: opt.TokenID, out: make(chan *Message, h.buffer), done: make(chan struct{})}
 	for _, s := range streams {
 		if err := c.Subscribe(ctx, s); err != nil {
 			return nil, err
@@ -211,6 +250,7 @@ type Conn struct {
 	account       *community.Account
 	statuses      bool
 	notifications bool
+	tokenID       int64
 	out           chan *Message
 	done          chan struct{}
 	once          sync.Once

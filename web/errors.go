@@ -37,6 +37,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 		}
 		return
 	}
+	if errors.Is(err, errInvalidText) {
+		abort(c, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
 	if errors.Is(err, errBadParams) {
 		abort(c, http.StatusBadRequest, err.Error())
 		return

@@ -9,7 +9,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -135,34 +134,16 @@ func (a *instanceAPI) loadFacts(ctx context.Context) (instanceFacts, error) {
 	if err != nil {
 		return instanceFacts{}, err
 	}
-	contact, user, err := a.s.community.ContactAccount(ctx)
+	contact, _, err := a.s.community.ContactAccount(ctx)
 	if err != nil {
 		return instanceFacts{}, err
 	}
+	// The contact address is the configured one or none: an admin's own login address
+	// is personal, and publishing it to anyone who asks (and to every crawler of
+	// instance lists) is not the operator's choice to make by omission. Mastodon
+	// answers "" when no contact address is set, and clients accept it.
 	f := instanceFacts{stats: stats, contact: contact, contactEmail: a.s.cfg.ContactEmail}
-	if f.contactEmail == "" && user != nil {
-		f.contactEmail = user.Email
-	}
-	if f.contactEmail == "" {
-		f.contactEmail = postmaster(a.s.cfg.Host)
-	}
 	return f, nil
-}
-
-// postmaster is the contact address of last resort: clients require an address, and
-// every mail domain must accept mail for postmaster (RFC 5321, section 4.5.1).
-func postmaster(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if ip := net.ParseIP(host); ip != nil {
-		if ip.To4() == nil {
-			return "postmaster@[IPv6:" + host + "]"
-		}
-		return "postmaster@[" + host + "]"
-	}
-	return "postmaster@" + host
 }
 
 // streamingURL is the WebSocket base clients connect streaming to.
@@ -543,6 +524,10 @@ func (a *instanceAPI) nodeinfo(version string) gin.HandlerFunc {
 				"department":      cfg.Department,
 				"location":        cfg.Location,
 				"federationMode":  cfg.Federation.Mode,
+				// Apps built on megalodon identify servers by NodeInfo and accept an
+				// unknown one that names Mastodon as its upstream, the convention of
+				// servers that implement Mastodon's client API.
+				"upstream": gin.H{"name": "mastodon", "version": mastodonAPIVersion},
 			},
 		}
 		c.Header("Content-Type", `application/json; profile="`+nodeinfoSchema(version)+`#"`)

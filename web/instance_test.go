@@ -190,27 +190,36 @@ func TestInstanceAPI(t *testing.T) {
 	})
 }
 
-func TestInstanceContactFallback(t *testing.T) {
+func TestInstanceContactEmailOnlyWhenConfigured(t *testing.T) {
 	t.Parallel()
-	// Without a configured contact address, the admin's own address is the contact.
+	// Without a configured contact address there is none: the admin's own login
+	// address is personal and is not published.
 	inst := instancetest.Start(t, instancetest.Options{})
 	boss := inst.CreateUser(t, "boss", instancetest.UserOptions{Role: community.RoleAdmin})
 	v2, a := iwJSON(t, inst, "/api/v2/instance", "")
 	if err := mastoschema.Validate("Instance", a.Body); err != nil {
 		t.Error(err)
 	}
-	if got := iwAt(v2, "contact", "email"); got != "boss@example.com" {
-		t.Errorf("contact email = %v, want the admin's", got)
+	if got := iwAt(v2, "contact", "email"); got != "" {
+		t.Errorf("contact email = %v, want none", got)
+	}
+	if strings.Contains(string(a.Body), "boss@example.com") {
+		t.Error("the admin's login address is published")
+	}
+	v1, a := iwJSON(t, inst, "/api/v1/instance", "")
+	if v1["email"] != "" || strings.Contains(string(a.Body), "boss@example.com") {
+		t.Errorf("v1 email = %v, want none", v1["email"])
 	}
 	if peers, _ := inst.Client(boss.Token).GetInstancePeers(context.Background()); peers == nil || len(peers) != 0 {
 		t.Errorf("peers of a lone instance = %#v, want []", peers)
 	}
 
-	// With no admin either, the domain's postmaster (clients need some address).
-	bare := instancetest.Start(t, instancetest.Options{})
-	v1, _ := iwJSON(t, bare, "/api/v1/instance", "")
-	if v1["email"] != "postmaster@[127.0.0.1]" || v1["contact_account"] != nil {
-		t.Errorf("email = %v, contact_account = %v; want the postmaster and no account", v1["email"], v1["contact_account"])
+	// A configured address is published.
+	configured := instancetest.Start(t, instancetest.Options{Configure: func(c *config.Config) { c.ContactEmail = "it-desk@example.com" }})
+	configured.CreateUser(t, "boss", instancetest.UserOptions{Role: community.RoleAdmin})
+	v2, _ = iwJSON(t, configured, "/api/v2/instance", "")
+	if got := iwAt(v2, "contact", "email"); got != "it-desk@example.com" {
+		t.Errorf("configured contact email = %v", got)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/config"
+	"github.com/tacit-social/tacit/federation"
 )
 
 // Context keys set by the middleware.
@@ -87,6 +90,10 @@ func (s *Server) authenticate(c *gin.Context) {
 	ctx := c.Request.Context()
 	tok, err := s.auth.LookupToken(ctx, raw)
 	if errors.Is(err, auth.ErrInvalidToken) {
+		if !s.limits.invalidToken(c) {
+			tooManyRequests(c)
+			return
+		}
 		abort(c, http.StatusUnauthorized, "The access token is invalid")
 		return
 	}
@@ -195,8 +202,10 @@ func grantsAny(tok *auth.Token, scopes []string) bool {
 	return false
 }
 
-// rateLimiter is a fixed-window counter per client key (token, else IP), the same
-// budget Mastodon gives: N requests per window, reported in X-RateLimit-* headers.
+// rateLimiter is a fixed-window counter per key, the scheme Mastodon uses: N requests
+// per window, reported in X-RateLimit-* headers. Keys name who is counted: "acct:"
+// (a logged-in account, whatever token it uses), "app:" (an app-only token), "ip:" (a
+// client address) and "peer:" (a verified federation peer).
 type rateLimiter struct {
 	limit  int
 	window time.Duration
@@ -214,20 +223,15 @@ func newRateLimiter(limit int, window time.Duration) *rateLimiter {
 	return &rateLimiter{limit: limit, window: window, counts: map[string]*rateWindow{}}
 }
 
-func (rl *rateLimiter) middleware(c *gin.Context) {
-	// Media files are fetched without a token, many per page, and often from one office
-	// address: counting them against the API's per-IP budget would lock a whole office
-	// out of its timelines. They are static files and cheap to serve.
-	if rl.limit <= 0 || strings.HasPrefix(c.Request.URL.Path, "/media/") {
-		c.Next()
-		return
-	}
-	key := "ip:" + c.ClientIP()
-	if raw := bearerToken(c); raw != "" {
-		key = "tok:" + raw
-	}
+// enabled reports whether the limiter counts at all (a limit of 0 disables it).
+func (rl *rateLimiter) enabled() bool { return rl != nil && rl.limit > 0 }
+
+// take counts one request for key and returns the count in the current window and
+// when the window ends.
+func (rl *rateLimiter) take(key string) (int, time.Time) {
 	now := time.Now()
 	rl.mu.Lock()
+	defer rl.mu.Unlock()
 	if now.Sub(rl.swept) > rl.window {
 		// Forget finished windows so the map does not grow with every client ever seen.
 		for k, w := range rl.counts {
@@ -243,9 +247,16 @@ func (rl *rateLimiter) middleware(c *gin.Context) {
 		rl.counts[key] = w
 	}
 	w.n++
-	n, reset := w.n, w.start.Add(rl.window)
-	rl.mu.Unlock()
+	return w.n, w.start.Add(rl.window)
+}
 
+// allow counts one request for key, sets the X-RateLimit-* headers and reports whether
+// the request is within the limit. A disabled limiter allows everything.
+func (rl *rateLimiter) allow(c *gin.Context, key string) bool {
+	if !rl.enabled() {
+		return true
+	}
+	n, reset := rl.take(key)
 	remaining := rl.limit - n
 	if remaining < 0 {
 		remaining = 0
@@ -253,9 +264,159 @@ func (rl *rateLimiter) middleware(c *gin.Context) {
 	c.Header("X-RateLimit-Limit", strconv.Itoa(rl.limit))
 	c.Header("X-RateLimit-Remaining", strconv.Itoa(remaining))
 	c.Header("X-RateLimit-Reset", reset.UTC().Format(time.RFC3339))
-	if n > rl.limit {
-		abort(c, http.StatusTooManyRequests, "Too many requests")
+	return n <= rl.limit
+}
+
+// limits are the server's rate limiters. Which one counts a request depends on who
+// is asking, as far as that is known when the request arrives:
+//   - anonymous client requests count per client address (clients), before anything
+//     else runs;
+//   - requests with a bearer token count per account, or per app token for app-only
+//     tokens (clients), once the token is resolved: minting more tokens buys an
+//     account no extra budget. A token that is not valid counts per address.
+//   - app registrations and token requests also count per address (credentials), so
+//     that nobody mints tokens and apps without bound;
+//   - signed federation requests count per verified peer host (peers), after the
+//     signature check, at a budget sized for server-to-server traffic; one whose
+//     signature fails counts per address like an anonymous client.
+//
+// The client address is clientAddress: X-Forwarded-For only from the configured
+// trusted_proxies, IPv6 by /64.
+type limits struct {
+	clients     *rateLimiter
+	credentials *rateLimiter
+	peers       *rateLimiter
+	// serverRoutes are the routes other adapters mount (federation): "METHOD
+	// /pattern". Only there does a signature exempt a request from the client limit,
+	// since only there is it checked.
+	serverRoutes map[string]bool
+}
+
+func newLimits(cfg config.RateLimit) *limits {
+	l := &limits{
+		clients: newRateLimiter(cfg.Requests, cfg.Window),
+		peers:   newRateLimiter(cfg.Federation, cfg.Window),
+	}
+	// rate_limit.requests = 0 turns the client limits off altogether (tests, or a
+	// proxy in front that limits), credentials included.
+	if cfg.Requests > 0 {
+		l.credentials = newRateLimiter(cfg.Credentials, cfg.Window)
+	}
+	return l
+}
+
+func tooManyRequests(c *gin.Context) { abort(c, http.StatusTooManyRequests, "Too many requests") }
+
+// beforeAuth counts anonymous requests per client address and hands signed federation
+// requests a gate through which the federation handlers report the outcome of their
+// signature check.
+func (l *limits) beforeAuth(c *gin.Context) {
+	// Media files are fetched without a token, many per page, and often from one office
+	// address: counting them against the API's per-IP budget would lock a whole office
+	// out of its timelines. They are static files and cheap to serve.
+	if strings.HasPrefix(c.Request.URL.Path, "/media/") {
+		c.Next()
+		return
+	}
+	if hasSignature(c.Request) && l.serverRoutes[c.Request.Method+" "+c.FullPath()] {
+		l.federation(c)
+		return
+	}
+	if bearerToken(c) != "" {
+		c.Next() // counted by afterAuth, once the token's account is known
+		return
+	}
+	if !l.clients.allow(c, "ip:"+clientAddress(c)) {
+		tooManyRequests(c)
 		return
 	}
 	c.Next()
+}
+
+// federation serves a signed server-to-server request. It is not counted yet: the
+// handler verifies the signature and calls the gate, which counts the request against
+// the verified peer's budget, or against the client address when the signature fails.
+// A request that never reached a signature check (the instance actor, which is
+// served to anyone so that peers can bootstrap their key checks) is counted against
+// its address afterwards.
+func (l *limits) federation(c *gin.Context) {
+	consulted := false
+	gate := federation.PeerGate(func(c *gin.Context, host string) bool {
+		consulted = true
+		if host == "" {
+			return l.clients.allow(c, "ip:"+clientAddress(c))
+		}
+		return l.peers.allow(c, "peer:"+host)
+	})
+	c.Set(federation.PeerGateKey, gate)
+	c.Next()
+	if !consulted && l.clients.enabled() {
+		l.clients.take("ip:" + clientAddress(c))
+	}
+}
+
+// clientAddress is the client's address as the limits and the sign-in throttle count
+// it: an IPv4 address as it is, an IPv6 address by its /64 network, since one
+// subscriber commonly holds a whole /64 and could otherwise count as billions of
+// clients. It comes from gin's ClientIP, which believes X-Forwarded-For only from the
+// trusted proxies.
+func clientAddress(c *gin.Context) string {
+	ip := c.ClientIP()
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
+}
+
+// hasSignature reports whether r carries an HTTP signature (draft-cavage, in the
+// Signature or Authorization header, or RFC 9421's Signature-Input).
+func hasSignature(r *http.Request) bool {
+	return r.Header.Get("Signature") != "" || r.Header.Get("Signature-Input") != "" ||
+		strings.HasPrefix(r.Header.Get("Authorization"), "Signature ")
+}
+
+// routeSet lists an engine's routes as "METHOD /pattern".
+func routeSet(e *gin.Engine) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range e.Routes() {
+		out[r.Method+" "+r.Path] = true
+	}
+	return out
+}
+
+// afterAuth counts requests that carried a bearer token: per account for a user's
+// token, per token for an app-only token.
+func (l *limits) afterAuth(c *gin.Context) {
+	tok := currentToken(c)
+	if tok == nil || strings.HasPrefix(c.Request.URL.Path, "/media/") {
+		c.Next()
+		return
+	}
+	key := "app:" + strconv.FormatInt(tok.ID, 10)
+	if a := currentAccount(c); a != nil {
+		key = "acct:" + strconv.FormatInt(a.ID, 10)
+	}
+	if !l.clients.allow(c, key) {
+		tooManyRequests(c)
+		return
+	}
+	c.Next()
+}
+
+// invalidToken counts a request whose bearer token is not valid against its address,
+// and reports whether it is still within the limit.
+func (l *limits) invalidToken(c *gin.Context) bool {
+	return l.clients.allow(c, "ip:"+clientAddress(c))
+}
+
+// allowCredentials counts an app registration or token request against its address.
+func (l *limits) allowCredentials(c *gin.Context) bool {
+	return l.credentials.allow(c, "ip:"+clientAddress(c))
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -66,6 +65,10 @@ func applicationOf(app *auth.Application) applicationJSON {
 }
 
 func (s *Server) createApp(c *gin.Context) {
+	if !s.limits.allowCredentials(c) {
+		tooManyRequests(c)
+		return
+	}
 	p, ok := s.mustParams(c)
 	if !ok {
 		return
@@ -168,18 +171,26 @@ func clientCredentials(c *gin.Context, p *params) (id, secret string) {
 // errTooManyLogins refuses a password check for a login name that failed too often.
 var errTooManyLogins = errors.New("too many failed logins")
 
-// checkPassword authenticates a user by username or e-mail, within the login throttle.
-func (s *Server) checkPassword(ctx context.Context, login, password string) (*community.User, *community.Account, error) {
-	if !s.auth.LoginAllowed(login) {
-		s.log.WarnContext(ctx, "login refused: too many failed attempts", "login", login)
+// checkPassword authenticates a user by username or e-mail, within the login throttle
+// (see auth.LoginAllowed): failures count per account, whichever name was typed, and
+// per client address.
+func (s *Server) checkPassword(c *gin.Context, login, password string) (*community.User, *community.Account, error) {
+	ctx := c.Request.Context()
+	addr := clientAddress(c)
+	subject, err := s.auth.LoginSubject(ctx, login)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.auth.LoginAllowed(subject, addr) {
+		s.log.WarnContext(ctx, "login refused: too many failed attempts", "login", login, "client", addr)
 		return nil, nil, errTooManyLogins
 	}
 	user, acct, err := s.community.Authenticate(ctx, login, password)
 	switch {
 	case errors.Is(err, community.ErrBadLogin):
-		s.auth.LoginFailed(login)
+		s.auth.LoginFailed(subject, addr)
 	case err == nil:
-		s.auth.LoginSucceeded(login)
+		s.auth.LoginSucceeded(subject, addr)
 	}
 	return user, acct, err
 }
@@ -217,6 +228,11 @@ func (s *Server) oauthToken(c *gin.Context) {
 		return
 	default:
 		s.oauthFail(c, auth.ErrUnsupportedGrantType)
+		return
+	}
+	// Every grant but a refresh mints a new token; a refresh replaces one.
+	if grant != "refresh_token" && !s.limits.allowCredentials(c) {
+		tooManyRequests(c)
 		return
 	}
 	ctx := c.Request.Context()
@@ -282,7 +298,7 @@ func (s *Server) passwordGrant(c *gin.Context, p *params, app *auth.Application)
 		return nil, err
 	}
 	ctx := c.Request.Context()
-	user, acct, err := s.checkPassword(ctx, login, password)
+	user, acct, err := s.checkPassword(c, login, password)
 	switch {
 	case errors.Is(err, community.ErrBadLogin):
 		return nil, auth.ErrInvalidGrant

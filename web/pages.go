@@ -272,7 +272,7 @@ func (s *Server) authorizeSubmit(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	user, acct, err := s.checkPassword(ctx, login, password)
+	user, acct, err := s.checkPassword(c, login, password)
 	switch {
 	case errors.Is(err, errTooManyLogins):
 		s.renderAuthorize(c, http.StatusTooManyRequests, r, login,

@@ -83,6 +83,9 @@ func readParams(c *gin.Context) (*params, error) {
 			if err := c.Request.ParseMultipartForm(maxBodyBytes); err != nil {
 				return nil, fmt.Errorf("%w: %w", errBadParams, err)
 			}
+			if !validValues(c.Request.MultipartForm.Value) {
+				return nil, errInvalidText
+			}
 			for k, v := range c.Request.MultipartForm.Value {
 				p.form[k] = v
 			}
@@ -97,6 +100,10 @@ func (s *Server) mustParams(c *gin.Context) (*params, bool) {
 	p, err := readParams(c)
 	if isUploadTooLarge(err) {
 		abort(c, http.StatusRequestEntityTooLarge, "The request is too large")
+		return nil, false
+	}
+	if errors.Is(err, errInvalidText) {
+		abort(c, http.StatusUnprocessableEntity, err.Error())
 		return nil, false
 	}
 	if err != nil {

@@ -22,8 +22,11 @@ import (
 // Version is Tacit's own version; the API reports it inside a Mastodon version string.
 const Version = "0.1.0"
 
+// mastodonAPIVersion is the Mastodon release whose client API Tacit follows.
+const mastodonAPIVersion = "4.3.0"
+
 // MastodonVersion is the version string clients parse to decide which features to use.
-const MastodonVersion = "4.3.0 (compatible; Tacit " + Version + ")"
+const MastodonVersion = mastodonAPIVersion + " (compatible; Tacit " + Version + ")"
 
 // Deps are what the web layer needs from the rest of the program.
 type Deps struct {
@@ -54,8 +57,13 @@ type Server struct {
 	resolver  Resolver
 	hub       *streaming.Hub
 	// recheck overrides how often streams check their token (tests); 0 is the default.
-	recheck  atomic.Int64
-	searcher *search.Searcher
+	recheck atomic.Int64
+	// heartbeat overrides the event streams' keep-alive interval (tests); 0 is the
+	// default.
+	heartbeat atomic.Int64
+	searcher  *search.Searcher
+	limits    *limits
+	routes    routeMatcher
 }
 
 // New builds the server and its routes.
@@ -75,14 +83,23 @@ func New(d Deps) *Server {
 		s.log = slog.Default()
 	}
 	s.hub = streaming.New(streaming.Options{Community: d.Community, Renderer: streamRenderer{s}, Logger: s.log})
-	if bus := d.Community.Events(); bus != nil {
+	bus := d.Community.Events()
+	if bus != nil {
 		bus.Subscribe(s.hub.Handle)
 	}
+	s.watchRevocations(bus)
 	e := s.engine
 	e.HandleMethodNotAllowed = false
 	e.RedirectTrailingSlash = false
-	limiter := newRateLimiter(d.Config.RateLimit.Requests, d.Config.RateLimit.Window)
-	e.Use(s.logRequests, s.recover, cors, limiter.middleware, s.authenticate)
+	// Only the configured proxies may say who the client is: gin trusts every proxy
+	// by default, and then anyone can claim any address with X-Forwarded-For and
+	// escape the per-address limits. Config.Validate has checked the entries.
+	if err := e.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
+		s.log.Error("trusted_proxies: ignored", "err", err)
+		_ = e.SetTrustedProxies(nil)
+	}
+	s.limits = newLimits(d.Config.RateLimit)
+	e.Use(s.logRequests, s.recover, cors, s.limits.beforeAuth, s.authenticate, s.limits.afterAuth, s.refuseBadText)
 
 	e.GET("/health", s.health)
 	s.mountOAuth(e)
@@ -108,8 +125,15 @@ func New(d Deps) *Server {
 	s.mountBoards(api)
 	s.mountReports(api)
 	s.mountAdmin(api)
+	own := routeSet(e)
 	for _, r := range d.Routes {
 		r(e)
+	}
+	s.limits.serverRoutes = map[string]bool{}
+	for r := range routeSet(e) {
+		if !own[r] {
+			s.limits.serverRoutes[r] = true
+		}
 	}
 	e.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
@@ -121,8 +145,9 @@ func New(d Deps) *Server {
 	return s
 }
 
-// Handler is the server as an http.Handler.
-func (s *Server) Handler() http.Handler { return s.engine }
+// Handler is the server as an http.Handler. It accepts a trailing slash on every
+// route, as Mastodon does (see serveHTTP).
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Server) health(c *gin.Context) {
 	if s.ping != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
@@ -34,8 +35,14 @@ const (
 	// cost a query, and the REST rate limit does not see them.
 	wsRequestsPerSecond = 20
 	// defaultStreamRecheck is how often a stream checks that its token is still valid
-	// and its user not disabled, so that a revoked login stops receiving events.
+	// and its user not disabled. Revocations and sanctions made by this process end
+	// streams at once (see watchRevocations), and revocations made by another one
+	// (the admin commands, another replica) within revocationSweep; the recheck is the
+	// backstop for the rest.
 	defaultStreamRecheck = 5 * time.Minute
+	// revocationSweep is how often the database is asked for tokens revoked by
+	// another process, while streams are open: one query, whatever their number.
+	revocationSweep = 5 * time.Second
 )
 
 func (s *Server) mountStreaming(r *gin.RouterGroup) {
@@ -62,8 +69,84 @@ func (s *Server) mountStreaming(r *gin.RouterGroup) {
 	}
 }
 
-// RunStreaming delivers domain events to streaming clients until ctx ends.
-func (s *Server) RunStreaming(ctx context.Context) error { return s.hub.Run(ctx) }
+// RunStreaming delivers domain events to streaming clients until ctx ends, and ends
+// the streams of tokens revoked by other processes.
+func (s *Server) RunStreaming(ctx context.Context) error {
+	go s.sweepRevocations(ctx)
+	return s.hub.Run(ctx)
+}
+
+// watchRevocations ends streams as soon as this process revokes their token or
+// suspends, disables or deletes their account.
+func (s *Server) watchRevocations(bus *community.Bus) {
+	if s.auth != nil {
+		s.auth.OnRevoke(func(ids []int64) { s.hub.DropTokens(ids...) })
+	}
+	if bus == nil {
+		return
+	}
+	bus.Subscribe(func(ctx context.Context, e community.Event) {
+		switch e := e.(type) {
+		case community.AccountDeleted:
+			s.hub.DropAccount(e.Account.ID)
+		case community.AccountSanctioned:
+			if e.Sanction.Suspended {
+				s.hub.DropAccount(e.Account.ID)
+				return
+			}
+			// A disabled login is not in the event; look it up off the publisher's
+			// goroutine, which must not wait for the database.
+			id := e.Account.ID
+			go func() {
+				u, err := s.community.UserByAccountID(context.WithoutCancel(ctx), id)
+				if err == nil && u.Disabled {
+					s.hub.DropAccount(id)
+				}
+			}()
+		}
+	})
+}
+
+// sweepRevocations asks the database, while streams are open, for tokens revoked and
+// logins disabled since the last look, and ends their streams: changes made by the
+// admin commands or another replica do not pass through this process's hooks.
+func (s *Server) sweepRevocations(ctx context.Context) {
+	if s.auth == nil {
+		return
+	}
+	tick := time.NewTicker(revocationSweep)
+	defer tick.Stop()
+	since := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if s.hub.Stats().Connections == 0 {
+			since = time.Now()
+			continue
+		}
+		// Look back a little further than the last sweep: clocks of replicas differ,
+		// and ending a stream twice is harmless.
+		next := time.Now()
+		ids, err := s.auth.RevokedSince(ctx, since.Add(-time.Minute))
+		if err != nil {
+			s.log.WarnContext(ctx, "streaming: cannot list revoked tokens", "err", err)
+			continue
+		}
+		s.hub.DropTokens(ids...)
+		accounts, err := s.auth.DisabledSince(ctx, since.Add(-time.Minute))
+		if err != nil {
+			s.log.WarnContext(ctx, "streaming: cannot list disabled logins", "err", err)
+			continue
+		}
+		for _, id := range accounts {
+			s.hub.DropAccount(id)
+		}
+		since = next
+	}
+}
 
 // CloseStreams ends every streaming connection, so that a graceful shutdown need not
 // wait for clients that never hang up.
@@ -71,6 +154,14 @@ func (s *Server) CloseStreams() { s.hub.Close() }
 
 // StreamingStats reports the streaming hub's figures.
 func (s *Server) StreamingStats() streaming.Stats { return s.hub.Stats() }
+
+// sseHeartbeat is how often event streams send a keep-alive comment.
+func (s *Server) sseHeartbeat() time.Duration {
+	if d := time.Duration(s.heartbeat.Load()); d > 0 {
+		return d
+	}
+	return sseHeartbeat
+}
 
 // streamRecheck is how often streams check their token (see defaultStreamRecheck).
 func (s *Server) streamRecheck() time.Duration {
@@ -110,6 +201,7 @@ func streamOptions(c *gin.Context) streaming.ConnOptions {
 		Account:       currentAccount(c),
 		Statuses:      grantsAny(tok, []string{"read:statuses"}),
 		Notifications: grantsAny(tok, []string{"read:notifications"}),
+		TokenID:       tok.ID,
 	}
 }
 
@@ -162,12 +254,15 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Accel-Buffering", "no") // tell nginx not to hold events back
 		w.WriteHeader(http.StatusOK)
-		if _, err := fmt.Fprint(w, ":)\n\n"); err != nil {
+		// Comments end with a single newline, as Mastodon sends them: a blank line after
+		// a comment dispatches an empty event, and some clients (Mastodon.py) abort the
+		// stream on it.
+		if _, err := fmt.Fprint(w, ":)\n"); err != nil {
 			return
 		}
 		w.Flush()
 		raw := bearerToken(c)
-		heartbeat := time.NewTicker(sseHeartbeat)
+		heartbeat := time.NewTicker(s.sseHeartbeat())
 		defer heartbeat.Stop()
 		recheck := time.NewTicker(s.streamRecheck())
 		defer recheck.Stop()
@@ -177,7 +272,7 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 			case m := <-conn.Messages():
 				_, err = w.Write(m.Frame(sseSlot, sseFrame))
 			case <-heartbeat.C:
-				_, err = fmt.Fprint(w, ":thump\n\n")
+				_, err = fmt.Fprint(w, ":thump\n")
 			case <-recheck.C:
 				if !s.stillAuthorized(ctx, raw) {
 					return
@@ -327,9 +422,12 @@ func (s *Server) serveWebSocket(ws *websocket.Conn, conn *streaming.Conn, token 
 			}
 			continue
 		case <-conn.Done():
-			if errors.Is(conn.Err(), streaming.ErrTooSlow) {
+			switch {
+			case errors.Is(conn.Err(), streaming.ErrTooSlow):
 				ws.Close(websocket.StatusPolicyViolation, "too slow")
-			} else {
+			case errors.Is(conn.Err(), streaming.ErrRevoked):
+				ws.Close(websocket.StatusPolicyViolation, "The access token is invalid")
+			default:
 				ws.Close(websocket.StatusGoingAway, "server shutting down")
 			}
 			return
@@ -383,6 +481,10 @@ func (s *Server) readSubscriptions(ctx context.Context, cancel context.CancelFun
 		var req wsRequest
 		if err := json.Unmarshal(data, &req); err != nil {
 			reply(wsError{Error: "Invalid JSON", Status: http.StatusBadRequest})
+			continue
+		}
+		if !utf8.Valid(data) || !validText(req.Type) || !validText(req.Stream) || !validText(req.Tag) || !validText(req.List) {
+			reply(wsError{Error: errInvalidText.Error(), Status: http.StatusUnprocessableEntity})
 			continue
 		}
 		st, err := streaming.ParseStream(req.Stream, req.Tag, req.List)

@@ -190,7 +190,13 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 			if err := inst.Community.ResetPassword(ctx, *username, pw); err != nil {
 				return fmt.Errorf("reset password: %w", err)
 			}
-			fmt.Fprintf(stdout, "password of %s changed\n", *username)
+			// A reset is what one does when a password leaked: the logins made with it
+			// end too (their open streams within seconds on the running server).
+			n, err := revokeLogins(ctx, inst, *username)
+			if err != nil {
+				return fmt.Errorf("reset password: %w", err)
+			}
+			fmt.Fprintf(stdout, "password of %s changed; %d access tokens revoked\n", *username, n)
 			return nil
 		})
 	case "delete-user":
@@ -205,6 +211,9 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 			return fmt.Errorf("delete-user: deleting %s removes its posts and login for good; add --yes to confirm", *username)
 		}
 		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
+			if _, err := revokeLogins(ctx, inst, *username); err != nil {
+				return fmt.Errorf("delete-user: %w", err)
+			}
 			if err := inst.Community.DeleteLocalAccount(ctx, *username); err != nil {
 				return fmt.Errorf("delete-user: %w", err)
 			}
@@ -212,7 +221,7 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 			return nil
 		})
 	case "token":
-		scopes := fs.String("scopes", "read write follow push", "space-separated scopes")
+		scopes := fs.String("scopes", "", `space-separated scopes (default "read write follow push", plus "admin:read admin:write" for moderators and admins)`)
 		if err := fs.Parse(args); err != nil {
 			return errUsage
 		}
@@ -220,7 +229,7 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 		if len(unknown) > 0 {
 			return fmt.Errorf("token: unknown scopes %s", strings.Join(unknown, ", "))
 		}
-		if len(known) == 0 {
+		if *scopes != "" && len(known) == 0 {
 			return errors.New("token: --scopes must name at least one scope")
 		}
 		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
@@ -231,6 +240,22 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string,
 			user, err := inst.Community.UserByAccountID(ctx, acct.ID)
 			if err != nil {
 				return fmt.Errorf("token: %w", err)
+			}
+			staff := user.Role == community.RoleModerator || user.Role == community.RoleAdmin
+			if len(known) == 0 {
+				// The token an operator asks for is usually for managing the instance:
+				// staff get the admin API's scopes with it, as Mastodon's admin apps ask.
+				known = []string{"read", "write", "follow", "push"}
+				if staff {
+					known = append(known, "admin:read", "admin:write")
+				}
+			}
+			if !staff {
+				for _, sc := range known {
+					if strings.HasPrefix(sc, "admin:") {
+						return fmt.Errorf("token: %s is not a moderator or admin; admin scopes are for staff (tacit admin set-role)", *username)
+					}
+				}
 			}
 			app, err := inst.Auth.CreateApplication(ctx, auth.NewApplication{
 				Name: "tacit admin token", RedirectURIs: []string{auth.OOBRedirect}, Scopes: known,
@@ -323,4 +348,13 @@ func closeDB(db *gorm.DB) {
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.Close()
 	}
+}
+
+// revokeLogins revokes every access token of a local account.
+func revokeLogins(ctx context.Context, inst *instance.Instance, username string) (int, error) {
+	acct, err := inst.Community.LocalAccount(ctx, username)
+	if err != nil {
+		return 0, fmt.Errorf("account %q: %w", username, err)
+	}
+	return inst.Auth.RevokeAccountTokens(ctx, acct.ID)
 }

@@ -45,7 +45,8 @@ Commands:
                               [--email, --role, --display-name, --locked])
   admin set-role              change an account's role (--username, --role user|moderator|admin)
   admin reset-password        set a new password (--username, --password or --password-stdin)
-  admin token                 issue an access token for an account (--username, [--scopes "read write"])
+  admin token                 issue an access token for an account (--username, [--scopes "read write"]);
+                              moderators and admins get admin:read admin:write by default
   admin delete-user           delete an account, its posts and its login for good, and tell
                               the peers (--username, --yes)
   admin reindex               rebuild the search index from the database (while serve runs: used from its next start)

@@ -57,6 +57,7 @@ func setup() {
 			relaxOverlappingOneOf(sch)
 		}
 		allowNullAdminEmail(schemas)
+		allowEmptyContactEmail(schemas)
 		known = make(map[string]struct{}, len(schemas))
 		for name := range schemas {
 			names = append(names, name)
@@ -97,6 +98,7 @@ func setup() {
 		// otherwise requires an absolute URI, exactly like the built-in one.
 		c.AssertFormat()
 		c.RegisterFormat(&jsonschema.Format{Name: "uri", Validate: validateURIOrEmpty})
+		c.RegisterFormat(&jsonschema.Format{Name: emailOrEmpty, Validate: validateEmailOrEmpty})
 		if err := c.AddResource(docURL, doc); err != nil {
 			initErr = fmt.Errorf("mastoschema: add openapi.json resource: %w", err)
 			return
@@ -459,4 +461,38 @@ func allowNullAdminEmail(schemas map[string]any) {
 	if email, ok := props["email"].(map[string]any); ok {
 		email["type"] = []any{"string", "null"}
 	}
+}
+
+// emailOrEmpty is the format allowEmptyContactEmail gives the instance's contact
+// address.
+const emailOrEmpty = "email-or-empty"
+
+// allowEmptyContactEmail lets the instance's contact address be empty, in memory:
+// Mastodon sends "" when the operator set none (its site_contact_email defaults to
+// ""), while the document declares format "email".
+func allowEmptyContactEmail(schemas map[string]any) {
+	props := func(v any) map[string]any {
+		m, _ := v.(map[string]any)
+		p, _ := m["properties"].(map[string]any)
+		return p
+	}
+	if email, ok := props(props(schemas["Instance"])["contact"])["email"].(map[string]any); ok {
+		email["format"] = emailOrEmpty
+	}
+	if email, ok := props(schemas["V1Instance"])["email"].(map[string]any); ok {
+		email["format"] = emailOrEmpty
+	}
+}
+
+// validateEmailOrEmpty accepts "" or an address with a local part and a domain.
+func validateEmailOrEmpty(v any) error {
+	s, ok := v.(string)
+	if !ok || s == "" {
+		return nil
+	}
+	local, domain, found := strings.Cut(s, "@")
+	if !found || local == "" || domain == "" || strings.ContainsAny(s, " \t\r\n") {
+		return errors.New("not an e-mail address")
+	}
+	return nil
 }

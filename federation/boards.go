@@ -245,7 +245,7 @@ func (f *Federator) boardAnnounce(ctx context.Context, reblog *community.Status,
 	if err != nil {
 		return nil, nil, err
 	}
-	announce, err := activitystreams.Activity("Announce", reblog.URI+"/activity", board.URI, json.RawMessage(create), to, cc)
+	announce, err := activitystreams.Activity("Announce", reblog.URI, board.URI, json.RawMessage(create), to, cc)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -99,7 +99,7 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		if f.departmentOnly(ctx, target) {
 			return community.ErrNotFound
 		}
-		return f.c.Follow(ctx, actor, target.ID, community.FollowOptions{})
+		return f.c.Follow(ctx, actor, target.ID, community.FollowOptions{URI: act.ID})
 	case "Accept", "Reject":
 		follower, err := f.followerOf(ctx, act)
 		if err != nil {
@@ -111,7 +111,8 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		if err := f.c.RejectFollowRequest(ctx, actor, follower.ID); community.KindOf(err) != community.KindNotFound {
 			return err
 		}
-		return f.c.Unfollow(ctx, follower, actor.ID)
+		// A follow it had accepted: the remote account removed its follower.
+		return ignoreMissing(f.c.RemoveFollower(ctx, actor, follower.ID))
 	case "Undo":
 		inner := act.ObjectActivity
 		if inner == nil {

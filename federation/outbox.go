@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/federation/activitystreams"
@@ -303,7 +304,12 @@ func (f *Federator) statusActivity(ctx context.Context, st *community.Status, au
 		if err != nil {
 			return nil, err
 		}
-		return activitystreams.Activity("Announce", st.URI+"/activity", author.URI, orig.URI, addr.To, append(addr.Cc, origAuthor.URI))
+		// A boost's own id already is its activity's ("…/statuses/<id>/activity").
+		announce, err := activitystreams.Activity("Announce", st.URI, author.URI, orig.URI, addr.To, append(addr.Cc, origAuthor.URI))
+		if err != nil {
+			return nil, err
+		}
+		return withPublished(announce, st.CreatedAt)
 	}
 	note, err := f.noteJSON(ctx, st, author)
 	if err != nil {
@@ -331,7 +337,11 @@ func (f *Federator) onStatusDeleted(ctx context.Context, st community.Status) er
 	}
 	var activity []byte
 	if st.ReblogOfID != nil {
-		announce, err := activitystreams.Activity("Announce", st.URI+"/activity", author.URI, st.URI, nil, nil)
+		object := st.URI
+		if orig, err := f.c.StatusByID(ctx, *st.ReblogOfID); err == nil {
+			object = orig.URI
+		}
+		announce, err := activitystreams.Activity("Announce", st.URI, author.URI, object, nil, nil)
 		if err != nil {
 			return err
 		}
@@ -370,34 +380,45 @@ func (f *Federator) onFollowed(ctx context.Context, ev community.Followed) error
 	}
 	switch {
 	case actor.IsLocal() && !target.IsLocal() && ev.Pending:
-		follow, err := f.followActivity(actor, target, ev.Follow.ID)
+		follow, err := f.followActivity(actor, target, ev.Follow.URI, ev.Follow.ID)
 		if err != nil {
 			return err
 		}
-		return f.enqueue(ctx, actor.ID, follow, []string{inboxOf(target)})
+		return f.enqueue(ctx, actor.ID, follow, []string{personalInbox(target)})
 	case !actor.IsLocal() && target.IsLocal() && !ev.Pending:
-		follow, err := f.followActivity(actor, target, ev.Follow.ID)
+		// The Accept echoes the Follow as received, its id above all: servers match
+		// the answer to their follow by that id.
+		follow, err := f.followActivity(actor, target, ev.Follow.URI, ev.Follow.ID)
 		if err != nil {
 			return err
 		}
-		accept, err := activitystreams.Activity("Accept", target.URI+"#accepts/follows/"+community.FormatID(ev.Follow.ID),
-			target.URI, json.RawMessage(follow), []string{actor.URI}, nil)
+		id := target.URI + "#accepts/follows/" + community.FormatID(ev.Follow.ID)
+		if ev.Repeated {
+			id += "/" + strconv.FormatInt(now().UnixMilli(), 10)
+		}
+		accept, err := activitystreams.Activity("Accept", id, target.URI, json.RawMessage(follow), []string{actor.URI}, nil)
 		if err != nil {
 			return err
 		}
-		return f.enqueue(ctx, target.ID, accept, []string{inboxOf(actor)})
+		return f.enqueue(ctx, target.ID, accept, []string{personalInbox(actor)})
 	}
 	return nil
 }
 
-// followActivity describes a follow. Its id uses the follower's URI (the follow is the
-// follower's activity); when the other side echoes it in Accept, Tacit matches the
-// follow by its actor and object, which is also how Mastodon peers are matched.
-func (f *Federator) followActivity(actor, target *community.Account, id int64) ([]byte, error) {
-	return activitystreams.Activity("Follow", actor.URI+"#follows/"+community.FormatID(id), actor.URI, target.URI,
-		[]string{target.URI}, nil)
+// followActivity describes a follow by its Follow activity: uri is the id it was sent
+// or received with. Follows stored before those ids were kept have none; theirs is
+// made from the follow's id, as it was then.
+func (f *Federator) followActivity(actor, target *community.Account, uri string, id int64) ([]byte, error) {
+	if uri == "" {
+		uri = actor.URI + "#follows/" + community.FormatID(id)
+	}
+	return activitystreams.Activity("Follow", uri, actor.URI, target.URI, []string{target.URI}, nil)
 }
 
+// onUnfollowed tells the other side that a follow between a local and a remote account
+// ended: the local follower sends Undo{Follow}, the local followed account sends
+// Reject{Follow} when it ended the follow. A remote follower's own Undo is not
+// answered: a Reject sent then could cancel the follow it makes next.
 func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) error {
 	actor, err := f.c.AccountByID(ctx, ev.AccountID)
 	if err != nil {
@@ -408,8 +429,8 @@ func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) e
 		return err
 	}
 	switch {
-	case actor.IsLocal() && !target.IsLocal():
-		follow, err := f.followActivity(actor, target, 0)
+	case actor.IsLocal() && !target.IsLocal() && !ev.ByTarget:
+		follow, err := f.followActivity(actor, target, ev.URI, 0)
 		if err != nil {
 			return err
 		}
@@ -418,9 +439,9 @@ func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) e
 		if err != nil {
 			return err
 		}
-		return f.enqueue(ctx, actor.ID, undo, []string{inboxOf(target)})
-	case !actor.IsLocal() && target.IsLocal():
-		follow, err := f.followActivity(actor, target, 0)
+		return f.enqueue(ctx, actor.ID, undo, []string{personalInbox(target)})
+	case !actor.IsLocal() && target.IsLocal() && ev.ByTarget:
+		follow, err := f.followActivity(actor, target, ev.URI, 0)
 		if err != nil {
 			return err
 		}
@@ -429,7 +450,7 @@ func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) e
 		if err != nil {
 			return err
 		}
-		return f.enqueue(ctx, target.ID, reject, []string{inboxOf(actor)})
+		return f.enqueue(ctx, target.ID, reject, []string{personalInbox(actor)})
 	}
 	return nil
 }
@@ -499,7 +520,7 @@ func (f *Federator) onBlocked(ctx context.Context, ev community.Blocked) error {
 			return err
 		}
 	}
-	return f.enqueue(ctx, actor.ID, block, []string{inboxOf(target)})
+	return f.enqueue(ctx, actor.ID, block, []string{personalInbox(target)})
 }
 
 // onAccountUpdated sends a profile edit to every peer: profiles federate to the whole
@@ -563,6 +584,16 @@ func (f *Federator) inboxes(r community.Recipients, scope community.Scope) []str
 	return out
 }
 
+// personalInbox is an account's own inbox, where activities meant for it alone go
+// (Follow, Accept, Undo, Block), as Mastodon sends them; the shared inbox when it has
+// none.
+func personalInbox(a *community.Account) string {
+	if a.InboxURL != "" {
+		return a.InboxURL
+	}
+	return a.SharedInboxURL
+}
+
 func inboxOf(a *community.Account) string {
 	if a.SharedInboxURL != "" {
 		return a.SharedInboxURL
@@ -622,6 +653,16 @@ func (f *Federator) deliver(ctx context.Context, job queue.Job) error {
 	}
 	f.log.DebugContext(ctx, "delivered", "inbox", p.Inbox, "attempt", job.Attempts)
 	return nil
+}
+
+// withPublished adds the time an activity happened, which Mastodon shows a boost with.
+func withPublished(activity []byte, at time.Time) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(activity, &m); err != nil {
+		return nil, fmt.Errorf("activity: %w", err)
+	}
+	m["published"] = at.UTC().Truncate(time.Second).Format(time.RFC3339)
+	return marshalJSON(m)
 }
 
 func stringList(v any) []string {

@@ -541,6 +541,8 @@ func NoteJSON(n Note) ([]byte, error) {
 		if _, ok := m["inReplyTo"]; !ok {
 			m["inReplyTo"] = nil
 		}
+		// The replies collection, through which Mastodon fetches a thread's replies.
+		m["replies"] = st.URI + "/replies"
 		if len(n.Attachments) > 0 {
 			m["attachment"] = attachmentsJSON(n.Attachments)
 		}

@@ -116,7 +116,7 @@ func (f *Federator) boardInboxes(ctx context.Context, board *community.Account) 
 	if err != nil || scope == community.ScopeDepartment {
 		return nil, err
 	}
-	return f.inboxes(r, scope), nil
+	return f.inboxes(ctx, r, scope), nil
 }
 
 // boardAddressing is the to/cc of what a board publishes.
@@ -373,7 +373,7 @@ func (f *Federator) onReportFiled(ctx context.Context, ev community.ReportFiled)
 	if err != nil {
 		return err
 	}
-	return f.enqueue(ctx, 0, body, f.inboxes(community.Recipients{Accounts: ev.ForwardTo}, community.ScopeCompany))
+	return f.enqueue(ctx, 0, body, f.inboxes(ctx, community.Recipients{Accounts: ev.ForwardTo}, community.ScopeCompany))
 }
 
 // relayReply has a local board announce a reply of one of its discussions to its

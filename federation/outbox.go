@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tacit-social/tacit/community"
@@ -183,7 +184,7 @@ func (f *Federator) onPollVoted(ctx context.Context, ev community.PollVoted) err
 		if err != nil || !voter.IsLocal() {
 			return err
 		}
-		inboxes := f.inboxes(community.Recipients{Accounts: []*community.Account{author}}, st.Scope)
+		inboxes := f.inboxes(ctx, community.Recipients{Accounts: []*community.Account{author}}, st.Scope)
 		for _, v := range ev.Votes {
 			if v.Choice < 0 || v.Choice >= len(ev.Poll.Options) {
 				continue
@@ -246,7 +247,7 @@ func (f *Federator) sendPollUpdate(ctx context.Context, st community.Status, pol
 			r.Accounts = append(r.Accounts, v)
 		}
 	}
-	return f.enqueue(ctx, author.ID, update, f.inboxes(r, st.Scope))
+	return f.enqueue(ctx, author.ID, update, f.inboxes(ctx, r, st.Scope))
 }
 
 func (f *Federator) onStatus(ctx context.Context, st community.Status, verb string) error {
@@ -285,7 +286,7 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 		}
 		r.Accounts = append(r.Accounts, board)
 	}
-	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
+	return f.enqueue(ctx, author.ID, activity, f.inboxes(ctx, r, st.Scope))
 }
 
 // statusActivity renders a local status as the activity that publishes it: an
@@ -366,7 +367,7 @@ func (f *Federator) onStatusDeleted(ctx context.Context, st community.Status) er
 		return err
 	}
 	r.AllPeers = true
-	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
+	return f.enqueue(ctx, author.ID, activity, f.inboxes(ctx, r, st.Scope))
 }
 
 func (f *Federator) onFollowed(ctx context.Context, ev community.Followed) error {
@@ -494,7 +495,7 @@ func (f *Federator) onFavourited(ctx context.Context, ev community.Favourited) e
 			return err
 		}
 	}
-	return f.enqueue(ctx, actor.ID, like, f.inboxes(community.Recipients{Accounts: to}, community.ScopeWorld))
+	return f.enqueue(ctx, actor.ID, like, f.inboxes(ctx, community.Recipients{Accounts: to}, community.ScopeWorld))
 }
 
 // onBlocked tells a remote account's instance that a local account blocks it (or no
@@ -538,7 +539,7 @@ func (f *Federator) onAccountUpdated(ctx context.Context, a community.Account) e
 	if err != nil {
 		return err
 	}
-	return f.enqueue(ctx, a.ID, update, f.inboxes(community.Recipients{AllPeers: true}, community.ScopeCompany))
+	return f.enqueue(ctx, a.ID, update, f.inboxes(ctx, community.Recipients{AllPeers: true}, community.ScopeCompany))
 }
 
 // onAccountDeleted tells every peer, and the instances of remote followers, that a
@@ -552,13 +553,13 @@ func (f *Federator) onAccountDeleted(ctx context.Context, ev community.AccountDe
 	if err != nil {
 		return err
 	}
-	return f.enqueue(ctx, a.ID, del, f.inboxes(community.Recipients{Accounts: ev.RemoteFollowers, AllPeers: true}, community.ScopeWorld))
+	return f.enqueue(ctx, a.ID, del, f.inboxes(ctx, community.Recipients{Accounts: ev.RemoteFollowers, AllPeers: true}, community.ScopeWorld))
 }
 
 // inboxes turns recipients into inbox URLs: one shared inbox per instance where there
 // is one, the personal inbox otherwise; every peer's shared inbox for AllPeers. Hosts
 // the policy refuses are dropped, and company-scope content goes to peers only.
-func (f *Federator) inboxes(r community.Recipients, scope community.Scope) []string {
+func (f *Federator) inboxes(ctx context.Context, r community.Recipients, scope community.Scope) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(inbox string) {
@@ -577,7 +578,16 @@ func (f *Federator) inboxes(r community.Recipients, scope community.Scope) []str
 	}
 	if r.AllPeers {
 		for _, peer := range f.cfg.Federation.Peers {
-			add(f.cfg.Protocol + "://" + peer + "/inbox")
+			// Peers run Tacit, or other software whose inbox is wherever its actors
+			// say: a shared inbox at another path, or none at all (GoToSocial).
+			inbox, err := f.c.HostInbox(ctx, strings.ToLower(peer))
+			if err != nil {
+				f.log.WarnContext(ctx, "inbox of a peer", "peer", peer, "err", err)
+			}
+			if inbox == "" {
+				inbox = f.cfg.Protocol + "://" + peer + "/inbox"
+			}
+			add(inbox)
 		}
 	}
 	sort.Strings(out)

@@ -186,7 +186,7 @@ func (f *Federator) statusActivityDoc(c *gin.Context) {
 	var body []byte
 	var err error
 	if st.ReblogOfID != nil && author.Group {
-		body, _, err = f.boardAnnounce(ctx, st, author)
+		body, _, _, err = f.boardAnnounce(ctx, st, author)
 	} else {
 		body, err = f.statusActivity(ctx, st, author, "Create")
 	}

@@ -148,12 +148,29 @@ func (f *Federator) noteJSON(ctx context.Context, st *community.Status, author *
 	if err != nil {
 		return nil, err
 	}
-	if page != nil && !slices.Contains(addr.Cc, page.BoardURI) {
-		addr.Cc = append(addr.Cc, page.BoardURI)
+	// An idea, and a reply in its discussion, name their board as audience and in cc
+	// (FEP-1b12): Lemmy finds the community there.
+	audience := ""
+	if page != nil {
+		audience = page.BoardURI
+	} else if st.InReplyToID != nil && st.Visibility != community.VisibilityDirect {
+		if b, _, err := f.c.ThreadBoard(ctx, st); err != nil {
+			return nil, err
+		} else if b != nil {
+			board, err := f.c.AccountByID(ctx, b.AccountID)
+			if err != nil {
+				return nil, err
+			}
+			audience = board.URI
+		}
+	}
+	if audience != "" && !slices.Contains(addr.Cc, audience) {
+		addr.Cc = append(addr.Cc, audience)
 	}
 	return activitystreams.NoteJSON(activitystreams.Note{
 		Status: st, Author: author, InReplyToURI: inReplyTo, Mentions: mentions, Tags: tags,
 		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc, Attachments: attachments, Poll: poll, Idea: page,
+		Audience: audience,
 	})
 }
 
@@ -260,11 +277,14 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 	}
 	if st.ReblogOfID != nil && author.Group {
 		if info, err := f.c.BoardByAccount(ctx, author.ID); err == nil && info.Board.Local {
-			announce, inboxes, err := f.boardAnnounce(ctx, &st, author)
+			plain, wrapped, inboxes, err := f.boardAnnounce(ctx, &st, author)
 			if err != nil {
 				return err
 			}
-			return f.enqueue(ctx, author.ID, announce, inboxes)
+			if err := f.enqueue(ctx, author.ID, wrapped, inboxes); err != nil {
+				return err
+			}
+			return f.enqueue(ctx, author.ID, plain, inboxes)
 		}
 	}
 	activity, err := f.statusActivity(ctx, &st, author, verb)

@@ -375,6 +375,9 @@ type Note struct {
 	Poll *Poll
 	// Idea, when set, renders the status as a Page: an idea posted to a board.
 	Idea *IdeaPage
+	// Audience is the group a post belongs to (FEP-1b12): the board of an idea or of
+	// the discussion a reply is part of.
+	Audience string
 }
 
 // Attachment is a media attachment as Mastodon federates it: a Document with its
@@ -550,6 +553,9 @@ func NoteJSON(n Note) ([]byte, error) {
 			questionJSON(m, n.Poll)
 		}
 		forceArray(m, "to", "cc", "tag", "attachment")
+		if n.Audience != "" {
+			m["audience"] = n.Audience
+		}
 		if i := n.Idea; i != nil {
 			m["type"] = "Page"
 			m["name"] = i.Title

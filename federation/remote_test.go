@@ -194,7 +194,21 @@ func (r *remoteServer) serve(w http.ResponseWriter, req *http.Request) {
 // server's), and fails unless Tacit takes it.
 func (r *remoteServer) deliver(inbox, actorID, name string) map[string]any {
 	r.t.Helper()
-	body := r.fixture(name)
+	return r.deliverBody(inbox, actorID, name, r.fixture(name))
+}
+
+// deliverDoc posts a document made by the test, as deliver does a fixture.
+func (r *remoteServer) deliverDoc(inbox, actorID string, doc map[string]any) {
+	r.t.Helper()
+	body, err := json.Marshal(doc)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.deliverBody(inbox, actorID, "a document", body)
+}
+
+func (r *remoteServer) deliverBody(inbox, actorID, name string, body []byte) map[string]any {
+	r.t.Helper()
 	client := federation.NewClient(federation.HostPolicy{Peer: func(string) bool { return true }}, r.software+"-fixture")
 	if err := client.Post(context.Background(), inbox, body, r.signer(actorID)); err != nil {
 		r.t.Fatalf("deliver %s/%s to %s: %v", r.software, name, inbox, err)

@@ -39,6 +39,7 @@ func Context() []any {
 			"toot":                      "http://joinmastodon.org/ns#",
 			"featured":                  map[string]any{"@id": "toot:featured", "@type": "@id"},
 			"discoverable":              "toot:discoverable",
+			"indexable":                 "toot:indexable",
 			"blurhash":                  "toot:blurhash",
 			"focalPoint":                map[string]any{"@container": "@list", "@id": "toot:focalPoint"},
 			"votersCount":               "toot:votersCount",
@@ -54,6 +55,19 @@ func Context() []any {
 			"idea":                      "tacit:idea",
 			"rules":                     "tacit:rules",
 			"moderators":                map[string]any{"@id": "tacit:moderators", "@type": "@id"},
+			// The board-owned state of an idea, inside "idea" (IdeaProps).
+			"status":        "tacit:status",
+			"comment":       "tacit:comment",
+			"statusChanged": map[string]any{"@id": "tacit:statusChanged", "@type": "xsd:dateTime"},
+			"locked":        "tacit:locked",
+			"pinned":        map[string]any{"@id": "tacit:pinned", "@type": "xsd:dateTime"},
+			"mergedInto":    map[string]any{"@id": "tacit:mergedInto", "@type": "@id"},
+			"votes":         "tacit:votes",
+			"version":       "tacit:version",
+			// Lemmy's vocabulary, for boards as Lemmy communities.
+			"lemmy":                   "https://join-lemmy.org/ns#",
+			"postingRestrictedToMods": "lemmy:postingRestrictedToMods",
+			"Lock":                    "lemmy:Lock",
 		},
 	}
 }
@@ -227,6 +241,9 @@ func ActorJSON(a Actor) ([]byte, error) {
 	discoverable := streams.NewTootDiscoverableProperty()
 	discoverable.Set(acct.Discoverable)
 	p.SetTootDiscoverable(discoverable)
+	// Mastodon indexes an account's public posts for full-text search only when it
+	// says it is indexable; a discoverable Tacit account is.
+	p.GetUnknownProperties()["indexable"] = acct.Discoverable
 
 	if pemText != "" {
 		key := streams.NewW3IDSecurityV1PublicKey()

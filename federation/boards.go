@@ -423,7 +423,9 @@ func (f *Federator) onReportFiled(ctx context.Context, ev community.ReportFiled)
 	if err != nil {
 		return err
 	}
-	return f.enqueue(ctx, 0, body, f.inboxes(ctx, community.Recipients{Accounts: ev.ForwardTo}, community.ScopeCompany))
+	// A report goes wherever the reported account lives, peer or not (open mode): the
+	// reporter asked for it, and it names nothing of the reporter.
+	return f.enqueue(ctx, 0, body, f.inboxes(ctx, community.Recipients{Accounts: ev.ForwardTo}, community.ScopeWorld))
 }
 
 // relayReply has a local board announce a reply of one of its discussions to its

@@ -100,14 +100,27 @@ func (f *Federator) featured(c *gin.Context) {
 		c.AbortWithStatus(http.StatusNotFound)
 		return
 	}
-	res, err := f.c.AccountStatuses(ctx, r.viewer, acct.ID, community.AccountStatusesQuery{
-		Pinned: true, Page: community.Page{Limit: featuredMax},
-	})
-	if err != nil {
-		f.fail(c, "featured collection", err)
-		return
+	var statuses []community.Status
+	if acct.Group && !f.departmentOnly(ctx, acct) {
+		// A board features its pinned ideas (Lemmy's featured posts).
+		if _, err := f.c.BoardByAccount(ctx, acct.ID); err == nil {
+			if statuses, err = f.c.PinnedIdeas(ctx, r.viewer, acct.ID); err != nil {
+				f.fail(c, "featured collection", err)
+				return
+			}
+		}
 	}
-	items := f.renderItems(ctx, res.Statuses, acct, false)
+	if statuses == nil {
+		res, err := f.c.AccountStatuses(ctx, r.viewer, acct.ID, community.AccountStatusesQuery{
+			Pinned: true, Page: community.Page{Limit: featuredMax},
+		})
+		if err != nil {
+			f.fail(c, "featured collection", err)
+			return
+		}
+		statuses = res.Statuses
+	}
+	items := f.renderItems(ctx, statuses, nil, false)
 	writeCollection(c, map[string]any{
 		"id": acct.URI + "/collections/featured", "type": "OrderedCollection",
 		"totalItems": len(items), "orderedItems": items,
@@ -115,7 +128,9 @@ func (f *Federator) featured(c *gin.Context) {
 }
 
 // renderItems renders statuses as activities (Create or Announce) or as bare notes.
-// Direct messages and what does not federate are left out.
+// author is the statuses' author; nil when they have several (a board's pinned
+// ideas), and a remote author's status is then listed by its id, which its own
+// instance serves. Direct messages and what does not federate are left out.
 func (f *Federator) renderItems(ctx context.Context, statuses []community.Status, author *community.Account, asActivities bool) []json.RawMessage {
 	items := []json.RawMessage{}
 	for i := range statuses {
@@ -123,13 +138,28 @@ func (f *Federator) renderItems(ctx context.Context, statuses []community.Status
 		if st.Visibility == community.VisibilityDirect || st.Scope == community.ScopeDepartment {
 			continue
 		}
+		writer := author
+		if writer == nil {
+			a, err := f.c.AccountByID(ctx, st.AccountID)
+			if err != nil {
+				f.log.WarnContext(ctx, "render collection item", "status_id", st.ID, "err", err)
+				continue
+			}
+			if !a.IsLocal() {
+				if ref, err := json.Marshal(st.URI); err == nil {
+					items = append(items, ref)
+				}
+				continue
+			}
+			writer = a
+		}
 		var body []byte
 		var err error
 		switch {
 		case asActivities:
-			body, err = f.statusActivity(ctx, st, author, "Create")
+			body, err = f.statusActivity(ctx, st, writer, "Create")
 		case st.ReblogOfID == nil:
-			body, err = f.noteJSON(ctx, st, author)
+			body, err = f.noteJSON(ctx, st, writer)
 		default:
 			continue
 		}

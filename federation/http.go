@@ -171,6 +171,7 @@ func (f *Federator) instanceActor(c *gin.Context) {
 			Locked: true, Bot: true, Fields: community.Fields{}, CreatedAt: now, UpdatedAt: now,
 		},
 		PublicKeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})),
+		Outbox:       f.InstanceActorURI() + "/outbox",
 		Type:         "Application",
 	})
 	if err != nil {

@@ -60,6 +60,13 @@ func TestInteropLemmy(t *testing.T) {
 		t.Errorf("GET the board's Announce %s: HTTP %d %v", plain.Activity["id"], code, doc["type"])
 	}
 
+	// A moderator pins bob's idea: the board's featured collection lists it.
+	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil), http.StatusOK, nil)
+	if code, doc := remote.get(boardAcct.URI+"/collections/featured", person); code != http.StatusOK ||
+		!slices.ContainsFunc(asSlice(doc["orderedItems"]), func(v any) bool { return idOfValue(v) == idea.URI }) {
+		t.Errorf("the board's featured collection after a pin: HTTP %d %v", code, doc)
+	}
+
 	// The Lemmy user posts an idea to the board: it becomes an idea of the board, and
 	// the board announces the Lemmy Create under its own id, with its addressing.
 	posted := remote.deliver(boardAcct.InboxURL, person, "create_page_to_board")
@@ -192,4 +199,9 @@ func ideaOf(t *testing.T, inst *instancetest.Instance, token, uri string) (testI
 	}
 	mustJSON(t, a, http.StatusOK, &out)
 	return out, true
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }

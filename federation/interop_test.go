@@ -350,3 +350,73 @@ func (r *remoteServer) actorField(actorID, key string) string {
 	s, _ := r.actorDoc(actorID)[key].(string)
 	return s
 }
+
+// TestInteropReportForwardedOutsideTheCompany: in open mode a report about an account
+// of a server outside the company, forwarded at the reporter's request, reaches that
+// server as a Flag, as the API's answer (forwarded: true) says.
+func TestInteropReportForwardedOutsideTheCompany(t *testing.T) {
+	ctx := context.Background()
+	remote := startRemote(t, "mastodon")
+	inst := instancetest.Start(t, openMode(true))
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	remote.set("tacit", inst.URL)
+	remote.set("tacit_host", inst.Host())
+	remote.set("alice", alice.Account.URI)
+	bobID := remote.serveFixture("actor")
+	note := remote.deliver(inst.URL+"/inbox", bobID, "create_note")
+	var st *community.Status
+	eventually(t, "bob's post", func() bool {
+		var err error
+		st, err = inst.Community.StatusByURI(ctx, idOfValue(note["object"]))
+		return err == nil
+	})
+	a := inst.Call(t, http.MethodPost, "/api/v1/reports", alice.Token, url.Values{
+		"account_id": {community.FormatID(st.AccountID)}, "status_ids[]": {community.FormatID(st.ID)},
+		"comment": {"Spam"}, "forward": {"true"},
+	})
+	var report struct {
+		Forwarded bool `json:"forwarded"`
+	}
+	mustJSON(t, a, http.StatusOK, &report)
+	if !report.Forwarded {
+		t.Fatalf("report not forwarded: %s", a.Body)
+	}
+	flag := remote.waitFor("the forwarded Flag", ofType("Flag", ""))
+	if objects := stringsOf(flag.Activity["object"]); !slices.Contains(objects, bobID) || !slices.Contains(objects, st.URI) {
+		t.Errorf("Flag objects %v, want bob and his post", objects)
+	}
+}
+
+// TestInteropActors: actors carry what Mastodon and GoToSocial look for (indexable, a
+// shared inbox, an outbox, also on the instance actor) and what they name dereferences.
+func TestInteropActors(t *testing.T) {
+	remote := startRemote(t, "mastodon")
+	inst := instancetest.Start(t, remote.peerOf())
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	remote.set("tacit", inst.URL)
+	remote.set("tacit_host", inst.Host())
+	remote.set("alice", alice.Account.URI)
+	bobID := remote.serveFixture("actor")
+
+	code, actor := remote.get(alice.Account.URI, bobID)
+	if code != http.StatusOK {
+		t.Fatalf("GET alice: HTTP %d", code)
+	}
+	if actor["indexable"] != true {
+		t.Errorf("alice's actor: indexable = %v, want true (a discoverable account)", actor["indexable"])
+	}
+	code, instanceActor := remote.get(inst.URL+"/actor", bobID)
+	if code != http.StatusOK {
+		t.Fatalf("GET the instance actor: HTTP %d", code)
+	}
+	for _, doc := range []map[string]any{actor, instanceActor} {
+		requireFields(t, "actor", doc, "id", "type", "inbox", "outbox", "preferredUsername", "publicKey", "endpoints")
+		outbox, _ := doc["outbox"].(string)
+		if outbox == "" {
+			continue
+		}
+		if code, col := remote.get(outbox, bobID); code != http.StatusOK || col["id"] != outbox {
+			t.Errorf("GET %s: HTTP %d %v", outbox, code, col)
+		}
+	}
+}

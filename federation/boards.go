@@ -630,7 +630,9 @@ func (f *Federator) receiveGroupAnnounce(ctx context.Context, group *community.A
 		if board, err := f.ideaBoardOf(ctx, st); err != nil || board == nil || board.ID != group.ID {
 			return err
 		}
-		_, err = f.c.ReceiveReblog(ctx, group, st.ID, act.ID, act.To, act.Cc)
+		// A Tacit board's Announce{Create} is "<its share's id>#create": the share is
+		// stored under its own id, which its Undo names, whichever form came first.
+		_, err = f.c.ReceiveReblog(ctx, group, st.ID, strings.TrimSuffix(act.ID, "#create"), act.To, act.Cc)
 		return ignoreMissing(err)
 	case "Delete":
 		// The author's instance tells every peer itself; a board relays only what its

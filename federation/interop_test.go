@@ -420,3 +420,26 @@ func TestInteropActors(t *testing.T) {
 		}
 	}
 }
+
+// TestInteropFollowAskedAgain: a server that lost track of its follow (or refreshes it)
+// sends a new Follow; it gets an Accept echoing that one, and the follow stays one.
+func TestInteropFollowAskedAgain(t *testing.T) {
+	ctx := context.Background()
+	remote := startRemote(t, "mastodon")
+	inst := instancetest.Start(t, remote.peerOf())
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	remote.set("tacit", inst.URL)
+	remote.set("tacit_host", inst.Host())
+	remote.set("alice", alice.Account.URI)
+	bobID := remote.serveFixture("actor")
+
+	first := remote.deliver(alice.Account.InboxURL, bobID, "follow")
+	remote.waitFor("the first Accept", ofType("Accept", first["id"].(string)))
+	again := bobID + "#follows/again"
+	remote.deliverDoc(alice.Account.InboxURL, bobID, map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+		"id": again, "type": "Follow", "actor": bobID, "object": alice.Account.URI})
+	remote.waitFor("the Accept of the Follow sent again", ofType("Accept", again))
+	if a, err := inst.Community.AccountByID(ctx, alice.Account.ID); err != nil || a.FollowersCount != 1 {
+		t.Errorf("alice's followers after a Follow sent again: %v %d, want 1", err, a.FollowersCount)
+	}
+}

@@ -142,6 +142,22 @@ func TestInteropLemmy(t *testing.T) {
 	if st, err := inst.Community.StatusByURI(ctx, lemmyPost); err != nil || st.ReblogsCount != 1 {
 		t.Errorf("the community's post: %v, shared %d times, want once", err, st.ReblogsCount)
 	}
+	// Alice comments on the community's post: the community gets the Create{Note}, with
+	// itself as audience and in cc, as Lemmy requires of a comment.
+	onTacit, err := inst.Community.StatusByURI(ctx, lemmyPost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment2 := inst.PostStatus(t, alice.Token, url.Values{"status": {"Count me in"}, "in_reply_to_id": {community.FormatID(onTacit.ID)},
+		"scope": {"world"}})
+	toCommunity := remote.waitFor("alice's comment at the community", func(d delivery) bool {
+		return d.Activity["type"] == "Create" && idOfValue(d.Activity["object"]) == comment2.URI && d.Path == "/inbox"
+	})
+	if note, _ := toCommunity.Activity["object"].(map[string]any); note["audience"] != group || note["inReplyTo"] != lemmyPost ||
+		!slices.Contains(append(stringsOf(note["to"]), stringsOf(note["cc"])...), group) {
+		t.Errorf("alice's comment as the community gets it: %v", note)
+	}
+
 	remote.deliver(inst.URL+"/inbox", person, "delete_page")
 	eventually(t, "the Lemmy post to be deleted", func() bool {
 		_, err := inst.Community.StatusByURI(ctx, lemmyPost)

@@ -547,3 +547,23 @@ func (s *Service) BoardRecipients(ctx context.Context, boardID int64) (Recipient
 	}
 	return Recipients{Accounts: followers, AllPeers: true}, b.Scope, nil
 }
+
+// PinnedIdeas lists what the viewer may see of a board's pinned ideas, most recently
+// pinned first: the board's featured collection, which Lemmy and Mastodon read.
+func (s *Service) PinnedIdeas(ctx context.Context, v Viewer, boardID int64) ([]Status, error) {
+	b, err := boardRow(s.read(ctx), boardID)
+	if err != nil {
+		return nil, err
+	}
+	if !s.mayReadBoard(v, b) {
+		return nil, ErrNotFound
+	}
+	var pinned []Status
+	err = s.read(ctx).Model(&Status{}).Joins("JOIN ideas ON ideas.status_id = statuses.id").
+		Where("ideas.board_account_id = ? AND ideas.pinned_at IS NOT NULL AND ideas.merged_into_id IS NULL", boardID).
+		Scopes(s.visibleSQL(v)).Select("statuses.*").Order("ideas.pinned_at DESC").Limit(maxPinnedIdeas).Find(&pinned).Error
+	if err != nil {
+		return nil, fmt.Errorf("list pinned ideas: %w", err)
+	}
+	return pinned, nil
+}

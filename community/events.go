@@ -36,14 +36,24 @@ type AccountUpdated struct{ Account Account }
 // NotificationCreated: someone was notified.
 type NotificationCreated struct{ Notification Notification }
 
-// Followed: AccountID now follows TargetAccountID (or asked to, when Pending).
+// Followed: AccountID now follows TargetAccountID (or asked to, when Pending). Follow.URI
+// is the ActivityPub id of the Follow activity when one side is remote. Repeated is set
+// when a remote account asked again for a follow that already exists (its server lost
+// track of the answer, or the follow was refreshed): the answer is due again.
 type Followed struct {
-	Follow  Follow
-	Pending bool
+	Follow   Follow
+	Pending  bool
+	Repeated bool
 }
 
-// Unfollowed: a follow or follow request ended.
-type Unfollowed struct{ AccountID, TargetAccountID int64 }
+// Unfollowed: a follow or follow request ended. URI is the id of the Follow activity
+// it ended ("" when none was known); ByTarget says the followed account ended it (a
+// rejected request, a removed follower, a block) rather than the follower.
+type Unfollowed struct {
+	AccountID, TargetAccountID int64
+	URI                        string
+	ByTarget                   bool
+}
 
 // Favourited: a status was liked (Undone when the like was taken back).
 type Favourited struct {

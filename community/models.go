@@ -112,10 +112,13 @@ type User struct {
 
 // Status is a post, a reply or a reblog (ReblogOfID set, no text of its own).
 type Status struct {
-	ID                 int64      `gorm:"primaryKey;autoIncrement:false"`
-	AccountID          int64      `gorm:"not null"`
-	URI                string     `gorm:"not null;default:''"`
-	URL                string     `gorm:"not null;default:''"`
+	ID        int64  `gorm:"primaryKey;autoIncrement:false"`
+	AccountID int64  `gorm:"not null"`
+	URI       string `gorm:"not null;default:''"`
+	URL       string `gorm:"not null;default:''"`
+	// ActivityURI is the id of the Create that brought a remote status ("" for local
+	// statuses, whose activity id is their URI with "/activity").
+	ActivityURI        string     `gorm:"not null;default:''"`
 	Text               string     `gorm:"not null;default:''"` // source as typed (local statuses)
 	Content            string     `gorm:"not null;default:''"` // rendered, safe HTML
 	SpoilerText        string     `gorm:"not null;default:''"`

@@ -172,6 +172,17 @@ func (s *Service) activeMutes(db *gorm.DB) *gorm.DB {
 type FollowOptions struct {
 	Reblogs *bool
 	Notify  *bool
+	// URI is the id of the Follow activity a remote follower sent. It is kept with the
+	// follow so that the Accept echoes it and a later Undo or Reject names it: some
+	// servers (GoToSocial) find follows by that id alone.
+	URI string
+}
+
+// followURI is the id of the Follow activity a local account sends to a remote one,
+// from the follow request's id. It is stored with the follow so that the Undo sent
+// later embeds the very Follow the other server knows.
+func followURI(actor *Account, requestID int64) string {
+	return actor.URI + "#follows/" + FormatID(requestID)
 }
 
 // Follow makes actor follow the target, or asks to when the target approves followers
@@ -212,8 +223,13 @@ func (s *Service) Follow(ctx context.Context, actor *Account, targetID int64, op
 		if blocked {
 			return ErrForbidden
 		}
-		// Already following or asking: only the options change.
-		for _, model := range []any{&Follow{}, &FollowRequest{}} {
+		// Already following or asking: only the options change. A remote follower that
+		// asks again (with a new Follow id, or the same one) gets its answer again, as
+		// Mastodon does: its server may have lost the first.
+		if opt.URI != "" && !actor.IsLocal() {
+			changes["uri"] = opt.URI
+		}
+		for i, model := range []any{&Follow{}, &FollowRequest{}} {
 			q := tx.Model(model).Where("account_id = ? AND target_account_id = ?", actor.ID, target.ID)
 			var n int64
 			if err := q.Count(&n).Error; err != nil {
@@ -228,12 +244,26 @@ func (s *Service) Follow(ctx context.Context, actor *Account, targetID int64, op
 					return fmt.Errorf("update follow options: %w", err)
 				}
 			}
+			if i == 0 && !actor.IsLocal() {
+				var f Follow
+				if err := tx.Where("account_id = ? AND target_account_id = ?", actor.ID, target.ID).Take(&f).Error; err != nil {
+					return fmt.Errorf("read follow: %w", err)
+				}
+				*ev = append(*ev, Followed{Follow: f, Repeated: true})
+			}
 			return nil
 		}
 		now := s.clock()
+		uri := ""
+		if !actor.IsLocal() {
+			uri = opt.URI
+		}
 		if target.Locked || !target.IsLocal() {
 			fr := FollowRequest{ID: NewID(), AccountID: actor.ID, TargetAccountID: target.ID,
-				ShowReblogs: reblogs, Notify: notify, CreatedAt: now}
+				ShowReblogs: reblogs, Notify: notify, URI: uri, CreatedAt: now}
+			if actor.IsLocal() {
+				fr.URI = followURI(actor, fr.ID)
+			}
 			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&fr)
 			if res.Error != nil {
 				return fmt.Errorf("create follow request: %w", res.Error)
@@ -245,7 +275,7 @@ func (s *Service) Follow(ctx context.Context, actor *Account, targetID int64, op
 			return s.notify(tx, ev, target, actor.ID, NotifyFollowRequest, nil)
 		}
 		f := Follow{ID: NewID(), AccountID: actor.ID, TargetAccountID: target.ID,
-			ShowReblogs: reblogs, Notify: notify, CreatedAt: now}
+			ShowReblogs: reblogs, Notify: notify, URI: uri, CreatedAt: now}
 		inserted, err := s.insertFollow(tx, &f)
 		if err != nil || !inserted {
 			return err
@@ -297,9 +327,26 @@ func (s *Service) blockedEitherWay(tx *gorm.DB, a, b int64) (bool, error) {
 }
 
 // removeFollow ends the follow from → to, if any, with its counters and the
-// notification it caused (Mastodon drops it with the follow). It reports whether a
-// follow or a pending request was removed.
-func (s *Service) removeFollow(tx *gorm.DB, ev *[]Event, from, to int64) (bool, error) {
+// notification it caused (Mastodon drops it with the follow). byTarget says the
+// followed account ended it. It reports whether a follow or a pending request was
+// removed.
+func (s *Service) removeFollow(tx *gorm.DB, ev *[]Event, from, to int64, byTarget bool) (bool, error) {
+	// The Follow activity's id goes with the event, for the Undo or Reject that names it.
+	var uris []string
+	for _, model := range []any{&Follow{}, &FollowRequest{}} {
+		var got []string
+		if err := tx.Model(model).Where("account_id = ? AND target_account_id = ?", from, to).Pluck("uri", &got).Error; err != nil {
+			return false, fmt.Errorf("read follow: %w", err)
+		}
+		uris = append(uris, got...)
+	}
+	uri := ""
+	for _, u := range uris {
+		if u != "" {
+			uri = u
+			break
+		}
+	}
 	res := tx.Where("account_id = ? AND target_account_id = ?", from, to).Delete(&Follow{})
 	if res.Error != nil {
 		return false, fmt.Errorf("delete follow: %w", res.Error)
@@ -325,7 +372,7 @@ func (s *Service) removeFollow(tx *gorm.DB, ev *[]Event, from, to int64) (bool, 
 		[]NotificationType{NotifyFollow, NotifyFollowRequest}).Delete(&Notification{}).Error; err != nil {
 		return false, fmt.Errorf("delete follow notifications: %w", err)
 	}
-	*ev = append(*ev, Unfollowed{AccountID: from, TargetAccountID: to})
+	*ev = append(*ev, Unfollowed{AccountID: from, TargetAccountID: to, URI: uri, ByTarget: byTarget})
 	return true, nil
 }
 
@@ -335,7 +382,23 @@ func (s *Service) Unfollow(ctx context.Context, actor *Account, targetID int64) 
 		return err
 	}
 	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
-		_, err := s.removeFollow(tx, ev, actor.ID, targetID)
+		_, err := s.removeFollow(tx, ev, actor.ID, targetID, false)
+		return err
+	})
+}
+
+// RemoveFollower ends followerID's follow of target (or its pending request) on the
+// target's behalf: a remote account rejecting a follow it had accepted, as Mastodon's
+// "remove follower" does.
+func (s *Service) RemoveFollower(ctx context.Context, target *Account, followerID int64) error {
+	if _, err := s.AccountByID(ctx, followerID); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		removed, err := s.removeFollow(tx, ev, followerID, target.ID, true)
+		if err == nil && !removed {
+			return ErrNotFound
+		}
 		return err
 	})
 }
@@ -369,6 +432,11 @@ func (s *Service) AuthorizeFollowRequest(ctx context.Context, target *Account, r
 // RejectFollowRequest declines the request requesterID sent to target.
 func (s *Service) RejectFollowRequest(ctx context.Context, target *Account, requesterID int64) error {
 	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		var uris []string
+		if err := tx.Model(&FollowRequest{}).Where("account_id = ? AND target_account_id = ?", requesterID, target.ID).
+			Pluck("uri", &uris).Error; err != nil {
+			return fmt.Errorf("read follow request: %w", err)
+		}
 		res := tx.Where("account_id = ? AND target_account_id = ?", requesterID, target.ID).Delete(&FollowRequest{})
 		if res.Error != nil {
 			return fmt.Errorf("delete follow request: %w", res.Error)
@@ -379,7 +447,11 @@ func (s *Service) RejectFollowRequest(ctx context.Context, target *Account, requ
 		if err := s.dropRequestNotification(tx, target.ID, requesterID); err != nil {
 			return err
 		}
-		*ev = append(*ev, Unfollowed{AccountID: requesterID, TargetAccountID: target.ID})
+		uri := ""
+		if len(uris) > 0 {
+			uri = uris[0]
+		}
+		*ev = append(*ev, Unfollowed{AccountID: requesterID, TargetAccountID: target.ID, URI: uri, ByTarget: true})
 		return nil
 	})
 }
@@ -413,10 +485,10 @@ func (s *Service) Block(ctx context.Context, actor *Account, targetID int64) err
 		if res.RowsAffected == 1 {
 			*ev = append(*ev, Blocked{Block: b})
 		}
-		if _, err := s.removeFollow(tx, ev, actor.ID, targetID); err != nil {
+		if _, err := s.removeFollow(tx, ev, actor.ID, targetID, false); err != nil {
 			return err
 		}
-		_, err := s.removeFollow(tx, ev, targetID, actor.ID)
+		_, err := s.removeFollow(tx, ev, targetID, actor.ID, true)
 		return err
 	})
 }

@@ -283,6 +283,7 @@ func (s *Service) StatusByURI(ctx context.Context, uri string) (*Status, error) 
 // RemoteStatus is a post as its origin instance describes it.
 type RemoteStatus struct {
 	URI            string
+	ActivityURI    string // the id of the Create that brought it, when one did
 	URL            string
 	AuthorID       int64 // the (remote) account that wrote it, already verified as the sender
 	ContentHTML    string
@@ -408,6 +409,7 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 			ID:          IDForTime(published),
 			AccountID:   author.ID,
 			URI:         in.URI,
+			ActivityURI: in.ActivityURI,
 			URL:         originURL(in.URL, author.Domain),
 			Content:     content,
 			Text:        markup.PlainText(content),
@@ -634,13 +636,6 @@ func validateRemoteIdentity(uri, domain string) error {
 	return nil
 }
 
-func httpURLOrEmpty(raw string) string {
-	if len(raw) > 2048 || !isHTTPURL(raw) {
-		return ""
-	}
-	return raw
-}
-
 func languageOrEmpty(l string) string {
 	if validateLanguage(l) != nil {
 		return ""
@@ -794,6 +789,18 @@ func (s *Service) ReceiveReblog(ctx context.Context, actor *Account, statusID in
 	}
 	if orig.ReblogOfID != nil || (orig.Visibility != VisibilityPublic && orig.Visibility != VisibilityUnlisted) {
 		return nil, Forbidden("This status cannot be reblogged")
+	}
+	if actor.Group {
+		// A group (FEP-1b12) announces a post twice, as the author's Create and as the
+		// post itself, for software that reads only one of them: one share.
+		var existing Status
+		err := s.read(ctx).Where("reblog_of_id = ? AND account_id = ?", orig.ID, actor.ID).Take(&existing).Error
+		if err == nil {
+			return &existing, nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, fmt.Errorf("find the group's share: %w", err)
+		}
 	}
 	vis := VisibilityPrivate
 	for _, a := range append(append([]string(nil), to...), cc...) {

@@ -109,10 +109,11 @@ func (s *Service) CreateReport(ctx context.Context, reporter *Account, in NewRep
 	}
 	var forwardTo []*Account
 	if in.Forward {
-		if !target.IsLocal() {
+		// Forwarded means sent: not to a server this one no longer talks to.
+		if !target.IsLocal() && !s.DomainBlocked(target.Domain) {
 			forwardTo = append(forwardTo, target)
 		}
-		if boardAcct != nil && !boardAcct.IsLocal() && boardAcct.Domain != target.Domain {
+		if boardAcct != nil && !boardAcct.IsLocal() && boardAcct.Domain != target.Domain && !s.DomainBlocked(boardAcct.Domain) {
 			forwardTo = append(forwardTo, boardAcct)
 		}
 		r.Forwarded = len(forwardTo) > 0

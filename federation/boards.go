@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -117,7 +120,7 @@ func (f *Federator) boardInboxes(ctx context.Context, board *community.Account) 
 	if err != nil || scope == community.ScopeDepartment {
 		return nil, err
 	}
-	return f.inboxes(r, scope), nil
+	return f.inboxes(ctx, r, scope), nil
 }
 
 // boardAddressing is the to/cc of what a board publishes.
@@ -213,45 +216,92 @@ func (f *Federator) onIdeaChanged(ctx context.Context, ev community.IdeaChanged)
 	return f.enqueue(ctx, board.ID, update, inboxes)
 }
 
-// boardAnnounce renders a local board's share of an idea: Announce{Create{Page}}, the
-// FEP-1b12 shape, which peers show as the board boosting the idea.
-func (f *Federator) boardAnnounce(ctx context.Context, reblog *community.Status, board *community.Account) ([]byte, []string, error) {
+// boardAnnounce renders a local board's share of an idea as its followers read it
+// (FEP-1b12, as Lemmy sends it), in two shapes: Announce{Create{Page}}, the author's
+// Create under its own id, for Lemmy and Tacit; and Announce{Page id}, which Mastodon,
+// GoToSocial, Misskey and Pleroma show as the board boosting the idea (they cannot
+// read an announced activity). The second is the board's boost: its id is the boost's.
+func (f *Federator) boardAnnounce(ctx context.Context, reblog *community.Status, board *community.Account) (plain, wrapped []byte, inboxes []string, err error) {
 	orig, err := f.c.StatusByID(ctx, *reblog.ReblogOfID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	author, err := f.c.AccountByID(ctx, orig.AccountID)
+	create, err := f.createOf(ctx, orig, board)
 	if err != nil {
-		return nil, nil, err
-	}
-	var object any
-	if author.IsLocal() {
-		note, err := f.noteJSON(ctx, orig, author)
-		if err != nil {
-			return nil, nil, err
-		}
-		object = json.RawMessage(note)
-	} else {
-		// Peers fetch a remote author's idea from its own instance; the embedded copy
-		// only says what it is.
-		page := map[string]any{"id": orig.URI, "type": "Page", "attributedTo": author.URI, "audience": board.URI}
-		if idea, err := f.c.IdeaOf(ctx, orig.ID); err == nil {
-			page["name"] = idea.Title
-			page["content"] = idea.BodyHTML
-		}
-		object = page
+		return nil, nil, nil, err
 	}
 	to, cc := f.boardAddressing(ctx, board)
-	create, err := activitystreams.Activity("Create", orig.URI+"/activity", author.URI, object, to, cc)
+	plain, err = activitystreams.Activity("Announce", reblog.URI, board.URI, orig.URI, to, cc)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	announce, err := activitystreams.Activity("Announce", reblog.URI+"/activity", board.URI, json.RawMessage(create), to, cc)
+	if plain, err = withPublished(plain, reblog.CreatedAt); err != nil {
+		return nil, nil, nil, err
+	}
+	wrapped, err = activitystreams.Activity("Announce", reblog.URI+"#create", board.URI, create, to, cc)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	inboxes, err := f.boardInboxes(ctx, board)
-	return announce, inboxes, err
+	inboxes, err = f.boardInboxes(ctx, board)
+	return plain, wrapped, inboxes, err
+}
+
+// createOf renders the Create that published a status of one of a local board's
+// threads (an idea or a reply), as a board embeds it in its Announce. A local author's
+// is the one this instance sent; a remote author's keeps the id it arrived with, since
+// Lemmy fetches an announced activity from its origin to check it, and the object keeps
+// its addressing (Lemmy finds the board in to and cc) and its publication time.
+func (f *Federator) createOf(ctx context.Context, st *community.Status, board *community.Account) (json.RawMessage, error) {
+	author, err := f.c.AccountByID(ctx, st.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if author.IsLocal() {
+		create, err := f.statusActivity(ctx, st, author, "Create")
+		return json.RawMessage(create), err
+	}
+	u, err := url.Parse(author.URI)
+	if err != nil {
+		return nil, fmt.Errorf("author %s: %w", author.URI, err)
+	}
+	company := u.Scheme + "://" + u.Host + "/ap/company"
+	// An author without a followers collection (a Lemmy user) wrote for the board's
+	// audience; the board's followers stand in for theirs.
+	followers := author.FollowersURL
+	if followers == "" {
+		followers = board.URI + "/followers"
+	}
+	addr, err := activitystreams.Address(st.Visibility, st.Scope, followers, company, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(addr.To, board.URI) && !slices.Contains(addr.Cc, board.URI) {
+		addr.Cc = append(addr.Cc, board.URI)
+	}
+	object := map[string]any{
+		"id": st.URI, "type": "Note", "attributedTo": author.URI, "content": st.Content, "mediaType": "text/html",
+		"audience": board.URI, "to": addr.To, "cc": addr.Cc, "url": st.URL, "sensitive": st.Sensitive,
+		"published": st.CreatedAt.UTC().Truncate(time.Second).Format(time.RFC3339),
+	}
+	if st.SpoilerText != "" {
+		object["summary"] = st.SpoilerText
+	}
+	if st.InReplyToID != nil {
+		if parent, err := f.c.StatusByID(ctx, *st.InReplyToID); err == nil {
+			object["inReplyTo"] = parent.URI
+		}
+	} else if idea, err := f.c.IdeaOf(ctx, st.ID); err == nil {
+		object["type"], object["name"], object["content"] = "Page", idea.Title, idea.BodyHTML
+	} else if community.KindOf(err) != community.KindNotFound {
+		return nil, err
+	}
+	id := st.ActivityURI
+	if id == "" {
+		// Received before activity ids were kept: Tacit's own form.
+		id = st.URI + "/activity"
+	}
+	create, err := activitystreams.Activity("Create", id, author.URI, object, addr.To, addr.Cc)
+	return json.RawMessage(create), err
 }
 
 // moderationActivity renders a logged moderation action as the activity that carries
@@ -374,12 +424,16 @@ func (f *Federator) onReportFiled(ctx context.Context, ev community.ReportFiled)
 	if err != nil {
 		return err
 	}
-	return f.enqueue(ctx, 0, body, f.inboxes(community.Recipients{Accounts: ev.ForwardTo}, community.ScopeCompany))
+	// A report goes wherever the reported account lives, peer or not (open mode): the
+	// reporter asked for it, and it names nothing of the reporter.
+	return f.enqueue(ctx, 0, body, f.inboxes(ctx, community.Recipients{Accounts: ev.ForwardTo}, community.ScopeWorld))
 }
 
 // relayReply has a local board announce a reply of one of its discussions to its
-// followers (FEP-1b12), whichever instance it was written on; followers' instances
-// that do not hold it yet fetch it from its author's instance.
+// followers (FEP-1b12), whichever instance it was written on: Announce{Create{Note}},
+// which Lemmy and Tacit read, and Announce{Note id} for software that cannot read an
+// announced activity. Followers' instances that do not hold the reply yet fetch it
+// from its author's instance.
 func (f *Federator) relayReply(ctx context.Context, st community.Status) error {
 	if st.Scope == community.ScopeDepartment || (st.Visibility != community.VisibilityPublic && st.Visibility != community.VisibilityUnlisted) {
 		return nil
@@ -393,7 +447,16 @@ func (f *Federator) relayReply(ctx context.Context, st community.Status) error {
 		return err
 	}
 	to, cc := f.boardAddressing(ctx, board)
-	announce, err := activitystreams.Activity("Announce", board.URI+"#relays/"+community.FormatID(st.ID), board.URI, st.URI, to, cc)
+	id := board.URI + "#relays/" + community.FormatID(st.ID)
+	plain, err := activitystreams.Activity("Announce", id, board.URI, st.URI, to, cc)
+	if err != nil {
+		return err
+	}
+	create, err := f.createOf(ctx, &st, board)
+	if err != nil {
+		return err
+	}
+	wrapped, err := activitystreams.Activity("Announce", id+"/create", board.URI, create, to, cc)
 	if err != nil {
 		return err
 	}
@@ -408,7 +471,10 @@ func (f *Federator) relayReply(ctx context.Context, st community.Status) error {
 			kept = append(kept, inbox)
 		}
 	}
-	return f.enqueue(ctx, board.ID, announce, kept)
+	if err := f.enqueue(ctx, board.ID, wrapped, kept); err != nil {
+		return err
+	}
+	return f.enqueue(ctx, board.ID, plain, kept)
 }
 
 // ideaBoardOf returns the board of an idea when the status is one, else nil.
@@ -565,7 +631,9 @@ func (f *Federator) receiveGroupAnnounce(ctx context.Context, group *community.A
 		if board, err := f.ideaBoardOf(ctx, st); err != nil || board == nil || board.ID != group.ID {
 			return err
 		}
-		_, err = f.c.ReceiveReblog(ctx, group, st.ID, act.ID, act.To, act.Cc)
+		// A Tacit board's Announce{Create} is "<its share's id>#create": the share is
+		// stored under its own id, which its Undo names, whichever form came first.
+		_, err = f.c.ReceiveReblog(ctx, group, st.ID, strings.TrimSuffix(act.ID, "#create"), act.To, act.Cc)
 		return ignoreMissing(err)
 	case "Delete":
 		// The author's instance tells every peer itself; a board relays only what its
@@ -601,7 +669,11 @@ func (f *Federator) receiveRelayed(ctx context.Context, group *community.Account
 		if err != nil {
 			return nil, err
 		}
-		if err := f.receiveObject(ctx, author, o); err != nil {
+		activityID := ""
+		if inner.Type == "Create" && inner.Actor == author.URI {
+			activityID = inner.ID
+		}
+		if err := f.receiveCreated(ctx, author, o, activityID); err != nil {
 			return nil, err
 		}
 	} else if _, err := f.c.StatusByURI(ctx, uri); err != nil {

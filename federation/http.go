@@ -25,6 +25,9 @@ func (f *Federator) Routes(e *gin.Engine) {
 	e.GET("/actor", f.instanceActor)
 	e.GET("/users/:username", f.actor)
 	e.GET("/users/:username/statuses/:id", f.object)
+	e.GET("/users/:username/statuses/:id/activity", f.statusActivityDoc)
+	e.GET("/users/:username/statuses/:id/replies", f.replies)
+	e.GET("/actor/outbox", f.instanceOutbox)
 	e.GET("/users/:username/followers", f.collection("followers"))
 	e.GET("/users/:username/following", f.collection("following"))
 	e.GET("/users/:username/outbox", f.outbox)
@@ -177,6 +180,7 @@ func (f *Federator) instanceActor(c *gin.Context) {
 			Locked: true, Bot: true, Fields: community.Fields{}, CreatedAt: now, UpdatedAt: now,
 		},
 		PublicKeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})),
+		Outbox:       f.InstanceActorURI() + "/outbox",
 		Type:         "Application",
 	})
 	if err != nil {

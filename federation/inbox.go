@@ -85,7 +85,11 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 			_, err = f.storeActor(ctx, actor.URI, body)
 			return err
 		}
-		return f.receiveObject(ctx, actor, act.Object)
+		activityID := ""
+		if act.Type == "Create" {
+			activityID = act.ID
+		}
+		return f.receiveCreated(ctx, actor, act.Object, activityID)
 	case "Delete":
 		if act.ObjectID == actor.URI {
 			return f.c.DeleteRemoteAccount(ctx, actor)
@@ -99,7 +103,7 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		if f.departmentOnly(ctx, target) {
 			return community.ErrNotFound
 		}
-		return f.c.Follow(ctx, actor, target.ID, community.FollowOptions{})
+		return f.c.Follow(ctx, actor, target.ID, community.FollowOptions{URI: act.ID})
 	case "Accept", "Reject":
 		follower, err := f.followerOf(ctx, act)
 		if err != nil {
@@ -111,7 +115,8 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 		if err := f.c.RejectFollowRequest(ctx, actor, follower.ID); community.KindOf(err) != community.KindNotFound {
 			return err
 		}
-		return f.c.Unfollow(ctx, follower, actor.ID)
+		// A follow it had accepted: the remote account removed its follower.
+		return ignoreMissing(f.c.RemoveFollower(ctx, actor, follower.ID))
 	case "Undo":
 		inner := act.ObjectActivity
 		if inner == nil {
@@ -188,8 +193,15 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 	return nil
 }
 
-// receiveObject stores a Note (or another post-like object) its actor created.
+// receiveObject stores a Note (or another post-like object) its actor created, fetched
+// or received without its Create.
 func (f *Federator) receiveObject(ctx context.Context, actor *community.Account, o *activitystreams.ParsedObject) error {
+	return f.receiveCreated(ctx, actor, o, "")
+}
+
+// receiveCreated stores a Note (or another post-like object) its actor created;
+// activityID is the id of the Create that brought it, "" when none did.
+func (f *Federator) receiveCreated(ctx context.Context, actor *community.Account, o *activitystreams.ParsedObject, activityID string) error {
 	if o.AttributedTo != "" && o.AttributedTo != actor.URI {
 		return community.Forbidden("An actor may only create its own objects")
 	}
@@ -210,7 +222,7 @@ func (f *Federator) receiveObject(ctx context.Context, actor *community.Account,
 	}
 	f.fetchAncestor(ctx, o.InReplyTo)
 	in := community.RemoteStatus{
-		URI: o.ID, URL: o.URL, AuthorID: actor.ID, ContentHTML: o.Content, SpoilerText: o.Summary,
+		URI: o.ID, ActivityURI: activityID, URL: o.URL, AuthorID: actor.ID, ContentHTML: o.Content, SpoilerText: o.Summary,
 		Sensitive: o.Sensitive, Language: o.Language, Visibility: vis, Scope: scope,
 		InReplyToURI: o.InReplyTo, MentionURIs: o.Mentions, Tags: o.Hashtags,
 		Published: o.Published, Edited: o.Updated,

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/federation/activitystreams"
@@ -146,12 +148,29 @@ func (f *Federator) noteJSON(ctx context.Context, st *community.Status, author *
 	if err != nil {
 		return nil, err
 	}
-	if page != nil && !slices.Contains(addr.Cc, page.BoardURI) {
-		addr.Cc = append(addr.Cc, page.BoardURI)
+	// An idea, and a reply in its discussion, name their board as audience and in cc
+	// (FEP-1b12): Lemmy finds the community there.
+	audience := ""
+	if page != nil {
+		audience = page.BoardURI
+	} else if st.InReplyToID != nil && st.Visibility != community.VisibilityDirect {
+		if b, _, err := f.c.ThreadBoard(ctx, st); err != nil {
+			return nil, err
+		} else if b != nil {
+			board, err := f.c.AccountByID(ctx, b.AccountID)
+			if err != nil {
+				return nil, err
+			}
+			audience = board.URI
+		}
+	}
+	if audience != "" && !slices.Contains(addr.Cc, audience) {
+		addr.Cc = append(addr.Cc, audience)
 	}
 	return activitystreams.NoteJSON(activitystreams.Note{
 		Status: st, Author: author, InReplyToURI: inReplyTo, Mentions: mentions, Tags: tags,
 		TagURL: f.c.TagURL, To: addr.To, Cc: addr.Cc, Attachments: attachments, Poll: poll, Idea: page,
+		Audience: audience,
 	})
 }
 
@@ -182,7 +201,7 @@ func (f *Federator) onPollVoted(ctx context.Context, ev community.PollVoted) err
 		if err != nil || !voter.IsLocal() {
 			return err
 		}
-		inboxes := f.inboxes(community.Recipients{Accounts: []*community.Account{author}}, st.Scope)
+		inboxes := f.inboxes(ctx, community.Recipients{Accounts: []*community.Account{author}}, st.Scope)
 		for _, v := range ev.Votes {
 			if v.Choice < 0 || v.Choice >= len(ev.Poll.Options) {
 				continue
@@ -245,7 +264,7 @@ func (f *Federator) sendPollUpdate(ctx context.Context, st community.Status, pol
 			r.Accounts = append(r.Accounts, v)
 		}
 	}
-	return f.enqueue(ctx, author.ID, update, f.inboxes(r, st.Scope))
+	return f.enqueue(ctx, author.ID, update, f.inboxes(ctx, r, st.Scope))
 }
 
 func (f *Federator) onStatus(ctx context.Context, st community.Status, verb string) error {
@@ -258,11 +277,14 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 	}
 	if st.ReblogOfID != nil && author.Group {
 		if info, err := f.c.BoardByAccount(ctx, author.ID); err == nil && info.Board.Local {
-			announce, inboxes, err := f.boardAnnounce(ctx, &st, author)
+			plain, wrapped, inboxes, err := f.boardAnnounce(ctx, &st, author)
 			if err != nil {
 				return err
 			}
-			return f.enqueue(ctx, author.ID, announce, inboxes)
+			if err := f.enqueue(ctx, author.ID, wrapped, inboxes); err != nil {
+				return err
+			}
+			return f.enqueue(ctx, author.ID, plain, inboxes)
 		}
 	}
 	activity, err := f.statusActivity(ctx, &st, author, verb)
@@ -284,7 +306,7 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 		}
 		r.Accounts = append(r.Accounts, board)
 	}
-	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
+	return f.enqueue(ctx, author.ID, activity, f.inboxes(ctx, r, st.Scope))
 }
 
 // statusActivity renders a local status as the activity that publishes it: an
@@ -303,7 +325,12 @@ func (f *Federator) statusActivity(ctx context.Context, st *community.Status, au
 		if err != nil {
 			return nil, err
 		}
-		return activitystreams.Activity("Announce", st.URI+"/activity", author.URI, orig.URI, addr.To, append(addr.Cc, origAuthor.URI))
+		// A boost's own id already is its activity's ("…/statuses/<id>/activity").
+		announce, err := activitystreams.Activity("Announce", st.URI, author.URI, orig.URI, addr.To, append(addr.Cc, origAuthor.URI))
+		if err != nil {
+			return nil, err
+		}
+		return withPublished(announce, st.CreatedAt)
 	}
 	note, err := f.noteJSON(ctx, st, author)
 	if err != nil {
@@ -331,7 +358,11 @@ func (f *Federator) onStatusDeleted(ctx context.Context, st community.Status) er
 	}
 	var activity []byte
 	if st.ReblogOfID != nil {
-		announce, err := activitystreams.Activity("Announce", st.URI+"/activity", author.URI, st.URI, nil, nil)
+		object := st.URI
+		if orig, err := f.c.StatusByID(ctx, *st.ReblogOfID); err == nil {
+			object = orig.URI
+		}
+		announce, err := activitystreams.Activity("Announce", st.URI, author.URI, object, nil, nil)
 		if err != nil {
 			return err
 		}
@@ -356,7 +387,7 @@ func (f *Federator) onStatusDeleted(ctx context.Context, st community.Status) er
 		return err
 	}
 	r.AllPeers = true
-	return f.enqueue(ctx, author.ID, activity, f.inboxes(r, st.Scope))
+	return f.enqueue(ctx, author.ID, activity, f.inboxes(ctx, r, st.Scope))
 }
 
 func (f *Federator) onFollowed(ctx context.Context, ev community.Followed) error {
@@ -370,34 +401,45 @@ func (f *Federator) onFollowed(ctx context.Context, ev community.Followed) error
 	}
 	switch {
 	case actor.IsLocal() && !target.IsLocal() && ev.Pending:
-		follow, err := f.followActivity(actor, target, ev.Follow.ID)
+		follow, err := f.followActivity(actor, target, ev.Follow.URI, ev.Follow.ID)
 		if err != nil {
 			return err
 		}
-		return f.enqueue(ctx, actor.ID, follow, []string{inboxOf(target)})
+		return f.enqueue(ctx, actor.ID, follow, []string{personalInbox(target)})
 	case !actor.IsLocal() && target.IsLocal() && !ev.Pending:
-		follow, err := f.followActivity(actor, target, ev.Follow.ID)
+		// The Accept echoes the Follow as received, its id above all: servers match
+		// the answer to their follow by that id.
+		follow, err := f.followActivity(actor, target, ev.Follow.URI, ev.Follow.ID)
 		if err != nil {
 			return err
 		}
-		accept, err := activitystreams.Activity("Accept", target.URI+"#accepts/follows/"+community.FormatID(ev.Follow.ID),
-			target.URI, json.RawMessage(follow), []string{actor.URI}, nil)
+		id := target.URI + "#accepts/follows/" + community.FormatID(ev.Follow.ID)
+		if ev.Repeated {
+			id += "/" + strconv.FormatInt(now().UnixMilli(), 10)
+		}
+		accept, err := activitystreams.Activity("Accept", id, target.URI, json.RawMessage(follow), []string{actor.URI}, nil)
 		if err != nil {
 			return err
 		}
-		return f.enqueue(ctx, target.ID, accept, []string{inboxOf(actor)})
+		return f.enqueue(ctx, target.ID, accept, []string{personalInbox(actor)})
 	}
 	return nil
 }
 
-// followActivity describes a follow. Its id uses the follower's URI (the follow is the
-// follower's activity); when the other side echoes it in Accept, Tacit matches the
-// follow by its actor and object, which is also how Mastodon peers are matched.
-func (f *Federator) followActivity(actor, target *community.Account, id int64) ([]byte, error) {
-	return activitystreams.Activity("Follow", actor.URI+"#follows/"+community.FormatID(id), actor.URI, target.URI,
-		[]string{target.URI}, nil)
+// followActivity describes a follow by its Follow activity: uri is the id it was sent
+// or received with. Follows stored before those ids were kept have none; theirs is
+// made from the follow's id, as it was then.
+func (f *Federator) followActivity(actor, target *community.Account, uri string, id int64) ([]byte, error) {
+	if uri == "" {
+		uri = actor.URI + "#follows/" + community.FormatID(id)
+	}
+	return activitystreams.Activity("Follow", uri, actor.URI, target.URI, []string{target.URI}, nil)
 }
 
+// onUnfollowed tells the other side that a follow between a local and a remote account
+// ended: the local follower sends Undo{Follow}, the local followed account sends
+// Reject{Follow} when it ended the follow. A remote follower's own Undo is not
+// answered: a Reject sent then could cancel the follow it makes next.
 func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) error {
 	actor, err := f.c.AccountByID(ctx, ev.AccountID)
 	if err != nil {
@@ -408,8 +450,8 @@ func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) e
 		return err
 	}
 	switch {
-	case actor.IsLocal() && !target.IsLocal():
-		follow, err := f.followActivity(actor, target, 0)
+	case actor.IsLocal() && !target.IsLocal() && !ev.ByTarget:
+		follow, err := f.followActivity(actor, target, ev.URI, 0)
 		if err != nil {
 			return err
 		}
@@ -418,9 +460,9 @@ func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) e
 		if err != nil {
 			return err
 		}
-		return f.enqueue(ctx, actor.ID, undo, []string{inboxOf(target)})
-	case !actor.IsLocal() && target.IsLocal():
-		follow, err := f.followActivity(actor, target, 0)
+		return f.enqueue(ctx, actor.ID, undo, []string{personalInbox(target)})
+	case !actor.IsLocal() && target.IsLocal() && ev.ByTarget:
+		follow, err := f.followActivity(actor, target, ev.URI, 0)
 		if err != nil {
 			return err
 		}
@@ -429,7 +471,7 @@ func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) e
 		if err != nil {
 			return err
 		}
-		return f.enqueue(ctx, target.ID, reject, []string{inboxOf(actor)})
+		return f.enqueue(ctx, target.ID, reject, []string{personalInbox(actor)})
 	}
 	return nil
 }
@@ -473,7 +515,7 @@ func (f *Federator) onFavourited(ctx context.Context, ev community.Favourited) e
 			return err
 		}
 	}
-	return f.enqueue(ctx, actor.ID, like, f.inboxes(community.Recipients{Accounts: to}, community.ScopeWorld))
+	return f.enqueue(ctx, actor.ID, like, f.inboxes(ctx, community.Recipients{Accounts: to}, community.ScopeWorld))
 }
 
 // onBlocked tells a remote account's instance that a local account blocks it (or no
@@ -499,7 +541,7 @@ func (f *Federator) onBlocked(ctx context.Context, ev community.Blocked) error {
 			return err
 		}
 	}
-	return f.enqueue(ctx, actor.ID, block, []string{inboxOf(target)})
+	return f.enqueue(ctx, actor.ID, block, []string{personalInbox(target)})
 }
 
 // onAccountUpdated sends a profile edit to every peer: profiles federate to the whole
@@ -517,7 +559,7 @@ func (f *Federator) onAccountUpdated(ctx context.Context, a community.Account) e
 	if err != nil {
 		return err
 	}
-	return f.enqueue(ctx, a.ID, update, f.inboxes(community.Recipients{AllPeers: true}, community.ScopeCompany))
+	return f.enqueue(ctx, a.ID, update, f.inboxes(ctx, community.Recipients{AllPeers: true}, community.ScopeCompany))
 }
 
 // onAccountDeleted tells every peer, and the instances of remote followers, that a
@@ -531,13 +573,13 @@ func (f *Federator) onAccountDeleted(ctx context.Context, ev community.AccountDe
 	if err != nil {
 		return err
 	}
-	return f.enqueue(ctx, a.ID, del, f.inboxes(community.Recipients{Accounts: ev.RemoteFollowers, AllPeers: true}, community.ScopeWorld))
+	return f.enqueue(ctx, a.ID, del, f.inboxes(ctx, community.Recipients{Accounts: ev.RemoteFollowers, AllPeers: true}, community.ScopeWorld))
 }
 
 // inboxes turns recipients into inbox URLs: one shared inbox per instance where there
 // is one, the personal inbox otherwise; every peer's shared inbox for AllPeers. Hosts
 // the policy refuses are dropped, and company-scope content goes to peers only.
-func (f *Federator) inboxes(r community.Recipients, scope community.Scope) []string {
+func (f *Federator) inboxes(ctx context.Context, r community.Recipients, scope community.Scope) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(inbox string) {
@@ -556,11 +598,30 @@ func (f *Federator) inboxes(r community.Recipients, scope community.Scope) []str
 	}
 	if r.AllPeers {
 		for _, peer := range f.cfg.Federation.Peers {
-			add(f.cfg.Protocol + "://" + peer + "/inbox")
+			// Peers run Tacit, or other software whose inbox is wherever its actors
+			// say: a shared inbox at another path, or none at all (GoToSocial).
+			inbox, err := f.c.HostInbox(ctx, strings.ToLower(peer))
+			if err != nil {
+				f.log.WarnContext(ctx, "inbox of a peer", "peer", peer, "err", err)
+			}
+			if inbox == "" {
+				inbox = f.cfg.Protocol + "://" + peer + "/inbox"
+			}
+			add(inbox)
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// personalInbox is an account's own inbox, where activities meant for it alone go
+// (Follow, Accept, Undo, Block), as Mastodon sends them; the shared inbox when it has
+// none.
+func personalInbox(a *community.Account) string {
+	if a.InboxURL != "" {
+		return a.InboxURL
+	}
+	return a.SharedInboxURL
 }
 
 func inboxOf(a *community.Account) string {
@@ -622,6 +683,16 @@ func (f *Federator) deliver(ctx context.Context, job queue.Job) error {
 	}
 	f.log.DebugContext(ctx, "delivered", "inbox", p.Inbox, "attempt", job.Attempts)
 	return nil
+}
+
+// withPublished adds the time an activity happened, which Mastodon shows a boost with.
+func withPublished(activity []byte, at time.Time) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(activity, &m); err != nil {
+		return nil, fmt.Errorf("activity: %w", err)
+	}
+	m["published"] = at.UTC().Truncate(time.Second).Format(time.RFC3339)
+	return marshalJSON(m)
 }
 
 func stringList(v any) []string {

@@ -39,6 +39,7 @@ func Context() []any {
 			"toot":                      "http://joinmastodon.org/ns#",
 			"featured":                  map[string]any{"@id": "toot:featured", "@type": "@id"},
 			"discoverable":              "toot:discoverable",
+			"indexable":                 "toot:indexable",
 			"blurhash":                  "toot:blurhash",
 			"focalPoint":                map[string]any{"@container": "@list", "@id": "toot:focalPoint"},
 			"votersCount":               "toot:votersCount",
@@ -54,6 +55,19 @@ func Context() []any {
 			"idea":                      "tacit:idea",
 			"rules":                     "tacit:rules",
 			"moderators":                map[string]any{"@id": "tacit:moderators", "@type": "@id"},
+			// The board-owned state of an idea, inside "idea" (IdeaProps).
+			"status":        "tacit:status",
+			"comment":       "tacit:comment",
+			"statusChanged": map[string]any{"@id": "tacit:statusChanged", "@type": "xsd:dateTime"},
+			"locked":        "tacit:locked",
+			"pinned":        map[string]any{"@id": "tacit:pinned", "@type": "xsd:dateTime"},
+			"mergedInto":    map[string]any{"@id": "tacit:mergedInto", "@type": "@id"},
+			"votes":         "tacit:votes",
+			"version":       "tacit:version",
+			// Lemmy's vocabulary, for boards as Lemmy communities.
+			"lemmy":                   "https://join-lemmy.org/ns#",
+			"postingRestrictedToMods": "lemmy:postingRestrictedToMods",
+			"Lock":                    "lemmy:Lock",
 		},
 	}
 }
@@ -227,6 +241,9 @@ func ActorJSON(a Actor) ([]byte, error) {
 	discoverable := streams.NewTootDiscoverableProperty()
 	discoverable.Set(acct.Discoverable)
 	p.SetTootDiscoverable(discoverable)
+	// Mastodon indexes an account's public posts for full-text search only when it
+	// says it is indexable; a discoverable Tacit account is.
+	p.GetUnknownProperties()["indexable"] = acct.Discoverable
 
 	if pemText != "" {
 		key := streams.NewW3IDSecurityV1PublicKey()
@@ -375,6 +392,9 @@ type Note struct {
 	Poll *Poll
 	// Idea, when set, renders the status as a Page: an idea posted to a board.
 	Idea *IdeaPage
+	// Audience is the group a post belongs to (FEP-1b12): the board of an idea or of
+	// the discussion a reply is part of.
+	Audience string
 }
 
 // Attachment is a media attachment as Mastodon federates it: a Document with its
@@ -541,6 +561,8 @@ func NoteJSON(n Note) ([]byte, error) {
 		if _, ok := m["inReplyTo"]; !ok {
 			m["inReplyTo"] = nil
 		}
+		// The replies collection, through which Mastodon fetches a thread's replies.
+		m["replies"] = st.URI + "/replies"
 		if len(n.Attachments) > 0 {
 			m["attachment"] = attachmentsJSON(n.Attachments)
 		}
@@ -548,6 +570,9 @@ func NoteJSON(n Note) ([]byte, error) {
 			questionJSON(m, n.Poll)
 		}
 		forceArray(m, "to", "cc", "tag", "attachment")
+		if n.Audience != "" {
+			m["audience"] = n.Audience
+		}
 		if i := n.Idea; i != nil {
 			m["type"] = "Page"
 			m["name"] = i.Title

@@ -1,0 +1,223 @@
+package federation_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/mattn/go-mastodon"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/instance/instancetest"
+)
+
+// TestInteropLemmy replays Lemmy's group federation (FEP-1b12) both ways: a Lemmy user
+// follows a Tacit board, posts an idea to it, comments and votes, and receives the
+// board's announces in the shapes Lemmy reads (the author's Create, addressed to the
+// board, under its original id) and Mastodon-likes read (the Page itself); a Tacit user
+// follows a Lemmy community and receives its announced posts once.
+func TestInteropLemmy(t *testing.T) {
+	ctx := context.Background()
+	remote := startRemote(t, "lemmy")
+	inst := instancetest.Start(t, remote.peerOf())
+	admin := inst.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin, Scopes: staffScopes})
+	bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	var board testBoard
+	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
+		"name": {"ideas"}, "display_name": {"Ideas"}, "description": {"Make work better"}, "scope": {"world"},
+	}), http.StatusOK, &board)
+	boardAcct, err := inst.Community.LocalAccount(ctx, "ideas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote.set("tacit", inst.URL)
+	remote.set("board", boardAcct.URI)
+	remote.set("alice", alice.Account.URI)
+	person := remote.serveFixture("person")
+
+	// A Lemmy user follows the board; the Accept echoes the Follow.
+	follow := remote.deliver(boardAcct.InboxURL, person, "follow_board")
+	remote.waitFor("the board's Accept", ofType("Accept", follow["id"].(string)))
+
+	// Bob posts an idea: Lemmy gets the Create of the Page, addressed to the board and
+	// dated, whose id dereferences; Mastodon-likes get the Page's id.
+	var idea testIdea
+	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", bob.Token, url.Values{
+		"title": {"Quiet room"}, "body": {"A room for focused work on every floor."},
+	}), http.StatusOK, &idea)
+	wrapped := remote.waitFor("the board's Announce{Create{Page}}", func(d delivery) bool {
+		return d.Activity["type"] == "Announce" && innerObjectID(d.Activity) == idea.URI
+	})
+	create := checkAnnouncedCreate(t, wrapped, boardAcct.URI, "Page")
+	if code, doc := remote.get(create["id"].(string), person); code != http.StatusOK || doc["type"] != "Create" {
+		t.Errorf("GET the announced Create %s: HTTP %d %v", create["id"], code, doc["type"])
+	}
+	plain := remote.waitFor("the board's Announce{Page}", ofType("Announce", idea.URI))
+	if code, doc := remote.get(plain.Activity["id"].(string), person); code != http.StatusOK || doc["type"] != "Announce" {
+		t.Errorf("GET the board's Announce %s: HTTP %d %v", plain.Activity["id"], code, doc["type"])
+	}
+
+	// A moderator pins bob's idea: the board's featured collection lists it.
+	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil), http.StatusOK, nil)
+	if code, doc := remote.get(boardAcct.URI+"/collections/featured", person); code != http.StatusOK ||
+		!slices.ContainsFunc(asSlice(doc["orderedItems"]), func(v any) bool { return idOfValue(v) == idea.URI }) {
+		t.Errorf("the board's featured collection after a pin: HTTP %d %v", code, doc)
+	}
+
+	// The Lemmy user posts an idea to the board: it becomes an idea of the board, and
+	// the board announces the Lemmy Create under its own id, with its addressing.
+	posted := remote.deliver(boardAcct.InboxURL, person, "create_page_to_board")
+	pageID := idOfValue(posted["object"])
+	var lemmyIdea testIdea
+	eventually(t, "the Lemmy idea on the board", func() bool {
+		var ok bool
+		lemmyIdea, ok = ideaOf(t, inst, alice.Token, pageID)
+		return ok && lemmyIdea.Board.ID == board.ID
+	})
+	if lemmyIdea.Title != "Standing desks for everyone" {
+		t.Errorf("Lemmy idea title %q", lemmyIdea.Title)
+	}
+	relayed := remote.waitFor("the board's Announce of the Lemmy Create", func(d delivery) bool {
+		return d.Activity["type"] == "Announce" && innerObjectID(d.Activity) == pageID
+	})
+	lemmyCreate := checkAnnouncedCreate(t, relayed, boardAcct.URI, "Page")
+	if lemmyCreate["id"] != posted["id"] || lemmyCreate["actor"] != person {
+		t.Errorf("the board announced a Create %v by %v, want Lemmy's %v", lemmyCreate["id"], lemmyCreate["actor"], posted["id"])
+	}
+	if obj, _ := lemmyCreate["object"].(map[string]any); obj["published"] != "2026-12-07T10:30:00Z" {
+		t.Errorf("the announced Lemmy Page was published %v", obj["published"])
+	}
+
+	// A Lemmy comment on bob's idea and a vote for it.
+	remote.set("idea", idea.URI)
+	remote.set("idea_author", bob.Account.URI)
+	comment := remote.deliver(boardAcct.InboxURL, person, "create_comment")
+	eventually(t, "the Lemmy comment in the idea's thread", func() bool {
+		st, err := inst.Community.StatusByURI(ctx, idOfValue(comment["object"]))
+		return err == nil && st.InReplyToID != nil
+	})
+	remote.deliver(boardAcct.InboxURL, person, "like_idea")
+	eventually(t, "the Lemmy vote", func() bool {
+		got, ok := ideaOf(t, inst, bob.Token, idea.URI)
+		return ok && got.Votes == 1
+	})
+
+	// Bob replies in his idea's thread: Lemmy gets Announce{Create{Note}}.
+	reply := inst.PostStatus(t, bob.Token, url.Values{"status": {"Thanks! Facilities are on it."}, "in_reply_to_id": {idea.ID}})
+	relayedReply := remote.waitFor("the board's Announce{Create{Note}} of bob's reply", func(d delivery) bool {
+		return d.Activity["type"] == "Announce" && innerObjectID(d.Activity) == reply.URI
+	})
+	checkAnnouncedCreate(t, relayedReply, boardAcct.URI, "Note")
+	remote.waitFor("the board's Announce{Note}", ofType("Announce", reply.URI))
+
+	// Alice follows a Lemmy community and gets its posts, once each.
+	group := remote.serveFixture("group")
+	remote.serveFixture("moderators")
+	remote.serveFixture("page")
+	main, err := inst.Federator.ResolveAccount(ctx, "main@"+remote.host())
+	if err != nil {
+		t.Fatalf("resolve the Lemmy community: %v", err)
+	}
+	if _, err := inst.Client(alice.Token).AccountFollow(ctx, mastodon.ID(community.FormatID(main.ID))); err != nil {
+		t.Fatal(err)
+	}
+	sent := remote.waitFor("alice's Follow of the community", ofType("Follow", group))
+	remote.set("follow", sent.Activity["id"].(string))
+	remote.deliver(alice.Account.InboxURL, group, "accept_follow")
+	eventually(t, "alice to follow the community", func() bool {
+		rel, err := inst.Community.Relationship(ctx, alice.Account.ID, main.ID)
+		return err == nil && rel.Following
+	})
+	remote.deliver(inst.URL+"/inbox", group, "announce_create_page")
+	remote.deliver(inst.URL+"/inbox", group, "announce_page")
+	lemmyPost := remote.srv.URL + "/post/9"
+	eventually(t, "the community's post on Tacit", func() bool {
+		_, err := inst.Community.StatusByURI(ctx, lemmyPost)
+		return err == nil
+	})
+	settleQueue(t, inst)
+	if st, err := inst.Community.StatusByURI(ctx, lemmyPost); err != nil || st.ReblogsCount != 1 {
+		t.Errorf("the community's post: %v, shared %d times, want once", err, st.ReblogsCount)
+	}
+	// Alice comments on the community's post: the community gets the Create{Note}, with
+	// itself as audience and in cc, as Lemmy requires of a comment.
+	onTacit, err := inst.Community.StatusByURI(ctx, lemmyPost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment2 := inst.PostStatus(t, alice.Token, url.Values{"status": {"Count me in"}, "in_reply_to_id": {community.FormatID(onTacit.ID)},
+		"scope": {"world"}})
+	toCommunity := remote.waitFor("alice's comment at the community", func(d delivery) bool {
+		return d.Activity["type"] == "Create" && idOfValue(d.Activity["object"]) == comment2.URI && d.Path == "/inbox"
+	})
+	if note, _ := toCommunity.Activity["object"].(map[string]any); note["audience"] != group || note["inReplyTo"] != lemmyPost ||
+		!slices.Contains(append(stringsOf(note["to"]), stringsOf(note["cc"])...), group) {
+		t.Errorf("alice's comment as the community gets it: %v", note)
+	}
+
+	remote.deliver(inst.URL+"/inbox", person, "delete_page")
+	eventually(t, "the Lemmy post to be deleted", func() bool {
+		_, err := inst.Community.StatusByURI(ctx, lemmyPost)
+		return community.KindOf(err) == community.KindNotFound
+	})
+}
+
+// innerObjectID is the id of the object of the activity an Announce embeds, "" when
+// it embeds none.
+func innerObjectID(announce map[string]any) string {
+	inner, ok := announce["object"].(map[string]any)
+	if !ok {
+		return ""
+	}
+	return idOfValue(inner["object"])
+}
+
+// checkAnnouncedCreate checks the Create a board announces as Lemmy reads it: the
+// board in the object's to or cc, its audience, its publication time.
+func checkAnnouncedCreate(t *testing.T, d delivery, boardURI, objectType string) map[string]any {
+	t.Helper()
+	create, _ := d.Activity["object"].(map[string]any)
+	if create == nil || create["type"] != "Create" {
+		t.Fatalf("announced %v, want a Create", d.Activity["object"])
+	}
+	requireFields(t, "announced Create", create, "id", "actor", "object", "to")
+	obj, _ := create["object"].(map[string]any)
+	if obj == nil {
+		t.Fatalf("announced Create without its object: %v", create)
+	}
+	requireFields(t, "announced "+objectType, obj, "id", "type", "attributedTo", "content", "to", "cc", "published")
+	if obj["type"] != objectType {
+		t.Errorf("announced object type %v, want %s", obj["type"], objectType)
+	}
+	if addressed := append(stringsOf(obj["to"]), stringsOf(obj["cc"])...); !slices.Contains(addressed, boardURI) {
+		t.Errorf("announced %s addressed to %v: Lemmy finds the board in to/cc", objectType, addressed)
+	}
+	if obj["audience"] != boardURI {
+		t.Errorf("announced %s audience %v, want the board", objectType, obj["audience"])
+	}
+	return create
+}
+
+// ideaOf reads an idea by its ActivityPub id through the API.
+func ideaOf(t *testing.T, inst *instancetest.Instance, token, uri string) (testIdea, bool) {
+	t.Helper()
+	st, err := inst.Community.StatusByURI(context.Background(), uri)
+	if err != nil {
+		return testIdea{}, false
+	}
+	var out testIdea
+	a := inst.Call(t, http.MethodGet, "/api/v1/tacit/ideas/"+community.FormatID(st.ID), token, nil)
+	if a.Code != http.StatusOK {
+		return testIdea{}, false
+	}
+	mustJSON(t, a, http.StatusOK, &out)
+	return out, true
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}

@@ -1,0 +1,239 @@
+package federation_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mattn/go-mastodon"
+
+	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/instance/instancetest"
+)
+
+// TestJSONLDExpansion expands, with jsonld.js and the published contexts (local copies
+// in testdata/contexts), every kind of object and activity Tacit emits (actors, notes,
+// polls, ideas, collections, and the activities of follows, posts, likes, boosts,
+// deletes, profile edits, boards and moderation) and fails on any property or type
+// the expansion cannot map: a JSON-LD consumer would lose it. It needs Node and `npm
+// ci` in federation/jsonld; without them it is skipped, unless TACIT_TEST_NODE is set
+// (CI sets it), in which case their absence fails the test.
+func TestJSONLDExpansion(t *testing.T) {
+	required := os.Getenv("TACIT_TEST_NODE") != ""
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat(filepath.Join("jsonld", "node_modules", "jsonld"))
+	}
+	if err != nil {
+		if required {
+			t.Fatalf("TACIT_TEST_NODE is set but node or jsonld is missing (run npm ci in federation/jsonld): %v", err)
+		}
+		t.Skipf("node or jsonld missing (run npm ci in federation/jsonld): %v", err)
+	}
+
+	docs := emittedDocuments(t)
+	path := filepath.Join(t.TempDir(), "documents.json")
+	body, err := json.Marshal(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	contexts, err := filepath.Abs(filepath.Join("testdata", "contexts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "expand.mjs", path, contexts)
+	cmd.Dir = "jsonld"
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("JSON-LD expansion loses what Tacit says (%v):\n%s%s", err, out, stderr)
+	}
+	names := make([]string, 0, len(docs))
+	for name := range docs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	t.Logf("%d documents expanded without loss: %s", len(docs), strings.Join(names, ", "))
+}
+
+// emittedDocuments drives an instance through what it federates, towards a stand-in
+// Mastodon server, and returns every document it sent or served, by a readable name.
+func emittedDocuments(t *testing.T) map[string]any {
+	t.Helper()
+	remote := startRemote(t, "mastodon")
+	inst := instancetest.Start(t, remote.peerOf())
+	admin := inst.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin, Scopes: staffScopes})
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	remote.set("tacit", inst.URL)
+	remote.set("tacit_host", inst.Host())
+	remote.set("alice", alice.Account.URI)
+	bobID := remote.serveFixture("actor")
+	ctx := t.Context()
+	client := inst.Client(alice.Token)
+
+	// Bob follows alice and the board; alice posts, polls, replies, boosts, likes,
+	// edits her profile, follows and unfollows bob, blocks him, deletes.
+	var board testBoard
+	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
+		"name": {"ideas"}, "display_name": {"Ideas"}, "description": {"Make work better"}, "rules": {"Be kind"},
+	}), http.StatusOK, &board)
+	boardAcct, err := inst.Community.LocalAccount(ctx, "ideas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote.deliver(alice.Account.InboxURL, bobID, "follow")
+	remote.deliverDoc(boardAcct.InboxURL, bobID, map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+		"id": bobID + "#follows/board", "type": "Follow", "actor": bobID, "object": boardAcct.URI})
+	eventually(t, "the Accepts", func() bool { return len(remote.all(ofType("Accept", ""))) == 2 })
+
+	bob, err := inst.Federator.ResolveAccount(ctx, "bob@"+remote.host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := inst.PostStatus(t, alice.Token, url.Values{"status": {"@bob@" + remote.host() + " thanks! #buildfarm"},
+		"spoiler_text": {"runners"}, "language": {"en"}})
+	poll := inst.PostStatus(t, alice.Token, url.Values{"status": {"Which image?"}, "poll[options][]": {"Debian", "Alpine"},
+		"poll[expires_in]": {"3600"}})
+	reply := inst.PostStatus(t, alice.Token, url.Values{"status": {"And the caches"}, "in_reply_to_id": {note.ID}})
+	remote.set("note", note.URI)
+	remote.deliver(inst.URL+"/inbox", bobID, "create_question")
+	var question *community.Status
+	eventually(t, "bob's poll", func() bool {
+		question, err = inst.Community.StatusByURI(ctx, remote.srv.URL+"/users/bob/statuses/113370000000000004")
+		return err == nil
+	})
+	if _, err := client.Favourite(ctx, mastodon.ID(community.FormatID(question.ID))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Reblog(ctx, mastodon.ID(community.FormatID(question.ID))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Unreblog(ctx, mastodon.ID(community.FormatID(question.ID))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Unfavourite(ctx, mastodon.ID(community.FormatID(question.ID))); err != nil {
+		t.Fatal(err)
+	}
+	if a := inst.Call(t, http.MethodPost, "/api/v1/polls/"+pollID(t, inst, alice.Token, poll.ID)+"/votes", alice.Token,
+		url.Values{"choices[]": {"0"}}); a.Code != http.StatusOK {
+		t.Fatalf("vote: HTTP %d %s", a.Code, a.Body)
+	}
+	inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", alice.Token, url.Values{
+		"display_name": {"Alice A."}, "note": {"Builds things"},
+		"fields_attributes[0][name]": {"Team"}, "fields_attributes[0][value]": {"Build"},
+	})
+	if _, err := client.AccountFollow(ctx, mastodon.ID(community.FormatID(bob.ID))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.AccountUnfollow(ctx, mastodon.ID(community.FormatID(bob.ID))); err != nil {
+		t.Fatal(err)
+	}
+
+	// The board: an idea, its state, a pin, a lock, a reply relayed, a report.
+	var idea testIdea
+	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", alice.Token, url.Values{
+		"title": {"Quiet room"}, "body": {"A room for focused work."},
+	}), http.StatusOK, &idea)
+	mustJSON(t, inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", admin.Token,
+		url.Values{"status": {"planned"}, "comment": {"Next quarter"}}), http.StatusOK, nil)
+	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil), http.StatusOK, nil)
+	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/lock", admin.Token, nil), http.StatusOK, nil)
+	inst.PostStatus(t, admin.Token, url.Values{"status": {"Noted"}, "in_reply_to_id": {idea.ID}})
+	inst.Call(t, http.MethodPost, "/api/v1/reports", alice.Token, url.Values{
+		"account_id": {community.FormatID(bob.ID)}, "comment": {"Spam"}, "forward": {"true"},
+	})
+	if a := inst.Call(t, http.MethodPost, "/api/v1/polls/"+pollID(t, inst, alice.Token, community.FormatID(question.ID))+"/votes",
+		alice.Token, url.Values{"choices[]": {"1"}}); a.Code != http.StatusOK {
+		t.Fatalf("vote on bob's poll: HTTP %d %s", a.Code, a.Body)
+	}
+	settleQueue(t, inst)
+	docs := map[string]any{}
+	fetch := map[string]string{
+		"actor":                alice.Account.URI,
+		"board actor":          boardAcct.URI,
+		"instance actor":       inst.URL + "/actor",
+		"instance outbox":      inst.URL + "/actor/outbox",
+		"note":                 note.URI,
+		"note's Create":        note.URI + "/activity",
+		"note's replies":       note.URI + "/replies",
+		"note's replies page":  note.URI + "/replies?page=true",
+		"poll":                 poll.URI,
+		"idea":                 idea.URI,
+		"outbox":               alice.Account.URI + "/outbox",
+		"outbox page":          alice.Account.URI + "/outbox?page=true",
+		"featured":             alice.Account.URI + "/collections/featured",
+		"board featured":       boardAcct.URI + "/collections/featured",
+		"board moderators":     boardAcct.URI + "/moderators",
+		"followers":            alice.Account.URI + "/followers",
+		"company":              inst.URL + "/ap/company",
+		"board outbox page":    boardAcct.URI + "/outbox?page=true",
+		"board's followers":    boardAcct.URI + "/followers",
+		"alice's following":    alice.Account.URI + "/following",
+		"the idea's Create":    idea.URI + "/activity",
+		"the poll's replies":   poll.URI + "/replies",
+		"the instance's actor": inst.URL + "/actor",
+	}
+	for name, u := range fetch {
+		if u == "" {
+			continue
+		}
+		code, doc := remote.get(u, bobID)
+		if code != http.StatusOK {
+			t.Errorf("GET %s (%s): HTTP %d", u, name, code)
+			continue
+		}
+		docs["served "+name] = doc
+	}
+	// Last, what ends things: a delete and a block (after which bob reads nothing).
+	if err := client.DeleteStatus(ctx, mastodon.ID(reply.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.AccountBlock(ctx, mastodon.ID(community.FormatID(bob.ID))); err != nil {
+		t.Fatal(err)
+	}
+	settleQueue(t, inst)
+	for i, d := range remote.all(func(delivery) bool { return true }) {
+		name, _ := d.Activity["type"].(string)
+		if obj, ok := d.Activity["object"].(map[string]any); ok {
+			name += "/" + firstString(obj["type"])
+		}
+		docs["sent "+name+" #"+itoa(i)] = d.Activity
+	}
+	if len(docs) < 30 {
+		t.Errorf("only %d documents collected", len(docs))
+	}
+	return docs
+}
+
+// pollID is the id of the poll of a status, through the API.
+func pollID(t *testing.T, inst *instancetest.Instance, token, statusID string) string {
+	t.Helper()
+	var st struct {
+		Poll struct {
+			ID string `json:"id"`
+		} `json:"poll"`
+	}
+	mustJSON(t, inst.Call(t, http.MethodGet, "/api/v1/statuses/"+statusID, token, nil), http.StatusOK, &st)
+	return st.Poll.ID
+}
+
+func firstString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return ""
+}
+
+func itoa(i int) string { return community.FormatID(int64(i)) }

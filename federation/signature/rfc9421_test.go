@@ -177,7 +177,9 @@ func TestMessageSignatures(t *testing.T) {
 		{name: "label without signature", method: "GET", url: "https://a.example/users/bob", signers: []msgSigner{{components: getParts}},
 			mutate: func(r *http.Request) { r.Header.Set("Signature", "other=:AAAA:") }, wantErr: ErrBadSignature},
 		{name: "signature tampered", method: "GET", url: "https://a.example/users/bob", signers: []msgSigner{{components: getParts}},
-			mutate: func(r *http.Request) { r.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(make([]byte, 256))+":") }, wantErr: ErrBadSignature},
+			mutate: func(r *http.Request) {
+				r.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(make([]byte, 256))+":")
+			}, wantErr: ErrBadSignature},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,9 +242,9 @@ func TestStructuredFields(t *testing.T) {
 	t.Parallel()
 	good := map[string]string{
 		`sig1=("@method" "@target-uri");created=1618884473;keyid="test-key-rsa-pss"`: `("@method" "@target-uri");created=1618884473;keyid="test-key-rsa-pss"`,
-		`sig1=();created=1`:                  `();created=1`,
-		`sig1=( "a"  "b" );x;y=?0;z=1.50`:    `("a" "b");x;y=?0;z=1.5`,
-		`sig1=("a\"b");k=tok/en:x`:           `("a\"b");k=tok/en:x`,
+		`sig1=();created=1`:                   `();created=1`,
+		`sig1=( "a"  "b" );x;y=?0;z=1.50`:     `("a" "b");x;y=?0;z=1.5`,
+		`sig1=("a\"b");k=tok/en:x`:            `("a\"b");k=tok/en:x`,
 		`sig1=("@path");b=:AQID:, sig2=("x")`: `("@path");b=:AQID:`,
 	}
 	for in, want := range good {

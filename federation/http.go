@@ -67,13 +67,46 @@ type requester struct {
 	account *community.Account // the signing account, when it is one we know
 }
 
+// SignerKey is the gin context key under which the federation handlers leave the
+// *signature.Verified of a request whose signature they checked, for middleware that
+// runs after them (per-peer rate limits, logging).
+const SignerKey = "tacit.federation.signer"
+
+// VerifyRequest checks the HTTP signature of a request to this instance (draft-cavage
+// or RFC 9421, bound to this host, with replays of GETs refused) and returns what it
+// proves and the body, which it has read and put back. Errors wrap the signature
+// package's; signature.StatusCode maps them to HTTP statuses. On success the result is
+// also stored in c under SignerKey.
+func (f *Federator) VerifyRequest(c *gin.Context) (*signature.Verified, []byte, error) {
+	// The client address as the configured proxies report it: Verify tells a peer
+	// repeating its own GET from someone replaying it by address.
+	ctx := signature.WithClientAddr(c.Request.Context(), c.ClientIP())
+	v, body, err := f.verifier.Verify(ctx, c.Request)
+	if err == nil {
+		c.Set(SignerKey, v)
+	}
+	return v, body, err
+}
+
 // authorize verifies a GET's signature. In company mode only peers may read anything;
 // in open mode an unsigned request reads as a logged-out visitor (world scope only).
+// A request signed with a scheme or algorithm Tacit does not verify counts as
+// unsigned, so that public documents stay readable to software that signs every GET.
 // A refused request learns nothing: 401 without detail, or 404 for objects.
 func (f *Federator) authorize(c *gin.Context) (requester, bool) {
 	ctx := c.Request.Context()
 	var r requester
-	hasSig := c.GetHeader("Signature") != "" || strings.HasPrefix(c.GetHeader("Authorization"), "Signature ")
+	hasSig := c.GetHeader("Signature") != "" || c.GetHeader("Signature-Input") != "" ||
+		strings.HasPrefix(c.GetHeader("Authorization"), "Signature ")
+	var v *signature.Verified
+	var err error
+	if hasSig {
+		v, _, err = f.VerifyRequest(c)
+		if errors.Is(err, signature.ErrUnsupportedAlgorithm) {
+			f.log.DebugContext(ctx, "signed GET with an unsupported signature, read as unsigned", "path", c.Request.URL.Path, "err", err)
+			hasSig = false
+		}
+	}
 	if !hasSig {
 		if f.policy.Open {
 			return r, true
@@ -81,7 +114,6 @@ func (f *Federator) authorize(c *gin.Context) (requester, bool) {
 		c.AbortWithStatus(http.StatusUnauthorized)
 		return r, false
 	}
-	v, _, err := f.verifier.Verify(ctx, c.Request)
 	if err != nil {
 		f.log.InfoContext(ctx, "refused signed GET", "path", c.Request.URL.Path, "err", err)
 		c.AbortWithStatus(http.StatusUnauthorized)
@@ -291,7 +323,7 @@ type inboxPayload struct {
 // is stored, and processing happens in the queue's workers.
 func (f *Federator) inbox(c *gin.Context) {
 	ctx := c.Request.Context()
-	v, body, err := f.verifier.Verify(ctx, c.Request)
+	v, body, err := f.VerifyRequest(c)
 	if err != nil && goneActorsDelete(err, body) {
 		// The actor's own Delete, after its key went with it: there is nothing to verify
 		// against and nothing of it to delete that was not already unknown here. 202

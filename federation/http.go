@@ -133,14 +133,25 @@ func (f *Federator) authorize(c *gin.Context) (requester, bool) {
 	return r, true
 }
 
-// webfinger answers acct:user@host and actor URL lookups for local accounts. In
-// company mode, as for every ActivityPub read, only signed requests from peers get an
-// answer: a stranger cannot even learn which usernames exist.
+// webfinger answers acct:user@host and actor URL lookups for local accounts and the
+// instance actor. In company mode, as for every ActivityPub read, only signed requests
+// from peers get an answer about accounts: a stranger cannot even learn which
+// usernames exist. The instance actor is answered to anyone, like its actor document:
+// servers (GoToSocial) WebFinger every actor they meet, this one first of all, before
+// they can verify anything.
 func (f *Federator) webfinger(c *gin.Context) {
+	resource := c.Query("resource")
+	if strings.TrimSpace(resource) == "" {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "The resource parameter is required"})
+		return
+	}
+	if f.isInstanceActor(resource) {
+		f.writeJRD(c, "acct:"+f.instanceActorName()+"@"+f.cfg.Host, f.InstanceActorURI(), f.base+"/")
+		return
+	}
 	if _, ok := f.authorize(c); !ok {
 		return
 	}
-	resource := c.Query("resource")
 	username, ok := f.localUsername(resource)
 	if !ok {
 		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
@@ -151,15 +162,36 @@ func (f *Federator) webfinger(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
 		return
 	}
+	f.writeJRD(c, "acct:"+acct.Username+"@"+f.cfg.Host, acct.URI, acct.URL)
+}
+
+// writeJRD answers a WebFinger request for the actor actorURI.
+func (f *Federator) writeJRD(c *gin.Context, subject, actorURI, profileURL string) {
 	c.Header("Content-Type", "application/jrd+json; charset=utf-8")
 	c.JSON(http.StatusOK, gin.H{
-		"subject": "acct:" + acct.Username + "@" + f.cfg.Host,
-		"aliases": []string{acct.URI, acct.URL},
+		"subject": subject,
+		"aliases": []string{actorURI, profileURL},
 		"links": []gin.H{
-			{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": acct.URL},
-			{"rel": "self", "type": "application/activity+json", "href": acct.URI},
+			{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profileURL},
+			{"rel": "self", "type": "application/activity+json", "href": actorURI},
 		},
 	})
+}
+
+// instanceActorName is the instance actor's preferredUsername: the host, as Mastodon
+// names its own.
+func (f *Federator) instanceActorName() string { return f.cfg.Host }
+
+// isInstanceActor reports whether a WebFinger resource names the instance actor: by its
+// preferredUsername (acct:<host>@<host>, the handle other servers build from the actor
+// document) or by its id.
+func (f *Federator) isInstanceActor(resource string) bool {
+	if resource == f.InstanceActorURI() {
+		return true
+	}
+	acct := strings.TrimPrefix(strings.TrimPrefix(resource, "acct:"), "@")
+	i := strings.LastIndexByte(acct, '@')
+	return i > 0 && strings.EqualFold(acct[:i], f.instanceActorName()) && strings.EqualFold(acct[i+1:], f.cfg.Host)
 }
 
 // localUsername extracts the username from "acct:user@host", "user@host" or a local
@@ -195,7 +227,7 @@ func (f *Federator) instanceActor(c *gin.Context) {
 	now := now()
 	body, err := activitystreams.ActorJSON(activitystreams.Actor{
 		Account: &community.Account{
-			Username: f.cfg.Host, DisplayName: f.cfg.InstanceName, URI: f.InstanceActorURI(),
+			Username: f.instanceActorName(), DisplayName: f.cfg.InstanceName, URI: f.InstanceActorURI(),
 			URL: f.base + "/", InboxURL: f.InstanceActorURI() + "/inbox", SharedInboxURL: f.base + "/inbox",
 			Locked: true, Bot: true, Fields: community.Fields{}, CreatedAt: now, UpdatedAt: now,
 		},

@@ -109,6 +109,10 @@ func startFediServer(t *testing.T, shape fediShape) *fediServer {
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}
+		if r.URL.Path == "/.well-known/webfinger" {
+			s.finger(w, r)
+			return
+		}
 		doc, ok := docs[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
@@ -132,6 +136,41 @@ func startFediServer(t *testing.T, shape fediShape) *fediServer {
 		docs[path] = []byte(doc)
 	}
 	return s
+}
+
+// finger answers WebFinger for the shape's one account, as its software does. Like
+// GoToSocial and Pleroma, it answers 406 to a request that does not accept JRD or
+// plain JSON.
+func (s *fediServer) finger(w http.ResponseWriter, r *http.Request) {
+	accept := r.Header.Get("Accept")
+	if !strings.Contains(accept, "application/jrd+json") && !strings.Contains(accept, "application/json") && !strings.Contains(accept, "*/*") {
+		http.Error(w, "not acceptable", http.StatusNotAcceptable)
+		return
+	}
+	actor := s.URL + s.shape.actor
+	if want := "acct:" + s.username() + "@" + s.host(); r.URL.Query().Get("resource") != want {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jrd+json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"subject": "acct:" + s.username() + "@" + s.host(),
+		"aliases": []string{actor},
+		"links": []map[string]string{
+			{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor},
+			{"rel": "self", "type": "application/activity+json", "href": actor},
+		},
+	})
+}
+
+// username is the preferredUsername of the shape's account.
+func (s *fediServer) username() string {
+	var doc struct {
+		PreferredUsername string `json:"preferredUsername"`
+	}
+	raw, _ := os.ReadFile(filepath.Join("testdata", "fediverse", s.shape.docs[s.shape.actor]))
+	_ = json.Unmarshal(raw, &doc)
+	return doc.PreferredUsername
 }
 
 func (s *fediServer) host() string { return strings.TrimPrefix(s.URL, "http://") }
@@ -215,6 +254,10 @@ func TestKeyIDForms(t *testing.T) {
 
 	for i, s := range servers {
 		t.Run(s.shape.name, func(t *testing.T) {
+			a, err := inst.Federator.ResolveAccount(ctx, s.username()+"@"+s.host())
+			if err != nil || a.URI != s.URL+s.shape.actor {
+				t.Fatalf("resolve %s@%s: %v", s.username(), s.host(), err)
+			}
 			if code := s.do(t, http.MethodGet, inst.URL+"/users/alice", nil); code != http.StatusOK {
 				t.Fatalf("signed GET of alice = %d, want 200", code)
 			}

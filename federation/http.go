@@ -67,23 +67,34 @@ type requester struct {
 	account *community.Account // the signing account, when it is one we know
 }
 
-// SignerKey is the gin context key under which the federation handlers leave the
-// *signature.Verified of a request whose signature they checked, for middleware that
-// runs after them (per-peer rate limits, logging).
+// SignerKey is the gin context key under which VerifyRequest leaves the
+// *signature.Verified of a request whose signature it checked, for middleware and
+// handlers that run after it (per-peer rate limits, logging).
 const SignerKey = "tacit.federation.signer"
+
+// signedBodyKey keeps the body VerifyRequest read, so that a second call in the same
+// request (a middleware verified first) answers without verifying again.
+const signedBodyKey = "tacit.federation.signed-body"
 
 // VerifyRequest checks the HTTP signature of a request to this instance (draft-cavage
 // or RFC 9421, bound to this host, with replays of GETs refused) and returns what it
 // proves and the body, which it has read and put back. Errors wrap the signature
 // package's; signature.StatusCode maps them to HTTP statuses. On success the result is
-// also stored in c under SignerKey.
+// stored in c under SignerKey, and a later call for the same request returns it
+// without verifying again, so a middleware may verify before the handler does.
 func (f *Federator) VerifyRequest(c *gin.Context) (*signature.Verified, []byte, error) {
+	if v, ok := c.Get(SignerKey); ok {
+		if body, ok := c.Get(signedBodyKey); ok {
+			return v.(*signature.Verified), body.([]byte), nil
+		}
+	}
 	// The client address as the configured proxies report it: Verify tells a peer
 	// repeating its own GET from someone replaying it by address.
 	ctx := signature.WithClientAddr(c.Request.Context(), c.ClientIP())
 	v, body, err := f.verifier.Verify(ctx, c.Request)
 	if err == nil {
 		c.Set(SignerKey, v)
+		c.Set(signedBodyKey, body)
 	}
 	return v, body, err
 }

@@ -88,6 +88,17 @@ func TestMessageSignaturesAcrossHTTP(t *testing.T) {
 	if code := s.doMessage(t, http.MethodPost, company.URL+"/users/alice/inbox", follow, "rsa-v1_5-sha256"); code != http.StatusAccepted {
 		t.Fatalf("RFC 9421 signed Follow = %d, want 202", code)
 	}
+	// Draft-cavage signatures must cover the request target, and the digest on POSTs.
+	shape := s.shape
+	s.shape.getHeaders = []string{"host", "date", "accept"}
+	if code := s.do(t, http.MethodGet, company.URL+"/users/alice", nil); code != http.StatusUnauthorized {
+		t.Errorf("GET signed without (request-target) = %d, want 401", code)
+	}
+	s.shape.postHeaders = []string{"(request-target)", "host", "date", "content-type"}
+	if code := s.do(t, http.MethodPost, company.URL+"/users/alice/inbox", follow); code != http.StatusUnauthorized {
+		t.Errorf("POST signed without its digest = %d, want 401", code)
+	}
+	s.shape = shape
 	if code := s.doMessage(t, http.MethodGet, company.URL+"/users/alice", nil, "hmac-sha256"); code != http.StatusUnauthorized {
 		t.Errorf("company mode, unverifiable signature = %d, want 401 as unsigned", code)
 	}

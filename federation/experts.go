@@ -103,7 +103,8 @@ func (f *Federator) searchRoutes(e *gin.Engine) {
 // authorizePeer admits signed requests from the company's peers only, whatever the
 // federation mode: company search and directories are for the company.
 func (f *Federator) authorizePeer(c *gin.Context) (requester, bool) {
-	hasSig := c.GetHeader("Signature") != "" || strings.HasPrefix(c.GetHeader("Authorization"), "Signature ")
+	hasSig := c.GetHeader("Signature") != "" || c.GetHeader("Signature-Input") != "" ||
+		strings.HasPrefix(c.GetHeader("Authorization"), "Signature ")
 	if !hasSig {
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "Unauthorized"})
 		return requester{}, false

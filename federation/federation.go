@@ -94,7 +94,8 @@ func New(opt Options) *Federator {
 	}
 	f.client = NewClient(f.policy, agent)
 	f.keys = keyFetcher{f: f, cache: &sync.Map{}}
-	f.verifier = &signature.Verifier{Keys: f.keys}
+	// Bound to this instance's host: a request signed for another server is refused.
+	f.verifier = &signature.Verifier{Keys: f.keys, Host: cfg.Host, Scheme: cfg.Protocol}
 	return f
 }
 

@@ -70,13 +70,62 @@ type requester struct {
 	account *community.Account // the signing account, when it is one we know
 }
 
+// SignerKey is the gin context key under which VerifyRequest leaves the
+// *signature.Verified of a request whose signature it checked, for middleware and
+// handlers that run after it (per-peer rate limits, logging).
+const SignerKey = "tacit.federation.signer"
+
+// signedBodyKey keeps the body VerifyRequest read, so that a second call in the same
+// request (a middleware verified first) answers without verifying again.
+const signedBodyKey = "tacit.federation.signed-body"
+
+// VerifyRequest checks the HTTP signature of a request to this instance (draft-cavage
+// or RFC 9421, bound to this host, with replays of GETs refused) and returns what it
+// proves and the body, which it has read and put back. Errors wrap the signature
+// package's; signature.StatusCode maps them to HTTP statuses. On success the result is
+// stored in c under SignerKey, and a later call for the same request returns it
+// without verifying again, so a middleware may verify before the handler does.
+func (f *Federator) VerifyRequest(c *gin.Context) (*signature.Verified, []byte, error) {
+	if v, ok := c.Get(SignerKey); ok {
+		if body, ok := c.Get(signedBodyKey); ok {
+			return v.(*signature.Verified), body.([]byte), nil
+		}
+	}
+	// The client address as the configured proxies report it: Verify tells a peer
+	// repeating its own GET from someone replaying it by address.
+	ctx := signature.WithClientAddr(c.Request.Context(), c.ClientIP())
+	v, body, err := f.verifier.Verify(ctx, c.Request)
+	if err == nil {
+		c.Set(SignerKey, v)
+		c.Set(signedBodyKey, body)
+	}
+	return v, body, err
+}
+
 // authorize verifies a GET's signature. In company mode only peers may read anything;
 // in open mode an unsigned request reads as a logged-out visitor (world scope only).
+// A request signed with a scheme or algorithm Tacit does not verify counts as
+// unsigned, so that public documents stay readable to software that signs every GET.
 // A refused request learns nothing: 401 without detail, or 404 for objects.
 func (f *Federator) authorize(c *gin.Context) (requester, bool) {
 	ctx := c.Request.Context()
 	var r requester
-	hasSig := c.GetHeader("Signature") != "" || strings.HasPrefix(c.GetHeader("Authorization"), "Signature ")
+	hasSig := c.GetHeader("Signature") != "" || c.GetHeader("Signature-Input") != "" ||
+		strings.HasPrefix(c.GetHeader("Authorization"), "Signature ")
+	var v *signature.Verified
+	var err error
+	if hasSig {
+		v, _, err = f.VerifyRequest(c)
+		if errors.Is(err, signature.ErrUnsupportedAlgorithm) {
+			f.log.DebugContext(ctx, "signed GET with an unsupported signature, read as unsigned", "path", c.Request.URL.Path, "err", err)
+			hasSig = false
+			// The client limiter let it pass as signed: it counts per address here, as
+			// an unverified request, so that a made-up Signature header buys nothing.
+			if !admit(c, "") {
+				return r, false
+			}
+		}
+	}
 	if !hasSig {
 		if f.policy.Open {
 			return r, true
@@ -84,7 +133,6 @@ func (f *Federator) authorize(c *gin.Context) (requester, bool) {
 		c.AbortWithStatus(http.StatusUnauthorized)
 		return r, false
 	}
-	v, _, err := f.verifier.Verify(ctx, c.Request)
 	if err != nil {
 		f.log.InfoContext(ctx, "refused signed GET", "path", c.Request.URL.Path, "err", err)
 		if admit(c, "") {
@@ -111,15 +159,26 @@ func (f *Federator) authorize(c *gin.Context) (requester, bool) {
 	return r, true
 }
 
-// webfinger answers acct:user@host and actor URL lookups for local accounts. In
-// company mode, as for every ActivityPub read, only signed requests from peers get an
-// answer: a stranger cannot even learn which usernames exist.
+// webfinger answers acct:user@host and actor URL lookups for local accounts and the
+// instance actor. In company mode, as for every ActivityPub read, only signed requests
+// from peers get an answer about accounts: a stranger cannot even learn which
+// usernames exist. The instance actor is answered to anyone, like its actor document:
+// servers (GoToSocial) WebFinger every actor they meet, this one first of all, before
+// they can verify anything.
 func (f *Federator) webfinger(c *gin.Context) {
+	resource := c.Query("resource")
+	if strings.TrimSpace(resource) == "" {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "The resource parameter is required"})
+		return
+	}
+	if f.isInstanceActor(resource) {
+		f.writeJRD(c, "acct:"+f.instanceActorName()+"@"+f.cfg.Host, f.InstanceActorURI(), f.base+"/")
+		return
+	}
 	r, ok := f.authorize(c)
 	if !ok {
 		return
 	}
-	resource := c.Query("resource")
 	username, ok := f.localUsername(resource)
 	if !ok {
 		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
@@ -131,15 +190,36 @@ func (f *Federator) webfinger(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
 		return
 	}
+	f.writeJRD(c, "acct:"+acct.Username+"@"+f.cfg.Host, acct.URI, acct.URL)
+}
+
+// writeJRD answers a WebFinger request for the actor actorURI.
+func (f *Federator) writeJRD(c *gin.Context, subject, actorURI, profileURL string) {
 	c.Header("Content-Type", "application/jrd+json; charset=utf-8")
 	c.JSON(http.StatusOK, gin.H{
-		"subject": "acct:" + acct.Username + "@" + f.cfg.Host,
-		"aliases": []string{acct.URI, acct.URL},
+		"subject": subject,
+		"aliases": []string{actorURI, profileURL},
 		"links": []gin.H{
-			{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": acct.URL},
-			{"rel": "self", "type": "application/activity+json", "href": acct.URI},
+			{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profileURL},
+			{"rel": "self", "type": "application/activity+json", "href": actorURI},
 		},
 	})
+}
+
+// instanceActorName is the instance actor's preferredUsername: the host, as Mastodon
+// names its own.
+func (f *Federator) instanceActorName() string { return f.cfg.Host }
+
+// isInstanceActor reports whether a WebFinger resource names the instance actor: by its
+// preferredUsername (acct:<host>@<host>, the handle other servers build from the actor
+// document) or by its id.
+func (f *Federator) isInstanceActor(resource string) bool {
+	if resource == f.InstanceActorURI() {
+		return true
+	}
+	acct := strings.TrimPrefix(strings.TrimPrefix(resource, "acct:"), "@")
+	i := strings.LastIndexByte(acct, '@')
+	return i > 0 && strings.EqualFold(acct[:i], f.instanceActorName()) && strings.EqualFold(acct[i+1:], f.cfg.Host)
 }
 
 // localUsername extracts the username from "acct:user@host", "user@host" or a local
@@ -175,7 +255,7 @@ func (f *Federator) instanceActor(c *gin.Context) {
 	now := now()
 	body, err := activitystreams.ActorJSON(activitystreams.Actor{
 		Account: &community.Account{
-			Username: f.cfg.Host, DisplayName: f.cfg.InstanceName, URI: f.InstanceActorURI(),
+			Username: f.instanceActorName(), DisplayName: f.cfg.InstanceName, URI: f.InstanceActorURI(),
 			URL: f.base + "/", InboxURL: f.InstanceActorURI() + "/inbox", SharedInboxURL: f.base + "/inbox",
 			Locked: true, Bot: true, Fields: community.Fields{}, CreatedAt: now, UpdatedAt: now,
 		},
@@ -308,7 +388,7 @@ type inboxPayload struct {
 // is stored, and processing happens in the queue's workers.
 func (f *Federator) inbox(c *gin.Context) {
 	ctx := c.Request.Context()
-	v, body, err := f.verifier.Verify(ctx, c.Request)
+	v, body, err := f.VerifyRequest(c)
 	verified := ""
 	if err == nil && f.policy.Allowed(strings.ToLower(v.Host)) && !f.policy.blocked(strings.ToLower(v.Host)) {
 		verified = strings.ToLower(v.Host)

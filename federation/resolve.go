@@ -13,9 +13,87 @@ import (
 	"github.com/tacit-social/tacit/federation/activitystreams"
 )
 
+// jrdAccept is the Accept header of WebFinger requests. GoToSocial, Pleroma and
+// Akkoma answer 406 to one that offers only ActivityPub types.
+const jrdAccept = "application/jrd+json, application/json"
+
+// maxJRDLinks bounds the links read from a WebFinger answer.
+const maxJRDLinks = 64
+
+// jrd is a WebFinger answer (RFC 7033 §4.4), as much of it as Tacit reads.
+type jrd struct {
+	Subject string   `json:"subject"`
+	Aliases []string `json:"aliases"`
+	Links   []struct {
+		Rel  string `json:"rel"`
+		Type string `json:"type"`
+		Href string `json:"href"`
+	} `json:"links"`
+}
+
+// parseJRD reads a WebFinger answer and returns the actor id of its self link: the
+// first link with rel "self" and an ActivityPub media type, whose href is an
+// absolute http(s) URL. ok is false when there is none.
+func parseJRD(body []byte) (self string, ok bool, err error) {
+	var d jrd
+	if err := json.Unmarshal(body, &d); err != nil {
+		return "", false, fmt.Errorf("not a JRD document: %w", err)
+	}
+	for i, l := range d.Links {
+		if i == maxJRDLinks {
+			break
+		}
+		if l.Rel != "self" || !isActivityPubType(l.Type) {
+			continue
+		}
+		u, err := url.Parse(l.Href)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			continue
+		}
+		return l.Href, true, nil
+	}
+	return "", false, nil
+}
+
+// isActivityPubType reports whether a link's media type names ActivityPub JSON:
+// application/activity+json, or application/ld+json with the ActivityStreams
+// profile (parameters and case vary between servers).
+func isActivityPubType(t string) bool {
+	mt, params, _ := strings.Cut(strings.ToLower(t), ";")
+	switch strings.TrimSpace(mt) {
+	case "application/activity+json":
+		return true
+	case "application/ld+json":
+		return params == "" || strings.Contains(params, "https://www.w3.org/ns/activitystreams")
+	}
+	return false
+}
+
+// fingerAccount asks host who acct:user@host is and returns the actor id of the answer.
+func (f *Federator) fingerAccount(ctx context.Context, user, host string) (string, error) {
+	q := url.Values{"resource": {"acct:" + user + "@" + host}}
+	body, err := f.client.GetAccepting(ctx, f.cfg.Protocol+"://"+host+"/.well-known/webfinger?"+q.Encode(), jrdAccept, f.instanceSigner())
+	if err != nil {
+		return "", fmt.Errorf("webfinger %s@%s: %w", user, host, err)
+	}
+	self, ok, err := parseJRD(body)
+	if err != nil {
+		return "", fmt.Errorf("webfinger %s@%s: %w", user, host, err)
+	}
+	if !ok {
+		return "", fmt.Errorf("webfinger %s@%s: no ActivityPub self link: %w", user, host, community.ErrNotFound)
+	}
+	return self, nil
+}
+
 // ResolveAccount finds an account by handle ("user@host") or actor URL: the stored one,
 // or, through WebFinger and the actor document, a fresh copy. Only hosts the policy
 // allows are asked.
+//
+// A handle's WebFinger may name an actor on another host (a split domain: handles
+// at example.com, server at social.example.com). As Mastodon does, such an answer is
+// believed only when the actor confirms it: its preferredUsername is the handle's user
+// and its own host's WebFinger for that name names the same actor.
 func (f *Federator) ResolveAccount(ctx context.Context, handle string) (*community.Account, error) {
 	handle = strings.TrimPrefix(strings.TrimSpace(handle), "@")
 	if strings.HasPrefix(handle, "https://") || strings.HasPrefix(handle, "http://") {
@@ -35,26 +113,32 @@ func (f *Federator) ResolveAccount(ctx context.Context, handle string) (*communi
 	if !f.policy.Allowed(host) {
 		return nil, community.ErrNotFound
 	}
-	q := url.Values{"resource": {"acct:" + user + "@" + host}}
-	body, err := f.client.Get(ctx, f.cfg.Protocol+"://"+host+"/.well-known/webfinger?"+q.Encode(), f.instanceSigner())
+	self, err := f.fingerAccount(ctx, user, host)
 	if err != nil {
-		return nil, fmt.Errorf("webfinger %s@%s: %w", user, host, err)
+		return nil, err
 	}
-	var jrd struct {
-		Links []struct{ Rel, Type, Href string } `json:"links"`
+	actorHost := hostOf(self)
+	if actorHost == host {
+		return f.account(ctx, self)
 	}
-	if err := json.Unmarshal(body, &jrd); err != nil {
-		return nil, fmt.Errorf("webfinger %s@%s: %w", user, host, err)
+	if actorHost == "" || strings.EqualFold(actorHost, f.cfg.Host) || !f.policy.Allowed(actorHost) {
+		return nil, fmt.Errorf("webfinger %s@%s points to %s, which is not allowed", user, host, self)
 	}
-	for _, l := range jrd.Links {
-		if l.Rel == "self" && (strings.Contains(l.Type, "activity+json") || strings.Contains(l.Type, "ld+json")) {
-			if hostOf(l.Href) != host {
-				return nil, fmt.Errorf("webfinger %s@%s points to another host", user, host)
-			}
-			return f.account(ctx, l.Href)
-		}
+	a, err := f.account(ctx, self)
+	if err != nil {
+		return nil, err
 	}
-	return nil, community.ErrNotFound
+	if !strings.EqualFold(a.Username, user) {
+		return nil, fmt.Errorf("webfinger %s@%s points to %s, whose name is %q", user, host, self, a.Username)
+	}
+	confirmed, err := f.fingerAccount(ctx, a.Username, actorHost)
+	if err != nil {
+		return nil, fmt.Errorf("confirm %s@%s at %s: %w", user, host, actorHost, err)
+	}
+	if confirmed != self {
+		return nil, fmt.Errorf("webfinger %s@%s points to %s, but %s says %s", user, host, self, actorHost, confirmed)
+	}
+	return a, nil
 }
 
 // ResolveStatus finds a status by its ActivityPub id or web address: the stored one,

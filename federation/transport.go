@@ -173,11 +173,18 @@ type Signer struct {
 
 // Get fetches an ActivityPub document with a signed GET.
 func (c *Client) Get(ctx context.Context, rawURL string, as Signer) ([]byte, error) {
+	return c.GetAccepting(ctx, rawURL, acceptHeader, as)
+}
+
+// GetAccepting is Get asking for other media types than ActivityPub's: WebFinger
+// answers JRD, and some servers answer 406 to a WebFinger request that accepts only
+// ActivityPub JSON.
+func (c *Client) GetAccepting(ctx context.Context, rawURL, accept string, as Signer) ([]byte, error) {
 	req, err := c.newRequest(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", acceptHeader)
+	req.Header.Set("Accept", accept)
 	if err := signature.SignRequest(req, nil, as.KeyID, as.Key); err != nil {
 		return nil, fmt.Errorf("sign GET %s: %w", rawURL, err)
 	}

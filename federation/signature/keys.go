@@ -1,6 +1,8 @@
 package signature
 
 import (
+	"crypto"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -86,6 +88,21 @@ func ParsePublicKeyPEM(s string) (*rsa.PublicKey, error) {
 		return key, nil
 	}
 	return nil, fmt.Errorf("parse public key: %w", err)
+}
+
+// parsePublicKey decodes the first PEM block of s as a key Verify can use: RSA, as
+// ParsePublicKeyPEM reads it, or Ed25519 in a PKIX "PUBLIC KEY" block (RFC 9421's
+// ed25519 algorithm).
+func parsePublicKey(s string) (crypto.PublicKey, error) {
+	block, _ := pem.Decode([]byte(strings.TrimSpace(s)))
+	if block != nil && block.Type == "PUBLIC KEY" {
+		if k, err := x509.ParsePKIXPublicKey(block.Bytes); err == nil {
+			if ed, ok := k.(ed25519.PublicKey); ok {
+				return ed, nil
+			}
+		}
+	}
+	return ParsePublicKeyPEM(s)
 }
 
 // PrivateKeyPEM encodes key as a PKCS #8 "PRIVATE KEY" PEM block.

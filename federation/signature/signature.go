@@ -1,13 +1,13 @@
-// Package signature signs and verifies HTTP requests between ActivityPub servers with
-// HTTP Signatures as the fediverse uses them: draft-cavage-http-signatures-12, RSA keys,
-// rsa-sha256 (or hs2019 with an RSA key, which amounts to the same) and a SHA-256
-// Digest header covering the body.
+// Package signature signs and verifies HTTP requests between ActivityPub servers.
 //
-// Outgoing requests are signed by SignRequest the way Mastodon signs them, so every
-// Mastodon-compatible server accepts them. Incoming requests are checked by a Verifier,
-// which the inbox and the object-fetch handlers reach through the RequestVerifier
-// interface; RFC 9421 message signatures can be added later as a second implementation
-// without touching the handlers.
+// Two schemes are verified, behind one RequestVerifier: draft-cavage-http-signatures-12
+// as the fediverse uses it (RSA keys, rsa-sha256 or hs2019, a SHA-256 Digest header
+// covering the body), and RFC 9421 HTTP Message Signatures (Signature-Input and
+// Signature dictionaries; rsa-v1_5-sha256, rsa-pss-sha512 and ed25519; a
+// Content-Digest covering the body), which Mastodon is moving to.
+//
+// Outgoing requests are signed by SignRequest the way Mastodon signs them (draft-cavage),
+// so every Mastodon-compatible server accepts them.
 //
 // The signing string (draft-cavage §2.3) is built here rather than by
 // github.com/go-fed/httpsig, which the tests keep as an independent implementation to
@@ -18,11 +18,14 @@
 // headers a signature must cover.
 //
 // What a verified signature proves, and what it does not: the request was produced by
-// the holder of the key at keyId, with the signed headers and, through the Digest, the
-// body unchanged. It does not prove the request is fresh beyond the Date window (a
-// captured request can be replayed within it; the inbox drops replayed activity ids)
-// and it does not prove the activity inside the body originates from the signer's
-// host: the inbox compares Verified.Host with KeyHost of the activity's id.
+// the holder of the key at keyId, for this server (the signed host must be
+// Verifier.Host), with the signed method, target and headers and, through the digest,
+// the body unchanged, within a short time window. A captured request can still be
+// replayed to this same server within that window: requests with a body are activities,
+// whose ids the inbox remembers; requests without one (GETs) are remembered by their
+// signature and refused when they come again from another client address. It does not
+// prove the activity inside the body originates from the signer's host: the inbox
+// compares Verified.Host with KeyHost of the activity's id.
 package signature
 
 import (
@@ -46,8 +49,9 @@ var (
 	// ErrDigestMismatch means the Digest header is missing a SHA-256 value or does not
 	// match the body.
 	ErrDigestMismatch = errors.New("digest does not match body")
-	// ErrUnsupportedAlgorithm means the signature uses an algorithm or key type other
-	// than RSA with SHA-256, or another signature scheme altogether.
+	// ErrUnsupportedAlgorithm means the signature uses an algorithm or key type this
+	// package does not verify, or a signature scheme it does not know. A server may
+	// treat a GET refused with it as unsigned.
 	ErrUnsupportedAlgorithm = errors.New("unsupported signature algorithm")
 	// ErrMissingHeaders means the signature does not cover a header Tacit requires
 	// ((request-target), host, date or (created), and digest for requests with a
@@ -57,11 +61,18 @@ var (
 	ErrTooLarge = errors.New("request body too large")
 	// ErrKeyFetch means the signer's public key could not be obtained or is unusable.
 	ErrKeyFetch = errors.New("cannot obtain signer's public key")
+	// ErrWrongHost means the request was signed for another server: its signed host
+	// (or RFC 9421 authority) is not Verifier.Host. Such a request was captured and
+	// replayed, by the server it was meant for or by someone on the way.
+	ErrWrongHost = errors.New("signature is for another host")
+	// ErrReplayed means a request without a body came again with a signature already
+	// seen, from another client address: a copy of someone else's request.
+	ErrReplayed = errors.New("replayed HTTP signature")
 )
 
 // RequestVerifier authenticates a request signed by another server. Handlers depend on
-// this interface rather than on *Verifier so another signature scheme (RFC 9421) can
-// be plugged in beside draft-cavage.
+// this interface rather than on *Verifier so that they need not know which signature
+// scheme a request used.
 type RequestVerifier interface {
 	// Verify authenticates r and returns what the signature proves together with the
 	// request body, which it has read (and capped); r.Body is replaced by a reader
@@ -94,7 +105,8 @@ func StatusCode(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrNoSignature), errors.Is(err, ErrBadSignature),
 		errors.Is(err, ErrClockSkew), errors.Is(err, ErrUnsupportedAlgorithm),
-		errors.Is(err, ErrMissingHeaders), errors.Is(err, ErrKeyFetch):
+		errors.Is(err, ErrMissingHeaders), errors.Is(err, ErrKeyFetch),
+		errors.Is(err, ErrWrongHost), errors.Is(err, ErrReplayed):
 		return http.StatusUnauthorized
 	default:
 		return http.StatusBadRequest

@@ -292,7 +292,8 @@ func TestVerify(t *testing.T) {
 			}},
 		{name: "query left out of signature (old Mastodon)", method: "GET", path: "/users/bob/outbox?page=true",
 			sign: manually(manual{headers: getHeaders, noQuery: true})},
-		{name: "Date 59 minutes old", method: "GET", path: "/users/bob", clock: 59 * time.Minute},
+		{name: "POST Date 59 minutes old", method: "POST", path: "/inbox", body: activity, clock: 59 * time.Minute},
+		{name: "GET Date 4 minutes old", method: "GET", path: "/users/bob", clock: 4 * time.Minute},
 		{name: "Date 4 minutes ahead", method: "GET", path: "/users/bob", clock: -4 * time.Minute},
 
 		{name: "no signature", method: "POST", path: "/inbox", body: activity,
@@ -355,7 +356,8 @@ func TestVerify(t *testing.T) {
 			r.Header.Set("Accept", "application/activity+json")
 			handSign(t, r, body, manual{headers: append(getHeaders, "accept")})
 		}, mutate: func(r *http.Request) { r.Header.Del("Accept") }, wantErr: ErrMissingHeaders},
-		{name: "Date two hours old", method: "GET", path: "/users/bob", clock: 2 * time.Hour, wantErr: ErrClockSkew},
+		{name: "Date two hours old", method: "POST", path: "/inbox", body: activity, clock: 2 * time.Hour, wantErr: ErrClockSkew},
+		{name: "GET Date six minutes old", method: "GET", path: "/users/bob", clock: 6 * time.Minute, wantErr: ErrClockSkew},
 		{name: "Date ten minutes ahead", method: "GET", path: "/users/bob", clock: -10 * time.Minute, wantErr: ErrClockSkew},
 		{name: "unreadable Date", method: "GET", path: "/users/bob", sign: func(t *testing.T, r *http.Request, body []byte) {
 			r.Header.Set("Date", "yesterday")
@@ -370,10 +372,14 @@ func TestVerify(t *testing.T) {
 		{name: "rsa-sha512", method: "GET", path: "/users/bob", sign: manually(manual{algorithm: "rsa-sha512", headers: getHeaders}), wantErr: ErrUnsupportedAlgorithm},
 		{name: "hmac-sha256", method: "GET", path: "/users/bob", sign: manually(manual{algorithm: "hmac-sha256", headers: getHeaders}), wantErr: ErrUnsupportedAlgorithm},
 		{name: "ed25519", method: "GET", path: "/users/bob", sign: manually(manual{algorithm: "ed25519", headers: getHeaders}), wantErr: ErrUnsupportedAlgorithm},
-		{name: "RFC 9421", method: "GET", path: "/users/bob", mutate: func(r *http.Request) {
-			r.Header.Set("Signature-Input", `sig1=("@method" "@target-uri");keyid="`+aliceKeyID+`"`)
+		{name: "RFC 9421 with an unknown algorithm", method: "GET", path: "/users/bob", mutate: func(r *http.Request) {
+			r.Header.Set("Signature-Input", `sig1=("@method" "@target-uri");created=1;keyid="`+aliceKeyID+`";alg="hmac-sha256"`)
 			r.Header.Set("Signature", "sig1=:AAAA:")
 		}, wantErr: ErrUnsupportedAlgorithm},
+		{name: "RFC 9421 without created", method: "GET", path: "/users/bob", mutate: func(r *http.Request) {
+			r.Header.Set("Signature-Input", `sig1=("@method" "@target-uri");keyid="`+aliceKeyID+`"`)
+			r.Header.Set("Signature", "sig1=:AAAA:")
+		}, wantErr: ErrMissingHeaders},
 		{name: "1024-bit key", method: "GET", path: "/users/bob", sign: func(t *testing.T, r *http.Request, body []byte) {
 			handSign(t, r, body, manual{key: weakKey(t), headers: getHeaders})
 		}, keys: func(t *testing.T) *fakeKeys {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,11 +20,18 @@ import (
 
 // Defaults of the Verifier's zero fields.
 const (
-	// DefaultMaxAge is how old a signed Date may be. Servers sign each delivery when
-	// they send it, so a genuine request is seconds old on arrival; an hour covers slow
-	// networks, proxies that queue and clocks running behind, while bounding how long
-	// a captured request can be replayed.
+	// DefaultMaxAge is how old a signed Date may be on a request with a body (an inbox
+	// delivery). Servers sign each delivery when they send it, so a genuine request is
+	// seconds old on arrival; an hour covers slow networks, proxies that queue and
+	// clocks running behind. A replayed delivery is harmless besides: it can only
+	// reach this server (the host is signed) and the inbox drops activity ids it has
+	// seen.
 	DefaultMaxAge = time.Hour
+	// DefaultMaxAgeWithoutBody is how old the signature of a request without a body (a
+	// signed GET) may be. Its answer goes to whoever sends it, so a captured GET is
+	// worth replaying; peers sign each GET as they send it, and a few minutes cover
+	// clock drift.
+	DefaultMaxAgeWithoutBody = 5 * time.Minute
 	// DefaultMaxFuture is how far ahead of our clock a signed Date may be. Only a fast
 	// clock explains a future Date, and every minute accepted lengthens the replay
 	// life of a captured request, so the margin is kept to a few minutes of clock
@@ -44,6 +52,12 @@ const (
 // are refused (the signature then fails as it would with the cached key).
 const maxRefreshTracked = 10000
 
+// maxSeenTracked bounds the table of recently seen GET signatures. Only verified
+// signatures enter it, so only servers we federate with can fill it; when it is full
+// of live entries, half of them are forgotten (replays of those are then let
+// through, which is no worse than having no table).
+const maxSeenTracked = 100000
+
 // KeyFetcher obtains public keys for Verify.
 //
 // The keyID comes from an unauthenticated request: implementations must refuse hosts
@@ -58,14 +72,28 @@ type KeyFetcher interface {
 	PublicKey(ctx context.Context, keyID string, refresh bool) (pemKey string, ownerID string, err error)
 }
 
-// Verifier checks draft-cavage signatures on incoming requests. Set Keys; the other
-// fields default when zero. A Verifier is safe for concurrent use and must not be
-// copied after first use.
+// Verifier checks draft-cavage and RFC 9421 signatures on incoming requests. Set Keys
+// and Host; the other fields default when zero. A Verifier is safe for concurrent use
+// and must not be copied after first use.
 type Verifier struct {
 	// Keys provides the signers' public keys.
 	Keys KeyFetcher
-	// MaxAge is how old the signed Date (or created) may be; DefaultMaxAge if zero.
+	// Host is this server's host[:port], as peers address it (the configured host).
+	// A signature must cover the request's host (draft-cavage "host", RFC 9421
+	// "@authority" or "@target-uri") and that host must be this one, so a request
+	// signed for another server cannot be replayed here. Empty disables the check; a
+	// server must set it.
+	Host string
+	// Scheme is "https" or "http", how peers reach this server; RFC 9421's
+	// @target-uri and @scheme are rebuilt with it, since behind a proxy the request
+	// arrives without TLS. "https" if empty.
+	Scheme string
+	// MaxAge is how old the signed Date (or created) of a request with a body may be;
+	// DefaultMaxAge if zero.
 	MaxAge time.Duration
+	// MaxAgeWithoutBody is how old the signed Date (or created) of a request without a
+	// body may be; DefaultMaxAgeWithoutBody if zero.
+	MaxAgeWithoutBody time.Duration
 	// MaxFuture is how far in the future the signed Date (or created) may be, and how
 	// long past its expires parameter a signature is still accepted;
 	// DefaultMaxFuture if zero.
@@ -80,26 +108,60 @@ type Verifier struct {
 
 	mu        sync.Mutex
 	refreshed map[string]time.Time // keyId → time of its last re-fetch
+	seen      map[[32]byte]seenSignature
+}
+
+// seenSignature is a verified signature of a request without a body: who sent it
+// first, and until when it could still be accepted.
+type seenSignature struct {
+	addr  string
+	until time.Time
 }
 
 var _ RequestVerifier = (*Verifier)(nil)
 
-// Verify checks r's signature and returns what it proves and the body.
+type clientAddrKey struct{}
+
+// WithClientAddr returns a context telling Verify the address of the client that sent
+// the request, when the server knows it better than http.Request.RemoteAddr does (a
+// reverse proxy in front). Verify uses it to tell a client repeating its own signed GET
+// from someone else replaying it.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+func clientAddr(ctx context.Context, r *http.Request) string {
+	if a, ok := ctx.Value(clientAddrKey{}).(string); ok && a != "" {
+		return a
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// Verify checks r's signature and returns what it proves and the body. A request with
+// a Signature-Input header is checked as an RFC 9421 message signature (see
+// verifyMessageSignature); any other as draft-cavage:
 //
 // It requires a Signature header (or "Authorization: Signature ...") with a keyId, an
 // algorithm of rsa-sha256 or hs2019 (hs2019 when absent, as Mastodon assumes; the key
 // must be RSA either way), and signed headers including (request-target), host, date
 // (or, with hs2019, the (created) parameter), and digest when the request has a body
-// (a POST, PUT or PATCH, or any request with a non-empty body). The signed Date must
-// lie between MaxAge in the past and MaxFuture in the future. With a body, or
-// whenever a Digest header is present, its SHA-256 value (spelt SHA-256 or sha-256)
-// must match the body. The (request-target) is checked with the query string and, for
-// requests that have one, also without it, because older Mastodon versions leave it
-// out when signing.
+// (a POST, PUT or PATCH, or any request with a non-empty body). The signed host must
+// be Host. The signed Date must lie between MaxAge (MaxAgeWithoutBody for a request
+// without a body) in the past and MaxFuture in the future. With a body, or whenever a
+// Digest header is present, its SHA-256 value (spelt SHA-256 or sha-256) must match
+// the body. The (request-target) is checked with the query string and, for requests
+// that have one, also without it, because older Mastodon versions leave it out when
+// signing.
 //
-// When the signature does not match the key obtained from Keys, Verify asks Keys once
-// more with refresh=true, in case the key rotated, unless that key was re-fetched
-// less than RefreshCooldown ago. The key's owner must be on the key's host.
+// Under both schemes: when the signature does not match the key obtained from Keys,
+// Verify asks Keys once more with refresh=true, in case the key rotated, unless that
+// key was re-fetched less than RefreshCooldown ago. The key's owner must be on the
+// key's host. A request without a body whose signature was already verified from
+// another client address (see WithClientAddr) within its window is refused with
+// ErrReplayed.
 //
 // The body is read only after the cheap header checks, up to MaxBodyBytes (a larger
 // body yields ErrTooLarge), and r.Body is replaced so it can be read again. Errors
@@ -111,6 +173,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request) (*Verified, []by
 	}
 	if r.URL == nil {
 		return nil, nil, fmt.Errorf("%w: request has no URL", ErrBadSignature)
+	}
+	if len(r.Header.Values("Signature-Input")) > 0 {
+		return v.verifyMessageSignature(ctx, r)
 	}
 	raw, err := signatureHeader(r)
 	if err != nil {
@@ -129,7 +194,10 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request) (*Verified, []by
 	if err := p.requireHeaders(withBody); err != nil {
 		return nil, nil, err
 	}
-	if err := v.checkTime(r, p, now); err != nil {
+	if err := v.checkHost(requestHost(r)); err != nil {
+		return nil, nil, err
+	}
+	if err := v.checkTime(r, p, now, withBody); err != nil {
 		return nil, nil, err
 	}
 	body, err := v.readBody(r)
@@ -141,6 +209,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request) (*Verified, []by
 		if err := p.requireHeaders(withBody); err != nil {
 			return nil, body, err
 		}
+		// The window checked above was the one for bodiless requests, the shorter.
 	}
 	if digests := r.Header.Values("Digest"); withBody || len(digests) > 0 {
 		if err := checkDigest(digests, body); err != nil {
@@ -151,25 +220,123 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request) (*Verified, []by
 	if err != nil {
 		return nil, body, err
 	}
+	check := func(pub crypto.PublicKey) bool {
+		rsaKey, ok := pub.(*rsa.PublicKey)
+		return ok && verifyAny(rsaKey, candidates, p.signature)
+	}
+	owner, err := v.verifyWithKey(ctx, p.keyID, host, now, check)
+	if err != nil {
+		return nil, body, err
+	}
+	if !withBody {
+		if err := v.checkReplay(ctx, r, p.keyID, p.signature, now); err != nil {
+			return nil, body, err
+		}
+	}
+	return &Verified{KeyID: p.keyID, Owner: owner, Host: host}, body, nil
+}
 
-	pub, owner, err := v.fetchKey(ctx, p.keyID, host, false)
+// verifyWithKey obtains the key at keyID and runs check on it, re-fetching it once (if
+// the cool-down allows) when check fails, in case the key rotated. It returns the
+// key's owner.
+func (v *Verifier) verifyWithKey(ctx context.Context, keyID, host string, now time.Time, check func(crypto.PublicKey) bool) (string, error) {
+	pub, owner, err := v.fetchKey(ctx, keyID, host, false)
 	if err != nil {
-		return nil, body, err
+		return "", err
 	}
-	if verifyAny(pub, candidates, p.signature) {
-		return &Verified{KeyID: p.keyID, Owner: owner, Host: host}, body, nil
+	if check(pub) {
+		return owner, nil
 	}
-	if !v.claimRefresh(p.keyID, now) {
-		return nil, body, fmt.Errorf("%w: signature does not match key %s", ErrBadSignature, p.keyID)
+	if !v.claimRefresh(keyID, now) {
+		return "", fmt.Errorf("%w: signature does not match key %s", ErrBadSignature, keyID)
 	}
-	fresh, owner, err := v.fetchKey(ctx, p.keyID, host, true)
+	fresh, owner, err := v.fetchKey(ctx, keyID, host, true)
 	if err != nil {
-		return nil, body, err
+		return "", err
 	}
-	if !fresh.Equal(pub) && verifyAny(fresh, candidates, p.signature) {
-		return &Verified{KeyID: p.keyID, Owner: owner, Host: host}, body, nil
+	if !sameKey(fresh, pub) && check(fresh) {
+		return owner, nil
 	}
-	return nil, body, fmt.Errorf("%w: signature does not match key %s, even re-fetched", ErrBadSignature, p.keyID)
+	return "", fmt.Errorf("%w: signature does not match key %s, even re-fetched", ErrBadSignature, keyID)
+}
+
+func sameKey(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
+}
+
+// checkHost refuses a request addressed (and so signed) for another host than v.Host.
+func (v *Verifier) checkHost(reqHost string) error {
+	if v.Host == "" {
+		return nil
+	}
+	got, err := normalHost(v.scheme(), reqHost)
+	if err != nil {
+		return fmt.Errorf("%w: request host %q: %w", ErrWrongHost, reqHost, err)
+	}
+	want, err := normalHost(v.scheme(), v.Host)
+	if err != nil || got != want {
+		return fmt.Errorf("%w: signed for %s, this is %s", ErrWrongHost, got, v.Host)
+	}
+	return nil
+}
+
+func (v *Verifier) scheme() string {
+	if v.Scheme == "" {
+		return "https"
+	}
+	return strings.ToLower(v.Scheme)
+}
+
+// normalHost lowercases a host[:port] and drops the scheme's default port, as
+// KeyHost does for URLs.
+func normalHost(scheme, host string) (string, error) {
+	if host == "" || strings.ContainsAny(host, "/?#@ \t\r\n") {
+		return "", errors.New("not a host")
+	}
+	return KeyHost(scheme + "://" + host + "/")
+}
+
+// checkReplay remembers the signature of a verified request without a body and
+// refuses it when it was first seen from another client address within its window.
+// A client repeating its own request (a retry, or two identical GETs within the
+// second of one Date) is let through.
+func (v *Verifier) checkReplay(ctx context.Context, r *http.Request, keyID string, sig []byte, now time.Time) error {
+	h := sha256.New()
+	h.Write([]byte(keyID))
+	h.Write([]byte{0})
+	h.Write(sig)
+	var id [32]byte
+	h.Sum(id[:0])
+	addr := clientAddr(ctx, r)
+	until := now.Add(orDefault(v.MaxAgeWithoutBody, DefaultMaxAgeWithoutBody) + orDefault(v.MaxFuture, DefaultMaxFuture))
+
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.seen == nil {
+		v.seen = make(map[[32]byte]seenSignature)
+	}
+	if s, ok := v.seen[id]; ok && now.Before(s.until) {
+		if s.addr != addr {
+			return fmt.Errorf("%w: signature of %s first seen from %s, now from %s", ErrReplayed, keyID, s.addr, addr)
+		}
+		return nil
+	}
+	if len(v.seen) >= maxSeenTracked {
+		for k, s := range v.seen {
+			if !now.Before(s.until) {
+				delete(v.seen, k)
+			}
+		}
+		for k := range v.seen {
+			if len(v.seen) < maxSeenTracked/2 {
+				break
+			}
+			delete(v.seen, k)
+		}
+	}
+	v.seen[id] = seenSignature{addr: addr, until: until}
+	return nil
 }
 
 func (v *Verifier) now() time.Time {
@@ -189,9 +356,6 @@ func orDefault(d, def time.Duration) time.Duration {
 // signatureHeader returns the signature parameters of r: the Signature header or, in
 // its absence, an Authorization header with the Signature scheme.
 func signatureHeader(r *http.Request) (string, error) {
-	if len(r.Header.Values("Signature-Input")) > 0 {
-		return "", fmt.Errorf("%w: RFC 9421 message signatures are not supported", ErrUnsupportedAlgorithm)
-	}
 	switch sig := r.Header.Values("Signature"); len(sig) {
 	case 0:
 	case 1:
@@ -343,12 +507,15 @@ func (p *sigParams) requireHeaders(withBody bool) error {
 	return nil
 }
 
-// checkTime applies the window to every signed time: the Date header, created and
-// expires.
-func (v *Verifier) checkTime(r *http.Request, p *sigParams, now time.Time) error {
+// window returns the check of a signed time against now: not older than the age
+// allowed for requests with or without a body, not further ahead than MaxFuture.
+func (v *Verifier) window(now time.Time, withBody bool) func(what string, t time.Time) error {
 	maxAge := orDefault(v.MaxAge, DefaultMaxAge)
+	if !withBody {
+		maxAge = orDefault(v.MaxAgeWithoutBody, DefaultMaxAgeWithoutBody)
+	}
 	maxFuture := orDefault(v.MaxFuture, DefaultMaxFuture)
-	inWindow := func(what string, t time.Time) error {
+	return func(what string, t time.Time) error {
 		if t.Before(now.Add(-maxAge)) {
 			return fmt.Errorf("%w: %s %s is more than %s before now (%s)", ErrClockSkew, what, t.UTC().Format(time.RFC3339), maxAge, now.UTC().Format(time.RFC3339))
 		}
@@ -357,6 +524,13 @@ func (v *Verifier) checkTime(r *http.Request, p *sigParams, now time.Time) error
 		}
 		return nil
 	}
+}
+
+// checkTime applies the window to every signed time: the Date header, created and
+// expires.
+func (v *Verifier) checkTime(r *http.Request, p *sigParams, now time.Time, withBody bool) error {
+	maxFuture := orDefault(v.MaxFuture, DefaultMaxFuture)
+	inWindow := v.window(now, withBody)
 	if p.signs("date") {
 		dates := r.Header.Values("Date")
 		switch len(dates) {
@@ -467,20 +641,22 @@ func verifyAny(pub *rsa.PublicKey, candidates []string, sig []byte) bool {
 }
 
 // fetchKey obtains and checks the key at keyID, whose host is host.
-func (v *Verifier) fetchKey(ctx context.Context, keyID, host string, refresh bool) (*rsa.PublicKey, string, error) {
+func (v *Verifier) fetchKey(ctx context.Context, keyID, host string, refresh bool) (crypto.PublicKey, string, error) {
 	pemKey, owner, err := v.Keys.PublicKey(ctx, keyID, refresh)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %s: %w", ErrKeyFetch, keyID, err)
 	}
-	pub, err := ParsePublicKeyPEM(pemKey)
+	pub, err := parsePublicKey(pemKey)
 	if err != nil {
 		if errors.Is(err, ErrUnsupportedAlgorithm) {
 			return nil, "", fmt.Errorf("key %s: %w", keyID, err)
 		}
 		return nil, "", fmt.Errorf("%w: %s: %w", ErrKeyFetch, keyID, err)
 	}
-	if bits := pub.N.BitLen(); bits < minKeyBits || bits > maxKeyBits {
-		return nil, "", fmt.Errorf("%w: key %s has %d bits, want %d to %d", ErrUnsupportedAlgorithm, keyID, bits, minKeyBits, maxKeyBits)
+	if k, ok := pub.(*rsa.PublicKey); ok {
+		if bits := k.N.BitLen(); bits < minKeyBits || bits > maxKeyBits {
+			return nil, "", fmt.Errorf("%w: key %s has %d bits, want %d to %d", ErrUnsupportedAlgorithm, keyID, bits, minKeyBits, maxKeyBits)
+		}
 	}
 	// The fetcher read the owner from the key's document; an owner on another server
 	// would let that server's keys speak for actors they do not belong to.

@@ -38,6 +38,7 @@ type remoteServer struct {
 	mu        sync.Mutex
 	docs      map[string][]byte // path → document
 	usernames map[string]string // preferredUsername → actor id
+	keyIDs    map[string]string // actor id → the key id its document names
 	inboxes   map[string]bool   // paths that take deliveries: the actors' inboxes and shared inboxes
 	received  []delivery
 }
@@ -60,6 +61,7 @@ func startRemote(t *testing.T, software string, actors ...string) *remoteServer 
 		t.Fatal(err)
 	}
 	r := &remoteServer{t: t, software: software, key: key, docs: map[string][]byte{}, usernames: map[string]string{},
+		keyIDs: map[string]string{},
 		inboxes: map[string]bool{}, pubPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
@@ -124,6 +126,9 @@ func (r *remoteServer) serveFixture(name string) string {
 		Endpoints         struct {
 			SharedInbox string `json:"sharedInbox"`
 		} `json:"endpoints"`
+		PublicKey struct {
+			ID string `json:"id"`
+		} `json:"publicKey"`
 	}
 	if err := json.Unmarshal(doc, &head); err != nil || !strings.HasPrefix(head.ID, r.srv.URL) {
 		r.t.Fatalf("fixture %s/%s: id %q is not on the remote server", r.software, name, head.ID)
@@ -133,6 +138,19 @@ func (r *remoteServer) serveFixture(name string) string {
 	r.docs[strings.TrimPrefix(head.ID, r.srv.URL)] = doc
 	if head.PreferredUsername != "" {
 		r.usernames[head.PreferredUsername] = head.ID
+	}
+	if keyID := head.PublicKey.ID; keyID != "" {
+		r.keyIDs[head.ID] = keyID
+		if path, _, hasFragment := strings.Cut(strings.TrimPrefix(keyID, r.srv.URL), "#"); !hasFragment {
+			// A key id that is a document of its own (GoToSocial's …/main-key) answers
+			// with a stub: the owner's id, and the key, but no inbox or anything else.
+			stub, _ := json.Marshal(map[string]any{
+				"@context": []string{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
+				"id":       head.ID, "type": "Person",
+				"publicKey": map[string]string{"id": keyID, "owner": head.ID, "publicKeyPem": r.pubPEM},
+			})
+			r.docs[path] = stub
+		}
 	}
 	for _, inbox := range []string{head.Inbox, head.Endpoints.SharedInbox} {
 		if inbox != "" {
@@ -218,11 +236,17 @@ func (r *remoteServer) deliverBody(inbox, actorID, name string, body []byte) map
 	return m
 }
 
-// signer signs as an actor of the server. Every fixture actor uses the key id form
-// Mastodon uses (the actor's id with #main-key); GoToSocial's own form is a path
-// (…/main-key) whose document is a key stub, which the signature tests cover.
+// signer signs as an actor of the server, with the key id its actor document names, in
+// the form of its software: Mastodon's #main-key, GoToSocial's …/main-key path (whose
+// document is a key stub), Misskey's, Pleroma's, Lemmy's.
 func (r *remoteServer) signer(actorID string) federation.Signer {
-	return federation.Signer{KeyID: actorID + "#main-key", Key: r.key}
+	r.mu.Lock()
+	keyID, ok := r.keyIDs[actorID]
+	r.mu.Unlock()
+	if !ok {
+		keyID = actorID + "#main-key"
+	}
+	return federation.Signer{KeyID: keyID, Key: r.key}
 }
 
 // get fetches a Tacit document signed as actorID, as the remote server would before

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -21,11 +22,18 @@ import (
 type utcConnector struct {
 	dsn string
 	drv driver.Driver
+	// onClose, when set, runs when the *sql.DB over this connector is closed: the
+	// writer's connector closes the read pool with it, so that whoever closes the
+	// *sql.DB that gorm's db.DB() returns closes every connection.
+	onClose func() error
 }
 
-var _ driver.Connector = (*utcConnector)(nil)
+var (
+	_ driver.Connector = (*utcConnector)(nil)
+	_ io.Closer        = (*utcConnector)(nil)
+)
 
-func newUTCConnector(dsn string) (*utcConnector, error) {
+func newUTCConnector(dsn string, onClose func() error) (*utcConnector, error) {
 	// The registered driver itself (rather than a new value of its type) so that
 	// functions registered with the driver package still reach every connection.
 	// sql.Open does not connect.
@@ -35,7 +43,7 @@ func newUTCConnector(dsn string) (*utcConnector, error) {
 	}
 	drv := base.Driver()
 	_ = base.Close()
-	return &utcConnector{dsn: dsn, drv: drv}, nil
+	return &utcConnector{dsn: dsn, drv: drv, onClose: onClose}, nil
 }
 
 func (c *utcConnector) Connect(context.Context) (driver.Conn, error) {
@@ -52,6 +60,14 @@ func (c *utcConnector) Connect(context.Context) (driver.Conn, error) {
 }
 
 func (c *utcConnector) Driver() driver.Driver { return c.drv }
+
+// Close implements io.Closer; sql.DB.Close calls it.
+func (c *utcConnector) Close() error {
+	if c.onClose == nil {
+		return nil
+	}
+	return c.onClose()
+}
 
 // sqliteConn is what the SQLite driver's connections implement; embedding it keeps
 // every one of those methods visible to database/sql.

@@ -21,10 +21,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/ncruces/go-sqlite3/gormlite"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
@@ -101,7 +101,7 @@ func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Log
 			return nil, err
 		}
 		sqlDB = pool.writer // closing it closes the read pool too
-		dialector = sqlite.Dialector{DriverName: sqlite.DriverName, Conn: pool}
+		dialector = gormlite.OpenDB(pool)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		sqlDB, err = openPostgres(dsn)
 		if err != nil {
@@ -141,34 +141,23 @@ func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Log
 // sqliteDSN is the driver DSN for a SQLite database file, for the writer connection
 // or (readOnly) for the read pool.
 //
-// The driver (github.com/glebarez/go-sqlite, a fork of modernc.org/sqlite) runs every
-// _pragma on each new connection, in order, and _txlock=immediate makes it start
-// every read-write transaction with BEGIN IMMEDIATE (read-only ones, sql.TxOptions
-// {ReadOnly: true}, stay plain BEGIN). With a single writer connection no other
-// connection of this process competes for the write lock, but another process (tacit
-// admin …) may: BEGIN IMMEDIATE then waits for it via busy_timeout instead of failing
-// later with SQLITE_BUSY when a deferred transaction tries to upgrade.
+// The driver runs every _pragma on each new connection, in order. The writer starts
+// every read-write transaction with BEGIN IMMEDIATE (_txlock=immediate). With a
+// single writer connection no other connection of this process competes for the
+// write lock, but another process (tacit admin …) may: BEGIN IMMEDIATE then waits
+// for it via busy_timeout instead of failing later with SQLITE_BUSY when a deferred
+// transaction tries to upgrade its lock.
 //
 // Read connections add query_only, last (after journal_mode, which may have to
 // switch a new file to WAL): a write that is routed to them by mistake fails at once
-// ("attempt to write a readonly database") instead of passing unnoticed.
-//
-// Do not add _time_format: this driver version returns right after handling it and
-// would silently ignore _txlock. Its default write format is already
-// "2006-01-02 15:04:05.999999999-07:00", which SQLite's date functions understand.
+// ("attempt to write a readonly database") instead of passing unnoticed. The driver
+// begins their (read-only) transactions with a plain BEGIN.
 func sqliteDSN(path string, readOnly bool) string {
-	// SQLite URI filename: '%', '?' and '#' must be escaped in the path (the driver
-	// also splits the DSN at the first '?').
-	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
-	dsn := "file:" + escaped +
-		"?_pragma=busy_timeout(10000)" +
-		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)"
+	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"}
 	if readOnly {
-		return dsn + "&_pragma=query_only(1)"
+		return sqliteDriverDSN(path, append(pragmas, "query_only(1)"), "")
 	}
-	return dsn + "&_txlock=immediate"
+	return sqliteDriverDSN(path, pragmas, "immediate")
 }
 
 // openSQLite opens the writer connection and the read pool (see sqlite_pool.go).

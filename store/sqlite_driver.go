@@ -34,8 +34,9 @@ import (
 
 // stmtCacheSize bounds the compiled statements each connection keeps. Tacit runs a
 // few hundred distinct statement texts (IN-lists are padded to a few sizes, see
-// inlist.go); a compiled statement costs a few KiB.
-const stmtCacheSize = 256
+// inlist.go); a compiled statement costs a few KiB. A variable only so that a
+// benchmark can measure without the cache.
+var stmtCacheSize = 256
 
 // sqliteTimeFormat is how times are written: the layout the previous driver
 // (modernc) wrote, so that databases created before keep one layout per column, and

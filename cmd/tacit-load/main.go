@@ -25,6 +25,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tacit-social/tacit/bench/load"
@@ -122,6 +123,7 @@ func run() error {
 	}
 
 	fmt.Printf("running %d clients for %s…\n", *clients, *duration)
+	cpuBefore := processCPU()
 	rep, err := load.Run(ctx, load.Config{
 		BaseURL: baseURL, Users: us, Clients: *clients, Duration: *duration,
 		MaxRequests: *maxRequests, Seed: *seed,
@@ -129,12 +131,29 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	cpu := processCPU() - cpuBefore
 	fmt.Printf("%s: %s", dialect, rep)
+	// On a shared machine the process may get much less than its cores; requests per
+	// CPU-second (server and clients together, both in this process) compare runs
+	// better than requests per second.
+	if cpu > 0 {
+		fmt.Printf("process CPU %.1fs (%.2f cores on average): %.0f requests per CPU-second\n",
+			cpu.Seconds(), cpu.Seconds()/rep.Elapsed.Seconds(), float64(rep.Requests)/cpu.Seconds())
+	}
 	fmt.Printf("server log lines with \"database is locked\": %d\n", locked.n.Load())
 	if n := rep.ServerErrors(); n > 0 {
 		return fmt.Errorf("%d server errors", n)
 	}
 	return nil
+}
+
+// processCPU is the CPU time this process has used so far (user + system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // lineCounter passes log output on and counts the writes that contain needle (the

@@ -48,7 +48,7 @@ const sqliteTimeFormat = "2006-01-02 15:04:05.999999999-07:00"
 type utcConnector struct {
 	inner driver.Connector
 	// onClose, when set, runs when the *sql.DB over this connector is closed: the
-	// writer's connector closes the read pool with it, so that whoever closes the
+	// read pool's connector closes the writer with it, so that whoever closes the
 	// *sql.DB that gorm's db.DB() returns closes every connection.
 	onClose func() error
 }

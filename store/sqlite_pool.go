@@ -104,10 +104,11 @@ func (p *sqlitePool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx,
 	return p.writer.BeginTx(ctx, opts)
 }
 
-// GetDBConn implements gorm.GetDBConnector: db.DB() is the writer, which can run
-// anything (migrations, pings, administrative statements). Closing it closes the
-// read pool too (see utcConnector.Close).
-func (p *sqlitePool) GetDBConn() (*sql.DB, error) { return p.writer, nil }
+// GetDBConn implements gorm.GetDBConnector: db.DB() is the read pool, so that
+// health checks (which ping it) never queue behind writers. Closing it closes the
+// writer too (see utcConnector.Close). Migrations and other writes that need a
+// *sql.DB take the writer through writerDB.
+func (p *sqlitePool) GetDBConn() (*sql.DB, error) { return p.readers, nil }
 
 // Ping checks both pools; gorm calls it when opening.
 func (p *sqlitePool) Ping() error {
@@ -155,22 +156,8 @@ func isIdentByte(c byte) bool {
 
 // openSQLitePool opens the writer and the read pool on the database file at abs.
 func openSQLitePool(abs string) (*sqlitePool, error) {
-	readConnector, err := newUTCConnector(sqliteDSN(abs, true), nil)
+	writeConnector, err := newUTCConnector(sqliteDSN(abs, false), nil)
 	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite: %w", err)
-	}
-	readers := sql.OpenDB(readConnector)
-	n := sqliteReaders()
-	readers.SetMaxOpenConns(n)
-	// Keep every connection: opening one re-runs the pragmas and starts with a cold
-	// page cache.
-	readers.SetMaxIdleConns(n)
-	readers.SetConnMaxLifetime(0)
-	readers.SetConnMaxIdleTime(0)
-
-	writeConnector, err := newUTCConnector(sqliteDSN(abs, false), readers.Close)
-	if err != nil {
-		_ = readers.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
 	writer := sql.OpenDB(writeConnector)
@@ -182,5 +169,28 @@ func openSQLitePool(abs string) (*sqlitePool, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
+
+	readConnector, err := newUTCConnector(sqliteDSN(abs, true), writer.Close)
+	if err != nil {
+		_ = writer.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	readers := sql.OpenDB(readConnector)
+	n := sqliteReaders()
+	readers.SetMaxOpenConns(n)
+	// Keep every connection: opening one re-runs the pragmas and starts with a cold
+	// page cache.
+	readers.SetMaxIdleConns(n)
+	readers.SetConnMaxLifetime(0)
+	readers.SetConnMaxIdleTime(0)
 	return &sqlitePool{writer: writer, readers: readers, pad: true}, nil
+}
+
+// writerDB is the *sql.DB that can write: SQLite's writer connection, or
+// PostgreSQL's one pool.
+func writerDB(db *gorm.DB) (*sql.DB, error) {
+	if p, ok := db.ConnPool.(*sqlitePool); ok {
+		return p.writer, nil
+	}
+	return db.DB()
 }

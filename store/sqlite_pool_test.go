@@ -129,6 +129,9 @@ func TestSQLiteReadersAreReadOnly(t *testing.T) {
 	if got := p.readers.Stats().MaxOpenConnections; got != sqliteReaders() {
 		t.Errorf("readers MaxOpenConnections = %d, want %d", got, sqliteReaders())
 	}
+	if got := p.writer.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("writer MaxOpenConnections = %d, want 1", got)
+	}
 	// Positive control: the same write through gorm reaches the writer.
 	if err := db.Exec("CREATE TABLE routed (id INTEGER)").Error; err != nil {
 		t.Fatalf("write through gorm: %v", err)
@@ -222,9 +225,9 @@ func TestSQLiteReadsDoNotWaitForWriter(t *testing.T) {
 	}
 }
 
-// TestSQLiteCloseClosesReaders: closing the *sql.DB that db.DB() returns (as callers
-// outside this package do) closes the read pool too.
-func TestSQLiteCloseClosesReaders(t *testing.T) {
+// TestSQLiteCloseClosesWriter: closing the *sql.DB that db.DB() returns (as callers
+// outside this package do) closes the writer too.
+func TestSQLiteCloseClosesWriter(t *testing.T) {
 	db, err := Open(t.Context(), "", filepath.Join(t.TempDir(), "tacit.db"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -237,8 +240,11 @@ func TestSQLiteCloseClosesReaders(t *testing.T) {
 	if err := sqlDB.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.readers.Ping(); err == nil {
-		t.Error("read pool still open after db.DB().Close()")
+	if sqlDB != p.readers {
+		t.Error("db.DB() is not the read pool")
+	}
+	if err := p.writer.Ping(); err == nil {
+		t.Error("writer still open after db.DB().Close()")
 	}
 }
 

@@ -100,7 +100,7 @@ func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Log
 		if err != nil {
 			return nil, err
 		}
-		sqlDB = pool.writer // closing it closes the read pool too
+		sqlDB = pool.readers // closing it closes the writer too
 		dialector = gormlite.OpenDB(pool)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		sqlDB, err = openPostgres(dsn)
@@ -199,12 +199,14 @@ func openPostgres(dsn string) (*sql.DB, error) {
 // Close closes the database's connection pool. On SQLite it first runs
 // PRAGMA optimize, as SQLite recommends before closing a long-lived connection.
 func Close(db *gorm.DB) error {
+	if Dialect(db) == DialectSQLite {
+		if w, err := writerDB(db); err == nil {
+			_, _ = w.Exec("PRAGMA optimize")
+		}
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return err
-	}
-	if Dialect(db) == DialectSQLite {
-		_, _ = sqlDB.Exec("PRAGMA optimize")
 	}
 	return sqlDB.Close()
 }
@@ -217,7 +219,7 @@ func Dialect(db *gorm.DB) string {
 // provider returns a goose provider over db's connection pool with the migrations
 // of db's dialect. It uses no goose global state.
 func provider(db *gorm.DB) (*goose.Provider, error) {
-	sqlDB, err := db.DB()
+	sqlDB, err := writerDB(db)
 	if err != nil {
 		return nil, err
 	}

@@ -195,6 +195,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r := &runner{cfg: cfg, client: client, base: strings.TrimSuffix(cfg.BaseURL, "/"),
 		byStatus: map[int]int64{}, samples: map[string][]time.Duration{}}
 
+	// One status per user first, not counted, so that favourites have something to
+	// favourite from the first second on.
+	for _, u := range cfg.Users {
+		r.do(ctx, u, "prime", http.MethodPost, "/api/v1/statuses", url.Values{"status": {"load test warm-up"}})
+	}
+	if n := r.byStatus[http.StatusOK]; n < int64(len(cfg.Users)) {
+		return nil, fmt.Errorf("load: warm-up posts: %d of %d succeeded: %v", n, len(cfg.Users), r.failures)
+	}
+	r.byStatus, r.samples, r.failures = map[int]int64{}, map[string][]time.Duration{}, nil
+
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	start := time.Now()

@@ -33,7 +33,9 @@ import (
 // through the transaction's *gorm.DB, never through the outer one. The outer one
 // would wait for the writer connection that the transaction itself holds. Reads
 // through the outer *gorm.DB inside a transaction do not deadlock (they go to a
-// reader) but do not see the transaction's uncommitted writes.
+// reader) but do not see the transaction's uncommitted writes. For the same reason,
+// do not write while iterating rows read through the outer *gorm.DB (db.Rows(),
+// FindInBatches): read the rows first, then write. No code does either today.
 //
 // Read-your-writes holds across connections: a write returns after its commit, and
 // a read that starts after that sees it (WAL readers take the latest commit when

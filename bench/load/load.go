@@ -58,6 +58,8 @@ const (
 	OpHome          = "home"
 	OpNotifications = "notifications"
 	OpFavourite     = "favourite"
+
+	opWarmUp = "warm-up" // posts before the run, not reported
 )
 
 // Report is the outcome of a run.
@@ -198,7 +200,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// One status per user first, not counted, so that favourites have something to
 	// favourite from the first second on.
 	for _, u := range cfg.Users {
-		r.do(ctx, u, "prime", http.MethodPost, "/api/v1/statuses", url.Values{"status": {"load test warm-up"}})
+		r.do(ctx, u, opWarmUp, http.MethodPost, "/api/v1/statuses", url.Values{"status": {"load test warm-up"}})
 	}
 	if n := r.byStatus[http.StatusOK]; n < int64(len(cfg.Users)) {
 		return nil, fmt.Errorf("load: warm-up posts: %d of %d succeeded: %v", n, len(cfg.Users), r.failures)
@@ -316,7 +318,7 @@ func (r *runner) do(ctx context.Context, u User, op, method, path string, form u
 			fmt.Sprintf("%s %s: HTTP %d after %s: %.200s", method, path, resp.StatusCode, round(elapsed), data), locked)
 		return
 	}
-	if op == OpPost {
+	if op == OpPost || op == opWarmUp {
 		var st struct {
 			ID string `json:"id"`
 		}

@@ -21,10 +21,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/ncruces/go-sqlite3/gormlite"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
@@ -37,9 +37,8 @@ const (
 	DialectPostgres = "postgres"
 )
 
-// Pool sizes; see openSQLite and openPostgres for the reasoning.
+// PostgreSQL pool sizes; see openPostgres. SQLite's are in sqlite_pool.go.
 const (
-	sqliteMaxOpenConns   = 8
 	postgresMaxOpenConns = 20
 	postgresMaxIdleConns = 10
 	postgresConnLifetime = 30 * time.Minute
@@ -97,11 +96,12 @@ func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Log
 	)
 	switch {
 	case dsn == "":
-		sqlDB, err = openSQLite(sqlitePath)
+		pool, err := openSQLite(sqlitePath)
 		if err != nil {
 			return nil, err
 		}
-		dialector = sqlite.Dialector{DriverName: sqlite.DriverName, Conn: sqlDB}
+		sqlDB = pool.readers // closing it closes the writer too
+		dialector = gormlite.OpenDB(pool)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		sqlDB, err = openPostgres(dsn)
 		if err != nil {
@@ -120,13 +120,12 @@ func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Log
 		// Unique and foreign-key violations come back as gorm.ErrDuplicatedKey and
 		// gorm.ErrForeignKeyViolated on both dialects.
 		TranslateError: true,
-		// Parsing SQL was a third of the CPU of posting a status on SQLite; gorm keeps
-		// each distinct statement prepared, per connection, in a bounded LRU cache.
-		PrepareStmt:        true,
-		PrepareStmtMaxSize: 512,
-		PrepareStmtTTL:     time.Hour,
-		NowFunc:            Now,
-		Logger:             newGormLogger(logger),
+		// No PrepareStmt: gorm's statement cache is shared by every connection and
+		// holds its mutex while it waits for a connection, which together with
+		// SQLite's single write lock made a lock cycle under load (see
+		// sqlite_pool.go).
+		NowFunc: Now,
+		Logger:  newGormLogger(logger),
 	})
 	if err != nil {
 		_ = sqlDB.Close()
@@ -139,33 +138,30 @@ func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Log
 	return db, nil
 }
 
-// sqliteDSN is the driver DSN for a SQLite database file.
+// sqliteDSN is the driver DSN for a SQLite database file, for the writer connection
+// or (readOnly) for the read pool.
 //
-// The driver (github.com/glebarez/go-sqlite, a fork of modernc.org/sqlite) runs every
-// _pragma on each new connection, in order, and _txlock=immediate makes it start
-// every read-write transaction with BEGIN IMMEDIATE (read-only ones, sql.TxOptions
-// {ReadOnly: true}, stay plain BEGIN). That is what keeps concurrent read-then-write
-// transactions from failing with "database is locked": a deferred transaction that
-// has read and then wants to write cannot wait for the write lock (SQLite returns
-// SQLITE_BUSY at once, as waiting could deadlock), whereas BEGIN IMMEDIATE takes the
-// write lock up front and so waits, via busy_timeout, behind the current writer.
+// The driver runs every _pragma on each new connection, in order. The writer starts
+// every read-write transaction with BEGIN IMMEDIATE (_txlock=immediate). With a
+// single writer connection no other connection of this process competes for the
+// write lock, but another process (tacit admin …) may: BEGIN IMMEDIATE then waits
+// for it via busy_timeout instead of failing later with SQLITE_BUSY when a deferred
+// transaction tries to upgrade its lock.
 //
-// Do not add _time_format: this driver version returns right after handling it and
-// would silently ignore _txlock. Its default write format is already
-// "2006-01-02 15:04:05.999999999-07:00", which SQLite's date functions understand.
-func sqliteDSN(path string) string {
-	// SQLite URI filename: '%', '?' and '#' must be escaped in the path (the driver
-	// also splits the DSN at the first '?').
-	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
-	return "file:" + escaped +
-		"?_pragma=busy_timeout(10000)" +
-		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)" +
-		"&_txlock=immediate"
+// Read connections add query_only, last (after journal_mode, which may have to
+// switch a new file to WAL): a write that is routed to them by mistake fails at once
+// ("attempt to write a readonly database") instead of passing unnoticed. The driver
+// begins their (read-only) transactions with a plain BEGIN.
+func sqliteDSN(path string, readOnly bool) string {
+	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"}
+	if readOnly {
+		return sqliteDriverDSN(path, append(pragmas, "query_only(1)"), "")
+	}
+	return sqliteDriverDSN(path, pragmas, "immediate")
 }
 
-func openSQLite(path string) (*sql.DB, error) {
+// openSQLite opens the writer connection and the read pool (see sqlite_pool.go).
+func openSQLite(path string) (*sqlitePool, error) {
 	if path == "" {
 		return nil, errors.New("store: no SQLite path and no database URL")
 	}
@@ -176,25 +172,7 @@ func openSQLite(path string) (*sql.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("store: create database directory: %w", err)
 	}
-	connector, err := newUTCConnector(sqliteDSN(abs))
-	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite: %w", err)
-	}
-	sqlDB := sql.OpenDB(connector)
-	// In WAL mode readers never block and are never blocked; writers are serialised by
-	// SQLite's single write lock whatever the pool size. More connections therefore only
-	// buy read parallelism, at the price of a page cache each. Eight covers the cores a
-	// small server has. It also bounds the writers that queue inside SQLite's busy
-	// handler (which polls with sleeps) to seven; further callers wait in database/sql's
-	// pool queue, which is FIFO and bounded only by their context, so busy_timeout(10s)
-	// is never reached in practice.
-	sqlDB.SetMaxOpenConns(sqliteMaxOpenConns)
-	// Keep every connection: opening one re-runs the pragmas and starts with a cold
-	// page cache.
-	sqlDB.SetMaxIdleConns(sqliteMaxOpenConns)
-	sqlDB.SetConnMaxLifetime(0)
-	sqlDB.SetConnMaxIdleTime(0)
-	return sqlDB, nil
+	return openSQLitePool(abs)
 }
 
 func openPostgres(dsn string) (*sql.DB, error) {
@@ -221,12 +199,14 @@ func openPostgres(dsn string) (*sql.DB, error) {
 // Close closes the database's connection pool. On SQLite it first runs
 // PRAGMA optimize, as SQLite recommends before closing a long-lived connection.
 func Close(db *gorm.DB) error {
+	if Dialect(db) == DialectSQLite {
+		if w, err := writerDB(db); err == nil {
+			_, _ = w.Exec("PRAGMA optimize")
+		}
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return err
-	}
-	if Dialect(db) == DialectSQLite {
-		_, _ = sqlDB.Exec("PRAGMA optimize")
 	}
 	return sqlDB.Close()
 }
@@ -239,7 +219,7 @@ func Dialect(db *gorm.DB) string {
 // provider returns a goose provider over db's connection pool with the migrations
 // of db's dialect. It uses no goose global state.
 func provider(db *gorm.DB) (*goose.Provider, error) {
-	sqlDB, err := db.DB()
+	sqlDB, err := writerDB(db)
 	if err != nil {
 		return nil, err
 	}

@@ -191,8 +191,10 @@ func TestSQLiteDriverSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sqlDB.Stats().MaxOpenConnections; got != 8 {
-		t.Errorf("MaxOpenConnections = %d, want 8", got)
+	// db.DB() is the read pool (health checks ping it); writes have one connection
+	// of their own (sqlite_pool_test.go).
+	if got := sqlDB.Stats().MaxOpenConnections; got < 4 {
+		t.Errorf("read pool MaxOpenConnections = %d, want at least 4", got)
 	}
 }
 

@@ -52,8 +52,14 @@ def mastodon_py(base, token):
     got = []
     errors = []
     arrived = threading.Event()
+    opened = threading.Event()
 
     class Listener(StreamListener):
+        # The server's first comment (":)") says the stream is open and subscribed;
+        # with run_async, Mastodon.py connects in its own thread after returning.
+        def handle_heartbeat(self):
+            opened.set()
+
         def on_update(self, status):
             got.append(status)
             arrived.set()
@@ -64,6 +70,7 @@ def mastodon_py(base, token):
 
     handle = m.stream_user(Listener(), run_async=True)
     try:
+        check(opened.wait(30), "stream opened")
         m.status_post("streamed to Mastodon.py")
         arrived.wait(30)
     finally:

@@ -140,7 +140,7 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 		}
 	}
 	var out Account
-	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+	err := s.txRetryingRace(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		var existing Account
 		err := tx.Where("uri = ? AND uri <> ''", in.URI).Take(&existing).Error
 		switch {
@@ -148,9 +148,6 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 			acct.ID = NewID()
 			acct.CreatedAt = created
 			if err := tx.Create(&acct).Error; err != nil {
-				if errors.Is(err, gorm.ErrDuplicatedKey) {
-					return Conflict("Account @%s@%s already exists with another id", in.Username, in.Domain)
-				}
 				return fmt.Errorf("create remote account: %w", err)
 			}
 			if in.FeaturedTags != nil {
@@ -189,6 +186,10 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 		*ev = append(*ev, AccountUpdated{Account: out})
 		return nil
 	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		// Still a duplicate when run again: the name is taken under another id.
+		return nil, Conflict("Account @%s@%s already exists with another id", in.Username, in.Domain)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +380,7 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 	spoiler := truncateRunes(markup.PlainText(in.SpoilerText), 1000)
 
 	var out Status
-	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+	err = s.txRetryingRace(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		var existing Status
 		err := tx.Where("uri = ? AND uri <> ''", in.URI).Take(&existing).Error
 		if err == nil {

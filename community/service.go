@@ -117,6 +117,19 @@ func (s *Service) tx(ctx context.Context, fn func(tx *gorm.DB, ev *[]Event) erro
 	return nil
 }
 
+// txRetryingRace is tx for storing what a peer sent. Two deliveries of one object (a
+// post delivered while a search resolves it, an actor fetched by two requests at once)
+// can both find it missing and both insert it; on PostgreSQL the second then fails on
+// the unique key (SQLite's single writer serialises them). Run once more, fn finds the
+// first one's row and updates it instead.
+func (s *Service) txRetryingRace(ctx context.Context, fn func(tx *gorm.DB, ev *[]Event) error) error {
+	err := s.tx(ctx, fn)
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		err = s.tx(ctx, fn)
+	}
+	return err
+}
+
 // read returns a session for queries bound to ctx.
 func (s *Service) read(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 

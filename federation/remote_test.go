@@ -61,7 +61,7 @@ func startRemote(t *testing.T, software string, actors ...string) *remoteServer 
 		t.Fatal(err)
 	}
 	r := &remoteServer{t: t, software: software, key: key, docs: map[string][]byte{}, usernames: map[string]string{},
-		keyIDs: map[string]string{},
+		keyIDs:  map[string]string{},
 		inboxes: map[string]bool{}, pubPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)

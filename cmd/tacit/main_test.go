@@ -128,19 +128,7 @@ func TestCreateUserWhileServing(t *testing.T) {
 	env := []string{"TACIT_DATA_DIR=" + t.TempDir(), "TACIT_PROTOCOL=http", "TACIT_HOST=" + addr,
 		"TACIT_LISTEN=" + addr, "TACIT_LOG_LEVEL=error", "TACIT_FEDERATION_MODE=open"}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		var out, errOut bytes.Buffer
-		done <- run(ctx, []string{"serve"}, env, strings.NewReader(""), &out, &errOut)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	waitHealthy(t, "http://"+addr+"/health")
+	defer serveInProcess(t, env, addr)()
 
 	if _, _, err := tacit(t, env, "admin", "create-user", "--username", "carol", "--password", "a long secret phrase"); err != nil {
 		t.Fatalf("create-user while serving: %v", err)
@@ -153,6 +141,25 @@ func TestCreateUserWhileServing(t *testing.T) {
 	var acct struct{ Username string }
 	if err := json.NewDecoder(resp.Body).Decode(&acct); err != nil || resp.StatusCode != http.StatusOK || acct.Username != "carol" {
 		t.Fatalf("lookup carol on the running server: %d %v %+v", resp.StatusCode, err, acct)
+	}
+}
+
+// serveInProcess runs `tacit serve` with env until the returned stop is called, and
+// returns once the server at addr answers /health.
+func serveInProcess(t *testing.T, env []string, addr string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		var out, errOut bytes.Buffer
+		done <- run(ctx, []string{"serve"}, env, strings.NewReader(""), &out, &errOut)
+	}()
+	waitHealthy(t, "http://"+addr+"/health")
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
 	}
 }
 
@@ -198,21 +205,7 @@ func TestReindex(t *testing.T) {
 		t.Errorf("reindex output (not a terminal: no progress bar): %q", out)
 	}
 
-	serve := func() (stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			var out, errOut bytes.Buffer
-			done <- run(ctx, []string{"serve"}, env, strings.NewReader(""), &out, &errOut)
-		}()
-		waitHealthy(t, "http://"+addr+"/health")
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		}
-	}
+	serve := func() (stop func()) { return serveInProcess(t, env, addr) }
 	token, _, err := tacit(t, env, "admin", "token", "--username", "alice", "--scopes", "read")
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -38,19 +36,7 @@ func TestAdminTokenForStaff(t *testing.T) {
 		t.Error("a plain user was given admin scopes")
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		var out, errOut bytes.Buffer
-		done <- run(ctx, []string{"serve"}, env, strings.NewReader(""), &out, &errOut)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	waitHealthy(t, "http://"+addr+"/health")
+	defer serveInProcess(t, env, addr)()
 	status := func(tok string) int {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/admin/accounts", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)

@@ -191,8 +191,18 @@ func openSQLitePool(abs string) (*sqlitePool, error) {
 // writerDB is the *sql.DB that can write: SQLite's writer connection, or
 // PostgreSQL's one pool.
 func writerDB(db *gorm.DB) (*sql.DB, error) {
-	if p, ok := db.ConnPool.(*sqlitePool); ok {
+	if p := sqlitePoolOf(db); p != nil {
 		return p.writer, nil
 	}
 	return db.DB()
+}
+
+// sqlitePoolOf returns the SQLite pool under db, or nil on PostgreSQL.
+func sqlitePoolOf(db *gorm.DB) *sqlitePool {
+	pool := db.ConnPool
+	if t, ok := pool.(*trackingPool); ok {
+		pool = t.inner
+	}
+	p, _ := pool.(*sqlitePool)
+	return p
 }

@@ -107,9 +107,9 @@ func openTestSQLite(t *testing.T) *gorm.DB {
 
 func pool(t *testing.T, db *gorm.DB) *sqlitePool {
 	t.Helper()
-	p, ok := db.ConnPool.(*sqlitePool)
-	if !ok {
-		t.Fatalf("ConnPool is %T, want *sqlitePool", db.ConnPool)
+	p := sqlitePoolOf(db)
+	if p == nil {
+		t.Fatalf("ConnPool is %T, want SQLite's pool under it", db.ConnPool)
 	}
 	return p
 }

@@ -92,7 +92,7 @@ func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Log
 	var (
 		dialector gorm.Dialector
 		sqlDB     *sql.DB
-		err       error
+		tracking  = &trackingPool{changes: &Changes{}}
 	)
 	switch {
 	case dsn == "":
@@ -101,16 +101,22 @@ func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Log
 			return nil, err
 		}
 		sqlDB = pool.readers // closing it closes the writer too
-		dialector = gormlite.OpenDB(pool)
+		tracking.inner = pool
+		tracking.watch = watchSQLiteWriters(pool.writer, tracking.changes)
+		dialector = gormlite.OpenDB(tracking)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		var err error
 		sqlDB, err = openPostgres(dsn)
 		if err != nil {
 			return nil, err
 		}
-		dialector = postgres.New(postgres.Config{Conn: sqlDB})
+		tracking.inner = sqlDB
+		tracking.beforeCommit, tracking.afterWrite, tracking.watch = postgresNotifier(dsn, sqlDB, tracking.changes)
+		dialector = postgres.New(postgres.Config{Conn: tracking})
 	default:
 		return nil, errors.New("store: unsupported database URL: want empty (SQLite) or postgres://…")
 	}
+	tracking.changes.watch = tracking.watch.start
 
 	db, err := gorm.Open(dialector, &gorm.Config{
 		// Services wrap multi-statement writes in explicit transactions; a transaction
@@ -134,6 +140,10 @@ func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Log
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", dialector.Name(), err)
+	}
+	if err := registerChangeCallbacks(db); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: register change feed: %w", err)
 	}
 	return db, nil
 }
@@ -199,6 +209,9 @@ func openPostgres(dsn string) (*sql.DB, error) {
 // Close closes the database's connection pool. On SQLite it first runs
 // PRAGMA optimize, as SQLite recommends before closing a long-lived connection.
 func Close(db *gorm.DB) error {
+	if p, ok := db.ConnPool.(*trackingPool); ok {
+		p.watch.stop()
+	}
 	if Dialect(db) == DialectSQLite {
 		if w, err := writerDB(db); err == nil {
 			_, _ = w.Exec("PRAGMA optimize")

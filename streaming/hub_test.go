@@ -224,7 +224,7 @@ func ptr[T any](v T) *T { return &v }
 func FuzzParseStream(f *testing.F) {
 	for _, seed := range [][3]string{
 		{"user", "", ""}, {"hashtag", "Go", ""}, {"hashtag:local", "#café", ""}, {"list", "", "123"},
-		{"list", "", "-1"}, {"public:remote", "", ""}, {"direct", "x", "y"}, {"", "", ""}, {"hashtag", "\x00", ""},
+		{"list", "", "-1"}, {"public:remote", "", ""}, {"direct", "x", "y"}, {"", "", ""}, {"hashtag", "\x00", ""}, {"hashtag", "##", ""},
 	} {
 		f.Add(seed[0], seed[1], seed[2])
 	}

@@ -65,10 +65,11 @@ func ParseStream(kind, tag, list string) (Stream, error) {
 	switch s.Kind {
 	case User, UserNotification, Public, PublicLocal, PublicRemote, Direct:
 	case Hashtag, HashtagLocal:
-		// A hashtag has no spaces: "# go" is "go", and anything with spaces inside
-		// names no hashtag at all.
+		// A hashtag has no spaces: "# go" is "go", and anything with spaces or a
+		// second "#" inside names no hashtag at all.
 		s.Tag = strings.TrimSpace(community.NormalizeTag(tag))
-		if s.Tag == "" || strings.ContainsFunc(s.Tag, unicode.IsSpace) || utf8.RuneCountInString(s.Tag) > maxTagRunes {
+		if s.Tag == "" || strings.ContainsFunc(s.Tag, unicode.IsSpace) || strings.ContainsRune(s.Tag, '#') ||
+			utf8.RuneCountInString(s.Tag) > maxTagRunes {
 			return s, ErrMissingTag
 		}
 	case List:

@@ -77,10 +77,29 @@ func PostgresURL(t testing.TB) string {
 }
 
 // OpenPostgres returns a migrated PostgreSQL database private to the test: a fresh
-// schema t_<random> in the database named by TACIT_TEST_POSTGRES, used through
-// search_path and dropped (CASCADE) when the test ends. It skips the test when
-// TACIT_TEST_POSTGRES is unset.
+// schema (see PostgresSchema), migrated. It skips the test when TACIT_TEST_POSTGRES is
+// unset.
 func OpenPostgres(t testing.TB) *gorm.DB {
+	t.Helper()
+	dsn := PostgresSchema(t)
+	db, err := store.Open(context.Background(), dsn, "", Logger(t))
+	if err != nil {
+		t.Fatalf("storetest: open postgres: %v", err)
+	}
+	// Registered after the schema cleanup, so it runs before it.
+	t.Cleanup(func() {
+		if err := store.Close(db); err != nil {
+			t.Errorf("storetest: close postgres: %v", err)
+		}
+	})
+	return db
+}
+
+// PostgresSchema creates a schema t_<random> private to the test in the database
+// named by TACIT_TEST_POSTGRES, drops it (CASCADE) when the test ends, and returns a
+// URL that uses it through search_path. It skips the test when TACIT_TEST_POSTGRES
+// is unset.
+func PostgresSchema(t testing.TB) string {
 	t.Helper()
 	base := PostgresURL(t)
 	ctx := context.Background()
@@ -100,22 +119,11 @@ func OpenPostgres(t testing.TB) *gorm.DB {
 			t.Errorf("storetest: drop schema %s: %v", schema, err)
 		}
 	})
-
 	dsn, err := withSearchPath(base, schema)
 	if err != nil {
 		t.Fatalf("storetest: %s: %v", EnvPostgres, err)
 	}
-	db, err := store.Open(ctx, dsn, "", Logger(t))
-	if err != nil {
-		t.Fatalf("storetest: open postgres: %v", err)
-	}
-	// Registered after the schema cleanup, so it runs before it.
-	t.Cleanup(func() {
-		if err := store.Close(db); err != nil {
-			t.Errorf("storetest: close postgres: %v", err)
-		}
-	})
-	return db
+	return dsn
 }
 
 // Each runs fn as two subtests, "sqlite" and "postgres", each with its own migrated

@@ -505,24 +505,35 @@ const notifyChannel = "tacit_changes"
 // externalWatch runs a watch on other processes' writes from its first start until
 // stop.
 type externalWatch struct {
-	run     func(ctx context.Context)
+	// run watches until ctx ends; it calls ready once it is watching (or has
+	// failed to start, to retry in the background).
+	run     func(ctx context.Context, ready func())
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{}
 	started atomic.Bool
 }
 
-func newExternalWatch(run func(ctx context.Context)) *externalWatch {
+func newExternalWatch(run func(ctx context.Context, ready func())) *externalWatch {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &externalWatch{run: run, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 }
 
+// start returns once the watch is live, so that a change committed elsewhere after
+// the first Subscribe is never missed.
 func (w *externalWatch) start() {
 	w.started.Store(true)
+	ready := make(chan struct{})
+	var once sync.Once
 	go func() {
 		defer close(w.done)
-		w.run(w.ctx)
+		w.run(w.ctx, func() { once.Do(func() { close(ready) }) })
 	}()
+	select {
+	case <-ready:
+	case <-w.done:
+	case <-time.After(5 * time.Second):
+	}
 }
 
 func (w *externalWatch) stop() {
@@ -540,20 +551,19 @@ func (w *externalWatch) stop() {
 // (another process: this one writes only through the writer) commits. Any such
 // commit drops every cached row.
 func watchSQLiteWriters(writer *sql.DB, changes *Changes) *externalWatch {
-	return newExternalWatch(func(ctx context.Context) {
+	return newExternalWatch(func(ctx context.Context, ready func()) {
 		tick := time.NewTicker(externalPoll)
 		defer tick.Stop()
 		last := int64(-1)
 		for {
 			var v int64
 			if err := writer.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err == nil {
-				// The first reading is the baseline; a commit before it, after the
-				// first Subscribe, is covered by announcing everything once.
-				if last < 0 || v != last {
+				if last >= 0 && v != last {
 					changes.publish(Change{})
 				}
 				last = v
 			}
+			ready()
 			select {
 			case <-ctx.Done():
 				return
@@ -599,15 +609,16 @@ func postgresNotifier(dsn string, db *sql.DB, changes *Changes) (beforeCommit fu
 			}
 		}
 	}
-	watch = newExternalWatch(func(ctx context.Context) { listenForChanges(ctx, dsn, origin, changes) })
+	watch = newExternalWatch(func(ctx context.Context, ready func()) { listenForChanges(ctx, dsn, origin, changes, ready) })
 	return beforeCommit, afterWrite, watch
 }
 
 // listenForChanges listens on notifyChannel until ctx ends, reconnecting after
 // failures.
-func listenForChanges(ctx context.Context, dsn, origin string, changes *Changes) {
+func listenForChanges(ctx context.Context, dsn, origin string, changes *Changes, ready func()) {
 	for first := true; ctx.Err() == nil; first = false {
 		if !first {
+			ready() // the first attempt failed: keep trying in the background
 			select {
 			case <-ctx.Done():
 				return
@@ -622,9 +633,12 @@ func listenForChanges(ctx context.Context, dsn, origin string, changes *Changes)
 			_ = conn.Close(context.Background())
 			continue
 		}
-		// Whatever committed before this LISTEN (since the first Subscribe, or while
-		// disconnected) went unheard: everything may have changed.
-		changes.publish(Change{})
+		if !first {
+			// What committed while this process was not listening went unheard:
+			// everything may have changed.
+			changes.publish(Change{})
+		}
+		ready()
 		for {
 			n, err := conn.WaitForNotification(ctx)
 			if err != nil {

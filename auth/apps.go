@@ -229,14 +229,29 @@ func (s *Service) AuthenticateClient(ctx context.Context, clientID, clientSecret
 // each status in a page was posted with.
 func (s *Service) ApplicationsByID(ctx context.Context, ids []int64) (map[int64]*Application, error) {
 	out := make(map[int64]*Application, len(ids))
-	if len(ids) == 0 {
+	var missing []int64
+	for _, id := range ids {
+		if _, done := out[id]; done || slices.Contains(missing, id) {
+			continue
+		}
+		if a, ok := s.apps.Get(id); ok {
+			copied := *a
+			out[id] = &copied
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
 		return out, nil
 	}
+	ticket := s.apps.Begin()
 	var rows []Application
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("id IN ?", missing).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load applications: %w", err)
 	}
 	for i := range rows {
+		copied := rows[i]
+		s.apps.Put(ticket, rows[i].ID, &copied)
 		out[rows[i].ID] = &rows[i]
 	}
 	return out, nil

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/tacit-social/tacit/rowcache"
+	"github.com/tacit-social/tacit/store"
 )
 
 // Service issues and checks OAuth 2 credentials. It is safe for concurrent use.
@@ -23,11 +26,29 @@ type Service struct {
 
 	hooksMu  sync.RWMutex
 	onRevoke []RevocationHandler
+
+	// tokens (by hash) and apps keep what every request reads; the store's change
+	// feed drops a copy as soon as its row changes (a revocation included), from
+	// this process or another.
+	tokens *rowcache.Cache[string, *Token]
+	apps   *rowcache.Cache[int64, *Application]
 }
+
+// Cache sizes: live tokens and applications kept in memory.
+const (
+	cachedTokens = 20_000
+	cachedApps   = 2_000
+)
 
 // NewService returns a Service storing its state in db.
 func NewService(db *gorm.DB) *Service {
-	return &Service{db: db, now: time.Now}
+	changes := store.ChangesOf(db)
+	return &Service{
+		db:     db,
+		now:    time.Now,
+		tokens: rowcache.New[string](changes, "tokens", cachedTokens, func(t *Token) int64 { return t.ID }),
+		apps:   rowcache.New[int64](changes, "applications", cachedApps, func(a *Application) int64 { return a.ID }),
+	}
 }
 
 // clock is the time stored in rows: UTC, at the microsecond precision both databases keep.
@@ -41,14 +62,22 @@ func (s *Service) LookupToken(ctx context.Context, raw string) (*Token, error) {
 	if raw == "" {
 		return nil, ErrInvalidToken
 	}
+	hash := hashSecret(raw)
+	if t, ok := s.tokens.Get(hash); ok {
+		copied := *t
+		return &copied, nil
+	}
+	ticket := s.tokens.Begin()
 	var t Token
-	err := s.db.WithContext(ctx).Where("token_hash = ? AND revoked_at IS NULL", hashSecret(raw)).Take(&t).Error
+	err := s.db.WithContext(ctx).Where("token_hash = ? AND revoked_at IS NULL", hash).Take(&t).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrInvalidToken
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load token: %w", err)
 	}
+	copied := t
+	s.tokens.Put(ticket, hash, &copied)
 	return &t, nil
 }
 

@@ -241,25 +241,40 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), bc
 
 // AccountByID loads one account.
 func (s *Service) AccountByID(ctx context.Context, id int64) (*Account, error) {
+	if a, ok := s.accounts.Get(id); ok {
+		return a.clone(), nil
+	}
+	ticket := s.accounts.Begin()
 	var a Account
 	if err := s.read(ctx).Take(&a, id).Error; err != nil {
 		return nil, notFound(err, "account")
 	}
+	s.accounts.Put(ticket, a.ID, a.clone())
 	return &a, nil
 }
 
 // AccountsByID loads several accounts at once, keyed by id; missing ids are absent.
 func (s *Service) AccountsByID(ctx context.Context, ids []int64) (map[int64]*Account, error) {
 	out := make(map[int64]*Account, len(ids))
-	if len(ids) == 0 {
+	var missing []int64
+	for _, id := range uniqueIDs(ids) {
+		if a, ok := s.accounts.Get(id); ok {
+			out[id] = a.clone()
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
 		return out, nil
 	}
+	ticket := s.accounts.Begin()
 	var rows []Account
-	if err := s.read(ctx).Where("id IN ?", uniqueIDs(ids)).Find(&rows).Error; err != nil {
+	if err := s.read(ctx).Where("id IN ?", missing).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load accounts: %w", err)
 	}
 	for i := range rows {
 		out[rows[i].ID] = &rows[i]
+		s.accounts.Put(ticket, rows[i].ID, rows[i].clone())
 	}
 	return out, nil
 }
@@ -275,15 +290,25 @@ func (s *Service) UserByAccountID(ctx context.Context, accountID int64) (*User, 
 
 // UserByID loads a login by its own id.
 func (s *Service) UserByID(ctx context.Context, id int64) (*User, *Account, error) {
-	var u User
-	if err := s.read(ctx).Take(&u, id).Error; err != nil {
-		return nil, nil, notFound(err, "user")
+	u, ok := s.users.Get(id)
+	if ok {
+		copied := *u
+		u = &copied
+	} else {
+		ticket := s.users.Begin()
+		var row User
+		if err := s.read(ctx).Take(&row, id).Error; err != nil {
+			return nil, nil, notFound(err, "user")
+		}
+		copied := row
+		s.users.Put(ticket, row.ID, &copied)
+		u = &row
 	}
 	a, err := s.AccountByID(ctx, u.AccountID)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &u, a, nil
+	return u, a, nil
 }
 
 // LocalAccount finds a local account by username, case-insensitively.

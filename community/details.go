@@ -3,6 +3,8 @@ package community
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 )
 
 // StatusDetails is everything needed to show a set of statuses to one viewer, loaded
@@ -60,13 +62,25 @@ func (s *Service) LoadStatusDetails(ctx context.Context, v Viewer, statuses []St
 	}
 	statusIDs = uniqueIDs(statusIDs)
 
-	var mentions []Mention
-	if err := db.Where("status_id IN ?", statusIDs).Order("id").Find(&mentions).Error; err != nil {
-		return nil, fmt.Errorf("load mentions: %w", err)
+	parts, err := s.statusParts(ctx, all)
+	if err != nil {
+		return nil, err
 	}
-	for _, m := range mentions {
-		d.Mentions[m.StatusID] = append(d.Mentions[m.StatusID], m.AccountID)
-		accountIDs = append(accountIDs, m.AccountID)
+	var withPoll []int64
+	for id, p := range parts {
+		if len(p.Mentions) > 0 {
+			d.Mentions[id] = p.Mentions
+			accountIDs = append(accountIDs, p.Mentions...)
+		}
+		if len(p.Tags) > 0 {
+			d.Tags[id] = slices.Clone(p.Tags)
+		}
+		if len(p.Media) > 0 {
+			d.Media[id] = slices.Clone(p.Media)
+		}
+		if p.HasPoll {
+			withPoll = append(withPoll, id)
+		}
 	}
 	accounts, err := s.AccountsByID(ctx, accountIDs)
 	if err != nil {
@@ -74,25 +88,12 @@ func (s *Service) LoadStatusDetails(ctx context.Context, v Viewer, statuses []St
 	}
 	d.Accounts = accounts
 
-	var tagRows []struct {
-		StatusID int64
-		Tag
-	}
-	if err := db.Table("status_tags").Select("status_tags.status_id, tags.*").
-		Joins("JOIN tags ON tags.id = status_tags.tag_id").
-		Where("status_tags.status_id IN ?", statusIDs).Order("tags.name").Scan(&tagRows).Error; err != nil {
-		return nil, fmt.Errorf("load tags: %w", err)
-	}
-	for _, r := range tagRows {
-		d.Tags[r.StatusID] = append(d.Tags[r.StatusID], r.Tag)
-	}
-
-	if d.Media, err = statusMediaTx(db, statusIDs); err != nil {
-		return nil, err
-	}
+	// Polls change with every vote: always read fresh, and only where there is one.
 	var polls []Poll
-	if err := db.Where("status_id IN ?", statusIDs).Find(&polls).Error; err != nil {
-		return nil, fmt.Errorf("load polls: %w", err)
+	if len(withPoll) > 0 {
+		if err := db.Where("status_id IN ?", withPoll).Find(&polls).Error; err != nil {
+			return nil, fmt.Errorf("load polls: %w", err)
+		}
 	}
 	pollIDs := make([]int64, 0, len(polls))
 	for i := range polls {
@@ -111,6 +112,100 @@ func (s *Service) LoadStatusDetails(ctx context.Context, v Viewer, statuses []St
 	r := rel[me]
 	d.Favourited, d.Reblogged, d.Bookmarked, d.Pinned, d.OwnVotes = r.Favourited, r.Reblogged, r.Bookmarked, r.Pinned, r.OwnVotes
 	return d, nil
+}
+
+// statusParts are what a status shows besides its own row and that only an edit
+// changes (an edit bumps the row's updated_at): the accounts it mentions, its
+// hashtags, its attachments, and whether it has a poll.
+type statusParts struct {
+	Mentions []int64
+	Tags     []Tag
+	Media    []MediaAttachment
+	HasPoll  bool
+}
+
+// partsKey names a status's parts as of one version of its row.
+type partsKey struct {
+	StatusID int64
+	Version  int64 // the row's updated_at, in microseconds
+}
+
+func partsKeyOf(st *Status) partsKey {
+	return partsKey{StatusID: st.ID, Version: st.UpdatedAt.UnixMicro()}
+}
+
+// cachedStatusParts is how many statuses' parts are kept in memory: a few pages of
+// every active reader's timelines.
+const cachedStatusParts = 20_000
+
+// statusParts returns the parts of statuses by status id, from memory for the
+// versions of the rows already seen and with one query per kind of part for the rest.
+func (s *Service) statusParts(ctx context.Context, statuses []Status) (map[int64]*statusParts, error) {
+	out := make(map[int64]*statusParts, len(statuses))
+	var missing []int64
+	versions := make(map[int64]partsKey, len(statuses))
+	for i := range statuses {
+		key := partsKeyOf(&statuses[i])
+		if _, seen := versions[key.StatusID]; seen {
+			continue
+		}
+		versions[key.StatusID] = key
+		// A row read without its updated_at has no version to go by.
+		if p, ok := s.parts.Get(key); ok && !statuses[i].UpdatedAt.IsZero() {
+			out[key.StatusID] = p
+		} else {
+			missing = append(missing, key.StatusID)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	loaded := make(map[int64]*statusParts, len(missing))
+	for _, id := range missing {
+		loaded[id] = &statusParts{}
+	}
+	db := s.read(ctx)
+	var mentions []Mention
+	if err := db.Where("status_id IN ?", missing).Order("id").Find(&mentions).Error; err != nil {
+		return nil, fmt.Errorf("load mentions: %w", err)
+	}
+	for _, m := range mentions {
+		loaded[m.StatusID].Mentions = append(loaded[m.StatusID].Mentions, m.AccountID)
+	}
+	var tagRows []struct {
+		StatusID int64
+		Tag
+	}
+	if err := db.Table("status_tags").Select("status_tags.status_id, tags.*").
+		Joins("JOIN tags ON tags.id = status_tags.tag_id").
+		Where("status_tags.status_id IN ?", missing).Order("tags.name").Scan(&tagRows).Error; err != nil {
+		return nil, fmt.Errorf("load tags: %w", err)
+	}
+	for _, r := range tagRows {
+		loaded[r.StatusID].Tags = append(loaded[r.StatusID].Tags, r.Tag)
+	}
+	media, err := statusMediaTx(db, missing)
+	if err != nil {
+		return nil, err
+	}
+	for id, list := range media {
+		loaded[id].Media = list
+	}
+	var polled []int64
+	if err := db.Model(&Poll{}).Where("status_id IN ?", missing).Pluck("status_id", &polled).Error; err != nil {
+		return nil, fmt.Errorf("load polls: %w", err)
+	}
+	for _, id := range polled {
+		loaded[id].HasPoll = true
+	}
+	ticket := s.parts.Begin()
+	for id, p := range loaded {
+		if versions[id].Version != (time.Time{}).UnixMicro() {
+			s.parts.Put(ticket, versions[id], p)
+		}
+		out[id] = p
+	}
+	return out, nil
 }
 
 // Relations are one account's own relations to statuses, by status id, and its votes

@@ -1,6 +1,7 @@
 package community
 
 import (
+	"slices"
 	"time"
 )
 
@@ -71,6 +72,15 @@ type Account struct {
 
 	CreatedAt time.Time `gorm:"not null"`
 	UpdatedAt time.Time `gorm:"not null"`
+}
+
+// clone copies the account, its lists included, so that a cached row is never
+// changed through a copy handed out.
+func (a *Account) clone() *Account {
+	c := *a
+	c.Fields = slices.Clone(a.Fields)
+	c.Expertise = slices.Clone(a.Expertise)
+	return &c
 }
 
 // IsLocal reports whether the account lives on this instance.

@@ -13,6 +13,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/tacit-social/tacit/media"
+	"github.com/tacit-social/tacit/rowcache"
+	"github.com/tacit-social/tacit/store"
 )
 
 // Options configures a Service.
@@ -58,7 +60,20 @@ type Service struct {
 	// resolver looks up remote accounts this instance has not met; nil leaves them
 	// unresolved.
 	resolver AccountResolver
+	// accounts and users keep the rows read by id most (every status shows its
+	// author, every request its login); the store's change feed drops a copy when
+	// its row changes, whoever changed it.
+	accounts *rowcache.Cache[int64, *Account]
+	users    *rowcache.Cache[int64, *User]
+	// parts keeps statuses' mentions, hashtags and attachments by row version.
+	parts *rowcache.Cache[partsKey, *statusParts]
 }
+
+// Cache sizes: rows kept in memory. An account row is about 2 KB with its keys.
+const (
+	cachedAccounts = 10_000
+	cachedUsers    = 5_000
+)
 
 // NewService returns a Service over db.
 func NewService(db *gorm.DB, opt Options) *Service {
@@ -74,6 +89,10 @@ func NewService(db *gorm.DB, opt Options) *Service {
 
 		publicProfiles: opt.PublicProfiles,
 	}
+	changes := store.ChangesOf(db)
+	s.accounts = rowcache.New[int64](changes, "accounts", cachedAccounts, func(a *Account) int64 { return a.ID })
+	s.users = rowcache.New[int64](changes, "users", cachedUsers, func(u *User) int64 { return u.ID })
+	s.parts = rowcache.NewVersioned[partsKey, *statusParts](cachedStatusParts)
 	if s.defaultScope == "" {
 		s.defaultScope = ScopeCompany
 	}

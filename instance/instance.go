@@ -329,11 +329,7 @@ func (inst *Instance) Close() error {
 	if inst.Index != nil {
 		errs = append(errs, inst.Index.Close())
 	}
-	sqlDB, err := inst.DB.DB()
-	if err != nil {
-		return errors.Join(append(errs, err)...)
-	}
-	return errors.Join(append(errs, sqlDB.Close())...)
+	return errors.Join(append(errs, store.Close(inst.DB))...)
 }
 
 // mediaProxySecret derives the key that signs remote media addresses from the instance

@@ -52,8 +52,24 @@ type seenChange struct {
 // Ticket marks when a fill began reading.
 type Ticket struct{ gen uint64 }
 
-// New returns a cache of up to size rows of table, following the change feed.
+// New returns a cache of up to size rows of table, following the change feed. Without
+// a change feed (a database not opened by the store) nothing could drop a stale copy,
+// so the cache keeps nothing.
 func New[K comparable, V any](changes *store.Changes, table string, size int, idOf func(V) int64) *Cache[K, V] {
+	if changes == nil {
+		size = 0
+	}
+	return newCache[K](changes, table, size, idOf)
+}
+
+// NewVersioned returns a cache of up to size values that never go stale because
+// their key names the version of what they were made from (a row's id with its
+// updated_at, say): a change makes a new key, and the old one ages out.
+func NewVersioned[K comparable, V any](size int) *Cache[K, V] {
+	return newCache[K, V](nil, "", size, nil)
+}
+
+func newCache[K comparable, V any](changes *store.Changes, table string, size int, idOf func(V) int64) *Cache[K, V] {
 	c := &Cache[K, V]{
 		table:   table,
 		idOf:    idOf,
@@ -94,18 +110,22 @@ func (c *Cache[K, V]) Begin() Ticket {
 func (c *Cache[K, V]) Put(t Ticket, key K, value V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t.gen != c.gen && c.changedSince(t.gen, c.idOf(value)) {
-		return
-	}
-	id := c.idOf(value)
-	if old, ok := c.byID[id]; ok && old != key {
-		c.remove(c.entries[old])
+	if c.idOf != nil {
+		id := c.idOf(value)
+		if t.gen != c.gen && c.changedSince(t.gen, id) {
+			return
+		}
+		if old, ok := c.byID[id]; ok && old != key {
+			c.remove(c.entries[old])
+		}
 	}
 	if el, ok := c.entries[key]; ok {
 		c.remove(el)
 	}
 	c.entries[key] = c.order.PushFront(&entry[K, V]{key: key, value: value})
-	c.byID[id] = key
+	if c.idOf != nil {
+		c.byID[c.idOf(value)] = key
+	}
 	for c.order.Len() > c.size {
 		c.remove(c.order.Back())
 	}
@@ -118,6 +138,9 @@ func (c *Cache[K, V]) remove(el *list.Element) {
 	e := el.Value.(*entry[K, V])
 	c.order.Remove(el)
 	delete(c.entries, e.key)
+	if c.idOf == nil {
+		return
+	}
 	if k, ok := c.byID[c.idOf(e.value)]; ok && k == e.key {
 		delete(c.byID, c.idOf(e.value))
 	}

@@ -113,6 +113,9 @@ func (c *Changes) publish(changes ...Change) {
 // ChangesOf returns the change feed of a database opened by Open; nil for a *gorm.DB
 // opened otherwise.
 func ChangesOf(db *gorm.DB) *Changes {
+	if db == nil {
+		return nil
+	}
 	if p, ok := db.ConnPool.(*trackingPool); ok {
 		return p.changes
 	}
@@ -489,12 +492,26 @@ func toInt64(v any) (int64, bool) {
 	return 0, false
 }
 
+// Settle waits until other processes watching db can have seen what this process
+// committed, so that a command that changed something beside a running server returns
+// only once the server no longer serves the old rows.
+func Settle(ctx context.Context, db *gorm.DB) {
+	wait := 50 * time.Millisecond // PostgreSQL: NOTIFY arrives within a round trip
+	if Dialect(db) == DialectSQLite {
+		wait = 2*externalPoll + 50*time.Millisecond
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(wait):
+	}
+}
+
 // SharedTables are the tables whose rows some Tacit process keeps in memory. A
 // process that changes one of them on PostgreSQL tells the others (NOTIFY), so that
 // an admin command or another server process never leaves a stale copy behind; on
 // SQLite other processes' commits are seen through data_version whatever they
 // changed. Subscribing to a table not listed here is a programming error.
-var SharedTables = []string{"accounts", "users", "oauth_tokens", "oauth_applications"}
+var SharedTables = []string{"accounts", "users", "tokens", "applications"}
 
 // externalPoll is how often a SQLite database is checked for other processes' commits.
 const externalPoll = 250 * time.Millisecond
@@ -557,11 +574,14 @@ func watchSQLiteWriters(writer *sql.DB, changes *Changes) *externalWatch {
 		last := int64(-1)
 		for {
 			var v int64
-			if err := writer.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err == nil {
+			err := writer.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+			if err == nil {
 				if last >= 0 && v != last {
 					changes.publish(Change{})
 				}
 				last = v
+			} else if strings.Contains(err.Error(), "database is closed") {
+				return
 			}
 			ready()
 			select {

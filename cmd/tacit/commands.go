@@ -85,7 +85,13 @@ func withInstance(ctx context.Context, cfg config.Config, log *slog.Logger, fn f
 		return err
 	}
 	defer inst.Close()
-	return fn(inst)
+	if err := fn(inst); err != nil {
+		return err
+	}
+	// A running server keeps some rows in memory; it drops the ones this command
+	// changed within moments, and the command returns once it has.
+	store.Settle(ctx, inst.DB)
+	return nil
 }
 
 // initInstance creates a new instance's data dir, database, keys and recorded host, as

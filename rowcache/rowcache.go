@@ -32,7 +32,7 @@ type Cache[K comparable, V any] struct {
 	entries map[K]*list.Element
 	byID    map[int64]K // each row is cached under one key
 	order   *list.List  // front: most recently used
-	gen     uint64     // number of changes announced so far
+	gen     uint64      // number of changes announced so far
 	recent  []seenChange
 	hits    uint64
 	misses  uint64

@@ -245,25 +245,35 @@ func (s *Service) RelationsOf(ctx context.Context, accountIDs, statusIDs, pollID
 				r.OwnVotes[v.PollID] = append(r.OwnVotes[v.PollID], v.Choice)
 			}
 		}
-		for _, q := range []struct {
-			table, col string
-			dst        func(*Relations) map[int64]bool
-		}{
-			{"favourites", "status_id", func(r *Relations) map[int64]bool { return r.Favourited }},
-			{"statuses", "reblog_of_id", func(r *Relations) map[int64]bool { return r.Reblogged }},
-			{"bookmarks", "status_id", func(r *Relations) map[int64]bool { return r.Bookmarked }},
-			{"status_pins", "status_id", func(r *Relations) map[int64]bool { return r.Pinned }},
-		} {
-			var rows []struct {
-				AccountID int64
-				StatusID  int64
-			}
-			if err := db.Table(q.table).Select("account_id, "+q.col+" AS status_id").
-				Where("account_id IN ? AND "+q.col+" IN ?", batch, statusIDs).Scan(&rows).Error; err != nil {
-				return nil, fmt.Errorf("load %s: %w", q.table, err)
-			}
-			for _, r := range rows {
-				q.dst(out[r.AccountID])[r.StatusID] = true
+		// One statement for the four relations: on SQLite four statements cost four
+		// times the per-statement overhead for a handful of rows each.
+		var rows []struct {
+			Kind      string
+			AccountID int64
+			StatusID  int64
+		}
+		if err := db.Raw(`SELECT 'f' AS kind, account_id, status_id FROM favourites
+				WHERE account_id IN @accounts AND status_id IN @statuses
+			UNION ALL SELECT 'r', account_id, reblog_of_id FROM statuses
+				WHERE account_id IN @accounts AND reblog_of_id IN @statuses
+			UNION ALL SELECT 'b', account_id, status_id FROM bookmarks
+				WHERE account_id IN @accounts AND status_id IN @statuses
+			UNION ALL SELECT 'p', account_id, status_id FROM status_pins
+				WHERE account_id IN @accounts AND status_id IN @statuses`,
+			map[string]any{"accounts": batch, "statuses": statusIDs}).Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("load favourites, reblogs, bookmarks and pins: %w", err)
+		}
+		for _, r := range rows {
+			rel := out[r.AccountID]
+			switch r.Kind {
+			case "f":
+				rel.Favourited[r.StatusID] = true
+			case "r":
+				rel.Reblogged[r.StatusID] = true
+			case "b":
+				rel.Bookmarked[r.StatusID] = true
+			case "p":
+				rel.Pinned[r.StatusID] = true
 			}
 		}
 	}

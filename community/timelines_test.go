@@ -500,3 +500,31 @@ func benchmarkHome(b *testing.B, withTags bool) {
 		}
 	}
 }
+
+// TestPublicTimelinePlan keeps the public timeline of a logged-in reader walking the
+// primary key inside its time window on SQLite, as the home feed does: the
+// (visibility, scope, id) index serves logged-out readers, whose scope is one value,
+// but for an account the scope sits inside an OR, and walking that index meant
+// sorting every public status of the window on every page.
+func TestPublicTimelinePlan(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t)
+	s := tlService(db)
+	me := tlAccount(t, s, "me", "")
+	w := Page{Limit: 20, SinceID: IDAt(s.clock().Add(-firstWindow)) - 1}
+	q, _ := w.apply(s.publicBase(context.Background(), AsAccount(me), PublicQuery{}), "statuses.id")
+	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]pagedStatus{}).Statement
+	var plan []struct{ Detail string }
+	if err := db.Raw("EXPLAIN QUERY PLAN "+stmt.SQL.String(), stmt.Vars...).Scan(&plan).Error; err != nil {
+		t.Fatal(err)
+	}
+	var ranged, scans, sorts bool
+	for _, p := range plan {
+		ranged = ranged || strings.HasPrefix(p.Detail, "SEARCH statuses USING INTEGER PRIMARY KEY (rowid")
+		scans = scans || strings.HasPrefix(p.Detail, "SCAN statuses")
+		sorts = sorts || strings.Contains(p.Detail, "TEMP B-TREE FOR ORDER BY")
+	}
+	if !ranged || scans || sorts {
+		t.Errorf("public timeline plan (primary key range: %v, scans statuses: %v, sorts: %v):\n%v", ranged, scans, sorts, plan)
+	}
+}

@@ -133,3 +133,27 @@ func BenchmarkVerifyCredentials(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkPublicTimeline(b *testing.B) {
+	eachDatabase(b, func(b *testing.B, w *benchWorld) {
+		b.ReportAllocs()
+		for b.Loop() {
+			w.do(b, http.MethodGet, "/api/v1/timelines/public?limit=20", nil)
+		}
+	})
+}
+
+func BenchmarkStatus(b *testing.B) {
+	eachDatabase(b, func(b *testing.B, w *benchWorld) {
+		page, err := w.inst.Community.PublicTimeline(context.Background(), community.AsAccount(w.viewer.Account),
+			community.PublicQuery{Page: community.Page{Limit: 1}})
+		if err != nil || len(page.Statuses) == 0 {
+			b.Fatalf("no status to read: %v", err)
+		}
+		target := "/api/v1/statuses/" + community.FormatID(page.Statuses[0].ID)
+		b.ReportAllocs()
+		for b.Loop() {
+			w.do(b, http.MethodGet, target, nil)
+		}
+	})
+}

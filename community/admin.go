@@ -626,12 +626,22 @@ func (s *Service) DeleteDomainAllow(ctx context.Context, actor *Account, id int6
 
 // notSilencedSQL keeps silenced accounts, and accounts of silenced domains, out of
 // public timelines; their followers still see them at home.
-func notSilencedSQL(db *gorm.DB) *gorm.DB {
-	return db.Where(`NOT EXISTS (SELECT 1 FROM account_sanctions
-			WHERE account_sanctions.account_id = statuses.account_id AND account_sanctions.silenced)
-		AND NOT EXISTS (SELECT 1 FROM accounts AS silenced_authors JOIN domain_blocks
-			ON domain_blocks.domain = silenced_authors.domain AND domain_blocks.severity = 'silence'
-			WHERE silenced_authors.id = statuses.account_id)`)
+func notSilencedSQL(db *gorm.DB) *gorm.DB { return notSilencedSQLWith(everyFact)(db) }
+
+// notSilencedSQLWith is notSilencedSQL without the conditions facts rule out.
+func notSilencedSQLWith(facts readerFacts) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		if facts.sanctions {
+			db = db.Where(`NOT EXISTS (SELECT 1 FROM account_sanctions
+				WHERE account_sanctions.account_id = statuses.account_id AND account_sanctions.silenced)`)
+		}
+		if facts.silencedDomains {
+			db = db.Where(`NOT EXISTS (SELECT 1 FROM accounts AS silenced_authors JOIN domain_blocks
+				ON domain_blocks.domain = silenced_authors.domain AND domain_blocks.severity = 'silence'
+				WHERE silenced_authors.id = statuses.account_id)`)
+		}
+		return db
+	}
 }
 
 // likePrefix turns s into a LIKE pattern matching what starts with it, with LIKE's

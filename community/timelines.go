@@ -223,7 +223,16 @@ func (s *Service) statusPage(ctx context.Context, v Viewer, p Page, col string, 
 // silencedSQL leaves out statuses by accounts the viewer blocks or mutes (mutes that
 // have not expired), and reblogs of such accounts' statuses.
 func silencedSQL(me int64, now time.Time) func(*gorm.DB) *gorm.DB {
+	return silencedSQLWith(me, now, everyFact)
+}
+
+// silencedSQLWith is silencedSQL, or nothing when the viewer blocks and mutes nobody
+// (and nobody blocks them).
+func silencedSQLWith(me int64, now time.Time, facts readerFacts) func(*gorm.DB) *gorm.DB {
 	return func(db *gorm.DB) *gorm.DB {
+		if !facts.blocks && !facts.mutes {
+			return db
+		}
 		// Each condition carries its own parentheses: gorm adds them only when it spots
 		// " AND " or " OR " with spaces around, which multi-line SQL may not have.
 		return db.Where(`(NOT EXISTS (SELECT 1 FROM blocks
@@ -284,11 +293,22 @@ func (s *Service) HomeTimeline(ctx context.Context, viewer *Account, p Page) (St
 	if viewer == nil {
 		return StatusPage{}, ErrForbidden
 	}
-	return s.statusPage(ctx, AsAccount(viewer), p, "statuses.id", true, FilterHome, func() *gorm.DB { return s.homeSQL(ctx, viewer) })
+	facts, err := s.readerFactsFor(ctx, viewer.ID)
+	if err != nil {
+		return StatusPage{}, err
+	}
+	return s.statusPage(ctx, AsAccount(viewer), p, "statuses.id", true, FilterHome, func() *gorm.DB { return s.homeSQL(ctx, viewer, facts) })
 }
 
-// homeSQL selects the rows of viewer's home feed, before paging.
-func (s *Service) homeSQL(ctx context.Context, viewer *Account) *gorm.DB {
+// homeSQL selects the rows of viewer's home feed, before paging, leaving out the
+// conditions facts rule out.
+func (s *Service) homeSQL(ctx context.Context, viewer *Account, facts readerFacts) *gorm.DB {
+	followedTags := ""
+	if facts.tagFollows {
+		followedTags = `OR (statuses.visibility = 'public' AND statuses.reblog_of_id IS NULL
+				AND EXISTS (SELECT 1 FROM status_tags JOIN tag_follows ON tag_follows.tag_id = status_tags.tag_id
+					WHERE status_tags.status_id = statuses.id AND tag_follows.account_id = @me))`
+	}
 	return s.read(ctx).Table("statuses").Select("statuses.*, statuses.id AS page_id").
 		Where(`(+statuses.account_id = @me
 			OR (+statuses.account_id IN (SELECT follows.target_account_id FROM follows WHERE follows.account_id = @me)
@@ -304,11 +324,9 @@ func (s *Service) homeSQL(ctx context.Context, viewer *Account) *gorm.DB {
 					AND follows.show_reblogs = FALSE)))
 			OR (statuses.visibility = 'direct'
 				AND +statuses.id IN (SELECT mentions.status_id FROM mentions WHERE mentions.account_id = @me))
-			OR (statuses.visibility = 'public' AND statuses.reblog_of_id IS NULL
-				AND EXISTS (SELECT 1 FROM status_tags JOIN tag_follows ON tag_follows.tag_id = status_tags.tag_id
-					WHERE status_tags.status_id = statuses.id AND tag_follows.account_id = @me)))`,
+			`+followedTags+`)`,
 			map[string]any{"me": viewer.ID}).
-		Scopes(silencedSQL(viewer.ID, s.clock()), s.visibleSQL(AsAccount(viewer)))
+		Scopes(silencedSQLWith(viewer.ID, s.clock(), facts), s.visibleSQLWith(AsAccount(viewer), facts))
 }
 
 // PublicQuery selects a public or hashtag timeline.
@@ -337,6 +355,11 @@ func (q PublicQuery) originSQL(db *gorm.DB) *gorm.DB {
 // accounts the viewer blocks or mutes, and only what the viewer may read, which for a
 // logged-out visitor means world scope.
 func (s *Service) publicSQL(db *gorm.DB, v Viewer, q PublicQuery) *gorm.DB {
+	return s.publicSQLWith(db, v, q, everyFact)
+}
+
+// publicSQLWith is publicSQL without the conditions facts rule out.
+func (s *Service) publicSQLWith(db *gorm.DB, v Viewer, q PublicQuery, facts readerFacts) *gorm.DB {
 	// Logged out, the scope is one value and statuses_visibility_scope_id_idx yields
 	// the rows in id order. For an account the scope sits inside an OR, so that index
 	// would give only visibility's rows, to be sorted: the whole window's public
@@ -348,12 +371,12 @@ func (s *Service) publicSQL(db *gorm.DB, v Viewer, q PublicQuery) *gorm.DB {
 		visibility = "statuses.visibility || '' = ?"
 	}
 	db = db.Where(visibility+" AND statuses.reblog_of_id IS NULL", VisibilityPublic).
-		Scopes(q.originSQL, s.visibleSQL(v), notSilencedSQL)
+		Scopes(q.originSQL, s.visibleSQLWith(v, facts), notSilencedSQLWith(facts))
 	if q.OnlyMedia {
 		db = db.Where(hasMediaSQL)
 	}
 	if me := v.AccountID(); me != 0 {
-		db = db.Scopes(silencedSQL(me, s.clock()))
+		db = db.Scopes(silencedSQLWith(me, s.clock(), facts))
 	}
 	return db
 }
@@ -369,12 +392,16 @@ func (s *Service) publicSQL(db *gorm.DB, v Viewer, q PublicQuery) *gorm.DB {
 // must be sorted (or, with statistics, statuses_pkey is walked and filtered, as
 // PostgreSQL does): the time windows (see windowed) keep that sort to recent posts.
 func (s *Service) PublicTimeline(ctx context.Context, v Viewer, q PublicQuery) (StatusPage, error) {
-	return s.statusPage(ctx, v, q.Page, "statuses.id", true, FilterPublic, func() *gorm.DB { return s.publicBase(ctx, v, q) })
+	facts, err := s.readerFactsFor(ctx, v.AccountID())
+	if err != nil {
+		return StatusPage{}, err
+	}
+	return s.statusPage(ctx, v, q.Page, "statuses.id", true, FilterPublic, func() *gorm.DB { return s.publicBase(ctx, v, q, facts) })
 }
 
 // publicBase selects the rows of the public timeline, before paging.
-func (s *Service) publicBase(ctx context.Context, v Viewer, q PublicQuery) *gorm.DB {
-	return s.publicSQL(s.read(ctx).Table("statuses").Select("statuses.*, statuses.id AS page_id"), v, q).
+func (s *Service) publicBase(ctx context.Context, v Viewer, q PublicQuery, facts readerFacts) *gorm.DB {
+	return s.publicSQLWith(s.read(ctx).Table("statuses").Select("statuses.*, statuses.id AS page_id"), v, q, facts).
 		Where(`((statuses.in_reply_to_id IS NULL AND statuses.in_reply_to_account_id IS NULL)
 			OR statuses.in_reply_to_account_id = statuses.account_id)`)
 }

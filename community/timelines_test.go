@@ -426,7 +426,7 @@ func TestHomeTimelinePlan(t *testing.T) {
 	s := tlService(db)
 	me := tlAccount(t, s, "me", "")
 	w := Page{Limit: 20, SinceID: IDAt(s.clock().Add(-firstWindow)) - 1}
-	q, _ := w.apply(s.homeSQL(context.Background(), me), "statuses.id")
+	q, _ := w.apply(s.homeSQL(context.Background(), me, everyFact), "statuses.id")
 	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]pagedStatus{}).Statement
 	var plan []struct{ Detail string }
 	if err := db.Raw("EXPLAIN QUERY PLAN "+stmt.SQL.String(), stmt.Vars...).Scan(&plan).Error; err != nil {
@@ -512,7 +512,7 @@ func TestPublicTimelinePlan(t *testing.T) {
 	s := tlService(db)
 	me := tlAccount(t, s, "me", "")
 	w := Page{Limit: 20, SinceID: IDAt(s.clock().Add(-firstWindow)) - 1}
-	q, _ := w.apply(s.publicBase(context.Background(), AsAccount(me), PublicQuery{}), "statuses.id")
+	q, _ := w.apply(s.publicBase(context.Background(), AsAccount(me), PublicQuery{}, everyFact), "statuses.id")
 	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]pagedStatus{}).Statement
 	var plan []struct{ Detail string }
 	if err := db.Raw("EXPLAIN QUERY PLAN "+stmt.SQL.String(), stmt.Vars...).Scan(&plan).Error; err != nil {

@@ -93,6 +93,9 @@ func NewService(db *gorm.DB, opt Options) *Service {
 	s.accounts = rowcache.New[int64](changes, "accounts", cachedAccounts, func(a *Account) int64 { return a.ID })
 	s.users = rowcache.New[int64](changes, "users", cachedUsers, func(u *User) int64 { return u.ID })
 	s.parts = rowcache.NewVersioned[partsKey, *statusParts](cachedStatusParts)
+	// The parts change with their status's version whenever the domain writes them; a
+	// row written any other way (a repair, an import) drops them all.
+	s.parts.ClearOn(changes, "media_attachments", "mentions", "status_tags", "polls")
 	if s.defaultScope == "" {
 		s.defaultScope = ScopeCompany
 	}

@@ -110,11 +110,14 @@ func (c *Cache[K, V]) Begin() Ticket {
 func (c *Cache[K, V]) Put(t Ticket, key K, value V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var id int64
 	if c.idOf != nil {
-		id := c.idOf(value)
-		if t.gen != c.gen && c.changedSince(t.gen, id) {
-			return
-		}
+		id = c.idOf(value)
+	}
+	if t.gen != c.gen && c.changedSince(t.gen, id) {
+		return
+	}
+	if c.idOf != nil {
 		if old, ok := c.byID[id]; ok && old != key {
 			c.remove(c.entries[old])
 		}
@@ -166,22 +169,46 @@ func (c *Cache[K, V]) apply(ch store.Change) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.drop(ch.IDs)
+}
+
+// drop forgets the rows ids (every row when ids is nil) and remembers the change for
+// the fills in flight.
+func (c *Cache[K, V]) drop(ids []int64) {
 	c.gen++
 	if len(c.recent) == recentChanges {
 		c.recent = slices.Delete(c.recent, 0, 1)
 	}
-	c.recent = append(c.recent, seenChange{gen: c.gen, ids: ch.IDs})
-	if ch.IDs == nil {
+	c.recent = append(c.recent, seenChange{gen: c.gen, ids: ids})
+	if ids == nil {
 		clear(c.entries)
 		clear(c.byID)
 		c.order.Init()
 		return
 	}
-	for _, id := range ch.IDs {
+	for _, id := range ids {
 		if key, ok := c.byID[id]; ok {
 			c.remove(c.entries[key])
 		}
 	}
+}
+
+// ClearOn empties the cache whenever one of tables changes: for values made from
+// rows of several tables that the change feed cannot tie to a key.
+func (c *Cache[K, V]) ClearOn(changes *store.Changes, tables ...string) {
+	if changes == nil {
+		c.mu.Lock()
+		c.size = 0
+		c.mu.Unlock()
+		return
+	}
+	changes.Subscribe(tables, func(ch store.Change) {
+		if ch.Table == "" || slices.Contains(tables, ch.Table) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.drop(nil)
+		}
+	})
 }
 
 // Stats are a cache's counters since it was made.

@@ -120,3 +120,26 @@ func TestBounded(t *testing.T) {
 		t.Errorf("%d rows kept, want 2", s.Rows)
 	}
 }
+
+// TestClearOn: a versioned cache that follows tables it cannot tie to keys is emptied
+// by any write to them, and a fill that read before such a write is refused.
+func TestClearOn(t *testing.T) {
+	db, _ := open(t)
+	c := rowcache.NewVersioned[string, string](10)
+	c.ClearOn(store.ChangesOf(db), "cache_notes")
+	c.Put(c.Begin(), "summary", "three notes")
+	if _, ok := c.Get("summary"); !ok {
+		t.Fatal("the value was not kept")
+	}
+	ticket := c.Begin()
+	if err := db.Model(&note{}).Where("id = ?", 1).Update("text", "changed").Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Get("summary"); ok {
+		t.Error("a write to a followed table left the value in place")
+	}
+	c.Put(ticket, "summary", "made before the write")
+	if v, ok := c.Get("summary"); ok {
+		t.Errorf("kept %q, made from rows read before the write", v)
+	}
+}

@@ -81,11 +81,11 @@ type Changes struct {
 }
 
 // Subscribe calls fn with every change committed from now on. tables are the tables
-// the subscriber keeps rows of; each must be one of SharedTables.
+// the subscriber keeps rows of; each must be one of SharedTables or LocalTables.
 func (c *Changes) Subscribe(tables []string, fn func(Change)) {
 	for _, t := range tables {
-		if !containsString(SharedTables, t) {
-			panic(fmt.Sprintf("store: table %q is cached but not in SharedTables", t))
+		if !containsString(SharedTables, t) && !containsString(LocalTables, t) {
+			panic(fmt.Sprintf("store: table %q is cached but in neither SharedTables nor LocalTables", t))
 		}
 	}
 	c.mu.Lock()
@@ -512,6 +512,12 @@ func Settle(ctx context.Context, db *gorm.DB) {
 // SQLite other processes' commits are seen through data_version whatever they
 // changed. Subscribing to a table not listed here is a programming error.
 var SharedTables = []string{"accounts", "users", "tokens", "applications"}
+
+// LocalTables are tables that something keeps in memory and that only the serving
+// process writes while it runs (no admin command does): their changes are not sent
+// to other processes on PostgreSQL. On SQLite any other process's commit still drops
+// every cached row.
+var LocalTables = []string{"media_attachments", "mentions", "status_tags", "polls"}
 
 // externalPoll is how often a SQLite database is checked for other processes' commits.
 const externalPoll = 250 * time.Millisecond

@@ -15,6 +15,8 @@ type Page struct {
 	SinceID int64
 	MinID   int64
 	Limit   int
+	// ids, when set, restricts the page to these rows (a home feed's candidates).
+	ids []int64
 }
 
 // Default and maximum page sizes, as in Mastodon.
@@ -38,6 +40,9 @@ func (p Page) Normalize(def, max int) Page {
 // are wanted, so the query runs oldest first and ascending reports true: the caller
 // reverses the rows (see finish) so that every page reads newest first.
 func (p Page) apply(db *gorm.DB, col string) (q *gorm.DB, ascending bool) {
+	if len(p.ids) > 0 {
+		db = db.Where(col+" IN ?", p.ids)
+	}
 	if p.MaxID > 0 {
 		db = db.Where(col+" < ?", p.MaxID)
 	}

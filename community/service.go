@@ -67,6 +67,9 @@ type Service struct {
 	users    *rowcache.Cache[int64, *User]
 	// parts keeps statuses' mentions, hashtags and attachments by row version.
 	parts *rowcache.Cache[partsKey, *statusParts]
+	// feeds keeps readers' home feed candidates (home_feed.go); nil without a
+	// change feed.
+	feeds *homeFeeds
 }
 
 // Cache sizes: rows kept in memory. An account row is about 2 KB with its keys.
@@ -96,6 +99,7 @@ func NewService(db *gorm.DB, opt Options) *Service {
 	// The parts change with their status's version whenever the domain writes them; a
 	// row written any other way (a repair, an import) drops them all.
 	s.parts.ClearOn(changes, "media_attachments", "mentions", "status_tags", "polls")
+	s.feeds = newHomeFeeds(changes)
 	if s.defaultScope == "" {
 		s.defaultScope = ScopeCompany
 	}

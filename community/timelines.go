@@ -160,6 +160,21 @@ func (s *Service) windowed(w Page, query func(Page) ([]pagedStatus, error)) ([]p
 // inWindows the list is read in time windows (see windowed); lists whose index already
 // yields rows in col order do without.
 func (s *Service) statusPage(ctx context.Context, v Viewer, p Page, col string, inWindows bool, fc FilterContext, base func() *gorm.DB) (StatusPage, error) {
+	reader := func(query pageQuery) pageQuery { return query }
+	if inWindows {
+		reader = func(query pageQuery) pageQuery {
+			return func(w Page) ([]pagedStatus, error) { return s.windowed(w, query) }
+		}
+	}
+	return s.statusPageWith(ctx, v, p, col, reader, fc, base)
+}
+
+// pageQuery reads one window of a status list, in query order.
+type pageQuery func(Page) ([]pagedStatus, error)
+
+// statusPageWith is statusPage with the way windows are read given: reader turns the
+// plain query of one window into the function fillPage calls.
+func (s *Service) statusPageWith(ctx context.Context, v Viewer, p Page, col string, reader func(pageQuery) pageQuery, fc FilterContext, base func() *gorm.DB) (StatusPage, error) {
 	var filters *FilterSet
 	if fc != "" && v.AccountID() != 0 {
 		var err error
@@ -175,10 +190,7 @@ func (s *Service) statusPage(ctx context.Context, v Viewer, p Page, col string, 
 		}
 		return rows, nil
 	}
-	fetch := query
-	if inWindows {
-		fetch = func(w Page) ([]pagedStatus, error) { return s.windowed(w, query) }
-	}
+	fetch := reader(query)
 	keep := func(rows []pagedStatus) ([]pagedStatus, error) {
 		list := make([]Status, len(rows))
 		for i := range rows {
@@ -297,7 +309,17 @@ func (s *Service) HomeTimeline(ctx context.Context, viewer *Account, p Page) (St
 	if err != nil {
 		return StatusPage{}, err
 	}
-	return s.statusPage(ctx, AsAccount(viewer), p, "statuses.id", true, FilterHome, func() *gorm.DB { return s.homeSQL(ctx, viewer, facts) })
+	base := func() *gorm.DB { return s.homeSQL(ctx, viewer, facts) }
+	// A reader who follows hashtags gets public statuses of anyone: their feed would
+	// be most of the instance, so their home is read from the statuses as before.
+	if s.feeds == nil || facts.tagFollows {
+		return s.statusPage(ctx, AsAccount(viewer), p, "statuses.id", true, FilterHome, base)
+	}
+	feed, err := s.homeFeed(ctx, viewer.ID)
+	if err != nil {
+		return StatusPage{}, err
+	}
+	return s.statusPageWith(ctx, AsAccount(viewer), p, "statuses.id", s.homeReader(feed), FilterHome, base)
 }
 
 // homeSQL selects the rows of viewer's home feed, before paging, leaving out the

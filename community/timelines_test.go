@@ -528,3 +528,27 @@ func TestPublicTimelinePlan(t *testing.T) {
 		t.Errorf("public timeline plan (primary key range: %v, scans statuses: %v, sorts: %v):\n%v", ranged, scans, sorts, plan)
 	}
 }
+
+// TestHomeFeedPlan: a page read from a home feed looks its candidates up by primary
+// key, instead of walking the table for them.
+func TestHomeFeedPlan(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t)
+	s := tlService(db)
+	me := tlAccount(t, s, "me", "")
+	w := Page{Limit: 20, ids: []int64{IDAt(s.clock()), IDAt(s.clock()) - 1, IDAt(s.clock()) - 2}}
+	q, _ := w.apply(s.homeSQL(context.Background(), me, readerFacts{}), "statuses.id")
+	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]pagedStatus{}).Statement
+	var plan []struct{ Detail string }
+	if err := db.Raw("EXPLAIN QUERY PLAN "+stmt.SQL.String(), stmt.Vars...).Scan(&plan).Error; err != nil {
+		t.Fatal(err)
+	}
+	var lookups, scans bool
+	for _, p := range plan {
+		lookups = lookups || strings.HasPrefix(p.Detail, "SEARCH statuses USING INTEGER PRIMARY KEY (rowid=?)")
+		scans = scans || strings.HasPrefix(p.Detail, "SCAN statuses")
+	}
+	if !lookups || scans {
+		t.Errorf("home feed plan (primary key lookups: %v, scans statuses: %v):\n%v", lookups, scans, plan)
+	}
+}

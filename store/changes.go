@@ -513,11 +513,11 @@ func Settle(ctx context.Context, db *gorm.DB) {
 // changed. Subscribing to a table not listed here is a programming error.
 var SharedTables = []string{"accounts", "users", "tokens", "applications"}
 
-// LocalTables are tables that something keeps in memory and that only the serving
-// process writes while it runs (no admin command does): their changes are not sent
-// to other processes on PostgreSQL. On SQLite any other process's commit still drops
-// every cached row.
-var LocalTables = []string{"media_attachments", "mentions", "status_tags", "polls"}
+// LocalTables are tables that something keeps in memory and whose rows only the
+// serving process adds or changes while it runs (an admin command at most deletes
+// some, which no cache answers for): their changes are not sent to other processes
+// on PostgreSQL. On SQLite any other process's commit still drops every cached row.
+var LocalTables = []string{"media_attachments", "mentions", "status_tags", "polls", "statuses", "follows"}
 
 // externalPoll is how often a SQLite database is checked for other processes' commits.
 const externalPoll = 250 * time.Millisecond

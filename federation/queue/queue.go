@@ -144,14 +144,26 @@ func (DeadLetter) TableName() string { return "queue_dead_letters" }
 // retried with back-off.
 type Handler func(ctx context.Context, job Job) error
 
+// BatchHandler runs several jobs of one kind and one host in one call, so that it can
+// share work between them (one database transaction for a batch of received
+// activities). jobs are in the order they became runnable. It returns one error per
+// job, in the same order, each meaning what a Handler's error means for that job. It
+// must honour ctx as a Handler does; the timeout applies to the whole call.
+type BatchHandler func(ctx context.Context, jobs []Job) []error
+
 // Options tunes a Queue. Zero values mean the documented defaults.
 type Options struct {
 	// Workers is how many jobs run at once in this process (default 8).
 	Workers int
 	// PerHost is how many jobs of one kind and host run at once in this process
-	// (default 2). Tacit runs one process per instance, so this is the instance's
-	// limit; several processes on one PostgreSQL database may run PerHost each.
+	// (default 2); for a kind run by a BatchHandler, how many batches. Tacit runs one
+	// process per instance, so this is the instance's limit; several processes on one
+	// PostgreSQL database may run PerHost each.
 	PerHost int
+	// BatchSize is how many jobs of one kind and host a BatchHandler receives at most
+	// in one call (default 32). Larger batches share more work; the handler's timeout
+	// covers the whole batch.
+	BatchSize int
 	// Lease is how long a claimed job stays reserved for its worker (default 2m). A
 	// job whose process died runs again once its lease expires. It is raised to
 	// 2×Timeout if shorter.
@@ -184,6 +196,7 @@ type Options struct {
 const (
 	DefaultWorkers             = 8
 	DefaultPerHost             = 2
+	DefaultBatchSize           = 32
 	DefaultLease               = 2 * time.Minute
 	DefaultPollInterval        = time.Second
 	DefaultMaxAttempts         = 20
@@ -246,6 +259,9 @@ func New(db *gorm.DB, opts Options) *Queue {
 	}
 	if opts.PerHost <= 0 {
 		opts.PerHost = DefaultPerHost
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = DefaultLease

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // ReceiveStatuses stores several statuses that arrived from other instances, as
@@ -63,4 +64,28 @@ func (s *Service) ReceiveStatuses(ctx context.Context, ins []RemoteStatus) ([]*S
 		outs[i], errs[i] = s.storePrepared(ctx, prepared[i])
 	}
 	return outs, errs
+}
+
+// AcceptActivities is AcceptActivity for several incoming activities in one
+// transaction: it records each id and reports, per id, whether it was new; keep runs
+// once, in the same transaction, with that report, and must keep exactly the new ones
+// (federation queues them). An id given twice is new at most once, the first time.
+// An inbox receiving many deliveries at once thus commits once for all of them.
+func (s *Service) AcceptActivities(ctx context.Context, uris []string, keep func(tx *gorm.DB, fresh []bool) error) ([]bool, error) {
+	fresh := make([]bool, len(uris))
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		clear(fresh)
+		for i, uri := range uris {
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ReceivedActivity{URI: uri, ReceivedAt: s.clock()})
+			if res.Error != nil {
+				return fmt.Errorf("record activity %s: %w", uri, res.Error)
+			}
+			fresh[i] = res.RowsAffected == 1
+		}
+		return keep(tx, fresh)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fresh, nil
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/federation/activitystreams"
@@ -438,8 +437,13 @@ func (f *Federator) inbox(c *gin.Context) {
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
-	job := queue.Job{Kind: jobInbox, Host: host, Payload: string(payload), DedupeKey: act.ID}
-	fresh, err := f.c.AcceptActivity(ctx, act.ID, func(tx *gorm.DB) error { return f.q.EnqueueTx(tx, job) })
+	job := queue.Job{ID: community.NewID(), Kind: jobInbox, Host: host, Payload: string(payload), DedupeKey: act.ID}
+	// Offered before the job can run, withdrawn if it is not queued.
+	f.parsed.put(job.ID, act)
+	fresh, err := f.accepts.accept(ctx, job)
+	if !fresh || err != nil {
+		f.parsed.take(job.ID)
+	}
 	if err != nil {
 		f.log.ErrorContext(ctx, "queue inbox activity", "activity", act.ID, "err", err)
 		c.AbortWithStatus(http.StatusInternalServerError)

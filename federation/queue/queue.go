@@ -79,7 +79,8 @@ import (
 
 // Job is one unit of work, and the row that stores it in queue_jobs.
 //
-// Callers of Enqueue set Kind, Host, Payload, DedupeKey and optionally RunAt; the
+// Callers of Enqueue set Kind, Host, Payload, DedupeKey and optionally RunAt and ID
+// (a community.NewID, when the caller needs to know it before the job runs); the
 // queue fills the rest. A handler receives the job as claimed: Attempts counts this
 // attempt (1 on the first run) and LastError holds the previous attempt's error.
 type Job struct {
@@ -352,8 +353,12 @@ func (q *Queue) insert(db *gorm.DB, jobs []Job) error {
 		if !j.RunAt.IsZero() {
 			runAt = j.RunAt.UTC().Truncate(time.Microsecond)
 		}
+		id := j.ID
+		if id == 0 {
+			id = community.NewID()
+		}
 		rows[i] = Job{
-			ID:        community.NewID(),
+			ID:        id,
 			Kind:      j.Kind,
 			Host:      j.Host,
 			Payload:   j.Payload,

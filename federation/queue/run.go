@@ -92,12 +92,19 @@ func (q *Queue) RunBatches(ctx context.Context, handlers map[string]Handler, bat
 	poll := time.NewTicker(q.opts.PollInterval)
 	defer poll.Stop()
 
+	// drained: the last claim left no runnable job behind that it could have taken
+	// with more free workers. A finished job then needs no claim of its own: jobs
+	// enqueued here wake the dispatcher, and the poll finds the others (retries
+	// coming due, other processes' jobs). Without this, every job cost two or three
+	// claims, most of them finding nothing.
+	drained := false
 	for ctx.Err() == nil {
 		mu.Lock()
 		free := q.opts.Workers - inflight
 		mu.Unlock()
-		if free > 0 {
-			units, err := q.claimUnits(ctx, kinds, free, batchSize)
+		if free > 0 && !drained {
+			units, all, err := q.claimUnits(ctx, kinds, free, batchSize)
+			drained = all
 			if err != nil && ctx.Err() == nil {
 				q.log.WarnContext(ctx, "queue: claim failed", "err", err)
 			}
@@ -121,8 +128,10 @@ func (q *Queue) RunBatches(ctx context.Context, handlers map[string]Handler, bat
 		select {
 		case <-ctx.Done():
 		case <-q.wake:
+			drained = false
 		case <-freed:
 		case <-poll.C:
+			drained = false
 		}
 	}
 	wg.Wait()
@@ -141,7 +150,7 @@ func signal(c chan<- struct{}) {
 // claim leases up to n runnable jobs of the given kinds, one at a time as a Handler
 // runs them, and returns them with their new attempt count.
 func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error) {
-	units, err := q.claimUnits(ctx, kinds, n, nil)
+	units, _, err := q.claimUnits(ctx, kinds, n, nil)
 	var jobs []Job
 	for _, u := range units {
 		jobs = append(jobs, u...)
@@ -151,7 +160,8 @@ func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error)
 
 // claimUnits leases runnable jobs of the given kinds for up to n runs and returns
 // them grouped by run, with their new attempt count. batchSize tells how many jobs
-// of a kind (and one host) one run takes; nil means one.
+// of a kind (and one host) one run takes; nil means one. drained reports that every
+// runnable job was taken: none was left out by a limit of this claim or of fairness.
 //
 // It first reads candidates (id, kind, host only: payloads can be large and
 // candidates of a busy host are skipped), lets the fairness rules choose, then
@@ -166,7 +176,7 @@ func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error)
 // write transaction (WAL readers do not block the writer) and the lease is a single
 // statement, so the write lock is held only for the UPDATE, however many rows the
 // read had to pass over.
-func (q *Queue) claimUnits(ctx context.Context, kinds []string, n int, batchSize func(kind string) int) ([][]Job, error) {
+func (q *Queue) claimUnits(ctx context.Context, kinds []string, n int, batchSize func(kind string) int) (units [][]Job, drained bool, err error) {
 	now := q.now()
 	excluded := q.fair.excluded(now)
 	perRun := 1
@@ -187,7 +197,8 @@ func (q *Queue) claimUnits(ctx context.Context, kinds []string, n int, batchSize
 		}
 		// Over-fetch: some candidates may belong to a host that reaches its limit
 		// within this batch.
-		sel = sel.Order("run_at").Limit(n*perRun + 3*n)
+		limit := n*perRun + 3*n
+		sel = sel.Order("run_at").Limit(limit)
 		if q.pg {
 			sel = sel.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
 		}
@@ -196,6 +207,11 @@ func (q *Queue) claimUnits(ctx context.Context, kinds []string, n int, batchSize
 			return fmt.Errorf("select: %w", err)
 		}
 		admitted = q.fair.admitUnits(cands, n, now, batchSize)
+		taken := 0
+		for _, u := range admitted {
+			taken += len(u)
+		}
+		drained = len(excluded) == 0 && len(cands) < limit && taken == len(cands)
 		if len(admitted) == 0 {
 			return nil
 		}
@@ -218,7 +234,6 @@ func (q *Queue) claimUnits(ctx context.Context, kinds []string, n int, batchSize
 		}
 		return nil
 	}
-	var err error
 	if q.pg {
 		err = q.progressTx(ctx, lease)
 	} else {
@@ -226,7 +241,7 @@ func (q *Queue) claimUnits(ctx context.Context, kinds []string, n int, batchSize
 	}
 	if err != nil {
 		q.fair.releaseUnits(admitted)
-		return nil, fmt.Errorf("queue: claim: %w", err)
+		return nil, false, fmt.Errorf("queue: claim: %w", err)
 	}
 	// RETURNING gives rows in no particular order: rebuild the runs in the order
 	// admitted. A job missing was leased by another process between the read and the
@@ -236,7 +251,6 @@ func (q *Queue) claimUnits(ctx context.Context, kinds []string, n int, batchSize
 	for _, j := range jobs {
 		got[j.ID] = j
 	}
-	var units [][]Job
 	var lost [][]candidate
 	for _, u := range admitted {
 		var unit []Job
@@ -252,7 +266,7 @@ func (q *Queue) claimUnits(ctx context.Context, kinds []string, n int, batchSize
 		units = append(units, unit)
 	}
 	q.fair.releaseUnits(lost)
-	return units, nil
+	return units, drained, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

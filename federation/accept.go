@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -76,15 +77,27 @@ func (b *acceptBatcher) lead(ctx context.Context) {
 	b.pending = append(b.pending[:0], b.pending[n:]...)
 	b.mu.Unlock()
 
+	// Deferred, so that the others are answered and the turn passes on even if
+	// writing panics (the panic then fails the leader's request alone).
+	defer b.passTurn(batch)
+	for _, r := range batch {
+		r.err = errNotRecorded
+	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), acceptTimeout)
+	defer cancel()
 	b.write(wctx, batch)
-	cancel()
-	// The leader is batch[0]: the request that found the batcher idle, or the oldest
-	// pending one, woken to lead.
+}
+
+// errNotRecorded answers the requests of a transaction that could not be written.
+var errNotRecorded = errors.New("the activity could not be recorded")
+
+// passTurn answers the requests of a written batch but its leader, batch[0] (the
+// request that found the batcher idle, or the oldest pending one, woken to lead),
+// and wakes the oldest pending request to lead the next transaction.
+func (b *acceptBatcher) passTurn(batch []*acceptRequest) {
 	for _, r := range batch[1:] {
 		r.wake <- false
 	}
-
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.pending) == 0 {
@@ -113,7 +126,7 @@ func (f *Federator) writeAccepted(ctx context.Context, reqs []*acceptRequest) {
 	})
 	if err == nil {
 		for i, r := range reqs {
-			r.fresh = fresh[i]
+			r.fresh, r.err = fresh[i], nil
 		}
 		return
 	}

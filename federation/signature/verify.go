@@ -111,9 +111,9 @@ type Verifier struct {
 	seen      map[[32]byte]seenSignature
 
 	// parsed keeps decoded keys by their PEM text: a busy peer signs every delivery
-	// with the same few keys, and decoding one (PEM, ASN.1, the modulus) costs a
-	// quarter of verifying a signature with it. Keyed by the text itself, an entry
-	// can never be stale; the fetcher decides which text is current.
+	// with the same few keys, and decoding one (PEM, ASN.1) costs about a third of
+	// verifying a signature with it. Keyed by the text itself, an entry can never be
+	// stale; the fetcher decides which text is current.
 	parsedMu sync.Mutex
 	parsed   map[string]crypto.PublicKey
 }

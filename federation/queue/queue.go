@@ -154,7 +154,8 @@ type BatchHandler func(ctx context.Context, jobs []Job) []error
 
 // Options tunes a Queue. Zero values mean the documented defaults.
 type Options struct {
-	// Workers is how many jobs run at once in this process (default 8).
+	// Workers is how many jobs (or batches, see RunBatches) run at once in this
+	// process (default 8).
 	Workers int
 	// PerHost is how many jobs of one kind and host run at once in this process
 	// (default 2); for a kind run by a BatchHandler, how many batches. Tacit runs one

@@ -26,9 +26,10 @@ const writeTimeout = 10 * time.Second
 // handlers is empty or Run is already active on this Queue.
 //
 // One dispatcher claims jobs for all free workers at once and starts a goroutine per
-// job; one recorder writes the outcomes, batching those that finished together. The
-// queue's writes thus come from two goroutines, not from every worker, and SQLite's
-// single write lock is taken once per batch rather than once or twice per job.
+// job (per batch, see RunBatches); one recorder writes the outcomes, batching those
+// that finished together. The queue's writes thus come from two goroutines, not from
+// every worker, and SQLite's single write lock is taken once per batch rather than
+// once or twice per job.
 func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 	return q.RunBatches(ctx, handlers, nil)
 }

@@ -1,7 +1,9 @@
 package federation
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -98,4 +100,21 @@ func (b *acceptBatcher) isBusy() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.busy
+}
+
+// TestInboxPayloadJSON: the payload written without re-encoding reads back as the one
+// json.Marshal wrote.
+func TestInboxPayloadJSON(t *testing.T) {
+	activity := []byte(" {\"id\": \"https://b.example/a/1\",\n \"content\": \"<p>a & b</p>\", \"n\": [1, 2]}\n")
+	got, err := inboxPayloadJSON("https://b.example/users/\"x\"", activity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p inboxPayload
+	if err := json.Unmarshal(got, &p); err != nil {
+		t.Fatalf("%s: %v", got, err)
+	}
+	if p.Signer != "https://b.example/users/\"x\"" || !bytes.Equal(bytes.TrimSpace(p.Activity), bytes.TrimSpace(activity)) {
+		t.Errorf("read back %+v from %s", p, got)
+	}
 }

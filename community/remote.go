@@ -310,9 +310,41 @@ type RemoteStatus struct {
 // what they answer here either; mentions of local accounts notify those who may read
 // it. It returns the stored row.
 func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, error) {
-	author, err := s.AccountByID(ctx, in.AuthorID)
+	p, err := s.prepareRemoteStatus(ctx, in, nil)
 	if err != nil {
 		return nil, err
+	}
+	return s.storePrepared(ctx, p)
+}
+
+// preparedStatus is a received status checked and completed with what is read
+// before its transaction: its author, the post it answers, the accounts it mentions.
+type preparedStatus struct {
+	in        RemoteStatus
+	author    *Account
+	parent    *Status
+	mentions  []*Account
+	tags      []string
+	now       time.Time
+	published time.Time
+	content   string
+	spoiler   string
+}
+
+// prepareRemoteStatus checks a received status and reads what storing it needs.
+// authors, when not nil, keeps the authors already loaded by id, so that a batch
+// from one sender loads its author once.
+func (s *Service) prepareRemoteStatus(ctx context.Context, in RemoteStatus, authors map[int64]*Account) (*preparedStatus, error) {
+	author := authors[in.AuthorID]
+	if author == nil {
+		a, err := s.AccountByID(ctx, in.AuthorID)
+		if err != nil {
+			return nil, err
+		}
+		author = a
+		if authors != nil {
+			authors[in.AuthorID] = a
+		}
 	}
 	if author.IsLocal() {
 		return nil, Forbidden("A remote status cannot be written by a local account")
@@ -366,7 +398,6 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 	if err != nil {
 		return nil, err
 	}
-	tags := normalizeRemoteTags(in.Tags)
 	now := s.clock()
 	published := in.Published.UTC().Truncate(time.Microsecond)
 	if published.IsZero() || published.After(now) {
@@ -376,101 +407,121 @@ func (s *Service) ReceiveStatus(ctx context.Context, in RemoteStatus) (*Status, 
 		// An idea shows as a post whose first line is its title.
 		in.ContentHTML = remoteIdeaContent(in.Idea.Title, in.Idea.BodyHTML)
 	}
-	content := markup.Sanitize(truncateBytes(in.ContentHTML, maxRemoteContentBytes))
-	spoiler := truncateRunes(markup.PlainText(in.SpoilerText), 1000)
+	return &preparedStatus{
+		in:        in,
+		author:    author,
+		parent:    parent,
+		mentions:  mentions,
+		tags:      normalizeRemoteTags(in.Tags),
+		now:       now,
+		published: published,
+		content:   markup.Sanitize(truncateBytes(in.ContentHTML, maxRemoteContentBytes)),
+		spoiler:   truncateRunes(markup.PlainText(in.SpoilerText), 1000),
+	}, nil
+}
 
+// storePrepared stores one prepared status in a transaction of its own.
+func (s *Service) storePrepared(ctx context.Context, p *preparedStatus) (*Status, error) {
 	var out Status
-	err = s.txRetryingRace(ctx, func(tx *gorm.DB, ev *[]Event) error {
-		var existing Status
-		err := tx.Where("uri = ? AND uri <> ''", in.URI).Take(&existing).Error
-		if err == nil {
-			if existing.AccountID != author.ID {
-				return Forbidden("Status %s belongs to another account", in.URI)
-			}
-			// New counts of a poll arrive as an update of its post; they are not an edit.
-			if err := s.refreshRemotePoll(tx, &existing, in.Poll); err != nil {
-				return err
-			}
-			if in.Idea != nil && existing.InReplyToID == nil {
-				// Stored before its board was known here: it becomes the idea it is.
-				if _, ierr := ideaRow(tx, existing.ID); KindOf(ierr) == KindNotFound {
-					if err := s.attachIdea(tx, ev, &existing, author, in.Idea); err != nil {
-						return err
-					}
-				}
-			}
-			return s.applyRemoteEdit(tx, ev, &existing, author.Domain, content, spoiler, in, tags, mentions, &out)
-		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return fmt.Errorf("load status by uri: %w", err)
-		}
-		// Ids stay time-ordered by publication so that pagination places a late
-		// arrival where it belongs; the sequence bits keep it unique.
-		st := Status{
-			ID:          IDForTime(published),
-			AccountID:   author.ID,
-			URI:         in.URI,
-			ActivityURI: in.ActivityURI,
-			URL:         originURL(in.URL, author.Domain),
-			Content:     content,
-			Text:        markup.PlainText(content),
-			SpoilerText: spoiler,
-			Sensitive:   in.Sensitive || spoiler != "",
-			Visibility:  in.Visibility,
-			Scope:       in.Scope,
-			Language:    languageOrEmpty(in.Language),
-			Local:       false,
-			CreatedAt:   published,
-			UpdatedAt:   now,
-		}
-		if st.URL == "" {
-			st.URL = st.URI
-		}
-		if parent != nil {
-			st.InReplyToID = &parent.ID
-			st.InReplyToAccountID = &parent.AccountID
-		}
-		if err := tx.Create(&st).Error; err != nil {
-			return fmt.Errorf("create remote status: %w", err)
-		}
-		if rows := remoteMediaRows(author.ID, st.ID, author.Domain, in.Attachments, now); len(rows) > 0 {
-			if err := tx.Create(&rows).Error; err != nil {
-				return fmt.Errorf("create remote media: %w", err)
-			}
-		}
-		if in.Poll != nil {
-			if poll, ok := remotePollRow(&st, in.Poll, now); ok {
-				if err := tx.Create(&poll).Error; err != nil {
-					return fmt.Errorf("create remote poll: %w", err)
-				}
-			}
-		}
-		if err := s.setMentions(tx, st.ID, mentions); err != nil {
-			return err
-		}
-		if err := s.setStatusTags(tx, st.ID, tags, false); err != nil {
-			return err
-		}
-		if err := s.countNewStatus(tx, &st); err != nil {
-			return err
-		}
-		if err := s.notifyReaders(tx, ev, &st, mentions, NotifyMention); err != nil {
-			return err
-		}
-		if err := s.addToConversations(tx, ev, &st, author, mentions); err != nil {
-			return err
-		}
-		out = st
-		*ev = append(*ev, StatusCreated{Status: st})
-		if in.Idea != nil && in.InReplyToURI == "" {
-			return s.attachIdea(tx, ev, &st, author, in.Idea)
-		}
-		return nil
+	err := s.txRetryingRace(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		return s.storeRemoteStatus(tx, ev, p, &out)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// storeRemoteStatus writes a prepared status in tx: a new row, or an edit of the row
+// already stored under its URI (which may have been written earlier in tx).
+func (s *Service) storeRemoteStatus(tx *gorm.DB, ev *[]Event, p *preparedStatus, out *Status) error {
+	in, author, parent, now := p.in, p.author, p.parent, p.now
+	content, spoiler, tags, mentions := p.content, p.spoiler, p.tags, p.mentions
+	var existing Status
+	err := tx.Where("uri = ? AND uri <> ''", in.URI).Take(&existing).Error
+	if err == nil {
+		if existing.AccountID != author.ID {
+			return Forbidden("Status %s belongs to another account", in.URI)
+		}
+		// New counts of a poll arrive as an update of its post; they are not an edit.
+		if err := s.refreshRemotePoll(tx, &existing, in.Poll); err != nil {
+			return err
+		}
+		if in.Idea != nil && existing.InReplyToID == nil {
+			// Stored before its board was known here: it becomes the idea it is.
+			if _, ierr := ideaRow(tx, existing.ID); KindOf(ierr) == KindNotFound {
+				if err := s.attachIdea(tx, ev, &existing, author, in.Idea); err != nil {
+					return err
+				}
+			}
+		}
+		return s.applyRemoteEdit(tx, ev, &existing, author.Domain, content, spoiler, in, tags, mentions, out)
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("load status by uri: %w", err)
+	}
+	// Ids stay time-ordered by publication so that pagination places a late
+	// arrival where it belongs; the sequence bits keep it unique.
+	st := Status{
+		ID:          IDForTime(p.published),
+		AccountID:   author.ID,
+		URI:         in.URI,
+		ActivityURI: in.ActivityURI,
+		URL:         originURL(in.URL, author.Domain),
+		Content:     content,
+		Text:        markup.PlainText(content),
+		SpoilerText: spoiler,
+		Sensitive:   in.Sensitive || spoiler != "",
+		Visibility:  in.Visibility,
+		Scope:       in.Scope,
+		Language:    languageOrEmpty(in.Language),
+		Local:       false,
+		CreatedAt:   p.published,
+		UpdatedAt:   now,
+	}
+	if st.URL == "" {
+		st.URL = st.URI
+	}
+	if parent != nil {
+		st.InReplyToID = &parent.ID
+		st.InReplyToAccountID = &parent.AccountID
+	}
+	if err := tx.Create(&st).Error; err != nil {
+		return fmt.Errorf("create remote status: %w", err)
+	}
+	if rows := remoteMediaRows(author.ID, st.ID, author.Domain, in.Attachments, now); len(rows) > 0 {
+		if err := tx.Create(&rows).Error; err != nil {
+			return fmt.Errorf("create remote media: %w", err)
+		}
+	}
+	if in.Poll != nil {
+		if poll, ok := remotePollRow(&st, in.Poll, now); ok {
+			if err := tx.Create(&poll).Error; err != nil {
+				return fmt.Errorf("create remote poll: %w", err)
+			}
+		}
+	}
+	if err := s.setMentions(tx, st.ID, mentions); err != nil {
+		return err
+	}
+	if err := s.setStatusTags(tx, st.ID, tags, false); err != nil {
+		return err
+	}
+	if err := s.countNewStatus(tx, &st); err != nil {
+		return err
+	}
+	if err := s.notifyReaders(tx, ev, &st, mentions, NotifyMention); err != nil {
+		return err
+	}
+	if err := s.addToConversations(tx, ev, &st, author, mentions); err != nil {
+		return err
+	}
+	*out = st
+	*ev = append(*ev, StatusCreated{Status: st})
+	if in.Idea != nil && in.InReplyToURI == "" {
+		return s.attachIdea(tx, ev, &st, author, in.Idea)
+	}
+	return nil
 }
 
 // applyRemoteEdit updates a stored remote status from a newer version of it. The

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime/pprof"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -155,7 +157,8 @@ func BenchmarkSignedInbox(b *testing.B) {
 }
 
 func signedInbox(b *testing.B, opt instancetest.Options) {
-	const n, senders = 1000, 8
+	const senders = 8
+	n := benchActivities(b, 1000)
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
@@ -201,6 +204,7 @@ func signedInbox(b *testing.B, opt instancetest.Options) {
 			}
 			reqs[i] = req
 		}
+		stopProfile := profileTimed(b)
 		b.StartTimer()
 		start := time.Now()
 		cpuBefore := instancetest.ProcessCPU(b)
@@ -227,13 +231,57 @@ func signedInbox(b *testing.B, opt instancetest.Options) {
 		close(work)
 		wg.Wait()
 		accepted := time.Since(start)
-		for countRemoteStatuses(b, a, author.Account.URI) < n {
+		for countRemoteStatuses(b, a, author.Account.URI) < int64(n) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		total := time.Since(start)
 		cpu := instancetest.ProcessCPU(b) - cpuBefore
-		b.ReportMetric(n/accepted.Seconds(), "accepted/s")
-		b.ReportMetric(n/total.Seconds(), "processed/s")
-		b.ReportMetric(float64(cpu.Microseconds())/n, "cpu-µs/activity")
+		stopProfile()
+		b.ReportMetric(float64(n)/accepted.Seconds(), "accepted/s")
+		b.ReportMetric(float64(n)/total.Seconds(), "processed/s")
+		b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/activity")
 	}
+}
+
+// profileEnv names a file to which a benchmark writes a CPU profile of its timed
+// part alone; -cpuprofile also covers starting instances and signing requests, which
+// drown the receiving side.
+const profileEnv = "TACIT_BENCH_CPUPROFILE"
+
+// profileTimed starts the CPU profile that profileEnv asks for and returns the
+// function that stops it.
+func profileTimed(b *testing.B) func() {
+	path := os.Getenv(profileEnv)
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatalf("cpu profile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatalf("cpu profile: %v", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Errorf("cpu profile: %v", err)
+		}
+	}
+}
+
+// activitiesEnv overrides how many activities BenchmarkSignedInbox sends, for
+// profiles that need more samples than the default run gives.
+const activitiesEnv = "TACIT_BENCH_ACTIVITIES"
+
+func benchActivities(b *testing.B, def int) int {
+	v := os.Getenv(activitiesEnv)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s=%q: want a positive number", activitiesEnv, v)
+	}
+	return n
 }

@@ -59,6 +59,10 @@ type Federator struct {
 	signerMu sync.Mutex
 	// search answers the peers' company-wide searches (see experts.go).
 	search *search.Searcher
+	// accepts records received deliveries, several per transaction (see accept.go).
+	accepts *acceptBatcher
+	// parsed hands activities from the inbox to the workers (see inbox_batch.go).
+	parsed parsedHandoff
 }
 
 // New builds a Federator. Call Subscribe to deliver domain events and Run to work the
@@ -94,6 +98,7 @@ func New(opt Options) *Federator {
 	}
 	f.client = NewClient(f.policy, agent)
 	f.keys = keyFetcher{f: f, cache: &sync.Map{}}
+	f.accepts = &acceptBatcher{write: f.writeAccepted}
 	// Bound to this instance's host: a request signed for another server is refused.
 	f.verifier = &signature.Verifier{Keys: f.keys, Host: cfg.Host, Scheme: cfg.Protocol}
 	return f
@@ -114,10 +119,11 @@ func (f *Federator) Run(ctx context.Context) error {
 	if d := f.cfg.Search.DirectoryInterval; d > 0 && len(f.PeerHosts()) > 0 {
 		go f.syncDirectoriesEvery(ctx, d)
 	}
-	return f.q.Run(ctx, map[string]queue.Handler{
-		jobDeliver: f.deliver,
-		jobInbox:   f.processInbox,
-	})
+	// Received activities run in batches of one sender: a batch of posts is stored in
+	// one transaction.
+	return f.q.RunBatches(ctx,
+		map[string]queue.Handler{jobDeliver: f.deliver},
+		map[string]queue.BatchHandler{jobInbox: f.processInboxBatch})
 }
 
 func (f *Federator) pruneSeenActivities(ctx context.Context) {

@@ -15,32 +15,56 @@ import (
 // processInbox applies one received activity to the domain. Errors that retrying
 // cannot fix (a malformed activity, a forbidden action) give the job up at once.
 func (f *Federator) processInbox(ctx context.Context, job queue.Job) error {
+	act, err := f.inboxActivity(job)
+	if err != nil {
+		return err
+	}
+	return f.applyInbox(ctx, act)
+}
+
+// inboxActivity returns the activity a job carries: as the inbox parsed it, when this
+// process received it moments ago, else parsed from the job's payload.
+func (f *Federator) inboxActivity(job queue.Job) (*activitystreams.ParsedActivity, error) {
+	if act := f.parsed.take(job.ID); act != nil {
+		return act, nil
+	}
 	var p inboxPayload
 	if err := json.Unmarshal([]byte(job.Payload), &p); err != nil {
-		return queue.Permanent(fmt.Errorf("bad inbox payload: %w", err))
+		return nil, queue.Permanent(fmt.Errorf("bad inbox payload: %w", err))
 	}
 	act, err := activitystreams.ParseActivity(p.Activity)
 	if err != nil {
-		return queue.Permanent(err)
+		return nil, queue.Permanent(err)
 	}
+	return act, nil
+}
+
+// applyInbox applies one parsed activity and classifies its failure for the queue.
+func (f *Federator) applyInbox(ctx context.Context, act *activitystreams.ParsedActivity) error {
 	if host := hostOf(act.Actor); !f.policy.Allowed(host) {
 		// Cut off (a domain block) since the activity was received.
 		return queue.Permanent(fmt.Errorf("activity from %s: %w", host, ErrNotAllowed))
 	}
 	// The inbox recorded the id when it queued the activity, so a replay never gets
 	// here; a transient failure is retried as the same job.
-	err = f.apply(ctx, act)
-	if err != nil {
-		f.log.InfoContext(ctx, "inbox activity failed", "activity", act.ID, "type", act.Type, "err", err)
-		if k := community.KindOf(err); k != 0 && k != community.KindConflict {
-			return queue.Permanent(err)
-		}
-		// A document its own server refuses for good (an actor or object that does not
-		// exist there) will not appear by retrying.
-		var se *StatusError
-		if errors.As(err, &se) && se.Permanent() {
-			return queue.Permanent(err)
-		}
+	return f.inboxError(ctx, act, f.apply(ctx, act))
+}
+
+// inboxError logs an activity's failure and marks those that retrying cannot fix as
+// permanent.
+func (f *Federator) inboxError(ctx context.Context, act *activitystreams.ParsedActivity, err error) error {
+	if err == nil {
+		return nil
+	}
+	f.log.InfoContext(ctx, "inbox activity failed", "activity", act.ID, "type", act.Type, "err", err)
+	if k := community.KindOf(err); k != 0 && k != community.KindConflict {
+		return queue.Permanent(err)
+	}
+	// A document its own server refuses for good (an actor or object that does not
+	// exist there) will not appear by retrying.
+	var se *StatusError
+	if errors.As(err, &se) && se.Permanent() {
+		return queue.Permanent(err)
 	}
 	return err
 }
@@ -202,16 +226,40 @@ func (f *Federator) receiveObject(ctx context.Context, actor *community.Account,
 // receiveCreated stores a Note (or another post-like object) its actor created;
 // activityID is the id of the Create that brought it, "" when none did.
 func (f *Federator) receiveCreated(ctx context.Context, actor *community.Account, o *activitystreams.ParsedObject, activityID string) error {
+	if err := checkCreated(actor, o); err != nil {
+		return err
+	}
+	if o.IsVote() {
+		// A vote is counted where the poll lives; a vote on anything else is dropped.
+		return ignoreMissing(f.c.ReceivePollVote(ctx, actor, o.InReplyTo, o.Name, o.ID))
+	}
+	in := f.remoteStatusOf(ctx, actor, o, activityID)
+	if o.Type == "Page" && o.Group != "" && o.InReplyTo == "" {
+		// An idea: its board must be known here (and synced) before it can be one.
+		if _, err := f.account(ctx, o.Group); err != nil {
+			f.log.InfoContext(ctx, "the board of an idea is unknown", "idea", o.ID, "board", o.Group, "err", err)
+		}
+		in.Idea = &community.RemoteIdea{BoardURI: o.Group, Title: o.Name, BodyHTML: o.Content}
+	}
+	_, err := f.c.ReceiveStatus(ctx, in)
+	return err
+}
+
+// checkCreated refuses an object its actor may not create: another's, or one whose id
+// is on another server.
+func checkCreated(actor *community.Account, o *activitystreams.ParsedObject) error {
 	if o.AttributedTo != "" && o.AttributedTo != actor.URI {
 		return community.Forbidden("An actor may only create its own objects")
 	}
 	if hostOf(o.ID) != hostOf(actor.URI) {
 		return community.Forbidden("Objects must come from their author's instance")
 	}
-	if o.IsVote() {
-		// A vote is counted where the poll lives; a vote on anything else is dropped.
-		return ignoreMissing(f.c.ReceivePollVote(ctx, actor, o.InReplyTo, o.Name, o.ID))
-	}
+	return nil
+}
+
+// remoteStatusOf turns a received post into what the domain stores, fetching the
+// post it answers when it is not here yet. Ideas are the caller's to complete.
+func (f *Federator) remoteStatusOf(ctx context.Context, actor *community.Account, o *activitystreams.ParsedObject, activityID string) community.RemoteStatus {
 	vis, scope := o.Audience(actor.FollowersURL, f.isCompanyCollection)
 	if scope == community.ScopeCompany && !f.cfg.IsPeer(actor.Domain) &&
 		(vis == community.VisibilityPrivate || vis == community.VisibilityDirect) {
@@ -239,15 +287,7 @@ func (f *Federator) receiveCreated(ctx context.Context, actor *community.Account
 		in.Poll = &community.RemotePoll{Options: p.Options, Multiple: p.Multiple, ExpiresAt: p.EndTime, VotersCount: p.VotersCount,
 			HideTotals: p.HideTotals}
 	}
-	if o.Type == "Page" && o.Group != "" && o.InReplyTo == "" {
-		// An idea: its board must be known here (and synced) before it can be one.
-		if _, err := f.account(ctx, o.Group); err != nil {
-			f.log.InfoContext(ctx, "the board of an idea is unknown", "idea", o.ID, "board", o.Group, "err", err)
-		}
-		in.Idea = &community.RemoteIdea{BoardURI: o.Group, Title: o.Name, BodyHTML: o.Content}
-	}
-	_, err := f.c.ReceiveStatus(ctx, in)
-	return err
+	return in
 }
 
 // maxAncestorFetches bounds how far up a thread a received reply makes this instance

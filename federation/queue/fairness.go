@@ -89,41 +89,70 @@ type candidate struct {
 // admit picks at most n of cands, in order, that the rules allow, and counts them
 // in flight. Every admitted job must be given back with done.
 func (f *fairness) admit(cands []candidate, n int, now time.Time) []candidate {
+	var picked []candidate
+	for _, u := range f.admitUnits(cands, n, now, nil) {
+		picked = append(picked, u...)
+	}
+	return picked
+}
+
+// admitUnits picks, in order, the candidates of at most n runs that the rules allow,
+// and counts each run in flight once. A run takes up to batchSize(kind) candidates of
+// one kind and host (nil batchSize: one); a failing host's run is a single job, its
+// probe. Every admitted run must be given back with done.
+func (f *fairness) admitUnits(cands []candidate, n int, now time.Time, batchSize func(kind string) int) [][]candidate {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	failing := f.failingInflight()
-	var picked []candidate
+	var units [][]candidate
+	open := map[hostKey]int{} // runs still taking jobs, by host: index in units
 	for _, c := range cands {
-		if len(picked) == n {
-			break
-		}
-		if c.Host == "" {
-			picked = append(picked, c)
-			continue
-		}
 		k := hostKey{c.Kind, c.Host}
-		st := f.hosts[k]
-		if st == nil {
-			st = &hostState{}
-			f.hosts[k] = st
+		size := 1
+		if batchSize != nil {
+			size = batchSize(c.Kind)
 		}
-		if st.pausedUntil.After(now) || st.inflight >= f.limit(st) {
+		if i, ok := open[k]; ok {
+			units[i] = append(units[i], c)
+			if len(units[i]) >= size {
+				delete(open, k)
+			}
 			continue
 		}
-		if st.failures > 0 {
-			if failing >= f.failingCap {
+		if len(units) == n {
+			if len(open) == 0 {
+				break
+			}
+			continue
+		}
+		if c.Host != "" {
+			st := f.hosts[k]
+			if st == nil {
+				st = &hostState{}
+				f.hosts[k] = st
+			}
+			if st.pausedUntil.After(now) || st.inflight >= f.limit(st) {
 				continue
 			}
-			failing++
+			if st.failures > 0 {
+				if failing >= f.failingCap {
+					continue
+				}
+				failing++
+				size = 1
+			}
+			st.inflight++
 		}
-		st.inflight++
-		picked = append(picked, c)
+		units = append(units, []candidate{c})
+		if size > 1 {
+			open[k] = len(units) - 1
+		}
 	}
 	// Drop the entries created for candidates that were not admitted.
 	for _, c := range cands {
 		f.forget(hostKey{c.Kind, c.Host})
 	}
-	return picked
+	return units
 }
 
 // done gives an admitted job back. For a failure it returns how long to pause the
@@ -169,11 +198,12 @@ func (f *fairness) forget(k hostKey) {
 	}
 }
 
-// release gives back admitted jobs whose claim did not commit.
-func (f *fairness) release(cands []candidate) {
+// releaseUnits gives back admitted runs whose claim did not commit.
+func (f *fairness) releaseUnits(units [][]candidate) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, c := range cands {
+	for _, u := range units {
+		c := u[0]
 		if c.Host == "" {
 			continue
 		}
@@ -183,4 +213,13 @@ func (f *fairness) release(cands []candidate) {
 			f.forget(k)
 		}
 	}
+}
+
+// release gives back admitted single-job runs whose claim did not commit.
+func (f *fairness) release(cands []candidate) {
+	units := make([][]candidate, len(cands))
+	for i, c := range cands {
+		units[i] = []candidate{c}
+	}
+	f.releaseUnits(units)
 }

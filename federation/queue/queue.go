@@ -79,7 +79,8 @@ import (
 
 // Job is one unit of work, and the row that stores it in queue_jobs.
 //
-// Callers of Enqueue set Kind, Host, Payload, DedupeKey and optionally RunAt; the
+// Callers of Enqueue set Kind, Host, Payload, DedupeKey and optionally RunAt and ID
+// (a community.NewID, when the caller needs to know it before the job runs); the
 // queue fills the rest. A handler receives the job as claimed: Attempts counts this
 // attempt (1 on the first run) and LastError holds the previous attempt's error.
 type Job struct {
@@ -144,14 +145,27 @@ func (DeadLetter) TableName() string { return "queue_dead_letters" }
 // retried with back-off.
 type Handler func(ctx context.Context, job Job) error
 
+// BatchHandler runs several jobs of one kind and one host in one call, so that it can
+// share work between them (one database transaction for a batch of received
+// activities). jobs are in the order they became runnable. It returns one error per
+// job, in the same order, each meaning what a Handler's error means for that job. It
+// must honour ctx as a Handler does; the timeout applies to the whole call.
+type BatchHandler func(ctx context.Context, jobs []Job) []error
+
 // Options tunes a Queue. Zero values mean the documented defaults.
 type Options struct {
-	// Workers is how many jobs run at once in this process (default 8).
+	// Workers is how many jobs (or batches, see RunBatches) run at once in this
+	// process (default 8).
 	Workers int
 	// PerHost is how many jobs of one kind and host run at once in this process
-	// (default 2). Tacit runs one process per instance, so this is the instance's
-	// limit; several processes on one PostgreSQL database may run PerHost each.
+	// (default 2); for a kind run by a BatchHandler, how many batches. Tacit runs one
+	// process per instance, so this is the instance's limit; several processes on one
+	// PostgreSQL database may run PerHost each.
 	PerHost int
+	// BatchSize is how many jobs of one kind and host a BatchHandler receives at most
+	// in one call (default 32). Larger batches share more work; the handler's timeout
+	// covers the whole batch.
+	BatchSize int
 	// Lease is how long a claimed job stays reserved for its worker (default 2m). A
 	// job whose process died runs again once its lease expires. It is raised to
 	// 2×Timeout if shorter.
@@ -184,6 +198,7 @@ type Options struct {
 const (
 	DefaultWorkers             = 8
 	DefaultPerHost             = 2
+	DefaultBatchSize           = 32
 	DefaultLease               = 2 * time.Minute
 	DefaultPollInterval        = time.Second
 	DefaultMaxAttempts         = 20
@@ -246,6 +261,9 @@ func New(db *gorm.DB, opts Options) *Queue {
 	}
 	if opts.PerHost <= 0 {
 		opts.PerHost = DefaultPerHost
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = DefaultLease
@@ -336,8 +354,12 @@ func (q *Queue) insert(db *gorm.DB, jobs []Job) error {
 		if !j.RunAt.IsZero() {
 			runAt = j.RunAt.UTC().Truncate(time.Microsecond)
 		}
+		id := j.ID
+		if id == 0 {
+			id = community.NewID()
+		}
 		rows[i] = Job{
-			ID:        community.NewID(),
+			ID:        id,
 			Kind:      j.Kind,
 			Host:      j.Host,
 			Payload:   j.Payload,

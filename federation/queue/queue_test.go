@@ -1058,3 +1058,107 @@ func benchmarkClaimPastBacklog(b *testing.B, db *gorm.DB) {
 		}
 	}
 }
+
+// TestBatchHandler: jobs of a batched kind run in batches of one host, in the order
+// they became runnable, at most BatchSize at a time; each job's own result decides
+// what becomes of it, and a panic fails the whole batch.
+func TestBatchHandler(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
+		t.Parallel()
+		opts := testOptions(t)
+		opts.BatchSize = 4
+		q := New(db, opts)
+		ctx := t.Context()
+		base := time.Now().Add(-time.Minute)
+		var jobs []Job
+		for i := range 6 {
+			for _, host := range []string{"a.example", "b.example"} {
+				jobs = append(jobs, Job{Kind: "inbox", Host: host, Payload: fmt.Sprintf("%s %d", host, i),
+					RunAt: base.Add(time.Duration(i) * time.Millisecond)})
+			}
+		}
+		jobs = append(jobs, Job{Kind: "inbox", Host: "c.example", Payload: "panic"})
+		// Enqueued before Run starts, so that the first claims find them all.
+		if err := q.Enqueue(ctx, jobs...); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var batches [][]string
+		runs := map[string]int{}
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			done <- q.RunBatches(ctx, nil, map[string]BatchHandler{"inbox": func(_ context.Context, js []Job) []error {
+				errs := make([]error, len(js))
+				var payloads []string
+				mu.Lock()
+				defer mu.Unlock()
+				for i, j := range js {
+					if j.Payload == "panic" {
+						runs[j.Payload]++
+						if runs[j.Payload] == 1 {
+							panic("boom")
+						}
+						continue
+					}
+					payloads = append(payloads, j.Payload)
+					runs[j.Payload]++
+					switch {
+					case strings.HasSuffix(j.Payload, " 1"):
+						errs[i] = Permanent(errors.New("malformed"))
+					case strings.HasSuffix(j.Payload, " 2") && runs[j.Payload] == 1:
+						errs[i] = errors.New("try again")
+					}
+				}
+				if len(payloads) > 0 {
+					batches = append(batches, payloads)
+				}
+				return errs
+			}})
+		}()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("RunBatches: %v", err)
+			}
+		})
+		eventually(t, "every job is done or dead", func() bool { return countJobs(t, db, "") == 0 })
+		mu.Lock()
+		defer mu.Unlock()
+		for _, b := range batches {
+			if len(b) > 4 {
+				t.Errorf("batch of %d, over BatchSize: %v", len(b), b)
+			}
+			for i := range b {
+				if i > 0 && strings.Fields(b[i])[0] != strings.Fields(b[0])[0] {
+					t.Errorf("batch mixes hosts: %v", b)
+				}
+			}
+		}
+		// The first batch of a host holds its first four jobs, in order. (A host's
+		// batches run at the same time, PerHost of them.)
+		first := map[string][]string{}
+		for _, b := range batches {
+			if strings.HasSuffix(b[0], " 0") {
+				first[strings.Fields(b[0])[0]] = b
+			}
+		}
+		for _, host := range []string{"a.example", "b.example"} {
+			want := []string{host + " 0", host + " 1", host + " 2", host + " 3"}
+			if !slices.Equal(first[host], want) {
+				t.Errorf("first batch of %s: %v, want %v", host, first[host], want)
+			}
+			if runs[host+" 2"] != 2 || runs[host+" 0"] != 1 || runs[host+" 1"] != 1 {
+				t.Errorf("%s: runs %v: the failed job must run again, the others once", host, runs)
+			}
+		}
+		dead := deadLetters(t, db)
+		if len(dead) != 2 {
+			t.Errorf("dead letters: %+v, want the two malformed jobs", dead)
+		}
+		if runs["panic"] != 2 {
+			t.Errorf("the job of the batch that panicked ran %d times, want 2", runs["panic"])
+		}
+	})
+}

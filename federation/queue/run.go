@@ -26,12 +26,27 @@ const writeTimeout = 10 * time.Second
 // handlers is empty or Run is already active on this Queue.
 //
 // One dispatcher claims jobs for all free workers at once and starts a goroutine per
-// job; one recorder writes the outcomes, batching those that finished together. The
-// queue's writes thus come from two goroutines, not from every worker, and SQLite's
-// single write lock is taken once per batch rather than once or twice per job.
+// job (per batch, see RunBatches); one recorder writes the outcomes, batching those
+// that finished together. The queue's writes thus come from two goroutines, not from
+// every worker, and SQLite's single write lock is taken once per batch rather than
+// once or twice per job.
 func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
-	if len(handlers) == 0 {
+	return q.RunBatches(ctx, handlers, nil)
+}
+
+// RunBatches is Run with kinds whose jobs run in batches besides: a claim leases up
+// to Options.BatchSize runnable jobs of such a kind and one host together, and one
+// worker hands them to the kind's BatchHandler in one call. A batch counts as one
+// job for Options.Workers and Options.PerHost; a failing host's probe is a batch of
+// one. A kind must be in handlers or in batches, not in both.
+func (q *Queue) RunBatches(ctx context.Context, handlers map[string]Handler, batches map[string]BatchHandler) error {
+	if len(handlers) == 0 && len(batches) == 0 {
 		return errors.New("queue: run: no handlers")
+	}
+	for k := range batches {
+		if _, ok := handlers[k]; ok {
+			return fmt.Errorf("queue: run: kind %q has both a handler and a batch handler", k)
+		}
 	}
 	q.runMu.Lock()
 	if q.running {
@@ -46,11 +61,20 @@ func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 		q.runMu.Unlock()
 	}()
 
-	kinds := make([]string, 0, len(handlers))
+	kinds := make([]string, 0, len(handlers)+len(batches))
 	for k := range handlers {
 		kinds = append(kinds, k)
 	}
+	for k := range batches {
+		kinds = append(kinds, k)
+	}
 	slices.Sort(kinds) // one SQL text, so one prepared statement
+	batchSize := func(kind string) int {
+		if batches[kind] != nil {
+			return q.opts.BatchSize
+		}
+		return 1
+	}
 
 	var wg sync.WaitGroup
 	wg.Go(func() { q.sweepLoop(ctx) })
@@ -58,7 +82,7 @@ func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 	// freed is signalled when a job finishes: a worker (and maybe a host slot) is
 	// free, and a retry may have come due.
 	freed := make(chan struct{}, 1)
-	results := make(chan decision, q.opts.Workers)
+	results := make(chan []decision, q.opts.Workers)
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
@@ -69,21 +93,32 @@ func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 	poll := time.NewTicker(q.opts.PollInterval)
 	defer poll.Stop()
 
+	// drained: the last claim left no runnable job behind that it could have taken
+	// with more free workers. A finished job then needs no claim of its own: jobs
+	// enqueued here wake the dispatcher, and the poll finds the others (retries
+	// coming due, other processes' jobs). Without this, every job cost two or three
+	// claims, most of them finding nothing.
+	drained := false
 	for ctx.Err() == nil {
 		mu.Lock()
 		free := q.opts.Workers - inflight
 		mu.Unlock()
-		if free > 0 {
-			jobs, err := q.claim(ctx, kinds, free)
+		if free > 0 && !drained {
+			units, all, err := q.claimUnits(ctx, kinds, free, batchSize)
+			drained = all
 			if err != nil && ctx.Err() == nil {
 				q.log.WarnContext(ctx, "queue: claim failed", "err", err)
 			}
-			for _, job := range jobs {
+			for _, unit := range units {
 				mu.Lock()
 				inflight++
 				mu.Unlock()
 				wg.Go(func() {
-					q.work(ctx, handlers[job.Kind], job, results)
+					if bh := batches[unit[0].Kind]; bh != nil {
+						q.workBatch(ctx, bh, unit, results)
+					} else {
+						q.work(ctx, handlers[unit[0].Kind], unit[0], results)
+					}
 					mu.Lock()
 					inflight--
 					mu.Unlock()
@@ -94,8 +129,10 @@ func (q *Queue) Run(ctx context.Context, handlers map[string]Handler) error {
 		select {
 		case <-ctx.Done():
 		case <-q.wake:
+			drained = false
 		case <-freed:
 		case <-poll.C:
+			drained = false
 		}
 	}
 	wg.Wait()
@@ -111,8 +148,21 @@ func signal(c chan<- struct{}) {
 	}
 }
 
-// claim leases up to n runnable jobs of the given kinds and returns them with their
-// new attempt count.
+// claim leases up to n runnable jobs of the given kinds, one at a time as a Handler
+// runs them, and returns them with their new attempt count.
+func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error) {
+	units, _, err := q.claimUnits(ctx, kinds, n, nil)
+	var jobs []Job
+	for _, u := range units {
+		jobs = append(jobs, u...)
+	}
+	return jobs, err
+}
+
+// claimUnits leases runnable jobs of the given kinds for up to n runs and returns
+// them grouped by run, with their new attempt count. batchSize tells how many jobs
+// of a kind (and one host) one run takes; nil means one. drained reports that every
+// runnable job was taken: none was left out by a limit of this claim or of fairness.
 //
 // It first reads candidates (id, kind, host only: payloads can be large and
 // candidates of a busy host are skipped), lets the fairness rules choose, then
@@ -127,12 +177,18 @@ func signal(c chan<- struct{}) {
 // write transaction (WAL readers do not block the writer) and the lease is a single
 // statement, so the write lock is held only for the UPDATE, however many rows the
 // read had to pass over.
-func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error) {
+func (q *Queue) claimUnits(ctx context.Context, kinds []string, n int, batchSize func(kind string) int) (units [][]Job, drained bool, err error) {
 	now := q.now()
 	excluded := q.fair.excluded(now)
+	perRun := 1
+	if batchSize != nil {
+		for _, k := range kinds {
+			perRun = max(perRun, batchSize(k))
+		}
+	}
 	var (
 		jobs     []Job
-		admitted []candidate
+		admitted [][]candidate
 	)
 	lease := func(db *gorm.DB) error {
 		sel := db.Model(&Job{}).Select("id", "kind", "host").
@@ -142,7 +198,8 @@ func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error)
 		}
 		// Over-fetch: some candidates may belong to a host that reaches its limit
 		// within this batch.
-		sel = sel.Order("run_at").Limit(4 * n)
+		limit := n*perRun + 3*n
+		sel = sel.Order("run_at").Limit(limit)
 		if q.pg {
 			sel = sel.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
 		}
@@ -150,13 +207,20 @@ func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error)
 		if err := sel.Find(&cands).Error; err != nil {
 			return fmt.Errorf("select: %w", err)
 		}
-		admitted = q.fair.admit(cands, n, now)
+		admitted = q.fair.admitUnits(cands, n, now, batchSize)
+		taken := 0
+		for _, u := range admitted {
+			taken += len(u)
+		}
+		drained = len(excluded) == 0 && len(cands) < limit && taken == len(cands)
 		if len(admitted) == 0 {
 			return nil
 		}
-		ids := make([]int64, len(admitted))
-		for i, c := range admitted {
-			ids[i] = c.ID
+		var ids []int64
+		for _, u := range admitted {
+			for _, c := range u {
+				ids = append(ids, c.ID)
+			}
 		}
 		until := now.Add(q.opts.Lease)
 		err := db.Model(&jobs).Clauses(clause.Returning{}).
@@ -171,32 +235,39 @@ func (q *Queue) claim(ctx context.Context, kinds []string, n int) ([]Job, error)
 		}
 		return nil
 	}
-	var err error
 	if q.pg {
 		err = q.progressTx(ctx, lease)
 	} else {
 		err = lease(q.db.WithContext(ctx))
 	}
 	if err != nil {
-		q.fair.release(admitted)
-		return nil, fmt.Errorf("queue: claim: %w", err)
+		q.fair.releaseUnits(admitted)
+		return nil, false, fmt.Errorf("queue: claim: %w", err)
 	}
-	if len(jobs) != len(admitted) {
-		// Leased by another process between the read and the UPDATE (SQLite only:
-		// on PostgreSQL the rows were locked).
-		got := map[int64]bool{}
-		for _, j := range jobs {
-			got[j.ID] = true
-		}
-		var lost []candidate
-		for _, c := range admitted {
-			if !got[c.ID] {
-				lost = append(lost, c)
+	// RETURNING gives rows in no particular order: rebuild the runs in the order
+	// admitted. A job missing was leased by another process between the read and the
+	// UPDATE (SQLite only: on PostgreSQL the rows were locked); a run that lost all
+	// of its jobs gives its slot back.
+	got := make(map[int64]Job, len(jobs))
+	for _, j := range jobs {
+		got[j.ID] = j
+	}
+	var lost [][]candidate
+	for _, u := range admitted {
+		var unit []Job
+		for _, c := range u {
+			if j, ok := got[c.ID]; ok {
+				unit = append(unit, j)
 			}
 		}
-		q.fair.release(lost)
+		if len(unit) == 0 {
+			lost = append(lost, u)
+			continue
+		}
+		units = append(units, unit)
 	}
-	return jobs, nil
+	q.fair.releaseUnits(lost)
+	return units, drained, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -209,11 +280,43 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // work runs one claimed job and hands the outcome to the recorder.
-func (q *Queue) work(ctx context.Context, h Handler, job Job, results chan<- decision) {
+func (q *Queue) work(ctx context.Context, h Handler, job Job, results chan<- []decision) {
 	hctx, cancel := context.WithTimeout(ctx, q.opts.Timeout)
 	err := call(hctx, h, job)
 	cancel()
-	results <- q.decide(ctx, ctx.Err() != nil, job, err)
+	results <- []decision{q.decide(ctx, ctx.Err() != nil, job, err)}
+}
+
+// workBatch runs claimed jobs of one kind and host through their BatchHandler and
+// hands the outcomes to the recorder.
+func (q *Queue) workBatch(ctx context.Context, h BatchHandler, jobs []Job, results chan<- []decision) {
+	hctx, cancel := context.WithTimeout(ctx, q.opts.Timeout)
+	errs := callBatch(hctx, h, jobs)
+	cancel()
+	results <- q.decideRun(ctx, ctx.Err() != nil, jobs, errs)
+}
+
+// callBatch runs h as call runs a Handler; a panic, or a wrong number of results,
+// fails every job of the batch.
+func callBatch(ctx context.Context, h BatchHandler, jobs []Job) (errs []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			errs = make([]error, len(jobs))
+			for i := range errs {
+				errs[i] = err
+			}
+		}
+	}()
+	errs = h(ctx, jobs)
+	if len(errs) != len(jobs) {
+		err := fmt.Errorf("batch handler returned %d results for %d jobs", len(errs), len(jobs))
+		errs = make([]error, len(jobs))
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	return errs
 }
 
 // call runs h, turning a panic into an error so that one bad job cannot take the
@@ -251,55 +354,87 @@ type decision struct {
 // decide turns a handler's result into a decision, updating the in-memory host
 // state at once (so that the very next claim honours a pause) and logging failures.
 func (q *Queue) decide(ctx context.Context, shuttingDown bool, job Job, err error) decision {
+	return q.decideRun(ctx, shuttingDown, []Job{job}, []error{err})[0]
+}
+
+// decideRun turns the results of one run (one job, or a batch of one kind and host)
+// into decisions. The run tells the host's state once: it failed if any job failed
+// transiently, else it answered if any job succeeded or failed for good.
+func (q *Queue) decideRun(ctx context.Context, shuttingDown bool, jobs []Job, errs []error) []decision {
 	now := q.now()
-	d := decision{job: job}
-	switch {
-	case err == nil:
-		q.fair.done(job.Kind, job.Host, hostAnswered, 0, q.opts.Backoff, now)
-		d.op = opDelete
-		return d
-	case shuttingDown:
-		q.fair.done(job.Kind, job.Host, hostNeutral, 0, q.opts.Backoff, now)
-		d.op, d.runAt = opRelease, now
-		return d
-	}
-
-	d.msg = errorText(err)
-	log := q.log.With("kind", job.Kind, "host", job.Host, "job", job.ID, "attempts", job.Attempts, "err", err)
-	if IsPermanent(err) {
-		q.fair.done(job.Kind, job.Host, hostAnswered, 0, q.opts.Backoff, now)
-		log.WarnContext(ctx, "queue: job failed permanently")
-		d.op, d.reason = opBury, ReasonPermanent
-		return d
-	}
-
-	var ra *retryAfterError
-	retryAfter := time.Duration(0)
-	if errors.As(err, &ra) {
-		retryAfter = ra.after
-	}
-	pause, failures := q.fair.done(job.Kind, job.Host, hostFailed, retryAfter, q.opts.Backoff, now)
-	if pause > 0 {
-		d.pauseUntil = now.Add(pause)
-		q.log.WarnContext(ctx, "queue: host failing, pausing its jobs",
-			"kind", job.Kind, "host", job.Host, "failures", failures, "until", d.pauseUntil)
-	}
-	switch {
-	case job.Attempts >= q.opts.MaxAttempts:
-		log.WarnContext(ctx, "queue: job failed, giving up")
-		d.op, d.reason = opBury, ReasonMaxAttempts
-	case now.Sub(job.CreatedAt) >= q.opts.MaxAge:
-		log.WarnContext(ctx, "queue: job failed, too old to retry")
-		d.op, d.reason = opBury, ReasonExpired
-	default:
-		delay := retryAfter
-		if delay == 0 {
-			delay = q.opts.Backoff(job.Attempts)
+	ds := make([]decision, len(jobs))
+	outcome := hostNeutral
+	firstFailed := -1
+	var retryAfter time.Duration
+	for i, job := range jobs {
+		err := errs[i]
+		ds[i].job = job
+		switch {
+		case err == nil:
+			ds[i].op = opDelete
+			if outcome == hostNeutral {
+				outcome = hostAnswered
+			}
+			continue
+		case shuttingDown:
+			ds[i].op, ds[i].runAt = opRelease, now
+			continue
 		}
-		log.WarnContext(ctx, "queue: job failed, will retry", "retry_in", delay.Round(time.Second))
-		d.op, d.runAt = opRetry, now.Add(delay)
+		ds[i].msg = errorText(err)
+		if IsPermanent(err) {
+			q.log.WarnContext(ctx, "queue: job failed permanently",
+				"kind", job.Kind, "host", job.Host, "job", job.ID, "attempts", job.Attempts, "err", err)
+			ds[i].op, ds[i].reason = opBury, ReasonPermanent
+			if outcome == hostNeutral {
+				outcome = hostAnswered
+			}
+			continue
+		}
+		outcome = hostFailed
+		if firstFailed < 0 {
+			firstFailed = i
+		}
+		var ra *retryAfterError
+		if errors.As(err, &ra) {
+			retryAfter = max(retryAfter, ra.after)
+		}
 	}
-	return d
+	pause, failures := q.fair.done(jobs[0].Kind, jobs[0].Host, outcome, retryAfter, q.opts.Backoff, now)
+	if pause > 0 {
+		ds[firstFailed].pauseUntil = now.Add(pause)
+		q.log.WarnContext(ctx, "queue: host failing, pausing its jobs",
+			"kind", jobs[0].Kind, "host", jobs[0].Host, "failures", failures, "until", ds[firstFailed].pauseUntil)
+	}
+	if outcome != hostFailed {
+		return ds
+	}
+	for i, job := range jobs {
+		err := errs[i]
+		if err == nil || shuttingDown || IsPermanent(err) {
+			continue
+		}
+		log := q.log.With("kind", job.Kind, "host", job.Host, "job", job.ID, "attempts", job.Attempts, "err", err)
+		switch {
+		case job.Attempts >= q.opts.MaxAttempts:
+			log.WarnContext(ctx, "queue: job failed, giving up")
+			ds[i].op, ds[i].reason = opBury, ReasonMaxAttempts
+		case now.Sub(job.CreatedAt) >= q.opts.MaxAge:
+			log.WarnContext(ctx, "queue: job failed, too old to retry")
+			ds[i].op, ds[i].reason = opBury, ReasonExpired
+		default:
+			var delay time.Duration
+			var ra *retryAfterError
+			if errors.As(err, &ra) {
+				delay = ra.after
+			}
+			if delay == 0 {
+				delay = q.opts.Backoff(job.Attempts)
+			}
+			log.WarnContext(ctx, "queue: job failed, will retry", "retry_in", delay.Round(time.Second))
+			ds[i].op, ds[i].runAt = opRetry, now.Add(delay)
+		}
+	}
+	return ds
 }
 
 // finish decides and records one run synchronously.
@@ -315,18 +450,18 @@ const recordBatch = 256
 // write lock, this turns a transaction per job, with the workers queueing for the
 // lock in SQLite's sleeping busy handler, into one per batch; on PostgreSQL it saves
 // round trips. It returns when results is closed and drained.
-func (q *Queue) recorder(ctx context.Context, results <-chan decision, written chan<- struct{}) {
+func (q *Queue) recorder(ctx context.Context, results <-chan []decision, written chan<- struct{}) {
 	ctx = context.WithoutCancel(ctx) // record what finished even while shutting down
-	for d := range results {
-		batch := []decision{d}
+	for ds := range results {
+		batch := ds
 	drain:
 		for len(batch) < recordBatch {
 			select {
-			case d, ok := <-results:
+			case ds, ok := <-results:
 				if !ok {
 					break drain
 				}
-				batch = append(batch, d)
+				batch = append(batch, ds...)
 			default:
 				break drain
 			}

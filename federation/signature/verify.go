@@ -109,7 +109,18 @@ type Verifier struct {
 	mu        sync.Mutex
 	refreshed map[string]time.Time // keyId → time of its last re-fetch
 	seen      map[[32]byte]seenSignature
+
+	// parsed keeps decoded keys by their PEM text: a busy peer signs every delivery
+	// with the same few keys, and decoding one (PEM, ASN.1) costs about a third of
+	// verifying a signature with it. Keyed by the text itself, an entry can never be
+	// stale; the fetcher decides which text is current.
+	parsedMu sync.Mutex
+	parsed   map[string]crypto.PublicKey
 }
+
+// maxParsedKeys bounds Verifier.parsed. Peers of a company are a handful of servers
+// with a key per account; when the table is full it starts over.
+const maxParsedKeys = 4096
 
 // seenSignature is a verified signature of a request without a body: who sent it
 // first, and until when it could still be accepted.
@@ -646,17 +657,12 @@ func (v *Verifier) fetchKey(ctx context.Context, keyID, host string, refresh boo
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %s: %w", ErrKeyFetch, keyID, err)
 	}
-	pub, err := parsePublicKey(pemKey)
+	pub, err := v.publicKey(pemKey)
 	if err != nil {
 		if errors.Is(err, ErrUnsupportedAlgorithm) {
 			return nil, "", fmt.Errorf("key %s: %w", keyID, err)
 		}
 		return nil, "", fmt.Errorf("%w: %s: %w", ErrKeyFetch, keyID, err)
-	}
-	if k, ok := pub.(*rsa.PublicKey); ok {
-		if bits := k.N.BitLen(); bits < minKeyBits || bits > maxKeyBits {
-			return nil, "", fmt.Errorf("%w: key %s has %d bits, want %d to %d", ErrUnsupportedAlgorithm, keyID, bits, minKeyBits, maxKeyBits)
-		}
 	}
 	// The fetcher read the owner from the key's document; an owner on another server
 	// would let that server's keys speak for actors they do not belong to.
@@ -668,6 +674,33 @@ func (v *Verifier) fetchKey(ctx context.Context, keyID, host string, refresh boo
 		return nil, "", fmt.Errorf("%w: key %s is owned by %s on another host", ErrKeyFetch, keyID, owner)
 	}
 	return pub, owner, nil
+}
+
+// publicKey decodes a PEM key that Verify can use (see parsePublicKey), refusing RSA
+// keys of a size outside minKeyBits..maxKeyBits, and remembers the result.
+func (v *Verifier) publicKey(pemKey string) (crypto.PublicKey, error) {
+	v.parsedMu.Lock()
+	pub, ok := v.parsed[pemKey]
+	v.parsedMu.Unlock()
+	if ok {
+		return pub, nil
+	}
+	pub, err := parsePublicKey(pemKey)
+	if err != nil {
+		return nil, err
+	}
+	if k, ok := pub.(*rsa.PublicKey); ok {
+		if bits := k.N.BitLen(); bits < minKeyBits || bits > maxKeyBits {
+			return nil, fmt.Errorf("%w: key has %d bits, want %d to %d", ErrUnsupportedAlgorithm, bits, minKeyBits, maxKeyBits)
+		}
+	}
+	v.parsedMu.Lock()
+	if v.parsed == nil || len(v.parsed) >= maxParsedKeys {
+		v.parsed = make(map[string]crypto.PublicKey)
+	}
+	v.parsed[pemKey] = pub
+	v.parsedMu.Unlock()
+	return pub, nil
 }
 
 // claimRefresh reports whether keyID may be re-fetched now, and if so records it.

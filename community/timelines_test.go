@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/store/storetest"
 )
 
@@ -423,6 +424,9 @@ func TestBookmarksAndFavourites(t *testing.T) {
 func TestHomeTimelinePlan(t *testing.T) {
 	t.Parallel()
 	db := storetest.Open(t)
+	if store.Dialect(db) != store.DialectSQLite {
+		t.Skip("EXPLAIN QUERY PLAN is SQLite's")
+	}
 	s := tlService(db)
 	me := tlAccount(t, s, "me", "")
 	w := Page{Limit: 20, SinceID: IDAt(s.clock().Add(-firstWindow)) - 1}
@@ -509,6 +513,9 @@ func benchmarkHome(b *testing.B, withTags bool) {
 func TestPublicTimelinePlan(t *testing.T) {
 	t.Parallel()
 	db := storetest.Open(t)
+	if store.Dialect(db) != store.DialectSQLite {
+		t.Skip("EXPLAIN QUERY PLAN is SQLite's")
+	}
 	s := tlService(db)
 	me := tlAccount(t, s, "me", "")
 	w := Page{Limit: 20, SinceID: IDAt(s.clock().Add(-firstWindow)) - 1}
@@ -534,6 +541,9 @@ func TestPublicTimelinePlan(t *testing.T) {
 func TestHomeFeedPlan(t *testing.T) {
 	t.Parallel()
 	db := storetest.Open(t)
+	if store.Dialect(db) != store.DialectSQLite {
+		t.Skip("EXPLAIN QUERY PLAN is SQLite's")
+	}
 	s := tlService(db)
 	me := tlAccount(t, s, "me", "")
 	w := Page{Limit: 20, ids: []int64{IDAt(s.clock()), IDAt(s.clock()) - 1, IDAt(s.clock()) - 2}}

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -19,8 +20,9 @@ func main() {
 	url := flag.String("url", "", "the health URL to poll")
 	since := flag.Int64("since", 0, "start of the measurement, Unix time in nanoseconds (default: now)")
 	timeout := flag.Duration("timeout", 30*time.Second, "give up after this long")
+	pid := flag.Int("pid", 0, "give up as soon as this process has exited")
 	flag.Parse()
-	ms, err := wait(*url, *since, *timeout)
+	ms, err := wait(*url, *since, *timeout, *pid)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "healthwait:", err)
 		os.Exit(1)
@@ -28,8 +30,9 @@ func main() {
 	fmt.Printf("%.0f\n", ms)
 }
 
-// wait polls url until it answers 200 and returns the milliseconds since since.
-func wait(url string, since int64, timeout time.Duration) (float64, error) {
+// wait polls url until it answers 200 and returns the milliseconds since since. It
+// gives up at the timeout, or when the process pid (if not 0) has exited.
+func wait(url string, since int64, timeout time.Duration, pid int) (float64, error) {
 	if url == "" {
 		return 0, errors.New("-url is required")
 	}
@@ -46,9 +49,24 @@ func wait(url string, since int64, timeout time.Duration) (float64, error) {
 			return float64(time.Since(start).Microseconds()) / 1000, nil
 		}
 		lastErr = err
+		if pid != 0 && !running(pid) {
+			return 0, fmt.Errorf("process %d exited before %s answered: %w", pid, url, lastErr)
+		}
 		time.Sleep(time.Millisecond)
 	}
 	return 0, fmt.Errorf("%s not healthy after %s: %w", url, timeout, lastErr)
+}
+
+// running reports whether process pid still runs (a zombie, exited but not yet waited
+// for, counts as exited).
+func running(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] != 'Z'
 }
 
 func healthy(client *http.Client, url string) (bool, error) {

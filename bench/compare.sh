@@ -91,8 +91,11 @@ tacit_heap() {
 # measure NAME URL [TOKEN]: prints "NAME requests/s p99_ms non-2xx"
 measure() {
   local name=$1 url=$2 token=${3:-}
-  local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
+  # wrk sends no User-Agent by default, and GoToSocial refuses such requests (418).
+  local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "User-Agent: compare.sh")
   [ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+  # Every request must answer 200 before it is timed.
+  curl -fsS -o /dev/null ${token:+-H "Authorization: Bearer $token"} "$url" || { echo "$name: $url fails" >&2; exit 1; }
   wrk "${args[@]}" "$url" >"$work/wrk.out"
   python3 - "$name" "$work/wrk.out" <<'PY'
 import re, sys
@@ -119,17 +122,38 @@ workload() {
   measure "${p}webfinger" "$base/.well-known/webfinger?resource=acct:author@$host"
 }
 
+# until_json BASE TOKEN PATH PYTHON_CONDITION: polls a JSON answer (as `d`) for up to
+# 30 s until the condition holds. GoToSocial accepts a follow and fills home timelines
+# in the background; Tacit has both done when the request returns.
+until_json() {
+  local base=$1 token=$2 path=$3 condition=$4
+  for _ in $(seq 1 300); do
+    curl -fsSg -H "Authorization: Bearer $token" "$base$path" |
+      python3 -c "import json, sys; d = json.load(sys.stdin); sys.exit(0 if ($condition) else 1)" && return 0
+    sleep 0.1
+  done
+  echo "$base$path: still not ($condition) after 30 s" >&2
+  return 1
+}
+
 # seed BASE READER_TOKEN AUTHOR_TOKEN: the reader follows the author, who posts
 # $STATUSES public statuses; prints the author's id and the newest status's id.
 seed() {
-  local base=$1 reader=$2 author=$3 author_id i
+  local base=$1 reader=$2 author=$3 author_id i id
   author_id=$(curl -fsS -H "Authorization: Bearer $reader" "$base/api/v1/accounts/lookup?acct=author" | json_field id)
   curl -fsS -X POST -H "Authorization: Bearer $reader" "$base/api/v1/accounts/$author_id/follow" >/dev/null
+  # GoToSocial's new accounts approve followers by hand: the author accepts.
+  for id in $(curl -fsS -H "Authorization: Bearer $author" "$base/api/v1/follow_requests" |
+    python3 -c 'import json, sys; print(" ".join(a["id"] for a in json.load(sys.stdin)))'); do
+    curl -fsS -X POST -H "Authorization: Bearer $author" "$base/api/v1/follow_requests/$id/authorize" >/dev/null
+  done
+  until_json "$base" "$reader" "/api/v1/accounts/relationships?id[]=$author_id" 'd[0]["following"]'
   for i in $(seq 1 "$STATUSES"); do
     curl -fsS -X POST -H "Authorization: Bearer $author" "$base/api/v1/statuses" \
       --data-urlencode "status=Status number $i about #golang and #kubernetes" \
       --data-urlencode "visibility=public" >/dev/null
   done
+  until_json "$base" "$reader" "/api/v1/timelines/home?limit=20" "len(d) == min(20, $STATUSES)"
   echo "$author_id $(curl -fsS -H "Authorization: Bearer $reader" "$base/api/v1/timelines/home?limit=1" | first_id)"
 }
 
@@ -225,7 +249,7 @@ EOF
   start_gts() {
     local since
     since=$(date +%s%N)
-    gts server start >>"$gts_dir/server.log" 2>&1 &
+    "$GTS_BIN" --config-path "$gts_dir/config.yaml" server start >>"$gts_dir/server.log" 2>&1 &
     gts_pid=$!
     pids+=("$gts_pid")
     start_ms=$("$work/healthwait" -url "$gts_base/readyz" -timeout 120s -since "$since" -pid "$gts_pid") ||
@@ -328,9 +352,9 @@ for line in open(heap):
     name, *pairs = line.split()
     go[name] = dict(p.split("=", 1) for p in pairs)
 print()
-print(f"{'':<34}{'Tacit':>22}{'GoToSocial':>22}" if gts else f"{'':<34}{'Tacit':>22}")
+print(f"{'':<44}{'Tacit':>22}{'GoToSocial':>22}" if gts else f"{'':<44}{'Tacit':>22}")
 def row(label, t, g=""):
-    print(f"{label:<34}{t:>22}{g:>22}" if gts else f"{label:<34}{t:>22}")
+    print(f"{label:<44}{t:>22}{g:>22}" if gts else f"{label:<44}{t:>22}")
 row("start to healthy (median), ms", tacit_start, gts_start)
 for when, label in (("started", "after start"), ("loaded", "after the requests"), ("idle", f"after {idle} s idle")):
     t = mem.get("tacit_" + when)
@@ -339,5 +363,5 @@ for when, label in (("started", "after start"), ("loaded", "after the requests")
     row(f"RSS MB {label}", fmt(t), fmt(g))
 for when, label in (("started", "after start"), ("loaded", "after the requests"), ("idle", f"after {idle} s idle")):
     h = go.get("tacit_" + when, {})
-    row(f"Tacit Go heap live / total MB {label}", f"{h.get('heap_live_mb', '?')} / {h.get('go_total_mb', '?')}")
+    row(f"Go heap live / total MB {label}", f"{h.get('heap_live_mb', '?')} / {h.get('go_total_mb', '?')}")
 PY

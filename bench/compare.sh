@@ -164,7 +164,7 @@ host="127.0.0.1:$port"
 # Open federation mode: WebFinger then answers unsigned requests, as it does on the
 # servers Tacit is compared with; the timelines are the same in both modes.
 export TACIT_DATA_DIR="$work/data" TACIT_HOST="$host" TACIT_LISTEN="$host" TACIT_PROTOCOL=http \
-  TACIT_RATE_LIMIT_REQUESTS=0 TACIT_LOG_LEVEL=warn TACIT_CONFIG= TACIT_FEDERATION_MODE=open
+  TACIT_RATE_LIMIT_REQUESTS=0 TACIT_LOG_LEVEL=warn TACIT_LOG_FORMAT=text TACIT_CONFIG= TACIT_FEDERATION_MODE=open
 base="http://$host"
 
 "$work/tacit" init >/dev/null

@@ -352,9 +352,9 @@ for line in open(heap):
     name, *pairs = line.split()
     go[name] = dict(p.split("=", 1) for p in pairs)
 print()
-print(f"{'':<44}{'Tacit':>22}{'GoToSocial':>22}" if gts else f"{'':<44}{'Tacit':>22}")
+print(f"{'':<52}{'Tacit':>22}{'GoToSocial':>22}" if gts else f"{'':<52}{'Tacit':>22}")
 def row(label, t, g=""):
-    print(f"{label:<44}{t:>22}{g:>22}" if gts else f"{label:<44}{t:>22}")
+    print(f"{label:<52}{t:>22}{g:>22}" if gts else f"{label:<52}{t:>22}")
 row("start to healthy (median), ms", tacit_start, gts_start)
 for when, label in (("started", "after start"), ("loaded", "after the requests"), ("idle", f"after {idle} s idle")):
     t = mem.get("tacit_" + when)
@@ -363,5 +363,6 @@ for when, label in (("started", "after start"), ("loaded", "after the requests")
     row(f"RSS MB {label}", fmt(t), fmt(g))
 for when, label in (("started", "after start"), ("loaded", "after the requests"), ("idle", f"after {idle} s idle")):
     h = go.get("tacit_" + when, {})
-    row(f"Go heap live / total MB {label}", f"{h.get('heap_live_mb', '?')} / {h.get('go_total_mb', '?')}")
+    row(f"Go heap live / free / released MB {label}",
+        f"{h.get('heap_live_mb', '?')} / {h.get('heap_free_mb', '?')} / {h.get('heap_released_mb', '?')}")
 PY

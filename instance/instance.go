@@ -294,11 +294,8 @@ func (inst *Instance) Serve(ctx context.Context, l net.Listener) error {
 			inst.log.Error("federation workers stopped", "err", err)
 		}
 	}()
-	// Quiet for 30 seconds: give back what the last burst left behind (see idle.go).
-	trim := newIdleTrim(30 * time.Second)
-	go trim.run(ctx)
 	srv := &http.Server{
-		Handler:           trim.wrap(inst.Handler()),
+		Handler:           inst.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -96,6 +96,19 @@ func (c *Changes) Subscribe(tables []string, fn func(Change)) {
 	}
 }
 
+// SubscribeAll calls fn with every change committed from now on, to any table: for
+// what depends on the whole database (a rendered page), where any change may matter.
+// Other processes' changes reach it as for Subscribe: all of them on SQLite, those of
+// SharedTables on PostgreSQL.
+func (c *Changes) SubscribeAll(fn func(Change)) {
+	c.mu.Lock()
+	c.subs = append(c.subs, fn)
+	c.mu.Unlock()
+	if c.watch != nil {
+		c.watchOnce.Do(c.watch)
+	}
+}
+
 func (c *Changes) publish(changes ...Change) {
 	if len(changes) == 0 {
 		return

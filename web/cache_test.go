@@ -142,3 +142,39 @@ func accountStatuses(t *testing.T, inst *instancetest.Instance, token, id string
 	}
 	return acct.StatusesCount
 }
+
+// TestPagesPerReader: answers kept in memory are kept per reader and request: one
+// reader's favourite never shows on another's page, a page asked again comes with the
+// same Link header, and a favourite shows on the next read.
+func TestPagesPerReader(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{})
+	author := inst.CreateUser(t, "author", instancetest.UserOptions{})
+	a := inst.CreateUser(t, "ann", instancetest.UserOptions{})
+	b := inst.CreateUser(t, "bob", instancetest.UserOptions{})
+	posted := inst.PostStatus(t, author.Token, url.Values{"status": {"hello"}, "visibility": {"public"}})
+	read := func(token string) (favourited bool, link string) {
+		t.Helper()
+		ans := inst.Call(t, http.MethodGet, "/api/v1/timelines/public?limit=1", token, nil)
+		var list []struct {
+			Favourited bool `json:"favourited"`
+		}
+		if ans.Code != http.StatusOK || json.Unmarshal(ans.Body, &list) != nil || len(list) != 1 {
+			t.Fatalf("public: %d %s", ans.Code, ans.Body)
+		}
+		return list[0].Favourited, ans.Header.Get("Link")
+	}
+	_, firstLink := read(a.Token)
+	read(b.Token)
+	if ans := inst.Call(t, http.MethodPost, "/api/v1/statuses/"+posted.ID+"/favourite", a.Token, nil); ans.Code != http.StatusOK {
+		t.Fatalf("favourite: %d", ans.Code)
+	}
+	if fav, link := read(a.Token); !fav || link != firstLink || link == "" {
+		t.Errorf("ann after her favourite: favourited %v, Link %q (was %q)", fav, link, firstLink)
+	}
+	if fav, _ := read(b.Token); fav {
+		t.Error("bob's page shows ann's favourite")
+	}
+	if fav, _ := read(a.Token); !fav {
+		t.Error("ann's page asked again lost her favourite")
+	}
+}

@@ -18,7 +18,7 @@ const (
 )
 
 func (s *Server) mountNotifications(r *gin.RouterGroup) {
-	r.GET("/v1/notifications", requireUser("read:notifications"), s.listNotifications)
+	r.GET("/v1/notifications", requireUser("read:notifications"), s.cached(s.listNotifications))
 	r.GET("/v1/notifications/unread_count", requireUser("read:notifications"), s.unreadNotifications)
 	r.POST("/v1/notifications/clear", requireUser("write:notifications"), s.clearNotifications)
 	r.GET("/v1/notifications/:id", requireUser("read:notifications"), s.getNotification)

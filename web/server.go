@@ -16,6 +16,7 @@ import (
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/search"
+	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/streaming"
 )
 
@@ -64,6 +65,8 @@ type Server struct {
 	searcher  *search.Searcher
 	limits    *limits
 	routes    routeMatcher
+	// pages keeps the answers to the most read GETs until the next write (pagecache.go).
+	pages *pageCache
 }
 
 // New builds the server and its routes.
@@ -78,6 +81,7 @@ func New(d Deps) *Server {
 		engine:    gin.New(),
 		resolver:  d.Resolver,
 		searcher:  d.Search,
+		pages:     newPageCache(store.ChangesOf(d.Community.DB())),
 	}
 	if s.log == nil {
 		s.log = slog.Default()

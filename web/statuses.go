@@ -17,7 +17,7 @@ const maxStatusIDs = 40
 func (s *Server) mountStatuses(r *gin.RouterGroup) {
 	r.POST("/v1/statuses", requireUser("write:statuses"), s.createStatus)
 	r.GET("/v1/statuses", optionalUser("read:statuses"), s.getStatuses)
-	r.GET("/v1/statuses/:id", optionalUser("read:statuses"), s.getStatus)
+	r.GET("/v1/statuses/:id", optionalUser("read:statuses"), s.cached(s.getStatus))
 	r.PUT("/v1/statuses/:id", requireUser("write:statuses"), s.editStatus)
 	r.DELETE("/v1/statuses/:id", requireUser("write:statuses"), s.deleteStatus)
 	r.GET("/v1/statuses/:id/history", optionalUser("read:statuses"), s.statusHistory)

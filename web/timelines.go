@@ -9,9 +9,9 @@ import (
 )
 
 func (s *Server) mountTimelines(r *gin.RouterGroup) {
-	r.GET("/v1/timelines/home", requireUser("read:statuses"), s.homeTimeline)
-	r.GET("/v1/timelines/public", optionalUser("read:statuses"), s.publicTimeline)
-	r.GET("/v1/timelines/tag/:hashtag", optionalUser("read:statuses"), s.tagTimeline)
+	r.GET("/v1/timelines/home", requireUser("read:statuses"), s.cached(s.homeTimeline))
+	r.GET("/v1/timelines/public", optionalUser("read:statuses"), s.cached(s.publicTimeline))
+	r.GET("/v1/timelines/tag/:hashtag", optionalUser("read:statuses"), s.cached(s.tagTimeline))
 	r.GET("/v1/bookmarks", requireUser("read:bookmarks"), s.bookmarks)
 	r.GET("/v1/favourites", requireUser("read:favourites"), s.favourites)
 }

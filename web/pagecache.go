@@ -1,0 +1,166 @@
+package web
+
+import (
+	"bytes"
+	"container/list"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tacit-social/tacit/store"
+)
+
+// Pages in memory
+//
+// The reads people make most (timelines, notifications, a status, a profile) are
+// asked again and again by clients that poll, and between two writes to the database
+// the answer cannot change: everything in them comes from the database. So an answer
+// is kept, per reader and request, until the next committed write to any table that
+// may touch it (the store's change feed; only tables no page shows, the delivery
+// queue's, are left out) and for at most pageTTL, which bounds what time alone
+// changes: a mute or filter that expires, a poll that closes.
+//
+// The write that a reader makes is committed before its answer, so their next read
+// is made afresh; a write racing a read makes the page it started with unusable (its
+// generation is taken before the read begins).
+
+const (
+	// pageTTL bounds how long a page is served without a write to drop it.
+	pageTTL = time.Second
+	// pageCacheBytes bounds the memory the pages take.
+	pageCacheBytes = 32 << 20
+	// maxCachedPage: larger answers are not kept.
+	maxCachedPage = 1 << 20
+)
+
+// unshownTables change without changing any page: the delivery queue's.
+var unshownTables = map[string]bool{"queue_jobs": true, "queue_dead_letters": true}
+
+type cachedPage struct {
+	key         string
+	gen         uint64
+	until       time.Time
+	body        []byte
+	contentType string
+	link        string
+}
+
+type pageCache struct {
+	mu    sync.Mutex
+	gen   uint64
+	pages map[string]*list.Element
+	order *list.List
+	bytes int
+	now   func() time.Time
+}
+
+// newPageCache returns a cache following changes, or nil without a change feed.
+func newPageCache(changes *store.Changes) *pageCache {
+	if changes == nil {
+		return nil
+	}
+	pc := &pageCache{pages: map[string]*list.Element{}, order: list.New(), now: time.Now}
+	changes.SubscribeAll(func(ch store.Change) {
+		if unshownTables[ch.Table] {
+			return
+		}
+		pc.mu.Lock()
+		defer pc.mu.Unlock()
+		pc.gen++
+		clear(pc.pages)
+		pc.order.Init()
+		pc.bytes = 0
+	})
+	return pc
+}
+
+// cached serves a GET from memory when an answer for the same reader and request is
+// still good, and otherwise runs handler and keeps its answer.
+func (s *Server) cached(handler gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		pc := s.pages
+		if pc == nil {
+			handler(c)
+			return
+		}
+		var reader int64
+		if a := currentAccount(c); a != nil {
+			reader = a.ID
+		}
+		key := strconv.FormatInt(reader, 10) + " " + c.Request.URL.Path + "?" + c.Request.URL.RawQuery
+
+		pc.mu.Lock()
+		gen := pc.gen
+		if el, ok := pc.pages[key]; ok {
+			p := el.Value.(*cachedPage)
+			if p.gen == gen && pc.now().Before(p.until) {
+				pc.order.MoveToFront(el)
+				pc.mu.Unlock()
+				if p.link != "" {
+					c.Header("Link", p.link)
+				}
+				c.Data(http.StatusOK, p.contentType, p.body)
+				return
+			}
+		}
+		pc.mu.Unlock()
+
+		w := &capturingWriter{ResponseWriter: c.Writer}
+		c.Writer = w
+		handler(c)
+		c.Writer = w.ResponseWriter
+		if w.Status() != http.StatusOK || w.failed || w.buf.Len() > maxCachedPage {
+			return
+		}
+		p := &cachedPage{key: key, gen: gen, until: pc.now().Add(pageTTL), body: bytes.Clone(w.buf.Bytes()),
+			contentType: w.Header().Get("Content-Type"), link: w.Header().Get("Link")}
+		pc.put(p)
+	}
+}
+
+func (pc *pageCache) put(p *cachedPage) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if p.gen != pc.gen {
+		return // something was written while the page was made
+	}
+	if el, ok := pc.pages[p.key]; ok {
+		pc.remove(el)
+	}
+	pc.pages[p.key] = pc.order.PushFront(p)
+	pc.bytes += len(p.body)
+	for pc.bytes > pageCacheBytes {
+		pc.remove(pc.order.Back())
+	}
+}
+
+func (pc *pageCache) remove(el *list.Element) {
+	p := el.Value.(*cachedPage)
+	pc.order.Remove(el)
+	delete(pc.pages, p.key)
+	pc.bytes -= len(p.body)
+}
+
+// capturingWriter keeps a copy of what a handler writes.
+type capturingWriter struct {
+	gin.ResponseWriter
+	buf    bytes.Buffer
+	failed bool
+}
+
+func (w *capturingWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.buf.Write(b[:n])
+	w.failed = w.failed || err != nil
+	return n, err
+}
+
+func (w *capturingWriter) WriteString(s string) (int, error) {
+	n, err := w.ResponseWriter.WriteString(s)
+	w.buf.WriteString(s[:n])
+	w.failed = w.failed || err != nil
+	return n, err
+}

@@ -20,7 +20,9 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation/queue"
 	"github.com/tacit-social/tacit/federation/signature"
+	"github.com/tacit-social/tacit/pagecache"
 	"github.com/tacit-social/tacit/search"
+	"github.com/tacit-social/tacit/store"
 )
 
 // Queue job kinds.
@@ -63,6 +65,8 @@ type Federator struct {
 	accepts *acceptBatcher
 	// parsed hands activities from the inbox to the workers (see inbox_batch.go).
 	parsed parsedHandoff
+	// pages keeps WebFinger answers until the next write (see http.go).
+	pages *pagecache.Cache
 }
 
 // New builds a Federator. Call Subscribe to deliver domain events and Run to work the
@@ -70,12 +74,13 @@ type Federator struct {
 func New(opt Options) *Federator {
 	cfg := opt.Config
 	f := &Federator{
-		cfg:  cfg,
-		c:    opt.Community,
-		q:    opt.Queue,
-		key:  opt.InstanceKey,
-		log:  opt.Logger,
-		base: cfg.BaseURL(),
+		cfg:   cfg,
+		c:     opt.Community,
+		q:     opt.Queue,
+		key:   opt.InstanceKey,
+		log:   opt.Logger,
+		base:  cfg.BaseURL(),
+		pages: pagecache.New(store.ChangesOf(opt.Community.DB())),
 		policy: HostPolicy{
 			Peer:    cfg.IsPeer,
 			Open:    cfg.Federation.Mode == config.FederationOpen,

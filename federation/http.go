@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -179,18 +180,26 @@ func (f *Federator) webfinger(c *gin.Context) {
 	if !ok {
 		return
 	}
-	username, ok := f.localUsername(resource)
-	if !ok {
-		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
-		return
+	// The answer depends on the resource and on who asks (an account or a peer may see
+	// more than a stranger), and on nothing else but the database.
+	var who string
+	if r.viewer.Account != nil {
+		who = strconv.FormatInt(r.viewer.Account.ID, 10)
 	}
-	// Only an account the requester may see (never a suspended one or a department board).
-	acct, err := f.c.LocalAccountFor(c.Request.Context(), r.viewer, username)
-	if err != nil {
-		c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
-		return
-	}
-	f.writeJRD(c, "acct:"+acct.Username+"@"+f.cfg.Host, acct.URI, acct.URL)
+	f.pages.Serve(c, "webfinger "+who+" "+r.viewer.Server+" "+resource, func(c *gin.Context) {
+		username, ok := f.localUsername(resource)
+		if !ok {
+			c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
+			return
+		}
+		// Only an account the requester may see (never a suspended one or a department board).
+		acct, err := f.c.LocalAccountFor(c.Request.Context(), r.viewer, username)
+		if err != nil {
+			c.JSON(http.StatusNotFound, gin.H{"error": "Record not found"})
+			return
+		}
+		f.writeJRD(c, "acct:"+acct.Username+"@"+f.cfg.Host, acct.URI, acct.URL)
+	})
 }
 
 // writeJRD answers a WebFinger request for the actor actorURI.

@@ -15,6 +15,7 @@ import (
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
+	"github.com/tacit-social/tacit/pagecache"
 	"github.com/tacit-social/tacit/search"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/streaming"
@@ -65,8 +66,8 @@ type Server struct {
 	searcher  *search.Searcher
 	limits    *limits
 	routes    routeMatcher
-	// pages keeps the answers to the most read GETs until the next write (pagecache.go).
-	pages *pageCache
+	// pages keeps the answers to the most read GETs until the next write.
+	pages *pagecache.Cache
 }
 
 // New builds the server and its routes.
@@ -81,7 +82,7 @@ func New(d Deps) *Server {
 		engine:    gin.New(),
 		resolver:  d.Resolver,
 		searcher:  d.Search,
-		pages:     newPageCache(store.ChangesOf(d.Community.DB())),
+		pages:     pagecache.New(store.ChangesOf(d.Community.DB())),
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -1,10 +1,11 @@
-package web
+// Package pagecache keeps rendered answers to GET requests until the next committed
+// write to the database, for at most a second.
+package pagecache
 
 import (
 	"bytes"
 	"container/list"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -13,8 +14,6 @@ import (
 	"github.com/tacit-social/tacit/store"
 )
 
-// Pages in memory
-//
 // The reads people make most (timelines, notifications, a status, a profile) are
 // asked again and again by clients that poll, and between two writes to the database
 // the answer cannot change: everything in them comes from the database. So an answer
@@ -48,7 +47,9 @@ type cachedPage struct {
 	link        string
 }
 
-type pageCache struct {
+// Cache holds answers by key. Callers build the key from everything the answer depends
+// on besides the database: the request and who asks.
+type Cache struct {
 	mu    sync.Mutex
 	gen   uint64
 	pages map[string]*list.Element
@@ -57,12 +58,13 @@ type pageCache struct {
 	now   func() time.Time
 }
 
-// newPageCache returns a cache following changes, or nil without a change feed.
-func newPageCache(changes *store.Changes) *pageCache {
+// New returns a cache following changes, or nil without a change feed (a nil Cache
+// keeps nothing).
+func New(changes *store.Changes) *Cache {
 	if changes == nil {
 		return nil
 	}
-	pc := &pageCache{pages: map[string]*list.Element{}, order: list.New(), now: time.Now}
+	pc := &Cache{pages: map[string]*list.Element{}, order: list.New(), now: time.Now}
 	changes.SubscribeAll(func(ch store.Change) {
 		if unshownTables[ch.Table] {
 			return
@@ -77,51 +79,41 @@ func newPageCache(changes *store.Changes) *pageCache {
 	return pc
 }
 
-// cached serves a GET from memory when an answer for the same reader and request is
-// still good, and otherwise runs handler and keeps its answer.
-func (s *Server) cached(handler gin.HandlerFunc) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		pc := s.pages
-		if pc == nil {
-			handler(c)
-			return
-		}
-		var reader int64
-		if a := currentAccount(c); a != nil {
-			reader = a.ID
-		}
-		key := strconv.FormatInt(reader, 10) + " " + c.Request.URL.Path + "?" + c.Request.URL.RawQuery
-
-		pc.mu.Lock()
-		gen := pc.gen
-		if el, ok := pc.pages[key]; ok {
-			p := el.Value.(*cachedPage)
-			if p.gen == gen && pc.now().Before(p.until) {
-				pc.order.MoveToFront(el)
-				pc.mu.Unlock()
-				if p.link != "" {
-					c.Header("Link", p.link)
-				}
-				c.Data(http.StatusOK, p.contentType, p.body)
-				return
-			}
-		}
-		pc.mu.Unlock()
-
-		w := &capturingWriter{ResponseWriter: c.Writer}
-		c.Writer = w
+// Serve answers c from memory when the answer kept under key is still good, and
+// otherwise runs handler and keeps its answer if it is a 200.
+func (pc *Cache) Serve(c *gin.Context, key string, handler gin.HandlerFunc) {
+	if pc == nil {
 		handler(c)
-		c.Writer = w.ResponseWriter
-		if w.Status() != http.StatusOK || w.failed || w.buf.Len() > maxCachedPage {
+		return
+	}
+	pc.mu.Lock()
+	gen := pc.gen
+	if el, ok := pc.pages[key]; ok {
+		p := el.Value.(*cachedPage)
+		if p.gen == gen && pc.now().Before(p.until) {
+			pc.order.MoveToFront(el)
+			pc.mu.Unlock()
+			if p.link != "" {
+				c.Header("Link", p.link)
+			}
+			c.Data(http.StatusOK, p.contentType, p.body)
 			return
 		}
-		p := &cachedPage{key: key, gen: gen, until: pc.now().Add(pageTTL), body: bytes.Clone(w.buf.Bytes()),
-			contentType: w.Header().Get("Content-Type"), link: w.Header().Get("Link")}
-		pc.put(p)
 	}
+	pc.mu.Unlock()
+
+	w := &capturingWriter{ResponseWriter: c.Writer}
+	c.Writer = w
+	handler(c)
+	c.Writer = w.ResponseWriter
+	if w.Status() != http.StatusOK || w.failed || w.buf.Len() > maxCachedPage {
+		return
+	}
+	pc.put(&cachedPage{key: key, gen: gen, until: pc.now().Add(pageTTL), body: bytes.Clone(w.buf.Bytes()),
+		contentType: w.Header().Get("Content-Type"), link: w.Header().Get("Link")})
 }
 
-func (pc *pageCache) put(p *cachedPage) {
+func (pc *Cache) put(p *cachedPage) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if p.gen != pc.gen {
@@ -137,7 +129,7 @@ func (pc *pageCache) put(p *cachedPage) {
 	}
 }
 
-func (pc *pageCache) remove(el *list.Element) {
+func (pc *Cache) remove(el *list.Element) {
 	p := el.Value.(*cachedPage)
 	pc.order.Remove(el)
 	delete(pc.pages, p.key)

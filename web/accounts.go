@@ -21,12 +21,12 @@ const (
 )
 
 func (s *Server) mountAccounts(r *gin.RouterGroup) {
-	r.GET("/v1/accounts/verify_credentials", requireUser("read:accounts", "profile"), s.verifyCredentials)
+	r.GET("/v1/accounts/verify_credentials", requireUser("read:accounts", "profile"), s.cached(s.verifyCredentials))
 	r.PATCH("/v1/accounts/update_credentials", bodyLimit(maxProfileBody), requireUser("write:accounts"), s.updateCredentials)
 	r.GET("/v1/accounts/relationships", requireUser("read:follows"), s.relationships)
 	r.GET("/v1/accounts/lookup", s.profileReader("read:accounts"), s.lookupAccount)
 	r.GET("/v1/accounts/:id", s.profileReader("read:accounts"), s.cached(s.getAccount))
-	r.GET("/v1/accounts/:id/statuses", s.profileReader("read:statuses"), s.accountStatuses)
+	r.GET("/v1/accounts/:id/statuses", s.profileReader("read:statuses"), s.cached(s.accountStatuses))
 	r.GET("/v1/accounts/:id/followers", s.profileReader("read:accounts"), s.followers)
 	r.GET("/v1/accounts/:id/following", s.profileReader("read:accounts"), s.following)
 	r.GET("/v1/accounts/:id/featured_tags", s.profileReader("read:accounts"), s.accountFeaturedTags)

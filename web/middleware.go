@@ -420,3 +420,15 @@ func (l *limits) invalidToken(c *gin.Context) bool {
 func (l *limits) allowCredentials(c *gin.Context) bool {
 	return l.credentials.allow(c, "ip:"+clientAddress(c))
 }
+
+// cached answers a GET from the page cache, per reader and request.
+func (s *Server) cached(handler gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var reader int64
+		if a := currentAccount(c); a != nil {
+			reader = a.ID
+		}
+		key := strconv.FormatInt(reader, 10) + " " + c.Request.URL.Path + "?" + c.Request.URL.RawQuery
+		s.pages.Serve(c, key, handler)
+	}
+}

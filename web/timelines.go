@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -87,16 +86,4 @@ func (s *Server) renderStatusPage(c *gin.Context, page community.StatusPage, err
 	}
 	s.setLinkHeader(c, page.NewestID, page.OldestID)
 	c.JSON(http.StatusOK, out)
-}
-
-// cached answers a GET from the page cache, per reader and request.
-func (s *Server) cached(handler gin.HandlerFunc) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		var reader int64
-		if a := currentAccount(c); a != nil {
-			reader = a.ID
-		}
-		key := strconv.FormatInt(reader, 10) + " " + c.Request.URL.Path + "?" + c.Request.URL.RawQuery
-		s.pages.Serve(c, key, handler)
-	}
 }

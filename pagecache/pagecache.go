@@ -56,6 +56,9 @@ type Cache struct {
 	order *list.List
 	bytes int
 	now   func() time.Time
+	// sweeping is set while a sweep of expired answers is scheduled: answers are
+	// good for a second, and an idle server should not hold on to them.
+	sweeping bool
 }
 
 // New returns a cache following changes, or nil without a change feed (a nil Cache
@@ -127,6 +130,29 @@ func (pc *Cache) put(p *cachedPage) {
 	for pc.bytes > pageCacheBytes {
 		pc.remove(pc.order.Back())
 	}
+	if !pc.sweeping {
+		pc.sweeping = true
+		time.AfterFunc(2*pageTTL, pc.sweep)
+	}
+}
+
+// sweep drops the answers whose time is up, and comes back while any remain.
+func (pc *Cache) sweep() {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	now := pc.now()
+	for el := pc.order.Front(); el != nil; {
+		next := el.Next()
+		if !now.Before(el.Value.(*cachedPage).until) {
+			pc.remove(el)
+		}
+		el = next
+	}
+	if pc.order.Len() > 0 {
+		time.AfterFunc(2*pageTTL, pc.sweep)
+		return
+	}
+	pc.sweeping = false
 }
 
 func (pc *Cache) remove(el *list.Element) {

@@ -75,3 +75,24 @@ func TestServe(t *testing.T) {
 		t.Error("an answer other than 200 was kept")
 	}
 }
+
+// TestSweep: answers whose time is up are dropped even when nothing asks again.
+func TestSweep(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	pc := New(store.ChangesOf(storetest.Open(t)))
+	rec := httptest.NewRecorder()
+	c, _ := gin.CreateTestContext(rec)
+	c.Request = httptest.NewRequest(http.MethodGet, "/", nil)
+	pc.Serve(c, "k", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"a": 1}) })
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		pc.mu.Lock()
+		left := pc.order.Len()
+		pc.mu.Unlock()
+		if left == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Error("an expired answer is still held")
+}

@@ -553,15 +553,33 @@ func (r streamRenderer) Statuses(ctx context.Context, st *community.Status, view
 	if err != nil {
 		return nil, err
 	}
+	// Most viewers of a new status are logged-in people other than its author with
+	// no relation to it yet and no filter it matches: they all get the same JSON,
+	// rendered once.
+	proper := st
+	if st.ReblogOfID != nil && d.Statuses[*st.ReblogOfID] != nil {
+		proper = d.Statuses[*st.ReblogOfID]
+	}
+	target := community.NewFilterTarget(proper)
+	now := time.Now()
+	var plain string
 	out := make(map[int64]string, len(viewers))
 	for _, v := range viewers {
 		dv := *d
 		var id int64
+		isPlain := false
 		if v.Account != nil {
 			id = v.Account.ID
 			rel := relations[id]
 			dv.Favourited, dv.Reblogged, dv.Bookmarked, dv.Pinned = rel.Favourited, rel.Reblogged, rel.Bookmarked, rel.Pinned
 			dv.OwnVotes = rel.OwnVotes
+			isPlain = id != st.AccountID && id != proper.AccountID && len(rel.Favourited) == 0 &&
+				len(rel.Reblogged) == 0 && len(rel.Bookmarked) == 0 && len(rel.Pinned) == 0 &&
+				len(rel.OwnVotes) == 0 && len(v.Filters.Match(target, now)) == 0
+			if isPlain && plain != "" {
+				out[id] = plain
+				continue
+			}
 		}
 		entity, ok := s.statusWith(community.AsAccount(v.Account), st, &dv, apps, v.Filters)
 		if !ok {
@@ -572,6 +590,9 @@ func (r streamRenderer) Statuses(ctx context.Context, st *community.Status, view
 			return nil, fmt.Errorf("encode streamed status: %w", err)
 		}
 		out[id] = string(data)
+		if isPlain {
+			plain = out[id]
+		}
 	}
 	return out, nil
 }

@@ -173,8 +173,8 @@ func (q *Queue) takeLocal(now time.Time, n int, batchSize func(kind string) int)
 	return units, stale
 }
 
-// gather holds back the offered jobs of a host that already has a batch in flight,
-// until they fill a batch: they then run together when that batch ends, instead of
+// gather holds back the offered jobs of a host that already has gatherAbove batches
+// in flight, until they fill a batch: they then run together when that batch ends, instead of
 // in many small batches at once, each a transaction of its own (the claim used to
 // gather them the same way, by coming after the jobs had piled up). Jobs of kinds
 // run one at a time are never held back.
@@ -189,7 +189,7 @@ func (q *Queue) gather(cands []candidate, batchSize func(kind string) int) []can
 	hold := map[hostKey]bool{}
 	for k, n := range pending {
 		size := batchSize(k.kind)
-		hold[k] = size > 1 && k.host != "" && n < size && q.fair.inflight(k.kind, k.host) > 0
+		hold[k] = size > 1 && k.host != "" && n < size && q.fair.inflight(k.kind, k.host) >= gatherAbove
 	}
 	out := cands[:0]
 	for _, c := range cands {
@@ -199,3 +199,8 @@ func (q *Queue) gather(cands []candidate, batchSize func(kind string) int) []can
 	}
 	return out
 }
+
+// gatherAbove is how many batches of a host may run at once before its offered jobs
+// wait to fill a batch. Two, not one: on PostgreSQL a batch waits for its commit's
+// flush, and a second batch keeps the host's jobs moving meanwhile.
+const gatherAbove = 2

@@ -147,11 +147,12 @@ func TestEnqueueLeasedFallsBack(t *testing.T) {
 }
 
 // TestTakeLocal: offered jobs that can no longer finish within their lease are
-// handed back as stale; a host's jobs wait while it has a batch in flight, until
+// handed back as stale; a host's jobs wait while it has two batches in flight, until
 // they fill a batch.
 func TestTakeLocal(t *testing.T) {
 	opts := testOptions(t)
 	opts.BatchSize = 3
+	opts.PerHost = 8
 	q := New(storetest.OpenSQLite(t), opts)
 	now := time.Now().UTC()
 	lease := now.Add(q.opts.Lease)
@@ -168,13 +169,18 @@ func TestTakeLocal(t *testing.T) {
 	if len(units) != 1 || len(units[0]) != 1 || units[0][0].ID != 2 {
 		t.Fatalf("units %+v, want [[2]]", units)
 	}
-	// Host a has a run in flight: its next two wait, b's runs.
-	q.local = append(q.local, job(4, "a", lease), job(5, "a", lease))
+	// Host a has one run in flight: a second may start beside it, as b's first.
+	q.local = append(q.local, job(7, "a", lease))
 	units, _ = q.takeLocal(now, 8, size)
-	if len(units) != 1 || units[0][0].ID != 3 {
-		t.Fatalf("units %+v, want [[3]]", units)
+	if len(units) != 2 || units[0][0].ID != 3 || units[1][0].ID != 7 {
+		t.Fatalf("units %+v, want [[3] [7]]", units)
 	}
-	// A third fills a batch: it starts beside the one in flight.
+	// Two runs of a in flight: its next two wait.
+	q.local = append(q.local, job(4, "a", lease), job(5, "a", lease))
+	if units, _ = q.takeLocal(now, 8, size); len(units) != 0 {
+		t.Fatalf("units %+v, want none", units)
+	}
+	// A third fills a batch: it starts beside those in flight.
 	q.local = append(q.local, job(6, "a", lease))
 	units, _ = q.takeLocal(now, 8, size)
 	if len(units) != 1 || len(units[0]) != 3 || units[0][0].ID != 4 || units[0][2].ID != 6 {

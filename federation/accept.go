@@ -115,6 +115,10 @@ func (f *Federator) writeAccepted(ctx context.Context, reqs []*acceptRequest) {
 	for i, r := range reqs {
 		ids[i] = r.job.DedupeKey
 	}
+	// The jobs are leased to this process as they are written and handed to its
+	// workers after the commit, without a claim; should the process die first, their
+	// lease expires and a claim finds them (see queue.EnqueueLeasedTx).
+	var leased []queue.Job
 	fresh, err := f.c.AcceptActivities(ctx, ids, func(tx *gorm.DB, fresh []bool) error {
 		var jobs []queue.Job
 		for i, r := range reqs {
@@ -122,11 +126,18 @@ func (f *Federator) writeAccepted(ctx context.Context, reqs []*acceptRequest) {
 				jobs = append(jobs, r.job)
 			}
 		}
-		return f.q.EnqueueTx(tx, jobs...)
+		var err error
+		leased, err = f.q.EnqueueLeasedTx(tx, jobs...)
+		return err
 	})
 	if err == nil {
 		for i, r := range reqs {
 			r.fresh, r.err = fresh[i], nil
+		}
+		if len(leased) > 0 {
+			f.q.Offer(ctx, leased)
+		} else {
+			f.q.Wake()
 		}
 		return
 	}
@@ -134,7 +145,9 @@ func (f *Federator) writeAccepted(ctx context.Context, reqs []*acceptRequest) {
 		reqs[0].err = err
 		return
 	}
+	// One at a time, the rare path: queued runnable, for a claim.
 	for _, r := range reqs {
 		r.fresh, r.err = f.c.AcceptActivity(ctx, r.job.DedupeKey, func(tx *gorm.DB) error { return f.q.EnqueueTx(tx, r.job) })
 	}
+	f.q.Wake()
 }

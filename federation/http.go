@@ -477,9 +477,8 @@ func (f *Federator) inbox(c *gin.Context) {
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
-	if fresh {
-		f.q.Wake()
-	} else {
+	// A fresh job is already with the workers (writeAccepted offered it or woke them).
+	if !fresh {
 		f.log.DebugContext(ctx, "dropped a replayed activity", "activity", act.ID)
 	}
 	c.Status(http.StatusAccepted)

@@ -191,6 +191,16 @@ func (f *fairness) done(kind, host string, o outcome, retryAfter time.Duration, 
 	return pause, failures
 }
 
+// inflight counts the runs of kind and host in flight.
+func (f *fairness) inflight(kind, host string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st := f.hosts[hostKey{kind, host}]; st != nil {
+		return st.inflight
+	}
+	return 0
+}
+
 // forget drops a host's entry once it holds no information. Caller holds f.mu.
 func (f *fairness) forget(k hostKey) {
 	if st := f.hosts[k]; st != nil && st.inflight == 0 && st.failures == 0 {

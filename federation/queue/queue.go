@@ -250,6 +250,13 @@ type Queue struct {
 
 	fair fairness
 
+	// offered is signalled by Offer: jobs wait in local, already leased, for the
+	// dispatcher (see local.go). Capacity 1, as wake.
+	offered   chan struct{}
+	localMu   sync.Mutex
+	local     []Job // in the order offered
+	localOpen bool  // Run is active and takes offers
+
 	runMu   sync.Mutex
 	running bool
 }
@@ -296,11 +303,12 @@ func New(db *gorm.DB, opts Options) *Queue {
 		opts.Logger = slog.Default()
 	}
 	return &Queue{
-		db:   db,
-		opts: opts,
-		log:  opts.Logger,
-		pg:   store.Dialect(db) == store.DialectPostgres,
-		wake: make(chan struct{}, 1),
+		db:      db,
+		opts:    opts,
+		log:     opts.Logger,
+		pg:      store.Dialect(db) == store.DialectPostgres,
+		wake:    make(chan struct{}, 1),
+		offered: make(chan struct{}, 1),
 		fair: fairness{
 			perHost: opts.PerHost,
 			// Failing hosts together may hold half of the workers, so that a
@@ -344,11 +352,27 @@ func (q *Queue) insert(db *gorm.DB, jobs []Job) error {
 	if len(jobs) == 0 {
 		return nil
 	}
+	rows, err := q.rows(jobs)
+	if err != nil {
+		return err
+	}
+	// ON CONFLICT DO NOTHING without a target covers the partial unique index on
+	// (kind, dedupe_key) on both dialects, including duplicates within one batch.
+	err = db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 500).Error
+	if err != nil {
+		return fmt.Errorf("queue: enqueue: %w", err)
+	}
+	return nil
+}
+
+// rows are jobs as Enqueue stores them: runnable at RunAt (now by default), with an
+// id (a new one unless given).
+func (q *Queue) rows(jobs []Job) ([]Job, error) {
 	now := q.now()
 	rows := make([]Job, len(jobs))
 	for i, j := range jobs {
 		if j.Kind == "" {
-			return errors.New("queue: enqueue: job without a kind")
+			return nil, errors.New("queue: enqueue: job without a kind")
 		}
 		runAt := now
 		if !j.RunAt.IsZero() {
@@ -368,13 +392,7 @@ func (q *Queue) insert(db *gorm.DB, jobs []Job) error {
 			CreatedAt: now,
 		}
 	}
-	// ON CONFLICT DO NOTHING without a target covers the partial unique index on
-	// (kind, dedupe_key) on both dialects, including duplicates within one batch.
-	err := db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 500).Error
-	if err != nil {
-		return fmt.Errorf("queue: enqueue: %w", err)
-	}
-	return nil
+	return rows, nil
 }
 
 // permanentError marks a failure that retrying cannot fix.

@@ -99,43 +99,62 @@ func (q *Queue) RunBatches(ctx context.Context, handlers map[string]Handler, bat
 	// coming due, other processes' jobs). Without this, every job cost two or three
 	// claims, most of them finding nothing.
 	drained := false
+	start := func(units [][]Job) {
+		for _, unit := range units {
+			mu.Lock()
+			inflight++
+			mu.Unlock()
+			wg.Go(func() {
+				if bh := batches[unit[0].Kind]; bh != nil {
+					q.workBatch(ctx, bh, unit, results)
+				} else {
+					q.work(ctx, handlers[unit[0].Kind], unit[0], results)
+				}
+				mu.Lock()
+				inflight--
+				mu.Unlock()
+				signal(freed)
+			})
+		}
+	}
+	q.openLocal()
 	for ctx.Err() == nil {
 		mu.Lock()
 		free := q.opts.Workers - inflight
 		mu.Unlock()
+		// Jobs this process enqueued and leased come first: they need no claim.
+		units, stale := q.takeLocal(q.now(), free, batchSize)
+		if len(stale) > 0 {
+			results <- q.releases(stale)
+			drained = false
+		}
+		start(units)
+		free -= len(units)
 		if free > 0 && !drained {
 			units, all, err := q.claimUnits(ctx, kinds, free, batchSize)
 			drained = all
 			if err != nil && ctx.Err() == nil {
 				q.log.WarnContext(ctx, "queue: claim failed", "err", err)
 			}
-			for _, unit := range units {
-				mu.Lock()
-				inflight++
-				mu.Unlock()
-				wg.Go(func() {
-					if bh := batches[unit[0].Kind]; bh != nil {
-						q.workBatch(ctx, bh, unit, results)
-					} else {
-						q.work(ctx, handlers[unit[0].Kind], unit[0], results)
-					}
-					mu.Lock()
-					inflight--
-					mu.Unlock()
-					signal(freed)
-				})
-			}
+			start(units)
 		}
 		select {
 		case <-ctx.Done():
 		case <-q.wake:
 			drained = false
+		case <-q.offered:
 		case <-freed:
 		case <-poll.C:
 			drained = false
 		}
 	}
+	// Offered jobs that did not start go back to the table, runnable: the next Run,
+	// here or elsewhere, claims them without waiting for their lease to end.
+	left := q.closeLocal()
 	wg.Wait()
+	if len(left) > 0 {
+		results <- q.releases(left)
+	}
 	close(results)
 	<-recorded
 	return nil

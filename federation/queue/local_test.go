@@ -91,21 +91,7 @@ func TestLeasedJobSurvivesCrash(t *testing.T) {
 		}
 		opts := testOptions(t)
 		opts.Now = func() time.Time { return time.Now().Add(DefaultLease + time.Minute) }
-		restarted := New(db, opts)
-		got := make(chan Job, 1)
-		start(t, restarted, map[string]Handler{"inbox": func(_ context.Context, j Job) error {
-			got <- j
-			return nil
-		}})
-		select {
-		case j := <-got:
-			if j.ID != leased[0].ID || j.Attempts != 2 || j.Payload != "body" {
-				t.Errorf("rerun job %+v", j)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("the leased job was not run after its lease")
-		}
-		eventually(t, "the job is done", func() bool { return countJobs(t, db, "") == 0 })
+		expectRerun(t, db, New(db, opts), "inbox", leased[0].ID)
 	})
 }
 

@@ -445,21 +445,28 @@ func TestCrashedWorkerJobIsRunAgain(t *testing.T) {
 		if got := st.Kinds["deliver"]; got != (KindStats{Retrying: 1}) {
 			t.Errorf("stats after the lease %+v", got)
 		}
-		got := make(chan Job, 1)
-		start(t, restarted, map[string]Handler{"deliver": func(_ context.Context, j Job) error {
-			got <- j
-			return nil
-		}})
-		select {
-		case j := <-got:
-			if j.ID != claimed[0].ID || j.Attempts != 2 || j.Payload != "body" {
-				t.Errorf("rerun job %+v", j)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("the abandoned job was not run again")
-		}
-		eventually(t, "the job is done", func() bool { return countJobs(t, db, "") == 0 })
+		expectRerun(t, db, restarted, "deliver", claimed[0].ID)
 	})
+}
+
+// expectRerun runs q and waits until it has run job id of kind a second time (its
+// first run abandoned with its lease), with the payload "body", and finished it.
+func expectRerun(t *testing.T, db *gorm.DB, q *Queue, kind string, id int64) {
+	t.Helper()
+	got := make(chan Job, 1)
+	start(t, q, map[string]Handler{kind: func(_ context.Context, j Job) error {
+		got <- j
+		return nil
+	}})
+	select {
+	case j := <-got:
+		if j.ID != id || j.Attempts != 2 || j.Payload != "body" {
+			t.Errorf("rerun job %+v", j)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the abandoned job was not run again")
+	}
+	eventually(t, "the job is done", func() bool { return countJobs(t, db, "") == 0 })
 }
 
 // TestStaleWorkerCannotFinishReclaimedJob: a worker that outlived its lease reports

@@ -318,12 +318,36 @@ func (s *Service) UserByID(ctx context.Context, id int64) (*User, *Account, erro
 
 // LocalAccount finds a local account by username, case-insensitively.
 func (s *Service) LocalAccount(ctx context.Context, username string) (*Account, error) {
+	return s.accountByHandle(ctx, username, "")
+}
+
+// accountByHandle finds an account by username (case-insensitively) and domain ("" for
+// local accounts), from memory when it was read before.
+func (s *Service) accountByHandle(ctx context.Context, username, domain string) (*Account, error) {
+	key := asciiLower(username) + "@" + domain
+	if a, ok := s.handles.Get(key); ok {
+		return a.clone(), nil
+	}
+	ticket := s.handles.Begin()
 	var a Account
-	err := s.read(ctx).Where("lower(username) = lower(?) AND domain = ''", username).Take(&a).Error
+	err := s.read(ctx).Where("lower(username) = lower(?) AND domain = ?", username, domain).Take(&a).Error
 	if err != nil {
 		return nil, notFound(err, "account")
 	}
+	s.handles.Put(ticket, key, a.clone())
 	return &a, nil
+}
+
+// asciiLower lowers ASCII letters only, as SQLite's lower() does, so that two handles
+// share a key only when the database would find the same row for both.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // LookupAccount finds a known account by its handle: "user", "@user", "user@host" (this
@@ -338,12 +362,7 @@ func (s *Service) LookupAccount(ctx context.Context, acct string) (*Account, err
 	if domain == "" || domain == s.host {
 		return s.LocalAccount(ctx, username)
 	}
-	var a Account
-	err := s.read(ctx).Where("lower(username) = lower(?) AND domain = ?", username, domain).Take(&a).Error
-	if err != nil {
-		return nil, notFound(err, "account")
-	}
-	return &a, nil
+	return s.accountByHandle(ctx, username, domain)
 }
 
 // SetRole changes a local account's role.

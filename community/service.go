@@ -65,6 +65,8 @@ type Service struct {
 	// its row changes, whoever changed it.
 	accounts *rowcache.Cache[int64, *Account]
 	users    *rowcache.Cache[int64, *User]
+	// handles keeps accounts by "username@domain" (lowered), for lookups and mentions.
+	handles *rowcache.Cache[string, *Account]
 	// parts keeps statuses' mentions, hashtags and attachments by row version.
 	parts *rowcache.Cache[partsKey, *statusParts]
 	// feeds keeps readers' home feed candidates (home_feed.go); nil without a
@@ -95,6 +97,7 @@ func NewService(db *gorm.DB, opt Options) *Service {
 	changes := store.ChangesOf(db)
 	s.accounts = rowcache.New[int64](changes, "accounts", cachedAccounts, func(a *Account) int64 { return a.ID })
 	s.users = rowcache.New[int64](changes, "users", cachedUsers, func(u *User) int64 { return u.ID })
+	s.handles = rowcache.New[string](changes, "accounts", cachedAccounts, func(a *Account) int64 { return a.ID })
 	s.parts = rowcache.NewVersioned[partsKey, *statusParts](cachedStatusParts)
 	// The parts change with their status's version whenever the domain writes them; a
 	// row written any other way (a repair, an import) drops them all.

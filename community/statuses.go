@@ -123,8 +123,11 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 		if err := tx.Create(st).Error; err != nil {
 			return fmt.Errorf("create status: %w", err)
 		}
-		if err := attachMedia(tx, st, mediaIDs, in.scheduledID, now); err != nil {
-			return err
+		// A new status has nothing attached yet to detach.
+		if len(mediaIDs) > 0 {
+			if err := attachMedia(tx, st, mediaIDs, in.scheduledID, now); err != nil {
+				return err
+			}
 		}
 		if in.Poll != nil {
 			poll := newPollRow(st, in.Poll, now)

@@ -63,22 +63,22 @@ func (s *Service) LookupToken(ctx context.Context, raw string) (*Token, error) {
 		return nil, ErrInvalidToken
 	}
 	hash := hashSecret(raw)
-	if t, ok := s.tokens.Get(hash); ok {
-		copied := *t
-		return &copied, nil
-	}
-	ticket := s.tokens.Begin()
-	var t Token
-	err := s.db.WithContext(ctx).Where("token_hash = ? AND revoked_at IS NULL", hash).Take(&t).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrInvalidToken
-	}
+	t, err := s.tokens.Load(hash, func() (*Token, error) {
+		var t Token
+		err := s.db.WithContext(ctx).Where("token_hash = ? AND revoked_at IS NULL", hash).Take(&t).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, ErrInvalidToken
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load token: %w", err)
+		}
+		return &t, nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("load token: %w", err)
+		return nil, err
 	}
-	copied := t
-	s.tokens.Put(ticket, hash, &copied)
-	return &t, nil
+	copied := *t
+	return &copied, nil
 }
 
 // ScopeList returns the token's scopes.

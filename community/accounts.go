@@ -246,16 +246,17 @@ var dummyHash = []byte("$2a$11$iW3qut9.B/bd82HPY9GlFehWr3xNVq2GkDelVFQQYxymdA7xg
 
 // AccountByID loads one account.
 func (s *Service) AccountByID(ctx context.Context, id int64) (*Account, error) {
-	if a, ok := s.accounts.Get(id); ok {
-		return a.clone(), nil
+	a, err := s.accounts.Load(id, func() (*Account, error) {
+		var a Account
+		if err := s.read(ctx).Take(&a, id).Error; err != nil {
+			return nil, notFound(err, "account")
+		}
+		return &a, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	ticket := s.accounts.Begin()
-	var a Account
-	if err := s.read(ctx).Take(&a, id).Error; err != nil {
-		return nil, notFound(err, "account")
-	}
-	s.accounts.Put(ticket, a.ID, a.clone())
-	return &a, nil
+	return a.clone(), nil
 }
 
 // AccountsByID loads several accounts at once, keyed by id; missing ids are absent.
@@ -295,25 +296,22 @@ func (s *Service) UserByAccountID(ctx context.Context, accountID int64) (*User, 
 
 // UserByID loads a login by its own id.
 func (s *Service) UserByID(ctx context.Context, id int64) (*User, *Account, error) {
-	u, ok := s.users.Get(id)
-	if ok {
-		copied := *u
-		u = &copied
-	} else {
-		ticket := s.users.Begin()
-		var row User
-		if err := s.read(ctx).Take(&row, id).Error; err != nil {
-			return nil, nil, notFound(err, "user")
+	cached, err := s.users.Load(id, func() (*User, error) {
+		var u User
+		if err := s.read(ctx).Take(&u, id).Error; err != nil {
+			return nil, notFound(err, "user")
 		}
-		copied := row
-		s.users.Put(ticket, row.ID, &copied)
-		u = &row
+		return &u, nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	u := *cached
 	a, err := s.AccountByID(ctx, u.AccountID)
 	if err != nil {
 		return nil, nil, err
 	}
-	return u, a, nil
+	return &u, a, nil
 }
 
 // LocalAccount finds a local account by username, case-insensitively.
@@ -324,18 +322,18 @@ func (s *Service) LocalAccount(ctx context.Context, username string) (*Account, 
 // accountByHandle finds an account by username (case-insensitively) and domain ("" for
 // local accounts), from memory when it was read before.
 func (s *Service) accountByHandle(ctx context.Context, username, domain string) (*Account, error) {
-	key := asciiLower(username) + "@" + domain
-	if a, ok := s.handles.Get(key); ok {
-		return a.clone(), nil
-	}
-	ticket := s.handles.Begin()
-	var a Account
-	err := s.read(ctx).Where("lower(username) = lower(?) AND domain = ?", username, domain).Take(&a).Error
+	a, err := s.handles.Load(asciiLower(username)+"@"+domain, func() (*Account, error) {
+		var a Account
+		err := s.read(ctx).Where("lower(username) = lower(?) AND domain = ?", username, domain).Take(&a).Error
+		if err != nil {
+			return nil, notFound(err, "account")
+		}
+		return &a, nil
+	})
 	if err != nil {
-		return nil, notFound(err, "account")
+		return nil, err
 	}
-	s.handles.Put(ticket, key, a.clone())
-	return &a, nil
+	return a.clone(), nil
 }
 
 // asciiLower lowers ASCII letters only, as SQLite's lower() does, so that two handles

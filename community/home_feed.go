@@ -233,7 +233,7 @@ func (s *Service) homeReader(feed *homeFeed) func(pageQuery) pageQuery {
 				}
 				out = append(out, more...)
 			}
-			slices.SortFunc(out, func(a, b pagedStatus) int { return cmpDesc(a.PageID, b.PageID) })
+			// Chunks go newest first and the rest lies below them: out is in order.
 			return out, nil
 		}
 	}

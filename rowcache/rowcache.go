@@ -34,8 +34,6 @@ type Cache[K comparable, V any] struct {
 	order   *list.List  // front: most recently used
 	gen     uint64      // number of changes announced so far
 	recent  []seenChange
-	hits    uint64
-	misses  uint64
 }
 
 type entry[K comparable, V any] struct {
@@ -90,12 +88,25 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	defer c.mu.Unlock()
 	if el, ok := c.entries[key]; ok {
 		c.order.MoveToFront(el)
-		c.hits++
 		return el.Value.(*entry[K, V]).value, true
 	}
-	c.misses++
 	var zero V
 	return zero, false
+}
+
+// Load returns the row under key, from memory or else from load, whose result it
+// keeps (unless a change raced the read). Callers must not change what it returns.
+func (c *Cache[K, V]) Load(key K, load func() (V, error)) (V, error) {
+	if v, ok := c.Get(key); ok {
+		return v, nil
+	}
+	ticket := c.Begin()
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	c.Put(ticket, key, v)
+	return v, nil
 }
 
 // Begin takes the ticket for a fill: call it before reading the rows to Put.
@@ -211,14 +222,9 @@ func (c *Cache[K, V]) ClearOn(changes *store.Changes, tables ...string) {
 	})
 }
 
-// Stats are a cache's counters since it was made.
-type Stats struct {
-	Rows, Hits, Misses uint64
-}
-
-// Stats returns the cache's counters.
-func (c *Cache[K, V]) Stats() Stats {
+// Len returns how many rows the cache holds.
+func (c *Cache[K, V]) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Stats{Rows: uint64(c.order.Len()), Hits: c.hits, Misses: c.misses}
+	return c.order.Len()
 }

@@ -37,15 +37,13 @@ func open(t *testing.T) (*gorm.DB, *rowcache.Cache[int64, note]) {
 // load reads a note through the cache, as the domain does.
 func load(t *testing.T, db *gorm.DB, c *rowcache.Cache[int64, note], id int64) note {
 	t.Helper()
-	if n, ok := c.Get(id); ok {
-		return n
-	}
-	ticket := c.Begin()
-	var n note
-	if err := db.Take(&n, id).Error; err != nil {
+	n, err := c.Load(id, func() (note, error) {
+		var n note
+		return n, db.Take(&n, id).Error
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	c.Put(ticket, id, n)
 	return n
 }
 
@@ -116,8 +114,8 @@ func TestBounded(t *testing.T) {
 	if _, ok := c.Get(1); !ok {
 		t.Error("a recently used row was dropped")
 	}
-	if s := c.Stats(); s.Rows != 2 {
-		t.Errorf("%d rows kept, want 2", s.Rows)
+	if n := c.Len(); n != 2 {
+		t.Errorf("%d rows kept, want 2", n)
 	}
 }
 

@@ -47,6 +47,10 @@ type cachedPage struct {
 	link        string
 }
 
+// size is what an answer costs the cache's budget: its key (which carries the query
+// string a client chose) as well as its body.
+func (p *cachedPage) size() int { return len(p.key) + len(p.body) + len(p.link) }
+
 // Cache holds answers by key. Callers build the key from everything the answer depends
 // on besides the database: the request and who asks.
 type Cache struct {
@@ -126,7 +130,7 @@ func (pc *Cache) put(p *cachedPage) {
 		pc.remove(el)
 	}
 	pc.pages[p.key] = pc.order.PushFront(p)
-	pc.bytes += len(p.body)
+	pc.bytes += p.size()
 	for pc.bytes > pageCacheBytes {
 		pc.remove(pc.order.Back())
 	}
@@ -159,7 +163,7 @@ func (pc *Cache) remove(el *list.Element) {
 	p := el.Value.(*cachedPage)
 	pc.order.Remove(el)
 	delete(pc.pages, p.key)
-	pc.bytes -= len(p.body)
+	pc.bytes -= p.size()
 }
 
 // capturingWriter keeps a copy of what a handler writes.

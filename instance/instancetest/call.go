@@ -91,3 +91,17 @@ func (inst *Instance) PostStatus(t testing.TB, token string, form url.Values) Po
 	}
 	return st
 }
+
+// Decode fails the test unless the answer has the wanted status code, then decodes its
+// JSON body into into (when not nil).
+func (a Answer) Decode(t testing.TB, want int, into any) {
+	t.Helper()
+	if a.Code != want {
+		t.Fatalf("HTTP %d, want %d: %s", a.Code, want, a.Body)
+	}
+	if into != nil {
+		if err := json.Unmarshal(a.Body, into); err != nil {
+			t.Fatalf("decode %s: %v", a.Body, err)
+		}
+	}
+}

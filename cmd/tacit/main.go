@@ -9,6 +9,7 @@
 //	tacit admin token …              issue an access token for scripts
 //	tacit admin delete-user …        delete an account and tell the peers
 //	tacit admin reindex              rebuild the search index from the database
+//	tacit demo                       run a demo company of three federating departments
 //	tacit version                    print the version
 //
 // Every command reads the same configuration: defaults, then the YAML file named by
@@ -50,6 +51,8 @@ Commands:
   admin delete-user           delete an account, its posts and its login for good, and tell
                               the peers (--username, --yes)
   admin reindex               rebuild the search index from the database (while serve runs: used from its next start)
+  demo                        run a demo company: three federating departments on 127.0.0.1,
+                              seeded on first start ([--dir ./demo], [--port 8181], [--verbose])
   version                     print the version
 
 Admin commands work only on an instance that has been started (or created with init),
@@ -117,6 +120,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 			return errUsage
 		}
 		return admin(ctx, cfg, log, cmdArgs[0], cmdArgs[1:], stdin, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, cmdArgs, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -122,7 +122,9 @@ var follows = [][2]string{
 
 // post is a status one person writes, with its audience.
 type post struct {
-	author     string // user@department
+	author string // user@department
+	// text may mention people as {user@department}, written out as the author's
+	// instance spells them.
 	text       string
 	visibility community.Visibility
 	scope      community.Scope
@@ -149,6 +151,10 @@ var posts = []post{
 		community.VisibilityPublic, community.ScopeDepartment},
 	{"elena@sales", "Meet us at the Lyon trade fair next week, stand B12! #events",
 		community.VisibilityPublic, community.ScopeWorld},
+	{"elena@sales", "Our case study with a logistics customer is out: 30% fewer support tickets in six months. #customers",
+		community.VisibilityUnlisted, community.ScopeWorld},
+	{"hugo@sales", "Followers: I am speaking at the regional sales conference on Thursday, come say hello. #events",
+		community.VisibilityPrivate, community.ScopeWorld},
 	{"grace@sales", "The new #pricing sheet is final: volume discounts start at 200 seats.",
 		community.VisibilityPublic, community.ScopeCompany},
 	{"farid@sales", "Demo cluster rebuilt from scratch with our #kubernetes Helm chart in 9 minutes. Customers love that one.",
@@ -163,6 +169,8 @@ var posts = []post{
 		community.VisibilityPublic, community.ScopeCompany},
 	{"kemal@operations", "The design tool licences renew on 1 February. Tell me by mid-January if you need fewer or more seats. #purchasing",
 		community.VisibilityUnlisted, community.ScopeCompany},
+	{"lea@operations", "{ada@engineering} could your team take a namespace on the on-prem cluster for the January load tests?",
+		community.VisibilityDirect, community.ScopeCompany},
 }
 
 // The thread across departments: a question from Sales answered by Engineering and
@@ -179,7 +187,7 @@ var (
 			community.VisibilityPublic, community.ScopeCompany},
 	}
 	// directMessage is a private note between two people of one department.
-	directMessage = post{"bruno@engineering", "@chloe could you look at the alert dashboard's colours before Friday? Red and green are hard to tell apart for me.",
+	directMessage = post{"bruno@engineering", "{chloe@engineering} could you look at the alert dashboard's colours before Friday? Red and green are hard to tell apart for me.",
 		community.VisibilityDirect, community.ScopeDepartment}
 )
 

@@ -61,7 +61,6 @@ type Company struct {
 	Departments []*Department
 	dir         string
 	serving     chan error
-	log         *slog.Logger
 }
 
 // Start opens the three instances in opt.Dir (creating them on the first start) and
@@ -74,14 +73,18 @@ func Start(ctx context.Context, opt Options) (*Company, error) {
 	if err := os.MkdirAll(opt.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create demo dir %s: %w", opt.Dir, err)
 	}
-	c := &Company{dir: opt.Dir, log: log}
+	c := &Company{dir: opt.Dir}
+	// An instance's host, port included, is part of its identity: the ports of the
+	// first start are the demo dir's for good.
 	recorded, err := readPorts(opt.Dir)
 	if err != nil {
 		return nil, err
 	}
 	ports := opt.Ports
 	switch {
-	case ports == nil && recorded != nil:
+	case recorded != nil && ports != nil && !slices.Equal(ports, recorded):
+		return nil, fmt.Errorf("the demo in %s runs on ports %v; start it on those, or use another dir", opt.Dir, recorded)
+	case recorded != nil:
 		ports = recorded
 	case ports == nil:
 		ports = []int{DefaultPort, DefaultPort + 1, DefaultPort + 2}
@@ -105,12 +108,6 @@ func Start(ctx context.Context, opt Options) (*Company, error) {
 	for _, d := range c.Departments {
 		hosts = append(hosts, d.listener.Addr().String())
 		listening = append(listening, d.listener.Addr().(*net.TCPAddr).Port)
-	}
-	// An instance's host, port included, is part of its identity: the ports of the
-	// first start are the demo dir's for good.
-	if recorded != nil && !slices.Equal(recorded, listening) {
-		c.closeAll()
-		return nil, fmt.Errorf("the demo in %s runs on ports %v: start it without --port, or use another --dir", opt.Dir, recorded)
 	}
 	if recorded == nil {
 		if err := writePorts(opt.Dir, listening); err != nil {

@@ -64,6 +64,39 @@ func TestDemoCompany(t *testing.T) {
 		t.Errorf("searching Sales for Engineering's department post found %d statuses", len(found.Statuses))
 	}
 
+	// The question from Sales has its answers from Engineering and Operations.
+	question := containing(salesTimeline, "A customer asks how we run")
+	if question == nil {
+		t.Fatal("the thread's question is missing from Sales' public timeline")
+	}
+	thread, err := client(t, sales, "grace").GetStatusContext(context.Background(), question.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := map[string]bool{}
+	for _, st := range thread.Descendants {
+		answered[string(st.Account.Acct)] = true
+	}
+	for _, who := range []string{"ada@" + eng.Host(), "lea@" + ops.Host(), "farid"} {
+		if !answered[who] {
+			t.Errorf("no reply from %s in the thread on Sales; replies from %v", who, answered)
+		}
+	}
+
+	// Lea's direct message from Operations reached Ada in Engineering.
+	notes, err := client(t, eng, "ada").GetNotifications(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mentioned := false
+	for _, n := range notes {
+		mentioned = mentioned || (n.Type == "mention" && string(n.Account.Acct) == "lea@"+ops.Host() &&
+			n.Status != nil && n.Status.Visibility == "direct")
+	}
+	if !mentioned {
+		t.Errorf("Ada has no direct mention from Lea among %d notifications", len(notes))
+	}
+
 	// "Who knows Kubernetes?", asked in Sales, names people of at least two departments.
 	var experts struct {
 		Experts []struct {

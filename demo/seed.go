@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/tacit-social/tacit/community"
@@ -207,7 +208,11 @@ func (s *seeder) say(ctx context.Context, p post, inReplyTo *community.Status) (
 	if err != nil {
 		return nil, err
 	}
-	in := community.NewStatus{Text: p.text, Audience: community.AudienceRequest{Visibility: p.visibility, Scope: p.scope}}
+	text, err := s.mentions(p.text, m.dept)
+	if err != nil {
+		return nil, err
+	}
+	in := community.NewStatus{Text: text, Audience: community.AudienceRequest{Visibility: p.visibility, Scope: p.scope}}
 	if inReplyTo != nil {
 		parent, err := s.copyOn(ctx, m, inReplyTo)
 		if err != nil {
@@ -221,6 +226,28 @@ func (s *seeder) say(ctx context.Context, p post, inReplyTo *community.Status) (
 	}
 	s.statuses[p.text] = st
 	return st, nil
+}
+
+// mentionPattern finds the {user@department} mentions of a post's text.
+var mentionPattern = regexp.MustCompile(`\{([a-z]+)@([a-z]+)\}`)
+
+// mentions writes a text's {user@department} as a person of the author's department
+// would: @user for a colleague, @user@host for someone elsewhere.
+func (s *seeder) mentions(text string, author *Department) (string, error) {
+	var bad error
+	out := mentionPattern.ReplaceAllStringFunc(text, func(m string) string {
+		parts := mentionPattern.FindStringSubmatch(m)
+		d, err := s.department(parts[2])
+		if err != nil {
+			bad = err
+			return m
+		}
+		if d == author {
+			return "@" + parts[1]
+		}
+		return "@" + parts[1] + "@" + d.Host()
+	})
+	return out, bad
 }
 
 func (s *seeder) post(ctx context.Context) error {

@@ -589,7 +589,7 @@ func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, origin, 
 	}
 	var added []*Account
 	for _, m := range mentions {
-		if !containsID(already, m.ID) {
+		if !slices.Contains(already, m.ID) {
 			added = append(added, m)
 		}
 	}
@@ -693,111 +693,6 @@ func languageOrEmpty(l string) string {
 		return ""
 	}
 	return l
-}
-
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n])
-}
-
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) && len(s) > 0 {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-func containsID(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
-// Recipients says which other instances must receive a local status: the second half
-// of the audience rule (the first is mayRead). Federation turns it into inboxes.
-type Recipients struct {
-	// Accounts are the remote accounts in the audience: followers (unless the status is
-	// direct) and mentioned accounts, on instances the scope admits.
-	Accounts []*Account
-	// AllPeers asks for delivery to every peer instance, so that public posts appear in
-	// every instance's federated timeline, as the company network expects.
-	AllPeers bool
-}
-
-// Recipients computes where st goes. Department posts go nowhere; company posts only
-// to peers of the company; a reblog follows its own visibility, within the scope of the
-// status it shares, and always reaches that status's author.
-func (s *Service) Recipients(ctx context.Context, st *Status) (Recipients, error) {
-	var r Recipients
-	if st.Scope == ScopeDepartment {
-		return r, nil
-	}
-	admits := func(a *Account) bool {
-		if a.IsLocal() {
-			return false
-		}
-		return st.Scope == ScopeWorld || s.peers(a.Domain)
-	}
-	db := s.read(ctx)
-	var ids []int64
-	if st.Visibility != VisibilityDirect {
-		var followers []int64
-		if err := db.Model(&Follow{}).Where("target_account_id = ?", st.AccountID).
-			Pluck("account_id", &followers).Error; err != nil {
-			return r, fmt.Errorf("load followers: %w", err)
-		}
-		ids = append(ids, followers...)
-	}
-	var mentioned []int64
-	if err := db.Model(&Mention{}).Where("status_id = ?", st.ID).Pluck("account_id", &mentioned).Error; err != nil {
-		return r, fmt.Errorf("load mentions: %w", err)
-	}
-	ids = append(ids, mentioned...)
-	// A public reply reaches the author of what it answers, so that the thread is whole
-	// on their instance; a narrower reply reaches them only through follows and mentions.
-	if st.InReplyToAccountID != nil && (st.Visibility == VisibilityPublic || st.Visibility == VisibilityUnlisted) {
-		ids = append(ids, *st.InReplyToAccountID)
-	}
-	if st.ReblogOfID != nil {
-		orig, err := s.loadStatusRow(db, *st.ReblogOfID)
-		if err != nil {
-			return r, err
-		}
-		ids = append(ids, orig.AccountID)
-	}
-	if len(ids) > 0 {
-		var blocked []int64
-		if err := db.Model(&Block{}).Where("account_id = ?", st.AccountID).Pluck("target_account_id", &blocked).Error; err != nil {
-			return r, fmt.Errorf("load blocks: %w", err)
-		}
-		accounts, err := s.AccountsByID(ctx, ids)
-		if err != nil {
-			return r, err
-		}
-		for _, id := range uniqueIDs(ids) {
-			if a := accounts[id]; a != nil && admits(a) && !containsID(blocked, id) {
-				r.Accounts = append(r.Accounts, a)
-			}
-		}
-	}
-	r.AllPeers = st.Visibility == VisibilityPublic && st.ReblogOfID == nil
-	return r, nil
-}
-
-// StatusByID loads a status without any visibility check, for adapters that decide
-// who sees it themselves (federation addressing its own statuses).
-func (s *Service) StatusByID(ctx context.Context, id int64) (*Status, error) {
-	return s.loadStatusRow(s.read(ctx), id)
 }
 
 // AcceptActivity records an incoming activity id and, the first time only, runs keep

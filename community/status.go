@@ -642,6 +642,12 @@ func (s *Service) GetStatuses(ctx context.Context, v Viewer, ids []int64) ([]Sta
 	return s.FilterVisible(ctx, v, ordered)
 }
 
+// StatusByID loads a status without any visibility check, for adapters that decide
+// who sees it themselves (federation addressing its own statuses).
+func (s *Service) StatusByID(ctx context.Context, id int64) (*Status, error) {
+	return s.loadStatusRow(s.read(ctx), id)
+}
+
 // EditInput is an edit of a status. Text replaces the text; nil fields stay as they are.
 // Attachments and poll are replaced as Mastodon does: MediaIDs is the new list of
 // attachments (none when empty) and Poll the new poll (none when nil).

@@ -124,8 +124,10 @@ func (s *Service) BaseURL() string { return s.baseURL }
 // DefaultScope is the instance's default post scope.
 func (s *Service) DefaultScope() Scope { return s.defaultScope }
 
-// DB exposes the database for adapters that keep their own tables in it (OAuth tokens,
-// delivery queues). They must not write the domain's tables directly.
+// DB exposes the domain's database handle. The web and federation adapters take the
+// store's change feed from it (store.ChangesOf) to know when their page caches go
+// stale, and tests of other packages arrange rows through it; a narrower accessor
+// would still leave those. Nothing outside this package writes the domain's tables.
 func (s *Service) DB() *gorm.DB { return s.db }
 
 // Events returns the bus the service publishes to (possibly nil).

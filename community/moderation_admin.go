@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -312,7 +311,7 @@ func (s *Service) rules() *domainRules {
 		return r
 	}
 	if err := s.reloadDomainRules(context.Background()); err != nil {
-		slog.Error("load domain rules", "err", err)
+		s.log.Error("load domain rules", "err", err)
 		return &domainRules{}
 	}
 	s.domains.mu.RLock()

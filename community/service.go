@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -39,6 +40,8 @@ type Options struct {
 	// outside the company, as in open federation mode. Without it (company mode) only
 	// the company sees who works here (account_audience.go).
 	PublicProfiles bool
+	// Logger receives the domain's log lines; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Service is the domain's entry point. It is safe for concurrent use.
@@ -51,6 +54,7 @@ type Service struct {
 	events       *Bus
 	now          func() time.Time
 	files        media.Store
+	log          *slog.Logger
 	// publicProfiles: see Options.PublicProfiles.
 	publicProfiles bool
 	// proxy serves remote pictures from local copies; nil until SetRemoteMedia.
@@ -91,6 +95,7 @@ func NewService(db *gorm.DB, opt Options) *Service {
 		events:       opt.Events,
 		now:          opt.Now,
 		files:        opt.Media,
+		log:          opt.Logger,
 
 		publicProfiles: opt.PublicProfiles,
 	}
@@ -111,6 +116,9 @@ func NewService(db *gorm.DB, opt Options) *Service {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
 	}
 	return s
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -218,7 +217,7 @@ func (s *Service) deleteFiles(ctx context.Context, rows []MediaAttachment) {
 				continue
 			}
 			if err := s.files.Delete(ctx, key); err != nil {
-				slog.WarnContext(ctx, "delete media file", "key", key, "err", err)
+				s.log.WarnContext(ctx, "delete media file", "key", key, "err", err)
 			}
 		}
 	}

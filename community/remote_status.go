@@ -64,15 +64,61 @@ var ErrNotPeer = Forbidden("That instance is not one of the company's instances"
 // UpsertRemoteAccount stores or refreshes a remote account, keyed by its actor id.
 // Profile edits that arrive later (Update{Person}) come through here too.
 func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*Account, error) {
-	if err := validateRemoteIdentity(in.URI, in.Domain); err != nil {
+	if err := s.checkRemoteAccount(in); err != nil {
 		return nil, err
 	}
+	now := s.clock()
+	created := in.CreatedAt.UTC()
+	if created.IsZero() || created.After(now) {
+		created = now
+	}
+	acct := remoteAccountRow(in, now)
+	var featured []string
+	if in.FeaturedTags != nil {
+		featured = remoteFeaturedTags(in.FeaturedTags)
+	}
+	// A profile that has not changed is not written again: peers' directories are pulled
+	// periodically, and most of what they list is already known as it is.
+	existing, same, err := s.storedAsIs(ctx, in, &acct, featured)
+	if err != nil {
+		return nil, err
+	}
+	if same {
+		return existing, nil
+	}
+	var out Account
+	err = s.txRetryingRace(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		var err error
+		out, err = s.storeRemoteAccount(tx, ev, in, &acct, created, featured)
+		return err
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		// Still a duplicate when run again: the name is taken under another id.
+		return nil, Conflict("Account @%s@%s already exists with another id", in.Username, in.Domain)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// checkRemoteAccount refuses an account whose identity is not its instance's to give.
+func (s *Service) checkRemoteAccount(in RemoteAccount) error {
+	if err := validateRemoteIdentity(in.URI, in.Domain); err != nil {
+		return err
+	}
 	if in.Domain == s.host {
-		return nil, Invalid("Account %s claims this instance's own domain", in.URI)
+		return Invalid("Account %s claims this instance's own domain", in.URI)
 	}
 	if in.Username == "" || len(in.Username) > 255 || strings.ContainsAny(in.Username, "@/ \t\n") {
-		return nil, Invalid("Remote account %s has an invalid username", in.URI)
+		return Invalid("Remote account %s has an invalid username", in.URI)
 	}
+	return nil
+}
+
+// remoteAccountRow is the row in describes: sanitized, cut to the bounds, and with
+// every address on the account's own host. It has no id yet.
+func remoteAccountRow(in RemoteAccount, now time.Time) Account {
 	fields := Fields{}
 	for i, f := range in.Fields {
 		if i == maxRemoteFields {
@@ -83,11 +129,6 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 			Value:      markup.Sanitize(truncateBytes(f.Value, 4096)),
 			VerifiedAt: f.VerifiedAt,
 		})
-	}
-	now := s.clock()
-	created := in.CreatedAt.UTC()
-	if created.IsZero() || created.After(now) {
-		created = now
 	}
 	acct := Account{
 		Username:     in.Username,
@@ -118,82 +159,77 @@ func (s *Service) UpsertRemoteAccount(ctx context.Context, in RemoteAccount) (*A
 	if in.Expertise != nil {
 		acct.Expertise = remoteExpertise(in.Expertise)
 	}
-	var featured []string
-	if in.FeaturedTags != nil {
-		featured = remoteFeaturedTags(in.FeaturedTags)
+	return acct
+}
+
+// storedAsIs reports whether the account is stored already exactly as acct would store
+// it, and returns the stored row then. What in leaves out (expertise, key) is taken
+// into acct from the stored row, as the update would keep it.
+func (s *Service) storedAsIs(ctx context.Context, in RemoteAccount, acct *Account, featured []string) (*Account, bool, error) {
+	existing, err := s.AccountByURI(ctx, in.URI)
+	if err != nil || existing.IsLocal() {
+		return nil, false, nil // not known yet (or not readable now: the transaction reads it again)
 	}
-	// A profile that has not changed is not written again: peers' directories are pulled
-	// periodically, and most of what they list is already known as it is.
-	if existing, err := s.AccountByURI(ctx, in.URI); err == nil && !existing.IsLocal() {
-		if in.Expertise == nil {
-			acct.Expertise = existing.Expertise
+	if in.Expertise == nil {
+		acct.Expertise = existing.Expertise
+	}
+	if in.PublicKeyPEM == "" {
+		acct.PublicKeyPEM = existing.PublicKeyPEM
+	}
+	same, err := s.sameRemoteProfile(ctx, existing, acct, in.FeaturedTags != nil, featured)
+	if err != nil || !same {
+		return nil, false, err
+	}
+	return existing, true, nil
+}
+
+// storeRemoteAccount creates the account or updates the stored one, inside tx, and
+// returns the row as stored.
+func (s *Service) storeRemoteAccount(tx *gorm.DB, ev *[]Event, in RemoteAccount, acct *Account, created time.Time, featured []string) (Account, error) {
+	var existing Account
+	err := tx.Where("uri = ? AND uri <> ''", in.URI).Take(&existing).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		acct.ID = NewID()
+		acct.CreatedAt = created
+		if err := tx.Create(acct).Error; err != nil {
+			return Account{}, fmt.Errorf("create remote account: %w", err)
 		}
-		if in.PublicKeyPEM == "" {
-			acct.PublicKeyPEM = existing.PublicKeyPEM
+		if in.FeaturedTags != nil {
+			if err := s.setFeaturedTags(tx, acct.ID, featured); err != nil {
+				return Account{}, err
+			}
 		}
-		same, err := s.sameRemoteProfile(ctx, existing, &acct, in.FeaturedTags != nil, featured)
-		if err != nil {
-			return nil, err
-		}
-		if same {
-			return existing, nil
+		*ev = append(*ev, AccountCreated{Account: *acct})
+		return *acct, nil
+	case err != nil:
+		return Account{}, fmt.Errorf("load remote account: %w", err)
+	}
+	acct.ID, acct.CreatedAt = existing.ID, existing.CreatedAt
+	if in.Expertise == nil {
+		acct.Expertise = existing.Expertise
+	}
+	// A profile listed without its key (a peer's directory) keeps the known one.
+	if in.PublicKeyPEM == "" {
+		acct.PublicKeyPEM = existing.PublicKeyPEM
+	}
+	if err := tx.Model(&Account{}).Where("id = ?", existing.ID).Select(
+		"username", "display_name", "note", "fields", "expertise", "locked", "bot", "is_group", "discoverable",
+		"avatar_url", "header_url", "url", "inbox_url", "shared_inbox_url", "followers_url",
+		"public_key_pem", "updated_at").Updates(acct).Error; err != nil {
+		return Account{}, fmt.Errorf("update remote account: %w", err)
+	}
+	if in.FeaturedTags != nil {
+		if err := s.setFeaturedTags(tx, existing.ID, featured); err != nil {
+			return Account{}, err
 		}
 	}
 	var out Account
-	err := s.txRetryingRace(ctx, func(tx *gorm.DB, ev *[]Event) error {
-		var existing Account
-		err := tx.Where("uri = ? AND uri <> ''", in.URI).Take(&existing).Error
-		switch {
-		case errors.Is(err, gorm.ErrRecordNotFound):
-			acct.ID = NewID()
-			acct.CreatedAt = created
-			if err := tx.Create(&acct).Error; err != nil {
-				return fmt.Errorf("create remote account: %w", err)
-			}
-			if in.FeaturedTags != nil {
-				if err := s.setFeaturedTags(tx, acct.ID, featured); err != nil {
-					return err
-				}
-			}
-			out = acct
-			*ev = append(*ev, AccountCreated{Account: out})
-			return nil
-		case err != nil:
-			return fmt.Errorf("load remote account: %w", err)
-		}
-		acct.ID, acct.CreatedAt = existing.ID, existing.CreatedAt
-		if in.Expertise == nil {
-			acct.Expertise = existing.Expertise
-		}
-		// A profile listed without its key (a peer's directory) keeps the known one.
-		if in.PublicKeyPEM == "" {
-			acct.PublicKeyPEM = existing.PublicKeyPEM
-		}
-		if err := tx.Model(&Account{}).Where("id = ?", existing.ID).Select(
-			"username", "display_name", "note", "fields", "expertise", "locked", "bot", "is_group", "discoverable",
-			"avatar_url", "header_url", "url", "inbox_url", "shared_inbox_url", "followers_url",
-			"public_key_pem", "updated_at").Updates(&acct).Error; err != nil {
-			return fmt.Errorf("update remote account: %w", err)
-		}
-		if in.FeaturedTags != nil {
-			if err := s.setFeaturedTags(tx, existing.ID, featured); err != nil {
-				return err
-			}
-		}
-		if err := tx.Take(&out, existing.ID).Error; err != nil {
-			return fmt.Errorf("reload remote account: %w", err)
-		}
-		*ev = append(*ev, AccountUpdated{Account: out})
-		return nil
-	})
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		// Still a duplicate when run again: the name is taken under another id.
-		return nil, Conflict("Account @%s@%s already exists with another id", in.Username, in.Domain)
+	if err := tx.Take(&out, existing.ID).Error; err != nil {
+		return Account{}, fmt.Errorf("reload remote account: %w", err)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	*ev = append(*ev, AccountUpdated{Account: out})
+	return out, nil
 }
 
 // sameRemoteProfile reports whether storing next over existing would change nothing.

@@ -685,6 +685,99 @@ func (s *Service) EditStatus(ctx context.Context, author *Account, id int64, in 
 	if st.ReblogOfID != nil {
 		return nil, Forbidden("Reblogs can't be edited")
 	}
+	edit, err := s.checkEdit(ctx, st, in)
+	if err != nil {
+		return nil, err
+	}
+	if !edit.changes(st, in) {
+		// Nothing changed: no revision, no "edited" mark, nobody notified.
+		return st, nil
+	}
+	mentioned, byHandle, err := s.resolveMentions(ctx, in.Text)
+	if err != nil {
+		return nil, err
+	}
+
+	original := *st
+	now := s.clock()
+	st.Text = in.Text
+	st.SpoilerText = edit.spoiler
+	st.Sensitive = edit.sensitive
+	st.Language = edit.lang
+	st.Content = s.renderStatusText(in.Text, byHandle)
+	st.EditedAt = &now
+	st.UpdatedAt = now
+	tagNames := tagNamesOf(in.Text)
+
+	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		// Updating first locks the row, so that concurrent edits take turns and only the
+		// first of them records the original revision.
+		res := tx.Model(&Status{}).Where("id = ? AND account_id = ?", st.ID, author.ID).UpdateColumns(map[string]any{
+			"text": st.Text, "content": st.Content, "spoiler_text": st.SpoilerText, "sensitive": st.Sensitive,
+			"language": st.Language, "edited_at": now, "updated_at": now,
+		})
+		if res.Error != nil {
+			return fmt.Errorf("update status: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound // deleted meanwhile
+		}
+		if err := attachMedia(tx, st, edit.mediaIDs, 0, now); err != nil {
+			return err
+		}
+		if err := updateMediaAttributes(tx, st, in.MediaAttributes, now); err != nil {
+			return err
+		}
+		if err := s.setPoll(tx, st, in.Poll, now); err != nil {
+			return err
+		}
+		if err := recordRevisions(tx, &original, st, now); err != nil {
+			return err
+		}
+		added, err := addMentions(tx, st.ID, mentioned)
+		if err != nil {
+			return err
+		}
+		if err := s.setStatusTags(tx, st.ID, tagNames, true); err != nil {
+			return err
+		}
+		if err := s.syncIdeaText(tx, st, byHandle); err != nil {
+			return err
+		}
+		if err := s.notifyReaders(tx, ev, st, added, NotifyMention); err != nil {
+			return err
+		}
+		interacted, err := interactedAccounts(tx, st.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.notifyReaders(tx, ev, st, interacted, NotifyUpdate); err != nil {
+			return err
+		}
+		*ev = append(*ev, StatusUpdated{Status: *st})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// checkedEdit is what checkEdit found valid in an edit, with the values the status
+// takes where the edit leaves a field out.
+type checkedEdit struct {
+	spoiler      string
+	lang         string
+	sensitive    bool
+	mediaIDs     []int64
+	mediaChanged bool
+	pollChanged  bool
+}
+
+// checkEdit applies the rules an edit of st must pass before anything is stored:
+// attachments or a poll, text length, language; and finds whether its attachments or
+// poll change.
+func (s *Service) checkEdit(ctx context.Context, st *Status, in EditInput) (*checkedEdit, error) {
 	spoiler := st.SpoilerText
 	if in.SpoilerText != nil {
 		spoiler = *in.SpoilerText
@@ -724,86 +817,32 @@ func (s *Service) EditStatus(ctx context.Context, author *Account, id int64, in 
 		sensitive = *in.Sensitive
 	}
 	sensitive = sensitive || spoiler != ""
-	if in.Text == st.Text && spoiler == st.SpoilerText && sensitive == st.Sensitive && lang == st.Language && !mediaChanged && !pollChanged {
-		// Nothing changed: no revision, no "edited" mark, nobody notified.
-		return st, nil
-	}
-	mentioned, byHandle, err := s.resolveMentions(ctx, in.Text)
-	if err != nil {
-		return nil, err
-	}
-	original := *st
-	now := s.clock()
-	st.Text = in.Text
-	st.SpoilerText = spoiler
-	st.Sensitive = sensitive
-	st.Language = lang
-	st.Content = s.renderStatusText(in.Text, byHandle)
-	st.EditedAt = &now
-	st.UpdatedAt = now
-	tagNames := tagNamesOf(in.Text)
+	return &checkedEdit{spoiler: spoiler, lang: lang, sensitive: sensitive, mediaIDs: mediaIDs,
+		mediaChanged: mediaChanged, pollChanged: pollChanged}, nil
+}
 
-	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
-		// Updating first locks the row, so that concurrent edits take turns and only the
-		// first of them records the original revision.
-		res := tx.Model(&Status{}).Where("id = ? AND account_id = ?", st.ID, author.ID).UpdateColumns(map[string]any{
-			"text": st.Text, "content": st.Content, "spoiler_text": st.SpoilerText, "sensitive": st.Sensitive,
-			"language": st.Language, "edited_at": now, "updated_at": now,
-		})
-		if res.Error != nil {
-			return fmt.Errorf("update status: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return ErrNotFound // deleted meanwhile
-		}
-		if err := attachMedia(tx, st, mediaIDs, 0, now); err != nil {
-			return err
-		}
-		if err := updateMediaAttributes(tx, st, in.MediaAttributes, now); err != nil {
-			return err
-		}
-		if err := s.setPoll(tx, st, in.Poll, now); err != nil {
-			return err
-		}
-		var edits int64
-		if err := tx.Model(&StatusEdit{}).Where("status_id = ?", st.ID).Count(&edits).Error; err != nil {
-			return fmt.Errorf("count edits: %w", err)
-		}
-		var revisions []StatusEdit
-		if edits == 0 {
-			revisions = append(revisions, revisionOf(&original, original.CreatedAt))
-		}
-		revisions = append(revisions, revisionOf(st, now))
-		if err := tx.Create(&revisions).Error; err != nil {
-			return fmt.Errorf("record revision: %w", err)
-		}
-		added, err := addMentions(tx, st.ID, mentioned)
-		if err != nil {
-			return err
-		}
-		if err := s.setStatusTags(tx, st.ID, tagNames, true); err != nil {
-			return err
-		}
-		if err := s.syncIdeaText(tx, st, byHandle); err != nil {
-			return err
-		}
-		if err := s.notifyReaders(tx, ev, st, added, NotifyMention); err != nil {
-			return err
-		}
-		interacted, err := interactedAccounts(tx, st.ID)
-		if err != nil {
-			return err
-		}
-		if err := s.notifyReaders(tx, ev, st, interacted, NotifyUpdate); err != nil {
-			return err
-		}
-		*ev = append(*ev, StatusUpdated{Status: *st})
-		return nil
-	})
-	if err != nil {
-		return nil, err
+// changes reports whether the edit changes anything of st.
+func (e *checkedEdit) changes(st *Status, in EditInput) bool {
+	return in.Text != st.Text || e.spoiler != st.SpoilerText || e.sensitive != st.Sensitive ||
+		e.lang != st.Language || e.mediaChanged || e.pollChanged
+}
+
+// recordRevisions stores the edited status as a revision, preceded by the original
+// when this is its first edit.
+func recordRevisions(tx *gorm.DB, original, edited *Status, now time.Time) error {
+	var edits int64
+	if err := tx.Model(&StatusEdit{}).Where("status_id = ?", edited.ID).Count(&edits).Error; err != nil {
+		return fmt.Errorf("count edits: %w", err)
 	}
-	return st, nil
+	var revisions []StatusEdit
+	if edits == 0 {
+		revisions = append(revisions, revisionOf(original, original.CreatedAt))
+	}
+	revisions = append(revisions, revisionOf(edited, now))
+	if err := tx.Create(&revisions).Error; err != nil {
+		return fmt.Errorf("record revision: %w", err)
+	}
+	return nil
 }
 
 func revisionOf(st *Status, at time.Time) StatusEdit {

@@ -1,6 +1,3 @@
-// Package community is Tacit's domain: accounts, posts and their audience, follows,
-// interactions, timelines and notifications. It stores its entities with gorm and
-// publishes domain events; it knows nothing of HTTP, ActivityPub or search indexes.
 package community
 
 import (
@@ -73,7 +70,7 @@ type Service struct {
 	handles *rowcache.Cache[string, *Account]
 	// parts keeps statuses' mentions, hashtags and attachments by row version.
 	parts *rowcache.Cache[partsKey, *statusParts]
-	// feeds keeps readers' home feed candidates (home_feed.go); nil without a
+	// feeds keeps readers' home feed candidates (feed_home.go); nil without a
 	// change feed.
 	feeds *homeFeeds
 }

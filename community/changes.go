@@ -186,22 +186,6 @@ func (s *Service) StatusesByID(ctx context.Context, ids []int64) (map[int64]*Sta
 	return out, nil
 }
 
-// TagsByID loads hashtags by id, keyed by id.
-func (s *Service) TagsByID(ctx context.Context, ids []int64) (map[int64]Tag, error) {
-	out := make(map[int64]Tag, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []Tag
-	if err := s.read(ctx).Where("id IN ?", uniqueIDs(ids)).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load tags: %w", err)
-	}
-	for _, t := range rows {
-		out[t.ID] = t
-	}
-	return out, nil
-}
-
 // StatusIDsByURI maps the ActivityPub ids of stored statuses to their ids here; unknown
 // URIs are absent.
 func (s *Service) StatusIDsByURI(ctx context.Context, uris []string) (map[string]int64, error) {

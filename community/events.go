@@ -98,8 +98,11 @@ func (Favourited) eventName() string          { return "favourite" }
 // must be quick: hand slow work (delivery, indexing) to a queue.
 type Handler func(ctx context.Context, e Event)
 
-// Bus fans domain events out to subscribers.
+// Bus fans domain events out to subscribers. Its zero value is ready to use.
 type Bus struct {
+	// Logger receives the panics of subscribers; nil means slog.Default().
+	Logger *slog.Logger
+
 	mu       sync.RWMutex
 	handlers []Handler
 }
@@ -122,15 +125,19 @@ func (b *Bus) Publish(ctx context.Context, events ...Event) {
 	b.mu.RUnlock()
 	for _, e := range events {
 		for _, h := range handlers {
-			callHandler(ctx, h, e)
+			b.callHandler(ctx, h, e)
 		}
 	}
 }
 
-func callHandler(ctx context.Context, h Handler, e Event) {
+func (b *Bus) callHandler(ctx context.Context, h Handler, e Event) {
 	defer func() {
 		if r := recover(); r != nil {
-			slog.ErrorContext(ctx, "event handler panicked", "event", e.eventName(), "panic", r)
+			log := b.Logger
+			if log == nil {
+				log = slog.Default()
+			}
+			log.ErrorContext(ctx, "event handler panicked", "event", e.eventName(), "panic", r)
 		}
 	}()
 	h(ctx, e)

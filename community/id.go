@@ -93,3 +93,16 @@ var pastSeq = func() *atomic.Int64 {
 	v.Store(int64(b[0])<<8 | int64(b[1]))
 	return &v
 }()
+
+// uniqueIDs keeps the first of each id, in order, so that IN lists stay short.
+func uniqueIDs(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -46,7 +46,7 @@ type Account struct {
 	Note         string `gorm:"not null;default:''"` // rendered, safe HTML
 	NoteSource   string `gorm:"not null;default:''"` // what the owner typed (local accounts)
 	Fields       Fields `gorm:"type:text;not null;default:'[]'"`
-	Expertise    Topics `gorm:"type:text;not null;default:'[]'"` // topics the person knows (expertise.go)
+	Expertise    Topics `gorm:"type:text;not null;default:'[]'"` // topics the person knows (account_expertise.go)
 	Locked       bool   `gorm:"not null;default:false"`
 	Bot          bool   `gorm:"not null;default:false"`
 	Group        bool   `gorm:"column:is_group;not null;default:false"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -616,7 +617,7 @@ func (s *Service) ModerationLog(ctx context.Context, viewer *Account, q Moderati
 		if len(boards) == 0 {
 			return nil, Forbidden("The moderation log is for moderators")
 		}
-		if q.BoardID != 0 && !containsID(boards, q.BoardID) {
+		if q.BoardID != 0 && !slices.Contains(boards, q.BoardID) {
 			return nil, Forbidden("You do not moderate this board")
 		}
 		db = db.Where("board_account_id IN ?", boards)

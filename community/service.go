@@ -1,12 +1,10 @@
-// Package community is Tacit's domain: accounts, posts and their audience, follows,
-// interactions, timelines and notifications. It stores its entities with gorm and
-// publishes domain events; it knows nothing of HTTP, ActivityPub or search indexes.
 package community
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -39,6 +37,8 @@ type Options struct {
 	// outside the company, as in open federation mode. Without it (company mode) only
 	// the company sees who works here (account_audience.go).
 	PublicProfiles bool
+	// Logger receives the domain's log lines; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Service is the domain's entry point. It is safe for concurrent use.
@@ -51,6 +51,7 @@ type Service struct {
 	events       *Bus
 	now          func() time.Time
 	files        media.Store
+	log          *slog.Logger
 	// publicProfiles: see Options.PublicProfiles.
 	publicProfiles bool
 	// proxy serves remote pictures from local copies; nil until SetRemoteMedia.
@@ -69,7 +70,7 @@ type Service struct {
 	handles *rowcache.Cache[string, *Account]
 	// parts keeps statuses' mentions, hashtags and attachments by row version.
 	parts *rowcache.Cache[partsKey, *statusParts]
-	// feeds keeps readers' home feed candidates (home_feed.go); nil without a
+	// feeds keeps readers' home feed candidates (feed_home.go); nil without a
 	// change feed.
 	feeds *homeFeeds
 }
@@ -91,6 +92,7 @@ func NewService(db *gorm.DB, opt Options) *Service {
 		events:       opt.Events,
 		now:          opt.Now,
 		files:        opt.Media,
+		log:          opt.Logger,
 
 		publicProfiles: opt.PublicProfiles,
 	}
@@ -112,6 +114,9 @@ func NewService(db *gorm.DB, opt Options) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	return s
 }
 
@@ -124,8 +129,10 @@ func (s *Service) BaseURL() string { return s.baseURL }
 // DefaultScope is the instance's default post scope.
 func (s *Service) DefaultScope() Scope { return s.defaultScope }
 
-// DB exposes the database for adapters that keep their own tables in it (OAuth tokens,
-// delivery queues). They must not write the domain's tables directly.
+// DB exposes the domain's database handle. The web and federation adapters take the
+// store's change feed from it (store.ChangesOf) to know when their page caches go
+// stale, and tests of other packages arrange rows through it; a narrower accessor
+// would still leave those. Nothing outside this package writes the domain's tables.
 func (s *Service) DB() *gorm.DB { return s.db }
 
 // Events returns the bus the service publishes to (possibly nil).

@@ -3,6 +3,7 @@ package community
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 )
@@ -423,4 +424,75 @@ func (s *Service) readersOf(db *gorm.DB, st *Status, viewers []*Account, mention
 		}
 	}
 	return out, nil
+}
+
+// Recipients says which other instances must receive a local status: the second half
+// of the audience rule (the first is mayRead). Federation turns it into inboxes.
+type Recipients struct {
+	// Accounts are the remote accounts in the audience: followers (unless the status is
+	// direct) and mentioned accounts, on instances the scope admits.
+	Accounts []*Account
+	// AllPeers asks for delivery to every peer instance, so that public posts appear in
+	// every instance's federated timeline, as the company network expects.
+	AllPeers bool
+}
+
+// Recipients computes where st goes. Department posts go nowhere; company posts only
+// to peers of the company; a reblog follows its own visibility, within the scope of the
+// status it shares, and always reaches that status's author.
+func (s *Service) Recipients(ctx context.Context, st *Status) (Recipients, error) {
+	var r Recipients
+	if st.Scope == ScopeDepartment {
+		return r, nil
+	}
+	admits := func(a *Account) bool {
+		if a.IsLocal() {
+			return false
+		}
+		return st.Scope == ScopeWorld || s.peers(a.Domain)
+	}
+	db := s.read(ctx)
+	var ids []int64
+	if st.Visibility != VisibilityDirect {
+		var followers []int64
+		if err := db.Model(&Follow{}).Where("target_account_id = ?", st.AccountID).
+			Pluck("account_id", &followers).Error; err != nil {
+			return r, fmt.Errorf("load followers: %w", err)
+		}
+		ids = append(ids, followers...)
+	}
+	var mentioned []int64
+	if err := db.Model(&Mention{}).Where("status_id = ?", st.ID).Pluck("account_id", &mentioned).Error; err != nil {
+		return r, fmt.Errorf("load mentions: %w", err)
+	}
+	ids = append(ids, mentioned...)
+	// A public reply reaches the author of what it answers, so that the thread is whole
+	// on their instance; a narrower reply reaches them only through follows and mentions.
+	if st.InReplyToAccountID != nil && (st.Visibility == VisibilityPublic || st.Visibility == VisibilityUnlisted) {
+		ids = append(ids, *st.InReplyToAccountID)
+	}
+	if st.ReblogOfID != nil {
+		orig, err := s.loadStatusRow(db, *st.ReblogOfID)
+		if err != nil {
+			return r, err
+		}
+		ids = append(ids, orig.AccountID)
+	}
+	if len(ids) > 0 {
+		var blocked []int64
+		if err := db.Model(&Block{}).Where("account_id = ?", st.AccountID).Pluck("target_account_id", &blocked).Error; err != nil {
+			return r, fmt.Errorf("load blocks: %w", err)
+		}
+		accounts, err := s.AccountsByID(ctx, ids)
+		if err != nil {
+			return r, err
+		}
+		for _, id := range uniqueIDs(ids) {
+			if a := accounts[id]; a != nil && admits(a) && !slices.Contains(blocked, id) {
+				r.Accounts = append(r.Accounts, a)
+			}
+		}
+	}
+	r.AllPeers = st.Visibility == VisibilityPublic && st.ReblogOfID == nil
+	return r, nil
 }

@@ -102,7 +102,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		}
 		return nil, err
 	}
-	inst := &Instance{Config: cfg, DB: db, Events: &community.Bus{}, log: log}
+	inst := &Instance{Config: cfg, DB: db, Events: &community.Bus{Logger: log}, log: log}
 	inst.Community = community.NewService(db, community.Options{
 		Host:         cfg.Host,
 		BaseURL:      cfg.BaseURL(),
@@ -112,6 +112,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Media:        files,
 		// Open mode shows world-scope content, and so people, beyond the company.
 		PublicProfiles: cfg.Federation.Mode == config.FederationOpen,
+		Logger:         log,
 	})
 	inst.Auth = auth.NewService(db)
 	// Deliveries time out after 10 seconds, so a 30-second lease is ample, and the jobs

@@ -160,7 +160,7 @@ func (s *Server) deleteMedia(c *gin.Context) {
 }
 
 // mediaFile serves a stored picture. The random name is what protects a picture of a
-// restricted post (see community/media.go); pictures of world-scope public posts and
+// restricted post (see community/status_media.go); pictures of world-scope public posts and
 // profile images may be cached anywhere, the others only by the reader's own client.
 func (s *Server) mediaFile(c *gin.Context) {
 	f, err := s.community.OpenMedia(c.Request.Context(), c.Param("token"), c.Param("name"))
@@ -168,7 +168,7 @@ func (s *Server) mediaFile(c *gin.Context) {
 }
 
 // remoteMediaFile serves this instance's copy of a remote picture, fetching it on the
-// first request (see community/media_proxy.go). The signed address is the capability,
+// first request (see community/remote_media.go). The signed address is the capability,
 // as the random name is for local files.
 func (s *Server) remoteMediaFile(c *gin.Context) {
 	f, err := s.community.OpenRemoteMedia(c.Request.Context(), c.Param("ref"), c.Param("name"))

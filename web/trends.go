@@ -11,7 +11,7 @@ import (
 	"github.com/tacit-social/tacit/community"
 )
 
-// Trends from this instance's own activity (see community/trends.go). Anyone may read
+// Trends from this instance's own activity (see community/feed_trends.go). Anyone may read
 // them, with any token or none, as in Mastodon; logged out, only world-scope posts
 // count.
 

@@ -2,6 +2,7 @@ package community
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -51,7 +52,7 @@ func (s *Service) Tag(ctx context.Context, v Viewer, raw string) (*TagInfo, erro
 	var t Tag
 	err = s.read(ctx).Where("name = ?", name).Take(&t).Error
 	switch {
-	case err == gorm.ErrRecordNotFound:
+	case errors.Is(err, gorm.ErrRecordNotFound):
 		return out, nil
 	case err != nil:
 		return nil, fmt.Errorf("load tag: %w", err)
@@ -113,7 +114,7 @@ func (s *Service) UnfollowTag(ctx context.Context, account *Account, raw string)
 	var t Tag
 	err = s.read(ctx).Where("name = ?", name).Take(&t).Error
 	switch {
-	case err == gorm.ErrRecordNotFound:
+	case errors.Is(err, gorm.ErrRecordNotFound):
 		return out, nil
 	case err != nil:
 		return nil, fmt.Errorf("load tag: %w", err)

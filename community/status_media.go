@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -21,7 +20,7 @@ import (
 
 // Media: pictures uploaded by local accounts (attachments, avatars, headers), whose
 // files live in a media.Store, and the attachments of remote posts, whose pictures are
-// served from local copies (see media_proxy.go).
+// served from local copies (see remote_media.go).
 //
 // Who may fetch a file: files are served at unguessable URLs (128 random bits in the
 // name) that only appear where the post itself may be read — API answers pass the
@@ -124,7 +123,7 @@ func (s *Service) MediaURL(key string) string { return s.baseURL + "/media/" + k
 
 // AttachmentURLs are the URLs of an attachment's picture and preview: this instance's
 // files, this instance's copy of a remote picture, or the remote URL of other remote
-// media (see media_proxy.go).
+// media (see remote_media.go).
 func (s *Service) AttachmentURLs(m *MediaAttachment) (url, preview string) {
 	if m.IsRemote() {
 		return s.remoteAttachmentURLs(m)
@@ -218,7 +217,7 @@ func (s *Service) deleteFiles(ctx context.Context, rows []MediaAttachment) {
 				continue
 			}
 			if err := s.files.Delete(ctx, key); err != nil {
-				slog.WarnContext(ctx, "delete media file", "key", key, "err", err)
+				s.log.WarnContext(ctx, "delete media file", "key", key, "err", err)
 			}
 		}
 	}

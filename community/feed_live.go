@@ -101,32 +101,18 @@ func (s *Service) LiveAudience(ctx context.Context, st *Status, q LiveQuery) (*L
 	a := &LiveAudience{st: *st, readers: map[int64]bool{}, silenced: map[int64]bool{},
 		home: map[int64]bool{}, lists: map[int64]bool{}}
 
-	var original *Status
-	if st.ReblogOfID != nil {
-		o, err := s.loadStatusRow(db, *st.ReblogOfID)
-		switch {
-		case err == nil:
-			original = o
-			a.original = o
-		case KindOf(err) == KindNotFound && q.Deleted:
-			// Deleted with what it shared: who could read the reblog is what matters.
-		case KindOf(err) == KindNotFound:
-			return a, nil // a reblog of nothing reaches nobody
-		default:
-			return nil, err
-		}
+	original, reachesNobody, err := s.liveOriginal(db, st, q.Deleted)
+	if err != nil {
+		return nil, err
 	}
+	if reachesNobody {
+		return a, nil
+	}
+	a.original = original
 
-	// Everyone concerned: the watchers and the owners of the watched lists.
-	var lists []List
-	if len(q.Lists) > 0 && !q.Deleted {
-		if err := db.Where("id IN ?", q.Lists).Find(&lists).Error; err != nil {
-			return nil, fmt.Errorf("load lists: %w", err)
-		}
-	}
-	viewers := append([]*Account(nil), q.Accounts...)
-	for _, l := range lists {
-		viewers = append(viewers, &Account{ID: l.AccountID}) // lists belong to local accounts
+	lists, viewers, err := liveViewers(db, q)
+	if err != nil {
+		return nil, err
 	}
 	ids := make([]int64, 0, len(viewers))
 	for _, v := range viewers {
@@ -134,31 +120,9 @@ func (s *Service) LiveAudience(ctx context.Context, st *Status, q LiveQuery) (*L
 	}
 	ids = uniqueIDs(ids)
 
-	var mentioned []int64
-	if q.Deleted {
-		mentioned = q.Mentions
-		if mentioned == nil {
-			mentioned = []int64{}
-		}
-	}
-	readers, err := s.readersOf(db, st, viewers, mentioned)
-	if err != nil {
+	if err := s.liveReaders(db, a, st, original, viewers, q); err != nil {
 		return nil, err
 	}
-	a.anonymous = s.mayRead(Anonymous, st, audienceFacts{})
-	if original != nil {
-		also, err := s.readersOf(db, original, viewers, nil)
-		if err != nil {
-			return nil, err
-		}
-		for id := range readers {
-			if !also[id] {
-				delete(readers, id)
-			}
-		}
-		a.anonymous = a.anonymous && s.mayRead(Anonymous, original, audienceFacts{})
-	}
-	a.readers = readers
 	if q.Deleted {
 		return a, nil
 	}
@@ -176,25 +140,107 @@ func (s *Service) LiveAudience(ctx context.Context, st *Status, q LiveQuery) (*L
 	if original != nil {
 		authors = append(authors, original.AccountID)
 	}
-	silenced, err := silencedAmong(db, ids, authors, s.clock())
-	if err != nil {
+	if a.silenced, err = silencedAmong(db, ids, authors, s.clock()); err != nil {
 		return nil, err
 	}
-	a.silenced = silenced
-
-	// Follows of the author and of whom the status answers, by the people concerned.
+	// The timelines' rules look at follows of the author and of whom the status answers.
 	targets := []int64{st.AccountID}
 	if st.InReplyToAccountID != nil {
 		targets = append(targets, *st.InReplyToAccountID)
 	}
-	follows := map[int64]map[int64]*Follow{} // follower → followed → follow
-	var exclusive map[int64]bool             // viewers with the author in an exclusive list
+	follows, exclusive, err := liveFollows(db, st, ids, targets)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.placeInHomes(db, q.Accounts, ids, follows, exclusive); err != nil {
+		return nil, err
+	}
+	if len(lists) > 0 {
+		if err := a.placeInLists(db, lists, q.Lists, targets, follows); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// liveOriginal loads what a reblog shares. reachesNobody: it is gone while the reblog
+// is not, so the reblog reaches nobody.
+func (s *Service) liveOriginal(db *gorm.DB, st *Status, deleted bool) (original *Status, reachesNobody bool, err error) {
+	if st.ReblogOfID == nil {
+		return nil, false, nil
+	}
+	o, err := s.loadStatusRow(db, *st.ReblogOfID)
+	switch {
+	case err == nil:
+		return o, false, nil
+	case KindOf(err) == KindNotFound && deleted:
+		// Deleted with what it shared: who could read the reblog is what matters.
+		return nil, false, nil
+	case KindOf(err) == KindNotFound:
+		return nil, true, nil
+	default:
+		return nil, false, err
+	}
+}
+
+// liveViewers is everyone concerned: the watchers and the owners of the watched lists
+// (no lists for a deleted status, which only needs its readers).
+func liveViewers(db *gorm.DB, q LiveQuery) ([]List, []*Account, error) {
+	var lists []List
+	if len(q.Lists) > 0 && !q.Deleted {
+		if err := db.Where("id IN ?", q.Lists).Find(&lists).Error; err != nil {
+			return nil, nil, fmt.Errorf("load lists: %w", err)
+		}
+	}
+	viewers := append([]*Account(nil), q.Accounts...)
+	for _, l := range lists {
+		viewers = append(viewers, &Account{ID: l.AccountID}) // lists belong to local accounts
+	}
+	return lists, viewers, nil
+}
+
+// liveReaders sets who among viewers, and whether a logged-out visitor, may read st
+// and, for a reblog, the original it shares (nil when it is gone).
+func (s *Service) liveReaders(db *gorm.DB, a *LiveAudience, st, original *Status, viewers []*Account, q LiveQuery) error {
+	var mentioned []int64
+	if q.Deleted {
+		mentioned = q.Mentions
+		if mentioned == nil {
+			mentioned = []int64{}
+		}
+	}
+	readers, err := s.readersOf(db, st, viewers, mentioned)
+	if err != nil {
+		return err
+	}
+	a.anonymous = s.mayRead(Anonymous, st, audienceFacts{})
+	if original != nil {
+		also, err := s.readersOf(db, original, viewers, nil)
+		if err != nil {
+			return err
+		}
+		for id := range readers {
+			if !also[id] {
+				delete(readers, id)
+			}
+		}
+		a.anonymous = a.anonymous && s.mayRead(Anonymous, original, audienceFacts{})
+	}
+	a.readers = readers
+	return nil
+}
+
+// liveFollows loads, for the viewers ids, their follows of targets (follower →
+// followed → follow) and which of them keep st's author in an exclusive list.
+func liveFollows(db *gorm.DB, st *Status, ids, targets []int64) (map[int64]map[int64]*Follow, map[int64]bool, error) {
+	follows := map[int64]map[int64]*Follow{}
+	var exclusive map[int64]bool
 	for rest := ids; len(rest) > 0; {
 		batch := rest[:min(len(rest), maxBatchIDs)]
 		rest = rest[len(batch):]
 		var rows []Follow
 		if err := db.Where("account_id IN ? AND target_account_id IN ?", batch, targets).Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("load follows: %w", err)
+			return nil, nil, fmt.Errorf("load follows: %w", err)
 		}
 		for i := range rows {
 			f := &rows[i]
@@ -207,7 +253,7 @@ func (s *Service) LiveAudience(ctx context.Context, st *Status, q LiveQuery) (*L
 		if err := db.Table("list_accounts").Joins("JOIN lists ON lists.id = list_accounts.list_id").
 			Where("lists.exclusive AND list_accounts.account_id = ? AND lists.account_id IN ?", st.AccountID, batch).
 			Pluck("lists.account_id", &owners).Error; err != nil {
-			return nil, fmt.Errorf("load exclusive lists: %w", err)
+			return nil, nil, fmt.Errorf("load exclusive lists: %w", err)
 		}
 		for _, id := range owners {
 			if exclusive == nil {
@@ -216,48 +262,57 @@ func (s *Service) LiveAudience(ctx context.Context, st *Status, q LiveQuery) (*L
 			exclusive[id] = true
 		}
 	}
-	// Watchers following one of the status's hashtags (only public originals qualify).
+	return follows, exclusive, nil
+}
+
+// placeInHomes marks the watchers whose home feed the status belongs in.
+func (a *LiveAudience) placeInHomes(db *gorm.DB, watchers []*Account, ids []int64,
+	follows map[int64]map[int64]*Follow, exclusive map[int64]bool) error {
+	// Watchers following one of the status's hashtags (only public originals have
+	// tags here).
 	tagFollowers := map[int64]bool{}
-	if len(a.tags) > 0 && len(q.Accounts) > 0 {
+	if len(a.tags) > 0 && len(watchers) > 0 {
 		for rest := ids; len(rest) > 0; {
 			batch := rest[:min(len(rest), maxBatchIDs)]
 			rest = rest[len(batch):]
 			var who []int64
 			if err := db.Table("tag_follows").Joins("JOIN status_tags ON status_tags.tag_id = tag_follows.tag_id").
-				Where("status_tags.status_id = ? AND tag_follows.account_id IN ?", st.ID, batch).
+				Where("status_tags.status_id = ? AND tag_follows.account_id IN ?", a.st.ID, batch).
 				Pluck("tag_follows.account_id", &who).Error; err != nil {
-				return nil, fmt.Errorf("load tag follows: %w", err)
+				return fmt.Errorf("load tag follows: %w", err)
 			}
 			for _, id := range who {
 				tagFollowers[id] = true
 			}
 		}
 	}
-	for _, v := range q.Accounts {
-		if readers[v.ID] && !silenced[v.ID] && homeMember(st, v.ID, follows[v.ID], exclusive[v.ID], tagFollowers[v.ID]) {
+	for _, v := range watchers {
+		if a.readers[v.ID] && !a.silenced[v.ID] && homeMember(&a.st, v.ID, follows[v.ID], exclusive[v.ID], tagFollowers[v.ID]) {
 			a.home[v.ID] = true
 		}
 	}
+	return nil
+}
 
-	if len(lists) > 0 {
-		members := map[int64]map[int64]bool{} // list → member accounts among targets
-		var rows []ListAccount
-		if err := db.Where("list_id IN ? AND account_id IN ?", q.Lists, targets).Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("load list members: %w", err)
+// placeInLists marks the watched lists whose feed the status belongs in.
+func (a *LiveAudience) placeInLists(db *gorm.DB, lists []List, listIDs, targets []int64, follows map[int64]map[int64]*Follow) error {
+	members := map[int64]map[int64]bool{} // list → member accounts among targets
+	var rows []ListAccount
+	if err := db.Where("list_id IN ? AND account_id IN ?", listIDs, targets).Find(&rows).Error; err != nil {
+		return fmt.Errorf("load list members: %w", err)
+	}
+	for _, r := range rows {
+		if members[r.ListID] == nil {
+			members[r.ListID] = map[int64]bool{}
 		}
-		for _, r := range rows {
-			if members[r.ListID] == nil {
-				members[r.ListID] = map[int64]bool{}
-			}
-			members[r.ListID][r.AccountID] = true
-		}
-		for _, l := range lists {
-			if readers[l.AccountID] && !silenced[l.AccountID] && listMember(st, &l, members[l.ID], follows[l.AccountID]) {
-				a.lists[l.ID] = true
-			}
+		members[r.ListID][r.AccountID] = true
+	}
+	for _, l := range lists {
+		if a.readers[l.AccountID] && !a.silenced[l.AccountID] && listMember(&a.st, &l, members[l.ID], follows[l.AccountID]) {
+			a.lists[l.ID] = true
 		}
 	}
-	return a, nil
+	return nil
 }
 
 // silencedAmong returns which of viewers block or mute (a mute that has not expired)

@@ -2,6 +2,7 @@ package community
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,7 +33,7 @@ func (s *Service) Endorse(ctx context.Context, me *Account, targetID int64) erro
 	return s.tx(ctx, func(tx *gorm.DB, _ *[]Event) error {
 		var f Follow
 		err := tx.Where("account_id = ? AND target_account_id = ?", me.ID, targetID).Take(&f).Error
-		if err == gorm.ErrRecordNotFound {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return Invalid("Validation failed: You must be already following the person you want to endorse")
 		}
 		if err != nil {

@@ -338,15 +338,6 @@ func (s *Service) mayModerateBoard(ctx context.Context, db *gorm.DB, actor *Acco
 	return role == RoleModerator || role == RoleAdmin, nil
 }
 
-// MayModerateBoard tells whether actor may moderate the board.
-func (s *Service) MayModerateBoard(ctx context.Context, actor *Account, boardID int64) (bool, error) {
-	b, err := boardRow(s.read(ctx), boardID)
-	if err != nil {
-		return false, err
-	}
-	return s.mayModerateBoard(ctx, s.read(ctx), actor, b)
-}
-
 // errNotBoardModerator is the answer to a moderation action by someone else.
 var errNotBoardModerator = Forbidden("Only the board's moderators can do this")
 

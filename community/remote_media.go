@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -280,7 +279,7 @@ func (s *Service) cacheRemoteMedia(ctx context.Context, dir, kind, remote string
 	}
 	err := s.fetchAndStore(ctx, dir, kind, remote)
 	if err != nil {
-		slog.InfoContext(ctx, "remote media not cached", "url", remote, "err", err)
+		s.log.InfoContext(ctx, "remote media not cached", "url", remote, "err", err)
 		p.mu.Lock()
 		if len(p.failed) >= proxyMaxFailures {
 			clear(p.failed)

@@ -2,7 +2,6 @@ package community
 
 import (
 	"context"
-	"log/slog"
 	"time"
 )
 
@@ -32,7 +31,7 @@ func (s *Service) resolveUnknown(ctx context.Context, handle string) *Account {
 	}
 	a, err := s.resolver.ResolveAccount(ctx, handle)
 	if err != nil {
-		slog.DebugContext(ctx, "mention not resolved", "handle", handle, "err", err)
+		s.log.DebugContext(ctx, "mention not resolved", "handle", handle, "err", err)
 		return nil
 	}
 	return a

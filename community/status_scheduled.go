@@ -297,8 +297,12 @@ func (s *Service) ScheduledMedia(ctx context.Context, list []ScheduledStatus) (m
 // what was due while the server was down goes out at the next run. Each is created with
 // an idempotency key of its own before its schedule is removed: a crash in between
 // publishes it once, not twice. A schedule that can no longer be published (its reply
-// target or author gone, an upload deleted) is dropped, as in Mastodon.
+// target or author gone, an upload deleted) is dropped, as in Mastodon, and logged on
+// log (nil means the Service's logger).
 func (s *Service) PublishDueStatuses(ctx context.Context, now time.Time, log *slog.Logger) (int, error) {
+	if log == nil {
+		log = s.log
+	}
 	var due []ScheduledStatus
 	if err := s.read(ctx).Where("scheduled_at <= ?", now.UTC()).Order("scheduled_at, id").Limit(100).Find(&due).Error; err != nil {
 		return 0, fmt.Errorf("load due scheduled statuses: %w", err)
@@ -311,10 +315,8 @@ func (s *Service) PublishDueStatuses(ctx context.Context, now time.Time, log *sl
 		case err == nil:
 			published++
 		case KindOf(err) != 0:
-			if log != nil {
-				log.WarnContext(ctx, "dropped a scheduled status that can no longer be published",
-					"scheduled_status_id", ss.ID, "account_id", ss.AccountID, "reason", err.Error())
-			}
+			log.WarnContext(ctx, "dropped a scheduled status that can no longer be published",
+				"scheduled_status_id", ss.ID, "account_id", ss.AccountID, "reason", err.Error())
 		default:
 			return published, err
 		}

@@ -1,0 +1,47 @@
+// Package community is Tacit's domain: accounts, posts and their audience, follows,
+// interactions, feeds, idea boards and moderation. It stores its entities with gorm and
+// publishes domain events after each transaction commits; it knows nothing of HTTP,
+// ActivityPub or search indexes, which call it and subscribe to its events.
+//
+// # One Service, five clusters
+//
+// Everything goes through one Service, so that the audience rule and the counters it
+// keeps are applied on every path. Its methods fall into five clusters, which the file
+// names show:
+//
+//   - Core (no prefix): the Service and its options (service.go), errors (errors.go),
+//     events and their bus (events.go), ids (id.go), the audience rule (visibility.go:
+//     who may read a status and, in Recipients, which other instances receive it;
+//     audience.go: the audience a new status gets), the rows shared by every cluster
+//     (models.go), paging (page.go), JSON columns (jsoncolumn.go), text cut to limits
+//     (truncate.go), the change cursors adapters follow (changes.go), lookups by address
+//     for search (search.go) and the instance's figures (stats.go).
+//   - Accounts (account_*.go): creating and finding accounts, who may see an account
+//     (account_audience.go), profiles and their fields, expertise, featured tags and
+//     endorsements, keys, relationships (follows, blocks, mutes), the directory, a
+//     profile's statuses and deleting an account.
+//   - Statuses and remote content (status_*.go, remote_*.go): creating, reading, editing
+//     and deleting statuses, with their media, polls, mentions, interactions, scheduled
+//     statuses and the details shown with them; and what other instances send (remote
+//     accounts and statuses, the once-only record of activities, remote media, inboxes).
+//   - Feeds (feed_*.go): timelines, the home feed kept in memory, live audiences for
+//     streaming, notifications, conversations, lists, filters, markers, followed
+//     hashtags, trends and suggestions.
+//   - Boards and moderation (board_*.go, moderation*.go): idea boards and their ideas;
+//     moderation of boards (moderation.go), of accounts (moderation_accounts.go) and of
+//     domains (moderation_domains.go), and reports.
+//
+// # The read contract
+//
+// Methods named GetX(ctx, viewer, …), and every other method that takes a Viewer, check
+// the audience: they return only what that viewer may read, and ErrNotFound for the
+// rest, as if it did not exist. Methods that take the acting *Account (a viewer's own
+// notifications, lists, filters, an author's edit) work on that account's own things
+// and check that they are its own.
+//
+// Lookups named XByID, XByURI, XByURL or XOf (AccountByID, StatusByID, StatusByURI,
+// IdeaOf, PollOf…) do not check the audience. They are for federation delivery (which
+// decides its audience through Recipients), for search indexing (which checks each
+// result through the rule before showing it) and for use inside this package. Whatever
+// such a lookup returns must pass the audience rule before a reader sees it.
+package community

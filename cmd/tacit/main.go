@@ -32,7 +32,8 @@ import (
 	"github.com/tacit-social/tacit/web"
 )
 
-const usage = `Tacit: a federated community server for companies.
+// usage is the help text; the admin subcommands' lines come from adminCommands.
+var usage = `Tacit: a federated community server for companies.
 
 Usage:
   tacit [--config FILE] <command> [flags]
@@ -41,16 +42,7 @@ Commands:
   serve                       run the instance (creates it on first start)
   init                        create the instance (data dir, database, keys) and exit
   migrate                     apply pending database migrations and exit
-  admin create-user           create an account (--username, --password or --password-stdin,
-                              [--email, --role, --display-name, --locked])
-  admin set-role              change an account's role (--username, --role user|moderator|admin)
-  admin reset-password        set a new password (--username, --password or --password-stdin)
-  admin token                 issue an access token for an account (--username, [--scopes "read write"]);
-                              moderators and admins get admin:read admin:write by default
-  admin delete-user           delete an account, its posts and its login for good, and tell
-                              the peers (--username, --yes)
-  admin reindex               rebuild the search index from the database (while serve runs: used from its next start)
-  version                     print the version
+` + adminUsage() + `  version                     print the version
 
 Admin commands work only on an instance that has been started (or created with init),
 with the host and protocol it was started with.
@@ -112,11 +104,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	case "migrate":
 		return migrate(ctx, cfg, log, stdout)
 	case "admin":
-		if len(cmdArgs) == 0 {
-			fmt.Fprint(stderr, usage)
-			return errUsage
-		}
-		return admin(ctx, cfg, log, cmdArgs[0], cmdArgs[1:], stdin, stdout, stderr)
+		return admin(ctx, cfg, log, cmdArgs, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

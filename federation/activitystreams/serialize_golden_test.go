@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,6 +221,33 @@ func goldenCases() []goldenCase {
 			}
 			return Activity("Create", "https://tacit.example.com/users/alice/statuses/7001/activity", "https://tacit.example.com/users/alice", note, []string{company}, []string{followers})
 		}},
+		{"update_note_edited", func() ([]byte, error) {
+			note, err := NoteJSON(noteFixture())
+			if err != nil {
+				return nil, err
+			}
+			return Activity("Update", "https://tacit.example.com/users/alice/statuses/7001#updates/1", "https://tacit.example.com/users/alice", json.RawMessage(note), []string{company}, nil)
+		}},
+		{"undo_follow_embedded", func() ([]byte, error) {
+			follow, err := Activity("Follow", "https://tacit.example.com/users/alice#follows/9", "https://tacit.example.com/users/alice", bob, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return Activity("Undo", "https://tacit.example.com/users/alice#follows/9/undo", "https://tacit.example.com/users/alice", follow, []string{bob}, nil)
+		}},
+		{"delete_map_object", func() ([]byte, error) {
+			obj := map[string]any{"id": "https://tacit.example.com/users/alice/statuses/7001", "type": "Tombstone", "@context": "x"}
+			return Activity("Delete", "https://tacit.example.com/users/alice/statuses/7001#delete", "https://tacit.example.com/users/alice", obj, []string{"Public"}, []string{followers})
+		}},
+		{"like_url_object", func() ([]byte, error) {
+			u, _ := url.Parse("https://sales.example.com/users/bob/statuses/9")
+			return Activity("Like", "https://tacit.example.com/users/alice#likes/1", "https://tacit.example.com/users/alice", u, nil, nil)
+		}},
+		{"lock_with_extras", func() ([]byte, error) {
+			return ActivityWith("Lock", "https://tacit.example.com/users/ideas#lock/1", "https://tacit.example.com/users/ideas",
+				"https://tacit.example.com/users/alice/statuses/7001", []string{PublicURI}, []string{"https://tacit.example.com/users/ideas/followers"},
+				map[string]any{"audience": "https://tacit.example.com/users/ideas", "summary": "off topic"})
+		}},
 		{"vote", func() ([]byte, error) {
 			return VoteJSON("https://tacit.example.com/users/alice#votes/1", "https://tacit.example.com/users/alice", "https://sales.example.com/users/bob/statuses/9", bob, "Yes")
 		}},
@@ -273,6 +301,35 @@ func goldenErrorCases() []goldenCase {
 		{"note bad mention", note(func(n *Note) { n.Mentions = []*community.Account{{Username: "x", URI: "x"}} })},
 		{"note nil mention", note(func(n *Note) { n.Mentions = []*community.Account{nil} })},
 		{"note bad tag url", note(func(n *Note) { n.TagURL = func(string) string { return "" } })},
+		{"activity unknown type", func() ([]byte, error) { return Activity("EmojiReact", "https://t.example/1", bob, bob, nil, nil) }},
+		{"activity relative id", func() ([]byte, error) { return Activity("Like", "/1", bob, bob, nil, nil) }},
+		{"activity actor fragment", func() ([]byte, error) { return Activity("Like", "https://t.example/1", bob+"#x", bob, nil, nil) }},
+		{"activity relative object", func() ([]byte, error) { return Activity("Like", "https://t.example/1", bob, "statuses/1", nil, nil) }},
+		{"activity number object", func() ([]byte, error) { return Activity("Like", "https://t.example/1", bob, 42, nil, nil) }},
+		{"activity nil object", func() ([]byte, error) { return Activity("Like", "https://t.example/1", bob, nil, nil, nil) }},
+		{"activity nil url object", func() ([]byte, error) { return Activity("Like", "https://t.example/1", bob, (*url.URL)(nil), nil, nil) }},
+		{"activity nil map object", func() ([]byte, error) {
+			return Activity("Like", "https://t.example/1", bob, map[string]any(nil), nil, nil)
+		}},
+		{"activity bytes not an object", func() ([]byte, error) {
+			return Activity("Create", "https://t.example/1", bob, []byte(`["x"]`), nil, nil)
+		}},
+		{"activity bytes not json", func() ([]byte, error) { return Activity("Create", "https://t.example/1", bob, []byte(`{`), nil, nil) }},
+		{"activity raw null", func() ([]byte, error) {
+			return Activity("Create", "https://t.example/1", bob, json.RawMessage(`null`), nil, nil)
+		}},
+		{"activity embedded without id", func() ([]byte, error) {
+			return Activity("Create", "https://t.example/1", bob, map[string]any{"type": "Note"}, nil, nil)
+		}},
+		{"activity embedded no type", func() ([]byte, error) {
+			return Activity("Create", "https://t.example/1", bob, map[string]any{"id": "https://t.example/n"}, nil, nil)
+		}},
+		{"activity bad to", func() ([]byte, error) {
+			return Activity("Like", "https://t.example/1", bob, bob, []string{"nobody"}, nil)
+		}},
+		{"activity bad cc", func() ([]byte, error) {
+			return Activity("Like", "https://t.example/1", bob, bob, nil, []string{"nobody"})
+		}},
 		{"note bad conversation", note(func(n *Note) { n.ConversationURI = "tag:x" })},
 	}
 }

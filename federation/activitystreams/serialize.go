@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/url"
 	"path"
@@ -559,12 +561,12 @@ func setNoteLinks(note vocab.ActivityStreamsNote, n Note) error {
 
 // setNoteAddressing sets to and cc, both always present (possibly empty).
 func setNoteAddressing(note vocab.ActivityStreamsNote, n Note) error {
-	to, err := toProperty(n.To)
+	to, err := audienceProperty(streams.NewActivityStreamsToProperty, n.To)
 	if err != nil {
 		return fmt.Errorf("to: %w", err)
 	}
 	note.SetActivityStreamsTo(to)
-	cc, err := ccProperty(n.Cc)
+	cc, err := audienceProperty(streams.NewActivityStreamsCcProperty, n.Cc)
 	if err != nil {
 		return fmt.Errorf("cc: %w", err)
 	}
@@ -753,7 +755,7 @@ func VoteJSON(id, voterURI, questionURI, authorURI, option string) ([]byte, erro
 	name := streams.NewActivityStreamsNameProperty()
 	name.AppendXMLSchemaString(option)
 	note.SetActivityStreamsName(name)
-	to, err := toProperty([]string{authorURI})
+	to, err := audienceProperty(streams.NewActivityStreamsToProperty, []string{authorURI})
 	if err != nil {
 		return nil, fmt.Errorf("activitystreams: vote %s: to: %w", id, err)
 	}
@@ -893,64 +895,17 @@ func ActivityWith(typ, id, actor string, object any, to, cc []string, extra map[
 	actorProp.AppendIRI(actorURL)
 	act.SetActivityStreamsActor(actorProp)
 
-	// An embedded object is spliced into the serialized map rather than turned back
-	// into a go-fed value: re-reading our own JSON through go-fed would drop what it
-	// does not model (Hashtag tags keep their type, but a Mention's or an embedded
-	// activity's extensions would be reordered or lost), and costs a second parse.
-	var embedded map[string]any
-	switch o := object.(type) {
-	case string:
-		u, err := absURL(o, true)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: object: %w", typ, id, err)
-		}
+	objectIRI, embedded, err := activityObject(object)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: %s %s: %w", typ, id, err)
+	}
+	if objectIRI != nil {
 		prop := streams.NewActivityStreamsObjectProperty()
-		prop.AppendIRI(u)
+		prop.AppendIRI(objectIRI)
 		act.SetActivityStreamsObject(prop)
-	case *url.URL:
-		if o == nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: nil object", typ, id)
-		}
-		return ActivityWith(typ, id, actor, o.String(), to, cc, extra)
-	case []byte:
-		if err := json.Unmarshal(o, &embedded); err != nil || embedded == nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: object is not a JSON object: %v", typ, id, err)
-		}
-	case json.RawMessage:
-		return ActivityWith(typ, id, actor, []byte(o), to, cc, extra)
-	case map[string]any:
-		if o == nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: nil object", typ, id)
-		}
-		embedded = make(map[string]any, len(o))
-		for k, v := range o {
-			embedded[k] = v
-		}
-	default:
-		return nil, fmt.Errorf("activitystreams: %s %s: unsupported object %T", typ, id, object)
 	}
-	if embedded != nil {
-		delete(embedded, "@context")
-		if _, ok := embedded["type"].(string); !ok {
-			return nil, fmt.Errorf("activitystreams: %s %s: embedded object has no type", typ, id)
-		}
-		if _, ok := embedded["id"].(string); !ok {
-			return nil, fmt.Errorf("activitystreams: %s %s: embedded object has no id", typ, id)
-		}
-	}
-	if len(to) > 0 {
-		prop, err := toProperty(to)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: to: %w", typ, id, err)
-		}
-		act.SetActivityStreamsTo(prop)
-	}
-	if len(cc) > 0 {
-		prop, err := ccProperty(cc)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: cc: %w", typ, id, err)
-		}
-		act.SetActivityStreamsCc(prop)
+	if err := setActivityAddressing(act, to, cc); err != nil {
+		return nil, fmt.Errorf("activitystreams: %s %s: %w", typ, id, err)
 	}
 	return render(act, func(m map[string]any) {
 		m["type"] = typ
@@ -958,16 +913,7 @@ func ActivityWith(typ, id, actor string, object any, to, cc []string, extra map[
 			m[k] = v
 		}
 		if embedded != nil {
-			m["object"] = embedded
-			when := embedded["published"]
-			if typ == "Update" {
-				if u, ok := embedded["updated"]; ok {
-					when = u
-				}
-			}
-			if s, ok := when.(string); ok && (typ == "Create" || typ == "Update") {
-				m["published"] = s
-			}
+			spliceObject(m, typ, embedded)
 		}
 		if len(to) > 0 {
 			forceArray(m, "to")
@@ -976,6 +922,85 @@ func ActivityWith(typ, id, actor string, object any, to, cc []string, extra map[
 			forceArray(m, "cc")
 		}
 	})
+}
+
+// activityObject reads an activity's object (see Activity): either the IRI of an
+// object given by its id, or a copy of an embedded object without its @context.
+//
+// An embedded object is spliced into the serialized map rather than turned back into
+// a go-fed value: re-reading our own JSON through go-fed would drop what it does not
+// model (Hashtag tags keep their type, but a Mention's or an embedded activity's
+// extensions would be reordered or lost), and costs a second parse.
+func activityObject(object any) (*url.URL, map[string]any, error) {
+	var embedded map[string]any
+	switch o := object.(type) {
+	case string:
+		u, err := absURL(o, true)
+		if err != nil {
+			return nil, nil, fmt.Errorf("object: %w", err)
+		}
+		return u, nil, nil
+	case *url.URL:
+		if o == nil {
+			return nil, nil, errors.New("nil object")
+		}
+		return activityObject(o.String())
+	case []byte:
+		if err := json.Unmarshal(o, &embedded); err != nil || embedded == nil {
+			return nil, nil, fmt.Errorf("object is not a JSON object: %v", err)
+		}
+	case json.RawMessage:
+		return activityObject([]byte(o))
+	case map[string]any:
+		if o == nil {
+			return nil, nil, errors.New("nil object")
+		}
+		embedded = maps.Clone(o)
+	default:
+		return nil, nil, fmt.Errorf("unsupported object %T", object)
+	}
+	delete(embedded, "@context")
+	if _, ok := embedded["type"].(string); !ok {
+		return nil, nil, errors.New("embedded object has no type")
+	}
+	if _, ok := embedded["id"].(string); !ok {
+		return nil, nil, errors.New("embedded object has no id")
+	}
+	return nil, embedded, nil
+}
+
+// setActivityAddressing sets to and cc, each only when it lists someone.
+func setActivityAddressing(act activityType, to, cc []string) error {
+	if len(to) > 0 {
+		prop, err := audienceProperty(streams.NewActivityStreamsToProperty, to)
+		if err != nil {
+			return fmt.Errorf("to: %w", err)
+		}
+		act.SetActivityStreamsTo(prop)
+	}
+	if len(cc) > 0 {
+		prop, err := audienceProperty(streams.NewActivityStreamsCcProperty, cc)
+		if err != nil {
+			return fmt.Errorf("cc: %w", err)
+		}
+		act.SetActivityStreamsCc(prop)
+	}
+	return nil
+}
+
+// spliceObject puts an embedded object into a rendered activity. A Create or Update
+// is published when its object was, or, for an Update, when the object was edited.
+func spliceObject(m map[string]any, typ string, embedded map[string]any) {
+	m["object"] = embedded
+	when := embedded["published"]
+	if typ == "Update" {
+		if u, ok := embedded["updated"]; ok {
+			when = u
+		}
+	}
+	if s, ok := when.(string); ok && (typ == "Create" || typ == "Update") {
+		m["published"] = s
+	}
 }
 
 // Tombstone renders what remains of a deleted object: the body of a Delete and of a
@@ -1038,24 +1063,15 @@ func publishedProperty(t time.Time) vocab.ActivityStreamsPublishedProperty {
 	return p
 }
 
-func toProperty(list []string) (vocab.ActivityStreamsToProperty, error) {
-	p := streams.NewActivityStreamsToProperty()
+// audienceProperty is a to or cc property listing the addressing entries; newProp is
+// go-fed's constructor of the one wanted.
+func audienceProperty[P interface{ AppendIRI(*url.URL) }](newProp func() P, list []string) (P, error) {
+	p := newProp()
 	for _, s := range list {
 		u, err := audienceURL(s)
 		if err != nil {
-			return nil, err
-		}
-		p.AppendIRI(u)
-	}
-	return p, nil
-}
-
-func ccProperty(list []string) (vocab.ActivityStreamsCcProperty, error) {
-	p := streams.NewActivityStreamsCcProperty()
-	for _, s := range list {
-		u, err := audienceURL(s)
-		if err != nil {
-			return nil, err
+			var none P
+			return none, err
 		}
 		p.AppendIRI(u)
 	}

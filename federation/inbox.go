@@ -69,6 +69,9 @@ func (f *Federator) inboxError(ctx context.Context, act *activitystreams.ParsedA
 	return err
 }
 
+// apply applies one activity: first what every activity must pass (a known actor that
+// is not suspended), then the forms only a board sends or a moderator asks for, then
+// one function per activity type. Types Tacit does not act on are ignored.
 func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivity) error {
 	actor, err := f.account(ctx, act.Actor)
 	if err != nil {
@@ -90,131 +93,180 @@ func (f *Federator) apply(ctx context.Context, act *activitystreams.ParsedActivi
 	}
 	switch act.Type {
 	case "Create", "Update":
-		if act.Object == nil {
-			if act.Type == "Update" && act.ObjectID == act.Actor {
-				_, err := f.fetchAccount(ctx, act.Actor)
-				return err
-			}
-			return queue.Permanent(fmt.Errorf("%s without an embedded object", act.Type))
-		}
-		switch act.Object.Type {
-		case "Person", "Service", "Application", "Group", "Organization":
-			if act.Object.ID != actor.URI {
-				return community.Forbidden("An actor may only update itself")
-			}
-			body, err := json.Marshal(act.Raw["object"])
-			if err != nil {
-				return queue.Permanent(err)
-			}
-			_, err = f.storeActor(ctx, actor.URI, body)
-			return err
-		}
-		activityID := ""
-		if act.Type == "Create" {
-			activityID = act.ID
-		}
-		return f.receiveCreated(ctx, actor, act.Object, activityID)
+		return f.applyCreateOrUpdate(ctx, actor, act)
 	case "Delete":
-		if act.ObjectID == actor.URI {
-			return f.c.DeleteRemoteAccount(ctx, actor)
-		}
-		return f.c.DeleteRemoteStatus(ctx, actor, act.ObjectID)
+		return f.applyDelete(ctx, actor, act)
 	case "Follow":
-		target, err := f.localTarget(ctx, act.ObjectID)
-		if err != nil {
-			return err
-		}
-		if f.departmentOnly(ctx, target) {
-			return community.ErrNotFound
-		}
-		return f.c.Follow(ctx, actor, target.ID, community.FollowOptions{URI: act.ID})
+		return f.applyFollow(ctx, actor, act)
 	case "Accept", "Reject":
-		follower, err := f.followerOf(ctx, act)
-		if err != nil {
-			return err
-		}
-		if act.Type == "Accept" {
-			return f.c.AuthorizeFollowRequest(ctx, actor, follower.ID)
-		}
-		if err := f.c.RejectFollowRequest(ctx, actor, follower.ID); community.KindOf(err) != community.KindNotFound {
-			return err
-		}
-		// A follow it had accepted: the remote account removed its follower.
-		return ignoreMissing(f.c.RemoveFollower(ctx, actor, follower.ID))
+		return f.applyFollowAnswer(ctx, actor, act)
 	case "Undo":
-		inner := act.ObjectActivity
-		if inner == nil {
-			return queue.Permanent(errors.New("Undo of an unknown activity"))
-		}
-		if inner.Actor != "" && inner.Actor != actor.URI {
-			return community.Forbidden("An actor may only undo its own activities")
-		}
-		switch inner.Type {
-		case "Follow":
-			target, err := f.localTarget(ctx, inner.ObjectID)
-			if err != nil {
-				return err
-			}
-			return f.c.Unfollow(ctx, actor, target.ID)
-		case "Like":
-			st, err := f.c.StatusByURI(ctx, inner.ObjectID)
-			if err != nil {
-				return ignoreMissing(err)
-			}
-			_, err = f.c.Unfavourite(ctx, actor, st.ID)
-			return ignoreMissing(err)
-		case "Announce":
-			return f.c.DeleteRemoteStatus(ctx, actor, inner.ID)
-		case "Block":
-			target, err := f.localTarget(ctx, inner.ObjectID)
-			if err != nil {
-				return ignoreMissing(err)
-			}
-			return f.c.Unblock(ctx, actor, target.ID)
-		}
-		return nil
+		return f.applyUndo(ctx, actor, act)
 	case "Block":
-		target, err := f.localTarget(ctx, act.ObjectID)
-		if err != nil {
-			return ignoreMissing(err)
-		}
-		return f.c.Block(ctx, actor, target.ID)
+		return f.applyBlock(ctx, actor, act)
 	case "Like":
-		st, err := f.c.StatusByURI(ctx, act.ObjectID)
-		if community.KindOf(err) == community.KindNotFound && hostOf(act.ObjectID) != f.cfg.Host {
-			// A vote can overtake the idea it is for: fetch the idea from its instance.
-			if _, rerr := f.ResolveStatus(ctx, act.ObjectID, community.Viewer{Server: hostOf(act.ObjectID)}); rerr == nil ||
-				community.KindOf(rerr) == community.KindNotFound {
-				st, err = f.c.StatusByURI(ctx, act.ObjectID)
-			}
-		}
-		if err != nil {
-			return ignoreMissing(err)
-		}
-		_, err = f.c.Favourite(ctx, actor, st.ID)
-		return ignoreMissing(err)
+		return f.applyLike(ctx, actor, act)
 	case "Flag":
 		return f.receiveFlag(ctx, actor, act)
 	case "Announce":
-		st, err := f.c.StatusByURI(ctx, act.ObjectID)
-		if community.KindOf(err) == community.KindNotFound && actor.Group && hostOf(act.ObjectID) != f.cfg.Host {
-			// A board relaying a post of its discussion this instance does not hold:
-			// the post's own instance vouches for it.
-			if _, rerr := f.ResolveStatus(ctx, act.ObjectID, community.Viewer{Server: hostOf(act.ObjectID)}); rerr == nil {
-				st, err = f.c.StatusByURI(ctx, act.ObjectID)
-			}
-		}
-		if err != nil {
-			return ignoreMissing(err)
-		}
-		if actor.Group && st.InReplyToID != nil {
-			return nil // a board relaying a reply of its discussion: stored already
-		}
-		_, err = f.c.ReceiveReblog(ctx, actor, st.ID, act.ID, act.To, act.Cc)
-		return ignoreMissing(err)
+		return f.applyAnnounce(ctx, actor, act)
 	}
 	f.log.DebugContext(ctx, "ignored an activity type", "type", act.Type, "activity", act.ID)
 	return nil
+}
+
+// applyCreateOrUpdate stores a post its actor created or edited, or the actor's own
+// new profile.
+func (f *Federator) applyCreateOrUpdate(ctx context.Context, actor *community.Account, act *activitystreams.ParsedActivity) error {
+	if act.Object == nil {
+		if act.Type == "Update" && act.ObjectID == act.Actor {
+			_, err := f.fetchAccount(ctx, act.Actor)
+			return err
+		}
+		return queue.Permanent(fmt.Errorf("%s without an embedded object", act.Type))
+	}
+	switch act.Object.Type {
+	case "Person", "Service", "Application", "Group", "Organization":
+		return f.applyActorUpdate(ctx, actor, act)
+	}
+	activityID := ""
+	if act.Type == "Create" {
+		activityID = act.ID
+	}
+	return f.receiveCreated(ctx, actor, act.Object, activityID)
+}
+
+// applyActorUpdate stores the actor document an actor sent about itself.
+func (f *Federator) applyActorUpdate(ctx context.Context, actor *community.Account, act *activitystreams.ParsedActivity) error {
+	if act.Object.ID != actor.URI {
+		return community.Forbidden("An actor may only update itself")
+	}
+	body, err := json.Marshal(act.Raw["object"])
+	if err != nil {
+		return queue.Permanent(err)
+	}
+	_, err = f.storeActor(ctx, actor.URI, body)
+	return err
+}
+
+// applyDelete deletes the actor's account, or one of its posts.
+func (f *Federator) applyDelete(ctx context.Context, actor *community.Account, act *activitystreams.ParsedActivity) error {
+	if act.ObjectID == actor.URI {
+		return f.c.DeleteRemoteAccount(ctx, actor)
+	}
+	return f.c.DeleteRemoteStatus(ctx, actor, act.ObjectID)
+}
+
+// applyFollow follows a local account; one that is never seen beyond this instance
+// does not exist for the follower.
+func (f *Federator) applyFollow(ctx context.Context, actor *community.Account, act *activitystreams.ParsedActivity) error {
+	target, err := f.localTarget(ctx, act.ObjectID)
+	if err != nil {
+		return err
+	}
+	if f.departmentOnly(ctx, target) {
+		return community.ErrNotFound
+	}
+	return f.c.Follow(ctx, actor, target.ID, community.FollowOptions{URI: act.ID})
+}
+
+// applyFollowAnswer applies an Accept or a Reject of a local account's follow.
+func (f *Federator) applyFollowAnswer(ctx context.Context, actor *community.Account, act *activitystreams.ParsedActivity) error {
+	follower, err := f.followerOf(ctx, act)
+	if err != nil {
+		return err
+	}
+	if act.Type == "Accept" {
+		return f.c.AuthorizeFollowRequest(ctx, actor, follower.ID)
+	}
+	if err := f.c.RejectFollowRequest(ctx, actor, follower.ID); community.KindOf(err) != community.KindNotFound {
+		return err
+	}
+	// A follow it had accepted: the remote account removed its follower.
+	return ignoreMissing(f.c.RemoveFollower(ctx, actor, follower.ID))
+}
+
+// applyUndo undoes one of the actor's own Follow, Like, Announce or Block; other
+// undone types are ignored.
+func (f *Federator) applyUndo(ctx context.Context, actor *community.Account, act *activitystreams.ParsedActivity) error {
+	inner := act.ObjectActivity
+	if inner == nil {
+		return queue.Permanent(errors.New("Undo of an unknown activity"))
+	}
+	if inner.Actor != "" && inner.Actor != actor.URI {
+		return community.Forbidden("An actor may only undo its own activities")
+	}
+	switch inner.Type {
+	case "Follow":
+		target, err := f.localTarget(ctx, inner.ObjectID)
+		if err != nil {
+			return err
+		}
+		return f.c.Unfollow(ctx, actor, target.ID)
+	case "Like":
+		st, err := f.c.StatusByURI(ctx, inner.ObjectID)
+		if err != nil {
+			return ignoreMissing(err)
+		}
+		_, err = f.c.Unfavourite(ctx, actor, st.ID)
+		return ignoreMissing(err)
+	case "Announce":
+		return f.c.DeleteRemoteStatus(ctx, actor, inner.ID)
+	case "Block":
+		target, err := f.localTarget(ctx, inner.ObjectID)
+		if err != nil {
+			return ignoreMissing(err)
+		}
+		return f.c.Unblock(ctx, actor, target.ID)
+	}
+	return nil
+}
+
+// applyBlock records that the actor blocks a local account.
+func (f *Federator) applyBlock(ctx context.Context, actor *community.Account, act *activitystreams.ParsedActivity) error {
+	target, err := f.localTarget(ctx, act.ObjectID)
+	if err != nil {
+		return ignoreMissing(err)
+	}
+	return f.c.Block(ctx, actor, target.ID)
+}
+
+// applyLike favourites a post (or votes for an idea).
+func (f *Federator) applyLike(ctx context.Context, actor *community.Account, act *activitystreams.ParsedActivity) error {
+	st, err := f.c.StatusByURI(ctx, act.ObjectID)
+	if community.KindOf(err) == community.KindNotFound && hostOf(act.ObjectID) != f.cfg.Host {
+		// A vote can overtake the idea it is for: fetch the idea from its instance.
+		if _, rerr := f.ResolveStatus(ctx, act.ObjectID, community.Viewer{Server: hostOf(act.ObjectID)}); rerr == nil ||
+			community.KindOf(rerr) == community.KindNotFound {
+			st, err = f.c.StatusByURI(ctx, act.ObjectID)
+		}
+	}
+	if err != nil {
+		return ignoreMissing(err)
+	}
+	_, err = f.c.Favourite(ctx, actor, st.ID)
+	return ignoreMissing(err)
+}
+
+// applyAnnounce records the actor's boost of a post; a board relaying a post of its
+// discussion is not a boost.
+func (f *Federator) applyAnnounce(ctx context.Context, actor *community.Account, act *activitystreams.ParsedActivity) error {
+	st, err := f.c.StatusByURI(ctx, act.ObjectID)
+	if community.KindOf(err) == community.KindNotFound && actor.Group && hostOf(act.ObjectID) != f.cfg.Host {
+		// A board relaying a post of its discussion this instance does not hold:
+		// the post's own instance vouches for it.
+		if _, rerr := f.ResolveStatus(ctx, act.ObjectID, community.Viewer{Server: hostOf(act.ObjectID)}); rerr == nil {
+			st, err = f.c.StatusByURI(ctx, act.ObjectID)
+		}
+	}
+	if err != nil {
+		return ignoreMissing(err)
+	}
+	if actor.Group && st.InReplyToID != nil {
+		return nil // a board relaying a reply of its discussion: stored already
+	}
+	_, err = f.c.ReceiveReblog(ctx, actor, st.ID, act.ID, act.To, act.Cc)
+	return ignoreMissing(err)
 }
 
 // receiveObject stores a Note (or another post-like object) its actor created, fetched

@@ -127,166 +127,254 @@ func readPassword(flagValue string, fromStdin bool, stdin io.Reader) (string, er
 	return password, nil
 }
 
-func admin(ctx context.Context, cfg config.Config, log *slog.Logger, sub string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("admin "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	username := fs.String("username", "", "the account's username")
-	switch sub {
-	case "create-user":
-		password := fs.String("password", "", "the password (at least 8 characters)")
-		passwordStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-		email := fs.String("email", "", "e-mail address (optional; can be used to log in)")
-		role := fs.String("role", "user", "user, moderator or admin")
-		displayName := fs.String("display-name", "", "display name")
-		locked := fs.Bool("locked", false, "approve followers by hand")
-		if err := fs.Parse(args); err != nil {
-			return errUsage
+// adminCommand is one subcommand of `tacit admin`: its name, its line in the usage text
+// (a newline continues it under the same column) and what runs it.
+type adminCommand struct {
+	name, usage string
+	run         func(ctx context.Context, a adminArgs, args []string) error
+}
+
+// adminCommands are the subcommands of `tacit admin`, in the order the usage lists them.
+var adminCommands = []adminCommand{
+	{"create-user", "create an account (--username, --password or --password-stdin,\n[--email, --role, --display-name, --locked])", adminCreateUser},
+	{"set-role", "change an account's role (--username, --role user|moderator|admin)", adminSetRole},
+	{"reset-password", "set a new password (--username, --password or --password-stdin)", adminResetPassword},
+	{"token", "issue an access token for an account (--username, [--scopes \"read write\"]);\nmoderators and admins get admin:read admin:write by default", adminToken},
+	{"delete-user", "delete an account, its posts and its login for good, and tell\nthe peers (--username, --yes)", adminDeleteUser},
+	{"reindex", "rebuild the search index from the database (while serve runs: used from its next start)", adminReindex},
+}
+
+// adminUsage is the admin subcommands' part of the usage text.
+func adminUsage() string {
+	var b strings.Builder
+	for _, c := range adminCommands {
+		text := strings.ReplaceAll(c.usage, "\n", "\n"+strings.Repeat(" ", 30))
+		fmt.Fprintf(&b, "  %-28s%s\n", "admin "+c.name, text)
+	}
+	return b.String()
+}
+
+// adminArgs is what every admin subcommand is given: the configuration, the standard
+// streams, and its flag set, which holds --username already.
+type adminArgs struct {
+	cfg      config.Config
+	log      *slog.Logger
+	stdin    io.Reader
+	stdout   io.Writer
+	flags    *flag.FlagSet
+	username *string
+}
+
+// parse parses the subcommand's flags; the flag package has told the user what was wrong.
+func (a adminArgs) parse(args []string) error {
+	if err := a.flags.Parse(args); err != nil {
+		return errUsage
+	}
+	return nil
+}
+
+func (a adminArgs) withInstance(ctx context.Context, fn func(*instance.Instance) error) error {
+	return withInstance(ctx, a.cfg, a.log, fn)
+}
+
+// admin runs `tacit admin <subcommand> [flags]`; args start with the subcommand.
+func admin(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	sub := args[0]
+	for _, c := range adminCommands {
+		if c.name != sub {
+			continue
 		}
-		pw, err := readPassword(*password, *passwordStdin, stdin)
-		if err != nil {
-			return fmt.Errorf("create-user: %w", err)
-		}
-		r, err := parseRole(*role)
-		if err != nil {
-			return err
-		}
-		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
-			acct, _, err := inst.Community.CreateLocalAccount(ctx, community.NewLocalAccount{
-				Username: *username, Password: pw, Email: *email, Role: r,
-				DisplayName: *displayName, Locked: *locked,
-			})
-			if err != nil {
-				return fmt.Errorf("create user: %w", err)
-			}
-			fmt.Fprintf(stdout, "created %s (@%s@%s, role %s, id %d)\n", acct.Username, acct.Username, cfg.Host, r, acct.ID)
-			return nil
-		})
-	case "set-role":
-		role := fs.String("role", "", "user, moderator or admin")
-		if err := fs.Parse(args); err != nil {
-			return errUsage
-		}
-		r, err := parseRole(*role)
-		if err != nil {
-			return err
-		}
-		if *username == "" {
-			return errors.New("set-role: --username is required")
-		}
-		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
-			if err := inst.Community.SetRole(ctx, *username, r); err != nil {
-				return fmt.Errorf("set role: %w", err)
-			}
-			fmt.Fprintf(stdout, "%s is now %s\n", *username, r)
-			return nil
-		})
-	case "reset-password":
-		password := fs.String("password", "", "the new password")
-		passwordStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-		if err := fs.Parse(args); err != nil {
-			return errUsage
-		}
-		if *username == "" {
-			return errors.New("reset-password: --username is required")
-		}
-		pw, err := readPassword(*password, *passwordStdin, stdin)
-		if err != nil {
-			return fmt.Errorf("reset-password: %w", err)
-		}
-		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
-			if err := inst.Community.ResetPassword(ctx, *username, pw); err != nil {
-				return fmt.Errorf("reset password: %w", err)
-			}
-			// A reset is what one does when a password leaked: the logins made with it
-			// end too (their open streams within seconds on the running server).
-			n, err := revokeLogins(ctx, inst, *username)
-			if err != nil {
-				return fmt.Errorf("reset password: %w", err)
-			}
-			fmt.Fprintf(stdout, "password of %s changed; %d access tokens revoked\n", *username, n)
-			return nil
-		})
-	case "delete-user":
-		yes := fs.Bool("yes", false, "confirm: the account cannot be restored")
-		if err := fs.Parse(args); err != nil {
-			return errUsage
-		}
-		if *username == "" {
-			return errors.New("delete-user: --username is required")
-		}
-		if !*yes {
-			return fmt.Errorf("delete-user: deleting %s removes its posts and login for good; add --yes to confirm", *username)
-		}
-		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
-			if _, err := revokeLogins(ctx, inst, *username); err != nil {
-				return fmt.Errorf("delete-user: %w", err)
-			}
-			if err := inst.Community.DeleteLocalAccount(ctx, *username); err != nil {
-				return fmt.Errorf("delete-user: %w", err)
-			}
-			fmt.Fprintf(stdout, "%s deleted; the server tells the peers as soon as it runs\n", *username)
-			return nil
-		})
-	case "token":
-		scopes := fs.String("scopes", "", `space-separated scopes (default "read write follow push", plus "admin:read admin:write" for moderators and admins)`)
-		if err := fs.Parse(args); err != nil {
-			return errUsage
-		}
-		known, unknown := auth.ParseScopes(*scopes)
-		if len(unknown) > 0 {
-			return fmt.Errorf("token: unknown scopes %s", strings.Join(unknown, ", "))
-		}
-		if *scopes != "" && len(known) == 0 {
-			return errors.New("token: --scopes must name at least one scope")
-		}
-		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
-			acct, err := inst.Community.LocalAccount(ctx, *username)
-			if err != nil {
-				return fmt.Errorf("token: account %q: %w", *username, err)
-			}
-			user, err := inst.Community.UserByAccountID(ctx, acct.ID)
-			if err != nil {
-				return fmt.Errorf("token: %w", err)
-			}
-			staff := user.Role == community.RoleModerator || user.Role == community.RoleAdmin
-			if len(known) == 0 {
-				// The token an operator asks for is usually for managing the instance:
-				// staff get the admin API's scopes with it, as Mastodon's admin apps ask.
-				known = []string{"read", "write", "follow", "push"}
-				if staff {
-					known = append(known, "admin:read", "admin:write")
-				}
-			}
-			if !staff {
-				for _, sc := range known {
-					if strings.HasPrefix(sc, "admin:") {
-						return fmt.Errorf("token: %s is not a moderator or admin; admin scopes are for staff (tacit admin set-role)", *username)
-					}
-				}
-			}
-			app, err := inst.Auth.CreateApplication(ctx, auth.NewApplication{
-				Name: "tacit admin token", RedirectURIs: []string{auth.OOBRedirect}, Scopes: known,
-			})
-			if err != nil {
-				return err
-			}
-			tok, err := inst.Auth.IssueToken(ctx, app.ID, user.ID, acct.ID, known, false)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(stdout, tok.AccessToken)
-			return nil
-		})
-	case "reindex":
-		if err := fs.Parse(args); err != nil {
-			return errUsage
-		}
-		return withInstance(ctx, cfg, log, func(inst *instance.Instance) error {
-			return reindex(ctx, cfg, inst, stdout)
-		})
+		fs := flag.NewFlagSet("admin "+sub, flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		a := adminArgs{cfg: cfg, log: log, stdin: stdin, stdout: stdout, flags: fs,
+			username: fs.String("username", "", "the account's username")}
+		return c.run(ctx, a, args[1:])
 	}
 	fmt.Fprintf(stderr, "tacit: unknown admin command %q\n\n%s", sub, usage)
 	return errUsage
+}
+
+func adminCreateUser(ctx context.Context, a adminArgs, args []string) error {
+	password := a.flags.String("password", "", "the password (at least 8 characters)")
+	passwordStdin := a.flags.Bool("password-stdin", false, "read the password from the first line of standard input")
+	email := a.flags.String("email", "", "e-mail address (optional; can be used to log in)")
+	role := a.flags.String("role", "user", "user, moderator or admin")
+	displayName := a.flags.String("display-name", "", "display name")
+	locked := a.flags.Bool("locked", false, "approve followers by hand")
+	if err := a.parse(args); err != nil {
+		return err
+	}
+	pw, err := readPassword(*password, *passwordStdin, a.stdin)
+	if err != nil {
+		return fmt.Errorf("create-user: %w", err)
+	}
+	r, err := parseRole(*role)
+	if err != nil {
+		return err
+	}
+	return a.withInstance(ctx, func(inst *instance.Instance) error {
+		acct, _, err := inst.Community.CreateLocalAccount(ctx, community.NewLocalAccount{
+			Username: *a.username, Password: pw, Email: *email, Role: r,
+			DisplayName: *displayName, Locked: *locked,
+		})
+		if err != nil {
+			return fmt.Errorf("create user: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "created %s (@%s@%s, role %s, id %d)\n", acct.Username, acct.Username, a.cfg.Host, r, acct.ID)
+		return nil
+	})
+}
+
+func adminSetRole(ctx context.Context, a adminArgs, args []string) error {
+	role := a.flags.String("role", "", "user, moderator or admin")
+	if err := a.parse(args); err != nil {
+		return err
+	}
+	r, err := parseRole(*role)
+	if err != nil {
+		return err
+	}
+	username := *a.username
+	if username == "" {
+		return errors.New("set-role: --username is required")
+	}
+	return a.withInstance(ctx, func(inst *instance.Instance) error {
+		if err := inst.Community.SetRole(ctx, username, r); err != nil {
+			return fmt.Errorf("set role: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "%s is now %s\n", username, r)
+		return nil
+	})
+}
+
+func adminResetPassword(ctx context.Context, a adminArgs, args []string) error {
+	password := a.flags.String("password", "", "the new password")
+	passwordStdin := a.flags.Bool("password-stdin", false, "read the password from the first line of standard input")
+	if err := a.parse(args); err != nil {
+		return err
+	}
+	username := *a.username
+	if username == "" {
+		return errors.New("reset-password: --username is required")
+	}
+	pw, err := readPassword(*password, *passwordStdin, a.stdin)
+	if err != nil {
+		return fmt.Errorf("reset-password: %w", err)
+	}
+	return a.withInstance(ctx, func(inst *instance.Instance) error {
+		if err := inst.Community.ResetPassword(ctx, username, pw); err != nil {
+			return fmt.Errorf("reset password: %w", err)
+		}
+		// A reset is what one does when a password leaked: the logins made with it
+		// end too (their open streams within seconds on the running server).
+		n, err := revokeLogins(ctx, inst, username)
+		if err != nil {
+			return fmt.Errorf("reset password: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "password of %s changed; %d access tokens revoked\n", username, n)
+		return nil
+	})
+}
+
+func adminDeleteUser(ctx context.Context, a adminArgs, args []string) error {
+	yes := a.flags.Bool("yes", false, "confirm: the account cannot be restored")
+	if err := a.parse(args); err != nil {
+		return err
+	}
+	username := *a.username
+	if username == "" {
+		return errors.New("delete-user: --username is required")
+	}
+	if !*yes {
+		return fmt.Errorf("delete-user: deleting %s removes its posts and login for good; add --yes to confirm", username)
+	}
+	return a.withInstance(ctx, func(inst *instance.Instance) error {
+		if _, err := revokeLogins(ctx, inst, username); err != nil {
+			return fmt.Errorf("delete-user: %w", err)
+		}
+		if err := inst.Community.DeleteLocalAccount(ctx, username); err != nil {
+			return fmt.Errorf("delete-user: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "%s deleted; the server tells the peers as soon as it runs\n", username)
+		return nil
+	})
+}
+
+func adminToken(ctx context.Context, a adminArgs, args []string) error {
+	scopes := a.flags.String("scopes", "", `space-separated scopes (default "read write follow push", plus "admin:read admin:write" for moderators and admins)`)
+	if err := a.parse(args); err != nil {
+		return err
+	}
+	known, unknown := auth.ParseScopes(*scopes)
+	if len(unknown) > 0 {
+		return fmt.Errorf("token: unknown scopes %s", strings.Join(unknown, ", "))
+	}
+	if *scopes != "" && len(known) == 0 {
+		return errors.New("token: --scopes must name at least one scope")
+	}
+	username := *a.username
+	return a.withInstance(ctx, func(inst *instance.Instance) error {
+		acct, err := inst.Community.LocalAccount(ctx, username)
+		if err != nil {
+			return fmt.Errorf("token: account %q: %w", username, err)
+		}
+		user, err := inst.Community.UserByAccountID(ctx, acct.ID)
+		if err != nil {
+			return fmt.Errorf("token: %w", err)
+		}
+		granted, err := tokenScopes(known, user.Role, username)
+		if err != nil {
+			return err
+		}
+		app, err := inst.Auth.CreateApplication(ctx, auth.NewApplication{
+			Name: "tacit admin token", RedirectURIs: []string{auth.OOBRedirect}, Scopes: granted,
+		})
+		if err != nil {
+			return err
+		}
+		tok, err := inst.Auth.IssueToken(ctx, app.ID, user.ID, acct.ID, granted, false)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, tok.AccessToken)
+		return nil
+	})
+}
+
+// tokenScopes are the scopes an admin token gets: those asked for, or by default the
+// client scopes plus, for staff, the admin API's. Admin scopes are for staff only.
+func tokenScopes(asked []string, role community.Role, username string) ([]string, error) {
+	staff := role == community.RoleModerator || role == community.RoleAdmin
+	if len(asked) == 0 {
+		// The token an operator asks for is usually for managing the instance:
+		// staff get the admin API's scopes with it, as Mastodon's admin apps ask.
+		scopes := []string{"read", "write", "follow", "push"}
+		if staff {
+			scopes = append(scopes, "admin:read", "admin:write")
+		}
+		return scopes, nil
+	}
+	if !staff {
+		for _, sc := range asked {
+			if strings.HasPrefix(sc, "admin:") {
+				return nil, fmt.Errorf("token: %s is not a moderator or admin; admin scopes are for staff (tacit admin set-role)", username)
+			}
+		}
+	}
+	return asked, nil
+}
+
+func adminReindex(ctx context.Context, a adminArgs, args []string) error {
+	if err := a.parse(args); err != nil {
+		return err
+	}
+	return a.withInstance(ctx, func(inst *instance.Instance) error {
+		return reindex(ctx, a.cfg, inst, a.stdout)
+	})
 }
 
 // reindex rebuilds the search index from the database. The new index replaces the

@@ -33,7 +33,8 @@ import (
 	"github.com/tacit-social/tacit/web"
 )
 
-const usage = `Tacit: a federated community server for companies.
+// usage is the help text; the admin subcommands' lines come from adminCommands.
+var usage = `Tacit: a federated community server for companies.
 
 Usage:
   tacit [--config FILE] <command> [flags]
@@ -42,16 +43,7 @@ Commands:
   serve                       run the instance (creates it on first start)
   init                        create the instance (data dir, database, keys) and exit
   migrate                     apply pending database migrations and exit
-  admin create-user           create an account (--username, --password or --password-stdin,
-                              [--email, --role, --display-name, --locked])
-  admin set-role              change an account's role (--username, --role user|moderator|admin)
-  admin reset-password        set a new password (--username, --password or --password-stdin)
-  admin token                 issue an access token for an account (--username, [--scopes "read write"]);
-                              moderators and admins get admin:read admin:write by default
-  admin delete-user           delete an account, its posts and its login for good, and tell
-                              the peers (--username, --yes)
-  admin reindex               rebuild the search index from the database (while serve runs: used from its next start)
-  demo                        run a demo company: three federating departments on 127.0.0.1,
+` + adminUsage() + `  demo                        run a demo company: three federating departments on 127.0.0.1,
                               seeded on first start ([--dir ./demo], [--port 8181], [--verbose])
   version                     print the version
 
@@ -115,11 +107,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	case "migrate":
 		return migrate(ctx, cfg, log, stdout)
 	case "admin":
-		if len(cmdArgs) == 0 {
-			fmt.Fprint(stderr, usage)
-			return errUsage
-		}
-		return admin(ctx, cfg, log, cmdArgs[0], cmdArgs[1:], stdin, stdout, stderr)
+		return admin(ctx, cfg, log, cmdArgs, stdin, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, cmdArgs, stdout, stderr)
 	case "help", "-h", "--help":

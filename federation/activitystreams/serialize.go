@@ -2,8 +2,11 @@ package activitystreams
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/url"
 	"path"
@@ -136,26 +139,72 @@ func ActorJSON(a Actor) ([]byte, error) {
 	if acct == nil {
 		return nil, fmt.Errorf("activitystreams: actor: no account")
 	}
-	id, err := absURL(acct.URI, false)
+	id, inbox, err := actorIdentity(acct)
 	if err != nil {
-		return nil, fmt.Errorf("activitystreams: actor %q: id: %w", acct.Username, err)
+		return nil, err
 	}
-	inbox, err := absURL(acct.InboxURL, false)
-	if err != nil {
-		return nil, fmt.Errorf("activitystreams: actor %q: inbox: %w", acct.Username, err)
-	}
-	if acct.Username == "" {
-		return nil, fmt.Errorf("activitystreams: actor %s: no username", acct.URI)
-	}
-	pemText := a.PublicKeyPEM
-	if pemText == "" {
-		pemText = acct.PublicKeyPEM
-	}
+	pemText := cmp.Or(a.PublicKeyPEM, acct.PublicKeyPEM)
 	if pemText == "" && !a.KeyOptional {
 		return nil, fmt.Errorf("activitystreams: actor %s: no public key", acct.URI)
 	}
+	p, err := newActor(a.Type, acct)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: actor %s: %w", acct.URI, err)
+	}
 
-	typ := a.Type
+	p.SetJSONLDId(idProperty(id))
+	setActorProfile(p, acct)
+	if pemText != "" {
+		p.SetW3IDSecurityV1PublicKey(publicKeyProperty(id, pemText))
+	}
+	// The steps that can fail run in the order their errors have always been reported.
+	if err := setActorLinks(p, a, inbox); err != nil {
+		return nil, fmt.Errorf("activitystreams: actor %s: %w", acct.URI, err)
+	}
+	if err := setActorImages(p, acct); err != nil {
+		return nil, fmt.Errorf("activitystreams: actor %s: %w", acct.URI, err)
+	}
+	if len(acct.Fields) > 0 {
+		p.SetActivityStreamsAttachment(fieldsProperty(acct.Fields))
+	}
+	if len(a.FeaturedTags) > 0 {
+		tags, err := featuredTagsProperty(a.FeaturedTags, a.TagURL)
+		if err != nil {
+			return nil, fmt.Errorf("activitystreams: actor %s: %w", acct.URI, err)
+		}
+		p.SetActivityStreamsTag(tags)
+	}
+	if err := setActorExtensions(p, acct); err != nil {
+		return nil, fmt.Errorf("activitystreams: actor %s: %w", acct.URI, err)
+	}
+	return render(p, func(m map[string]any) {
+		// Mastodon always sends these as arrays; some peers index into them blindly.
+		forceArray(m, "attachment", "tag")
+		if a.Board != nil {
+			boardActorJSON(m, a.Board)
+		}
+	})
+}
+
+// actorIdentity parses what every actor must have: its id and inbox, and a username.
+func actorIdentity(acct *community.Account) (id, inbox *url.URL, err error) {
+	id, err = absURL(acct.URI, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("activitystreams: actor %q: id: %w", acct.Username, err)
+	}
+	inbox, err = absURL(acct.InboxURL, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("activitystreams: actor %q: inbox: %w", acct.Username, err)
+	}
+	if acct.Username == "" {
+		return nil, nil, fmt.Errorf("activitystreams: actor %s: no username", acct.URI)
+	}
+	return id, inbox, nil
+}
+
+// newActor returns an empty go-fed actor of type typ; an empty typ is Group for a group
+// account, Service for a bot and Person otherwise.
+func newActor(typ string, acct *community.Account) (actorType, error) {
 	if typ == "" {
 		switch {
 		case acct.Group:
@@ -166,21 +215,22 @@ func ActorJSON(a Actor) ([]byte, error) {
 			typ = "Person"
 		}
 	}
-	var p actorType
 	switch typ {
 	case "Person":
-		p = streams.NewActivityStreamsPerson()
+		return streams.NewActivityStreamsPerson(), nil
 	case "Service":
-		p = streams.NewActivityStreamsService()
+		return streams.NewActivityStreamsService(), nil
 	case "Application":
-		p = streams.NewActivityStreamsApplication()
+		return streams.NewActivityStreamsApplication(), nil
 	case "Group":
-		p = streams.NewActivityStreamsGroup()
-	default:
-		return nil, fmt.Errorf("activitystreams: actor %s: unsupported type %q", acct.URI, typ)
+		return streams.NewActivityStreamsGroup(), nil
 	}
+	return nil, fmt.Errorf("unsupported type %q", typ)
+}
 
-	p.SetJSONLDId(idProperty(id))
+// setActorProfile sets what the profile says in words: handle, display name, bio, the
+// date the account was created and whether it may be discovered.
+func setActorProfile(p actorType, acct *community.Account) {
 	username := streams.NewActivityStreamsPreferredUsernameProperty()
 	username.SetXMLSchemaString(acct.Username)
 	p.SetActivityStreamsPreferredUsername(username)
@@ -190,53 +240,8 @@ func ActorJSON(a Actor) ([]byte, error) {
 	summary := streams.NewActivityStreamsSummaryProperty()
 	summary.AppendXMLSchemaString(acct.Note)
 	p.SetActivityStreamsSummary(summary)
-	if acct.URL != "" {
-		u, err := absURL(acct.URL, true)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: actor %s: url: %w", acct.URI, err)
-		}
-		prop := streams.NewActivityStreamsUrlProperty()
-		prop.AppendIRI(u)
-		p.SetActivityStreamsUrl(prop)
-	}
-	inboxProp := streams.NewActivityStreamsInboxProperty()
-	inboxProp.SetIRI(inbox)
-	p.SetActivityStreamsInbox(inboxProp)
-	if a.Outbox != "" {
-		u, err := absURL(a.Outbox, false)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: actor %s: outbox: %w", acct.URI, err)
-		}
-		prop := streams.NewActivityStreamsOutboxProperty()
-		prop.SetIRI(u)
-		p.SetActivityStreamsOutbox(prop)
-	}
-	if acct.FollowersURL != "" {
-		u, err := absURL(acct.FollowersURL, false)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: actor %s: followers: %w", acct.URI, err)
-		}
-		prop := streams.NewActivityStreamsFollowersProperty()
-		prop.SetIRI(u)
-		p.SetActivityStreamsFollowers(prop)
-	}
-	if a.Following != "" {
-		u, err := absURL(a.Following, false)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: actor %s: following: %w", acct.URI, err)
-		}
-		prop := streams.NewActivityStreamsFollowingProperty()
-		prop.SetIRI(u)
-		p.SetActivityStreamsFollowing(prop)
-	}
-	if a.Featured != "" {
-		u, err := absURL(a.Featured, false)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: actor %s: featured: %w", acct.URI, err)
-		}
-		prop := streams.NewTootFeaturedProperty()
-		prop.SetIRI(u)
-		p.SetTootFeatured(prop)
+	if !acct.CreatedAt.IsZero() {
+		p.SetActivityStreamsPublished(publishedProperty(acct.CreatedAt))
 	}
 	discoverable := streams.NewTootDiscoverableProperty()
 	discoverable.Set(acct.Discoverable)
@@ -244,30 +249,54 @@ func ActorJSON(a Actor) ([]byte, error) {
 	// Mastodon indexes an account's public posts for full-text search only when it
 	// says it is indexable; a discoverable Tacit account is.
 	p.GetUnknownProperties()["indexable"] = acct.Discoverable
+}
 
-	if pemText != "" {
-		key := streams.NewW3IDSecurityV1PublicKey()
-		keyID := *id
-		keyID.Fragment = "main-key"
-		key.SetJSONLDId(idProperty(&keyID))
-		owner := streams.NewW3IDSecurityV1OwnerProperty()
-		owner.Set(id)
-		key.SetW3IDSecurityV1Owner(owner)
-		keyPem := streams.NewW3IDSecurityV1PublicKeyPemProperty()
-		keyPem.Set(pemText)
-		key.SetW3IDSecurityV1PublicKeyPem(keyPem)
-		keys := streams.NewW3IDSecurityV1PublicKeyProperty()
-		keys.AppendW3IDSecurityV1PublicKey(key)
-		p.SetW3IDSecurityV1PublicKey(keys)
-	}
+// publicKeyProperty is the actor's key as Mastodon publishes it: id "#main-key" on the
+// actor id, owned by the actor.
+func publicKeyProperty(id *url.URL, pemText string) vocab.W3IDSecurityV1PublicKeyProperty {
+	key := streams.NewW3IDSecurityV1PublicKey()
+	keyID := *id
+	keyID.Fragment = "main-key"
+	key.SetJSONLDId(idProperty(&keyID))
+	owner := streams.NewW3IDSecurityV1OwnerProperty()
+	owner.Set(id)
+	key.SetW3IDSecurityV1Owner(owner)
+	keyPem := streams.NewW3IDSecurityV1PublicKeyPemProperty()
+	keyPem.Set(pemText)
+	key.SetW3IDSecurityV1PublicKeyPem(keyPem)
+	keys := streams.NewW3IDSecurityV1PublicKeyProperty()
+	keys.AppendW3IDSecurityV1PublicKey(key)
+	return keys
+}
 
-	if !acct.CreatedAt.IsZero() {
-		p.SetActivityStreamsPublished(publishedProperty(acct.CreatedAt))
+// setActorLinks sets the actor's profile page, its inbox and its collections; the
+// optional ones are left out when empty.
+func setActorLinks(p actorType, a Actor, inbox *url.URL) error {
+	acct := a.Account
+	if err := appendIRI("url", acct.URL, true, streams.NewActivityStreamsUrlProperty, p.SetActivityStreamsUrl); err != nil {
+		return err
 	}
+	inboxProp := streams.NewActivityStreamsInboxProperty()
+	inboxProp.SetIRI(inbox)
+	p.SetActivityStreamsInbox(inboxProp)
+	if err := setIRI("outbox", a.Outbox, false, streams.NewActivityStreamsOutboxProperty, p.SetActivityStreamsOutbox); err != nil {
+		return err
+	}
+	if err := setIRI("followers", acct.FollowersURL, false, streams.NewActivityStreamsFollowersProperty, p.SetActivityStreamsFollowers); err != nil {
+		return err
+	}
+	if err := setIRI("following", a.Following, false, streams.NewActivityStreamsFollowingProperty, p.SetActivityStreamsFollowing); err != nil {
+		return err
+	}
+	return setIRI("featured", a.Featured, false, streams.NewTootFeaturedProperty, p.SetTootFeatured)
+}
+
+// setActorImages sets the avatar (icon) and the header (image) when the account has them.
+func setActorImages(p actorType, acct *community.Account) error {
 	if acct.AvatarURL != "" {
 		img, err := imageOf(acct.AvatarURL)
 		if err != nil {
-			return nil, fmt.Errorf("activitystreams: actor %s: icon: %w", acct.URI, err)
+			return fmt.Errorf("icon: %w", err)
 		}
 		prop := streams.NewActivityStreamsIconProperty()
 		prop.AppendActivityStreamsImage(img)
@@ -276,34 +305,43 @@ func ActorJSON(a Actor) ([]byte, error) {
 	if acct.HeaderURL != "" {
 		img, err := imageOf(acct.HeaderURL)
 		if err != nil {
-			return nil, fmt.Errorf("activitystreams: actor %s: image: %w", acct.URI, err)
+			return fmt.Errorf("image: %w", err)
 		}
 		prop := streams.NewActivityStreamsImageProperty()
 		prop.AppendActivityStreamsImage(img)
 		p.SetActivityStreamsImage(prop)
 	}
-	if len(acct.Fields) > 0 {
-		prop := streams.NewActivityStreamsAttachmentProperty()
-		for _, f := range acct.Fields {
-			prop.AppendActivityStreamsObject(propertyValue(f))
-		}
-		p.SetActivityStreamsAttachment(prop)
-	}
+	return nil
+}
 
-	if len(a.FeaturedTags) > 0 {
-		prop := streams.NewActivityStreamsTagProperty()
-		for _, name := range a.FeaturedTags {
-			h, err := hashtagOf(name, a.TagURL)
-			if err != nil {
-				return nil, fmt.Errorf("activitystreams: actor %s: %w", acct.URI, err)
-			}
-			if h != nil {
-				prop.AppendActivityStreamsLink(h)
-			}
-		}
-		p.SetActivityStreamsTag(prop)
+// fieldsProperty is the profile fields as the actor's attachments.
+func fieldsProperty(fields community.Fields) vocab.ActivityStreamsAttachmentProperty {
+	prop := streams.NewActivityStreamsAttachmentProperty()
+	for _, f := range fields {
+		prop.AppendActivityStreamsObject(propertyValue(f))
 	}
+	return prop
+}
 
+// featuredTagsProperty is the featured hashtags as the actor's tags; empty names are
+// skipped.
+func featuredTagsProperty(names []string, tagURL func(string) string) (vocab.ActivityStreamsTagProperty, error) {
+	prop := streams.NewActivityStreamsTagProperty()
+	for _, name := range names {
+		h, err := hashtagOf(name, tagURL)
+		if err != nil {
+			return nil, err
+		}
+		if h != nil {
+			prop.AppendActivityStreamsLink(h)
+		}
+	}
+	return prop, nil
+}
+
+// setActorExtensions adds what go-fed does not model: manuallyApprovesFollowers,
+// Tacit's expertise list and the shared inbox endpoint.
+func setActorExtensions(p actorType, acct *community.Account) error {
 	extra := p.GetUnknownProperties()
 	extra["manuallyApprovesFollowers"] = acct.Locked
 	if acct.Expertise != nil {
@@ -312,27 +350,26 @@ func ActorJSON(a Actor) ([]byte, error) {
 	}
 	if acct.SharedInboxURL != "" {
 		if _, err := absURL(acct.SharedInboxURL, false); err != nil {
-			return nil, fmt.Errorf("activitystreams: actor %s: shared inbox: %w", acct.URI, err)
+			return fmt.Errorf("shared inbox: %w", err)
 		}
 		extra["endpoints"] = map[string]any{"sharedInbox": acct.SharedInboxURL}
 	}
-	return render(p, func(m map[string]any) {
-		// Mastodon always sends these as arrays; some peers index into them blindly.
-		forceArray(m, "attachment", "tag")
-		if b := a.Board; b != nil {
-			mods := make([]any, 0, len(b.Moderators))
-			for _, uri := range b.Moderators {
-				mods = append(mods, uri)
-			}
-			m["moderators"] = mods
-			if b.ModeratorsURL != "" {
-				m["attributedTo"] = b.ModeratorsURL
-			}
-			m["rules"] = b.Rules
-			m["scope"] = string(b.Scope)
-			m["postingRestrictedToMods"] = false
-		}
-	})
+	return nil
+}
+
+// boardActorJSON adds to a board's group what other instances keep of the board.
+func boardActorJSON(m map[string]any, b *BoardActor) {
+	mods := make([]any, 0, len(b.Moderators))
+	for _, uri := range b.Moderators {
+		mods = append(mods, uri)
+	}
+	m["moderators"] = mods
+	if b.ModeratorsURL != "" {
+		m["attributedTo"] = b.ModeratorsURL
+	}
+	m["rules"] = b.Rules
+	m["scope"] = string(b.Scope)
+	m["postingRestrictedToMods"] = false
 }
 
 // propertyValue is a profile field as Mastodon federates it: a schema.org
@@ -445,27 +482,59 @@ type IdeaProps struct {
 // contentMap repeats the content under the status language, and "scope" states
 // Tacit's audience scope (world, company or department) for Tacit peers.
 func NoteJSON(n Note) ([]byte, error) {
-	st, author := n.Status, n.Author
-	if st == nil || author == nil {
-		return nil, fmt.Errorf("activitystreams: note: status and author are required")
-	}
-	if st.IsReblog() {
-		return nil, fmt.Errorf("activitystreams: note %s: a reblog is an Announce, not a Note", st.URI)
-	}
-	id, err := absURL(st.URI, false)
+	id, authorID, err := noteIdentity(n)
 	if err != nil {
-		return nil, fmt.Errorf("activitystreams: note: id: %w", err)
+		return nil, err
 	}
-	authorID, err := absURL(author.URI, false)
-	if err != nil {
-		return nil, fmt.Errorf("activitystreams: note %s: author: %w", st.URI, err)
-	}
-
+	st := n.Status
 	note := streams.NewActivityStreamsNote()
 	note.SetJSONLDId(idProperty(id))
 	attributed := streams.NewActivityStreamsAttributedToProperty()
 	attributed.AppendIRI(authorID)
 	note.SetActivityStreamsAttributedTo(attributed)
+	setNoteText(note, st)
+	// The steps that can fail run in the order their errors have always been reported.
+	if err := setNoteLinks(note, n); err != nil {
+		return nil, fmt.Errorf("activitystreams: note %s: %w", st.URI, err)
+	}
+	if err := setNoteAddressing(note, n); err != nil {
+		return nil, fmt.Errorf("activitystreams: note %s: %w", st.URI, err)
+	}
+	tags, err := noteTagsProperty(n)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: note %s: %w", st.URI, err)
+	}
+	note.SetActivityStreamsTag(tags)
+	if err := setNoteConversation(note, n.ConversationURI); err != nil {
+		return nil, fmt.Errorf("activitystreams: note %s: %w", st.URI, err)
+	}
+	setNoteExtensions(note, st)
+	return render(note, func(m map[string]any) { fixNoteJSON(m, n) })
+}
+
+// noteIdentity checks that n is a status of its own (not a reblog) and parses its id
+// and its author's.
+func noteIdentity(n Note) (id, authorID *url.URL, err error) {
+	st, author := n.Status, n.Author
+	if st == nil || author == nil {
+		return nil, nil, fmt.Errorf("activitystreams: note: status and author are required")
+	}
+	if st.IsReblog() {
+		return nil, nil, fmt.Errorf("activitystreams: note %s: a reblog is an Announce, not a Note", st.URI)
+	}
+	id, err = absURL(st.URI, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("activitystreams: note: id: %w", err)
+	}
+	authorID, err = absURL(author.URI, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("activitystreams: note %s: author: %w", st.URI, err)
+	}
+	return id, authorID, nil
+}
+
+// setNoteText sets the content, the spoiler text and the publication and edit dates.
+func setNoteText(note vocab.ActivityStreamsNote, st *community.Status) {
 	content := streams.NewActivityStreamsContentProperty()
 	content.AppendXMLSchemaString(st.Content)
 	note.SetActivityStreamsContent(content)
@@ -474,77 +543,78 @@ func NoteJSON(n Note) ([]byte, error) {
 		summary.AppendXMLSchemaString(st.SpoilerText)
 		note.SetActivityStreamsSummary(summary)
 	}
-	if n.InReplyToURI != "" {
-		u, err := absURL(n.InReplyToURI, false)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: note %s: inReplyTo: %w", st.URI, err)
-		}
-		prop := streams.NewActivityStreamsInReplyToProperty()
-		prop.AppendIRI(u)
-		note.SetActivityStreamsInReplyTo(prop)
-	}
 	note.SetActivityStreamsPublished(publishedProperty(st.CreatedAt))
 	if st.EditedAt != nil {
 		updated := streams.NewActivityStreamsUpdatedProperty()
 		updated.Set(st.EditedAt.UTC().Truncate(time.Second))
 		note.SetActivityStreamsUpdated(updated)
 	}
-	if st.URL != "" {
-		u, err := absURL(st.URL, true)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: note %s: url: %w", st.URI, err)
-		}
-		prop := streams.NewActivityStreamsUrlProperty()
-		prop.AppendIRI(u)
-		note.SetActivityStreamsUrl(prop)
+}
+
+// setNoteLinks sets the status replied to and the status's page, when there are.
+func setNoteLinks(note vocab.ActivityStreamsNote, n Note) error {
+	if err := appendIRI("inReplyTo", n.InReplyToURI, false, streams.NewActivityStreamsInReplyToProperty, note.SetActivityStreamsInReplyTo); err != nil {
+		return err
 	}
-	to, err := toProperty(n.To)
+	return appendIRI("url", n.Status.URL, true, streams.NewActivityStreamsUrlProperty, note.SetActivityStreamsUrl)
+}
+
+// setNoteAddressing sets to and cc, both always present (possibly empty).
+func setNoteAddressing(note vocab.ActivityStreamsNote, n Note) error {
+	to, err := audienceProperty(streams.NewActivityStreamsToProperty, n.To)
 	if err != nil {
-		return nil, fmt.Errorf("activitystreams: note %s: to: %w", st.URI, err)
+		return fmt.Errorf("to: %w", err)
 	}
 	note.SetActivityStreamsTo(to)
-	cc, err := ccProperty(n.Cc)
+	cc, err := audienceProperty(streams.NewActivityStreamsCcProperty, n.Cc)
 	if err != nil {
-		return nil, fmt.Errorf("activitystreams: note %s: cc: %w", st.URI, err)
+		return fmt.Errorf("cc: %w", err)
 	}
 	note.SetActivityStreamsCc(cc)
+	return nil
+}
 
+// noteTagsProperty is the status's tags: its mentions, then its hashtags.
+func noteTagsProperty(n Note) (vocab.ActivityStreamsTagProperty, error) {
 	tags := streams.NewActivityStreamsTagProperty()
 	for _, acct := range n.Mentions {
 		m, err := mentionOf(acct)
 		if err != nil {
-			return nil, fmt.Errorf("activitystreams: note %s: %w", st.URI, err)
+			return nil, err
 		}
 		tags.AppendActivityStreamsMention(m)
 	}
 	for _, t := range n.Tags {
 		h, err := hashtagOf(t, n.TagURL)
 		if err != nil {
-			return nil, fmt.Errorf("activitystreams: note %s: %w", st.URI, err)
+			return nil, err
 		}
 		if h != nil {
 			tags.AppendActivityStreamsLink(h)
 		}
 	}
-	note.SetActivityStreamsTag(tags)
+	return tags, nil
+}
 
-	if n.ConversationURI != "" {
-		u, err := absURL(n.ConversationURI, true)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: note %s: conversation: %w", st.URI, err)
-		}
-		prop := streams.NewActivityStreamsContextProperty()
-		prop.AppendIRI(u)
-		note.SetActivityStreamsContext(prop)
+// setNoteConversation names the thread twice: "context" for ActivityStreams and
+// "conversation" for Mastodon.
+func setNoteConversation(note vocab.ActivityStreamsNote, uri string) error {
+	if err := appendIRI("conversation", uri, true, streams.NewActivityStreamsContextProperty, note.SetActivityStreamsContext); err != nil {
+		return err
 	}
+	if uri != "" {
+		note.GetUnknownProperties()["conversation"] = uri
+	}
+	return nil
+}
 
+// setNoteExtensions adds what go-fed does not model: sensitive, Tacit's scope and the
+// contentMap.
+func setNoteExtensions(note vocab.ActivityStreamsNote, st *community.Status) {
 	extra := note.GetUnknownProperties()
 	extra["sensitive"] = st.Sensitive
 	if st.Scope != "" {
 		extra["scope"] = string(st.Scope)
-	}
-	if n.ConversationURI != "" {
-		extra["conversation"] = n.ConversationURI
 	}
 	if st.Language != "" {
 		// go-fed holds content and contentMap in one property and writes it as a
@@ -552,43 +622,53 @@ func NoteJSON(n Note) ([]byte, error) {
 		// alongside as an unknown property instead.
 		extra["contentMap"] = map[string]any{st.Language: st.Content}
 	}
-	return render(note, func(m map[string]any) {
-		// Mastodon states "no spoiler" and "not a reply" as explicit nulls; go-fed
-		// cannot serialize a null, so they are added here.
-		if _, ok := m["summary"]; !ok {
-			m["summary"] = nil
+}
+
+// fixNoteJSON completes a rendered Note with what go-fed cannot write: explicit nulls,
+// the replies collection, Mastodon's attachments, and the shapes of a poll (Question)
+// and of an idea (Page).
+func fixNoteJSON(m map[string]any, n Note) {
+	// Mastodon states "no spoiler" and "not a reply" as explicit nulls; go-fed
+	// cannot serialize a null, so they are added here.
+	if _, ok := m["summary"]; !ok {
+		m["summary"] = nil
+	}
+	if _, ok := m["inReplyTo"]; !ok {
+		m["inReplyTo"] = nil
+	}
+	// The replies collection, through which Mastodon fetches a thread's replies.
+	m["replies"] = n.Status.URI + "/replies"
+	if len(n.Attachments) > 0 {
+		m["attachment"] = attachmentsJSON(n.Attachments)
+	}
+	if n.Poll != nil {
+		questionJSON(m, n.Poll)
+	}
+	forceArray(m, "to", "cc", "tag", "attachment")
+	if n.Audience != "" {
+		m["audience"] = n.Audience
+	}
+	if n.Idea != nil {
+		ideaPageJSON(m, n.Idea)
+	}
+}
+
+// ideaPageJSON turns a rendered Note into an idea's Page: the title as name, the body
+// as content, the board as audience and, from the board's home, its state and votes.
+func ideaPageJSON(m map[string]any, i *IdeaPage) {
+	m["type"] = "Page"
+	m["name"] = i.Title
+	m["content"] = i.BodyHTML
+	if cm, ok := m["contentMap"].(map[string]any); ok {
+		for k := range cm {
+			cm[k] = i.BodyHTML
 		}
-		if _, ok := m["inReplyTo"]; !ok {
-			m["inReplyTo"] = nil
-		}
-		// The replies collection, through which Mastodon fetches a thread's replies.
-		m["replies"] = st.URI + "/replies"
-		if len(n.Attachments) > 0 {
-			m["attachment"] = attachmentsJSON(n.Attachments)
-		}
-		if n.Poll != nil {
-			questionJSON(m, n.Poll)
-		}
-		forceArray(m, "to", "cc", "tag", "attachment")
-		if n.Audience != "" {
-			m["audience"] = n.Audience
-		}
-		if i := n.Idea; i != nil {
-			m["type"] = "Page"
-			m["name"] = i.Title
-			m["content"] = i.BodyHTML
-			if cm, ok := m["contentMap"].(map[string]any); ok {
-				for k := range cm {
-					cm[k] = i.BodyHTML
-				}
-			}
-			m["audience"] = i.BoardURI
-			if i.State != nil {
-				m["idea"] = i.State
-				m["likes"] = map[string]any{"type": "Collection", "totalItems": i.State.Votes}
-			}
-		}
-	})
+	}
+	m["audience"] = i.BoardURI
+	if i.State != nil {
+		m["idea"] = i.State
+		m["likes"] = map[string]any{"type": "Collection", "totalItems": i.State.Votes}
+	}
 }
 
 // attachmentsJSON renders attachments as Mastodon's Documents. go-fed's Document would
@@ -675,7 +755,7 @@ func VoteJSON(id, voterURI, questionURI, authorURI, option string) ([]byte, erro
 	name := streams.NewActivityStreamsNameProperty()
 	name.AppendXMLSchemaString(option)
 	note.SetActivityStreamsName(name)
-	to, err := toProperty([]string{authorURI})
+	to, err := audienceProperty(streams.NewActivityStreamsToProperty, []string{authorURI})
 	if err != nil {
 		return nil, fmt.Errorf("activitystreams: vote %s: to: %w", id, err)
 	}
@@ -815,64 +895,17 @@ func ActivityWith(typ, id, actor string, object any, to, cc []string, extra map[
 	actorProp.AppendIRI(actorURL)
 	act.SetActivityStreamsActor(actorProp)
 
-	// An embedded object is spliced into the serialized map rather than turned back
-	// into a go-fed value: re-reading our own JSON through go-fed would drop what it
-	// does not model (Hashtag tags keep their type, but a Mention's or an embedded
-	// activity's extensions would be reordered or lost), and costs a second parse.
-	var embedded map[string]any
-	switch o := object.(type) {
-	case string:
-		u, err := absURL(o, true)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: object: %w", typ, id, err)
-		}
+	objectIRI, embedded, err := activityObject(object)
+	if err != nil {
+		return nil, fmt.Errorf("activitystreams: %s %s: %w", typ, id, err)
+	}
+	if objectIRI != nil {
 		prop := streams.NewActivityStreamsObjectProperty()
-		prop.AppendIRI(u)
+		prop.AppendIRI(objectIRI)
 		act.SetActivityStreamsObject(prop)
-	case *url.URL:
-		if o == nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: nil object", typ, id)
-		}
-		return ActivityWith(typ, id, actor, o.String(), to, cc, extra)
-	case []byte:
-		if err := json.Unmarshal(o, &embedded); err != nil || embedded == nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: object is not a JSON object: %v", typ, id, err)
-		}
-	case json.RawMessage:
-		return ActivityWith(typ, id, actor, []byte(o), to, cc, extra)
-	case map[string]any:
-		if o == nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: nil object", typ, id)
-		}
-		embedded = make(map[string]any, len(o))
-		for k, v := range o {
-			embedded[k] = v
-		}
-	default:
-		return nil, fmt.Errorf("activitystreams: %s %s: unsupported object %T", typ, id, object)
 	}
-	if embedded != nil {
-		delete(embedded, "@context")
-		if _, ok := embedded["type"].(string); !ok {
-			return nil, fmt.Errorf("activitystreams: %s %s: embedded object has no type", typ, id)
-		}
-		if _, ok := embedded["id"].(string); !ok {
-			return nil, fmt.Errorf("activitystreams: %s %s: embedded object has no id", typ, id)
-		}
-	}
-	if len(to) > 0 {
-		prop, err := toProperty(to)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: to: %w", typ, id, err)
-		}
-		act.SetActivityStreamsTo(prop)
-	}
-	if len(cc) > 0 {
-		prop, err := ccProperty(cc)
-		if err != nil {
-			return nil, fmt.Errorf("activitystreams: %s %s: cc: %w", typ, id, err)
-		}
-		act.SetActivityStreamsCc(prop)
+	if err := setActivityAddressing(act, to, cc); err != nil {
+		return nil, fmt.Errorf("activitystreams: %s %s: %w", typ, id, err)
 	}
 	return render(act, func(m map[string]any) {
 		m["type"] = typ
@@ -880,16 +913,7 @@ func ActivityWith(typ, id, actor string, object any, to, cc []string, extra map[
 			m[k] = v
 		}
 		if embedded != nil {
-			m["object"] = embedded
-			when := embedded["published"]
-			if typ == "Update" {
-				if u, ok := embedded["updated"]; ok {
-					when = u
-				}
-			}
-			if s, ok := when.(string); ok && (typ == "Create" || typ == "Update") {
-				m["published"] = s
-			}
+			spliceObject(m, typ, embedded)
 		}
 		if len(to) > 0 {
 			forceArray(m, "to")
@@ -898,6 +922,85 @@ func ActivityWith(typ, id, actor string, object any, to, cc []string, extra map[
 			forceArray(m, "cc")
 		}
 	})
+}
+
+// activityObject reads an activity's object (see Activity): either the IRI of an
+// object given by its id, or a copy of an embedded object without its @context.
+//
+// An embedded object is spliced into the serialized map rather than turned back into
+// a go-fed value: re-reading our own JSON through go-fed would drop what it does not
+// model (Hashtag tags keep their type, but a Mention's or an embedded activity's
+// extensions would be reordered or lost), and costs a second parse.
+func activityObject(object any) (*url.URL, map[string]any, error) {
+	var embedded map[string]any
+	switch o := object.(type) {
+	case string:
+		u, err := absURL(o, true)
+		if err != nil {
+			return nil, nil, fmt.Errorf("object: %w", err)
+		}
+		return u, nil, nil
+	case *url.URL:
+		if o == nil {
+			return nil, nil, errors.New("nil object")
+		}
+		return activityObject(o.String())
+	case []byte:
+		if err := json.Unmarshal(o, &embedded); err != nil || embedded == nil {
+			return nil, nil, fmt.Errorf("object is not a JSON object: %v", err)
+		}
+	case json.RawMessage:
+		return activityObject([]byte(o))
+	case map[string]any:
+		if o == nil {
+			return nil, nil, errors.New("nil object")
+		}
+		embedded = maps.Clone(o)
+	default:
+		return nil, nil, fmt.Errorf("unsupported object %T", object)
+	}
+	delete(embedded, "@context")
+	if _, ok := embedded["type"].(string); !ok {
+		return nil, nil, errors.New("embedded object has no type")
+	}
+	if _, ok := embedded["id"].(string); !ok {
+		return nil, nil, errors.New("embedded object has no id")
+	}
+	return nil, embedded, nil
+}
+
+// setActivityAddressing sets to and cc, each only when it lists someone.
+func setActivityAddressing(act activityType, to, cc []string) error {
+	if len(to) > 0 {
+		prop, err := audienceProperty(streams.NewActivityStreamsToProperty, to)
+		if err != nil {
+			return fmt.Errorf("to: %w", err)
+		}
+		act.SetActivityStreamsTo(prop)
+	}
+	if len(cc) > 0 {
+		prop, err := audienceProperty(streams.NewActivityStreamsCcProperty, cc)
+		if err != nil {
+			return fmt.Errorf("cc: %w", err)
+		}
+		act.SetActivityStreamsCc(prop)
+	}
+	return nil
+}
+
+// spliceObject puts an embedded object into a rendered activity. A Create or Update
+// is published when its object was, or, for an Update, when the object was edited.
+func spliceObject(m map[string]any, typ string, embedded map[string]any) {
+	m["object"] = embedded
+	when := embedded["published"]
+	if typ == "Update" {
+		if u, ok := embedded["updated"]; ok {
+			when = u
+		}
+	}
+	if s, ok := when.(string); ok && (typ == "Create" || typ == "Update") {
+		m["published"] = s
+	}
 }
 
 // Tombstone renders what remains of a deleted object: the body of a Delete and of a
@@ -960,24 +1063,15 @@ func publishedProperty(t time.Time) vocab.ActivityStreamsPublishedProperty {
 	return p
 }
 
-func toProperty(list []string) (vocab.ActivityStreamsToProperty, error) {
-	p := streams.NewActivityStreamsToProperty()
+// audienceProperty is a to or cc property listing the addressing entries; newProp is
+// go-fed's constructor of the one wanted.
+func audienceProperty[P interface{ AppendIRI(*url.URL) }](newProp func() P, list []string) (P, error) {
+	p := newProp()
 	for _, s := range list {
 		u, err := audienceURL(s)
 		if err != nil {
-			return nil, err
-		}
-		p.AppendIRI(u)
-	}
-	return p, nil
-}
-
-func ccProperty(list []string) (vocab.ActivityStreamsCcProperty, error) {
-	p := streams.NewActivityStreamsCcProperty()
-	for _, s := range list {
-		u, err := audienceURL(s)
-		if err != nil {
-			return nil, err
+			var none P
+			return none, err
 		}
 		p.AppendIRI(u)
 	}
@@ -990,6 +1084,38 @@ func audienceURL(s string) (*url.URL, error) {
 		s = PublicURI
 	}
 	return absURL(s, true)
+}
+
+// setIRI sets an optional single-valued property (outbox, followers…) to the URL raw,
+// leaving it out when raw is empty; an invalid URL is an error naming the property.
+// newProp and set are go-fed's constructor and setter of that property.
+func setIRI[P interface{ SetIRI(*url.URL) }](name, raw string, allowFragment bool, newProp func() P, set func(P)) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := absURL(raw, allowFragment)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	prop := newProp()
+	prop.SetIRI(u)
+	set(prop)
+	return nil
+}
+
+// appendIRI is setIRI for a property go-fed models as a list (url, inReplyTo, context).
+func appendIRI[P interface{ AppendIRI(*url.URL) }](name, raw string, allowFragment bool, newProp func() P, set func(P)) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := absURL(raw, allowFragment)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	prop := newProp()
+	prop.AppendIRI(u)
+	set(prop)
+	return nil
 }
 
 // absURL parses an absolute http(s) URL with a host, refusing a fragment unless

@@ -97,7 +97,7 @@ func (s *Server) updateCredentials(c *gin.Context) {
 		dst **bool
 	}{{"locked", &in.Locked}, {"bot", &in.Bot}, {"discoverable", &in.Discoverable}} {
 		if *b.dst, err = p.BoolPtr(b.key); err != nil {
-			abort(c, http.StatusUnprocessableEntity, err.Error())
+			s.fail(c, err)
 			return
 		}
 	}
@@ -141,7 +141,7 @@ func (s *Server) updateCredentials(c *gin.Context) {
 		in.DefaultVisibility = &vis
 	}
 	if in.DefaultSensitive, err = src.BoolPtr("sensitive"); err != nil {
-		abort(c, http.StatusUnprocessableEntity, "source[sensitive] must be true or false")
+		s.fail(c, community.Invalid("source[sensitive] must be true or false"))
 		return
 	}
 	in.DefaultLanguage = src.StringPtr("language")
@@ -195,9 +195,9 @@ func nestedParams(p *params, key string) *params {
 // accountParam loads the account named by the :id path parameter, or ends the request
 // with 404 when there is none or the viewer may not see it.
 func (s *Server) accountParam(c *gin.Context) (*community.Account, bool) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return nil, false
 	}
 	a, err := s.community.AccountFor(c.Request.Context(), viewer(c), id)
@@ -226,9 +226,9 @@ func (s *Server) lookupAccount(c *gin.Context) {
 }
 
 func (s *Server) accountStatuses(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
@@ -242,7 +242,7 @@ func (s *Server) accountStatuses(c *gin.Context) {
 	}{{"pinned", &q.Pinned}, {"exclude_replies", &q.ExcludeReplies}, {"exclude_reblogs", &q.ExcludeReblogs}, {"only_media", &q.OnlyMedia}} {
 		v, _, err := p.Bool(b.key)
 		if err != nil {
-			abort(c, http.StatusUnprocessableEntity, err.Error())
+			s.fail(c, err)
 			return
 		}
 		*b.dst = v
@@ -273,9 +273,9 @@ func (s *Server) accountList(c *gin.Context, list *community.RelatedAccounts, er
 }
 
 func (s *Server) followers(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	list, err := s.community.Followers(c.Request.Context(), viewer(c), id, pageOf(c, defaultAccountsLimit, maxAccountsLimit))
@@ -283,9 +283,9 @@ func (s *Server) followers(c *gin.Context) {
 }
 
 func (s *Server) following(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	list, err := s.community.Following(c.Request.Context(), viewer(c), id, pageOf(c, defaultAccountsLimit, maxAccountsLimit))
@@ -352,9 +352,9 @@ func (s *Server) relationships(c *gin.Context) {
 // relationAction runs a relationship change on the :id account and answers with the
 // resulting Relationship.
 func (s *Server) relationAction(c *gin.Context, act func(me *community.Account, target int64, p *params) error) {
-	target, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	target, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
@@ -379,10 +379,10 @@ func (s *Server) follow(c *gin.Context) {
 		var opt community.FollowOptions
 		var err error
 		if opt.Reblogs, err = p.BoolPtr("reblogs"); err != nil {
-			return community.Invalid("%s", err.Error())
+			return err
 		}
 		if opt.Notify, err = p.BoolPtr("notify"); err != nil {
-			return community.Invalid("%s", err.Error())
+			return err
 		}
 		return s.community.Follow(c.Request.Context(), me, target, opt)
 	})
@@ -414,9 +414,9 @@ func (s *Server) endorsements(c *gin.Context) {
 }
 
 func (s *Server) accountEndorsements(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	list, err := s.community.Endorsements(c.Request.Context(), viewer(c), id, pageOf(c, defaultAccountsLimit, maxAccountsLimit))
@@ -439,14 +439,14 @@ func (s *Server) mute(c *gin.Context) {
 	s.relationAction(c, func(me *community.Account, target int64, p *params) error {
 		notifications, set, err := p.Bool("notifications")
 		if err != nil {
-			return community.Invalid("%s", err.Error())
+			return err
 		}
 		if !set {
 			notifications = true
 		}
 		duration, err := p.Int("duration", 0)
 		if err != nil {
-			return community.Invalid("%s", err.Error())
+			return err
 		}
 		return s.community.Mute(c.Request.Context(), me, target, notifications, duration)
 	})
@@ -523,9 +523,9 @@ func (s *Server) featureTag(c *gin.Context) {
 }
 
 func (s *Server) unfeatureTag(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if err := s.community.UnfeatureTag(c.Request.Context(), currentAccount(c).ID, id); err != nil {

@@ -124,16 +124,18 @@ func (s *Server) mountAdmin(r *gin.RouterGroup) {
 		r.POST("/v1/admin/reports/:id/"+path, requireUser("admin:write:reports"), s.adminHandleReport(act))
 	}
 
-	r.GET("/v1/admin/domain_blocks", requireUser("admin:read:domain_blocks"), s.listDomainBlocks)
-	r.GET("/v1/admin/domain_blocks/:id", requireUser("admin:read:domain_blocks"), s.getDomainBlock)
-	r.POST("/v1/admin/domain_blocks", requireUser("admin:write:domain_blocks"), s.createDomainBlock)
-	r.PUT("/v1/admin/domain_blocks/:id", requireUser("admin:write:domain_blocks"), s.updateDomainBlock)
-	r.DELETE("/v1/admin/domain_blocks/:id", requireUser("admin:write:domain_blocks"), s.deleteDomainBlock)
-
-	r.GET("/v1/admin/domain_allows", requireUser("admin:read:domain_allows"), s.listDomainAllows)
-	r.GET("/v1/admin/domain_allows/:id", requireUser("admin:read:domain_allows"), s.getDomainAllow)
-	r.POST("/v1/admin/domain_allows", requireUser("admin:write:domain_allows"), s.createDomainAllow)
-	r.DELETE("/v1/admin/domain_allows/:id", requireUser("admin:write:domain_allows"), s.deleteDomainAllow)
+	mountDomainRules(s, r, domainRules[community.DomainBlock, community.DomainBlockInput, AdminDomainBlock]{
+		name: "domain_blocks", list: s.community.ListDomainBlocks, get: s.community.GetDomainBlock,
+		input: domainBlockInput, create: s.community.CreateDomainBlock, update: s.community.UpdateDomainBlock,
+		remove: s.community.DeleteDomainBlock, entity: domainBlock,
+		id: func(b *community.DomainBlock) int64 { return b.ID },
+	})
+	mountDomainRules(s, r, domainRules[community.DomainAllow, string, AdminDomainAllow]{
+		name: "domain_allows", list: s.community.ListDomainAllows, get: s.community.GetDomainAllow,
+		input: domainAllowInput, create: s.community.CreateDomainAllow,
+		remove: s.community.DeleteDomainAllow, entity: domainAllow,
+		id: func(a *community.DomainAllow) int64 { return a.ID },
+	})
 }
 
 func (s *Server) report(r *community.Report, target *community.Account) Report {
@@ -154,24 +156,23 @@ func (s *Server) createReport(c *gin.Context) {
 	if !ok {
 		return
 	}
-	target, ok := community.ParseID(p.Get("account_id"))
-	if !ok {
-		abort(c, http.StatusUnprocessableEntity, "Missing or invalid account_id")
+	target, err := parseID(p.Get("account_id"), community.Invalid("Missing or invalid account_id"))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	in := community.NewReport{TargetAccountID: target, Comment: p.Get("comment"),
 		Category: community.ReportCategory(p.Get("category"))}
 	for _, raw := range nonEmpty(p.Strings("status_ids")) {
-		id, ok := community.ParseID(raw)
-		if !ok {
-			notFound(c)
+		id, err := parseID(raw, community.ErrNotFound)
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		in.StatusIDs = append(in.StatusIDs, id)
 	}
-	var err error
 	if in.Forward, _, err = p.Bool("forward"); err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -238,7 +239,7 @@ func (s *Server) adminAccounts(v2 bool) gin.HandlerFunc {
 				"suspended": &q.Suspended, "disabled": &q.Disabled, "staff": &q.Staff} {
 				v, _, err := p.Bool(key)
 				if err != nil {
-					abort(c, http.StatusUnprocessableEntity, err.Error())
+					s.fail(c, err)
 					return
 				}
 				*dst = v
@@ -261,8 +262,9 @@ func (s *Server) adminAccounts(v2 bool) gin.HandlerFunc {
 }
 
 func (s *Server) adminAccount(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	v, err := s.community.AdminAccount(c.Request.Context(), currentAccount(c), id)
@@ -275,8 +277,9 @@ func (s *Server) adminAccount(c *gin.Context) {
 
 // adminAccountAction is POST /api/v1/admin/accounts/:id/action; Mastodon answers {}.
 func (s *Server) adminAccountAction(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
@@ -285,16 +288,14 @@ func (s *Server) adminAccountAction(c *gin.Context) {
 	}
 	in := community.AccountAction{Type: community.AccountActionType(strings.TrimSpace(p.Get("type"))), Text: p.Get("text")}
 	if in.Type == "" {
-		abort(c, http.StatusUnprocessableEntity, "Missing type: one of none, disable, silence, suspend")
+		s.fail(c, community.Invalid("Missing type: one of none, disable, silence, suspend"))
 		return
 	}
 	if raw := p.Get("report_id"); raw != "" {
-		rid, ok := community.ParseID(raw)
-		if !ok {
-			abort(c, http.StatusUnprocessableEntity, "Invalid report_id")
+		if in.ReportID, err = parseID(raw, community.Invalid("Invalid report_id")); err != nil {
+			s.fail(c, err)
 			return
 		}
-		in.ReportID = rid
 	}
 	if _, err := s.community.ActOnAccount(c.Request.Context(), currentAccount(c), id, in); err != nil {
 		s.fail(c, err)
@@ -305,8 +306,9 @@ func (s *Server) adminAccountAction(c *gin.Context) {
 
 func (s *Server) adminUndo(kind community.AccountActionType) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id, ok := idParam(c)
-		if !ok {
+		id, err := pathID(c, "id")
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		v, err := s.community.ActOnAccount(c.Request.Context(), currentAccount(c), id, community.AccountAction{Type: kind})
@@ -406,7 +408,7 @@ func (s *Server) adminReports(c *gin.Context) {
 	q := community.ReportQuery{Page: pageOf(c, 100, 200)}
 	var err error
 	if q.Resolved, _, err = p.Bool("resolved"); err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	q.AccountID, _ = community.ParseID(p.Get("account_id"))
@@ -435,15 +437,16 @@ func (s *Server) renderAdminReport(c *gin.Context, r *community.Report) {
 		return
 	}
 	if len(out) == 0 {
-		notFound(c)
+		s.fail(c, community.ErrNotFound)
 		return
 	}
 	c.JSON(http.StatusOK, out[0])
 }
 
 func (s *Server) adminReport(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	r, err := s.community.AdminReport(c.Request.Context(), currentAccount(c), id)
@@ -456,8 +459,9 @@ func (s *Server) adminReport(c *gin.Context) {
 
 func (s *Server) adminHandleReport(act community.ReportAction) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id, ok := idParam(c)
-		if !ok {
+		id, err := pathID(c, "id")
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		r, err := s.community.HandleReport(c.Request.Context(), currentAccount(c), id, act)
@@ -485,37 +489,8 @@ func domainBlock(b *community.DomainBlock) AdminDomainBlock {
 	}
 }
 
-func (s *Server) listDomainBlocks(c *gin.Context) {
-	list, err := s.community.ListDomainBlocks(c.Request.Context(), currentAccount(c), pageOf(c, 100, 200))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]AdminDomainBlock, 0, len(list))
-	for i := range list {
-		out = append(out, domainBlock(&list[i]))
-	}
-	if len(list) > 0 {
-		s.setLinkHeader(c, list[0].ID, list[len(list)-1].ID)
-	}
-	c.JSON(http.StatusOK, out)
-}
-
-func (s *Server) getDomainBlock(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	b, err := s.community.GetDomainBlock(c.Request.Context(), currentAccount(c), id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, domainBlock(b))
-}
-
 // domainBlockInput reads a domain block's parameters; absent ones stay nil.
-func domainBlockInput(c *gin.Context, p *params) (community.DomainBlockInput, bool) {
+func domainBlockInput(p *params) (community.DomainBlockInput, error) {
 	in := community.DomainBlockInput{Domain: p.Get("domain"), PrivateComment: p.StringPtr("private_comment"),
 		PublicComment: p.StringPtr("public_comment")}
 	if sev := strings.TrimSpace(p.Get("severity")); sev != "" {
@@ -526,118 +501,61 @@ func domainBlockInput(c *gin.Context, p *params) (community.DomainBlockInput, bo
 		"obfuscate": &in.Obfuscate} {
 		v, err := p.BoolPtr(key)
 		if err != nil {
-			abort(c, http.StatusUnprocessableEntity, err.Error())
-			return in, false
+			return in, err
 		}
 		*dst = v
 	}
-	return in, true
-}
-
-func (s *Server) createDomainBlock(c *gin.Context) {
-	p, ok := s.mustParams(c)
-	if !ok {
-		return
-	}
-	in, ok := domainBlockInput(c, p)
-	if !ok {
-		return
-	}
-	b, err := s.community.CreateDomainBlock(c.Request.Context(), currentAccount(c), in)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, domainBlock(b))
-}
-
-func (s *Server) updateDomainBlock(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	p, ok := s.mustParams(c)
-	if !ok {
-		return
-	}
-	in, ok := domainBlockInput(c, p)
-	if !ok {
-		return
-	}
-	b, err := s.community.UpdateDomainBlock(c.Request.Context(), currentAccount(c), id, in)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, domainBlock(b))
-}
-
-func (s *Server) deleteDomainBlock(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	if err := s.community.DeleteDomainBlock(c.Request.Context(), currentAccount(c), id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{})
+	return in, nil
 }
 
 func domainAllow(a *community.DomainAllow) AdminDomainAllow {
 	return AdminDomainAllow{ID: community.FormatID(a.ID), Domain: a.Domain, CreatedAt: apiTime(a.CreatedAt)}
 }
 
-func (s *Server) listDomainAllows(c *gin.Context) {
-	list, err := s.community.ListDomainAllows(c.Request.Context(), currentAccount(c), pageOf(c, 100, 200))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]AdminDomainAllow, 0, len(list))
-	for i := range list {
-		out = append(out, domainAllow(&list[i]))
-	}
-	if len(list) > 0 {
-		s.setLinkHeader(c, list[0].ID, list[len(list)-1].ID)
-	}
-	c.JSON(http.StatusOK, out)
+// domainAllowInput reads the one parameter of a domain allow.
+func domainAllowInput(p *params) (string, error) { return p.Get("domain"), nil }
+
+// domainRules is one of the admin API's two lists of domain rules, blocks and allows,
+// which Mastodon serves alike under /api/v1/admin/<name> with scopes named after it.
+type domainRules[R, In, E any] struct {
+	name   string
+	list   func(context.Context, *community.Account, community.Page) ([]R, error)
+	get    func(context.Context, *community.Account, int64) (*R, error)
+	input  func(*params) (In, error)
+	create func(context.Context, *community.Account, In) (*R, error)
+	update func(context.Context, *community.Account, int64, In) (*R, error) // nil: the rule cannot be changed, only replaced
+	remove func(context.Context, *community.Account, int64) error
+	id     func(*R) int64 // for the Link header
+	entity func(*R) E
 }
 
-func (s *Server) getDomainAllow(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
+func mountDomainRules[R, In, E any](s *Server, r *gin.RouterGroup, rules domainRules[R, In, E]) {
+	path := "/v1/admin/" + rules.name
+	read, write := "admin:read:"+rules.name, "admin:write:"+rules.name
+	r.GET(path, requireUser(read), listDomainRules(s, rules))
+	r.GET(path+"/:id", requireUser(read), showRecord(s, rules.get, rules.entity))
+	r.POST(path, requireUser(write), createRecord(s, rules.input, rules.create, rules.entity))
+	if rules.update != nil {
+		r.PUT(path+"/:id", requireUser(write), updateRecord(s, rules.input, rules.update, rules.entity))
 	}
-	a, err := s.community.GetDomainAllow(c.Request.Context(), currentAccount(c), id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, domainAllow(a))
+	r.DELETE(path+"/:id", requireUser(write), deleteRecord(s, rules.remove))
 }
 
-func (s *Server) createDomainAllow(c *gin.Context) {
-	p, ok := s.mustParams(c)
-	if !ok {
-		return
+// listDomainRules answers with a page of rules and its Link header.
+func listDomainRules[R, In, E any](s *Server, rules domainRules[R, In, E]) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		list, err := rules.list(c.Request.Context(), currentAccount(c), pageOf(c, 100, 200))
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		out := make([]E, 0, len(list))
+		for i := range list {
+			out = append(out, rules.entity(&list[i]))
+		}
+		if len(list) > 0 {
+			s.setLinkHeader(c, rules.id(&list[0]), rules.id(&list[len(list)-1]))
+		}
+		c.JSON(http.StatusOK, out)
 	}
-	a, err := s.community.CreateDomainAllow(c.Request.Context(), currentAccount(c), p.Get("domain"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, domainAllow(a))
-}
-
-func (s *Server) deleteDomainAllow(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	if err := s.community.DeleteDomainAllow(c.Request.Context(), currentAccount(c), id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{})
 }

@@ -179,15 +179,6 @@ func (s *Server) idea(v community.IdeaView) Idea {
 	return out
 }
 
-// boardParam reads the :id of a board.
-func boardParam(c *gin.Context) (int64, bool) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
-	}
-	return id, ok
-}
-
 func (s *Server) listBoards(c *gin.Context) {
 	p, ok := s.mustParams(c)
 	if !ok {
@@ -195,7 +186,7 @@ func (s *Server) listBoards(c *gin.Context) {
 	}
 	local, _, err := p.Bool("local")
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	page := pageOf(c, community.DefaultLimit, community.MaxLimit)
@@ -234,8 +225,9 @@ func (s *Server) createBoard(c *gin.Context) {
 }
 
 func (s *Server) getBoard(c *gin.Context) {
-	id, ok := boardParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	info, err := s.community.GetBoard(c.Request.Context(), viewer(c), id)
@@ -247,8 +239,9 @@ func (s *Server) getBoard(c *gin.Context) {
 }
 
 func (s *Server) listIdeas(c *gin.Context) {
-	id, ok := boardParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
@@ -256,7 +249,6 @@ func (s *Server) listIdeas(c *gin.Context) {
 		return
 	}
 	q := community.IdeaQuery{Sort: community.IdeaSort(p.Get("sort")), Status: community.IdeaStatus(p.Get("status"))}
-	var err error
 	if q.Limit, err = p.Int("limit", community.DefaultLimit); err == nil {
 		q.Offset, err = p.Int("offset", 0)
 	}
@@ -264,7 +256,7 @@ func (s *Server) listIdeas(c *gin.Context) {
 		q.Merged, _, err = p.Bool("merged")
 	}
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	views, err := s.community.ListIdeas(c.Request.Context(), viewer(c), id, q)
@@ -286,8 +278,9 @@ func (s *Server) listIdeas(c *gin.Context) {
 }
 
 func (s *Server) createIdea(c *gin.Context) {
-	id, ok := boardParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
@@ -321,15 +314,15 @@ func (s *Server) renderIdea(c *gin.Context, id int64) {
 // ideaParam reads the :id of an idea, answering 404 for anything else and 422 for a
 // status that is not an idea.
 func (s *Server) ideaParam(c *gin.Context) (*community.IdeaView, bool) {
-	id, ok := statusIDParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return nil, false
 	}
 	v, err := s.community.GetIdea(c.Request.Context(), viewer(c), id)
 	if community.KindOf(err) == community.KindNotFound {
 		if _, serr := s.community.GetStatus(c.Request.Context(), viewer(c), id); serr == nil {
-			abort(c, http.StatusUnprocessableEntity, "This post is not an idea")
-			return nil, false
+			err = community.Invalid("This post is not an idea")
 		}
 	}
 	if err != nil {
@@ -371,8 +364,9 @@ func (s *Server) vote(up bool) gin.HandlerFunc {
 // of a board's discussion).
 func (s *Server) moderateIdea(action string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id, ok := statusIDParam(c)
-		if !ok {
+		id, err := pathID(c, "id")
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		p, ok := s.mustParams(c)
@@ -385,23 +379,16 @@ func (s *Server) moderateIdea(action string) gin.HandlerFunc {
 			req.Status = community.IdeaStatus(strings.TrimSpace(p.Get("status")))
 			req.Reason = p.Get("comment")
 			if req.Status == "" {
-				abort(c, http.StatusUnprocessableEntity, "Missing status")
-				return
+				err = community.Invalid("Missing status")
 			}
 		case community.ActionMerge:
-			into, ok := community.ParseID(p.Get("into"))
-			if !ok {
-				abort(c, http.StatusUnprocessableEntity, "Missing or invalid into: the id of the idea to merge into")
-				return
-			}
-			req.TargetID = into
+			req.TargetID, err = parseID(p.Get("into"), community.Invalid("Missing or invalid into: the id of the idea to merge into"))
 		case community.ActionMove:
-			board, ok := community.ParseID(p.Get("board"))
-			if !ok {
-				abort(c, http.StatusUnprocessableEntity, "Missing or invalid board: the id of the board to move to")
-				return
-			}
-			req.BoardID = board
+			req.BoardID, err = parseID(p.Get("board"), community.Invalid("Missing or invalid board: the id of the board to move to"))
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
 		}
 		ctx := c.Request.Context()
 		entry, err := s.community.Moderate(ctx, currentAccount(c), req)
@@ -424,8 +411,9 @@ func (s *Server) moderateIdea(action string) gin.HandlerFunc {
 
 func (s *Server) setBoardModerator(remove bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id, ok := boardParam(c)
-		if !ok {
+		id, err := pathID(c, "id")
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		p, ok := s.mustParams(c)
@@ -436,9 +424,9 @@ func (s *Server) setBoardModerator(remove bool) gin.HandlerFunc {
 		if !remove {
 			raw = p.Get("account_id")
 		}
-		accountID, ok := community.ParseID(raw)
-		if !ok {
-			abort(c, http.StatusUnprocessableEntity, "Missing or invalid account_id")
+		accountID, err := parseID(raw, community.Invalid("Missing or invalid account_id"))
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		info, err := s.community.SetBoardModerator(c.Request.Context(), currentAccount(c), id, accountID, remove)
@@ -452,8 +440,9 @@ func (s *Server) setBoardModerator(remove bool) gin.HandlerFunc {
 
 func (s *Server) banFromBoard(action string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id, ok := boardParam(c)
-		if !ok {
+		id, err := pathID(c, "id")
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		p, ok := s.mustParams(c)
@@ -464,9 +453,9 @@ func (s *Server) banFromBoard(action string) gin.HandlerFunc {
 		if action == community.ActionBan {
 			raw = p.Get("account_id")
 		}
-		accountID, ok := community.ParseID(raw)
-		if !ok {
-			abort(c, http.StatusUnprocessableEntity, "Missing or invalid account_id")
+		accountID, err := parseID(raw, community.Invalid("Missing or invalid account_id"))
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		ctx := c.Request.Context()
@@ -486,8 +475,9 @@ func (s *Server) banFromBoard(action string) gin.HandlerFunc {
 }
 
 func (s *Server) boardBans(c *gin.Context) {
-	id, ok := boardParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	bans, accounts, err := s.community.BoardBans(c.Request.Context(), currentAccount(c), id)
@@ -512,9 +502,9 @@ func (s *Server) moderationLog(c *gin.Context) {
 	q := community.ModerationLogQuery{Action: p.Get("action"), Page: pageOf(c, community.DefaultLimit, community.MaxLimit)}
 	for key, dst := range map[string]*int64{"board_id": &q.BoardID, "account_id": &q.ActorID} {
 		if raw := p.Get(key); raw != "" {
-			id, ok := community.ParseID(raw)
-			if !ok {
-				abort(c, http.StatusUnprocessableEntity, "Invalid "+key)
+			id, err := parseID(raw, community.Invalid("Invalid %s", key))
+			if err != nil {
+				s.fail(c, err)
 				return
 			}
 			*dst = id

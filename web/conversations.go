@@ -70,8 +70,9 @@ func (s *Server) listConversations(c *gin.Context) {
 }
 
 func (s *Server) readConversation(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -90,8 +91,9 @@ func (s *Server) readConversation(c *gin.Context) {
 }
 
 func (s *Server) removeConversation(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if err := s.community.RemoveConversation(c.Request.Context(), currentAccount(c), id); err != nil {

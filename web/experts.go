@@ -80,16 +80,16 @@ func (s *Server) experts(c *gin.Context) {
 	}
 	q := strings.TrimSpace(p.Get("q"))
 	if q == "" {
-		abort(c, http.StatusBadRequest, "param is missing or the value is empty: q")
+		s.fail(c, badRequest("param is missing or the value is empty: q"))
 		return
 	}
 	if len(q) > 500 {
-		abort(c, http.StatusUnprocessableEntity, "q is too long (maximum is 500 characters)")
+		s.fail(c, community.Invalid("q is too long (maximum is 500 characters)"))
 		return
 	}
 	limit, err := p.Int("limit", expertsDefaultLimit)
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	if limit <= 0 {
@@ -97,7 +97,7 @@ func (s *Server) experts(c *gin.Context) {
 	}
 	limit = min(limit, search.MaxExperts)
 	if s.searcher == nil {
-		abort(c, http.StatusServiceUnavailable, msgSearchUnavailable)
+		s.fail(c, errSearchUnavailable)
 		return
 	}
 	res, err := s.searcher.Experts(c.Request.Context(), currentAccount(c), q, limit)
@@ -156,12 +156,12 @@ func (s *Server) directory(c *gin.Context) {
 	}
 	local, _, err := p.Bool("local")
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	limit, err := p.Int("limit", directoryDefaultLimit)
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	if limit <= 0 {
@@ -169,7 +169,7 @@ func (s *Server) directory(c *gin.Context) {
 	}
 	offset, err := p.Int("offset", 0)
 	if err != nil || offset < 0 {
-		abort(c, http.StatusUnprocessableEntity, "offset must be a positive integer")
+		s.fail(c, community.Invalid("offset must be a positive integer"))
 		return
 	}
 	list, err := s.community.Directory(c.Request.Context(), viewer(c), community.DirectoryQuery{

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,26 +17,34 @@ import (
 // which Tacit serves from the same rows: a v1 filter is a keyword of a v2 filter.
 
 func (s *Server) mountFilters(r *gin.RouterGroup) {
-	r.GET("/v2/filters", requireUser("read:filters"), s.filters)
-	r.POST("/v2/filters", requireUser("write:filters"), s.createFilter)
-	r.GET("/v2/filters/keywords/:id", requireUser("read:filters"), s.getFilterKeyword)
+	r.GET("/v2/filters", requireUser("read:filters"), listRecords(s, s.community.Filters, filterInfoEntity))
+	r.POST("/v2/filters", requireUser("write:filters"), createRecord(s, filterInput, s.community.CreateFilter, filterInfoEntity))
+	r.GET("/v2/filters/keywords/:id", requireUser("read:filters"), showRecord(s, s.community.GetFilterKeyword, keywordEntity))
 	r.PUT("/v2/filters/keywords/:id", requireUser("write:filters"), s.updateFilterKeyword)
-	r.DELETE("/v2/filters/keywords/:id", requireUser("write:filters"), s.deleteFilterKeyword)
-	r.GET("/v2/filters/statuses/:id", requireUser("read:filters"), s.getFilterStatus)
-	r.DELETE("/v2/filters/statuses/:id", requireUser("write:filters"), s.deleteFilterStatus)
-	r.GET("/v2/filters/:id", requireUser("read:filters"), s.getFilter)
-	r.PUT("/v2/filters/:id", requireUser("write:filters"), s.updateFilter)
-	r.DELETE("/v2/filters/:id", requireUser("write:filters"), s.deleteFilter)
+	r.DELETE("/v2/filters/keywords/:id", requireUser("write:filters"), deleteRecord(s, s.community.DeleteFilterKeyword))
+	r.GET("/v2/filters/statuses/:id", requireUser("read:filters"), showRecord(s, s.community.GetFilterStatus, filterStatusEntity))
+	r.DELETE("/v2/filters/statuses/:id", requireUser("write:filters"), deleteRecord(s, s.deleteFilterStatus))
+	r.GET("/v2/filters/:id", requireUser("read:filters"), showRecord(s, s.community.GetFilter, filterInfoEntity))
+	r.PUT("/v2/filters/:id", requireUser("write:filters"), updateRecord(s, filterInput, s.community.UpdateFilter, filterInfoEntity))
+	r.DELETE("/v2/filters/:id", requireUser("write:filters"), deleteRecord(s, s.community.DeleteFilter))
 	r.GET("/v2/filters/:id/keywords", requireUser("read:filters"), s.filterKeywords)
 	r.POST("/v2/filters/:id/keywords", requireUser("write:filters"), s.addFilterKeyword)
 	r.GET("/v2/filters/:id/statuses", requireUser("read:filters"), s.filterStatuses)
 	r.POST("/v2/filters/:id/statuses", requireUser("write:filters"), s.addFilterStatus)
 
-	r.GET("/v1/filters", requireUser("read:filters"), s.v1Filters)
-	r.POST("/v1/filters", requireUser("write:filters"), s.createV1Filter)
-	r.GET("/v1/filters/:id", requireUser("read:filters"), s.getV1Filter)
-	r.PUT("/v1/filters/:id", requireUser("write:filters"), s.updateV1Filter)
-	r.DELETE("/v1/filters/:id", requireUser("write:filters"), s.deleteV1Filter)
+	// The v1 API is the same handlers over the domain's v1 view of the rows.
+	r.GET("/v1/filters", requireUser("read:filters"), listRecords(s, s.community.V1Filters, v1FilterEntity))
+	r.POST("/v1/filters", requireUser("write:filters"), createRecord(s, v1FilterInput, s.community.CreateV1Filter, v1FilterEntity))
+	r.GET("/v1/filters/:id", requireUser("read:filters"), showRecord(s, s.community.GetV1Filter, v1FilterEntity))
+	r.PUT("/v1/filters/:id", requireUser("write:filters"), updateRecord(s, v1FilterInput, s.community.UpdateV1Filter, v1FilterEntity))
+	r.DELETE("/v1/filters/:id", requireUser("write:filters"), deleteRecord(s, s.community.DeleteV1Filter))
+}
+
+// deleteFilterStatus removes a status from its filter; Mastodon answers {}, not the
+// removed record.
+func (s *Server) deleteFilterStatus(ctx context.Context, owner *community.Account, id int64) error {
+	_, err := s.community.DeleteFilterStatus(ctx, owner, id)
+	return err
 }
 
 func contextNames(cs community.FilterContexts) []string {
@@ -57,11 +66,11 @@ func filterEntity(f community.Filter) Filter {
 	}
 }
 
-func keywordEntity(k community.FilterKeyword) FilterKeyword {
+func keywordEntity(k *community.FilterKeyword) FilterKeyword {
 	return FilterKeyword{ID: community.FormatID(k.ID), Keyword: k.Keyword, WholeWord: k.WholeWord}
 }
 
-func filterStatusEntity(fs community.FilterStatus) FilterStatus {
+func filterStatusEntity(fs *community.FilterStatus) FilterStatus {
 	return FilterStatus{ID: community.FormatID(fs.ID), StatusID: community.FormatID(fs.StatusID)}
 }
 
@@ -70,11 +79,11 @@ func filterInfoEntity(info *community.FilterInfo) Filter {
 	out := filterEntity(info.Filter)
 	keywords := make([]FilterKeyword, 0, len(info.Keywords))
 	for _, k := range info.Keywords {
-		keywords = append(keywords, keywordEntity(k))
+		keywords = append(keywords, keywordEntity(&k))
 	}
 	statuses := make([]FilterStatus, 0, len(info.Statuses))
 	for _, st := range info.Statuses {
-		statuses = append(statuses, filterStatusEntity(st))
+		statuses = append(statuses, filterStatusEntity(&st))
 	}
 	out.Keywords, out.Statuses = &keywords, &statuses
 	return out
@@ -139,11 +148,9 @@ func filterInput(p *params) (community.FilterInput, error) {
 	for _, o := range objects {
 		k := community.KeywordInput{Keyword: o["keyword"]}
 		if raw := o["id"]; raw != "" {
-			id, ok := community.ParseID(raw)
-			if !ok {
-				return in, community.ErrNotFound
+			if k.ID, err = parseID(raw, community.ErrNotFound); err != nil {
+				return in, err
 			}
-			k.ID = id
 		}
 		if raw, ok := o["whole_word"]; ok {
 			b, err := parseBool(raw)
@@ -164,87 +171,10 @@ func filterInput(p *params) (community.FilterInput, error) {
 	return in, nil
 }
 
-func (s *Server) filters(c *gin.Context) {
-	infos, err := s.community.Filters(c.Request.Context(), currentAccount(c))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]Filter, 0, len(infos))
-	for i := range infos {
-		out = append(out, filterInfoEntity(&infos[i]))
-	}
-	c.JSON(http.StatusOK, out)
-}
-
-func (s *Server) getFilter(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	info, err := s.community.GetFilter(c.Request.Context(), currentAccount(c), id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, filterInfoEntity(info))
-}
-
-func (s *Server) createFilter(c *gin.Context) {
-	p, ok := s.mustParams(c)
-	if !ok {
-		return
-	}
-	in, err := filterInput(p)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	info, err := s.community.CreateFilter(c.Request.Context(), currentAccount(c), in)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, filterInfoEntity(info))
-}
-
-func (s *Server) updateFilter(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	p, ok := s.mustParams(c)
-	if !ok {
-		return
-	}
-	in, err := filterInput(p)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	info, err := s.community.UpdateFilter(c.Request.Context(), currentAccount(c), id, in)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, filterInfoEntity(info))
-}
-
-func (s *Server) deleteFilter(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	if err := s.community.DeleteFilter(c.Request.Context(), currentAccount(c), id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{})
-}
-
 func (s *Server) filterKeywords(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	keywords, err := s.community.FilterKeywords(c.Request.Context(), currentAccount(c), id)
@@ -254,14 +184,15 @@ func (s *Server) filterKeywords(c *gin.Context) {
 	}
 	out := make([]FilterKeyword, 0, len(keywords))
 	for _, k := range keywords {
-		out = append(out, keywordEntity(k))
+		out = append(out, keywordEntity(&k))
 	}
 	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) addFilterKeyword(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
@@ -270,7 +201,7 @@ func (s *Server) addFilterKeyword(c *gin.Context) {
 	}
 	whole, err := p.BoolPtr("whole_word")
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	k, err := s.community.AddFilterKeyword(c.Request.Context(), currentAccount(c), id, p.Get("keyword"), whole)
@@ -278,25 +209,13 @@ func (s *Server) addFilterKeyword(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, keywordEntity(*k))
-}
-
-func (s *Server) getFilterKeyword(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	k, err := s.community.GetFilterKeyword(c.Request.Context(), currentAccount(c), id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, keywordEntity(*k))
+	c.JSON(http.StatusOK, keywordEntity(k))
 }
 
 func (s *Server) updateFilterKeyword(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
@@ -305,7 +224,7 @@ func (s *Server) updateFilterKeyword(c *gin.Context) {
 	}
 	whole, err := p.BoolPtr("whole_word")
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	k, err := s.community.UpdateFilterKeyword(c.Request.Context(), currentAccount(c), id, p.StringPtr("keyword"), whole)
@@ -313,24 +232,13 @@ func (s *Server) updateFilterKeyword(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, keywordEntity(*k))
-}
-
-func (s *Server) deleteFilterKeyword(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	if err := s.community.DeleteFilterKeyword(c.Request.Context(), currentAccount(c), id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{})
+	c.JSON(http.StatusOK, keywordEntity(k))
 }
 
 func (s *Server) filterStatuses(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	list, err := s.community.FilterStatuses(c.Request.Context(), currentAccount(c), id)
@@ -340,23 +248,24 @@ func (s *Server) filterStatuses(c *gin.Context) {
 	}
 	out := make([]FilterStatus, 0, len(list))
 	for _, fs := range list {
-		out = append(out, filterStatusEntity(fs))
+		out = append(out, filterStatusEntity(&fs))
 	}
 	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) addFilterStatus(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
 	if !ok {
 		return
 	}
-	statusID, ok := community.ParseID(strings.TrimSpace(p.Get("status_id")))
-	if !ok {
-		notFound(c)
+	statusID, err := parseID(strings.TrimSpace(p.Get("status_id")), community.ErrNotFound)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	fs, err := s.community.AddFilterStatus(c.Request.Context(), currentAccount(c), id, statusID)
@@ -364,32 +273,7 @@ func (s *Server) addFilterStatus(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, filterStatusEntity(*fs))
-}
-
-func (s *Server) getFilterStatus(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	fs, err := s.community.GetFilterStatus(c.Request.Context(), currentAccount(c), id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, filterStatusEntity(*fs))
-}
-
-func (s *Server) deleteFilterStatus(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	if _, err := s.community.DeleteFilterStatus(c.Request.Context(), currentAccount(c), id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{})
+	c.JSON(http.StatusOK, filterStatusEntity(fs))
 }
 
 // v1FilterInput reads phrase, context[], whole_word, irreversible and expires_in.
@@ -408,82 +292,4 @@ func v1FilterInput(p *params) (community.V1FilterInput, error) {
 		return in, err
 	}
 	return in, nil
-}
-
-func (s *Server) v1Filters(c *gin.Context) {
-	list, err := s.community.V1Filters(c.Request.Context(), currentAccount(c))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]V1Filter, 0, len(list))
-	for i := range list {
-		out = append(out, v1FilterEntity(&list[i]))
-	}
-	c.JSON(http.StatusOK, out)
-}
-
-func (s *Server) getV1Filter(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	f, err := s.community.GetV1Filter(c.Request.Context(), currentAccount(c), id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v1FilterEntity(f))
-}
-
-func (s *Server) createV1Filter(c *gin.Context) {
-	p, ok := s.mustParams(c)
-	if !ok {
-		return
-	}
-	in, err := v1FilterInput(p)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	f, err := s.community.CreateV1Filter(c.Request.Context(), currentAccount(c), in)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v1FilterEntity(f))
-}
-
-func (s *Server) updateV1Filter(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	p, ok := s.mustParams(c)
-	if !ok {
-		return
-	}
-	in, err := v1FilterInput(p)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	f, err := s.community.UpdateV1Filter(c.Request.Context(), currentAccount(c), id, in)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v1FilterEntity(f))
-}
-
-func (s *Server) deleteV1Filter(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	if err := s.community.DeleteV1Filter(c.Request.Context(), currentAccount(c), id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{})
 }

@@ -457,6 +457,8 @@ func (a *instanceAPI) weeklyActivity(c *gin.Context) {
 func (a *instanceAPI) preferences(c *gin.Context) {
 	u := currentUser(c)
 	if u == nil {
+		// requireUser admitted the token, so this does not happen; if it did, the token
+		// would authenticate no user, and the answer is requireUser's.
 		abort(c, http.StatusUnauthorized, "The access token is invalid")
 		return
 	}

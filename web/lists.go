@@ -36,17 +36,8 @@ func listEntities(lists []community.List) []List {
 	return out
 }
 
-// idParam reads the :id of the path; a malformed id names nothing, so it is a 404.
-func idParam(c *gin.Context) (int64, bool) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
-	}
-	return id, ok
-}
-
 // listInput reads title, replies_policy and exclusive.
-func listInput(c *gin.Context, p *params) (community.ListInput, bool) {
+func listInput(p *params) (community.ListInput, error) {
 	var in community.ListInput
 	in.Title = p.StringPtr("title")
 	if raw, ok := p.String("replies_policy"); ok && raw != "" {
@@ -55,11 +46,10 @@ func listInput(c *gin.Context, p *params) (community.ListInput, bool) {
 	}
 	exclusive, err := p.BoolPtr("exclusive")
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
-		return in, false
+		return in, err
 	}
 	in.Exclusive = exclusive
-	return in, true
+	return in, nil
 }
 
 func (s *Server) lists(c *gin.Context) {
@@ -72,8 +62,9 @@ func (s *Server) lists(c *gin.Context) {
 }
 
 func (s *Server) getList(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	l, err := s.community.GetList(c.Request.Context(), currentAccount(c), id)
@@ -89,8 +80,9 @@ func (s *Server) createList(c *gin.Context) {
 	if !ok {
 		return
 	}
-	in, ok := listInput(c, p)
-	if !ok {
+	in, err := listInput(p)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	l, err := s.community.CreateList(c.Request.Context(), currentAccount(c), in)
@@ -102,16 +94,18 @@ func (s *Server) createList(c *gin.Context) {
 }
 
 func (s *Server) updateList(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
 	if !ok {
 		return
 	}
-	in, ok := listInput(c, p)
-	if !ok {
+	in, err := listInput(p)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	l, err := s.community.UpdateList(c.Request.Context(), currentAccount(c), id, in)
@@ -123,8 +117,9 @@ func (s *Server) updateList(c *gin.Context) {
 }
 
 func (s *Server) deleteList(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if err := s.community.DeleteList(c.Request.Context(), currentAccount(c), id); err != nil {
@@ -136,8 +131,9 @@ func (s *Server) deleteList(c *gin.Context) {
 
 // listAccounts pages a list's members; limit=0 asks for all of them, as in Mastodon.
 func (s *Server) listAccounts(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p := pageOf(c, defaultAccountsLimit, maxAccountsLimit)
@@ -148,18 +144,17 @@ func (s *Server) listAccounts(c *gin.Context) {
 	s.accountList(c, list, err)
 }
 
-// accountIDsParam reads account_ids[], refusing ids that do not parse.
-func accountIDsParam(c *gin.Context, p *params) ([]int64, bool) {
+// accountIDsParam reads account_ids[]; an id that does not parse names nobody (404).
+func accountIDsParam(p *params) ([]int64, error) {
 	var ids []int64
 	for _, raw := range p.Strings("account_ids") {
-		id, ok := community.ParseID(strings.TrimSpace(raw))
-		if !ok {
-			notFound(c)
-			return nil, false
+		id, err := parseID(strings.TrimSpace(raw), community.ErrNotFound)
+		if err != nil {
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
-	return ids, true
+	return ids, nil
 }
 
 func (s *Server) addListAccounts(c *gin.Context) {
@@ -171,16 +166,18 @@ func (s *Server) removeListAccounts(c *gin.Context) {
 }
 
 func (s *Server) changeListAccounts(c *gin.Context, change func(ctx context.Context, owner *community.Account, listID int64, ids []int64) error) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
 	if !ok {
 		return
 	}
-	ids, ok := accountIDsParam(c, p)
-	if !ok {
+	ids, err := accountIDsParam(p)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if err := change(c.Request.Context(), currentAccount(c), id, ids); err != nil {
@@ -191,8 +188,9 @@ func (s *Server) changeListAccounts(c *gin.Context, change func(ctx context.Cont
 }
 
 func (s *Server) accountLists(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	lists, err := s.community.ListsWith(c.Request.Context(), currentAccount(c), id)
@@ -204,8 +202,9 @@ func (s *Server) accountLists(c *gin.Context) {
 }
 
 func (s *Server) listTimeline(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	page, err := s.community.ListTimeline(c.Request.Context(), currentAccount(c), id, pageOf(c, community.DefaultLimit, community.MaxLimit))

@@ -89,7 +89,7 @@ func (s *Server) uploadMedia(c *gin.Context) {
 		return
 	}
 	if file == nil {
-		abort(c, http.StatusUnprocessableEntity, "Validation failed: File can't be blank")
+		s.fail(c, community.Invalid("Validation failed: File can't be blank"))
 		return
 	}
 	defer file.Close()
@@ -106,9 +106,9 @@ func (s *Server) uploadMedia(c *gin.Context) {
 
 // mediaParam loads the current account's upload named by :id.
 func (s *Server) mediaParam(c *gin.Context) (*community.MediaAttachment, bool) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return nil, false
 	}
 	m, err := s.community.OwnMedia(c.Request.Context(), currentAccount(c), id)
@@ -126,9 +126,9 @@ func (s *Server) getMedia(c *gin.Context) {
 }
 
 func (s *Server) updateMedia(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
@@ -147,9 +147,9 @@ func (s *Server) updateMedia(c *gin.Context) {
 }
 
 func (s *Server) deleteMedia(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if err := s.community.DeleteMedia(c.Request.Context(), currentAccount(c), id); err != nil {

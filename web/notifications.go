@@ -72,9 +72,9 @@ func (s *Server) listNotifications(c *gin.Context) {
 }
 
 func (s *Server) getNotification(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -89,16 +89,16 @@ func (s *Server) getNotification(c *gin.Context) {
 		return
 	}
 	if len(out) == 0 {
-		notFound(c)
+		s.fail(c, community.ErrNotFound)
 		return
 	}
 	c.JSON(http.StatusOK, out[0])
 }
 
 func (s *Server) dismissNotification(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if err := s.community.DismissNotification(c.Request.Context(), currentAccount(c), id); err != nil {
@@ -123,7 +123,7 @@ func (s *Server) unreadNotifications(c *gin.Context) {
 	}
 	limit, err := p.Int("limit", defaultUnreadLimit)
 	if err != nil {
-		abort(c, http.StatusBadRequest, err.Error())
+		s.fail(c, badRequest(err.Error()))
 		return
 	}
 	limit = min(max(limit, 1), maxUnreadLimit)
@@ -213,9 +213,9 @@ func (s *Server) saveMarkers(c *gin.Context) {
 		if !given {
 			continue
 		}
-		id, ok := community.ParseID(raw)
-		if !ok {
-			abort(c, http.StatusUnprocessableEntity, "Validation failed: Last read id is invalid")
+		id, err := parseID(raw, community.Invalid("Validation failed: Last read id is invalid"))
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		m, err := s.community.SaveMarker(ctx, me.ID, timeline, id)

@@ -94,6 +94,7 @@ func (s *Server) verifyApp(c *gin.Context) {
 	app, err := s.auth.ApplicationByID(c.Request.Context(), currentToken(c).ApplicationID)
 	if err != nil {
 		if community.KindOf(err) == community.KindNotFound {
+			// The application is gone under its token: the token authenticates nothing.
 			abort(c, http.StatusUnauthorized, "The access token is invalid")
 			return
 		}
@@ -269,7 +270,7 @@ func (s *Server) oauthToken(c *gin.Context) {
 	case "password":
 		tok, err = s.passwordGrant(c, p, app)
 		if errors.Is(err, errTooManyLogins) {
-			abort(c, http.StatusTooManyRequests, "Too many requests")
+			tooManyRequests(c)
 			return
 		}
 	}

@@ -13,10 +13,9 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-)
 
-// errBadParams marks a request whose parameters cannot be read at all (HTTP 400).
-var errBadParams = errors.New("bad request")
+	"github.com/tacit-social/tacit/community"
+)
 
 // maxBodyBytes bounds request bodies on the API; media uploads have their own limit.
 const maxBodyBytes = 1 << 20
@@ -95,22 +94,39 @@ func readParams(c *gin.Context) (*params, error) {
 	return p, nil
 }
 
-// mustParams reads the parameters or ends the request with 400.
+// mustParams reads the parameters or ends the request: 400 for a body it cannot read,
+// 422 for invalid text.
 func (s *Server) mustParams(c *gin.Context) (*params, bool) {
 	p, err := readParams(c)
 	if isUploadTooLarge(err) {
+		// The body's size is HTTP's business, not a parameter's: no domain error says it.
 		abort(c, http.StatusRequestEntityTooLarge, "The request is too large")
 		return nil, false
 	}
-	if errors.Is(err, errInvalidText) {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
-		return nil, false
-	}
 	if err != nil {
-		abort(c, http.StatusBadRequest, err.Error())
+		s.fail(c, err)
 		return nil, false
 	}
 	return p, true
+}
+
+// pathID reads the id in the path parameter name. A malformed id names nothing, so it is
+// the same "Record not found" as a missing or hidden record.
+func pathID(c *gin.Context, name string) (int64, error) {
+	return parseID(c.Param(name), community.ErrNotFound)
+}
+
+// parseID reads an id the client sent; a malformed one is the error bad. The caller
+// chooses it because Mastodon answers by place: an id in the path that names nothing is
+// a 404, a malformed body parameter a 422 that says which one. Where a malformed id is
+// not an error at all (pagination cursors, ids that only narrow a listing), handlers
+// read it with community.ParseID and ignore the rest.
+func parseID(raw string, bad error) (int64, error) {
+	id, ok := community.ParseID(raw)
+	if !ok {
+		return 0, bad
+	}
+	return id, nil
 }
 
 // Has reports whether the parameter was sent at all (even empty).
@@ -211,7 +227,7 @@ func (p *params) Bool(key string) (value, set bool, err error) {
 	}
 	b, err := parseBool(s)
 	if err != nil {
-		return false, true, fmt.Errorf("%s must be true or false", key)
+		return false, true, community.Invalid("%s must be true or false", key)
 	}
 	return b, true, nil
 }
@@ -253,7 +269,7 @@ func (p *params) Int(key string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, fmt.Errorf("%s must be an integer", key)
+		return 0, community.Invalid("%s must be an integer", key)
 	}
 	return n, nil
 }

@@ -87,9 +87,9 @@ func (s *Server) pollOfStatus(ctx context.Context, v community.Viewer, st *commu
 }
 
 func (s *Server) getPoll(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -107,9 +107,9 @@ func (s *Server) getPoll(c *gin.Context) {
 }
 
 func (s *Server) votePoll(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
@@ -120,7 +120,7 @@ func (s *Server) votePoll(c *gin.Context) {
 	for _, raw := range p.Strings("choices") {
 		n, err := strconv.Atoi(strings.TrimSpace(raw))
 		if err != nil {
-			abort(c, http.StatusUnprocessableEntity, "Choices must be option indexes")
+			s.fail(c, community.Invalid("Choices must be option indexes"))
 			return
 		}
 		choices = append(choices, n)

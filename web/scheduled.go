@@ -140,8 +140,9 @@ func (s *Server) scheduledStatuses(c *gin.Context) {
 }
 
 func (s *Server) getScheduledStatus(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	ss, err := s.community.GetScheduledStatus(c.Request.Context(), currentAccount(c), id)
@@ -149,8 +150,9 @@ func (s *Server) getScheduledStatus(c *gin.Context) {
 }
 
 func (s *Server) rescheduleStatus(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
@@ -170,8 +172,9 @@ func (s *Server) rescheduleStatus(c *gin.Context) {
 }
 
 func (s *Server) deleteScheduledStatus(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if err := s.community.DeleteScheduledStatus(c.Request.Context(), currentAccount(c), id); err != nil {

@@ -103,12 +103,12 @@ func (s *Server) readSearch(c *gin.Context, defLimit, maxLimit int) (searchQuery
 		dst *bool
 	}{{"resolve", &q.resolve}, {"following", &q.following}} {
 		if *b.dst, _, err = p.Bool(b.key); err != nil {
-			abort(c, http.StatusUnprocessableEntity, err.Error())
+			s.fail(c, err)
 			return q, false
 		}
 	}
 	if q.limit, err = p.Int("limit", defLimit); err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return q, false
 	}
 	if q.limit <= 0 {
@@ -116,7 +116,7 @@ func (s *Server) readSearch(c *gin.Context, defLimit, maxLimit int) (searchQuery
 	}
 	q.limit = min(q.limit, maxLimit)
 	if q.offset, err = p.Int("offset", 0); err != nil || q.offset < 0 {
-		abort(c, http.StatusUnprocessableEntity, "offset must be a positive integer")
+		s.fail(c, community.Invalid("offset must be a positive integer"))
 		return q, false
 	}
 	return q, true
@@ -129,7 +129,7 @@ func (s *Server) search(c *gin.Context) {
 		return
 	}
 	if strings.TrimSpace(p.Get("q")) == "" {
-		abort(c, http.StatusBadRequest, "param is missing or the value is empty: q")
+		s.fail(c, badRequest("param is missing or the value is empty: q"))
 		return
 	}
 	// As in Mastodon, a logged-out visitor may search but neither page through results
@@ -155,7 +155,7 @@ func (s *Server) search(c *gin.Context) {
 		q.offset = 0
 	}
 	if s.searcher == nil {
-		abort(c, http.StatusServiceUnavailable, msgSearchUnavailable)
+		s.fail(c, errSearchUnavailable)
 		return
 	}
 	var authorID int64
@@ -234,7 +234,7 @@ func (s *Server) searchAccounts(c *gin.Context) {
 		return
 	}
 	if s.searcher == nil {
-		abort(c, http.StatusServiceUnavailable, msgSearchUnavailable)
+		s.fail(c, errSearchUnavailable)
 		return
 	}
 	list, err := s.findAccounts(c.Request.Context(), q)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -36,15 +35,6 @@ func (s *Server) mountStatuses(r *gin.RouterGroup) {
 	r.POST("/v1/statuses/:id/unpin", requireUser("write:accounts"), s.interact(s.community.Unpin))
 }
 
-// statusIDParam reads the :id of the path; a malformed id is a missing status.
-func statusIDParam(c *gin.Context) (int64, bool) {
-	id, ok := community.ParseID(c.Param("id"))
-	if !ok {
-		notFound(c)
-	}
-	return id, ok
-}
-
 // renderStatus answers with one status as the current viewer sees it.
 func (s *Server) renderStatus(c *gin.Context, st *community.Status) {
 	out, err := s.status(c.Request.Context(), viewer(c), st)
@@ -55,23 +45,22 @@ func (s *Server) renderStatus(c *gin.Context, st *community.Status) {
 	c.JSON(http.StatusOK, out)
 }
 
-// refuseSchedule answers 422 to an edit that asks for a schedule: a published status
-// cannot be scheduled, and ignoring the parameter would change it at once.
-func refuseSchedule(c *gin.Context, p *params) bool {
+// refuseSchedule refuses an edit that asks for a schedule: a published status cannot
+// be scheduled, and ignoring the parameter would change it at once.
+func refuseSchedule(p *params) error {
 	if strings.TrimSpace(p.Get("scheduled_at")) != "" {
-		abort(c, http.StatusUnprocessableEntity, "A published post cannot be scheduled")
-		return true
+		return community.Invalid("A published post cannot be scheduled")
 	}
-	return false
+	return nil
 }
 
 // mediaIDs reads media_ids[]; an id that is not a number is a missing upload.
 func mediaIDs(p *params) ([]int64, error) {
 	var ids []int64
 	for _, raw := range nonEmpty(p.Strings("media_ids")) {
-		id, ok := community.ParseID(strings.TrimSpace(raw))
-		if !ok {
-			return nil, community.Invalid("Media with ID %s was not found or is attached to another post", raw)
+		id, err := parseID(strings.TrimSpace(raw), community.Invalid("Media with ID %s was not found or is attached to another post", raw))
+		if err != nil {
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
@@ -83,9 +72,9 @@ func mediaAttributes(p *params) ([]community.MediaAttributes, error) {
 	objs, _ := p.Objects("media_attributes")
 	var out []community.MediaAttributes
 	for _, o := range objs {
-		id, ok := community.ParseID(o["id"])
-		if !ok {
-			return nil, community.Invalid("media_attributes needs the id of each attachment")
+		id, err := parseID(o["id"], community.Invalid("media_attributes needs the id of each attachment"))
+		if err != nil {
+			return nil, err
 		}
 		a := community.MediaAttributes{ID: id}
 		if d, ok := o["description"]; ok {
@@ -133,7 +122,7 @@ func (s *Server) createStatus(c *gin.Context) {
 	}
 	sensitive, set, err := p.Bool("sensitive")
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	if !set && user != nil {
@@ -141,13 +130,13 @@ func (s *Server) createStatus(c *gin.Context) {
 	}
 	in.Sensitive = sensitive
 	if in.Audience.LocalOnly, _, err = p.Bool("local_only"); err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	if raw := strings.TrimSpace(p.Get("in_reply_to_id")); raw != "" {
-		id, ok := community.ParseID(raw)
-		if !ok {
-			s.fail(c, community.ErrReplyTargetNotFound)
+		id, err := parseID(raw, community.ErrReplyTargetNotFound)
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		in.InReplyToID = &id
@@ -179,8 +168,9 @@ func (s *Server) createStatus(c *gin.Context) {
 
 // getStatus is GET /api/v1/statuses/:id.
 func (s *Server) getStatus(c *gin.Context) {
-	id, ok := statusIDParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	st, err := s.community.GetStatus(c.Request.Context(), viewer(c), id)
@@ -199,7 +189,7 @@ func (s *Server) getStatuses(c *gin.Context) {
 	}
 	raw := p.Strings("id")
 	if len(raw) > maxStatusIDs {
-		abort(c, http.StatusUnprocessableEntity, fmt.Sprintf("Too many ids (maximum is %d)", maxStatusIDs))
+		s.fail(c, community.Invalid("Too many ids (maximum is %d)", maxStatusIDs))
 		return
 	}
 	ids := make([]int64, 0, len(raw))
@@ -224,20 +214,22 @@ func (s *Server) getStatuses(c *gin.Context) {
 
 // editStatus is PUT /api/v1/statuses/:id.
 func (s *Server) editStatus(c *gin.Context) {
-	id, ok := statusIDParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)
 	if !ok {
 		return
 	}
-	if refuseSchedule(c, p) {
+	if err := refuseSchedule(p); err != nil {
+		s.fail(c, err)
 		return
 	}
 	sensitive, err := p.BoolPtr("sensitive")
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	in := community.EditInput{
@@ -269,8 +261,9 @@ func (s *Server) editStatus(c *gin.Context) {
 // deleteStatus is DELETE /api/v1/statuses/:id. It answers with the deleted status and
 // its source text, which clients use to "delete and redraft".
 func (s *Server) deleteStatus(c *gin.Context) {
-	id, ok := statusIDParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -281,7 +274,7 @@ func (s *Server) deleteStatus(c *gin.Context) {
 		return
 	}
 	if st.AccountID != acct.ID {
-		notFound(c)
+		s.fail(c, community.ErrNotFound)
 		return
 	}
 	// Rendered before deleting, while its mentions and tags still exist.
@@ -296,7 +289,7 @@ func (s *Server) deleteStatus(c *gin.Context) {
 	}
 	deleteMedia, _, err := p.Bool("delete_media")
 	if err != nil {
-		abort(c, http.StatusUnprocessableEntity, err.Error())
+		s.fail(c, err)
 		return
 	}
 	deleted, err := s.community.DeleteStatusWithMedia(ctx, acct, id, deleteMedia)
@@ -311,8 +304,9 @@ func (s *Server) deleteStatus(c *gin.Context) {
 
 // statusHistory is GET /api/v1/statuses/:id/history.
 func (s *Server) statusHistory(c *gin.Context) {
-	id, ok := statusIDParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -367,8 +361,9 @@ func (s *Server) statusHistory(c *gin.Context) {
 
 // statusSource is GET /api/v1/statuses/:id/source.
 func (s *Server) statusSource(c *gin.Context) {
-	id, ok := statusIDParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	text, spoiler, err := s.community.StatusSource(c.Request.Context(), viewer(c), id)
@@ -381,8 +376,9 @@ func (s *Server) statusSource(c *gin.Context) {
 
 // statusContext is GET /api/v1/statuses/:id/context.
 func (s *Server) statusContext(c *gin.Context) {
-	id, ok := statusIDParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -425,8 +421,9 @@ func (s *Server) rebloggedBy(c *gin.Context) {
 
 func (s *Server) interactors(c *gin.Context,
 	list func(ctx context.Context, v community.Viewer, id int64, p community.Page) (*community.InteractionPage, error)) {
-	id, ok := statusIDParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	page, err := list(c.Request.Context(), viewer(c), id, pageOf(c, community.DefaultLimit, community.MaxLimit))
@@ -442,8 +439,9 @@ func (s *Server) interactors(c *gin.Context,
 // status, as favourite, bookmark, pin and their opposites do.
 func (s *Server) interact(action func(ctx context.Context, actor *community.Account, id int64) (*community.Status, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id, ok := statusIDParam(c)
-		if !ok {
+		id, err := pathID(c, "id")
+		if err != nil {
+			s.fail(c, err)
 			return
 		}
 		st, err := action(c.Request.Context(), currentAccount(c), id)
@@ -458,8 +456,9 @@ func (s *Server) interact(action func(ctx context.Context, actor *community.Acco
 // reblog is POST /api/v1/statuses/:id/reblog; it answers with the reblog, which wraps
 // the shared status.
 func (s *Server) reblog(c *gin.Context) {
-	id, ok := statusIDParam(c)
-	if !ok {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	p, ok := s.mustParams(c)

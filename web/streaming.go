@@ -205,25 +205,6 @@ func streamOptions(c *gin.Context) streaming.ConnOptions {
 	}
 }
 
-// streamError answers a refused subscription before any stream starts.
-func (s *Server) streamError(c *gin.Context, err error) {
-	switch {
-	case errors.Is(err, streaming.ErrNeedsLogin):
-		abort(c, http.StatusUnauthorized, err.Error())
-	case errors.Is(err, streaming.ErrScope):
-		abort(c, http.StatusForbidden, err.Error())
-	case errors.Is(err, streaming.ErrNoSuchList):
-		abort(c, http.StatusNotFound, err.Error())
-	case errors.Is(err, streaming.ErrUnknownStream), errors.Is(err, streaming.ErrMissingTag),
-		errors.Is(err, streaming.ErrMissingList), errors.Is(err, streaming.ErrTooManyStreams):
-		abort(c, http.StatusBadRequest, err.Error())
-	case errors.Is(err, streaming.ErrClosed):
-		abort(c, http.StatusServiceUnavailable, err.Error())
-	default:
-		s.fail(c, err)
-	}
-}
-
 // keepOpen lifts the server's read deadline: it bounds reading a request, and a stream
 // is a request that lasts.
 func (s *Server) keepOpen(c *gin.Context) {
@@ -237,13 +218,13 @@ func (s *Server) streamEvents(kind streaming.Kind) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		stream, err := streaming.ParseStream(string(kind), c.Query("tag"), c.Query("list"))
 		if err != nil {
-			s.streamError(c, err)
+			s.fail(c, err)
 			return
 		}
 		ctx := c.Request.Context()
 		conn, err := s.hub.Connect(ctx, streamOptions(c), stream)
 		if err != nil {
-			s.streamError(c, err)
+			s.fail(c, err)
 			return
 		}
 		defer conn.Close()
@@ -348,6 +329,8 @@ func isWebSocket(r *http.Request) bool {
 // named by ?stream= (with tag or list) and by subscribe / unsubscribe messages.
 func (s *Server) streamWebSocket(c *gin.Context) {
 	if !isWebSocket(c.Request) {
+		// A plain GET here speaks the wrong protocol: HTTP's business, before any
+		// parameter is read.
 		abort(c, http.StatusBadRequest, "This endpoint speaks WebSocket; event streams are at /api/v1/streaming/<stream>")
 		return
 	}
@@ -355,14 +338,14 @@ func (s *Server) streamWebSocket(c *gin.Context) {
 	if kind := c.Query("stream"); kind != "" {
 		st, err := streaming.ParseStream(kind, c.Query("tag"), c.Query("list"))
 		if err != nil {
-			s.streamError(c, err)
+			s.fail(c, err)
 			return
 		}
 		streams = append(streams, st)
 	}
 	conn, err := s.hub.Connect(c.Request.Context(), streamOptions(c), streams...)
 	if err != nil {
-		s.streamError(c, err)
+		s.fail(c, err)
 		return
 	}
 	s.keepOpen(c)

@@ -79,9 +79,9 @@ func (s *Server) suggestionsV1(c *gin.Context) {
 }
 
 func (s *Server) dismissSuggestion(c *gin.Context) {
-	id, ok := community.ParseID(c.Param("account_id"))
-	if !ok {
-		notFound(c)
+	id, err := pathID(c, "account_id")
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if err := s.community.DismissSuggestion(c.Request.Context(), currentAccount(c), id); err != nil {

@@ -73,11 +73,11 @@ func validJSON(v any) bool {
 func (s *Server) refuseBadText(c *gin.Context) {
 	r := c.Request
 	if !validText(r.URL.Path) || !validText(r.Header.Get("Idempotency-Key")) {
-		abort(c, http.StatusUnprocessableEntity, errInvalidText.Error())
+		s.fail(c, errInvalidText)
 		return
 	}
 	if q, err := url.ParseQuery(r.URL.RawQuery); err == nil && !validValues(q) {
-		abort(c, http.StatusUnprocessableEntity, errInvalidText.Error())
+		s.fail(c, errInvalidText)
 		return
 	}
 	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -115,7 +115,7 @@ func (s *Server) refuseBadText(c *gin.Context) {
 		}
 	}
 	if !ok {
-		abort(c, http.StatusUnprocessableEntity, errInvalidText.Error())
+		s.fail(c, errInvalidText)
 		return
 	}
 	c.Next()

@@ -34,7 +34,7 @@ func (s *Server) publicQuery(c *gin.Context) (community.PublicQuery, bool) {
 	}{{"local", &q.Local}, {"remote", &q.Remote}, {"only_media", &q.OnlyMedia}} {
 		v, _, err := p.Bool(f.key)
 		if err != nil {
-			abort(c, http.StatusBadRequest, err.Error())
+			s.fail(c, badRequest(err.Error()))
 			return q, false
 		}
 		*f.dst = v

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/tacit-social/tacit/web/mastoschema"
 )
 
 // Answer is a raw HTTP answer.
@@ -104,4 +106,52 @@ func (a Answer) Decode(t testing.TB, want int, into any) {
 			t.Fatalf("decode %s: %v", a.Body, err)
 		}
 	}
+}
+
+// ErrorText is the message of a Mastodon error answer ({"error": "…"}), or "" when
+// the body is not one.
+func (a Answer) ErrorText() string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	_ = json.Unmarshal(a.Body, &e)
+	return e.Error
+}
+
+// WantError checks an error answer: the wanted status code and a Mastodon error body
+// whose message contains msg ("" for any message). what names the request in failure
+// messages.
+func (a Answer) WantError(t testing.TB, what string, want int, msg string) {
+	t.Helper()
+	if a.Code != want {
+		t.Errorf("%s: status %d, want %d (%s)", what, a.Code, want, a.Body)
+		return
+	}
+	if err := mastoschema.Validate("Error", a.Body); err != nil {
+		t.Errorf("%s: error body: %v", what, err)
+	}
+	text := a.ErrorText()
+	if text == "" {
+		t.Errorf("%s: body %s is not {\"error\": …}", what, a.Body)
+		return
+	}
+	if !strings.Contains(text, msg) {
+		t.Errorf("%s: error %q, want it to contain %q", what, text, msg)
+	}
+}
+
+// Fetch loads a URL as a browser or a reader's app does: a plain GET without a token
+// and without the schema checks, for media files and pages.
+func Fetch(t testing.TB, rawURL string) Answer {
+	t.Helper()
+	resp, err := http.Get(rawURL)
+	if err != nil {
+		t.Fatalf("GET %s: %v", rawURL, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: read body: %v", rawURL, err)
+	}
+	return Answer{Code: resp.StatusCode, Header: resp.Header, Body: data}
 }

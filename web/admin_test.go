@@ -57,7 +57,7 @@ func TestAdminAPI(t *testing.T) {
 			t.Errorf("a user listing reports: HTTP %d", a.Code)
 		}
 		if a := inst.Call(t, http.MethodGet, "/api/v1/admin/reports", plain.Token, nil); a.Code != http.StatusForbidden ||
-			!strings.Contains(errorOf(a), "scopes") {
+			!strings.Contains(a.ErrorText(), "scopes") {
 			t.Errorf("a moderator's token without admin scopes: HTTP %d %s", a.Code, a.Body)
 		}
 
@@ -74,13 +74,13 @@ func TestAdminAPI(t *testing.T) {
 			t.Errorf("a report with an unknown category: HTTP %d", a.Code)
 		}
 		var reports []adminReportJSON
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/reports", mod.Token, nil), http.StatusOK, &reports)
+		inst.Call(t, http.MethodGet, "/api/v1/admin/reports", mod.Token, nil).Decode(t, http.StatusOK, &reports)
 		if len(reports) != 1 || reports[0].ID != string(filed.ID) || reports[0].TargetAccount.Username != "mallory" ||
 			len(reports[0].Statuses) != 1 || reports[0].Statuses[0].ID != spam.ID || reports[0].Comment != "Spam" {
 			t.Fatalf("open reports: %+v", reports)
 		}
 		var r adminReportJSON
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/reports/"+reports[0].ID+"/assign_to_self", mod.Token, nil), http.StatusOK, &r)
+		inst.Call(t, http.MethodPost, "/api/v1/admin/reports/"+reports[0].ID+"/assign_to_self", mod.Token, nil).Decode(t, http.StatusOK, &r)
 		if r.AssignedAccount == nil || r.AssignedAccount.Username != "mod" {
 			t.Errorf("assigned report: %+v", r)
 		}
@@ -90,17 +90,17 @@ func TestAdminAPI(t *testing.T) {
 		if !inPublicTimeline(t, inst, alice.Token, spam.ID) {
 			t.Fatal("mallory's post is not in the public timeline before she is silenced")
 		}
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID)+"/action",
-			mod.Token, url.Values{"type": {"silence"}, "report_id": {r.ID}, "text": {"Spam"}}), http.StatusOK, nil)
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/reports/"+r.ID, mod.Token, nil), http.StatusOK, &r)
+		inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID)+"/action",
+			mod.Token, url.Values{"type": {"silence"}, "report_id": {r.ID}, "text": {"Spam"}}).Decode(t, http.StatusOK, nil)
+		inst.Call(t, http.MethodGet, "/api/v1/admin/reports/"+r.ID, mod.Token, nil).Decode(t, http.StatusOK, &r)
 		if !r.ActionTaken {
 			t.Error("the report was not resolved by the action")
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/reports?resolved=true", mod.Token, nil), http.StatusOK, &reports)
+		inst.Call(t, http.MethodGet, "/api/v1/admin/reports?resolved=true", mod.Token, nil).Decode(t, http.StatusOK, &reports)
 		if len(reports) != 1 {
 			t.Errorf("resolved reports = %d, want 1", len(reports))
 		}
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/reports/"+r.ID+"/reopen", mod.Token, nil), http.StatusOK, &r)
+		inst.Call(t, http.MethodPost, "/api/v1/admin/reports/"+r.ID+"/reopen", mod.Token, nil).Decode(t, http.StatusOK, &r)
 		if r.ActionTaken {
 			t.Error("reopen did not reopen")
 		}
@@ -112,23 +112,23 @@ func TestAdminAPI(t *testing.T) {
 			t.Errorf("a silenced account's post cannot be read: %v", err)
 		}
 		var acct adminAccountJSON
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID), mod.Token, nil), http.StatusOK, &acct)
+		inst.Call(t, http.MethodGet, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID), mod.Token, nil).Decode(t, http.StatusOK, &acct)
 		if !acct.Silenced || acct.Suspended || acct.Email == nil || *acct.Email != "mallory@example.com" {
 			t.Errorf("mallory as admins see her: %+v", acct)
 		}
 		var silenced []adminAccountJSON
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/accounts?silenced=true", mod.Token, nil), http.StatusOK, &silenced)
+		inst.Call(t, http.MethodGet, "/api/v1/admin/accounts?silenced=true", mod.Token, nil).Decode(t, http.StatusOK, &silenced)
 		if len(silenced) != 1 || silenced[0].Username != "mallory" {
 			t.Errorf("silenced accounts: %+v", silenced)
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v2/admin/accounts?origin=local&permissions=staff", mod.Token, nil), http.StatusOK, &silenced)
+		inst.Call(t, http.MethodGet, "/api/v2/admin/accounts?origin=local&permissions=staff", mod.Token, nil).Decode(t, http.StatusOK, &silenced)
 		if len(silenced) != 3 {
 			t.Errorf("staff accounts: %+v", silenced)
 		}
 
 		// Suspension hides her posts and ends her login; moderators cannot act on admins.
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID)+"/action",
-			mod.Token, url.Values{"type": {"suspend"}}), http.StatusOK, nil)
+		inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID)+"/action",
+			mod.Token, url.Values{"type": {"suspend"}}).Decode(t, http.StatusOK, nil)
 		if _, err := inst.Client(alice.Token).GetStatus(ctx, mastodon.ID(spam.ID)); !isStatus(err, http.StatusNotFound) {
 			t.Errorf("a suspended account's post: %v, want 404", err)
 		}
@@ -142,8 +142,8 @@ func TestAdminAPI(t *testing.T) {
 			mod.Token, url.Values{"type": {"suspend"}}); a.Code != http.StatusForbidden {
 			t.Errorf("a moderator suspending an admin: HTTP %d", a.Code)
 		}
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID)+"/unsuspend",
-			mod.Token, nil), http.StatusOK, &acct)
+		inst.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(mallory.Account.ID)+"/unsuspend",
+			mod.Token, nil).Decode(t, http.StatusOK, &acct)
 		if acct.Suspended || acct.Disabled {
 			t.Errorf("after unsuspend: %+v", acct)
 		}
@@ -159,8 +159,8 @@ func TestAdminAPI(t *testing.T) {
 			RejectReports  bool    `json:"reject_reports"`
 			PrivateComment *string `json:"private_comment"`
 		}
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/domain_blocks", admin.Token, url.Values{
-			"domain": {"Spam.Example"}, "severity": {"silence"}, "private_comment": {"spam"}}), http.StatusOK, &block)
+		inst.Call(t, http.MethodPost, "/api/v1/admin/domain_blocks", admin.Token, url.Values{
+			"domain": {"Spam.Example"}, "severity": {"silence"}, "private_comment": {"spam"}}).Decode(t, http.StatusOK, &block)
 		if block.Domain != "spam.example" || block.Severity != "silence" || block.PrivateComment == nil {
 			t.Errorf("domain block: %+v", block)
 		}
@@ -170,8 +170,8 @@ func TestAdminAPI(t *testing.T) {
 		if a := inst.Call(t, http.MethodPost, "/api/v1/admin/domain_blocks", admin.Token, url.Values{"domain": {"not a domain"}}); a.Code != http.StatusUnprocessableEntity {
 			t.Errorf("blocking nonsense: HTTP %d", a.Code)
 		}
-		decodeOK(t, inst.Call(t, http.MethodPut, "/api/v1/admin/domain_blocks/"+block.ID, admin.Token, url.Values{
-			"severity": {"suspend"}, "reject_reports": {"true"}}), http.StatusOK, &block)
+		inst.Call(t, http.MethodPut, "/api/v1/admin/domain_blocks/"+block.ID, admin.Token, url.Values{
+			"severity": {"suspend"}, "reject_reports": {"true"}}).Decode(t, http.StatusOK, &block)
 		if block.Severity != "suspend" || !block.RejectReports {
 			t.Errorf("updated domain block: %+v", block)
 		}
@@ -181,11 +181,11 @@ func TestAdminAPI(t *testing.T) {
 		var blocks []struct {
 			Domain string `json:"domain"`
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/domain_blocks", mod.Token, nil), http.StatusOK, &blocks)
+		inst.Call(t, http.MethodGet, "/api/v1/admin/domain_blocks", mod.Token, nil).Decode(t, http.StatusOK, &blocks)
 		if len(blocks) != 1 {
 			t.Errorf("domain blocks: %+v", blocks)
 		}
-		decodeOK(t, inst.Call(t, http.MethodDelete, "/api/v1/admin/domain_blocks/"+block.ID, admin.Token, nil), http.StatusOK, nil)
+		inst.Call(t, http.MethodDelete, "/api/v1/admin/domain_blocks/"+block.ID, admin.Token, nil).Decode(t, http.StatusOK, nil)
 		if inst.Community.DomainBlocked("spam.example") {
 			t.Error("the block holds after its deletion")
 		}
@@ -193,12 +193,12 @@ func TestAdminAPI(t *testing.T) {
 			ID     string `json:"id"`
 			Domain string `json:"domain"`
 		}
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/admin/domain_allows", admin.Token, url.Values{"domain": {"partner.example"}}), http.StatusOK, &allow)
+		inst.Call(t, http.MethodPost, "/api/v1/admin/domain_allows", admin.Token, url.Values{"domain": {"partner.example"}}).Decode(t, http.StatusOK, &allow)
 		if !inst.Community.DomainAllowed("partner.example") {
 			t.Error("an allowed domain is not allowed")
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/admin/domain_allows/"+allow.ID, mod.Token, nil), http.StatusOK, &allow)
-		decodeOK(t, inst.Call(t, http.MethodDelete, "/api/v1/admin/domain_allows/"+allow.ID, admin.Token, nil), http.StatusOK, nil)
+		inst.Call(t, http.MethodGet, "/api/v1/admin/domain_allows/"+allow.ID, mod.Token, nil).Decode(t, http.StatusOK, &allow)
+		inst.Call(t, http.MethodDelete, "/api/v1/admin/domain_allows/"+allow.ID, admin.Token, nil).Decode(t, http.StatusOK, nil)
 		if inst.Community.DomainAllowed("partner.example") {
 			t.Error("the allow holds after its deletion")
 		}
@@ -207,7 +207,7 @@ func TestAdminAPI(t *testing.T) {
 		var log []struct {
 			Action string `json:"action"`
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?limit=40", admin.Token, nil), http.StatusOK, &log)
+		inst.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?limit=40", admin.Token, nil).Decode(t, http.StatusOK, &log)
 		var actions []string
 		for _, e := range log {
 			actions = append(actions, e.Action)

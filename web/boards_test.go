@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -56,27 +55,6 @@ type ideaJSON struct {
 	} `json:"account"`
 }
 
-// decodeOK fails the test unless the answer has the wanted code, and decodes its body.
-func decodeOK(t *testing.T, a instancetest.Answer, want int, into any) {
-	t.Helper()
-	if a.Code != want {
-		t.Fatalf("HTTP %d, want %d: %s", a.Code, want, a.Body)
-	}
-	if into != nil {
-		if err := json.Unmarshal(a.Body, into); err != nil {
-			t.Fatalf("decode %s: %v", a.Body, err)
-		}
-	}
-}
-
-func errorOf(a instancetest.Answer) string {
-	var e struct {
-		Error string `json:"error"`
-	}
-	_ = json.Unmarshal(a.Body, &e)
-	return e.Error
-}
-
 func TestIdeaBoardOnOneInstance(t *testing.T) {
 	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
 		ctx := context.Background()
@@ -86,13 +64,13 @@ func TestIdeaBoardOnOneInstance(t *testing.T) {
 
 		// Only staff create boards, with a clear error for the others.
 		a := inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", alice.Token, url.Values{"name": {"ideas"}})
-		if a.Code != http.StatusForbidden || !strings.Contains(errorOf(a), "moderators and admins") {
+		if a.Code != http.StatusForbidden || !strings.Contains(a.ErrorText(), "moderators and admins") {
 			t.Errorf("a user creating a board: HTTP %d %s", a.Code, a.Body)
 		}
 		var board boardJSON
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
 			"name": {"ideas"}, "display_name": {"Ideas"}, "description": {"Make work better"}, "scope": {"company"},
-		}), http.StatusOK, &board)
+		}).Decode(t, http.StatusOK, &board)
 		if !board.Account.Group || board.Name != "ideas" || board.Scope != "company" || len(board.Moderators) != 1 ||
 			board.Moderators[0].Acct != "admin" || board.ID != board.Account.ID {
 			t.Fatalf("created board: %+v", board)
@@ -112,16 +90,16 @@ func TestIdeaBoardOnOneInstance(t *testing.T) {
 		}
 
 		var idea, other ideaJSON
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", alice.Token, url.Values{
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", alice.Token, url.Values{
 			"title": {"Standing desks"}, "body": {"For the support floor, please."},
-		}), http.StatusOK, &idea)
+		}).Decode(t, http.StatusOK, &idea)
 		if idea.Title != "Standing desks" || idea.Status != "new" || idea.Votes != 0 || idea.Board.ID != board.ID ||
 			idea.Account.Acct != "alice" {
 			t.Fatalf("created idea: %+v", idea)
 		}
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", bob.Token, url.Values{
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", bob.Token, url.Values{
 			"title": {"Desks that stand"}, "body": {"Same as the other one."},
-		}), http.StatusOK, &other)
+		}).Decode(t, http.StatusOK, &other)
 		if a := inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", bob.Token, url.Values{"title": {""}}); a.Code != http.StatusUnprocessableEntity {
 			t.Errorf("an idea without a title: HTTP %d", a.Code)
 		}
@@ -151,7 +129,7 @@ func TestIdeaBoardOnOneInstance(t *testing.T) {
 				} `json:"idea"`
 			} `json:"tacit"`
 		}
-		decodeOK(t, raw, http.StatusOK, &st)
+		raw.Decode(t, http.StatusOK, &st)
 		if st.Tacit.Idea == nil || st.Tacit.Idea.Title != "Standing desks" || st.Tacit.Idea.Status != "new" {
 			t.Errorf("status JSON of an idea: %s", raw.Body)
 		}
@@ -160,72 +138,72 @@ func TestIdeaBoardOnOneInstance(t *testing.T) {
 		if _, err := bobClient.Favourite(ctx, mastodon.ID(idea.ID)); err != nil {
 			t.Fatal(err)
 		}
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/vote", bob.Token, nil), http.StatusOK, &idea)
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/vote", bob.Token, nil).Decode(t, http.StatusOK, &idea)
 		if idea.Votes != 1 || !idea.Voted {
 			t.Errorf("after bob's favourite and vote: votes %d voted %v", idea.Votes, idea.Voted)
 		}
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+other.ID+"/vote", bob.Token, nil), http.StatusOK, &other)
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+other.ID+"/vote", alice.Token, nil), http.StatusOK, &other)
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+other.ID+"/vote", bob.Token, nil).Decode(t, http.StatusOK, &other)
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+other.ID+"/vote", alice.Token, nil).Decode(t, http.StatusOK, &other)
 		if other.Votes != 2 {
 			t.Errorf("other idea votes = %d, want 2", other.Votes)
 		}
 
 		// Sorting: top puts the idea with two votes first.
 		var list []ideaJSON
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+board.ID+"/ideas?sort=top", bob.Token, nil), http.StatusOK, &list)
+		inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+board.ID+"/ideas?sort=top", bob.Token, nil).Decode(t, http.StatusOK, &list)
 		if len(list) != 2 || list[0].ID != other.ID {
 			t.Errorf("top ideas: %+v", list)
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+board.ID+"/ideas?sort=new", bob.Token, nil), http.StatusOK, &list)
+		inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+board.ID+"/ideas?sort=new", bob.Token, nil).Decode(t, http.StatusOK, &list)
 		if len(list) != 2 || list[0].ID != other.ID {
 			t.Errorf("new ideas: %+v", list)
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+board.ID+"/ideas?sort=trending", bob.Token, nil), http.StatusOK, &list)
+		inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+board.ID+"/ideas?sort=trending", bob.Token, nil).Decode(t, http.StatusOK, &list)
 		if len(list) != 2 || list[0].ID != other.ID {
 			t.Errorf("trending ideas: %+v", list)
 		}
 
 		// Only moderators change an idea's status; the workflow is enforced.
 		a = inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", bob.Token, url.Values{"status": {"planned"}})
-		if a.Code != http.StatusForbidden || !strings.Contains(errorOf(a), "moderators") {
+		if a.Code != http.StatusForbidden || !strings.Contains(a.ErrorText(), "moderators") {
 			t.Errorf("bob changing the status: HTTP %d %s", a.Code, a.Body)
 		}
-		decodeOK(t, inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", admin.Token, url.Values{
-			"status": {"under_review"}, "comment": {"Asking facilities"}}), http.StatusOK, &idea)
+		inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", admin.Token, url.Values{
+			"status": {"under_review"}, "comment": {"Asking facilities"}}).Decode(t, http.StatusOK, &idea)
 		if idea.Status != "under_review" || idea.StatusComment != "Asking facilities" {
 			t.Errorf("after the status change: %+v", idea)
 		}
-		decodeOK(t, inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", admin.Token, url.Values{"status": {"done"}}), http.StatusOK, &idea)
+		inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", admin.Token, url.Values{"status": {"done"}}).Decode(t, http.StatusOK, &idea)
 		if a := inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", admin.Token, url.Values{"status": {"new"}}); a.Code != http.StatusUnprocessableEntity {
 			t.Errorf("done back to new: HTTP %d %s", a.Code, a.Body)
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+board.ID+"/ideas?status=done", bob.Token, nil), http.StatusOK, &list)
+		inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+board.ID+"/ideas?status=done", bob.Token, nil).Decode(t, http.StatusOK, &list)
 		if len(list) != 1 || list[0].ID != idea.ID {
 			t.Errorf("done ideas: %+v", list)
 		}
 
 		// Merge: the other idea goes into the first; bob voted for both and counts once.
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+other.ID+"/merge", admin.Token, url.Values{"into": {idea.ID}}), http.StatusOK, &other)
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+other.ID+"/merge", admin.Token, url.Values{"into": {idea.ID}}).Decode(t, http.StatusOK, &other)
 		if other.MergedIntoID == nil || *other.MergedIntoID != idea.ID || !other.Locked {
 			t.Errorf("merged idea: %+v", other)
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/ideas/"+idea.ID, bob.Token, nil), http.StatusOK, &idea)
+		inst.Call(t, http.MethodGet, "/api/v1/tacit/ideas/"+idea.ID, bob.Token, nil).Decode(t, http.StatusOK, &idea)
 		if idea.Votes != 2 {
 			t.Errorf("votes after the merge = %d, want 2 (bob once, alice once)", idea.Votes)
 		}
 
 		// Lock: replies are refused, except from moderators.
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/lock", admin.Token, nil), http.StatusOK, &idea)
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/lock", admin.Token, nil).Decode(t, http.StatusOK, &idea)
 		reply := inst.Call(t, http.MethodPost, "/api/v1/statuses", bob.Token, url.Values{"status": {"Me too"}, "in_reply_to_id": {idea.ID}})
-		if reply.Code != http.StatusForbidden || !strings.Contains(errorOf(reply), "locked") {
+		if reply.Code != http.StatusForbidden || !strings.Contains(reply.ErrorText(), "locked") {
 			t.Errorf("reply to a locked idea: HTTP %d %s", reply.Code, reply.Body)
 		}
 		inst.PostStatus(t, admin.Token, url.Values{"status": {"Locked while we decide"}, "in_reply_to_id": {idea.ID}})
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/unlock", admin.Token, nil), http.StatusOK, &idea)
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/unlock", admin.Token, nil).Decode(t, http.StatusOK, &idea)
 		bobReply := inst.PostStatus(t, bob.Token, url.Values{"status": {"Me too"}, "in_reply_to_id": {idea.ID}})
 
 		// Pin puts an idea first.
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil), http.StatusOK, &idea)
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil).Decode(t, http.StatusOK, &idea)
 		if !idea.Pinned {
 			t.Error("pin did not pin")
 		}
@@ -236,18 +214,18 @@ func TestIdeaBoardOnOneInstance(t *testing.T) {
 			Reason string `json:"reason"`
 			Origin string `json:"origin"`
 		}
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/statuses/"+bobReply.ID+"/remove", admin.Token,
-			url.Values{"reason": {"Off topic"}}), http.StatusOK, &entry)
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/statuses/"+bobReply.ID+"/remove", admin.Token,
+			url.Values{"reason": {"Off topic"}}).Decode(t, http.StatusOK, &entry)
 		if entry.Action != "remove" || entry.Reason != "Off topic" || entry.Origin != inst.Host() {
 			t.Errorf("removal entry: %+v", entry)
 		}
 		if _, err := bobClient.GetStatus(ctx, mastodon.ID(bobReply.ID)); err == nil {
 			t.Error("the removed reply is still there")
 		}
-		decodeOK(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/bans", admin.Token,
-			url.Values{"account_id": {community.FormatID(bob.Account.ID)}, "reason": {"Spam"}}), http.StatusOK, nil)
+		inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/bans", admin.Token,
+			url.Values{"account_id": {community.FormatID(bob.Account.ID)}, "reason": {"Spam"}}).Decode(t, http.StatusOK, nil)
 		a = inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", bob.Token, url.Values{"title": {"Again"}})
-		if a.Code != http.StatusForbidden || !strings.Contains(errorOf(a), "banned") {
+		if a.Code != http.StatusForbidden || !strings.Contains(a.ErrorText(), "banned") {
 			t.Errorf("a banned account posting: HTTP %d %s", a.Code, a.Body)
 		}
 
@@ -262,7 +240,7 @@ func TestIdeaBoardOnOneInstance(t *testing.T) {
 		if a := inst.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log", bob.Token, nil); a.Code != http.StatusForbidden {
 			t.Errorf("bob reading the log: HTTP %d", a.Code)
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+board.ID, admin.Token, nil), http.StatusOK, &log)
+		inst.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+board.ID, admin.Token, nil).Decode(t, http.StatusOK, &log)
 		var actions []string
 		for _, e := range log {
 			actions = append(actions, e.Action)
@@ -274,7 +252,7 @@ func TestIdeaBoardOnOneInstance(t *testing.T) {
 		if strings.Join(actions, " ") != want {
 			t.Errorf("log actions = %q, want %q", strings.Join(actions, " "), want)
 		}
-		decodeOK(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?action=status", admin.Token, nil), http.StatusOK, &log)
+		inst.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?action=status", admin.Token, nil).Decode(t, http.StatusOK, &log)
 		if len(log) != 2 {
 			t.Errorf("status entries = %d, want 2", len(log))
 		}

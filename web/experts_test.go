@@ -16,6 +16,7 @@ import (
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
 
@@ -212,7 +213,7 @@ func TestExpertsAcrossTheCompany(t *testing.T) {
 		if _, err := c.Client(carl.Token).AccountFollow(ctx, mastodon.ID(sr.Accounts[0].ID)); err != nil {
 			t.Fatal(err)
 		}
-		swEventually(t, "A to accept carl's follow", func() bool {
+		eventually.Holds(t, "A to accept carl's follow", func() bool {
 			rels, err := c.Client(carl.Token).GetAccountRelationships(ctx, []string{sr.Accounts[0].ID})
 			return err == nil && len(rels) == 1 && rels[0].Following
 		})
@@ -281,7 +282,7 @@ func TestExpertsDeadline(t *testing.T) {
 	a.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", ann.Token, url.Values{"expertise[]": {"Erlang"}})
 	bea := b.CreateUser(t, "bea", instancetest.UserOptions{})
 	a.SyncSearch(t)
-	swEventually(t, "B to answer for ann", func() bool {
+	eventually.Holds(t, "B to answer for ann", func() bool {
 		r := exExperts(t, b, bea.Token, "erlang")
 		return slices.Contains(r.accts(), "ann@"+a.Host())
 	})
@@ -334,10 +335,10 @@ func TestExpertiseAPI(t *testing.T) {
 			many.Add("expertise[]", "topic "+string(rune('a'+i)))
 		}
 		a := inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", u.Token, many)
-		accWantError(t, "too many topics", a.Code, a.Body, http.StatusUnprocessableEntity, "Too many expertise topics")
+		a.WantError(t, "too many topics", http.StatusUnprocessableEntity, "Too many expertise topics")
 		a = inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", u.Token,
 			url.Values{"expertise[]": {strings.Repeat("x", 101)}})
-		accWantError(t, "too long", a.Code, a.Body, http.StatusUnprocessableEntity, "too long")
+		a.WantError(t, "too long", http.StatusUnprocessableEntity, "too long")
 		me, err := inst.Client(u.Token).GetAccountCurrentUser(ctx)
 		if err != nil {
 			t.Fatalf("verify_credentials: %v", err)
@@ -370,11 +371,11 @@ func TestExpertiseAPI(t *testing.T) {
 
 		// Errors.
 		a = inst.Call(t, http.MethodGet, "/api/v1/tacit/experts", u.Token, nil)
-		accWantError(t, "no q", a.Code, a.Body, http.StatusBadRequest, "q")
+		a.WantError(t, "no q", http.StatusBadRequest, "q")
 		a = inst.Call(t, http.MethodGet, "/api/v1/tacit/experts?q=x&limit=many", u.Token, nil)
-		accWantError(t, "bad limit", a.Code, a.Body, http.StatusUnprocessableEntity, "limit")
+		a.WantError(t, "bad limit", http.StatusUnprocessableEntity, "limit")
 		a = inst.Call(t, http.MethodGet, "/api/v1/tacit/experts?q=x", "", nil)
-		accWantError(t, "logged out", a.Code, a.Body, http.StatusUnauthorized, "")
+		a.WantError(t, "logged out", http.StatusUnauthorized, "")
 	})
 }
 
@@ -430,7 +431,7 @@ func TestDirectory(t *testing.T) {
 			t.Errorf("limit=1: %v", got)
 		}
 		ans := c.Call(t, http.MethodGet, "/api/v1/directory?order=sideways", carl.Token, nil)
-		accWantError(t, "bad order", ans.Code, ans.Body, http.StatusUnprocessableEntity, "order")
+		ans.WantError(t, "bad order", http.StatusUnprocessableEntity, "order")
 
 		c.SyncSearch(t)
 		a.Server.Close()

@@ -13,6 +13,7 @@ import (
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 type filterEntity struct {
@@ -93,12 +94,12 @@ func TestFiltersV2(t *testing.T) {
 			"keywords_attributes": []map[string]any{{"keyword": "crypto"}},
 		})
 
-		finale := postStatus(t, inst, ben.Token, url.Values{"status": {"The FINALE was great"}})
-		finales := postStatus(t, inst, ben.Token, url.Values{"status": {"All the finales of the season"}}) // not a whole word
-		spoiler := postStatus(t, inst, ben.Token, url.Values{"status": {"No spoilers please"}})            // part of a word is enough
-		crypto := postStatus(t, inst, ben.Token, url.Values{"status": {"Buy Crypto now"}})
-		plain := postStatus(t, inst, ben.Token, url.Values{"status": {"Lunch at noon"}})
-		own := postStatus(t, inst, ana.Token, url.Values{"status": {"My own crypto finale"}})
+		finale := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"The FINALE was great"}}).ID
+		finales := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"All the finales of the season"}}).ID // not a whole word
+		spoiler := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"No spoilers please"}}).ID            // part of a word is enough
+		crypto := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"Buy Crypto now"}}).ID
+		plain := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"Lunch at noon"}}).ID
+		own := inst.PostStatusAsAsked(t, ana.Token, url.Values{"status": {"My own crypto finale"}}).ID
 
 		home := timeline(t, inst, "/api/v1/timelines/home", ana.Token)
 		if _, ok := home[crypto]; ok {
@@ -213,16 +214,10 @@ func TestFiltersV2(t *testing.T) {
 		if answeredBefore := time.Now().Before(expiresAt); shown && answeredBefore {
 			t.Error("the lunch post is shown while the expiring filter applies")
 		}
-		deadline := time.Now().Add(streamDeadline)
-		for {
-			if _, ok := timeline(t, inst, "/api/v1/timelines/home", ana.Token)[plain]; ok {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the expired filter still hides the lunch post")
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		eventually.Holds(t, "the expired filter no longer hides the lunch post", func() bool {
+			_, ok := timeline(t, inst, "/api/v1/timelines/home", ana.Token)[plain]
+			return ok
+		})
 
 		if a := inst.Call(t, http.MethodDelete, "/api/v2/filters/"+hide.ID, ana.Token, nil); a.Code != http.StatusOK {
 			t.Fatalf("delete filter: %d %s", a.Code, a.Body)
@@ -239,8 +234,8 @@ func TestFiltersHideEverywhere(t *testing.T) {
 	inst := instancetest.Start(t, instancetest.Options{})
 	ana := inst.CreateUser(t, "ana", instancetest.UserOptions{})
 	ben := inst.CreateUser(t, "ben", instancetest.UserOptions{})
-	root := postStatus(t, inst, ana.Token, url.Values{"status": {"What do we do about the outage?"}})
-	reply := postStatus(t, inst, ben.Token, url.Values{"status": {"@ana reboot the mainframe"}, "in_reply_to_id": {root}})
+	root := inst.PostStatusAsAsked(t, ana.Token, url.Values{"status": {"What do we do about the outage?"}}).ID
+	reply := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"@ana reboot the mainframe"}, "in_reply_to_id": {root}}).ID
 
 	count := func(path string) int {
 		a := inst.Call(t, http.MethodGet, path, ana.Token, nil)

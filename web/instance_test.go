@@ -31,9 +31,9 @@ func iwConfigure(c *config.Config) {
 }
 
 // iwJSON fetches a document and decodes it into a generic map.
-func iwJSON(t *testing.T, inst *instancetest.Instance, path, token string) (map[string]any, twAnswer) {
+func iwJSON(t *testing.T, inst *instancetest.Instance, path, token string) (map[string]any, instancetest.Answer) {
 	t.Helper()
-	a := twCall(t, inst, http.MethodGet, path, token, nil)
+	a := inst.Call(t, http.MethodGet, path, token, nil)
 	if a.Code != http.StatusOK {
 		t.Fatalf("%s: %d %s", path, a.Code, a.Body)
 	}
@@ -62,8 +62,8 @@ func TestInstanceAPI(t *testing.T) {
 		started := time.Now()
 		admin := inst.CreateUser(t, "boss", instancetest.UserOptions{Role: community.RoleAdmin})
 		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
-		twPost(t, inst, alice.Token, twText("hello"))
-		twPost(t, inst, admin.Token, twText("welcome"))
+		inst.PostStatus(t, alice.Token, twText("hello"))
+		inst.PostStatus(t, admin.Token, twText("welcome"))
 		twRemotePost(t, inst, "pat", "remote.example", "from afar")
 		if _, _, err := inst.Community.Authenticate(ctx, "alice", instancetest.Password("alice")); err != nil {
 			t.Fatalf("sign in: %v", err)
@@ -143,12 +143,12 @@ func TestInstanceAPI(t *testing.T) {
 			}
 		}
 		thumb, _ := iwAt(v2, "thumbnail", "url").(string)
-		if img := twCall(t, inst, http.MethodGet, thumb, "", nil); img.Code != http.StatusOK || img.Header.Get("Content-Type") != "image/png" {
+		if img := inst.Call(t, http.MethodGet, thumb, "", nil); img.Code != http.StatusOK || img.Header.Get("Content-Type") != "image/png" {
 			t.Errorf("thumbnail %s: %d %s", thumb, img.Code, img.Header.Get("Content-Type"))
 		}
 
 		// Figures are cached: a new status shows after the cache expires, not at once.
-		twPost(t, inst, alice.Token, twText("one more"))
+		inst.PostStatus(t, alice.Token, twText("one more"))
 		v1, _ = iwJSON(t, inst, "/api/v1/instance", "")
 		if got := iwAt(v1, "stats", "status_count"); got != float64(2) {
 			t.Errorf("status_count right after a post = %v; want the cached 2", got)
@@ -179,14 +179,14 @@ func TestInstanceAPI(t *testing.T) {
 		}
 
 		for _, path := range []string{"/api/v1/instance/rules", "/api/v1/custom_emojis"} {
-			if a := twCall(t, inst, http.MethodGet, path, "", nil); a.Code != http.StatusOK || string(a.Body) != "[]" {
+			if a := inst.Call(t, http.MethodGet, path, "", nil); a.Code != http.StatusOK || string(a.Body) != "[]" {
 				t.Errorf("%s: %d %s, want []", path, a.Code, a.Body)
 			}
 		}
-		if a := twCall(t, inst, http.MethodGet, "/api/v1/announcements", alice.Token, nil); a.Code != http.StatusOK || string(a.Body) != "[]" {
+		if a := inst.Call(t, http.MethodGet, "/api/v1/announcements", alice.Token, nil); a.Code != http.StatusOK || string(a.Body) != "[]" {
 			t.Errorf("announcements: %d %s", a.Code, a.Body)
 		}
-		twWantError(t, "announcements logged out", twCall(t, inst, http.MethodGet, "/api/v1/announcements", "", nil), http.StatusUnauthorized)
+		inst.Call(t, http.MethodGet, "/api/v1/announcements", "", nil).WantError(t, "announcements logged out", http.StatusUnauthorized, "")
 	})
 }
 
@@ -240,14 +240,14 @@ func TestPreferencesAPI(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, v, want)
 		}
 	}
-	twWantError(t, "preferences logged out", twCall(t, inst, http.MethodGet, "/api/v1/preferences", "", nil), http.StatusUnauthorized)
-	twWantError(t, "preferences without read:accounts", twCall(t, inst, http.MethodGet, "/api/v1/preferences", noAccounts.Token, nil), http.StatusForbidden)
+	inst.Call(t, http.MethodGet, "/api/v1/preferences", "", nil).WantError(t, "preferences logged out", http.StatusUnauthorized, "")
+	inst.Call(t, http.MethodGet, "/api/v1/preferences", noAccounts.Token, nil).WantError(t, "preferences without read:accounts", http.StatusForbidden, "")
 }
 
 func TestNodeInfoAndHostMeta(t *testing.T) {
 	instancetest.Each(t, instancetest.Options{Configure: iwConfigure}, func(t *testing.T, inst *instancetest.Instance) {
 		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
-		twPost(t, inst, alice.Token, twText("hello"))
+		inst.PostStatus(t, alice.Token, twText("hello"))
 
 		links, _ := iwJSON(t, inst, "/.well-known/nodeinfo", "")
 		list, _ := links["links"].([]any)
@@ -295,7 +295,7 @@ func TestNodeInfoAndHostMeta(t *testing.T) {
 			}
 		}
 
-		a := twCall(t, inst, http.MethodGet, "/.well-known/host-meta", "", nil)
+		a := inst.Call(t, http.MethodGet, "/.well-known/host-meta", "", nil)
 		if a.Code != http.StatusOK || !strings.HasPrefix(a.Header.Get("Content-Type"), "application/xrd+xml") {
 			t.Fatalf("host-meta: %d %s", a.Code, a.Header.Get("Content-Type"))
 		}
@@ -322,7 +322,7 @@ func TestDefaultImages(t *testing.T) {
 	inst := instancetest.Start(t, instancetest.Options{})
 	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 	var acct struct{ Avatar, Header string }
-	json.Unmarshal(twCall(t, inst, http.MethodGet, "/api/v1/accounts/verify_credentials", alice.Token, nil).Body, &acct)
+	json.Unmarshal(inst.Call(t, http.MethodGet, "/api/v1/accounts/verify_credentials", alice.Token, nil).Body, &acct)
 	if acct.Avatar != inst.URL+"/avatars/original/missing.png" || acct.Header != inst.URL+"/headers/original/missing.png" {
 		t.Fatalf("default avatar and header: %+v", acct)
 	}
@@ -330,7 +330,7 @@ func TestDefaultImages(t *testing.T) {
 		url  string
 		w, h int
 	}{{acct.Avatar, 400, 400}, {acct.Header, 1500, 500}, {inst.URL + "/instance/thumbnail.png", 1200, 630}} {
-		a := twCall(t, inst, http.MethodGet, c.url, "", nil)
+		a := inst.Call(t, http.MethodGet, c.url, "", nil)
 		if a.Code != http.StatusOK || a.Header.Get("Content-Type") != "image/png" {
 			t.Errorf("%s: %d %q", c.url, a.Code, a.Header.Get("Content-Type"))
 			continue
@@ -349,13 +349,13 @@ func TestDefaultImages(t *testing.T) {
 			t.Errorf("%s with its ETag: %v, %v; want 304", c.url, resp.StatusCode, err)
 		}
 		resp.Body.Close()
-		head := twCall(t, inst, http.MethodHead, c.url, "", nil)
+		head := inst.Call(t, http.MethodHead, c.url, "", nil)
 		if head.Code != http.StatusOK || len(head.Body) != 0 || head.Header.Get("Content-Length") != a.Header.Get("Content-Length") {
 			t.Errorf("HEAD %s: %d, %d bytes, length %q", c.url, head.Code, len(head.Body), head.Header.Get("Content-Length"))
 		}
 	}
 	// The silhouette is grey on grey: the centre of the head differs from a corner.
-	a := twCall(t, inst, http.MethodGet, acct.Avatar, "", nil)
+	a := inst.Call(t, http.MethodGet, acct.Avatar, "", nil)
 	img, _ := png.Decode(bytes.NewReader(a.Body))
 	if img.At(200, 160) == img.At(5, 5) {
 		t.Error("the default avatar is a flat colour; want a silhouette")

@@ -9,7 +9,6 @@ import (
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
-	"io"
 	"io/fs"
 	"mime/multipart"
 	"net/http"
@@ -27,34 +26,17 @@ import (
 	"github.com/tacit-social/tacit/media/mediatest"
 )
 
-// fetched is a media file as a browser gets it.
-type fetched struct {
-	code        int
-	contentType string
-	cache       string
-	body        []byte
-}
-
-func fetchFile(t *testing.T, rawURL string) fetched {
+// pictureSize checks that a fetched media file is a picture without the upload's
+// metadata, and returns its size.
+func pictureSize(t *testing.T, what string, f instancetest.Answer) (int, int) {
 	t.Helper()
-	resp, err := http.Get(rawURL)
-	if err != nil {
-		t.Fatalf("GET %s: %v", rawURL, err)
+	if f.Code != http.StatusOK {
+		t.Fatalf("%s: HTTP %d", what, f.Code)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return fetched{resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), body}
-}
-
-func (f fetched) size(t *testing.T, what string) (int, int) {
-	t.Helper()
-	if f.code != http.StatusOK {
-		t.Fatalf("%s: HTTP %d", what, f.code)
-	}
-	if bytes.Contains(f.body, []byte(mediatest.Secret)) {
+	if bytes.Contains(f.Body, []byte(mediatest.Secret)) {
 		t.Errorf("%s: the upload's metadata is served", what)
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(f.body))
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(f.Body))
 	if err != nil {
 		t.Fatalf("%s: not a picture: %v", what, err)
 	}
@@ -89,15 +71,15 @@ func TestMediaJourney(t *testing.T) {
 			att.Meta.Original.Width != 600 || att.Meta.Original.Height != 800 || att.Meta.Focus.X != 0.5 || att.Meta.Focus.Y != -0.25 {
 			t.Errorf("uploaded attachment: %+v", att)
 		}
-		if w, h := fetchFile(t, att.URL).size(t, "original"); w != 600 || h != 800 {
+		if w, h := pictureSize(t, "original", instancetest.Fetch(t, att.URL)); w != 600 || h != 800 {
 			t.Errorf("served original is %d×%d, want 600×800 (upright)", w, h)
 		}
-		small := fetchFile(t, att.PreviewURL)
-		if w, h := small.size(t, "preview"); w*h > 640*360 || w >= h {
+		small := instancetest.Fetch(t, att.PreviewURL)
+		if w, h := pictureSize(t, "preview", small); w*h > 640*360 || w >= h {
 			t.Errorf("served preview is %d×%d", w, h)
 		}
-		if !strings.HasPrefix(small.cache, "private") {
-			t.Errorf("an unattached upload is cacheable by anyone: %q", small.cache)
+		if !strings.HasPrefix(small.Header.Get("Cache-Control"), "private") {
+			t.Errorf("an unattached upload is cacheable by anyone: %q", small.Header.Get("Cache-Control"))
 		}
 		if err := ac.GetMediaStatus(ctx, att); err != nil {
 			t.Errorf("GET /api/v1/media/:id: %v", err)
@@ -122,7 +104,7 @@ func TestMediaJourney(t *testing.T) {
 		if len(st.MediaAttachments) != 1 || st.MediaAttachments[0].ID != att.ID || st.MediaAttachments[0].Description != "A red corner, turned" {
 			t.Fatalf("posted status: %+v", st.MediaAttachments)
 		}
-		if c := fetchFile(t, att.URL).cache; !strings.HasPrefix(c, "public") {
+		if c := instancetest.Fetch(t, att.URL).Header.Get("Cache-Control"); !strings.HasPrefix(c, "public") {
 			t.Errorf("the picture of a world-public post is not publicly cacheable: %q", c)
 		}
 		// Attached: neither editable nor deletable as an upload, nor attachable again.
@@ -175,7 +157,7 @@ func TestMediaJourney(t *testing.T) {
 		if err != nil || len(again.MediaAttachments) != 1 {
 			t.Fatalf("reattach: %v", err)
 		}
-		if c := fetchFile(t, att.URL).cache; !strings.HasPrefix(c, "private") {
+		if c := instancetest.Fetch(t, att.URL).Header.Get("Cache-Control"); !strings.HasPrefix(c, "private") {
 			t.Errorf("the picture of a followers-only post is publicly cacheable: %q", c)
 		}
 		// Bob does not follow alice: the post, and so the picture's address, is hidden.
@@ -186,8 +168,8 @@ func TestMediaJourney(t *testing.T) {
 		if a := inst.Call(t, http.MethodDelete, "/api/v1/statuses/"+string(again.ID)+"?delete_media=true", alice.Token, nil); a.Code != http.StatusOK {
 			t.Fatalf("delete: %d %s", a.Code, a.Body)
 		}
-		if f := fetchFile(t, att.URL); f.code != http.StatusNotFound {
-			t.Errorf("the file of a post deleted with its media: HTTP %d", f.code)
+		if f := instancetest.Fetch(t, att.URL); f.Code != http.StatusNotFound {
+			t.Errorf("the file of a post deleted with its media: HTTP %d", f.Code)
 		}
 
 		// Deleted without, the upload stays a day for a redraft, then is pruned.
@@ -199,8 +181,8 @@ func TestMediaJourney(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f := fetchFile(t, third.URL); f.contentType != "image/gif" {
-			t.Errorf("animated GIF served as %s", f.contentType)
+		if f := instancetest.Fetch(t, third.URL); f.Header.Get("Content-Type") != "image/gif" {
+			t.Errorf("animated GIF served as %s", f.Header.Get("Content-Type"))
 		}
 		withTwo, err := ac.PostStatus(ctx, &mastodon.Toot{Status: "two", MediaIDs: []mastodon.ID{third.ID, second.ID}})
 		if err != nil || len(withTwo.MediaAttachments) != 2 || withTwo.MediaAttachments[0].ID != third.ID {
@@ -209,15 +191,15 @@ func TestMediaJourney(t *testing.T) {
 		if err := ac.DeleteStatus(ctx, withTwo.ID); err != nil {
 			t.Fatal(err)
 		}
-		if f := fetchFile(t, second.URL); f.code != http.StatusOK {
-			t.Errorf("the file of a post deleted for a redraft: HTTP %d", f.code)
+		if f := instancetest.Fetch(t, second.URL); f.Code != http.StatusOK {
+			t.Errorf("the file of a post deleted for a redraft: HTTP %d", f.Code)
 		}
 		n, err := inst.Community.PruneUnattachedMedia(ctx, time.Now().Add(time.Minute))
 		if err != nil || n != 2 {
 			t.Errorf("prune: %d, %v; want the two detached uploads", n, err)
 		}
-		if f := fetchFile(t, second.URL); f.code != http.StatusNotFound {
-			t.Errorf("a pruned upload is served: HTTP %d", f.code)
+		if f := instancetest.Fetch(t, second.URL); f.Code != http.StatusNotFound {
+			t.Errorf("a pruned upload is served: HTTP %d", f.Code)
 		}
 
 		// An unattached upload can be deleted by its owner only.
@@ -231,11 +213,11 @@ func TestMediaJourney(t *testing.T) {
 		if a := inst.Call(t, http.MethodDelete, "/api/v1/media/"+string(fourth.ID), alice.Token, nil); a.Code != http.StatusOK {
 			t.Errorf("delete upload: %d %s", a.Code, a.Body)
 		}
-		if f := fetchFile(t, fourth.URL); f.code != http.StatusNotFound {
-			t.Errorf("a deleted upload is served: HTTP %d", f.code)
+		if f := instancetest.Fetch(t, fourth.URL); f.Code != http.StatusNotFound {
+			t.Errorf("a deleted upload is served: HTTP %d", f.Code)
 		}
-		if f := fetchFile(t, inst.URL+"/media/0123456789abcdef0123456789abcdef/original.jpg"); f.code != http.StatusNotFound {
-			t.Errorf("a made-up file: HTTP %d", f.code)
+		if f := instancetest.Fetch(t, inst.URL+"/media/0123456789abcdef0123456789abcdef/original.jpg"); f.Code != http.StatusNotFound {
+			t.Errorf("a made-up file: HTTP %d", f.Code)
 		}
 
 		// From a file on disk and from a reader, as go-mastodon also offers.
@@ -298,7 +280,7 @@ func TestProfileImages(t *testing.T) {
 		if !strings.HasPrefix(me.Avatar, inst.URL+"/media/") {
 			t.Fatalf("avatar URL %q", me.Avatar)
 		}
-		if w, h := fetchFile(t, me.Avatar).size(t, "avatar"); w != 400 || h != 400 {
+		if w, h := pictureSize(t, "avatar", instancetest.Fetch(t, me.Avatar)); w != 400 || h != 400 {
 			t.Errorf("avatar is %d×%d, want 400×400", w, h)
 		}
 		first := me.Avatar
@@ -328,16 +310,16 @@ func TestProfileImages(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || out.DisplayName != "Alice" || out.Avatar == first {
 			t.Fatalf("multipart update: %d %+v", resp.StatusCode, out)
 		}
-		if w, h := fetchFile(t, out.Header).size(t, "header"); w != 1500 || h != 500 {
+		if w, h := pictureSize(t, "header", instancetest.Fetch(t, out.Header)); w != 1500 || h != 500 {
 			t.Errorf("header is %d×%d, want 1500×500", w, h)
 		}
-		if w, h := fetchFile(t, out.Avatar).size(t, "avatar"); w != 300 || h != 300 {
+		if w, h := pictureSize(t, "avatar", instancetest.Fetch(t, out.Avatar)); w != 300 || h != 300 {
 			t.Errorf("small avatar is %d×%d, want 300×300 (not enlarged)", w, h)
 		}
-		if f := fetchFile(t, first); f.code != http.StatusNotFound {
-			t.Errorf("the replaced avatar is still served: HTTP %d", f.code)
+		if f := instancetest.Fetch(t, first); f.Code != http.StatusNotFound {
+			t.Errorf("the replaced avatar is still served: HTTP %d", f.Code)
 		}
-		if c := fetchFile(t, out.Avatar).cache; !strings.HasPrefix(c, "public") {
+		if c := instancetest.Fetch(t, out.Avatar).Header.Get("Cache-Control"); !strings.HasPrefix(c, "public") {
 			t.Errorf("avatar cache: %q", c)
 		}
 
@@ -574,8 +556,8 @@ func TestMediaProfileImageURLsRefused(t *testing.T) {
 	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &me) != nil || me.Avatar != uploaded {
 		t.Errorf("send the current avatar back: HTTP %d %s", a.Code, a.Body)
 	}
-	if f := fetchFile(t, uploaded); f.code != http.StatusOK {
-		t.Errorf("the avatar is no longer served: HTTP %d", f.code)
+	if f := instancetest.Fetch(t, uploaded); f.Code != http.StatusOK {
+		t.Errorf("the avatar is no longer served: HTTP %d", f.Code)
 	}
 	// An empty value removes the picture.
 	a = inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", alice.Token, url.Values{"avatar": {""}})

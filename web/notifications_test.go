@@ -26,9 +26,9 @@ type nwNotification struct {
 }
 
 // nwList fetches and validates a notification list and returns "type:username" items.
-func nwList(t *testing.T, inst *instancetest.Instance, path, token string) ([]string, []nwNotification, twAnswer) {
+func nwList(t *testing.T, inst *instancetest.Instance, path, token string) ([]string, []nwNotification, instancetest.Answer) {
 	t.Helper()
-	a := twCall(t, inst, http.MethodGet, path, token, nil)
+	a := inst.Call(t, http.MethodGet, path, token, nil)
 	if a.Code != http.StatusOK {
 		t.Fatalf("%s: %d %s", path, a.Code, a.Body)
 	}
@@ -60,11 +60,11 @@ func TestNotificationsAPI(t *testing.T) {
 		carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
 		readOnly := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
 
-		mine := twPost(t, inst, alice.Token, twText("alice writes"))
+		mine := inst.PostStatus(t, alice.Token, twText("alice writes")).ID
 		if _, err := inst.Client(bob.Token).AccountFollow(ctx, twID(alice.Account)); err != nil {
 			t.Fatal(err)
 		}
-		twPost(t, inst, bob.Token, twText("@alice hello"))
+		inst.PostStatus(t, bob.Token, twText("@alice hello"))
 		if _, err := inst.Client(carol.Token).Favourite(ctx, mastodon.ID(mine)); err != nil {
 			t.Fatal(err)
 		}
@@ -121,29 +121,29 @@ func TestNotificationsAPI(t *testing.T) {
 		if err != nil || one.Type != "mention" || one.Status == nil {
 			t.Errorf("GetNotification: %+v, %v", one, err)
 		}
-		a := twCall(t, inst, http.MethodGet, "/api/v1/notifications/"+list[2].ID, alice.Token, nil)
+		a := inst.Call(t, http.MethodGet, "/api/v1/notifications/"+list[2].ID, alice.Token, nil)
 		if err := mastoschema.Validate("Notification", a.Body); a.Code != http.StatusOK || err != nil {
 			t.Errorf("notification: %d, %v", a.Code, err)
 		}
-		twWantError(t, "someone else's notification", twCall(t, inst, http.MethodGet, "/api/v1/notifications/"+list[2].ID, bob.Token, nil), http.StatusNotFound)
-		twWantError(t, "no such notification", twCall(t, inst, http.MethodGet, "/api/v1/notifications/12345", alice.Token, nil), http.StatusNotFound)
-		twWantError(t, "a bad id", twCall(t, inst, http.MethodGet, "/api/v1/notifications/abc", alice.Token, nil), http.StatusNotFound)
+		inst.Call(t, http.MethodGet, "/api/v1/notifications/"+list[2].ID, bob.Token, nil).WantError(t, "someone else's notification", http.StatusNotFound, "")
+		inst.Call(t, http.MethodGet, "/api/v1/notifications/12345", alice.Token, nil).WantError(t, "no such notification", http.StatusNotFound, "")
+		inst.Call(t, http.MethodGet, "/api/v1/notifications/abc", alice.Token, nil).WantError(t, "a bad id", http.StatusNotFound, "")
 
 		// unread_count follows the notifications marker.
 		var count struct{ Count int64 }
-		a = twCall(t, inst, http.MethodGet, "/api/v1/notifications/unread_count", alice.Token, nil)
+		a = inst.Call(t, http.MethodGet, "/api/v1/notifications/unread_count", alice.Token, nil)
 		if json.Unmarshal(a.Body, &count); a.Code != http.StatusOK || count.Count != 4 {
 			t.Errorf("unread_count: %d %s, want 4", a.Code, a.Body)
 		}
-		twCall(t, inst, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"notifications[last_read_id]": {list[1].ID}})
-		a = twCall(t, inst, http.MethodGet, "/api/v1/notifications/unread_count?types[]=reblog&types[]=mention", alice.Token, nil)
+		inst.Call(t, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"notifications[last_read_id]": {list[1].ID}})
+		a = inst.Call(t, http.MethodGet, "/api/v1/notifications/unread_count?types[]=reblog&types[]=mention", alice.Token, nil)
 		if json.Unmarshal(a.Body, &count); count.Count != 1 {
 			t.Errorf("unread reblogs and mentions after the marker: %s, want 1", a.Body)
 		}
 
 		// A mention whose status is deleted disappears with it.
 		var mention struct{ ID string }
-		json.Unmarshal(twCall(t, inst, http.MethodPost, "/api/v1/statuses", carol.Token, twText("@alice brief")).Body, &mention)
+		json.Unmarshal(inst.Call(t, http.MethodPost, "/api/v1/statuses", carol.Token, twText("@alice brief")).Body, &mention)
 		got, _, _ = nwList(t, inst, "/api/v1/notifications?types[]=mention", alice.Token)
 		twSame(t, "with carol's mention", got, []string{"mention:carol", "mention:bob"})
 		if err := inst.Client(carol.Token).DeleteStatus(ctx, mastodon.ID(mention.ID)); err != nil {
@@ -160,18 +160,18 @@ func TestNotificationsAPI(t *testing.T) {
 		twSame(t, "after blocking carol", got, []string{"reblog:bob", "mention:bob", "follow:bob"})
 
 		// Dismiss one (go-mastodon and raw), then clear.
-		twWantError(t, "dismiss someone else's", twCall(t, inst, http.MethodPost, "/api/v1/notifications/"+list[0].ID+"/dismiss", bob.Token, nil), http.StatusNotFound)
-		twWantError(t, "dismiss without write:notifications", twCall(t, inst, http.MethodPost, "/api/v1/notifications/"+list[0].ID+"/dismiss", readOnly.Token, nil), http.StatusForbidden)
+		inst.Call(t, http.MethodPost, "/api/v1/notifications/"+list[0].ID+"/dismiss", bob.Token, nil).WantError(t, "dismiss someone else's", http.StatusNotFound, "")
+		inst.Call(t, http.MethodPost, "/api/v1/notifications/"+list[0].ID+"/dismiss", readOnly.Token, nil).WantError(t, "dismiss without write:notifications", http.StatusForbidden, "")
 		if err := inst.Client(alice.Token).DismissNotification(ctx, mastodon.ID(list[0].ID)); err != nil {
 			t.Fatal(err)
 		}
 		got, _, _ = nwList(t, inst, "/api/v1/notifications", alice.Token)
 		twSame(t, "after dismiss", got, []string{"mention:bob", "follow:bob"})
-		a = twCall(t, inst, http.MethodPost, "/api/v1/notifications/"+list[2].ID+"/dismiss", alice.Token, nil)
+		a = inst.Call(t, http.MethodPost, "/api/v1/notifications/"+list[2].ID+"/dismiss", alice.Token, nil)
 		if a.Code != http.StatusOK || string(a.Body) != "{}" {
 			t.Errorf("raw dismiss: %d %s", a.Code, a.Body)
 		}
-		twPost(t, inst, alice.Token, twText("@bob your turn"))
+		inst.PostStatus(t, alice.Token, twText("@bob your turn"))
 		if err := inst.Client(alice.Token).ClearNotifications(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -182,8 +182,8 @@ func TestNotificationsAPI(t *testing.T) {
 		got, _, _ = nwList(t, inst, "/api/v1/notifications", bob.Token)
 		twSame(t, "bob's notifications survive alice's clear", got, []string{"mention:alice"})
 
-		twWantError(t, "logged out", twCall(t, inst, http.MethodGet, "/api/v1/notifications", "", nil), http.StatusUnauthorized)
-		twWantError(t, "clear without write:notifications", twCall(t, inst, http.MethodPost, "/api/v1/notifications/clear", readOnly.Token, nil), http.StatusForbidden)
+		inst.Call(t, http.MethodGet, "/api/v1/notifications", "", nil).WantError(t, "logged out", http.StatusUnauthorized, "")
+		inst.Call(t, http.MethodPost, "/api/v1/notifications/clear", readOnly.Token, nil).WantError(t, "clear without write:notifications", http.StatusForbidden, "")
 	})
 }
 
@@ -193,7 +193,7 @@ func TestMarkersAPI(t *testing.T) {
 		readOnly := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
 		get := func(query string) map[string]json.RawMessage {
 			t.Helper()
-			a := twCall(t, inst, http.MethodGet, "/api/v1/markers"+query, alice.Token, nil)
+			a := inst.Call(t, http.MethodGet, "/api/v1/markers"+query, alice.Token, nil)
 			if a.Code != http.StatusOK {
 				t.Fatalf("markers: %d %s", a.Code, a.Body)
 			}
@@ -224,12 +224,12 @@ func TestMarkersAPI(t *testing.T) {
 			t.Errorf("markers before any save: %v", got)
 		}
 
-		a := twCall(t, inst, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"home[last_read_id]": {"1001"}})
+		a := inst.Call(t, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"home[last_read_id]": {"1001"}})
 		var saved map[string]json.RawMessage
 		if json.Unmarshal(a.Body, &saved); a.Code != http.StatusOK || len(saved) != 1 || read(saved["home"]) != (marker{"1001", 0}) {
 			t.Fatalf("save home: %d %s", a.Code, a.Body)
 		}
-		a = twCall(t, inst, http.MethodPost, "/api/v1/markers", alice.Token, map[string]any{
+		a = inst.Call(t, http.MethodPost, "/api/v1/markers", alice.Token, map[string]any{
 			"home": map[string]any{"last_read_id": "1002"}, "notifications": map[string]any{"last_read_id": "7"},
 		})
 		if json.Unmarshal(a.Body, &saved); a.Code != http.StatusOK || read(saved["home"]) != (marker{"1002", 1}) ||
@@ -244,12 +244,12 @@ func TestMarkersAPI(t *testing.T) {
 			t.Errorf("only home asked: %v", got)
 		}
 
-		twWantError(t, "bad id", twCall(t, inst, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"home[last_read_id]": {"abc"}}), http.StatusUnprocessableEntity)
-		a = twCall(t, inst, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{})
+		inst.Call(t, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"home[last_read_id]": {"abc"}}).WantError(t, "bad id", http.StatusUnprocessableEntity, "")
+		a = inst.Call(t, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{})
 		if a.Code != http.StatusOK || string(a.Body) != "{}" {
 			t.Errorf("save nothing: %d %s, want {}", a.Code, a.Body)
 		}
-		twWantError(t, "save without write:statuses", twCall(t, inst, http.MethodPost, "/api/v1/markers", readOnly.Token, url.Values{"home[last_read_id]": {"5"}}), http.StatusForbidden)
-		twWantError(t, "logged out", twCall(t, inst, http.MethodGet, "/api/v1/markers", "", nil), http.StatusUnauthorized)
+		inst.Call(t, http.MethodPost, "/api/v1/markers", readOnly.Token, url.Values{"home[last_read_id]": {"5"}}).WantError(t, "save without write:statuses", http.StatusForbidden, "")
+		inst.Call(t, http.MethodGet, "/api/v1/markers", "", nil).WantError(t, "logged out", http.StatusUnauthorized, "")
 	})
 }

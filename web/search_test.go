@@ -6,18 +6,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
+	"github.com/tacit-social/tacit/store/storetest"
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
 
@@ -57,48 +57,29 @@ func (r swResult) tags() []string {
 
 // swSearch calls GET /api/v2/search and decodes a successful answer, which must be
 // Mastodon's Search entity.
-func swSearch(t *testing.T, inst *instancetest.Instance, token string, q url.Values) (int, swResult, []byte) {
+func swSearch(t *testing.T, inst *instancetest.Instance, token string, q url.Values) (instancetest.Answer, swResult) {
 	t.Helper()
-	code, body := accCall(t, inst, http.MethodGet, "/api/v2/search?"+q.Encode(), token, nil)
+	ans := inst.Call(t, http.MethodGet, "/api/v2/search?"+q.Encode(), token, nil)
 	var r swResult
-	if code == http.StatusOK {
-		if err := mastoschema.Validate("Search", body); err != nil {
-			t.Errorf("search %v: not a Search entity: %v\n%s", q, err, body)
+	if ans.Code == http.StatusOK {
+		if err := mastoschema.Validate("Search", ans.Body); err != nil {
+			t.Errorf("search %v: not a Search entity: %v\n%s", q, err, ans.Body)
 		}
-		if err := json.Unmarshal(body, &r); err != nil {
+		if err := json.Unmarshal(ans.Body, &r); err != nil {
 			t.Fatalf("search %v: %v", q, err)
 		}
 	}
-	return code, r, body
+	return ans, r
 }
 
 // swMust searches and fails the test unless the answer is 200.
 func swMust(t *testing.T, inst *instancetest.Instance, token string, q url.Values) swResult {
 	t.Helper()
-	code, r, body := swSearch(t, inst, token, q)
-	if code != http.StatusOK {
-		t.Fatalf("search %v: HTTP %d %s", q, code, body)
+	ans, r := swSearch(t, inst, token, q)
+	if ans.Code != http.StatusOK {
+		t.Fatalf("search %v: HTTP %d %s", q, ans.Code, ans.Body)
 	}
 	return r
-}
-
-// swPost creates a status and returns its uri and url.
-func swPost(t *testing.T, inst *instancetest.Instance, token string, form url.Values) (uri, webURL string) {
-	t.Helper()
-	st := inst.PostStatus(t, token, form)
-	return st.URI, st.URL
-}
-
-func swEventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // swDatabases runs fn on SQLite and, when TACIT_TEST_POSTGRES is set, on PostgreSQL,
@@ -109,9 +90,7 @@ func swDatabases(t *testing.T, fn func(t *testing.T, opt instancetest.Options)) 
 		fn(t, instancetest.Options{})
 	})
 	t.Run("postgres", func(t *testing.T) {
-		if os.Getenv(instancetest.PostgresEnv) == "" {
-			t.Skipf("%s is not set", instancetest.PostgresEnv)
-		}
+		storetest.PostgresURL(t) // skips the test when PostgreSQL is not configured
 		t.Parallel()
 		fn(t, instancetest.Options{Postgres: true})
 	})
@@ -173,8 +152,9 @@ func TestSearchResolvesRemote(t *testing.T) {
 
 		// Bob's unlisted company post is delivered to nobody on A: only resolving it
 		// brings it there.
-		companyURI, companyURL := swPost(t, b, bob.Token, url.Values{
+		company := b.PostStatus(t, bob.Token, url.Values{
 			"status": {"Quarterly plan #roadmap"}, "visibility": {"unlisted"}, "scope": {"company"}})
+		companyURI, companyURL := company.URI, company.URL
 		if _, err := a.Community.StatusByURI(ctx, companyURI); err == nil {
 			t.Fatal("the unlisted post reached A by itself; the test needs it unknown")
 		}
@@ -202,8 +182,8 @@ func TestSearchResolvesRemote(t *testing.T) {
 		if r := swMust(t, a, carol.Token, url.Values{"q": {companyURL}}); len(r.Statuses) != 1 || r.Statuses[0].ID != got.ID {
 			t.Errorf("search by url on A: %+v", r.Statuses)
 		}
-		if code, _, body := swSearch(t, a, "", url.Values{"q": {companyURL}}); code != http.StatusUnauthorized {
-			t.Errorf("a logged-out visitor searched in company mode: %d %s", code, body)
+		if ans, _ := swSearch(t, a, "", url.Values{"q": {companyURL}}); ans.Code != http.StatusUnauthorized {
+			t.Errorf("a logged-out visitor searched in company mode: %d %s", ans.Code, ans.Body)
 		}
 
 		// Followers-only posts: one that reached A because alice follows bob is shown to
@@ -211,12 +191,12 @@ func TestSearchResolvesRemote(t *testing.T) {
 		if _, err := a.Client(alice.Token).AccountFollow(ctx, remoteBobID); err != nil {
 			t.Fatal(err)
 		}
-		swEventually(t, "B to accept alice's follow", func() bool {
+		eventually.Holds(t, "B to accept alice's follow", func() bool {
 			rels, err := a.Client(alice.Token).GetAccountRelationships(ctx, []string{string(remoteBobID)})
 			return err == nil && len(rels) == 1 && rels[0].Following
 		})
-		privateURI, _ := swPost(t, b, bob.Token, url.Values{"status": {"For my followers"}, "visibility": {"private"}})
-		swEventually(t, "the followers-only post to reach A", func() bool {
+		privateURI := b.PostStatus(t, bob.Token, url.Values{"status": {"For my followers"}, "visibility": {"private"}}).URI
+		eventually.Holds(t, "the followers-only post to reach A", func() bool {
 			_, err := a.Community.StatusByURI(ctx, privateURI)
 			return err == nil
 		})
@@ -226,7 +206,7 @@ func TestSearchResolvesRemote(t *testing.T) {
 		if r := swMust(t, a, alice.Token, url.Values{"q": {privateURI}, "resolve": {"true"}}); len(r.Statuses) != 1 {
 			t.Errorf("alice, a follower, did not get bob's followers-only post: %+v", r.Statuses)
 		}
-		erinPrivate, _ := swPost(t, b, erin.Token, url.Values{"status": {"Erin's followers only"}, "visibility": {"private"}})
+		erinPrivate := b.PostStatus(t, erin.Token, url.Values{"status": {"Erin's followers only"}, "visibility": {"private"}}).URI
 		if r := swMust(t, a, alice.Token, url.Values{"q": {erinPrivate}, "resolve": {"true"}}); len(r.Statuses) != 0 {
 			t.Errorf("resolving a followers-only post nobody on A may read: %+v", r.Statuses)
 		}
@@ -235,7 +215,7 @@ func TestSearchResolvesRemote(t *testing.T) {
 		}
 
 		// A department post never leaves B: the fetch is refused and nothing is stored.
-		deptURI, _ := swPost(t, b, bob.Token, url.Values{"status": {"Department only"}, "scope": {"department"}})
+		deptURI := b.PostStatus(t, bob.Token, url.Values{"status": {"Department only"}, "scope": {"department"}}).URI
 		if r := swMust(t, a, alice.Token, url.Values{"q": {deptURI}, "resolve": {"true"}}); len(r.Statuses) != 0 {
 			t.Errorf("a department post of B was found from A: %+v", r.Statuses)
 		}
@@ -281,7 +261,7 @@ func TestSearchLocal(t *testing.T) {
 		alicia := inst.CreateUser(t, "alicia", instancetest.UserOptions{})
 		albert := inst.CreateUser(t, "albert", instancetest.UserOptions{})
 		readOnly := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"write"}})
-		if _, err := inst.Client(albert.Token).AccountUpdate(ctx, &mastodon.Profile{DisplayName: swStr("Ali Baba")}); err != nil {
+		if _, err := inst.Client(albert.Token).AccountUpdate(ctx, &mastodon.Profile{DisplayName: new("Ali Baba")}); err != nil {
 			t.Fatal(err)
 		}
 		for _, u := range []*instancetest.User{alice, albert} {
@@ -332,8 +312,8 @@ func TestSearchLocal(t *testing.T) {
 		}
 
 		// Hashtags by prefix, in name order, only of posts the viewer may read.
-		_, publicURL := swPost(t, inst, alice.Token, url.Values{"status": {"Notes on #golang and #gopher and #rust"}, "scope": {"world"}})
-		_, deptURL := swPost(t, inst, alice.Token, url.Values{"status": {"Hush #gossip"}, "scope": {"department"}})
+		publicURL := inst.PostStatus(t, alice.Token, url.Values{"status": {"Notes on #golang and #gopher and #rust"}, "scope": {"world"}}).URL
+		deptURL := inst.PostStatus(t, alice.Token, url.Values{"status": {"Hush #gossip"}, "scope": {"department"}}).URL
 		inst.SyncSearch(t)
 		for _, tc := range []struct {
 			token, q string
@@ -400,17 +380,15 @@ func TestSearchLocal(t *testing.T) {
 		}
 
 		// Errors, as Mastodon answers them.
-		code, _, body := swSearch(t, inst, alice.Token, url.Values{"q": {" "}})
-		accWantError(t, "missing q", code, body, http.StatusBadRequest, "q")
-		code, _, body = swSearch(t, inst, "", url.Values{"q": {"@bob@example.com"}, "resolve": {"true"}})
-		accWantError(t, "resolve logged out", code, body, http.StatusUnauthorized, "resolve remote resources")
-		code, _, body = swSearch(t, inst, "", url.Values{"q": {"ali"}, "type": {"accounts"}, "offset": {"1"}})
-		accWantError(t, "offset logged out", code, body, http.StatusUnauthorized, "pagination")
-		code, _, body = swSearch(t, inst, readOnly.Token, url.Values{"q": {"ali"}})
-		accWantError(t, "token without read:search", code, body, http.StatusForbidden, "scope")
-		code, _, body = swSearch(t, inst, alice.Token, url.Values{"q": {"ali"}, "resolve": {"maybe"}})
-		accWantError(t, "resolve not a boolean", code, body, http.StatusUnprocessableEntity, "resolve")
+		ans, _ := swSearch(t, inst, alice.Token, url.Values{"q": {" "}})
+		ans.WantError(t, "missing q", http.StatusBadRequest, "q")
+		ans, _ = swSearch(t, inst, "", url.Values{"q": {"@bob@example.com"}, "resolve": {"true"}})
+		ans.WantError(t, "resolve logged out", http.StatusUnauthorized, "resolve remote resources")
+		ans, _ = swSearch(t, inst, "", url.Values{"q": {"ali"}, "type": {"accounts"}, "offset": {"1"}})
+		ans.WantError(t, "offset logged out", http.StatusUnauthorized, "pagination")
+		ans, _ = swSearch(t, inst, readOnly.Token, url.Values{"q": {"ali"}})
+		ans.WantError(t, "token without read:search", http.StatusForbidden, "scope")
+		ans, _ = swSearch(t, inst, alice.Token, url.Values{"q": {"ali"}, "resolve": {"maybe"}})
+		ans.WantError(t, "resolve not a boolean", http.StatusUnprocessableEntity, "resolve")
 	})
 }
-
-func swStr(s string) *string { return &s }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,44 +17,6 @@ import (
 	"github.com/tacit-social/tacit/instance/instancetest"
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
-
-// stAnswer is a raw API response.
-type stAnswer struct {
-	code   int
-	body   []byte
-	header http.Header
-}
-
-// stCall sends a raw request (for what go-mastodon lacks: Tacit's scope, local_only,
-// Idempotency-Key, error bodies). headers are name, value pairs.
-func stCall(t *testing.T, inst *instancetest.Instance, method, path, token string, form url.Values, headers ...string) stAnswer {
-	t.Helper()
-	var body any
-	if form != nil {
-		body = form
-	}
-	a := inst.Call(t, method, path, token, body, headers...)
-	return stAnswer{code: a.Code, body: a.Body, header: a.Header}
-}
-
-// wantError checks an error answer: its code and Mastodon's {"error": …} body, whose
-// message must contain msg.
-func (a stAnswer) wantError(t *testing.T, what string, code int, msg string) {
-	t.Helper()
-	if a.code != code {
-		t.Errorf("%s: status %d, want %d (%s)", what, a.code, code, a.body)
-		return
-	}
-	if err := mastoschema.Validate("Error", a.body); err != nil {
-		t.Errorf("%s: error body: %v", what, err)
-	}
-	var e struct {
-		Error string `json:"error"`
-	}
-	if err := json.Unmarshal(a.body, &e); err != nil || !strings.Contains(e.Error, msg) {
-		t.Errorf("%s: error %q, want it to contain %q", what, e.Error, msg)
-	}
-}
 
 // stStatus is the part of a Status entity these tests read, including what go-mastodon
 // does not decode.
@@ -78,17 +39,17 @@ type stStatus struct {
 	} `json:"tacit"`
 }
 
-// status decodes a 200 answer holding a Status, checked against the schema.
-func (a stAnswer) status(t *testing.T, what string) stStatus {
+// stDecodeStatus decodes a 200 answer holding a Status, checked against the schema.
+func stDecodeStatus(t *testing.T, what string, a instancetest.Answer) stStatus {
 	t.Helper()
-	if a.code != http.StatusOK {
-		t.Fatalf("%s: status %d: %s", what, a.code, a.body)
+	if a.Code != http.StatusOK {
+		t.Fatalf("%s: status %d: %s", what, a.Code, a.Body)
 	}
-	if err := mastoschema.Validate("Status", a.body); err != nil {
+	if err := mastoschema.Validate("Status", a.Body); err != nil {
 		t.Errorf("%s: %v", what, err)
 	}
 	var st stStatus
-	if err := json.Unmarshal(a.body, &st); err != nil {
+	if err := json.Unmarshal(a.Body, &st); err != nil {
 		t.Fatalf("%s: decode: %v", what, err)
 	}
 	return st
@@ -340,8 +301,8 @@ func TestStatusLifecycle(t *testing.T) {
 		if _, err := cc.Reblog(ctx, root.ID); err != nil {
 			t.Fatal(err)
 		}
-		del := stCall(t, inst, http.MethodDelete, "/api/v1/statuses/"+string(root.ID), alice.Token, nil)
-		st := del.status(t, "delete")
+		del := inst.Call(t, http.MethodDelete, "/api/v1/statuses/"+string(root.ID), alice.Token, nil)
+		st := stDecodeStatus(t, "delete", del)
 		if st.ID != string(root.ID) || st.Text == nil || *st.Text != "Edited twice #Rust" || st.SpoilerText != "cw" {
 			t.Errorf("delete answer: id %s text %v spoiler %q", st.ID, st.Text, st.SpoilerText)
 		}
@@ -373,18 +334,18 @@ func TestStatusErrors(t *testing.T) {
 	bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
 	reader := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
 	poster := inst.CreateUser(t, "poster", instancetest.UserOptions{Scopes: []string{"read:statuses", "write:statuses"}})
-	post := func(form url.Values) stAnswer {
-		return stCall(t, inst, http.MethodPost, "/api/v1/statuses", alice.Token, form)
+	post := func(form url.Values) instancetest.Answer {
+		return inst.Call(t, http.MethodPost, "/api/v1/statuses", alice.Token, form)
 	}
-	mine := post(url.Values{"status": {"mine"}}).status(t, "post")
+	mine := stDecodeStatus(t, "post", post(url.Values{"status": {"mine"}}))
 	path := "/api/v1/statuses/" + mine.ID
 
-	stCall(t, inst, http.MethodPost, "/api/v1/statuses", "", url.Values{"status": {"hi"}}).
-		wantError(t, "post logged out", http.StatusUnauthorized, "")
-	stCall(t, inst, http.MethodPost, "/api/v1/statuses", reader.Token, url.Values{"status": {"hi"}}).
-		wantError(t, "post with a read-only token", http.StatusForbidden, "outside the authorized scopes")
-	stCall(t, inst, http.MethodGet, path+"/source", "", nil).
-		wantError(t, "source logged out", http.StatusUnauthorized, "")
+	inst.Call(t, http.MethodPost, "/api/v1/statuses", "", url.Values{"status": {"hi"}}).
+		WantError(t, "post logged out", http.StatusUnauthorized, "")
+	inst.Call(t, http.MethodPost, "/api/v1/statuses", reader.Token, url.Values{"status": {"hi"}}).
+		WantError(t, "post with a read-only token", http.StatusForbidden, "outside the authorized scopes")
+	inst.Call(t, http.MethodGet, path+"/source", "", nil).
+		WantError(t, "source logged out", http.StatusUnauthorized, "")
 
 	for _, tc := range []struct {
 		name string
@@ -412,62 +373,49 @@ func TestStatusErrors(t *testing.T) {
 		{"scheduled at no time", url.Values{"status": {"hi"}, "scheduled_at": {"tomorrow"}}, "not a valid date"},
 		{"scheduled and too long", url.Values{"status": {strings.Repeat("a", 501)}, "scheduled_at": {"2099-01-01T00:00:00Z"}}, "character limit"},
 	} {
-		post(tc.form).wantError(t, tc.name, http.StatusUnprocessableEntity, tc.msg)
+		post(tc.form).WantError(t, tc.name, http.StatusUnprocessableEntity, tc.msg)
 	}
 	// An empty media list is what some clients always send: it is ignored.
-	post(url.Values{"status": {"no media"}, "media_ids[]": {""}}).status(t, "empty media_ids")
+	stDecodeStatus(t, "empty media_ids", post(url.Values{"status": {"no media"}, "media_ids[]": {""}}))
 	// Web clients send JSON, with empty media and a null poll.
-	jsonPost := func(body string) stAnswer {
-		req, err := http.NewRequest(http.MethodPost, inst.URL+"/api/v1/statuses", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+alice.Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := inst.HTTPClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return stAnswer{code: resp.StatusCode, body: b, header: resp.Header}
+	jsonPost := func(body string) instancetest.Answer {
+		return inst.Call(t, http.MethodPost, "/api/v1/statuses", alice.Token, json.RawMessage(body))
 	}
-	fromJSON := jsonPost(`{"status":"from JSON","media_ids":[],"poll":null,"sensitive":true,"visibility":"unlisted","local_only":true}`).
-		status(t, "JSON post")
+	fromJSON := stDecodeStatus(t, "JSON post", jsonPost(`{"status":"from JSON","media_ids":[],"poll":null,"sensitive":true,"visibility":"unlisted","local_only":true}`))
 	if fromJSON.Visibility != "unlisted" || !fromJSON.LocalOnly {
 		t.Errorf("JSON post: visibility %s local_only %v", fromJSON.Visibility, fromJSON.LocalOnly)
 	}
-	jsonPoll := jsonPost(`{"status":"poll","poll":{"options":["a","b"],"expires_in":300,"multiple":true}}`).status(t, "JSON poll")
+	jsonPoll := stDecodeStatus(t, "JSON poll", jsonPost(`{"status":"poll","poll":{"options":["a","b"],"expires_in":300,"multiple":true}}`))
 	if p, _ := jsonPoll.Poll.(map[string]any); p == nil || p["multiple"] != true || len(p["options"].([]any)) != 2 {
 		t.Errorf("JSON poll: %v", jsonPoll.Poll)
 	}
 	jsonPost(`{"status":"media","media_ids":["12"]}`).
-		wantError(t, "JSON media", http.StatusUnprocessableEntity, "Media with ID 12 was not found")
+		WantError(t, "JSON media", http.StatusUnprocessableEntity, "Media with ID 12 was not found")
 
 	missing := community.FormatID(community.NewID())
 	post(url.Values{"status": {"hi"}, "in_reply_to_id": {missing}}).
-		wantError(t, "reply to nothing", http.StatusNotFound, "does not appear to exist")
+		WantError(t, "reply to nothing", http.StatusNotFound, "does not appear to exist")
 	post(url.Values{"status": {"hi"}, "in_reply_to_id": {"nonsense"}}).
-		wantError(t, "reply to a malformed id", http.StatusNotFound, "does not appear to exist")
+		WantError(t, "reply to a malformed id", http.StatusNotFound, "does not appear to exist")
 	for _, p := range []string{"/api/v1/statuses/" + missing, "/api/v1/statuses/abc", "/api/v1/statuses/-5",
 		"/api/v1/statuses/" + missing + "/context", "/api/v1/statuses/" + missing + "/history",
 		"/api/v1/statuses/" + missing + "/favourited_by"} {
-		stCall(t, inst, http.MethodGet, p, alice.Token, nil).wantError(t, "GET "+p, http.StatusNotFound, "Record not found")
+		inst.Call(t, http.MethodGet, p, alice.Token, nil).WantError(t, "GET "+p, http.StatusNotFound, "Record not found")
 	}
 	for _, action := range []string{"favourite", "reblog", "bookmark", "pin", "unfavourite"} {
-		stCall(t, inst, http.MethodPost, "/api/v1/statuses/"+missing+"/"+action, alice.Token, nil).
-			wantError(t, action+" of nothing", http.StatusNotFound, "Record not found")
+		inst.Call(t, http.MethodPost, "/api/v1/statuses/"+missing+"/"+action, alice.Token, nil).
+			WantError(t, action+" of nothing", http.StatusNotFound, "Record not found")
 	}
 
 	// Someone else's status cannot be edited or deleted, and looks missing.
-	stCall(t, inst, http.MethodPut, path, bob.Token, url.Values{"status": {"hijacked"}}).
-		wantError(t, "edit by someone else", http.StatusNotFound, "Record not found")
-	stCall(t, inst, http.MethodDelete, path, bob.Token, nil).
-		wantError(t, "delete by someone else", http.StatusNotFound, "Record not found")
-	stCall(t, inst, http.MethodPut, path, alice.Token, url.Values{"status": {""}}).
-		wantError(t, "edit to nothing", http.StatusUnprocessableEntity, "Text can't be blank")
-	stCall(t, inst, http.MethodPut, path, alice.Token, url.Values{"status": {"x"}, "language": {"??"}}).
-		wantError(t, "edit to a bad language", http.StatusUnprocessableEntity, "Language")
+	inst.Call(t, http.MethodPut, path, bob.Token, url.Values{"status": {"hijacked"}}).
+		WantError(t, "edit by someone else", http.StatusNotFound, "Record not found")
+	inst.Call(t, http.MethodDelete, path, bob.Token, nil).
+		WantError(t, "delete by someone else", http.StatusNotFound, "Record not found")
+	inst.Call(t, http.MethodPut, path, alice.Token, url.Values{"status": {""}}).
+		WantError(t, "edit to nothing", http.StatusUnprocessableEntity, "Text can't be blank")
+	inst.Call(t, http.MethodPut, path, alice.Token, url.Values{"status": {"x"}, "language": {"??"}}).
+		WantError(t, "edit to a bad language", http.StatusUnprocessableEntity, "Language")
 
 	// Each action needs its own scope, as Mastodon documents.
 	for _, tc := range []struct {
@@ -481,24 +429,24 @@ func TestStatusErrors(t *testing.T) {
 		{"unreblog", http.StatusOK},           // write:statuses
 		{"unfavourite", http.StatusForbidden}, // write:favourites
 	} {
-		got := stCall(t, inst, http.MethodPost, path+"/"+tc.action, poster.Token, nil)
-		if got.code != tc.code {
-			t.Errorf("%s with write:statuses only: %d, want %d (%s)", tc.action, got.code, tc.code, got.body)
+		got := inst.Call(t, http.MethodPost, path+"/"+tc.action, poster.Token, nil)
+		if got.Code != tc.code {
+			t.Errorf("%s with write:statuses only: %d, want %d (%s)", tc.action, got.Code, tc.code, got.Body)
 		}
 	}
-	stCall(t, inst, http.MethodPost, path+"/favourite", reader.Token, nil).
-		wantError(t, "favourite with a read-only token", http.StatusForbidden, "outside the authorized scopes")
+	inst.Call(t, http.MethodPost, path+"/favourite", reader.Token, nil).
+		WantError(t, "favourite with a read-only token", http.StatusForbidden, "outside the authorized scopes")
 
 	many := url.Values{}
 	for range 41 {
 		many.Add("id[]", mine.ID)
 	}
-	stCall(t, inst, http.MethodGet, "/api/v1/statuses", alice.Token, many).
-		wantError(t, "too many ids", http.StatusUnprocessableEntity, "Too many ids")
+	inst.Call(t, http.MethodGet, "/api/v1/statuses", alice.Token, many).
+		WantError(t, "too many ids", http.StatusUnprocessableEntity, "Too many ids")
 
 	key := strings.Repeat("k", community.MaxIdempotencyKeyLen+1)
-	stCall(t, inst, http.MethodPost, "/api/v1/statuses", alice.Token, url.Values{"status": {"hi"}}, "Idempotency-Key", key).
-		wantError(t, "long idempotency key", http.StatusUnprocessableEntity, "Idempotency-Key")
+	inst.Call(t, http.MethodPost, "/api/v1/statuses", alice.Token, url.Values{"status": {"hi"}}, "Idempotency-Key", key).
+		WantError(t, "long idempotency key", http.StatusUnprocessableEntity, "Idempotency-Key")
 }
 
 // TestStatusAudience checks who reads what, who is notified, and how replies and scopes
@@ -522,10 +470,10 @@ func TestStatusAudience(t *testing.T) {
 	}
 	post := func(token string, form url.Values) stStatus {
 		t.Helper()
-		return stCall(t, inst, http.MethodPost, "/api/v1/statuses", token, form).status(t, "post "+form.Get("status"))
+		return stDecodeStatus(t, "post "+form.Get("status"), inst.Call(t, http.MethodPost, "/api/v1/statuses", token, form))
 	}
 	get := func(token, id string) int {
-		return stCall(t, inst, http.MethodGet, "/api/v1/statuses/"+id, token, nil).code
+		return inst.Call(t, http.MethodGet, "/api/v1/statuses/"+id, token, nil).Code
 	}
 
 	// Followers only, mentioning dave who does not follow: dave reads it and is notified.
@@ -543,12 +491,12 @@ func TestStatusAudience(t *testing.T) {
 	if n := stNotificationCount(t, inst, dave.Account.ID, community.NotifyMention, mastodon.ID(private.ID)); n != 1 {
 		t.Errorf("mentioned non-follower notified %d times, want 1", n)
 	}
-	stCall(t, inst, http.MethodGet, "/api/v1/statuses/"+private.ID+"/context", stranger.Token, nil).
-		wantError(t, "context of a hidden status", http.StatusNotFound, "Record not found")
-	stCall(t, inst, http.MethodPost, "/api/v1/statuses/"+private.ID+"/favourite", stranger.Token, nil).
-		wantError(t, "favourite of a hidden status", http.StatusNotFound, "Record not found")
-	stCall(t, inst, http.MethodPost, "/api/v1/statuses", stranger.Token, url.Values{"status": {"let me in"}, "in_reply_to_id": {private.ID}}).
-		wantError(t, "reply to a hidden status", http.StatusNotFound, "does not appear to exist")
+	inst.Call(t, http.MethodGet, "/api/v1/statuses/"+private.ID+"/context", stranger.Token, nil).
+		WantError(t, "context of a hidden status", http.StatusNotFound, "Record not found")
+	inst.Call(t, http.MethodPost, "/api/v1/statuses/"+private.ID+"/favourite", stranger.Token, nil).
+		WantError(t, "favourite of a hidden status", http.StatusNotFound, "Record not found")
+	inst.Call(t, http.MethodPost, "/api/v1/statuses", stranger.Token, url.Values{"status": {"let me in"}, "in_reply_to_id": {private.ID}}).
+		WantError(t, "reply to a hidden status", http.StatusNotFound, "does not appear to exist")
 
 	// A follower's reply to it cannot be wider than it.
 	reply := post(follower.Token, url.Values{"status": {"agreed"}, "in_reply_to_id": {private.ID}, "visibility": {"public"}, "scope": {"world"}})
@@ -599,9 +547,9 @@ func TestStatusAudience(t *testing.T) {
 	if narrowed.Tacit.Scope != "company" || narrowed.Visibility != "public" {
 		t.Errorf("reply to a company post asking for world: %s/%s, want public/company", narrowed.Visibility, narrowed.Tacit.Scope)
 	}
-	ctxAnon := stCall(t, inst, http.MethodGet, "/api/v1/statuses/"+world.ID+"/context", "", nil)
-	if ctxAnon.code != 200 || mastoschema.Validate("Context", ctxAnon.body) != nil {
-		t.Errorf("context logged out: %d %s", ctxAnon.code, ctxAnon.body)
+	ctxAnon := inst.Call(t, http.MethodGet, "/api/v1/statuses/"+world.ID+"/context", "", nil)
+	if ctxAnon.Code != 200 || mastoschema.Validate("Context", ctxAnon.Body) != nil {
+		t.Errorf("context logged out: %d %s", ctxAnon.Code, ctxAnon.Body)
 	}
 
 	// An author who blocks someone does not reach them with a mention: they may not read it.
@@ -618,10 +566,10 @@ func TestStatusAudience(t *testing.T) {
 
 	// Several statuses at once: the visible ones, in the order asked.
 	q := url.Values{"id[]": {world.ID, private.ID, "bogus", company.ID, community.FormatID(community.NewID())}}
-	multi := stCall(t, inst, http.MethodGet, "/api/v1/statuses", dave.Token, q)
+	multi := inst.Call(t, http.MethodGet, "/api/v1/statuses", dave.Token, q)
 	var list []stStatus
-	if err := mastoschema.ValidateList("Status", multi.body); err != nil || json.Unmarshal(multi.body, &list) != nil {
-		t.Fatalf("GET /statuses: %v %s", err, multi.body)
+	if err := mastoschema.ValidateList("Status", multi.Body); err != nil || json.Unmarshal(multi.Body, &list) != nil {
+		t.Fatalf("GET /statuses: %v %s", err, multi.Body)
 	}
 	var got []string
 	for _, st := range list {
@@ -630,8 +578,8 @@ func TestStatusAudience(t *testing.T) {
 	if want := []string{world.ID, private.ID, company.ID}; !slices.Equal(got, want) {
 		t.Errorf("GET /statuses as dave = %v, want %v", got, want)
 	}
-	if anon := stCall(t, inst, http.MethodGet, "/api/v1/statuses", "", url.Values{"id[]": {company.ID}}); anon.code != 200 || string(anon.body) != "[]" {
-		t.Errorf("GET /statuses logged out for a company post: %d %s, want []", anon.code, anon.body)
+	if anon := inst.Call(t, http.MethodGet, "/api/v1/statuses", "", url.Values{"id[]": {company.ID}}); anon.Code != 200 || string(anon.Body) != "[]" {
+		t.Errorf("GET /statuses logged out for a company post: %d %s, want []", anon.Code, anon.Body)
 	}
 
 	// favourited_by pages with a Link header, newest first.
@@ -641,11 +589,11 @@ func TestStatusAudience(t *testing.T) {
 		}
 	}
 	// Read by a colleague: logged out, company mode shows nobody's name.
-	page := stCall(t, inst, http.MethodGet, "/api/v1/statuses/"+world.ID+"/favourited_by", dave.Token, url.Values{"limit": {"2"}})
-	if err := mastoschema.ValidateList("Account", page.body); err != nil {
+	page := inst.Call(t, http.MethodGet, "/api/v1/statuses/"+world.ID+"/favourited_by", dave.Token, url.Values{"limit": {"2"}})
+	if err := mastoschema.ValidateList("Account", page.Body); err != nil {
 		t.Error(err)
 	}
-	if link := page.header.Get("Link"); !strings.Contains(link, `rel="next"`) || !strings.Contains(link, "max_id=") {
+	if link := page.Header.Get("Link"); !strings.Contains(link, `rel="next"`) || !strings.Contains(link, "max_id=") {
 		t.Errorf("favourited_by Link header = %q", link)
 	}
 	pg := &mastodon.Pagination{Limit: 2}
@@ -672,39 +620,39 @@ func TestReblogRules(t *testing.T) {
 	}
 	post := func(form url.Values) stStatus {
 		t.Helper()
-		return stCall(t, inst, http.MethodPost, "/api/v1/statuses", alice.Token, form).status(t, "post")
+		return stDecodeStatus(t, "post", inst.Call(t, http.MethodPost, "/api/v1/statuses", alice.Token, form))
 	}
-	reblog := func(token, id string, form url.Values) stAnswer {
-		return stCall(t, inst, http.MethodPost, "/api/v1/statuses/"+id+"/reblog", token, form)
+	reblog := func(token, id string, form any) instancetest.Answer {
+		return inst.Call(t, http.MethodPost, "/api/v1/statuses/"+id+"/reblog", token, form)
 	}
 
 	private := post(url.Values{"status": {"followers only @carol"}, "visibility": {"private"}})
-	reblog(follower.Token, private.ID, nil).wantError(t, "follower reblogs a private post", http.StatusForbidden, "This action is not allowed")
-	reblog(carol.Token, private.ID, nil).wantError(t, "mentioned account reblogs a private post", http.StatusForbidden, "This action is not allowed")
-	own := reblog(alice.Token, private.ID, url.Values{"visibility": {"public"}}).status(t, "own private reblog")
+	reblog(follower.Token, private.ID, nil).WantError(t, "follower reblogs a private post", http.StatusForbidden, "This action is not allowed")
+	reblog(carol.Token, private.ID, nil).WantError(t, "mentioned account reblogs a private post", http.StatusForbidden, "This action is not allowed")
+	own := stDecodeStatus(t, "own private reblog", reblog(alice.Token, private.ID, url.Values{"visibility": {"public"}}))
 	if own.Visibility != "private" || own.Reblog == nil || own.Reblog.ID != private.ID {
 		t.Errorf("reblog of one's own private post: visibility %s, reblog %+v", own.Visibility, own.Reblog)
 	}
 
 	direct := post(url.Values{"status": {"@carol just us"}, "visibility": {"direct"}})
-	reblog(carol.Token, direct.ID, nil).wantError(t, "reblog of a direct message", http.StatusForbidden, "This action is not allowed")
-	reblog(alice.Token, direct.ID, nil).wantError(t, "own reblog of a direct message", http.StatusForbidden, "This action is not allowed")
+	reblog(carol.Token, direct.ID, nil).WantError(t, "reblog of a direct message", http.StatusForbidden, "This action is not allowed")
+	reblog(alice.Token, direct.ID, nil).WantError(t, "own reblog of a direct message", http.StatusForbidden, "This action is not allowed")
 
 	stranger := inst.CreateUser(t, "stranger", instancetest.UserOptions{})
-	reblog(stranger.Token, private.ID, nil).wantError(t, "stranger reblogs a private post", http.StatusNotFound, "Record not found")
+	reblog(stranger.Token, private.ID, nil).WantError(t, "stranger reblogs a private post", http.StatusNotFound, "Record not found")
 
 	dept := post(url.Values{"status": {"inside"}, "local_only": {"true"}})
-	rb := reblog(carol.Token, dept.ID, url.Values{"visibility": {"unlisted"}}).status(t, "unlisted reblog")
+	rb := stDecodeStatus(t, "unlisted reblog", reblog(carol.Token, dept.ID, url.Values{"visibility": {"unlisted"}}))
 	if rb.Visibility != "unlisted" || rb.Tacit.Scope != "department" || !rb.LocalOnly {
 		t.Errorf("reblog: visibility %s scope %s local_only %v, want unlisted/department/true", rb.Visibility, rb.Tacit.Scope, rb.LocalOnly)
 	}
 	pub := post(url.Values{"status": {"share me"}})
 	reblog(carol.Token, pub.ID, url.Values{"visibility": {"direct"}}).
-		wantError(t, "reblog as direct", http.StatusUnprocessableEntity, "Visibility")
+		WantError(t, "reblog as direct", http.StatusUnprocessableEntity, "Visibility")
 
 	// Naming the reblog instead of the original acts on the original.
-	first := reblog(carol.Token, pub.ID, nil).status(t, "reblog")
-	second := reblog(follower.Token, first.ID, nil).status(t, "reblog of a reblog")
+	first := stDecodeStatus(t, "reblog", reblog(carol.Token, pub.ID, nil))
+	second := stDecodeStatus(t, "reblog of a reblog", reblog(follower.Token, first.ID, nil))
 	if second.Reblog == nil || second.Reblog.ID != pub.ID {
 		t.Errorf("reblog of a reblog shares %+v, want the original %s", second.Reblog, pub.ID)
 	}
@@ -716,8 +664,8 @@ func TestReblogRules(t *testing.T) {
 		t.Errorf("reblogs_count = %v %v, want 2", err, st)
 	}
 	// Editing a reblog is refused; deleting it is an unreblog.
-	stCall(t, inst, http.MethodPut, "/api/v1/statuses/"+first.ID, carol.Token, url.Values{"status": {"mine now"}}).
-		wantError(t, "edit of a reblog", http.StatusForbidden, "Reblogs can't be edited")
+	inst.Call(t, http.MethodPut, "/api/v1/statuses/"+first.ID, carol.Token, url.Values{"status": {"mine now"}}).
+		WantError(t, "edit of a reblog", http.StatusForbidden, "Reblogs can't be edited")
 	if err := inst.Client(carol.Token).DeleteStatus(ctx, mastodon.ID(first.ID)); err != nil {
 		t.Fatal(err)
 	}
@@ -735,12 +683,12 @@ func TestPinsAndIdempotency(t *testing.T) {
 	inst := instancetest.Start(t, instancetest.Options{})
 	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 	bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
-	pin := func(token, id, action string) stAnswer {
-		return stCall(t, inst, http.MethodPost, "/api/v1/statuses/"+id+"/"+action, token, nil)
+	pin := func(token, id, action string) instancetest.Answer {
+		return inst.Call(t, http.MethodPost, "/api/v1/statuses/"+id+"/"+action, token, nil)
 	}
 	post := func(token string, form url.Values, headers ...string) stStatus {
 		t.Helper()
-		return stCall(t, inst, http.MethodPost, "/api/v1/statuses", token, form, headers...).status(t, "post")
+		return stDecodeStatus(t, "post", inst.Call(t, http.MethodPost, "/api/v1/statuses", token, form, headers...))
 	}
 
 	var ids []string
@@ -752,28 +700,28 @@ func TestPinsAndIdempotency(t *testing.T) {
 		ids = append(ids, post(alice.Token, url.Values{"status": {fmt.Sprintf("pin %d", i)}, "visibility": {vis}}).ID)
 	}
 	for _, id := range ids[:community.MaxPinnedStatuses] {
-		if st := pin(alice.Token, id, "pin").status(t, "pin"); st.Pinned == nil || !*st.Pinned {
+		if st := stDecodeStatus(t, "pin", pin(alice.Token, id, "pin")); st.Pinned == nil || !*st.Pinned {
 			t.Errorf("pin %s: pinned = %v", id, st.Pinned)
 		}
 	}
-	if st := pin(alice.Token, ids[0], "pin").status(t, "pin again"); st.Pinned == nil || !*st.Pinned {
+	if st := stDecodeStatus(t, "pin again", pin(alice.Token, ids[0], "pin")); st.Pinned == nil || !*st.Pinned {
 		t.Errorf("pinning twice: pinned = %v", st.Pinned)
 	}
 	last := ids[community.MaxPinnedStatuses]
-	pin(alice.Token, last, "pin").wantError(t, "sixth pin", http.StatusUnprocessableEntity, "maximum number")
+	pin(alice.Token, last, "pin").WantError(t, "sixth pin", http.StatusUnprocessableEntity, "maximum number")
 	bobs := post(bob.Token, url.Values{"status": {"bob's"}})
-	pin(alice.Token, bobs.ID, "pin").wantError(t, "pin someone else's", http.StatusUnprocessableEntity, "Someone else's post")
+	pin(alice.Token, bobs.ID, "pin").WantError(t, "pin someone else's", http.StatusUnprocessableEntity, "Someone else's post")
 	direct := post(alice.Token, url.Values{"status": {"@bob dm"}, "visibility": {"direct"}})
-	pin(alice.Token, direct.ID, "pin").wantError(t, "pin a direct message", http.StatusUnprocessableEntity, "only visible to mentioned users")
-	if st := pin(alice.Token, ids[1], "unpin").status(t, "unpin"); st.Pinned == nil || *st.Pinned {
+	pin(alice.Token, direct.ID, "pin").WantError(t, "pin a direct message", http.StatusUnprocessableEntity, "only visible to mentioned users")
+	if st := stDecodeStatus(t, "unpin", pin(alice.Token, ids[1], "unpin")); st.Pinned == nil || *st.Pinned {
 		t.Errorf("unpin: pinned = %v", st.Pinned)
 	}
-	pin(alice.Token, ids[1], "unpin").status(t, "unpin twice")
-	if st := pin(alice.Token, last, "pin").status(t, "pin after unpin"); st.Pinned == nil || !*st.Pinned {
+	stDecodeStatus(t, "unpin twice", pin(alice.Token, ids[1], "unpin"))
+	if st := stDecodeStatus(t, "pin after unpin", pin(alice.Token, last, "pin")); st.Pinned == nil || !*st.Pinned {
 		t.Errorf("pin after unpin: pinned = %v", st.Pinned)
 	}
 	// pinned is only told to the author.
-	if st := stCall(t, inst, http.MethodGet, "/api/v1/statuses/"+last, bob.Token, nil).status(t, "get"); st.Pinned != nil {
+	if st := stDecodeStatus(t, "get", inst.Call(t, http.MethodGet, "/api/v1/statuses/"+last, bob.Token, nil)); st.Pinned != nil {
 		t.Errorf("pinned shown to someone else: %v", *st.Pinned)
 	}
 
@@ -795,7 +743,7 @@ func TestPinsAndIdempotency(t *testing.T) {
 		t.Errorf("another account's key returned alice's status")
 	}
 	// Once the first status is deleted, retrying posts again.
-	stCall(t, inst, http.MethodDelete, "/api/v1/statuses/"+first.ID, alice.Token, nil).status(t, "delete")
+	stDecodeStatus(t, "delete", inst.Call(t, http.MethodDelete, "/api/v1/statuses/"+first.ID, alice.Token, nil))
 	if reposted := post(alice.Token, form, "Idempotency-Key", "retry-1"); reposted.ID == first.ID {
 		t.Errorf("retry after delete returned the deleted status")
 	}

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -42,20 +41,20 @@ func audienceMatrix(t *testing.T, mode string) {
 
 		// A world-public root, so that every post of the matrix is a reply in one thread
 		// (and shows up in context) while staying a self-thread (and so in public timelines).
-		root := postStatus(t, inst, author.Token, url.Values{
+		root := inst.PostStatusAsAsked(t, author.Token, url.Values{
 			"status": {"Root of the audience thread #audience"}, "visibility": {"public"}, "scope": {"world"},
-		})
+		}).ID
 
 		type post struct{ vis, scope, id string }
 		var posts []post
 		for _, vis := range []string{"public", "unlisted", "private", "direct"} {
 			for _, scope := range []string{"world", "company", "department"} {
-				id := postStatus(t, inst, author.Token, url.Values{
+				id := inst.PostStatusAsAsked(t, author.Token, url.Values{
 					"status":         {fmt.Sprintf("@mentioned %s %s #audience", vis, scope)},
 					"visibility":     {vis},
 					"scope":          {scope},
 					"in_reply_to_id": {root},
-				})
+				}).ID
 				posts = append(posts, post{vis, scope, id})
 			}
 		}
@@ -196,30 +195,6 @@ func audienceMatrix(t *testing.T, mode string) {
 			t.Errorf("account statuses logged out in company mode: err = %v, want 401", err)
 		}
 	})
-}
-
-// postStatus creates a status through the API with raw parameters (go-mastodon does not
-// know Tacit's scope), checks that it kept the audience asked for, and returns its id.
-func postStatus(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
-	t.Helper()
-	a := inst.Call(t, http.MethodPost, "/api/v1/statuses", token, form)
-	var st struct {
-		ID         string `json:"id"`
-		Visibility string `json:"visibility"`
-		Tacit      struct {
-			Scope string `json:"scope"`
-		} `json:"tacit"`
-	}
-	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &st) != nil {
-		t.Fatalf("post status: %d %s", a.Code, a.Body)
-	}
-	if want := form.Get("scope"); want != "" && st.Tacit.Scope != want {
-		t.Fatalf("post status: scope %q, want %q", st.Tacit.Scope, want)
-	}
-	if want := form.Get("visibility"); want != "" && st.Visibility != want {
-		t.Fatalf("post status: visibility %q, want %q", st.Visibility, want)
-	}
-	return st.ID
 }
 
 // isStatus reports whether a go-mastodon error carries the HTTP status code.

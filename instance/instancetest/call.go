@@ -77,9 +77,13 @@ func (inst *Instance) Call(t testing.TB, method, path, token string, body any, h
 
 // PostedStatus identifies a status PostStatus created.
 type PostedStatus struct {
-	ID  string `json:"id"`
-	URI string `json:"uri"`
-	URL string `json:"url"`
+	ID         string `json:"id"`
+	URI        string `json:"uri"`
+	URL        string `json:"url"`
+	Visibility string `json:"visibility"`
+	Tacit      struct {
+		Scope string `json:"scope"`
+	} `json:"tacit"`
 }
 
 // PostStatus creates a status through the API with raw parameters (status, visibility,
@@ -90,6 +94,21 @@ func (inst *Instance) PostStatus(t testing.TB, token string, form url.Values) Po
 	var st PostedStatus
 	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &st) != nil || st.ID == "" {
 		t.Fatalf("post %v: HTTP %d %s", form, a.Code, a.Body)
+	}
+	return st
+}
+
+// PostStatusAsAsked is PostStatus for audience tests: it also fails the test unless
+// the status kept the visibility and scope the form asked for, so that a test about
+// who sees a post cannot pass on a post whose audience the server changed.
+func (inst *Instance) PostStatusAsAsked(t testing.TB, token string, form url.Values) PostedStatus {
+	t.Helper()
+	st := inst.PostStatus(t, token, form)
+	if want := form.Get("scope"); want != "" && st.Tacit.Scope != want {
+		t.Fatalf("post status: scope %q, want %q", st.Tacit.Scope, want)
+	}
+	if want := form.Get("visibility"); want != "" && st.Visibility != want {
+		t.Fatalf("post status: visibility %q, want %q", st.Visibility, want)
 	}
 	return st
 }

@@ -299,6 +299,15 @@ func TestProfileUpdateErrors(t *testing.T) {
 	}
 }
 
+// lockedFollow is what TestFollowLockedAccount's steps share: alice and carol, who
+// ask to follow locked bob.
+type lockedFollow struct {
+	ctx               context.Context
+	inst              *instancetest.Instance
+	alice, bob, carol *instancetest.User
+	ca, cb, cc        *mastodon.Client
+}
+
 func TestFollowLockedAccount(t *testing.T) {
 	t.Parallel()
 	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
@@ -306,157 +315,176 @@ func TestFollowLockedAccount(t *testing.T) {
 		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{Locked: true})
 		carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
-		ca, cb, cc := inst.Client(alice.Token), inst.Client(bob.Token), inst.Client(carol.Token)
-
-		rel, err := ca.AccountFollow(ctx, accID(bob.Account))
-		if err != nil {
-			t.Fatalf("follow: %v", err)
-		}
-		if rel.Following || !rel.Requested || rel.ID != accID(bob.Account) {
-			t.Errorf("follow a locked account: %+v, want requested", rel)
-		}
-		// Asking twice changes nothing.
-		if _, err := ca.AccountFollow(ctx, accID(bob.Account)); err != nil {
-			t.Fatal(err)
-		}
-		reqs, err := cb.GetFollowRequests(ctx, nil)
-		if err != nil || len(reqs) != 1 || reqs[0].ID != accID(alice.Account) {
-			t.Fatalf("follow requests = %v, %v", reqs, err)
-		}
-		ans := inst.Call(t, "GET", "/api/v1/accounts/verify_credentials", bob.Token, nil)
-		if ans.Code != 200 || !strings.Contains(string(ans.Body), `"follow_requests_count":1`) {
-			t.Errorf("follow_requests_count: %s", ans.Body)
-		}
-		var n int64
-		inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ?", bob.Account.ID, "follow_request").Count(&n)
-		if n != 1 {
-			t.Errorf("follow_request notifications = %d, want 1", n)
-		}
-		ans = inst.Call(t, "GET", "/api/v1/accounts/relationships?id[]="+community.FormatID(alice.Account.ID), bob.Token, nil)
-		if ans.Code != 200 || !strings.Contains(string(ans.Body), `"requested_by":true`) {
-			t.Errorf("requested_by: %s", ans.Body)
-		}
-		if f, g := accCounts(t, inst, bob.Account); f != 0 || g != 0 {
-			t.Errorf("counters before approval: followers %d following %d", f, g)
-		}
-
-		// Authorize: the request becomes a follow, counted on both sides.
-		ans = inst.Call(t, "POST", "/api/v1/follow_requests/"+community.FormatID(alice.Account.ID)+"/authorize", bob.Token, nil)
-		if ans.Code != 200 {
-			t.Fatalf("authorize: %d %s", ans.Code, ans.Body)
-		}
-		var r struct {
-			ID          string `json:"id"`
-			FollowedBy  bool   `json:"followed_by"`
-			RequestedBy bool   `json:"requested_by"`
-		}
-		_ = json.Unmarshal(ans.Body, &r)
-		if r.ID != community.FormatID(alice.Account.ID) || !r.FollowedBy || r.RequestedBy {
-			t.Errorf("authorize answered %s", ans.Body)
-		}
-		if rel := accRelationship(t, inst, alice.Token, accID(bob.Account)); !rel.Following || rel.Requested || !rel.ShowingReblogs {
-			t.Errorf("after authorize alice sees %+v", rel)
-		}
-		if f, _ := accCounts(t, inst, bob.Account); f != 1 {
-			t.Errorf("bob followers = %d, want 1", f)
-		}
-		if _, g := accCounts(t, inst, alice.Account); g != 1 {
-			t.Errorf("alice following = %d, want 1", g)
-		}
-		if reqs, _ := cb.GetFollowRequests(ctx, nil); len(reqs) != 0 {
-			t.Errorf("requests left after authorize: %d", len(reqs))
-		}
-		inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ?", bob.Account.ID, "follow_request").Count(&n)
-		if n != 0 {
-			t.Errorf("the answered request's notification is still there")
-		}
-		inst.DB.Model(&community.Notification{}).Where("account_id = ?", alice.Account.ID).Count(&n)
-		if n != 0 {
-			t.Errorf("alice got %d notifications for the approval; Mastodon sends none", n)
-		}
-		if err := cb.FollowRequestAuthorize(ctx, accID(alice.Account)); accAPIStatus(err) != 404 {
-			t.Errorf("authorize twice: %v, want 404", err)
-		}
-		followers, err := cc.GetAccountFollowers(ctx, accID(bob.Account), nil)
-		if err != nil || len(followers) != 1 || followers[0].ID != accID(alice.Account) {
-			t.Errorf("bob's followers = %v, %v", followers, err)
-		}
-
-		// Reject: carol's request goes away and nothing is counted.
-		if _, err := cc.AccountFollow(ctx, accID(bob.Account)); err != nil {
-			t.Fatal(err)
-		}
-		if err := cb.FollowRequestReject(ctx, accID(carol.Account)); err != nil {
-			t.Fatalf("reject: %v", err)
-		}
-		if rel := accRelationship(t, inst, carol.Token, accID(bob.Account)); rel.Following || rel.Requested {
-			t.Errorf("after reject carol sees %+v", rel)
-		}
-		if f, _ := accCounts(t, inst, bob.Account); f != 1 {
-			t.Errorf("bob followers after reject = %d, want 1", f)
-		}
-		ans = inst.Call(t, "POST", "/api/v1/follow_requests/"+community.FormatID(carol.Account.ID)+"/reject", bob.Token, nil)
-		ans.WantError(t, "reject twice", 404, "")
-		// Withdrawing a request: unfollow cancels it.
-		if _, err := cc.AccountFollow(ctx, accID(bob.Account)); err != nil {
-			t.Fatal(err)
-		}
-		if rel, err := cc.AccountUnfollow(ctx, accID(bob.Account)); err != nil || rel.Requested {
-			t.Errorf("withdraw request: %+v %v", rel, err)
-		}
-		if reqs, _ := cb.GetFollowRequests(ctx, nil); len(reqs) != 0 {
-			t.Errorf("withdrawn request still listed")
-		}
-
-		// An unlocked account is followed at once and notified with "follow".
-		rel, err = ca.AccountFollow(ctx, accID(carol.Account))
-		if err != nil || !rel.Following || rel.Requested {
-			t.Fatalf("follow unlocked: %+v %v", rel, err)
-		}
-		inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ? AND from_account_id = ?",
-			carol.Account.ID, "follow", alice.Account.ID).Count(&n)
-		if n != 1 {
-			t.Errorf("follow notifications = %d, want 1", n)
-		}
-		// Following again only changes the options; counters stay.
-		ans = inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/follow", alice.Token, url.Values{"reblogs": {"false"}, "notify": {"true"}})
-		if ans.Code != 200 || !strings.Contains(string(ans.Body), `"showing_reblogs":false`) || !strings.Contains(string(ans.Body), `"notifying":true`) {
-			t.Errorf("follow options: %d %s", ans.Code, ans.Body)
-		}
-		if f, _ := accCounts(t, inst, carol.Account); f != 1 {
-			t.Errorf("carol followers after re-follow = %d, want 1", f)
-		}
-		ans = inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/follow", alice.Token, map[string]any{"reblogs": true})
-		if ans.Code != 200 || !strings.Contains(string(ans.Body), `"showing_reblogs":true`) || !strings.Contains(string(ans.Body), `"notifying":true`) {
-			t.Errorf("follow options (JSON): %d %s", ans.Code, ans.Body)
-		}
-		rel, err = ca.AccountUnfollow(ctx, accID(carol.Account))
-		if err != nil || rel.Following {
-			t.Errorf("unfollow: %+v %v", rel, err)
-		}
-		if f, _ := accCounts(t, inst, carol.Account); f != 0 {
-			t.Errorf("carol followers after unfollow = %d", f)
-		}
-		if _, g := accCounts(t, inst, alice.Account); g != 1 {
-			t.Errorf("alice following after unfollowing carol = %d, want 1 (bob)", g)
-		}
-
-		// A new follow keeps the options it was asked with.
-		ans = inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(alice.Account.ID)+"/follow", carol.Token, url.Values{"reblogs": {"false"}})
-		if ans.Code != 200 || !strings.Contains(string(ans.Body), `"following":true`) || !strings.Contains(string(ans.Body), `"showing_reblogs":false`) {
-			t.Errorf("new follow without reblogs: %d %s", ans.Code, ans.Body)
-		}
-
-		// Errors.
-		ans = inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(alice.Account.ID)+"/follow", alice.Token, nil)
-		ans.WantError(t, "follow oneself", 422, "")
-		ans = inst.Call(t, "POST", "/api/v1/accounts/999/follow", alice.Token, nil)
-		ans.WantError(t, "follow unknown", 404, "")
-		ans = inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/follow", "", nil)
-		ans.WantError(t, "follow logged out", 401, "")
-		ans = inst.Call(t, "POST", "/api/v1/follow_requests/999/authorize", bob.Token, nil)
-		ans.WantError(t, "authorize unknown", 404, "")
+		w := &lockedFollow{ctx: ctx, inst: inst, alice: alice, bob: bob, carol: carol,
+			ca: inst.Client(alice.Token), cb: inst.Client(bob.Token), cc: inst.Client(carol.Token)}
+		w.request(t)
+		w.authorize(t)
+		w.rejectAndWithdraw(t)
+		w.unlocked(t)
+		w.newFollowAndErrors(t)
 	})
+}
+
+// request: alice asks to follow locked bob, once however often she asks.
+func (w *lockedFollow) request(t *testing.T) {
+	rel, err := w.ca.AccountFollow(w.ctx, accID(w.bob.Account))
+	if err != nil {
+		t.Fatalf("follow: %v", err)
+	}
+	if rel.Following || !rel.Requested || rel.ID != accID(w.bob.Account) {
+		t.Errorf("follow a locked account: %+v, want requested", rel)
+	}
+	// Asking twice changes nothing.
+	if _, err := w.ca.AccountFollow(w.ctx, accID(w.bob.Account)); err != nil {
+		t.Fatal(err)
+	}
+	reqs, err := w.cb.GetFollowRequests(w.ctx, nil)
+	if err != nil || len(reqs) != 1 || reqs[0].ID != accID(w.alice.Account) {
+		t.Fatalf("follow requests = %v, %v", reqs, err)
+	}
+	ans := w.inst.Call(t, "GET", "/api/v1/accounts/verify_credentials", w.bob.Token, nil)
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"follow_requests_count":1`) {
+		t.Errorf("follow_requests_count: %s", ans.Body)
+	}
+	var n int64
+	w.inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ?", w.bob.Account.ID, "follow_request").Count(&n)
+	if n != 1 {
+		t.Errorf("follow_request notifications = %d, want 1", n)
+	}
+	ans = w.inst.Call(t, "GET", "/api/v1/accounts/relationships?id[]="+community.FormatID(w.alice.Account.ID), w.bob.Token, nil)
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"requested_by":true`) {
+		t.Errorf("requested_by: %s", ans.Body)
+	}
+	if f, g := accCounts(t, w.inst, w.bob.Account); f != 0 || g != 0 {
+		t.Errorf("counters before approval: followers %d following %d", f, g)
+	}
+}
+
+// Authorize: the request becomes a follow, counted on both sides.
+func (w *lockedFollow) authorize(t *testing.T) {
+	ans := w.inst.Call(t, "POST", "/api/v1/follow_requests/"+community.FormatID(w.alice.Account.ID)+"/authorize", w.bob.Token, nil)
+	if ans.Code != 200 {
+		t.Fatalf("authorize: %d %s", ans.Code, ans.Body)
+	}
+	var r struct {
+		ID          string `json:"id"`
+		FollowedBy  bool   `json:"followed_by"`
+		RequestedBy bool   `json:"requested_by"`
+	}
+	_ = json.Unmarshal(ans.Body, &r)
+	if r.ID != community.FormatID(w.alice.Account.ID) || !r.FollowedBy || r.RequestedBy {
+		t.Errorf("authorize answered %s", ans.Body)
+	}
+	if rel := accRelationship(t, w.inst, w.alice.Token, accID(w.bob.Account)); !rel.Following || rel.Requested || !rel.ShowingReblogs {
+		t.Errorf("after authorize alice sees %+v", rel)
+	}
+	if f, _ := accCounts(t, w.inst, w.bob.Account); f != 1 {
+		t.Errorf("bob followers = %d, want 1", f)
+	}
+	if _, g := accCounts(t, w.inst, w.alice.Account); g != 1 {
+		t.Errorf("alice following = %d, want 1", g)
+	}
+	if reqs, _ := w.cb.GetFollowRequests(w.ctx, nil); len(reqs) != 0 {
+		t.Errorf("requests left after authorize: %d", len(reqs))
+	}
+	var n int64
+	w.inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ?", w.bob.Account.ID, "follow_request").Count(&n)
+	if n != 0 {
+		t.Errorf("the answered request's notification is still there")
+	}
+	w.inst.DB.Model(&community.Notification{}).Where("account_id = ?", w.alice.Account.ID).Count(&n)
+	if n != 0 {
+		t.Errorf("alice got %d notifications for the approval; Mastodon sends none", n)
+	}
+	if err := w.cb.FollowRequestAuthorize(w.ctx, accID(w.alice.Account)); accAPIStatus(err) != 404 {
+		t.Errorf("authorize twice: %v, want 404", err)
+	}
+	followers, err := w.cc.GetAccountFollowers(w.ctx, accID(w.bob.Account), nil)
+	if err != nil || len(followers) != 1 || followers[0].ID != accID(w.alice.Account) {
+		t.Errorf("bob's followers = %v, %v", followers, err)
+	}
+}
+
+// Reject: carol's request goes away and nothing is counted.
+func (w *lockedFollow) rejectAndWithdraw(t *testing.T) {
+	if _, err := w.cc.AccountFollow(w.ctx, accID(w.bob.Account)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cb.FollowRequestReject(w.ctx, accID(w.carol.Account)); err != nil {
+		t.Fatalf("reject: %v", err)
+	}
+	if rel := accRelationship(t, w.inst, w.carol.Token, accID(w.bob.Account)); rel.Following || rel.Requested {
+		t.Errorf("after reject carol sees %+v", rel)
+	}
+	if f, _ := accCounts(t, w.inst, w.bob.Account); f != 1 {
+		t.Errorf("bob followers after reject = %d, want 1", f)
+	}
+	ans := w.inst.Call(t, "POST", "/api/v1/follow_requests/"+community.FormatID(w.carol.Account.ID)+"/reject", w.bob.Token, nil)
+	ans.WantError(t, "reject twice", 404, "")
+	// Withdrawing a request: unfollow cancels it.
+	if _, err := w.cc.AccountFollow(w.ctx, accID(w.bob.Account)); err != nil {
+		t.Fatal(err)
+	}
+	if rel, err := w.cc.AccountUnfollow(w.ctx, accID(w.bob.Account)); err != nil || rel.Requested {
+		t.Errorf("withdraw request: %+v %v", rel, err)
+	}
+	if reqs, _ := w.cb.GetFollowRequests(w.ctx, nil); len(reqs) != 0 {
+		t.Errorf("withdrawn request still listed")
+	}
+}
+
+// An unlocked account is followed at once and notified with "follow".
+func (w *lockedFollow) unlocked(t *testing.T) {
+	rel, err := w.ca.AccountFollow(w.ctx, accID(w.carol.Account))
+	if err != nil || !rel.Following || rel.Requested {
+		t.Fatalf("follow unlocked: %+v %v", rel, err)
+	}
+	var n int64
+	w.inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ? AND from_account_id = ?",
+		w.carol.Account.ID, "follow", w.alice.Account.ID).Count(&n)
+	if n != 1 {
+		t.Errorf("follow notifications = %d, want 1", n)
+	}
+	// Following again only changes the options; counters stay.
+	ans := w.inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(w.carol.Account.ID)+"/follow", w.alice.Token, url.Values{"reblogs": {"false"}, "notify": {"true"}})
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"showing_reblogs":false`) || !strings.Contains(string(ans.Body), `"notifying":true`) {
+		t.Errorf("follow options: %d %s", ans.Code, ans.Body)
+	}
+	if f, _ := accCounts(t, w.inst, w.carol.Account); f != 1 {
+		t.Errorf("carol followers after re-follow = %d, want 1", f)
+	}
+	ans = w.inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(w.carol.Account.ID)+"/follow", w.alice.Token, map[string]any{"reblogs": true})
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"showing_reblogs":true`) || !strings.Contains(string(ans.Body), `"notifying":true`) {
+		t.Errorf("follow options (JSON): %d %s", ans.Code, ans.Body)
+	}
+	rel, err = w.ca.AccountUnfollow(w.ctx, accID(w.carol.Account))
+	if err != nil || rel.Following {
+		t.Errorf("unfollow: %+v %v", rel, err)
+	}
+	if f, _ := accCounts(t, w.inst, w.carol.Account); f != 0 {
+		t.Errorf("carol followers after unfollow = %d", f)
+	}
+	if _, g := accCounts(t, w.inst, w.alice.Account); g != 1 {
+		t.Errorf("alice following after unfollowing carol = %d, want 1 (bob)", g)
+	}
+}
+
+// A new follow keeps the options it was asked with.
+func (w *lockedFollow) newFollowAndErrors(t *testing.T) {
+	ans := w.inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(w.alice.Account.ID)+"/follow", w.carol.Token, url.Values{"reblogs": {"false"}})
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"following":true`) || !strings.Contains(string(ans.Body), `"showing_reblogs":false`) {
+		t.Errorf("new follow without reblogs: %d %s", ans.Code, ans.Body)
+	}
+
+	// Errors.
+	ans = w.inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(w.alice.Account.ID)+"/follow", w.alice.Token, nil)
+	ans.WantError(t, "follow oneself", 422, "")
+	ans = w.inst.Call(t, "POST", "/api/v1/accounts/999/follow", w.alice.Token, nil)
+	ans.WantError(t, "follow unknown", 404, "")
+	ans = w.inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(w.carol.Account.ID)+"/follow", "", nil)
+	ans.WantError(t, "follow logged out", 401, "")
+	ans = w.inst.Call(t, "POST", "/api/v1/follow_requests/999/authorize", w.bob.Token, nil)
+	ans.WantError(t, "authorize unknown", 404, "")
 }
 
 func TestFollowScopes(t *testing.T) {
@@ -1007,6 +1035,16 @@ func TestAccountListsPagination(t *testing.T) {
 	})
 }
 
+// featuredTags is what TestFeaturedTags's steps share: alice, who features tags, bob,
+// who reads them, and her featured rust tag.
+type featuredTags struct {
+	inst       *instancetest.Instance
+	started    time.Time
+	alice, bob *instancetest.User
+	aliceID    string
+	rust       struct{ ID string }
+}
+
 func TestFeaturedTags(t *testing.T) {
 	t.Parallel()
 	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
@@ -1022,127 +1060,146 @@ func TestFeaturedTags(t *testing.T) {
 		inst.PostStatus(t, alice.Token, url.Values{"status": {"#sql again, and #sql"}, "visibility": {"public"}})
 		inst.PostStatus(t, alice.Token, url.Values{"status": {"#sql #rust"}, "visibility": {"public"}})
 		inst.PostStatus(t, bob.Token, url.Values{"status": {"#golang from bob"}, "visibility": {"public"}})
-
-		ans := inst.Call(t, "GET", "/api/v1/featured_tags/suggestions", alice.Token, nil)
-		if ans.Code != 200 {
-			t.Fatalf("suggestions: %d %s", ans.Code, ans.Body)
-		}
-		if err := mastoschema.ValidateList("Tag", ans.Body); err != nil {
-			t.Error(err)
-		}
-		var tags []struct {
-			Name string `json:"name"`
-			URL  string `json:"url"`
-		}
-		_ = json.Unmarshal(ans.Body, &tags)
-		if len(tags) != 3 || tags[0].Name != "golang" || tags[1].Name != "sql" || tags[2].Name != "rust" {
-			t.Errorf("suggestions = %+v, want golang, sql, rust", tags)
-		}
-
-		ans = inst.Call(t, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"#GoLang"}})
-		if ans.Code != 200 {
-			t.Fatalf("feature: %d %s", ans.Code, ans.Body)
-		}
-		if err := mastoschema.Validate("FeaturedTag", ans.Body); err != nil {
-			t.Error(err)
-		}
-		var ft struct {
-			ID            string  `json:"id"`
-			Name          string  `json:"name"`
-			URL           string  `json:"url"`
-			StatusesCount string  `json:"statuses_count"`
-			LastStatusAt  *string `json:"last_status_at"`
-		}
-		if err := json.Unmarshal(ans.Body, &ft); err != nil {
-			t.Fatalf("featured tag %s: %v", ans.Body, err)
-		}
-		storetest.SkipIfCrossed(t, started, storetest.Day)
-		today := time.Now().UTC().Format("2006-01-02")
-		if ft.Name != "golang" || ft.StatusesCount != "3" || ft.LastStatusAt == nil || *ft.LastStatusAt != today ||
-			ft.URL != alice.Account.URL+"/tagged/golang" {
-			t.Errorf("featured tag = %s (owner counts public and unlisted posts: 3)", ans.Body)
-		}
-		ans = inst.Call(t, "POST", "/api/v1/featured_tags", alice.Token, map[string]string{"name": "rust"})
-		if ans.Code != 200 {
-			t.Fatalf("feature rust: %d %s", ans.Code, ans.Body)
-		}
-		var rust struct{ ID string }
-		_ = json.Unmarshal(ans.Body, &rust)
-		inst.Call(t, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"nothing_yet"}})
-
-		// Others see the same list, counted over what they may read.
-		type listed struct {
-			Name          string  `json:"name"`
-			StatusesCount string  `json:"statuses_count"`
-			LastStatusAt  *string `json:"last_status_at"`
-		}
-		for _, v := range []struct {
-			name, token, golang, rust string
-		}{{"owner", alice.Token, "3", "1"}, {"colleague", bob.Token, "3", "1"}} {
-			ans := inst.Call(t, "GET", "/api/v1/accounts/"+aliceID+"/featured_tags", v.token, nil)
-			if ans.Code != 200 {
-				t.Fatalf("%s: %d %s", v.name, ans.Code, ans.Body)
-			}
-			var got []listed
-			_ = json.Unmarshal(ans.Body, &got)
-			if len(got) != 3 || got[0].Name != "golang" || got[0].StatusesCount != v.golang || got[1].Name != "rust" ||
-				got[1].StatusesCount != v.rust || (v.rust == "0") != (got[1].LastStatusAt == nil) || got[2].Name != "nothing_yet" || got[2].StatusesCount != "0" || got[2].LastStatusAt != nil {
-				t.Errorf("%s sees %s", v.name, ans.Body)
-			}
-		}
-		if ans := inst.Call(t, "GET", "/api/v1/accounts/"+aliceID+"/featured_tags", "", nil); ans.Code != http.StatusUnauthorized {
-			t.Errorf("featured tags logged out in company mode: %d %s, want 401", ans.Code, ans.Body)
-		}
-		ans = inst.Call(t, "GET", "/api/v1/featured_tags", alice.Token, nil)
-		if ans.Code != 200 || !strings.Contains(string(ans.Body), `"name":"rust"`) {
-			t.Errorf("own featured tags: %d %s", ans.Code, ans.Body)
-		}
-		ans = inst.Call(t, "GET", "/api/v1/featured_tags/suggestions", alice.Token, nil)
-		tags = nil
-		_ = json.Unmarshal(ans.Body, &tags)
-		if ans.Code != 200 || len(tags) != 1 || tags[0].Name != "sql" || tags[0].URL != inst.Community.TagURL("sql") {
-			t.Errorf("suggestions leave out featured tags: %s", ans.Body)
-		}
-
-		// Validation and limits.
-		for _, tc := range []struct {
-			name string
-			want int
-		}{{"", 422}, {"two words", 422}, {"1234", 422}, {"dash-ed", 422}, {strings.Repeat("a", 101), 422}, {"GOLANG", 422}} {
-			ans := inst.Call(t, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {tc.name}})
-			ans.WantError(t, "feature "+tc.name, tc.want, "")
-		}
-		for i := 3; i < community.MaxFeaturedTags; i++ {
-			if ans := inst.Call(t, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {fmt.Sprintf("tag%d", i)}}); ans.Code != 200 {
-				t.Fatalf("feature tag %d: %d %s", i, ans.Code, ans.Body)
-			}
-		}
-		ans = inst.Call(t, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"onetoomany"}})
-		ans.WantError(t, "eleventh featured tag", 422, "10")
-
-		// Deleting: only one's own.
-		ans = inst.Call(t, "DELETE", "/api/v1/featured_tags/"+rust.ID, bob.Token, nil)
-		ans.WantError(t, "delete someone else's", 404, "")
-		ans = inst.Call(t, "DELETE", "/api/v1/featured_tags/"+rust.ID, alice.Token, nil)
-		if ans.Code != 200 || string(ans.Body) != "{}" {
-			t.Errorf("delete: %d %s", ans.Code, ans.Body)
-		}
-		ans = inst.Call(t, "DELETE", "/api/v1/featured_tags/"+rust.ID, alice.Token, nil)
-		ans.WantError(t, "delete twice", 404, "")
-		if ans := inst.Call(t, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"rust"}}); ans.Code != 200 {
-			t.Errorf("feature again after delete: %d %s", ans.Code, ans.Body)
-		}
-
-		// Scopes.
-		reader := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
-		ans = inst.Call(t, "POST", "/api/v1/featured_tags", reader.Token, url.Values{"name": {"x"}})
-		ans.WantError(t, "feature with read token", 403, "")
-		ans = inst.Call(t, "GET", "/api/v1/featured_tags", "", nil)
-		ans.WantError(t, "own list logged out", 401, "")
-		if ans := inst.Call(t, "GET", "/api/v1/featured_tags", reader.Token, nil); ans.Code != 200 {
-			t.Errorf("own list with read token: %d", ans.Code)
-		}
+		w := &featuredTags{inst: inst, started: started, alice: alice, bob: bob, aliceID: aliceID}
+		w.suggestAndFeature(t)
+		w.othersSee(t)
+		w.limits(t)
+		w.deleting(t)
+		w.scopes(t)
 	})
+}
+
+// suggestAndFeature: the tags alice uses most are suggested; she features golang, rust and one never used.
+func (w *featuredTags) suggestAndFeature(t *testing.T) {
+	ans := w.inst.Call(t, "GET", "/api/v1/featured_tags/suggestions", w.alice.Token, nil)
+	if ans.Code != 200 {
+		t.Fatalf("suggestions: %d %s", ans.Code, ans.Body)
+	}
+	if err := mastoschema.ValidateList("Tag", ans.Body); err != nil {
+		t.Error(err)
+	}
+	var tags []struct {
+		Name string `json:"name"`
+		URL  string `json:"url"`
+	}
+	_ = json.Unmarshal(ans.Body, &tags)
+	if len(tags) != 3 || tags[0].Name != "golang" || tags[1].Name != "sql" || tags[2].Name != "rust" {
+		t.Errorf("suggestions = %+v, want golang, sql, rust", tags)
+	}
+
+	ans = w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {"#GoLang"}})
+	if ans.Code != 200 {
+		t.Fatalf("feature: %d %s", ans.Code, ans.Body)
+	}
+	if err := mastoschema.Validate("FeaturedTag", ans.Body); err != nil {
+		t.Error(err)
+	}
+	var ft struct {
+		ID            string  `json:"id"`
+		Name          string  `json:"name"`
+		URL           string  `json:"url"`
+		StatusesCount string  `json:"statuses_count"`
+		LastStatusAt  *string `json:"last_status_at"`
+	}
+	if err := json.Unmarshal(ans.Body, &ft); err != nil {
+		t.Fatalf("featured tag %s: %v", ans.Body, err)
+	}
+	storetest.SkipIfCrossed(t, w.started, storetest.Day)
+	today := time.Now().UTC().Format("2006-01-02")
+	if ft.Name != "golang" || ft.StatusesCount != "3" || ft.LastStatusAt == nil || *ft.LastStatusAt != today ||
+		ft.URL != w.alice.Account.URL+"/tagged/golang" {
+		t.Errorf("featured tag = %s (owner counts public and unlisted posts: 3)", ans.Body)
+	}
+	ans = w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, map[string]string{"name": "rust"})
+	if ans.Code != 200 {
+		t.Fatalf("feature rust: %d %s", ans.Code, ans.Body)
+	}
+	_ = json.Unmarshal(ans.Body, &w.rust)
+	w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {"nothing_yet"}})
+}
+
+// Others see the same list, counted over what they may read.
+func (w *featuredTags) othersSee(t *testing.T) {
+	type listed struct {
+		Name          string  `json:"name"`
+		StatusesCount string  `json:"statuses_count"`
+		LastStatusAt  *string `json:"last_status_at"`
+	}
+	for _, v := range []struct {
+		name, token, golang, rust string
+	}{{"owner", w.alice.Token, "3", "1"}, {"colleague", w.bob.Token, "3", "1"}} {
+		ans := w.inst.Call(t, "GET", "/api/v1/accounts/"+w.aliceID+"/featured_tags", v.token, nil)
+		if ans.Code != 200 {
+			t.Fatalf("%s: %d %s", v.name, ans.Code, ans.Body)
+		}
+		var got []listed
+		_ = json.Unmarshal(ans.Body, &got)
+		if len(got) != 3 || got[0].Name != "golang" || got[0].StatusesCount != v.golang || got[1].Name != "rust" ||
+			got[1].StatusesCount != v.rust || (v.rust == "0") != (got[1].LastStatusAt == nil) || got[2].Name != "nothing_yet" || got[2].StatusesCount != "0" || got[2].LastStatusAt != nil {
+			t.Errorf("%s sees %s", v.name, ans.Body)
+		}
+	}
+	if ans := w.inst.Call(t, "GET", "/api/v1/accounts/"+w.aliceID+"/featured_tags", "", nil); ans.Code != http.StatusUnauthorized {
+		t.Errorf("featured tags logged out in company mode: %d %s, want 401", ans.Code, ans.Body)
+	}
+	ans := w.inst.Call(t, "GET", "/api/v1/featured_tags", w.alice.Token, nil)
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"name":"rust"`) {
+		t.Errorf("own featured tags: %d %s", ans.Code, ans.Body)
+	}
+	ans = w.inst.Call(t, "GET", "/api/v1/featured_tags/suggestions", w.alice.Token, nil)
+	var tags []struct {
+		Name string `json:"name"`
+		URL  string `json:"url"`
+	}
+	_ = json.Unmarshal(ans.Body, &tags)
+	if ans.Code != 200 || len(tags) != 1 || tags[0].Name != "sql" || tags[0].URL != w.inst.Community.TagURL("sql") {
+		t.Errorf("suggestions leave out featured tags: %s", ans.Body)
+	}
+}
+
+// Validation and limits.
+func (w *featuredTags) limits(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want int
+	}{{"", 422}, {"two words", 422}, {"1234", 422}, {"dash-ed", 422}, {strings.Repeat("a", 101), 422}, {"GOLANG", 422}} {
+		ans := w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {tc.name}})
+		ans.WantError(t, "feature "+tc.name, tc.want, "")
+	}
+	for i := 3; i < community.MaxFeaturedTags; i++ {
+		if ans := w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {fmt.Sprintf("tag%d", i)}}); ans.Code != 200 {
+			t.Fatalf("feature tag %d: %d %s", i, ans.Code, ans.Body)
+		}
+	}
+	ans := w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {"onetoomany"}})
+	ans.WantError(t, "eleventh featured tag", 422, "10")
+}
+
+// Deleting: only one's own.
+func (w *featuredTags) deleting(t *testing.T) {
+	ans := w.inst.Call(t, "DELETE", "/api/v1/featured_tags/"+w.rust.ID, w.bob.Token, nil)
+	ans.WantError(t, "delete someone else's", 404, "")
+	ans = w.inst.Call(t, "DELETE", "/api/v1/featured_tags/"+w.rust.ID, w.alice.Token, nil)
+	if ans.Code != 200 || string(ans.Body) != "{}" {
+		t.Errorf("delete: %d %s", ans.Code, ans.Body)
+	}
+	ans = w.inst.Call(t, "DELETE", "/api/v1/featured_tags/"+w.rust.ID, w.alice.Token, nil)
+	ans.WantError(t, "delete twice", 404, "")
+	if ans := w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {"rust"}}); ans.Code != 200 {
+		t.Errorf("feature again after delete: %d %s", ans.Code, ans.Body)
+	}
+}
+
+// Scopes.
+func (w *featuredTags) scopes(t *testing.T) {
+	reader := w.inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
+	ans := w.inst.Call(t, "POST", "/api/v1/featured_tags", reader.Token, url.Values{"name": {"x"}})
+	ans.WantError(t, "feature with read token", 403, "")
+	ans = w.inst.Call(t, "GET", "/api/v1/featured_tags", "", nil)
+	ans.WantError(t, "own list logged out", 401, "")
+	if ans := w.inst.Call(t, "GET", "/api/v1/featured_tags", reader.Token, nil); ans.Code != 200 {
+		t.Errorf("own list with read token: %d", ans.Code)
+	}
 }
 
 // accGetLinked reads a list of ids and its Link header, keyed by rel.

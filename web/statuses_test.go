@@ -163,8 +163,8 @@ func (w *stLifecycle) postRoot(t *testing.T) {
 	}
 }
 
+// A thread: bob and alice answer the root, then carol answers bob.
 func (w *stLifecycle) thread(t *testing.T) {
-	// A thread: bob and alice answer the root, then carol answers bob.
 	var err error
 	w.bobReply, err = w.bc.PostStatus(w.ctx, &mastodon.Toot{Status: "@alice nice", InReplyToID: w.root.ID})
 	if err != nil {
@@ -203,8 +203,8 @@ func (w *stLifecycle) thread(t *testing.T) {
 	}
 }
 
+// Favourites, counted once and notified once.
 func (w *stLifecycle) favourite(t *testing.T) {
-	// Favourites, counted once and notified once.
 	for range 2 {
 		fav, err := w.bc.Favourite(w.ctx, w.root.ID)
 		if err != nil || fav.Favourited != true || fav.FavouritesCount != 1 {
@@ -219,8 +219,8 @@ func (w *stLifecycle) favourite(t *testing.T) {
 	}
 }
 
+// Reblogs: the answer wraps the original; reblogging twice returns the same reblog.
 func (w *stLifecycle) reblog(t *testing.T) {
-	// Reblogs: the answer wraps the original; reblogging twice returns the same reblog.
 	var err error
 	w.rb, err = w.cc.Reblog(w.ctx, w.root.ID)
 	if err != nil || w.rb.Reblog == nil || w.rb.Reblog.ID != w.root.ID || w.rb.Reblog.ReblogsCount != 1 || w.rb.Reblog.Reblogged != true {
@@ -240,8 +240,8 @@ func (w *stLifecycle) reblog(t *testing.T) {
 	}
 }
 
+// Bookmarks come and go; an unedited status has a history of one.
 func (w *stLifecycle) bookmarkAndHistory(t *testing.T) {
-	// Bookmarks.
 	if st, err := w.bc.Bookmark(w.ctx, w.root.ID); err != nil || st.Bookmarked != true {
 		t.Errorf("bookmark: %v %+v", err, st)
 	}
@@ -255,8 +255,8 @@ func (w *stLifecycle) bookmarkAndHistory(t *testing.T) {
 	}
 }
 
+// Edit: new text, tags and mentions; the history keeps the original first.
 func (w *stLifecycle) edit(t *testing.T) {
-	// Edit: new text, tags and mentions; the history keeps the original first.
 	edited, err := w.ac.UpdateStatus(w.ctx, &mastodon.Toot{Status: "Edited: now about #Rust with @bob and @carol"}, w.root.ID)
 	if err != nil {
 		t.Fatalf("edit: %v", err)
@@ -308,8 +308,8 @@ func (w *stLifecycle) edit(t *testing.T) {
 	}
 }
 
+// Taking interactions back.
 func (w *stLifecycle) takeBack(t *testing.T) {
-	// Taking interactions back.
 	if st, err := w.bc.Unfavourite(w.ctx, w.root.ID); err != nil || st.Favourited != false || st.FavouritesCount != 0 {
 		t.Errorf("unfavourite: %v %+v", err, st)
 	}
@@ -330,8 +330,8 @@ func (w *stLifecycle) takeBack(t *testing.T) {
 	}
 }
 
+// Deleting: counters follow, the answer carries the source for redrafting.
 func (w *stLifecycle) deleteAll(t *testing.T) {
-	// Deleting: counters follow, the answer carries the source for redrafting.
 	if err := w.ac.DeleteStatus(w.ctx, w.aliceReply.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -161,7 +161,7 @@ func TestIndexFollowsTheDomain(t *testing.T) {
 		kate := w.user("kate", "Kubernetes", "Site reliability")
 		bob := w.user("bob")
 		carol := w.user("carol")
-		if _, _, err := w.c.UpdateProfile(ctx, carol.ID, community.ProfileUpdate{DisplayName: ptr("Carol Jiménez")}); err != nil {
+		if _, _, err := w.c.UpdateProfile(ctx, carol.ID, community.ProfileUpdate{DisplayName: new("Carol Jiménez")}); err != nil {
 			t.Fatal(err)
 		}
 		w.sync()
@@ -357,5 +357,3 @@ func docCount(t *testing.T, ix *Index, kind string, id int64) int {
 	}
 	return 1
 }
-
-func ptr[T any](v T) *T { return &v }

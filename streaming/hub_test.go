@@ -160,7 +160,7 @@ func TestHubSubscriptionRules(t *testing.T) {
 	ana := inst.CreateUser(t, "ana", instancetest.UserOptions{})
 	ben := inst.CreateUser(t, "ben", instancetest.UserOptions{})
 	ctx := context.Background()
-	list, err := inst.Community.CreateList(ctx, ben.Account, community.ListInput{Title: ptr("ben's")})
+	list, err := inst.Community.CreateList(ctx, ben.Account, community.ListInput{Title: new("ben's")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,8 +216,6 @@ func TestHubSubscriptionRules(t *testing.T) {
 		t.Errorf("Connect after Close: %v", err)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // FuzzParseStream: whatever a client sends as stream, tag and list, parsing does not
 // panic, and a stream that parses is named in a way that parses back to itself.

@@ -23,14 +23,8 @@ import (
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
 
-// accCall makes a raw API call and returns the status code and body.
-func accCall(t *testing.T, inst *instancetest.Instance, method, path, token string, body any) (int, []byte) {
-	t.Helper()
-	a := inst.Call(t, method, path, token, body)
-	return a.Code, a.Body
-}
-
-func accDo(t *testing.T, inst *instancetest.Instance, req *http.Request) (int, []byte) {
+// accDo sends a request Call cannot build (a multipart upload).
+func accDo(t *testing.T, inst *instancetest.Instance, req *http.Request) instancetest.Answer {
 	t.Helper()
 	resp, err := inst.HTTPClient().Do(req)
 	if err != nil {
@@ -41,26 +35,7 @@ func accDo(t *testing.T, inst *instancetest.Instance, req *http.Request) (int, [
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, b
-}
-
-// accWantError checks an error answer: the status code and a non-empty {"error"}.
-func accWantError(t *testing.T, what string, code int, body []byte, want int, msgContains string) {
-	t.Helper()
-	if code != want {
-		t.Errorf("%s: status %d, want %d (%s)", what, code, want, body)
-		return
-	}
-	var e struct {
-		Error string `json:"error"`
-	}
-	if err := json.Unmarshal(body, &e); err != nil || e.Error == "" {
-		t.Errorf("%s: body %s is not {\"error\": …}", what, body)
-		return
-	}
-	if msgContains != "" && !strings.Contains(e.Error, msgContains) {
-		t.Errorf("%s: error %q does not mention %q", what, e.Error, msgContains)
-	}
+	return instancetest.Answer{Code: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
 // accAPIStatus is the HTTP status of a go-mastodon error, or 0.
@@ -147,15 +122,15 @@ func TestProfileRoundTrip(t *testing.T) {
 				t.Errorf("public account = %+v", got)
 			}
 		}
-		code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+string(updated.ID), bob.Token, nil)
-		if code != http.StatusOK {
-			t.Fatalf("get account: %d", code)
+		ans := inst.Call(t, "GET", "/api/v1/accounts/"+string(updated.ID), bob.Token, nil)
+		if ans.Code != http.StatusOK {
+			t.Fatalf("get account: %d", ans.Code)
 		}
-		if err := mastoschema.Validate("Account", body); err != nil {
+		if err := mastoschema.Validate("Account", ans.Body); err != nil {
 			t.Error(err)
 		}
-		if strings.Contains(string(body), `"source"`) {
-			t.Errorf("public account shows its source: %s", body)
+		if strings.Contains(string(ans.Body), `"source"`) {
+			t.Errorf("public account shows its source: %s", ans.Body)
 		}
 		if _, err := inst.Client("").AccountLookup(ctx, "alice"); accAPIStatus(err) != http.StatusUnauthorized {
 			t.Errorf("lookup logged out in company mode: %v, want 401", err)
@@ -170,14 +145,14 @@ func TestProfileRoundTrip(t *testing.T) {
 		}
 
 		// Posting defaults, including Tacit's scope, through a JSON body.
-		code, body = accCall(t, inst, "PATCH", "/api/v1/accounts/update_credentials", alice.Token, map[string]any{
+		ans = inst.Call(t, "PATCH", "/api/v1/accounts/update_credentials", alice.Token, map[string]any{
 			"source": map[string]any{"privacy": "private", "sensitive": true, "language": "fr", "scope": "department"},
 			"bot":    true,
 		})
-		if code != http.StatusOK {
-			t.Fatalf("update source: %d %s", code, body)
+		if ans.Code != http.StatusOK {
+			t.Fatalf("update source: %d %s", ans.Code, ans.Body)
 		}
-		if err := mastoschema.Validate("CredentialAccount", body); err != nil {
+		if err := mastoschema.Validate("CredentialAccount", ans.Body); err != nil {
 			t.Error(err)
 		}
 		var cred struct {
@@ -190,7 +165,7 @@ func TestProfileRoundTrip(t *testing.T) {
 				Note      string `json:"note"`
 			} `json:"source"`
 		}
-		if err := json.Unmarshal(body, &cred); err != nil {
+		if err := json.Unmarshal(ans.Body, &cred); err != nil {
 			t.Fatal(err)
 		}
 		if !cred.Bot || cred.Source.Privacy != "private" || !cred.Source.Sensitive || cred.Source.Language != "fr" ||
@@ -198,16 +173,14 @@ func TestProfileRoundTrip(t *testing.T) {
 			t.Errorf("after source update: %+v", cred)
 		}
 		// The same as form keys, as most clients send them.
-		code, body = accCall(t, inst, "PATCH", "/api/v1/accounts/update_credentials", alice.Token,
-			url.Values{"source[privacy]": {"unlisted"}, "source[scope]": {"world"}})
-		if code != http.StatusOK || !strings.Contains(string(body), `"privacy":"unlisted"`) || !strings.Contains(string(body), `"scope":"world"`) {
-			t.Errorf("form source update: %d %s", code, body)
+		ans = inst.Call(t, "PATCH", "/api/v1/accounts/update_credentials", alice.Token, url.Values{"source[privacy]": {"unlisted"}, "source[scope]": {"world"}})
+		if ans.Code != http.StatusOK || !strings.Contains(string(ans.Body), `"privacy":"unlisted"`) || !strings.Contains(string(ans.Body), `"scope":"world"`) {
+			t.Errorf("form source update: %d %s", ans.Code, ans.Body)
 		}
 		// An image URL is refused: pictures are uploaded (see TestMediaProfileImageURLsRefused).
-		code, body = accCall(t, inst, "PATCH", "/api/v1/accounts/update_credentials", alice.Token,
-			url.Values{"avatar": {"https://cdn.example.com/alice.png"}})
-		if code != http.StatusUnprocessableEntity || strings.Contains(string(body), "cdn.example.com") {
-			t.Errorf("avatar URL: %d %s", code, body)
+		ans = inst.Call(t, "PATCH", "/api/v1/accounts/update_credentials", alice.Token, url.Values{"avatar": {"https://cdn.example.com/alice.png"}})
+		if ans.Code != http.StatusUnprocessableEntity || strings.Contains(string(ans.Body), "cdn.example.com") {
+			t.Errorf("avatar URL: %d %s", ans.Code, ans.Body)
 		}
 	})
 }
@@ -246,8 +219,8 @@ func TestProfileUpdateErrors(t *testing.T) {
 		}, 422, "fields"},
 	}
 	for _, tc := range cases {
-		code, body := accCall(t, inst, "PATCH", upd, alice.Token, tc.form)
-		accWantError(t, tc.name, code, body, tc.status, tc.msg)
+		ans := inst.Call(t, "PATCH", upd, alice.Token, tc.form)
+		ans.WantError(t, tc.name, tc.status, tc.msg)
 	}
 
 	// go-mastodon sends avatars as base64 data URIs: one that is no picture is refused,
@@ -266,8 +239,8 @@ func TestProfileUpdateErrors(t *testing.T) {
 	req, _ := http.NewRequest("PATCH", inst.URL+upd, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+alice.Token)
-	code, body := accDo(t, inst, req)
-	accWantError(t, "multipart avatar that is no picture", code, body, 422, "could not be read")
+	ans := accDo(t, inst, req)
+	ans.WantError(t, "multipart avatar that is no picture", 422, "could not be read")
 	// A large file that is no picture is refused for what it is.
 	buf.Reset()
 	mw = multipart.NewWriter(&buf)
@@ -277,8 +250,8 @@ func TestProfileUpdateErrors(t *testing.T) {
 	req, _ = http.NewRequest("PATCH", inst.URL+upd, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+alice.Token)
-	code, body = accDo(t, inst, req)
-	accWantError(t, "large multipart header", code, body, 422, "not supported")
+	ans = accDo(t, inst, req)
+	ans.WantError(t, "large multipart header", 422, "not supported")
 	// Larger than any picture may be: refused before it is read.
 	buf.Reset()
 	mw = multipart.NewWriter(&buf)
@@ -288,8 +261,8 @@ func TestProfileUpdateErrors(t *testing.T) {
 	req, _ = http.NewRequest("PATCH", inst.URL+upd, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+alice.Token)
-	code, body = accDo(t, inst, req)
-	accWantError(t, "huge multipart header", code, body, 413, "too large")
+	ans = accDo(t, inst, req)
+	ans.WantError(t, "huge multipart header", 413, "too large")
 
 	me, err := inst.Client(alice.Token).GetAccountCurrentUser(ctx)
 	if err != nil {
@@ -300,30 +273,39 @@ func TestProfileUpdateErrors(t *testing.T) {
 	}
 
 	// Authentication and scopes.
-	code, body = accCall(t, inst, "GET", "/api/v1/accounts/verify_credentials", "", nil)
-	accWantError(t, "verify_credentials logged out", code, body, 401, "")
-	code, body = accCall(t, inst, "GET", "/api/v1/accounts/verify_credentials", "nonsense", nil)
-	accWantError(t, "verify_credentials bad token", code, body, 401, "")
-	code, body = accCall(t, inst, "GET", "/api/v1/accounts/verify_credentials", statusesOnly.Token, nil)
-	accWantError(t, "verify_credentials without read:accounts", code, body, 403, "")
-	if code, body = accCall(t, inst, "GET", "/api/v1/accounts/verify_credentials", profileOnly.Token, nil); code != 200 {
-		t.Errorf("verify_credentials with profile scope: %d %s", code, body)
+	ans = inst.Call(t, "GET", "/api/v1/accounts/verify_credentials", "", nil)
+	ans.WantError(t, "verify_credentials logged out", 401, "")
+	ans = inst.Call(t, "GET", "/api/v1/accounts/verify_credentials", "nonsense", nil)
+	ans.WantError(t, "verify_credentials bad token", 401, "")
+	ans = inst.Call(t, "GET", "/api/v1/accounts/verify_credentials", statusesOnly.Token, nil)
+	ans.WantError(t, "verify_credentials without read:accounts", 403, "")
+	if ans = inst.Call(t, "GET", "/api/v1/accounts/verify_credentials", profileOnly.Token, nil); ans.Code != 200 {
+		t.Errorf("verify_credentials with profile scope: %d %s", ans.Code, ans.Body)
 	}
-	code, body = accCall(t, inst, "PATCH", upd, readOnly.Token, url.Values{"display_name": {"x"}})
-	accWantError(t, "update with read-only token", code, body, 403, "")
-	code, body = accCall(t, inst, "PATCH", upd, "", url.Values{"display_name": {"x"}})
-	accWantError(t, "update logged out", code, body, 401, "")
+	ans = inst.Call(t, "PATCH", upd, readOnly.Token, url.Values{"display_name": {"x"}})
+	ans.WantError(t, "update with read-only token", 403, "")
+	ans = inst.Call(t, "PATCH", upd, "", url.Values{"display_name": {"x"}})
+	ans.WantError(t, "update logged out", 401, "")
 	// A token is never ignored: one without read:accounts may not read an account either.
-	code, body = accCall(t, inst, "GET", "/api/v1/accounts/"+community.FormatID(alice.Account.ID), statusesOnly.Token, nil)
-	accWantError(t, "get account with wrong scope", code, body, 403, "")
+	ans = inst.Call(t, "GET", "/api/v1/accounts/"+community.FormatID(alice.Account.ID), statusesOnly.Token, nil)
+	ans.WantError(t, "get account with wrong scope", 403, "")
 
 	// Unknown accounts.
 	for _, path := range []string{"/api/v1/accounts/12345", "/api/v1/accounts/nope", "/api/v1/accounts/lookup?acct=nobody",
 		"/api/v1/accounts/lookup?acct=alice@elsewhere.example", "/api/v1/accounts/lookup", "/api/v1/accounts/12345/statuses",
 		"/api/v1/accounts/12345/followers", "/api/v1/accounts/12345/following", "/api/v1/accounts/12345/featured_tags"} {
-		code, body := accCall(t, inst, "GET", path, alice.Token, nil)
-		accWantError(t, path, code, body, 404, "")
+		ans := inst.Call(t, "GET", path, alice.Token, nil)
+		ans.WantError(t, path, 404, "")
 	}
+}
+
+// lockedFollow is what TestFollowLockedAccount's steps share: alice and carol, who
+// ask to follow locked bob.
+type lockedFollow struct {
+	ctx               context.Context
+	inst              *instancetest.Instance
+	alice, bob, carol *instancetest.User
+	ca, cb, cc        *mastodon.Client
 }
 
 func TestFollowLockedAccount(t *testing.T) {
@@ -333,160 +315,176 @@ func TestFollowLockedAccount(t *testing.T) {
 		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{Locked: true})
 		carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
-		ca, cb, cc := inst.Client(alice.Token), inst.Client(bob.Token), inst.Client(carol.Token)
-
-		rel, err := ca.AccountFollow(ctx, accID(bob.Account))
-		if err != nil {
-			t.Fatalf("follow: %v", err)
-		}
-		if rel.Following || !rel.Requested || rel.ID != accID(bob.Account) {
-			t.Errorf("follow a locked account: %+v, want requested", rel)
-		}
-		// Asking twice changes nothing.
-		if _, err := ca.AccountFollow(ctx, accID(bob.Account)); err != nil {
-			t.Fatal(err)
-		}
-		reqs, err := cb.GetFollowRequests(ctx, nil)
-		if err != nil || len(reqs) != 1 || reqs[0].ID != accID(alice.Account) {
-			t.Fatalf("follow requests = %v, %v", reqs, err)
-		}
-		code, body := accCall(t, inst, "GET", "/api/v1/accounts/verify_credentials", bob.Token, nil)
-		if code != 200 || !strings.Contains(string(body), `"follow_requests_count":1`) {
-			t.Errorf("follow_requests_count: %s", body)
-		}
-		var n int64
-		inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ?", bob.Account.ID, "follow_request").Count(&n)
-		if n != 1 {
-			t.Errorf("follow_request notifications = %d, want 1", n)
-		}
-		code, body = accCall(t, inst, "GET", "/api/v1/accounts/relationships?id[]="+community.FormatID(alice.Account.ID), bob.Token, nil)
-		if code != 200 || !strings.Contains(string(body), `"requested_by":true`) {
-			t.Errorf("requested_by: %s", body)
-		}
-		if f, g := accCounts(t, inst, bob.Account); f != 0 || g != 0 {
-			t.Errorf("counters before approval: followers %d following %d", f, g)
-		}
-
-		// Authorize: the request becomes a follow, counted on both sides.
-		code, body = accCall(t, inst, "POST", "/api/v1/follow_requests/"+community.FormatID(alice.Account.ID)+"/authorize", bob.Token, nil)
-		if code != 200 {
-			t.Fatalf("authorize: %d %s", code, body)
-		}
-		var r struct {
-			ID          string `json:"id"`
-			FollowedBy  bool   `json:"followed_by"`
-			RequestedBy bool   `json:"requested_by"`
-		}
-		_ = json.Unmarshal(body, &r)
-		if r.ID != community.FormatID(alice.Account.ID) || !r.FollowedBy || r.RequestedBy {
-			t.Errorf("authorize answered %s", body)
-		}
-		if rel := accRelationship(t, inst, alice.Token, accID(bob.Account)); !rel.Following || rel.Requested || !rel.ShowingReblogs {
-			t.Errorf("after authorize alice sees %+v", rel)
-		}
-		if f, _ := accCounts(t, inst, bob.Account); f != 1 {
-			t.Errorf("bob followers = %d, want 1", f)
-		}
-		if _, g := accCounts(t, inst, alice.Account); g != 1 {
-			t.Errorf("alice following = %d, want 1", g)
-		}
-		if reqs, _ := cb.GetFollowRequests(ctx, nil); len(reqs) != 0 {
-			t.Errorf("requests left after authorize: %d", len(reqs))
-		}
-		inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ?", bob.Account.ID, "follow_request").Count(&n)
-		if n != 0 {
-			t.Errorf("the answered request's notification is still there")
-		}
-		inst.DB.Model(&community.Notification{}).Where("account_id = ?", alice.Account.ID).Count(&n)
-		if n != 0 {
-			t.Errorf("alice got %d notifications for the approval; Mastodon sends none", n)
-		}
-		if err := cb.FollowRequestAuthorize(ctx, accID(alice.Account)); accAPIStatus(err) != 404 {
-			t.Errorf("authorize twice: %v, want 404", err)
-		}
-		followers, err := cc.GetAccountFollowers(ctx, accID(bob.Account), nil)
-		if err != nil || len(followers) != 1 || followers[0].ID != accID(alice.Account) {
-			t.Errorf("bob's followers = %v, %v", followers, err)
-		}
-
-		// Reject: carol's request goes away and nothing is counted.
-		if _, err := cc.AccountFollow(ctx, accID(bob.Account)); err != nil {
-			t.Fatal(err)
-		}
-		if err := cb.FollowRequestReject(ctx, accID(carol.Account)); err != nil {
-			t.Fatalf("reject: %v", err)
-		}
-		if rel := accRelationship(t, inst, carol.Token, accID(bob.Account)); rel.Following || rel.Requested {
-			t.Errorf("after reject carol sees %+v", rel)
-		}
-		if f, _ := accCounts(t, inst, bob.Account); f != 1 {
-			t.Errorf("bob followers after reject = %d, want 1", f)
-		}
-		code, body = accCall(t, inst, "POST", "/api/v1/follow_requests/"+community.FormatID(carol.Account.ID)+"/reject", bob.Token, nil)
-		accWantError(t, "reject twice", code, body, 404, "")
-		// Withdrawing a request: unfollow cancels it.
-		if _, err := cc.AccountFollow(ctx, accID(bob.Account)); err != nil {
-			t.Fatal(err)
-		}
-		if rel, err := cc.AccountUnfollow(ctx, accID(bob.Account)); err != nil || rel.Requested {
-			t.Errorf("withdraw request: %+v %v", rel, err)
-		}
-		if reqs, _ := cb.GetFollowRequests(ctx, nil); len(reqs) != 0 {
-			t.Errorf("withdrawn request still listed")
-		}
-
-		// An unlocked account is followed at once and notified with "follow".
-		rel, err = ca.AccountFollow(ctx, accID(carol.Account))
-		if err != nil || !rel.Following || rel.Requested {
-			t.Fatalf("follow unlocked: %+v %v", rel, err)
-		}
-		inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ? AND from_account_id = ?",
-			carol.Account.ID, "follow", alice.Account.ID).Count(&n)
-		if n != 1 {
-			t.Errorf("follow notifications = %d, want 1", n)
-		}
-		// Following again only changes the options; counters stay.
-		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/follow", alice.Token,
-			url.Values{"reblogs": {"false"}, "notify": {"true"}})
-		if code != 200 || !strings.Contains(string(body), `"showing_reblogs":false`) || !strings.Contains(string(body), `"notifying":true`) {
-			t.Errorf("follow options: %d %s", code, body)
-		}
-		if f, _ := accCounts(t, inst, carol.Account); f != 1 {
-			t.Errorf("carol followers after re-follow = %d, want 1", f)
-		}
-		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/follow", alice.Token,
-			map[string]any{"reblogs": true})
-		if code != 200 || !strings.Contains(string(body), `"showing_reblogs":true`) || !strings.Contains(string(body), `"notifying":true`) {
-			t.Errorf("follow options (JSON): %d %s", code, body)
-		}
-		rel, err = ca.AccountUnfollow(ctx, accID(carol.Account))
-		if err != nil || rel.Following {
-			t.Errorf("unfollow: %+v %v", rel, err)
-		}
-		if f, _ := accCounts(t, inst, carol.Account); f != 0 {
-			t.Errorf("carol followers after unfollow = %d", f)
-		}
-		if _, g := accCounts(t, inst, alice.Account); g != 1 {
-			t.Errorf("alice following after unfollowing carol = %d, want 1 (bob)", g)
-		}
-
-		// A new follow keeps the options it was asked with.
-		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(alice.Account.ID)+"/follow", carol.Token,
-			url.Values{"reblogs": {"false"}})
-		if code != 200 || !strings.Contains(string(body), `"following":true`) || !strings.Contains(string(body), `"showing_reblogs":false`) {
-			t.Errorf("new follow without reblogs: %d %s", code, body)
-		}
-
-		// Errors.
-		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(alice.Account.ID)+"/follow", alice.Token, nil)
-		accWantError(t, "follow oneself", code, body, 422, "")
-		code, body = accCall(t, inst, "POST", "/api/v1/accounts/999/follow", alice.Token, nil)
-		accWantError(t, "follow unknown", code, body, 404, "")
-		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/follow", "", nil)
-		accWantError(t, "follow logged out", code, body, 401, "")
-		code, body = accCall(t, inst, "POST", "/api/v1/follow_requests/999/authorize", bob.Token, nil)
-		accWantError(t, "authorize unknown", code, body, 404, "")
+		w := &lockedFollow{ctx: ctx, inst: inst, alice: alice, bob: bob, carol: carol,
+			ca: inst.Client(alice.Token), cb: inst.Client(bob.Token), cc: inst.Client(carol.Token)}
+		w.request(t)
+		w.authorize(t)
+		w.rejectAndWithdraw(t)
+		w.unlocked(t)
+		w.newFollowAndErrors(t)
 	})
+}
+
+// request: alice asks to follow locked bob, once however often she asks.
+func (w *lockedFollow) request(t *testing.T) {
+	rel, err := w.ca.AccountFollow(w.ctx, accID(w.bob.Account))
+	if err != nil {
+		t.Fatalf("follow: %v", err)
+	}
+	if rel.Following || !rel.Requested || rel.ID != accID(w.bob.Account) {
+		t.Errorf("follow a locked account: %+v, want requested", rel)
+	}
+	// Asking twice changes nothing.
+	if _, err := w.ca.AccountFollow(w.ctx, accID(w.bob.Account)); err != nil {
+		t.Fatal(err)
+	}
+	reqs, err := w.cb.GetFollowRequests(w.ctx, nil)
+	if err != nil || len(reqs) != 1 || reqs[0].ID != accID(w.alice.Account) {
+		t.Fatalf("follow requests = %v, %v", reqs, err)
+	}
+	ans := w.inst.Call(t, "GET", "/api/v1/accounts/verify_credentials", w.bob.Token, nil)
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"follow_requests_count":1`) {
+		t.Errorf("follow_requests_count: %s", ans.Body)
+	}
+	var n int64
+	w.inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ?", w.bob.Account.ID, "follow_request").Count(&n)
+	if n != 1 {
+		t.Errorf("follow_request notifications = %d, want 1", n)
+	}
+	ans = w.inst.Call(t, "GET", "/api/v1/accounts/relationships?id[]="+community.FormatID(w.alice.Account.ID), w.bob.Token, nil)
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"requested_by":true`) {
+		t.Errorf("requested_by: %s", ans.Body)
+	}
+	if f, g := accCounts(t, w.inst, w.bob.Account); f != 0 || g != 0 {
+		t.Errorf("counters before approval: followers %d following %d", f, g)
+	}
+}
+
+// Authorize: the request becomes a follow, counted on both sides.
+func (w *lockedFollow) authorize(t *testing.T) {
+	ans := w.inst.Call(t, "POST", "/api/v1/follow_requests/"+community.FormatID(w.alice.Account.ID)+"/authorize", w.bob.Token, nil)
+	if ans.Code != 200 {
+		t.Fatalf("authorize: %d %s", ans.Code, ans.Body)
+	}
+	var r struct {
+		ID          string `json:"id"`
+		FollowedBy  bool   `json:"followed_by"`
+		RequestedBy bool   `json:"requested_by"`
+	}
+	_ = json.Unmarshal(ans.Body, &r)
+	if r.ID != community.FormatID(w.alice.Account.ID) || !r.FollowedBy || r.RequestedBy {
+		t.Errorf("authorize answered %s", ans.Body)
+	}
+	if rel := accRelationship(t, w.inst, w.alice.Token, accID(w.bob.Account)); !rel.Following || rel.Requested || !rel.ShowingReblogs {
+		t.Errorf("after authorize alice sees %+v", rel)
+	}
+	if f, _ := accCounts(t, w.inst, w.bob.Account); f != 1 {
+		t.Errorf("bob followers = %d, want 1", f)
+	}
+	if _, g := accCounts(t, w.inst, w.alice.Account); g != 1 {
+		t.Errorf("alice following = %d, want 1", g)
+	}
+	if reqs, _ := w.cb.GetFollowRequests(w.ctx, nil); len(reqs) != 0 {
+		t.Errorf("requests left after authorize: %d", len(reqs))
+	}
+	var n int64
+	w.inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ?", w.bob.Account.ID, "follow_request").Count(&n)
+	if n != 0 {
+		t.Errorf("the answered request's notification is still there")
+	}
+	w.inst.DB.Model(&community.Notification{}).Where("account_id = ?", w.alice.Account.ID).Count(&n)
+	if n != 0 {
+		t.Errorf("alice got %d notifications for the approval; Mastodon sends none", n)
+	}
+	if err := w.cb.FollowRequestAuthorize(w.ctx, accID(w.alice.Account)); accAPIStatus(err) != 404 {
+		t.Errorf("authorize twice: %v, want 404", err)
+	}
+	followers, err := w.cc.GetAccountFollowers(w.ctx, accID(w.bob.Account), nil)
+	if err != nil || len(followers) != 1 || followers[0].ID != accID(w.alice.Account) {
+		t.Errorf("bob's followers = %v, %v", followers, err)
+	}
+}
+
+// Reject: carol's request goes away and nothing is counted.
+func (w *lockedFollow) rejectAndWithdraw(t *testing.T) {
+	if _, err := w.cc.AccountFollow(w.ctx, accID(w.bob.Account)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cb.FollowRequestReject(w.ctx, accID(w.carol.Account)); err != nil {
+		t.Fatalf("reject: %v", err)
+	}
+	if rel := accRelationship(t, w.inst, w.carol.Token, accID(w.bob.Account)); rel.Following || rel.Requested {
+		t.Errorf("after reject carol sees %+v", rel)
+	}
+	if f, _ := accCounts(t, w.inst, w.bob.Account); f != 1 {
+		t.Errorf("bob followers after reject = %d, want 1", f)
+	}
+	ans := w.inst.Call(t, "POST", "/api/v1/follow_requests/"+community.FormatID(w.carol.Account.ID)+"/reject", w.bob.Token, nil)
+	ans.WantError(t, "reject twice", 404, "")
+	// Withdrawing a request: unfollow cancels it.
+	if _, err := w.cc.AccountFollow(w.ctx, accID(w.bob.Account)); err != nil {
+		t.Fatal(err)
+	}
+	if rel, err := w.cc.AccountUnfollow(w.ctx, accID(w.bob.Account)); err != nil || rel.Requested {
+		t.Errorf("withdraw request: %+v %v", rel, err)
+	}
+	if reqs, _ := w.cb.GetFollowRequests(w.ctx, nil); len(reqs) != 0 {
+		t.Errorf("withdrawn request still listed")
+	}
+}
+
+// An unlocked account is followed at once and notified with "follow".
+func (w *lockedFollow) unlocked(t *testing.T) {
+	rel, err := w.ca.AccountFollow(w.ctx, accID(w.carol.Account))
+	if err != nil || !rel.Following || rel.Requested {
+		t.Fatalf("follow unlocked: %+v %v", rel, err)
+	}
+	var n int64
+	w.inst.DB.Model(&community.Notification{}).Where("account_id = ? AND type = ? AND from_account_id = ?",
+		w.carol.Account.ID, "follow", w.alice.Account.ID).Count(&n)
+	if n != 1 {
+		t.Errorf("follow notifications = %d, want 1", n)
+	}
+	// Following again only changes the options; counters stay.
+	ans := w.inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(w.carol.Account.ID)+"/follow", w.alice.Token, url.Values{"reblogs": {"false"}, "notify": {"true"}})
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"showing_reblogs":false`) || !strings.Contains(string(ans.Body), `"notifying":true`) {
+		t.Errorf("follow options: %d %s", ans.Code, ans.Body)
+	}
+	if f, _ := accCounts(t, w.inst, w.carol.Account); f != 1 {
+		t.Errorf("carol followers after re-follow = %d, want 1", f)
+	}
+	ans = w.inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(w.carol.Account.ID)+"/follow", w.alice.Token, map[string]any{"reblogs": true})
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"showing_reblogs":true`) || !strings.Contains(string(ans.Body), `"notifying":true`) {
+		t.Errorf("follow options (JSON): %d %s", ans.Code, ans.Body)
+	}
+	rel, err = w.ca.AccountUnfollow(w.ctx, accID(w.carol.Account))
+	if err != nil || rel.Following {
+		t.Errorf("unfollow: %+v %v", rel, err)
+	}
+	if f, _ := accCounts(t, w.inst, w.carol.Account); f != 0 {
+		t.Errorf("carol followers after unfollow = %d", f)
+	}
+	if _, g := accCounts(t, w.inst, w.alice.Account); g != 1 {
+		t.Errorf("alice following after unfollowing carol = %d, want 1 (bob)", g)
+	}
+}
+
+// A new follow keeps the options it was asked with.
+func (w *lockedFollow) newFollowAndErrors(t *testing.T) {
+	ans := w.inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(w.alice.Account.ID)+"/follow", w.carol.Token, url.Values{"reblogs": {"false"}})
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"following":true`) || !strings.Contains(string(ans.Body), `"showing_reblogs":false`) {
+		t.Errorf("new follow without reblogs: %d %s", ans.Code, ans.Body)
+	}
+
+	// Errors.
+	ans = w.inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(w.alice.Account.ID)+"/follow", w.alice.Token, nil)
+	ans.WantError(t, "follow oneself", 422, "")
+	ans = w.inst.Call(t, "POST", "/api/v1/accounts/999/follow", w.alice.Token, nil)
+	ans.WantError(t, "follow unknown", 404, "")
+	ans = w.inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(w.carol.Account.ID)+"/follow", "", nil)
+	ans.WantError(t, "follow logged out", 401, "")
+	ans = w.inst.Call(t, "POST", "/api/v1/follow_requests/999/authorize", w.bob.Token, nil)
+	ans.WantError(t, "authorize unknown", 404, "")
 }
 
 func TestFollowScopes(t *testing.T) {
@@ -499,23 +497,23 @@ func TestFollowScopes(t *testing.T) {
 
 	// The deprecated "follow" scope still grants follows, blocks and mutes.
 	for _, action := range []string{"follow", "unfollow", "block", "unblock", "mute", "unmute"} {
-		if code, body := accCall(t, inst, "POST", "/api/v1/accounts/"+id+"/"+action, legacy.Token, nil); code != 200 {
-			t.Errorf("%s with follow scope: %d %s", action, code, body)
+		if ans := inst.Call(t, "POST", "/api/v1/accounts/"+id+"/"+action, legacy.Token, nil); ans.Code != 200 {
+			t.Errorf("%s with follow scope: %d %s", action, ans.Code, ans.Body)
 		}
-		code, body := accCall(t, inst, "POST", "/api/v1/accounts/"+id+"/"+action, reader.Token, nil)
-		accWantError(t, action+" without write scope", code, body, 403, "")
+		ans := inst.Call(t, "POST", "/api/v1/accounts/"+id+"/"+action, reader.Token, nil)
+		ans.WantError(t, action+" without write scope", 403, "")
 	}
 	for _, path := range []string{"/api/v1/blocks", "/api/v1/mutes", "/api/v1/follow_requests", "/api/v1/accounts/relationships?id[]=" + id} {
-		if code, body := accCall(t, inst, "GET", path, legacy.Token, nil); code != 200 {
-			t.Errorf("%s with follow scope: %d %s", path, code, body)
+		if ans := inst.Call(t, "GET", path, legacy.Token, nil); ans.Code != 200 {
+			t.Errorf("%s with follow scope: %d %s", path, ans.Code, ans.Body)
 		}
-		code, body := accCall(t, inst, "GET", path, "", nil)
-		accWantError(t, path+" logged out", code, body, 401, "")
+		ans := inst.Call(t, "GET", path, "", nil)
+		ans.WantError(t, path+" logged out", 401, "")
 	}
 	noFollows := inst.CreateUser(t, "nofollows", instancetest.UserOptions{Scopes: []string{"read:statuses", "read:accounts"}})
 	for _, path := range []string{"/api/v1/blocks", "/api/v1/mutes", "/api/v1/follow_requests", "/api/v1/accounts/relationships"} {
-		code, body := accCall(t, inst, "GET", path, noFollows.Token, nil)
-		accWantError(t, path+" without scope", code, body, 403, "")
+		ans := inst.Call(t, "GET", path, noFollows.Token, nil)
+		ans.WantError(t, path+" without scope", 403, "")
 	}
 }
 
@@ -538,7 +536,7 @@ func TestBlock(t *testing.T) {
 		if _, err := cb.AccountFollow(ctx, accID(carol.Account)); err != nil {
 			t.Fatal(err)
 		}
-		postID := accPost(t, inst, alice.Token, url.Values{"status": {"hello"}, "visibility": {"public"}, "scope": {"world"}})
+		postID := inst.PostStatus(t, alice.Token, url.Values{"status": {"hello"}, "visibility": {"public"}, "scope": {"world"}}).ID
 
 		rel, err := ca.AccountBlock(ctx, accID(bob.Account))
 		if err != nil {
@@ -552,10 +550,10 @@ func TestBlock(t *testing.T) {
 				t.Errorf("%s counters after block: followers %d following %d", a.Username, f, g)
 			}
 		}
-		code, body := accCall(t, inst, "GET", "/api/v1/accounts/relationships?id[]="+community.FormatID(alice.Account.ID), bob.Token, nil)
-		if code != 200 || !strings.Contains(string(body), `"blocked_by":true`) || !strings.Contains(string(body), `"following":false`) ||
-			!strings.Contains(string(body), `"blocking":false`) {
-			t.Errorf("bob's view of alice: %s", body)
+		ans := inst.Call(t, "GET", "/api/v1/accounts/relationships?id[]="+community.FormatID(alice.Account.ID), bob.Token, nil)
+		if ans.Code != 200 || !strings.Contains(string(ans.Body), `"blocked_by":true`) || !strings.Contains(string(ans.Body), `"following":false`) ||
+			!strings.Contains(string(ans.Body), `"blocking":false`) {
+			t.Errorf("bob's view of alice: %s", ans.Body)
 		}
 		// Neither may follow the other now.
 		if _, err := cb.AccountFollow(ctx, accID(alice.Account)); accAPIStatus(err) != http.StatusForbidden {
@@ -600,8 +598,8 @@ func TestBlock(t *testing.T) {
 		if got, err := inst.Client(carol.Token).GetAccountFollowers(ctx, accID(alice.Account), nil); err != nil || len(got) != 1 {
 			t.Errorf("alice's followers seen by carol: %d (%v), want 1", len(got), err)
 		}
-		code, body = accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(alice.Account.ID)+"/block", alice.Token, nil)
-		accWantError(t, "block oneself", code, body, 422, "")
+		ans = inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(alice.Account.ID)+"/block", alice.Token, nil)
+		ans.WantError(t, "block oneself", 422, "")
 
 		rel, err = ca.AccountUnblock(ctx, accID(bob.Account))
 		if err != nil || rel.Blocking || rel.Following {
@@ -630,19 +628,18 @@ func TestMute(t *testing.T) {
 			t.Fatalf("mute: %+v %v, want muting with notifications", rel, err)
 		}
 		start := time.Now()
-		code, body := accCall(t, inst, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/mute", alice.Token,
-			url.Values{"notifications": {"false"}, "duration": {"3600"}})
+		ans := inst.Call(t, "POST", "/api/v1/accounts/"+community.FormatID(carol.Account.ID)+"/mute", alice.Token, url.Values{"notifications": {"false"}, "duration": {"3600"}})
 		var r struct {
 			Muting              bool       `json:"muting"`
 			MutingNotifications bool       `json:"muting_notifications"`
 			MutingExpiresAt     *time.Time `json:"muting_expires_at"`
 		}
-		if err := json.Unmarshal(body, &r); err != nil || code != 200 {
-			t.Fatalf("timed mute: %d %s", code, body)
+		if err := json.Unmarshal(ans.Body, &r); err != nil || ans.Code != 200 {
+			t.Fatalf("timed mute: %d %s", ans.Code, ans.Body)
 		}
 		if !r.Muting || r.MutingNotifications || r.MutingExpiresAt == nil ||
 			r.MutingExpiresAt.Before(start.Add(59*time.Minute)) || r.MutingExpiresAt.After(start.Add(61*time.Minute)) {
-			t.Errorf("timed mute: %s", body)
+			t.Errorf("timed mute: %s", ans.Body)
 		}
 		mutes, err := ca.GetMutes(ctx, nil)
 		if err != nil || len(mutes) != 2 || mutes[0].ID != accID(carol.Account) || mutes[1].ID != accID(bob.Account) {
@@ -681,8 +678,8 @@ func TestMute(t *testing.T) {
 			{"mute oneself", nil, community.FormatID(alice.Account.ID), 422},
 			{"mute unknown", nil, "4242", 404},
 		} {
-			code, body := accCall(t, inst, "POST", "/api/v1/accounts/"+tc.path+"/mute", alice.Token, tc.form)
-			accWantError(t, tc.name, code, body, tc.want, "")
+			ans := inst.Call(t, "POST", "/api/v1/accounts/"+tc.path+"/mute", alice.Token, tc.form)
+			ans.WantError(t, tc.name, tc.want, "")
 		}
 	})
 }
@@ -715,15 +712,15 @@ func TestRelationshipsBatch(t *testing.T) {
 			community.FormatID(followed.Account.ID), community.FormatID(me.Account.ID),
 		}
 		q := url.Values{"id[]": ids}
-		code, body := accCall(t, inst, "GET", "/api/v1/accounts/relationships?"+q.Encode(), me.Token, nil)
-		if code != 200 {
-			t.Fatalf("relationships: %d %s", code, body)
+		ans := inst.Call(t, "GET", "/api/v1/accounts/relationships?"+q.Encode(), me.Token, nil)
+		if ans.Code != 200 {
+			t.Fatalf("relationships: %d %s", ans.Code, ans.Body)
 		}
-		if err := mastoschema.ValidateList("Relationship", body); err != nil {
+		if err := mastoschema.ValidateList("Relationship", ans.Body); err != nil {
 			t.Error(err)
 		}
 		var rels []map[string]any
-		if err := json.Unmarshal(body, &rels); err != nil {
+		if err := json.Unmarshal(ans.Body, &rels); err != nil {
 			t.Fatal(err)
 		}
 		var gotIDs []string
@@ -757,16 +754,10 @@ func TestRelationshipsBatch(t *testing.T) {
 		if err != nil || len(list) != 2 || !list[0].Following || !list[1].FollowedBy {
 			t.Errorf("go-mastodon relationships: %v %v", list, err)
 		}
-		if code, body := accCall(t, inst, "GET", "/api/v1/accounts/relationships", me.Token, nil); code != 200 || string(body) != "[]" {
-			t.Errorf("no ids: %d %s, want []", code, body)
+		if ans := inst.Call(t, "GET", "/api/v1/accounts/relationships", me.Token, nil); ans.Code != 200 || string(ans.Body) != "[]" {
+			t.Errorf("no ids: %d %s, want []", ans.Code, ans.Body)
 		}
 	})
-}
-
-// accPost creates a status through the API and returns its id.
-func accPost(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
-	t.Helper()
-	return inst.PostStatus(t, token, form).ID
 }
 
 // accStatusIDs lists the ids of an account's statuses as the token's owner sees them.
@@ -776,17 +767,17 @@ func accStatusIDs(t *testing.T, inst *instancetest.Instance, token string, accou
 	if query != "" {
 		path += "?" + query
 	}
-	code, body := accCall(t, inst, "GET", path, token, nil)
-	if code != 200 {
-		t.Fatalf("GET %s: %d %s", path, code, body)
+	ans := inst.Call(t, "GET", path, token, nil)
+	if ans.Code != 200 {
+		t.Fatalf("GET %s: %d %s", path, ans.Code, ans.Body)
 	}
-	if err := mastoschema.ValidateList("Status", body); err != nil {
+	if err := mastoschema.ValidateList("Status", ans.Body); err != nil {
 		t.Error(err)
 	}
 	var list []struct {
 		ID string `json:"id"`
 	}
-	if err := json.Unmarshal(body, &list); err != nil {
+	if err := json.Unmarshal(ans.Body, &list); err != nil {
 		t.Fatal(err)
 	}
 	ids := []string{}
@@ -806,15 +797,15 @@ func TestAccountStatuses(t *testing.T) {
 		if _, err := inst.Client(follower.Token).AccountFollow(ctx, accID(poster.Account)); err != nil {
 			t.Fatal(err)
 		}
-		other := accPost(t, inst, stranger.Token, url.Values{"status": {"a question"}, "visibility": {"public"}, "scope": {"world"}})
+		other := inst.PostStatus(t, stranger.Token, url.Values{"status": {"a question"}, "visibility": {"public"}, "scope": {"world"}}).ID
 
-		world := accPost(t, inst, poster.Token, url.Values{"status": {"hello #Tacit world"}, "visibility": {"public"}, "scope": {"world"}})
-		company := accPost(t, inst, poster.Token, url.Values{"status": {"company news #tacit"}, "visibility": {"public"}, "scope": {"company"}})
-		unlisted := accPost(t, inst, poster.Token, url.Values{"status": {"quiet"}, "visibility": {"unlisted"}, "scope": {"world"}})
-		private := accPost(t, inst, poster.Token, url.Values{"status": {"for followers"}, "visibility": {"private"}})
-		direct := accPost(t, inst, poster.Token, url.Values{"status": {"@follower secret"}, "visibility": {"direct"}})
-		selfReply := accPost(t, inst, poster.Token, url.Values{"status": {"thread 2/2"}, "in_reply_to_id": {world}, "visibility": {"public"}, "scope": {"world"}})
-		reply := accPost(t, inst, poster.Token, url.Values{"status": {"@stranger an answer"}, "in_reply_to_id": {other}, "visibility": {"public"}, "scope": {"world"}})
+		world := inst.PostStatus(t, poster.Token, url.Values{"status": {"hello #Tacit world"}, "visibility": {"public"}, "scope": {"world"}}).ID
+		company := inst.PostStatus(t, poster.Token, url.Values{"status": {"company news #tacit"}, "visibility": {"public"}, "scope": {"company"}}).ID
+		unlisted := inst.PostStatus(t, poster.Token, url.Values{"status": {"quiet"}, "visibility": {"unlisted"}, "scope": {"world"}}).ID
+		private := inst.PostStatus(t, poster.Token, url.Values{"status": {"for followers"}, "visibility": {"private"}}).ID
+		direct := inst.PostStatus(t, poster.Token, url.Values{"status": {"@follower secret"}, "visibility": {"direct"}}).ID
+		selfReply := inst.PostStatus(t, poster.Token, url.Values{"status": {"thread 2/2"}, "in_reply_to_id": {world}, "visibility": {"public"}, "scope": {"world"}}).ID
+		reply := inst.PostStatus(t, poster.Token, url.Values{"status": {"@stranger an answer"}, "in_reply_to_id": {other}, "visibility": {"public"}, "scope": {"world"}}).ID
 		reblog, err := inst.Client(poster.Token).Reblog(ctx, mastodon.ID(other))
 		if err != nil {
 			t.Fatalf("reblog: %v", err)
@@ -832,8 +823,8 @@ func TestAccountStatuses(t *testing.T) {
 		}
 		// Logged out, a profile's posts are refused in company mode (the default); open
 		// mode shows the world-scope ones (TestAudienceMatrix).
-		if code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+community.FormatID(poster.Account.ID)+"/statuses", "", nil); code != http.StatusUnauthorized {
-			t.Errorf("account statuses logged out in company mode: %d %s, want 401", code, body)
+		if ans := inst.Call(t, "GET", "/api/v1/accounts/"+community.FormatID(poster.Account.ID)+"/statuses", "", nil); ans.Code != http.StatusUnauthorized {
+			t.Errorf("account statuses logged out in company mode: %d %s, want 401", ans.Code, ans.Body)
 		}
 		for _, v := range views {
 			if got := accStatusIDs(t, inst, v.token, poster.Account, ""); !slices.Equal(got, v.want) {
@@ -860,9 +851,9 @@ func TestAccountStatuses(t *testing.T) {
 		// Pinned: most recently pinned first, still filtered by audience.
 		cp := inst.Client(poster.Token)
 		for _, id := range []string{world, private, unlisted} {
-			code, body := accCall(t, inst, "POST", "/api/v1/statuses/"+id+"/pin", poster.Token, nil)
-			if code != 200 {
-				t.Fatalf("pin: %d %s", code, body)
+			ans := inst.Call(t, "POST", "/api/v1/statuses/"+id+"/pin", poster.Token, nil)
+			if ans.Code != 200 {
+				t.Fatalf("pin: %d %s", ans.Code, ans.Body)
 			}
 		}
 		pinned, err := cp.GetAccountPinnedStatuses(ctx, accID(poster.Account))
@@ -897,8 +888,8 @@ func TestAccountStatuses(t *testing.T) {
 		if want := views[1].want; !slices.Equal(seen, want) {
 			t.Errorf("paged: %v, want %v", seen, want)
 		}
-		code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+community.FormatID(poster.Account.ID)+"/statuses?pinned=perhaps", stranger.Token, nil)
-		accWantError(t, "bad boolean", code, body, 422, "")
+		ans := inst.Call(t, "GET", "/api/v1/accounts/"+community.FormatID(poster.Account.ID)+"/statuses?pinned=perhaps", stranger.Token, nil)
+		ans.WantError(t, "bad boolean", 422, "")
 	})
 }
 
@@ -1044,6 +1035,16 @@ func TestAccountListsPagination(t *testing.T) {
 	})
 }
 
+// featuredTags is what TestFeaturedTags's steps share: alice, who features tags, bob,
+// who reads them, and her featured rust tag.
+type featuredTags struct {
+	inst       *instancetest.Instance
+	started    time.Time
+	alice, bob *instancetest.User
+	aliceID    string
+	rust       struct{ ID string }
+}
+
 func TestFeaturedTags(t *testing.T) {
 	t.Parallel()
 	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
@@ -1052,134 +1053,153 @@ func TestFeaturedTags(t *testing.T) {
 		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
 		aliceID := community.FormatID(alice.Account.ID)
 
-		accPost(t, inst, alice.Token, url.Values{"status": {"#golang and #sql"}, "visibility": {"public"}, "scope": {"world"}})
-		accPost(t, inst, alice.Token, url.Values{"status": {"more #GoLang"}, "visibility": {"unlisted"}, "scope": {"world"}})
-		accPost(t, inst, alice.Token, url.Values{"status": {"private #golang"}, "visibility": {"private"}})
-		accPost(t, inst, alice.Token, url.Values{"status": {"company #golang"}, "visibility": {"public"}, "scope": {"company"}})
-		accPost(t, inst, alice.Token, url.Values{"status": {"#sql again, and #sql"}, "visibility": {"public"}})
-		accPost(t, inst, alice.Token, url.Values{"status": {"#sql #rust"}, "visibility": {"public"}})
-		accPost(t, inst, bob.Token, url.Values{"status": {"#golang from bob"}, "visibility": {"public"}})
-
-		code, body := accCall(t, inst, "GET", "/api/v1/featured_tags/suggestions", alice.Token, nil)
-		if code != 200 {
-			t.Fatalf("suggestions: %d %s", code, body)
-		}
-		if err := mastoschema.ValidateList("Tag", body); err != nil {
-			t.Error(err)
-		}
-		var tags []struct {
-			Name string `json:"name"`
-			URL  string `json:"url"`
-		}
-		_ = json.Unmarshal(body, &tags)
-		if len(tags) != 3 || tags[0].Name != "golang" || tags[1].Name != "sql" || tags[2].Name != "rust" {
-			t.Errorf("suggestions = %+v, want golang, sql, rust", tags)
-		}
-
-		code, body = accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"#GoLang"}})
-		if code != 200 {
-			t.Fatalf("feature: %d %s", code, body)
-		}
-		if err := mastoschema.Validate("FeaturedTag", body); err != nil {
-			t.Error(err)
-		}
-		var ft struct {
-			ID            string  `json:"id"`
-			Name          string  `json:"name"`
-			URL           string  `json:"url"`
-			StatusesCount string  `json:"statuses_count"`
-			LastStatusAt  *string `json:"last_status_at"`
-		}
-		if err := json.Unmarshal(body, &ft); err != nil {
-			t.Fatalf("featured tag %s: %v", body, err)
-		}
-		storetest.SkipIfCrossed(t, started, storetest.Day)
-		today := time.Now().UTC().Format("2006-01-02")
-		if ft.Name != "golang" || ft.StatusesCount != "3" || ft.LastStatusAt == nil || *ft.LastStatusAt != today ||
-			ft.URL != alice.Account.URL+"/tagged/golang" {
-			t.Errorf("featured tag = %s (owner counts public and unlisted posts: 3)", body)
-		}
-		code, body = accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, map[string]string{"name": "rust"})
-		if code != 200 {
-			t.Fatalf("feature rust: %d %s", code, body)
-		}
-		var rust struct{ ID string }
-		_ = json.Unmarshal(body, &rust)
-		accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"nothing_yet"}})
-
-		// Others see the same list, counted over what they may read.
-		type listed struct {
-			Name          string  `json:"name"`
-			StatusesCount string  `json:"statuses_count"`
-			LastStatusAt  *string `json:"last_status_at"`
-		}
-		for _, v := range []struct {
-			name, token, golang, rust string
-		}{{"owner", alice.Token, "3", "1"}, {"colleague", bob.Token, "3", "1"}} {
-			code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+aliceID+"/featured_tags", v.token, nil)
-			if code != 200 {
-				t.Fatalf("%s: %d %s", v.name, code, body)
-			}
-			var got []listed
-			_ = json.Unmarshal(body, &got)
-			if len(got) != 3 || got[0].Name != "golang" || got[0].StatusesCount != v.golang || got[1].Name != "rust" ||
-				got[1].StatusesCount != v.rust || (v.rust == "0") != (got[1].LastStatusAt == nil) || got[2].Name != "nothing_yet" || got[2].StatusesCount != "0" || got[2].LastStatusAt != nil {
-				t.Errorf("%s sees %s", v.name, body)
-			}
-		}
-		if code, body := accCall(t, inst, "GET", "/api/v1/accounts/"+aliceID+"/featured_tags", "", nil); code != http.StatusUnauthorized {
-			t.Errorf("featured tags logged out in company mode: %d %s, want 401", code, body)
-		}
-		code, body = accCall(t, inst, "GET", "/api/v1/featured_tags", alice.Token, nil)
-		if code != 200 || !strings.Contains(string(body), `"name":"rust"`) {
-			t.Errorf("own featured tags: %d %s", code, body)
-		}
-		code, body = accCall(t, inst, "GET", "/api/v1/featured_tags/suggestions", alice.Token, nil)
-		tags = nil
-		_ = json.Unmarshal(body, &tags)
-		if code != 200 || len(tags) != 1 || tags[0].Name != "sql" || tags[0].URL != inst.Community.TagURL("sql") {
-			t.Errorf("suggestions leave out featured tags: %s", body)
-		}
-
-		// Validation and limits.
-		for _, tc := range []struct {
-			name string
-			want int
-		}{{"", 422}, {"two words", 422}, {"1234", 422}, {"dash-ed", 422}, {strings.Repeat("a", 101), 422}, {"GOLANG", 422}} {
-			code, body := accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {tc.name}})
-			accWantError(t, "feature "+tc.name, code, body, tc.want, "")
-		}
-		for i := 3; i < community.MaxFeaturedTags; i++ {
-			if code, body := accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {fmt.Sprintf("tag%d", i)}}); code != 200 {
-				t.Fatalf("feature tag %d: %d %s", i, code, body)
-			}
-		}
-		code, body = accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"onetoomany"}})
-		accWantError(t, "eleventh featured tag", code, body, 422, "10")
-
-		// Deleting: only one's own.
-		code, body = accCall(t, inst, "DELETE", "/api/v1/featured_tags/"+rust.ID, bob.Token, nil)
-		accWantError(t, "delete someone else's", code, body, 404, "")
-		code, body = accCall(t, inst, "DELETE", "/api/v1/featured_tags/"+rust.ID, alice.Token, nil)
-		if code != 200 || string(body) != "{}" {
-			t.Errorf("delete: %d %s", code, body)
-		}
-		code, body = accCall(t, inst, "DELETE", "/api/v1/featured_tags/"+rust.ID, alice.Token, nil)
-		accWantError(t, "delete twice", code, body, 404, "")
-		if code, body := accCall(t, inst, "POST", "/api/v1/featured_tags", alice.Token, url.Values{"name": {"rust"}}); code != 200 {
-			t.Errorf("feature again after delete: %d %s", code, body)
-		}
-
-		// Scopes.
-		reader := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
-		code, body = accCall(t, inst, "POST", "/api/v1/featured_tags", reader.Token, url.Values{"name": {"x"}})
-		accWantError(t, "feature with read token", code, body, 403, "")
-		code, body = accCall(t, inst, "GET", "/api/v1/featured_tags", "", nil)
-		accWantError(t, "own list logged out", code, body, 401, "")
-		if code, _ := accCall(t, inst, "GET", "/api/v1/featured_tags", reader.Token, nil); code != 200 {
-			t.Errorf("own list with read token: %d", code)
-		}
+		inst.PostStatus(t, alice.Token, url.Values{"status": {"#golang and #sql"}, "visibility": {"public"}, "scope": {"world"}})
+		inst.PostStatus(t, alice.Token, url.Values{"status": {"more #GoLang"}, "visibility": {"unlisted"}, "scope": {"world"}})
+		inst.PostStatus(t, alice.Token, url.Values{"status": {"private #golang"}, "visibility": {"private"}})
+		inst.PostStatus(t, alice.Token, url.Values{"status": {"company #golang"}, "visibility": {"public"}, "scope": {"company"}})
+		inst.PostStatus(t, alice.Token, url.Values{"status": {"#sql again, and #sql"}, "visibility": {"public"}})
+		inst.PostStatus(t, alice.Token, url.Values{"status": {"#sql #rust"}, "visibility": {"public"}})
+		inst.PostStatus(t, bob.Token, url.Values{"status": {"#golang from bob"}, "visibility": {"public"}})
+		w := &featuredTags{inst: inst, started: started, alice: alice, bob: bob, aliceID: aliceID}
+		w.suggestAndFeature(t)
+		w.othersSee(t)
+		w.limits(t)
+		w.deleting(t)
+		w.scopes(t)
 	})
+}
+
+// suggestAndFeature: the tags alice uses most are suggested; she features golang, rust and one never used.
+func (w *featuredTags) suggestAndFeature(t *testing.T) {
+	ans := w.inst.Call(t, "GET", "/api/v1/featured_tags/suggestions", w.alice.Token, nil)
+	if ans.Code != 200 {
+		t.Fatalf("suggestions: %d %s", ans.Code, ans.Body)
+	}
+	if err := mastoschema.ValidateList("Tag", ans.Body); err != nil {
+		t.Error(err)
+	}
+	var tags []struct {
+		Name string `json:"name"`
+		URL  string `json:"url"`
+	}
+	_ = json.Unmarshal(ans.Body, &tags)
+	if len(tags) != 3 || tags[0].Name != "golang" || tags[1].Name != "sql" || tags[2].Name != "rust" {
+		t.Errorf("suggestions = %+v, want golang, sql, rust", tags)
+	}
+
+	ans = w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {"#GoLang"}})
+	if ans.Code != 200 {
+		t.Fatalf("feature: %d %s", ans.Code, ans.Body)
+	}
+	if err := mastoschema.Validate("FeaturedTag", ans.Body); err != nil {
+		t.Error(err)
+	}
+	var ft struct {
+		ID            string  `json:"id"`
+		Name          string  `json:"name"`
+		URL           string  `json:"url"`
+		StatusesCount string  `json:"statuses_count"`
+		LastStatusAt  *string `json:"last_status_at"`
+	}
+	if err := json.Unmarshal(ans.Body, &ft); err != nil {
+		t.Fatalf("featured tag %s: %v", ans.Body, err)
+	}
+	storetest.SkipIfCrossed(t, w.started, storetest.Day)
+	today := time.Now().UTC().Format("2006-01-02")
+	if ft.Name != "golang" || ft.StatusesCount != "3" || ft.LastStatusAt == nil || *ft.LastStatusAt != today ||
+		ft.URL != w.alice.Account.URL+"/tagged/golang" {
+		t.Errorf("featured tag = %s (owner counts public and unlisted posts: 3)", ans.Body)
+	}
+	ans = w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, map[string]string{"name": "rust"})
+	if ans.Code != 200 {
+		t.Fatalf("feature rust: %d %s", ans.Code, ans.Body)
+	}
+	_ = json.Unmarshal(ans.Body, &w.rust)
+	w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {"nothing_yet"}})
+}
+
+// Others see the same list, counted over what they may read.
+func (w *featuredTags) othersSee(t *testing.T) {
+	type listed struct {
+		Name          string  `json:"name"`
+		StatusesCount string  `json:"statuses_count"`
+		LastStatusAt  *string `json:"last_status_at"`
+	}
+	for _, v := range []struct {
+		name, token, golang, rust string
+	}{{"owner", w.alice.Token, "3", "1"}, {"colleague", w.bob.Token, "3", "1"}} {
+		ans := w.inst.Call(t, "GET", "/api/v1/accounts/"+w.aliceID+"/featured_tags", v.token, nil)
+		if ans.Code != 200 {
+			t.Fatalf("%s: %d %s", v.name, ans.Code, ans.Body)
+		}
+		var got []listed
+		_ = json.Unmarshal(ans.Body, &got)
+		if len(got) != 3 || got[0].Name != "golang" || got[0].StatusesCount != v.golang || got[1].Name != "rust" ||
+			got[1].StatusesCount != v.rust || (v.rust == "0") != (got[1].LastStatusAt == nil) || got[2].Name != "nothing_yet" || got[2].StatusesCount != "0" || got[2].LastStatusAt != nil {
+			t.Errorf("%s sees %s", v.name, ans.Body)
+		}
+	}
+	if ans := w.inst.Call(t, "GET", "/api/v1/accounts/"+w.aliceID+"/featured_tags", "", nil); ans.Code != http.StatusUnauthorized {
+		t.Errorf("featured tags logged out in company mode: %d %s, want 401", ans.Code, ans.Body)
+	}
+	ans := w.inst.Call(t, "GET", "/api/v1/featured_tags", w.alice.Token, nil)
+	if ans.Code != 200 || !strings.Contains(string(ans.Body), `"name":"rust"`) {
+		t.Errorf("own featured tags: %d %s", ans.Code, ans.Body)
+	}
+	ans = w.inst.Call(t, "GET", "/api/v1/featured_tags/suggestions", w.alice.Token, nil)
+	var tags []struct {
+		Name string `json:"name"`
+		URL  string `json:"url"`
+	}
+	_ = json.Unmarshal(ans.Body, &tags)
+	if ans.Code != 200 || len(tags) != 1 || tags[0].Name != "sql" || tags[0].URL != w.inst.Community.TagURL("sql") {
+		t.Errorf("suggestions leave out featured tags: %s", ans.Body)
+	}
+}
+
+// Validation and limits.
+func (w *featuredTags) limits(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want int
+	}{{"", 422}, {"two words", 422}, {"1234", 422}, {"dash-ed", 422}, {strings.Repeat("a", 101), 422}, {"GOLANG", 422}} {
+		ans := w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {tc.name}})
+		ans.WantError(t, "feature "+tc.name, tc.want, "")
+	}
+	for i := 3; i < community.MaxFeaturedTags; i++ {
+		if ans := w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {fmt.Sprintf("tag%d", i)}}); ans.Code != 200 {
+			t.Fatalf("feature tag %d: %d %s", i, ans.Code, ans.Body)
+		}
+	}
+	ans := w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {"onetoomany"}})
+	ans.WantError(t, "eleventh featured tag", 422, "10")
+}
+
+// Deleting: only one's own.
+func (w *featuredTags) deleting(t *testing.T) {
+	ans := w.inst.Call(t, "DELETE", "/api/v1/featured_tags/"+w.rust.ID, w.bob.Token, nil)
+	ans.WantError(t, "delete someone else's", 404, "")
+	ans = w.inst.Call(t, "DELETE", "/api/v1/featured_tags/"+w.rust.ID, w.alice.Token, nil)
+	if ans.Code != 200 || string(ans.Body) != "{}" {
+		t.Errorf("delete: %d %s", ans.Code, ans.Body)
+	}
+	ans = w.inst.Call(t, "DELETE", "/api/v1/featured_tags/"+w.rust.ID, w.alice.Token, nil)
+	ans.WantError(t, "delete twice", 404, "")
+	if ans := w.inst.Call(t, "POST", "/api/v1/featured_tags", w.alice.Token, url.Values{"name": {"rust"}}); ans.Code != 200 {
+		t.Errorf("feature again after delete: %d %s", ans.Code, ans.Body)
+	}
+}
+
+// Scopes.
+func (w *featuredTags) scopes(t *testing.T) {
+	reader := w.inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
+	ans := w.inst.Call(t, "POST", "/api/v1/featured_tags", reader.Token, url.Values{"name": {"x"}})
+	ans.WantError(t, "feature with read token", 403, "")
+	ans = w.inst.Call(t, "GET", "/api/v1/featured_tags", "", nil)
+	ans.WantError(t, "own list logged out", 401, "")
+	if ans := w.inst.Call(t, "GET", "/api/v1/featured_tags", reader.Token, nil); ans.Code != 200 {
+		t.Errorf("own list with read token: %d", ans.Code)
+	}
 }
 
 // accGetLinked reads a list of ids and its Link header, keyed by rel.

@@ -6,12 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/store/storetest"
 )
 
 // The benchmarks call the instance's HTTP handler directly, without a network in between,
@@ -31,8 +31,8 @@ type benchWorld struct {
 // have posted 40 statuses each, among 400 more statuses by accounts they don't follow.
 func newBenchWorld(b *testing.B, postgres bool) *benchWorld {
 	b.Helper()
-	if postgres && os.Getenv(instancetest.PostgresEnv) == "" {
-		b.Skipf("%s is not set", instancetest.PostgresEnv)
+	if postgres {
+		storetest.PostgresURL(b) // skips the benchmark when PostgreSQL is not configured
 	}
 	inst := instancetest.Start(b, instancetest.Options{Postgres: postgres})
 	ctx := context.Background()

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"testing"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/store/storetest"
 )
 
 // Idea boards under load: a board of 2,000 ideas from 50 people, each idea with up to 9
@@ -25,8 +25,8 @@ type ideaWorld struct {
 
 func newIdeaWorld(b *testing.B, postgres bool) *ideaWorld {
 	b.Helper()
-	if postgres && os.Getenv(instancetest.PostgresEnv) == "" {
-		b.Skipf("%s is not set", instancetest.PostgresEnv)
+	if postgres {
+		storetest.PostgresURL(b) // skips the benchmark when PostgreSQL is not configured
 	}
 	inst := instancetest.Start(b, instancetest.Options{Postgres: postgres})
 	ctx := context.Background()

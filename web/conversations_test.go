@@ -9,6 +9,7 @@ import (
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 func usernames(accounts []*mastodon.Account) []string {
@@ -135,7 +136,7 @@ func TestConversationsAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	var convs []*mastodon.Conversation
-	eventually(t, "the conversation on ana's instance", func() bool {
+	eventually.Holds(t, "the conversation on ana's instance", func() bool {
 		convs, err = a.Client(ana.Token).GetConversations(ctx, nil)
 		return err == nil && len(convs) == 1
 	})

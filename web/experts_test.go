@@ -16,6 +16,7 @@ import (
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
 
@@ -98,6 +99,16 @@ func exExperts(t *testing.T, inst *instancetest.Instance, token, q string) exAns
 // declared expert of instance A first, by the word, a typo and a prefix, through the
 // experts endpoint and people search; the evidence never shows a post the asker may
 // not read; a stopped peer makes the answer smaller, not an error.
+// expertsStory is what TestExpertsAcrossTheCompany's steps share: three instances
+// a, b and c; kate on a, who knows Kubernetes, and colleagues who look for her.
+type expertsStory struct {
+	ctx                            context.Context
+	insts                          []*instancetest.Instance
+	a, b, c                        *instancetest.Instance
+	kate, lou, mo, carl, dora, ned *instancetest.User
+	kateHandle, moHandle           string
+}
+
 func TestExpertsAcrossTheCompany(t *testing.T) {
 	t.Parallel()
 	swDatabases(t, func(t *testing.T, opt instancetest.Options) {
@@ -116,137 +127,153 @@ func TestExpertsAcrossTheCompany(t *testing.T) {
 		carl := c.CreateUser(t, "carl", instancetest.UserOptions{})
 		dora := c.CreateUser(t, "dora", instancetest.UserOptions{})
 		ned := c.CreateUser(t, "ned", instancetest.UserOptions{})
-		kateHandle, moHandle := "kate@"+a.Host(), "mo@"+b.Host()
-
-		// Kate declares her expertise through Tacit's API.
-		up := a.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", kate.Token,
-			url.Values{"expertise[]": {"Kubernetes", "Site reliability", "kubernetes "}, "display_name": {"Kate"}})
-		if up.Code != http.StatusOK {
-			t.Fatalf("update_credentials: %d %s", up.Code, up.Body)
-		}
-		var cred struct {
-			Source struct{ Expertise []string } `json:"source"`
-			Tacit  struct{ Expertise []string } `json:"tacit"`
-		}
-		if err := json.Unmarshal(up.Body, &cred); err != nil {
-			t.Fatal(err)
-		}
-		if want := []string{"Kubernetes", "Site reliability"}; !slices.Equal(cred.Source.Expertise, want) || !slices.Equal(cred.Tacit.Expertise, want) {
-			t.Errorf("expertise after update: source %q, tacit %q, want %q", cred.Source.Expertise, cred.Tacit.Expertise, want)
-		}
-
-		a.PostStatus(t, kate.Token, url.Values{"status": {"How we run #kubernetes upgrades without downtime"}, "visibility": {"public"}})
-		a.PostStatus(t, kate.Token, url.Values{"status": {"Kubernetes operators: a primer"}, "visibility": {"unlisted"}})
-		a.PostStatus(t, kate.Token, url.Values{"status": {"Kubernetes secret migration plan, department eyes only"}, "scope": {"department"}})
-		a.PostStatus(t, kate.Token, url.Values{"status": {"Kubernetes notes for my followers"}, "visibility": {"private"}})
-		a.PostStatus(t, kate.Token, url.Values{"status": {"@lou kubernetes password rotation"}, "visibility": {"direct"}})
-		a.PostStatus(t, lou.Token, url.Values{"status": {"Someone mentioned kubernetes at lunch"}})
-		b.PostStatus(t, mo.Token, url.Values{"status": {"I heard about kubernetes today"}})
-		c.PostStatus(t, ned.Token, url.Values{"status": {"Is kubernetes a kind of boat?"}})
-		for _, inst := range insts {
-			inst.SyncSearch(t)
-		}
-
-		// From C: kate first, across three instances, whatever way the word is typed.
-		for _, q := range []string{"kubernetes", "Kubernetes", "kubernets", "kube"} {
-			r := exExperts(t, c, carl.Token, q)
-			if len(r.Experts) == 0 || r.acct(0) != kateHandle {
-				t.Fatalf("experts %q from C: %v, want %s first", q, r.accts(), kateHandle)
-			}
-			if r.Experts[0].Instance != a.Host() || len(r.Unanswered) != 0 {
-				t.Errorf("experts %q: instance %q, unanswered %v", q, r.Experts[0].Instance, r.Unanswered)
-			}
-		}
-		r := exExperts(t, c, carl.Token, "kubernetes")
-		if got := r.accts(); !slices.Contains(got, moHandle) || !slices.Contains(got, "lou@"+a.Host()) || !slices.Contains(got, "ned") {
-			t.Errorf("those who mentioned it once are missing: %v", got)
-		}
-		for i := 1; i < len(r.Experts); i++ {
-			if r.Experts[i].Score >= r.Experts[0].Score {
-				t.Errorf("%s (%v) ranks with the declared expert (%v)", r.acct(i), r.Experts[i].Score, r.Experts[0].Score)
-			}
-		}
-		var expertise, posts []string
-		for _, ev := range r.Experts[0].Evidence {
-			switch ev.Type {
-			case "expertise":
-				expertise = append(expertise, ev.Value)
-			case "status":
-				posts = append(posts, ev.Status.Content)
-				if ev.Status.URI == "" || ev.Status.URL == nil || !strings.HasPrefix(ev.Status.URI, a.URL) {
-					t.Errorf("evidence post without its address on A: %+v", ev.Status)
-				}
-			case "counts":
-				if ev.Statuses == nil || *ev.Statuses != 2 {
-					t.Errorf("kate's matching posts carl may read: %v, want 2", ev.Statuses)
-				}
-			}
-		}
-		if !slices.Equal(expertise, []string{"Kubernetes"}) || len(posts) != 2 {
-			t.Errorf("kate's evidence: expertise %q, %d posts", expertise, len(posts))
-		}
-		for _, hidden := range []string{"department eyes only", "for my followers", "password rotation"} {
-			if strings.Contains(r.contents(), hidden) {
-				t.Errorf("carl sees a post he may not read (%q) in the evidence", hidden)
-			}
-		}
-
-		// People search from C finds her by what she knows, typos and prefixes included.
-		for _, q := range []string{"kubernetes", "kubernets", "kube"} {
-			sr := swMust(t, c, carl.Token, url.Values{"q": {q}, "type": {"accounts"}})
-			if len(sr.Accounts) == 0 || sr.Accounts[0].Acct != kateHandle {
-				t.Errorf("v2/search accounts %q from C: %v, want %s first", q, sr.accts(), kateHandle)
-			}
-		}
-		found, err := c.Client(carl.Token).AccountsSearch(ctx, "kube", 5)
-		if err != nil || len(found) == 0 || found[0].Acct != kateHandle {
-			t.Errorf("accounts/search kube from C: %v %v", found, err)
-		}
-
-		// Once carl follows kate, her followers-only post is evidence for him, and for
-		// him only.
-		sr := swMust(t, c, carl.Token, url.Values{"q": {"@" + kateHandle}, "resolve": {"true"}})
-		if len(sr.Accounts) != 1 {
-			t.Fatalf("resolve kate from C: %v", sr.accts())
-		}
-		if _, err := c.Client(carl.Token).AccountFollow(ctx, mastodon.ID(sr.Accounts[0].ID)); err != nil {
-			t.Fatal(err)
-		}
-		swEventually(t, "A to accept carl's follow", func() bool {
-			rels, err := c.Client(carl.Token).GetAccountRelationships(ctx, []string{sr.Accounts[0].ID})
-			return err == nil && len(rels) == 1 && rels[0].Following
-		})
-		if got := exExperts(t, c, carl.Token, "kubernetes").contents(); !strings.Contains(got, "for my followers") {
-			t.Errorf("carl follows kate but does not see her followers-only post as evidence:\n%s", got)
-		}
-		for _, who := range []*instancetest.User{dora} {
-			got := exExperts(t, c, who.Token, "kubernetes")
-			for _, hidden := range []string{"department eyes only", "for my followers", "password rotation"} {
-				if strings.Contains(got.contents(), hidden) {
-					t.Errorf("%s sees %q in the evidence", who.Account.Username, hidden)
-				}
-			}
-		}
-		// On A itself, a colleague reads the department post; the direct one stays
-		// between kate and lou.
-		onA := exExperts(t, a, lou.Token, "kubernetes")
-		if !strings.Contains(onA.contents(), "department eyes only") {
-			t.Errorf("a colleague on A does not see kate's department post as evidence")
-		}
-
-		// B stops: C still answers, says B did not, and still knows kate.
-		b.Server.Close()
-		r = exExperts(t, c, carl.Token, "kubernetes")
-		if !slices.Equal(r.Unanswered, []string{b.Host()}) {
-			t.Errorf("unanswered with B stopped: %v, want [%s]", r.Unanswered, b.Host())
-		}
-		if len(r.Experts) == 0 || r.acct(0) != kateHandle {
-			t.Errorf("with B stopped: %v", r.accts())
-		}
-		if sr := swMust(t, c, carl.Token, url.Values{"q": {"kube"}, "type": {"accounts"}}); len(sr.Accounts) == 0 || sr.Accounts[0].Acct != kateHandle {
-			t.Errorf("people search with B stopped: %v", sr.accts())
-		}
+		w := &expertsStory{ctx: ctx, insts: insts, a: a, b: b, c: c, kate: kate, lou: lou, mo: mo, carl: carl, dora: dora, ned: ned,
+			kateHandle: "kate@" + a.Host(), moHandle: "mo@" + b.Host()}
+		w.declareAndPost(t)
+		w.rankFromC(t)
+		w.peopleSearch(t)
+		w.followersOnlyEvidence(t)
+		w.peerStops(t)
 	})
+}
+
+// Kate declares her expertise through Tacit's API.
+func (w *expertsStory) declareAndPost(t *testing.T) {
+	up := w.a.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", w.kate.Token,
+		url.Values{"expertise[]": {"Kubernetes", "Site reliability", "kubernetes "}, "display_name": {"Kate"}})
+	if up.Code != http.StatusOK {
+		t.Fatalf("update_credentials: %d %s", up.Code, up.Body)
+	}
+	var cred struct {
+		Source struct{ Expertise []string } `json:"source"`
+		Tacit  struct{ Expertise []string } `json:"tacit"`
+	}
+	if err := json.Unmarshal(up.Body, &cred); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Kubernetes", "Site reliability"}; !slices.Equal(cred.Source.Expertise, want) || !slices.Equal(cred.Tacit.Expertise, want) {
+		t.Errorf("expertise after update: source %q, tacit %q, want %q", cred.Source.Expertise, cred.Tacit.Expertise, want)
+	}
+
+	w.a.PostStatus(t, w.kate.Token, url.Values{"status": {"How we run #kubernetes upgrades without downtime"}, "visibility": {"public"}})
+	w.a.PostStatus(t, w.kate.Token, url.Values{"status": {"Kubernetes operators: a primer"}, "visibility": {"unlisted"}})
+	w.a.PostStatus(t, w.kate.Token, url.Values{"status": {"Kubernetes secret migration plan, department eyes only"}, "scope": {"department"}})
+	w.a.PostStatus(t, w.kate.Token, url.Values{"status": {"Kubernetes notes for my followers"}, "visibility": {"private"}})
+	w.a.PostStatus(t, w.kate.Token, url.Values{"status": {"@lou kubernetes password rotation"}, "visibility": {"direct"}})
+	w.a.PostStatus(t, w.lou.Token, url.Values{"status": {"Someone mentioned kubernetes at lunch"}})
+	w.b.PostStatus(t, w.mo.Token, url.Values{"status": {"I heard about kubernetes today"}})
+	w.c.PostStatus(t, w.ned.Token, url.Values{"status": {"Is kubernetes a kind of boat?"}})
+	for _, inst := range w.insts {
+		inst.SyncSearch(t)
+	}
+}
+
+// From C: kate first, across three instances, whatever way the word is typed.
+func (w *expertsStory) rankFromC(t *testing.T) {
+	for _, q := range []string{"kubernetes", "Kubernetes", "kubernets", "kube"} {
+		r := exExperts(t, w.c, w.carl.Token, q)
+		if len(r.Experts) == 0 || r.acct(0) != w.kateHandle {
+			t.Fatalf("experts %q from C: %v, want %s first", q, r.accts(), w.kateHandle)
+		}
+		if r.Experts[0].Instance != w.a.Host() || len(r.Unanswered) != 0 {
+			t.Errorf("experts %q: instance %q, unanswered %v", q, r.Experts[0].Instance, r.Unanswered)
+		}
+	}
+	r := exExperts(t, w.c, w.carl.Token, "kubernetes")
+	if got := r.accts(); !slices.Contains(got, w.moHandle) || !slices.Contains(got, "lou@"+w.a.Host()) || !slices.Contains(got, "ned") {
+		t.Errorf("those who mentioned it once are missing: %v", got)
+	}
+	for i := 1; i < len(r.Experts); i++ {
+		if r.Experts[i].Score >= r.Experts[0].Score {
+			t.Errorf("%s (%v) ranks with the declared expert (%v)", r.acct(i), r.Experts[i].Score, r.Experts[0].Score)
+		}
+	}
+	var expertise, posts []string
+	for _, ev := range r.Experts[0].Evidence {
+		switch ev.Type {
+		case "expertise":
+			expertise = append(expertise, ev.Value)
+		case "status":
+			posts = append(posts, ev.Status.Content)
+			if ev.Status.URI == "" || ev.Status.URL == nil || !strings.HasPrefix(ev.Status.URI, w.a.URL) {
+				t.Errorf("evidence post without its address on A: %+v", ev.Status)
+			}
+		case "counts":
+			if ev.Statuses == nil || *ev.Statuses != 2 {
+				t.Errorf("kate's matching posts carl may read: %v, want 2", ev.Statuses)
+			}
+		}
+	}
+	if !slices.Equal(expertise, []string{"Kubernetes"}) || len(posts) != 2 {
+		t.Errorf("kate's evidence: expertise %q, %d posts", expertise, len(posts))
+	}
+	for _, hidden := range []string{"department eyes only", "for my followers", "password rotation"} {
+		if strings.Contains(r.contents(), hidden) {
+			t.Errorf("carl sees a post he may not read (%q) in the evidence", hidden)
+		}
+	}
+}
+
+// People search from C finds her by what she knows, typos and prefixes included.
+func (w *expertsStory) peopleSearch(t *testing.T) {
+	for _, q := range []string{"kubernetes", "kubernets", "kube"} {
+		sr := swMust(t, w.c, w.carl.Token, url.Values{"q": {q}, "type": {"accounts"}})
+		if len(sr.Accounts) == 0 || sr.Accounts[0].Acct != w.kateHandle {
+			t.Errorf("v2/search accounts %q from C: %v, want %s first", q, sr.accts(), w.kateHandle)
+		}
+	}
+	found, err := w.c.Client(w.carl.Token).AccountsSearch(w.ctx, "kube", 5)
+	if err != nil || len(found) == 0 || found[0].Acct != w.kateHandle {
+		t.Errorf("accounts/search kube from C: %v %v", found, err)
+	}
+}
+
+// Once carl follows kate, her followers-only post is evidence for him, and for
+// him only.
+func (w *expertsStory) followersOnlyEvidence(t *testing.T) {
+	sr := swMust(t, w.c, w.carl.Token, url.Values{"q": {"@" + w.kateHandle}, "resolve": {"true"}})
+	if len(sr.Accounts) != 1 {
+		t.Fatalf("resolve kate from C: %v", sr.accts())
+	}
+	if _, err := w.c.Client(w.carl.Token).AccountFollow(w.ctx, mastodon.ID(sr.Accounts[0].ID)); err != nil {
+		t.Fatal(err)
+	}
+	eventually.Holds(t, "A to accept carl's follow", func() bool {
+		rels, err := w.c.Client(w.carl.Token).GetAccountRelationships(w.ctx, []string{sr.Accounts[0].ID})
+		return err == nil && len(rels) == 1 && rels[0].Following
+	})
+	if got := exExperts(t, w.c, w.carl.Token, "kubernetes").contents(); !strings.Contains(got, "for my followers") {
+		t.Errorf("carl follows kate but does not see her followers-only post as evidence:\n%s", got)
+	}
+	for _, who := range []*instancetest.User{w.dora} {
+		got := exExperts(t, w.c, who.Token, "kubernetes")
+		for _, hidden := range []string{"department eyes only", "for my followers", "password rotation"} {
+			if strings.Contains(got.contents(), hidden) {
+				t.Errorf("%s sees %q in the evidence", who.Account.Username, hidden)
+			}
+		}
+	}
+	// On A itself, a colleague reads the department post; the direct one stays
+	// between kate and lou.
+	onA := exExperts(t, w.a, w.lou.Token, "kubernetes")
+	if !strings.Contains(onA.contents(), "department eyes only") {
+		t.Errorf("a colleague on A does not see kate's department post as evidence")
+	}
+}
+
+// B stops: C still answers, says B did not, and still knows kate.
+func (w *expertsStory) peerStops(t *testing.T) {
+	w.b.Server.Close()
+	r := exExperts(t, w.c, w.carl.Token, "kubernetes")
+	if !slices.Equal(r.Unanswered, []string{w.b.Host()}) {
+		t.Errorf("unanswered with B stopped: %v, want [%s]", r.Unanswered, w.b.Host())
+	}
+	if len(r.Experts) == 0 || r.acct(0) != w.kateHandle {
+		t.Errorf("with B stopped: %v", r.accts())
+	}
+	if sr := swMust(t, w.c, w.carl.Token, url.Values{"q": {"kube"}, "type": {"accounts"}}); len(sr.Accounts) == 0 || sr.Accounts[0].Acct != w.kateHandle {
+		t.Errorf("people search with B stopped: %v", sr.accts())
+	}
 }
 
 // TestExpertsDeadline: a peer that accepts connections and never answers costs the
@@ -281,7 +308,7 @@ func TestExpertsDeadline(t *testing.T) {
 	a.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", ann.Token, url.Values{"expertise[]": {"Erlang"}})
 	bea := b.CreateUser(t, "bea", instancetest.UserOptions{})
 	a.SyncSearch(t)
-	swEventually(t, "B to answer for ann", func() bool {
+	eventually.Holds(t, "B to answer for ann", func() bool {
 		r := exExperts(t, b, bea.Token, "erlang")
 		return slices.Contains(r.accts(), "ann@"+a.Host())
 	})
@@ -334,10 +361,10 @@ func TestExpertiseAPI(t *testing.T) {
 			many.Add("expertise[]", "topic "+string(rune('a'+i)))
 		}
 		a := inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", u.Token, many)
-		accWantError(t, "too many topics", a.Code, a.Body, http.StatusUnprocessableEntity, "Too many expertise topics")
+		a.WantError(t, "too many topics", http.StatusUnprocessableEntity, "Too many expertise topics")
 		a = inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", u.Token,
 			url.Values{"expertise[]": {strings.Repeat("x", 101)}})
-		accWantError(t, "too long", a.Code, a.Body, http.StatusUnprocessableEntity, "too long")
+		a.WantError(t, "too long", http.StatusUnprocessableEntity, "too long")
 		me, err := inst.Client(u.Token).GetAccountCurrentUser(ctx)
 		if err != nil {
 			t.Fatalf("verify_credentials: %v", err)
@@ -370,11 +397,11 @@ func TestExpertiseAPI(t *testing.T) {
 
 		// Errors.
 		a = inst.Call(t, http.MethodGet, "/api/v1/tacit/experts", u.Token, nil)
-		accWantError(t, "no q", a.Code, a.Body, http.StatusBadRequest, "q")
+		a.WantError(t, "no q", http.StatusBadRequest, "q")
 		a = inst.Call(t, http.MethodGet, "/api/v1/tacit/experts?q=x&limit=many", u.Token, nil)
-		accWantError(t, "bad limit", a.Code, a.Body, http.StatusUnprocessableEntity, "limit")
+		a.WantError(t, "bad limit", http.StatusUnprocessableEntity, "limit")
 		a = inst.Call(t, http.MethodGet, "/api/v1/tacit/experts?q=x", "", nil)
-		accWantError(t, "logged out", a.Code, a.Body, http.StatusUnauthorized, "")
+		a.WantError(t, "logged out", http.StatusUnauthorized, "")
 	})
 }
 
@@ -430,7 +457,7 @@ func TestDirectory(t *testing.T) {
 			t.Errorf("limit=1: %v", got)
 		}
 		ans := c.Call(t, http.MethodGet, "/api/v1/directory?order=sideways", carl.Token, nil)
-		accWantError(t, "bad order", ans.Code, ans.Body, http.StatusUnprocessableEntity, "order")
+		ans.WantError(t, "bad order", http.StatusUnprocessableEntity, "order")
 
 		c.SyncSearch(t)
 		a.Server.Close()

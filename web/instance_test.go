@@ -31,9 +31,9 @@ func iwConfigure(c *config.Config) {
 }
 
 // iwJSON fetches a document and decodes it into a generic map.
-func iwJSON(t *testing.T, inst *instancetest.Instance, path, token string) (map[string]any, twAnswer) {
+func iwJSON(t *testing.T, inst *instancetest.Instance, path, token string) (map[string]any, instancetest.Answer) {
 	t.Helper()
-	a := twCall(t, inst, http.MethodGet, path, token, nil)
+	a := inst.Call(t, http.MethodGet, path, token, nil)
 	if a.Code != http.StatusOK {
 		t.Fatalf("%s: %d %s", path, a.Code, a.Body)
 	}
@@ -56,138 +56,170 @@ func iwAt(doc any, keys ...string) any {
 	return doc
 }
 
+// instanceStory is what TestInstanceAPI's steps share: an instance where alice and
+// the admin posted and alice signed in, started at started.
+type instanceStory struct {
+	ctx     context.Context
+	inst    *instancetest.Instance
+	started time.Time
+	alice   *instancetest.User
+}
+
 func TestInstanceAPI(t *testing.T) {
 	instancetest.Each(t, instancetest.Options{Configure: iwConfigure}, func(t *testing.T, inst *instancetest.Instance) {
 		ctx := context.Background()
 		started := time.Now()
 		admin := inst.CreateUser(t, "boss", instancetest.UserOptions{Role: community.RoleAdmin})
 		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
-		twPost(t, inst, alice.Token, twText("hello"))
-		twPost(t, inst, admin.Token, twText("welcome"))
+		inst.PostStatus(t, alice.Token, twText("hello"))
+		inst.PostStatus(t, admin.Token, twText("welcome"))
 		twRemotePost(t, inst, "pat", "remote.example", "from afar")
 		if _, _, err := inst.Community.Authenticate(ctx, "alice", instancetest.Password("alice")); err != nil {
 			t.Fatalf("sign in: %v", err)
 		}
-
-		v1, a := iwJSON(t, inst, "/api/v1/instance", "")
-		if err := mastoschema.Validate("V1Instance", a.Body); err != nil {
-			t.Errorf("v1: %v", err)
-		}
-		checks := map[string]any{
-			"uri": inst.Host(), "title": "Sales", "email": "it@sales.example", "version": web.MastodonVersion,
-			"registrations": false, "approval_required": false,
-		}
-		for k, want := range checks {
-			if v1[k] != want {
-				t.Errorf("v1 %s = %v, want %v", k, v1[k], want)
-			}
-		}
-		if got := iwAt(v1, "urls", "streaming_api"); got != "ws://"+inst.Host() {
-			t.Errorf("v1 streaming_api = %v", got)
-		}
-		// Two local users and their two statuses; one other server.
-		for k, want := range map[string]float64{"user_count": 2, "status_count": 2, "domain_count": 1} {
-			if got := iwAt(v1, "stats", k); got != want {
-				t.Errorf("v1 stats.%s = %v, want %v", k, got, want)
-			}
-		}
-		if got := iwAt(v1, "contact_account", "username"); got != "boss" {
-			t.Errorf("v1 contact_account = %v, want the admin", got)
-		}
-		if got := iwAt(v1, "tacit", "department"); got != "Sales" {
-			t.Errorf("v1 tacit = %v", v1["tacit"])
-		}
-		if !strings.Contains(v1["description"].(string), "&lt;instance&gt;") {
-			t.Errorf("v1 description %q is not escaped HTML", v1["description"])
-		}
-
-		viaClient, err := inst.Client("").GetInstance(ctx)
-		if err != nil || viaClient.URI != inst.Host() || viaClient.Stats.UserCount != 2 || viaClient.Configuration == nil {
-			t.Errorf("go-mastodon instance: %+v, %v", viaClient, err)
-		}
-
-		v2, a := iwJSON(t, inst, "/api/v2/instance", "")
-		if err := mastoschema.Validate("Instance", a.Body); err != nil {
-			t.Errorf("v2: %v", err)
-		}
-		for path, want := range map[string]any{
-			"domain":                                inst.Host(),
-			"title":                                 "Sales",
-			"version":                               web.MastodonVersion,
-			"registrations/enabled":                 false,
-			"contact/email":                         "it@sales.example",
-			"contact/account/acct":                  "boss",
-			"usage/users/active_month":              float64(2), // alice signed in, boss posted
-			"api_versions/mastodon":                 float64(2),
-			"configuration/urls/streaming":          "ws://" + inst.Host(),
-			"configuration/statuses/max_characters": float64(500),
-			"configuration/media_attachments/video_size_limit": float64(0),
-			"configuration/translation/enabled":                false,
-			"configuration/limited_federation":                 true,
-			"configuration/lists/max_lists":                    float64(community.MaxLists),
-			"configuration/filters/max_keywords":               float64(community.MaxFilterKeywords),
-			"configuration/scheduled_statuses/max_per_day":     float64(25),
-			"configuration/scheduled_statuses/min_offset":      float64(300),
-			"tacit/location":                                   "Lyon",
-			"tacit/default_scope":                              "company",
-			"tacit/federation_mode":                            "company",
-		} {
-			if got := iwAt(v2, strings.Split(path, "/")...); got != want {
-				t.Errorf("v2 %s = %v, want %v", path, got, want)
-			}
-		}
-		mimes, _ := iwAt(v2, "configuration", "media_attachments", "supported_mime_types").([]any)
-		for _, m := range mimes {
-			if !strings.HasPrefix(m.(string), "image/") {
-				t.Errorf("v2 advertises %v, but Tacit takes images only", m)
-			}
-		}
-		thumb, _ := iwAt(v2, "thumbnail", "url").(string)
-		if img := twCall(t, inst, http.MethodGet, thumb, "", nil); img.Code != http.StatusOK || img.Header.Get("Content-Type") != "image/png" {
-			t.Errorf("thumbnail %s: %d %s", thumb, img.Code, img.Header.Get("Content-Type"))
-		}
-
-		// Figures are cached: a new status shows after the cache expires, not at once.
-		twPost(t, inst, alice.Token, twText("one more"))
-		v1, _ = iwJSON(t, inst, "/api/v1/instance", "")
-		if got := iwAt(v1, "stats", "status_count"); got != float64(2) {
-			t.Errorf("status_count right after a post = %v; want the cached 2", got)
-		}
-
-		// Peer host names are the company's: logged out, they are refused in company mode.
-		if _, err := inst.Client("").GetInstancePeers(ctx); err == nil || !strings.Contains(err.Error(), "401") {
-			t.Errorf("peers logged out in company mode: %v, want 401", err)
-		}
-		peers, err := inst.Client(alice.Token).GetInstancePeers(ctx)
-		if err != nil || !slices.Equal(peers, []string{"hq.example", "remote.example"}) {
-			t.Errorf("peers = %q, %v; want the other peer and the known domain, not this instance", peers, err)
-		}
-
-		activity, err := inst.Client("").GetInstanceActivity(ctx)
-		if err != nil || len(activity) != 12 {
-			t.Fatalf("activity: %d weeks, %v", len(activity), err)
-		}
-		storetest.SkipIfCrossed(t, started, storetest.Week)
-		if activity[0].Statuses != 3 || activity[0].Registrations != 2 || activity[0].Logins != 1 {
-			t.Errorf("this week: %+v; want 3 statuses, 2 registrations, 1 login", activity[0])
-		}
-		if week := time.Time(activity[0].Week); week.Weekday() != time.Monday || week.After(time.Now()) {
-			t.Errorf("first week starts %v", week)
-		}
-		if !time.Time(activity[1].Week).Equal(time.Time(activity[0].Week).AddDate(0, 0, -7)) {
-			t.Errorf("weeks are not a week apart: %v, %v", activity[0].Week, activity[1].Week)
-		}
-
-		for _, path := range []string{"/api/v1/instance/rules", "/api/v1/custom_emojis"} {
-			if a := twCall(t, inst, http.MethodGet, path, "", nil); a.Code != http.StatusOK || string(a.Body) != "[]" {
-				t.Errorf("%s: %d %s, want []", path, a.Code, a.Body)
-			}
-		}
-		if a := twCall(t, inst, http.MethodGet, "/api/v1/announcements", alice.Token, nil); a.Code != http.StatusOK || string(a.Body) != "[]" {
-			t.Errorf("announcements: %d %s", a.Code, a.Body)
-		}
-		twWantError(t, "announcements logged out", twCall(t, inst, http.MethodGet, "/api/v1/announcements", "", nil), http.StatusUnauthorized)
+		w := &instanceStory{ctx: ctx, inst: inst, started: started, alice: alice}
+		w.v1(t)
+		w.v2(t)
+		w.cached(t)
+		w.peers(t)
+		w.activity(t)
+		w.emptyLists(t)
 	})
+}
+
+// v1: the v1 entity, raw and through go-mastodon, with the configured names and the counted figures.
+func (w *instanceStory) v1(t *testing.T) {
+	v1, a := iwJSON(t, w.inst, "/api/v1/instance", "")
+	if err := mastoschema.Validate("V1Instance", a.Body); err != nil {
+		t.Errorf("v1: %v", err)
+	}
+	checks := map[string]any{
+		"uri": w.inst.Host(), "title": "Sales", "email": "it@sales.example", "version": web.MastodonVersion,
+		"registrations": false, "approval_required": false,
+	}
+	for k, want := range checks {
+		if v1[k] != want {
+			t.Errorf("v1 %s = %v, want %v", k, v1[k], want)
+		}
+	}
+	if got := iwAt(v1, "urls", "streaming_api"); got != "ws://"+w.inst.Host() {
+		t.Errorf("v1 streaming_api = %v", got)
+	}
+	// Two local users and their two statuses; one other server.
+	for k, want := range map[string]float64{"user_count": 2, "status_count": 2, "domain_count": 1} {
+		if got := iwAt(v1, "stats", k); got != want {
+			t.Errorf("v1 stats.%s = %v, want %v", k, got, want)
+		}
+	}
+	if got := iwAt(v1, "contact_account", "username"); got != "boss" {
+		t.Errorf("v1 contact_account = %v, want the admin", got)
+	}
+	if got := iwAt(v1, "tacit", "department"); got != "Sales" {
+		t.Errorf("v1 tacit = %v", v1["tacit"])
+	}
+	if !strings.Contains(v1["description"].(string), "&lt;instance&gt;") {
+		t.Errorf("v1 description %q is not escaped HTML", v1["description"])
+	}
+
+	viaClient, err := w.inst.Client("").GetInstance(w.ctx)
+	if err != nil || viaClient.URI != w.inst.Host() || viaClient.Stats.UserCount != 2 || viaClient.Configuration == nil {
+		t.Errorf("go-mastodon instance: %+v, %v", viaClient, err)
+	}
+}
+
+// v2: the v2 entity, its configuration, and the thumbnail it points to.
+func (w *instanceStory) v2(t *testing.T) {
+	v2, a := iwJSON(t, w.inst, "/api/v2/instance", "")
+	if err := mastoschema.Validate("Instance", a.Body); err != nil {
+		t.Errorf("v2: %v", err)
+	}
+	for path, want := range map[string]any{
+		"domain":                                w.inst.Host(),
+		"title":                                 "Sales",
+		"version":                               web.MastodonVersion,
+		"registrations/enabled":                 false,
+		"contact/email":                         "it@sales.example",
+		"contact/account/acct":                  "boss",
+		"usage/users/active_month":              float64(2), // alice signed in, boss posted
+		"api_versions/mastodon":                 float64(2),
+		"configuration/urls/streaming":          "ws://" + w.inst.Host(),
+		"configuration/statuses/max_characters": float64(500),
+		"configuration/media_attachments/video_size_limit": float64(0),
+		"configuration/translation/enabled":                false,
+		"configuration/limited_federation":                 true,
+		"configuration/lists/max_lists":                    float64(community.MaxLists),
+		"configuration/filters/max_keywords":               float64(community.MaxFilterKeywords),
+		"configuration/scheduled_statuses/max_per_day":     float64(25),
+		"configuration/scheduled_statuses/min_offset":      float64(300),
+		"tacit/location":                                   "Lyon",
+		"tacit/default_scope":                              "company",
+		"tacit/federation_mode":                            "company",
+	} {
+		if got := iwAt(v2, strings.Split(path, "/")...); got != want {
+			t.Errorf("v2 %s = %v, want %v", path, got, want)
+		}
+	}
+	mimes, _ := iwAt(v2, "configuration", "media_attachments", "supported_mime_types").([]any)
+	for _, m := range mimes {
+		if !strings.HasPrefix(m.(string), "image/") {
+			t.Errorf("v2 advertises %v, but Tacit takes images only", m)
+		}
+	}
+	thumb, _ := iwAt(v2, "thumbnail", "url").(string)
+	if img := w.inst.Call(t, http.MethodGet, thumb, "", nil); img.Code != http.StatusOK || img.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("thumbnail %s: %d %s", thumb, img.Code, img.Header.Get("Content-Type"))
+	}
+}
+
+// Figures are cached: a new status shows after the cache expires, not at once.
+func (w *instanceStory) cached(t *testing.T) {
+	w.inst.PostStatus(t, w.alice.Token, twText("one more"))
+	v1, _ := iwJSON(t, w.inst, "/api/v1/instance", "")
+	if got := iwAt(v1, "stats", "status_count"); got != float64(2) {
+		t.Errorf("status_count right after a post = %v; want the cached 2", got)
+	}
+}
+
+// Peer host names are the company's: logged out, they are refused in company mode.
+func (w *instanceStory) peers(t *testing.T) {
+	if _, err := w.inst.Client("").GetInstancePeers(w.ctx); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("peers logged out in company mode: %v, want 401", err)
+	}
+	peers, err := w.inst.Client(w.alice.Token).GetInstancePeers(w.ctx)
+	if err != nil || !slices.Equal(peers, []string{"hq.example", "remote.example"}) {
+		t.Errorf("peers = %q, %v; want the other peer and the known domain, not this instance", peers, err)
+	}
+}
+
+// activity: twelve weeks of figures, Monday to Monday, this week first.
+func (w *instanceStory) activity(t *testing.T) {
+	activity, err := w.inst.Client("").GetInstanceActivity(w.ctx)
+	if err != nil || len(activity) != 12 {
+		t.Fatalf("activity: %d weeks, %v", len(activity), err)
+	}
+	storetest.SkipIfCrossed(t, w.started, storetest.Week)
+	if activity[0].Statuses != 3 || activity[0].Registrations != 2 || activity[0].Logins != 1 {
+		t.Errorf("this week: %+v; want 3 statuses, 2 registrations, 1 login", activity[0])
+	}
+	if week := time.Time(activity[0].Week); week.Weekday() != time.Monday || week.After(time.Now()) {
+		t.Errorf("first week starts %v", week)
+	}
+	if !time.Time(activity[1].Week).Equal(time.Time(activity[0].Week).AddDate(0, 0, -7)) {
+		t.Errorf("weeks are not a week apart: %v, %v", activity[0].Week, activity[1].Week)
+	}
+}
+
+// emptyLists: rules, emojis and announcements are empty lists; announcements need a login.
+func (w *instanceStory) emptyLists(t *testing.T) {
+	for _, path := range []string{"/api/v1/instance/rules", "/api/v1/custom_emojis"} {
+		if a := w.inst.Call(t, http.MethodGet, path, "", nil); a.Code != http.StatusOK || string(a.Body) != "[]" {
+			t.Errorf("%s: %d %s, want []", path, a.Code, a.Body)
+		}
+	}
+	if a := w.inst.Call(t, http.MethodGet, "/api/v1/announcements", w.alice.Token, nil); a.Code != http.StatusOK || string(a.Body) != "[]" {
+		t.Errorf("announcements: %d %s", a.Code, a.Body)
+	}
+	w.inst.Call(t, http.MethodGet, "/api/v1/announcements", "", nil).WantError(t, "announcements logged out", http.StatusUnauthorized, "")
 }
 
 func TestInstanceContactEmailOnlyWhenConfigured(t *testing.T) {
@@ -240,14 +272,14 @@ func TestPreferencesAPI(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, v, want)
 		}
 	}
-	twWantError(t, "preferences logged out", twCall(t, inst, http.MethodGet, "/api/v1/preferences", "", nil), http.StatusUnauthorized)
-	twWantError(t, "preferences without read:accounts", twCall(t, inst, http.MethodGet, "/api/v1/preferences", noAccounts.Token, nil), http.StatusForbidden)
+	inst.Call(t, http.MethodGet, "/api/v1/preferences", "", nil).WantError(t, "preferences logged out", http.StatusUnauthorized, "")
+	inst.Call(t, http.MethodGet, "/api/v1/preferences", noAccounts.Token, nil).WantError(t, "preferences without read:accounts", http.StatusForbidden, "")
 }
 
 func TestNodeInfoAndHostMeta(t *testing.T) {
 	instancetest.Each(t, instancetest.Options{Configure: iwConfigure}, func(t *testing.T, inst *instancetest.Instance) {
 		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
-		twPost(t, inst, alice.Token, twText("hello"))
+		inst.PostStatus(t, alice.Token, twText("hello"))
 
 		links, _ := iwJSON(t, inst, "/.well-known/nodeinfo", "")
 		list, _ := links["links"].([]any)
@@ -295,7 +327,7 @@ func TestNodeInfoAndHostMeta(t *testing.T) {
 			}
 		}
 
-		a := twCall(t, inst, http.MethodGet, "/.well-known/host-meta", "", nil)
+		a := inst.Call(t, http.MethodGet, "/.well-known/host-meta", "", nil)
 		if a.Code != http.StatusOK || !strings.HasPrefix(a.Header.Get("Content-Type"), "application/xrd+xml") {
 			t.Fatalf("host-meta: %d %s", a.Code, a.Header.Get("Content-Type"))
 		}
@@ -322,7 +354,7 @@ func TestDefaultImages(t *testing.T) {
 	inst := instancetest.Start(t, instancetest.Options{})
 	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 	var acct struct{ Avatar, Header string }
-	json.Unmarshal(twCall(t, inst, http.MethodGet, "/api/v1/accounts/verify_credentials", alice.Token, nil).Body, &acct)
+	json.Unmarshal(inst.Call(t, http.MethodGet, "/api/v1/accounts/verify_credentials", alice.Token, nil).Body, &acct)
 	if acct.Avatar != inst.URL+"/avatars/original/missing.png" || acct.Header != inst.URL+"/headers/original/missing.png" {
 		t.Fatalf("default avatar and header: %+v", acct)
 	}
@@ -330,7 +362,7 @@ func TestDefaultImages(t *testing.T) {
 		url  string
 		w, h int
 	}{{acct.Avatar, 400, 400}, {acct.Header, 1500, 500}, {inst.URL + "/instance/thumbnail.png", 1200, 630}} {
-		a := twCall(t, inst, http.MethodGet, c.url, "", nil)
+		a := inst.Call(t, http.MethodGet, c.url, "", nil)
 		if a.Code != http.StatusOK || a.Header.Get("Content-Type") != "image/png" {
 			t.Errorf("%s: %d %q", c.url, a.Code, a.Header.Get("Content-Type"))
 			continue
@@ -349,13 +381,13 @@ func TestDefaultImages(t *testing.T) {
 			t.Errorf("%s with its ETag: %v, %v; want 304", c.url, resp.StatusCode, err)
 		}
 		resp.Body.Close()
-		head := twCall(t, inst, http.MethodHead, c.url, "", nil)
+		head := inst.Call(t, http.MethodHead, c.url, "", nil)
 		if head.Code != http.StatusOK || len(head.Body) != 0 || head.Header.Get("Content-Length") != a.Header.Get("Content-Length") {
 			t.Errorf("HEAD %s: %d, %d bytes, length %q", c.url, head.Code, len(head.Body), head.Header.Get("Content-Length"))
 		}
 	}
 	// The silhouette is grey on grey: the centre of the head differs from a corner.
-	a := twCall(t, inst, http.MethodGet, acct.Avatar, "", nil)
+	a := inst.Call(t, http.MethodGet, acct.Avatar, "", nil)
 	img, _ := png.Decode(bytes.NewReader(a.Body))
 	if img.At(200, 160) == img.At(5, 5) {
 		t.Error("the default avatar is a flat colour; want a silhouette")

@@ -68,9 +68,9 @@ func TestListsWithClient(t *testing.T) {
 			t.Fatalf("lists containing cai: %v %+v", err, in)
 		}
 
-		benPost := postStatus(t, inst, ben.Token, url.Values{"status": {"Ben on the platform"}})
-		deePost := postStatus(t, inst, dee.Token, url.Values{"status": {"Dee is not in the list"}})
-		caiPost := postStatus(t, inst, cai.Token, url.Values{"status": {"Cai on the platform"}})
+		benPost := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"Ben on the platform"}}).ID
+		deePost := inst.PostStatusAsAsked(t, dee.Token, url.Values{"status": {"Dee is not in the list"}}).ID
+		caiPost := inst.PostStatusAsAsked(t, cai.Token, url.Values{"status": {"Cai on the platform"}}).ID
 		timeline, err := c.GetTimelineList(ctx, list.ID, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -169,14 +169,14 @@ func TestListRepliesPolicyAndExclusive(t *testing.T) {
 			t.Errorf("unknown replies policy: %d %s", a.Code, a.Body)
 		}
 
-		caiRoot := postStatus(t, inst, cai.Token, url.Values{"status": {"Cai asks"}})
-		deeRoot := postStatus(t, inst, dee.Token, url.Values{"status": {"Dee asks"}})
-		anaRoot := postStatus(t, inst, ana.Token, url.Values{"status": {"Ana asks"}})
-		benRoot := postStatus(t, inst, ben.Token, url.Values{"status": {"Ben asks"}})
-		toCai := postStatus(t, inst, ben.Token, url.Values{"status": {"@cai answer"}, "in_reply_to_id": {caiRoot}})
-		toDee := postStatus(t, inst, ben.Token, url.Values{"status": {"@dee answer"}, "in_reply_to_id": {deeRoot}})
-		toAna := postStatus(t, inst, ben.Token, url.Values{"status": {"@ana answer"}, "in_reply_to_id": {anaRoot}})
-		toSelf := postStatus(t, inst, ben.Token, url.Values{"status": {"and more"}, "in_reply_to_id": {benRoot}})
+		caiRoot := inst.PostStatusAsAsked(t, cai.Token, url.Values{"status": {"Cai asks"}}).ID
+		deeRoot := inst.PostStatusAsAsked(t, dee.Token, url.Values{"status": {"Dee asks"}}).ID
+		anaRoot := inst.PostStatusAsAsked(t, ana.Token, url.Values{"status": {"Ana asks"}}).ID
+		benRoot := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"Ben asks"}}).ID
+		toCai := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"@cai answer"}, "in_reply_to_id": {caiRoot}}).ID
+		toDee := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"@dee answer"}, "in_reply_to_id": {deeRoot}}).ID
+		toAna := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"@ana answer"}, "in_reply_to_id": {anaRoot}}).ID
+		toSelf := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"and more"}, "in_reply_to_id": {benRoot}}).ID
 
 		want := map[string][]string{
 			"followed": {toSelf, toAna, toCai, benRoot},

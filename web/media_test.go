@@ -9,7 +9,6 @@ import (
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
-	"io"
 	"io/fs"
 	"mime/multipart"
 	"net/http"
@@ -27,34 +26,17 @@ import (
 	"github.com/tacit-social/tacit/media/mediatest"
 )
 
-// fetched is a media file as a browser gets it.
-type fetched struct {
-	code        int
-	contentType string
-	cache       string
-	body        []byte
-}
-
-func fetchFile(t *testing.T, rawURL string) fetched {
+// pictureSize checks that a fetched media file is a picture without the upload's
+// metadata, and returns its size.
+func pictureSize(t *testing.T, what string, f instancetest.Answer) (int, int) {
 	t.Helper()
-	resp, err := http.Get(rawURL)
-	if err != nil {
-		t.Fatalf("GET %s: %v", rawURL, err)
+	if f.Code != http.StatusOK {
+		t.Fatalf("%s: HTTP %d", what, f.Code)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return fetched{resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), body}
-}
-
-func (f fetched) size(t *testing.T, what string) (int, int) {
-	t.Helper()
-	if f.code != http.StatusOK {
-		t.Fatalf("%s: HTTP %d", what, f.code)
-	}
-	if bytes.Contains(f.body, []byte(mediatest.Secret)) {
+	if bytes.Contains(f.Body, []byte(mediatest.Secret)) {
 		t.Errorf("%s: the upload's metadata is served", what)
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(f.body))
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(f.Body))
 	if err != nil {
 		t.Fatalf("%s: not a picture: %v", what, err)
 	}
@@ -72,215 +54,252 @@ func apiCode(err error) int {
 // TestMediaJourney: a phone photo goes up through go-mastodon, comes back upright and
 // without its EXIF, is described, posted, found in media timelines, edited, and
 // deleted with its post; the rules around it (whose uploads, attached or not) hold.
+// mediaJourney is what TestMediaJourney's steps share: alice's photo, uploaded as att
+// and posted as posted, and bob, who tries what he may not.
+type mediaJourney struct {
+	ctx        context.Context
+	inst       *instancetest.Instance
+	alice, bob *instancetest.User
+	ac, bc     *mastodon.Client
+	photo      []byte
+	att        *mastodon.Attachment
+	posted     instancetest.PostedStatus
+}
+
 func TestMediaJourney(t *testing.T) {
 	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
 		ctx := context.Background()
 		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
-		ac, bc := inst.Client(alice.Token), inst.Client(bob.Token)
-
-		// A 800×600 sensor image that the phone says to turn a quarter.
-		photo := mediatest.JPEG(mediatest.Marked(800, 600), 6)
-		att, err := ac.UploadMediaFromMedia(ctx, &mastodon.Media{File: bytes.NewReader(photo), Description: "A red corner", Focus: "0.5,-0.25"})
-		if err != nil {
-			t.Fatalf("upload: %v", err)
-		}
-		if att.Type != "image" || att.Description != "A red corner" || att.BlurHash == "" ||
-			att.Meta.Original.Width != 600 || att.Meta.Original.Height != 800 || att.Meta.Focus.X != 0.5 || att.Meta.Focus.Y != -0.25 {
-			t.Errorf("uploaded attachment: %+v", att)
-		}
-		if w, h := fetchFile(t, att.URL).size(t, "original"); w != 600 || h != 800 {
-			t.Errorf("served original is %d×%d, want 600×800 (upright)", w, h)
-		}
-		small := fetchFile(t, att.PreviewURL)
-		if w, h := small.size(t, "preview"); w*h > 640*360 || w >= h {
-			t.Errorf("served preview is %d×%d", w, h)
-		}
-		if !strings.HasPrefix(small.cache, "private") {
-			t.Errorf("an unattached upload is cacheable by anyone: %q", small.cache)
-		}
-		if err := ac.GetMediaStatus(ctx, att); err != nil {
-			t.Errorf("GET /api/v1/media/:id: %v", err)
-		}
-		if err := bc.GetMediaStatus(ctx, att); apiCode(err) != http.StatusNotFound {
-			t.Errorf("bob reads alice's upload: %v", err)
-		}
-		a := inst.Call(t, http.MethodPut, "/api/v1/media/"+string(att.ID), alice.Token, url.Values{"description": {"A red corner, turned"}})
-		if a.Code != http.StatusOK || !strings.Contains(string(a.Body), "A red corner, turned") {
-			t.Errorf("PUT media: %d %s", a.Code, a.Body)
-		}
-
-		// Bob cannot post alice's upload; alice posts it for everyone.
-		if _, err := bc.PostStatus(ctx, &mastodon.Toot{Status: "mine now", MediaIDs: []mastodon.ID{att.ID}}); apiCode(err) != http.StatusUnprocessableEntity {
-			t.Errorf("bob posts alice's upload: %v", err)
-		}
-		posted := inst.PostStatus(t, alice.Token, url.Values{"status": {""}, "media_ids[]": {string(att.ID)}, "scope": {"world"}})
-		st, err := bc.GetStatus(ctx, mastodon.ID(posted.ID))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(st.MediaAttachments) != 1 || st.MediaAttachments[0].ID != att.ID || st.MediaAttachments[0].Description != "A red corner, turned" {
-			t.Fatalf("posted status: %+v", st.MediaAttachments)
-		}
-		if c := fetchFile(t, att.URL).cache; !strings.HasPrefix(c, "public") {
-			t.Errorf("the picture of a world-public post is not publicly cacheable: %q", c)
-		}
-		// Attached: neither editable nor deletable as an upload, nor attachable again.
-		if a := inst.Call(t, http.MethodPut, "/api/v1/media/"+string(att.ID), alice.Token, url.Values{"description": {"x"}}); a.Code != http.StatusNotFound {
-			t.Errorf("PUT attached media: %d", a.Code)
-		}
-		if a := inst.Call(t, http.MethodDelete, "/api/v1/media/"+string(att.ID), alice.Token, nil); a.Code != http.StatusUnprocessableEntity {
-			t.Errorf("DELETE attached media: %d %s", a.Code, a.Body)
-		}
-		if _, err := ac.PostStatus(ctx, &mastodon.Toot{Status: "again", MediaIDs: []mastodon.ID{att.ID}}); apiCode(err) != http.StatusUnprocessableEntity {
-			t.Errorf("attaching an attached upload again: %v", err)
-		}
-
-		// Media timelines find it, and only it.
-		inst.PostStatus(t, alice.Token, url.Values{"status": {"just words"}, "scope": {"world"}})
-		acct, _ := ac.GetAccountCurrentUser(ctx)
-		a = inst.Call(t, http.MethodGet, "/api/v1/accounts/"+string(acct.ID)+"/statuses?only_media=true", bob.Token, nil)
-		var list []struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(a.Body, &list); len(list) != 1 || list[0].ID == "" || list[0].ID != posted.ID {
-			t.Errorf("profile media: %s", a.Body)
-		}
-		a = inst.Call(t, http.MethodGet, "/api/v1/timelines/public?only_media=true", "", nil)
-		if json.Unmarshal(a.Body, &list); len(list) != 1 || list[0].ID != posted.ID {
-			t.Errorf("public media timeline: %s", a.Body)
-		}
-
-		// An edit describes it anew through media_attributes; another drops it.
-		edited := inst.Call(t, http.MethodPut, "/api/v1/statuses/"+posted.ID, alice.Token, url.Values{
-			"status": {"Now with words"}, "media_ids[]": {string(att.ID)},
-			"media_attributes[0][id]": {string(att.ID)}, "media_attributes[0][description]": {"Described in an edit"},
-		})
-		if edited.Code != http.StatusOK || !strings.Contains(string(edited.Body), "Described in an edit") {
-			t.Fatalf("edit with media_attributes: %d %s", edited.Code, edited.Body)
-		}
-		history, err := bc.GetStatusHistory(ctx, mastodon.ID(posted.ID))
-		if err != nil || len(history) != 2 || len(history[1].MediaAttachments) != 1 {
-			t.Errorf("history after the edit: %v %+v", err, history)
-		}
-		if _, err := ac.UpdateStatus(ctx, &mastodon.Toot{Status: "Words only"}, mastodon.ID(posted.ID)); err != nil {
-			t.Fatal(err)
-		}
-		st, _ = bc.GetStatus(ctx, mastodon.ID(posted.ID))
-		if len(st.MediaAttachments) != 0 {
-			t.Errorf("an edit without media_ids kept %d attachments", len(st.MediaAttachments))
-		}
-		// Detached, the upload waits for a post again: it can be attached to another.
-		again, err := ac.PostStatus(ctx, &mastodon.Toot{Status: "Reused", MediaIDs: []mastodon.ID{att.ID}, Visibility: "private"})
-		if err != nil || len(again.MediaAttachments) != 1 {
-			t.Fatalf("reattach: %v", err)
-		}
-		if c := fetchFile(t, att.URL).cache; !strings.HasPrefix(c, "private") {
-			t.Errorf("the picture of a followers-only post is publicly cacheable: %q", c)
-		}
-		// Bob does not follow alice: the post, and so the picture's address, is hidden.
-		if _, err := bc.GetStatus(ctx, again.ID); apiCode(err) != http.StatusNotFound {
-			t.Errorf("bob reads a followers-only post: %v", err)
-		}
-		// Deleted with delete_media, the files go at once.
-		if a := inst.Call(t, http.MethodDelete, "/api/v1/statuses/"+string(again.ID)+"?delete_media=true", alice.Token, nil); a.Code != http.StatusOK {
-			t.Fatalf("delete: %d %s", a.Code, a.Body)
-		}
-		if f := fetchFile(t, att.URL); f.code != http.StatusNotFound {
-			t.Errorf("the file of a post deleted with its media: HTTP %d", f.code)
-		}
-
-		// Deleted without, the upload stays a day for a redraft, then is pruned.
-		second, err := ac.UploadMediaFromBytes(ctx, mediatest.PNG(mediatest.Translucent(50, 40)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		third, err := ac.UploadMediaFromBytes(ctx, mediatest.AnimatedGIF(30, 20, 2))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f := fetchFile(t, third.URL); f.contentType != "image/gif" {
-			t.Errorf("animated GIF served as %s", f.contentType)
-		}
-		withTwo, err := ac.PostStatus(ctx, &mastodon.Toot{Status: "two", MediaIDs: []mastodon.ID{third.ID, second.ID}})
-		if err != nil || len(withTwo.MediaAttachments) != 2 || withTwo.MediaAttachments[0].ID != third.ID {
-			t.Fatalf("post with two in order: %v %+v", err, withTwo)
-		}
-		if err := ac.DeleteStatus(ctx, withTwo.ID); err != nil {
-			t.Fatal(err)
-		}
-		if f := fetchFile(t, second.URL); f.code != http.StatusOK {
-			t.Errorf("the file of a post deleted for a redraft: HTTP %d", f.code)
-		}
-		n, err := inst.Community.PruneUnattachedMedia(ctx, time.Now().Add(time.Minute))
-		if err != nil || n != 2 {
-			t.Errorf("prune: %d, %v; want the two detached uploads", n, err)
-		}
-		if f := fetchFile(t, second.URL); f.code != http.StatusNotFound {
-			t.Errorf("a pruned upload is served: HTTP %d", f.code)
-		}
-
-		// An unattached upload can be deleted by its owner only.
-		fourth, err := ac.UploadMediaFromBytes(ctx, mediatest.JPEG(mediatest.Marked(40, 40), 0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a := inst.Call(t, http.MethodDelete, "/api/v1/media/"+string(fourth.ID), bob.Token, nil); a.Code != http.StatusNotFound {
-			t.Errorf("bob deletes alice's upload: %d", a.Code)
-		}
-		if a := inst.Call(t, http.MethodDelete, "/api/v1/media/"+string(fourth.ID), alice.Token, nil); a.Code != http.StatusOK {
-			t.Errorf("delete upload: %d %s", a.Code, a.Body)
-		}
-		if f := fetchFile(t, fourth.URL); f.code != http.StatusNotFound {
-			t.Errorf("a deleted upload is served: HTTP %d", f.code)
-		}
-		if f := fetchFile(t, inst.URL+"/media/0123456789abcdef0123456789abcdef/original.jpg"); f.code != http.StatusNotFound {
-			t.Errorf("a made-up file: HTTP %d", f.code)
-		}
-
-		// From a file on disk and from a reader, as go-mastodon also offers.
-		path := filepath.Join(t.TempDir(), "photo.jpg")
-		if err := os.WriteFile(path, mediatest.JPEG(mediatest.Marked(64, 48), 3), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		fromFile, err := ac.UploadMedia(ctx, path)
-		if err != nil || fromFile.Meta.Original.Width != 64 || fromFile.Meta.Original.Height != 48 {
-			t.Errorf("UploadMedia: %v %+v", err, fromFile)
-		}
-		fromReader, err := ac.UploadMediaFromReader(ctx, strings.NewReader(string(mediatest.PNG(mediatest.Marked(20, 10)))))
-		if err != nil || fromReader.Meta.Original.Width != 20 || !strings.HasSuffix(fromReader.URL, ".png") {
-			t.Errorf("UploadMediaFromReader: %v %+v", err, fromReader)
-		}
-
-		// Uploads that are not pictures, or too many of them.
-		if _, err := ac.UploadMediaFromBytes(ctx, []byte("plain text")); apiCode(err) != http.StatusUnprocessableEntity {
-			t.Errorf("text upload: %v", err)
-		}
-		if _, err := ac.UploadMediaFromBytes(ctx, mediatest.PNGBomb(60000, 60000)); apiCode(err) != http.StatusUnprocessableEntity ||
-			!strings.Contains(err.Error(), "too large") {
-			t.Errorf("decompression bomb: %v", err)
-		}
-		var five []mastodon.ID
-		for range 5 {
-			m, err := ac.UploadMediaFromBytes(ctx, mediatest.JPEG(mediatest.Marked(20, 20), 0))
-			if err != nil {
-				t.Fatal(err)
-			}
-			five = append(five, m.ID)
-		}
-		if _, err := ac.PostStatus(ctx, &mastodon.Toot{Status: "five", MediaIDs: five}); apiCode(err) != http.StatusUnprocessableEntity {
-			t.Errorf("five attachments: %v", err)
-		}
-		if a := inst.Call(t, http.MethodPost, "/api/v1/statuses", alice.Token, url.Values{"status": {"both"},
-			"media_ids[]": {string(five[0])}, "poll[options][]": {"a", "b"}, "poll[expires_in]": {"600"}}); a.Code != http.StatusUnprocessableEntity {
-			t.Errorf("media and poll: %d %s", a.Code, a.Body)
-		}
-		// Without write:media, no uploads.
-		reader := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read", "write:statuses"}})
-		if _, err := inst.Client(reader.Token).UploadMediaFromBytes(ctx, photo); apiCode(err) != http.StatusForbidden {
-			t.Errorf("upload without write:media: %v", err)
-		}
+		jr := &mediaJourney{ctx: ctx, inst: inst, alice: alice, bob: bob, ac: inst.Client(alice.Token), bc: inst.Client(bob.Token)}
+		jr.upload(t)
+		jr.post(t)
+		jr.mediaTimelines(t)
+		jr.editAndDelete(t)
+		jr.redraftAndPrune(t)
+		jr.deleteUpload(t)
+		jr.otherUploadCalls(t)
+		jr.refusedUploads(t)
 	})
+}
+
+// A 800×600 sensor image that the phone says to turn a quarter.
+func (jr *mediaJourney) upload(t *testing.T) {
+	jr.photo = mediatest.JPEG(mediatest.Marked(800, 600), 6)
+	var err error
+	jr.att, err = jr.ac.UploadMediaFromMedia(jr.ctx, &mastodon.Media{File: bytes.NewReader(jr.photo), Description: "A red corner", Focus: "0.5,-0.25"})
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	if jr.att.Type != "image" || jr.att.Description != "A red corner" || jr.att.BlurHash == "" ||
+		jr.att.Meta.Original.Width != 600 || jr.att.Meta.Original.Height != 800 || jr.att.Meta.Focus.X != 0.5 || jr.att.Meta.Focus.Y != -0.25 {
+		t.Errorf("uploaded attachment: %+v", jr.att)
+	}
+	if w, h := pictureSize(t, "original", instancetest.Fetch(t, jr.att.URL)); w != 600 || h != 800 {
+		t.Errorf("served original is %d×%d, want 600×800 (upright)", w, h)
+	}
+	small := instancetest.Fetch(t, jr.att.PreviewURL)
+	if w, h := pictureSize(t, "preview", small); w*h > 640*360 || w >= h {
+		t.Errorf("served preview is %d×%d", w, h)
+	}
+	if !strings.HasPrefix(small.Header.Get("Cache-Control"), "private") {
+		t.Errorf("an unattached upload is cacheable by anyone: %q", small.Header.Get("Cache-Control"))
+	}
+	if err := jr.ac.GetMediaStatus(jr.ctx, jr.att); err != nil {
+		t.Errorf("GET /api/v1/media/:id: %v", err)
+	}
+	if err := jr.bc.GetMediaStatus(jr.ctx, jr.att); apiCode(err) != http.StatusNotFound {
+		t.Errorf("bob reads alice's upload: %v", err)
+	}
+	a := jr.inst.Call(t, http.MethodPut, "/api/v1/media/"+string(jr.att.ID), jr.alice.Token, url.Values{"description": {"A red corner, turned"}})
+	if a.Code != http.StatusOK || !strings.Contains(string(a.Body), "A red corner, turned") {
+		t.Errorf("PUT media: %d %s", a.Code, a.Body)
+	}
+}
+
+// Bob cannot post alice's upload; alice posts it for everyone.
+func (jr *mediaJourney) post(t *testing.T) {
+	if _, err := jr.bc.PostStatus(jr.ctx, &mastodon.Toot{Status: "mine now", MediaIDs: []mastodon.ID{jr.att.ID}}); apiCode(err) != http.StatusUnprocessableEntity {
+		t.Errorf("bob posts alice's upload: %v", err)
+	}
+	jr.posted = jr.inst.PostStatus(t, jr.alice.Token, url.Values{"status": {""}, "media_ids[]": {string(jr.att.ID)}, "scope": {"world"}})
+	st, err := jr.bc.GetStatus(jr.ctx, mastodon.ID(jr.posted.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.MediaAttachments) != 1 || st.MediaAttachments[0].ID != jr.att.ID || st.MediaAttachments[0].Description != "A red corner, turned" {
+		t.Fatalf("posted status: %+v", st.MediaAttachments)
+	}
+	if c := instancetest.Fetch(t, jr.att.URL).Header.Get("Cache-Control"); !strings.HasPrefix(c, "public") {
+		t.Errorf("the picture of a world-public post is not publicly cacheable: %q", c)
+	}
+	// Attached: neither editable nor deletable as an upload, nor attachable again.
+	if a := jr.inst.Call(t, http.MethodPut, "/api/v1/media/"+string(jr.att.ID), jr.alice.Token, url.Values{"description": {"x"}}); a.Code != http.StatusNotFound {
+		t.Errorf("PUT attached media: %d", a.Code)
+	}
+	if a := jr.inst.Call(t, http.MethodDelete, "/api/v1/media/"+string(jr.att.ID), jr.alice.Token, nil); a.Code != http.StatusUnprocessableEntity {
+		t.Errorf("DELETE attached media: %d %s", a.Code, a.Body)
+	}
+	if _, err := jr.ac.PostStatus(jr.ctx, &mastodon.Toot{Status: "again", MediaIDs: []mastodon.ID{jr.att.ID}}); apiCode(err) != http.StatusUnprocessableEntity {
+		t.Errorf("attaching an attached upload again: %v", err)
+	}
+}
+
+// Media timelines find it, and only it.
+func (jr *mediaJourney) mediaTimelines(t *testing.T) {
+	jr.inst.PostStatus(t, jr.alice.Token, url.Values{"status": {"just words"}, "scope": {"world"}})
+	acct, _ := jr.ac.GetAccountCurrentUser(jr.ctx)
+	a := jr.inst.Call(t, http.MethodGet, "/api/v1/accounts/"+string(acct.ID)+"/statuses?only_media=true", jr.bob.Token, nil)
+	var list []struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(a.Body, &list); len(list) != 1 || list[0].ID == "" || list[0].ID != jr.posted.ID {
+		t.Errorf("profile media: %s", a.Body)
+	}
+	a = jr.inst.Call(t, http.MethodGet, "/api/v1/timelines/public?only_media=true", "", nil)
+	if json.Unmarshal(a.Body, &list); len(list) != 1 || list[0].ID != jr.posted.ID {
+		t.Errorf("public media timeline: %s", a.Body)
+	}
+}
+
+// An edit describes it anew through media_attributes; another drops it.
+func (jr *mediaJourney) editAndDelete(t *testing.T) {
+	edited := jr.inst.Call(t, http.MethodPut, "/api/v1/statuses/"+jr.posted.ID, jr.alice.Token, url.Values{
+		"status": {"Now with words"}, "media_ids[]": {string(jr.att.ID)},
+		"media_attributes[0][id]": {string(jr.att.ID)}, "media_attributes[0][description]": {"Described in an edit"},
+	})
+	if edited.Code != http.StatusOK || !strings.Contains(string(edited.Body), "Described in an edit") {
+		t.Fatalf("edit with media_attributes: %d %s", edited.Code, edited.Body)
+	}
+	history, err := jr.bc.GetStatusHistory(jr.ctx, mastodon.ID(jr.posted.ID))
+	if err != nil || len(history) != 2 || len(history[1].MediaAttachments) != 1 {
+		t.Errorf("history after the edit: %v %+v", err, history)
+	}
+	if _, err := jr.ac.UpdateStatus(jr.ctx, &mastodon.Toot{Status: "Words only"}, mastodon.ID(jr.posted.ID)); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := jr.bc.GetStatus(jr.ctx, mastodon.ID(jr.posted.ID))
+	if len(st.MediaAttachments) != 0 {
+		t.Errorf("an edit without media_ids kept %d attachments", len(st.MediaAttachments))
+	}
+	// Detached, the upload waits for a post again: it can be attached to another.
+	again, err := jr.ac.PostStatus(jr.ctx, &mastodon.Toot{Status: "Reused", MediaIDs: []mastodon.ID{jr.att.ID}, Visibility: "private"})
+	if err != nil || len(again.MediaAttachments) != 1 {
+		t.Fatalf("reattach: %v", err)
+	}
+	if c := instancetest.Fetch(t, jr.att.URL).Header.Get("Cache-Control"); !strings.HasPrefix(c, "private") {
+		t.Errorf("the picture of a followers-only post is publicly cacheable: %q", c)
+	}
+	// Bob does not follow alice: the post, and so the picture's address, is hidden.
+	if _, err := jr.bc.GetStatus(jr.ctx, again.ID); apiCode(err) != http.StatusNotFound {
+		t.Errorf("bob reads a followers-only post: %v", err)
+	}
+	// Deleted with delete_media, the files go at once.
+	if a := jr.inst.Call(t, http.MethodDelete, "/api/v1/statuses/"+string(again.ID)+"?delete_media=true", jr.alice.Token, nil); a.Code != http.StatusOK {
+		t.Fatalf("delete: %d %s", a.Code, a.Body)
+	}
+	if f := instancetest.Fetch(t, jr.att.URL); f.Code != http.StatusNotFound {
+		t.Errorf("the file of a post deleted with its media: HTTP %d", f.Code)
+	}
+}
+
+// Deleted without, the upload stays a day for a redraft, then is pruned.
+func (jr *mediaJourney) redraftAndPrune(t *testing.T) {
+	second, err := jr.ac.UploadMediaFromBytes(jr.ctx, mediatest.PNG(mediatest.Translucent(50, 40)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := jr.ac.UploadMediaFromBytes(jr.ctx, mediatest.AnimatedGIF(30, 20, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := instancetest.Fetch(t, third.URL); f.Header.Get("Content-Type") != "image/gif" {
+		t.Errorf("animated GIF served as %s", f.Header.Get("Content-Type"))
+	}
+	withTwo, err := jr.ac.PostStatus(jr.ctx, &mastodon.Toot{Status: "two", MediaIDs: []mastodon.ID{third.ID, second.ID}})
+	if err != nil || len(withTwo.MediaAttachments) != 2 || withTwo.MediaAttachments[0].ID != third.ID {
+		t.Fatalf("post with two in order: %v %+v", err, withTwo)
+	}
+	if err := jr.ac.DeleteStatus(jr.ctx, withTwo.ID); err != nil {
+		t.Fatal(err)
+	}
+	if f := instancetest.Fetch(t, second.URL); f.Code != http.StatusOK {
+		t.Errorf("the file of a post deleted for a redraft: HTTP %d", f.Code)
+	}
+	n, err := jr.inst.Community.PruneUnattachedMedia(jr.ctx, time.Now().Add(time.Minute))
+	if err != nil || n != 2 {
+		t.Errorf("prune: %d, %v; want the two detached uploads", n, err)
+	}
+	if f := instancetest.Fetch(t, second.URL); f.Code != http.StatusNotFound {
+		t.Errorf("a pruned upload is served: HTTP %d", f.Code)
+	}
+}
+
+// An unattached upload can be deleted by its owner only.
+func (jr *mediaJourney) deleteUpload(t *testing.T) {
+	fourth, err := jr.ac.UploadMediaFromBytes(jr.ctx, mediatest.JPEG(mediatest.Marked(40, 40), 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := jr.inst.Call(t, http.MethodDelete, "/api/v1/media/"+string(fourth.ID), jr.bob.Token, nil); a.Code != http.StatusNotFound {
+		t.Errorf("bob deletes alice's upload: %d", a.Code)
+	}
+	if a := jr.inst.Call(t, http.MethodDelete, "/api/v1/media/"+string(fourth.ID), jr.alice.Token, nil); a.Code != http.StatusOK {
+		t.Errorf("delete upload: %d %s", a.Code, a.Body)
+	}
+	if f := instancetest.Fetch(t, fourth.URL); f.Code != http.StatusNotFound {
+		t.Errorf("a deleted upload is served: HTTP %d", f.Code)
+	}
+	if f := instancetest.Fetch(t, jr.inst.URL+"/media/0123456789abcdef0123456789abcdef/original.jpg"); f.Code != http.StatusNotFound {
+		t.Errorf("a made-up file: HTTP %d", f.Code)
+	}
+}
+
+// From a file on disk and from a reader, as go-mastodon also offers.
+func (jr *mediaJourney) otherUploadCalls(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "photo.jpg")
+	if err := os.WriteFile(path, mediatest.JPEG(mediatest.Marked(64, 48), 3), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := jr.ac.UploadMedia(jr.ctx, path)
+	if err != nil || fromFile.Meta.Original.Width != 64 || fromFile.Meta.Original.Height != 48 {
+		t.Errorf("UploadMedia: %v %+v", err, fromFile)
+	}
+	fromReader, err := jr.ac.UploadMediaFromReader(jr.ctx, strings.NewReader(string(mediatest.PNG(mediatest.Marked(20, 10)))))
+	if err != nil || fromReader.Meta.Original.Width != 20 || !strings.HasSuffix(fromReader.URL, ".png") {
+		t.Errorf("UploadMediaFromReader: %v %+v", err, fromReader)
+	}
+}
+
+// Uploads that are not pictures, or too many of them.
+func (jr *mediaJourney) refusedUploads(t *testing.T) {
+	if _, err := jr.ac.UploadMediaFromBytes(jr.ctx, []byte("plain text")); apiCode(err) != http.StatusUnprocessableEntity {
+		t.Errorf("text upload: %v", err)
+	}
+	if _, err := jr.ac.UploadMediaFromBytes(jr.ctx, mediatest.PNGBomb(60000, 60000)); apiCode(err) != http.StatusUnprocessableEntity ||
+		!strings.Contains(err.Error(), "too large") {
+		t.Errorf("decompression bomb: %v", err)
+	}
+	var five []mastodon.ID
+	for range 5 {
+		m, err := jr.ac.UploadMediaFromBytes(jr.ctx, mediatest.JPEG(mediatest.Marked(20, 20), 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		five = append(five, m.ID)
+	}
+	if _, err := jr.ac.PostStatus(jr.ctx, &mastodon.Toot{Status: "five", MediaIDs: five}); apiCode(err) != http.StatusUnprocessableEntity {
+		t.Errorf("five attachments: %v", err)
+	}
+	if a := jr.inst.Call(t, http.MethodPost, "/api/v1/statuses", jr.alice.Token, url.Values{"status": {"both"},
+		"media_ids[]": {string(five[0])}, "poll[options][]": {"a", "b"}, "poll[expires_in]": {"600"}}); a.Code != http.StatusUnprocessableEntity {
+		t.Errorf("media and poll: %d %s", a.Code, a.Body)
+	}
+	// Without write:media, no uploads.
+	reader := jr.inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read", "write:statuses"}})
+	if _, err := jr.inst.Client(reader.Token).UploadMediaFromBytes(jr.ctx, jr.photo); apiCode(err) != http.StatusForbidden {
+		t.Errorf("upload without write:media: %v", err)
+	}
 }
 
 // TestProfileImages: avatars and headers through go-mastodon (base64 data URIs) and
@@ -298,7 +317,7 @@ func TestProfileImages(t *testing.T) {
 		if !strings.HasPrefix(me.Avatar, inst.URL+"/media/") {
 			t.Fatalf("avatar URL %q", me.Avatar)
 		}
-		if w, h := fetchFile(t, me.Avatar).size(t, "avatar"); w != 400 || h != 400 {
+		if w, h := pictureSize(t, "avatar", instancetest.Fetch(t, me.Avatar)); w != 400 || h != 400 {
 			t.Errorf("avatar is %d×%d, want 400×400", w, h)
 		}
 		first := me.Avatar
@@ -328,16 +347,16 @@ func TestProfileImages(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || out.DisplayName != "Alice" || out.Avatar == first {
 			t.Fatalf("multipart update: %d %+v", resp.StatusCode, out)
 		}
-		if w, h := fetchFile(t, out.Header).size(t, "header"); w != 1500 || h != 500 {
+		if w, h := pictureSize(t, "header", instancetest.Fetch(t, out.Header)); w != 1500 || h != 500 {
 			t.Errorf("header is %d×%d, want 1500×500", w, h)
 		}
-		if w, h := fetchFile(t, out.Avatar).size(t, "avatar"); w != 300 || h != 300 {
+		if w, h := pictureSize(t, "avatar", instancetest.Fetch(t, out.Avatar)); w != 300 || h != 300 {
 			t.Errorf("small avatar is %d×%d, want 300×300 (not enlarged)", w, h)
 		}
-		if f := fetchFile(t, first); f.code != http.StatusNotFound {
-			t.Errorf("the replaced avatar is still served: HTTP %d", f.code)
+		if f := instancetest.Fetch(t, first); f.Code != http.StatusNotFound {
+			t.Errorf("the replaced avatar is still served: HTTP %d", f.Code)
 		}
-		if c := fetchFile(t, out.Avatar).cache; !strings.HasPrefix(c, "public") {
+		if c := instancetest.Fetch(t, out.Avatar).Header.Get("Cache-Control"); !strings.HasPrefix(c, "public") {
 			t.Errorf("avatar cache: %q", c)
 		}
 
@@ -363,137 +382,166 @@ func TestProfileImages(t *testing.T) {
 
 // TestPolls: a poll is posted, voted on and counted through go-mastodon, with the
 // rules of single and multiple choice, hidden totals, expiry and audience.
+// pollStory is what TestPolls's steps share: alice's lunch poll (st, whose poll is
+// poll) and the colleagues who vote on it.
+type pollStory struct {
+	ctx               context.Context
+	inst              *instancetest.Instance
+	alice, bob, carol *instancetest.User
+	ac, bc, cc        *mastodon.Client
+	st                *mastodon.Status
+	poll              mastodon.ID
+}
+
 func TestPolls(t *testing.T) {
 	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
 		ctx := context.Background()
 		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
 		carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
-		ac, bc, cc := inst.Client(alice.Token), inst.Client(bob.Token), inst.Client(carol.Token)
-
-		st, err := ac.PostStatus(ctx, &mastodon.Toot{Status: "Lunch?", Poll: &mastodon.TootPoll{
-			Options: []string{"Pizza", "Salad", "Soup"}, ExpiresInSeconds: 3600}})
-		if err != nil {
-			t.Fatalf("post poll: %v", err)
-		}
-		if st.Poll == nil || len(st.Poll.Options) != 3 || st.Poll.Multiple || st.Poll.Expired ||
-			time.Until(st.Poll.ExpiresAt) < 59*time.Minute || st.Poll.Voted {
-			t.Fatalf("posted poll: %+v", st.Poll)
-		}
-		poll := st.Poll.ID
-		p, err := bc.PollVote(ctx, poll, 1)
-		if err != nil {
-			t.Fatalf("vote: %v", err)
-		}
-		if !p.Voted || len(p.OwnVotes) != 1 || p.OwnVotes[0] != 1 || p.VotesCount != 1 || p.Options[1].VotesCount != 1 {
-			t.Errorf("after bob's vote: %+v", p)
-		}
-		if _, err := bc.PollVote(ctx, poll, 0); apiCode(err) != http.StatusUnprocessableEntity {
-			t.Errorf("voting twice: %v", err)
-		}
-		if _, err := cc.PollVote(ctx, poll, 0, 1); apiCode(err) != http.StatusUnprocessableEntity {
-			t.Errorf("two choices on a single-choice poll: %v", err)
-		}
-		if _, err := cc.PollVote(ctx, poll, 7); apiCode(err) != http.StatusUnprocessableEntity {
-			t.Errorf("a choice out of range: %v", err)
-		}
-		if _, err := cc.PollVote(ctx, poll, 1); err != nil {
-			t.Fatal(err)
-		}
-		p, err = ac.GetPoll(ctx, poll)
-		if err != nil || p.VotesCount != 2 || p.VotersCount != 2 || p.Options[1].VotesCount != 2 || p.Voted {
-			t.Errorf("alice sees: %v %+v", err, p)
-		}
-		got, _ := ac.GetStatus(ctx, st.ID)
-		if got.Poll == nil || got.Poll.VotesCount != 2 {
-			t.Errorf("the status shows the poll as %+v", got.Poll)
-		}
-
-		// Multiple choice with hidden totals: others see no counts until the end.
-		multi := inst.Call(t, http.MethodPost, "/api/v1/statuses", alice.Token, url.Values{"status": {"Which days?"},
-			"poll[options][]": {"Mon", "Tue", "Wed"}, "poll[expires_in]": {"600"}, "poll[multiple]": {"true"}, "poll[hide_totals]": {"true"}})
-		var ms struct {
-			Poll struct {
-				ID string `json:"id"`
-			} `json:"poll"`
-		}
-		if json.Unmarshal(multi.Body, &ms); ms.Poll.ID == "" {
-			t.Fatalf("multiple-choice poll: %d %s", multi.Code, multi.Body)
-		}
-		if p, err = bc.PollVote(ctx, mastodon.ID(ms.Poll.ID), 0, 2); err != nil || len(p.OwnVotes) != 2 || p.VotesCount != 2 || p.VotersCount != 1 {
-			t.Errorf("two choices: %v %+v", err, p)
-		}
-		hidden := inst.Call(t, http.MethodGet, "/api/v1/polls/"+ms.Poll.ID, carol.Token, nil)
-		if !strings.Contains(string(hidden.Body), `"votes_count":null`) {
-			t.Errorf("hidden totals shown to carol: %s", hidden.Body)
-		}
-		shown := inst.Call(t, http.MethodGet, "/api/v1/polls/"+ms.Poll.ID, alice.Token, nil)
-		if strings.Contains(string(shown.Body), `"votes_count":null`) {
-			t.Errorf("hidden totals hidden from the author: %s", shown.Body)
-		}
-
-		// An ended poll takes no votes.
-		id, _ := community.ParseID(string(poll))
-		if err := inst.DB.Model(&community.Poll{}).Where("id = ?", id).Update("expires_at", time.Now().Add(-time.Minute)).Error; err != nil {
-			t.Fatal(err)
-		}
-		dave := inst.CreateUser(t, "dave", instancetest.UserOptions{})
-		if _, err := inst.Client(dave.Token).PollVote(ctx, poll, 0); apiCode(err) != http.StatusUnprocessableEntity {
-			t.Errorf("vote on an ended poll: %v", err)
-		}
-		if p, _ := inst.Client(dave.Token).GetPoll(ctx, poll); p == nil || !p.Expired {
-			t.Errorf("ended poll: %+v", p)
-		}
-		// Its end is announced once, to the voters and to the author.
-		if n, err := inst.Community.EndExpiredPolls(ctx); err != nil || n != 1 {
-			t.Errorf("ending polls: %d, %v; want the one expired", n, err)
-		}
-		if n, _ := inst.Community.EndExpiredPolls(ctx); n != 0 {
-			t.Errorf("a poll's end announced again (%d)", n)
-		}
-		for name, c := range map[string]*mastodon.Client{"alice": ac, "bob": bc, "carol": cc, "dave": inst.Client(dave.Token)} {
-			ns, err := c.GetNotifications(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			polls := 0
-			for _, n := range ns {
-				if n.Type == "poll" && n.Status != nil && n.Status.ID == st.ID {
-					polls++
-				}
-			}
-			if want := map[bool]int{true: 1, false: 0}[name != "dave"]; polls != want {
-				t.Errorf("%s has %d poll notifications, want %d", name, polls, want)
-			}
-		}
-
-		// A followers-only poll is hidden, with its votes, from those who may not read it.
-		private, err := ac.PostStatus(ctx, &mastodon.Toot{Status: "Secret ballot", Visibility: "private",
-			Poll: &mastodon.TootPoll{Options: []string{"Yes", "No"}, ExpiresInSeconds: 600}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bc.GetPoll(ctx, private.Poll.ID); apiCode(err) != http.StatusNotFound {
-			t.Errorf("bob reads a followers-only poll: %v", err)
-		}
-		if _, err := bc.PollVote(ctx, private.Poll.ID, 0); apiCode(err) != http.StatusNotFound {
-			t.Errorf("bob votes on a followers-only poll: %v", err)
-		}
-
-		// An edit with the same options keeps the votes; other options start again.
-		if _, err := ac.UpdateStatus(ctx, &mastodon.Toot{Status: "Lunch today?", Poll: &mastodon.TootPoll{
-			Options: []string{"Pizza", "Salad", "Soup"}, ExpiresInSeconds: 3600}}, st.ID); err != nil {
-			t.Fatal(err)
-		}
-		if p, _ := ac.GetPoll(ctx, poll); p == nil || p.VotesCount != 2 {
-			t.Errorf("same options after an edit: %+v", p)
-		}
-		edited, err := ac.UpdateStatus(ctx, &mastodon.Toot{Status: "Lunch today?", Poll: &mastodon.TootPoll{
-			Options: []string{"Pizza", "Curry"}, ExpiresInSeconds: 3600}}, st.ID)
-		if err != nil || edited.Poll == nil || edited.Poll.VotesCount != 0 || len(edited.Poll.Options) != 2 {
-			t.Errorf("changed options: %v %+v", err, edited)
-		}
+		w := &pollStory{ctx: ctx, inst: inst, alice: alice, bob: bob, carol: carol,
+			ac: inst.Client(alice.Token), bc: inst.Client(bob.Token), cc: inst.Client(carol.Token)}
+		w.singleChoice(t)
+		w.multipleChoiceHidden(t)
+		w.ended(t)
+		w.followersOnly(t)
+		w.edit(t)
 	})
+}
+
+// singleChoice: alice asks, bob and carol vote once each, within the options.
+func (w *pollStory) singleChoice(t *testing.T) {
+	var err error
+	w.st, err = w.ac.PostStatus(w.ctx, &mastodon.Toot{Status: "Lunch?", Poll: &mastodon.TootPoll{
+		Options: []string{"Pizza", "Salad", "Soup"}, ExpiresInSeconds: 3600}})
+	if err != nil {
+		t.Fatalf("post poll: %v", err)
+	}
+	if w.st.Poll == nil || len(w.st.Poll.Options) != 3 || w.st.Poll.Multiple || w.st.Poll.Expired ||
+		time.Until(w.st.Poll.ExpiresAt) < 59*time.Minute || w.st.Poll.Voted {
+		t.Fatalf("posted poll: %+v", w.st.Poll)
+	}
+	w.poll = w.st.Poll.ID
+	p, err := w.bc.PollVote(w.ctx, w.poll, 1)
+	if err != nil {
+		t.Fatalf("vote: %v", err)
+	}
+	if !p.Voted || len(p.OwnVotes) != 1 || p.OwnVotes[0] != 1 || p.VotesCount != 1 || p.Options[1].VotesCount != 1 {
+		t.Errorf("after bob's vote: %+v", p)
+	}
+	if _, err := w.bc.PollVote(w.ctx, w.poll, 0); apiCode(err) != http.StatusUnprocessableEntity {
+		t.Errorf("voting twice: %v", err)
+	}
+	if _, err := w.cc.PollVote(w.ctx, w.poll, 0, 1); apiCode(err) != http.StatusUnprocessableEntity {
+		t.Errorf("two choices on a single-choice poll: %v", err)
+	}
+	if _, err := w.cc.PollVote(w.ctx, w.poll, 7); apiCode(err) != http.StatusUnprocessableEntity {
+		t.Errorf("a choice out of range: %v", err)
+	}
+	if _, err := w.cc.PollVote(w.ctx, w.poll, 1); err != nil {
+		t.Fatal(err)
+	}
+	p, err = w.ac.GetPoll(w.ctx, w.poll)
+	if err != nil || p.VotesCount != 2 || p.VotersCount != 2 || p.Options[1].VotesCount != 2 || p.Voted {
+		t.Errorf("alice sees: %v %+v", err, p)
+	}
+	got, _ := w.ac.GetStatus(w.ctx, w.st.ID)
+	if got.Poll == nil || got.Poll.VotesCount != 2 {
+		t.Errorf("the status shows the poll as %+v", got.Poll)
+	}
+}
+
+// Multiple choice with hidden totals: others see no counts until the end.
+func (w *pollStory) multipleChoiceHidden(t *testing.T) {
+	multi := w.inst.Call(t, http.MethodPost, "/api/v1/statuses", w.alice.Token, url.Values{"status": {"Which days?"},
+		"poll[options][]": {"Mon", "Tue", "Wed"}, "poll[expires_in]": {"600"}, "poll[multiple]": {"true"}, "poll[hide_totals]": {"true"}})
+	var ms struct {
+		Poll struct {
+			ID string `json:"id"`
+		} `json:"poll"`
+	}
+	if json.Unmarshal(multi.Body, &ms); ms.Poll.ID == "" {
+		t.Fatalf("multiple-choice poll: %d %s", multi.Code, multi.Body)
+	}
+	if p, err := w.bc.PollVote(w.ctx, mastodon.ID(ms.Poll.ID), 0, 2); err != nil || len(p.OwnVotes) != 2 || p.VotesCount != 2 || p.VotersCount != 1 {
+		t.Errorf("two choices: %v %+v", err, p)
+	}
+	hidden := w.inst.Call(t, http.MethodGet, "/api/v1/polls/"+ms.Poll.ID, w.carol.Token, nil)
+	if !strings.Contains(string(hidden.Body), `"votes_count":null`) {
+		t.Errorf("hidden totals shown to carol: %s", hidden.Body)
+	}
+	shown := w.inst.Call(t, http.MethodGet, "/api/v1/polls/"+ms.Poll.ID, w.alice.Token, nil)
+	if strings.Contains(string(shown.Body), `"votes_count":null`) {
+		t.Errorf("hidden totals hidden from the author: %s", shown.Body)
+	}
+}
+
+// An ended poll takes no votes.
+func (w *pollStory) ended(t *testing.T) {
+	id, _ := community.ParseID(string(w.poll))
+	if err := w.inst.DB.Model(&community.Poll{}).Where("id = ?", id).Update("expires_at", time.Now().Add(-time.Minute)).Error; err != nil {
+		t.Fatal(err)
+	}
+	dave := w.inst.CreateUser(t, "dave", instancetest.UserOptions{})
+	if _, err := w.inst.Client(dave.Token).PollVote(w.ctx, w.poll, 0); apiCode(err) != http.StatusUnprocessableEntity {
+		t.Errorf("vote on an ended poll: %v", err)
+	}
+	if p, _ := w.inst.Client(dave.Token).GetPoll(w.ctx, w.poll); p == nil || !p.Expired {
+		t.Errorf("ended poll: %+v", p)
+	}
+	// Its end is announced once, to the voters and to the author.
+	if n, err := w.inst.Community.EndExpiredPolls(w.ctx); err != nil || n != 1 {
+		t.Errorf("ending polls: %d, %v; want the one expired", n, err)
+	}
+	if n, _ := w.inst.Community.EndExpiredPolls(w.ctx); n != 0 {
+		t.Errorf("a poll's end announced again (%d)", n)
+	}
+	for name, c := range map[string]*mastodon.Client{"alice": w.ac, "bob": w.bc, "carol": w.cc, "dave": w.inst.Client(dave.Token)} {
+		ns, err := c.GetNotifications(w.ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		polls := 0
+		for _, n := range ns {
+			if n.Type == "poll" && n.Status != nil && n.Status.ID == w.st.ID {
+				polls++
+			}
+		}
+		if want := map[bool]int{true: 1, false: 0}[name != "dave"]; polls != want {
+			t.Errorf("%s has %d poll notifications, want %d", name, polls, want)
+		}
+	}
+}
+
+// A followers-only poll is hidden, with its votes, from those who may not read it.
+func (w *pollStory) followersOnly(t *testing.T) {
+	private, err := w.ac.PostStatus(w.ctx, &mastodon.Toot{Status: "Secret ballot", Visibility: "private",
+		Poll: &mastodon.TootPoll{Options: []string{"Yes", "No"}, ExpiresInSeconds: 600}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.bc.GetPoll(w.ctx, private.Poll.ID); apiCode(err) != http.StatusNotFound {
+		t.Errorf("bob reads a followers-only poll: %v", err)
+	}
+	if _, err := w.bc.PollVote(w.ctx, private.Poll.ID, 0); apiCode(err) != http.StatusNotFound {
+		t.Errorf("bob votes on a followers-only poll: %v", err)
+	}
+}
+
+// An edit with the same options keeps the votes; other options start again.
+func (w *pollStory) edit(t *testing.T) {
+	if _, err := w.ac.UpdateStatus(w.ctx, &mastodon.Toot{Status: "Lunch today?", Poll: &mastodon.TootPoll{
+		Options: []string{"Pizza", "Salad", "Soup"}, ExpiresInSeconds: 3600}}, w.st.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := w.ac.GetPoll(w.ctx, w.poll); p == nil || p.VotesCount != 2 {
+		t.Errorf("same options after an edit: %+v", p)
+	}
+	edited, err := w.ac.UpdateStatus(w.ctx, &mastodon.Toot{Status: "Lunch today?", Poll: &mastodon.TootPoll{
+		Options: []string{"Pizza", "Curry"}, ExpiresInSeconds: 3600}}, w.st.ID)
+	if err != nil || edited.Poll == nil || edited.Poll.VotesCount != 0 || len(edited.Poll.Options) != 2 {
+		t.Errorf("changed options: %v %+v", err, edited)
+	}
 }
 
 // TestConcurrentVotes: votes cast at the same moment are all counted, each once.
@@ -574,8 +622,8 @@ func TestMediaProfileImageURLsRefused(t *testing.T) {
 	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &me) != nil || me.Avatar != uploaded {
 		t.Errorf("send the current avatar back: HTTP %d %s", a.Code, a.Body)
 	}
-	if f := fetchFile(t, uploaded); f.code != http.StatusOK {
-		t.Errorf("the avatar is no longer served: HTTP %d", f.code)
+	if f := instancetest.Fetch(t, uploaded); f.Code != http.StatusOK {
+		t.Errorf("the avatar is no longer served: HTTP %d", f.Code)
 	}
 	// An empty value removes the picture.
 	a = inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", alice.Token, url.Values{"avatar": {""}})

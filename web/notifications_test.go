@@ -26,9 +26,9 @@ type nwNotification struct {
 }
 
 // nwList fetches and validates a notification list and returns "type:username" items.
-func nwList(t *testing.T, inst *instancetest.Instance, path, token string) ([]string, []nwNotification, twAnswer) {
+func nwList(t *testing.T, inst *instancetest.Instance, path, token string) ([]string, []nwNotification, instancetest.Answer) {
 	t.Helper()
-	a := twCall(t, inst, http.MethodGet, path, token, nil)
+	a := inst.Call(t, http.MethodGet, path, token, nil)
 	if a.Code != http.StatusOK {
 		t.Fatalf("%s: %d %s", path, a.Code, a.Body)
 	}
@@ -52,6 +52,17 @@ func nwList(t *testing.T, inst *instancetest.Instance, path, token string) ([]st
 	return out, list, a
 }
 
+// notificationStory is what TestNotificationsAPI's steps share: alice and the
+// notifications bob and carol give her (all, and list as the API first gave them).
+type notificationStory struct {
+	ctx                         context.Context
+	inst                        *instancetest.Instance
+	alice, bob, carol, readOnly *instancetest.User
+	mine                        string // alice's post
+	all                         []string
+	list                        []nwNotification
+}
+
 func TestNotificationsAPI(t *testing.T) {
 	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
 		ctx := context.Background()
@@ -60,131 +71,152 @@ func TestNotificationsAPI(t *testing.T) {
 		carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
 		readOnly := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
 
-		mine := twPost(t, inst, alice.Token, twText("alice writes"))
+		mine := inst.PostStatus(t, alice.Token, twText("alice writes")).ID
 		if _, err := inst.Client(bob.Token).AccountFollow(ctx, twID(alice.Account)); err != nil {
 			t.Fatal(err)
 		}
-		twPost(t, inst, bob.Token, twText("@alice hello"))
+		inst.PostStatus(t, bob.Token, twText("@alice hello"))
 		if _, err := inst.Client(carol.Token).Favourite(ctx, mastodon.ID(mine)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := inst.Client(bob.Token).Reblog(ctx, mastodon.ID(mine)); err != nil {
 			t.Fatal(err)
 		}
-		all := []string{"reblog:bob", "favourite:carol", "mention:bob", "follow:bob"}
-
-		got, list, _ := nwList(t, inst, "/api/v1/notifications", alice.Token)
-		twSame(t, "notifications", got, all)
-		if list[0].Status == nil || list[0].Status.ID != mine {
-			t.Errorf("reblog notification's status = %+v, want alice's post %s", list[0].Status, mine)
-		}
-
-		// go-mastodon reads the same list.
-		viaClient, err := inst.Client(alice.Token).GetNotifications(ctx, nil)
-		if err != nil || len(viaClient) != 4 || viaClient[3].Type != "follow" {
-			t.Errorf("go-mastodon notifications: %d, %v", len(viaClient), err)
-		}
-		excluded, err := inst.Client(alice.Token).GetNotificationsExclude(ctx, &[]string{"follow", "favourite"}, nil)
-		if err != nil || len(excluded) != 2 {
-			t.Errorf("go-mastodon exclude: %d, %v; want 2", len(excluded), err)
-		}
-
-		for _, c := range []struct {
-			query string
-			want  []string
-		}{
-			{"types[]=mention&types[]=follow", []string{"mention:bob", "follow:bob"}},
-			{"exclude_types[]=mention&exclude_types[]=reblog", []string{"favourite:carol", "follow:bob"}},
-			{"account_id=" + string(twID(bob.Account)), []string{"reblog:bob", "mention:bob", "follow:bob"}},
-			{"account_id=nobody", []string{}},
-			{"types[]=poll", []string{}},
-		} {
-			got, _, _ := nwList(t, inst, "/api/v1/notifications?"+c.query, alice.Token)
-			twSame(t, c.query, got, c.want)
-		}
-
-		// Paging through the Link header, by notification id.
-		var paged []string
-		next := "/api/v1/notifications?limit=3"
-		for range 4 {
-			got, _, a := nwList(t, inst, next, alice.Token)
-			if len(got) == 0 {
-				break
-			}
-			paged = append(paged, got...)
-			next = twLinks(t, a.Header)["next"]
-		}
-		twSame(t, "paged", paged, all)
-
-		// One notification, through go-mastodon and raw; someone else's is not found.
-		one, err := inst.Client(alice.Token).GetNotification(ctx, mastodon.ID(list[2].ID))
-		if err != nil || one.Type != "mention" || one.Status == nil {
-			t.Errorf("GetNotification: %+v, %v", one, err)
-		}
-		a := twCall(t, inst, http.MethodGet, "/api/v1/notifications/"+list[2].ID, alice.Token, nil)
-		if err := mastoschema.Validate("Notification", a.Body); a.Code != http.StatusOK || err != nil {
-			t.Errorf("notification: %d, %v", a.Code, err)
-		}
-		twWantError(t, "someone else's notification", twCall(t, inst, http.MethodGet, "/api/v1/notifications/"+list[2].ID, bob.Token, nil), http.StatusNotFound)
-		twWantError(t, "no such notification", twCall(t, inst, http.MethodGet, "/api/v1/notifications/12345", alice.Token, nil), http.StatusNotFound)
-		twWantError(t, "a bad id", twCall(t, inst, http.MethodGet, "/api/v1/notifications/abc", alice.Token, nil), http.StatusNotFound)
-
-		// unread_count follows the notifications marker.
-		var count struct{ Count int64 }
-		a = twCall(t, inst, http.MethodGet, "/api/v1/notifications/unread_count", alice.Token, nil)
-		if json.Unmarshal(a.Body, &count); a.Code != http.StatusOK || count.Count != 4 {
-			t.Errorf("unread_count: %d %s, want 4", a.Code, a.Body)
-		}
-		twCall(t, inst, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"notifications[last_read_id]": {list[1].ID}})
-		a = twCall(t, inst, http.MethodGet, "/api/v1/notifications/unread_count?types[]=reblog&types[]=mention", alice.Token, nil)
-		if json.Unmarshal(a.Body, &count); count.Count != 1 {
-			t.Errorf("unread reblogs and mentions after the marker: %s, want 1", a.Body)
-		}
-
-		// A mention whose status is deleted disappears with it.
-		var mention struct{ ID string }
-		json.Unmarshal(twCall(t, inst, http.MethodPost, "/api/v1/statuses", carol.Token, twText("@alice brief")).Body, &mention)
-		got, _, _ = nwList(t, inst, "/api/v1/notifications?types[]=mention", alice.Token)
-		twSame(t, "with carol's mention", got, []string{"mention:carol", "mention:bob"})
-		if err := inst.Client(carol.Token).DeleteStatus(ctx, mastodon.ID(mention.ID)); err != nil {
-			t.Fatal(err)
-		}
-		got, _, _ = nwList(t, inst, "/api/v1/notifications?types[]=mention", alice.Token)
-		twSame(t, "after the delete", got, []string{"mention:bob"})
-
-		// Blocking an account hides its notifications.
-		if _, err := inst.Client(alice.Token).AccountBlock(ctx, twID(carol.Account)); err != nil {
-			t.Fatal(err)
-		}
-		got, _, _ = nwList(t, inst, "/api/v1/notifications", alice.Token)
-		twSame(t, "after blocking carol", got, []string{"reblog:bob", "mention:bob", "follow:bob"})
-
-		// Dismiss one (go-mastodon and raw), then clear.
-		twWantError(t, "dismiss someone else's", twCall(t, inst, http.MethodPost, "/api/v1/notifications/"+list[0].ID+"/dismiss", bob.Token, nil), http.StatusNotFound)
-		twWantError(t, "dismiss without write:notifications", twCall(t, inst, http.MethodPost, "/api/v1/notifications/"+list[0].ID+"/dismiss", readOnly.Token, nil), http.StatusForbidden)
-		if err := inst.Client(alice.Token).DismissNotification(ctx, mastodon.ID(list[0].ID)); err != nil {
-			t.Fatal(err)
-		}
-		got, _, _ = nwList(t, inst, "/api/v1/notifications", alice.Token)
-		twSame(t, "after dismiss", got, []string{"mention:bob", "follow:bob"})
-		a = twCall(t, inst, http.MethodPost, "/api/v1/notifications/"+list[2].ID+"/dismiss", alice.Token, nil)
-		if a.Code != http.StatusOK || string(a.Body) != "{}" {
-			t.Errorf("raw dismiss: %d %s", a.Code, a.Body)
-		}
-		twPost(t, inst, alice.Token, twText("@bob your turn"))
-		if err := inst.Client(alice.Token).ClearNotifications(ctx); err != nil {
-			t.Fatal(err)
-		}
-		got, _, a = nwList(t, inst, "/api/v1/notifications", alice.Token)
-		if len(got) != 0 || string(a.Body) != "[]" || a.Header.Get("Link") != "" {
-			t.Errorf("after clear: %s, Link %q", a.Body, a.Header.Get("Link"))
-		}
-		got, _, _ = nwList(t, inst, "/api/v1/notifications", bob.Token)
-		twSame(t, "bob's notifications survive alice's clear", got, []string{"mention:alice"})
-
-		twWantError(t, "logged out", twCall(t, inst, http.MethodGet, "/api/v1/notifications", "", nil), http.StatusUnauthorized)
-		twWantError(t, "clear without write:notifications", twCall(t, inst, http.MethodPost, "/api/v1/notifications/clear", readOnly.Token, nil), http.StatusForbidden)
+		w := &notificationStory{ctx: ctx, inst: inst, alice: alice, bob: bob, carol: carol, readOnly: readOnly, mine: mine,
+			all: []string{"reblog:bob", "favourite:carol", "mention:bob", "follow:bob"}}
+		w.listAndFilter(t)
+		w.paging(t)
+		w.one(t)
+		w.unreadCount(t)
+		w.deletedAndBlocked(t)
+		w.dismissAndClear(t)
 	})
+}
+
+// listAndFilter: alice's four notifications, newest first, through the API and go-mastodon, and filtered.
+func (w *notificationStory) listAndFilter(t *testing.T) {
+	var got []string
+	got, w.list, _ = nwList(t, w.inst, "/api/v1/notifications", w.alice.Token)
+	twSame(t, "notifications", got, w.all)
+	if w.list[0].Status == nil || w.list[0].Status.ID != w.mine {
+		t.Errorf("reblog notification's status = %+v, want alice's post %s", w.list[0].Status, w.mine)
+	}
+
+	// go-mastodon reads the same list.
+	viaClient, err := w.inst.Client(w.alice.Token).GetNotifications(w.ctx, nil)
+	if err != nil || len(viaClient) != 4 || viaClient[3].Type != "follow" {
+		t.Errorf("go-mastodon notifications: %d, %v", len(viaClient), err)
+	}
+	excluded, err := w.inst.Client(w.alice.Token).GetNotificationsExclude(w.ctx, &[]string{"follow", "favourite"}, nil)
+	if err != nil || len(excluded) != 2 {
+		t.Errorf("go-mastodon exclude: %d, %v; want 2", len(excluded), err)
+	}
+
+	for _, c := range []struct {
+		query string
+		want  []string
+	}{
+		{"types[]=mention&types[]=follow", []string{"mention:bob", "follow:bob"}},
+		{"exclude_types[]=mention&exclude_types[]=reblog", []string{"favourite:carol", "follow:bob"}},
+		{"account_id=" + string(twID(w.bob.Account)), []string{"reblog:bob", "mention:bob", "follow:bob"}},
+		{"account_id=nobody", []string{}},
+		{"types[]=poll", []string{}},
+	} {
+		got, _, _ := nwList(t, w.inst, "/api/v1/notifications?"+c.query, w.alice.Token)
+		twSame(t, c.query, got, c.want)
+	}
+}
+
+// Paging through the Link header, by notification id.
+func (w *notificationStory) paging(t *testing.T) {
+	var paged []string
+	next := "/api/v1/notifications?limit=3"
+	for range 4 {
+		got, _, a := nwList(t, w.inst, next, w.alice.Token)
+		if len(got) == 0 {
+			break
+		}
+		paged = append(paged, got...)
+		next = twLinks(t, a.Header)["next"]
+	}
+	twSame(t, "paged", paged, w.all)
+}
+
+// One notification, through go-mastodon and raw; someone else's is not found.
+func (w *notificationStory) one(t *testing.T) {
+	one, err := w.inst.Client(w.alice.Token).GetNotification(w.ctx, mastodon.ID(w.list[2].ID))
+	if err != nil || one.Type != "mention" || one.Status == nil {
+		t.Errorf("GetNotification: %+v, %v", one, err)
+	}
+	a := w.inst.Call(t, http.MethodGet, "/api/v1/notifications/"+w.list[2].ID, w.alice.Token, nil)
+	if err := mastoschema.Validate("Notification", a.Body); a.Code != http.StatusOK || err != nil {
+		t.Errorf("notification: %d, %v", a.Code, err)
+	}
+	w.inst.Call(t, http.MethodGet, "/api/v1/notifications/"+w.list[2].ID, w.bob.Token, nil).WantError(t, "someone else's notification", http.StatusNotFound, "")
+	w.inst.Call(t, http.MethodGet, "/api/v1/notifications/12345", w.alice.Token, nil).WantError(t, "no such notification", http.StatusNotFound, "")
+	w.inst.Call(t, http.MethodGet, "/api/v1/notifications/abc", w.alice.Token, nil).WantError(t, "a bad id", http.StatusNotFound, "")
+}
+
+// unread_count follows the notifications marker.
+func (w *notificationStory) unreadCount(t *testing.T) {
+	var count struct{ Count int64 }
+	a := w.inst.Call(t, http.MethodGet, "/api/v1/notifications/unread_count", w.alice.Token, nil)
+	if json.Unmarshal(a.Body, &count); a.Code != http.StatusOK || count.Count != 4 {
+		t.Errorf("unread_count: %d %s, want 4", a.Code, a.Body)
+	}
+	w.inst.Call(t, http.MethodPost, "/api/v1/markers", w.alice.Token, url.Values{"notifications[last_read_id]": {w.list[1].ID}})
+	a = w.inst.Call(t, http.MethodGet, "/api/v1/notifications/unread_count?types[]=reblog&types[]=mention", w.alice.Token, nil)
+	if json.Unmarshal(a.Body, &count); count.Count != 1 {
+		t.Errorf("unread reblogs and mentions after the marker: %s, want 1", a.Body)
+	}
+}
+
+// A mention whose status is deleted disappears with it.
+func (w *notificationStory) deletedAndBlocked(t *testing.T) {
+	var mention struct{ ID string }
+	json.Unmarshal(w.inst.Call(t, http.MethodPost, "/api/v1/statuses", w.carol.Token, twText("@alice brief")).Body, &mention)
+	got, _, _ := nwList(t, w.inst, "/api/v1/notifications?types[]=mention", w.alice.Token)
+	twSame(t, "with carol's mention", got, []string{"mention:carol", "mention:bob"})
+	if err := w.inst.Client(w.carol.Token).DeleteStatus(w.ctx, mastodon.ID(mention.ID)); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = nwList(t, w.inst, "/api/v1/notifications?types[]=mention", w.alice.Token)
+	twSame(t, "after the delete", got, []string{"mention:bob"})
+
+	// Blocking an account hides its notifications.
+	if _, err := w.inst.Client(w.alice.Token).AccountBlock(w.ctx, twID(w.carol.Account)); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = nwList(t, w.inst, "/api/v1/notifications", w.alice.Token)
+	twSame(t, "after blocking carol", got, []string{"reblog:bob", "mention:bob", "follow:bob"})
+}
+
+// Dismiss one (go-mastodon and raw), then clear.
+func (w *notificationStory) dismissAndClear(t *testing.T) {
+	w.inst.Call(t, http.MethodPost, "/api/v1/notifications/"+w.list[0].ID+"/dismiss", w.bob.Token, nil).WantError(t, "dismiss someone else's", http.StatusNotFound, "")
+	w.inst.Call(t, http.MethodPost, "/api/v1/notifications/"+w.list[0].ID+"/dismiss", w.readOnly.Token, nil).WantError(t, "dismiss without write:notifications", http.StatusForbidden, "")
+	if err := w.inst.Client(w.alice.Token).DismissNotification(w.ctx, mastodon.ID(w.list[0].ID)); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := nwList(t, w.inst, "/api/v1/notifications", w.alice.Token)
+	twSame(t, "after dismiss", got, []string{"mention:bob", "follow:bob"})
+	a := w.inst.Call(t, http.MethodPost, "/api/v1/notifications/"+w.list[2].ID+"/dismiss", w.alice.Token, nil)
+	if a.Code != http.StatusOK || string(a.Body) != "{}" {
+		t.Errorf("raw dismiss: %d %s", a.Code, a.Body)
+	}
+	w.inst.PostStatus(t, w.alice.Token, twText("@bob your turn"))
+	if err := w.inst.Client(w.alice.Token).ClearNotifications(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _, a = nwList(t, w.inst, "/api/v1/notifications", w.alice.Token)
+	if len(got) != 0 || string(a.Body) != "[]" || a.Header.Get("Link") != "" {
+		t.Errorf("after clear: %s, Link %q", a.Body, a.Header.Get("Link"))
+	}
+	got, _, _ = nwList(t, w.inst, "/api/v1/notifications", w.bob.Token)
+	twSame(t, "bob's notifications survive alice's clear", got, []string{"mention:alice"})
+
+	w.inst.Call(t, http.MethodGet, "/api/v1/notifications", "", nil).WantError(t, "logged out", http.StatusUnauthorized, "")
+	w.inst.Call(t, http.MethodPost, "/api/v1/notifications/clear", w.readOnly.Token, nil).WantError(t, "clear without write:notifications", http.StatusForbidden, "")
 }
 
 func TestMarkersAPI(t *testing.T) {
@@ -193,7 +225,7 @@ func TestMarkersAPI(t *testing.T) {
 		readOnly := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read"}})
 		get := func(query string) map[string]json.RawMessage {
 			t.Helper()
-			a := twCall(t, inst, http.MethodGet, "/api/v1/markers"+query, alice.Token, nil)
+			a := inst.Call(t, http.MethodGet, "/api/v1/markers"+query, alice.Token, nil)
 			if a.Code != http.StatusOK {
 				t.Fatalf("markers: %d %s", a.Code, a.Body)
 			}
@@ -224,12 +256,12 @@ func TestMarkersAPI(t *testing.T) {
 			t.Errorf("markers before any save: %v", got)
 		}
 
-		a := twCall(t, inst, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"home[last_read_id]": {"1001"}})
+		a := inst.Call(t, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"home[last_read_id]": {"1001"}})
 		var saved map[string]json.RawMessage
 		if json.Unmarshal(a.Body, &saved); a.Code != http.StatusOK || len(saved) != 1 || read(saved["home"]) != (marker{"1001", 0}) {
 			t.Fatalf("save home: %d %s", a.Code, a.Body)
 		}
-		a = twCall(t, inst, http.MethodPost, "/api/v1/markers", alice.Token, map[string]any{
+		a = inst.Call(t, http.MethodPost, "/api/v1/markers", alice.Token, map[string]any{
 			"home": map[string]any{"last_read_id": "1002"}, "notifications": map[string]any{"last_read_id": "7"},
 		})
 		if json.Unmarshal(a.Body, &saved); a.Code != http.StatusOK || read(saved["home"]) != (marker{"1002", 1}) ||
@@ -244,12 +276,12 @@ func TestMarkersAPI(t *testing.T) {
 			t.Errorf("only home asked: %v", got)
 		}
 
-		twWantError(t, "bad id", twCall(t, inst, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"home[last_read_id]": {"abc"}}), http.StatusUnprocessableEntity)
-		a = twCall(t, inst, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{})
+		inst.Call(t, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{"home[last_read_id]": {"abc"}}).WantError(t, "bad id", http.StatusUnprocessableEntity, "")
+		a = inst.Call(t, http.MethodPost, "/api/v1/markers", alice.Token, url.Values{})
 		if a.Code != http.StatusOK || string(a.Body) != "{}" {
 			t.Errorf("save nothing: %d %s, want {}", a.Code, a.Body)
 		}
-		twWantError(t, "save without write:statuses", twCall(t, inst, http.MethodPost, "/api/v1/markers", readOnly.Token, url.Values{"home[last_read_id]": {"5"}}), http.StatusForbidden)
-		twWantError(t, "logged out", twCall(t, inst, http.MethodGet, "/api/v1/markers", "", nil), http.StatusUnauthorized)
+		inst.Call(t, http.MethodPost, "/api/v1/markers", readOnly.Token, url.Values{"home[last_read_id]": {"5"}}).WantError(t, "save without write:statuses", http.StatusForbidden, "")
+		inst.Call(t, http.MethodGet, "/api/v1/markers", "", nil).WantError(t, "logged out", http.StatusUnauthorized, "")
 	})
 }

@@ -636,15 +636,30 @@ func oauthStrings(v any) []string {
 
 // TestAuthorizePage covers what the page refuses, how it answers, and the out-of-band
 // flow of command-line clients.
+// authorizePage is what TestAuthorizePage's steps share: an app with three redirect
+// URIs on an instance where erin can log in.
+type authorizePage struct {
+	inst *instancetest.Instance
+	app  *oauthApp
+}
+
 func TestAuthorizePage(t *testing.T) {
 	t.Parallel()
 	inst := instancetest.Start(t, instancetest.Options{})
 	inst.CreateUser(t, "erin", instancetest.UserOptions{})
-	app := oauthRegisterApp(t, inst, oauthCallback+"\nhttp://127.0.0.1/cb\n"+oauthOOB, "read write")
+	w := &authorizePage{inst: inst, app: oauthRegisterApp(t, inst, oauthCallback+"\nhttp://127.0.0.1/cb\n"+oauthOOB, "read write")}
+	w.page(t)
+	w.unknownClients(t)
+	w.requestErrors(t)
+	w.denyAndWrongPassword(t)
+	w.tampered(t)
+	w.loopbackAndOutOfBand(t)
+}
 
-	// Security headers; the CSP admits the client's origin for the redirect after
-	// the form is sent.
-	resp, body := oauthGet(t, inst, "/oauth/authorize?"+oauthQuery(app, oauthCallback, "read write", "s").Encode(), "")
+// Security headers; the CSP admits the client's origin for the redirect after
+// the form is sent.
+func (w *authorizePage) page(t *testing.T) {
+	resp, body := oauthGet(t, w.inst, "/oauth/authorize?"+oauthQuery(w.app, oauthCallback, "read write", "s").Encode(), "")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("authorize page: %d %s", resp.StatusCode, body)
 	}
@@ -668,43 +683,49 @@ func TestAuthorizePage(t *testing.T) {
 	if strings.Contains(page, "<script") {
 		t.Error("the authorize page must work without scripts")
 	}
+}
 
-	// Never redirect to an unknown client or an unregistered redirect URI.
+// Never redirect to an unknown client or an unregistered redirect URI.
+func (w *authorizePage) unknownClients(t *testing.T) {
 	for name, q := range map[string]url.Values{
 		"unknown client":   {"client_id": {"nope"}, "redirect_uri": {oauthCallback}, "response_type": {"code"}},
 		"no client":        {"redirect_uri": {oauthCallback}, "response_type": {"code"}},
-		"foreign redirect": oauthQuery(app, "https://evil.example/cb", "read", "s"),
-		"several, none":    {"client_id": {app.ClientID}, "response_type": {"code"}},
+		"foreign redirect": oauthQuery(w.app, "https://evil.example/cb", "read", "s"),
+		"several, none":    {"client_id": {w.app.ClientID}, "response_type": {"code"}},
 	} {
-		resp, body := oauthGet(t, inst, "/oauth/authorize?"+q.Encode(), "")
+		resp, body := oauthGet(t, w.inst, "/oauth/authorize?"+q.Encode(), "")
 		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" || !strings.Contains(string(body), "<h1>") {
 			t.Errorf("%s: %d Location=%q, want an error page", name, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
+}
 
-	// Errors about the request itself go back to the client, with the state.
+// Errors about the request itself go back to the client, with the state.
+func (w *authorizePage) requestErrors(t *testing.T) {
 	redirectError := func(name string, q url.Values, want string) {
 		t.Helper()
-		resp, body := oauthGet(t, inst, "/oauth/authorize?"+q.Encode(), "")
+		resp, body := oauthGet(t, w.inst, "/oauth/authorize?"+q.Encode(), "")
 		loc, _ := url.Parse(resp.Header.Get("Location"))
 		if resp.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("error") != want || loc.Query().Get("state") != q.Get("state") {
 			t.Errorf("%s: %d %s, want a redirect with error=%s\n%s", name, resp.StatusCode, resp.Header.Get("Location"), want, body)
 		}
 	}
-	redirectError("scope escalation", oauthQuery(app, oauthCallback, "read write follow", "s1"), "invalid_scope")
-	redirectError("unknown scope", oauthQuery(app, oauthCallback, "read bogus", "s2"), "invalid_scope")
-	q := oauthQuery(app, oauthCallback, "read", "s3")
+	redirectError("scope escalation", oauthQuery(w.app, oauthCallback, "read write follow", "s1"), "invalid_scope")
+	redirectError("unknown scope", oauthQuery(w.app, oauthCallback, "read bogus", "s2"), "invalid_scope")
+	q := oauthQuery(w.app, oauthCallback, "read", "s3")
 	q.Set("response_type", "token")
 	redirectError("implicit flow", q, "unsupported_response_type")
-	q = oauthQuery(app, oauthCallback, "read", "s4")
+	q = oauthQuery(w.app, oauthCallback, "read", "s4")
 	q.Set("code_challenge", pkceVerifier)
 	q.Set("code_challenge_method", "plain")
 	redirectError("plain PKCE", q, "invalid_request")
 	q.Del("code_challenge_method")
 	redirectError("PKCE without a method", q, "invalid_request")
+}
 
-	// Deny sends the person back with access_denied, password or not.
-	resp, body = oauthAuthorize(t, inst, oauthQuery(app, oauthCallback, "read", "s5"), "", "", "deny")
+// Deny sends the person back with access_denied, password or not.
+func (w *authorizePage) denyAndWrongPassword(t *testing.T) {
+	resp, body := oauthAuthorize(t, w.inst, oauthQuery(w.app, oauthCallback, "read", "s5"), "", "", "deny")
 	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusFound ||
 		loc.Query().Get("error") != "access_denied" || loc.Query().Get("state") != "s5" || loc.Query().Has("code") {
 		t.Fatalf("deny: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
@@ -713,41 +734,45 @@ func TestAuthorizePage(t *testing.T) {
 	// A wrong password shows the form again, with an error that does not say which
 	// part was wrong, and keeps the request.
 	for _, who := range []string{"erin", "nobody"} {
-		resp, body = oauthAuthorize(t, inst, oauthQuery(app, oauthCallback, "read", "s6"), who, "not the password", "allow")
+		resp, body = oauthAuthorize(t, w.inst, oauthQuery(w.app, oauthCallback, "read", "s6"), who, "not the password", "allow")
 		if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Location") != "" {
 			t.Fatalf("wrong password for %s: %d %s", who, resp.StatusCode, resp.Header.Get("Location"))
 		}
-		page = string(body)
+		page := string(body)
 		if !strings.Contains(page, "Invalid username/email or password.") || !strings.Contains(page, `role="alert"`) ||
 			!strings.Contains(page, `name="state" value="s6"`) || !strings.Contains(page, `value="`+who+`"`) {
 			t.Fatalf("wrong password page for %s:\n%s", who, page)
 		}
 	}
+}
 
-	// Tampered hidden fields are checked again on submission.
-	form := oauthAuthorizePage(t, inst, oauthQuery(app, oauthCallback, "read", "s7"))
+// Tampered hidden fields are checked again on submission.
+func (w *authorizePage) tampered(t *testing.T) {
+	form := oauthAuthorizePage(t, w.inst, oauthQuery(w.app, oauthCallback, "read", "s7"))
 	form.Set("scope", "read write follow")
 	form.Set("login", "erin")
 	form.Set("password", instancetest.Password("erin"))
 	form.Set("decision", "allow")
-	resp, _ = oauthPostForm(t, inst, "/oauth/authorize", form)
+	resp, _ := oauthPostForm(t, w.inst, "/oauth/authorize", form)
 	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusFound || loc.Query().Get("error") != "invalid_scope" {
 		t.Fatalf("tampered scope: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	form.Set("scope", "read")
 	form.Set("redirect_uri", "https://evil.example/cb")
-	resp, _ = oauthPostForm(t, inst, "/oauth/authorize", form)
+	resp, _ = oauthPostForm(t, w.inst, "/oauth/authorize", form)
 	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
 		t.Fatalf("tampered redirect_uri: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
+}
 
-	// A loopback redirect may use any port (RFC 8252); the token request repeats it.
-	code, _ := oauthLogin(t, inst, oauthQuery(app, "http://127.0.0.1:41234/cb", "read", "s8"), "erin", instancetest.Password("erin"))
-	resp, body = oauthExchange(t, app, code, "http://127.0.0.1:41234/cb", "")
+// A loopback redirect may use any port (RFC 8252); the token request repeats it.
+func (w *authorizePage) loopbackAndOutOfBand(t *testing.T) {
+	code, _ := oauthLogin(t, w.inst, oauthQuery(w.app, "http://127.0.0.1:41234/cb", "read", "s8"), "erin", instancetest.Password("erin"))
+	resp, body := oauthExchange(t, w.app, code, "http://127.0.0.1:41234/cb", "")
 	oauthAccessToken(t, resp, body)
 
 	// Out of band: the page shows the code to copy.
-	resp, body = oauthAuthorize(t, inst, oauthQuery(app, oauthOOB, "read", ""), "erin", instancetest.Password("erin"), "allow")
+	resp, body = oauthAuthorize(t, w.inst, oauthQuery(w.app, oauthOOB, "read", ""), "erin", instancetest.Password("erin"), "allow")
 	m := regexp.MustCompile(`<code class="code" id="authorization-code">([^<]+)</code>`).FindStringSubmatch(string(body))
 	if resp.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("oob: %d\n%s", resp.StatusCode, body)
@@ -755,11 +780,11 @@ func TestAuthorizePage(t *testing.T) {
 	if resp.Header.Get("Cache-Control") != "no-store" {
 		t.Error("the page showing a code must not be cached")
 	}
-	c := app.client()
+	c := w.app.client()
 	if err := c.AuthenticateToken(context.Background(), html.UnescapeString(m[1]), oauthOOB); err != nil {
 		t.Fatalf("exchange the out-of-band code: %v", err)
 	}
-	if st := oauthTokenStatus(t, inst, c.Config.AccessToken); st != http.StatusOK {
+	if st := oauthTokenStatus(t, w.inst, c.Config.AccessToken); st != http.StatusOK {
 		t.Fatalf("token from the out-of-band code: %d", st)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // limited starts an instance with client rate limits small enough to reach in a test.
@@ -227,20 +228,13 @@ func TestFederationTrafficHasItsOwnLimit(t *testing.T) {
 	for i := range 5 {
 		b.PostStatus(t, bob.Token, url.Values{"status": {"delivery " + strconv.Itoa(i)}, "scope": {"company"}})
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	eventually.Holds(t, "A holds B's 5 posts (deliveries are not refused)", func() bool {
 		var n int64
 		if err := a.DB.Table("statuses").Where("uri LIKE ?", b.URL+"/%").Count(&n).Error; err != nil {
 			t.Fatal(err)
 		}
-		if n == 5 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("A holds %d of B's 5 posts: deliveries were refused", n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return n == 5
+	})
 
 	// Signatures that fail count against the address: 401 until the address's
 	// budget of 3 is spent (peers' fetches of the instance actor, served without a

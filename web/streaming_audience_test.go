@@ -17,6 +17,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // The streaming audience tests post every visibility × scope and check, for every kind
@@ -374,7 +375,7 @@ func TestStreamingAudienceFederated(t *testing.T) {
 		if err := a.Community.Follow(ctx, users[name].Account, authorOnA.ID, community.FollowOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, name+"'s follow to be accepted", func() bool {
+		eventually.Holds(t, name+"'s follow to be accepted", func() bool {
 			rel, err := a.Community.Relationship(ctx, users[name].Account.ID, authorOnA.ID)
 			return err == nil && rel.Following
 		})
@@ -399,7 +400,7 @@ func TestStreamingAudienceFederated(t *testing.T) {
 
 	posts := postMatrix(t, b, author.Token, "mentioned@"+a.Host())
 	// Everything sent is applied on A before the sentinels are written there.
-	eventually(t, "the queues to drain", func() bool {
+	eventually.Holds(t, "the queues to drain", func() bool {
 		for _, inst := range insts {
 			var n int64
 			if err := inst.DB.Table("queue_jobs").Count(&n).Error; err != nil || n > 0 {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/store/storetest"
 )
 
 // Streaming benchmarks. Clients and server share the process (and this machine's
@@ -38,8 +38,8 @@ func BenchmarkStreamingFanOut(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		for _, stream := range []string{"public", "user"} {
 			b.Run(db+"/"+stream, func(b *testing.B) {
-				if db == "postgres" && os.Getenv(instancetest.PostgresEnv) == "" {
-					b.Skipf("%s is not set", instancetest.PostgresEnv)
+				if db == "postgres" {
+					storetest.PostgresURL(b) // skips the benchmark when PostgreSQL is not configured
 				}
 				benchFanOut(b, db == "postgres", stream)
 			})

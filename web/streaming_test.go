@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 	"github.com/tacit-social/tacit/web"
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
@@ -67,23 +68,11 @@ func isDelete(id mastodon.ID) func(mastodon.Event) bool {
 	}
 }
 
-// eventually waits for cond, failing the test at the deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(streamDeadline)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // waitConnections waits until the instance serves at least n streaming connections, so
 // that what a test publishes next cannot be missed by a client still connecting.
 func waitConnections(t *testing.T, inst *instancetest.Instance, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%d streaming connections", n), func() bool {
+	eventually.Holds(t, fmt.Sprintf("%d streaming connections", n), func() bool {
 		return inst.Web.StreamingStats().Connections >= n
 	})
 }
@@ -188,7 +177,7 @@ func TestStreamingServerSentEvents(t *testing.T) {
 		}
 		waitConnections(t, inst, 6)
 
-		post := postStatus(t, inst, ben.Token, url.Values{"status": {"Rolling out #kubernetes today"}, "visibility": {"public"}, "scope": {"world"}})
+		post := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"Rolling out #kubernetes today"}, "visibility": {"public"}, "scope": {"world"}}).ID
 		id := mastodon.ID(post)
 		nextEvent(t, user, "the post on the user stream", isUpdate(id))
 		nextEvent(t, public, "the post on the public stream", isUpdate(id))
@@ -312,7 +301,7 @@ func TestStreamingWebSocketProtocol(t *testing.T) {
 		s.send(map[string]string{"type": "nonsense", "stream": "user"})
 		s.next("the answer to the last request", func(f rawFrame) bool { return f.Error != "" })
 
-		id := postStatus(t, inst, ben.Token, url.Values{"status": {"Generics in #golang"}, "visibility": {"public"}})
+		id := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"Generics in #golang"}, "visibility": {"public"}}).ID
 		seen := map[string]bool{}
 		for len(seen) < 2 {
 			f := s.next("the post on both streams", func(f rawFrame) bool { return f.Event == "update" })
@@ -329,7 +318,7 @@ func TestStreamingWebSocketProtocol(t *testing.T) {
 		s.send(map[string]string{"type": "unsubscribe", "stream": "hashtag", "tag": "golang"})
 		s.send(map[string]string{"type": "nonsense", "stream": "user"})
 		s.next("the answer to the last request", func(f rawFrame) bool { return f.Error != "" })
-		id2 := postStatus(t, inst, ben.Token, url.Values{"status": {"More #golang"}, "visibility": {"public"}})
+		id2 := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"More #golang"}, "visibility": {"public"}}).ID
 		f = s.next("the second post", func(f rawFrame) bool { return f.Event == "update" })
 		if strings.Join(f.Stream, "/") != "public:local" || !strings.Contains(f.Payload, id2) {
 			t.Errorf("after unsubscribing from the hashtag: frame on %v with %q", f.Stream, f.Payload)
@@ -440,5 +429,5 @@ func TestStreamingEndsWhenTokenRevoked(t *testing.T) {
 	case <-time.After(streamDeadline):
 		t.Fatal("the event stream of a revoked token is still open")
 	}
-	eventually(t, "the connections to be gone", func() bool { return inst.Web.StreamingStats().Connections == 0 })
+	eventually.Holds(t, "the connections to be gone", func() bool { return inst.Web.StreamingStats().Connections == 0 })
 }

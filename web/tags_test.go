@@ -27,11 +27,11 @@ func TestFollowedTags(t *testing.T) {
 		c := inst.Client(ana.Token)
 		started := time.Now()
 
-		public := postStatus(t, inst, ben.Token, url.Values{"status": {"Shipping #Golang 1.26"}, "visibility": {"public"}})
-		postStatus(t, inst, cai.Token, url.Values{"status": {"Me too #golang"}, "visibility": {"public"}})
-		private := postStatus(t, inst, ben.Token, url.Values{"status": {"Followers only #golang"}, "visibility": {"private"}})
-		unlisted := postStatus(t, inst, ben.Token, url.Values{"status": {"Quietly #golang"}, "visibility": {"unlisted"}})
-		department := postStatus(t, inst, cai.Token, url.Values{"status": {"Department #golang"}, "visibility": {"public"}, "scope": {"department"}})
+		public := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"Shipping #Golang 1.26"}, "visibility": {"public"}}).ID
+		inst.PostStatusAsAsked(t, cai.Token, url.Values{"status": {"Me too #golang"}, "visibility": {"public"}})
+		private := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"Followers only #golang"}, "visibility": {"private"}}).ID
+		unlisted := inst.PostStatusAsAsked(t, ben.Token, url.Values{"status": {"Quietly #golang"}, "visibility": {"unlisted"}}).ID
+		department := inst.PostStatusAsAsked(t, cai.Token, url.Values{"status": {"Department #golang"}, "visibility": {"public"}, "scope": {"department"}}).ID
 
 		tag, err := c.TagInfo(ctx, "GoLang")
 		if err != nil || tag.Name != "golang" || tag.Following {

@@ -18,39 +18,12 @@ import (
 	"github.com/tacit-social/tacit/web/mastoschema"
 )
 
-// twAnswer is a raw API answer.
-type twAnswer = instancetest.Answer
-
-// twCall sends a request to the instance (see instancetest.Instance.Call).
-func twCall(t *testing.T, inst *instancetest.Instance, method, path, token string, body any) twAnswer {
-	t.Helper()
-	return inst.Call(t, method, path, token, body)
-}
-
-// twWantError checks an error answer: its status and Mastodon's {"error": …} body.
-func twWantError(t *testing.T, what string, a twAnswer, code int) {
-	t.Helper()
-	if a.Code != code {
-		t.Errorf("%s: status %d, want %d (%s)", what, a.Code, code, a.Body)
-		return
-	}
-	if err := mastoschema.Validate("Error", a.Body); err != nil {
-		t.Errorf("%s: error body: %v", what, err)
-	}
-}
-
-// twPost creates a status through the API and returns its id.
-func twPost(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
-	t.Helper()
-	return inst.PostStatus(t, token, form).ID
-}
-
 // twText is a post's form with only text (and the instance's default audience).
 func twText(text string) url.Values { return url.Values{"status": {text}} }
 
 // twStatuses decodes and validates a list of statuses and returns their plain texts
 // (reblogs as "RB:" and the shared text) and ids.
-func twStatuses(t *testing.T, a twAnswer) (texts, ids []string) {
+func twStatuses(t *testing.T, a instancetest.Answer) (texts, ids []string) {
 	t.Helper()
 	if a.Code != http.StatusOK {
 		t.Fatalf("status list: %d %s", a.Code, a.Body)
@@ -133,10 +106,10 @@ func TestHomeTimelineAPI(t *testing.T) {
 		if _, err := inst.Client(alice.Token).AccountFollow(ctx, twID(bob.Account)); err != nil {
 			t.Fatal(err)
 		}
-		twPost(t, inst, bob.Token, twText("bob one"))
-		twPost(t, inst, carol.Token, twText("carol one"))
-		mine := twPost(t, inst, alice.Token, twText("alice one"))
-		twPost(t, inst, bob.Token, twText("bob two"))
+		inst.PostStatus(t, bob.Token, twText("bob one"))
+		inst.PostStatus(t, carol.Token, twText("carol one"))
+		mine := inst.PostStatus(t, alice.Token, twText("alice one")).ID
+		inst.PostStatus(t, bob.Token, twText("bob two"))
 		if _, err := inst.Client(bob.Token).Reblog(ctx, mastodon.ID(mine)); err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +128,7 @@ func TestHomeTimelineAPI(t *testing.T) {
 		}
 		twSame(t, "home (go-mastodon)", got, []string{"RB:alice one", "bob two", "alice one", "bob one"})
 
-		a := twCall(t, inst, http.MethodGet, "/api/v1/timelines/home", alice.Token, nil)
+		a := inst.Call(t, http.MethodGet, "/api/v1/timelines/home", alice.Token, nil)
 		texts, ids := twStatuses(t, a)
 		twSame(t, "home", texts, []string{"RB:alice one", "bob two", "alice one", "bob one"})
 		links := twLinks(t, a.Header)
@@ -164,17 +137,17 @@ func TestHomeTimelineAPI(t *testing.T) {
 		}
 
 		// carol follows nobody: only her own post.
-		texts, _ = twStatuses(t, twCall(t, inst, http.MethodGet, "/api/v1/timelines/home", carol.Token, nil))
+		texts, _ = twStatuses(t, inst.Call(t, http.MethodGet, "/api/v1/timelines/home", carol.Token, nil))
 		twSame(t, "carol's home", texts, []string{"carol one"})
 		// An empty home is [] with no Link header.
-		a = twCall(t, inst, http.MethodGet, "/api/v1/timelines/home", writeOnly.Token, nil)
-		twWantError(t, "home without read:statuses", a, http.StatusForbidden)
-		a = twCall(t, inst, http.MethodGet, "/api/v1/timelines/home?max_id=1", carol.Token, nil)
+		a = inst.Call(t, http.MethodGet, "/api/v1/timelines/home", writeOnly.Token, nil)
+		a.WantError(t, "home without read:statuses", http.StatusForbidden, "")
+		a = inst.Call(t, http.MethodGet, "/api/v1/timelines/home?max_id=1", carol.Token, nil)
 		if a.Code != http.StatusOK || strings.TrimSpace(string(a.Body)) != "[]" || a.Header.Get("Link") != "" {
 			t.Errorf("empty page: %d %s, Link %q; want [] without Link", a.Code, a.Body, a.Header.Get("Link"))
 		}
-		twWantError(t, "home logged out", twCall(t, inst, http.MethodGet, "/api/v1/timelines/home", "", nil), http.StatusUnauthorized)
-		twWantError(t, "home with a bad token", twCall(t, inst, http.MethodGet, "/api/v1/timelines/home", "nope", nil), http.StatusUnauthorized)
+		inst.Call(t, http.MethodGet, "/api/v1/timelines/home", "", nil).WantError(t, "home logged out", http.StatusUnauthorized, "")
+		inst.Call(t, http.MethodGet, "/api/v1/timelines/home", "nope", nil).WantError(t, "home with a bad token", http.StatusUnauthorized, "")
 	})
 }
 
@@ -196,15 +169,15 @@ func TestHomeTimelinePaging(t *testing.T) {
 			tok = bob.Token
 		}
 		text := fmt.Sprintf("post %d", i)
-		twPost(t, inst, tok, twText(text))
+		inst.PostStatus(t, tok, twText(text))
 		want = append([]string{text}, want...)
 	}
 
 	var got []string
 	next := "/api/v1/timelines/home?limit=2"
-	var last twAnswer
+	var last instancetest.Answer
 	for range 10 {
-		a := twCall(t, inst, http.MethodGet, next, alice.Token, nil)
+		a := inst.Call(t, http.MethodGet, next, alice.Token, nil)
 		texts, _ := twStatuses(t, a)
 		if len(texts) == 0 {
 			break
@@ -224,7 +197,7 @@ func TestHomeTimelinePaging(t *testing.T) {
 	got, _ = twStatuses(t, last)
 	prev := twLinks(t, last.Header)["prev"]
 	for range 10 {
-		a := twCall(t, inst, http.MethodGet, prev, alice.Token, nil)
+		a := inst.Call(t, http.MethodGet, prev, alice.Token, nil)
 		texts, _ := twStatuses(t, a)
 		if len(texts) == 0 {
 			break
@@ -235,10 +208,10 @@ func TestHomeTimelinePaging(t *testing.T) {
 	twSame(t, "up through prev links", got, want)
 
 	// since_id: the newest posts above it; min_id: the ones right above it.
-	_, ids := twStatuses(t, twCall(t, inst, http.MethodGet, "/api/v1/timelines/home", alice.Token, nil))
-	texts, _ := twStatuses(t, twCall(t, inst, http.MethodGet, "/api/v1/timelines/home?limit=2&since_id="+ids[4], alice.Token, nil))
+	_, ids := twStatuses(t, inst.Call(t, http.MethodGet, "/api/v1/timelines/home", alice.Token, nil))
+	texts, _ := twStatuses(t, inst.Call(t, http.MethodGet, "/api/v1/timelines/home?limit=2&since_id="+ids[4], alice.Token, nil))
 	twSame(t, "since_id", texts, want[:2])
-	texts, _ = twStatuses(t, twCall(t, inst, http.MethodGet, "/api/v1/timelines/home?limit=2&min_id="+ids[4], alice.Token, nil))
+	texts, _ = twStatuses(t, inst.Call(t, http.MethodGet, "/api/v1/timelines/home?limit=2&min_id="+ids[4], alice.Token, nil))
 	twSame(t, "min_id", texts, want[2:4])
 
 	// go-mastodon follows the same links through its Pagination.
@@ -265,25 +238,25 @@ func TestPublicTimelineAPI(t *testing.T) {
 		ctx := context.Background()
 		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 		reader := inst.CreateUser(t, "reader", instancetest.UserOptions{Scopes: []string{"read:statuses"}})
-		world := twPost(t, inst, alice.Token, url.Values{"status": {"world post"}, "scope": {"world"}})
-		twPost(t, inst, alice.Token, url.Values{"status": {"company post"}, "scope": {"company"}})
-		twPost(t, inst, alice.Token, url.Values{"status": {"department post"}, "scope": {"department"}})
-		twPost(t, inst, alice.Token, url.Values{"status": {"world unlisted"}, "scope": {"world"}, "visibility": {"unlisted"}})
-		twPost(t, inst, alice.Token, url.Values{"status": {"self reply"}, "scope": {"world"}, "in_reply_to_id": {world}})
+		world := inst.PostStatus(t, alice.Token, url.Values{"status": {"world post"}, "scope": {"world"}}).ID
+		inst.PostStatus(t, alice.Token, url.Values{"status": {"company post"}, "scope": {"company"}})
+		inst.PostStatus(t, alice.Token, url.Values{"status": {"department post"}, "scope": {"department"}})
+		inst.PostStatus(t, alice.Token, url.Values{"status": {"world unlisted"}, "scope": {"world"}, "visibility": {"unlisted"}})
+		inst.PostStatus(t, alice.Token, url.Values{"status": {"self reply"}, "scope": {"world"}, "in_reply_to_id": {world}})
 		if _, err := inst.Client(alice.Token).Reblog(ctx, mastodon.ID(world)); err != nil {
 			t.Fatal(err)
 		}
 		twRemotePost(t, inst, "pat", "hq.example", "remote world")
 
-		texts, _ := twStatuses(t, twCall(t, inst, http.MethodGet, "/api/v1/timelines/public", "", nil))
+		texts, _ := twStatuses(t, inst.Call(t, http.MethodGet, "/api/v1/timelines/public", "", nil))
 		twSame(t, "logged out", texts, []string{"remote world", "self reply", "world post"})
-		texts, _ = twStatuses(t, twCall(t, inst, http.MethodGet, "/api/v1/timelines/public", reader.Token, nil))
+		texts, _ = twStatuses(t, inst.Call(t, http.MethodGet, "/api/v1/timelines/public", reader.Token, nil))
 		twSame(t, "logged in", texts, []string{"remote world", "self reply", "department post", "company post", "world post"})
-		texts, _ = twStatuses(t, twCall(t, inst, http.MethodGet, "/api/v1/timelines/public?local=true", reader.Token, nil))
+		texts, _ = twStatuses(t, inst.Call(t, http.MethodGet, "/api/v1/timelines/public?local=true", reader.Token, nil))
 		twSame(t, "local", texts, []string{"self reply", "department post", "company post", "world post"})
-		texts, _ = twStatuses(t, twCall(t, inst, http.MethodGet, "/api/v1/timelines/public?remote=1", "", nil))
+		texts, _ = twStatuses(t, inst.Call(t, http.MethodGet, "/api/v1/timelines/public?remote=1", "", nil))
 		twSame(t, "remote", texts, []string{"remote world"})
-		texts, _ = twStatuses(t, twCall(t, inst, http.MethodGet, "/api/v1/timelines/public?only_media=true", "", nil))
+		texts, _ = twStatuses(t, inst.Call(t, http.MethodGet, "/api/v1/timelines/public?only_media=true", "", nil))
 		twSame(t, "only media", texts, []string{})
 
 		local, err := inst.Client("").GetTimelinePublic(ctx, true, nil)
@@ -291,9 +264,9 @@ func TestPublicTimelineAPI(t *testing.T) {
 			t.Errorf("go-mastodon local public timeline logged out: %d statuses, %v; want 2", len(local), err)
 		}
 
-		twWantError(t, "bad boolean", twCall(t, inst, http.MethodGet, "/api/v1/timelines/public?local=maybe", "", nil), http.StatusBadRequest)
+		inst.Call(t, http.MethodGet, "/api/v1/timelines/public?local=maybe", "", nil).WantError(t, "bad boolean", http.StatusBadRequest, "")
 		noRead := inst.CreateUser(t, "noread", instancetest.UserOptions{Scopes: []string{"write"}})
-		twWantError(t, "token without read:statuses", twCall(t, inst, http.MethodGet, "/api/v1/timelines/public", noRead.Token, nil), http.StatusForbidden)
+		inst.Call(t, http.MethodGet, "/api/v1/timelines/public", noRead.Token, nil).WantError(t, "token without read:statuses", http.StatusForbidden, "")
 	})
 }
 
@@ -331,10 +304,10 @@ func TestTagTimelineAPI(t *testing.T) {
 	ctx := context.Background()
 	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 	world := func(text string) url.Values { return url.Values{"status": {text}, "scope": {"world"}} }
-	twPost(t, inst, alice.Token, world("#Go only"))
-	twPost(t, inst, alice.Token, world("#go and #rust"))
-	twPost(t, inst, alice.Token, world("#rust only"))
-	twPost(t, inst, alice.Token, url.Values{"status": {"#GO company"}, "scope": {"company"}})
+	inst.PostStatus(t, alice.Token, world("#Go only"))
+	inst.PostStatus(t, alice.Token, world("#go and #rust"))
+	inst.PostStatus(t, alice.Token, world("#rust only"))
+	inst.PostStatus(t, alice.Token, url.Values{"status": {"#GO company"}, "scope": {"company"}})
 
 	tagged, err := inst.Client("").GetTimelineHashtag(ctx, "GO", false, nil)
 	if err != nil {
@@ -356,13 +329,13 @@ func TestTagTimelineAPI(t *testing.T) {
 		{"/api/v1/timelines/tag/go?remote=true", "", []string{}},
 		{"/api/v1/timelines/tag/nothing", "", []string{}},
 	} {
-		texts, _ := twStatuses(t, twCall(t, inst, http.MethodGet, c.path, c.token, nil))
+		texts, _ := twStatuses(t, inst.Call(t, http.MethodGet, c.path, c.token, nil))
 		twSame(t, c.path, texts, c.want)
 	}
 	// Paging by status id through the Link header.
-	a := twCall(t, inst, http.MethodGet, "/api/v1/timelines/tag/go?limit=1", "", nil)
+	a := inst.Call(t, http.MethodGet, "/api/v1/timelines/tag/go?limit=1", "", nil)
 	first, _ := twStatuses(t, a)
-	second, _ := twStatuses(t, twCall(t, inst, http.MethodGet, twLinks(t, a.Header)["next"], "", nil))
+	second, _ := twStatuses(t, inst.Call(t, http.MethodGet, twLinks(t, a.Header)["next"], "", nil))
 	twSame(t, "two pages of one", append(first, second...), []string{"#go and #rust", "#Go only"})
 }
 
@@ -374,9 +347,9 @@ func TestBookmarksAndFavouritesAPI(t *testing.T) {
 		noScope := inst.CreateUser(t, "limited", instancetest.UserOptions{Scopes: []string{"read:statuses"}})
 		var ids []string
 		for i := range 4 {
-			ids = append(ids, twPost(t, inst, bob.Token, twText(fmt.Sprintf("bob %d", i))))
+			ids = append(ids, inst.PostStatus(t, bob.Token, twText(fmt.Sprintf("bob %d", i))).ID)
 		}
-		private := twPost(t, inst, bob.Token, url.Values{"status": {"@alice just for you"}, "visibility": {"direct"}})
+		private := inst.PostStatus(t, bob.Token, url.Values{"status": {"@alice just for you"}, "visibility": {"direct"}}).ID
 		c := inst.Client(alice.Token)
 		// Saved out of order: the lists go by when they were saved.
 		for _, id := range []string{ids[2], ids[0], private, ids[3], ids[1]} {
@@ -402,7 +375,7 @@ func TestBookmarksAndFavouritesAPI(t *testing.T) {
 			var got []string
 			next := path + "?limit=2"
 			for range 5 {
-				a := twCall(t, inst, http.MethodGet, next, alice.Token, nil)
+				a := inst.Call(t, http.MethodGet, next, alice.Token, nil)
 				texts, pageIDs := twStatuses(t, a)
 				if len(texts) == 0 {
 					break
@@ -420,11 +393,11 @@ func TestBookmarksAndFavouritesAPI(t *testing.T) {
 		if _, err := inst.Client(bob.Token).AccountBlock(ctx, twID(alice.Account)); err != nil {
 			t.Fatal(err)
 		}
-		texts, _ := twStatuses(t, twCall(t, inst, http.MethodGet, "/api/v1/bookmarks", alice.Token, nil))
+		texts, _ := twStatuses(t, inst.Call(t, http.MethodGet, "/api/v1/bookmarks", alice.Token, nil))
 		twSame(t, "bookmarks after the author blocked me", texts, []string{})
 
-		twWantError(t, "bookmarks without read:bookmarks", twCall(t, inst, http.MethodGet, "/api/v1/bookmarks", noScope.Token, nil), http.StatusForbidden)
-		twWantError(t, "favourites without read:favourites", twCall(t, inst, http.MethodGet, "/api/v1/favourites", noScope.Token, nil), http.StatusForbidden)
-		twWantError(t, "bookmarks logged out", twCall(t, inst, http.MethodGet, "/api/v1/bookmarks", "", nil), http.StatusUnauthorized)
+		inst.Call(t, http.MethodGet, "/api/v1/bookmarks", noScope.Token, nil).WantError(t, "bookmarks without read:bookmarks", http.StatusForbidden, "")
+		inst.Call(t, http.MethodGet, "/api/v1/favourites", noScope.Token, nil).WantError(t, "favourites without read:favourites", http.StatusForbidden, "")
+		inst.Call(t, http.MethodGet, "/api/v1/bookmarks", "", nil).WantError(t, "bookmarks logged out", http.StatusUnauthorized, "")
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // trendingTagNames reads /api/v1/trends/tags (or the /api/v1/trends alias) as token.
@@ -48,7 +49,7 @@ func TestTrends(t *testing.T) {
 		cai := inst.CreateUser(t, "cai", instancetest.UserOptions{})
 		dan := inst.CreateUser(t, "dan", instancetest.UserOptions{})
 		post := func(u *instancetest.User, text, vis, scope string) string {
-			return postStatus(t, inst, u.Token, url.Values{"status": {text}, "visibility": {vis}, "scope": {scope}})
+			return inst.PostStatusAsAsked(t, u.Token, url.Values{"status": {text}, "visibility": {vis}, "scope": {scope}}).ID
 		}
 		for _, u := range []*instancetest.User{ana, ben, cai} {
 			post(u, "Kickoff #alpha", "public", "company")
@@ -135,14 +136,14 @@ func TestTrendsAcrossInstances(t *testing.T) {
 	if err := a.Community.Follow(ctx, reader.Account, onA.ID, community.FollowOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the follow to be accepted", func() bool {
+	eventually.Holds(t, "the follow to be accepted", func() bool {
 		rel, err := a.Community.Relationship(ctx, reader.Account.ID, onA.ID)
 		return err == nil && rel.Following
 	})
 	b.PostStatus(t, author.Token, url.Values{"status": {"Department only #deptonly"}, "visibility": {"public"}, "scope": {"department"}})
 	shared := b.PostStatus(t, author.Token, url.Values{"status": {"For everyone #shared"}, "visibility": {"public"}, "scope": {"company"}})
 	var local community.Status
-	eventually(t, "the company post to arrive", func() bool {
+	eventually.Holds(t, "the company post to arrive", func() bool {
 		return a.DB.Where("uri = ?", shared.URI).Take(&local).Error == nil
 	})
 	names, _ := trendingTagNames(t, a, "/api/v1/trends/tags", reader.Token)

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -42,23 +41,11 @@ func audienceMatrix(t *testing.T, mode string) {
 
 		// A world-public root, so that every post of the matrix is a reply in one thread
 		// (and shows up in context) while staying a self-thread (and so in public timelines).
-		root := postStatus(t, inst, author.Token, url.Values{
+		root := inst.PostStatusAsAsked(t, author.Token, url.Values{
 			"status": {"Root of the audience thread #audience"}, "visibility": {"public"}, "scope": {"world"},
-		})
+		}).ID
 
-		type post struct{ vis, scope, id string }
-		var posts []post
-		for _, vis := range []string{"public", "unlisted", "private", "direct"} {
-			for _, scope := range []string{"world", "company", "department"} {
-				id := postStatus(t, inst, author.Token, url.Values{
-					"status":         {fmt.Sprintf("@mentioned %s %s #audience", vis, scope)},
-					"visibility":     {vis},
-					"scope":          {scope},
-					"in_reply_to_id": {root},
-				})
-				posts = append(posts, post{vis, scope, id})
-			}
-		}
+		posts := amPostMatrix(t, inst, author, root)
 
 		type viewerKind struct {
 			name   string
@@ -72,100 +59,8 @@ func audienceMatrix(t *testing.T, mode string) {
 			{"logged-out", inst.Client("")},
 		}
 
-		// mayRead is the rule as DESIGN.md states it, written independently of the code.
-		mayRead := func(viewer, vis, scope string) bool {
-			if viewer == "logged-out" {
-				return scope == "world" && (vis == "public" || vis == "unlisted")
-			}
-			switch vis {
-			case "public", "unlisted":
-				return true
-			case "private":
-				return viewer == "author" || viewer == "follower" || viewer == "mentioned"
-			default:
-				return viewer == "author" || viewer == "mentioned"
-			}
-		}
-
-		// Each endpoint returns the matrix post ids a viewer gets from it, and says which
-		// of the readable posts it is expected to list.
 		authorID := mastodon.ID(fmt.Sprint(author.Account.ID))
-		pg := func() *mastodon.Pagination { return &mastodon.Pagination{Limit: 40} }
-		ids := func(list []*mastodon.Status, err error) (map[string]bool, error) {
-			out := map[string]bool{}
-			for _, s := range list {
-				out[string(s.ID)] = true
-			}
-			return out, err
-		}
-		endpoints := []struct {
-			name     string
-			loggedIn bool // the endpoint needs a login
-			fetch    func(c *mastodon.Client) (map[string]bool, error)
-			lists    func(viewer, vis string) bool // which readable posts it lists
-		}{
-			{
-				name: "GET /statuses/:id",
-				fetch: func(c *mastodon.Client) (map[string]bool, error) {
-					out := map[string]bool{}
-					for _, p := range posts {
-						st, err := c.GetStatus(ctx, mastodon.ID(p.id))
-						if err == nil {
-							out[string(st.ID)] = true
-						} else if !isStatus(err, http.StatusNotFound) {
-							return nil, err
-						}
-					}
-					return out, nil
-				},
-				lists: func(string, string) bool { return true },
-			},
-			{
-				name: "GET /statuses/:id/context",
-				fetch: func(c *mastodon.Client) (map[string]bool, error) {
-					cx, err := c.GetStatusContext(ctx, mastodon.ID(root))
-					if err != nil {
-						return nil, err
-					}
-					return ids(cx.Descendants, nil)
-				},
-				lists: func(string, string) bool { return true },
-			},
-			{
-				name:     "GET /accounts/:id/statuses",
-				loggedIn: companyMode,
-				fetch: func(c *mastodon.Client) (map[string]bool, error) {
-					return ids(c.GetAccountStatuses(ctx, authorID, pg()))
-				},
-				lists: func(string, string) bool { return true },
-			},
-			{
-				name:     "GET /timelines/home",
-				loggedIn: true,
-				fetch: func(c *mastodon.Client) (map[string]bool, error) {
-					return ids(c.GetTimelineHome(ctx, pg()))
-				},
-				// Home holds one's own posts, followed accounts' posts, and direct
-				// messages that mention one.
-				lists: func(viewer, vis string) bool {
-					return viewer == "author" || viewer == "follower" || (viewer == "mentioned" && vis == "direct")
-				},
-			},
-			{
-				name: "GET /timelines/public?local=true",
-				fetch: func(c *mastodon.Client) (map[string]bool, error) {
-					return ids(c.GetTimelinePublic(ctx, true, pg()))
-				},
-				lists: func(_, vis string) bool { return vis == "public" },
-			},
-			{
-				name: "GET /timelines/tag/audience",
-				fetch: func(c *mastodon.Client) (map[string]bool, error) {
-					return ids(c.GetTimelineHashtag(ctx, "audience", false, pg()))
-				},
-				lists: func(_, vis string) bool { return vis == "public" },
-			},
-		}
+		endpoints := amEndpoints(ctx, root, authorID, posts, companyMode)
 
 		for _, ep := range endpoints {
 			for _, v := range viewers {
@@ -178,7 +73,7 @@ func audienceMatrix(t *testing.T, mode string) {
 					continue
 				}
 				for _, p := range posts {
-					want := mayRead(v.name, p.vis, p.scope) && ep.lists(v.name, p.vis)
+					want := amMayRead(v.name, p.vis, p.scope) && ep.lists(v.name, p.vis)
 					if got[p.id] != want {
 						t.Errorf("%s as %s: %s/%s post visible=%v, want %v", ep.name, v.name, p.vis, p.scope, got[p.id], want)
 					}
@@ -191,35 +86,136 @@ func audienceMatrix(t *testing.T, mode string) {
 		if _, err := inst.Client("").GetTimelineHome(ctx, nil); !isStatus(err, http.StatusUnauthorized) {
 			t.Errorf("home timeline logged out: err = %v, want 401", err)
 		}
-		_, err := inst.Client("").GetAccountStatuses(ctx, authorID, pg())
+		_, err := inst.Client("").GetAccountStatuses(ctx, authorID, amPage())
 		if companyMode && !isStatus(err, http.StatusUnauthorized) {
 			t.Errorf("account statuses logged out in company mode: err = %v, want 401", err)
 		}
 	})
 }
 
-// postStatus creates a status through the API with raw parameters (go-mastodon does not
-// know Tacit's scope), checks that it kept the audience asked for, and returns its id.
-func postStatus(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
+// amPost is one post of the matrix: its visibility, scope and id.
+type amPost struct{ vis, scope, id string }
+
+// amPostMatrix posts, as author, a reply to root for every visibility and scope, each
+// mentioning @mentioned.
+func amPostMatrix(t *testing.T, inst *instancetest.Instance, author *instancetest.User, root string) []amPost {
 	t.Helper()
-	a := inst.Call(t, http.MethodPost, "/api/v1/statuses", token, form)
-	var st struct {
-		ID         string `json:"id"`
-		Visibility string `json:"visibility"`
-		Tacit      struct {
-			Scope string `json:"scope"`
-		} `json:"tacit"`
+	var posts []amPost
+	for _, vis := range []string{"public", "unlisted", "private", "direct"} {
+		for _, scope := range []string{"world", "company", "department"} {
+			id := inst.PostStatusAsAsked(t, author.Token, url.Values{
+				"status":         {fmt.Sprintf("@mentioned %s %s #audience", vis, scope)},
+				"visibility":     {vis},
+				"scope":          {scope},
+				"in_reply_to_id": {root},
+			}).ID
+			posts = append(posts, amPost{vis, scope, id})
+		}
 	}
-	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &st) != nil {
-		t.Fatalf("post status: %d %s", a.Code, a.Body)
+	return posts
+}
+
+// amMayRead is the rule as DESIGN.md states it, written independently of the code.
+func amMayRead(viewer, vis, scope string) bool {
+	if viewer == "logged-out" {
+		return scope == "world" && (vis == "public" || vis == "unlisted")
 	}
-	if want := form.Get("scope"); want != "" && st.Tacit.Scope != want {
-		t.Fatalf("post status: scope %q, want %q", st.Tacit.Scope, want)
+	switch vis {
+	case "public", "unlisted":
+		return true
+	case "private":
+		return viewer == "author" || viewer == "follower" || viewer == "mentioned"
+	default:
+		return viewer == "author" || viewer == "mentioned"
 	}
-	if want := form.Get("visibility"); want != "" && st.Visibility != want {
-		t.Fatalf("post status: visibility %q, want %q", st.Visibility, want)
+}
+
+// amEndpoint is one way to read the matrix posts.
+type amEndpoint struct {
+	name     string
+	loggedIn bool // the endpoint needs a login
+	fetch    func(c *mastodon.Client) (map[string]bool, error)
+	lists    func(viewer, vis string) bool // which readable posts it lists
+}
+
+func amPage() *mastodon.Pagination { return &mastodon.Pagination{Limit: 40} }
+
+// amIDs is the set of a status list's ids.
+func amIDs(list []*mastodon.Status, err error) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, s := range list {
+		out[string(s.ID)] = true
 	}
-	return st.ID
+	return out, err
+}
+
+// amEndpoints are the endpoints that show the matrix posts. Each returns the matrix
+// post ids a viewer gets from it, and says which of the readable posts it is expected
+// to list.
+func amEndpoints(ctx context.Context, root string, authorID mastodon.ID, posts []amPost, companyMode bool) []amEndpoint {
+	return []amEndpoint{
+		{
+			name: "GET /statuses/:id",
+			fetch: func(c *mastodon.Client) (map[string]bool, error) {
+				out := map[string]bool{}
+				for _, p := range posts {
+					st, err := c.GetStatus(ctx, mastodon.ID(p.id))
+					if err == nil {
+						out[string(st.ID)] = true
+					} else if !isStatus(err, http.StatusNotFound) {
+						return nil, err
+					}
+				}
+				return out, nil
+			},
+			lists: func(string, string) bool { return true },
+		},
+		{
+			name: "GET /statuses/:id/context",
+			fetch: func(c *mastodon.Client) (map[string]bool, error) {
+				cx, err := c.GetStatusContext(ctx, mastodon.ID(root))
+				if err != nil {
+					return nil, err
+				}
+				return amIDs(cx.Descendants, nil)
+			},
+			lists: func(string, string) bool { return true },
+		},
+		{
+			name:     "GET /accounts/:id/statuses",
+			loggedIn: companyMode,
+			fetch: func(c *mastodon.Client) (map[string]bool, error) {
+				return amIDs(c.GetAccountStatuses(ctx, authorID, amPage()))
+			},
+			lists: func(string, string) bool { return true },
+		},
+		{
+			name:     "GET /timelines/home",
+			loggedIn: true,
+			fetch: func(c *mastodon.Client) (map[string]bool, error) {
+				return amIDs(c.GetTimelineHome(ctx, amPage()))
+			},
+			// Home holds one's own posts, followed accounts' posts, and direct
+			// messages that mention one.
+			lists: func(viewer, vis string) bool {
+				return viewer == "author" || viewer == "follower" || (viewer == "mentioned" && vis == "direct")
+			},
+		},
+		{
+			name: "GET /timelines/public?local=true",
+			fetch: func(c *mastodon.Client) (map[string]bool, error) {
+				return amIDs(c.GetTimelinePublic(ctx, true, amPage()))
+			},
+			lists: func(_, vis string) bool { return vis == "public" },
+		},
+		{
+			name: "GET /timelines/tag/audience",
+			fetch: func(c *mastodon.Client) (map[string]bool, error) {
+				return amIDs(c.GetTimelineHashtag(ctx, "audience", false, amPage()))
+			},
+			lists: func(_, vis string) bool { return vis == "public" },
+		},
+	}
 }
 
 // isStatus reports whether a go-mastodon error carries the HTTP status code.

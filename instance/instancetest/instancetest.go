@@ -4,22 +4,16 @@ package instancetest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mattn/go-mastodon"
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
@@ -28,9 +22,11 @@ import (
 	"github.com/tacit-social/tacit/store/storetest"
 )
 
-// PostgresEnv names the variable holding a PostgreSQL URL for tests; unset, PostgreSQL
-// tests are skipped.
-const PostgresEnv = "TACIT_TEST_POSTGRES"
+// PostgresEnv names the variable holding a PostgreSQL URL for tests.
+//
+// Deprecated: use storetest.EnvPostgres, or storetest.PostgresURL to skip a test when
+// it is unset.
+const PostgresEnv = storetest.EnvPostgres
 
 // Options tune a test instance.
 type Options struct {
@@ -84,7 +80,7 @@ func launch(t testing.TB, srv *httptest.Server, opt Options, peers []string) *In
 	cfg.RateLimit.Requests = 0
 	cfg.Federation.Peers = append([]string(nil), peers...)
 	if opt.Postgres || storetest.PostgresByDefault() {
-		cfg.Database = postgresSchema(t)
+		cfg.Database = storetest.PostgresSchema(t)
 	}
 	if opt.Configure != nil {
 		opt.Configure(&cfg)
@@ -126,47 +122,11 @@ func Each(t *testing.T, opt Options, fn func(t *testing.T, inst *Instance)) {
 		fn(t, Start(t, o))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		if os.Getenv(PostgresEnv) == "" {
-			t.Skipf("%s is not set", PostgresEnv)
-		}
+		storetest.PostgresURL(t) // skips the subtest when PostgreSQL is not configured
 		o := opt
 		o.Postgres = true
 		fn(t, Start(t, o))
 	})
-}
-
-// postgresSchema creates an empty schema for one test and returns a URL whose
-// connections use it; the schema is dropped when the test ends.
-func postgresSchema(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv(PostgresEnv)
-	if base == "" {
-		t.Skipf("%s is not set", PostgresEnv)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if sqlDB, err := admin.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // User is a local account with a logged-in token.

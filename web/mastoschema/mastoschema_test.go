@@ -86,134 +86,139 @@ func TestTestdataValid(t *testing.T) {
 	}
 }
 
+// invalidCase is a testdata document made invalid for an entity.
+type invalidCase struct {
+	name   string
+	file   string
+	entity string
+	mutate func(m map[string]any)
+	want   string // substring of the error message
+}
+
+// invalidCases are TestInvalid's table: one mistake each, and the message it must give.
+var invalidCases = []invalidCase{
+	{
+		name: "required field removed", file: "account.json", entity: "Account",
+		mutate: func(m map[string]any) { delete(m, "username") },
+		want:   "Account: at '': missing property 'username'",
+	},
+	{
+		name: "integer as string", file: "account.json", entity: "Account",
+		mutate: func(m map[string]any) { m["followers_count"] = "12" },
+		want:   "Account: at '/followers_count': got string, want integer",
+	},
+	{
+		name: "float for integer", file: "account.json", entity: "Account",
+		mutate: func(m map[string]any) { m["statuses_count"] = 1.5 },
+		want:   "at '/statuses_count': got number, want integer",
+	},
+	{
+		name: "null for non-nullable", file: "account.json", entity: "Account",
+		mutate: func(m map[string]any) { m["note"] = nil },
+		want:   "at '/note': got null, want string",
+	},
+	{
+		name: "null for non-nullable optional field", file: "account.json", entity: "Account",
+		mutate: func(m map[string]any) { m["indexable"] = nil },
+		want:   "at '/indexable': got null, want boolean",
+	},
+	{
+		name: "last_status_at must be a date", file: "account.json", entity: "Account",
+		mutate: func(m map[string]any) { m["last_status_at"] = "2025-01-31T09:15:27Z" },
+		want:   "at '/last_status_at': '2025-01-31T09:15:27Z' is not valid date",
+	},
+	{
+		name: "relative avatar URL", file: "account.json", entity: "Account",
+		mutate: func(m map[string]any) { m["avatar"] = "/avatars/original/missing.png" },
+		want:   "at '/avatar': '/avatars/original/missing.png' is not valid uri",
+	},
+	{
+		name: "bad created_at", file: "account.json", entity: "Account",
+		mutate: func(m map[string]any) { m["created_at"] = "2024-03-14 00:00:00" },
+		want:   "at '/created_at': '2024-03-14 00:00:00' is not valid date-time",
+	},
+	{
+		name: "nested field", file: "account.json", entity: "Account",
+		mutate: func(m map[string]any) { m["fields"].([]any)[1].(map[string]any)["value"] = 5 },
+		want:   "at '/fields/1/value': got number, want string",
+	},
+	{
+		name: "null array", file: "status.json", entity: "Status",
+		mutate: func(m map[string]any) { m["media_attachments"] = nil },
+		want:   "Status: at '/media_attachments': got null, want array",
+	},
+	{
+		name: "embedded account", file: "status.json", entity: "Status",
+		mutate: func(m map[string]any) { m["account"].(map[string]any)["id"] = 1 },
+		want:   "Status: at '/account/id': got number, want string",
+	},
+	{
+		name: "nullable reference of the wrong type", file: "status.json", entity: "Status",
+		mutate: func(m map[string]any) { m["reblog"] = "113925637212843008" },
+		want:   "Status: at '/reblog': got string, want object or null",
+	},
+	{
+		name: "nullable reference, invalid object", file: "status.json", entity: "Status",
+		mutate: func(m map[string]any) { m["card"] = map[string]any{"url": "https://news.example/"} },
+		want:   "at '/card': missing properties",
+	},
+	{
+		name: "enum", file: "status.json", entity: "Status",
+		mutate: func(m map[string]any) { m["visibility"] = "everyone" },
+		want:   "at '/visibility': value must be one of 'public', 'unlisted', 'private', 'direct'",
+	},
+	{
+		name: "relationship null", file: "relationship.json", entity: "Relationship",
+		mutate: func(m map[string]any) { m["following"] = nil },
+		want:   "Relationship: at '/following': got null, want boolean",
+	},
+	{
+		name: "relationship missing note", file: "relationship.json", entity: "Relationship",
+		mutate: func(m map[string]any) { delete(m, "note") },
+		want:   "Relationship: at '': missing property 'note'",
+	},
+	{
+		name: "notification type", file: "notification.json", entity: "Notification",
+		mutate: func(m map[string]any) { m["type"] = "poke" },
+		want:   "Notification: at '/type': value must be one of",
+	},
+	{
+		name: "notification group_key", file: "notification.json", entity: "Notification",
+		mutate: func(m map[string]any) { delete(m, "group_key") },
+		want:   "Notification: at '': missing property 'group_key'",
+	},
+	{
+		name: "instance contact email", file: "instance.json", entity: "Instance",
+		mutate: func(m map[string]any) { m["contact"].(map[string]any)["email"] = "admin at tacit" },
+		want:   "Instance: at '/contact/email': 'admin at tacit' is not valid email",
+	},
+	{
+		name: "instance v1 shape given to v2", file: "instance.json", entity: "Instance",
+		mutate: func(m map[string]any) { m["registrations"] = true },
+		want:   "Instance: at '/registrations': got boolean, want object",
+	},
+	{
+		name: "v1 instance missing stats", file: "v1_instance.json", entity: "V1Instance",
+		mutate: func(m map[string]any) { delete(m, "stats") },
+		want:   "V1Instance: at '': missing property 'stats'",
+	},
+	{
+		name: "application scopes", file: "application.json", entity: "Application",
+		mutate: func(m map[string]any) { m["scopes"] = "read write" },
+		want:   "Application: at '/scopes': got string, want array",
+	},
+	{
+		name: "token created_at", file: "token.json", entity: "Token",
+		mutate: func(m map[string]any) { m["created_at"] = "2025-01-31T09:15:27Z" },
+		want:   "Token: at '/created_at': got string, want number",
+	},
+}
+
 // TestInvalid checks that mutations of valid documents fail, and how the
 // failure is reported.
 func TestInvalid(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name   string
-		file   string
-		entity string
-		mutate func(m map[string]any)
-		want   string // substring of the error message
-	}{
-		{
-			name: "required field removed", file: "account.json", entity: "Account",
-			mutate: func(m map[string]any) { delete(m, "username") },
-			want:   "Account: at '': missing property 'username'",
-		},
-		{
-			name: "integer as string", file: "account.json", entity: "Account",
-			mutate: func(m map[string]any) { m["followers_count"] = "12" },
-			want:   "Account: at '/followers_count': got string, want integer",
-		},
-		{
-			name: "float for integer", file: "account.json", entity: "Account",
-			mutate: func(m map[string]any) { m["statuses_count"] = 1.5 },
-			want:   "at '/statuses_count': got number, want integer",
-		},
-		{
-			name: "null for non-nullable", file: "account.json", entity: "Account",
-			mutate: func(m map[string]any) { m["note"] = nil },
-			want:   "at '/note': got null, want string",
-		},
-		{
-			name: "null for non-nullable optional field", file: "account.json", entity: "Account",
-			mutate: func(m map[string]any) { m["indexable"] = nil },
-			want:   "at '/indexable': got null, want boolean",
-		},
-		{
-			name: "last_status_at must be a date", file: "account.json", entity: "Account",
-			mutate: func(m map[string]any) { m["last_status_at"] = "2025-01-31T09:15:27Z" },
-			want:   "at '/last_status_at': '2025-01-31T09:15:27Z' is not valid date",
-		},
-		{
-			name: "relative avatar URL", file: "account.json", entity: "Account",
-			mutate: func(m map[string]any) { m["avatar"] = "/avatars/original/missing.png" },
-			want:   "at '/avatar': '/avatars/original/missing.png' is not valid uri",
-		},
-		{
-			name: "bad created_at", file: "account.json", entity: "Account",
-			mutate: func(m map[string]any) { m["created_at"] = "2024-03-14 00:00:00" },
-			want:   "at '/created_at': '2024-03-14 00:00:00' is not valid date-time",
-		},
-		{
-			name: "nested field", file: "account.json", entity: "Account",
-			mutate: func(m map[string]any) { m["fields"].([]any)[1].(map[string]any)["value"] = 5 },
-			want:   "at '/fields/1/value': got number, want string",
-		},
-		{
-			name: "null array", file: "status.json", entity: "Status",
-			mutate: func(m map[string]any) { m["media_attachments"] = nil },
-			want:   "Status: at '/media_attachments': got null, want array",
-		},
-		{
-			name: "embedded account", file: "status.json", entity: "Status",
-			mutate: func(m map[string]any) { m["account"].(map[string]any)["id"] = 1 },
-			want:   "Status: at '/account/id': got number, want string",
-		},
-		{
-			name: "nullable reference of the wrong type", file: "status.json", entity: "Status",
-			mutate: func(m map[string]any) { m["reblog"] = "113925637212843008" },
-			want:   "Status: at '/reblog': got string, want object or null",
-		},
-		{
-			name: "nullable reference, invalid object", file: "status.json", entity: "Status",
-			mutate: func(m map[string]any) { m["card"] = map[string]any{"url": "https://news.example/"} },
-			want:   "at '/card': missing properties",
-		},
-		{
-			name: "enum", file: "status.json", entity: "Status",
-			mutate: func(m map[string]any) { m["visibility"] = "everyone" },
-			want:   "at '/visibility': value must be one of 'public', 'unlisted', 'private', 'direct'",
-		},
-		{
-			name: "relationship null", file: "relationship.json", entity: "Relationship",
-			mutate: func(m map[string]any) { m["following"] = nil },
-			want:   "Relationship: at '/following': got null, want boolean",
-		},
-		{
-			name: "relationship missing note", file: "relationship.json", entity: "Relationship",
-			mutate: func(m map[string]any) { delete(m, "note") },
-			want:   "Relationship: at '': missing property 'note'",
-		},
-		{
-			name: "notification type", file: "notification.json", entity: "Notification",
-			mutate: func(m map[string]any) { m["type"] = "poke" },
-			want:   "Notification: at '/type': value must be one of",
-		},
-		{
-			name: "notification group_key", file: "notification.json", entity: "Notification",
-			mutate: func(m map[string]any) { delete(m, "group_key") },
-			want:   "Notification: at '': missing property 'group_key'",
-		},
-		{
-			name: "instance contact email", file: "instance.json", entity: "Instance",
-			mutate: func(m map[string]any) { m["contact"].(map[string]any)["email"] = "admin at tacit" },
-			want:   "Instance: at '/contact/email': 'admin at tacit' is not valid email",
-		},
-		{
-			name: "instance v1 shape given to v2", file: "instance.json", entity: "Instance",
-			mutate: func(m map[string]any) { m["registrations"] = true },
-			want:   "Instance: at '/registrations': got boolean, want object",
-		},
-		{
-			name: "v1 instance missing stats", file: "v1_instance.json", entity: "V1Instance",
-			mutate: func(m map[string]any) { delete(m, "stats") },
-			want:   "V1Instance: at '': missing property 'stats'",
-		},
-		{
-			name: "application scopes", file: "application.json", entity: "Application",
-			mutate: func(m map[string]any) { m["scopes"] = "read write" },
-			want:   "Application: at '/scopes': got string, want array",
-		},
-		{
-			name: "token created_at", file: "token.json", entity: "Token",
-			mutate: func(m map[string]any) { m["created_at"] = "2025-01-31T09:15:27Z" },
-			want:   "Token: at '/created_at': got string, want number",
-		},
-	}
-	for _, tc := range cases {
+	for _, tc := range invalidCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			m := loadObject(t, tc.file)

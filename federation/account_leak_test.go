@@ -16,6 +16,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/store/storetest"
 )
 
 // onBothDatabases runs fn on SQLite and, when TACIT_TEST_POSTGRES is set, on
@@ -23,8 +24,8 @@ import (
 func onBothDatabases(t *testing.T, fn func(t *testing.T, opt instancetest.Options)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, instancetest.Options{}) })
 	t.Run("postgres", func(t *testing.T) {
-		if os.Getenv(instancetest.PostgresEnv) == "" {
-			t.Skipf("%s is not set", instancetest.PostgresEnv)
+		if os.Getenv(storetest.EnvPostgres) == "" {
+			t.Skipf("%s is not set", storetest.EnvPostgres)
 		}
 		fn(t, instancetest.Options{Postgres: true})
 	})
@@ -59,7 +60,7 @@ func TestAccountLeaksAcrossInstances(t *testing.T) {
 			{"name": {"skunkworks"}, "display_name": {"Skunkworks"}, "description": {"Acquisition of Globex"}, "scope": {"department"}},
 			{"name": {"ideas"}, "display_name": {"Company ideas"}, "description": {"Ideas for everyone"}, "scope": {"company"}},
 		} {
-			mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, board), http.StatusOK, nil)
+			a.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, board).Decode(t, http.StatusOK, nil)
 		}
 		a.SyncSearch(t)
 
@@ -133,8 +134,8 @@ func TestAccountLeaksAcrossInstances(t *testing.T) {
 		}
 
 		// A's moderators suspend sam: from then on, no path serves him to B.
-		mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(sam.Account.ID)+"/action",
-			admin.Token, url.Values{"type": {"suspend"}}), http.StatusOK, nil)
+		a.Call(t, http.MethodPost, "/api/v1/admin/accounts/"+community.FormatID(sam.Account.ID)+"/action",
+			admin.Token, url.Values{"type": {"suspend"}}).Decode(t, http.StatusOK, nil)
 		a.SyncSearch(t)
 		for _, who := range []string{"sam", "alice"} {
 			want := http.StatusNotFound

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // TestInteropLemmy replays Lemmy's group federation (FEP-1b12) both ways: a Lemmy user
@@ -26,9 +27,9 @@ func TestInteropLemmy(t *testing.T) {
 	bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
 	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 	var board testBoard
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
 		"name": {"ideas"}, "display_name": {"Ideas"}, "description": {"Make work better"}, "scope": {"world"},
-	}), http.StatusOK, &board)
+	}).Decode(t, http.StatusOK, &board)
 	boardAcct, err := inst.Community.LocalAccount(ctx, "ideas")
 	if err != nil {
 		t.Fatal(err)
@@ -45,9 +46,9 @@ func TestInteropLemmy(t *testing.T) {
 	// Bob posts an idea: Lemmy gets the Create of the Page, addressed to the board and
 	// dated, whose id dereferences; Mastodon-likes get the Page's id.
 	var idea testIdea
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", bob.Token, url.Values{
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", bob.Token, url.Values{
 		"title": {"Quiet room"}, "body": {"A room for focused work on every floor."},
-	}), http.StatusOK, &idea)
+	}).Decode(t, http.StatusOK, &idea)
 	wrapped := remote.waitFor("the board's Announce{Create{Page}}", func(d delivery) bool {
 		return d.Activity["type"] == "Announce" && innerObjectID(d.Activity) == idea.URI
 	})
@@ -61,7 +62,7 @@ func TestInteropLemmy(t *testing.T) {
 	}
 
 	// A moderator pins bob's idea: the board's featured collection lists it.
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil), http.StatusOK, nil)
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil).Decode(t, http.StatusOK, nil)
 	if code, doc := remote.get(boardAcct.URI+"/collections/featured", person); code != http.StatusOK ||
 		!slices.ContainsFunc(asSlice(doc["orderedItems"]), func(v any) bool { return idOfValue(v) == idea.URI }) {
 		t.Errorf("the board's featured collection after a pin: HTTP %d %v", code, doc)
@@ -72,7 +73,7 @@ func TestInteropLemmy(t *testing.T) {
 	posted := remote.deliver(boardAcct.InboxURL, person, "create_page_to_board")
 	pageID := idOfValue(posted["object"])
 	var lemmyIdea testIdea
-	eventually(t, "the Lemmy idea on the board", func() bool {
+	eventually.Holds(t, "the Lemmy idea on the board", func() bool {
 		var ok bool
 		lemmyIdea, ok = ideaOf(t, inst, alice.Token, pageID)
 		return ok && lemmyIdea.Board.ID == board.ID
@@ -95,12 +96,12 @@ func TestInteropLemmy(t *testing.T) {
 	remote.set("idea", idea.URI)
 	remote.set("idea_author", bob.Account.URI)
 	comment := remote.deliver(boardAcct.InboxURL, person, "create_comment")
-	eventually(t, "the Lemmy comment in the idea's thread", func() bool {
+	eventually.Holds(t, "the Lemmy comment in the idea's thread", func() bool {
 		st, err := inst.Community.StatusByURI(ctx, idOfValue(comment["object"]))
 		return err == nil && st.InReplyToID != nil
 	})
 	remote.deliver(boardAcct.InboxURL, person, "like_idea")
-	eventually(t, "the Lemmy vote", func() bool {
+	eventually.Holds(t, "the Lemmy vote", func() bool {
 		got, ok := ideaOf(t, inst, bob.Token, idea.URI)
 		return ok && got.Votes == 1
 	})
@@ -127,14 +128,14 @@ func TestInteropLemmy(t *testing.T) {
 	sent := remote.waitFor("alice's Follow of the community", ofType("Follow", group))
 	remote.set("follow", sent.Activity["id"].(string))
 	remote.deliver(alice.Account.InboxURL, group, "accept_follow")
-	eventually(t, "alice to follow the community", func() bool {
+	eventually.Holds(t, "alice to follow the community", func() bool {
 		rel, err := inst.Community.Relationship(ctx, alice.Account.ID, main.ID)
 		return err == nil && rel.Following
 	})
 	remote.deliver(inst.URL+"/inbox", group, "announce_create_page")
 	remote.deliver(inst.URL+"/inbox", group, "announce_page")
 	lemmyPost := remote.srv.URL + "/post/9"
-	eventually(t, "the community's post on Tacit", func() bool {
+	eventually.Holds(t, "the community's post on Tacit", func() bool {
 		_, err := inst.Community.StatusByURI(ctx, lemmyPost)
 		return err == nil
 	})
@@ -159,7 +160,7 @@ func TestInteropLemmy(t *testing.T) {
 	}
 
 	remote.deliver(inst.URL+"/inbox", person, "delete_page")
-	eventually(t, "the Lemmy post to be deleted", func() bool {
+	eventually.Holds(t, "the Lemmy post to be deleted", func() bool {
 		_, err := inst.Community.StatusByURI(ctx, lemmyPost)
 		return community.KindOf(err) == community.KindNotFound
 	})
@@ -213,7 +214,7 @@ func ideaOf(t *testing.T, inst *instancetest.Instance, token, uri string) (testI
 	if a.Code != http.StatusOK {
 		return testIdea{}, false
 	}
-	mustJSON(t, a, http.StatusOK, &out)
+	a.Decode(t, http.StatusOK, &out)
 	return out, true
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // The software whose accounts are people, replayed in both directions with the same
@@ -67,7 +68,7 @@ func interopPerson(t *testing.T, software string) {
 	if want := remote.inboxOf(bobID); accept.Path != want {
 		t.Errorf("Accept delivered to %s, want bob's inbox %s", accept.Path, want)
 	}
-	eventually(t, "bob to follow alice", func() bool {
+	eventually.Holds(t, "bob to follow alice", func() bool {
 		a, err := inst.Community.AccountByID(ctx, alice.Account.ID)
 		return err == nil && a.FollowersCount == 1
 	})
@@ -76,7 +77,7 @@ func interopPerson(t *testing.T, software string) {
 	note := remote.deliver(sharedInbox, bobID, "create_note")
 	noteID := idOfValue(note["object"])
 	var seen apiStatus
-	eventually(t, "bob's post on Tacit", func() bool { return statusAPI(t, inst, alice.Token, noteID, &seen) })
+	eventually.Holds(t, "bob's post on Tacit", func() bool { return statusAPI(t, inst, alice.Token, noteID, &seen) })
 	if len(seen.Mentions) != 1 || seen.Mentions[0].Acct != "alice" {
 		t.Errorf("mentions of bob's post: %+v, want alice", seen.Mentions)
 	}
@@ -91,7 +92,7 @@ func interopPerson(t *testing.T, software string) {
 	mine := inst.PostStatus(t, alice.Token, url.Values{"status": {"Who wants to try the new runners?"}})
 	remote.set("note", mine.URI)
 	reply := remote.deliver(sharedInbox, bobID, "create_reply")
-	eventually(t, "bob's reply to count", func() bool {
+	eventually.Holds(t, "bob's reply to count", func() bool {
 		st, err := inst.Community.StatusByURI(ctx, mine.URI)
 		return err == nil && st.RepliesCount == 1
 	})
@@ -100,17 +101,17 @@ func interopPerson(t *testing.T, software string) {
 		t.Errorf("bob's reply is not in alice's thread: %+v", replySeen)
 	}
 	remote.deliver(alice.Account.InboxURL, bobID, "like")
-	eventually(t, "bob's like to count", func() bool {
+	eventually.Holds(t, "bob's like to count", func() bool {
 		st, err := inst.Community.StatusByURI(ctx, mine.URI)
 		return err == nil && st.FavouritesCount == 1
 	})
 	remote.deliver(alice.Account.InboxURL, bobID, "undo_like")
-	eventually(t, "bob's like to be withdrawn", func() bool {
+	eventually.Holds(t, "bob's like to be withdrawn", func() bool {
 		st, err := inst.Community.StatusByURI(ctx, mine.URI)
 		return err == nil && st.FavouritesCount == 0
 	})
 	remote.deliver(sharedInbox, bobID, "announce")
-	eventually(t, "bob's boost to count", func() bool {
+	eventually.Holds(t, "bob's boost to count", func() bool {
 		st, err := inst.Community.StatusByURI(ctx, mine.URI)
 		return err == nil && st.ReblogsCount == 1
 	})
@@ -119,21 +120,21 @@ func interopPerson(t *testing.T, software string) {
 	question := remote.deliver(sharedInbox, bobID, "create_question")
 	questionID := idOfValue(question["object"])
 	var poll apiStatus
-	eventually(t, "bob's poll on Tacit", func() bool { return statusAPI(t, inst, alice.Token, questionID, &poll) })
+	eventually.Holds(t, "bob's poll on Tacit", func() bool { return statusAPI(t, inst, alice.Token, questionID, &poll) })
 	if poll.Poll == nil || len(poll.Poll.Options) != 2 {
 		t.Errorf("bob's poll: %+v, want 2 options", poll.Poll)
 	}
 
 	// Bob deletes his first post.
 	remote.deliver(sharedInbox, bobID, "delete_note")
-	eventually(t, "bob's post to be deleted", func() bool {
+	eventually.Holds(t, "bob's post to be deleted", func() bool {
 		_, err := inst.Community.StatusByURI(ctx, noteID)
 		return community.KindOf(err) == community.KindNotFound
 	})
 
 	// Bob unfollows: nothing is sent back (a Reject then could cancel his next follow).
 	remote.deliver(alice.Account.InboxURL, bobID, "undo_follow")
-	eventually(t, "bob's unfollow", func() bool {
+	eventually.Holds(t, "bob's unfollow", func() bool {
 		a, err := inst.Community.AccountByID(ctx, alice.Account.ID)
 		return err == nil && a.FollowersCount == 0
 	})
@@ -159,7 +160,7 @@ func interopPerson(t *testing.T, software string) {
 	}
 	remote.set("follow", followID)
 	remote.deliver(alice.Account.InboxURL, bobID, "accept_follow")
-	eventually(t, "alice to follow bob", func() bool {
+	eventually.Holds(t, "alice to follow bob", func() bool {
 		rel, err := inst.Community.Relationship(ctx, alice.Account.ID, bob.ID)
 		return err == nil && rel.Following
 	})
@@ -365,7 +366,7 @@ func TestInteropReportForwardedOutsideTheCompany(t *testing.T) {
 	bobID := remote.serveFixture("actor")
 	note := remote.deliver(inst.URL+"/inbox", bobID, "create_note")
 	var st *community.Status
-	eventually(t, "bob's post", func() bool {
+	eventually.Holds(t, "bob's post", func() bool {
 		var err error
 		st, err = inst.Community.StatusByURI(ctx, idOfValue(note["object"]))
 		return err == nil
@@ -377,7 +378,7 @@ func TestInteropReportForwardedOutsideTheCompany(t *testing.T) {
 	var report struct {
 		Forwarded bool `json:"forwarded"`
 	}
-	mustJSON(t, a, http.StatusOK, &report)
+	a.Decode(t, http.StatusOK, &report)
 	if !report.Forwarded {
 		t.Fatalf("report not forwarded: %s", a.Body)
 	}

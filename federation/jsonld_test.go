@@ -15,6 +15,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // TestJSONLDExpansion expands, with jsonld.js and the published contexts (local copies
@@ -86,9 +87,9 @@ func emittedDocuments(t *testing.T) map[string]any {
 	// Bob follows alice and the board; alice posts, polls, replies, boosts, likes,
 	// edits her profile, follows and unfollows bob, blocks him, deletes.
 	var board testBoard
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
 		"name": {"ideas"}, "display_name": {"Ideas"}, "description": {"Make work better"}, "rules": {"Be kind"},
-	}), http.StatusOK, &board)
+	}).Decode(t, http.StatusOK, &board)
 	boardAcct, err := inst.Community.LocalAccount(ctx, "ideas")
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func emittedDocuments(t *testing.T) map[string]any {
 	remote.deliver(alice.Account.InboxURL, bobID, "follow")
 	remote.deliverDoc(boardAcct.InboxURL, bobID, map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
 		"id": bobID + "#follows/board", "type": "Follow", "actor": bobID, "object": boardAcct.URI})
-	eventually(t, "the Accepts", func() bool { return len(remote.all(ofType("Accept", ""))) == 2 })
+	eventually.Holds(t, "the Accepts", func() bool { return len(remote.all(ofType("Accept", ""))) == 2 })
 
 	bob, err := inst.Federator.ResolveAccount(ctx, "bob@"+remote.host())
 	if err != nil {
@@ -110,7 +111,7 @@ func emittedDocuments(t *testing.T) map[string]any {
 	remote.set("note", note.URI)
 	remote.deliver(inst.URL+"/inbox", bobID, "create_question")
 	var question *community.Status
-	eventually(t, "bob's poll", func() bool {
+	eventually.Holds(t, "bob's poll", func() bool {
 		question, err = inst.Community.StatusByURI(ctx, remote.srv.URL+"/users/bob/statuses/113370000000000004")
 		return err == nil
 	})
@@ -143,13 +144,13 @@ func emittedDocuments(t *testing.T) map[string]any {
 
 	// The board: an idea, its state, a pin, a lock, a reply relayed, a report.
 	var idea testIdea
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", alice.Token, url.Values{
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", alice.Token, url.Values{
 		"title": {"Quiet room"}, "body": {"A room for focused work."},
-	}), http.StatusOK, &idea)
-	mustJSON(t, inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", admin.Token,
-		url.Values{"status": {"planned"}, "comment": {"Next quarter"}}), http.StatusOK, nil)
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil), http.StatusOK, nil)
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/lock", admin.Token, nil), http.StatusOK, nil)
+	}).Decode(t, http.StatusOK, &idea)
+	inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", admin.Token,
+		url.Values{"status": {"planned"}, "comment": {"Next quarter"}}).Decode(t, http.StatusOK, nil)
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil).Decode(t, http.StatusOK, nil)
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/lock", admin.Token, nil).Decode(t, http.StatusOK, nil)
 	inst.PostStatus(t, admin.Token, url.Values{"status": {"Noted"}, "in_reply_to_id": {idea.ID}})
 	inst.Call(t, http.MethodPost, "/api/v1/reports", alice.Token, url.Values{
 		"account_id": {community.FormatID(bob.ID)}, "comment": {"Spam"}, "forward": {"true"},
@@ -225,7 +226,7 @@ func pollID(t *testing.T, inst *instancetest.Instance, token, statusID string) s
 			ID string `json:"id"`
 		} `json:"poll"`
 	}
-	mustJSON(t, inst.Call(t, http.MethodGet, "/api/v1/statuses/"+statusID, token, nil), http.StatusOK, &st)
+	inst.Call(t, http.MethodGet, "/api/v1/statuses/"+statusID, token, nil).Decode(t, http.StatusOK, &st)
 	return st.Poll.ID
 }
 

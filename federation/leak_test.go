@@ -12,13 +12,14 @@ import (
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // settle waits until no instance has queued work left: every delivery sent and every
 // received activity applied, so that an absence is an absence and not a delay.
 func settle(t *testing.T, insts ...*instancetest.Instance) {
 	t.Helper()
-	eventually(t, "the queues to drain", func() bool {
+	eventually.Holds(t, "the queues to drain", func() bool {
 		for _, inst := range insts {
 			var n int64
 			if err := inst.DB.Table("queue_jobs").Count(&n).Error; err != nil || n > 0 {
@@ -57,7 +58,7 @@ func TestLeakMatrix(t *testing.T) {
 	if _, err := a.Federator.ResolveAccount(ctx, "mentioned@"+c.Host()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the follow to be accepted", func() bool {
+	eventually.Holds(t, "the follow to be accepted", func() bool {
 		rel, err := b.Community.Relationship(ctx, follower.Account.ID, authorOnB.ID)
 		return err == nil && rel.Following
 	})
@@ -66,10 +67,10 @@ func TestLeakMatrix(t *testing.T) {
 	var posts []postInfo
 	for _, vis := range []string{"public", "unlisted", "private", "direct"} {
 		for _, scope := range []string{"world", "company", "department"} {
-			uri := post(t, a, author.Token, url.Values{
+			uri := a.PostStatus(t, author.Token, url.Values{
 				"status":     {fmt.Sprintf("@mentioned@%s %s %s #leakmatrix", c.Host(), vis, scope)},
 				"visibility": {vis}, "scope": {scope},
-			})
+			}).URI
 			posts = append(posts, postInfo{vis, scope, uri})
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation/activitystreams"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 	"github.com/tacit-social/tacit/media/mediatest"
 )
 
@@ -87,7 +88,7 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 
 	// The picture arrives on B as a remote attachment, shown from A.
 	var onB *mastodon.Status
-	eventually(t, "the post with a picture to reach B", func() bool {
+	eventually.Holds(t, "the post with a picture to reach B", func() bool {
 		onB = copyOn(t, b, bob.Token, withPicture.URI)
 		return onB != nil
 	})
@@ -106,7 +107,7 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 
 	// The poll arrives on B and C; bob and carol vote there.
 	var pollB, pollC *mastodon.Status
-	eventually(t, "the poll to reach B and C", func() bool {
+	eventually.Holds(t, "the poll to reach B and C", func() bool {
 		pollB, pollC = copyOn(t, b, bob.Token, withPoll.URI), copyOn(t, c, carol.Token, withPoll.URI)
 		return pollB != nil && pollC != nil
 	})
@@ -120,18 +121,18 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 	if !voted.Voted || voted.Options[1].VotesCount != 1 {
 		t.Errorf("bob's vote on B: %+v", voted)
 	}
-	eventually(t, "bob's vote to be counted on A", func() bool {
+	eventually.Holds(t, "bob's vote to be counted on A", func() bool {
 		p, err := ac.GetPoll(ctx, withPoll.Poll.ID)
 		return err == nil && p.VotesCount == 1 && p.Options[1].VotesCount == 1
 	})
-	eventually(t, "A's new counts to reach C", func() bool {
+	eventually.Holds(t, "A's new counts to reach C", func() bool {
 		p, err := c.Client(carol.Token).GetPoll(ctx, pollC.Poll.ID)
 		return err == nil && p.VotesCount == 1 && p.Options[1].VotesCount == 1 && !p.Voted
 	})
 	if _, err := c.Client(carol.Token).PollVote(ctx, pollC.Poll.ID, 0); err != nil {
 		t.Fatalf("carol votes on C: %v", err)
 	}
-	eventually(t, "carol's vote to be counted on A and its counts to reach B", func() bool {
+	eventually.Holds(t, "carol's vote to be counted on A and its counts to reach B", func() bool {
 		p, err := b.Client(bob.Token).GetPoll(ctx, pollB.Poll.ID)
 		return err == nil && p.VotesCount == 2 && p.VotersCount == 2 && p.Options[0].VotesCount == 1 && p.Voted
 	})
@@ -153,7 +154,7 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 	if n, err := a.Community.EndExpiredPolls(ctx); err != nil || n != 1 {
 		t.Fatalf("ending the poll on A: %d, %v", n, err)
 	}
-	eventually(t, "the end of the poll to reach B", func() bool {
+	eventually.Holds(t, "the end of the poll to reach B", func() bool {
 		p, err := b.Client(bob.Token).GetPoll(ctx, pollB.Poll.ID)
 		return err == nil && p.Expired
 	})
@@ -173,7 +174,7 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 	if _, err := b.Client(bob.Token).AccountFollow(ctx, mastodon.ID(community.FormatID(remoteAlice.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "bob's follow to be accepted", func() bool {
+	eventually.Holds(t, "bob's follow to be accepted", func() bool {
 		acct, err := a.Community.AccountByID(ctx, alice.Account.ID)
 		return err == nil && acct.FollowersCount == 1
 	})
@@ -185,7 +186,7 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the followers-only picture to reach bob on B", func() bool {
+	eventually.Holds(t, "the followers-only picture to reach bob on B", func() bool {
 		st := copyOn(t, b, bob.Token, followersOnly.URI)
 		return st != nil && len(st.MediaAttachments) == 1 && st.MediaAttachments[0].RemoteURL == private.URL
 	})
@@ -199,7 +200,7 @@ func TestMediaAndPollsAcrossInstances(t *testing.T) {
 	marker := a.PostStatus(t, alice.Token, map[string][]string{"status": {"Marker after the department post"}})
 	// A later public post has reached C: a delivery of the earlier posts to C, had A
 	// queued one, would have been queued before it and found C as ready.
-	eventually(t, "the marker post to reach B and C", func() bool {
+	eventually.Holds(t, "the marker post to reach B and C", func() bool {
 		return copyOn(t, b, bob.Token, marker.URI) != nil && copyOn(t, c, carol.Token, marker.URI) != nil
 	})
 	var leaked int64
@@ -301,7 +302,7 @@ func TestHostileMediaURLs(t *testing.T) {
 	if _, err := bc.AccountFollow(ctx, mastodon.ID(community.FormatID(remoteAlice.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "bob's follow to be accepted", func() bool {
+	eventually.Holds(t, "bob's follow to be accepted", func() bool {
 		acct, err := a.Community.AccountByID(ctx, alice.Account.ID)
 		return err == nil && acct.FollowersCount == 1
 	})
@@ -334,7 +335,7 @@ func TestHostileMediaURLs(t *testing.T) {
 		},
 	})
 	var onB *mastodon.Status
-	eventually(t, "the post to reach B", func() bool {
+	eventually.Holds(t, "the post to reach B", func() bool {
 		onB = copyOn(t, b, bob.Token, noteID)
 		return onB != nil
 	})
@@ -366,7 +367,7 @@ func TestHostileMediaURLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var avatar string
-	eventually(t, "alice's avatar to reach B", func() bool {
+	eventually.Holds(t, "alice's avatar to reach B", func() bool {
 		acct, err := bc.GetAccount(ctx, mastodon.ID(community.FormatID(remoteAlice.ID)))
 		avatar = ""
 		if err == nil {
@@ -391,7 +392,7 @@ func TestHostileMediaURLs(t *testing.T) {
 		"to": []string{"https://www.w3.org/ns/activitystreams#Public"}, "object": alice.Account.URI,
 	})
 	var shown *mastodon.Account
-	eventually(t, "the profile update to reach B", func() bool {
+	eventually.Holds(t, "the profile update to reach B", func() bool {
 		shown, err = bc.GetAccount(ctx, mastodon.ID(community.FormatID(remoteAlice.ID)))
 		return err == nil && shown.DisplayName == "Alice, moved"
 	})

@@ -22,12 +22,12 @@ func ntTypes(items []NotificationItem) []string {
 func TestNotifications(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
+		s := salesService(db)
 		ctx := context.Background()
-		me := tlAccount(t, s, "me", "")
-		ann := tlAccount(t, s, "ann", "")
-		bob := tlAccount(t, s, "bob", "")
-		carol := tlAccount(t, s, "carol", "")
+		me := storeAccount(t, s, "me")
+		ann := storeAccount(t, s, "ann")
+		bob := storeAccount(t, s, "bob")
+		carol := storeAccount(t, s, "carol")
 
 		mine := tlPost(t, s, me, "mine", VisibilityPublic, "", nil)
 		tlFollow(t, s, ann, me, true)                             // follow:ann

@@ -88,8 +88,8 @@ func startBoardCompany(t *testing.T) *company {
 	return co
 }
 
-// idea reads an idea on an instance as a user sees it.
-func (co *company) idea(t *testing.T, inst *instancetest.Instance, token, uri string) (testIdea, bool) {
+// ideaOf reads an idea by its ActivityPub id through the API, as a user sees it.
+func ideaOf(t *testing.T, inst *instancetest.Instance, token, uri string) (testIdea, bool) {
 	t.Helper()
 	st, err := inst.Community.StatusByURI(context.Background(), uri)
 	if err != nil {
@@ -100,9 +100,7 @@ func (co *company) idea(t *testing.T, inst *instancetest.Instance, token, uri st
 		return testIdea{}, false
 	}
 	var out testIdea
-	if err := json.Unmarshal(a.Body, &out); err != nil {
-		t.Fatal(err)
-	}
+	a.Decode(t, http.StatusOK, &out)
 	return out, true
 }
 
@@ -238,8 +236,8 @@ func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
 		t.Fatalf("bob's idea: %+v", idea)
 	}
 	eventually.Holds(t, "the idea on A and C, as an idea of the board", func() bool {
-		ia, okA := co.idea(t, a, alice.Token, idea.URI)
-		ic, okC := co.idea(t, c, co.carol.Token, idea.URI)
+		ia, okA := ideaOf(t, a, alice.Token, idea.URI)
+		ic, okC := ideaOf(t, c, co.carol.Token, idea.URI)
 		return okA && okC && ia.Title == "Quiet room" && ic.Board.ID == co.boardIDs[c]
 	})
 
@@ -289,7 +287,7 @@ func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
 				inst  *instancetest.Instance
 				token string
 			}{{a, alice.Token}, {b, co.bob.Token}, {c, co.carol.Token}} {
-				got, ok := co.idea(t, x.inst, x.token, idea.URI)
+				got, ok := ideaOf(t, x.inst, x.token, idea.URI)
 				if !ok || !check(got) {
 					return false
 				}
@@ -312,7 +310,7 @@ func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
 	eventually.Holds(t, "the repeated Like to be processed", func() bool {
 		return queueIdle(t, a)
 	})
-	if got, _ := co.idea(t, a, alice.Token, idea.URI); got.Votes != 3 {
+	if got, _ := ideaOf(t, a, alice.Token, idea.URI); got.Votes != 3 {
 		t.Errorf("votes on A after a repeated Like = %d, want 3", got.Votes)
 	}
 
@@ -324,14 +322,14 @@ func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
 	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+dup.ID+"/vote", co.carol.Token, nil).Decode(t, http.StatusOK, nil)
 	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+dup.ID+"/vote", co.dave.Token, nil).Decode(t, http.StatusOK, nil)
 	eventually.Holds(t, "2 votes for the duplicate on A", func() bool {
-		got, ok := co.idea(t, a, alice.Token, dup.URI)
+		got, ok := ideaOf(t, a, alice.Token, dup.URI)
 		return ok && got.Votes == 2
 	})
 	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, dup.URI)+"/merge", co.admin.Token,
 		url.Values{"into": {localID(t, a, idea.URI)}}).Decode(t, http.StatusOK, nil)
 	sameEverywhere("4 votes after the merge", func(i testIdea) bool { return i.Votes == 4 })
 	eventually.Holds(t, "the duplicate merged on C", func() bool {
-		got, ok := co.idea(t, c, co.dave.Token, dup.URI)
+		got, ok := ideaOf(t, c, co.dave.Token, dup.URI)
 		return ok && got.MergedIntoID != nil && *got.MergedIntoID == ideaOnC && got.Locked
 	})
 
@@ -378,8 +376,8 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 	b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[b]+"/ideas", co.bob.Token,
 		url.Values{"title": {"Bike racks"}}).Decode(t, http.StatusOK, &idea)
 	eventually.Holds(t, "the idea on A and C", func() bool {
-		_, okA := co.idea(t, a, co.admin.Token, idea.URI)
-		_, okC := co.idea(t, c, co.carol.Token, idea.URI)
+		_, okA := ideaOf(t, a, co.admin.Token, idea.URI)
+		_, okC := ideaOf(t, c, co.carol.Token, idea.URI)
 		return okA && okC
 	})
 	offTopic := b.PostStatus(t, co.bob.Token, url.Values{"status": {"Buy my bike, cheap!"}, "in_reply_to_id": {idea.ID}})
@@ -461,9 +459,9 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, c, idea.URI)+"/lock", co.carol.Token, nil).Decode(t, http.StatusOK, nil)
 	for _, inst := range []*instancetest.Instance{a, b} {
 		eventually.Holds(t, "the lock on "+inst.Host(), func() bool {
-			got, ok := co.idea(t, inst, co.admin.Token, idea.URI)
+			got, ok := ideaOf(t, inst, co.admin.Token, idea.URI)
 			if inst == b {
-				got, ok = co.idea(t, inst, co.bob.Token, idea.URI)
+				got, ok = ideaOf(t, inst, co.bob.Token, idea.URI)
 			}
 			return ok && got.Locked
 		})
@@ -496,7 +494,7 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 	a.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/status", co.admin.Token,
 		url.Values{"status": {"declined"}, "comment": {"No space"}}).Decode(t, http.StatusOK, nil)
 	eventually.Holds(t, "pin and status on B", func() bool {
-		got, ok := co.idea(t, b, co.bob.Token, idea.URI)
+		got, ok := ideaOf(t, b, co.bob.Token, idea.URI)
 		return ok && got.Pinned && got.Status == "declined"
 	})
 
@@ -506,7 +504,7 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/move", co.admin.Token,
 		url.Values{"board": {other.ID}}).Decode(t, http.StatusOK, nil)
 	eventually.Holds(t, "the idea on the new board on C", func() bool {
-		got, ok := co.idea(t, c, co.carol.Token, idea.URI)
+		got, ok := ideaOf(t, c, co.carol.Token, idea.URI)
 		if !ok {
 			return false
 		}

@@ -202,22 +202,6 @@ func checkAnnouncedCreate(t *testing.T, d delivery, boardURI, objectType string)
 	return create
 }
 
-// ideaOf reads an idea by its ActivityPub id through the API.
-func ideaOf(t *testing.T, inst *instancetest.Instance, token, uri string) (testIdea, bool) {
-	t.Helper()
-	st, err := inst.Community.StatusByURI(context.Background(), uri)
-	if err != nil {
-		return testIdea{}, false
-	}
-	var out testIdea
-	a := inst.Call(t, http.MethodGet, "/api/v1/tacit/ideas/"+community.FormatID(st.ID), token, nil)
-	if a.Code != http.StatusOK {
-		return testIdea{}, false
-	}
-	a.Decode(t, http.StatusOK, &out)
-	return out, true
-}
-
 func asSlice(v any) []any {
 	s, _ := v.([]any)
 	return s

@@ -195,27 +195,62 @@ func refused(t *testing.T, inst *instancetest.Instance, activityID, why string) 
 }
 
 func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
-	ctx := context.Background()
 	co := startBoardCompany(t)
-	a, b, c := co.a, co.b, co.c
-	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	s := &ideaVotes{company: co, alice: co.a.CreateUser(t, "alice", instancetest.UserOptions{})}
+	s.boardEverywhere(t)
+	s.carolFollowsTheBoard(t)
+	s.bobPostsAnIdea(t)
+	s.votesFromThreeInstances(t)
+	s.duplicateMerged(t)
 
-	// Every instance shows the board with the same moderators.
+	// The status workflow, set on A, shows everywhere with its comment.
+	a, b, c := co.a, co.b, co.c
+	a.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+localID(t, a, s.idea.URI)+"/status", co.admin.Token,
+		url.Values{"status": {"planned"}, "comment": {"Budget approved"}}).Decode(t, http.StatusOK, nil)
+	s.sameEverywhere(t, "the planned status", func(i testIdea) bool {
+		return i.Status == "planned" && i.StatusComment == "Budget approved"
+	})
+	raw := c.Call(t, http.MethodGet, "/api/v1/statuses/"+s.ideaOnC, co.carol.Token, nil)
+	if !strings.Contains(string(raw.Body), `"status":"planned"`) {
+		t.Errorf("tacit.idea of the status on C: %s", raw.Body)
+	}
+
+	// Bob withdraws his vote: 3 everywhere.
+	b.Call(t, http.MethodDelete, "/api/v1/tacit/ideas/"+s.idea.ID+"/vote", co.bob.Token, nil).Decode(t, http.StatusOK, nil)
+	s.sameEverywhere(t, "3 votes after bob's withdrawal", func(i testIdea) bool { return i.Votes == 3 })
+}
+
+// ideaVotes is the company of TestBoardIdeasAndVotesAcrossInstances with alice on A,
+// and bob's idea once he has posted it.
+type ideaVotes struct {
+	*company
+	alice   *instancetest.User
+	idea    testIdea
+	ideaOnC string // the idea's status id on C
+}
+
+// boardEverywhere: every instance shows the board with the same moderators.
+func (s *ideaVotes) boardEverywhere(t *testing.T) {
+	t.Helper()
 	for _, x := range []struct {
 		inst  *instancetest.Instance
 		token string
-	}{{b, co.bob.Token}, {c, co.carol.Token}} {
+	}{{s.b, s.bob.Token}, {s.c, s.carol.Token}} {
 		inst := x.inst
 		var board testBoard
-		inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+co.boardIDs[inst], x.token, nil).Decode(t, http.StatusOK, &board)
-		if board.Name != "ideas" || len(board.Moderators) != 1 || board.Moderators[0].Acct != "admin@"+a.Host() {
+		inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+s.boardIDs[inst], x.token, nil).Decode(t, http.StatusOK, &board)
+		if board.Name != "ideas" || len(board.Moderators) != 1 || board.Moderators[0].Acct != "admin@"+s.a.Host() {
 			t.Errorf("the board seen from %s: %+v", inst.Host(), board)
 		}
 	}
+}
 
-	// From a Mastodon client: carol follows the board, a group account.
-	carolClient := c.Client(co.carol.Token)
-	rel, err := carolClient.AccountFollow(ctx, mastodon.ID(co.boardIDs[c]))
+// carolFollowsTheBoard from a Mastodon client: the board is a group account.
+func (s *ideaVotes) carolFollowsTheBoard(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	carolClient := s.c.Client(s.carol.Token)
+	rel, err := carolClient.AccountFollow(ctx, mastodon.ID(s.boardIDs[s.c]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,23 +258,31 @@ func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
 		t.Fatalf("follow of the board: %+v", rel)
 	}
 	eventually.Holds(t, "the board to accept carol", func() bool {
-		rels, err := carolClient.GetAccountRelationships(ctx, []string{co.boardIDs[c]})
+		rels, err := carolClient.GetAccountRelationships(ctx, []string{s.boardIDs[s.c]})
 		return err == nil && len(rels) == 1 && rels[0].Following
 	})
+}
 
-	// Bob posts an idea from B.
-	var idea testIdea
-	b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[b]+"/ideas", co.bob.Token, url.Values{
+// bobPostsAnIdea from B; it reaches A and C as an idea of the board, carol's home
+// timeline as the board's share, and the board relays an unlisted reply.
+func (s *ideaVotes) bobPostsAnIdea(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	carolClient := c.Client(s.carol.Token)
+	b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[b]+"/ideas", s.bob.Token, url.Values{
 		"title": {"Quiet room"}, "body": {"A room for focused work on every floor."},
-	}).Decode(t, http.StatusOK, &idea)
-	if idea.Board.ID != co.boardIDs[b] || idea.Status != "new" {
+	}).Decode(t, http.StatusOK, &s.idea)
+	idea := s.idea
+	if idea.Board.ID != s.boardIDs[b] || idea.Status != "new" {
 		t.Fatalf("bob's idea: %+v", idea)
 	}
 	eventually.Holds(t, "the idea on A and C, as an idea of the board", func() bool {
-		ia, okA := ideaOf(t, a, alice.Token, idea.URI)
-		ic, okC := ideaOf(t, c, co.carol.Token, idea.URI)
-		return okA && okC && ia.Title == "Quiet room" && ic.Board.ID == co.boardIDs[c]
+		ia, okA := ideaOf(t, a, s.alice.Token, idea.URI)
+		ic, okC := ideaOf(t, c, s.carol.Token, idea.URI)
+		return okA && okC && ia.Title == "Quiet room" && ic.Board.ID == s.boardIDs[c]
 	})
+	s.ideaOnC = localID(t, c, idea.URI)
 
 	// Carol sees the board's share in her home timeline, title first.
 	eventually.Holds(t, "the board's share of the idea in carol's home timeline", func() bool {
@@ -255,54 +298,45 @@ func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
 		return false
 	})
 	// ...and in the board's own account on C.
-	boardStatuses, err := carolClient.GetAccountStatuses(ctx, mastodon.ID(co.boardIDs[c]), nil)
+	boardStatuses, err := carolClient.GetAccountStatuses(ctx, mastodon.ID(s.boardIDs[c]), nil)
 	if err != nil || len(boardStatuses) != 1 || boardStatuses[0].Reblog == nil || boardStatuses[0].Reblog.URI != idea.URI {
 		t.Errorf("the board's account on C: %v, %d statuses", err, len(boardStatuses))
 	}
 
 	// An unlisted reply from B goes to the board only; the board relays it to its
 	// followers, and C fetches it from B.
-	unlisted := b.PostStatus(t, co.bob.Token, url.Values{"status": {"Details in the wiki"}, "visibility": {"unlisted"},
+	unlisted := b.PostStatus(t, s.bob.Token, url.Values{"status": {"Details in the wiki"}, "visibility": {"unlisted"},
 		"in_reply_to_id": {idea.ID}}).URI
 	eventually.Holds(t, "the board to relay the unlisted reply to C", func() bool {
 		_, err := c.Community.StatusByURI(ctx, unlisted)
 		return err == nil
 	})
+}
 
-	// Votes from three instances: carol with a Mastodon favourite, alice on A, bob
-	// twice on B (vote and favourite are the same vote).
-	ideaOnC := localID(t, c, idea.URI)
-	if _, err := carolClient.Favourite(ctx, mastodon.ID(ideaOnC)); err != nil {
+// votesFromThreeInstances: carol with a Mastodon favourite, alice on A, bob twice on B
+// (vote and favourite are the same vote); carol's vote delivered again, under another
+// activity id, still counts once.
+func (s *ideaVotes) votesFromThreeInstances(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	idea := s.idea
+	carolClient := c.Client(s.carol.Token)
+	if _, err := carolClient.Favourite(ctx, mastodon.ID(s.ideaOnC)); err != nil {
 		t.Fatal(err)
 	}
-	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/vote", alice.Token, nil).Decode(t, http.StatusOK, nil)
-	b.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/vote", co.bob.Token, nil).Decode(t, http.StatusOK, nil)
-	if _, err := b.Client(co.bob.Token).Favourite(ctx, mastodon.ID(idea.ID)); err != nil {
+	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/vote", s.alice.Token, nil).Decode(t, http.StatusOK, nil)
+	b.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/vote", s.bob.Token, nil).Decode(t, http.StatusOK, nil)
+	if _, err := b.Client(s.bob.Token).Favourite(ctx, mastodon.ID(idea.ID)); err != nil {
 		t.Fatal(err)
 	}
-	sameEverywhere := func(what string, check func(testIdea) bool) {
-		t.Helper()
-		eventually.Holds(t, what+" on A, B and C", func() bool {
-			for _, x := range []struct {
-				inst  *instancetest.Instance
-				token string
-			}{{a, alice.Token}, {b, co.bob.Token}, {c, co.carol.Token}} {
-				got, ok := ideaOf(t, x.inst, x.token, idea.URI)
-				if !ok || !check(got) {
-					return false
-				}
-			}
-			return true
-		})
-	}
-	sameEverywhere("3 votes", func(i testIdea) bool { return i.Votes == 3 && i.Voted })
-	st, err := carolClient.GetStatus(ctx, mastodon.ID(ideaOnC))
+	s.sameEverywhere(t, "3 votes", func(i testIdea) bool { return i.Votes == 3 && i.Voted })
+	st, err := carolClient.GetStatus(ctx, mastodon.ID(s.ideaOnC))
 	if err != nil || st.FavouritesCount != 3 {
 		t.Errorf("the idea's favourites count in carol's client: %v %d, want 3", err, st.FavouritesCount)
 	}
 
-	// Carol's vote delivered again, under another activity id: still one vote.
-	carolAcct := co.carol.Account
+	carolAcct := s.carol.Account
 	deliverAs(t, c, carolAcct, a.URL+"/inbox", map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams", "id": carolAcct.URI + "#likes/again",
 		"type": "Like", "actor": carolAcct.URI, "object": idea.URI,
@@ -310,81 +344,111 @@ func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
 	eventually.Holds(t, "the repeated Like to be processed", func() bool {
 		return queueIdle(t, a)
 	})
-	if got, _ := ideaOf(t, a, alice.Token, idea.URI); got.Votes != 3 {
+	if got, _ := ideaOf(t, a, s.alice.Token, idea.URI); got.Votes != 3 {
 		t.Errorf("votes on A after a repeated Like = %d, want 3", got.Votes)
 	}
+}
 
-	// A duplicate idea from C, voted by carol and dave, merged into bob's: carol voted
-	// for both and counts once.
+// duplicateMerged: a duplicate idea from C, voted by carol and dave, merged into bob's:
+// carol voted for both and counts once.
+func (s *ideaVotes) duplicateMerged(t *testing.T) {
+	t.Helper()
+	a, c := s.a, s.c
 	var dup testIdea
-	c.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[c]+"/ideas", co.dave.Token, url.Values{
+	c.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[c]+"/ideas", s.dave.Token, url.Values{
 		"title": {"A silent room"}}).Decode(t, http.StatusOK, &dup)
-	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+dup.ID+"/vote", co.carol.Token, nil).Decode(t, http.StatusOK, nil)
-	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+dup.ID+"/vote", co.dave.Token, nil).Decode(t, http.StatusOK, nil)
+	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+dup.ID+"/vote", s.carol.Token, nil).Decode(t, http.StatusOK, nil)
+	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+dup.ID+"/vote", s.dave.Token, nil).Decode(t, http.StatusOK, nil)
 	eventually.Holds(t, "2 votes for the duplicate on A", func() bool {
-		got, ok := ideaOf(t, a, alice.Token, dup.URI)
+		got, ok := ideaOf(t, a, s.alice.Token, dup.URI)
 		return ok && got.Votes == 2
 	})
-	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, dup.URI)+"/merge", co.admin.Token,
-		url.Values{"into": {localID(t, a, idea.URI)}}).Decode(t, http.StatusOK, nil)
-	sameEverywhere("4 votes after the merge", func(i testIdea) bool { return i.Votes == 4 })
+	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, dup.URI)+"/merge", s.admin.Token,
+		url.Values{"into": {localID(t, a, s.idea.URI)}}).Decode(t, http.StatusOK, nil)
+	s.sameEverywhere(t, "4 votes after the merge", func(i testIdea) bool { return i.Votes == 4 })
 	eventually.Holds(t, "the duplicate merged on C", func() bool {
-		got, ok := ideaOf(t, c, co.dave.Token, dup.URI)
-		return ok && got.MergedIntoID != nil && *got.MergedIntoID == ideaOnC && got.Locked
+		got, ok := ideaOf(t, c, s.dave.Token, dup.URI)
+		return ok && got.MergedIntoID != nil && *got.MergedIntoID == s.ideaOnC && got.Locked
 	})
+}
 
-	// The status workflow, set on A, shows everywhere with its comment.
-	a.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/status", co.admin.Token,
-		url.Values{"status": {"planned"}, "comment": {"Budget approved"}}).Decode(t, http.StatusOK, nil)
-	sameEverywhere("the planned status", func(i testIdea) bool {
-		return i.Status == "planned" && i.StatusComment == "Budget approved"
+// sameEverywhere waits until the idea, as alice, bob and carol see it on their
+// instances, passes check.
+func (s *ideaVotes) sameEverywhere(t *testing.T, what string, check func(testIdea) bool) {
+	t.Helper()
+	eventually.Holds(t, what+" on A, B and C", func() bool {
+		for _, x := range []struct {
+			inst  *instancetest.Instance
+			token string
+		}{{s.a, s.alice.Token}, {s.b, s.bob.Token}, {s.c, s.carol.Token}} {
+			got, ok := ideaOf(t, x.inst, x.token, s.idea.URI)
+			if !ok || !check(got) {
+				return false
+			}
+		}
+		return true
 	})
-	raw := c.Call(t, http.MethodGet, "/api/v1/statuses/"+ideaOnC, co.carol.Token, nil)
-	if !strings.Contains(string(raw.Body), `"status":"planned"`) {
-		t.Errorf("tacit.idea of the status on C: %s", raw.Body)
-	}
-
-	// Bob withdraws his vote: 3 everywhere.
-	b.Call(t, http.MethodDelete, "/api/v1/tacit/ideas/"+idea.ID+"/vote", co.bob.Token, nil).Decode(t, http.StatusOK, nil)
-	sameEverywhere("3 votes after bob's withdrawal", func(i testIdea) bool { return i.Votes == 3 })
 }
 
 func TestBoardModerationAcrossInstances(t *testing.T) {
-	ctx := context.Background()
 	co := startBoardCompany(t)
-	a, b, c := co.a, co.b, co.c
-	bAdmin := b.CreateUser(t, "badmin", instancetest.UserOptions{Role: community.RoleModerator})
+	s := &boardModeration{company: co, bAdmin: co.b.CreateUser(t, "badmin", instancetest.UserOptions{Role: community.RoleModerator})}
+	s.carolBecomesModerator(t)
+	s.bobPostsAnIdeaAndReplies(t)
+	s.forgedRemovalsRefused(t)
+	s.carolRemovesTheOffTopicReply(t)
+	s.carolLocksTheIdea(t)
+	s.banPinStatusAndMove(t)
+	s.checkModerationLogs(t)
+}
 
-	// Carol, on C, becomes a moderator of the board; every instance learns it.
-	carolOnA := accountOn(t, a, "carol@"+c.Host())
-	a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[a]+"/moderators", co.admin.Token,
+// boardModeration is the company of TestBoardModerationAcrossInstances with a
+// moderator on B, and bob's idea and two replies to it once posted.
+type boardModeration struct {
+	*company
+	bAdmin         *instancetest.User
+	idea           testIdea
+	offTopic, kept instancetest.PostedStatus
+}
+
+// carolBecomesModerator: carol, on C, becomes a moderator of the board; every instance
+// learns it.
+func (s *boardModeration) carolBecomesModerator(t *testing.T) {
+	t.Helper()
+	a := s.a
+	carolOnA := accountOn(t, a, "carol@"+s.c.Host())
+	a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[a]+"/moderators", s.admin.Token,
 		url.Values{"account_id": {carolOnA}}).Decode(t, http.StatusOK, nil)
 	for _, x := range []struct {
 		inst  *instancetest.Instance
 		token string
-	}{{b, co.bob.Token}, {c, co.carol.Token}} {
+	}{{s.b, s.bob.Token}, {s.c, s.carol.Token}} {
 		inst := x.inst
 		eventually.Holds(t, "carol listed as a moderator on "+inst.Host(), func() bool {
 			var board testBoard
-			inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+co.boardIDs[inst], x.token, nil).Decode(t, http.StatusOK, &board)
+			inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+s.boardIDs[inst], x.token, nil).Decode(t, http.StatusOK, &board)
 			return len(board.Moderators) == 2
 		})
 	}
+}
 
-	// Bob posts an idea and replies to it from B; dave replies from C.
-	var idea testIdea
-	b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[b]+"/ideas", co.bob.Token,
-		url.Values{"title": {"Bike racks"}}).Decode(t, http.StatusOK, &idea)
+// bobPostsAnIdeaAndReplies from B: an off-topic reply and one that is kept.
+func (s *boardModeration) bobPostsAnIdeaAndReplies(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[b]+"/ideas", s.bob.Token,
+		url.Values{"title": {"Bike racks"}}).Decode(t, http.StatusOK, &s.idea)
 	eventually.Holds(t, "the idea on A and C", func() bool {
-		_, okA := ideaOf(t, a, co.admin.Token, idea.URI)
-		_, okC := ideaOf(t, c, co.carol.Token, idea.URI)
+		_, okA := ideaOf(t, a, s.admin.Token, s.idea.URI)
+		_, okC := ideaOf(t, c, s.carol.Token, s.idea.URI)
 		return okA && okC
 	})
-	offTopic := b.PostStatus(t, co.bob.Token, url.Values{"status": {"Buy my bike, cheap!"}, "in_reply_to_id": {idea.ID}})
-	kept := b.PostStatus(t, co.bob.Token, url.Values{"status": {"Near the entrance, ideally."}, "in_reply_to_id": {idea.ID}})
+	s.offTopic = b.PostStatus(t, s.bob.Token, url.Values{"status": {"Buy my bike, cheap!"}, "in_reply_to_id": {s.idea.ID}})
+	s.kept = b.PostStatus(t, s.bob.Token, url.Values{"status": {"Near the entrance, ideally."}, "in_reply_to_id": {s.idea.ID}})
 	eventually.Holds(t, "bob's replies on A and C", func() bool {
 		for _, inst := range []*instancetest.Instance{a, c} {
-			for _, uri := range []string{offTopic.URI, kept.URI} {
+			for _, uri := range []string{s.offTopic.URI, s.kept.URI} {
 				if _, err := inst.Community.StatusByURI(ctx, uri); err != nil {
 					return false
 				}
@@ -392,38 +456,51 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 		}
 		return true
 	})
+}
 
-	// A forged removal: dave, no moderator, sends a Remove to the board; A refuses it.
-	dave := co.dave.Account
+// forgedRemovalsRefused: dave, no moderator, sends a Remove to the board; A refuses
+// it, B (where the board does not live) ignores it, and C refuses him with a clear
+// error.
+func (s *boardModeration) forgedRemovalsRefused(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	dave := s.dave.Account
 	forged := dave.URI + "#forged-remove"
 	deliverAs(t, c, dave, a.URL+"/inbox", map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams", "id": forged, "type": "Remove",
-		"actor": dave.URI, "object": kept.URI, "target": co.boardURI,
+		"actor": dave.URI, "object": s.kept.URI, "target": s.boardURI,
 	})
 	refused(t, a, forged, "moderators")
 	// The same sent straight to B, where the board does not live: nothing happens.
 	forgedB := dave.URI + "#forged-remove-b"
 	deliverAs(t, c, dave, b.URL+"/inbox", map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams", "id": forgedB, "type": "Remove",
-		"actor": dave.URI, "object": kept.URI, "target": co.boardURI,
+		"actor": dave.URI, "object": s.kept.URI, "target": s.boardURI,
 	})
 	eventually.Holds(t, "B to process the forged removal", func() bool {
 		return queueIdle(t, b)
 	})
 	for _, inst := range []*instancetest.Instance{a, b} {
-		if _, err := inst.Community.StatusByURI(ctx, kept.URI); err != nil {
+		if _, err := inst.Community.StatusByURI(ctx, s.kept.URI); err != nil {
 			t.Errorf("a forged removal removed the reply on %s", inst.Host())
 		}
 	}
 	// Dave's own instance refuses him too, with a clear error.
-	resp := c.Call(t, http.MethodPost, "/api/v1/tacit/statuses/"+localID(t, c, kept.URI)+"/remove", co.dave.Token, nil)
+	resp := c.Call(t, http.MethodPost, "/api/v1/tacit/statuses/"+localID(t, c, s.kept.URI)+"/remove", s.dave.Token, nil)
 	if resp.Code != http.StatusForbidden || !strings.Contains(string(resp.Body), "moderators") {
 		t.Errorf("dave removing on C: HTTP %d %s", resp.Code, resp.Body)
 	}
+}
 
-	// Carol, moderator on C, removes the off-topic reply: it disappears everywhere,
-	// from B's and C's public timelines too.
-	c.Call(t, http.MethodPost, "/api/v1/tacit/statuses/"+localID(t, c, offTopic.URI)+"/remove", co.carol.Token,
+// carolRemovesTheOffTopicReply, as moderator on C: it disappears everywhere, from B's
+// and C's public timelines too.
+func (s *boardModeration) carolRemovesTheOffTopicReply(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	offTopic, kept := s.offTopic, s.kept
+	c.Call(t, http.MethodPost, "/api/v1/tacit/statuses/"+localID(t, c, offTopic.URI)+"/remove", s.carol.Token,
 		url.Values{"reason": {"Off topic"}}).Decode(t, http.StatusOK, nil)
 	eventually.Holds(t, "the removed reply gone from A, B and C", func() bool {
 		for _, inst := range []*instancetest.Instance{a, b, c} {
@@ -436,7 +513,7 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 	for _, x := range []struct {
 		inst  *instancetest.Instance
 		token string
-	}{{b, co.bob.Token}, {c, co.dave.Token}} {
+	}{{b, s.bob.Token}, {c, s.dave.Token}} {
 		tl, err := x.inst.Client(x.token).GetTimelinePublic(ctx, false, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -453,20 +530,25 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 			t.Errorf("the kept reply is missing from %s's public timeline: the check above proves nothing", x.inst.Host())
 		}
 	}
+}
 
-	// Carol locks the idea from C; the lock holds on A and B, and a later reply from C
-	// is refused by C, and by A if C sent it anyway.
-	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, c, idea.URI)+"/lock", co.carol.Token, nil).Decode(t, http.StatusOK, nil)
+// carolLocksTheIdea from C; the lock holds on A and B, and a later reply from C is
+// refused by C, and by A if C sent it anyway.
+func (s *boardModeration) carolLocksTheIdea(t *testing.T) {
+	t.Helper()
+	a, b, c := s.a, s.b, s.c
+	idea, dave := s.idea, s.dave.Account
+	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, c, idea.URI)+"/lock", s.carol.Token, nil).Decode(t, http.StatusOK, nil)
 	for _, inst := range []*instancetest.Instance{a, b} {
 		eventually.Holds(t, "the lock on "+inst.Host(), func() bool {
-			got, ok := ideaOf(t, inst, co.admin.Token, idea.URI)
+			got, ok := ideaOf(t, inst, s.admin.Token, idea.URI)
 			if inst == b {
-				got, ok = ideaOf(t, inst, co.bob.Token, idea.URI)
+				got, ok = ideaOf(t, inst, s.bob.Token, idea.URI)
 			}
 			return ok && got.Locked
 		})
 	}
-	resp = c.Call(t, http.MethodPost, "/api/v1/statuses", co.dave.Token, url.Values{
+	resp := c.Call(t, http.MethodPost, "/api/v1/statuses", s.dave.Token, url.Values{
 		"status": {"Can I still say something?"}, "in_reply_to_id": {localID(t, c, idea.URI)}})
 	if resp.Code != http.StatusForbidden || !strings.Contains(string(resp.Body), "locked") {
 		t.Errorf("dave replying on C to a locked idea: HTTP %d %s", resp.Code, resp.Body)
@@ -479,41 +561,51 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 			"inReplyTo": idea.URI, "to": []string{c.URL + "/ap/company"}},
 	})
 	refused(t, a, lateReply+"/activity", "locked")
+}
 
-	// Ban dave from the board (from A); C learns it and refuses his ideas.
+// banPinStatusAndMove: A bans dave from the board and C refuses his ideas; a pin from
+// C and a status from A show on B; A's admin moves the idea to another board of A and
+// C follows it there.
+func (s *boardModeration) banPinStatusAndMove(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	idea := s.idea
 	daveOnA := accountOn(t, a, "dave@"+c.Host())
-	a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[a]+"/bans", co.admin.Token,
+	a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[a]+"/bans", s.admin.Token,
 		url.Values{"account_id": {daveOnA}, "reason": {"Spam"}}).Decode(t, http.StatusOK, nil)
 	eventually.Holds(t, "C to refuse dave's ideas", func() bool {
-		r := c.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[c]+"/ideas", co.dave.Token, url.Values{"title": {"Let me in"}})
+		r := c.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[c]+"/ideas", s.dave.Token, url.Values{"title": {"Let me in"}})
 		return r.Code == http.StatusForbidden
 	})
 
-	// Pin from C, status from A: both visible on B.
-	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, c, idea.URI)+"/pin", co.carol.Token, nil).Decode(t, http.StatusOK, nil)
-	a.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/status", co.admin.Token,
+	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, c, idea.URI)+"/pin", s.carol.Token, nil).Decode(t, http.StatusOK, nil)
+	a.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/status", s.admin.Token,
 		url.Values{"status": {"declined"}, "comment": {"No space"}}).Decode(t, http.StatusOK, nil)
 	eventually.Holds(t, "pin and status on B", func() bool {
-		got, ok := ideaOf(t, b, co.bob.Token, idea.URI)
+		got, ok := ideaOf(t, b, s.bob.Token, idea.URI)
 		return ok && got.Pinned && got.Status == "declined"
 	})
 
-	// A's admin moves the idea to another board of A; C follows it there.
 	var other testBoard
-	a.Call(t, http.MethodPost, "/api/v1/tacit/boards", co.admin.Token, url.Values{"name": {"facilities"}}).Decode(t, http.StatusOK, &other)
-	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/move", co.admin.Token,
+	a.Call(t, http.MethodPost, "/api/v1/tacit/boards", s.admin.Token, url.Values{"name": {"facilities"}}).Decode(t, http.StatusOK, &other)
+	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/move", s.admin.Token,
 		url.Values{"board": {other.ID}}).Decode(t, http.StatusOK, nil)
 	eventually.Holds(t, "the idea on the new board on C", func() bool {
-		got, ok := ideaOf(t, c, co.carol.Token, idea.URI)
+		got, ok := ideaOf(t, c, s.carol.Token, idea.URI)
 		if !ok {
 			return false
 		}
 		acct, err := c.Community.AccountByID(ctx, mustID(t, got.Board.ID))
 		return err == nil && acct.Username == "facilities"
 	})
+}
 
-	// Every action is in the log on A, with who, what and from which instance; C's
-	// log holds what the board announced. B's staff read B's log.
+// checkModerationLogs: every action is in the log on A, with who, what and from which
+// instance; C's log holds what the board announced. B's staff read B's log.
+func (s *boardModeration) checkModerationLogs(t *testing.T) {
+	t.Helper()
+	a, b, c := s.a, s.b, s.c
 	type entry struct {
 		Action    string `json:"action"`
 		Origin    string `json:"origin"`
@@ -524,11 +616,11 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 		} `json:"account"`
 	}
 	var log []entry
-	a.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+co.boardIDs[a], co.admin.Token, nil).Decode(t, http.StatusOK, &log)
+	a.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+s.boardIDs[a], s.admin.Token, nil).Decode(t, http.StatusOK, &log)
 	var got []string
 	for _, e := range log {
 		got = append(got, e.Action+"@"+e.Origin)
-		if e.Action == community.ActionRemove && (e.Reason != "Off topic" || e.ObjectURI != offTopic.URI ||
+		if e.Action == community.ActionRemove && (e.Reason != "Off topic" || e.ObjectURI != s.offTopic.URI ||
 			e.Account == nil || e.Account.Acct != "carol@"+c.Host()) {
 			t.Errorf("removal entry on A: %+v", e)
 		}
@@ -548,13 +640,13 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 	}()
 	eventually.Holds(t, "C's log to hold the announced actions", func() bool {
 		cl = nil
-		c.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+co.boardIDs[c], co.carol.Token, nil).Decode(t, http.StatusOK, &cl)
+		c.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+s.boardIDs[c], s.carol.Token, nil).Decode(t, http.StatusOK, &cl)
 		if len(cl) > 6 {
 			t.Fatalf("C's log: %+v", cl)
 		}
 		return len(cl) == 6
 	})
-	b.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?action=remove", bAdmin.Token, nil).Decode(t, http.StatusOK, &log)
+	b.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?action=remove", s.bAdmin.Token, nil).Decode(t, http.StatusOK, &log)
 	if len(log) != 1 || log[0].Origin != c.Host() {
 		t.Errorf("B's log of removals: %+v", log)
 	}

@@ -48,7 +48,32 @@ type apiStatus struct {
 }
 
 func interopPerson(t *testing.T, software string) {
-	ctx := context.Background()
+	r := startInterop(t, software)
+	// Inbound: what bob's server sends.
+	r.bobFollowsAlice(t)
+	noteID := r.bobMentionsAlice(t)
+	r.bobAnswersAlicesPost(t)
+	questionID := r.bobPostsAPoll(t)
+	r.bobDeletesAndUnfollows(t, noteID)
+	// Outbound: what Tacit sends back.
+	bob, followID := r.aliceFollowsBob(t)
+	posted := r.alicePostsToBob(t)
+	r.aliceLikesAndBoostsThePoll(t, questionID)
+	r.aliceUnfollowsEditsAndDeletes(t, bob, followID, posted)
+}
+
+// interopRun is a Tacit instance with alice, and the server of another software with
+// bob, peers of each other.
+type interopRun struct {
+	inst        *instancetest.Instance
+	remote      *remoteServer
+	alice       *instancetest.User
+	bobID       string // bob's actor id
+	sharedInbox string // Tacit's
+}
+
+func startInterop(t *testing.T, software string) interopRun {
+	t.Helper()
 	remote := startRemote(t, software)
 	inst := instancetest.Start(t, remote.peerOf())
 	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
@@ -56,10 +81,14 @@ func interopPerson(t *testing.T, software string) {
 	remote.set("tacit_host", inst.Host())
 	remote.set("alice", alice.Account.URI)
 	bobID := remote.serveFixture("actor")
-	sharedInbox := inst.URL + "/inbox"
+	return interopRun{inst: inst, remote: remote, alice: alice, bobID: bobID, sharedInbox: inst.URL + "/inbox"}
+}
 
-	// Inbound: bob follows alice; the Accept echoes bob's Follow, id and all, to his
-	// own inbox.
+// bobFollowsAlice: the Accept echoes bob's Follow, id and all, to his own inbox.
+func (r interopRun) bobFollowsAlice(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
 	follow := remote.deliver(alice.Account.InboxURL, bobID, "follow")
 	accept := remote.waitFor("the Accept of bob's follow", ofType("Accept", follow["id"].(string)))
 	if obj, _ := accept.Activity["object"].(map[string]any); obj == nil || obj["actor"] != bobID || obj["object"] != alice.Account.URI || obj["type"] != "Follow" {
@@ -72,8 +101,12 @@ func interopPerson(t *testing.T, software string) {
 		a, err := inst.Community.AccountByID(ctx, alice.Account.ID)
 		return err == nil && a.FollowersCount == 1
 	})
+}
 
-	// A post mentioning alice, with a hashtag.
+// bobMentionsAlice in a post with a hashtag. It returns the post's id.
+func (r interopRun) bobMentionsAlice(t *testing.T) string {
+	t.Helper()
+	inst, remote, alice, bobID, sharedInbox := r.inst, r.remote, r.alice, r.bobID, r.sharedInbox
 	note := remote.deliver(sharedInbox, bobID, "create_note")
 	noteID := idOfValue(note["object"])
 	var seen apiStatus
@@ -87,8 +120,14 @@ func interopPerson(t *testing.T, software string) {
 	if n := notificationsOf(t, inst, alice.Token, "mention"); n != 1 {
 		t.Errorf("alice has %d mention notifications, want 1", n)
 	}
+	return noteID
+}
 
-	// A reply to alice's post, a like (and its undoing), a boost.
+// bobAnswersAlicesPost with a reply, a like (and its undoing) and a boost.
+func (r interopRun) bobAnswersAlicesPost(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID, sharedInbox := r.inst, r.remote, r.alice, r.bobID, r.sharedInbox
 	mine := inst.PostStatus(t, alice.Token, url.Values{"status": {"Who wants to try the new runners?"}})
 	remote.set("note", mine.URI)
 	reply := remote.deliver(sharedInbox, bobID, "create_reply")
@@ -115,8 +154,12 @@ func interopPerson(t *testing.T, software string) {
 		st, err := inst.Community.StatusByURI(ctx, mine.URI)
 		return err == nil && st.ReblogsCount == 1
 	})
+}
 
-	// A poll.
+// bobPostsAPoll. It returns the Question's id.
+func (r interopRun) bobPostsAPoll(t *testing.T) string {
+	t.Helper()
+	inst, remote, alice, bobID, sharedInbox := r.inst, r.remote, r.alice, r.bobID, r.sharedInbox
 	question := remote.deliver(sharedInbox, bobID, "create_question")
 	questionID := idOfValue(question["object"])
 	var poll apiStatus
@@ -124,8 +167,15 @@ func interopPerson(t *testing.T, software string) {
 	if poll.Poll == nil || len(poll.Poll.Options) != 2 {
 		t.Errorf("bob's poll: %+v, want 2 options", poll.Poll)
 	}
+	return questionID
+}
 
-	// Bob deletes his first post.
+// bobDeletesAndUnfollows: his first post goes; his unfollow gets no answer (a Reject
+// then could cancel his next follow).
+func (r interopRun) bobDeletesAndUnfollows(t *testing.T, noteID string) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID, sharedInbox := r.inst, r.remote, r.alice, r.bobID, r.sharedInbox
 	remote.deliver(sharedInbox, bobID, "delete_note")
 	eventually.Holds(t, "bob's post to be deleted", func() bool {
 		_, err := inst.Community.StatusByURI(ctx, noteID)
@@ -142,9 +192,14 @@ func interopPerson(t *testing.T, software string) {
 	if got := remote.all(ofType("Reject", "")); len(got) > 0 {
 		t.Errorf("Tacit answered bob's own Undo with %d Reject(s): %v", len(got), got[0].Activity)
 	}
+}
 
-	// Outbound: alice follows bob; the Follow goes to his inbox, his Accept (naming
-	// that Follow) makes it a follow, and her Undo later embeds the same Follow.
+// aliceFollowsBob: the Follow goes to his inbox, his Accept (naming that Follow) makes
+// it a follow. It returns bob's account and the Follow's id.
+func (r interopRun) aliceFollowsBob(t *testing.T) (*community.Account, string) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
 	bob, err := inst.Federator.ResolveAccount(ctx, "bob@"+remote.host())
 	if err != nil {
 		t.Fatalf("resolve bob: %v", err)
@@ -164,16 +219,28 @@ func interopPerson(t *testing.T, software string) {
 		rel, err := inst.Community.Relationship(ctx, alice.Account.ID, bob.ID)
 		return err == nil && rel.Following
 	})
+	return bob, followID
+}
 
-	// Alice posts, mentioning bob, with a hashtag; the Create has what Mastodon needs,
-	// and its ids (the activity's, the note's, the replies collection's) dereference.
+// alicePostsToBob, mentioning him, with a hashtag; the Create has what Mastodon needs,
+// and its ids (the activity's, the note's, the replies collection's) dereference.
+func (r interopRun) alicePostsToBob(t *testing.T) instancetest.PostedStatus {
+	t.Helper()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
 	posted := inst.PostStatus(t, alice.Token, url.Values{"status": {"@bob@" + remote.host() + " thanks! #buildfarm"}})
 	create := remote.waitFor("alice's Create", func(d delivery) bool {
 		return d.Activity["type"] == "Create" && idOfValue(d.Activity["object"]) == posted.URI
 	})
 	checkCreate(t, remote, create, bobID)
+	return posted
+}
 
-	// Alice likes and boosts bob's poll; each activity reaches him and dereferences.
+// aliceLikesAndBoostsThePoll of bob; each activity reaches him and dereferences.
+func (r interopRun) aliceLikesAndBoostsThePoll(t *testing.T, questionID string) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
+	client := inst.Client(alice.Token)
 	polled, err := inst.Community.StatusByURI(ctx, questionID)
 	if err != nil {
 		t.Fatal(err)
@@ -197,8 +264,15 @@ func interopPerson(t *testing.T, software string) {
 		t.Errorf("GET boost %s: HTTP %d %v", announceID, code, doc)
 	}
 	_ = boost
+}
 
-	// Alice unfollows bob: the Undo embeds the Follow bob knows.
+// aliceUnfollowsEditsAndDeletes: the Undo embeds the Follow bob knows; the profile
+// Update and the Delete of her post reach him.
+func (r interopRun) aliceUnfollowsEditsAndDeletes(t *testing.T, bob *community.Account, followID string, posted instancetest.PostedStatus) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
+	client := inst.Client(alice.Token)
 	if _, err := client.AccountUnfollow(ctx, mastodon.ID(community.FormatID(bob.ID))); err != nil {
 		t.Fatal(err)
 	}

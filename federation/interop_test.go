@@ -385,11 +385,8 @@ func statusAPI(t *testing.T, inst *instancetest.Instance, token, uri string, int
 // notificationsOf counts an account's notifications of a type.
 func notificationsOf(t *testing.T, inst *instancetest.Instance, token, typ string) int {
 	t.Helper()
-	a := inst.Call(t, http.MethodGet, "/api/v1/notifications", token, url.Values{"types[]": {typ}})
 	var list []map[string]any
-	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &list) != nil {
-		t.Fatalf("notifications: HTTP %d %s", a.Code, a.Body)
-	}
+	inst.Call(t, http.MethodGet, "/api/v1/notifications", token, url.Values{"types[]": {typ}}).Decode(t, http.StatusOK, &list)
 	return len(list)
 }
 

@@ -20,14 +20,14 @@ func TestAccountRule(t *testing.T) {
 		open := NewService(db, Options{Host: "tacit.test", BaseURL: "https://tacit.test", Peers: peer, PublicProfiles: true})
 		s := company
 
-		person := relAccount(t, s, "person", "", false)
-		suspended := relAccount(t, s, "suspended", "", false)
+		person := storeAccount(t, s, "person")
+		suspended := storeAccount(t, s, "suspended")
 		if err := db.Create(&AccountSanction{AccountID: suspended.ID, Suspended: true, UpdatedAt: time.Now()}).Error; err != nil {
 			t.Fatal(err)
 		}
 		boards := map[Scope]*Account{}
 		for _, sc := range []Scope{ScopeWorld, ScopeCompany, ScopeDepartment} {
-			a := relAccount(t, s, "board_"+string(sc), "", false)
+			a := storeAccount(t, s, "board_"+string(sc))
 			if err := db.Model(a).Update("is_group", true).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -38,9 +38,9 @@ func TestAccountRule(t *testing.T) {
 			}
 			boards[sc] = a
 		}
-		colleague := relAccount(t, s, "colleague", "", false)
-		peerUser := relAccount(t, s, "pat", "peer.example", false)
-		outsider := relAccount(t, s, "otto", "elsewhere.example", false)
+		colleague := storeAccount(t, s, "colleague")
+		peerUser := storeAccount(t, s, "pat", remoteAt("peer.example"))
+		outsider := storeAccount(t, s, "otto", remoteAt("elsewhere.example"))
 
 		viewers := map[string]Viewer{
 			"colleague": AsAccount(colleague), "peer user": AsAccount(peerUser), "peer server": {Server: "peer.example"},

@@ -43,8 +43,8 @@ func TestFeaturedTagStatistics(t *testing.T) {
 	t.Parallel()
 	relEach(t, func(t *testing.T, s *Service, db *gorm.DB) {
 		ctx := context.Background()
-		me := relAccount(t, s, "me", "", false)
-		other := relAccount(t, s, "other", "", false)
+		me := storeAccount(t, s, "me")
+		other := storeAccount(t, s, "other")
 		post := func(author *Account, text string, vis Visibility, sc Scope) {
 			t.Helper()
 			if _, err := s.CreateStatus(ctx, author, nil, NewStatus{Text: text,

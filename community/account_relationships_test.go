@@ -8,37 +8,15 @@ import (
 	"testing"
 
 	"gorm.io/gorm"
-
-	"github.com/tacit-social/tacit/store/storetest"
 )
 
-// relEach runs fn on a fresh SQLite database and, when configured, PostgreSQL.
+// relEach runs fn on a fresh SQLite database and, when configured, PostgreSQL, with a
+// service whose profiles are public, as in open mode: accounts of any server may follow
+// and be seen here. The account rule in company mode has its own test.
 func relEach(t *testing.T, fn func(t *testing.T, s *Service, db *gorm.DB)) {
-	open := map[string]func(testing.TB) *gorm.DB{"sqlite": storetest.Open, "postgres": storetest.OpenPostgres}
-	for _, name := range []string{"sqlite", "postgres"} {
-		t.Run(name, func(t *testing.T) {
-			if name == "postgres" {
-				storetest.PostgresURL(t)
-			}
-			t.Parallel()
-			db := open[name](t)
-			// Public profiles, as in open mode: accounts of any server may follow and be
-			// seen here. The account rule in company mode has its own test.
-			fn(t, NewService(db, Options{Host: "tacit.test", BaseURL: "https://tacit.test", PublicProfiles: true}), db)
-		})
-	}
-}
-
-// relAccount stores a bare account; domain "" is local.
-func relAccount(t *testing.T, s *Service, username, domain string, locked bool) *Account {
-	t.Helper()
-	now := s.clock()
-	a := &Account{ID: NewID(), Username: username, Domain: domain, Locked: locked, Fields: Fields{},
-		Discoverable: true, CreatedAt: now, UpdatedAt: now}
-	if err := s.db.Create(a).Error; err != nil {
-		t.Fatalf("create account %s: %v", username, err)
-	}
-	return a
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		fn(t, NewService(db, Options{Host: "tacit.test", BaseURL: "https://tacit.test", PublicProfiles: true}), db)
+	})
 }
 
 func relCounts(t *testing.T, s *Service, id int64) (followers, following int64) {
@@ -56,10 +34,14 @@ func TestRelationshipsQueryCount(t *testing.T) {
 	t.Parallel()
 	relEach(t, func(t *testing.T, s *Service, db *gorm.DB) {
 		ctx := context.Background()
-		me := relAccount(t, s, "me", "", false)
+		me := storeAccount(t, s, "me")
 		var ids []int64
 		for i := range 12 {
-			other := relAccount(t, s, fmt.Sprintf("other%d", i), "", i%3 == 0)
+			var opts []accountOption
+			if i%3 == 0 {
+				opts = append(opts, lockedAccount())
+			}
+			other := storeAccount(t, s, fmt.Sprintf("other%d", i), opts...)
 			ids = append(ids, other.ID)
 			switch i % 4 {
 			case 0:
@@ -129,11 +111,11 @@ func TestConcurrentFollowsCountOnce(t *testing.T) {
 	t.Parallel()
 	relEach(t, func(t *testing.T, s *Service, db *gorm.DB) {
 		ctx := context.Background()
-		target := relAccount(t, s, "target", "", false)
-		fan := relAccount(t, s, "fan", "", false)
+		target := storeAccount(t, s, "target")
+		fan := storeAccount(t, s, "fan")
 		var fans []*Account
 		for i := range 6 {
-			fans = append(fans, relAccount(t, s, fmt.Sprintf("fan%d", i), "", false))
+			fans = append(fans, storeAccount(t, s, fmt.Sprintf("fan%d", i)))
 		}
 		var wg sync.WaitGroup
 		errs := make(chan error, 20)
@@ -199,8 +181,8 @@ func TestFollowRemoteAccountWaitsForAcceptance(t *testing.T) {
 		var mu sync.Mutex
 		s.events = &Bus{}
 		s.events.Subscribe(func(_ context.Context, e Event) { mu.Lock(); events = append(events, e); mu.Unlock() })
-		me := relAccount(t, s, "me", "", false)
-		remote := relAccount(t, s, "far", "other.example", false)
+		me := storeAccount(t, s, "me")
+		remote := storeAccount(t, s, "far", remoteAt("other.example"))
 		if err := s.Follow(ctx, me, remote.ID, FollowOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +213,7 @@ func TestFollowRemoteAccountWaitsForAcceptance(t *testing.T) {
 		if r, _ := s.Relationship(ctx, me.ID, remote.ID); !r.FollowedBy {
 			t.Errorf("remote follower not recorded: %+v", r)
 		}
-		other := relAccount(t, s, "faraway", "third.example", false)
+		other := storeAccount(t, s, "faraway", remoteAt("third.example"))
 		if err := s.Follow(ctx, remote, other.ID, FollowOptions{}); KindOf(err) != KindInvalid {
 			t.Errorf("follow between two remote accounts: %v, want invalid", err)
 		}

@@ -37,11 +37,11 @@ func homeIDs(t *testing.T, s *Service, reader *Account, p Page) []int64 {
 // feed keeps, and since_id polling.
 func TestHomeFeed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
-		reader := tlAccount(t, s, "reader", "")
-		author := tlAccount(t, s, "author", "")
-		later := tlAccount(t, s, "later", "")
-		stranger := tlAccount(t, s, "stranger", "")
+		s := salesService(db)
+		reader := storeAccount(t, s, "reader")
+		author := storeAccount(t, s, "author")
+		later := storeAccount(t, s, "later")
+		stranger := storeAccount(t, s, "stranger")
 		tlFollow(t, s, reader, author, true)
 
 		first := tlPost(t, s, author, "first", VisibilityPublic, ScopeCompany, nil)

@@ -13,10 +13,10 @@ import (
 func TestMarkers(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
+		s := salesService(db)
 		ctx := context.Background()
-		me := tlAccount(t, s, "me", "")
-		other := tlAccount(t, s, "other", "")
+		me := storeAccount(t, s, "me")
+		other := storeAccount(t, s, "other")
 
 		got, err := s.GetMarkers(ctx, me.ID, []string{MarkerHome, MarkerNotifications})
 		if err != nil || len(got) != 0 {

@@ -15,32 +15,6 @@ import (
 	"github.com/tacit-social/tacit/store/storetest"
 )
 
-// tlService is a service over a migrated database, as one department instance.
-func tlService(db *gorm.DB) *Service {
-	return NewService(db, Options{
-		Host: "sales.example", BaseURL: "https://sales.example", DefaultScope: ScopeCompany,
-		Peers: func(h string) bool { return h == "hq.example" },
-	})
-}
-
-// tlAccount stores an account directly: these tests are about reading, and a login
-// (a bcrypt hash) would only make them slow. domain "" makes a local account.
-func tlAccount(t testing.TB, s *Service, username, domain string) *Account {
-	t.Helper()
-	now := s.clock()
-	a := &Account{ID: NewID(), Username: username, Domain: domain, Fields: Fields{}, Discoverable: true,
-		CreatedAt: now, UpdatedAt: now}
-	if domain == "" {
-		a.URI, a.URL = s.AccountURI(username), s.AccountURL(username)
-	} else {
-		a.URI, a.URL = "https://"+domain+"/users/"+username, "https://"+domain+"/@"+username
-	}
-	if err := s.db.Create(a).Error; err != nil {
-		t.Fatalf("create account %s: %v", username, err)
-	}
-	return a
-}
-
 // tlPost writes a status through the domain, as a client would.
 func tlPost(t testing.TB, s *Service, author *Account, text string, vis Visibility, sc Scope, replyTo *Status) *Status {
 	t.Helper()
@@ -102,14 +76,14 @@ func tlSame(t testing.TB, what string, got, want []string) {
 func TestHomeTimeline(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
+		s := salesService(db)
 		ctx := context.Background()
-		me := tlAccount(t, s, "me", "")
-		friend := tlAccount(t, s, "friend", "")
-		quiet := tlAccount(t, s, "quiet", "") // followed without reblogs
-		stranger := tlAccount(t, s, "stranger", "")
-		muted := tlAccount(t, s, "muted", "")
-		blocked := tlAccount(t, s, "blocked", "")
+		me := storeAccount(t, s, "me")
+		friend := storeAccount(t, s, "friend")
+		quiet := storeAccount(t, s, "quiet") // followed without reblogs
+		stranger := storeAccount(t, s, "stranger")
+		muted := storeAccount(t, s, "muted")
+		blocked := storeAccount(t, s, "blocked")
 		tlFollow(t, s, me, friend, true)
 		tlFollow(t, s, me, quiet, false)
 		tlFollow(t, s, me, muted, true)
@@ -189,10 +163,10 @@ func TestHomeTimeline(t *testing.T) {
 func TestHomeTimelinePaging(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
+		s := salesService(db)
 		ctx := context.Background()
-		me := tlAccount(t, s, "me", "")
-		friend := tlAccount(t, s, "friend", "")
+		me := storeAccount(t, s, "me")
+		friend := storeAccount(t, s, "friend")
 		tlFollow(t, s, me, friend, true)
 		var want []string
 		for i := range 7 {
@@ -255,11 +229,11 @@ func TestHomeTimelinePaging(t *testing.T) {
 func TestTimelineRefill(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
+		s := salesService(db)
 		ctx := context.Background()
-		me := tlAccount(t, s, "me", "")
-		friend := tlAccount(t, s, "friend", "")
-		carol := tlAccount(t, s, "carol", "")
+		me := storeAccount(t, s, "me")
+		friend := storeAccount(t, s, "friend")
+		carol := storeAccount(t, s, "carol")
 		tlFollow(t, s, me, friend, true)
 		tlPost(t, s, friend, "older", VisibilityPublic, "", nil)
 		tlPost(t, s, friend, "old", VisibilityPublic, "", nil)
@@ -283,12 +257,12 @@ func TestTimelineRefill(t *testing.T) {
 func TestPublicTimeline(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
+		s := salesService(db)
 		ctx := context.Background()
-		me := tlAccount(t, s, "me", "")
-		ann := tlAccount(t, s, "ann", "")
-		muted := tlAccount(t, s, "muted", "")
-		peer := tlAccount(t, s, "pat", "hq.example")
+		me := storeAccount(t, s, "me")
+		ann := storeAccount(t, s, "ann")
+		muted := storeAccount(t, s, "muted")
+		peer := storeAccount(t, s, "pat", remoteAt("hq.example"))
 
 		world := tlPost(t, s, ann, "world public", VisibilityPublic, ScopeWorld, nil)
 		tlPost(t, s, ann, "company public", VisibilityPublic, ScopeCompany, nil)
@@ -336,9 +310,9 @@ func TestPublicTimeline(t *testing.T) {
 func TestTagTimeline(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
+		s := salesService(db)
 		ctx := context.Background()
-		ann := tlAccount(t, s, "ann", "")
+		ann := storeAccount(t, s, "ann")
 		tlPost(t, s, ann, "#Go only", VisibilityPublic, ScopeWorld, nil)
 		tlPost(t, s, ann, "#go and #rust", VisibilityPublic, ScopeWorld, nil)
 		tlPost(t, s, ann, "#rust only", VisibilityPublic, ScopeWorld, nil)
@@ -370,11 +344,11 @@ func TestTagTimeline(t *testing.T) {
 func TestBookmarksAndFavourites(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
+		s := salesService(db)
 		ctx := context.Background()
-		me := tlAccount(t, s, "me", "")
-		ann := tlAccount(t, s, "ann", "")
-		bob := tlAccount(t, s, "bob", "")
+		me := storeAccount(t, s, "me")
+		ann := storeAccount(t, s, "ann")
+		bob := storeAccount(t, s, "bob")
 		var posts []*Status
 		for i := range 4 {
 			posts = append(posts, tlPost(t, s, ann, fmt.Sprintf("ann %d", i), VisibilityPublic, "", nil))
@@ -441,8 +415,8 @@ func planOf(t *testing.T, build func(s *Service, me *Account) *gorm.DB) []string
 	if store.Dialect(db) != store.DialectSQLite {
 		t.Skip("EXPLAIN QUERY PLAN is SQLite's")
 	}
-	s := tlService(db)
-	q := build(s, tlAccount(t, s, "me", ""))
+	s := salesService(db)
+	q := build(s, storeAccount(t, s, "me"))
 	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]pagedStatus{}).Statement
 	var plan []struct{ Detail string }
 	if err := db.Raw("EXPLAIN QUERY PLAN "+stmt.SQL.String(), stmt.Vars...).Scan(&plan).Error; err != nil {
@@ -477,11 +451,11 @@ func BenchmarkHomeTimelineFollowedTags(b *testing.B) { benchmarkHome(b, true) }
 
 func benchmarkHome(b *testing.B, withTags bool) {
 	db := storetest.Open(b)
-	s := tlService(db)
+	s := salesService(db)
 	ctx := context.Background()
 	accounts := make([]*Account, 300)
 	for i := range accounts {
-		accounts[i] = tlAccount(b, s, fmt.Sprintf("u%d", i), "")
+		accounts[i] = storeAccount(b, s, fmt.Sprintf("u%d", i))
 	}
 	me := accounts[0]
 	for i := 1; i <= 40; i++ {

@@ -17,10 +17,10 @@ import (
 // favourites.
 func benchTrendsWorld(b *testing.B) (*Service, *Account) {
 	db := storetest.Open(b)
-	s := tlService(db)
+	s := salesService(db)
 	accounts := make([]*Account, 300)
 	for i := range accounts {
-		accounts[i] = tlAccount(b, s, fmt.Sprintf("u%d", i), "")
+		accounts[i] = storeAccount(b, s, fmt.Sprintf("u%d", i))
 	}
 	now := s.clock()
 	rows := make([]Status, 20000)

@@ -14,9 +14,9 @@ import (
 func TestReceiveStatusesBatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		s := tlService(db)
-		bob := remoteAccount(t, s, "bob", "hq.example")
-		carol := remoteAccount(t, s, "carol", "hq.example")
+		s := salesService(db)
+		bob := storeAccount(t, s, "bob", remoteAt("hq.example"), received())
+		carol := storeAccount(t, s, "carol", remoteAt("hq.example"), received())
 		taken, err := s.ReceiveStatus(ctx, RemoteStatus{URI: "https://hq.example/users/carol/statuses/mine", AuthorID: carol.ID,
 			ContentHTML: "<p>Carol's</p>", Visibility: VisibilityPublic, Scope: ScopeCompany})
 		if err != nil {
@@ -83,7 +83,7 @@ func TestReceiveStatusesBatch(t *testing.T) {
 func TestAcceptActivitiesDropReplays(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		s := tlService(db)
+		s := salesService(db)
 		old := "https://hq.example/activities/old"
 		if fresh, err := s.AcceptActivity(ctx, old, func(*gorm.DB) error { return nil }); err != nil || !fresh {
 			t.Fatalf("first delivery: %v, %v", fresh, err)

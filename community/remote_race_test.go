@@ -16,8 +16,8 @@ import (
 // row results. On PostgreSQL the racing inserts used to fail on the unique key.
 func TestReceiveSameStatusConcurrently(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
-		author := tlAccount(t, s, "pat", "hq.example")
+		s := salesService(db)
+		author := storeAccount(t, s, "pat", remoteAt("hq.example"))
 		in := RemoteStatus{
 			URI: author.URI + "/statuses/1", AuthorID: author.ID, ContentHTML: "<p>Same post</p>",
 			Visibility: VisibilityPublic, Scope: ScopeCompany, Published: time.Now().Add(-time.Minute),

@@ -12,23 +12,10 @@ import (
 	"github.com/tacit-social/tacit/store/storetest"
 )
 
-func remoteAccount(t *testing.T, s *Service, username, domain string) *Account {
-	t.Helper()
-	a, err := s.UpsertRemoteAccount(context.Background(), RemoteAccount{
-		URI: "https://" + domain + "/users/" + username, Username: username, Domain: domain,
-		DisplayName: strings.ToUpper(username), InboxURL: "https://" + domain + "/users/" + username + "/inbox",
-		SharedInboxURL: "https://" + domain + "/inbox", Discoverable: true,
-	})
-	if err != nil {
-		t.Fatalf("upsert %s@%s: %v", username, domain, err)
-	}
-	return a
-}
-
 func TestUpsertRemoteAccount(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		s := tlService(db)
+		s := salesService(db)
 		in := RemoteAccount{
 			URI: "https://hq.example/users/bob", Username: "bob", Domain: "hq.example",
 			DisplayName: "Bob", NoteHTML: `<p>Hi <script>alert(1)</script><a href="javascript:x()">x</a></p>`,
@@ -78,11 +65,11 @@ func TestUpsertRemoteAccount(t *testing.T) {
 func TestReceiveStatus(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		s := tlService(db)
-		me := tlAccount(t, s, "me", "")
-		other := tlAccount(t, s, "other", "")
-		bob := remoteAccount(t, s, "bob", "hq.example")
-		stranger := remoteAccount(t, s, "eve", "elsewhere.example")
+		s := salesService(db)
+		me := storeAccount(t, s, "me")
+		other := storeAccount(t, s, "other")
+		bob := storeAccount(t, s, "bob", remoteAt("hq.example"), received())
+		stranger := storeAccount(t, s, "eve", remoteAt("elsewhere.example"), received())
 
 		published := time.Now().Add(-time.Hour).UTC()
 		st, err := s.ReceiveStatus(ctx, RemoteStatus{
@@ -170,11 +157,11 @@ func TestReceiveStatus(t *testing.T) {
 func TestRecipients(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		s := tlService(db)
-		me := tlAccount(t, s, "me", "")
-		peerFollower := remoteAccount(t, s, "bob", "hq.example")
-		outsideFollower := remoteAccount(t, s, "eve", "elsewhere.example")
-		mentioned := remoteAccount(t, s, "carol", "hq.example")
+		s := salesService(db)
+		me := storeAccount(t, s, "me")
+		peerFollower := storeAccount(t, s, "bob", remoteAt("hq.example"), received())
+		outsideFollower := storeAccount(t, s, "eve", remoteAt("elsewhere.example"), received())
+		mentioned := storeAccount(t, s, "carol", remoteAt("hq.example"), received())
 		for _, f := range []*Account{peerFollower, outsideFollower} {
 			if err := db.Create(&Follow{ID: NewID(), AccountID: f.ID, TargetAccountID: me.ID, ShowReblogs: true, CreatedAt: time.Now()}).Error; err != nil {
 				t.Fatal(err)
@@ -224,7 +211,7 @@ func TestRecipients(t *testing.T) {
 func TestReceivedActivitiesDropReplays(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		s := tlService(db)
+		s := salesService(db)
 		uri := "https://hq.example/activities/1"
 		kept := 0
 		keep := func(*gorm.DB) error { kept++; return nil }
@@ -274,9 +261,9 @@ func TestIDForTimeIsUniqueWithinAMillisecond(t *testing.T) {
 func TestDeleteRemoteAccount(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		s := tlService(db)
-		me := tlAccount(t, s, "me", "")
-		bob := remoteAccount(t, s, "bob", "hq.example")
+		s := salesService(db)
+		me := storeAccount(t, s, "me")
+		bob := storeAccount(t, s, "bob", remoteAt("hq.example"), received())
 		tlFollow(t, s, me, bob, true)
 		tlFollow(t, s, bob, me, true)
 		mine := tlPost(t, s, me, "mine", VisibilityPublic, ScopeCompany, nil)

@@ -124,11 +124,11 @@ func TestReadableScopesAgreesWithTheRule(t *testing.T) {
 func TestDirectoryAndSearchableAccounts(t *testing.T) {
 	relEach(t, func(t *testing.T, s *Service, db *gorm.DB) {
 		ctx := context.Background()
-		me := relAccount(t, s, "me", "", false)
-		friend := relAccount(t, s, "friend", "", false)
-		blocker := relAccount(t, s, "blocker", "", false)
-		remote := relAccount(t, s, "far", "hq.example", false)
-		shy := relAccount(t, s, "shy", "", false)
+		me := storeAccount(t, s, "me")
+		friend := storeAccount(t, s, "friend")
+		blocker := storeAccount(t, s, "blocker")
+		remote := storeAccount(t, s, "far", remoteAt("hq.example"))
+		shy := storeAccount(t, s, "shy")
 		if err := db.Model(&Account{}).Where("id = ?", shy.ID).Update("discoverable", false).Error; err != nil {
 			t.Fatal(err)
 		}

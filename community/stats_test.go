@@ -13,7 +13,7 @@ import (
 func TestInstanceStatsAndActivity(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
-		s := tlService(db)
+		s := salesService(db)
 		ctx := context.Background()
 		now := s.clock()
 		user := func(a *Account, role Role, created time.Time, signIn *time.Time, disabled bool) *User {
@@ -27,15 +27,15 @@ func TestInstanceStatsAndActivity(t *testing.T) {
 		}
 		lastWeek := now.AddDate(0, 0, -7)
 		longAgo := now.AddDate(-1, 0, 0)
-		admin := tlAccount(t, s, "admin", "")
+		admin := storeAccount(t, s, "admin")
 		user(admin, RoleAdmin, longAgo, &now, false)
-		ann := tlAccount(t, s, "ann", "")
+		ann := storeAccount(t, s, "ann")
 		user(ann, RoleUser, lastWeek, nil, false)
-		old := tlAccount(t, s, "old", "")
+		old := storeAccount(t, s, "old")
 		user(old, RoleAdmin, longAgo.Add(-time.Hour), &longAgo, true) // disabled: neither counted nor contact
-		pat := tlAccount(t, s, "pat", "hq.example")
-		tlAccount(t, s, "sam", "hq.example")
-		tlAccount(t, s, "zed", "other.example")
+		pat := storeAccount(t, s, "pat", remoteAt("hq.example"))
+		storeAccount(t, s, "sam", remoteAt("hq.example"))
+		storeAccount(t, s, "zed", remoteAt("other.example"))
 
 		tlPost(t, s, ann, "one", VisibilityPublic, "", nil) // ann is active through posting
 		tlPost(t, s, ann, "two", VisibilityDirect, "", nil)

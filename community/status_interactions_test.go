@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"gorm.io/gorm"
 )
 
 // runConcurrently runs fn n times at once and returns the errors.
@@ -24,10 +26,10 @@ func runConcurrently(n int, fn func(i int) error) []error {
 
 func TestConcurrentInteractionsCountOnce(t *testing.T) {
 	t.Parallel()
-	eachStatusDB(t, func(t *testing.T, postgres bool) {
-		s, mk := newStatusTestService(t, postgres)
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		s := testService(db)
 		ctx := context.Background()
-		author, fan := mk("author"), mk("fan")
+		author, fan := storeAccount(t, s, "author"), storeAccount(t, s, "fan")
 		st, err := s.CreateStatus(ctx, author, nil, NewStatus{Text: "like me"})
 		if err != nil {
 			t.Fatal(err)
@@ -99,10 +101,10 @@ func TestConcurrentInteractionsCountOnce(t *testing.T) {
 
 func TestPinLimitUnderConcurrency(t *testing.T) {
 	t.Parallel()
-	eachStatusDB(t, func(t *testing.T, postgres bool) {
-		s, mk := newStatusTestService(t, postgres)
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		s := testService(db)
 		ctx := context.Background()
-		a := mk("pinner")
+		a := storeAccount(t, s, "pinner")
 		const n = MaxPinnedStatuses + 3
 		ids := make([]int64, n)
 		for i := range n {
@@ -136,8 +138,8 @@ func TestPinLimitUnderConcurrency(t *testing.T) {
 
 func TestDeleteStatusWithReblogsAndReplies(t *testing.T) {
 	t.Parallel()
-	eachStatusDB(t, func(t *testing.T, postgres bool) {
-		s, mk := newStatusTestService(t, postgres)
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		s := testService(db)
 		ctx := context.Background()
 		var events []Event
 		var mu sync.Mutex
@@ -147,7 +149,7 @@ func TestDeleteStatusWithReblogsAndReplies(t *testing.T) {
 			defer mu.Unlock()
 			events = append(events, e)
 		})
-		author, r1, r2 := mk("author"), mk("r1"), mk("r2")
+		author, r1, r2 := storeAccount(t, s, "author"), storeAccount(t, s, "r1"), storeAccount(t, s, "r2")
 		parent, err := s.CreateStatus(ctx, r1, nil, NewStatus{Text: "parent"})
 		if err != nil {
 			t.Fatal(err)

@@ -16,8 +16,8 @@ import (
 func TestRemoteMediaAndPolls(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		s := tlService(db)
-		bob := remoteAccount(t, s, "bob", "hq.example")
+		s := salesService(db)
+		bob := storeAccount(t, s, "bob", remoteAt("hq.example"), received())
 		end := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 		in := RemoteStatus{
 			URI: "https://hq.example/users/bob/statuses/9", AuthorID: bob.ID, ContentHTML: "<p>Look</p>",
@@ -83,10 +83,10 @@ func TestRemoteMediaAndPolls(t *testing.T) {
 func TestReceivePollVote(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		s := tlService(db)
-		me := tlAccount(t, s, "me", "")
-		bob := remoteAccount(t, s, "bob", "hq.example")
-		eve := remoteAccount(t, s, "eve", "elsewhere.example")
+		s := salesService(db)
+		me := storeAccount(t, s, "me")
+		bob := storeAccount(t, s, "bob", remoteAt("hq.example"), received())
+		eve := storeAccount(t, s, "eve", remoteAt("elsewhere.example"), received())
 		st, err := s.CreateStatus(ctx, me, nil, NewStatus{Text: "Vote", Poll: &NewPoll{Options: []string{"A", "B"}, ExpiresIn: time.Hour}})
 		if err != nil {
 			t.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-
-	"github.com/tacit-social/tacit/store/storetest"
 )
 
 func TestCountableLength(t *testing.T) {
@@ -77,45 +75,12 @@ func TestTagNamesOf(t *testing.T) {
 	}
 }
 
-// newStatusTestService returns a service over a fresh database (SQLite, or PostgreSQL when
-// postgres is true) and a function creating bare local accounts in it.
-func newStatusTestService(t *testing.T, postgres bool) (*Service, func(username string) *Account) {
-	t.Helper()
-	var db *gorm.DB
-	if postgres {
-		db = storetest.OpenPostgres(t)
-	} else {
-		db = storetest.Open(t)
-	}
-	s := NewService(db, Options{Host: "tacit.test", BaseURL: "https://tacit.test"})
-	mk := func(username string) *Account {
-		now := s.clock()
-		a := &Account{ID: NewID(), Username: username, Fields: Fields{}, Discoverable: true,
-			URI: s.AccountURI(username), URL: s.AccountURL(username), CreatedAt: now, UpdatedAt: now}
-		if err := db.Create(a).Error; err != nil {
-			t.Fatalf("create account %s: %v", username, err)
-		}
-		return a
-	}
-	return s, mk
-}
-
-// eachStatusDB runs fn on SQLite and, when configured, PostgreSQL.
-func eachStatusDB(t *testing.T, fn func(t *testing.T, postgres bool)) {
-	t.Run("sqlite", func(t *testing.T) { t.Parallel(); fn(t, false) })
-	t.Run("postgres", func(t *testing.T) {
-		storetest.PostgresURL(t)
-		t.Parallel()
-		fn(t, true)
-	})
-}
-
 func TestConcurrentPostsShareNewTags(t *testing.T) {
 	t.Parallel()
-	eachStatusDB(t, func(t *testing.T, postgres bool) {
-		s, mk := newStatusTestService(t, postgres)
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		s := testService(db)
 		ctx := context.Background()
-		authors := []*Account{mk("a1"), mk("a2"), mk("a3"), mk("a4")}
+		authors := []*Account{storeAccount(t, s, "a1"), storeAccount(t, s, "a2"), storeAccount(t, s, "a3"), storeAccount(t, s, "a4")}
 		var wg sync.WaitGroup
 		errs := make(chan error, len(authors))
 		for i, a := range authors {
@@ -156,10 +121,10 @@ func TestConcurrentPostsShareNewTags(t *testing.T) {
 
 func TestIdempotencyKeyConcurrent(t *testing.T) {
 	t.Parallel()
-	eachStatusDB(t, func(t *testing.T, postgres bool) {
-		s, mk := newStatusTestService(t, postgres)
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		s := testService(db)
 		ctx := context.Background()
-		a := mk("ida")
+		a := storeAccount(t, s, "ida")
 		const n = 6
 		ids := make(chan int64, n)
 		errs := make(chan error, n)
@@ -208,10 +173,10 @@ func TestIdempotencyKeyConcurrent(t *testing.T) {
 
 func TestStatusContextOrderAndHiddenReplies(t *testing.T) {
 	t.Parallel()
-	eachStatusDB(t, func(t *testing.T, postgres bool) {
-		s, mk := newStatusTestService(t, postgres)
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		s := testService(db)
 		ctx := context.Background()
-		op, friend, stranger := mk("op"), mk("friend"), mk("stranger")
+		op, friend, stranger := storeAccount(t, s, "op"), storeAccount(t, s, "friend"), storeAccount(t, s, "stranger")
 		post := func(a *Account, text string, parent *Status, vis Visibility) *Status {
 			t.Helper()
 			in := NewStatus{Text: text, Audience: AudienceRequest{Visibility: vis}}

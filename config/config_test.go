@@ -70,8 +70,8 @@ func TestLoadWithoutFileOrEnvReturnsDefaults(t *testing.T) {
 	}
 }
 
-func TestLoadLayers(t *testing.T) {
-	const yamlFile = `
+// layersYAML sets every key, so that each layer's effect shows.
+const layersYAML = `
 host: YAML.example.com
 listen: "0.0.0.0:9000"
 protocol: http
@@ -100,40 +100,15 @@ search:
   peer_timeout: 250ms
   directory_interval: 1h
 `
-	path := writeFile(t, "tacit.yaml", yamlFile)
 
+func TestLoadLayers(t *testing.T) {
+	path := writeFile(t, "tacit.yaml", layersYAML)
 	tests := []struct {
 		name    string
 		environ []string
 		check   func(t *testing.T, c Config)
 	}{
-		{
-			name: "YAML overrides defaults",
-			check: func(t *testing.T, c Config) {
-				want := Config{
-					Host:                "yaml.example.com",
-					Listen:              "0.0.0.0:9000",
-					Protocol:            "http",
-					DataDir:             "/var/lib/tacit",
-					Database:            "postgres://tacit:secret@db:5432/tacit",
-					InstanceName:        "Yaml Corp",
-					InstanceDescription: "From YAML.",
-					ContactEmail:        "admin@yaml.example.com",
-					Department:          "Engineering",
-					Location:            "Berlin",
-					DefaultScope:        "department",
-					LogLevel:            "debug",
-					LogFormat:           "json",
-					RateLimit:           RateLimit{Requests: 50, Window: 90 * time.Second, Credentials: 100, Federation: 9000},
-					TrustedProxies:      []string{"10.0.0.0/8", "::1"},
-					Federation:          Federation{Mode: "open", Peers: []string{"a.example.com", "b.example.com:8443"}},
-					Search:              Search{IndexDir: "/srv/tacit-index", PeerTimeout: 250 * time.Millisecond, DirectoryInterval: time.Hour},
-				}
-				if !reflect.DeepEqual(c, want) {
-					t.Errorf("got  %+v\nwant %+v", c, want)
-				}
-			},
-		},
+		{name: "YAML overrides defaults", check: checkYAMLOverridesDefaults},
 		{
 			name: "env overrides YAML",
 			environ: []string{
@@ -146,33 +121,7 @@ search:
 				"TACIT_FEDERATION_PEERS=c.example.com",
 				"TACIT_LOG_LEVEL=WARN",
 			},
-			check: func(t *testing.T, c Config) {
-				if c.Host != "env.example.com" {
-					t.Errorf("Host = %q, want env.example.com", c.Host)
-				}
-				if c.Database != "" || c.UsesPostgres() {
-					t.Errorf("Database = %q, want empty (set but empty env var overrides YAML)", c.Database)
-				}
-				if c.RateLimit.Requests != 7 {
-					t.Errorf("RateLimit.Requests = %d, want 7", c.RateLimit.Requests)
-				}
-				if c.RateLimit.Window != 90*time.Minute {
-					t.Errorf("RateLimit.Window = %v, want 1h30m", c.RateLimit.Window)
-				}
-				if c.Federation.Mode != "company" {
-					t.Errorf("Federation.Mode = %q, want company", c.Federation.Mode)
-				}
-				if !slices.Equal(c.Federation.Peers, []string{"c.example.com"}) {
-					t.Errorf("Federation.Peers = %q, want [c.example.com]", c.Federation.Peers)
-				}
-				if c.LogLevel != "warn" {
-					t.Errorf("LogLevel = %q, want warn", c.LogLevel)
-				}
-				// Untouched by env: still from YAML.
-				if c.InstanceName != "Yaml Corp" || c.DefaultScope != "department" {
-					t.Errorf("YAML values lost: InstanceName=%q DefaultScope=%q", c.InstanceName, c.DefaultScope)
-				}
-			},
+			check: checkEnvOverridesYAML,
 		},
 		{
 			name:    "last duplicate env entry wins",
@@ -192,6 +141,63 @@ search:
 			}
 			tc.check(t, c)
 		})
+	}
+}
+
+// checkYAMLOverridesDefaults: every key of layersYAML, normalized, and the defaults
+// of the keys it leaves out.
+func checkYAMLOverridesDefaults(t *testing.T, c Config) {
+	want := Config{
+		Host:                "yaml.example.com",
+		Listen:              "0.0.0.0:9000",
+		Protocol:            "http",
+		DataDir:             "/var/lib/tacit",
+		Database:            "postgres://tacit:secret@db:5432/tacit",
+		InstanceName:        "Yaml Corp",
+		InstanceDescription: "From YAML.",
+		ContactEmail:        "admin@yaml.example.com",
+		Department:          "Engineering",
+		Location:            "Berlin",
+		DefaultScope:        "department",
+		LogLevel:            "debug",
+		LogFormat:           "json",
+		RateLimit:           RateLimit{Requests: 50, Window: 90 * time.Second, Credentials: 100, Federation: 9000},
+		TrustedProxies:      []string{"10.0.0.0/8", "::1"},
+		Federation:          Federation{Mode: "open", Peers: []string{"a.example.com", "b.example.com:8443"}},
+		Search:              Search{IndexDir: "/srv/tacit-index", PeerTimeout: 250 * time.Millisecond, DirectoryInterval: time.Hour},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("got  %+v\nwant %+v", c, want)
+	}
+}
+
+// checkEnvOverridesYAML: a set variable wins over the file, even when empty; what the
+// environment leaves alone still comes from the file.
+func checkEnvOverridesYAML(t *testing.T, c Config) {
+	if c.Host != "env.example.com" {
+		t.Errorf("Host = %q, want env.example.com", c.Host)
+	}
+	if c.Database != "" || c.UsesPostgres() {
+		t.Errorf("Database = %q, want empty (set but empty env var overrides YAML)", c.Database)
+	}
+	if c.RateLimit.Requests != 7 {
+		t.Errorf("RateLimit.Requests = %d, want 7", c.RateLimit.Requests)
+	}
+	if c.RateLimit.Window != 90*time.Minute {
+		t.Errorf("RateLimit.Window = %v, want 1h30m", c.RateLimit.Window)
+	}
+	if c.Federation.Mode != "company" {
+		t.Errorf("Federation.Mode = %q, want company", c.Federation.Mode)
+	}
+	if !slices.Equal(c.Federation.Peers, []string{"c.example.com"}) {
+		t.Errorf("Federation.Peers = %q, want [c.example.com]", c.Federation.Peers)
+	}
+	if c.LogLevel != "warn" {
+		t.Errorf("LogLevel = %q, want warn", c.LogLevel)
+	}
+	// Untouched by env: still from YAML.
+	if c.InstanceName != "Yaml Corp" || c.DefaultScope != "department" {
+		t.Errorf("YAML values lost: InstanceName=%q DefaultScope=%q", c.InstanceName, c.DefaultScope)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // TestAccountDeleteAcrossInstances: an account deleted on its instance disappears, with
@@ -31,13 +32,13 @@ func TestAccountDeleteAcrossInstances(t *testing.T) {
 	if _, err := b.Client(bob.Token).AccountFollow(ctx, mastodon.ID(community.FormatID(aliceOnB.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the follow", func() bool {
+	eventually.Holds(t, "the follow", func() bool {
 		me, err := a.Community.AccountByID(ctx, alice.Account.ID)
 		return err == nil && me.FollowersCount == 1
 	})
-	uri := post(t, a, alice.Token, url.Values{"status": {"Leaving the company, thanks all"}, "visibility": {"private"}})
-	bobPost := post(t, b, bob.Token, url.Values{"status": {"A reply to remember"}, "scope": {"company"}})
-	eventually(t, "alice's post on B", func() bool { _, err := b.Community.StatusByURI(ctx, uri); return err == nil })
+	uri := a.PostStatus(t, alice.Token, url.Values{"status": {"Leaving the company, thanks all"}, "visibility": {"private"}}).URI
+	bobPost := b.PostStatus(t, bob.Token, url.Values{"status": {"A reply to remember"}, "scope": {"company"}}).URI
+	eventually.Holds(t, "alice's post on B", func() bool { _, err := b.Community.StatusByURI(ctx, uri); return err == nil })
 	onB, _ := b.Community.StatusByURI(ctx, uri)
 	if _, err := b.Client(bob.Token).Favourite(ctx, mastodon.ID(community.FormatID(onB.ID))); err != nil {
 		t.Fatal(err)
@@ -47,7 +48,7 @@ func TestAccountDeleteAcrossInstances(t *testing.T) {
 	if err := a.Community.DeleteLocalAccount(ctx, "alice"); err != nil {
 		t.Fatalf("delete alice: %v", err)
 	}
-	eventually(t, "B to forget alice", func() bool {
+	eventually.Holds(t, "B to forget alice", func() bool {
 		_, err := b.Community.AccountByURI(ctx, aliceOnB.URI)
 		return community.KindOf(err) == community.KindNotFound
 	})

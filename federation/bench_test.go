@@ -17,6 +17,7 @@ import (
 	"github.com/tacit-social/tacit/federation/activitystreams"
 	"github.com/tacit-social/tacit/federation/signature"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/store/storetest"
 )
 
 // Federation benchmarks run whole instances in this process over loopback; every
@@ -65,8 +66,8 @@ func countRemoteStatuses(b testing.TB, inst *instancetest.Instance, authorURI st
 func BenchmarkInboxThroughput(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		b.Run(db, func(b *testing.B) {
-			if db == "postgres" && os.Getenv(instancetest.PostgresEnv) == "" {
-				b.Skipf("%s is not set", instancetest.PostgresEnv)
+			if db == "postgres" && os.Getenv(storetest.EnvPostgres) == "" {
+				b.Skipf("%s is not set", storetest.EnvPostgres)
 			}
 			inboxThroughput(b, instancetest.Options{Postgres: db == "postgres"})
 		})
@@ -148,8 +149,8 @@ func BenchmarkFanOutTenInstances(b *testing.B) {
 func BenchmarkSignedInbox(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		b.Run(db, func(b *testing.B) {
-			if db == "postgres" && os.Getenv(instancetest.PostgresEnv) == "" {
-				b.Skipf("%s is not set", instancetest.PostgresEnv)
+			if db == "postgres" && os.Getenv(storetest.EnvPostgres) == "" {
+				b.Skipf("%s is not set", storetest.EnvPostgres)
 			}
 			signedInbox(b, instancetest.Options{Postgres: db == "postgres"})
 		})

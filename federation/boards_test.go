@@ -16,6 +16,7 @@ import (
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/federation/signature"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // Idea boards across three instances: the board lives on A; people on B and C follow
@@ -45,19 +46,6 @@ type testBoard struct {
 	} `json:"moderators"`
 }
 
-// mustJSON fails the test unless a has the wanted code, then decodes it.
-func mustJSON(t *testing.T, a instancetest.Answer, want int, into any) {
-	t.Helper()
-	if a.Code != want {
-		t.Fatalf("HTTP %d, want %d: %s", a.Code, want, a.Body)
-	}
-	if into != nil {
-		if err := json.Unmarshal(a.Body, into); err != nil {
-			t.Fatalf("decode %s: %v", a.Body, err)
-		}
-	}
-}
-
 // staffScopes are a moderator's token's scopes: the usual ones and the admin API's.
 var staffScopes = []string{"read", "write", "follow", "push", "admin:read", "admin:write"}
 
@@ -81,9 +69,9 @@ func startBoardCompany(t *testing.T) *company {
 	co.carol = co.c.CreateUser(t, "carol", instancetest.UserOptions{})
 	co.dave = co.c.CreateUser(t, "dave", instancetest.UserOptions{})
 	var board testBoard
-	mustJSON(t, co.a.Call(t, http.MethodPost, "/api/v1/tacit/boards", co.admin.Token, url.Values{
+	co.a.Call(t, http.MethodPost, "/api/v1/tacit/boards", co.admin.Token, url.Values{
 		"name": {"ideas"}, "display_name": {"Ideas"}, "description": {"Make work better"},
-	}), http.StatusOK, &board)
+	}).Decode(t, http.StatusOK, &board)
 	co.boardIDs[co.a] = board.ID
 	local, err := co.a.Community.LocalAccount(ctx, "ideas")
 	if err != nil {
@@ -100,8 +88,8 @@ func startBoardCompany(t *testing.T) *company {
 	return co
 }
 
-// idea reads an idea on an instance as a user sees it.
-func (co *company) idea(t *testing.T, inst *instancetest.Instance, token, uri string) (testIdea, bool) {
+// ideaOf reads an idea by its ActivityPub id through the API, as a user sees it.
+func ideaOf(t *testing.T, inst *instancetest.Instance, token, uri string) (testIdea, bool) {
 	t.Helper()
 	st, err := inst.Community.StatusByURI(context.Background(), uri)
 	if err != nil {
@@ -112,9 +100,7 @@ func (co *company) idea(t *testing.T, inst *instancetest.Instance, token, uri st
 		return testIdea{}, false
 	}
 	var out testIdea
-	if err := json.Unmarshal(a.Body, &out); err != nil {
-		t.Fatal(err)
-	}
+	a.Decode(t, http.StatusOK, &out)
 	return out, true
 }
 
@@ -194,7 +180,7 @@ func queueIdle(t *testing.T, inst *instancetest.Instance) bool {
 // refused waits until an inbox activity was given up on for good, with a reason.
 func refused(t *testing.T, inst *instancetest.Instance, activityID, why string) {
 	t.Helper()
-	eventually(t, "the refusal of "+activityID, func() bool {
+	eventually.Holds(t, "the refusal of "+activityID, func() bool {
 		dead, err := inst.Queue.DeadLetters(context.Background(), 100)
 		if err != nil {
 			t.Fatal(err)
@@ -209,54 +195,97 @@ func refused(t *testing.T, inst *instancetest.Instance, activityID, why string) 
 }
 
 func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
-	ctx := context.Background()
 	co := startBoardCompany(t)
-	a, b, c := co.a, co.b, co.c
-	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
+	s := &ideaVotes{company: co, alice: co.a.CreateUser(t, "alice", instancetest.UserOptions{})}
+	s.boardEverywhere(t)
+	s.carolFollowsTheBoard(t)
+	s.bobPostsAnIdea(t)
+	s.votesFromThreeInstances(t)
+	s.duplicateMerged(t)
 
-	// Every instance shows the board with the same moderators.
+	// The status workflow, set on A, shows everywhere with its comment.
+	a, b, c := co.a, co.b, co.c
+	a.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+localID(t, a, s.idea.URI)+"/status", co.admin.Token,
+		url.Values{"status": {"planned"}, "comment": {"Budget approved"}}).Decode(t, http.StatusOK, nil)
+	s.sameEverywhere(t, "the planned status", func(i testIdea) bool {
+		return i.Status == "planned" && i.StatusComment == "Budget approved"
+	})
+	raw := c.Call(t, http.MethodGet, "/api/v1/statuses/"+s.ideaOnC, co.carol.Token, nil)
+	if !strings.Contains(string(raw.Body), `"status":"planned"`) {
+		t.Errorf("tacit.idea of the status on C: %s", raw.Body)
+	}
+
+	// Bob withdraws his vote: 3 everywhere.
+	b.Call(t, http.MethodDelete, "/api/v1/tacit/ideas/"+s.idea.ID+"/vote", co.bob.Token, nil).Decode(t, http.StatusOK, nil)
+	s.sameEverywhere(t, "3 votes after bob's withdrawal", func(i testIdea) bool { return i.Votes == 3 })
+}
+
+// ideaVotes is the company of TestBoardIdeasAndVotesAcrossInstances with alice on A,
+// and bob's idea once he has posted it.
+type ideaVotes struct {
+	*company
+	alice   *instancetest.User
+	idea    testIdea
+	ideaOnC string // the idea's status id on C
+}
+
+// boardEverywhere: every instance shows the board with the same moderators.
+func (s *ideaVotes) boardEverywhere(t *testing.T) {
+	t.Helper()
 	for _, x := range []struct {
 		inst  *instancetest.Instance
 		token string
-	}{{b, co.bob.Token}, {c, co.carol.Token}} {
+	}{{s.b, s.bob.Token}, {s.c, s.carol.Token}} {
 		inst := x.inst
 		var board testBoard
-		mustJSON(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+co.boardIDs[inst], x.token, nil), http.StatusOK, &board)
-		if board.Name != "ideas" || len(board.Moderators) != 1 || board.Moderators[0].Acct != "admin@"+a.Host() {
+		inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+s.boardIDs[inst], x.token, nil).Decode(t, http.StatusOK, &board)
+		if board.Name != "ideas" || len(board.Moderators) != 1 || board.Moderators[0].Acct != "admin@"+s.a.Host() {
 			t.Errorf("the board seen from %s: %+v", inst.Host(), board)
 		}
 	}
+}
 
-	// From a Mastodon client: carol follows the board, a group account.
-	carolClient := c.Client(co.carol.Token)
-	rel, err := carolClient.AccountFollow(ctx, mastodon.ID(co.boardIDs[c]))
+// carolFollowsTheBoard from a Mastodon client: the board is a group account.
+func (s *ideaVotes) carolFollowsTheBoard(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	carolClient := s.c.Client(s.carol.Token)
+	rel, err := carolClient.AccountFollow(ctx, mastodon.ID(s.boardIDs[s.c]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rel.Requested && !rel.Following {
 		t.Fatalf("follow of the board: %+v", rel)
 	}
-	eventually(t, "the board to accept carol", func() bool {
-		rels, err := carolClient.GetAccountRelationships(ctx, []string{co.boardIDs[c]})
+	eventually.Holds(t, "the board to accept carol", func() bool {
+		rels, err := carolClient.GetAccountRelationships(ctx, []string{s.boardIDs[s.c]})
 		return err == nil && len(rels) == 1 && rels[0].Following
 	})
+}
 
-	// Bob posts an idea from B.
-	var idea testIdea
-	mustJSON(t, b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[b]+"/ideas", co.bob.Token, url.Values{
+// bobPostsAnIdea from B; it reaches A and C as an idea of the board, carol's home
+// timeline as the board's share, and the board relays an unlisted reply.
+func (s *ideaVotes) bobPostsAnIdea(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	carolClient := c.Client(s.carol.Token)
+	b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[b]+"/ideas", s.bob.Token, url.Values{
 		"title": {"Quiet room"}, "body": {"A room for focused work on every floor."},
-	}), http.StatusOK, &idea)
-	if idea.Board.ID != co.boardIDs[b] || idea.Status != "new" {
+	}).Decode(t, http.StatusOK, &s.idea)
+	idea := s.idea
+	if idea.Board.ID != s.boardIDs[b] || idea.Status != "new" {
 		t.Fatalf("bob's idea: %+v", idea)
 	}
-	eventually(t, "the idea on A and C, as an idea of the board", func() bool {
-		ia, okA := co.idea(t, a, alice.Token, idea.URI)
-		ic, okC := co.idea(t, c, co.carol.Token, idea.URI)
-		return okA && okC && ia.Title == "Quiet room" && ic.Board.ID == co.boardIDs[c]
+	eventually.Holds(t, "the idea on A and C, as an idea of the board", func() bool {
+		ia, okA := ideaOf(t, a, s.alice.Token, idea.URI)
+		ic, okC := ideaOf(t, c, s.carol.Token, idea.URI)
+		return okA && okC && ia.Title == "Quiet room" && ic.Board.ID == s.boardIDs[c]
 	})
+	s.ideaOnC = localID(t, c, idea.URI)
 
 	// Carol sees the board's share in her home timeline, title first.
-	eventually(t, "the board's share of the idea in carol's home timeline", func() bool {
+	eventually.Holds(t, "the board's share of the idea in carol's home timeline", func() bool {
 		home, err := carolClient.GetTimelineHome(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -269,136 +298,157 @@ func TestBoardIdeasAndVotesAcrossInstances(t *testing.T) {
 		return false
 	})
 	// ...and in the board's own account on C.
-	boardStatuses, err := carolClient.GetAccountStatuses(ctx, mastodon.ID(co.boardIDs[c]), nil)
+	boardStatuses, err := carolClient.GetAccountStatuses(ctx, mastodon.ID(s.boardIDs[c]), nil)
 	if err != nil || len(boardStatuses) != 1 || boardStatuses[0].Reblog == nil || boardStatuses[0].Reblog.URI != idea.URI {
 		t.Errorf("the board's account on C: %v, %d statuses", err, len(boardStatuses))
 	}
 
 	// An unlisted reply from B goes to the board only; the board relays it to its
 	// followers, and C fetches it from B.
-	unlisted := post(t, b, co.bob.Token, url.Values{"status": {"Details in the wiki"}, "visibility": {"unlisted"},
-		"in_reply_to_id": {idea.ID}})
-	eventually(t, "the board to relay the unlisted reply to C", func() bool {
+	unlisted := b.PostStatus(t, s.bob.Token, url.Values{"status": {"Details in the wiki"}, "visibility": {"unlisted"},
+		"in_reply_to_id": {idea.ID}}).URI
+	eventually.Holds(t, "the board to relay the unlisted reply to C", func() bool {
 		_, err := c.Community.StatusByURI(ctx, unlisted)
 		return err == nil
 	})
+}
 
-	// Votes from three instances: carol with a Mastodon favourite, alice on A, bob
-	// twice on B (vote and favourite are the same vote).
-	ideaOnC := localID(t, c, idea.URI)
-	if _, err := carolClient.Favourite(ctx, mastodon.ID(ideaOnC)); err != nil {
+// votesFromThreeInstances: carol with a Mastodon favourite, alice on A, bob twice on B
+// (vote and favourite are the same vote); carol's vote delivered again, under another
+// activity id, still counts once.
+func (s *ideaVotes) votesFromThreeInstances(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	idea := s.idea
+	carolClient := c.Client(s.carol.Token)
+	if _, err := carolClient.Favourite(ctx, mastodon.ID(s.ideaOnC)); err != nil {
 		t.Fatal(err)
 	}
-	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/vote", alice.Token, nil), http.StatusOK, nil)
-	mustJSON(t, b.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/vote", co.bob.Token, nil), http.StatusOK, nil)
-	if _, err := b.Client(co.bob.Token).Favourite(ctx, mastodon.ID(idea.ID)); err != nil {
+	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/vote", s.alice.Token, nil).Decode(t, http.StatusOK, nil)
+	b.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/vote", s.bob.Token, nil).Decode(t, http.StatusOK, nil)
+	if _, err := b.Client(s.bob.Token).Favourite(ctx, mastodon.ID(idea.ID)); err != nil {
 		t.Fatal(err)
 	}
-	sameEverywhere := func(what string, check func(testIdea) bool) {
-		t.Helper()
-		eventually(t, what+" on A, B and C", func() bool {
-			for _, x := range []struct {
-				inst  *instancetest.Instance
-				token string
-			}{{a, alice.Token}, {b, co.bob.Token}, {c, co.carol.Token}} {
-				got, ok := co.idea(t, x.inst, x.token, idea.URI)
-				if !ok || !check(got) {
-					return false
-				}
-			}
-			return true
-		})
-	}
-	sameEverywhere("3 votes", func(i testIdea) bool { return i.Votes == 3 && i.Voted })
-	st, err := carolClient.GetStatus(ctx, mastodon.ID(ideaOnC))
+	s.sameEverywhere(t, "3 votes", func(i testIdea) bool { return i.Votes == 3 && i.Voted })
+	st, err := carolClient.GetStatus(ctx, mastodon.ID(s.ideaOnC))
 	if err != nil || st.FavouritesCount != 3 {
 		t.Errorf("the idea's favourites count in carol's client: %v %d, want 3", err, st.FavouritesCount)
 	}
 
-	// Carol's vote delivered again, under another activity id: still one vote.
-	carolAcct := co.carol.Account
+	carolAcct := s.carol.Account
 	deliverAs(t, c, carolAcct, a.URL+"/inbox", map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams", "id": carolAcct.URI + "#likes/again",
 		"type": "Like", "actor": carolAcct.URI, "object": idea.URI,
 	})
-	eventually(t, "the repeated Like to be processed", func() bool {
+	eventually.Holds(t, "the repeated Like to be processed", func() bool {
 		return queueIdle(t, a)
 	})
-	if got, _ := co.idea(t, a, alice.Token, idea.URI); got.Votes != 3 {
+	if got, _ := ideaOf(t, a, s.alice.Token, idea.URI); got.Votes != 3 {
 		t.Errorf("votes on A after a repeated Like = %d, want 3", got.Votes)
 	}
+}
 
-	// A duplicate idea from C, voted by carol and dave, merged into bob's: carol voted
-	// for both and counts once.
+// duplicateMerged: a duplicate idea from C, voted by carol and dave, merged into bob's:
+// carol voted for both and counts once.
+func (s *ideaVotes) duplicateMerged(t *testing.T) {
+	t.Helper()
+	a, c := s.a, s.c
 	var dup testIdea
-	mustJSON(t, c.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[c]+"/ideas", co.dave.Token, url.Values{
-		"title": {"A silent room"}}), http.StatusOK, &dup)
-	mustJSON(t, c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+dup.ID+"/vote", co.carol.Token, nil), http.StatusOK, nil)
-	mustJSON(t, c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+dup.ID+"/vote", co.dave.Token, nil), http.StatusOK, nil)
-	eventually(t, "2 votes for the duplicate on A", func() bool {
-		got, ok := co.idea(t, a, alice.Token, dup.URI)
+	c.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[c]+"/ideas", s.dave.Token, url.Values{
+		"title": {"A silent room"}}).Decode(t, http.StatusOK, &dup)
+	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+dup.ID+"/vote", s.carol.Token, nil).Decode(t, http.StatusOK, nil)
+	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+dup.ID+"/vote", s.dave.Token, nil).Decode(t, http.StatusOK, nil)
+	eventually.Holds(t, "2 votes for the duplicate on A", func() bool {
+		got, ok := ideaOf(t, a, s.alice.Token, dup.URI)
 		return ok && got.Votes == 2
 	})
-	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, dup.URI)+"/merge", co.admin.Token,
-		url.Values{"into": {localID(t, a, idea.URI)}}), http.StatusOK, nil)
-	sameEverywhere("4 votes after the merge", func(i testIdea) bool { return i.Votes == 4 })
-	eventually(t, "the duplicate merged on C", func() bool {
-		got, ok := co.idea(t, c, co.dave.Token, dup.URI)
-		return ok && got.MergedIntoID != nil && *got.MergedIntoID == ideaOnC && got.Locked
+	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, dup.URI)+"/merge", s.admin.Token,
+		url.Values{"into": {localID(t, a, s.idea.URI)}}).Decode(t, http.StatusOK, nil)
+	s.sameEverywhere(t, "4 votes after the merge", func(i testIdea) bool { return i.Votes == 4 })
+	eventually.Holds(t, "the duplicate merged on C", func() bool {
+		got, ok := ideaOf(t, c, s.dave.Token, dup.URI)
+		return ok && got.MergedIntoID != nil && *got.MergedIntoID == s.ideaOnC && got.Locked
 	})
+}
 
-	// The status workflow, set on A, shows everywhere with its comment.
-	mustJSON(t, a.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/status", co.admin.Token,
-		url.Values{"status": {"planned"}, "comment": {"Budget approved"}}), http.StatusOK, nil)
-	sameEverywhere("the planned status", func(i testIdea) bool {
-		return i.Status == "planned" && i.StatusComment == "Budget approved"
+// sameEverywhere waits until the idea, as alice, bob and carol see it on their
+// instances, passes check.
+func (s *ideaVotes) sameEverywhere(t *testing.T, what string, check func(testIdea) bool) {
+	t.Helper()
+	eventually.Holds(t, what+" on A, B and C", func() bool {
+		for _, x := range []struct {
+			inst  *instancetest.Instance
+			token string
+		}{{s.a, s.alice.Token}, {s.b, s.bob.Token}, {s.c, s.carol.Token}} {
+			got, ok := ideaOf(t, x.inst, x.token, s.idea.URI)
+			if !ok || !check(got) {
+				return false
+			}
+		}
+		return true
 	})
-	raw := c.Call(t, http.MethodGet, "/api/v1/statuses/"+ideaOnC, co.carol.Token, nil)
-	if !strings.Contains(string(raw.Body), `"status":"planned"`) {
-		t.Errorf("tacit.idea of the status on C: %s", raw.Body)
-	}
-
-	// Bob withdraws his vote: 3 everywhere.
-	mustJSON(t, b.Call(t, http.MethodDelete, "/api/v1/tacit/ideas/"+idea.ID+"/vote", co.bob.Token, nil), http.StatusOK, nil)
-	sameEverywhere("3 votes after bob's withdrawal", func(i testIdea) bool { return i.Votes == 3 })
 }
 
 func TestBoardModerationAcrossInstances(t *testing.T) {
-	ctx := context.Background()
 	co := startBoardCompany(t)
-	a, b, c := co.a, co.b, co.c
-	bAdmin := b.CreateUser(t, "badmin", instancetest.UserOptions{Role: community.RoleModerator})
+	s := &boardModeration{company: co, bAdmin: co.b.CreateUser(t, "badmin", instancetest.UserOptions{Role: community.RoleModerator})}
+	s.carolBecomesModerator(t)
+	s.bobPostsAnIdeaAndReplies(t)
+	s.forgedRemovalsRefused(t)
+	s.carolRemovesTheOffTopicReply(t)
+	s.carolLocksTheIdea(t)
+	s.banPinStatusAndMove(t)
+	s.checkModerationLogs(t)
+}
 
-	// Carol, on C, becomes a moderator of the board; every instance learns it.
-	carolOnA := accountOn(t, a, "carol@"+c.Host())
-	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[a]+"/moderators", co.admin.Token,
-		url.Values{"account_id": {carolOnA}}), http.StatusOK, nil)
+// boardModeration is the company of TestBoardModerationAcrossInstances with a
+// moderator on B, and bob's idea and two replies to it once posted.
+type boardModeration struct {
+	*company
+	bAdmin         *instancetest.User
+	idea           testIdea
+	offTopic, kept instancetest.PostedStatus
+}
+
+// carolBecomesModerator: carol, on C, becomes a moderator of the board; every instance
+// learns it.
+func (s *boardModeration) carolBecomesModerator(t *testing.T) {
+	t.Helper()
+	a := s.a
+	carolOnA := accountOn(t, a, "carol@"+s.c.Host())
+	a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[a]+"/moderators", s.admin.Token,
+		url.Values{"account_id": {carolOnA}}).Decode(t, http.StatusOK, nil)
 	for _, x := range []struct {
 		inst  *instancetest.Instance
 		token string
-	}{{b, co.bob.Token}, {c, co.carol.Token}} {
+	}{{s.b, s.bob.Token}, {s.c, s.carol.Token}} {
 		inst := x.inst
-		eventually(t, "carol listed as a moderator on "+inst.Host(), func() bool {
+		eventually.Holds(t, "carol listed as a moderator on "+inst.Host(), func() bool {
 			var board testBoard
-			mustJSON(t, inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+co.boardIDs[inst], x.token, nil), http.StatusOK, &board)
+			inst.Call(t, http.MethodGet, "/api/v1/tacit/boards/"+s.boardIDs[inst], x.token, nil).Decode(t, http.StatusOK, &board)
 			return len(board.Moderators) == 2
 		})
 	}
+}
 
-	// Bob posts an idea and replies to it from B; dave replies from C.
-	var idea testIdea
-	mustJSON(t, b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[b]+"/ideas", co.bob.Token,
-		url.Values{"title": {"Bike racks"}}), http.StatusOK, &idea)
-	eventually(t, "the idea on A and C", func() bool {
-		_, okA := co.idea(t, a, co.admin.Token, idea.URI)
-		_, okC := co.idea(t, c, co.carol.Token, idea.URI)
+// bobPostsAnIdeaAndReplies from B: an off-topic reply and one that is kept.
+func (s *boardModeration) bobPostsAnIdeaAndReplies(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[b]+"/ideas", s.bob.Token,
+		url.Values{"title": {"Bike racks"}}).Decode(t, http.StatusOK, &s.idea)
+	eventually.Holds(t, "the idea on A and C", func() bool {
+		_, okA := ideaOf(t, a, s.admin.Token, s.idea.URI)
+		_, okC := ideaOf(t, c, s.carol.Token, s.idea.URI)
 		return okA && okC
 	})
-	offTopic := b.PostStatus(t, co.bob.Token, url.Values{"status": {"Buy my bike, cheap!"}, "in_reply_to_id": {idea.ID}})
-	kept := b.PostStatus(t, co.bob.Token, url.Values{"status": {"Near the entrance, ideally."}, "in_reply_to_id": {idea.ID}})
-	eventually(t, "bob's replies on A and C", func() bool {
+	s.offTopic = b.PostStatus(t, s.bob.Token, url.Values{"status": {"Buy my bike, cheap!"}, "in_reply_to_id": {s.idea.ID}})
+	s.kept = b.PostStatus(t, s.bob.Token, url.Values{"status": {"Near the entrance, ideally."}, "in_reply_to_id": {s.idea.ID}})
+	eventually.Holds(t, "bob's replies on A and C", func() bool {
 		for _, inst := range []*instancetest.Instance{a, c} {
-			for _, uri := range []string{offTopic.URI, kept.URI} {
+			for _, uri := range []string{s.offTopic.URI, s.kept.URI} {
 				if _, err := inst.Community.StatusByURI(ctx, uri); err != nil {
 					return false
 				}
@@ -406,40 +456,53 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 		}
 		return true
 	})
+}
 
-	// A forged removal: dave, no moderator, sends a Remove to the board; A refuses it.
-	dave := co.dave.Account
+// forgedRemovalsRefused: dave, no moderator, sends a Remove to the board; A refuses
+// it, B (where the board does not live) ignores it, and C refuses him with a clear
+// error.
+func (s *boardModeration) forgedRemovalsRefused(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	dave := s.dave.Account
 	forged := dave.URI + "#forged-remove"
 	deliverAs(t, c, dave, a.URL+"/inbox", map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams", "id": forged, "type": "Remove",
-		"actor": dave.URI, "object": kept.URI, "target": co.boardURI,
+		"actor": dave.URI, "object": s.kept.URI, "target": s.boardURI,
 	})
 	refused(t, a, forged, "moderators")
 	// The same sent straight to B, where the board does not live: nothing happens.
 	forgedB := dave.URI + "#forged-remove-b"
 	deliverAs(t, c, dave, b.URL+"/inbox", map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams", "id": forgedB, "type": "Remove",
-		"actor": dave.URI, "object": kept.URI, "target": co.boardURI,
+		"actor": dave.URI, "object": s.kept.URI, "target": s.boardURI,
 	})
-	eventually(t, "B to process the forged removal", func() bool {
+	eventually.Holds(t, "B to process the forged removal", func() bool {
 		return queueIdle(t, b)
 	})
 	for _, inst := range []*instancetest.Instance{a, b} {
-		if _, err := inst.Community.StatusByURI(ctx, kept.URI); err != nil {
+		if _, err := inst.Community.StatusByURI(ctx, s.kept.URI); err != nil {
 			t.Errorf("a forged removal removed the reply on %s", inst.Host())
 		}
 	}
 	// Dave's own instance refuses him too, with a clear error.
-	resp := c.Call(t, http.MethodPost, "/api/v1/tacit/statuses/"+localID(t, c, kept.URI)+"/remove", co.dave.Token, nil)
+	resp := c.Call(t, http.MethodPost, "/api/v1/tacit/statuses/"+localID(t, c, s.kept.URI)+"/remove", s.dave.Token, nil)
 	if resp.Code != http.StatusForbidden || !strings.Contains(string(resp.Body), "moderators") {
 		t.Errorf("dave removing on C: HTTP %d %s", resp.Code, resp.Body)
 	}
+}
 
-	// Carol, moderator on C, removes the off-topic reply: it disappears everywhere,
-	// from B's and C's public timelines too.
-	mustJSON(t, c.Call(t, http.MethodPost, "/api/v1/tacit/statuses/"+localID(t, c, offTopic.URI)+"/remove", co.carol.Token,
-		url.Values{"reason": {"Off topic"}}), http.StatusOK, nil)
-	eventually(t, "the removed reply gone from A, B and C", func() bool {
+// carolRemovesTheOffTopicReply, as moderator on C: it disappears everywhere, from B's
+// and C's public timelines too.
+func (s *boardModeration) carolRemovesTheOffTopicReply(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	offTopic, kept := s.offTopic, s.kept
+	c.Call(t, http.MethodPost, "/api/v1/tacit/statuses/"+localID(t, c, offTopic.URI)+"/remove", s.carol.Token,
+		url.Values{"reason": {"Off topic"}}).Decode(t, http.StatusOK, nil)
+	eventually.Holds(t, "the removed reply gone from A, B and C", func() bool {
 		for _, inst := range []*instancetest.Instance{a, b, c} {
 			if _, err := inst.Community.StatusByURI(ctx, offTopic.URI); community.KindOf(err) != community.KindNotFound {
 				return false
@@ -450,7 +513,7 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 	for _, x := range []struct {
 		inst  *instancetest.Instance
 		token string
-	}{{b, co.bob.Token}, {c, co.dave.Token}} {
+	}{{b, s.bob.Token}, {c, s.dave.Token}} {
 		tl, err := x.inst.Client(x.token).GetTimelinePublic(ctx, false, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -467,20 +530,25 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 			t.Errorf("the kept reply is missing from %s's public timeline: the check above proves nothing", x.inst.Host())
 		}
 	}
+}
 
-	// Carol locks the idea from C; the lock holds on A and B, and a later reply from C
-	// is refused by C, and by A if C sent it anyway.
-	mustJSON(t, c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, c, idea.URI)+"/lock", co.carol.Token, nil), http.StatusOK, nil)
+// carolLocksTheIdea from C; the lock holds on A and B, and a later reply from C is
+// refused by C, and by A if C sent it anyway.
+func (s *boardModeration) carolLocksTheIdea(t *testing.T) {
+	t.Helper()
+	a, b, c := s.a, s.b, s.c
+	idea, dave := s.idea, s.dave.Account
+	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, c, idea.URI)+"/lock", s.carol.Token, nil).Decode(t, http.StatusOK, nil)
 	for _, inst := range []*instancetest.Instance{a, b} {
-		eventually(t, "the lock on "+inst.Host(), func() bool {
-			got, ok := co.idea(t, inst, co.admin.Token, idea.URI)
+		eventually.Holds(t, "the lock on "+inst.Host(), func() bool {
+			got, ok := ideaOf(t, inst, s.admin.Token, idea.URI)
 			if inst == b {
-				got, ok = co.idea(t, inst, co.bob.Token, idea.URI)
+				got, ok = ideaOf(t, inst, s.bob.Token, idea.URI)
 			}
 			return ok && got.Locked
 		})
 	}
-	resp = c.Call(t, http.MethodPost, "/api/v1/statuses", co.dave.Token, url.Values{
+	resp := c.Call(t, http.MethodPost, "/api/v1/statuses", s.dave.Token, url.Values{
 		"status": {"Can I still say something?"}, "in_reply_to_id": {localID(t, c, idea.URI)}})
 	if resp.Code != http.StatusForbidden || !strings.Contains(string(resp.Body), "locked") {
 		t.Errorf("dave replying on C to a locked idea: HTTP %d %s", resp.Code, resp.Body)
@@ -493,42 +561,51 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 			"inReplyTo": idea.URI, "to": []string{c.URL + "/ap/company"}},
 	})
 	refused(t, a, lateReply+"/activity", "locked")
+}
 
-	// Ban dave from the board (from A); C learns it and refuses his ideas.
+// banPinStatusAndMove: A bans dave from the board and C refuses his ideas; a pin from
+// C and a status from A show on B; A's admin moves the idea to another board of A and
+// C follows it there.
+func (s *boardModeration) banPinStatusAndMove(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, b, c := s.a, s.b, s.c
+	idea := s.idea
 	daveOnA := accountOn(t, a, "dave@"+c.Host())
-	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[a]+"/bans", co.admin.Token,
-		url.Values{"account_id": {daveOnA}, "reason": {"Spam"}}), http.StatusOK, nil)
-	eventually(t, "C to refuse dave's ideas", func() bool {
-		r := c.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[c]+"/ideas", co.dave.Token, url.Values{"title": {"Let me in"}})
+	a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[a]+"/bans", s.admin.Token,
+		url.Values{"account_id": {daveOnA}, "reason": {"Spam"}}).Decode(t, http.StatusOK, nil)
+	eventually.Holds(t, "C to refuse dave's ideas", func() bool {
+		r := c.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+s.boardIDs[c]+"/ideas", s.dave.Token, url.Values{"title": {"Let me in"}})
 		return r.Code == http.StatusForbidden
 	})
 
-	// Pin from C, status from A: both visible on B.
-	mustJSON(t, c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, c, idea.URI)+"/pin", co.carol.Token, nil), http.StatusOK, nil)
-	mustJSON(t, a.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/status", co.admin.Token,
-		url.Values{"status": {"declined"}, "comment": {"No space"}}), http.StatusOK, nil)
-	eventually(t, "pin and status on B", func() bool {
-		got, ok := co.idea(t, b, co.bob.Token, idea.URI)
+	c.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, c, idea.URI)+"/pin", s.carol.Token, nil).Decode(t, http.StatusOK, nil)
+	a.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/status", s.admin.Token,
+		url.Values{"status": {"declined"}, "comment": {"No space"}}).Decode(t, http.StatusOK, nil)
+	eventually.Holds(t, "pin and status on B", func() bool {
+		got, ok := ideaOf(t, b, s.bob.Token, idea.URI)
 		return ok && got.Pinned && got.Status == "declined"
 	})
 
-	// A's admin moves the idea to another board of A; C follows it there.
 	var other testBoard
-	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/boards", co.admin.Token, url.Values{"name": {"facilities"}}),
-		http.StatusOK, &other)
-	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/move", co.admin.Token,
-		url.Values{"board": {other.ID}}), http.StatusOK, nil)
-	eventually(t, "the idea on the new board on C", func() bool {
-		got, ok := co.idea(t, c, co.carol.Token, idea.URI)
+	a.Call(t, http.MethodPost, "/api/v1/tacit/boards", s.admin.Token, url.Values{"name": {"facilities"}}).Decode(t, http.StatusOK, &other)
+	a.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+localID(t, a, idea.URI)+"/move", s.admin.Token,
+		url.Values{"board": {other.ID}}).Decode(t, http.StatusOK, nil)
+	eventually.Holds(t, "the idea on the new board on C", func() bool {
+		got, ok := ideaOf(t, c, s.carol.Token, idea.URI)
 		if !ok {
 			return false
 		}
 		acct, err := c.Community.AccountByID(ctx, mustID(t, got.Board.ID))
 		return err == nil && acct.Username == "facilities"
 	})
+}
 
-	// Every action is in the log on A, with who, what and from which instance; C's
-	// log holds what the board announced. B's staff read B's log.
+// checkModerationLogs: every action is in the log on A, with who, what and from which
+// instance; C's log holds what the board announced. B's staff read B's log.
+func (s *boardModeration) checkModerationLogs(t *testing.T) {
+	t.Helper()
+	a, b, c := s.a, s.b, s.c
 	type entry struct {
 		Action    string `json:"action"`
 		Origin    string `json:"origin"`
@@ -539,11 +616,11 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 		} `json:"account"`
 	}
 	var log []entry
-	mustJSON(t, a.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+co.boardIDs[a], co.admin.Token, nil), http.StatusOK, &log)
+	a.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+s.boardIDs[a], s.admin.Token, nil).Decode(t, http.StatusOK, &log)
 	var got []string
 	for _, e := range log {
 		got = append(got, e.Action+"@"+e.Origin)
-		if e.Action == community.ActionRemove && (e.Reason != "Off topic" || e.ObjectURI != offTopic.URI ||
+		if e.Action == community.ActionRemove && (e.Reason != "Off topic" || e.ObjectURI != s.offTopic.URI ||
 			e.Account == nil || e.Account.Acct != "carol@"+c.Host()) {
 			t.Errorf("removal entry on A: %+v", e)
 		}
@@ -561,15 +638,15 @@ func TestBoardModerationAcrossInstances(t *testing.T) {
 			t.Logf("C's log: %+v", cl)
 		}
 	}()
-	eventually(t, "C's log to hold the announced actions", func() bool {
+	eventually.Holds(t, "C's log to hold the announced actions", func() bool {
 		cl = nil
-		mustJSON(t, c.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+co.boardIDs[c], co.carol.Token, nil), http.StatusOK, &cl)
+		c.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?board_id="+s.boardIDs[c], s.carol.Token, nil).Decode(t, http.StatusOK, &cl)
 		if len(cl) > 6 {
 			t.Fatalf("C's log: %+v", cl)
 		}
 		return len(cl) == 6 // the actions on this board but the moderator change, which is A's own
 	})
-	mustJSON(t, b.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?action=remove", bAdmin.Token, nil), http.StatusOK, &log)
+	b.Call(t, http.MethodGet, "/api/v1/tacit/moderation/log?action=remove", s.bAdmin.Token, nil).Decode(t, http.StatusOK, &log)
 	if len(log) != 1 || log[0].Origin != c.Host() {
 		t.Errorf("B's log of removals: %+v", log)
 	}
@@ -582,9 +659,9 @@ func TestReportsReachTheModerators(t *testing.T) {
 	bAdmin := b.CreateUser(t, "badmin", instancetest.UserOptions{Role: community.RoleAdmin, Scopes: staffScopes})
 
 	var idea testIdea
-	mustJSON(t, b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[b]+"/ideas", co.bob.Token,
-		url.Values{"title": {"Free crypto for everyone"}}), http.StatusOK, &idea)
-	eventually(t, "the idea on C", func() bool {
+	b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[b]+"/ideas", co.bob.Token,
+		url.Values{"title": {"Free crypto for everyone"}}).Decode(t, http.StatusOK, &idea)
+	eventually.Holds(t, "the idea on C", func() bool {
 		_, err := c.Community.StatusByURI(ctx, idea.URI)
 		return err == nil
 	})
@@ -601,7 +678,7 @@ func TestReportsReachTheModerators(t *testing.T) {
 	var filed struct {
 		Forwarded bool `json:"forwarded"`
 	}
-	mustJSON(t, resp, http.StatusOK, &filed)
+	resp.Decode(t, http.StatusOK, &filed)
 	if !filed.Forwarded {
 		t.Errorf("the forwarded report says forwarded=false: %s", resp.Body)
 	}
@@ -627,8 +704,8 @@ func TestReportsReachTheModerators(t *testing.T) {
 		token string
 	}{{b, bAdmin.Token}, {a, co.admin.Token}} {
 		var reports []adminReport
-		eventually(t, "the report on "+x.inst.Host(), func() bool {
-			mustJSON(t, x.inst.Call(t, http.MethodGet, "/api/v1/admin/reports", x.token, nil), http.StatusOK, &reports)
+		eventually.Holds(t, "the report on "+x.inst.Host(), func() bool {
+			x.inst.Call(t, http.MethodGet, "/api/v1/admin/reports", x.token, nil).Decode(t, http.StatusOK, &reports)
 			for _, r := range reports {
 				if r.Comment == "Spam, forwarded" {
 					return true
@@ -649,7 +726,7 @@ func TestReportsReachTheModerators(t *testing.T) {
 			// B's moderators resolve it there.
 			if x.inst == b {
 				var resolved adminReport
-				mustJSON(t, b.Call(t, http.MethodPost, "/api/v1/admin/reports/"+r.ID+"/resolve", bAdmin.Token, nil), http.StatusOK, &resolved)
+				b.Call(t, http.MethodPost, "/api/v1/admin/reports/"+r.ID+"/resolve", bAdmin.Token, nil).Decode(t, http.StatusOK, &resolved)
 				if !resolved.ActionTaken {
 					t.Error("resolve did not resolve")
 				}
@@ -659,7 +736,7 @@ func TestReportsReachTheModerators(t *testing.T) {
 	// The report not forwarded stays on C.
 	var onC []adminReport
 	cAdmin := c.CreateUser(t, "cadmin", instancetest.UserOptions{Role: community.RoleModerator, Scopes: staffScopes})
-	mustJSON(t, c.Call(t, http.MethodGet, "/api/v1/admin/reports", cAdmin.Token, nil), http.StatusOK, &onC)
+	c.Call(t, http.MethodGet, "/api/v1/admin/reports", cAdmin.Token, nil).Decode(t, http.StatusOK, &onC)
 	if len(onC) != 2 {
 		t.Errorf("reports on C = %d, want 2", len(onC))
 	}
@@ -673,8 +750,8 @@ func TestDomainBlockCutsFederation(t *testing.T) {
 	alice := a.CreateUser(t, "alice", instancetest.UserOptions{Scopes: staffScopes})
 	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
 
-	before := post(t, b, bob.Token, url.Values{"status": {"Before the block"}})
-	eventually(t, "B's post on A", func() bool {
+	before := b.PostStatus(t, bob.Token, url.Values{"status": {"Before the block"}}).URI
+	eventually.Holds(t, "B's post on A", func() bool {
 		_, err := a.Community.StatusByURI(ctx, before)
 		return err == nil
 	})
@@ -688,14 +765,14 @@ func TestDomainBlockCutsFederation(t *testing.T) {
 		Domain   string `json:"domain"`
 		Severity string `json:"severity"`
 	}
-	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/admin/domain_blocks", admin.Token, url.Values{
-		"domain": {b.Host()}, "private_comment": {"testing"}}), http.StatusOK, &block)
+	a.Call(t, http.MethodPost, "/api/v1/admin/domain_blocks", admin.Token, url.Values{
+		"domain": {b.Host()}, "private_comment": {"testing"}}).Decode(t, http.StatusOK, &block)
 	if block.Domain != b.Host() || block.Severity != "suspend" {
 		t.Fatalf("domain block: %+v", block)
 	}
 
 	// At once: B's deliveries are refused, A neither fetches from B nor delivers there.
-	after := post(t, b, bob.Token, url.Values{"status": {"After the block"}})
+	after := b.PostStatus(t, bob.Token, url.Values{"status": {"After the block"}}).URI
 	if _, err := a.Federator.Fetch(ctx, after); err == nil {
 		t.Error("A fetched from a blocked domain")
 	}
@@ -711,7 +788,7 @@ func TestDomainBlockCutsFederation(t *testing.T) {
 	if !errors.As(err, &se) || se.Code != http.StatusForbidden {
 		t.Errorf("a delivery from a blocked domain: %v, want HTTP 403", err)
 	}
-	eventually(t, "B to give up delivering to A", func() bool {
+	eventually.Holds(t, "B to give up delivering to A", func() bool {
 		return queueIdle(t, b)
 	})
 	if _, err := a.Community.StatusByURI(ctx, after); err == nil {
@@ -722,9 +799,9 @@ func TestDomainBlockCutsFederation(t *testing.T) {
 	}
 
 	// Lifting the block restores federation.
-	mustJSON(t, a.Call(t, http.MethodDelete, "/api/v1/admin/domain_blocks/"+block.ID, admin.Token, nil), http.StatusOK, nil)
-	again := post(t, b, bob.Token, url.Values{"status": {"After the unblock"}})
-	eventually(t, "B's post on A after the unblock", func() bool {
+	a.Call(t, http.MethodDelete, "/api/v1/admin/domain_blocks/"+block.ID, admin.Token, nil).Decode(t, http.StatusOK, nil)
+	again := b.PostStatus(t, bob.Token, url.Values{"status": {"After the unblock"}}).URI
+	eventually.Holds(t, "B's post on A after the unblock", func() bool {
 		_, err := a.Community.StatusByURI(ctx, again)
 		return err == nil
 	})
@@ -738,11 +815,11 @@ func TestDepartmentBoardStaysHome(t *testing.T) {
 	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
 	bob := b.CreateUser(t, "bob", instancetest.UserOptions{})
 	var board testBoard
-	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
-		"name": {"team"}, "scope": {"department"}}), http.StatusOK, &board)
+	a.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
+		"name": {"team"}, "scope": {"department"}}).Decode(t, http.StatusOK, &board)
 	var idea testIdea
-	mustJSON(t, a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", alice.Token,
-		url.Values{"title": {"Team lunch on Fridays"}}), http.StatusOK, &idea)
+	a.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", alice.Token,
+		url.Values{"title": {"Team lunch on Fridays"}}).Decode(t, http.StatusOK, &idea)
 	raw := a.Call(t, http.MethodGet, "/api/v1/statuses/"+idea.ID, alice.Token, nil)
 	if !strings.Contains(string(raw.Body), `"scope":"department"`) || !strings.Contains(string(raw.Body), `"local_only":true`) {
 		t.Errorf("a department board's idea is not a department post: %s", raw.Body)
@@ -755,8 +832,8 @@ func TestDepartmentBoardStaysHome(t *testing.T) {
 		t.Error("another instance fetched a department board's idea")
 	}
 	// A company post of A, sent after the idea, marks the end of what A sends B.
-	marker := post(t, a, alice.Token, url.Values{"status": {"Company news"}})
-	eventually(t, "A's company post on B", func() bool {
+	marker := a.PostStatus(t, alice.Token, url.Values{"status": {"Company news"}}).URI
+	eventually.Holds(t, "A's company post on B", func() bool {
 		_, err := b.Community.StatusByURI(ctx, marker)
 		return err == nil
 	})
@@ -764,7 +841,7 @@ func TestDepartmentBoardStaysHome(t *testing.T) {
 		t.Error("a department board's idea reached another instance")
 	}
 	var boards []testBoard
-	mustJSON(t, b.Call(t, http.MethodGet, "/api/v1/tacit/boards", bob.Token, nil), http.StatusOK, &boards)
+	b.Call(t, http.MethodGet, "/api/v1/tacit/boards", bob.Token, nil).Decode(t, http.StatusOK, &boards)
 	if len(boards) != 0 {
 		t.Errorf("boards on B: %+v", boards)
 	}

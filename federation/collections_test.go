@@ -70,13 +70,13 @@ func TestOutboxAndFeatured(t *testing.T) {
 
 	var shared []string
 	for i := range 22 {
-		shared = append(shared, post(t, a, alice.Token, url.Values{"status": {"Note " + strconv.Itoa(i)}, "scope": {"company"}}))
+		shared = append(shared, a.PostStatus(t, alice.Token, url.Values{"status": {"Note " + strconv.Itoa(i)}, "scope": {"company"}}).URI)
 	}
-	unlisted := post(t, a, alice.Token, url.Values{"status": {"Quietly"}, "visibility": {"unlisted"}, "scope": {"company"}})
+	unlisted := a.PostStatus(t, alice.Token, url.Values{"status": {"Quietly"}, "visibility": {"unlisted"}, "scope": {"company"}}).URI
 	hidden := map[string]string{
-		post(t, a, alice.Token, url.Values{"status": {"Department only"}, "scope": {"department"}}):        "department",
-		post(t, a, alice.Token, url.Values{"status": {"Followers only"}, "visibility": {"private"}}):       "followers-only",
-		post(t, a, alice.Token, url.Values{"status": {"@alice a note to self"}, "visibility": {"direct"}}): "direct",
+		a.PostStatus(t, alice.Token, url.Values{"status": {"Department only"}, "scope": {"department"}}).URI:        "department",
+		a.PostStatus(t, alice.Token, url.Values{"status": {"Followers only"}, "visibility": {"private"}}).URI:       "followers-only",
+		a.PostStatus(t, alice.Token, url.Values{"status": {"@alice a note to self"}, "visibility": {"direct"}}).URI: "direct",
 	}
 	pinned := a.PostStatus(t, alice.Token, url.Values{"status": {"Read this first"}, "scope": {"company"}})
 	secretPin := a.PostStatus(t, alice.Token, url.Values{"status": {"Pinned, department"}, "scope": {"department"}})

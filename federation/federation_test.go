@@ -5,33 +5,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
-
-// eventually polls cond until it holds or the deadline passes: deliveries are
-// asynchronous, so a test waits for their effect rather than for a fixed time.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
-// post creates a status through the API and returns its ActivityPub id.
-func post(t *testing.T, inst *instancetest.Instance, token string, form url.Values) string {
-	t.Helper()
-	return inst.PostStatus(t, token, form).URI
-}
 
 // TestFollowAndDeliver: two company instances; an employee on A follows one on B, whose
 // posts then reach A according to their audience, and whose likes reach B.
@@ -57,7 +37,7 @@ func TestFollowAndDeliver(t *testing.T) {
 	if rel.Following || !rel.Requested {
 		t.Errorf("right after following a remote account: following %v, requested %v (want a pending request)", rel.Following, rel.Requested)
 	}
-	eventually(t, "B to accept the follow", func() bool {
+	eventually.Holds(t, "B to accept the follow", func() bool {
 		rels, err := aliceClient.GetAccountRelationships(ctx, []string{community.FormatID(remoteBob.ID)})
 		return err == nil && len(rels) == 1 && rels[0].Following
 	})
@@ -66,15 +46,15 @@ func TestFollowAndDeliver(t *testing.T) {
 	}
 
 	// Bob posts for the company, for his followers and for his department only.
-	companyURI := post(t, b, bob.Token, url.Values{"status": {"Company-wide news #release"}, "scope": {"company"}})
-	privateURI := post(t, b, bob.Token, url.Values{"status": {"For my followers"}, "visibility": {"private"}})
-	deptURI := post(t, b, bob.Token, url.Values{"status": {"Department only"}, "scope": {"department"}})
+	companyURI := b.PostStatus(t, bob.Token, url.Values{"status": {"Company-wide news #release"}, "scope": {"company"}}).URI
+	privateURI := b.PostStatus(t, bob.Token, url.Values{"status": {"For my followers"}, "visibility": {"private"}}).URI
+	deptURI := b.PostStatus(t, bob.Token, url.Values{"status": {"Department only"}, "scope": {"department"}}).URI
 
-	eventually(t, "the company post to reach A", func() bool {
+	eventually.Holds(t, "the company post to reach A", func() bool {
 		_, err := a.Community.StatusByURI(ctx, companyURI)
 		return err == nil
 	})
-	eventually(t, "the followers-only post to reach A", func() bool {
+	eventually.Holds(t, "the followers-only post to reach A", func() bool {
 		_, err := a.Community.StatusByURI(ctx, privateURI)
 		return err == nil
 	})
@@ -117,7 +97,7 @@ func TestFollowAndDeliver(t *testing.T) {
 	if _, err := aliceClient.Favourite(ctx, mastodon.ID(community.FormatID(stored.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the like to reach B", func() bool {
+	eventually.Holds(t, "the like to reach B", func() bool {
 		st, err := b.Community.StatusByURI(ctx, companyURI)
 		return err == nil && st.FavouritesCount == 1
 	})
@@ -127,14 +107,14 @@ func TestFollowAndDeliver(t *testing.T) {
 	if _, err := b.Client(bob.Token).UpdateStatus(ctx, &mastodon.Toot{Status: "Company-wide news, corrected"}, mastodon.ID(community.FormatID(origin.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the edit to reach A", func() bool {
+	eventually.Holds(t, "the edit to reach A", func() bool {
 		st, err := a.Community.StatusByURI(ctx, companyURI)
 		return err == nil && strings.Contains(st.Content, "corrected")
 	})
 	if err := b.Client(bob.Token).DeleteStatus(ctx, mastodon.ID(community.FormatID(origin.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the delete to reach A", func() bool {
+	eventually.Holds(t, "the delete to reach A", func() bool {
 		_, err := a.Community.StatusByURI(ctx, companyURI)
 		return community.KindOf(err) == community.KindNotFound
 	})
@@ -156,24 +136,24 @@ func TestThreadsAcrossInstances(t *testing.T) {
 	if _, err := c.Client(carol.Token).AccountFollow(ctx, mastodon.ID(community.FormatID(remoteBobOnC.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "carol's follow to be accepted", func() bool {
+	eventually.Holds(t, "carol's follow to be accepted", func() bool {
 		rel, err := c.Community.Relationship(ctx, carol.Account.ID, remoteBobOnC.ID)
 		return err == nil && rel.Following
 	})
 
 	// A public company post reaches every instance; alice replies from A.
-	publicURI := post(t, b, bob.Token, url.Values{"status": {"Proposal: move CI to the new runners"}, "scope": {"company"}})
-	eventually(t, "bob's post on A", func() bool { _, err := a.Community.StatusByURI(ctx, publicURI); return err == nil })
+	publicURI := b.PostStatus(t, bob.Token, url.Values{"status": {"Proposal: move CI to the new runners"}, "scope": {"company"}}).URI
+	eventually.Holds(t, "bob's post on A", func() bool { _, err := a.Community.StatusByURI(ctx, publicURI); return err == nil })
 	onA, _ := a.Community.StatusByURI(ctx, publicURI)
 	reply, err := a.Client(alice.Token).PostStatus(ctx, &mastodon.Toot{Status: "Yes, and the caches too", InReplyToID: mastodon.ID(community.FormatID(onA.ID))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the reply to be counted at the origin", func() bool {
+	eventually.Holds(t, "the reply to be counted at the origin", func() bool {
 		st, err := b.Community.StatusByURI(ctx, publicURI)
 		return err == nil && st.RepliesCount == 1
 	})
-	eventually(t, "the reply to reach C, in the thread", func() bool {
+	eventually.Holds(t, "the reply to reach C, in the thread", func() bool {
 		r, err := c.Community.StatusByURI(ctx, reply.URI)
 		orig, err2 := c.Community.StatusByURI(ctx, publicURI)
 		return err == nil && err2 == nil && r.InReplyToID != nil && *r.InReplyToID == orig.ID
@@ -183,7 +163,7 @@ func TestThreadsAcrossInstances(t *testing.T) {
 	if _, err := a.Client(alice.Token).Reblog(ctx, mastodon.ID(community.FormatID(onA.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the reblog to be counted at the origin", func() bool {
+	eventually.Holds(t, "the reblog to be counted at the origin", func() bool {
 		st, err := b.Community.StatusByURI(ctx, publicURI)
 		return err == nil && st.ReblogsCount == 1
 	})
@@ -198,12 +178,12 @@ func TestThreadsAcrossInstances(t *testing.T) {
 	if err := a.Community.Follow(ctx, alice.Account, carolOnA.ID, community.FollowOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "alice's follow of carol to be accepted", func() bool {
+	eventually.Holds(t, "alice's follow of carol to be accepted", func() bool {
 		rel, err := a.Community.Relationship(ctx, alice.Account.ID, carolOnA.ID)
 		return err == nil && rel.Following
 	})
-	unlistedURI := post(t, b, bob.Token, url.Values{"status": {"Unlisted thought"}, "scope": {"company"}, "visibility": {"unlisted"}})
-	eventually(t, "the unlisted post on C", func() bool { _, err := c.Community.StatusByURI(ctx, unlistedURI); return err == nil })
+	unlistedURI := b.PostStatus(t, bob.Token, url.Values{"status": {"Unlisted thought"}, "scope": {"company"}, "visibility": {"unlisted"}}).URI
+	eventually.Holds(t, "the unlisted post on C", func() bool { _, err := c.Community.StatusByURI(ctx, unlistedURI); return err == nil })
 	if _, err := a.Community.StatusByURI(ctx, unlistedURI); err == nil {
 		t.Fatal("an unlisted post reached an instance where nobody follows its author")
 	}
@@ -212,7 +192,7 @@ func TestThreadsAcrossInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "A to hold carol's reply under the fetched post", func() bool {
+	eventually.Holds(t, "A to hold carol's reply under the fetched post", func() bool {
 		r, err := a.Community.StatusByURI(ctx, carolReply.URI)
 		parent, err2 := a.Community.StatusByURI(ctx, unlistedURI)
 		return err == nil && err2 == nil && r.InReplyToID != nil && *r.InReplyToID == parent.ID
@@ -224,7 +204,7 @@ func TestThreadsAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, inst := range []*instancetest.Instance{a, c} {
-		eventually(t, "the profile edit on "+inst.Host(), func() bool {
+		eventually.Holds(t, "the profile edit on "+inst.Host(), func() bool {
 			acct, err := inst.Community.LookupAccount(ctx, "bob@"+b.Host())
 			return err == nil && acct.DisplayName == name
 		})
@@ -254,7 +234,7 @@ func TestLockedAccountAcrossInstances(t *testing.T) {
 	}
 	bobClient := b.Client(bob.Token)
 	var requests []*mastodon.Account
-	eventually(t, "both requests on B", func() bool {
+	eventually.Holds(t, "both requests on B", func() bool {
 		requests, err = bobClient.GetFollowRequests(ctx, nil)
 		return err == nil && len(requests) == 2
 	})
@@ -272,14 +252,14 @@ func TestLockedAccountAcrossInstances(t *testing.T) {
 			t.Fatalf("unexpected request from %s", r.Acct)
 		}
 	}
-	eventually(t, "alice to follow bob and dana's request to be gone", func() bool {
+	eventually.Holds(t, "alice to follow bob and dana's request to be gone", func() bool {
 		ra, err1 := a.Community.Relationship(ctx, alice.Account.ID, bobOnA.ID)
 		rd, err2 := a.Community.Relationship(ctx, dana.Account.ID, bobOnA.ID)
 		return err1 == nil && err2 == nil && ra.Following && !rd.Following && !rd.Requested
 	})
 	// Only the accepted follower gets bob's followers-only posts.
-	privateURI := post(t, b, bob.Token, url.Values{"status": {"Locked thoughts"}, "visibility": {"private"}})
-	eventually(t, "the private post on A", func() bool { _, err := a.Community.StatusByURI(ctx, privateURI); return err == nil })
+	privateURI := b.PostStatus(t, bob.Token, url.Values{"status": {"Locked thoughts"}, "visibility": {"private"}}).URI
+	eventually.Holds(t, "the private post on A", func() bool { _, err := a.Community.StatusByURI(ctx, privateURI); return err == nil })
 	st, _ := a.Community.StatusByURI(ctx, privateURI)
 	if _, err := a.Client(alice.Token).GetStatus(ctx, mastodon.ID(community.FormatID(st.ID))); err != nil {
 		t.Errorf("alice cannot read bob's private post: %v", err)
@@ -305,7 +285,7 @@ func TestBlockAcrossInstances(t *testing.T) {
 	if err := a.Community.Follow(ctx, alice.Account, bobOnA.ID, community.FollowOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the follow", func() bool {
+	eventually.Holds(t, "the follow", func() bool {
 		rel, err := a.Community.Relationship(ctx, alice.Account.ID, bobOnA.ID)
 		return err == nil && rel.Following
 	})
@@ -316,12 +296,12 @@ func TestBlockAcrossInstances(t *testing.T) {
 	if _, err := b.Client(bob.Token).AccountBlock(ctx, mastodon.ID(community.FormatID(aliceOnB.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "A to learn of the block", func() bool {
+	eventually.Holds(t, "A to learn of the block", func() bool {
 		rel, err := a.Community.Relationship(ctx, alice.Account.ID, bobOnA.ID)
 		return err == nil && !rel.Following && rel.BlockedBy
 	})
-	uri := post(t, b, bob.Token, url.Values{"status": {"After the block"}, "scope": {"company"}})
-	eventually(t, "the post on A", func() bool { _, err := a.Community.StatusByURI(ctx, uri); return err == nil })
+	uri := b.PostStatus(t, bob.Token, url.Values{"status": {"After the block"}, "scope": {"company"}}).URI
+	eventually.Holds(t, "the post on A", func() bool { _, err := a.Community.StatusByURI(ctx, uri); return err == nil })
 	st, _ := a.Community.StatusByURI(ctx, uri)
 	if _, err := a.Client(alice.Token).GetStatus(ctx, mastodon.ID(community.FormatID(st.ID))); err == nil {
 		t.Error("alice reads a post of the account that blocked her")
@@ -332,7 +312,7 @@ func TestBlockAcrossInstances(t *testing.T) {
 	if _, err := b.Client(bob.Token).AccountUnblock(ctx, mastodon.ID(community.FormatID(aliceOnB.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "A to learn of the unblock", func() bool {
+	eventually.Holds(t, "A to learn of the unblock", func() bool {
 		rel, err := a.Community.Relationship(ctx, alice.Account.ID, bobOnA.ID)
 		return err == nil && !rel.BlockedBy
 	})

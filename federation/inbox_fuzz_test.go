@@ -11,6 +11,7 @@ import (
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/federation/signature"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // inboxSeeds are activities as a peer sends them; {A} is the receiving instance's
@@ -86,19 +87,14 @@ func FuzzInbox(f *testing.F) {
 // a busy or paused peer, and applying the activity is what is fuzzed.
 func waitProcessed(t *testing.T, inst *instancetest.Instance) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually.Holds(t, "the queued activity is processed", func() bool {
 		var n int64
 		if err := inst.DB.Table("queue_jobs").Where("kind = ? AND attempts = 0", "inbox").Count(&n).Error; err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
-			failIfPanicked(t, inst)
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("the queued activity was not processed within 10 s")
+		return n == 0
+	})
+	failIfPanicked(t, inst)
 }
 
 // failIfPanicked fails t when a job of inst panicked. The queue turns a handler's panic

@@ -24,6 +24,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation/signature"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // fediShape is how one server software publishes its actors and keys and signs its
@@ -269,13 +270,13 @@ func TestKeyIDForms(t *testing.T) {
 			if code := s.do(t, http.MethodPost, inst.URL+"/users/alice/inbox", follow); code != http.StatusAccepted {
 				t.Fatalf("Follow delivered to alice = %d, want 202", code)
 			}
-			eventually(t, "alice to be followed", func() bool {
+			eventually.Holds(t, "alice to be followed", func() bool {
 				a, err := inst.Community.AccountByID(ctx, alice.Account.ID)
 				return err == nil && a.FollowersCount == int64(i+1)
 			})
 			// (The Accept should echo the Follow's id; that is checked with the
 			// activities' interop, not here.)
-			eventually(t, "the Accept to arrive", func() bool {
+			eventually.Holds(t, "the Accept to arrive", func() bool {
 				for _, b := range s.delivered() {
 					if bytes.Contains(b, []byte(`"Accept"`)) && bytes.Contains(b, []byte(s.URL+s.shape.actor)) {
 						return true

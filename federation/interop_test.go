@@ -13,6 +13,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // The software whose accounts are people, replayed in both directions with the same
@@ -47,7 +48,32 @@ type apiStatus struct {
 }
 
 func interopPerson(t *testing.T, software string) {
-	ctx := context.Background()
+	r := startInterop(t, software)
+	// Inbound: what bob's server sends.
+	r.bobFollowsAlice(t)
+	noteID := r.bobMentionsAlice(t)
+	r.bobAnswersAlicesPost(t)
+	questionID := r.bobPostsAPoll(t)
+	r.bobDeletesAndUnfollows(t, noteID)
+	// Outbound: what Tacit sends back.
+	bob, followID := r.aliceFollowsBob(t)
+	posted := r.alicePostsToBob(t)
+	r.aliceLikesAndBoostsThePoll(t, questionID)
+	r.aliceUnfollowsEditsAndDeletes(t, bob, followID, posted)
+}
+
+// interopRun is a Tacit instance with alice, and the server of another software with
+// bob, peers of each other.
+type interopRun struct {
+	inst        *instancetest.Instance
+	remote      *remoteServer
+	alice       *instancetest.User
+	bobID       string // bob's actor id
+	sharedInbox string // Tacit's
+}
+
+func startInterop(t *testing.T, software string) interopRun {
+	t.Helper()
 	remote := startRemote(t, software)
 	inst := instancetest.Start(t, remote.peerOf())
 	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
@@ -55,10 +81,14 @@ func interopPerson(t *testing.T, software string) {
 	remote.set("tacit_host", inst.Host())
 	remote.set("alice", alice.Account.URI)
 	bobID := remote.serveFixture("actor")
-	sharedInbox := inst.URL + "/inbox"
+	return interopRun{inst: inst, remote: remote, alice: alice, bobID: bobID, sharedInbox: inst.URL + "/inbox"}
+}
 
-	// Inbound: bob follows alice; the Accept echoes bob's Follow, id and all, to his
-	// own inbox.
+// bobFollowsAlice: the Accept echoes bob's Follow, id and all, to his own inbox.
+func (r interopRun) bobFollowsAlice(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
 	follow := remote.deliver(alice.Account.InboxURL, bobID, "follow")
 	accept := remote.waitFor("the Accept of bob's follow", ofType("Accept", follow["id"].(string)))
 	if obj, _ := accept.Activity["object"].(map[string]any); obj == nil || obj["actor"] != bobID || obj["object"] != alice.Account.URI || obj["type"] != "Follow" {
@@ -67,16 +97,20 @@ func interopPerson(t *testing.T, software string) {
 	if want := remote.inboxOf(bobID); accept.Path != want {
 		t.Errorf("Accept delivered to %s, want bob's inbox %s", accept.Path, want)
 	}
-	eventually(t, "bob to follow alice", func() bool {
+	eventually.Holds(t, "bob to follow alice", func() bool {
 		a, err := inst.Community.AccountByID(ctx, alice.Account.ID)
 		return err == nil && a.FollowersCount == 1
 	})
+}
 
-	// A post mentioning alice, with a hashtag.
+// bobMentionsAlice in a post with a hashtag. It returns the post's id.
+func (r interopRun) bobMentionsAlice(t *testing.T) string {
+	t.Helper()
+	inst, remote, alice, bobID, sharedInbox := r.inst, r.remote, r.alice, r.bobID, r.sharedInbox
 	note := remote.deliver(sharedInbox, bobID, "create_note")
 	noteID := idOfValue(note["object"])
 	var seen apiStatus
-	eventually(t, "bob's post on Tacit", func() bool { return statusAPI(t, inst, alice.Token, noteID, &seen) })
+	eventually.Holds(t, "bob's post on Tacit", func() bool { return statusAPI(t, inst, alice.Token, noteID, &seen) })
 	if len(seen.Mentions) != 1 || seen.Mentions[0].Acct != "alice" {
 		t.Errorf("mentions of bob's post: %+v, want alice", seen.Mentions)
 	}
@@ -86,12 +120,18 @@ func interopPerson(t *testing.T, software string) {
 	if n := notificationsOf(t, inst, alice.Token, "mention"); n != 1 {
 		t.Errorf("alice has %d mention notifications, want 1", n)
 	}
+	return noteID
+}
 
-	// A reply to alice's post, a like (and its undoing), a boost.
+// bobAnswersAlicesPost with a reply, a like (and its undoing) and a boost.
+func (r interopRun) bobAnswersAlicesPost(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID, sharedInbox := r.inst, r.remote, r.alice, r.bobID, r.sharedInbox
 	mine := inst.PostStatus(t, alice.Token, url.Values{"status": {"Who wants to try the new runners?"}})
 	remote.set("note", mine.URI)
 	reply := remote.deliver(sharedInbox, bobID, "create_reply")
-	eventually(t, "bob's reply to count", func() bool {
+	eventually.Holds(t, "bob's reply to count", func() bool {
 		st, err := inst.Community.StatusByURI(ctx, mine.URI)
 		return err == nil && st.RepliesCount == 1
 	})
@@ -100,40 +140,51 @@ func interopPerson(t *testing.T, software string) {
 		t.Errorf("bob's reply is not in alice's thread: %+v", replySeen)
 	}
 	remote.deliver(alice.Account.InboxURL, bobID, "like")
-	eventually(t, "bob's like to count", func() bool {
+	eventually.Holds(t, "bob's like to count", func() bool {
 		st, err := inst.Community.StatusByURI(ctx, mine.URI)
 		return err == nil && st.FavouritesCount == 1
 	})
 	remote.deliver(alice.Account.InboxURL, bobID, "undo_like")
-	eventually(t, "bob's like to be withdrawn", func() bool {
+	eventually.Holds(t, "bob's like to be withdrawn", func() bool {
 		st, err := inst.Community.StatusByURI(ctx, mine.URI)
 		return err == nil && st.FavouritesCount == 0
 	})
 	remote.deliver(sharedInbox, bobID, "announce")
-	eventually(t, "bob's boost to count", func() bool {
+	eventually.Holds(t, "bob's boost to count", func() bool {
 		st, err := inst.Community.StatusByURI(ctx, mine.URI)
 		return err == nil && st.ReblogsCount == 1
 	})
+}
 
-	// A poll.
+// bobPostsAPoll. It returns the Question's id.
+func (r interopRun) bobPostsAPoll(t *testing.T) string {
+	t.Helper()
+	inst, remote, alice, bobID, sharedInbox := r.inst, r.remote, r.alice, r.bobID, r.sharedInbox
 	question := remote.deliver(sharedInbox, bobID, "create_question")
 	questionID := idOfValue(question["object"])
 	var poll apiStatus
-	eventually(t, "bob's poll on Tacit", func() bool { return statusAPI(t, inst, alice.Token, questionID, &poll) })
+	eventually.Holds(t, "bob's poll on Tacit", func() bool { return statusAPI(t, inst, alice.Token, questionID, &poll) })
 	if poll.Poll == nil || len(poll.Poll.Options) != 2 {
 		t.Errorf("bob's poll: %+v, want 2 options", poll.Poll)
 	}
+	return questionID
+}
 
-	// Bob deletes his first post.
+// bobDeletesAndUnfollows: his first post goes; his unfollow gets no answer (a Reject
+// then could cancel his next follow).
+func (r interopRun) bobDeletesAndUnfollows(t *testing.T, noteID string) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID, sharedInbox := r.inst, r.remote, r.alice, r.bobID, r.sharedInbox
 	remote.deliver(sharedInbox, bobID, "delete_note")
-	eventually(t, "bob's post to be deleted", func() bool {
+	eventually.Holds(t, "bob's post to be deleted", func() bool {
 		_, err := inst.Community.StatusByURI(ctx, noteID)
 		return community.KindOf(err) == community.KindNotFound
 	})
 
 	// Bob unfollows: nothing is sent back (a Reject then could cancel his next follow).
 	remote.deliver(alice.Account.InboxURL, bobID, "undo_follow")
-	eventually(t, "bob's unfollow", func() bool {
+	eventually.Holds(t, "bob's unfollow", func() bool {
 		a, err := inst.Community.AccountByID(ctx, alice.Account.ID)
 		return err == nil && a.FollowersCount == 0
 	})
@@ -141,9 +192,14 @@ func interopPerson(t *testing.T, software string) {
 	if got := remote.all(ofType("Reject", "")); len(got) > 0 {
 		t.Errorf("Tacit answered bob's own Undo with %d Reject(s): %v", len(got), got[0].Activity)
 	}
+}
 
-	// Outbound: alice follows bob; the Follow goes to his inbox, his Accept (naming
-	// that Follow) makes it a follow, and her Undo later embeds the same Follow.
+// aliceFollowsBob: the Follow goes to his inbox, his Accept (naming that Follow) makes
+// it a follow. It returns bob's account and the Follow's id.
+func (r interopRun) aliceFollowsBob(t *testing.T) (*community.Account, string) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
 	bob, err := inst.Federator.ResolveAccount(ctx, "bob@"+remote.host())
 	if err != nil {
 		t.Fatalf("resolve bob: %v", err)
@@ -159,20 +215,32 @@ func interopPerson(t *testing.T, software string) {
 	}
 	remote.set("follow", followID)
 	remote.deliver(alice.Account.InboxURL, bobID, "accept_follow")
-	eventually(t, "alice to follow bob", func() bool {
+	eventually.Holds(t, "alice to follow bob", func() bool {
 		rel, err := inst.Community.Relationship(ctx, alice.Account.ID, bob.ID)
 		return err == nil && rel.Following
 	})
+	return bob, followID
+}
 
-	// Alice posts, mentioning bob, with a hashtag; the Create has what Mastodon needs,
-	// and its ids (the activity's, the note's, the replies collection's) dereference.
+// alicePostsToBob, mentioning him, with a hashtag; the Create has what Mastodon needs,
+// and its ids (the activity's, the note's, the replies collection's) dereference.
+func (r interopRun) alicePostsToBob(t *testing.T) instancetest.PostedStatus {
+	t.Helper()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
 	posted := inst.PostStatus(t, alice.Token, url.Values{"status": {"@bob@" + remote.host() + " thanks! #buildfarm"}})
 	create := remote.waitFor("alice's Create", func(d delivery) bool {
 		return d.Activity["type"] == "Create" && idOfValue(d.Activity["object"]) == posted.URI
 	})
 	checkCreate(t, remote, create, bobID)
+	return posted
+}
 
-	// Alice likes and boosts bob's poll; each activity reaches him and dereferences.
+// aliceLikesAndBoostsThePoll of bob; each activity reaches him and dereferences.
+func (r interopRun) aliceLikesAndBoostsThePoll(t *testing.T, questionID string) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
+	client := inst.Client(alice.Token)
 	polled, err := inst.Community.StatusByURI(ctx, questionID)
 	if err != nil {
 		t.Fatal(err)
@@ -196,8 +264,15 @@ func interopPerson(t *testing.T, software string) {
 		t.Errorf("GET boost %s: HTTP %d %v", announceID, code, doc)
 	}
 	_ = boost
+}
 
-	// Alice unfollows bob: the Undo embeds the Follow bob knows.
+// aliceUnfollowsEditsAndDeletes: the Undo embeds the Follow bob knows; the profile
+// Update and the Delete of her post reach him.
+func (r interopRun) aliceUnfollowsEditsAndDeletes(t *testing.T, bob *community.Account, followID string, posted instancetest.PostedStatus) {
+	t.Helper()
+	ctx := context.Background()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
+	client := inst.Client(alice.Token)
 	if _, err := client.AccountUnfollow(ctx, mastodon.ID(community.FormatID(bob.ID))); err != nil {
 		t.Fatal(err)
 	}
@@ -310,11 +385,8 @@ func statusAPI(t *testing.T, inst *instancetest.Instance, token, uri string, int
 // notificationsOf counts an account's notifications of a type.
 func notificationsOf(t *testing.T, inst *instancetest.Instance, token, typ string) int {
 	t.Helper()
-	a := inst.Call(t, http.MethodGet, "/api/v1/notifications", token, url.Values{"types[]": {typ}})
 	var list []map[string]any
-	if a.Code != http.StatusOK || json.Unmarshal(a.Body, &list) != nil {
-		t.Fatalf("notifications: HTTP %d %s", a.Code, a.Body)
-	}
+	inst.Call(t, http.MethodGet, "/api/v1/notifications", token, url.Values{"types[]": {typ}}).Decode(t, http.StatusOK, &list)
 	return len(list)
 }
 
@@ -365,7 +437,7 @@ func TestInteropReportForwardedOutsideTheCompany(t *testing.T) {
 	bobID := remote.serveFixture("actor")
 	note := remote.deliver(inst.URL+"/inbox", bobID, "create_note")
 	var st *community.Status
-	eventually(t, "bob's post", func() bool {
+	eventually.Holds(t, "bob's post", func() bool {
 		var err error
 		st, err = inst.Community.StatusByURI(ctx, idOfValue(note["object"]))
 		return err == nil
@@ -377,7 +449,7 @@ func TestInteropReportForwardedOutsideTheCompany(t *testing.T) {
 	var report struct {
 		Forwarded bool `json:"forwarded"`
 	}
-	mustJSON(t, a, http.StatusOK, &report)
+	a.Decode(t, http.StatusOK, &report)
 	if !report.Forwarded {
 		t.Fatalf("report not forwarded: %s", a.Body)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // TestJSONLDExpansion expands, with jsonld.js and the published contexts (local copies
@@ -70,7 +71,47 @@ func TestJSONLDExpansion(t *testing.T) {
 
 // emittedDocuments drives an instance through what it federates, towards a stand-in
 // Mastodon server, and returns every document it sent or served, by a readable name.
+// emittedDocuments runs a Tacit instance through what it federates (bob follows alice
+// and the board; alice posts, polls, replies, boosts, likes, edits her profile, follows
+// and unfollows bob, blocks him, deletes) and collects every document it serves and
+// sends, by name.
 func emittedDocuments(t *testing.T) map[string]any {
+	t.Helper()
+	r := startEmitter(t)
+	a := r.aliceActs(t)
+	idea := r.boardActs(t, a)
+	settleQueue(t, r.inst)
+	docs := r.served(t, a, idea)
+	r.endThings(t, a)
+	settleQueue(t, r.inst)
+	for name, doc := range r.sent() {
+		docs[name] = doc
+	}
+	if len(docs) < 30 {
+		t.Errorf("only %d documents collected", len(docs))
+	}
+	return docs
+}
+
+// emitter is a Tacit instance with its admin, alice and a board, both followed by bob
+// on a Mastodon server.
+type emitter struct {
+	inst         *instancetest.Instance
+	remote       *remoteServer
+	admin, alice *instancetest.User
+	bobID        string
+	board        testBoard
+	boardAcct    *community.Account
+}
+
+// aliceActed is what aliceActs made.
+type aliceActed struct {
+	note, poll, reply instancetest.PostedStatus
+	question          *community.Status // bob's poll
+	bob               *community.Account
+}
+
+func startEmitter(t *testing.T) emitter {
 	t.Helper()
 	remote := startRemote(t, "mastodon")
 	inst := instancetest.Start(t, remote.peerOf())
@@ -81,14 +122,11 @@ func emittedDocuments(t *testing.T) map[string]any {
 	remote.set("alice", alice.Account.URI)
 	bobID := remote.serveFixture("actor")
 	ctx := t.Context()
-	client := inst.Client(alice.Token)
 
-	// Bob follows alice and the board; alice posts, polls, replies, boosts, likes,
-	// edits her profile, follows and unfollows bob, blocks him, deletes.
 	var board testBoard
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/boards", admin.Token, url.Values{
 		"name": {"ideas"}, "display_name": {"Ideas"}, "description": {"Make work better"}, "rules": {"Be kind"},
-	}), http.StatusOK, &board)
+	}).Decode(t, http.StatusOK, &board)
 	boardAcct, err := inst.Community.LocalAccount(ctx, "ideas")
 	if err != nil {
 		t.Fatal(err)
@@ -96,80 +134,102 @@ func emittedDocuments(t *testing.T) map[string]any {
 	remote.deliver(alice.Account.InboxURL, bobID, "follow")
 	remote.deliverDoc(boardAcct.InboxURL, bobID, map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
 		"id": bobID + "#follows/board", "type": "Follow", "actor": bobID, "object": boardAcct.URI})
-	eventually(t, "the Accepts", func() bool { return len(remote.all(ofType("Accept", ""))) == 2 })
+	eventually.Holds(t, "the Accepts", func() bool { return len(remote.all(ofType("Accept", ""))) == 2 })
+	return emitter{inst: inst, remote: remote, admin: admin, alice: alice, bobID: bobID, board: board, boardAcct: boardAcct}
+}
 
-	bob, err := inst.Federator.ResolveAccount(ctx, "bob@"+remote.host())
+// aliceActs: she posts, polls, replies, likes and boosts bob's poll and takes both
+// back, votes, edits her profile, follows and unfollows bob.
+func (r emitter) aliceActs(t *testing.T) aliceActed {
+	t.Helper()
+	client := r.inst.Client(r.alice.Token)
+	ctx := t.Context()
+	inst, remote, alice, bobID := r.inst, r.remote, r.alice, r.bobID
+	var a aliceActed
+	var err error
+	a.bob, err = inst.Federator.ResolveAccount(ctx, "bob@"+remote.host())
 	if err != nil {
 		t.Fatal(err)
 	}
-	note := inst.PostStatus(t, alice.Token, url.Values{"status": {"@bob@" + remote.host() + " thanks! #buildfarm"},
+	a.note = inst.PostStatus(t, alice.Token, url.Values{"status": {"@bob@" + remote.host() + " thanks! #buildfarm"},
 		"spoiler_text": {"runners"}, "language": {"en"}})
-	poll := inst.PostStatus(t, alice.Token, url.Values{"status": {"Which image?"}, "poll[options][]": {"Debian", "Alpine"},
+	a.poll = inst.PostStatus(t, alice.Token, url.Values{"status": {"Which image?"}, "poll[options][]": {"Debian", "Alpine"},
 		"poll[expires_in]": {"3600"}})
-	reply := inst.PostStatus(t, alice.Token, url.Values{"status": {"And the caches"}, "in_reply_to_id": {note.ID}})
-	remote.set("note", note.URI)
+	a.reply = inst.PostStatus(t, alice.Token, url.Values{"status": {"And the caches"}, "in_reply_to_id": {a.note.ID}})
+	remote.set("note", a.note.URI)
 	remote.deliver(inst.URL+"/inbox", bobID, "create_question")
-	var question *community.Status
-	eventually(t, "bob's poll", func() bool {
-		question, err = inst.Community.StatusByURI(ctx, remote.srv.URL+"/users/bob/statuses/113370000000000004")
+	eventually.Holds(t, "bob's poll", func() bool {
+		a.question, err = inst.Community.StatusByURI(ctx, remote.srv.URL+"/users/bob/statuses/113370000000000004")
 		return err == nil
 	})
-	if _, err := client.Favourite(ctx, mastodon.ID(community.FormatID(question.ID))); err != nil {
+	if _, err := client.Favourite(ctx, mastodon.ID(community.FormatID(a.question.ID))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.Reblog(ctx, mastodon.ID(community.FormatID(question.ID))); err != nil {
+	if _, err := client.Reblog(ctx, mastodon.ID(community.FormatID(a.question.ID))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.Unreblog(ctx, mastodon.ID(community.FormatID(question.ID))); err != nil {
+	if _, err := client.Unreblog(ctx, mastodon.ID(community.FormatID(a.question.ID))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.Unfavourite(ctx, mastodon.ID(community.FormatID(question.ID))); err != nil {
+	if _, err := client.Unfavourite(ctx, mastodon.ID(community.FormatID(a.question.ID))); err != nil {
 		t.Fatal(err)
 	}
-	if a := inst.Call(t, http.MethodPost, "/api/v1/polls/"+pollID(t, inst, alice.Token, poll.ID)+"/votes", alice.Token,
-		url.Values{"choices[]": {"0"}}); a.Code != http.StatusOK {
-		t.Fatalf("vote: HTTP %d %s", a.Code, a.Body)
+	if ans := inst.Call(t, http.MethodPost, "/api/v1/polls/"+pollID(t, inst, alice.Token, a.poll.ID)+"/votes", alice.Token,
+		url.Values{"choices[]": {"0"}}); ans.Code != http.StatusOK {
+		t.Fatalf("vote: HTTP %d %s", ans.Code, ans.Body)
 	}
 	inst.Call(t, http.MethodPatch, "/api/v1/accounts/update_credentials", alice.Token, url.Values{
 		"display_name": {"Alice A."}, "note": {"Builds things"},
 		"fields_attributes[0][name]": {"Team"}, "fields_attributes[0][value]": {"Build"},
 	})
-	if _, err := client.AccountFollow(ctx, mastodon.ID(community.FormatID(bob.ID))); err != nil {
+	if _, err := client.AccountFollow(ctx, mastodon.ID(community.FormatID(a.bob.ID))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.AccountUnfollow(ctx, mastodon.ID(community.FormatID(bob.ID))); err != nil {
+	if _, err := client.AccountUnfollow(ctx, mastodon.ID(community.FormatID(a.bob.ID))); err != nil {
 		t.Fatal(err)
 	}
+	return a
+}
 
-	// The board: an idea, its state, a pin, a lock, a reply relayed, a report.
+// boardActs: an idea, its state, a pin, a lock, a reply relayed, a report; and
+// alice's vote on bob's poll. It returns the idea.
+func (r emitter) boardActs(t *testing.T, a aliceActed) testIdea {
+	t.Helper()
+	inst, admin, alice, board := r.inst, r.admin, r.alice, r.board
 	var idea testIdea
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", alice.Token, url.Values{
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+board.ID+"/ideas", alice.Token, url.Values{
 		"title": {"Quiet room"}, "body": {"A room for focused work."},
-	}), http.StatusOK, &idea)
-	mustJSON(t, inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", admin.Token,
-		url.Values{"status": {"planned"}, "comment": {"Next quarter"}}), http.StatusOK, nil)
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil), http.StatusOK, nil)
-	mustJSON(t, inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/lock", admin.Token, nil), http.StatusOK, nil)
+	}).Decode(t, http.StatusOK, &idea)
+	inst.Call(t, http.MethodPut, "/api/v1/tacit/ideas/"+idea.ID+"/status", admin.Token,
+		url.Values{"status": {"planned"}, "comment": {"Next quarter"}}).Decode(t, http.StatusOK, nil)
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/pin", admin.Token, nil).Decode(t, http.StatusOK, nil)
+	inst.Call(t, http.MethodPost, "/api/v1/tacit/ideas/"+idea.ID+"/lock", admin.Token, nil).Decode(t, http.StatusOK, nil)
 	inst.PostStatus(t, admin.Token, url.Values{"status": {"Noted"}, "in_reply_to_id": {idea.ID}})
 	inst.Call(t, http.MethodPost, "/api/v1/reports", alice.Token, url.Values{
-		"account_id": {community.FormatID(bob.ID)}, "comment": {"Spam"}, "forward": {"true"},
+		"account_id": {community.FormatID(a.bob.ID)}, "comment": {"Spam"}, "forward": {"true"},
 	})
-	if a := inst.Call(t, http.MethodPost, "/api/v1/polls/"+pollID(t, inst, alice.Token, community.FormatID(question.ID))+"/votes",
-		alice.Token, url.Values{"choices[]": {"1"}}); a.Code != http.StatusOK {
-		t.Fatalf("vote on bob's poll: HTTP %d %s", a.Code, a.Body)
+	if ans := inst.Call(t, http.MethodPost, "/api/v1/polls/"+pollID(t, inst, alice.Token, community.FormatID(a.question.ID))+"/votes",
+		alice.Token, url.Values{"choices[]": {"1"}}); ans.Code != http.StatusOK {
+		t.Fatalf("vote on bob's poll: HTTP %d %s", ans.Code, ans.Body)
 	}
-	settleQueue(t, inst)
+	return idea
+}
+
+// served are the documents the instance serves bob, by name.
+func (r emitter) served(t *testing.T, a aliceActed, idea testIdea) map[string]any {
+	t.Helper()
+	inst, remote, alice, bobID, boardAcct := r.inst, r.remote, r.alice, r.bobID, r.boardAcct
 	docs := map[string]any{}
 	fetch := map[string]string{
 		"actor":                alice.Account.URI,
 		"board actor":          boardAcct.URI,
 		"instance actor":       inst.URL + "/actor",
 		"instance outbox":      inst.URL + "/actor/outbox",
-		"note":                 note.URI,
-		"note's Create":        note.URI + "/activity",
-		"note's replies":       note.URI + "/replies",
-		"note's replies page":  note.URI + "/replies?page=true",
-		"poll":                 poll.URI,
+		"note":                 a.note.URI,
+		"note's Create":        a.note.URI + "/activity",
+		"note's replies":       a.note.URI + "/replies",
+		"note's replies page":  a.note.URI + "/replies?page=true",
+		"poll":                 a.poll.URI,
 		"idea":                 idea.URI,
 		"outbox":               alice.Account.URI + "/outbox",
 		"outbox page":          alice.Account.URI + "/outbox?page=true",
@@ -182,7 +242,7 @@ func emittedDocuments(t *testing.T) map[string]any {
 		"board's followers":    boardAcct.URI + "/followers",
 		"alice's following":    alice.Account.URI + "/following",
 		"the idea's Create":    idea.URI + "/activity",
-		"the poll's replies":   poll.URI + "/replies",
+		"the poll's replies":   a.poll.URI + "/replies",
 		"the instance's actor": inst.URL + "/actor",
 	}
 	for name, u := range fetch {
@@ -196,23 +256,31 @@ func emittedDocuments(t *testing.T) map[string]any {
 		}
 		docs["served "+name] = doc
 	}
-	// Last, what ends things: a delete and a block (after which bob reads nothing).
-	if err := client.DeleteStatus(ctx, mastodon.ID(reply.ID)); err != nil {
+	return docs
+}
+
+// endThings, last: a delete and a block (after which bob reads nothing).
+func (r emitter) endThings(t *testing.T, a aliceActed) {
+	t.Helper()
+	client := r.inst.Client(r.alice.Token)
+	ctx := t.Context()
+	if err := client.DeleteStatus(ctx, mastodon.ID(a.reply.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.AccountBlock(ctx, mastodon.ID(community.FormatID(bob.ID))); err != nil {
+	if _, err := client.AccountBlock(ctx, mastodon.ID(community.FormatID(a.bob.ID))); err != nil {
 		t.Fatal(err)
 	}
-	settleQueue(t, inst)
-	for i, d := range remote.all(func(delivery) bool { return true }) {
+}
+
+// sent are the activities the instance sent bob's server, by name.
+func (r emitter) sent() map[string]any {
+	docs := map[string]any{}
+	for i, d := range r.remote.all(func(delivery) bool { return true }) {
 		name, _ := d.Activity["type"].(string)
 		if obj, ok := d.Activity["object"].(map[string]any); ok {
 			name += "/" + firstString(obj["type"])
 		}
 		docs["sent "+name+" #"+itoa(i)] = d.Activity
-	}
-	if len(docs) < 30 {
-		t.Errorf("only %d documents collected", len(docs))
 	}
 	return docs
 }
@@ -225,7 +293,7 @@ func pollID(t *testing.T, inst *instancetest.Instance, token, statusID string) s
 			ID string `json:"id"`
 		} `json:"poll"`
 	}
-	mustJSON(t, inst.Call(t, http.MethodGet, "/api/v1/statuses/"+statusID, token, nil), http.StatusOK, &st)
+	inst.Call(t, http.MethodGet, "/api/v1/statuses/"+statusID, token, nil).Decode(t, http.StatusOK, &st)
 	return st.Poll.ID
 }
 

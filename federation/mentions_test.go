@@ -8,6 +8,7 @@ import (
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // TestMentionOfSomeoneNotMetYet mentions, in a direct message, a person of a peer
@@ -39,7 +40,7 @@ func TestMentionOfSomeoneNotMetYet(t *testing.T) {
 		t.Errorf("the handle outside the company was resolved: %s", st.Content)
 	}
 
-	eventually(t, "carol to be notified of the direct message", func() bool {
+	eventually.Holds(t, "carol to be notified of the direct message", func() bool {
 		ns, err := b.Client(carol.Token).GetNotifications(ctx, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // openMode federates beyond the company; loopback must be allowed explicitly, since
@@ -45,14 +46,14 @@ func TestOpenMode(t *testing.T) {
 	if _, err := outside.Client(xavier.Token).AccountFollow(ctx, mastodon.ID(community.FormatID(aliceOutside.ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the outside follow to be accepted", func() bool {
+	eventually.Holds(t, "the outside follow to be accepted", func() bool {
 		rel, err := outside.Community.Relationship(ctx, xavier.Account.ID, aliceOutside.ID)
 		return err == nil && rel.Following
 	})
 	if _, err := b.Client(bob.Token).AccountFollow(ctx, mastodon.ID(community.FormatID(mustLookup(t, b, "alice@"+a.Host()).ID))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "bob's follow to be accepted", func() bool {
+	eventually.Holds(t, "bob's follow to be accepted", func() bool {
 		me, err := a.Community.AccountByID(ctx, alice.Account.ID)
 		return err == nil && me.FollowersCount == 2
 	})
@@ -70,7 +71,7 @@ func TestOpenMode(t *testing.T) {
 	}
 	uris := make([]string, len(posts))
 	for i, p := range posts {
-		uris[i] = post(t, a, alice.Token, url.Values{"status": {p.name}, "visibility": {p.visibility}, "scope": {p.scope}})
+		uris[i] = a.PostStatus(t, alice.Token, url.Values{"status": {p.name}, "visibility": {p.visibility}, "scope": {p.scope}}).URI
 	}
 	settle(t, a, b, outside)
 	for i, p := range posts {
@@ -96,8 +97,8 @@ func TestOpenMode(t *testing.T) {
 	}
 
 	// The outside world talks back: a world-scope mention reaches alice.
-	mention := post(t, outside, xavier.Token, url.Values{"status": {"@alice@" + a.Host() + " thanks for the talk"}, "scope": {"world"}})
-	eventually(t, "the outside mention on A", func() bool { _, err := a.Community.StatusByURI(ctx, mention); return err == nil })
+	mention := outside.PostStatus(t, xavier.Token, url.Values{"status": {"@alice@" + a.Host() + " thanks for the talk"}, "scope": {"world"}}).URI
+	eventually.Holds(t, "the outside mention on A", func() bool { _, err := a.Community.StatusByURI(ctx, mention); return err == nil })
 
 	// Without an explicit allowance, open mode does not reach private addresses that
 	// are not peers.

@@ -21,6 +21,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // remoteServer stands in for a server of other software (Mastodon, GoToSocial, Lemmy,
@@ -274,7 +275,7 @@ func (r *remoteServer) get(url, actorID string) (int, map[string]any) {
 func (r *remoteServer) waitFor(what string, match func(d delivery) bool) delivery {
 	r.t.Helper()
 	var found delivery
-	eventually(r.t, what, func() bool {
+	eventually.Holds(r.t, what, func() bool {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		for _, d := range r.received {
@@ -327,6 +328,6 @@ func idOfValue(v any) string {
 // settleQueue waits until a Tacit instance has nothing left to deliver or process.
 func settleQueue(t *testing.T, inst *instancetest.Instance) {
 	t.Helper()
-	eventually(t, "the queue of "+inst.Host()+" to drain", func() bool { return queueIdle(t, inst) })
+	eventually.Holds(t, "the queue of "+inst.Host()+" to drain", func() bool { return queueIdle(t, inst) })
 	time.Sleep(50 * time.Millisecond)
 }

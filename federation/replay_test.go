@@ -16,6 +16,7 @@ import (
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/federation/signature"
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // captured is a request as a server received it.
@@ -131,7 +132,7 @@ func TestSignedRequestsAreBoundToTheirHost(t *testing.T) {
 			t.Errorf("%s %s signed by B for C, replayed to A = %d, want 401", r.method, path, code)
 		}
 	}
-	eventually(t, "A's queue to settle", func() bool { return queueIdle(t, a) })
+	eventually.Holds(t, "A's queue to settle", func() bool { return queueIdle(t, a) })
 	if acct, err := a.Community.AccountByID(ctx, alice.Account.ID); err != nil || acct.FollowersCount != 0 {
 		t.Errorf("alice's followers after a replayed Follow: %v, err %v", acct.FollowersCount, err)
 	}

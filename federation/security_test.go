@@ -84,7 +84,7 @@ func TestObjectFetchFollowsTheAudience(t *testing.T) {
 		{url.Values{"status": {"direct"}, "visibility": {"direct"}}, http.StatusNotFound},
 	}
 	for _, c := range cases {
-		uri := post(t, a, alice.Token, c.form)
+		uri := a.PostStatus(t, alice.Token, c.form).URI
 		_, err := b.Federator.Fetch(ctx, uri)
 		var se *federation.StatusError
 		switch {
@@ -133,7 +133,7 @@ func TestWebAddressesResolve(t *testing.T) {
 	insts := instancetest.StartCompany(t, 2, instancetest.Options{})
 	a, b := insts[0], insts[1]
 	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
-	uri := post(t, a, alice.Token, url.Values{"status": {"Find me by my web address"}, "scope": {"company"}})
+	uri := a.PostStatus(t, alice.Token, url.Values{"status": {"Find me by my web address"}, "scope": {"company"}}).URI
 	st, err := a.Community.StatusByURI(ctx, uri)
 	if err != nil {
 		t.Fatal(err)

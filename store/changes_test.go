@@ -3,14 +3,15 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/store/storetest"
 )
@@ -47,16 +48,14 @@ func (l *changeLog) take() []store.Change {
 // waitFor waits until a change covering row id of table is announced.
 func (l *changeLog) waitFor(t *testing.T, table string, id int64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually.Holds(t, fmt.Sprintf("a change of %s row %d is announced", table, id), func() bool {
 		for _, c := range l.take() {
 			if c.Covers(table, id) {
-				return
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no change of %s row %d was announced", table, id)
+		return false
+	})
 }
 
 func shareScratch(t *testing.T) {

@@ -11,7 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 )
 
 // tacit runs the command in-process with a clean environment plus env.
@@ -165,18 +166,14 @@ func serveInProcess(t *testing.T, env []string, addr string) (stop func()) {
 
 func waitHealthy(t *testing.T, url string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually.Holds(t, url+" is healthy", func() bool {
 		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s did not become healthy", url)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 // TestReindex rebuilds the search index with the admin command: at once when no server

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func mustJSON(t testing.TB, v any) []byte {
+func mustMarshal(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -141,7 +141,7 @@ func TestOddValuesNeverPanic(t *testing.T) {
 			orig := s.m[s.key]
 			for _, v := range odd {
 				s.m[s.key] = v
-				b := mustJSON(t, doc)
+				b := mustMarshal(t, doc)
 				for _, parse := range []func([]byte) error{
 					func(b []byte) error { _, err := ParseActivity(b); return err },
 					func(b []byte) error { _, err := ParseActor(b); return err },

@@ -124,7 +124,7 @@ func TestParseActorRejects(t *testing.T) {
 			"publicKey":         map[string]any{"id": "https://x.example/users/a#main-key", "owner": "https://x.example/users/a", "publicKeyPem": testPEM},
 		}
 	}
-	if _, err := ParseActor(mustJSON(t, base())); err != nil {
+	if _, err := ParseActor(mustMarshal(t, base())); err != nil {
 		t.Fatalf("minimal actor refused: %v", err)
 	}
 	cases := map[string]struct {
@@ -149,7 +149,7 @@ func TestParseActorRejects(t *testing.T) {
 	for name, c := range cases {
 		m := base()
 		c.mutate(m)
-		if _, err := ParseActor(mustJSON(t, m)); !errors.Is(err, c.want) {
+		if _, err := ParseActor(mustMarshal(t, m)); !errors.Is(err, c.want) {
 			t.Errorf("%s: err = %v, want %v", name, err, c.want)
 		}
 	}
@@ -413,7 +413,7 @@ func TestParseActivityShapes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := ParseActivity(mustJSON(t, c.doc))
+			a, err := ParseActivity(mustMarshal(t, c.doc))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,13 +8,14 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 	"github.com/tacit-social/tacit/store/storetest"
 )
 
 // waitOffers waits until q's Run takes offers.
 func waitOffers(t *testing.T, q *Queue) {
 	t.Helper()
-	eventually(t, "Run takes offers", func() bool {
+	eventually.Holds(t, "Run takes offers", func() bool {
 		q.localMu.Lock()
 		defer q.localMu.Unlock()
 		return q.localOpen
@@ -65,7 +66,7 @@ func TestOfferRunsWithoutClaim(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("the offered job did not run")
 		}
-		eventually(t, "the job is deleted", func() bool { return countJobs(t, db, "") == 0 })
+		eventually.Holds(t, "the job is deleted", func() bool { return countJobs(t, db, "") == 0 })
 		select {
 		case again := <-got:
 			t.Errorf("handler called twice: %+v", again)

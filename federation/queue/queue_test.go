@@ -15,6 +15,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/tacit-social/tacit/instance/instancetest/eventually"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/store/storetest"
 )
@@ -53,18 +54,6 @@ func start(t *testing.T, q *Queue, handlers map[string]Handler) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
-}
-
-// eventually waits until cond holds, failing the test after a generous deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func countJobs(t *testing.T, db *gorm.DB, where string, args ...any) int64 {
@@ -127,7 +116,7 @@ func TestEnqueueRunsJobOnce(t *testing.T) {
 		if j.Kind != "deliver" || j.Host != "b.example" || j.Payload != `{"inbox":"https://b.example/inbox"}` || j.Attempts != 1 || j.ID == 0 {
 			t.Errorf("handler got %+v", j)
 		}
-		eventually(t, "the job is deleted", func() bool { return countJobs(t, db, "") == 0 })
+		eventually.Holds(t, "the job is deleted", func() bool { return countJobs(t, db, "") == 0 })
 		select {
 		case again := <-got:
 			t.Errorf("handler called twice: %+v", again)
@@ -170,7 +159,7 @@ func TestEnqueueDedupes(t *testing.T) {
 			"deliver": func(_ context.Context, j Job) error { c.add(j.ID); return nil },
 			"inbox":   func(_ context.Context, j Job) error { c.add(j.ID); return nil },
 		})
-		eventually(t, "every job ran", func() bool { return countJobs(t, db, "") == 0 })
+		eventually.Holds(t, "every job ran", func() bool { return countJobs(t, db, "") == 0 })
 		if n := c.total.Load(); n != 4 {
 			t.Errorf("%d handler calls, want 4", n)
 		}
@@ -178,7 +167,7 @@ func TestEnqueueDedupes(t *testing.T) {
 		if err := q.Enqueue(ctx, job); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the re-enqueued job ran", func() bool { return c.total.Load() == 5 })
+		eventually.Holds(t, "the re-enqueued job ran", func() bool { return c.total.Load() == 5 })
 	})
 }
 
@@ -221,7 +210,7 @@ func TestTransientErrorIsRetried(t *testing.T) {
 		if err := q.Enqueue(t.Context(), Job{Kind: "deliver", Host: "b.example"}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the job succeeded", func() bool {
+		eventually.Holds(t, "the job succeeded", func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			return len(seen) == 3 && countJobs(t, db, "") == 0
@@ -275,7 +264,7 @@ func TestPermanentErrorDeadLetters(t *testing.T) {
 		if err := q.Enqueue(t.Context(), Job{Kind: "deliver", Host: "b.example", Payload: "p", DedupeKey: "k"}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the job is dead", func() bool { return len(deadLetters(t, db)) == 1 })
+		eventually.Holds(t, "the job is dead", func() bool { return len(deadLetters(t, db)) == 1 })
 		d := deadLetters(t, db)[0]
 		if d.Reason != ReasonPermanent || d.LastError != "peer answered 410 Gone" || d.Attempts != 1 ||
 			d.Kind != "deliver" || d.Host != "b.example" || d.Payload != "p" || d.DedupeKey != "k" || d.DiedAt.IsZero() {
@@ -315,7 +304,7 @@ func TestPermanentErrorDeadLetters(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("requeued job not run")
 		}
-		eventually(t, "the requeued job is done", func() bool {
+		eventually.Holds(t, "the requeued job is done", func() bool {
 			return countJobs(t, db, "") == 0 && len(deadLetters(t, db)) == 0
 		})
 	})
@@ -336,7 +325,7 @@ func TestMaxAttemptsDeadLetters(t *testing.T) {
 		if err := q.Enqueue(t.Context(), Job{Kind: "deliver", Host: "down.example"}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the job is dead", func() bool { return len(deadLetters(t, db)) == 1 })
+		eventually.Holds(t, "the job is dead", func() bool { return len(deadLetters(t, db)) == 1 })
 		d := deadLetters(t, db)[0]
 		if d.Reason != ReasonMaxAttempts || d.Attempts != 3 || d.LastError != "connection refused (attempt 3)" {
 			t.Errorf("dead letter %+v", d)
@@ -466,7 +455,7 @@ func expectRerun(t *testing.T, db *gorm.DB, q *Queue, kind string, id int64) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the abandoned job was not run again")
 	}
-	eventually(t, "the job is done", func() bool { return countJobs(t, db, "") == 0 })
+	eventually.Holds(t, "the job is done", func() bool { return countJobs(t, db, "") == 0 })
 }
 
 // TestStaleWorkerCannotFinishReclaimedJob: a worker that outlived its lease reports
@@ -612,7 +601,7 @@ func TestDeadHostDoesNotBlockLiveHost(t *testing.T) {
 		if err := q.Enqueue(ctx, jobs...); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "host b's jobs are done", func() bool {
+		eventually.Holds(t, "host b's jobs are done", func() bool {
 			return bDone.Load() == 100 && countJobs(t, db, "host = ?", "b.example") == 0
 		})
 		mu.Lock()
@@ -662,7 +651,7 @@ func TestFailingHostIsPaused(t *testing.T) {
 		if err := q.Enqueue(ctx, jobs...); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "host a's jobs are all postponed", func() bool {
+		eventually.Holds(t, "host a's jobs are all postponed", func() bool {
 			return countJobs(t, db, "host = ? AND run_at > ?", "a.example", store.Now().Add(30*time.Minute)) == 5
 		})
 		if n := aCalls.Load(); n != 2 {
@@ -681,7 +670,7 @@ func TestFailingHostIsPaused(t *testing.T) {
 		if err := q.Enqueue(ctx, Job{Kind: "inbox", Host: "c.example"}, Job{Kind: "inbox", Host: "c.example", RunAt: time.Now().Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "host c's jobs are postponed", func() bool {
+		eventually.Holds(t, "host c's jobs are postponed", func() bool {
 			return countJobs(t, db, "host = ? AND run_at > ?", "c.example", store.Now().Add(20*time.Minute)) == 2
 		})
 		var j Job
@@ -735,7 +724,7 @@ func TestTwoQueuesRunEachJobOnce(t *testing.T) {
 		}
 		start(t, New(db, testOptions(t)), map[string]Handler{"deliver": handler(0)})
 		start(t, New(other, testOptions(t)), map[string]Handler{"deliver": handler(1)})
-		eventually(t, "every job is done", func() bool { return countJobs(t, db, "") == 0 })
+		eventually.Holds(t, "every job is done", func() bool { return countJobs(t, db, "") == 0 })
 
 		mu.Lock()
 		defer mu.Unlock()
@@ -873,7 +862,7 @@ func TestHandlerPanicIsAFailure(t *testing.T) {
 	if err := q.Enqueue(t.Context(), Job{Kind: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the job is dead", func() bool { return len(deadLetters(t, db)) == 1 })
+	eventually.Holds(t, "the job is dead", func() bool { return len(deadLetters(t, db)) == 1 })
 	if d := deadLetters(t, db)[0]; !strings.HasPrefix(d.LastError, "panic: bad payload") {
 		t.Errorf("last error %q", d.LastError)
 	}
@@ -1130,7 +1119,7 @@ func TestBatchHandler(t *testing.T) {
 				t.Errorf("RunBatches: %v", err)
 			}
 		})
-		eventually(t, "every job is done or dead", func() bool { return countJobs(t, db, "") == 0 })
+		eventually.Holds(t, "every job is done or dead", func() bool { return countJobs(t, db, "") == 0 })
 		mu.Lock()
 		defer mu.Unlock()
 		for _, b := range batches {

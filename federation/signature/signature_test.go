@@ -228,63 +228,88 @@ var (
 	postHeaders = []string{"(request-target)", "host", "date", "digest"}
 )
 
+// verifyCase is a request signed (by default with alice's key through SignRequest),
+// perhaps changed afterwards, and what Verify must make of it.
+type verifyCase struct {
+	name   string
+	method string
+	path   string
+	body   []byte
+	// sign signs r (default: SignRequest with alice's key).
+	sign func(t *testing.T, r *http.Request, body []byte)
+	// mutate changes the request after signing.
+	mutate func(r *http.Request)
+	// keys replaces alice's key set.
+	keys    func(t *testing.T) *fakeKeys
+	clock   time.Duration // the verifier's clock minus the signer's
+	maxBody int64
+	wantErr error
+}
+
+var (
+	verifyActivity = []byte(`{"@context":"https://www.w3.org/ns/activitystreams","type":"Follow","actor":"https://remote.example/users/alice","object":"https://tacit.example/users/bob"}`)
+	verifyBig      = bytes.Repeat([]byte("x"), 2048)
+)
+
+// manually signs with handSign.
+func manually(m manual) func(t *testing.T, r *http.Request, body []byte) {
+	return func(t *testing.T, r *http.Request, body []byte) { handSign(t, r, body, m) }
+}
+
+// replaceBody replaces the body of a signed request.
+func replaceBody(b []byte) func(r *http.Request) {
+	return func(r *http.Request) {
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		r.ContentLength = int64(len(b))
+		r.GetBody = nil
+	}
+}
+
 func TestVerify(t *testing.T) {
 	t.Parallel()
-	activity := []byte(`{"@context":"https://www.w3.org/ns/activitystreams","type":"Follow","actor":"https://remote.example/users/alice","object":"https://tacit.example/users/bob"}`)
-	big := bytes.Repeat([]byte("x"), 2048)
+	var cases []verifyCase
+	cases = append(cases, verifyAccepted()...)
+	cases = append(cases, verifyRefusedMalformed()...)
+	cases = append(cases, verifyRefusedTampered()...)
+	cases = append(cases, verifyRefusedUnsignedOrStale()...)
+	cases = append(cases, verifyRefusedAlgorithmsAndKeys()...)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			checkVerify(t, tc)
+		})
+	}
+}
 
-	type testCase struct {
-		name   string
-		method string
-		path   string
-		body   []byte
-		// sign signs r (default: SignRequest with alice's key).
-		sign func(t *testing.T, r *http.Request, body []byte)
-		// mutate changes the request after signing.
-		mutate func(r *http.Request)
-		// keys replaces alice's key set.
-		keys    func(t *testing.T) *fakeKeys
-		clock   time.Duration // the verifier's clock minus the signer's
-		maxBody int64
-		wantErr error
-	}
-	manually := func(m manual) func(t *testing.T, r *http.Request, body []byte) {
-		return func(t *testing.T, r *http.Request, body []byte) { handSign(t, r, body, m) }
-	}
-	setBody := func(b []byte) func(r *http.Request) {
-		return func(r *http.Request) {
-			r.Body = io.NopCloser(bytes.NewReader(b))
-			r.ContentLength = int64(len(b))
-			r.GetBody = nil
-		}
-	}
-	cases := []testCase{
+// verifyAccepted are the signatures of real servers that Verify accepts.
+func verifyAccepted() []verifyCase {
+	return []verifyCase{
 		{name: "GET round trip", method: "GET", path: "/users/bob"},
-		{name: "POST round trip", method: "POST", path: "/users/bob/inbox", body: activity},
+		{name: "POST round trip", method: "POST", path: "/users/bob/inbox", body: verifyActivity},
 		{name: "POST with empty body", method: "POST", path: "/inbox", body: []byte{}},
 		{name: "GET with query", method: "GET", path: "/users/bob/outbox?page=true&max_id=5"},
 		{name: "percent-encoded path", method: "GET", path: "/users/j%C3%B6rg/followers"},
-		{name: "Authorization header", method: "POST", path: "/inbox", body: activity, mutate: func(r *http.Request) {
+		{name: "Authorization header", method: "POST", path: "/inbox", body: verifyActivity, mutate: func(r *http.Request) {
 			r.Header.Set("Authorization", "Signature "+r.Header.Get("Signature"))
 			r.Header.Del("Signature")
 		}},
-		{name: "Mastodon-style extra signed header", method: "POST", path: "/inbox", body: activity,
+		{name: "Mastodon-style extra signed header", method: "POST", path: "/inbox", body: verifyActivity,
 			sign: func(t *testing.T, r *http.Request, body []byte) {
 				r.Header.Set("Content-Type", "application/activity+json")
 				handSign(t, r, body, manual{headers: append(postHeaders, "content-type")})
 			}},
-		{name: "hs2019", method: "POST", path: "/inbox", body: activity, sign: manually(manual{algorithm: "hs2019", headers: postHeaders})},
+		{name: "hs2019", method: "POST", path: "/inbox", body: verifyActivity, sign: manually(manual{algorithm: "hs2019", headers: postHeaders})},
 		{name: "no algorithm parameter", method: "GET", path: "/users/bob", sign: manually(manual{algorithm: "-", headers: getHeaders})},
 		{name: "hs2019 with (created) instead of date", method: "GET", path: "/users/bob", sign: manually(manual{
 			algorithm: "hs2019", headers: []string{"(request-target)", "host", "(created)", "(expires)"},
 			created: fmt.Sprint(time.Now().Unix()), expires: fmt.Sprint(time.Now().Add(time.Hour).Unix()),
 		})},
-		{name: "lowercase sha-256 digest", method: "POST", path: "/inbox", body: activity,
+		{name: "lowercase sha-256 digest", method: "POST", path: "/inbox", body: verifyActivity,
 			sign: func(t *testing.T, r *http.Request, body []byte) {
 				r.Header.Set("Digest", "sha-256="+b64sha256(body))
 				handSign(t, r, body, manual{headers: postHeaders})
 			}},
-		{name: "digest list with SHA-512 too", method: "POST", path: "/inbox", body: activity,
+		{name: "digest list with SHA-512 too", method: "POST", path: "/inbox", body: verifyActivity,
 			sign: func(t *testing.T, r *http.Request, body []byte) {
 				sum := sha512.Sum512(body)
 				r.Header.Set("Digest", "SHA-512="+base64.StdEncoding.EncodeToString(sum[:])+", SHA-256="+b64sha256(body))
@@ -292,11 +317,16 @@ func TestVerify(t *testing.T) {
 			}},
 		{name: "query left out of signature (old Mastodon)", method: "GET", path: "/users/bob/outbox?page=true",
 			sign: manually(manual{headers: getHeaders, noQuery: true})},
-		{name: "POST Date 59 minutes old", method: "POST", path: "/inbox", body: activity, clock: 59 * time.Minute},
+		{name: "POST Date 59 minutes old", method: "POST", path: "/inbox", body: verifyActivity, clock: 59 * time.Minute},
 		{name: "GET Date 4 minutes old", method: "GET", path: "/users/bob", clock: 4 * time.Minute},
 		{name: "Date 4 minutes ahead", method: "GET", path: "/users/bob", clock: -4 * time.Minute},
+	}
+}
 
-		{name: "no signature", method: "POST", path: "/inbox", body: activity,
+// verifyRefusedMalformed: no signature, or one that does not parse.
+func verifyRefusedMalformed() []verifyCase {
+	return []verifyCase{
+		{name: "no signature", method: "POST", path: "/inbox", body: verifyActivity,
 			mutate: func(r *http.Request) { r.Header.Del("Signature") }, wantErr: ErrNoSignature},
 		{name: "bearer token only", method: "GET", path: "/users/bob",
 			mutate: func(r *http.Request) { r.Header.Del("Signature"); r.Header.Set("Authorization", "Bearer abc") }, wantErr: ErrNoSignature},
@@ -309,16 +339,22 @@ func TestVerify(t *testing.T) {
 		{name: "two Signature headers", method: "GET", path: "/users/bob",
 			mutate: func(r *http.Request) { r.Header.Add("Signature", r.Header.Get("Signature")) }, wantErr: ErrBadSignature},
 		{name: "keyId not a URL", method: "GET", path: "/users/bob", sign: manually(manual{keyID: "alice", headers: getHeaders}), wantErr: ErrBadSignature},
-		{name: "tampered body, same length", method: "POST", path: "/inbox", body: activity,
-			mutate: setBody(bytes.Replace(activity, []byte("Follow"), []byte("Delete"), 1)), wantErr: ErrDigestMismatch},
-		{name: "tampered body, longer", method: "POST", path: "/inbox", body: activity,
-			mutate: setBody(append(append([]byte{}, activity...), ' ')), wantErr: ErrDigestMismatch},
-		{name: "tampered body and digest", method: "POST", path: "/inbox", body: activity, mutate: func(r *http.Request) {
-			b := bytes.Replace(activity, []byte("Follow"), []byte("Delete"), 1)
-			setBody(b)(r)
+	}
+}
+
+// verifyRefusedTampered: a signed request changed on the way, or signed by another key.
+func verifyRefusedTampered() []verifyCase {
+	return []verifyCase{
+		{name: "tampered body, same length", method: "POST", path: "/inbox", body: verifyActivity,
+			mutate: replaceBody(bytes.Replace(verifyActivity, []byte("Follow"), []byte("Delete"), 1)), wantErr: ErrDigestMismatch},
+		{name: "tampered body, longer", method: "POST", path: "/inbox", body: verifyActivity,
+			mutate: replaceBody(append(append([]byte{}, verifyActivity...), ' ')), wantErr: ErrDigestMismatch},
+		{name: "tampered body and digest", method: "POST", path: "/inbox", body: verifyActivity, mutate: func(r *http.Request) {
+			b := bytes.Replace(verifyActivity, []byte("Follow"), []byte("Delete"), 1)
+			replaceBody(b)(r)
 			r.Header.Set("Digest", "SHA-256="+b64sha256(b))
 		}, wantErr: ErrBadSignature},
-		{name: "digest without SHA-256", method: "POST", path: "/inbox", body: activity,
+		{name: "digest without SHA-256", method: "POST", path: "/inbox", body: verifyActivity,
 			sign: func(t *testing.T, r *http.Request, body []byte) {
 				sum := sha512.Sum512(body)
 				r.Header.Set("Digest", "SHA-512="+base64.StdEncoding.EncodeToString(sum[:]))
@@ -329,9 +365,9 @@ func TestVerify(t *testing.T) {
 		}, wantErr: ErrBadSignature},
 		{name: "tampered path", method: "GET", path: "/users/bob", mutate: func(r *http.Request) { r.URL.Path = "/users/carol" }, wantErr: ErrBadSignature},
 		{name: "tampered query", method: "GET", path: "/users/bob/outbox?page=1", mutate: func(r *http.Request) { r.URL.RawQuery = "page=2" }, wantErr: ErrBadSignature},
-		{name: "tampered method", method: "POST", path: "/inbox", body: activity, mutate: func(r *http.Request) { r.Method = "PUT" }, wantErr: ErrBadSignature},
+		{name: "tampered method", method: "POST", path: "/inbox", body: verifyActivity, mutate: func(r *http.Request) { r.Method = "PUT" }, wantErr: ErrBadSignature},
 		{name: "tampered host", method: "GET", path: "/users/bob", mutate: func(r *http.Request) { r.Host = "other.example" }, wantErr: ErrBadSignature},
-		{name: "tampered signed extra header", method: "POST", path: "/inbox", body: activity,
+		{name: "tampered signed extra header", method: "POST", path: "/inbox", body: verifyActivity,
 			sign: func(t *testing.T, r *http.Request, body []byte) {
 				r.Header.Set("Content-Type", "application/activity+json")
 				handSign(t, r, body, manual{headers: append(postHeaders, "content-type")})
@@ -344,19 +380,26 @@ func TestVerify(t *testing.T) {
 		{name: "(created) with rsa-sha256", method: "GET", path: "/users/bob", sign: manually(manual{
 			headers: []string{"(request-target)", "host", "date", "(created)"}, created: fmt.Sprint(time.Now().Unix()),
 		}), wantErr: ErrBadSignature},
+	}
+}
+
+// verifyRefusedUnsignedOrStale: a required header left out of the signature, or a
+// signature too old or too new.
+func verifyRefusedUnsignedOrStale() []verifyCase {
+	return []verifyCase{
 		{name: "date not signed", method: "GET", path: "/users/bob", sign: manually(manual{headers: []string{"(request-target)", "host"}}), wantErr: ErrMissingHeaders},
 		{name: "host not signed", method: "GET", path: "/users/bob", sign: manually(manual{headers: []string{"(request-target)", "date"}}), wantErr: ErrMissingHeaders},
 		{name: "request-target not signed", method: "GET", path: "/users/bob", sign: manually(manual{headers: []string{"host", "date"}}), wantErr: ErrMissingHeaders},
 		{name: "no headers parameter", method: "GET", path: "/users/bob", mutate: func(r *http.Request) {
 			r.Header.Set("Signature", `keyId="`+aliceKeyID+`",algorithm="rsa-sha256",signature="AAAA"`)
 		}, wantErr: ErrMissingHeaders},
-		{name: "digest not signed on POST", method: "POST", path: "/inbox", body: activity, sign: manually(manual{headers: getHeaders}), wantErr: ErrMissingHeaders},
-		{name: "digest not signed on GET with a body", method: "GET", path: "/users/bob", body: activity, sign: manually(manual{headers: getHeaders}), wantErr: ErrMissingHeaders},
+		{name: "digest not signed on POST", method: "POST", path: "/inbox", body: verifyActivity, sign: manually(manual{headers: getHeaders}), wantErr: ErrMissingHeaders},
+		{name: "digest not signed on GET with a body", method: "GET", path: "/users/bob", body: verifyActivity, sign: manually(manual{headers: getHeaders}), wantErr: ErrMissingHeaders},
 		{name: "signed header absent", method: "GET", path: "/users/bob", sign: func(t *testing.T, r *http.Request, body []byte) {
 			r.Header.Set("Accept", "application/activity+json")
 			handSign(t, r, body, manual{headers: append(getHeaders, "accept")})
 		}, mutate: func(r *http.Request) { r.Header.Del("Accept") }, wantErr: ErrMissingHeaders},
-		{name: "Date two hours old", method: "POST", path: "/inbox", body: activity, clock: 2 * time.Hour, wantErr: ErrClockSkew},
+		{name: "Date two hours old", method: "POST", path: "/inbox", body: verifyActivity, clock: 2 * time.Hour, wantErr: ErrClockSkew},
 		{name: "GET Date six minutes old", method: "GET", path: "/users/bob", clock: 6 * time.Minute, wantErr: ErrClockSkew},
 		{name: "Date ten minutes ahead", method: "GET", path: "/users/bob", clock: -10 * time.Minute, wantErr: ErrClockSkew},
 		{name: "unreadable Date", method: "GET", path: "/users/bob", sign: func(t *testing.T, r *http.Request, body []byte) {
@@ -369,6 +412,13 @@ func TestVerify(t *testing.T) {
 		{name: "created two hours ago", method: "GET", path: "/users/bob", sign: manually(manual{
 			algorithm: "hs2019", headers: []string{"(request-target)", "host", "(created)"}, created: fmt.Sprint(time.Now().Add(-2 * time.Hour).Unix()),
 		}), wantErr: ErrClockSkew},
+	}
+}
+
+// verifyRefusedAlgorithmsAndKeys: algorithms and keys Verify does not trust, and bodies
+// over the limit.
+func verifyRefusedAlgorithmsAndKeys() []verifyCase {
+	return []verifyCase{
 		{name: "rsa-sha512", method: "GET", path: "/users/bob", sign: manually(manual{algorithm: "rsa-sha512", headers: getHeaders}), wantErr: ErrUnsupportedAlgorithm},
 		{name: "hmac-sha256", method: "GET", path: "/users/bob", sign: manually(manual{algorithm: "hmac-sha256", headers: getHeaders}), wantErr: ErrUnsupportedAlgorithm},
 		{name: "ed25519", method: "GET", path: "/users/bob", sign: manually(manual{algorithm: "ed25519", headers: getHeaders}), wantErr: ErrUnsupportedAlgorithm},
@@ -385,8 +435,8 @@ func TestVerify(t *testing.T) {
 		}, keys: func(t *testing.T) *fakeKeys {
 			return &fakeKeys{keys: map[string]keyEntry{aliceKeyID: {mustPEM(t, weakKey(t)), aliceID}}}
 		}, wantErr: ErrUnsupportedAlgorithm},
-		{name: "body over the limit", method: "POST", path: "/inbox", body: big, maxBody: 1024, wantErr: ErrTooLarge},
-		{name: "chunked body over the limit", method: "POST", path: "/inbox", body: big, maxBody: 1024,
+		{name: "body over the limit", method: "POST", path: "/inbox", body: verifyBig, maxBody: 1024, wantErr: ErrTooLarge},
+		{name: "chunked body over the limit", method: "POST", path: "/inbox", body: verifyBig, maxBody: 1024,
 			mutate: func(r *http.Request) { r.ContentLength = -1 }, wantErr: ErrTooLarge},
 		{name: "unknown key", method: "GET", path: "/users/bob", sign: manually(manual{keyID: "https://remote.example/users/nobody#main-key", headers: getHeaders}), wantErr: ErrKeyFetch},
 		{name: "fetch fails", method: "GET", path: "/users/bob", keys: func(t *testing.T) *fakeKeys {
@@ -399,51 +449,51 @@ func TestVerify(t *testing.T) {
 			return &fakeKeys{keys: map[string]keyEntry{aliceKeyID: {"not a key", aliceID}}}
 		}, wantErr: ErrKeyFetch},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			keys := aliceKeys(t)
-			if tc.keys != nil {
-				keys = tc.keys(t)
-			}
-			v := &Verifier{Keys: keys, MaxBodyBytes: tc.maxBody, Now: func() time.Time { return time.Now().Add(tc.clock) }}
-			lb := startLoopback(t, v)
-			r := newRequest(t, tc.method, lb.srv.URL+tc.path, tc.body)
-			if tc.sign != nil {
-				tc.sign(t, r, tc.body)
-			} else if err := SignRequest(r, tc.body, aliceKeyID, testKeys().alice); err != nil {
-				t.Fatal(err)
-			}
-			if tc.mutate != nil {
-				tc.mutate(r)
-			}
-			res := lb.do(t, r)
-			if res.status != StatusCode(res.err) {
-				t.Errorf("server answered %d, StatusCode says %d", res.status, StatusCode(res.err))
-			}
-			if tc.wantErr != nil {
-				if !errors.Is(res.err, tc.wantErr) {
-					t.Fatalf("err = %v, want %v", res.err, tc.wantErr)
-				}
-				if res.verified != nil {
-					t.Fatalf("failed verification returned %+v", res.verified)
-				}
-				if res.status < 400 {
-					t.Fatalf("status %d for %v", res.status, res.err)
-				}
-				return
-			}
-			if res.err != nil {
-				t.Fatalf("verify: %v", res.err)
-			}
-			want := Verified{KeyID: aliceKeyID, Owner: aliceID, Host: "remote.example"}
-			if *res.verified != want {
-				t.Errorf("verified = %+v, want %+v", *res.verified, want)
-			}
-			if !bytes.Equal(res.body, tc.body) {
-				t.Errorf("body = %q, want %q", res.body, tc.body)
-			}
-		})
+}
+
+// checkVerify signs tc's request, sends it to a loopback server that verifies it, and
+// checks the verdict, the status code and the body the handler reads.
+func checkVerify(t *testing.T, tc verifyCase) {
+	keys := aliceKeys(t)
+	if tc.keys != nil {
+		keys = tc.keys(t)
+	}
+	v := &Verifier{Keys: keys, MaxBodyBytes: tc.maxBody, Now: func() time.Time { return time.Now().Add(tc.clock) }}
+	lb := startLoopback(t, v)
+	r := newRequest(t, tc.method, lb.srv.URL+tc.path, tc.body)
+	if tc.sign != nil {
+		tc.sign(t, r, tc.body)
+	} else if err := SignRequest(r, tc.body, aliceKeyID, testKeys().alice); err != nil {
+		t.Fatal(err)
+	}
+	if tc.mutate != nil {
+		tc.mutate(r)
+	}
+	res := lb.do(t, r)
+	if res.status != StatusCode(res.err) {
+		t.Errorf("server answered %d, StatusCode says %d", res.status, StatusCode(res.err))
+	}
+	if tc.wantErr != nil {
+		if !errors.Is(res.err, tc.wantErr) {
+			t.Fatalf("err = %v, want %v", res.err, tc.wantErr)
+		}
+		if res.verified != nil {
+			t.Fatalf("failed verification returned %+v", res.verified)
+		}
+		if res.status < 400 {
+			t.Fatalf("status %d for %v", res.status, res.err)
+		}
+		return
+	}
+	if res.err != nil {
+		t.Fatalf("verify: %v", res.err)
+	}
+	want := Verified{KeyID: aliceKeyID, Owner: aliceID, Host: "remote.example"}
+	if *res.verified != want {
+		t.Errorf("verified = %+v, want %+v", *res.verified, want)
+	}
+	if !bytes.Equal(res.body, tc.body) {
+		t.Errorf("body = %q, want %q", res.body, tc.body)
 	}
 }
 

@@ -28,22 +28,6 @@ import (
 	"github.com/tacit-social/tacit/media/mediatest"
 )
 
-type fetchedFile struct {
-	code        int
-	contentType string
-}
-
-// fetchFile loads a media URL as a reader's app does: a plain GET without a token.
-func fetchFile(t *testing.T, url string) fetchedFile {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	resp.Body.Close()
-	return fetchedFile{resp.StatusCode, resp.Header.Get("Content-Type")}
-}
-
 // copyOn finds the copy of a status on another instance, through that instance's API
 // as one of its users sees it.
 func copyOn(t *testing.T, inst *instancetest.Instance, token, uri string) *mastodon.Status {
@@ -112,7 +96,7 @@ func (s mediaAndPolls) pictureReachesB(t *testing.T) {
 		m.BlurHash != att.BlurHash || m.Meta.Original.Width != 640 || m.Meta.Focus.X != 0.2 || m.Meta.Focus.Y != 0.4 {
 		t.Errorf("attachment on B: %+v, uploaded %+v", m, att)
 	}
-	if f := fetchFile(t, m.URL); f.code != http.StatusOK || f.contentType != "image/jpeg" {
+	if f := instancetest.Fetch(t, m.URL); f.Code != http.StatusOK || f.Header.Get("Content-Type") != "image/jpeg" {
 		t.Errorf("B's readers cannot load B's copy of the picture: %+v", f)
 	}
 }
@@ -417,7 +401,7 @@ func (s hostileMedia) hostileAttachments(t *testing.T) *mastodon.Status {
 		t.Errorf("B shows the picture from %s, not from its own copy", m.URL)
 	}
 	for _, u := range []string{m.URL, m.PreviewURL} {
-		if f := fetchFile(t, u); f.code != http.StatusOK || f.contentType != "image/jpeg" {
+		if f := instancetest.Fetch(t, u); f.Code != http.StatusOK || f.Header.Get("Content-Type") != "image/jpeg" {
 			t.Errorf("B's copy %s: %+v", u, f)
 		}
 	}
@@ -427,8 +411,8 @@ func (s hostileMedia) hostileAttachments(t *testing.T) *mastodon.Status {
 	if m.URL[sigEnd] == '0' {
 		flipped = '1'
 	}
-	if f := fetchFile(t, m.URL[:sigEnd]+string(flipped)+"/original"); f.code != http.StatusNotFound {
-		t.Errorf("a forged proxy address: HTTP %d", f.code)
+	if f := instancetest.Fetch(t, m.URL[:sigEnd]+string(flipped)+"/original"); f.Code != http.StatusNotFound {
+		t.Errorf("a forged proxy address: HTTP %d", f.Code)
 	}
 	return onB
 }
@@ -452,7 +436,7 @@ func (s hostileMedia) avatarCopied(t *testing.T) {
 		}
 		return strings.HasPrefix(avatar, b.URL+"/media_proxy/")
 	})
-	if f := fetchFile(t, avatar); f.code != http.StatusOK || f.contentType != "image/jpeg" {
+	if f := instancetest.Fetch(t, avatar); f.Code != http.StatusOK || f.Header.Get("Content-Type") != "image/jpeg" {
 		t.Errorf("B's copy of alice's avatar: %+v", f)
 	}
 }
@@ -484,7 +468,7 @@ func (s hostileMedia) hostileProfilePictures(t *testing.T) {
 		if !strings.HasPrefix(u, b.URL+"/") {
 			t.Errorf("B shows a picture from %s", u)
 		}
-		fetchFile(t, u)
+		instancetest.Fetch(t, u)
 	}
 	stored, err := b.Community.AccountByID(ctx, remoteAlice.ID)
 	if err != nil || stored.AvatarURL != "" || stored.HeaderURL != "" {
@@ -521,7 +505,7 @@ func (s hostileMedia) legacyRows(t *testing.T, onB *mastodon.Status) {
 		if !strings.HasPrefix(ma.URL, b.URL+"/media_proxy/") {
 			t.Errorf("B shows an old row's picture from %s", ma.URL)
 		}
-		if f := fetchFile(t, ma.URL); f.code == http.StatusOK {
+		if f := instancetest.Fetch(t, ma.URL); f.Code == http.StatusOK {
 			t.Errorf("B fetched an internal address for an old row: %+v", f)
 		}
 	}
@@ -529,7 +513,7 @@ func (s hostileMedia) legacyRows(t *testing.T, onB *mastodon.Status) {
 	if err != nil || strings.Contains(shown.Avatar, internal.Listener.Addr().String()) {
 		t.Errorf("B shows an old avatar address: %v %q", err, shown.Avatar)
 	}
-	fetchFile(t, shown.Avatar)
+	instancetest.Fetch(t, shown.Avatar)
 }
 
 // TestHostilePeerProfileAddresses: a company peer (here a bare server standing for a
@@ -603,7 +587,7 @@ func TestHostilePeerProfileAddresses(t *testing.T) {
 			t.Errorf("B shows %q", u)
 		}
 	}
-	fetchFile(t, shown.Avatar)
+	instancetest.Fetch(t, shown.Avatar)
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the internal service was reached %d times", n)
 	}

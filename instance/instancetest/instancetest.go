@@ -22,12 +22,6 @@ import (
 	"github.com/tacit-social/tacit/store/storetest"
 )
 
-// PostgresEnv names the variable holding a PostgreSQL URL for tests.
-//
-// Deprecated: use storetest.EnvPostgres, or storetest.PostgresURL to skip a test when
-// it is unset.
-const PostgresEnv = storetest.EnvPostgres
-
 // Options tune a test instance.
 type Options struct {
 	// Postgres runs the instance on a fresh schema of the TACIT_TEST_POSTGRES database.

@@ -222,7 +222,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 	if user.Disabled {
 		return nil, nil, Forbidden("Your login is currently disabled")
 	}
-	acct, err := s.AccountByID(ctx, user.AccountID)
+	acct, err := s.accountByID(ctx, user.AccountID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -240,8 +240,8 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 // TestDummyHashCost keeps its cost equal to bcryptCost.
 var dummyHash = []byte("$2a$11$iW3qut9.B/bd82HPY9GlFehWr3xNVq2GkDelVFQQYxymdA7xgXPP.")
 
-// AccountByID loads one account.
-func (s *Service) AccountByID(ctx context.Context, id int64) (*Account, error) {
+// accountByID loads one account.
+func (s *Service) accountByID(ctx context.Context, id int64) (*Account, error) {
 	a, err := s.accounts.Load(id, func() (*Account, error) {
 		var a Account
 		if err := s.read(ctx).Take(&a, id).Error; err != nil {
@@ -255,8 +255,8 @@ func (s *Service) AccountByID(ctx context.Context, id int64) (*Account, error) {
 	return a.clone(), nil
 }
 
-// AccountsByID loads several accounts at once, keyed by id; missing ids are absent.
-func (s *Service) AccountsByID(ctx context.Context, ids []int64) (map[int64]*Account, error) {
+// accountsByID loads several accounts at once, keyed by id; missing ids are absent.
+func (s *Service) accountsByID(ctx context.Context, ids []int64) (map[int64]*Account, error) {
 	out := make(map[int64]*Account, len(ids))
 	var missing []int64
 	for _, id := range uniqueIDs(ids) {
@@ -290,8 +290,8 @@ func (s *Service) UserByAccountID(ctx context.Context, accountID int64) (*User, 
 	return &u, nil
 }
 
-// UserByID loads a login by its own id.
-func (s *Service) UserByID(ctx context.Context, id int64) (*User, *Account, error) {
+// userByID loads a login by its own id.
+func (s *Service) userByID(ctx context.Context, id int64) (*User, *Account, error) {
 	cached, err := s.users.Load(id, func() (*User, error) {
 		var u User
 		if err := s.read(ctx).Take(&u, id).Error; err != nil {
@@ -303,7 +303,7 @@ func (s *Service) UserByID(ctx context.Context, id int64) (*User, *Account, erro
 		return nil, nil, err
 	}
 	u := *cached
-	a, err := s.AccountByID(ctx, u.AccountID)
+	a, err := s.accountByID(ctx, u.AccountID)
 	if err != nil {
 		return nil, nil, err
 	}

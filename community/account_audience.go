@@ -170,7 +170,7 @@ func (s *Service) visibleOr(ctx context.Context, v Viewer, a *Account) (*Account
 
 // AccountFor loads an account viewer v may see; ErrNotFound otherwise.
 func (s *Service) AccountFor(ctx context.Context, v Viewer, id int64) (*Account, error) {
-	a, err := s.AccountByID(ctx, id)
+	a, err := s.accountByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func (s *Service) Unendorse(ctx context.Context, me *Account, targetID int64) er
 	if me == nil {
 		return ErrForbidden
 	}
-	if _, err := s.AccountByID(ctx, targetID); err != nil {
+	if _, err := s.accountByID(ctx, targetID); err != nil {
 		return err
 	}
 	if err := s.db.WithContext(ctx).Where("account_id = ? AND target_account_id = ?", me.ID, targetID).

@@ -154,7 +154,7 @@ func (s *Service) FeatureTag(ctx context.Context, accountID int64, name string) 
 		return nil, err
 	}
 	list := []FeaturedTagInfo{{ID: ft.ID, AccountID: ft.AccountID, TagID: ft.TagID, Name: name, CreatedAt: ft.CreatedAt}}
-	owner, err := s.AccountByID(ctx, accountID)
+	owner, err := s.accountByID(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 // accounts that federate need one. Two callers racing both generate a key, but only
 // the first write sticks and both return it.
 func (s *Service) AccountKeys(ctx context.Context, accountID int64) (privatePEM, publicPEM string, err error) {
-	acct, err := s.AccountByID(ctx, accountID)
+	acct, err := s.accountByID(ctx, accountID)
 	if err != nil {
 		return "", "", err
 	}
@@ -42,7 +42,7 @@ func (s *Service) AccountKeys(ctx context.Context, accountID int64) (privatePEM,
 		Updates(map[string]any{"private_key_pem": privatePEM, "public_key_pem": publicPEM}).Error; err != nil {
 		return "", "", fmt.Errorf("store account key: %w", err)
 	}
-	acct, err = s.AccountByID(ctx, accountID)
+	acct, err = s.accountByID(ctx, accountID)
 	if err != nil {
 		return "", "", err
 	}

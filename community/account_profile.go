@@ -43,7 +43,7 @@ type ProfileUpdate struct {
 
 // UpdateProfile validates and applies a profile update, returning the new account.
 func (s *Service) UpdateProfile(ctx context.Context, accountID int64, in ProfileUpdate) (*Account, *User, error) {
-	acct, err := s.AccountByID(ctx, accountID)
+	acct, err := s.accountByID(ctx, accountID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -378,7 +378,7 @@ func (s *Service) removeFollow(tx *gorm.DB, ev *[]Event, from, to int64, byTarge
 
 // Unfollow ends actor's follow of the target, or withdraws the pending request.
 func (s *Service) Unfollow(ctx context.Context, actor *Account, targetID int64) error {
-	if _, err := s.AccountByID(ctx, targetID); err != nil {
+	if _, err := s.accountByID(ctx, targetID); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
@@ -391,7 +391,7 @@ func (s *Service) Unfollow(ctx context.Context, actor *Account, targetID int64) 
 // target's behalf: a remote account rejecting a follow it had accepted, as Mastodon's
 // "remove follower" does.
 func (s *Service) RemoveFollower(ctx context.Context, target *Account, followerID int64) error {
-	if _, err := s.AccountByID(ctx, followerID); err != nil {
+	if _, err := s.accountByID(ctx, followerID); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
@@ -473,7 +473,7 @@ func (s *Service) Block(ctx context.Context, actor *Account, targetID int64) err
 	if actor.ID == targetID {
 		return Invalid("You cannot block yourself")
 	}
-	if _, err := s.AccountByID(ctx, targetID); err != nil {
+	if _, err := s.accountByID(ctx, targetID); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
@@ -495,7 +495,7 @@ func (s *Service) Block(ctx context.Context, actor *Account, targetID int64) err
 
 // Unblock lifts actor's block of the target. Follows ended by the block stay ended.
 func (s *Service) Unblock(ctx context.Context, actor *Account, targetID int64) error {
-	if _, err := s.AccountByID(ctx, targetID); err != nil {
+	if _, err := s.accountByID(ctx, targetID); err != nil {
 		return err
 	}
 	var b Block
@@ -532,7 +532,7 @@ func (s *Service) Mute(ctx context.Context, actor *Account, targetID int64, noti
 	if duration > MaxMuteDuration {
 		return Invalid("Duration is too long (maximum is %d seconds; 0 mutes indefinitely)", MaxMuteDuration)
 	}
-	if _, err := s.AccountByID(ctx, targetID); err != nil {
+	if _, err := s.accountByID(ctx, targetID); err != nil {
 		return err
 	}
 	now := s.clock()
@@ -558,7 +558,7 @@ func (s *Service) Mute(ctx context.Context, actor *Account, targetID int64, noti
 
 // Unmute lifts actor's mute of the target.
 func (s *Service) Unmute(ctx context.Context, actor *Account, targetID int64) error {
-	if _, err := s.AccountByID(ctx, targetID); err != nil {
+	if _, err := s.accountByID(ctx, targetID); err != nil {
 		return err
 	}
 	err := s.read(ctx).Where("account_id = ? AND target_account_id = ?", actor.ID, targetID).Delete(&Mute{}).Error
@@ -602,7 +602,7 @@ func (s *Service) relatedAccounts(ctx context.Context, v *Viewer, q *gorm.DB, p 
 	for i, r := range rows {
 		ids[i] = r.Ref
 	}
-	accounts, err := s.AccountsByID(ctx, ids)
+	accounts, err := s.accountsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

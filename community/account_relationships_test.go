@@ -21,7 +21,7 @@ func relEach(t *testing.T, fn func(t *testing.T, s *Service, db *gorm.DB)) {
 
 func relCounts(t *testing.T, s *Service, id int64) (followers, following int64) {
 	t.Helper()
-	a, err := s.AccountByID(context.Background(), id)
+	a, err := s.accountByID(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

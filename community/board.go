@@ -272,7 +272,7 @@ func (s *Service) boardInfos(ctx context.Context, boards []Board) ([]BoardInfo, 
 	for _, m := range mods {
 		accountIDs = append(accountIDs, m.AccountID)
 	}
-	accounts, err := s.AccountsByID(ctx, accountIDs)
+	accounts, err := s.accountsByID(ctx, accountIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +362,7 @@ func (s *Service) SetBoardModerator(ctx context.Context, actor *Account, boardID
 	if !ok {
 		return nil, errNotBoardModerator
 	}
-	target, err := s.AccountByID(ctx, accountID)
+	target, err := s.accountByID(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -515,7 +515,7 @@ func (s *Service) BoardBans(ctx context.Context, actor *Account, boardID int64) 
 	for i, x := range bans {
 		ids[i] = x.AccountID
 	}
-	accounts, err := s.AccountsByID(ctx, ids)
+	accounts, err := s.accountsByID(ctx, ids)
 	return bans, accounts, err
 }
 

@@ -326,13 +326,13 @@ func ideaRow(db *gorm.DB, statusID int64) (*Idea, error) {
 	return &i, nil
 }
 
-// IdeaOf returns the idea a status is, or ErrNotFound.
-func (s *Service) IdeaOf(ctx context.Context, statusID int64) (*Idea, error) {
+// ideaOf returns the idea a status is, or ErrNotFound.
+func (s *Service) ideaOf(ctx context.Context, statusID int64) (*Idea, error) {
 	return ideaRow(s.read(ctx), statusID)
 }
 
-// IdeasOf returns the ideas among statuses, by status id.
-func (s *Service) IdeasOf(ctx context.Context, statusIDs []int64) (map[int64]*Idea, error) {
+// ideasOf returns the ideas among statuses, by status id.
+func (s *Service) ideasOf(ctx context.Context, statusIDs []int64) (map[int64]*Idea, error) {
 	out := map[int64]*Idea{}
 	if len(statusIDs) == 0 {
 		return out, nil
@@ -457,7 +457,7 @@ func (s *Service) IdeaViews(ctx context.Context, v Viewer, statuses []Status) ([
 	for i, st := range statuses {
 		ids[i] = st.ID
 	}
-	ideas, err := s.IdeasOf(ctx, ids)
+	ideas, err := s.ideasOf(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -470,7 +470,7 @@ func (s *Service) IdeaViews(ctx context.Context, v Viewer, statuses []Status) ([
 			}
 		}
 	}
-	accounts, err := s.AccountsByID(ctx, accountIDs)
+	accounts, err := s.accountsByID(ctx, accountIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -770,7 +770,7 @@ func (s *Service) ApplyIdeaState(ctx context.Context, board *Account, in IdeaSta
 	if board.IsLocal() || !board.Group {
 		return Forbidden("Only a remote board publishes the state of its ideas")
 	}
-	st, err := s.StatusByURI(ctx, in.URI)
+	st, err := s.statusByURI(ctx, in.URI)
 	if KindOf(err) == KindNotFound {
 		return nil
 	}

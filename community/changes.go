@@ -170,8 +170,8 @@ func (s *Service) StatusTags(ctx context.Context, statusIDs []int64) (map[int64]
 	return out, nil
 }
 
-// StatusesByID loads statuses by id, keyed by id, without any visibility check.
-func (s *Service) StatusesByID(ctx context.Context, ids []int64) (map[int64]*Status, error) {
+// statusesByID loads statuses by id, keyed by id, without any visibility check.
+func (s *Service) statusesByID(ctx context.Context, ids []int64) (map[int64]*Status, error) {
 	out := make(map[int64]*Status, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -186,9 +186,9 @@ func (s *Service) StatusesByID(ctx context.Context, ids []int64) (map[int64]*Sta
 	return out, nil
 }
 
-// StatusIDsByURI maps the ActivityPub ids of stored statuses to their ids here; unknown
+// statusIDsByURI maps the ActivityPub ids of stored statuses to their ids here; unknown
 // URIs are absent.
-func (s *Service) StatusIDsByURI(ctx context.Context, uris []string) (map[string]int64, error) {
+func (s *Service) statusIDsByURI(ctx context.Context, uris []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(uris))
 	if len(uris) == 0 {
 		return out, nil
@@ -206,9 +206,9 @@ func (s *Service) StatusIDsByURI(ctx context.Context, uris []string) (map[string
 	return out, nil
 }
 
-// AccountsByURI loads stored accounts by ActivityPub id, keyed by id; unknown ones are
+// accountsByURI loads stored accounts by ActivityPub id, keyed by id; unknown ones are
 // absent.
-func (s *Service) AccountsByURI(ctx context.Context, uris []string) (map[string]*Account, error) {
+func (s *Service) accountsByURI(ctx context.Context, uris []string) (map[string]*Account, error) {
 	out := make(map[string]*Account, len(uris))
 	if len(uris) == 0 {
 		return out, nil

@@ -39,9 +39,12 @@
 // notifications, lists, filters, an author's edit) work on that account's own things
 // and check that they are its own.
 //
-// Lookups named XByID, XByURI, XByURL or XOf (AccountByID, StatusByID, StatusByURI,
-// IdeaOf, PollOf…) do not check the audience. They are for federation delivery (which
-// decides its audience through Recipients), for search indexing (which checks each
-// result through the rule before showing it) and for use inside this package. Whatever
-// such a lookup returns must pass the audience rule before a reader sees it.
+// Lookups that do not check the audience (AccountByID, StatusByID, StatusByURI,
+// IdeaOf, PollOf…) are not methods of Service: they sit on the Unchecked type
+// (unchecked.go), reached through Service.Unchecked(), so that every use says so at the
+// call site. They are for federation delivery (which decides its audience through
+// Recipients), for search indexing (which checks each result through the rule before
+// showing it), for the account behind a signed-in request, and for use inside this
+// package. Whatever such a lookup returns must pass the audience rule (CanSee,
+// CanSeeAccount) before a reader sees it.
 package community

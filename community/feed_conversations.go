@@ -227,7 +227,7 @@ func (s *Service) conversationItems(ctx context.Context, viewer *Account, rows [
 		accountIDs = append(accountIDs, c.Participants()...)
 		statusIDs = append(statusIDs, c.LastStatusID)
 	}
-	accounts, err := s.AccountsByID(ctx, accountIDs)
+	accounts, err := s.accountsByID(ctx, accountIDs)
 	if err != nil {
 		return nil, err
 	}

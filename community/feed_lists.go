@@ -199,7 +199,7 @@ func (s *Service) ListMembers(ctx context.Context, owner *Account, listID int64,
 	if err := q.Order("id DESC").Limit(MaxListAccounts).Pluck("account_id", &ids).Error; err != nil {
 		return nil, fmt.Errorf("list list members: %w", err)
 	}
-	accounts, err := s.AccountsByID(ctx, ids)
+	accounts, err := s.accountsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func (s *Service) ListsWith(ctx context.Context, owner *Account, accountID int64
 	if owner == nil {
 		return nil, ErrForbidden
 	}
-	if _, err := s.AccountByID(ctx, accountID); err != nil {
+	if _, err := s.accountByID(ctx, accountID); err != nil {
 		return nil, err
 	}
 	var lists []List

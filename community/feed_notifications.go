@@ -138,7 +138,7 @@ func (s *Service) notificationItems(ctx context.Context, viewer *Account, rows [
 			statusIDs = append(statusIDs, *n.StatusID)
 		}
 	}
-	accounts, err := s.AccountsByID(ctx, accountIDs)
+	accounts, err := s.accountsByID(ctx, accountIDs)
 	if err != nil {
 		return nil, err
 	}

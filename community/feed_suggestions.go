@@ -95,7 +95,7 @@ func (s *Service) Suggestions(ctx context.Context, viewer *Account, limit int) (
 	if len(order) > limit {
 		order = order[:limit]
 	}
-	accounts, err := s.AccountsByID(ctx, order)
+	accounts, err := s.accountsByID(ctx, order)
 	if err != nil {
 		return nil, err
 	}

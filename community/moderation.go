@@ -167,7 +167,7 @@ func (s *Service) resolveModeration(ctx context.Context, actor *Account, req Mod
 		if !s.mayReadBoard(AsAccount(actor), b) {
 			return nil, ErrNotFound
 		}
-		if a.account, err = s.AccountByID(ctx, req.AccountID); err != nil {
+		if a.account, err = s.accountByID(ctx, req.AccountID); err != nil {
 			return nil, err
 		}
 		a.board = b
@@ -252,11 +252,11 @@ func (s *Service) validateModeration(ctx context.Context, a *modAction) error {
 		case a.newBoard.Scope != a.board.Scope:
 			return Invalid("Ideas move only between boards of the same scope")
 		}
-		oldAcct, err := s.AccountByID(ctx, a.board.AccountID)
+		oldAcct, err := s.accountByID(ctx, a.board.AccountID)
 		if err != nil {
 			return err
 		}
-		newAcct, err := s.AccountByID(ctx, a.newBoard.AccountID)
+		newAcct, err := s.accountByID(ctx, a.newBoard.AccountID)
 		if err != nil {
 			return err
 		}
@@ -500,11 +500,11 @@ func (s *Service) ApplyBoardModeration(ctx context.Context, board *Account, in B
 	a := &modAction{action: in.Action, board: b, state: in.Status, reason: truncateRunes(in.Reason, MaxModerationReason)}
 	switch in.Action {
 	case ActionBan, ActionUnban:
-		if a.account, err = s.AccountByURI(ctx, in.ObjectURI); err != nil {
+		if a.account, err = s.accountByURI(ctx, in.ObjectURI); err != nil {
 			return ignoreNotFound(err)
 		}
 	default:
-		st, err := s.StatusByURI(ctx, in.ObjectURI)
+		st, err := s.statusByURI(ctx, in.ObjectURI)
 		if KindOf(err) == KindNotFound && in.Action == ActionRemove {
 			// Gone here already (its author's Delete came first): only the log remains.
 			return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
@@ -523,7 +523,7 @@ func (s *Service) ApplyBoardModeration(ctx context.Context, board *Account, in B
 		movedAlready := false
 		if idea != nil && in.Action == ActionMove && idea.BoardAccountID != board.ID {
 			// The new board's update of the idea may arrive before the move itself.
-			if nb, err := s.AccountByURI(ctx, in.TargetURI); err == nil && nb.ID == idea.BoardAccountID && nb.Domain == board.Domain {
+			if nb, err := s.accountByURI(ctx, in.TargetURI); err == nil && nb.ID == idea.BoardAccountID && nb.Domain == board.Domain {
 				movedAlready = true
 			}
 		}
@@ -541,7 +541,7 @@ func (s *Service) ApplyBoardModeration(ctx context.Context, board *Account, in B
 				return Invalid("Idea status %q is not one of new, under_review, planned, done, declined", in.Status)
 			}
 		case ActionMerge:
-			target, err := s.StatusByURI(ctx, in.TargetURI)
+			target, err := s.statusByURI(ctx, in.TargetURI)
 			if err != nil {
 				return ignoreNotFound(err)
 			}
@@ -549,7 +549,7 @@ func (s *Service) ApplyBoardModeration(ctx context.Context, board *Account, in B
 				return ignoreNotFound(err)
 			}
 		case ActionMove:
-			nb, err := s.AccountByURI(ctx, in.TargetURI)
+			nb, err := s.accountByURI(ctx, in.TargetURI)
 			if err != nil {
 				return ignoreNotFound(err)
 			}

@@ -78,7 +78,7 @@ func (s *Service) AdminAccount(ctx context.Context, actor *Account, id int64) (*
 	if err := s.requireStaff(ctx, actor); err != nil {
 		return nil, err
 	}
-	a, err := s.AccountByID(ctx, id)
+	a, err := s.accountByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func (s *Service) ActOnAccount(ctx context.Context, actor *Account, id int64, in
 	if err := s.requireStaff(ctx, actor); err != nil {
 		return nil, err
 	}
-	target, err := s.AccountByID(ctx, id)
+	target, err := s.accountByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func (s *Service) CreateReport(ctx context.Context, reporter *Account, in NewRep
 	if reporter == nil {
 		return nil, ErrForbidden
 	}
-	target, err := s.AccountByID(ctx, in.TargetAccountID)
+	target, err := s.accountByID(ctx, in.TargetAccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (s *Service) CreateReport(ctx context.Context, reporter *Account, in NewRep
 				return nil, err
 			}
 			if b != nil {
-				if boardAcct, err = s.AccountByID(ctx, b.AccountID); err != nil {
+				if boardAcct, err = s.accountByID(ctx, b.AccountID); err != nil {
 					return nil, err
 				}
 			}
@@ -175,7 +175,7 @@ func (s *Service) ReceiveReport(ctx context.Context, in RemoteReport) (*Report, 
 		if local && boardID == nil {
 			boardID = &b.AccountID
 			if target == nil {
-				if target, err = s.AccountByID(ctx, st.AccountID); err != nil {
+				if target, err = s.accountByID(ctx, st.AccountID); err != nil {
 					return nil, err
 				}
 			}

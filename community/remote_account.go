@@ -149,7 +149,7 @@ func remoteAccountRow(in RemoteAccount, now time.Time) Account {
 // it, and returns the stored row then. What in leaves out (expertise, key) is taken
 // into acct from the stored row, as the update would keep it.
 func (s *Service) storedAsIs(ctx context.Context, in RemoteAccount, acct *Account, featured []string) (*Account, bool, error) {
-	existing, err := s.AccountByURI(ctx, in.URI)
+	existing, err := s.accountByURI(ctx, in.URI)
 	if err != nil || existing.IsLocal() {
 		return nil, false, nil // not known yet (or not readable now: the transaction reads it again)
 	}
@@ -281,8 +281,8 @@ func (s *Service) setFeaturedTags(tx *gorm.DB, accountID int64, names []string) 
 // indexes on uri are partial (WHERE uri <> ''), and a database uses a partial index only
 // for queries that imply its condition; without it, every lookup scans the table.
 
-// AccountByURI finds an account (local or remote) by its ActivityPub id.
-func (s *Service) AccountByURI(ctx context.Context, uri string) (*Account, error) {
+// accountByURI finds an account (local or remote) by its ActivityPub id.
+func (s *Service) accountByURI(ctx context.Context, uri string) (*Account, error) {
 	var a Account
 	if err := s.read(ctx).Where("uri = ? AND uri <> ''", uri).Take(&a).Error; err != nil {
 		return nil, notFound(err, "account")

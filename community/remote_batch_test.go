@@ -58,7 +58,7 @@ func TestReceiveStatusesBatch(t *testing.T) {
 		if n != 3 {
 			t.Errorf("bob has %d statuses, want 3", n)
 		}
-		if st, _ := s.StatusByURI(ctx, taken.URI); st == nil || st.AccountID != carol.ID || st.Content != taken.Content {
+		if st, _ := s.statusByURI(ctx, taken.URI); st == nil || st.AccountID != carol.ID || st.Content != taken.Content {
 			t.Errorf("carol's status was changed: %+v", st)
 		}
 		var counted Account

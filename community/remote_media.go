@@ -195,7 +195,7 @@ func (s *Service) OpenRemoteMedia(ctx context.Context, ref, name string) (*Media
 		if name != string(purpose) {
 			return nil, ErrNotFound
 		}
-		a, err := s.AccountByID(ctx, id)
+		a, err := s.accountByID(ctx, id)
 		if err != nil {
 			return nil, err
 		}

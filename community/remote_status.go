@@ -36,9 +36,9 @@ const (
 // ErrNotPeer refuses content from an instance outside the company.
 var ErrNotPeer = Forbidden("That instance is not one of the company's instances")
 
-// StatusByURI finds a status (local or remote) by its ActivityPub id, without any
+// statusByURI finds a status (local or remote) by its ActivityPub id, without any
 // visibility check: callers decide who may see it. Why it excludes empty ids: see AccountByURI.
-func (s *Service) StatusByURI(ctx context.Context, uri string) (*Status, error) {
+func (s *Service) statusByURI(ctx context.Context, uri string) (*Status, error) {
 	var st Status
 	if err := s.read(ctx).Where("uri = ? AND uri <> ''", uri).Take(&st).Error; err != nil {
 		return nil, notFound(err, "status")
@@ -102,7 +102,7 @@ type preparedStatus struct {
 func (s *Service) prepareRemoteStatus(ctx context.Context, in RemoteStatus, authors map[int64]*Account) (*preparedStatus, error) {
 	author := authors[in.AuthorID]
 	if author == nil {
-		a, err := s.AccountByID(ctx, in.AuthorID)
+		a, err := s.accountByID(ctx, in.AuthorID)
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +131,7 @@ func (s *Service) prepareRemoteStatus(ctx context.Context, in RemoteStatus, auth
 	}
 	var parent *Status
 	if in.InReplyToURI != "" {
-		p, err := s.StatusByURI(ctx, in.InReplyToURI)
+		p, err := s.statusByURI(ctx, in.InReplyToURI)
 		switch {
 		case err == nil:
 			parent = p
@@ -143,7 +143,7 @@ func (s *Service) prepareRemoteStatus(ctx context.Context, in RemoteStatus, auth
 	}
 	if parent != nil {
 		if err := s.checkReplyAllowed(ctx, author, parent); err != nil {
-			if existing, lerr := s.StatusByURI(ctx, in.URI); lerr == nil && existing.AccountID == author.ID {
+			if existing, lerr := s.statusByURI(ctx, in.URI); lerr == nil && existing.AccountID == author.ID {
 				// An edit of a reply stored before the discussion was locked.
 				err = nil
 			}
@@ -372,7 +372,7 @@ func (s *Service) applyRemoteEdit(tx *gorm.DB, ev *[]Event, st *Status, origin, 
 // DeleteRemoteStatus removes a status its remote author deleted. Deleting what is not
 // stored is not an error: the Delete may arrive before, or instead of, the Create.
 func (s *Service) DeleteRemoteStatus(ctx context.Context, author *Account, uri string) error {
-	st, err := s.StatusByURI(ctx, uri)
+	st, err := s.statusByURI(ctx, uri)
 	if KindOf(err) == KindNotFound {
 		return nil
 	}
@@ -470,7 +470,7 @@ func (s *Service) ReceiveReblog(ctx context.Context, actor *Account, statusID in
 	if err := validateRemoteIdentity(uri, actor.Domain); err != nil {
 		return nil, err
 	}
-	if existing, err := s.StatusByURI(ctx, uri); err == nil {
+	if existing, err := s.statusByURI(ctx, uri); err == nil {
 		return existing, nil
 	}
 	orig, err := s.GetStatus(ctx, AsAccount(actor), statusID)

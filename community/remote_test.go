@@ -103,7 +103,7 @@ func TestReceiveStatus(t *testing.T) {
 			Visibility: VisibilityPublic, Scope: ScopeWorld, Edited: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
-		edited, _ := s.StatusByURI(ctx, st.URI)
+		edited, _ := s.statusByURI(ctx, st.URI)
 		if edited.Content != "<p>Edited</p>" || edited.EditedAt == nil || edited.Visibility != VisibilityPrivate {
 			t.Errorf("after edit: content %q, edited_at %v, visibility %s (an edit must not widen)", edited.Content, edited.EditedAt, edited.Visibility)
 		}
@@ -148,7 +148,7 @@ func TestReceiveStatus(t *testing.T) {
 		if err := s.DeleteRemoteStatus(ctx, bob, reply.URI); err != nil {
 			t.Errorf("second delete: %v", err)
 		}
-		if _, err := s.StatusByURI(ctx, reply.URI); KindOf(err) != KindNotFound {
+		if _, err := s.statusByURI(ctx, reply.URI); KindOf(err) != KindNotFound {
 			t.Errorf("deleted status still there: %v", err)
 		}
 	})
@@ -274,8 +274,8 @@ func TestDeleteRemoteAccount(t *testing.T) {
 		if _, err := s.Favourite(ctx, bob, mine.ID); err != nil {
 			t.Fatal(err)
 		}
-		before, _ := s.AccountByID(ctx, me.ID)
-		counted, _ := s.StatusByID(ctx, mine.ID)
+		before, _ := s.accountByID(ctx, me.ID)
+		counted, _ := s.statusByID(ctx, mine.ID)
 		if before.FollowersCount != 1 || counted.RepliesCount != 1 || counted.FavouritesCount != 1 {
 			t.Fatalf("counters before deletion: followers %d, replies %d, favourites %d",
 				before.FollowersCount, counted.RepliesCount, counted.FavouritesCount)
@@ -283,13 +283,13 @@ func TestDeleteRemoteAccount(t *testing.T) {
 		if err := s.DeleteRemoteAccount(ctx, bob); err != nil {
 			t.Fatal(err)
 		}
-		after, _ := s.AccountByID(ctx, me.ID)
-		st, _ := s.StatusByID(ctx, mine.ID)
+		after, _ := s.accountByID(ctx, me.ID)
+		st, _ := s.statusByID(ctx, mine.ID)
 		if after.FollowersCount != 0 || after.FollowingCount != 0 || st.RepliesCount != 0 || st.FavouritesCount != 0 {
 			t.Errorf("counters after deletion: followers %d, following %d, replies %d, favourites %d",
 				after.FollowersCount, after.FollowingCount, st.RepliesCount, st.FavouritesCount)
 		}
-		if _, err := s.StatusByURI(ctx, "https://hq.example/users/bob/statuses/1"); KindOf(err) != KindNotFound {
+		if _, err := s.statusByURI(ctx, "https://hq.example/users/bob/statuses/1"); KindOf(err) != KindNotFound {
 			t.Errorf("bob's status survived his deletion: %v", err)
 		}
 		if err := s.DeleteRemoteAccount(ctx, me); KindOf(err) != KindForbidden {

@@ -130,10 +130,10 @@ func (s *Service) VisibleTags(ctx context.Context, v Viewer, ids []int64) ([]Tag
 	return out, nil
 }
 
-// StatusByURL finds a stored status (not a reblog) by its ActivityPub id or its web
+// statusByURL finds a stored status (not a reblog) by its ActivityPub id or its web
 // address, without any visibility check: callers decide who may see it.
-func (s *Service) StatusByURL(ctx context.Context, raw string) (*Status, error) {
-	st, err := s.StatusByURI(ctx, raw)
+func (s *Service) statusByURL(ctx context.Context, raw string) (*Status, error) {
+	st, err := s.statusByURI(ctx, raw)
 	if KindOf(err) != KindNotFound {
 		return st, err
 	}
@@ -171,9 +171,9 @@ func (s *Service) StatusByURL(ctx context.Context, raw string) (*Status, error) 
 	return &out, nil
 }
 
-// AccountByURL finds a known account by its ActivityPub id or its profile address.
-func (s *Service) AccountByURL(ctx context.Context, raw string) (*Account, error) {
-	a, err := s.AccountByURI(ctx, raw)
+// accountByURL finds a known account by its ActivityPub id or its profile address.
+func (s *Service) accountByURL(ctx context.Context, raw string) (*Account, error) {
+	a, err := s.accountByURI(ctx, raw)
 	if KindOf(err) != KindNotFound {
 		return a, err
 	}

@@ -145,7 +145,7 @@ func (s *Service) ContactAccount(ctx context.Context) (*Account, *User, error) {
 	if len(users) == 0 {
 		return nil, nil, nil
 	}
-	a, err := s.AccountByID(ctx, users[0].AccountID)
+	a, err := s.accountByID(ctx, users[0].AccountID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -82,7 +82,7 @@ func (s *Service) LoadStatusDetails(ctx context.Context, v Viewer, statuses []St
 			withPoll = append(withPoll, id)
 		}
 	}
-	accounts, err := s.AccountsByID(ctx, accountIDs)
+	accounts, err := s.accountsByID(ctx, accountIDs)
 	if err != nil {
 		return nil, err
 	}

@@ -378,7 +378,7 @@ func (s *Service) RebloggedBy(ctx context.Context, v Viewer, id int64, p Page) (
 }
 
 func (s *Service) fillInteractionPage(ctx context.Context, v Viewer, page *InteractionPage, accountIDs []int64) (*InteractionPage, error) {
-	accounts, err := s.AccountsByID(ctx, accountIDs)
+	accounts, err := s.accountsByID(ctx, accountIDs)
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func TestConcurrentInteractionsCountOnce(t *testing.T) {
 				t.Errorf("reblogging twice returned different reblogs: %v", reblogIDs)
 			}
 		}
-		fanNow, _ := s.AccountByID(ctx, fan.ID)
+		fanNow, _ := s.accountByID(ctx, fan.ID)
 		if fanNow.StatusesCount != 1 {
 			t.Errorf("fan statuses_count = %d, want 1 (one reblog)", fanNow.StatusesCount)
 		}
@@ -86,7 +86,7 @@ func TestConcurrentInteractionsCountOnce(t *testing.T) {
 			}
 		}
 		got, _ = s.loadStatusRow(s.db, st.ID)
-		fanNow, _ = s.AccountByID(ctx, fan.ID)
+		fanNow, _ = s.accountByID(ctx, fan.ID)
 		if got.FavouritesCount != 0 || got.ReblogsCount != 0 || fanNow.StatusesCount != 0 {
 			t.Errorf("after undo: favourites=%d reblogs=%d fan statuses=%d, want 0 0 0",
 				got.FavouritesCount, got.ReblogsCount, fanNow.StatusesCount)
@@ -184,7 +184,7 @@ func TestDeleteStatusWithReblogsAndReplies(t *testing.T) {
 			t.Errorf("deleted text = %q", deleted.Text)
 		}
 		for _, a := range []*Account{author, r1, r2} {
-			got, _ := s.AccountByID(ctx, a.ID)
+			got, _ := s.accountByID(ctx, a.ID)
 			want := int64(1) // r1: parent; r2: the reply; author: nothing left, not even the reblogs
 			if a == author {
 				want = 0

@@ -42,7 +42,7 @@ func TestRemoteMediaAndPolls(t *testing.T) {
 		if u, p := s.AttachmentURLs(&list[0]); u != "https://cdn.hq.example/a.jpg" || p != u {
 			t.Errorf("remote media is shown from %s, %s", u, p)
 		}
-		poll, _ := s.PollOf(ctx, st.ID)
+		poll, _ := s.pollOf(ctx, st.ID)
 		if poll == nil || len(poll.Options) != 2 || poll.VotesCount != 2 || poll.VotersCount != 2 || !poll.ExpiresAt.Equal(end) {
 			t.Fatalf("remote poll: %+v", poll)
 		}
@@ -53,7 +53,7 @@ func TestRemoteMediaAndPolls(t *testing.T) {
 		if st, err = s.ReceiveStatus(ctx, in); err != nil {
 			t.Fatal(err)
 		}
-		poll, _ = s.PollOf(ctx, st.ID)
+		poll, _ = s.pollOf(ctx, st.ID)
 		if poll.VotesCount != 6 || poll.Options[0].VotesCount != 5 || st.EditedAt != nil {
 			t.Errorf("after new counts: poll %+v, edited %v", poll, st.EditedAt)
 		}
@@ -116,7 +116,7 @@ func TestReceivePollVote(t *testing.T) {
 		if err := s.ReceivePollVote(ctx, bob, "https://sales.example/users/me/statuses/404", "A", "https://hq.example/users/bob#votes/5"); KindOf(err) != KindNotFound {
 			t.Errorf("a vote on nothing: %v", err)
 		}
-		poll, _ := s.PollOf(ctx, st.ID)
+		poll, _ := s.pollOf(ctx, st.ID)
 		if poll.VotesCount != 1 || poll.Options[1].VotesCount != 1 || poll.VotersCount != 1 {
 			t.Errorf("counts: %+v", poll)
 		}

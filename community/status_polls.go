@@ -199,8 +199,8 @@ func (s *Service) GetPoll(ctx context.Context, v Viewer, id int64) (*Poll, *Stat
 	return &p, st, nil
 }
 
-// PollOf returns the poll of a status, or nil when it has none.
-func (s *Service) PollOf(ctx context.Context, statusID int64) (*Poll, error) {
+// pollOf returns the poll of a status, or nil when it has none.
+func (s *Service) pollOf(ctx context.Context, statusID int64) (*Poll, error) {
 	var p Poll
 	err := s.read(ctx).Where("status_id = ?", statusID).Take(&p).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -299,14 +299,14 @@ func (s *Service) ReceivePollVote(ctx context.Context, voter *Account, questionU
 	if u, err := url.Parse(voteURI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, voter.Domain) {
 		return Forbidden("%s does not belong to %s", truncateRunes(voteURI, 200), voter.Domain)
 	}
-	st, err := s.StatusByURI(ctx, questionURI)
+	st, err := s.statusByURI(ctx, questionURI)
 	if err != nil {
 		return err
 	}
 	if !st.Local {
 		return ErrNotFound
 	}
-	p, err := s.PollOf(ctx, st.ID)
+	p, err := s.pollOf(ctx, st.ID)
 	if err != nil {
 		return err
 	}

@@ -62,9 +62,9 @@ func (s *Service) GetStatuses(ctx context.Context, v Viewer, ids []int64) ([]Sta
 	return s.FilterVisible(ctx, v, ordered)
 }
 
-// StatusByID loads a status without any visibility check, for adapters that decide
+// statusByID loads a status without any visibility check, for adapters that decide
 // who sees it themselves (federation addressing its own statuses).
-func (s *Service) StatusByID(ctx context.Context, id int64) (*Status, error) {
+func (s *Service) statusByID(ctx context.Context, id int64) (*Status, error) {
 	return s.loadStatusRow(s.read(ctx), id)
 }
 

@@ -337,7 +337,7 @@ func (s *Service) publishScheduled(ctx context.Context, ss *ScheduledStatus) err
 	if err != nil {
 		return Invalid("%s", err.Error())
 	}
-	author, err := s.AccountByID(ctx, ss.AccountID)
+	author, err := s.accountByID(ctx, ss.AccountID)
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func TestConcurrentPostsShareNewTags(t *testing.T) {
 			t.Errorf("statuses tagged newtopic = %d, want %d", links, len(authors))
 		}
 		for _, a := range authors {
-			got, _ := s.AccountByID(ctx, a.ID)
+			got, _ := s.accountByID(ctx, a.ID)
 			if got.StatusesCount != 1 || got.LastStatusAt == nil {
 				t.Errorf("%s: statuses_count=%d last_status_at=%v, want 1 and set", a.Username, got.StatusesCount, got.LastStatusAt)
 			}

@@ -483,7 +483,7 @@ func (s *Service) Recipients(ctx context.Context, st *Status) (Recipients, error
 		if err := db.Model(&Block{}).Where("account_id = ?", st.AccountID).Pluck("target_account_id", &blocked).Error; err != nil {
 			return r, fmt.Errorf("load blocks: %w", err)
 		}
-		accounts, err := s.AccountsByID(ctx, ids)
+		accounts, err := s.accountsByID(ctx, ids)
 		if err != nil {
 			return r, err
 		}

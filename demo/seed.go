@@ -358,7 +358,7 @@ func (s *seeder) boards(ctx context.Context) error {
 		home := homes[in.board]
 		var onHome *community.Status
 		err = waitFor(ctx, fmt.Sprintf("%d votes for %q", len(in.voters), in.title), func() (bool, error) {
-			got, err := home.Instance.Community.StatusByURI(ctx, st.URI)
+			got, err := home.Instance.Community.Unchecked().StatusByURI(ctx, st.URI)
 			if community.KindOf(err) == community.KindNotFound {
 				return false, nil
 			}
@@ -366,7 +366,7 @@ func (s *seeder) boards(ctx context.Context) error {
 				return false, err
 			}
 			onHome = got
-			idea, err := home.Instance.Community.IdeaOf(ctx, got.ID)
+			idea, err := home.Instance.Community.Unchecked().IdeaOf(ctx, got.ID)
 			return err == nil && idea.VotesCount == int64(len(in.voters)), err
 		})
 		if err != nil {

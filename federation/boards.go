@@ -135,14 +135,14 @@ func (f *Federator) boardAddressing(ctx context.Context, board *community.Accoun
 // ideaPage returns the Page form of an idea for NoteJSON, or nil for a status that is
 // no idea. The board-owned state goes with it when this instance is the board's home.
 func (f *Federator) ideaPage(ctx context.Context, st *community.Status) (*activitystreams.IdeaPage, error) {
-	idea, err := f.c.IdeaOf(ctx, st.ID)
+	idea, err := f.c.Unchecked().IdeaOf(ctx, st.ID)
 	if community.KindOf(err) == community.KindNotFound {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	board, err := f.c.AccountByID(ctx, idea.BoardAccountID)
+	board, err := f.c.Unchecked().AccountByID(ctx, idea.BoardAccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (f *Federator) ideaProps(ctx context.Context, idea *community.Idea) (*activ
 		p.Pinned = *idea.PinnedAt
 	}
 	if idea.MergedIntoID != nil {
-		target, err := f.c.StatusByID(ctx, *idea.MergedIntoID)
+		target, err := f.c.Unchecked().StatusByID(ctx, *idea.MergedIntoID)
 		if err != nil && community.KindOf(err) != community.KindNotFound {
 			return nil, err
 		}
@@ -182,15 +182,15 @@ func (f *Federator) onIdeaChanged(ctx context.Context, ev community.IdeaChanged)
 	if !ev.Home {
 		return nil
 	}
-	board, err := f.c.AccountByID(ctx, ev.Idea.BoardAccountID)
+	board, err := f.c.Unchecked().AccountByID(ctx, ev.Idea.BoardAccountID)
 	if err != nil || !board.IsLocal() {
 		return err
 	}
-	st, err := f.c.StatusByID(ctx, ev.Idea.StatusID)
+	st, err := f.c.Unchecked().StatusByID(ctx, ev.Idea.StatusID)
 	if err != nil {
 		return ignoreMissing(err)
 	}
-	author, err := f.c.AccountByID(ctx, st.AccountID)
+	author, err := f.c.Unchecked().AccountByID(ctx, st.AccountID)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (f *Federator) onIdeaChanged(ctx context.Context, ev community.IdeaChanged)
 // GoToSocial, Misskey and Pleroma show as the board boosting the idea (they cannot
 // read an announced activity). The second is the board's boost: its id is the boost's.
 func (f *Federator) boardAnnounce(ctx context.Context, reblog *community.Status, board *community.Account) (plain, wrapped []byte, inboxes []string, err error) {
-	orig, err := f.c.StatusByID(ctx, *reblog.ReblogOfID)
+	orig, err := f.c.Unchecked().StatusByID(ctx, *reblog.ReblogOfID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -252,7 +252,7 @@ func (f *Federator) boardAnnounce(ctx context.Context, reblog *community.Status,
 // Lemmy fetches an announced activity from its origin to check it, and the object keeps
 // its addressing (Lemmy finds the board in to and cc) and its publication time.
 func (f *Federator) createOf(ctx context.Context, st *community.Status, board *community.Account) (json.RawMessage, error) {
-	author, err := f.c.AccountByID(ctx, st.AccountID)
+	author, err := f.c.Unchecked().AccountByID(ctx, st.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -287,10 +287,10 @@ func (f *Federator) createOf(ctx context.Context, st *community.Status, board *c
 		object["summary"] = st.SpoilerText
 	}
 	if st.InReplyToID != nil {
-		if parent, err := f.c.StatusByID(ctx, *st.InReplyToID); err == nil {
+		if parent, err := f.c.Unchecked().StatusByID(ctx, *st.InReplyToID); err == nil {
 			object["inReplyTo"] = parent.URI
 		}
-	} else if idea, err := f.c.IdeaOf(ctx, st.ID); err == nil {
+	} else if idea, err := f.c.Unchecked().IdeaOf(ctx, st.ID); err == nil {
 		object["type"], object["name"], object["content"] = "Page", idea.Title, idea.BodyHTML
 	} else if community.KindOf(err) != community.KindNotFound {
 		return nil, err
@@ -347,15 +347,15 @@ func (f *Federator) moderationActivity(ctx context.Context, e community.Moderati
 		extra["target"] = e.TargetURI
 		return activitystreams.ActivityWith("Move", id, actor, e.ObjectURI, to, cc, extra)
 	case community.ActionStatus, community.ActionMerge:
-		st, err := f.c.StatusByURI(ctx, e.ObjectURI)
+		st, err := f.c.Unchecked().StatusByURI(ctx, e.ObjectURI)
 		if err != nil {
 			return nil, err
 		}
-		author, err := f.c.AccountByID(ctx, st.AccountID)
+		author, err := f.c.Unchecked().AccountByID(ctx, st.AccountID)
 		if err != nil {
 			return nil, err
 		}
-		idea, err := f.c.IdeaOf(ctx, st.ID)
+		idea, err := f.c.Unchecked().IdeaOf(ctx, st.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -442,7 +442,7 @@ func (f *Federator) relayReply(ctx context.Context, st community.Status) error {
 	if err != nil || b == nil || !b.Local {
 		return err
 	}
-	board, err := f.c.AccountByID(ctx, b.AccountID)
+	board, err := f.c.Unchecked().AccountByID(ctx, b.AccountID)
 	if err != nil {
 		return err
 	}
@@ -479,14 +479,14 @@ func (f *Federator) relayReply(ctx context.Context, st community.Status) error {
 
 // ideaBoardOf returns the board of an idea when the status is one, else nil.
 func (f *Federator) ideaBoardOf(ctx context.Context, st *community.Status) (*community.Account, error) {
-	idea, err := f.c.IdeaOf(ctx, st.ID)
+	idea, err := f.c.Unchecked().IdeaOf(ctx, st.ID)
 	if community.KindOf(err) == community.KindNotFound {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return f.c.AccountByID(ctx, idea.BoardAccountID)
+	return f.c.Unchecked().AccountByID(ctx, idea.BoardAccountID)
 }
 
 // moderationOf reads a moderation action from an activity, when it is one. board is
@@ -566,7 +566,7 @@ func (f *Federator) receiveModerationRequest(ctx context.Context, actor *communi
 	var board *community.Board
 	switch m.Action {
 	case community.ActionBan, community.ActionUnban:
-		b, err := f.c.AccountByURI(ctx, m.TargetURI)
+		b, err := f.c.Unchecked().AccountByURI(ctx, m.TargetURI)
 		if err != nil {
 			return ignoreMissing(err)
 		}
@@ -581,7 +581,7 @@ func (f *Federator) receiveModerationRequest(ctx context.Context, actor *communi
 		}
 		req.BoardID, req.AccountID = b.ID, target.ID
 	default:
-		st, err := f.c.StatusByURI(ctx, m.ObjectURI)
+		st, err := f.c.Unchecked().StatusByURI(ctx, m.ObjectURI)
 		if err != nil {
 			return ignoreMissing(err)
 		}
@@ -591,13 +591,13 @@ func (f *Federator) receiveModerationRequest(ctx context.Context, actor *communi
 		req.StatusID = st.ID
 		switch m.Action {
 		case community.ActionMerge:
-			target, err := f.c.StatusByURI(ctx, m.TargetURI)
+			target, err := f.c.Unchecked().StatusByURI(ctx, m.TargetURI)
 			if err != nil {
 				return ignoreMissing(err)
 			}
 			req.TargetID = target.ID
 		case community.ActionMove:
-			nb, err := f.c.AccountByURI(ctx, m.TargetURI)
+			nb, err := f.c.Unchecked().AccountByURI(ctx, m.TargetURI)
 			if err != nil {
 				return ignoreMissing(err)
 			}
@@ -641,7 +641,7 @@ func (f *Federator) receiveGroupAnnounce(ctx context.Context, group *community.A
 		if hostOf(inner.Actor) != hostOf(group.URI) {
 			return nil
 		}
-		author, err := f.c.AccountByURI(ctx, inner.Actor)
+		author, err := f.c.Unchecked().AccountByURI(ctx, inner.Actor)
 		if err != nil {
 			return ignoreMissing(err)
 		}
@@ -676,13 +676,13 @@ func (f *Federator) receiveRelayed(ctx context.Context, group *community.Account
 		if err := f.receiveCreated(ctx, author, o, activityID); err != nil {
 			return nil, err
 		}
-	} else if _, err := f.c.StatusByURI(ctx, uri); err != nil {
+	} else if _, err := f.c.Unchecked().StatusByURI(ctx, uri); err != nil {
 		if _, err := f.ResolveStatus(ctx, uri, community.Viewer{Server: hostOf(group.URI)}); err != nil &&
 			community.KindOf(err) != community.KindNotFound {
 			return nil, err
 		}
 	}
-	st, err := f.c.StatusByURI(ctx, uri)
+	st, err := f.c.Unchecked().StatusByURI(ctx, uri)
 	if community.KindOf(err) == community.KindNotFound {
 		return nil, nil
 	}
@@ -691,7 +691,7 @@ func (f *Federator) receiveRelayed(ctx context.Context, group *community.Account
 
 // applyAnnouncedModeration applies a moderation action a remote board announced.
 func (f *Federator) applyAnnouncedModeration(ctx context.Context, group *community.Account, m community.BoardModeration) error {
-	if a, err := f.c.AccountByURI(ctx, m.ActorURI); err == nil {
+	if a, err := f.c.Unchecked().AccountByURI(ctx, m.ActorURI); err == nil {
 		m.Actor = a
 	} else if a, err := f.account(ctx, m.ActorURI); err == nil {
 		m.Actor = a
@@ -723,15 +723,15 @@ func (f *Federator) receiveFlag(ctx context.Context, actor *community.Account, a
 		if i == community.MaxReportStatuses+1 {
 			break
 		}
-		if a, err := f.c.AccountByURI(ctx, uri); err == nil {
+		if a, err := f.c.Unchecked().AccountByURI(ctx, uri); err == nil {
 			in.Accounts = append(in.Accounts, a)
 			continue
 		}
-		st, err := f.c.StatusByURI(ctx, uri)
+		st, err := f.c.Unchecked().StatusByURI(ctx, uri)
 		if community.KindOf(err) == community.KindNotFound && hostOf(uri) != f.cfg.Host {
 			// A report can overtake the post it is about: fetch the post from its instance.
 			if _, rerr := f.ResolveStatus(ctx, uri, community.Viewer{Server: hostOf(uri)}); rerr == nil {
-				st, err = f.c.StatusByURI(ctx, uri)
+				st, err = f.c.Unchecked().StatusByURI(ctx, uri)
 			}
 		}
 		if err == nil {

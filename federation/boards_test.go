@@ -91,7 +91,7 @@ func startBoardCompany(t *testing.T) *company {
 // ideaOf reads an idea by its ActivityPub id through the API, as a user sees it.
 func ideaOf(t *testing.T, inst *instancetest.Instance, token, uri string) (testIdea, bool) {
 	t.Helper()
-	st, err := inst.Community.StatusByURI(context.Background(), uri)
+	st, err := inst.Community.Unchecked().StatusByURI(context.Background(), uri)
 	if err != nil {
 		return testIdea{}, false
 	}
@@ -107,7 +107,7 @@ func ideaOf(t *testing.T, inst *instancetest.Instance, token, uri string) (testI
 // localID is the id of a status on an instance.
 func localID(t *testing.T, inst *instancetest.Instance, uri string) string {
 	t.Helper()
-	st, err := inst.Community.StatusByURI(context.Background(), uri)
+	st, err := inst.Community.Unchecked().StatusByURI(context.Background(), uri)
 	if err != nil {
 		t.Fatalf("status %s on %s: %v", uri, inst.Host(), err)
 	}
@@ -308,7 +308,7 @@ func (s *ideaVotes) bobPostsAnIdea(t *testing.T) {
 	unlisted := b.PostStatus(t, s.bob.Token, url.Values{"status": {"Details in the wiki"}, "visibility": {"unlisted"},
 		"in_reply_to_id": {idea.ID}}).URI
 	eventually.Holds(t, "the board to relay the unlisted reply to C", func() bool {
-		_, err := c.Community.StatusByURI(ctx, unlisted)
+		_, err := c.Community.Unchecked().StatusByURI(ctx, unlisted)
 		return err == nil
 	})
 }
@@ -449,7 +449,7 @@ func (s *boardModeration) bobPostsAnIdeaAndReplies(t *testing.T) {
 	eventually.Holds(t, "bob's replies on A and C", func() bool {
 		for _, inst := range []*instancetest.Instance{a, c} {
 			for _, uri := range []string{s.offTopic.URI, s.kept.URI} {
-				if _, err := inst.Community.StatusByURI(ctx, uri); err != nil {
+				if _, err := inst.Community.Unchecked().StatusByURI(ctx, uri); err != nil {
 					return false
 				}
 			}
@@ -482,7 +482,7 @@ func (s *boardModeration) forgedRemovalsRefused(t *testing.T) {
 		return queueIdle(t, b)
 	})
 	for _, inst := range []*instancetest.Instance{a, b} {
-		if _, err := inst.Community.StatusByURI(ctx, s.kept.URI); err != nil {
+		if _, err := inst.Community.Unchecked().StatusByURI(ctx, s.kept.URI); err != nil {
 			t.Errorf("a forged removal removed the reply on %s", inst.Host())
 		}
 	}
@@ -504,7 +504,7 @@ func (s *boardModeration) carolRemovesTheOffTopicReply(t *testing.T) {
 		url.Values{"reason": {"Off topic"}}).Decode(t, http.StatusOK, nil)
 	eventually.Holds(t, "the removed reply gone from A, B and C", func() bool {
 		for _, inst := range []*instancetest.Instance{a, b, c} {
-			if _, err := inst.Community.StatusByURI(ctx, offTopic.URI); community.KindOf(err) != community.KindNotFound {
+			if _, err := inst.Community.Unchecked().StatusByURI(ctx, offTopic.URI); community.KindOf(err) != community.KindNotFound {
 				return false
 			}
 		}
@@ -596,7 +596,7 @@ func (s *boardModeration) banPinStatusAndMove(t *testing.T) {
 		if !ok {
 			return false
 		}
-		acct, err := c.Community.AccountByID(ctx, mustID(t, got.Board.ID))
+		acct, err := c.Community.Unchecked().AccountByID(ctx, mustID(t, got.Board.ID))
 		return err == nil && acct.Username == "facilities"
 	})
 }
@@ -662,7 +662,7 @@ func TestReportsReachTheModerators(t *testing.T) {
 	b.Call(t, http.MethodPost, "/api/v1/tacit/boards/"+co.boardIDs[b]+"/ideas", co.bob.Token,
 		url.Values{"title": {"Free crypto for everyone"}}).Decode(t, http.StatusOK, &idea)
 	eventually.Holds(t, "the idea on C", func() bool {
-		_, err := c.Community.StatusByURI(ctx, idea.URI)
+		_, err := c.Community.Unchecked().StatusByURI(ctx, idea.URI)
 		return err == nil
 	})
 
@@ -752,7 +752,7 @@ func TestDomainBlockCutsFederation(t *testing.T) {
 
 	before := b.PostStatus(t, bob.Token, url.Values{"status": {"Before the block"}}).URI
 	eventually.Holds(t, "B's post on A", func() bool {
-		_, err := a.Community.StatusByURI(ctx, before)
+		_, err := a.Community.Unchecked().StatusByURI(ctx, before)
 		return err == nil
 	})
 
@@ -791,7 +791,7 @@ func TestDomainBlockCutsFederation(t *testing.T) {
 	eventually.Holds(t, "B to give up delivering to A", func() bool {
 		return queueIdle(t, b)
 	})
-	if _, err := a.Community.StatusByURI(ctx, after); err == nil {
+	if _, err := a.Community.Unchecked().StatusByURI(ctx, after); err == nil {
 		t.Error("a post from a blocked domain arrived")
 	}
 	if _, err := b.Federator.Fetch(ctx, a.URL+"/users/alice"); err == nil {
@@ -802,7 +802,7 @@ func TestDomainBlockCutsFederation(t *testing.T) {
 	a.Call(t, http.MethodDelete, "/api/v1/admin/domain_blocks/"+block.ID, admin.Token, nil).Decode(t, http.StatusOK, nil)
 	again := b.PostStatus(t, bob.Token, url.Values{"status": {"After the unblock"}}).URI
 	eventually.Holds(t, "B's post on A after the unblock", func() bool {
-		_, err := a.Community.StatusByURI(ctx, again)
+		_, err := a.Community.Unchecked().StatusByURI(ctx, again)
 		return err == nil
 	})
 }
@@ -834,10 +834,10 @@ func TestDepartmentBoardStaysHome(t *testing.T) {
 	// A company post of A, sent after the idea, marks the end of what A sends B.
 	marker := a.PostStatus(t, alice.Token, url.Values{"status": {"Company news"}}).URI
 	eventually.Holds(t, "A's company post on B", func() bool {
-		_, err := b.Community.StatusByURI(ctx, marker)
+		_, err := b.Community.Unchecked().StatusByURI(ctx, marker)
 		return err == nil
 	})
-	if _, err := b.Community.StatusByURI(ctx, idea.URI); err == nil {
+	if _, err := b.Community.Unchecked().StatusByURI(ctx, idea.URI); err == nil {
 		t.Error("a department board's idea reached another instance")
 	}
 	var boards []testBoard

@@ -138,7 +138,7 @@ func (f *Federator) renderItems(ctx context.Context, statuses []community.Status
 		}
 		writer := author
 		if writer == nil {
-			a, err := f.c.AccountByID(ctx, st.AccountID)
+			a, err := f.c.Unchecked().AccountByID(ctx, st.AccountID)
 			if err != nil {
 				f.log.WarnContext(ctx, "render collection item", "status_id", st.ID, "err", err)
 				continue
@@ -190,7 +190,7 @@ func (f *Federator) statusOfRequest(c *gin.Context, r requester) (*community.Sta
 	if err != nil || !st.Local || st.Scope == community.ScopeDepartment {
 		return nil, nil, false
 	}
-	author, err := f.c.AccountByID(ctx, st.AccountID)
+	author, err := f.c.Unchecked().AccountByID(ctx, st.AccountID)
 	if err != nil || !strings.EqualFold(author.Username, c.Param("username")) {
 		return nil, nil, false
 	}

@@ -376,7 +376,7 @@ func (f *Federator) storeProfiles(ctx context.Context, host string, profiles []p
 	for _, p := range profiles {
 		ids = append(ids, p.id)
 	}
-	known, err := f.c.AccountsByURI(ctx, ids)
+	known, err := f.c.Unchecked().AccountsByURI(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -180,7 +180,7 @@ func (f *Federator) accountSigner(ctx context.Context, accountID int64) (Signer,
 		return s.(Signer), nil
 	}
 	var uri, priv string
-	a, err := f.c.AccountByID(ctx, accountID)
+	a, err := f.c.Unchecked().AccountByID(ctx, accountID)
 	switch {
 	case err == nil:
 		if priv, _, err = f.c.AccountKeys(ctx, a.ID); err != nil {

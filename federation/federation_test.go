@@ -41,7 +41,7 @@ func TestFollowAndDeliver(t *testing.T) {
 		rels, err := aliceClient.GetAccountRelationships(ctx, []string{community.FormatID(remoteBob.ID)})
 		return err == nil && len(rels) == 1 && rels[0].Following
 	})
-	if acct, _ := b.Community.AccountByID(ctx, bob.Account.ID); acct.FollowersCount != 1 {
+	if acct, _ := b.Community.Unchecked().AccountByID(ctx, bob.Account.ID); acct.FollowersCount != 1 {
 		t.Errorf("bob's followers on B = %d, want 1", acct.FollowersCount)
 	}
 
@@ -51,11 +51,11 @@ func TestFollowAndDeliver(t *testing.T) {
 	deptURI := b.PostStatus(t, bob.Token, url.Values{"status": {"Department only"}, "scope": {"department"}}).URI
 
 	eventually.Holds(t, "the company post to reach A", func() bool {
-		_, err := a.Community.StatusByURI(ctx, companyURI)
+		_, err := a.Community.Unchecked().StatusByURI(ctx, companyURI)
 		return err == nil
 	})
 	eventually.Holds(t, "the followers-only post to reach A", func() bool {
-		_, err := a.Community.StatusByURI(ctx, privateURI)
+		_, err := a.Community.Unchecked().StatusByURI(ctx, privateURI)
 		return err == nil
 	})
 	home, err := aliceClient.GetTimelineHome(ctx, nil)
@@ -74,21 +74,21 @@ func TestFollowAndDeliver(t *testing.T) {
 			t.Errorf("status from %q, want bob@%s", s.Account.Acct, b.Host())
 		}
 	}
-	if _, err := a.Community.StatusByURI(ctx, deptURI); err == nil {
+	if _, err := a.Community.Unchecked().StatusByURI(ctx, deptURI); err == nil {
 		t.Error("a department post reached another instance")
 	}
 
 	// A company post is visible to everyone logged in on A; the followers-only post
 	// only to alice.
 	carol := a.CreateUser(t, "carol", instancetest.UserOptions{})
-	stored, _ := a.Community.StatusByURI(ctx, companyURI)
+	stored, _ := a.Community.Unchecked().StatusByURI(ctx, companyURI)
 	if _, err := a.Client(carol.Token).GetStatus(ctx, mastodon.ID(community.FormatID(stored.ID))); err != nil {
 		t.Errorf("carol on A cannot read bob's company post: %v", err)
 	}
 	if _, err := a.Client("").GetStatus(ctx, mastodon.ID(community.FormatID(stored.ID))); err == nil {
 		t.Error("a logged-out visitor on A reads bob's company post")
 	}
-	storedPrivate, _ := a.Community.StatusByURI(ctx, privateURI)
+	storedPrivate, _ := a.Community.Unchecked().StatusByURI(ctx, privateURI)
 	if _, err := a.Client(carol.Token).GetStatus(ctx, mastodon.ID(community.FormatID(storedPrivate.ID))); err == nil {
 		t.Error("carol, who does not follow bob, reads his followers-only post on A")
 	}
@@ -98,24 +98,24 @@ func TestFollowAndDeliver(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually.Holds(t, "the like to reach B", func() bool {
-		st, err := b.Community.StatusByURI(ctx, companyURI)
+		st, err := b.Community.Unchecked().StatusByURI(ctx, companyURI)
 		return err == nil && st.FavouritesCount == 1
 	})
 
 	// Bob edits and then deletes his post; both reach A.
-	origin, _ := b.Community.StatusByURI(ctx, companyURI)
+	origin, _ := b.Community.Unchecked().StatusByURI(ctx, companyURI)
 	if _, err := b.Client(bob.Token).UpdateStatus(ctx, &mastodon.Toot{Status: "Company-wide news, corrected"}, mastodon.ID(community.FormatID(origin.ID))); err != nil {
 		t.Fatal(err)
 	}
 	eventually.Holds(t, "the edit to reach A", func() bool {
-		st, err := a.Community.StatusByURI(ctx, companyURI)
+		st, err := a.Community.Unchecked().StatusByURI(ctx, companyURI)
 		return err == nil && strings.Contains(st.Content, "corrected")
 	})
 	if err := b.Client(bob.Token).DeleteStatus(ctx, mastodon.ID(community.FormatID(origin.ID))); err != nil {
 		t.Fatal(err)
 	}
 	eventually.Holds(t, "the delete to reach A", func() bool {
-		_, err := a.Community.StatusByURI(ctx, companyURI)
+		_, err := a.Community.Unchecked().StatusByURI(ctx, companyURI)
 		return community.KindOf(err) == community.KindNotFound
 	})
 }
@@ -143,19 +143,19 @@ func TestThreadsAcrossInstances(t *testing.T) {
 
 	// A public company post reaches every instance; alice replies from A.
 	publicURI := b.PostStatus(t, bob.Token, url.Values{"status": {"Proposal: move CI to the new runners"}, "scope": {"company"}}).URI
-	eventually.Holds(t, "bob's post on A", func() bool { _, err := a.Community.StatusByURI(ctx, publicURI); return err == nil })
-	onA, _ := a.Community.StatusByURI(ctx, publicURI)
+	eventually.Holds(t, "bob's post on A", func() bool { _, err := a.Community.Unchecked().StatusByURI(ctx, publicURI); return err == nil })
+	onA, _ := a.Community.Unchecked().StatusByURI(ctx, publicURI)
 	reply, err := a.Client(alice.Token).PostStatus(ctx, &mastodon.Toot{Status: "Yes, and the caches too", InReplyToID: mastodon.ID(community.FormatID(onA.ID))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	eventually.Holds(t, "the reply to be counted at the origin", func() bool {
-		st, err := b.Community.StatusByURI(ctx, publicURI)
+		st, err := b.Community.Unchecked().StatusByURI(ctx, publicURI)
 		return err == nil && st.RepliesCount == 1
 	})
 	eventually.Holds(t, "the reply to reach C, in the thread", func() bool {
-		r, err := c.Community.StatusByURI(ctx, reply.URI)
-		orig, err2 := c.Community.StatusByURI(ctx, publicURI)
+		r, err := c.Community.Unchecked().StatusByURI(ctx, reply.URI)
+		orig, err2 := c.Community.Unchecked().StatusByURI(ctx, publicURI)
 		return err == nil && err2 == nil && r.InReplyToID != nil && *r.InReplyToID == orig.ID
 	})
 
@@ -164,7 +164,7 @@ func TestThreadsAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually.Holds(t, "the reblog to be counted at the origin", func() bool {
-		st, err := b.Community.StatusByURI(ctx, publicURI)
+		st, err := b.Community.Unchecked().StatusByURI(ctx, publicURI)
 		return err == nil && st.ReblogsCount == 1
 	})
 
@@ -183,18 +183,18 @@ func TestThreadsAcrossInstances(t *testing.T) {
 		return err == nil && rel.Following
 	})
 	unlistedURI := b.PostStatus(t, bob.Token, url.Values{"status": {"Unlisted thought"}, "scope": {"company"}, "visibility": {"unlisted"}}).URI
-	eventually.Holds(t, "the unlisted post on C", func() bool { _, err := c.Community.StatusByURI(ctx, unlistedURI); return err == nil })
-	if _, err := a.Community.StatusByURI(ctx, unlistedURI); err == nil {
+	eventually.Holds(t, "the unlisted post on C", func() bool { _, err := c.Community.Unchecked().StatusByURI(ctx, unlistedURI); return err == nil })
+	if _, err := a.Community.Unchecked().StatusByURI(ctx, unlistedURI); err == nil {
 		t.Fatal("an unlisted post reached an instance where nobody follows its author")
 	}
-	onC, _ := c.Community.StatusByURI(ctx, unlistedURI)
+	onC, _ := c.Community.Unchecked().StatusByURI(ctx, unlistedURI)
 	carolReply, err := c.Client(carol.Token).PostStatus(ctx, &mastodon.Toot{Status: "Interesting", InReplyToID: mastodon.ID(community.FormatID(onC.ID)), Visibility: "public"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	eventually.Holds(t, "A to hold carol's reply under the fetched post", func() bool {
-		r, err := a.Community.StatusByURI(ctx, carolReply.URI)
-		parent, err2 := a.Community.StatusByURI(ctx, unlistedURI)
+		r, err := a.Community.Unchecked().StatusByURI(ctx, carolReply.URI)
+		parent, err2 := a.Community.Unchecked().StatusByURI(ctx, unlistedURI)
 		return err == nil && err2 == nil && r.InReplyToID != nil && *r.InReplyToID == parent.ID
 	})
 
@@ -259,8 +259,8 @@ func TestLockedAccountAcrossInstances(t *testing.T) {
 	})
 	// Only the accepted follower gets bob's followers-only posts.
 	privateURI := b.PostStatus(t, bob.Token, url.Values{"status": {"Locked thoughts"}, "visibility": {"private"}}).URI
-	eventually.Holds(t, "the private post on A", func() bool { _, err := a.Community.StatusByURI(ctx, privateURI); return err == nil })
-	st, _ := a.Community.StatusByURI(ctx, privateURI)
+	eventually.Holds(t, "the private post on A", func() bool { _, err := a.Community.Unchecked().StatusByURI(ctx, privateURI); return err == nil })
+	st, _ := a.Community.Unchecked().StatusByURI(ctx, privateURI)
 	if _, err := a.Client(alice.Token).GetStatus(ctx, mastodon.ID(community.FormatID(st.ID))); err != nil {
 		t.Errorf("alice cannot read bob's private post: %v", err)
 	}
@@ -301,8 +301,8 @@ func TestBlockAcrossInstances(t *testing.T) {
 		return err == nil && !rel.Following && rel.BlockedBy
 	})
 	uri := b.PostStatus(t, bob.Token, url.Values{"status": {"After the block"}, "scope": {"company"}}).URI
-	eventually.Holds(t, "the post on A", func() bool { _, err := a.Community.StatusByURI(ctx, uri); return err == nil })
-	st, _ := a.Community.StatusByURI(ctx, uri)
+	eventually.Holds(t, "the post on A", func() bool { _, err := a.Community.Unchecked().StatusByURI(ctx, uri); return err == nil })
+	st, _ := a.Community.Unchecked().StatusByURI(ctx, uri)
 	if _, err := a.Client(alice.Token).GetStatus(ctx, mastodon.ID(community.FormatID(st.ID))); err == nil {
 		t.Error("alice reads a post of the account that blocked her")
 	}

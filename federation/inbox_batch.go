@@ -81,7 +81,7 @@ func (f *Federator) receiveCreates(ctx context.Context, acts []*activitystreams.
 		oneByOne()
 		return
 	}
-	actor, err := f.c.AccountByURI(ctx, first.Actor)
+	actor, err := f.c.Unchecked().AccountByURI(ctx, first.Actor)
 	if err != nil {
 		oneByOne()
 		return

@@ -271,7 +271,7 @@ func TestKeyIDForms(t *testing.T) {
 				t.Fatalf("Follow delivered to alice = %d, want 202", code)
 			}
 			eventually.Holds(t, "alice to be followed", func() bool {
-				a, err := inst.Community.AccountByID(ctx, alice.Account.ID)
+				a, err := inst.Community.Unchecked().AccountByID(ctx, alice.Account.ID)
 				return err == nil && a.FollowersCount == int64(i+1)
 			})
 			// (The Accept should echo the Follow's id; that is checked with the

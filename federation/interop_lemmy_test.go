@@ -144,7 +144,7 @@ func (r lemmyRun) lemmyCommentsAndVotes(t *testing.T, idea testIdea) {
 	remote.set("idea_author", bob.Account.URI)
 	comment := remote.deliver(boardAcct.InboxURL, person, "create_comment")
 	eventually.Holds(t, "the Lemmy comment in the idea's thread", func() bool {
-		st, err := inst.Community.StatusByURI(ctx, idOfValue(comment["object"]))
+		st, err := inst.Community.Unchecked().StatusByURI(ctx, idOfValue(comment["object"]))
 		return err == nil && st.InReplyToID != nil
 	})
 	remote.deliver(boardAcct.InboxURL, person, "like_idea")
@@ -193,11 +193,11 @@ func (r lemmyRun) aliceFollowsACommunity(t *testing.T) (group, lemmyPost string)
 	remote.deliver(inst.URL+"/inbox", group, "announce_page")
 	lemmyPost = remote.srv.URL + "/post/9"
 	eventually.Holds(t, "the community's post on Tacit", func() bool {
-		_, err := inst.Community.StatusByURI(ctx, lemmyPost)
+		_, err := inst.Community.Unchecked().StatusByURI(ctx, lemmyPost)
 		return err == nil
 	})
 	settleQueue(t, inst)
-	if st, err := inst.Community.StatusByURI(ctx, lemmyPost); err != nil || st.ReblogsCount != 1 {
+	if st, err := inst.Community.Unchecked().StatusByURI(ctx, lemmyPost); err != nil || st.ReblogsCount != 1 {
 		t.Errorf("the community's post: %v, shared %d times, want once", err, st.ReblogsCount)
 	}
 	return group, lemmyPost
@@ -210,7 +210,7 @@ func (r lemmyRun) aliceCommentsThere(t *testing.T, group, lemmyPost string) {
 	t.Helper()
 	ctx := context.Background()
 	inst, remote, alice, person := r.inst, r.remote, r.alice, r.person
-	onTacit, err := inst.Community.StatusByURI(ctx, lemmyPost)
+	onTacit, err := inst.Community.Unchecked().StatusByURI(ctx, lemmyPost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func (r lemmyRun) aliceCommentsThere(t *testing.T, group, lemmyPost string) {
 
 	remote.deliver(inst.URL+"/inbox", person, "delete_page")
 	eventually.Holds(t, "the Lemmy post to be deleted", func() bool {
-		_, err := inst.Community.StatusByURI(ctx, lemmyPost)
+		_, err := inst.Community.Unchecked().StatusByURI(ctx, lemmyPost)
 		return community.KindOf(err) == community.KindNotFound
 	})
 }

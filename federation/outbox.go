@@ -124,7 +124,7 @@ func (f *Federator) noteJSON(ctx context.Context, st *community.Status, author *
 	}
 	var inReplyTo string
 	if st.InReplyToID != nil {
-		if parent, err := f.c.StatusByID(ctx, *st.InReplyToID); err == nil {
+		if parent, err := f.c.Unchecked().StatusByID(ctx, *st.InReplyToID); err == nil {
 			inReplyTo = parent.URI
 		}
 	}
@@ -157,7 +157,7 @@ func (f *Federator) noteJSON(ctx context.Context, st *community.Status, author *
 		if b, _, err := f.c.ThreadBoard(ctx, st); err != nil {
 			return nil, err
 		} else if b != nil {
-			board, err := f.c.AccountByID(ctx, b.AccountID)
+			board, err := f.c.Unchecked().AccountByID(ctx, b.AccountID)
 			if err != nil {
 				return nil, err
 			}
@@ -189,7 +189,7 @@ func (f *Federator) onPollVoted(ctx context.Context, ev community.PollVoted) err
 	if st.Scope == community.ScopeDepartment {
 		return nil
 	}
-	author, err := f.c.AccountByID(ctx, st.AccountID)
+	author, err := f.c.Unchecked().AccountByID(ctx, st.AccountID)
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (f *Federator) onPollVoted(ctx context.Context, ev community.PollVoted) err
 		if len(ev.Votes) == 0 {
 			return nil
 		}
-		voter, err := f.c.AccountByID(ctx, ev.Votes[0].AccountID)
+		voter, err := f.c.Unchecked().AccountByID(ctx, ev.Votes[0].AccountID)
 		if err != nil || !voter.IsLocal() {
 			return err
 		}
@@ -230,7 +230,7 @@ func (f *Federator) sendPollUpdate(ctx context.Context, st community.Status, pol
 	if st.Scope == community.ScopeDepartment {
 		return nil
 	}
-	author, err := f.c.AccountByID(ctx, st.AccountID)
+	author, err := f.c.Unchecked().AccountByID(ctx, st.AccountID)
 	if err != nil {
 		return err
 	}
@@ -268,7 +268,7 @@ func (f *Federator) sendPollUpdate(ctx context.Context, st community.Status, pol
 }
 
 func (f *Federator) onStatus(ctx context.Context, st community.Status, verb string) error {
-	author, err := f.c.AccountByID(ctx, st.AccountID)
+	author, err := f.c.Unchecked().AccountByID(ctx, st.AccountID)
 	if err != nil || !author.IsLocal() || st.Scope == community.ScopeDepartment {
 		return err
 	}
@@ -296,7 +296,7 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 	if b, _, err := f.c.ThreadBoard(ctx, &st); err != nil {
 		return err
 	} else if b != nil && !b.Local && st.Visibility != community.VisibilityDirect {
-		board, err := f.c.AccountByID(ctx, b.AccountID)
+		board, err := f.c.Unchecked().AccountByID(ctx, b.AccountID)
 		if err != nil {
 			return err
 		}
@@ -319,7 +319,7 @@ func (f *Federator) onStatus(ctx context.Context, st community.Status, verb stri
 // Announce for a reblog, otherwise verb (Create or Update) wrapping its Note.
 func (f *Federator) statusActivity(ctx context.Context, st *community.Status, author *community.Account, verb string) ([]byte, error) {
 	if st.ReblogOfID != nil {
-		orig, err := f.c.StatusByID(ctx, *st.ReblogOfID)
+		orig, err := f.c.Unchecked().StatusByID(ctx, *st.ReblogOfID)
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +327,7 @@ func (f *Federator) statusActivity(ctx context.Context, st *community.Status, au
 		if err != nil {
 			return nil, err
 		}
-		origAuthor, err := f.c.AccountByID(ctx, orig.AccountID)
+		origAuthor, err := f.c.Unchecked().AccountByID(ctx, orig.AccountID)
 		if err != nil {
 			return nil, err
 		}
@@ -358,14 +358,14 @@ func (f *Federator) statusActivity(ctx context.Context, st *community.Status, au
 // with it, so the audience cannot be computed again; a Delete carries nothing but the
 // id, and peers that never had the status ignore it.
 func (f *Federator) onStatusDeleted(ctx context.Context, st community.Status) error {
-	author, err := f.c.AccountByID(ctx, st.AccountID)
+	author, err := f.c.Unchecked().AccountByID(ctx, st.AccountID)
 	if err != nil || !author.IsLocal() || st.Scope == community.ScopeDepartment {
 		return nil
 	}
 	var activity []byte
 	if st.ReblogOfID != nil {
 		object := st.URI
-		if orig, err := f.c.StatusByID(ctx, *st.ReblogOfID); err == nil {
+		if orig, err := f.c.Unchecked().StatusByID(ctx, *st.ReblogOfID); err == nil {
 			object = orig.URI
 		}
 		announce, err := activitystreams.Activity("Announce", st.URI, author.URI, object, nil, nil)
@@ -397,11 +397,11 @@ func (f *Federator) onStatusDeleted(ctx context.Context, st community.Status) er
 }
 
 func (f *Federator) onFollowed(ctx context.Context, ev community.Followed) error {
-	actor, err := f.c.AccountByID(ctx, ev.Follow.AccountID)
+	actor, err := f.c.Unchecked().AccountByID(ctx, ev.Follow.AccountID)
 	if err != nil {
 		return err
 	}
-	target, err := f.c.AccountByID(ctx, ev.Follow.TargetAccountID)
+	target, err := f.c.Unchecked().AccountByID(ctx, ev.Follow.TargetAccountID)
 	if err != nil {
 		return err
 	}
@@ -447,11 +447,11 @@ func (f *Federator) followActivity(actor, target *community.Account, uri string,
 // Reject{Follow} when it ended the follow. A remote follower's own Undo is not
 // answered: a Reject sent then could cancel the follow it makes next.
 func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) error {
-	actor, err := f.c.AccountByID(ctx, ev.AccountID)
+	actor, err := f.c.Unchecked().AccountByID(ctx, ev.AccountID)
 	if err != nil {
 		return err
 	}
-	target, err := f.c.AccountByID(ctx, ev.TargetAccountID)
+	target, err := f.c.Unchecked().AccountByID(ctx, ev.TargetAccountID)
 	if err != nil {
 		return err
 	}
@@ -483,15 +483,15 @@ func (f *Federator) onUnfollowed(ctx context.Context, ev community.Unfollowed) e
 }
 
 func (f *Federator) onFavourited(ctx context.Context, ev community.Favourited) error {
-	actor, err := f.c.AccountByID(ctx, ev.Favourite.AccountID)
+	actor, err := f.c.Unchecked().AccountByID(ctx, ev.Favourite.AccountID)
 	if err != nil || !actor.IsLocal() {
 		return err
 	}
-	st, err := f.c.StatusByID(ctx, ev.Favourite.StatusID)
+	st, err := f.c.Unchecked().StatusByID(ctx, ev.Favourite.StatusID)
 	if err != nil {
 		return err
 	}
-	author, err := f.c.AccountByID(ctx, st.AccountID)
+	author, err := f.c.Unchecked().AccountByID(ctx, st.AccountID)
 	if err != nil {
 		return err
 	}
@@ -527,11 +527,11 @@ func (f *Federator) onFavourited(ctx context.Context, ev community.Favourited) e
 // onBlocked tells a remote account's instance that a local account blocks it (or no
 // longer does), so that it stops showing the blocker's posts to them and drops follows.
 func (f *Federator) onBlocked(ctx context.Context, ev community.Blocked) error {
-	actor, err := f.c.AccountByID(ctx, ev.Block.AccountID)
+	actor, err := f.c.Unchecked().AccountByID(ctx, ev.Block.AccountID)
 	if err != nil || !actor.IsLocal() {
 		return err
 	}
-	target, err := f.c.AccountByID(ctx, ev.Block.TargetAccountID)
+	target, err := f.c.Unchecked().AccountByID(ctx, ev.Block.TargetAccountID)
 	if err != nil || target.IsLocal() {
 		return err
 	}

@@ -147,7 +147,7 @@ func (s *Searcher) checkPeerEvidence(ctx context.Context, v community.Viewer, ex
 	for _, st := range visible {
 		keep[st.URI] = true
 	}
-	stored, err := s.c.StatusIDsByURI(ctx, uris)
+	stored, err := s.c.Unchecked().StatusIDsByURI(ctx, uris)
 	if err != nil {
 		return err
 	}

@@ -191,7 +191,7 @@ func (s *Searcher) fillEvidencePosts(ctx context.Context, experts []Expert) erro
 			ids = append(ids, st.ID)
 		}
 	}
-	rows, err := s.c.StatusesByID(ctx, ids)
+	rows, err := s.c.Unchecked().StatusesByID(ctx, ids)
 	if err != nil {
 		return err
 	}

@@ -246,7 +246,7 @@ func (x *Indexer) write(ctx context.Context, changes []change) error {
 			bt.remove(kindTags, id)
 		}
 	}
-	accounts, err := x.c.AccountsByID(ctx, accountIDs)
+	accounts, err := x.c.Unchecked().AccountsByID(ctx, accountIDs)
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (x *Indexer) write(ctx context.Context, changes []change) error {
 	if err := x.addPeople(ctx, bt, list); err != nil {
 		return err
 	}
-	statuses, err := x.c.StatusesByID(ctx, statusIDs)
+	statuses, err := x.c.Unchecked().StatusesByID(ctx, statusIDs)
 	if err != nil {
 		return err
 	}

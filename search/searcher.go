@@ -395,7 +395,7 @@ func (s *Searcher) visiblePosts(ctx context.Context, v community.Viewer, hits []
 	for i, h := range hits {
 		ids[i] = h.id
 	}
-	load := s.c.StatusesByID
+	load := s.c.Unchecked().StatusesByID
 	if light {
 		load = s.c.StatusAudiences
 	}

@@ -181,7 +181,7 @@ func (s *Server) createReport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	acct, err := s.community.AccountByID(ctx, r.TargetAccountID)
+	acct, err := s.community.Unchecked().AccountByID(ctx, r.TargetAccountID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -333,7 +333,7 @@ func (s *Server) adminReportList(ctx context.Context, reports []community.Report
 		}
 		statusIDs = append(statusIDs, r.StatusIDs...)
 	}
-	byID, err := s.community.AccountsByID(ctx, accountIDs)
+	byID, err := s.community.Unchecked().AccountsByID(ctx, accountIDs)
 	if err != nil {
 		return nil, err
 	}

@@ -534,7 +534,7 @@ func (s *Server) logEntries(ctx context.Context, entries []community.ModerationL
 			ids = append(ids, *e.ActorAccountID)
 		}
 	}
-	accounts, err := s.community.AccountsByID(ctx, ids)
+	accounts, err := s.community.Unchecked().AccountsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -567,7 +567,7 @@ func (s *Server) addIdeas(ctx context.Context, list []Status) error {
 			}
 		}
 	}
-	ideas, err := s.community.IdeasOf(ctx, ids)
+	ideas, err := s.community.Unchecked().IdeasOf(ctx, ids)
 	if err != nil || len(ideas) == 0 {
 		return err
 	}

@@ -332,7 +332,7 @@ func TestConcurrentIdeaVotes(t *testing.T) {
 			}
 		}
 		wg.Wait()
-		got, err := inst.Community.IdeaOf(ctx, idea.ID)
+		got, err := inst.Community.Unchecked().IdeaOf(ctx, idea.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -274,7 +274,7 @@ func (s *Server) findAccounts(ctx context.Context, q searchQuery) ([]*community.
 			})
 		}
 	case queryURL:
-		a, err = s.community.AccountByURL(ctx, q.text)
+		a, err = s.community.Unchecked().AccountByURL(ctx, q.text)
 		if community.KindOf(err) == community.KindNotFound && q.resolve && s.resolver != nil {
 			a, err = resolveRemote(ctx, s, "account", q.text, func() (*community.Account, error) {
 				return s.resolver.ResolveAccount(ctx, q.text)
@@ -314,7 +314,7 @@ func (s *Server) findAccounts(ctx context.Context, q searchQuery) ([]*community.
 // findStatus finds the status a URL names, known or (with resolve) fetched, and returns
 // it only when the viewer may see it; nil otherwise.
 func (s *Server) findStatus(ctx context.Context, q searchQuery) (*community.Status, error) {
-	st, err := s.community.StatusByURL(ctx, q.text)
+	st, err := s.community.Unchecked().StatusByURL(ctx, q.text)
 	if community.KindOf(err) == community.KindNotFound && q.resolve && s.resolver != nil {
 		st, err = resolveRemote(ctx, s, "status", q.text, func() (*community.Status, error) {
 			return s.resolver.ResolveStatus(ctx, q.text, q.viewer)

@@ -319,7 +319,7 @@ func (s *Server) statusHistory(c *gin.Context) {
 	for _, e := range edits {
 		authorIDs = append(authorIDs, e.AccountID)
 	}
-	authors, err := s.community.AccountsByID(ctx, authorIDs)
+	authors, err := s.community.Unchecked().AccountsByID(ctx, authorIDs)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -43,8 +43,39 @@ func TestDemoCompany(t *testing.T) {
 	}
 	eng, sales, ops := company.Departments[0], company.Departments[1], company.Departments[2]
 
-	// Sales sees Engineering's company post in its public timeline, and not
-	// Engineering's department post, neither there nor by its address.
+	checkCompanyPostCrosses(t, eng, sales, ops)
+	checkThread(t, eng, sales, ops)
+	checkDirectMessage(t, eng, sales, ops)
+	checkExperts(t, eng, sales, ops)
+	checkBoard(t, eng, sales, ops)
+	checkReport(t, eng, sales, ops)
+
+	// A second start on the same dir reuses the company.
+	stop()
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	again, err := Start(ctx2, Options{Dir: dir})
+	if err != nil {
+		cancel2()
+		t.Fatal(err)
+	}
+	defer func() {
+		cancel2()
+		if err := again.Wait(); err != nil {
+			t.Errorf("stop the demo again: %v", err)
+		}
+	}()
+	if again.Departments[0].URL != eng.URL {
+		t.Errorf("the second start serves Engineering at %s, the first at %s", again.Departments[0].URL, eng.URL)
+	}
+	seeded, err = again.Seed(ctx2, nil)
+	if err != nil || seeded {
+		t.Errorf("second Seed: seeded %v, %v; want false, nil", seeded, err)
+	}
+}
+
+// Sales sees Engineering's company post in its public timeline, and not
+// Engineering's department post, neither there nor by its address.
+func checkCompanyPostCrosses(t *testing.T, eng, sales, ops *Department) {
 	deptPost := containing(publicTimeline(t, eng, "ada"), "Engineering only: the December on-call rota")
 	if deptPost == nil {
 		t.Fatal("Engineering's own department post is missing from its public timeline")
@@ -63,8 +94,11 @@ func TestDemoCompany(t *testing.T) {
 	if len(found.Statuses) != 0 {
 		t.Errorf("searching Sales for Engineering's department post found %d statuses", len(found.Statuses))
 	}
+}
 
-	// The question from Sales has its answers from Engineering and Operations.
+// The question from Sales has its answers from Engineering and Operations.
+func checkThread(t *testing.T, eng, sales, ops *Department) {
+	salesTimeline := publicTimeline(t, sales, "grace")
 	question := containing(salesTimeline, "A customer asks how we run")
 	if question == nil {
 		t.Fatal("the thread's question is missing from Sales' public timeline")
@@ -82,8 +116,10 @@ func TestDemoCompany(t *testing.T) {
 			t.Errorf("no reply from %s in the thread on Sales; replies from %v", who, answered)
 		}
 	}
+}
 
-	// Lea's direct message from Operations reached Ada in Engineering.
+// Lea's direct message from Operations reached Ada in Engineering.
+func checkDirectMessage(t *testing.T, eng, sales, ops *Department) {
 	notes, err := client(t, eng, "ada").GetNotifications(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -96,8 +132,10 @@ func TestDemoCompany(t *testing.T) {
 	if !mentioned {
 		t.Errorf("Ada has no direct mention from Lea among %d notifications", len(notes))
 	}
+}
 
-	// "Who knows Kubernetes?", asked in Sales, names people of at least two departments.
+// "Who knows Kubernetes?", asked in Sales, names people of at least two departments.
+func checkExperts(t *testing.T, eng, sales, ops *Department) {
 	var experts struct {
 		Experts []struct {
 			Account mastodon.Account `json:"account"`
@@ -115,9 +153,11 @@ func TestDemoCompany(t *testing.T) {
 	if len(hosts) < 2 {
 		t.Errorf("experts on Kubernetes come from %d departments (%v), want at least 2", len(hosts), hosts)
 	}
+}
 
-	// The workplace board on Operations: the bike racks idea has votes from Sales and
-	// Engineering, and the moderator's last decision with its comment.
+// The workplace board on Operations: the bike racks idea has votes from Sales and
+// Engineering, and the moderator's last decision with its comment.
+func checkBoard(t *testing.T, eng, sales, ops *Department) {
 	var boards []struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
@@ -165,8 +205,10 @@ func TestDemoCompany(t *testing.T) {
 	if remoteVoters == 0 {
 		t.Errorf("no vote from another department among %d voters", len(voters))
 	}
+}
 
-	// A report waits for Operations' moderators.
+// A report waits for Operations' moderators.
+func checkReport(t *testing.T, eng, sales, ops *Department) {
 	var reports []struct {
 		ActionTaken bool   `json:"action_taken"`
 		Comment     string `json:"comment"`
@@ -174,28 +216,6 @@ func TestDemoCompany(t *testing.T) {
 	getJSON(t, ops, "jonas", "/api/v1/admin/reports", &reports)
 	if len(reports) == 0 || reports[0].ActionTaken {
 		t.Errorf("open reports on Operations: %+v", reports)
-	}
-
-	// A second start on the same dir reuses the company.
-	stop()
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	again, err := Start(ctx2, Options{Dir: dir})
-	if err != nil {
-		cancel2()
-		t.Fatal(err)
-	}
-	defer func() {
-		cancel2()
-		if err := again.Wait(); err != nil {
-			t.Errorf("stop the demo again: %v", err)
-		}
-	}()
-	if again.Departments[0].URL != eng.URL {
-		t.Errorf("the second start serves Engineering at %s, the first at %s", again.Departments[0].URL, eng.URL)
-	}
-	seeded, err = again.Seed(ctx2, nil)
-	if err != nil || seeded {
-		t.Errorf("second Seed: seeded %v, %v; want false, nil", seeded, err)
 	}
 }
 

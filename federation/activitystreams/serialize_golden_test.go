@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,9 +82,14 @@ type goldenCase struct {
 	render func() ([]byte, error)
 }
 
+// goldenCases are the documents whose JSON the golden files fix: actors, notes and
+// the activities that carry them.
 func goldenCases() []goldenCase {
+	return slices.Concat(goldenActorCases(), goldenNoteCases(), goldenActivityCases())
+}
+
+func goldenActorCases() []goldenCase {
 	tagURL := func(name string) string { return "https://tacit.example.com/tags/" + strings.ToLower(name) }
-	closes := created.Add(48 * time.Hour)
 	return []goldenCase{
 		{"actor_person", func() ([]byte, error) {
 			a := aliceActor()
@@ -144,6 +150,12 @@ func goldenCases() []goldenCase {
 				Board: &BoardActor{Scope: community.ScopeWorld},
 			})
 		}},
+	}
+}
+
+func goldenNoteCases() []goldenCase {
+	closes := created.Add(48 * time.Hour)
+	return []goldenCase{
 		{"note_full", func() ([]byte, error) { return NoteJSON(noteFixture()) }},
 		{"note_world_plain", func() ([]byte, error) {
 			return NoteJSON(Note{
@@ -214,6 +226,11 @@ func goldenCases() []goldenCase {
 			n.Status.EditedAt = nil
 			return NoteJSON(n)
 		}},
+	}
+}
+
+func goldenActivityCases() []goldenCase {
+	return []goldenCase{
 		{"create_note", func() ([]byte, error) {
 			note, err := NoteJSON(noteFixture())
 			if err != nil {

@@ -243,7 +243,7 @@ func (a *App) profile(c *gin.Context, s *session) {
 		Pager:    pagerFor(av.ProfilePath, maxID, page.OldestID, len(page.Statuses)),
 		Form:     form,
 		og: &openGraph{
-			Type: "profile", Title: av.Name + " (" + av.Handle + ")", Description: truncate(av.NoteText, 200),
+			Type: "profile", Title: av.Name + " (" + av.Handle + ")", Description: truncate(markup.PlainText(acct.Note), 200),
 			URL: a.cfg.BaseURL() + av.ProfilePath, Image: absolute(a.cfg.BaseURL(), av.Avatar),
 		},
 	}

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,20 +59,6 @@ var templateFuncs = template.FuncMap{
 	"asset": func(name string) string {
 		return "/assets/" + name + "?v=" + assetVersions[name]
 	},
-	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
-	"audience": func(v community.Visibility, sc community.Scope) string { return audienceText(v, sc) },
-	"actionArgs": func(s statusView, action, label string, pressed bool) actionArgs {
-		return actionArgs{Status: s, Action: action, Label: label, Pressed: pressed}
-	},
-}
-
-// actionArgs are what the "action" part needs: one button on a post.
-type actionArgs struct {
-	Status  statusView
-	Action  string
-	Label   string
-	Pressed bool
 }
 
 // pages holds one template set per page: the layout, the shared parts and the page.

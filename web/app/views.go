@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/tacit-social/tacit/community"
-	"github.com/tacit-social/tacit/markup"
 )
 
 // Views are what templates show: domain values turned into display values once, in
 // Go, so that templates only print. Nothing here decides who may see what; the lists
 // handed in have passed the domain's audience rule already.
+
+// timeLayout is how pages show a moment.
+const timeLayout = "2 Jan 2006, 15:04 UTC"
 
 // defaultAvatarPath is the picture the API serves for accounts without one.
 const defaultAvatarPath = "/avatars/original/missing.png"
@@ -24,7 +26,6 @@ type accountView struct {
 	ProfilePath string
 	Avatar      string
 	NoteHTML    template.HTML
-	NoteText    string
 	Department  string // the instance the person belongs to
 	Local       bool
 	Locked      bool
@@ -55,7 +56,6 @@ func (a *App) accountView(acct *community.Account) accountView {
 		Avatar:      avatar,
 		// Notes are rendered, sanitized HTML from the domain, as the API hands them out.
 		NoteHTML:   template.HTML(acct.Note),
-		NoteText:   markup.PlainText(acct.Note),
 		Department: dept,
 		Local:      acct.IsLocal(),
 		Locked:     acct.Locked,
@@ -103,10 +103,38 @@ type statusView struct {
 	Boosted     bool
 	Bookmarked  bool
 	Mine        bool
-	// CanBoost: only public and unlisted posts can be boosted (Mastodon's rule, which
-	// the domain enforces; the button is hidden where it would fail).
-	CanBoost bool
-	Form     *formContext
+	Form        *formContext
+	// Display texts, made once here rather than by template function calls, which
+	// cost most of a page's rendering.
+	AudienceText string
+	CountsText   string
+	CreatedISO   string
+	CreatedText  string
+	Actions      []actionButton
+}
+
+// actionButton is one button on a post that posts a form to /statuses/:id/:action.
+type actionButton struct {
+	Action  string
+	Label   string
+	Pressed bool
+}
+
+// actionsFor lists the toggles a post offers: favourite, boost (only public and
+// unlisted posts can be boosted, Mastodon's rule, which the domain enforces; the
+// button is hidden where it would fail) and bookmark.
+func actionsFor(v *statusView) []actionButton {
+	toggle := func(on bool, do, undo, doLabel, undoLabel string) actionButton {
+		if on {
+			return actionButton{Action: undo, Label: T(undoLabel), Pressed: true}
+		}
+		return actionButton{Action: do, Label: T(doLabel)}
+	}
+	out := []actionButton{toggle(v.Favourited, "favourite", "unfavourite", "status.favourite", "status.unfavourite")}
+	if v.Visibility == community.VisibilityPublic || v.Visibility == community.VisibilityUnlisted {
+		out = append(out, toggle(v.Boosted, "reblog", "unreblog", "status.boost", "status.unboost"))
+	}
+	return append(out, toggle(v.Bookmarked, "bookmark", "unbookmark", "status.bookmark", "status.unbookmark"))
 }
 
 // statusViews turns a page of statuses into views, in order, with the details loaded
@@ -155,8 +183,15 @@ func (a *App) statusViews(ctx context.Context, v community.Viewer, list []commun
 			Boosted:     d.Reblogged[st.ID],
 			Bookmarked:  d.Bookmarked[st.ID],
 			Mine:        v.AccountID() != 0 && st.AccountID == v.AccountID(),
-			CanBoost:    st.Visibility == community.VisibilityPublic || st.Visibility == community.VisibilityUnlisted,
 			Form:        form,
+
+			AudienceText: audienceText(st.Visibility, st.Scope),
+			CountsText:   T("status.counts", st.FavouritesCount, st.ReblogsCount, st.RepliesCount),
+			CreatedISO:   st.CreatedAt.UTC().Format(time.RFC3339),
+			CreatedText:  st.CreatedAt.UTC().Format(timeLayout),
+		}
+		if form != nil && form.SignedIn {
+			view.Actions = actionsFor(&view)
 		}
 		for _, t := range d.Tags[st.ID] {
 			view.Tags = append(view.Tags, t.Name)

@@ -51,6 +51,9 @@ type App struct {
 	webApp *auth.Application
 	// secure marks cookies Secure: the instance is served over https.
 	secure bool
+	// engine is the gin engine the pages are mounted on; live streams are handed
+	// back to it (live.go).
+	engine *gin.Engine
 }
 
 // New prepares the web app; it loads the web application's registration.
@@ -79,7 +82,9 @@ func New(ctx context.Context, d Deps) (*App, error) {
 // mounted here: their addresses belong to federation, which hands browsers to
 // ProfilePage and StatusPage.
 func (a *App) Routes(e *gin.Engine) {
+	a.engine = e
 	e.GET("/assets/*file", a.asset)
+	e.GET("/live/:timeline", a.page(a.live))
 	e.GET("/", a.page(a.index))
 	e.GET("/timelines/:name", a.page(a.timeline))
 	e.GET("/tags/:tag", a.page(a.tagPage))

@@ -26,6 +26,7 @@ var messages = map[string]string{
 	"nav.skip":                 "Skip to content",
 	"footer.powered":           "Powered by Tacit %s",
 	"title.separator":          "%s · %s",
+	"live.new_posts":           "New posts have arrived. Show them",
 	"page.older":               "Older posts",
 	"page.newest":              "Back to the newest",
 	"page.empty":               "Nothing here yet.",

@@ -33,6 +33,8 @@ func (a *App) formContext(c *gin.Context, s *session) *formContext {
 
 // timelinePage is a list of posts with its heading.
 type timelinePage struct {
+	// Live is the event stream that announces new posts (first page only).
+	Live     string
 	Heading  string
 	Lead     string
 	Compose  *composeForm
@@ -152,6 +154,9 @@ func (a *App) showTimeline(c *gin.Context, s *session, name string) {
 		Pager: pagerFor(path, maxID, page.OldestID, read),
 		Form:  form,
 	}
+	if maxID == 0 {
+		data.Live = liveSource(name, "")
+	}
 	if name == "home" && maxID == 0 {
 		data.Compose = a.newComposeForm(s, c.Query("text"))
 	}
@@ -182,7 +187,12 @@ func (a *App) tagPage(c *gin.Context, s *session) {
 		return
 	}
 	heading := T("tag.heading", tag)
+	live := ""
+	if s != nil && maxID == 0 {
+		live = liveSource("tag", tag)
+	}
 	a.render(c, s, http.StatusOK, "timeline", heading, "", timelinePage{
+		Live:     live,
 		Heading:  heading,
 		Lead:     T("tag.lead"),
 		Statuses: views,

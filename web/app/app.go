@@ -96,6 +96,7 @@ func (a *App) Routes(e *gin.Engine) {
 	e.GET("/settings", a.page(a.signedIn(a.settingsForm)))
 	e.POST("/settings", a.form(a.signedIn(a.saveSettings)))
 	e.POST("/statuses", a.form(a.signedIn(a.compose)))
+	e.GET("/statuses/:id/edit", a.page(a.signedIn(a.editForm)))
 	e.POST("/statuses/:id/:action", a.form(a.signedIn(a.statusAction)))
 	e.POST("/accounts/:id/:action", a.form(a.signedIn(a.accountAction)))
 }

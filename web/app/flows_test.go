@@ -232,3 +232,41 @@ func TestMessageKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestEditPost(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{})
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	inst.CreateUser(t, "bob", instancetest.UserOptions{})
+	posted := inst.PostStatus(t, alice.Token, url.Values{"status": {"first words"}, "scope": {"company"}})
+	path, edit := "/@alice/"+posted.ID, "/statuses/"+posted.ID+"/edit"
+
+	a := newBrowser(t, inst)
+	a.signIn("alice")
+	form := a.get(edit)
+	if form.Code != http.StatusOK || !strings.Contains(form.Body, ">first words</textarea>") ||
+		!strings.Contains(form.Body, "Everyone in the company, all departments") {
+		t.Fatalf("edit form: %d\n%s", form.Code, form.Body)
+	}
+	token := csrfInput.FindStringSubmatch(form.Body)[1]
+	if p := a.post(edit, url.Values{"csrf": {token}, "text": {strings.Repeat("y", community.MaxStatusChars+1)}}); p.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("too long an edit: %d", p.Code)
+	}
+	if p := a.post(edit, url.Values{"csrf": {token}, "text": {"better words"}, "back": {path}}); p.Code != http.StatusSeeOther || p.Header.Get("Location") != path {
+		t.Fatalf("edit: %d %q", p.Code, p.Header.Get("Location"))
+	}
+	if p := a.get(path); !strings.Contains(p.Body, "better words") || !strings.Contains(p.Body, "edited") {
+		t.Fatal("the post page does not show the edit")
+	}
+
+	b := newBrowser(t, inst)
+	b.signIn("bob")
+	if p := b.get(edit); p.Code != http.StatusNotFound {
+		t.Errorf("bob opens alice's edit form: %d", p.Code)
+	}
+	if p := b.post(edit, url.Values{"csrf": {b.csrf("/")}, "text": {"bob was here"}}); p.Code != http.StatusNotFound {
+		t.Errorf("bob edits alice's post: %d", p.Code)
+	}
+	if p := b.get(path); strings.Contains(p.Body, "bob was here") || strings.Contains(p.Body, `/edit">Edit<`) {
+		t.Error("bob changed alice's post, or is offered to")
+	}
+}

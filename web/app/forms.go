@@ -150,6 +150,11 @@ func (a *App) statusAction(c *gin.Context, s *session) {
 		_, err = a.community.Unbookmark(ctx, s.account, id)
 	case "delete":
 		err = a.deleteOwnStatus(c, s, id)
+	case "edit":
+		if err = a.editOwnStatus(c, s, id); community.KindOf(err) == community.KindInvalid {
+			a.renderEdit(c, s, id, err.Error())
+			return
+		}
 	default:
 		a.notFound(c, s)
 		return
@@ -196,6 +201,88 @@ func (a *App) deleteOwnStatus(c *gin.Context, s *session, id int64) error {
 		return community.ErrNotFound
 	}
 	_, err = a.community.DeleteStatus(ctx, s.account, id)
+	return err
+}
+
+// editPage is the form that edits a post's text and content warning. The audience
+// cannot change after posting (as in Mastodon): it is shown, not offered.
+type editPage struct {
+	ID          string
+	Text        string
+	SpoilerText string
+	Audience    string
+	Back        string
+	Error       string
+	Limit       int
+}
+
+// editForm is GET /statuses/:id/edit.
+func (a *App) editForm(c *gin.Context, s *session) {
+	id, ok := community.ParseID(c.Param("id"))
+	if !ok {
+		a.notFound(c, s)
+		return
+	}
+	a.renderEdit(c, s, id, "")
+}
+
+// renderEdit shows the edit form of the signed-in person's own post, with what was
+// typed and the reason after a refused edit.
+func (a *App) renderEdit(c *gin.Context, s *session, id int64, problem string) {
+	st, err := a.editableStatus(c, s, id)
+	if err != nil {
+		a.fail(c, s, err)
+		return
+	}
+	data := editPage{
+		ID: community.FormatID(st.ID), Audience: audienceText(st.Visibility, st.Scope),
+		Back: "/@" + s.account.Username + "/" + community.FormatID(st.ID), Limit: community.MaxStatusChars,
+	}
+	status := http.StatusOK
+	if problem != "" {
+		form := c.Request.PostForm
+		data.Text, data.SpoilerText, data.Error = form.Get("text"), form.Get("spoiler_text"), problem
+		status = http.StatusUnprocessableEntity
+	} else if data.Text, data.SpoilerText, err = a.community.StatusSource(c.Request.Context(), viewerOf(s), id); err != nil {
+		a.fail(c, s, err)
+		return
+	}
+	a.render(c, s, status, "edit", T("edit.heading"), "", data)
+}
+
+// editableStatus is the signed-in person's own post, if the web app can edit it: posts
+// with pictures or a poll are edited in a client that shows them, so that an edit here
+// never drops what this page cannot show.
+func (a *App) editableStatus(c *gin.Context, s *session, id int64) (*community.Status, error) {
+	ctx := c.Request.Context()
+	st, err := a.community.GetStatus(ctx, viewerOf(s), id)
+	if err != nil {
+		return nil, err
+	}
+	if st.AccountID != s.account.ID || st.IsReblog() {
+		return nil, community.ErrNotFound
+	}
+	d, err := a.community.LoadStatusDetails(ctx, viewerOf(s), []community.Status{*st})
+	if err != nil {
+		return nil, err
+	}
+	if len(d.Media[st.ID]) > 0 || d.Polls[st.ID] != nil {
+		return nil, community.Forbidden("%s", T("edit.not_here"))
+	}
+	return st, nil
+}
+
+// editOwnStatus applies the edit form through the domain's edit, as the API's PUT does.
+func (a *App) editOwnStatus(c *gin.Context, s *session, id int64) error {
+	if _, err := a.editableStatus(c, s, id); err != nil {
+		return err
+	}
+	form := c.Request.PostForm
+	spoiler := strings.TrimSpace(form.Get("spoiler_text"))
+	sensitive := spoiler != ""
+	_, err := a.community.EditStatus(c.Request.Context(), s.account, id, community.EditInput{
+		Text: form.Get("text"), SpoilerText: &spoiler, Sensitive: &sensitive,
+	})
 	return err
 }
 

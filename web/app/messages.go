@@ -96,6 +96,13 @@ var messages = map[string]string{
 	"status.thread":         "Thread",
 	"status.heading":        "Post by %s",
 
+	// Editing.
+	"edit.heading":  "Edit your post",
+	"edit.submit":   "Save the changes",
+	"edit.note":     "Who can read it does not change: %s.",
+	"edit.not_here": "This post has pictures or a poll; edit it in an app that shows them.",
+	"status.edit":   "Edit",
+
 	// Profiles.
 	"profile.heading":     "%s (%s)",
 	"profile.posts":       "Posts",

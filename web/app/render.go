@@ -28,7 +28,7 @@ var assetFiles embed.FS
 // pageNames are the pages; each is parsed with the layout and the shared parts.
 var pageNames = []string{
 	"landing", "timeline", "profile", "status", "notifications", "experts", "settings",
-	"login", "compose", "error",
+	"login", "compose", "edit", "error",
 }
 
 // assetVersions maps each asset to a hash of its content, which its address carries

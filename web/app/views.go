@@ -103,6 +103,8 @@ type statusView struct {
 	Boosted     bool
 	Bookmarked  bool
 	Mine        bool
+	// Editable: one's own post without pictures or a poll (see editableStatus).
+	Editable bool
 	Form        *formContext
 	// Display texts, made once here rather than by template function calls, which
 	// cost most of a page's rendering.
@@ -193,6 +195,7 @@ func (a *App) statusViews(ctx context.Context, v community.Viewer, list []commun
 		if form != nil && form.SignedIn {
 			view.Actions = actionsFor(&view)
 		}
+		view.Editable = view.Mine && len(d.Media[st.ID]) == 0 && d.Polls[st.ID] == nil
 		for _, t := range d.Tags[st.ID] {
 			view.Tags = append(view.Tags, t.Name)
 		}

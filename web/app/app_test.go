@@ -269,3 +269,19 @@ func mustUserID(t *testing.T, inst *instancetest.Instance, accountID int64) int6
 	}
 	return u.ID
 }
+
+// TestWebApplicationNotAnOAuthClient: the web application's tokens are issued only by
+// the sign-in form, never through /oauth/token.
+func TestWebApplicationNotAnOAuthClient(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{})
+	inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	for _, secret := range []string{"", "x"} {
+		a := inst.Call(t, http.MethodPost, "/oauth/token", "", url.Values{
+			"grant_type": {"password"}, "client_id": {"tacit-web"}, "client_secret": {secret},
+			"username": {"alice"}, "password": {instancetest.Password("alice")}, "scope": {"read"},
+		})
+		if a.Code != http.StatusUnauthorized && a.Code != http.StatusBadRequest {
+			t.Errorf("password grant for the web application (secret %q): %d %s", secret, a.Code, a.Body)
+		}
+	}
+}

@@ -105,7 +105,7 @@ type statusView struct {
 	Mine        bool
 	// Editable: one's own post without pictures or a poll (see editableStatus).
 	Editable bool
-	Form        *formContext
+	Form     *formContext
 	// Display texts, made once here rather than by template function calls, which
 	// cost most of a page's rendering.
 	AudienceText string

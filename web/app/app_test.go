@@ -60,7 +60,10 @@ func TestSignInNext(t *testing.T) {
 	if p := b.get("/notifications"); p.Code != http.StatusSeeOther || p.Header.Get("Location") != "/login?next=%2Fnotifications" {
 		t.Fatalf("signed-out /notifications: %d %q", p.Code, p.Header.Get("Location"))
 	}
-	for next, want := range map[string]string{"/notifications": "/notifications", "//evil.example/": "/", "https://evil.example/": "/"} {
+	for next, want := range map[string]string{
+		"/notifications": "/notifications", "//evil.example/": "/", "https://evil.example/": "/",
+		"/\\evil.example/": "/", "/\t/evil.example/": "/", "/\n/evil.example": "/",
+	} {
 		b := newBrowser(t, inst)
 		p := b.post("/login", url.Values{"csrf": {b.csrf("/login")}, "login": {"alice"},
 			"password": {instancetest.Password("alice")}, "next": {next}})

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
@@ -296,10 +297,11 @@ func clientAddress(c *gin.Context) string {
 }
 
 // localPath keeps a redirect target on this site: a path, never another origin
-// ("//host", "/\host") or a scheme.
+// ("//host", "/\host") or a scheme. Control characters are refused too: browsers drop
+// tabs and newlines from addresses, which turns "/\t/host" into "//host".
 func localPath(p string) string {
 	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
-		strings.ContainsAny(p, "\r\n") {
+		strings.ContainsFunc(p, unicode.IsControl) {
 		return "/"
 	}
 	return p

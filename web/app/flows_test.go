@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/instance/instancetest"
 	"github.com/tacit-social/tacit/web/app"
 )
@@ -268,5 +270,43 @@ func TestEditPost(t *testing.T) {
 	}
 	if p := b.get(path); strings.Contains(p.Body, "bob was here") || strings.Contains(p.Body, `/edit">Edit<`) {
 		t.Error("bob changed alice's post, or is offered to")
+	}
+}
+
+// TestPaging: lists page back through history with max_id links, and say when they
+// reach the end.
+func TestPaging(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{Configure: func(c *config.Config) {
+		c.InstanceName, c.InstanceDescription = "Paging dept", "Where pages are counted."
+	}})
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	for i := range 25 {
+		inst.PostStatus(t, alice.Token, url.Values{"status": {fmt.Sprintf("numbered post %02d", i)}, "scope": {"world"}})
+	}
+	older := regexp.MustCompile(`href="([^"]+)" rel="next"`)
+	for _, tc := range []struct{ who, path string }{{"logged out", "/"}, {"alice", "/timelines/department"}, {"alice", "/timelines/world"}, {"alice", "/@alice"}} {
+		b := newBrowser(t, inst)
+		if tc.who == "alice" {
+			b.signIn("alice")
+		}
+		first := b.get(tc.path)
+		if n := strings.Count(first.Body, `<article class="status"`); n != 20 || !strings.Contains(first.Body, "numbered post 24") {
+			t.Fatalf("%s: first page has %d posts", tc.path, n)
+		}
+		if tc.path == "/" && (!strings.Contains(first.Body, "Paging dept") || !strings.Contains(first.Body, "Where pages are counted.")) {
+			t.Error("the landing page does not introduce the instance")
+		}
+		m := older.FindStringSubmatch(first.Body)
+		if m == nil {
+			t.Fatalf("%s: no link to older posts", tc.path)
+		}
+		second := b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+		if n := strings.Count(second.Body, `<article class="status"`); n != 5 || !strings.Contains(second.Body, "numbered post 00") ||
+			strings.Contains(second.Body, "numbered post 05") {
+			t.Errorf("%s: second page has %d posts", tc.path, n)
+		}
+		if older.MatchString(second.Body) || !strings.Contains(second.Body, "Back to the newest") {
+			t.Errorf("%s: the last page still offers older posts, or no way back", tc.path)
+		}
 	}
 }

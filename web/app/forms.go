@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -406,12 +407,15 @@ type expertsPage struct {
 	AskPath     string
 }
 
+// maxQueryChars bounds a "who knows …?" question, as the API does.
+const maxQueryChars = 500
+
 // experts is /experts?q=: "who knows …?" across the company, through the search
 // package, which passes every piece of evidence through the audience rule.
 func (a *App) experts(c *gin.Context, s *session) {
 	q := strings.TrimSpace(c.Query("q"))
-	if len(q) > 500 {
-		q = q[:500]
+	if utf8.RuneCountInString(q) > maxQueryChars {
+		q = string([]rune(q)[:maxQueryChars])
 	}
 	data := expertsPage{Query: q}
 	if q == "" {

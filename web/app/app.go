@@ -92,6 +92,7 @@ func (a *App) Routes(e *gin.Engine) {
 	e.POST("/login", a.form(a.login))
 	e.POST("/logout", a.form(a.logout))
 	e.GET("/notifications", a.page(a.signedIn(a.notifications)))
+	e.GET("/bookmarks", a.page(a.signedIn(a.bookmarks)))
 	e.GET("/experts", a.page(a.signedIn(a.experts)))
 	e.GET("/settings", a.page(a.signedIn(a.settingsForm)))
 	e.POST("/settings", a.form(a.signedIn(a.saveSettings)))

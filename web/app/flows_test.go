@@ -47,6 +47,9 @@ func TestPostActions(t *testing.T) {
 	if r := d[bob.Account.ID]; r == nil || !r.Favourited[id] || !r.Reblogged[id] || !r.Bookmarked[id] {
 		t.Fatalf("after the forms, bob's relations to the post: %+v", r)
 	}
+	if p := b.get("/bookmarks"); !strings.Contains(p.Body, "a post to act on") {
+		t.Error("the bookmarks page does not show the bookmarked post")
+	}
 	p := b.get(path)
 	for _, want := range []string{"Remove favourite", "Undo boost", "Remove bookmark", "1 favourites, 1 boosts"} {
 		if !strings.Contains(p.Body, want) {
@@ -222,7 +225,7 @@ func TestMessageKeys(t *testing.T) {
 	for _, v := range []string{"public", "unlisted", "private", "direct"} {
 		dynamic = append(dynamic, "compose.visibility."+v)
 	}
-	for _, tl := range []string{"home", "department", "company", "world"} {
+	for _, tl := range []string{"home", "department", "company", "world", "bookmarks"} {
 		dynamic = append(dynamic, "timeline."+tl, "timeline."+tl+".lead")
 	}
 	for _, n := range []string{"mention", "follow", "follow_request", "favourite", "reblog", "update", "status"} {

@@ -18,6 +18,7 @@ var messages = map[string]string{
 	"nav.company":              "Company",
 	"nav.world":                "World",
 	"nav.notifications":        "Notifications",
+	"nav.bookmarks":            "Bookmarks",
 	"nav.experts":              "Who knows…?",
 	"nav.settings":             "Settings",
 	"nav.profile":              "Your profile",
@@ -43,6 +44,8 @@ var messages = map[string]string{
 	"timeline.department.lead": "Everything posted on this instance that you may read.",
 	"timeline.company":         "Company",
 	"timeline.company.lead":    "Posts from every department of the company.",
+	"timeline.bookmarks":       "Bookmarks",
+	"timeline.bookmarks.lead":  "Posts you bookmarked, the latest first.",
 	"timeline.world":           "World",
 	"timeline.world.lead":      "Posts anyone may read, also outside the company.",
 

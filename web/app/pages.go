@@ -111,6 +111,8 @@ func (a *App) showTimeline(c *gin.Context, s *session, name string) {
 	switch name {
 	case "home":
 		page, err = a.community.HomeTimeline(ctx, s.account, p)
+	case "bookmarks":
+		page, err = a.community.Bookmarks(ctx, s.account, p)
 	case "department":
 		page, err = a.community.PublicTimeline(ctx, v, community.PublicQuery{Page: p, Local: true})
 	case "company":
@@ -142,8 +144,11 @@ func (a *App) showTimeline(c *gin.Context, s *session, name string) {
 		return
 	}
 	path := "/timelines/" + name
-	if name == "home" {
+	switch name {
+	case "home":
 		path = "/"
+	case "bookmarks":
+		path = "/bookmarks"
 	}
 	data := timelinePage{
 		Heading:  T("timeline." + name),
@@ -162,6 +167,9 @@ func (a *App) showTimeline(c *gin.Context, s *session, name string) {
 	}
 	a.render(c, s, http.StatusOK, "timeline", data.Heading, name, data)
 }
+
+// bookmarks is /bookmarks: the posts the person bookmarked, newest bookmark first.
+func (a *App) bookmarks(c *gin.Context, s *session) { a.showTimeline(c, s, "bookmarks") }
 
 // tagPage is /tags/:tag: public posts with the hashtag, as far as the viewer may read.
 func (a *App) tagPage(c *gin.Context, s *session) {

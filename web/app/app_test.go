@@ -74,7 +74,10 @@ func TestSignInNext(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
-	inst := instancetest.Start(t, instancetest.Options{})
+	instancetest.Each(t, instancetest.Options{}, testCSRF)
+}
+
+func testCSRF(t *testing.T, inst *instancetest.Instance) {
 	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 	b := newBrowser(t, inst)
 	b.signIn("alice")
@@ -199,7 +202,10 @@ func TestSecureCookieUnderHTTPS(t *testing.T) {
 }
 
 func TestSessionEndsWithItsToken(t *testing.T) {
-	inst := instancetest.Start(t, instancetest.Options{})
+	instancetest.Each(t, instancetest.Options{}, testSessionEnds)
+}
+
+func testSessionEnds(t *testing.T, inst *instancetest.Instance) {
 	ctx := context.Background()
 	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
 	admin := inst.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin})

@@ -16,9 +16,11 @@ import (
 // TestAudienceMatrix posts with each scope through the compose form and checks who
 // sees each post on every page: logged out, an employee of the department, and an
 // employee of another department (a second instance of the company).
-func TestAudienceMatrix(t *testing.T) {
+func TestAudienceMatrix(t *testing.T) { eachDatabase(t, testAudienceMatrix) }
+
+func testAudienceMatrix(t *testing.T, opts instancetest.Options) {
 	ctx := context.Background()
-	insts := instancetest.StartCompany(t, 2, instancetest.Options{})
+	insts := instancetest.StartCompany(t, 2, opts)
 	a, other := insts[0], insts[1]
 	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
 	a.CreateUser(t, "bob", instancetest.UserOptions{})

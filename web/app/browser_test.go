@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -120,4 +121,16 @@ func (b *browser) cookie(name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// eachDatabase runs fn on SQLite and, when TACIT_TEST_POSTGRES is set, on PostgreSQL,
+// for tests that start instances themselves (instancetest.Each starts one).
+func eachDatabase(t *testing.T, fn func(t *testing.T, opts instancetest.Options)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, instancetest.Options{}) })
+	t.Run("postgres", func(t *testing.T) {
+		if os.Getenv(instancetest.PostgresEnv) == "" {
+			t.Skipf("%s is not set", instancetest.PostgresEnv)
+		}
+		fn(t, instancetest.Options{Postgres: true})
+	})
 }

@@ -87,8 +87,8 @@ func TestPostActions(t *testing.T) {
 	}
 	author := newBrowser(t, inst)
 	author.signIn("alice")
-	if p := author.post("/statuses/"+posted.ID+"/delete", url.Values{"csrf": {author.csrf(path)}, "back": {"/"}}); p.Code != http.StatusSeeOther {
-		t.Fatalf("alice deletes her post: %d", p.Code)
+	if p := author.post("/statuses/"+posted.ID+"/delete", url.Values{"csrf": {author.csrf(path)}, "back": {path}}); p.Code != http.StatusSeeOther || p.Header.Get("Location") != "/" {
+		t.Fatalf("alice deletes her post from its page: %d to %q", p.Code, p.Header.Get("Location"))
 	}
 	if p := b.get(path); p.Code != http.StatusNotFound {
 		t.Fatalf("deleted post's page: %d", p.Code)

@@ -166,6 +166,10 @@ func (a *App) statusAction(c *gin.Context, s *session) {
 	}
 	back := localPath(c.Request.PostForm.Get("back"))
 	if !isHTMX(c) {
+		// A post deleted from its own page has no page to go back to.
+		if path, _, _ := strings.Cut(back, "?"); c.Param("action") == "delete" && strings.HasSuffix(path, "/"+c.Param("id")) {
+			back = "/"
+		}
 		a.redirect(c, back)
 		return
 	}

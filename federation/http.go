@@ -21,7 +21,22 @@ import (
 )
 
 // Routes mounts the ActivityPub endpoints.
-func (f *Federator) Routes(e *gin.Engine) {
+func (f *Federator) Routes(e *gin.Engine) { f.mount(e, BrowserPages{}) }
+
+// BrowserPages serve the HTML of the profile and post addresses (/@user, /@user/:id)
+// to browsers, which ActivityPub requests to the same addresses never reach. A nil
+// page answers browsers with 404.
+type BrowserPages struct {
+	Profile, Status gin.HandlerFunc
+}
+
+// RoutesWithPages is Routes with the web app's pages behind the addresses that both
+// serve.
+func (f *Federator) RoutesWithPages(p BrowserPages) func(*gin.Engine) {
+	return func(e *gin.Engine) { f.mount(e, p) }
+}
+
+func (f *Federator) mount(e *gin.Engine, pages BrowserPages) {
 	e.GET("/.well-known/webfinger", f.webfinger)
 	e.GET("/actor", f.instanceActor)
 	e.GET("/users/:username", f.actor)
@@ -37,20 +52,24 @@ func (f *Federator) Routes(e *gin.Engine) {
 	e.GET("/ap/company", f.companyCollection)
 	// Profile and post web addresses answer ActivityPub requests too, as Mastodon's
 	// do, so that a peer can resolve what a person pasted from a browser.
-	e.GET("/@:username", f.ifActivityPub(f.actor))
-	e.GET("/@:username/:id", f.ifActivityPub(f.object))
+	e.GET("/@:username", f.ifActivityPub(f.actor, pages.Profile))
+	e.GET("/@:username/:id", f.ifActivityPub(f.object, pages.Status))
 	e.POST("/inbox", f.inbox)
 	e.POST("/users/:username/inbox", f.inbox)
 	e.POST("/actor/inbox", f.inbox)
 	f.searchRoutes(e)
 }
 
-// ifActivityPub serves h to requests that ask for ActivityPub JSON; others get 404
-// until Tacit has web pages of its own.
-func (f *Federator) ifActivityPub(h gin.HandlerFunc) gin.HandlerFunc {
+// ifActivityPub serves h to requests that ask for ActivityPub JSON; others get the
+// browser page, or 404 without one.
+func (f *Federator) ifActivityPub(h, page gin.HandlerFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		accept := c.GetHeader("Accept")
 		if !strings.Contains(accept, "application/activity+json") && !strings.Contains(accept, "application/ld+json") {
+			if page != nil {
+				page(c)
+				return
+			}
 			c.String(http.StatusNotFound, "Not found")
 			return
 		}

@@ -29,6 +29,7 @@ import (
 	"github.com/tacit-social/tacit/search"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/web"
+	"github.com/tacit-social/tacit/web/app"
 )
 
 // Instance is a running Tacit instance's parts.
@@ -147,13 +148,21 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		})
 		inst.Federator.SetSearcher(inst.Search)
 	}
+	// The web app's pages share the API's engine and middleware; the profile and post
+	// addresses are federation's, which hands browsers to the app.
+	pages, err := app.New(ctx, app.Deps{Config: cfg, Community: inst.Community, Auth: inst.Auth, Search: inst.Search, Logger: log})
+	if err != nil {
+		inst.Close()
+		return nil, err
+	}
+	browser := federation.BrowserPages{Profile: pages.ProfilePage, Status: pages.StatusPage}
 	inst.Web = web.New(web.Deps{
 		Config:    cfg,
 		Community: inst.Community,
 		Auth:      inst.Auth,
 		Logger:    log,
 		Ping:      inst.ping,
-		Routes:    []func(*gin.Engine){inst.Federator.Routes},
+		Routes:    []func(*gin.Engine){inst.Federator.RoutesWithPages(browser), pages.Routes},
 		Resolver:  inst.Federator,
 		Search:    inst.Search,
 	})

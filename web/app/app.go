@@ -23,7 +23,7 @@ import (
 )
 
 // ClientID names the instance's own web application, which a migration registers
-// (store/migrations/*/00040_web_application.sql). Web sessions are its access tokens.
+// (store/migrations/*/00036_web_application.sql). Web sessions are its access tokens.
 const ClientID = "tacit-web"
 
 // sessionScopes are what a web session may do: everything a person can do through

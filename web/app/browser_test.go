@@ -5,13 +5,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tacit-social/tacit/instance/instancetest"
+	"github.com/tacit-social/tacit/store/storetest"
 )
 
 // browser is a person's browser for the tests: a real HTTP client with a cookie jar
@@ -128,9 +128,7 @@ func (b *browser) cookie(name string) *http.Cookie {
 func eachDatabase(t *testing.T, fn func(t *testing.T, opts instancetest.Options)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, instancetest.Options{}) })
 	t.Run("postgres", func(t *testing.T) {
-		if os.Getenv(instancetest.PostgresEnv) == "" {
-			t.Skipf("%s is not set", instancetest.PostgresEnv)
-		}
+		storetest.PostgresURL(t) // skips the subtest when no server is named
 		fn(t, instancetest.Options{Postgres: true})
 	})
 }

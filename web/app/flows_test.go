@@ -146,7 +146,7 @@ func TestFollowNotificationsSettings(t *testing.T) {
 	if p.Code != http.StatusSeeOther {
 		t.Fatalf("save settings: %d\n%s", p.Code, p.Body)
 	}
-	user, acct, err := inst.Community.UserByID(ctx, mustUserID(t, inst, alice.Account.ID))
+	user, acct, err := inst.Community.Unchecked().UserByID(ctx, mustUserID(t, inst, alice.Account.ID))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func (a *App) loadSession(c *gin.Context) (*session, bool) {
 		a.clearCookie(c, sessionCookie)
 		return nil, true
 	}
-	user, acct, err := a.community.UserByID(ctx, *tok.UserID)
+	user, acct, err := a.community.Unchecked().UserByID(ctx, *tok.UserID)
 	if community.KindOf(err) == community.KindNotFound {
 		a.clearCookie(c, sessionCookie)
 		return nil, true

@@ -2,6 +2,7 @@ package app
 
 import (
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -39,6 +40,10 @@ type composeForm struct {
 	CSRF         string
 	Scopes       []choice
 	Visibilities []choice
+	// Pictures are the picture slots (a file and its description each), Poll the
+	// poll's fields; a post has one or the other.
+	Pictures []composePicture
+	Poll     composePoll
 }
 
 // scopeOrder lists the audiences from the narrowest, as the picker shows them.
@@ -60,7 +65,21 @@ func (a *App) newComposeForm(s *session, text string) *composeForm {
 		vis = community.VisibilityPublic
 	}
 	f.setAudience(vis, scope)
+	f.setAttachments(nil, newComposePoll(nil, false, defaultPollDuration))
 	return f
+}
+
+// setAttachments fills the picture slots with the descriptions typed (the files
+// themselves cannot be given back to the browser) and sets the poll's fields.
+func (f *composeForm) setAttachments(descriptions []string, poll composePoll) {
+	f.Pictures = make([]composePicture, community.MaxMediaAttachments)
+	for i := range f.Pictures {
+		f.Pictures[i].Index, f.Pictures[i].Number, f.Pictures[i].Limit = i, i+1, community.MaxMediaDescription
+		if i < len(descriptions) {
+			f.Pictures[i].Description = descriptions[i]
+		}
+	}
+	f.Poll = poll
 }
 
 func (f *composeForm) setAudience(vis community.Visibility, scope community.Scope) {
@@ -80,8 +99,10 @@ type composePage struct {
 	Form    *formContext
 }
 
-// compose is POST /statuses.
+// compose is POST /statuses: a post with its pictures (uploaded first, through the
+// domain's upload) or its poll, as the API's POST /api/v1/statuses creates it.
 func (a *App) compose(c *gin.Context, s *session) {
+	ctx := c.Request.Context()
 	form := c.Request.PostForm
 	in := community.NewStatus{
 		Text:        form.Get("text"),
@@ -96,6 +117,28 @@ func (a *App) compose(c *gin.Context, s *session) {
 		in.IdempotencyKey = key
 	}
 	in.Sensitive = in.SpoilerText != ""
+	poll, duration := pollFromForm(form)
+	in.Poll = poll
+	back := localPath(form.Get("back"))
+	refuse := func(err error) {
+		descriptions := make([]string, community.MaxMediaAttachments)
+		for i := range descriptions {
+			_, descField := pictureFields(i)
+			descriptions[i] = form.Get(descField)
+		}
+		f := &composeForm{
+			Text: in.Text, SpoilerText: in.SpoilerText, InReplyToID: form.Get("in_reply_to_id"),
+			Reply: in.InReplyToID != nil, Back: back, Error: err.Error(), Limit: community.MaxStatusChars,
+			Key: randomToken(), CSRF: s.csrf,
+		}
+		f.setAudience(in.Audience.Visibility, in.Audience.Scope)
+		f.setAttachments(descriptions, newComposePoll(form["poll_option"], form.Get("poll_multiple") != "", duration))
+		if hasPictures(c) {
+			f.Error = T("compose.pictures_again", f.Error)
+		}
+		a.render(c, s, http.StatusUnprocessableEntity, "compose", T("compose.heading"), "",
+			composePage{Compose: f, Form: a.formContext(c, s)})
+	}
 	if raw := strings.TrimSpace(form.Get("in_reply_to_id")); raw != "" {
 		id, ok := community.ParseID(raw)
 		if !ok {
@@ -104,24 +147,46 @@ func (a *App) compose(c *gin.Context, s *session) {
 		}
 		in.InReplyToID = &id
 	}
-	back := localPath(form.Get("back"))
-	_, err := a.community.CreateStatus(c.Request.Context(), s.account, s.user, in)
+	// Checked before any picture is stored: the domain would refuse it after.
+	if in.Poll != nil && hasPictures(c) {
+		refuse(community.Invalid("%s", T("compose.poll_or_pictures")))
+		return
+	}
+	ids, err := a.uploadPictures(ctx, s, c.Request)
 	if k := community.KindOf(err); k == community.KindInvalid || k == community.KindForbidden {
-		f := &composeForm{
-			Text: in.Text, SpoilerText: in.SpoilerText, InReplyToID: form.Get("in_reply_to_id"),
-			Reply: in.InReplyToID != nil, Back: back, Error: err.Error(), Limit: community.MaxStatusChars,
-			Key: randomToken(), CSRF: s.csrf,
-		}
-		f.setAudience(in.Audience.Visibility, in.Audience.Scope)
-		a.render(c, s, http.StatusUnprocessableEntity, "compose", T("compose.heading"), "",
-			composePage{Compose: f, Form: a.formContext(c, s)})
+		refuse(err)
 		return
 	}
 	if err != nil {
 		a.fail(c, s, err)
 		return
 	}
+	in.MediaIDs = ids
+	st, err := a.community.CreateStatus(ctx, s.account, s.user, in)
+	if err != nil {
+		a.discardPictures(ctx, s, ids)
+	}
+	if k := community.KindOf(err); k == community.KindInvalid || k == community.KindForbidden {
+		refuse(err)
+		return
+	}
+	if err != nil {
+		a.fail(c, s, err)
+		return
+	}
+	a.discardUnattached(ctx, s, ids, st.ID)
 	a.redirect(c, back)
+}
+
+// hasPictures reports whether the compose form brought at least one picture.
+func hasPictures(c *gin.Context) bool {
+	for i := range community.MaxMediaAttachments {
+		field, _ := pictureFields(i)
+		if uploadedFile(c.Request, field) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // isHTMX reports whether htmx sent the request (it swaps the answer into the page).
@@ -326,9 +391,20 @@ type settingsPage struct {
 	DisplayName string
 	Note        string
 	Expertise   string
+	Fields      []settingsField
+	Avatar      string
+	Header      string
 	Scopes      []choice
 	Saved       bool
 	Error       string
+}
+
+// settingsField is one name/value row of the profile; the form offers as many rows
+// as the domain allows.
+type settingsField struct {
+	Number int
+	Name   string
+	Value  string
 }
 
 func (a *App) settingsData(acct *community.Account, user *community.User) settingsPage {
@@ -337,10 +413,29 @@ func (a *App) settingsData(acct *community.Account, user *community.User) settin
 		scope = a.community.DefaultScope()
 	}
 	p := settingsPage{DisplayName: acct.DisplayName, Note: acct.NoteSource, Expertise: strings.Join(acct.Expertise, ", ")}
+	p.Avatar, p.Header = a.community.ProfileImageURLs(acct)
+	if p.Avatar == "" {
+		p.Avatar = defaultAvatarPath
+	}
+	var typed []community.FieldInput
+	for _, f := range acct.Fields {
+		typed = append(typed, community.FieldInput{Name: f.Name, Value: f.Source})
+	}
+	p.setFields(typed)
 	for _, sc := range scopeOrder {
 		p.Scopes = append(p.Scopes, choice{Value: string(sc), Label: T("audience." + string(sc)), Checked: sc == scope})
 	}
 	return p
+}
+
+func (p *settingsPage) setFields(fields []community.FieldInput) {
+	p.Fields = make([]settingsField, community.MaxFields)
+	for i := range p.Fields {
+		p.Fields[i].Number = i + 1
+		if i < len(fields) {
+			p.Fields[i].Name, p.Fields[i].Value = fields[i].Name, fields[i].Value
+		}
+	}
 }
 
 // settingsForm is GET /settings.
@@ -350,7 +445,8 @@ func (a *App) settingsForm(c *gin.Context, s *session) {
 	a.render(c, s, http.StatusOK, "settings", T("settings.heading"), "settings", data)
 }
 
-// saveSettings is POST /settings, through the update the API's update_credentials uses.
+// saveSettings is POST /settings, through the update the API's update_credentials
+// uses, with the avatar and header as uploaded files.
 func (a *App) saveSettings(c *gin.Context, s *session) {
 	form := c.Request.PostForm
 	name, note := form.Get("display_name"), form.Get("note")
@@ -361,12 +457,44 @@ func (a *App) saveSettings(c *gin.Context, s *session) {
 			topics = append(topics, t)
 		}
 	}
-	_, _, err := a.community.UpdateProfile(c.Request.Context(), s.account.ID, community.ProfileUpdate{
-		DisplayName: &name, Note: &note, DefaultScope: &scope, Expertise: &topics,
-	})
+	in := community.ProfileUpdate{DisplayName: &name, Note: &note, DefaultScope: &scope, Expertise: &topics}
+	// The rows are given back in order; empty rows are dropped by the domain.
+	names, values := form["field_name"], form["field_value"]
+	fields := make([]community.FieldInput, 0, len(names))
+	for i := range names {
+		f := community.FieldInput{Name: names[i]}
+		if i < len(values) {
+			f.Value = values[i]
+		}
+		fields = append(fields, f)
+	}
+	if _, ok := form["field_name"]; ok {
+		in.Fields = &fields
+	}
+	for _, img := range []struct {
+		field string
+		dst   *io.Reader
+	}{{"avatar", &in.AvatarFile}, {"header", &in.HeaderFile}} {
+		f, err := profileImageFile(c.Request, img.field)
+		if err != nil {
+			a.fail(c, s, err)
+			return
+		}
+		if f != nil {
+			defer f.Close()
+			*img.dst = f
+		}
+	}
+	_, _, err := a.community.UpdateProfile(c.Request.Context(), s.account.ID, in)
 	if k := community.KindOf(err); k == community.KindInvalid {
 		data := a.settingsData(s.account, s.user)
 		data.DisplayName, data.Note, data.Expertise, data.Error = name, note, form.Get("expertise"), err.Error()
+		if in.Fields != nil {
+			data.setFields(fields)
+		}
+		if in.AvatarFile != nil || in.HeaderFile != nil {
+			data.Error = T("settings.pictures_again", data.Error)
+		}
 		for i := range data.Scopes {
 			data.Scopes[i].Checked = data.Scopes[i].Value == string(scope)
 		}

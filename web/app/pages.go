@@ -1,6 +1,7 @@
 package app
 
 import (
+	"html/template"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -212,6 +213,8 @@ func (a *App) tagPage(c *gin.Context, s *session) {
 // profilePage is /@user.
 type profilePage struct {
 	Account   accountView
+	Header    string
+	Fields    []fieldView
 	Featured  []string
 	Self      bool
 	Following bool
@@ -267,6 +270,10 @@ func (a *App) profile(c *gin.Context, s *session) {
 	}
 	for _, f := range featured {
 		data.Featured = append(data.Featured, f.Name)
+	}
+	_, data.Header = a.community.ProfileImageURLs(acct)
+	for _, f := range acct.Fields {
+		data.Fields = append(data.Fields, fieldView{Name: f.Name, ValueHTML: template.HTML(f.Value)}) // rendered and sanitized by the domain
 	}
 	if s != nil {
 		data.Self = s.account.ID == acct.ID
@@ -394,6 +401,15 @@ func (a *App) notifications(c *gin.Context, s *session) {
 	if err != nil {
 		a.fail(c, s, err)
 		return
+	}
+	if maxID == 0 && len(items) > 0 {
+		// Seeing the newest notifications reads them, as the API's notifications
+		// marker records it for other clients too; the count in the navigation
+		// starts again from here.
+		if _, err := a.community.SaveMarker(ctx, s.account.ID, community.MarkerNotifications, items[0].ID); err != nil {
+			a.fail(c, s, err)
+			return
+		}
 	}
 	var statuses []community.Status
 	for _, it := range items {

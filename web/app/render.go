@@ -83,6 +83,8 @@ type pageData struct {
 	Nav      string
 	OG       *openGraph
 	Page     any
+	// Unread is the count of unread notifications in the navigation, "" for none.
+	Unread string
 }
 
 type instanceView struct {
@@ -125,6 +127,7 @@ func (a *App) render(c *gin.Context, s *session, status int, name, title, nav st
 	if s != nil {
 		me := a.accountView(s.account)
 		data.Me = &me
+		data.Unread = a.unreadNotifications(c, s)
 	}
 	if p, ok := page.(withOpenGraph); ok {
 		data.OG = p.openGraph()

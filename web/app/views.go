@@ -96,6 +96,7 @@ type statusView struct {
 	Reply       bool
 	Tags        []string
 	Media       []mediaView
+	Poll        *pollView
 	Replies     int64
 	Boosts      int64
 	Favourites  int64
@@ -198,6 +199,9 @@ func (a *App) statusViews(ctx context.Context, v community.Viewer, list []commun
 		view.Editable = view.Mine && len(d.Media[st.ID]) == 0 && d.Polls[st.ID] == nil
 		for _, t := range d.Tags[st.ID] {
 			view.Tags = append(view.Tags, t.Name)
+		}
+		if p := d.Polls[st.ID]; p != nil {
+			view.Poll = newPollView(v, p, d.OwnVotes[p.ID], time.Now())
 		}
 		for i := range d.Media[st.ID] {
 			m := &d.Media[st.ID][i]

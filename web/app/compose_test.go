@@ -464,3 +464,21 @@ func TestUnreadNotifications(t *testing.T) {
 		t.Errorf("the API still counts %d unread notifications", unread.Count)
 	}
 }
+
+// TestUploadBodyTooLarge: a form larger than all its pictures may be together is cut
+// off while it is read, answered with a message, and changes nothing.
+func TestUploadBodyTooLarge(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{})
+	inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	b := newBrowser(t, inst)
+	b.signIn("alice")
+	big := make([]byte, media.MaxImageBytes+media.MaxImageBytes/2)
+	p := b.postMultipart("/settings", url.Values{"csrf": {b.csrf("/settings")}, "display_name": {"Too big"}},
+		upload{"avatar", "a.png", big}, upload{"header", "h.png", big})
+	if p.Code != http.StatusRequestEntityTooLarge || !strings.Contains(p.Body, "too large to send together") {
+		t.Fatalf("oversized settings form: %d\n%s", p.Code, p.Body)
+	}
+	if strings.Contains(b.get("/settings").Body, "Too big") {
+		t.Fatal("an oversized form changed the profile")
+	}
+}

@@ -37,13 +37,20 @@ const (
 // files wait in temporary files until the handler is done.
 const multipartMemory = 1 << 20
 
-// upload wraps a state-changing handler whose form may be multipart (or, as from a
-// script or an older page, URL-encoded). Like form, it answers 403 and writes nothing
-// when the CSRF token is missing or wrong.
+// upload wraps a state-changing handler of a signed-in person whose form may be
+// multipart (or, as from a script or an older page, URL-encoded). Like form, it
+// answers 403 and writes nothing when the CSRF token is missing or wrong. Without a
+// session no token can be right (it is the session's), so a visitor who is not signed
+// in, or whose session ended while writing, gets that answer before the body is read:
+// nobody else can make the server spool large bodies.
 func (a *App) upload(limit int64, h handler) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		s, ok := a.loadSession(c)
 		if !ok {
+			return
+		}
+		if s == nil {
+			a.renderError(c, nil, http.StatusForbidden, "error.csrf")
 			return
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)

@@ -230,6 +230,11 @@ func TestComposeCSRFMultipart(t *testing.T) {
 			t.Errorf("settings, %s: %d, want 403", name, p.Code)
 		}
 	}
+	// Signed out, no token can be right: refused before the body is read.
+	out := newBrowser(t, inst)
+	if p := out.postMultipart("/statuses", url.Values{"text": {"forged"}, "csrf": {out.csrf("/login")}}, pic); p.Code != http.StatusForbidden {
+		t.Errorf("signed out: %d, want 403", p.Code)
+	}
 	if p := b.postMultipart("/statuses", url.Values{"text": {"forged"}, "csrf": {b.csrf("/")}}, pic); p.Code == http.StatusForbidden {
 		t.Fatalf("the right token was refused: %d", p.Code)
 	}
@@ -456,6 +461,20 @@ func TestUnreadNotifications(t *testing.T) {
 	}
 	if badge.MatchString(b.get("/").Body) {
 		t.Fatal("notifications read on their page still count as unread")
+	}
+	// Seeing them again does not save the marker again.
+	ctx := context.Background()
+	before, err := inst.Community.GetMarkers(ctx, alice.Account.ID, []string{community.MarkerNotifications})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.get("/notifications")
+	after, err := inst.Community.GetMarkers(ctx, alice.Account.ID, []string{community.MarkerNotifications})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before[community.MarkerNotifications].Version != after[community.MarkerNotifications].Version {
+		t.Error("an unchanged notifications marker was saved again")
 	}
 	// The API's marker moved with it, so other clients agree.
 	var unread struct{ Count int64 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -29,4 +30,20 @@ func (a *App) unreadNotifications(c *gin.Context, s *session) string {
 		return T("nav.unread_many", unreadLimit-1)
 	}
 	return strconv.FormatInt(n, 10)
+}
+
+// markNotificationsRead moves the notifications marker up to newest when it is behind:
+// seeing the newest notifications reads them, for the API's clients too (the marker
+// is theirs), and the count in the navigation starts again from there. An unchanged
+// marker is not saved again, which would only raise its version.
+func (a *App) markNotificationsRead(ctx context.Context, s *session, newest int64) error {
+	markers, err := a.community.GetMarkers(ctx, s.account.ID, []string{community.MarkerNotifications})
+	if err != nil {
+		return err
+	}
+	if m, ok := markers[community.MarkerNotifications]; ok && m.LastReadID >= newest {
+		return nil
+	}
+	_, err = a.community.SaveMarker(ctx, s.account.ID, community.MarkerNotifications, newest)
+	return err
 }

@@ -403,10 +403,7 @@ func (a *App) notifications(c *gin.Context, s *session) {
 		return
 	}
 	if maxID == 0 && len(items) > 0 {
-		// Seeing the newest notifications reads them, as the API's notifications
-		// marker records it for other clients too; the count in the navigation
-		// starts again from here.
-		if _, err := a.community.SaveMarker(ctx, s.account.ID, community.MarkerNotifications, items[0].ID); err != nil {
+		if err := a.markNotificationsRead(ctx, s, items[0].ID); err != nil {
 			a.fail(c, s, err)
 			return
 		}

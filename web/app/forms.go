@@ -44,6 +44,8 @@ type composeForm struct {
 	// poll's fields; a post has one or the other.
 	Pictures []composePicture
 	Poll     composePoll
+	// PicturesOpen unfolds the picture slots of a refused form that had pictures.
+	PicturesOpen bool
 }
 
 // scopeOrder lists the audiences from the narrowest, as the picker shows them.
@@ -77,6 +79,7 @@ func (f *composeForm) setAttachments(descriptions []string, poll composePoll) {
 		f.Pictures[i].Index, f.Pictures[i].Number, f.Pictures[i].Limit = i, i+1, community.MaxMediaDescription
 		if i < len(descriptions) {
 			f.Pictures[i].Description = descriptions[i]
+			f.PicturesOpen = f.PicturesOpen || strings.TrimSpace(descriptions[i]) != ""
 		}
 	}
 	f.Poll = poll
@@ -135,6 +138,7 @@ func (a *App) compose(c *gin.Context, s *session) {
 		f.setAttachments(descriptions, newComposePoll(form["poll_option"], form.Get("poll_multiple") != "", duration))
 		if hasPictures(c) {
 			f.Error = T("compose.pictures_again", f.Error)
+			f.PicturesOpen = true
 		}
 		a.render(c, s, http.StatusUnprocessableEntity, "compose", T("compose.heading"), "",
 			composePage{Compose: f, Form: a.formContext(c, s)})

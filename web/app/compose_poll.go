@@ -107,7 +107,7 @@ type pollOptionView struct {
 	Text    string
 }
 
-// pollView turns a status's poll into what the post shows; own are the viewer's
+// newPollView turns a status's poll into what the post shows; own are the viewer's
 // choices. The counts are hidden under the same rule the API's Poll entity follows.
 func newPollView(v community.Viewer, p *community.Poll, own []int, now time.Time) *pollView {
 	expired := p.Expired(now)

@@ -131,12 +131,12 @@ func (a *App) ideaView(v *community.IdeaView) ideaView {
 		StateText:   T("board.state." + string(v.Idea.State)),
 		Comment:     v.Idea.StateComment,
 		Votes:       v.Idea.VotesCount,
-		VotesText:   T("idea.votes", v.Idea.VotesCount),
+		VotesText:   countText("idea.votes", v.Idea.VotesCount),
 		Voted:       v.Voted,
 		Locked:      v.Idea.Locked,
 		Pinned:      v.Idea.PinnedAt != nil,
 		Merged:      v.Idea.MergedIntoID != nil,
-		RepliesText: T("idea.replies", v.Status.RepliesCount),
+		RepliesText: countText("idea.replies", v.Status.RepliesCount),
 		Author:      a.accountView(v.Author),
 		CreatedISO:  v.Status.CreatedAt.UTC().Format(time.RFC3339),
 		CreatedText: v.Status.CreatedAt.UTC().Format(timeLayout),
@@ -151,6 +151,14 @@ func (a *App) ideaView(v *community.IdeaView) ideaView {
 		out.MergedPath = boardPath(v.Board) + "/ideas/" + community.FormatID(v.MergedInto.ID)
 	}
 	return out
+}
+
+// countText words a count: key+".one" for one, key for any other number.
+func countText(key string, n int64) string {
+	if n == 1 {
+		return T(key + ".one")
+	}
+	return T(key, n)
 }
 
 // boardParam resolves the board named in the address, as the viewer may see it; it
@@ -327,7 +335,10 @@ func (a *App) showBoard(c *gin.Context, s *session, info *community.BoardInfo, s
 		iv := a.ideaView(&ideas[i])
 		iv.Form = form
 		if moderator {
-			iv.Mod = &data.Mod
+			// Each idea offers the statuses it is not in.
+			mod := data.Mod
+			mod.States = stateChoices(ideas[i].Idea.State)
+			iv.Mod = &mod
 		}
 		data.Ideas = append(data.Ideas, iv)
 	}

@@ -98,7 +98,7 @@ func TestBoardsOnOneInstance(t *testing.T) {
 		if v := ideaState(t, inst, bob, ideaID); !v.Voted || v.Idea.VotesCount != 1 {
 			t.Fatalf("after the vote: voted %v, %d votes", v.Voted, v.Idea.VotesCount)
 		}
-		wantPage(t, "the idea after the vote", bb.get(ideaPath), http.StatusOK, "1 votes", "Withdraw your vote")
+		wantPage(t, "the idea after the vote", bb.get(ideaPath), http.StatusOK, "1 vote<", "Withdraw your vote")
 		wantRedirect(t, "unvote", bb.post(ideaPath+"/unvote", url.Values{"csrf": {token}, "back": {ideaPath}}), ideaPath)
 		if v := ideaState(t, inst, bob, ideaID); v.Voted || v.Idea.VotesCount != 0 {
 			t.Fatalf("after the unvote: voted %v, %d votes", v.Voted, v.Idea.VotesCount)
@@ -107,10 +107,10 @@ func TestBoardsOnOneInstance(t *testing.T) {
 		wantRedirect(t, "reply", bb.post("/statuses", url.Values{"csrf": {token}, "text": {"Yes, and for the call centre"},
 			"in_reply_to_id": {community.FormatID(ideaID)}, "scope": {"company"}, "visibility": {"public"}, "back": {ideaPath}}), ideaPath)
 		wantPage(t, "the discussion", bb.get(ideaPath), http.StatusOK, "Yes, and for the call centre")
-		wantPage(t, "the board after the reply", bb.get("/boards/ideas"), http.StatusOK, "1 replies")
+		wantPage(t, "the board after the reply", bb.get("/boards/ideas"), http.StatusOK, "1 reply<")
 
 		// Sorting and filtering.
-		wantPage(t, "top ideas", bb.get("/boards/ideas?sort=top"), http.StatusOK, "Standing desks", "1 votes")
+		wantPage(t, "top ideas", bb.get("/boards/ideas?sort=top"), http.StatusOK, "Standing desks", "1 vote<")
 		wantPage(t, "planned ideas", bb.get("/boards/ideas?sort=new&status=planned"), http.StatusOK, "No ideas here yet.")
 		wantPage(t, "an unknown order", bb.get("/boards/ideas?sort=loudest"), http.StatusUnprocessableEntity)
 
@@ -182,7 +182,7 @@ func TestBoardsOnOneInstance(t *testing.T) {
 		}
 		second := ab.post("/boards/ideas/ideas", url.Values{"csrf": {ab.csrf("/boards/ideas")}, "title": {"Desks that stand"}})
 		secondPath := second.Header.Get("Location")
-		wantPage(t, "the merge choices", mb.get(secondPath), http.StatusOK, "Standing desks (1 votes)")
+		wantPage(t, "the merge choices", mb.get(secondPath), http.StatusOK, "Standing desks (votes: 1)")
 		wantRedirect(t, "merge", mb.post(secondPath+"/merge", url.Values{"csrf": {token}, "back": {secondPath},
 			"into": {community.FormatID(ideaID)}}), secondPath)
 		wantPage(t, "the merged idea", ab.get(secondPath), http.StatusOK, ">Merged<", `href="`+ideaPath+`"`)
@@ -309,7 +309,7 @@ func TestBoardMessageKeys(t *testing.T) {
 	for _, so := range []string{"new", "top", "trending"} {
 		keys = append(keys, "board.sort."+so)
 	}
-	keys = append(keys, "board.ban.done.ban", "board.ban.done.unban")
+	keys = append(keys, "board.ban.done.ban", "board.ban.done.unban", "idea.votes.one", "idea.replies.one")
 	for _, k := range keys {
 		if app.T(k) == k {
 			t.Errorf("message %q is not in the catalog", k)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -27,6 +28,9 @@ func init() {
 			"templates/layout.html", "templates/parts.html", "templates/board_parts.html", "templates/"+name+".html"))
 	}
 }
+
+// boardParts renders the board parts alone: the vote button htmx swaps in place.
+var boardParts = template.Must(template.New("board_parts").Funcs(templateFuncs).ParseFS(templateFiles, "templates/board_parts.html"))
 
 // mountBoards adds the board pages. A board's address is its handle, as profiles use
 // theirs: /boards/ideas here, /boards/ideas@eng.example for a board of another instance.
@@ -607,7 +611,30 @@ func (a *App) ideaAction(c *gin.Context, s *session) {
 		a.fail(c, s, err)
 		return
 	}
+	if isHTMX(c) && (c.Param("action") == "vote" || c.Param("action") == "unvote") {
+		a.renderVote(c, s, idea.Status.ID, back)
+		return
+	}
 	a.redirect(c, back)
+}
+
+// renderVote answers an htmx vote with the idea's vote count and button, turned.
+func (a *App) renderVote(c *gin.Context, s *session, id int64, back string) {
+	idea, err := a.community.GetIdea(c.Request.Context(), viewerOf(s), id)
+	if err != nil {
+		a.fail(c, s, err)
+		return
+	}
+	iv := a.ideaView(idea)
+	iv.Form = &formContext{CSRF: s.csrf, Back: back, SignedIn: true}
+	var buf bytes.Buffer
+	if err := boardParts.ExecuteTemplate(&buf, "ideaVote", iv); err != nil {
+		a.log.ErrorContext(c.Request.Context(), "render the vote fragment", "request_id", c.GetString("request_id"), "err", err)
+		a.renderError(c, s, http.StatusInternalServerError, "error.server")
+		return
+	}
+	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+	c.Abort()
 }
 
 // moderationRequest reads a moderator's form into the domain's request, with the

@@ -103,11 +103,24 @@ func TestBoardsOnOneInstance(t *testing.T) {
 		if v := ideaState(t, inst, bob, ideaID); v.Voted || v.Idea.VotesCount != 0 {
 			t.Fatalf("after the unvote: voted %v, %d votes", v.Voted, v.Idea.VotesCount)
 		}
-		wantRedirect(t, "vote again", bb.post(ideaPath+"/vote", url.Values{"csrf": {token}, "back": {ideaPath}}), ideaPath)
+		// With htmx the answer is the vote count and button alone, turned.
+		frag := bb.post(ideaPath+"/vote", url.Values{"csrf": {token}, "back": {ideaPath}}, "HX-Request", "true")
+		if frag.Code != http.StatusOK || !strings.HasPrefix(frag.Body, `<div class="vote">`) || strings.Contains(frag.Body, "<html") ||
+			!strings.Contains(frag.Body, "Withdraw your vote") || !strings.Contains(frag.Body, "1 vote<") {
+			t.Fatalf("htmx vote: %d\n%s", frag.Code, frag.Body)
+		}
 		wantRedirect(t, "reply", bb.post("/statuses", url.Values{"csrf": {token}, "text": {"Yes, and for the call centre"},
 			"in_reply_to_id": {community.FormatID(ideaID)}, "scope": {"company"}, "visibility": {"public"}, "back": {ideaPath}}), ideaPath)
 		wantPage(t, "the discussion", bb.get(ideaPath), http.StatusOK, "Yes, and for the call centre")
 		wantPage(t, "the board after the reply", bb.get("/boards/ideas"), http.StatusOK, "1 reply<")
+
+		// A logged-out visitor learns nothing of a company board.
+		for _, path := range []string{"/boards/ideas", ideaPath} {
+			wantPage(t, "logged out, "+path, newBrowser(t, inst).get(path), http.StatusNotFound)
+		}
+		if p := newBrowser(t, inst).get("/boards"); strings.Contains(p.Body, "/boards/ideas") {
+			t.Error("the boards page lists a company board to a logged-out visitor")
+		}
 
 		// Sorting and filtering.
 		wantPage(t, "top ideas", bb.get("/boards/ideas?sort=top"), http.StatusOK, "Standing desks", "1 vote<")
@@ -116,7 +129,8 @@ func TestBoardsOnOneInstance(t *testing.T) {
 
 		// No moderation for bob: no controls, and a forged form is refused with nothing written.
 		for _, path := range []string{"/boards/ideas", ideaPath} {
-			if p := bb.get(path); strings.Contains(p.Body, "Moderate this idea") || strings.Contains(p.Body, "Ban a person") {
+			if p := bb.get(path); strings.Contains(p.Body, "Moderate this idea") || strings.Contains(p.Body, "Ban a person") ||
+				strings.Contains(p.Body, "Moderation history") {
 				t.Errorf("bob, no moderator, sees moderation controls on %s", path)
 			}
 		}
@@ -298,6 +312,7 @@ func TestBoardsAcrossInstances(t *testing.T) {
 		return v.Idea.State == community.IdeaPlanned && v.Idea.Locked
 	})
 	wantPage(t, "the idea on A", ab.get(pathOnA), http.StatusOK, ">Planned<", "Racks arrive in May", ">Locked<", "the discussion is closed")
+	wantPage(t, "the history for carol on B", cb.get(pathOnB), http.StatusOK, "Status set to Planned", "Racks arrive in May", "Unlock the discussion")
 }
 
 // TestBoardMessageKeys: the texts the board pages pick by workflow status and order.

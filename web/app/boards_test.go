@@ -312,6 +312,11 @@ func TestBoardsAcrossInstances(t *testing.T) {
 		return v.Idea.State == community.IdeaPlanned && v.Idea.Locked
 	})
 	wantPage(t, "the idea on A", ab.get(pathOnA), http.StatusOK, ">Planned<", "Racks arrive in May", ">Locked<", "the discussion is closed")
+	// B applied carol's actions at once, then takes A's word on the idea as it arrives.
+	eventually.Holds(t, "A's state of the idea back on B", func() bool {
+		v := ideaState(t, b, carol, idOnB)
+		return v.Idea.State == community.IdeaPlanned && v.Idea.Locked
+	})
 	wantPage(t, "the history for carol on B", cb.get(pathOnB), http.StatusOK, "Status set to Planned", "Racks arrive in May", "Unlock the discussion")
 }
 

@@ -338,6 +338,18 @@ func (s *Service) mayModerateBoard(ctx context.Context, db *gorm.DB, actor *Acco
 	return role == RoleModerator || role == RoleAdmin, nil
 }
 
+// MayModerateBoard reports whether actor moderates a board (its account id here), by
+// the rule Moderate applies, so that pages offer moderation controls to exactly the
+// people whose actions would be accepted. Moderate checks again on every action.
+func (s *Service) MayModerateBoard(ctx context.Context, actor *Account, boardID int64) (bool, error) {
+	db := s.read(ctx)
+	b, err := boardRow(db, boardID)
+	if err != nil {
+		return false, err
+	}
+	return s.mayModerateBoard(ctx, db, actor, b)
+}
+
 // errNotBoardModerator is the answer to a moderation action by someone else.
 var errNotBoardModerator = Forbidden("Only the board's moderators can do this")
 

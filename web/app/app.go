@@ -99,6 +99,7 @@ func (a *App) Routes(e *gin.Engine) {
 	e.GET("/statuses/:id/edit", a.page(a.signedIn(a.editForm)))
 	e.POST("/statuses/:id/:action", a.form(a.signedIn(a.statusAction)))
 	e.POST("/accounts/:id/:action", a.form(a.signedIn(a.accountAction)))
+	a.mountBoards(e)
 }
 
 // ProfilePage serves /@user to browsers (federation serves it to ActivityPub clients).

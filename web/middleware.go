@@ -27,7 +27,14 @@ const (
 	ctxAccount   = "account"
 	// ctxBodyLimit raises the request body limit for routes that take files.
 	ctxBodyLimit = "body_limit"
+	// ctxSessionAccount is the account of a page request's web session: it names whose
+	// rate-limit budget the request spends and nothing else.
+	ctxSessionAccount = "session_account"
 )
+
+// SessionCookie is the cookie in which the web app (web/app) keeps a browser's session:
+// an access token of the instance's own web application.
+const SessionCookie = "tacit_session"
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
@@ -54,6 +61,9 @@ func accountIDOf(c *gin.Context) int64 {
 	if a := currentAccount(c); a != nil {
 		return a.ID
 	}
+	if a := sessionAccount(c); a != nil {
+		return a.ID
+	}
 	return 0
 }
 
@@ -78,12 +88,33 @@ func bearerToken(c *gin.Context) string {
 	return ""
 }
 
+// sessionToken is the web session's token from its cookie on a page request; "" on
+// the paths that answer any origin (the API, OAuth's token endpoints, discovery; see
+// cors), where a cookie must never identify anyone, and for media files, which are
+// counted by nobody.
+func sessionToken(c *gin.Context) string {
+	p := c.Request.URL.Path
+	if anyOrigin(p) || strings.HasPrefix(p, "/media/") {
+		return ""
+	}
+	raw, err := c.Cookie(SessionCookie)
+	if err != nil {
+		return ""
+	}
+	return raw
+}
+
 // authenticate resolves the access token, if any, into the token, user and account of
 // the request. A token that was sent but is not valid is refused at once: clients rely
-// on 401 to notice a revoked login.
+// on 401 to notice a revoked login. Without a bearer token, a page request's session
+// cookie is resolved too, but only to count the request against its account's budget.
 func (s *Server) authenticate(c *gin.Context) {
 	raw := bearerToken(c)
 	if raw == "" {
+		if session := sessionToken(c); session != "" {
+			s.authenticateSession(c, session)
+			return
+		}
 		c.Next()
 		return
 	}
@@ -120,6 +151,52 @@ func (s *Server) authenticate(c *gin.Context) {
 		c.Set(ctxAccount, acct)
 	}
 	c.Next()
+}
+
+// authenticateSession resolves a web session's token with the checks authenticate
+// makes of a bearer token, and keeps only its account, for the rate limits. The token
+// authorizes nothing here: the pages check the session themselves (web/app), with
+// their CSRF rules, and no handler of this package ever sees a cookie's token, so a
+// cookie cannot stand in for a bearer token anywhere. A session that is not valid
+// does not refuse the page, which then shows the visitor signed out, but counts per
+// address like any token that is not valid.
+func (s *Server) authenticateSession(c *gin.Context, raw string) {
+	ctx := c.Request.Context()
+	tok, err := s.auth.LookupToken(ctx, raw)
+	if err != nil && !errors.Is(err, auth.ErrInvalidToken) {
+		s.fail(c, err)
+		return
+	}
+	var acct *community.Account
+	if err == nil && tok.UserID != nil {
+		user, a, err := s.community.Unchecked().UserByID(ctx, *tok.UserID)
+		if err != nil && community.KindOf(err) != community.KindNotFound {
+			s.fail(c, err)
+			return
+		}
+		if err == nil && !user.Disabled {
+			acct = a
+		}
+	}
+	if acct == nil {
+		if !s.limits.invalidToken(c) {
+			tooManyRequests(c)
+			return
+		}
+		c.Next()
+		return
+	}
+	c.Set(ctxSessionAccount, acct)
+	c.Next()
+}
+
+// sessionAccount is the account of the request's web session, as far as the rate
+// limits are concerned.
+func sessionAccount(c *gin.Context) *community.Account {
+	if v, ok := c.Get(ctxSessionAccount); ok {
+		return v.(*community.Account)
+	}
+	return nil
 }
 
 func currentToken(c *gin.Context) *auth.Token {
@@ -274,6 +351,9 @@ func (rl *rateLimiter) allow(c *gin.Context, key string) bool {
 //   - requests with a bearer token count per account, or per app token for app-only
 //     tokens (clients), once the token is resolved: minting more tokens buys an
 //     account no extra budget. A token that is not valid counts per address.
+//   - page requests with a web session cookie count per the session's account too, so
+//     that an office behind one address does not share one budget for its page views;
+//     a session that is not valid counts per address.
 //   - app registrations and token requests also count per address (credentials), so
 //     that nobody mints tokens and apps without bound;
 //   - signed federation requests count per verified peer host (peers), after the
@@ -322,8 +402,8 @@ func (l *limits) beforeAuth(c *gin.Context) {
 		l.federation(c)
 		return
 	}
-	if bearerToken(c) != "" {
-		c.Next() // counted by afterAuth, once the token's account is known
+	if bearerToken(c) != "" || sessionToken(c) != "" {
+		c.Next() // counted by authenticate or afterAuth, once the token is resolved
 		return
 	}
 	if !l.clients.allow(c, "ip:"+clientAddress(c)) {
@@ -391,17 +471,24 @@ func routeSet(e *gin.Engine) map[string]bool {
 	return out
 }
 
-// afterAuth counts requests that carried a bearer token: per account for a user's
-// token, per token for an app-only token.
+// afterAuth counts requests that carried a valid bearer token or web session: per
+// account for a user's token or a session, per token for an app-only token.
 func (l *limits) afterAuth(c *gin.Context) {
-	tok := currentToken(c)
-	if tok == nil || strings.HasPrefix(c.Request.URL.Path, "/media/") {
+	if strings.HasPrefix(c.Request.URL.Path, "/media/") {
 		c.Next()
 		return
 	}
-	key := "app:" + strconv.FormatInt(tok.ID, 10)
-	if a := currentAccount(c); a != nil {
+	var key string
+	if tok := currentToken(c); tok != nil {
+		key = "app:" + strconv.FormatInt(tok.ID, 10)
+		if a := currentAccount(c); a != nil {
+			key = "acct:" + strconv.FormatInt(a.ID, 10)
+		}
+	} else if a := sessionAccount(c); a != nil {
 		key = "acct:" + strconv.FormatInt(a.ID, 10)
+	} else {
+		c.Next()
+		return
 	}
 	if !l.clients.allow(c, key) {
 		tooManyRequests(c)

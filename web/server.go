@@ -179,13 +179,17 @@ func (s *Server) recover(c *gin.Context) {
 	c.Next()
 }
 
+// anyOrigin reports whether the path answers scripts of any origin (cors).
+func anyOrigin(p string) bool {
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/oauth/token") || strings.HasPrefix(p, "/oauth/revoke") ||
+		strings.HasPrefix(p, "/.well-known/") || strings.HasPrefix(p, "/nodeinfo/")
+}
+
 // cors lets browser-based clients (Elk, Phanpy, Pinafore…) call the API from their own
 // origin, as Mastodon does. Credentials travel in the Authorization header, never in
 // cookies, so a wildcard origin is safe.
 func cors(c *gin.Context) {
-	p := c.Request.URL.Path
-	if !(strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/oauth/token") || strings.HasPrefix(p, "/oauth/revoke") ||
-		strings.HasPrefix(p, "/.well-known/") || strings.HasPrefix(p, "/nodeinfo/")) {
+	if !anyOrigin(c.Request.URL.Path) {
 		c.Next()
 		return
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/web"
 )
 
 // A web session is an access token of the instance's own web application (ClientID),
@@ -32,7 +33,9 @@ import (
 // session cookie is SameSite=Lax.
 
 const (
-	sessionCookie = "tacit_session"
+	// sessionCookie is named by the API's middleware, which counts a session's page
+	// views against its account's rate limit rather than its address's.
+	sessionCookie = web.SessionCookie
 	csrfCookie    = "tacit_csrf"
 	csrfField     = "csrf"
 	// sessionMaxAge is how long the browser keeps the cookie; the token itself lives

@@ -3,9 +3,11 @@ package community
 import (
 	"context"
 	"fmt"
+	"math/bits"
+	"strings"
+	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // ReceiveStatuses stores several statuses that arrived from other instances, as
@@ -75,12 +77,17 @@ func (s *Service) AcceptActivities(ctx context.Context, uris []string, keep func
 	fresh := make([]bool, len(uris))
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		clear(fresh)
+		recorded, err := recordActivities(tx, uris, s.clock())
+		if err != nil {
+			return err
+		}
+		// The first mention of an id the insert wrote is the new one; a repeat of it in
+		// the same batch is a replay like any other.
 		for i, uri := range uris {
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ReceivedActivity{URI: uri, ReceivedAt: s.clock()})
-			if res.Error != nil {
-				return fmt.Errorf("record activity %s: %w", uri, res.Error)
+			if recorded[uri] {
+				fresh[i] = true
+				delete(recorded, uri)
 			}
-			fresh[i] = res.RowsAffected == 1
 		}
 		return keep(tx, fresh)
 	})
@@ -89,3 +96,38 @@ func (s *Service) AcceptActivities(ctx context.Context, uris []string, keep func
 	}
 	return fresh, nil
 }
+
+// recordActivities inserts the ids that are not recorded yet and returns those it
+// inserted. One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING (SQLite and
+// PostgreSQL both have it) instead of one statement per id: a statement costs 30–50 µs
+// in gorm and the driver before the database does anything. The rows go in chunks of
+// power-of-two sizes, so that the statement texts stay few (each connection keeps its
+// compiled statements by text).
+func recordActivities(tx *gorm.DB, uris []string, now time.Time) (map[string]bool, error) {
+	recorded := make(map[string]bool, len(uris))
+	for rest := uris; len(rest) > 0; {
+		n := 1 << (bits.Len(uint(len(rest))) - 1) // the largest power of two that fits
+		n = min(n, maxRecordChunk)
+		var sql strings.Builder
+		sql.WriteString("INSERT INTO received_activities (uri, received_at) VALUES (?, ?)")
+		args := make([]any, 0, 2*n)
+		args = append(args, rest[0], now)
+		for _, uri := range rest[1:n] {
+			sql.WriteString(", (?, ?)")
+			args = append(args, uri, now)
+		}
+		sql.WriteString(" ON CONFLICT DO NOTHING RETURNING uri")
+		var inserted []string
+		if err := tx.Raw(sql.String(), args...).Scan(&inserted).Error; err != nil {
+			return nil, fmt.Errorf("record %d activities: %w", n, err)
+		}
+		for _, uri := range inserted {
+			recorded[uri] = true
+		}
+		rest = rest[n:]
+	}
+	return recorded, nil
+}
+
+// maxRecordChunk bounds the rows of one INSERT (two parameters each).
+const maxRecordChunk = 256

@@ -68,6 +68,11 @@ type RemoteStatus struct {
 	Poll           *RemotePoll
 	// Idea is set when the status is an idea posted to a board.
 	Idea *RemoteIdea
+	// Author is the account of AuthorID when the caller has just loaded it (nil: it
+	// is loaded here). An author's row changes with every post it writes (its
+	// counters), so on a busy inbox the row cache seldom holds it: loading it again
+	// cost a query per post.
+	Author *Account
 }
 
 // ReceiveStatus stores a status that arrived from another instance, or applies an edit
@@ -101,6 +106,9 @@ type preparedStatus struct {
 // from one sender loads its author once.
 func (s *Service) prepareRemoteStatus(ctx context.Context, in RemoteStatus, authors map[int64]*Account) (*preparedStatus, error) {
 	author := authors[in.AuthorID]
+	if author == nil && in.Author != nil && in.Author.ID == in.AuthorID {
+		author = in.Author
+	}
 	if author == nil {
 		a, err := s.accountByID(ctx, in.AuthorID)
 		if err != nil {

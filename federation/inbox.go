@@ -322,7 +322,7 @@ func (f *Federator) remoteStatusOf(ctx context.Context, actor *community.Account
 	}
 	f.fetchAncestor(ctx, o.InReplyTo)
 	in := community.RemoteStatus{
-		URI: o.ID, ActivityURI: activityID, URL: o.URL, AuthorID: actor.ID, ContentHTML: o.Content, SpoilerText: o.Summary,
+		URI: o.ID, ActivityURI: activityID, URL: o.URL, AuthorID: actor.ID, Author: actor, ContentHTML: o.Content, SpoilerText: o.Summary,
 		Sensitive: o.Sensitive, Language: o.Language, Visibility: vis, Scope: scope,
 		InReplyToURI: o.InReplyTo, MentionURIs: o.Mentions, Tags: o.Hashtags,
 		Published: o.Published, Edited: o.Updated,

@@ -218,6 +218,9 @@ func ParseActivity(b []byte) (*ParsedActivity, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p := readPlainCreate(m); p != nil {
+		return p, nil // the common case, read without go-fed (plain_create.go)
+	}
 	if _, err := typeOf(m, activityTypes); err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ var assetFiles embed.FS
 var pageNames = []string{
 	"landing", "timeline", "profile", "status", "notifications", "experts", "settings",
 	"login", "compose", "edit", "error",
+	"moderation", "moderation_log", "admin_people", "admin_person", "admin_federation", "admin_dead", "admin_domains", "admin_instance",
 }
 
 // assetVersions maps each asset to a hash of its content, which its address carries
@@ -83,6 +84,8 @@ type pageData struct {
 	Nav      string
 	OG       *openGraph
 	Page     any
+	// StaffLink is "admin" or "moderation" for the instance's staff (moderation.go).
+	StaffLink string
 }
 
 type instanceView struct {
@@ -125,6 +128,7 @@ func (a *App) render(c *gin.Context, s *session, status int, name, title, nav st
 	if s != nil {
 		me := a.accountView(s.account)
 		data.Me = &me
+		data.StaffLink = staffLink(s)
 	}
 	if p, ok := page.(withOpenGraph); ok {
 		data.OG = p.openGraph()

@@ -158,7 +158,8 @@ func (a *App) renderPerson(c *gin.Context, s *session, status int, errText strin
 	a.render(c, s, status, "admin_person", v.Account.Acct(), "admin", p)
 }
 
-// personAction is POST /admin/people/:id/:action: role, suspend, unsuspend, password.
+// personAction is POST /admin/people/:id/:action: role, suspend, unsuspend,
+// unsilence, enable, password.
 func (a *App) personAction(c *gin.Context, s *session) {
 	ctx := c.Request.Context()
 	id, ok := community.ParseID(c.Param("id"))
@@ -175,8 +176,9 @@ func (a *App) personAction(c *gin.Context, s *session) {
 	case "suspend":
 		_, err = a.community.ActOnAccount(ctx, s.account, id, community.AccountAction{
 			Type: community.AccountActionSuspend, Text: form.Get("text")})
-	case "unsuspend":
-		_, err = a.community.ActOnAccount(ctx, s.account, id, community.AccountAction{Type: community.AccountActionUnsuspend})
+	case "unsuspend", "unsilence", "enable":
+		// Undoing what a moderator did to the account from a report.
+		_, err = a.community.ActOnAccount(ctx, s.account, id, community.AccountAction{Type: community.AccountActionType(action)})
 	case "password":
 		if err = a.community.ChangePassword(ctx, s.account, id, form.Get("password")); err == nil {
 			// As `tacit admin reset-password`: a reset is what one does when a

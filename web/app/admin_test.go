@@ -97,6 +97,24 @@ func testAdminPeople(t *testing.T, inst *instancetest.Instance) {
 	session = newBrowser(t, inst)
 	session.signIn("alice")
 
+	// What moderators did from a report is undone here too.
+	for _, kind := range []community.AccountActionType{community.AccountActionSilence, community.AccountActionDisable} {
+		if _, err := inst.Community.ActOnAccount(ctx, admin.Account, alice.Account.ID, community.AccountAction{Type: kind}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := b.get("/admin/people/" + aliceID); !strings.Contains(p.Body, "Lift the limit") || !strings.Contains(p.Body, "Enable sign-in") {
+		t.Errorf("a limited, disabled person's page:\n%s", p.Body)
+	}
+	done(act("unsilence", url.Values{}), "unsilence")
+	done(act("enable", url.Values{}), "enable")
+	view, err = inst.Community.AdminAccount(ctx, admin.Account, alice.Account.ID)
+	if err != nil || view.Sanction.Silenced || view.User.Disabled {
+		t.Fatalf("alice after lifting the limit and enabling: %+v %v", view.Sanction, err)
+	}
+	session = newBrowser(t, inst)
+	session.signIn("alice")
+
 	// A new password works and ends the sessions made with the old one.
 	if p := act("password", url.Values{"password": {"short"}}); p.Code != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "too short") {
 		t.Errorf("a too short password: %d", p.Code)
@@ -120,7 +138,7 @@ func testAdminPeople(t *testing.T, inst *instancetest.Instance) {
 			t.Errorf("the audit log holds the password: %+v", e)
 		}
 	}
-	if got := strings.Join(actions, " "); got != "reset_password unsuspend suspend set_role set_role" {
+	if got := strings.Join(actions, " "); got != "reset_password enable unsilence disable silence unsuspend suspend set_role set_role" {
 		t.Errorf("audit log of alice: %s", got)
 	}
 }

@@ -303,7 +303,7 @@ func TestModerationMessageKeys(t *testing.T) {
 	for _, s := range []string{"user", "moderator", "admin"} {
 		keys = append(keys, "admin.role."+s)
 	}
-	for _, s := range []string{"role", "suspend", "unsuspend", "password"} {
+	for _, s := range []string{"role", "suspend", "unsuspend", "unsilence", "enable", "password"} {
 		keys = append(keys, "admin.person.done."+s)
 	}
 	for _, s := range []string{"suspend", "silence", "noop"} {

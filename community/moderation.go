@@ -594,7 +594,9 @@ type ModerationLogQuery struct {
 	BoardID int64
 	ActorID int64
 	Action  string
-	Page    Page
+	// ObjectURI keeps the entries about one object (an account, a post, a report).
+	ObjectURI string
+	Page      Page
 }
 
 // ModerationLog lists the audit log, newest first. The instance's moderators and
@@ -630,6 +632,9 @@ func (s *Service) ModerationLog(ctx context.Context, viewer *Account, q Moderati
 	}
 	if q.Action != "" {
 		db = db.Where("action = ?", q.Action)
+	}
+	if q.ObjectURI != "" {
+		db = db.Where("object_uri = ?", q.ObjectURI)
 	}
 	return findPage[ModerationLogEntry](db, q.Page.Normalize(DefaultLimit, MaxLimit), "id", "moderation log")
 }

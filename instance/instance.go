@@ -150,7 +150,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	}
 	// The web app's pages share the API's engine and middleware; the profile and post
 	// addresses are federation's, which hands browsers to the app.
-	pages, err := app.New(ctx, app.Deps{Config: cfg, Community: inst.Community, Auth: inst.Auth, Search: inst.Search, Logger: log})
+	pages, err := app.New(ctx, app.Deps{Config: cfg, Community: inst.Community, Auth: inst.Auth, Search: inst.Search,
+		Federation: inst.Federator, Logger: log})
 	if err != nil {
 		inst.Close()
 		return nil, err

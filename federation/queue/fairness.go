@@ -26,6 +26,9 @@ type fairness struct {
 
 	mu    sync.Mutex
 	hosts map[hostKey]*hostState
+	// seen remembers when each host last answered or failed, for admin pages
+	// (hosts.go); unlike hosts, it keeps healthy hosts.
+	seen map[hostKey]*hostSeen
 }
 
 type hostKey struct{ kind, host string }
@@ -170,6 +173,7 @@ func (f *fairness) done(kind, host string, o outcome, retryAfter time.Duration, 
 		return 0, 0
 	}
 	st.inflight--
+	f.see(k, o, now)
 	switch o {
 	case hostAnswered:
 		st.failures = 0

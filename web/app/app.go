@@ -38,6 +38,10 @@ type Deps struct {
 	// Search answers "who knows …?"; nil shows the experts page as unavailable.
 	Search *search.Searcher
 	Logger *slog.Logger
+
+	// Federation reports deliveries to other instances for the admin pages; nil shows
+	// the federation page as unavailable.
+	Federation FederationStatus
 }
 
 // App serves the web pages of one instance.
@@ -54,6 +58,9 @@ type App struct {
 	// engine is the gin engine the pages are mounted on; live streams are handed
 	// back to it (live.go).
 	engine *gin.Engine
+
+	// federation reports deliveries to other instances (admin_federation.go).
+	federation FederationStatus
 }
 
 // New prepares the web app; it loads the web application's registration.
@@ -69,6 +76,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
+	a.federation = d.Federation
 	webApp, err := d.Auth.ApplicationByClientID(ctx, ClientID)
 	if err != nil {
 		return nil, fmt.Errorf("load the web application %q (is the database migrated?): %w", ClientID, err)
@@ -100,6 +108,8 @@ func (a *App) Routes(e *gin.Engine) {
 	e.POST("/statuses/:id/:action", a.form(a.signedIn(a.statusAction)))
 	e.POST("/accounts/:id/:action", a.form(a.signedIn(a.accountAction)))
 	a.mountBoards(e)
+	a.mountModeration(e)
+	a.mountAdmin(e)
 }
 
 // ProfilePage serves /@user to browsers (federation serves it to ActivityPub clients).

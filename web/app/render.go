@@ -29,6 +29,7 @@ var assetFiles embed.FS
 var pageNames = []string{
 	"landing", "timeline", "profile", "status", "notifications", "experts", "settings",
 	"login", "compose", "edit", "error",
+	"moderation", "moderation_log", "admin_people", "admin_person", "admin_federation", "admin_dead", "admin_domains", "admin_instance",
 }
 
 // assetVersions maps each asset to a hash of its content, which its address carries
@@ -85,6 +86,8 @@ type pageData struct {
 	Page     any
 	// Unread is the count of unread notifications in the navigation, "" for none.
 	Unread string
+	// StaffLink is "admin" or "moderation" for the instance's staff (moderation.go).
+	StaffLink string
 }
 
 type instanceView struct {
@@ -128,6 +131,7 @@ func (a *App) render(c *gin.Context, s *session, status int, name, title, nav st
 		me := a.accountView(s.account)
 		data.Me = &me
 		data.Unread = a.unreadNotifications(c, s)
+		data.StaffLink = staffLink(s)
 	}
 	if p, ok := page.(withOpenGraph); ok {
 		data.OG = p.openGraph()

@@ -220,7 +220,7 @@ func TestComposeCSRFMultipart(t *testing.T) {
 	pic := upload{"picture_0", "p.png", pngPicture(t, color.Black)}
 	for name, form := range map[string]url.Values{
 		"no token":    {"text": {"forged"}, "scope": {"company"}, "visibility": {"public"}},
-		"wrong token": {"text": {"forged"}, "scope": {"company"}, "visibility": {"public"}, "csrf": {"x" + b.csrf("/")[1:]}},
+		"wrong token": {"text": {"forged"}, "scope": {"company"}, "visibility": {"public"}, "csrf": {otherFirst(b.csrf("/"))}},
 	} {
 		if p := b.postMultipart("/statuses", form, pic); p.Code != http.StatusForbidden {
 			t.Errorf("compose, %s: %d, want 403", name, p.Code)

@@ -59,7 +59,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(tw, "  %s\t%s\t%s\tpassword %s\t%s\n", s.Role, s.Username, s.Department, s.Password, s.URL)
 	}
 	tw.Flush()
-	fmt.Fprintln(stdout, "\nPoint a Mastodon client at one of the addresses, or try GET /api/v1/tacit/experts?q=kubernetes.")
+	fmt.Fprintln(stdout, "\nOpen an address in a browser and sign in, or point a Mastodon client at it; try \"Who knows…?\" with kubernetes.")
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping the demo company")

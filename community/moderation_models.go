@@ -59,6 +59,19 @@ type Report struct {
 	UpdatedAt              time.Time `gorm:"not null"`
 }
 
+// AccountIDs are the accounts a report names: the reported one, and the reporter, the
+// moderator it is assigned to and the one who acted, when set. Presenters load them in
+// one batch for a page of reports.
+func (r *Report) AccountIDs() []int64 {
+	ids := []int64{r.TargetAccountID}
+	for _, p := range []*int64{r.AccountID, r.AssignedAccountID, r.ActionTakenByAccountID} {
+		if p != nil {
+			ids = append(ids, *p)
+		}
+	}
+	return ids
+}
+
 // AccountSanction is what the instance's moderators decided about an account:
 // silenced accounts stay out of public timelines, suspended ones out of everything.
 type AccountSanction struct {

@@ -325,12 +325,7 @@ func (s *Server) adminUndo(kind community.AccountActionType) gin.HandlerFunc {
 func (s *Server) adminReportList(ctx context.Context, reports []community.Report) ([]AdminReport, error) {
 	var accountIDs, statusIDs []int64
 	for _, r := range reports {
-		accountIDs = append(accountIDs, r.TargetAccountID)
-		for _, p := range []*int64{r.AccountID, r.AssignedAccountID, r.ActionTakenByAccountID} {
-			if p != nil {
-				accountIDs = append(accountIDs, *p)
-			}
-		}
+		accountIDs = append(accountIDs, r.AccountIDs()...)
 		statusIDs = append(statusIDs, r.StatusIDs...)
 	}
 	byID, err := s.community.Unchecked().AccountsByID(ctx, accountIDs)

@@ -120,12 +120,7 @@ func (a *App) reportViews(c *gin.Context, s *session, reports []community.Report
 	ctx := c.Request.Context()
 	var accountIDs, statusIDs []int64
 	for _, r := range reports {
-		accountIDs = append(accountIDs, r.TargetAccountID)
-		for _, p := range []*int64{r.AccountID, r.AssignedAccountID, r.ActionTakenByAccountID} {
-			if p != nil {
-				accountIDs = append(accountIDs, *p)
-			}
-		}
+		accountIDs = append(accountIDs, r.AccountIDs()...)
 		statusIDs = append(statusIDs, r.StatusIDs...)
 	}
 	accounts, err := a.community.Unchecked().AccountsByID(ctx, accountIDs)

@@ -562,7 +562,12 @@ func (a *App) ideaHistory(c *gin.Context, s *session, info *community.BoardInfo,
 		case community.ActionStatus:
 			h.Text = T("idea.history.status", T("board.state."+e.Detail))
 		default:
-			h.Text = T("idea.history.action", e.Action)
+			// The audit log's words for the action, where the catalog has them.
+			if _, ok := messages["moderation.log.action."+e.Action]; ok {
+				h.Text = T("moderation.log.action." + e.Action)
+			} else {
+				h.Text = T("idea.history.action", e.Action)
+			}
 		}
 		out = append(out, h)
 	}

@@ -114,7 +114,13 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 	}
 	tagNames := tagNamesOf(in.Text)
 
-	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+	// Not s.tx: between the commit, whose change feed empties the cache of statuses'
+	// parts, and the events, whose subscribers (streaming, federation, search) and the
+	// answer's rendering all read the new status's parts, they go into that cache.
+	var tags []Tag
+	var events []Event
+	ev := &events
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if in.IdempotencyKey != "" {
 			if err := s.claimIdempotencyKey(tx, author.ID, in.IdempotencyKey, st.ID, now); err != nil {
 				return err
@@ -135,10 +141,12 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 				return fmt.Errorf("create poll: %w", err)
 			}
 		}
-		if _, err := addMentions(tx, st.ID, mentioned); err != nil {
+		// A new status has no mentions yet to skip.
+		if err := insertMentions(tx, st.ID, mentioned); err != nil {
 			return err
 		}
-		if err := s.setStatusTags(tx, st.ID, tagNames, false); err != nil {
+		var err error
+		if tags, err = s.linkStatusTags(tx, st.ID, tagNames); err != nil {
 			return err
 		}
 		if err := s.countNewStatus(tx, st); err != nil {
@@ -160,6 +168,17 @@ func (s *Service) CreateStatus(ctx context.Context, author *Account, user *User,
 	if err != nil {
 		return nil, err
 	}
+	// Attachments are left to the first read, which loads them with their files.
+	if len(mediaIDs) == 0 {
+		parts := &statusParts{Tags: tags, HasPoll: in.Poll != nil}
+		for _, a := range mentioned {
+			if !slices.Contains(parts.Mentions, a.ID) {
+				parts.Mentions = append(parts.Mentions, a.ID)
+			}
+		}
+		s.parts.Put(s.parts.Begin(), partsKeyOf(st), parts)
+	}
+	s.events.Publish(ctx, events...)
 	return st, nil
 }
 
@@ -417,21 +436,31 @@ func addMentions(tx *gorm.DB, statusID int64, accounts []*Account) ([]*Account, 
 		return nil, fmt.Errorf("load mentions: %w", err)
 	}
 	var added []*Account
-	var rows []Mention
 	for _, a := range accounts {
-		if slices.Contains(existing, a.ID) {
-			continue
+		if !slices.Contains(existing, a.ID) {
+			added = append(added, a)
 		}
-		added = append(added, a)
-		rows = append(rows, Mention{ID: NewID(), StatusID: statusID, AccountID: a.ID})
 	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
-		return nil, fmt.Errorf("create mentions: %w", err)
+	if err := insertMentions(tx, statusID, added); err != nil {
+		return nil, err
 	}
 	return added, nil
+}
+
+// insertMentions stores mentions of accounts by a status, in their order (reads list
+// mentions by id).
+func insertMentions(tx *gorm.DB, statusID int64, accounts []*Account) error {
+	if len(accounts) == 0 {
+		return nil
+	}
+	rows := make([]Mention, 0, len(accounts))
+	for _, a := range accounts {
+		rows = append(rows, Mention{ID: NewID(), StatusID: statusID, AccountID: a.ID})
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+		return fmt.Errorf("create mentions: %w", err)
+	}
+	return nil
 }
 
 // setStatusTags links a status to its hashtags, creating the tags that do not exist
@@ -442,35 +471,52 @@ func (s *Service) setStatusTags(tx *gorm.DB, statusID int64, names []string, rep
 			return fmt.Errorf("clear status tags: %w", err)
 		}
 	}
+	_, err := s.linkStatusTags(tx, statusID, names)
+	return err
+}
+
+// linkStatusTags links a status to its hashtags, creating the tags that do not exist
+// yet, and returns the tags by name.
+func (s *Service) linkStatusTags(tx *gorm.DB, statusID int64, names []string) ([]Tag, error) {
 	if len(names) == 0 {
-		return nil
+		return nil, nil
 	}
 	// Inserting in one order everywhere keeps two posts with the same new tags from
 	// deadlocking on PostgreSQL.
 	names = slices.Clone(names)
 	slices.Sort(names)
-	now := s.clock()
-	fresh := make([]Tag, len(names))
-	for i, n := range names {
-		fresh[i] = Tag{ID: NewID(), Name: n, CreatedAt: now}
-	}
-	// Another transaction may create the same tag at the same moment: the unique index
-	// decides, and both then read the winner's row.
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&fresh).Error; err != nil {
-		return fmt.Errorf("create tags: %w", err)
-	}
+	// Most hashtags of a post exist already: read first, create only what is missing.
 	var tags []Tag
 	if err := tx.Where("name IN ?", names).Find(&tags).Error; err != nil {
-		return fmt.Errorf("load tags: %w", err)
+		return nil, fmt.Errorf("load tags: %w", err)
+	}
+	if len(tags) < len(names) {
+		now := s.clock()
+		var fresh []Tag
+		for _, n := range names {
+			if !slices.ContainsFunc(tags, func(t Tag) bool { return t.Name == n }) {
+				fresh = append(fresh, Tag{ID: NewID(), Name: n, CreatedAt: now})
+			}
+		}
+		// Another transaction may create the same tag at the same moment: the unique
+		// index decides, and both then read the winner's row.
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&fresh).Error; err != nil {
+			return nil, fmt.Errorf("create tags: %w", err)
+		}
+		tags = nil
+		if err := tx.Where("name IN ?", names).Find(&tags).Error; err != nil {
+			return nil, fmt.Errorf("load tags: %w", err)
+		}
 	}
 	links := make([]StatusTag, 0, len(tags))
 	for _, t := range tags {
 		links = append(links, StatusTag{StatusID: statusID, TagID: t.ID})
 	}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&links).Error; err != nil {
-		return fmt.Errorf("link status tags: %w", err)
+		return nil, fmt.Errorf("link status tags: %w", err)
 	}
-	return nil
+	slices.SortFunc(tags, func(a, b Tag) int { return strings.Compare(a.Name, b.Name) })
+	return tags, nil
 }
 
 // Counters follow Mastodon: direct messages count nowhere, so that public counters do

@@ -532,12 +532,14 @@ func (h *Hub) statusEvent(ctx context.Context, st *community.Status, event strin
 	return nil
 }
 
-// deliver sends one message per delivery; deliveries to one viewer on one stream share
-// their message.
+// deliver sends one message per delivery. Deliveries on one stream with the same
+// payload share their message, whoever the viewer: most viewers of a new status get
+// the same JSON, and a shared message is framed once for all their connections
+// instead of once per viewer.
 func (h *Hub) deliver(deliveries []delivery, event string, payloads map[int64]string) {
 	type key struct {
-		viewer int64
-		stream Stream
+		stream  Stream
+		payload string
 	}
 	shared := map[key]*Message{}
 	for _, d := range deliveries {
@@ -545,7 +547,7 @@ func (h *Hub) deliver(deliveries []delivery, event string, payloads map[int64]st
 		if !ok {
 			continue
 		}
-		k := key{d.viewer, d.stream}
+		k := key{d.stream, payload}
 		m := shared[k]
 		if m == nil {
 			m = &Message{Stream: d.stream.Name(), Event: event, Payload: payload}

@@ -30,7 +30,8 @@ import (
 const fanOutClients = 1000
 
 // BenchmarkStreamingFanOut measures the time from posting a status (the API call) until
-// the last of 1,000 WebSocket clients has received it: logged-out clients on the public
+// the last of 1,000 WebSocket clients has received it (ns/op, fastest-ms, slowest-ms),
+// and the process's CPU per post (cpu-ms/post): logged-out clients on the public
 // stream (one rendering shared by all), and 1,000 followers, each a different account,
 // on their user streams (one rendering per follower, with their own relations and
 // filters).
@@ -103,8 +104,11 @@ func benchFanOut(b *testing.B, postgres bool, stream string) {
 	}
 
 	n := 0
+	var fastest, slowest time.Duration
+	cpu := instancetest.ProcessCPU(b)
 	for b.Loop() {
 		n++
+		start := time.Now()
 		st := inst.PostStatus(b, author.Token, url.Values{"status": {fmt.Sprint("fan-out ", n)}, "visibility": {"public"}, "scope": {"world"}})
 		want := `\"id\":\"` + st.ID + `\"`
 		for got := 0; got < fanOutClients; {
@@ -117,8 +121,20 @@ func benchFanOut(b *testing.B, postgres bool, stream string) {
 				b.Fatalf("only %d of %d clients received status %s", got, fanOutClients, st.ID)
 			}
 		}
+		took := time.Since(start)
+		if fastest == 0 || took < fastest {
+			fastest = took
+		}
+		slowest = max(slowest, took)
 	}
+	// ns/op is the mean time until the last client has the post; the fastest and
+	// slowest posts show how much of it the shared machine's noise is. cpu-ms/post is
+	// all the process's CPU per post: the post itself, the fan-out, and the 1,000
+	// clients reading, which share the process.
 	b.ReportMetric(float64(fanOutClients), "clients")
+	b.ReportMetric(float64(fastest.Microseconds())/1000, "fastest-ms")
+	b.ReportMetric(float64(slowest.Microseconds())/1000, "slowest-ms")
+	b.ReportMetric(float64((instancetest.ProcessCPU(b)-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/post")
 	if s := inst.Web.StreamingStats(); s.DroppedConns > 0 || s.DroppedEvents > 0 {
 		b.Errorf("dropped while benchmarking: %+v", s)
 	}

@@ -84,6 +84,9 @@ type Config struct {
 	// InstanceDescription is a short description shown to users and in the
 	// instance API.
 	InstanceDescription string `yaml:"instance_description"`
+	// InstanceRules are the instance's rules, one sentence each, shown on the landing
+	// page and to Mastodon apps (/api/v1/instance/rules).
+	InstanceRules []string `yaml:"instance_rules"`
 	// ContactEmail is the administrator's contact address (optional).
 	ContactEmail string `yaml:"contact_email"`
 	// Department is department metadata published in nodeinfo (optional).
@@ -232,6 +235,14 @@ var envTable = []envBinding{
 		EnvVar: EnvVar{Name: "TACIT_INSTANCE_DESCRIPTION", YAMLKey: "instance_description", Description: "Short description of the instance."},
 		get:    func(c Config) string { return c.InstanceDescription },
 		set:    func(c *Config, v string) error { c.InstanceDescription = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_INSTANCE_RULES", YAMLKey: "instance_rules", Description: "The instance's rules, one per line (a list in YAML)."},
+		get:    func(c Config) string { return strings.Join(c.InstanceRules, "\n") },
+		set: func(c *Config, v string) error {
+			c.InstanceRules = strings.Split(v, "\n")
+			return nil
+		},
 	},
 	{
 		EnvVar: EnvVar{Name: "TACIT_CONTACT_EMAIL", YAMLKey: "contact_email", Description: "Administrator contact e-mail address (optional)."},
@@ -571,6 +582,13 @@ func (c Config) Normalize() Config {
 		}
 	}
 	c.TrustedProxies = proxies
+	var rules []string
+	for _, r := range c.InstanceRules {
+		if r = strings.TrimSpace(r); r != "" {
+			rules = append(rules, r)
+		}
+	}
+	c.InstanceRules = rules
 	return c
 }
 
@@ -885,6 +903,7 @@ func (c Config) IsPeer(host string) bool {
 func (c Config) Redacted() Config {
 	c.Federation.Peers = append([]string(nil), c.Federation.Peers...)
 	c.Federation.AllowNetworks = append([]string(nil), c.Federation.AllowNetworks...)
+	c.InstanceRules = append([]string(nil), c.InstanceRules...)
 	if c.Database == "" {
 		return c
 	}

@@ -711,6 +711,7 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_DATABASE":                  "postgres://db/tacit",
 		"TACIT_INSTANCE_NAME":             "Env Corp",
 		"TACIT_INSTANCE_DESCRIPTION":      "From the environment.",
+		"TACIT_INSTANCE_RULES":            "Be kind.\nNo secrets in world posts.",
 		"TACIT_CONTACT_EMAIL":             "ops@env.example",
 		"TACIT_DEPARTMENT":                "Ops",
 		"TACIT_LOCATION":                  "Lisbon",

@@ -108,7 +108,7 @@ func (s *Server) mountInstance(e *gin.Engine) {
 	// Peer host names say which servers the company runs: for its people only in
 	// company mode.
 	e.GET("/api/v1/instance/peers", s.profileReader("read"), a.peers)
-	e.GET("/api/v1/instance/rules", emptyList)
+	e.GET("/api/v1/instance/rules", a.rules)
 	e.GET("/api/v1/instance/activity", a.weeklyActivity)
 	e.GET("/api/v1/custom_emojis", emptyList)
 	e.GET("/api/v1/preferences", requireUser("read:accounts"), a.preferences)
@@ -125,9 +125,28 @@ func (s *Server) mountInstance(e *gin.Engine) {
 	}
 }
 
-// emptyList answers with [] for lists Tacit does not have yet (rules, custom emojis,
+// emptyList answers with [] for lists Tacit does not have yet (custom emojis,
 // announcements), so that clients show nothing rather than an error.
 func emptyList(c *gin.Context) { c.JSON(http.StatusOK, []struct{}{}) }
+
+// Rule is one of the instance's rules, as Mastodon's Rule entity.
+type Rule struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+	Hint string `json:"hint"`
+}
+
+// rulesOf numbers the configured rules from 1, in their order, as Mastodon's ids are.
+func rulesOf(cfg config.Config) []Rule {
+	out := make([]Rule, 0, len(cfg.InstanceRules))
+	for i, text := range cfg.InstanceRules {
+		out = append(out, Rule{ID: strconv.Itoa(i + 1), Text: text})
+	}
+	return out
+}
+
+// rules is GET /api/v1/instance/rules.
+func (a *instanceAPI) rules(c *gin.Context) { c.JSON(http.StatusOK, rulesOf(a.s.cfg)) }
 
 func (a *instanceAPI) loadFacts(ctx context.Context) (instanceFacts, error) {
 	stats, err := a.s.community.InstanceStats(ctx)
@@ -266,7 +285,7 @@ type V1Instance struct {
 		ScheduledStatuses scheduledLimits `json:"scheduled_statuses"`
 	} `json:"configuration"`
 	ContactAccount *Account      `json:"contact_account,omitempty"`
-	Rules          []struct{}    `json:"rules"`
+	Rules          []Rule        `json:"rules"`
 	Tacit          instanceTacit `json:"tacit"`
 }
 
@@ -303,7 +322,7 @@ func (a *instanceAPI) v1Instance(c *gin.Context) {
 		acct := a.s.account(f.contact)
 		out.ContactAccount = &acct
 	}
-	out.Rules = []struct{}{}
+	out.Rules = rulesOf(a.s.cfg)
 	out.Tacit = a.tacit()
 	c.JSON(http.StatusOK, out)
 }
@@ -362,7 +381,7 @@ type Instance struct {
 		Email   string   `json:"email"`
 		Account *Account `json:"account,omitempty"`
 	} `json:"contact"`
-	Rules []struct{}    `json:"rules"`
+	Rules []Rule        `json:"rules"`
 	Tacit instanceTacit `json:"tacit"`
 }
 
@@ -405,7 +424,7 @@ func (a *instanceAPI) v2Instance(c *gin.Context) {
 		acct := a.s.account(f.contact)
 		out.Contact.Account = &acct
 	}
-	out.Rules = []struct{}{}
+	out.Rules = rulesOf(a.s.cfg)
 	out.Tacit = a.tacit()
 	c.JSON(http.StatusOK, out)
 }

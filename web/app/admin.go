@@ -316,6 +316,7 @@ type instancePage struct {
 	Tab      adminTab
 	Settings []setting
 	Peers    []string
+	Rules    []string
 }
 
 // instancePage is GET /admin/instance. The instance's name, description and defaults
@@ -340,5 +341,6 @@ func (a *App) instancePage(c *gin.Context, s *session) {
 		{T("admin.instance.federation_mode"), T("admin.instance.mode." + cfg.Federation.Mode)},
 	}}
 	p.Peers = append(p.Peers, cfg.Federation.Peers...)
+	p.Rules = cfg.InstanceRules
 	a.render(c, s, http.StatusOK, "admin_instance", T("admin.instance.heading"), "admin", p)
 }

@@ -5,8 +5,10 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/instance/instancetest"
 )
 
@@ -56,5 +58,21 @@ func TestAssetsCompressed(t *testing.T) {
 		if refused, _ := get(asset, "gzip;q=0"); refused.Header.Get("Content-Encoding") != "" {
 			t.Errorf("%s: gzip;q=0 answered with %q", asset, refused.Header.Get("Content-Encoding"))
 		}
+	}
+}
+
+// TestLandingRules: the landing page lists the instance's rules, in order, and the
+// admin's instance page shows them too; without rules the landing page has no list.
+func TestLandingRules(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{Configure: func(c *config.Config) {
+		c.InstanceRules = []string{"Be kind.", "No customer data in world posts."}
+	}})
+	p := newBrowser(t, inst).get("/")
+	first, second := strings.Index(p.Body, "<li>Be kind.</li>"), strings.Index(p.Body, "<li>No customer data in world posts.</li>")
+	if p.Code != http.StatusOK || first < 0 || second < first {
+		t.Errorf("landing page: %d, rules at %d and %d", p.Code, first, second)
+	}
+	if p := newBrowser(t, instancetest.Start(t, instancetest.Options{})).get("/"); strings.Contains(p.Body, `class="rules"`) {
+		t.Error("the landing page of an instance without rules has a list of rules")
 	}
 }

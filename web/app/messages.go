@@ -525,6 +525,7 @@ var messages = map[string]string{
 	"admin.instance.mode.open":       "Open: also with the wider fediverse, for posts anyone may read",
 	"admin.instance.peers":           "The company's other instances",
 	"admin.instance.none":            "None",
+	"admin.instance.rules":           "Rules",
 }
 
 // T returns the text for key with args filled in. An unknown key returns the key

@@ -47,6 +47,7 @@ type timelinePage struct {
 // landingPage is what a logged-out visitor sees at /.
 type landingPage struct {
 	Description string
+	Rules       []string
 	Statuses    []statusView
 	Pager       pager
 	Form        *formContext
@@ -79,6 +80,7 @@ func (a *App) landing(c *gin.Context) {
 	}
 	a.render(c, nil, http.StatusOK, "landing", a.instanceName(), "", landingPage{
 		Description: a.cfg.InstanceDescription,
+		Rules:       a.cfg.InstanceRules,
 		Statuses:    views,
 		Pager:       pagerFor("/", maxID, page.OldestID, len(page.Statuses)),
 		Form:        form,

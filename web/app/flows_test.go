@@ -191,6 +191,38 @@ func TestExperts(t *testing.T) {
 	}
 }
 
+// TestExpertsOpenQuestions: the experts page lists the questions on the topic that
+// nobody answered, and drops one once it has a reply; statements and posts the reader
+// may not see are never listed.
+func TestExpertsOpenQuestions(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{})
+	carol := inst.CreateUser(t, "carol", instancetest.UserOptions{})
+	dave := inst.CreateUser(t, "dave", instancetest.UserOptions{})
+	inst.CreateUser(t, "bob", instancetest.UserOptions{})
+	inst.PostStatus(t, carol.Token, url.Values{"status": {"Who can review our #kubernetes ingress rules?"}, "scope": {"company"}})
+	answered := inst.PostStatus(t, carol.Token, url.Values{"status": {"Why does #kubernetes restart the billing pods?"}, "scope": {"company"}})
+	inst.PostStatus(t, dave.Token, url.Values{"status": {"OOM kills: raise the limits"}, "in_reply_to_id": {answered.ID}, "scope": {"company"}})
+	inst.PostStatus(t, carol.Token, url.Values{"status": {"Our #kubernetes upgrade went fine."}, "scope": {"company"}})
+	inst.PostStatus(t, dave.Token, url.Values{"status": {"Is #kubernetes 1.33 safe for us?"}, "visibility": {"direct"}})
+	inst.SyncSearch(t)
+
+	b := newBrowser(t, inst)
+	b.signIn("bob")
+	p := b.get("/experts?q=kubernetes")
+	if p.Code != http.StatusOK || !strings.Contains(p.Body, "Open questions about") {
+		t.Fatalf("experts page: %d, no open questions\n%s", p.Code, p.Body)
+	}
+	questions := p.Body[strings.Index(p.Body, "Open questions about"):]
+	if !strings.Contains(questions, "ingress rules?") {
+		t.Error("the unanswered question is not listed")
+	}
+	for _, not := range []string{"billing pods?", "upgrade went fine", "1.33 safe"} {
+		if strings.Contains(questions, not) {
+			t.Errorf("%q is listed among the open questions", not)
+		}
+	}
+}
+
 // TestMessageKeys: every text a template or handler names is in the catalog.
 func TestMessageKeys(t *testing.T) {
 	// Keys with a dot and not ending in one: prefixes completed at run time are

@@ -541,6 +541,34 @@ type expertsPage struct {
 	Unanswered  string
 	Unavailable bool
 	AskPath     string
+	// Questions are posts on the topic that ask and have no answer yet.
+	Questions []statusView
+}
+
+// maxOpenQuestions is how many unanswered questions the experts page shows.
+const maxOpenQuestions = 5
+
+// openQuestions finds posts on the topic the viewer may read that ask a question
+// (a "?" in the text), start a thread and have no reply yet: the people the page
+// names may be the ones to answer them.
+func (a *App) openQuestions(c *gin.Context, s *session, q string) ([]statusView, error) {
+	ctx := c.Request.Context()
+	v := community.AsAccount(s.account)
+	found, err := a.search.Statuses(ctx, search.StatusQuery{Text: q, Viewer: v, Limit: 40})
+	if err != nil {
+		return nil, err
+	}
+	var open []community.Status
+	for _, st := range found {
+		asks := strings.Contains(st.Text, "?") || strings.Contains(st.Content, "?")
+		if asks && st.InReplyToID == nil && st.ReblogOfID == nil && st.RepliesCount == 0 {
+			open = append(open, st)
+		}
+		if len(open) == maxOpenQuestions {
+			break
+		}
+	}
+	return a.statusViews(ctx, v, open, a.formContext(c, s))
 }
 
 // maxQueryChars bounds a "who knows …?" question, as the API does.
@@ -572,6 +600,10 @@ func (a *App) experts(c *gin.Context, s *session) {
 	data.Unanswered = strings.Join(res.Unanswered, ", ")
 	for _, e := range res.Experts {
 		data.Experts = append(data.Experts, a.expertView(e))
+	}
+	if data.Questions, err = a.openQuestions(c, s, q); err != nil {
+		a.fail(c, s, err)
+		return
 	}
 	a.render(c, s, http.StatusOK, "experts", T("experts.results", q), "experts", data)
 }

@@ -639,6 +639,25 @@ func (s *Service) ModerationLog(ctx context.Context, viewer *Account, q Moderati
 	return findPage[ModerationLogEntry](db, q.Page.Normalize(DefaultLimit, MaxLimit), "id", "moderation log")
 }
 
+// IdeaStatusHistory lists the status changes of an idea the viewer may read, oldest
+// first, with the moderators' comments, as this instance's audit log recorded them
+// (the changes made here, and those its moderators made on other instances' boards).
+// Everyone who may read an idea may follow its decisions; the rest of the log stays
+// with the moderators (ModerationLog).
+func (s *Service) IdeaStatusHistory(ctx context.Context, v Viewer, statusID int64) ([]ModerationLogEntry, error) {
+	st, err := s.GetStatus(ctx, v, statusID)
+	if err != nil {
+		return nil, err
+	}
+	var out []ModerationLogEntry
+	err = s.read(ctx).Where("object_uri = ? AND action = ?", st.URI, ActionStatus).
+		Order("id").Limit(MaxLimit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("load the status history of idea %d: %w", statusID, err)
+	}
+	return out, nil
+}
+
 // logStaffAction records an action of the instance's staff (reports, accounts,
 // domains) in the audit log.
 func (s *Service) logStaffAction(tx *gorm.DB, actor *Account, action, objectURI, reason, detail string) error {

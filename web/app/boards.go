@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -484,11 +485,13 @@ func (a *App) ideaPage(c *gin.Context, s *session) {
 			a.fail(c, s, err)
 			return
 		}
+		iv.Mod = &data.Mod
+	}
+	if s != nil {
 		if data.History, err = a.ideaHistory(c, s, info, idea); err != nil {
 			a.fail(c, s, err)
 			return
 		}
-		iv.Mod = &data.Mod
 	}
 	data.Idea = iv
 	a.render(c, s, http.StatusOK, "idea", iv.Title, "boards", data)
@@ -530,15 +533,18 @@ func (a *App) ideaModeration(c *gin.Context, s *session, info *community.BoardIn
 	return m, nil
 }
 
-// ideaHistory is what the board's moderation log says about the idea: every status
-// change with its comment, locks, pins. The log is the moderators' (the domain lets
-// only them read it); everyone else sees the current status and its comment.
+// ideaHistory is what the board's moderation log says about the idea: for its
+// moderators every status change with its comment, locks, pins; for everyone else who
+// may read the idea, the status changes with their comments.
 func (a *App) ideaHistory(c *gin.Context, s *session, info *community.BoardInfo, idea *community.IdeaView) ([]historyEntry, error) {
-	entries, err := a.community.ModerationLog(c.Request.Context(), s.account, community.ModerationLogQuery{
-		BoardID: info.Account.ID, Page: community.Page{Limit: community.MaxLimit},
+	ctx := c.Request.Context()
+	entries, err := a.community.ModerationLog(ctx, s.account, community.ModerationLogQuery{
+		BoardID: info.Account.ID, ObjectURI: idea.Status.URI, Page: community.Page{Limit: community.MaxLimit},
 	})
 	if community.KindOf(err) == community.KindForbidden {
-		return nil, nil
+		// Not a moderator here: the decisions alone, which whoever reads the idea sees.
+		entries, err = a.community.IdeaStatusHistory(ctx, community.AsAccount(s.account), idea.Status.ID)
+		slices.Reverse(entries) // newest first, as the log
 	}
 	if err != nil {
 		return nil, err

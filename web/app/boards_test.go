@@ -183,6 +183,12 @@ func TestBoardsOnOneInstance(t *testing.T) {
 			t.Error("a locked idea offers alice a reply box, or moderation controls")
 		}
 		wantPage(t, "the history for the moderator", mb.get(ideaPath), http.StatusOK, "Status set to Planned", "Unlock the discussion", "Unpin")
+		// Whoever reads the idea follows its decisions, with the moderators' comments, but
+		// not the rest of the moderation log.
+		if p := bb.get(ideaPath); !strings.Contains(p.Body, "Decisions so far") || !strings.Contains(p.Body, "Status set to Planned") ||
+			strings.Contains(p.Body, "Moderation history") || strings.Contains(p.Body, "Thread locked") {
+			t.Errorf("bob's view of the idea's history:\n%s", p.Body)
+		}
 
 		// Removing a reply, merging, moving.
 		_, replies, err := inst.Community.StatusContext(ctx, community.AsAccount(admin.Account), ideaID)

@@ -295,6 +295,7 @@ var messages = map[string]string{
 	"idea.comment_label":       "The moderators' comment",
 	"idea.changed":             "Status changed",
 	"idea.history":             "Moderation history",
+	"idea.status_history":      "Decisions so far",
 	"idea.history.status":      "Status set to %s",
 	"idea.history.action":      "Action: %s",
 	"idea.discussion":          "Discussion",

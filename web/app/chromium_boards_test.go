@@ -42,7 +42,7 @@ func TestBoardsModerationAdminInBrowser(t *testing.T) {
 		c.Federation.Peers = append(c.Federation.Peers, peer)
 	}})
 	a, b, c := insts[0], insts[1], insts[2]
-	w := &bmaInBrowser{br: br, ctx: ctx, refusing: refusing, peer: peer, a: a, b: b, c: c}
+	w := &boardsModerationAdmin{br: br, ctx: ctx, refusing: refusing, peer: peer, a: a, b: b, c: c}
 	w.admin = a.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin})
 	w.alice = a.CreateUser(t, "alice", instancetest.UserOptions{})
 	w.dana = a.CreateUser(t, "dana", instancetest.UserOptions{})
@@ -58,10 +58,10 @@ func TestBoardsModerationAdminInBrowser(t *testing.T) {
 	w.adminPages(t)
 }
 
-// bmaInBrowser is what TestBoardsModerationAdminInBrowser's steps share: the browser,
+// boardsModerationAdmin is what TestBoardsModerationAdminInBrowser's steps share: the browser,
 // the three instances and the refusing peer, the people, A's board and where its first
 // idea is on each instance.
-type bmaInBrowser struct {
+type boardsModerationAdmin struct {
 	br                              *browsertest.Browser
 	ctx                             context.Context
 	refusing                        *httptest.Server
@@ -75,7 +75,7 @@ type bmaInBrowser struct {
 }
 
 // A's board, with carol of B among its moderators, as in TestBoardsAcrossInstances.
-func (w *bmaInBrowser) moderatedBoard(t *testing.T) {
+func (w *boardsModerationAdmin) moderatedBoard(t *testing.T) {
 	w.board = newBoard(t, w.a, w.admin, "ideas", "Ideas")
 	var err error
 	w.boardOnB, err = w.b.Federator.ResolveAccount(w.ctx, "ideas@"+w.a.Host())
@@ -100,7 +100,7 @@ func (w *bmaInBrowser) moderatedBoard(t *testing.T) {
 
 // Two ideas by alice, through the domain as the API's POST does; the first one is
 // the one voted on and moderated.
-func (w *bmaInBrowser) ideas(t *testing.T) {
+func (w *boardsModerationAdmin) ideas(t *testing.T) {
 	var ideaURI string
 	for _, title := range []string{"Bike racks by the entrance", "Quiet room on every floor"} {
 		st, err := w.a.Community.CreateIdea(w.ctx, w.alice.Account, w.board.Account.ID, community.NewIdea{
@@ -136,7 +136,7 @@ func (w *bmaInBrowser) ideas(t *testing.T) {
 
 // Erin, on C, finds the board on C's boards page, opens the idea and votes with
 // the keyboard.
-func (w *bmaInBrowser) erinVotes(t *testing.T) {
+func (w *boardsModerationAdmin) erinVotes(t *testing.T) {
 	signInByKeyboard(t, w.br, w.c.URL, "erin")
 	visit(t, w.br, w.c.URL+"/boards", http.StatusOK, "boards", true)
 	press(t, w.br, `a[href="`+w.remoteBoard+`"]`)
@@ -155,7 +155,7 @@ func (w *bmaInBrowser) erinVotes(t *testing.T) {
 
 // Carol, on B, moderates the idea from its page: a status with a comment, then
 // the lock.
-func (w *bmaInBrowser) carolModerates(t *testing.T) {
+func (w *boardsModerationAdmin) carolModerates(t *testing.T) {
 	signInByKeyboard(t, w.br, w.b.URL, "carol")
 	w.br.Do(chromedp.Navigate(w.b.URL + w.ideaOnB))
 	waitFor(t, w.br, "the moderation form", `!!document.querySelector('form[action$="/status"] select[name=status]')`)
@@ -176,7 +176,7 @@ func (w *bmaInBrowser) carolModerates(t *testing.T) {
 }
 
 // Back on C, erin's page of the idea shows the status, its comment and the lock.
-func (w *bmaInBrowser) erinSeesModeration(t *testing.T) {
+func (w *boardsModerationAdmin) erinSeesModeration(t *testing.T) {
 	signInByKeyboard(t, w.br, w.c.URL, "erin")
 	eventually.Holds(t, "the status and the lock on C's page", func() bool {
 		browsertest.Run(w.br, chromedp.Navigate(w.c.URL+w.ideaOnC))
@@ -191,7 +191,7 @@ func (w *bmaInBrowser) erinSeesModeration(t *testing.T) {
 }
 
 // A report filed through the API on A, worked through A's queue by its admin.
-func (w *bmaInBrowser) report(t *testing.T) {
+func (w *boardsModerationAdmin) report(t *testing.T) {
 	spam := w.a.PostStatus(t, w.dana.Token, url.Values{"status": {"Cheap watches, ask me how"}, "scope": {"company"}})
 	w.a.Call(t, http.MethodPost, "/api/v1/reports", w.alice.Token, url.Values{
 		"account_id": {community.FormatID(w.dana.Account.ID)}, "status_ids[]": {spam.ID},
@@ -244,7 +244,7 @@ func (w *bmaInBrowser) report(t *testing.T) {
 }
 
 // The admin pages, and a dead delivery to the refusing peer sent again.
-func (w *bmaInBrowser) adminPages(t *testing.T) {
+func (w *boardsModerationAdmin) adminPages(t *testing.T) {
 	dead := community.NewID()
 	payload, _ := json.Marshal(map[string]any{"inbox": w.refusing.URL + "/inbox",
 		"activity": json.RawMessage(`{"id":"` + w.a.URL + `/activities/dead","type":"Create"}`)})

@@ -58,9 +58,9 @@ func TestBoardsModerationAdminInBrowser(t *testing.T) {
 	w.adminPages(t)
 }
 
-// boardsModerationAdmin is what TestBoardsModerationAdminInBrowser's steps share: the browser,
-// the three instances and the refusing peer, the people, A's board and where its first
-// idea is on each instance.
+// boardsModerationAdmin is what TestBoardsModerationAdminInBrowser's steps share:
+// the browser, the three instances and the refusing peer, the people, A's board and
+// where its first idea is on each instance.
 type boardsModerationAdmin struct {
 	br                              *browsertest.Browser
 	ctx                             context.Context

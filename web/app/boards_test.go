@@ -62,181 +62,230 @@ func wantRedirect(t *testing.T, what string, p page, location string) {
 // merges, moves, removes and bans.
 func TestBoardsOnOneInstance(t *testing.T) {
 	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
-		ctx := context.Background()
-		admin := inst.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin})
-		alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
-		bob := inst.CreateUser(t, "bob", instancetest.UserOptions{})
-		board := newBoard(t, inst, admin, "ideas", "Ideas")
-		boardID := community.FormatID(board.Account.ID)
+		w := &boardsOnOne{ctx: context.Background(), inst: inst}
+		w.admin = inst.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin})
+		w.alice = inst.CreateUser(t, "alice", instancetest.UserOptions{})
+		w.bob = inst.CreateUser(t, "bob", instancetest.UserOptions{})
+		w.board = newBoard(t, inst, w.admin, "ideas", "Ideas")
+		w.boardID = community.FormatID(w.board.Account.ID)
 
-		ab := newBrowser(t, inst)
-		ab.signIn("alice")
-		wantPage(t, "the boards page", ab.get("/boards"), http.StatusOK, `href="/boards/ideas"`, "Make work better", "Follow Ideas",
-			"Department: "+inst.Host())
-		wantRedirect(t, "follow the board", ab.post("/accounts/"+boardID+"/follow",
-			url.Values{"csrf": {ab.csrf("/boards")}, "back": {"/boards"}}), "/boards")
-		wantPage(t, "the boards page after following", ab.get("/boards"), http.StatusOK, "Unfollow Ideas")
-
-		// Submitting: a refused idea comes back with what was typed and why.
-		token := ab.csrf("/boards/ideas")
-		wantPage(t, "an idea without a title", ab.post("/boards/ideas/ideas", url.Values{"csrf": {token}, "body": {"kept text"}}),
-			http.StatusUnprocessableEntity, "kept text", `role="alert"`)
-		p := ab.post("/boards/ideas/ideas", url.Values{"csrf": {token}, "title": {"Standing desks"}, "body": {"For the support floor."}})
-		if p.Code != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/boards/ideas/ideas/") {
-			t.Fatalf("submit an idea: %d %q\n%s", p.Code, p.Header.Get("Location"), p.Body)
-		}
-		ideaPath := p.Header.Get("Location")
-		ideaID := mustID(t, ideaPath)
-		wantPage(t, "the idea page", ab.get(ideaPath), http.StatusOK, "Standing desks", "For the support floor.",
-			"0 votes", "Vote for this idea", ">New<", "Reply")
-
-		// Voting and discussing, as bob.
-		bb := newBrowser(t, inst)
-		bb.signIn("bob")
-		token = bb.csrf(ideaPath)
-		wantRedirect(t, "vote", bb.post(ideaPath+"/vote", url.Values{"csrf": {token}, "back": {ideaPath}}), ideaPath)
-		if v := ideaState(t, inst, bob, ideaID); !v.Voted || v.Idea.VotesCount != 1 {
-			t.Fatalf("after the vote: voted %v, %d votes", v.Voted, v.Idea.VotesCount)
-		}
-		wantPage(t, "the idea after the vote", bb.get(ideaPath), http.StatusOK, "1 vote<", "Withdraw your vote")
-		wantRedirect(t, "unvote", bb.post(ideaPath+"/unvote", url.Values{"csrf": {token}, "back": {ideaPath}}), ideaPath)
-		if v := ideaState(t, inst, bob, ideaID); v.Voted || v.Idea.VotesCount != 0 {
-			t.Fatalf("after the unvote: voted %v, %d votes", v.Voted, v.Idea.VotesCount)
-		}
-		// With htmx the answer is the vote count and button alone, turned.
-		frag := bb.post(ideaPath+"/vote", url.Values{"csrf": {token}, "back": {ideaPath}}, "HX-Request", "true")
-		if frag.Code != http.StatusOK || !strings.HasPrefix(frag.Body, `<div class="vote">`) || strings.Contains(frag.Body, "<html") ||
-			!strings.Contains(frag.Body, "Withdraw your vote") || !strings.Contains(frag.Body, "1 vote<") {
-			t.Fatalf("htmx vote: %d\n%s", frag.Code, frag.Body)
-		}
-		wantRedirect(t, "reply", bb.post("/statuses", url.Values{"csrf": {token}, "text": {"Yes, and for the call centre"},
-			"in_reply_to_id": {community.FormatID(ideaID)}, "scope": {"company"}, "visibility": {"public"}, "back": {ideaPath}}), ideaPath)
-		wantPage(t, "the discussion", bb.get(ideaPath), http.StatusOK, "Yes, and for the call centre")
-		wantPage(t, "the board after the reply", bb.get("/boards/ideas"), http.StatusOK, "1 reply<")
-
-		// A logged-out visitor learns nothing of a company board.
-		for _, path := range []string{"/boards/ideas", ideaPath} {
-			wantPage(t, "logged out, "+path, newBrowser(t, inst).get(path), http.StatusNotFound)
-		}
-		if p := newBrowser(t, inst).get("/boards"); strings.Contains(p.Body, "/boards/ideas") {
-			t.Error("the boards page lists a company board to a logged-out visitor")
-		}
-
-		// Sorting and filtering.
-		wantPage(t, "top ideas", bb.get("/boards/ideas?sort=top"), http.StatusOK, "Standing desks", "1 vote<")
-		wantPage(t, "planned ideas", bb.get("/boards/ideas?sort=new&status=planned"), http.StatusOK, "No ideas here yet.")
-		wantPage(t, "an unknown order", bb.get("/boards/ideas?sort=loudest"), http.StatusUnprocessableEntity)
-
-		// No moderation for bob: no controls, and a forged form is refused with nothing written.
-		for _, path := range []string{"/boards/ideas", ideaPath} {
-			if p := bb.get(path); strings.Contains(p.Body, "Moderate this idea") || strings.Contains(p.Body, "Ban a person") ||
-				strings.Contains(p.Body, "Moderation history") {
-				t.Errorf("bob, no moderator, sees moderation controls on %s", path)
-			}
-		}
-		for action, form := range map[string]url.Values{
-			"status": {"status": {"declined"}, "comment": {"no"}}, "lock": {}, "pin": {}, "remove": {},
-		} {
-			form.Set("csrf", token)
-			wantPage(t, "bob's forged "+action, bb.post(ideaPath+"/"+action, form), http.StatusForbidden)
-		}
-		wantPage(t, "bob's forged ban", bb.post("/boards/ideas/bans", url.Values{"csrf": {token}, "action": {"ban"}, "account": {"alice"}}),
-			http.StatusForbidden)
-		if v := ideaState(t, inst, bob, ideaID); v.Idea.State != community.IdeaNew || v.Idea.Locked || v.Idea.PinnedAt != nil {
-			t.Fatalf("bob's forged moderation changed the idea: %+v", v.Idea)
-		}
-
-		// CSRF: every new form refuses a post without its token, and writes nothing.
-		for path, form := range map[string]url.Values{
-			"/boards/ideas/ideas": {"title": {"sneaky"}},
-			ideaPath + "/unvote":  {},
-			ideaPath + "/status":  {"status": {"planned"}},
-			"/boards/ideas/bans":  {"action": {"ban"}, "account": {"bob"}},
-		} {
-			wantPage(t, "POST "+path+" without CSRF", bb.post(path, form), http.StatusForbidden)
-			form.Set("csrf", "forged")
-			wantPage(t, "POST "+path+" with a wrong CSRF token", bb.post(path, form), http.StatusForbidden)
-		}
-		if v := ideaState(t, inst, bob, ideaID); !v.Voted || v.Idea.State != community.IdeaNew {
-			t.Fatalf("forms without CSRF changed the idea: voted %v, %s", v.Voted, v.Idea.State)
-		}
-
-		// The board's moderator.
-		mb := newBrowser(t, inst)
-		mb.signIn("admin")
-		wantPage(t, "the board for its moderator", mb.get("/boards/ideas"), http.StatusOK, "Moderate this idea", "Ban a person from this board")
-		token = mb.csrf(ideaPath)
-		wantRedirect(t, "set the status", mb.post(ideaPath+"/status", url.Values{"csrf": {token}, "back": {ideaPath},
-			"status": {"planned"}, "comment": {"Ordered for March"}}), ideaPath)
-		wantPage(t, "a workflow step the domain refuses", mb.post(ideaPath+"/status", url.Values{"csrf": {token}, "status": {"new"}}),
-			http.StatusUnprocessableEntity)
-		wantRedirect(t, "lock", mb.post(ideaPath+"/lock", url.Values{"csrf": {token}, "back": {ideaPath}}), ideaPath)
-		wantRedirect(t, "pin", mb.post(ideaPath+"/pin", url.Values{"csrf": {token}, "back": {ideaPath}}), ideaPath)
-		v := ideaState(t, inst, alice, ideaID)
-		if v.Idea.State != community.IdeaPlanned || v.Idea.StateComment != "Ordered for March" || !v.Idea.Locked || v.Idea.PinnedAt == nil {
-			t.Fatalf("after the moderator's forms: %+v", v.Idea)
-		}
-		p = ab.get(ideaPath)
-		wantPage(t, "the moderated idea for alice", p, http.StatusOK, ">Planned<", "Ordered for March", ">Locked<", ">Pinned<",
-			"the discussion is closed")
-		if strings.Contains(p.Body, `name="in_reply_to_id"`) || strings.Contains(p.Body, "Moderate this idea") {
-			t.Error("a locked idea offers alice a reply box, or moderation controls")
-		}
-		wantPage(t, "the history for the moderator", mb.get(ideaPath), http.StatusOK, "Status set to Planned", "Unlock the discussion", "Unpin")
-		// Whoever reads the idea follows its decisions, with the moderators' comments, but
-		// not the rest of the moderation log.
-		if p := bb.get(ideaPath); !strings.Contains(p.Body, "Decisions so far") || !strings.Contains(p.Body, "Status set to Planned") ||
-			strings.Contains(p.Body, "Moderation history") || strings.Contains(p.Body, "Thread locked") {
-			t.Errorf("bob's view of the idea's history:\n%s", p.Body)
-		}
-
-		// Removing a reply, merging, moving.
-		_, replies, err := inst.Community.StatusContext(ctx, community.AsAccount(admin.Account), ideaID)
-		if err != nil || len(replies) != 1 {
-			t.Fatalf("replies: %v %d", err, len(replies))
-		}
-		wantRedirect(t, "remove the reply", mb.post(ideaPath+"/remove", url.Values{"csrf": {token}, "back": {ideaPath},
-			"post": {community.FormatID(replies[0].ID)}, "reason": {"off topic"}}), ideaPath)
-		if p := ab.get(ideaPath); strings.Contains(p.Body, "call centre") {
-			t.Error("the removed reply still shows")
-		}
-		second := ab.post("/boards/ideas/ideas", url.Values{"csrf": {ab.csrf("/boards/ideas")}, "title": {"Desks that stand"}})
-		secondPath := second.Header.Get("Location")
-		wantPage(t, "the merge choices", mb.get(secondPath), http.StatusOK, "Standing desks (votes: 1)")
-		wantRedirect(t, "merge", mb.post(secondPath+"/merge", url.Values{"csrf": {token}, "back": {secondPath},
-			"into": {community.FormatID(ideaID)}}), secondPath)
-		wantPage(t, "the merged idea", ab.get(secondPath), http.StatusOK, ">Merged<", `href="`+ideaPath+`"`)
-
-		newBoard(t, inst, admin, "facilities", "Facilities")
-		wantPage(t, "the move choices", mb.get(ideaPath), http.StatusOK, "@facilities")
-		facilities, err := inst.Community.LocalAccount(ctx, "facilities")
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantRedirect(t, "move", mb.post(ideaPath+"/move", url.Values{"csrf": {token}, "back": {ideaPath},
-			"board": {community.FormatID(facilities.ID)}}), ideaPath)
-		moved := "/boards/facilities/ideas/" + community.FormatID(ideaID)
-		wantRedirect(t, "the old address of the moved idea", ab.get(ideaPath), moved)
-		wantPage(t, "the moved idea", ab.get(moved), http.StatusOK, "Standing desks")
-
-		// Banning bob: his next idea is refused.
-		wantRedirect(t, "ban bob", mb.post("/boards/ideas/bans", url.Values{"csrf": {token}, "action": {"ban"}, "account": {"@bob"},
-			"reason": {"spam"}}), "/boards/ideas?banned=ban")
-		wantPage(t, "the ban's notice", mb.get("/boards/ideas?banned=ban"), http.StatusOK, "The person is banned from this board.")
-		if p := bb.post("/boards/ideas/ideas", url.Values{"csrf": {bb.csrf("/boards/ideas")}, "title": {"Banned idea"}}); p.Code == http.StatusSeeOther {
-			t.Fatalf("a banned person submitted an idea: %d", p.Code)
-		}
-		wantPage(t, "ban an unknown person", mb.post("/boards/ideas/bans", url.Values{"csrf": {token}, "action": {"ban"}, "account": {"nobody"}}),
-			http.StatusUnprocessableEntity, "Nobody called nobody")
-		wantRedirect(t, "lift the ban", mb.post("/boards/ideas/bans", url.Values{"csrf": {token}, "action": {"unban"}, "account": {"bob"}}),
-			"/boards/ideas?banned=unban")
-
-		// Remove the merged idea: back to the board, and the idea is gone.
-		wantRedirect(t, "remove an idea", mb.post(secondPath+"/remove", url.Values{"csrf": {token}, "back": {secondPath}}), "/boards/ideas")
-		wantPage(t, "the removed idea", ab.get(secondPath), http.StatusNotFound)
-		wantPage(t, "an unknown board", ab.get("/boards/nothing"), http.StatusNotFound)
-		wantPage(t, "a person's account as a board", ab.get("/boards/alice"), http.StatusNotFound)
+		w.follow(t)
+		w.submit(t)
+		w.voteAndDiscuss(t)
+		w.loggedOut(t)
+		w.sortAndFilter(t)
+		w.noModeration(t)
+		w.csrfRefused(t)
+		w.moderate(t)
+		w.removeMergeMove(t)
+		w.ban(t)
+		w.removeIdea(t)
 	})
+}
+
+// boardsOnOne is what TestBoardsOnOneInstance's steps share: the instance, its people
+// and their browsers, the board, the idea and the form token in use.
+type boardsOnOne struct {
+	ctx                  context.Context
+	inst                 *instancetest.Instance
+	admin, alice, bob    *instancetest.User
+	board                *community.BoardInfo
+	boardID              string
+	ab, bb, mb           *browser // alice's, bob's and the moderator's
+	token                string
+	ideaPath, secondPath string
+	ideaID               int64
+}
+
+// Alice finds the board on the boards page and follows it.
+func (w *boardsOnOne) follow(t *testing.T) {
+	w.ab = newBrowser(t, w.inst)
+	w.ab.signIn("alice")
+	wantPage(t, "the boards page", w.ab.get("/boards"), http.StatusOK, `href="/boards/ideas"`, "Make work better", "Follow Ideas",
+		"Department: "+w.inst.Host())
+	wantRedirect(t, "follow the board", w.ab.post("/accounts/"+w.boardID+"/follow",
+		url.Values{"csrf": {w.ab.csrf("/boards")}, "back": {"/boards"}}), "/boards")
+	wantPage(t, "the boards page after following", w.ab.get("/boards"), http.StatusOK, "Unfollow Ideas")
+}
+
+// Submitting: a refused idea comes back with what was typed and why.
+func (w *boardsOnOne) submit(t *testing.T) {
+	w.token = w.ab.csrf("/boards/ideas")
+	wantPage(t, "an idea without a title", w.ab.post("/boards/ideas/ideas", url.Values{"csrf": {w.token}, "body": {"kept text"}}),
+		http.StatusUnprocessableEntity, "kept text", `role="alert"`)
+	p := w.ab.post("/boards/ideas/ideas", url.Values{"csrf": {w.token}, "title": {"Standing desks"}, "body": {"For the support floor."}})
+	if p.Code != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/boards/ideas/ideas/") {
+		t.Fatalf("submit an idea: %d %q\n%s", p.Code, p.Header.Get("Location"), p.Body)
+	}
+	w.ideaPath = p.Header.Get("Location")
+	w.ideaID = mustID(t, w.ideaPath)
+	wantPage(t, "the idea page", w.ab.get(w.ideaPath), http.StatusOK, "Standing desks", "For the support floor.",
+		"0 votes", "Vote for this idea", ">New<", "Reply")
+}
+
+// Voting and discussing, as bob.
+func (w *boardsOnOne) voteAndDiscuss(t *testing.T) {
+	w.bb = newBrowser(t, w.inst)
+	w.bb.signIn("bob")
+	w.token = w.bb.csrf(w.ideaPath)
+	wantRedirect(t, "vote", w.bb.post(w.ideaPath+"/vote", url.Values{"csrf": {w.token}, "back": {w.ideaPath}}), w.ideaPath)
+	if v := ideaState(t, w.inst, w.bob, w.ideaID); !v.Voted || v.Idea.VotesCount != 1 {
+		t.Fatalf("after the vote: voted %v, %d votes", v.Voted, v.Idea.VotesCount)
+	}
+	wantPage(t, "the idea after the vote", w.bb.get(w.ideaPath), http.StatusOK, "1 vote<", "Withdraw your vote")
+	wantRedirect(t, "unvote", w.bb.post(w.ideaPath+"/unvote", url.Values{"csrf": {w.token}, "back": {w.ideaPath}}), w.ideaPath)
+	if v := ideaState(t, w.inst, w.bob, w.ideaID); v.Voted || v.Idea.VotesCount != 0 {
+		t.Fatalf("after the unvote: voted %v, %d votes", v.Voted, v.Idea.VotesCount)
+	}
+	// With htmx the answer is the vote count and button alone, turned.
+	frag := w.bb.post(w.ideaPath+"/vote", url.Values{"csrf": {w.token}, "back": {w.ideaPath}}, "HX-Request", "true")
+	if frag.Code != http.StatusOK || !strings.HasPrefix(frag.Body, `<div class="vote">`) || strings.Contains(frag.Body, "<html") ||
+		!strings.Contains(frag.Body, "Withdraw your vote") || !strings.Contains(frag.Body, "1 vote<") {
+		t.Fatalf("htmx vote: %d\n%s", frag.Code, frag.Body)
+	}
+	wantRedirect(t, "reply", w.bb.post("/statuses", url.Values{"csrf": {w.token}, "text": {"Yes, and for the call centre"},
+		"in_reply_to_id": {community.FormatID(w.ideaID)}, "scope": {"company"}, "visibility": {"public"}, "back": {w.ideaPath}}), w.ideaPath)
+	wantPage(t, "the discussion", w.bb.get(w.ideaPath), http.StatusOK, "Yes, and for the call centre")
+	wantPage(t, "the board after the reply", w.bb.get("/boards/ideas"), http.StatusOK, "1 reply<")
+}
+
+// A logged-out visitor learns nothing of a company board.
+func (w *boardsOnOne) loggedOut(t *testing.T) {
+	for _, path := range []string{"/boards/ideas", w.ideaPath} {
+		wantPage(t, "logged out, "+path, newBrowser(t, w.inst).get(path), http.StatusNotFound)
+	}
+	if p := newBrowser(t, w.inst).get("/boards"); strings.Contains(p.Body, "/boards/ideas") {
+		t.Error("the boards page lists a company board to a logged-out visitor")
+	}
+}
+
+// Sorting and filtering.
+func (w *boardsOnOne) sortAndFilter(t *testing.T) {
+	wantPage(t, "top ideas", w.bb.get("/boards/ideas?sort=top"), http.StatusOK, "Standing desks", "1 vote<")
+	wantPage(t, "planned ideas", w.bb.get("/boards/ideas?sort=new&status=planned"), http.StatusOK, "No ideas here yet.")
+	wantPage(t, "an unknown order", w.bb.get("/boards/ideas?sort=loudest"), http.StatusUnprocessableEntity)
+}
+
+// No moderation for bob: no controls, and a forged form is refused with nothing written.
+func (w *boardsOnOne) noModeration(t *testing.T) {
+	for _, path := range []string{"/boards/ideas", w.ideaPath} {
+		if p := w.bb.get(path); strings.Contains(p.Body, "Moderate this idea") || strings.Contains(p.Body, "Ban a person") ||
+			strings.Contains(p.Body, "Moderation history") {
+			t.Errorf("bob, no moderator, sees moderation controls on %s", path)
+		}
+	}
+	for action, form := range map[string]url.Values{
+		"status": {"status": {"declined"}, "comment": {"no"}}, "lock": {}, "pin": {}, "remove": {},
+	} {
+		form.Set("csrf", w.token)
+		wantPage(t, "bob's forged "+action, w.bb.post(w.ideaPath+"/"+action, form), http.StatusForbidden)
+	}
+	wantPage(t, "bob's forged ban", w.bb.post("/boards/ideas/bans", url.Values{"csrf": {w.token}, "action": {"ban"}, "account": {"alice"}}),
+		http.StatusForbidden)
+	if v := ideaState(t, w.inst, w.bob, w.ideaID); v.Idea.State != community.IdeaNew || v.Idea.Locked || v.Idea.PinnedAt != nil {
+		t.Fatalf("bob's forged moderation changed the idea: %+v", v.Idea)
+	}
+}
+
+// CSRF: every new form refuses a post without its token, and writes nothing.
+func (w *boardsOnOne) csrfRefused(t *testing.T) {
+	for path, form := range map[string]url.Values{
+		"/boards/ideas/ideas":  {"title": {"sneaky"}},
+		w.ideaPath + "/unvote": {},
+		w.ideaPath + "/status": {"status": {"planned"}},
+		"/boards/ideas/bans":   {"action": {"ban"}, "account": {"bob"}},
+	} {
+		wantPage(t, "POST "+path+" without CSRF", w.bb.post(path, form), http.StatusForbidden)
+		form.Set("csrf", "forged")
+		wantPage(t, "POST "+path+" with a wrong CSRF token", w.bb.post(path, form), http.StatusForbidden)
+	}
+	if v := ideaState(t, w.inst, w.bob, w.ideaID); !v.Voted || v.Idea.State != community.IdeaNew {
+		t.Fatalf("forms without CSRF changed the idea: voted %v, %s", v.Voted, v.Idea.State)
+	}
+}
+
+// The board's moderator.
+func (w *boardsOnOne) moderate(t *testing.T) {
+	w.mb = newBrowser(t, w.inst)
+	w.mb.signIn("admin")
+	wantPage(t, "the board for its moderator", w.mb.get("/boards/ideas"), http.StatusOK, "Moderate this idea", "Ban a person from this board")
+	w.token = w.mb.csrf(w.ideaPath)
+	wantRedirect(t, "set the status", w.mb.post(w.ideaPath+"/status", url.Values{"csrf": {w.token}, "back": {w.ideaPath},
+		"status": {"planned"}, "comment": {"Ordered for March"}}), w.ideaPath)
+	wantPage(t, "a workflow step the domain refuses", w.mb.post(w.ideaPath+"/status", url.Values{"csrf": {w.token}, "status": {"new"}}),
+		http.StatusUnprocessableEntity)
+	wantRedirect(t, "lock", w.mb.post(w.ideaPath+"/lock", url.Values{"csrf": {w.token}, "back": {w.ideaPath}}), w.ideaPath)
+	wantRedirect(t, "pin", w.mb.post(w.ideaPath+"/pin", url.Values{"csrf": {w.token}, "back": {w.ideaPath}}), w.ideaPath)
+	v := ideaState(t, w.inst, w.alice, w.ideaID)
+	if v.Idea.State != community.IdeaPlanned || v.Idea.StateComment != "Ordered for March" || !v.Idea.Locked || v.Idea.PinnedAt == nil {
+		t.Fatalf("after the moderator's forms: %+v", v.Idea)
+	}
+	p := w.ab.get(w.ideaPath)
+	wantPage(t, "the moderated idea for alice", p, http.StatusOK, ">Planned<", "Ordered for March", ">Locked<", ">Pinned<",
+		"the discussion is closed")
+	if strings.Contains(p.Body, `name="in_reply_to_id"`) || strings.Contains(p.Body, "Moderate this idea") {
+		t.Error("a locked idea offers alice a reply box, or moderation controls")
+	}
+	wantPage(t, "the history for the moderator", w.mb.get(w.ideaPath), http.StatusOK, "Status set to Planned", "Unlock the discussion", "Unpin")
+	// Whoever reads the idea follows its decisions, with the moderators' comments, but
+	// not the rest of the moderation log.
+	if p := w.bb.get(w.ideaPath); !strings.Contains(p.Body, "Decisions so far") || !strings.Contains(p.Body, "Status set to Planned") ||
+		strings.Contains(p.Body, "Moderation history") || strings.Contains(p.Body, "Thread locked") {
+		t.Errorf("bob's view of the idea's history:\n%s", p.Body)
+	}
+}
+
+// Removing a reply, merging, moving.
+func (w *boardsOnOne) removeMergeMove(t *testing.T) {
+	_, replies, err := w.inst.Community.StatusContext(w.ctx, community.AsAccount(w.admin.Account), w.ideaID)
+	if err != nil || len(replies) != 1 {
+		t.Fatalf("replies: %v %d", err, len(replies))
+	}
+	wantRedirect(t, "remove the reply", w.mb.post(w.ideaPath+"/remove", url.Values{"csrf": {w.token}, "back": {w.ideaPath},
+		"post": {community.FormatID(replies[0].ID)}, "reason": {"off topic"}}), w.ideaPath)
+	if p := w.ab.get(w.ideaPath); strings.Contains(p.Body, "call centre") {
+		t.Error("the removed reply still shows")
+	}
+	second := w.ab.post("/boards/ideas/ideas", url.Values{"csrf": {w.ab.csrf("/boards/ideas")}, "title": {"Desks that stand"}})
+	w.secondPath = second.Header.Get("Location")
+	wantPage(t, "the merge choices", w.mb.get(w.secondPath), http.StatusOK, "Standing desks (votes: 1)")
+	wantRedirect(t, "merge", w.mb.post(w.secondPath+"/merge", url.Values{"csrf": {w.token}, "back": {w.secondPath},
+		"into": {community.FormatID(w.ideaID)}}), w.secondPath)
+	wantPage(t, "the merged idea", w.ab.get(w.secondPath), http.StatusOK, ">Merged<", `href="`+w.ideaPath+`"`)
+
+	newBoard(t, w.inst, w.admin, "facilities", "Facilities")
+	wantPage(t, "the move choices", w.mb.get(w.ideaPath), http.StatusOK, "@facilities")
+	facilities, err := w.inst.Community.LocalAccount(w.ctx, "facilities")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRedirect(t, "move", w.mb.post(w.ideaPath+"/move", url.Values{"csrf": {w.token}, "back": {w.ideaPath},
+		"board": {community.FormatID(facilities.ID)}}), w.ideaPath)
+	moved := "/boards/facilities/ideas/" + community.FormatID(w.ideaID)
+	wantRedirect(t, "the old address of the moved idea", w.ab.get(w.ideaPath), moved)
+	wantPage(t, "the moved idea", w.ab.get(moved), http.StatusOK, "Standing desks")
+}
+
+// Banning bob: his next idea is refused.
+func (w *boardsOnOne) ban(t *testing.T) {
+	wantRedirect(t, "ban bob", w.mb.post("/boards/ideas/bans", url.Values{"csrf": {w.token}, "action": {"ban"}, "account": {"@bob"},
+		"reason": {"spam"}}), "/boards/ideas?banned=ban")
+	wantPage(t, "the ban's notice", w.mb.get("/boards/ideas?banned=ban"), http.StatusOK, "The person is banned from this board.")
+	if p := w.bb.post("/boards/ideas/ideas", url.Values{"csrf": {w.bb.csrf("/boards/ideas")}, "title": {"Banned idea"}}); p.Code == http.StatusSeeOther {
+		t.Fatalf("a banned person submitted an idea: %d", p.Code)
+	}
+	wantPage(t, "ban an unknown person", w.mb.post("/boards/ideas/bans", url.Values{"csrf": {w.token}, "action": {"ban"}, "account": {"nobody"}}),
+		http.StatusUnprocessableEntity, "Nobody called nobody")
+	wantRedirect(t, "lift the ban", w.mb.post("/boards/ideas/bans", url.Values{"csrf": {w.token}, "action": {"unban"}, "account": {"bob"}}),
+		"/boards/ideas?banned=unban")
+}
+
+// Remove the merged idea: back to the board, and the idea is gone.
+func (w *boardsOnOne) removeIdea(t *testing.T) {
+	wantRedirect(t, "remove an idea", w.mb.post(w.secondPath+"/remove", url.Values{"csrf": {w.token}, "back": {w.secondPath}}), "/boards/ideas")
+	wantPage(t, "the removed idea", w.ab.get(w.secondPath), http.StatusNotFound)
+	wantPage(t, "an unknown board", w.ab.get("/boards/nothing"), http.StatusNotFound)
+	wantPage(t, "a person's account as a board", w.ab.get("/boards/alice"), http.StatusNotFound)
 }
 
 // TestBoardsAcrossInstances: a company of two. The board lives on A; dave on B votes

@@ -42,38 +42,68 @@ func TestBoardsModerationAdminInBrowser(t *testing.T) {
 		c.Federation.Peers = append(c.Federation.Peers, peer)
 	}})
 	a, b, c := insts[0], insts[1], insts[2]
-	admin := a.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin})
-	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
-	dana := a.CreateUser(t, "dana", instancetest.UserOptions{})
-	carol := b.CreateUser(t, "carol", instancetest.UserOptions{})
-	erin := c.CreateUser(t, "erin", instancetest.UserOptions{})
+	w := &boardsModerationAdmin{br: br, ctx: ctx, refusing: refusing, peer: peer, a: a, b: b, c: c}
+	w.admin = a.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin})
+	w.alice = a.CreateUser(t, "alice", instancetest.UserOptions{})
+	w.dana = a.CreateUser(t, "dana", instancetest.UserOptions{})
+	w.carol = b.CreateUser(t, "carol", instancetest.UserOptions{})
+	w.erin = c.CreateUser(t, "erin", instancetest.UserOptions{})
 
-	// A's board, with carol of B among its moderators, as in TestBoardsAcrossInstances.
-	board := newBoard(t, a, admin, "ideas", "Ideas")
-	boardOnB, err := b.Federator.ResolveAccount(ctx, "ideas@"+a.Host())
+	w.moderatedBoard(t)
+	w.ideas(t)
+	w.erinVotes(t)
+	w.carolModerates(t)
+	w.erinSeesModeration(t)
+	w.report(t)
+	w.adminPages(t)
+}
+
+// boardsModerationAdmin is what TestBoardsModerationAdminInBrowser's steps share:
+// the browser, the three instances and the refusing peer, the people, A's board and
+// where its first idea is on each instance.
+type boardsModerationAdmin struct {
+	br                              *browsertest.Browser
+	ctx                             context.Context
+	refusing                        *httptest.Server
+	peer                            string
+	a, b, c                         *instancetest.Instance
+	admin, alice, dana, carol, erin *instancetest.User
+	board                           *community.BoardInfo
+	boardOnB                        *community.Account
+	remoteBoard, ideaOnB, ideaOnC   string
+	ideaOnA                         int64
+}
+
+// A's board, with carol of B among its moderators, as in TestBoardsAcrossInstances.
+func (w *boardsModerationAdmin) moderatedBoard(t *testing.T) {
+	w.board = newBoard(t, w.a, w.admin, "ideas", "Ideas")
+	var err error
+	w.boardOnB, err = w.b.Federator.ResolveAccount(w.ctx, "ideas@"+w.a.Host())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Federator.ResolveAccount(ctx, "ideas@"+a.Host()); err != nil {
+	if _, err := w.c.Federator.ResolveAccount(w.ctx, "ideas@"+w.a.Host()); err != nil {
 		t.Fatal(err)
 	}
-	carolOnA, err := a.Federator.ResolveAccount(ctx, "carol@"+b.Host())
+	carolOnA, err := w.a.Federator.ResolveAccount(w.ctx, "carol@"+w.b.Host())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Community.SetBoardModerator(ctx, admin.Account, board.Account.ID, carolOnA.ID, false); err != nil {
+	if _, err := w.a.Community.SetBoardModerator(w.ctx, w.admin.Account, w.board.Account.ID, carolOnA.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	eventually.Holds(t, "B lists carol as a moderator of the board", func() bool {
-		ok, err := b.Community.MayModerateBoard(ctx, carol.Account, boardOnB.ID)
+		ok, err := w.b.Community.MayModerateBoard(w.ctx, w.carol.Account, w.boardOnB.ID)
 		return err == nil && ok
 	})
+}
 
-	// Two ideas by alice, through the domain as the API's POST does; the first one is
-	// the one voted on and moderated.
+// Two ideas by alice, through the domain as the API's POST does; the first one is
+// the one voted on and moderated.
+func (w *boardsModerationAdmin) ideas(t *testing.T) {
 	var ideaURI string
 	for _, title := range []string{"Bike racks by the entrance", "Quiet room on every floor"} {
-		st, err := a.Community.CreateIdea(ctx, alice.Account, board.Account.ID, community.NewIdea{
+		st, err := w.a.Community.CreateIdea(w.ctx, w.alice.Account, w.board.Account.ID, community.NewIdea{
 			Title: title, Body: "Many of us would use it every day.",
 		})
 		if err != nil {
@@ -89,7 +119,7 @@ func TestBoardsModerationAdminInBrowser(t *testing.T) {
 		eventually.Holds(t, "the idea on "+inst.Host(), func() bool {
 			// The test's own bookkeeping: which id the idea has there. Pages are read
 			// through the browser.
-			st, err := inst.Community.Unchecked().StatusByURI(ctx, ideaURI)
+			st, err := inst.Community.Unchecked().StatusByURI(w.ctx, ideaURI)
 			if err != nil {
 				return false
 			}
@@ -98,139 +128,149 @@ func TestBoardsModerationAdminInBrowser(t *testing.T) {
 		})
 		return id
 	}
-	remoteBoard := "/boards/ideas@" + a.Host()
-	ideaOnB := remoteBoard + "/ideas/" + community.FormatID(idOn(b))
-	ideaOnC := remoteBoard + "/ideas/" + community.FormatID(idOn(c))
-	ideaOnA := idOn(a)
+	w.remoteBoard = "/boards/ideas@" + w.a.Host()
+	w.ideaOnB = w.remoteBoard + "/ideas/" + community.FormatID(idOn(w.b))
+	w.ideaOnC = w.remoteBoard + "/ideas/" + community.FormatID(idOn(w.c))
+	w.ideaOnA = idOn(w.a)
+}
 
-	// Erin, on C, finds the board on C's boards page, opens the idea and votes with
-	// the keyboard.
-	signInByKeyboard(t, br, c.URL, "erin")
-	visit(t, br, c.URL+"/boards", http.StatusOK, "boards", true)
-	press(t, br, `a[href="`+remoteBoard+`"]`)
-	waitFor(t, br, "the board's page", `location.pathname === `+strconv.Quote(remoteBoard))
-	waitFor(t, br, "the idea on the board", `document.body.innerText.includes("Bike racks by the entrance")`)
-	visit(t, br, c.URL+remoteBoard, http.StatusOK, "board", true)
-	press(t, br, `a[href="`+ideaOnC+`"]`)
-	waitFor(t, br, "the idea's page", `location.pathname === `+strconv.Quote(ideaOnC))
-	press(t, br, `.vote button[aria-pressed="false"]`)
-	waitFor(t, br, "the vote to turn into its withdrawal", `!!document.querySelector('.vote button[aria-pressed="true"]')`)
+// Erin, on C, finds the board on C's boards page, opens the idea and votes with
+// the keyboard.
+func (w *boardsModerationAdmin) erinVotes(t *testing.T) {
+	signInByKeyboard(t, w.br, w.c.URL, "erin")
+	visit(t, w.br, w.c.URL+"/boards", http.StatusOK, "boards", true)
+	press(t, w.br, `a[href="`+w.remoteBoard+`"]`)
+	waitFor(t, w.br, "the board's page", `location.pathname === `+strconv.Quote(w.remoteBoard))
+	waitFor(t, w.br, "the idea on the board", `document.body.innerText.includes("Bike racks by the entrance")`)
+	visit(t, w.br, w.c.URL+w.remoteBoard, http.StatusOK, "board", true)
+	press(t, w.br, `a[href="`+w.ideaOnC+`"]`)
+	waitFor(t, w.br, "the idea's page", `location.pathname === `+strconv.Quote(w.ideaOnC))
+	press(t, w.br, `.vote button[aria-pressed="false"]`)
+	waitFor(t, w.br, "the vote to turn into its withdrawal", `!!document.querySelector('.vote button[aria-pressed="true"]')`)
 	eventually.Holds(t, "erin's vote counted on A", func() bool {
-		v, err := a.Community.GetIdea(ctx, community.AsAccount(alice.Account), ideaOnA)
+		v, err := w.a.Community.GetIdea(w.ctx, community.AsAccount(w.alice.Account), w.ideaOnA)
 		return err == nil && v.Idea.VotesCount == 1
 	})
+}
 
-	// Carol, on B, moderates the idea from its page: a status with a comment, then
-	// the lock.
-	signInByKeyboard(t, br, b.URL, "carol")
-	br.Do(chromedp.Navigate(b.URL + ideaOnB))
-	waitFor(t, br, "the moderation form", `!!document.querySelector('form[action$="/status"] select[name=status]')`)
-	press(t, br, `details.moderation summary`)
-	choose(t, br, `form[action$="/status"] select[name=status]`, "planned")
-	typeInto(t, br, `form[action$="/status"] textarea[name=comment]`, "Racks arrive in May")
-	press(t, br, `form[action$="/status"] button[type=submit]`)
-	waitFor(t, br, "the status comment on B", `document.body.innerText.includes("Racks arrive in May") && !!document.querySelector('form[action$="/lock"]')`)
-	press(t, br, `details.moderation summary`)
-	press(t, br, `form[action$="/lock"] button`)
-	waitFor(t, br, "the lock on B", `!!document.querySelector('form[action$="/unlock"]')`)
-	visit(t, br, b.URL+ideaOnB, http.StatusOK, "idea", true)
+// Carol, on B, moderates the idea from its page: a status with a comment, then
+// the lock.
+func (w *boardsModerationAdmin) carolModerates(t *testing.T) {
+	signInByKeyboard(t, w.br, w.b.URL, "carol")
+	w.br.Do(chromedp.Navigate(w.b.URL + w.ideaOnB))
+	waitFor(t, w.br, "the moderation form", `!!document.querySelector('form[action$="/status"] select[name=status]')`)
+	press(t, w.br, `details.moderation summary`)
+	choose(t, w.br, `form[action$="/status"] select[name=status]`, "planned")
+	typeInto(t, w.br, `form[action$="/status"] textarea[name=comment]`, "Racks arrive in May")
+	press(t, w.br, `form[action$="/status"] button[type=submit]`)
+	waitFor(t, w.br, "the status comment on B", `document.body.innerText.includes("Racks arrive in May") && !!document.querySelector('form[action$="/lock"]')`)
+	press(t, w.br, `details.moderation summary`)
+	press(t, w.br, `form[action$="/lock"] button`)
+	waitFor(t, w.br, "the lock on B", `!!document.querySelector('form[action$="/unlock"]')`)
+	visit(t, w.br, w.b.URL+w.ideaOnB, http.StatusOK, "idea", true)
 	// The moderation controls, opened, are checked and pictured too.
-	press(t, br, `details.moderation summary`)
-	waitFor(t, br, "the moderation controls to open", `document.querySelector("details.moderation").open`)
-	br.CheckAccessibilityEverywhere("the idea's moderation controls (" + ideaOnB + ")")
-	br.Screenshot("web-idea-moderation-desktop")
+	press(t, w.br, `details.moderation summary`)
+	waitFor(t, w.br, "the moderation controls to open", `document.querySelector("details.moderation").open`)
+	w.br.CheckAccessibilityEverywhere("the idea's moderation controls (" + w.ideaOnB + ")")
+	w.br.Screenshot("web-idea-moderation-desktop")
+}
 
-	// Back on C, erin's page of the idea shows the status, its comment and the lock.
-	signInByKeyboard(t, br, c.URL, "erin")
+// Back on C, erin's page of the idea shows the status, its comment and the lock.
+func (w *boardsModerationAdmin) erinSeesModeration(t *testing.T) {
+	signInByKeyboard(t, w.br, w.c.URL, "erin")
 	eventually.Holds(t, "the status and the lock on C's page", func() bool {
-		browsertest.Run(br, chromedp.Navigate(c.URL+ideaOnC))
-		return pageShows(br, "Racks arrive in May") && pageShows(br, "Planned") && pageShows(br, "the discussion is closed")
+		browsertest.Run(w.br, chromedp.Navigate(w.c.URL+w.ideaOnC))
+		return pageShows(w.br, "Racks arrive in May") && pageShows(w.br, "Planned") && pageShows(w.br, "the discussion is closed")
 	})
-	if browsertest.Run(br, chromedp.Evaluate[bool](`!!document.querySelector("textarea[name=text]")`)) {
+	if browsertest.Run(w.br, chromedp.Evaluate[bool](`!!document.querySelector("textarea[name=text]")`)) {
 		t.Error("C offers erin a reply box on the locked idea")
 	}
-	if v := ideaState(t, c, erin, mustID(t, ideaOnC)); v.Idea.State != community.IdeaPlanned || !v.Idea.Locked {
+	if v := ideaState(t, w.c, w.erin, mustID(t, w.ideaOnC)); v.Idea.State != community.IdeaPlanned || !v.Idea.Locked {
 		t.Errorf("the idea on C: %s, locked %v", v.Idea.State, v.Idea.Locked)
 	}
+}
 
-	// A report filed through the API on A, worked through A's queue by its admin.
-	spam := a.PostStatus(t, dana.Token, url.Values{"status": {"Cheap watches, ask me how"}, "scope": {"company"}})
-	a.Call(t, http.MethodPost, "/api/v1/reports", alice.Token, url.Values{
-		"account_id": {community.FormatID(dana.Account.ID)}, "status_ids[]": {spam.ID},
+// A report filed through the API on A, worked through A's queue by its admin.
+func (w *boardsModerationAdmin) report(t *testing.T) {
+	spam := w.a.PostStatus(t, w.dana.Token, url.Values{"status": {"Cheap watches, ask me how"}, "scope": {"company"}})
+	w.a.Call(t, http.MethodPost, "/api/v1/reports", w.alice.Token, url.Values{
+		"account_id": {community.FormatID(w.dana.Account.ID)}, "status_ids[]": {spam.ID},
 		"comment": {"Selling watches in the company timeline"}, "category": {"spam"},
 	}).Decode(t, http.StatusOK, nil)
-	reports, err := a.Community.AdminReports(ctx, admin.Account, community.ReportQuery{})
+	reports, err := w.a.Community.AdminReports(w.ctx, w.admin.Account, community.ReportQuery{})
 	if err != nil || len(reports) != 1 {
 		t.Fatalf("reports on A: %d, %v", len(reports), err)
 	}
 	report := reports[0].ID
 	reportState := func() *community.Report {
 		t.Helper()
-		r, err := a.Community.AdminReport(ctx, admin.Account, report)
+		r, err := w.a.Community.AdminReport(w.ctx, w.admin.Account, report)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
 
-	signInByKeyboard(t, br, a.URL, "admin")
-	visit(t, br, a.URL+"/moderation", http.StatusOK, "moderation", true)
-	press(t, br, `form[action$="/assign"] button`)
-	waitFor(t, br, "the assignment's notice", `document.body.innerText.includes("The report is assigned to you.")`)
-	if r := reportState(); r.AssignedAccountID == nil || *r.AssignedAccountID != admin.Account.ID {
+	signInByKeyboard(t, w.br, w.a.URL, "admin")
+	visit(t, w.br, w.a.URL+"/moderation", http.StatusOK, "moderation", true)
+	press(t, w.br, `form[action$="/assign"] button`)
+	waitFor(t, w.br, "the assignment's notice", `document.body.innerText.includes("The report is assigned to you.")`)
+	if r := reportState(); r.AssignedAccountID == nil || *r.AssignedAccountID != w.admin.Account.ID {
 		t.Fatalf("assign to me: %+v", r)
 	}
-	press(t, br, `form.resolve input[name=type][value=silence]`)
-	typeInto(t, br, `form.resolve input[name=text]`, "Second time this month")
-	press(t, br, `form.resolve button[type=submit]`)
-	waitFor(t, br, "the resolution's notice", `document.body.innerText.includes("The report is resolved.")`)
+	press(t, w.br, `form.resolve input[name=type][value=silence]`)
+	typeInto(t, w.br, `form.resolve input[name=text]`, "Second time this month")
+	press(t, w.br, `form.resolve button[type=submit]`)
+	waitFor(t, w.br, "the resolution's notice", `document.body.innerText.includes("The report is resolved.")`)
 	if r := reportState(); !r.ActionTaken {
 		t.Fatalf("resolve: %+v", r)
 	}
-	if v, err := a.Community.AdminAccount(ctx, admin.Account, dana.Account.ID); err != nil || !v.Sanction.Silenced {
+	if v, err := w.a.Community.AdminAccount(w.ctx, w.admin.Account, w.dana.Account.ID); err != nil || !v.Sanction.Silenced {
 		t.Fatalf("resolving with the limit left dana unlimited (%v)", err)
 	}
-	press(t, br, `a[href="/moderation?resolved=1"]`)
-	waitFor(t, br, "the resolved reports", `!!document.querySelector('form[action$="/reopen"]')`)
-	press(t, br, `form[action$="/reopen"] button`)
-	waitFor(t, br, "the reopening's notice", `document.body.innerText.includes("The report is open again.")`)
+	press(t, w.br, `a[href="/moderation?resolved=1"]`)
+	waitFor(t, w.br, "the resolved reports", `!!document.querySelector('form[action$="/reopen"]')`)
+	press(t, w.br, `form[action$="/reopen"] button`)
+	waitFor(t, w.br, "the reopening's notice", `document.body.innerText.includes("The report is open again.")`)
 	if r := reportState(); r.ActionTaken {
 		t.Fatalf("reopen: %+v", r)
 	}
-	visit(t, br, a.URL+"/moderation/log", http.StatusOK, "moderation-log", true)
+	visit(t, w.br, w.a.URL+"/moderation/log", http.StatusOK, "moderation-log", true)
 	for _, entry := range []string{"Report assigned", "Account limited", "Report reopened"} {
-		if !pageShows(br, entry) {
+		if !pageShows(w.br, entry) {
 			t.Errorf("the audit log lacks %q", entry)
 		}
 	}
+}
 
-	// The admin pages, and a dead delivery to the refusing peer sent again.
+// The admin pages, and a dead delivery to the refusing peer sent again.
+func (w *boardsModerationAdmin) adminPages(t *testing.T) {
 	dead := community.NewID()
-	payload, _ := json.Marshal(map[string]any{"inbox": refusing.URL + "/inbox",
-		"activity": json.RawMessage(`{"id":"` + a.URL + `/activities/dead","type":"Create"}`)})
+	payload, _ := json.Marshal(map[string]any{"inbox": w.refusing.URL + "/inbox",
+		"activity": json.RawMessage(`{"id":"` + w.a.URL + `/activities/dead","type":"Create"}`)})
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	if err := a.DB.Create(&queue.DeadLetter{ID: dead, Kind: "deliver", Host: peer, Payload: string(payload),
+	if err := w.a.DB.Create(&queue.DeadLetter{ID: dead, Kind: "deliver", Host: w.peer, Payload: string(payload),
 		Attempts: 1, Reason: queue.ReasonPermanent, LastError: "peer answered 410 Gone", CreatedAt: now, DiedAt: now}).Error; err != nil {
 		t.Fatal(err)
 	}
-	visit(t, br, a.URL+"/admin", http.StatusOK, "admin-people", true)
-	visit(t, br, a.URL+"/admin/people/"+community.FormatID(dana.Account.ID), http.StatusOK, "admin-person", false)
-	visit(t, br, a.URL+"/admin/domains", http.StatusOK, "admin-domains", false)
-	visit(t, br, a.URL+"/admin/instance", http.StatusOK, "admin-instance", false)
-	visit(t, br, a.URL+"/admin/federation", http.StatusOK, "admin-federation", true)
-	deadPath := "/admin/federation/dead?host=" + url.QueryEscape(peer)
-	press(t, br, `a[href="`+deadPath+`"]`)
-	waitFor(t, br, "the dead deliveries", `!!document.querySelector('input[name=ids][value="`+community.FormatID(dead)+`"]')`)
-	br.CheckAccessibilityEverywhere("the dead deliveries (" + deadPath + ")")
-	press(t, br, `form[action$="/retry"]:has(input[name=ids][value="`+community.FormatID(dead)+`"]) button`)
-	waitFor(t, br, "the retry's notice", `document.body.innerText.includes("1 queued to be sent again.")`)
+	visit(t, w.br, w.a.URL+"/admin", http.StatusOK, "admin-people", true)
+	visit(t, w.br, w.a.URL+"/admin/people/"+community.FormatID(w.dana.Account.ID), http.StatusOK, "admin-person", false)
+	visit(t, w.br, w.a.URL+"/admin/domains", http.StatusOK, "admin-domains", false)
+	visit(t, w.br, w.a.URL+"/admin/instance", http.StatusOK, "admin-instance", false)
+	visit(t, w.br, w.a.URL+"/admin/federation", http.StatusOK, "admin-federation", true)
+	deadPath := "/admin/federation/dead?host=" + url.QueryEscape(w.peer)
+	press(t, w.br, `a[href="`+deadPath+`"]`)
+	waitFor(t, w.br, "the dead deliveries", `!!document.querySelector('input[name=ids][value="`+community.FormatID(dead)+`"]')`)
+	w.br.CheckAccessibilityEverywhere("the dead deliveries (" + deadPath + ")")
+	press(t, w.br, `form[action$="/retry"]:has(input[name=ids][value="`+community.FormatID(dead)+`"]) button`)
+	waitFor(t, w.br, "the retry's notice", `document.body.innerText.includes("1 queued to be sent again.")`)
 	// The peer refuses it again; what matters is that it went through the queue once
 	// more.
 	eventually.Holds(t, "the retried delivery to be tried again", func() bool {
 		var again queue.DeadLetter
 		var jobs int64
-		a.DB.Model(&queue.Job{}).Where("id = ?", dead).Count(&jobs)
-		err := a.DB.Where("id = ?", dead).Take(&again).Error
+		w.a.DB.Model(&queue.Job{}).Where("id = ?", dead).Count(&jobs)
+		err := w.a.DB.Where("id = ?", dead).Take(&again).Error
 		return jobs == 0 && err == nil && again.DiedAt.After(again.CreatedAt)
 	})
 }

@@ -26,34 +26,57 @@ import (
 // TACIT_SCREENSHOTS=docs/screenshots it also refreshes the pictures of the docs.
 func TestWebAppInBrowser(t *testing.T) {
 	b := browsertest.New(t)
-	ctx := context.Background()
 	insts := instancetest.StartCompany(t, 3, instancetest.Options{})
-	a, other := insts[0], insts[1]
-	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
-	dana := a.CreateUser(t, "dana", instancetest.UserOptions{})
-	bob := other.CreateUser(t, "bob", instancetest.UserOptions{})
+	w := &webAppInBrowser{b: b, ctx: context.Background(), a: insts[0], other: insts[1]}
+	w.alice = w.a.CreateUser(t, "alice", instancetest.UserOptions{})
+	w.dana = w.a.CreateUser(t, "dana", instancetest.UserOptions{})
+	w.bob = w.other.CreateUser(t, "bob", instancetest.UserOptions{})
 
-	// Bob follows Alice from the other department, so that her posts are delivered
-	// there.
-	aliceThere, err := other.Federator.ResolveAccount(ctx, "alice@"+a.Host())
+	w.bobFollows(t)
+	w.signedOut(t)
+	w.composeEachAudience(t)
+	w.colleague(t)
+	w.signedInPages(t)
+	w.otherDepartment(t)
+	w.landing(t)
+}
+
+// webAppInBrowser is what TestWebAppInBrowser's steps share: the browser, alice's
+// department and another one, the people, and alice's posts.
+type webAppInBrowser struct {
+	b                *browsertest.Browser
+	ctx              context.Context
+	a, other         *instancetest.Instance
+	alice, dana, bob *instancetest.User
+	posts            map[community.Scope]string // the id of each post on Alice's instance
+}
+
+// Bob follows Alice from the other department, so that her posts are delivered
+// there.
+func (w *webAppInBrowser) bobFollows(t *testing.T) {
+	aliceThere, err := w.other.Federator.ResolveAccount(w.ctx, "alice@"+w.a.Host())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := other.Community.Follow(ctx, bob.Account, aliceThere.ID, community.FollowOptions{}); err != nil {
+	if err := w.other.Community.Follow(w.ctx, w.bob.Account, aliceThere.ID, community.FollowOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually.Holds(t, "bob's follow to be accepted", func() bool {
-		rel, err := other.Community.Relationship(ctx, bob.Account.ID, aliceThere.ID)
+		rel, err := w.other.Community.Relationship(w.ctx, w.bob.Account.ID, aliceThere.ID)
 		return err == nil && rel.Following
 	})
+}
 
-	// Signed out: the sign-in page and the 404 page (the landing page comes last, with
-	// posts to show).
-	visit(t, b, a.URL+"/login", http.StatusOK, "login", true)
-	visit(t, b, a.URL+"/@nobody/1", http.StatusNotFound, "not-found", true)
+// Signed out: the sign-in page and the 404 page (the landing page comes last, with
+// posts to show).
+func (w *webAppInBrowser) signedOut(t *testing.T) {
+	visit(t, w.b, w.a.URL+"/login", http.StatusOK, "login", true)
+	visit(t, w.b, w.a.URL+"/@nobody/1", http.StatusNotFound, "not-found", true)
+}
 
-	// Sign in and post with each audience, with the keyboard alone.
-	signInByKeyboard(t, b, a.URL, "alice")
+// Sign in and post with each audience, with the keyboard alone.
+func (w *webAppInBrowser) composeEachAudience(t *testing.T) {
+	signInByKeyboard(t, w.b, w.a.URL, "alice")
 	texts := map[community.Scope]string{
 		community.ScopeDepartment: "Departmentsecret: the #kubernetes upgrade runs on Thursday night.",
 		community.ScopeCompany:    "Companywide: our #kubernetes autoscaling notes are in the handbook.",
@@ -61,40 +84,45 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	scopes := []community.Scope{community.ScopeDepartment, community.ScopeCompany, community.ScopeWorld}
 	for _, sc := range scopes {
-		composeByKeyboard(t, b, texts[sc], string(sc))
+		composeByKeyboard(t, w.b, texts[sc], string(sc))
 	}
-	posts := map[community.Scope]string{} // the id of each post on Alice's instance
-	list, err := a.Community.AccountStatuses(ctx, community.AsAccount(alice.Account), alice.Account.ID, community.AccountStatusesQuery{})
+	w.posts = map[community.Scope]string{}
+	list, err := w.a.Community.AccountStatuses(w.ctx, community.AsAccount(w.alice.Account), w.alice.Account.ID, community.AccountStatusesQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range list.Statuses {
-		posts[st.Scope] = community.FormatID(st.ID)
+		w.posts[st.Scope] = community.FormatID(st.ID)
 	}
 	for _, sc := range scopes {
-		if posts[sc] == "" {
-			t.Fatalf("no %s post after composing with the keyboard; posts: %v", sc, posts)
+		if w.posts[sc] == "" {
+			t.Fatalf("no %s post after composing with the keyboard; posts: %v", sc, w.posts)
 		}
 	}
+}
 
-	// A colleague's reply, follow, favourite and mention fill the thread and the
-	// notifications; a bookmark fills the bookmarks.
-	reply := a.PostStatus(t, dana.Token, url.Values{
-		"status": {"@alice Thanks! Our #kubernetes cluster needed exactly that."}, "in_reply_to_id": {posts[community.ScopeCompany]}, "scope": {"company"},
+// A colleague's reply, follow, favourite and mention fill the thread and the
+// notifications; a bookmark fills the bookmarks.
+func (w *webAppInBrowser) colleague(t *testing.T) {
+	reply := w.a.PostStatus(t, w.dana.Token, url.Values{
+		"status": {"@alice Thanks! Our #kubernetes cluster needed exactly that."}, "in_reply_to_id": {w.posts[community.ScopeCompany]}, "scope": {"company"},
 	})
 	for _, path := range []string{
-		"/api/v1/accounts/" + strconv.FormatInt(alice.Account.ID, 10) + "/follow",
-		"/api/v1/statuses/" + posts[community.ScopeCompany] + "/favourite",
+		"/api/v1/accounts/" + strconv.FormatInt(w.alice.Account.ID, 10) + "/follow",
+		"/api/v1/statuses/" + w.posts[community.ScopeCompany] + "/favourite",
 	} {
-		if ans := a.Call(t, http.MethodPost, path, dana.Token, nil); ans.Code != http.StatusOK {
+		if ans := w.a.Call(t, http.MethodPost, path, w.dana.Token, nil); ans.Code != http.StatusOK {
 			t.Fatalf("POST %s: %d %s", path, ans.Code, ans.Body)
 		}
 	}
-	if ans := a.Call(t, http.MethodPost, "/api/v1/statuses/"+reply.ID+"/bookmark", alice.Token, nil); ans.Code != http.StatusOK {
+	if ans := w.a.Call(t, http.MethodPost, "/api/v1/statuses/"+reply.ID+"/bookmark", w.alice.Token, nil); ans.Code != http.StatusOK {
 		t.Fatalf("bookmark: %d %s", ans.Code, ans.Body)
 	}
-	a.SyncSearch(t)
+	w.a.SyncSearch(t)
+}
 
+// Every page alice sees signed in, checked and, for the docs' main pages, pictured.
+func (w *webAppInBrowser) signedInPages(t *testing.T) {
 	signedInPages := []struct {
 		path, name string
 		screenshot bool
@@ -103,8 +131,8 @@ func TestWebAppInBrowser(t *testing.T) {
 		{"/timelines/department", "timeline-department", true},
 		{"/timelines/company", "timeline-company", true},
 		{"/timelines/world", "timeline-world", true},
-		{"/@alice/" + posts[community.ScopeCompany], "post", true},
-		{"/statuses/" + posts[community.ScopeCompany] + "/edit", "edit", false},
+		{"/@alice/" + w.posts[community.ScopeCompany], "post", true},
+		{"/statuses/" + w.posts[community.ScopeCompany] + "/edit", "edit", false},
 		{"/@alice", "profile", true},
 		{"/@dana", "profile-other", false},
 		{"/tags/kubernetes", "tag", true},
@@ -114,35 +142,39 @@ func TestWebAppInBrowser(t *testing.T) {
 		{"/settings", "settings", true},
 	}
 	for _, p := range signedInPages {
-		visit(t, b, a.URL+p.path, http.StatusOK, p.name, p.screenshot)
+		visit(t, w.b, w.a.URL+p.path, http.StatusOK, p.name, p.screenshot)
 	}
-	visit(t, b, a.URL+"/@nobody/1", http.StatusNotFound, "not-found-signed-in", false)
+	visit(t, w.b, w.a.URL+"/@nobody/1", http.StatusNotFound, "not-found-signed-in", false)
+}
 
-	// Another department: Bob sees the company post on Alice's profile there, never
-	// the department post, whose address answers the 404 page.
-	signInByKeyboard(t, b, other.URL, "bob")
-	profile := other.URL + "/@alice@" + a.Host()
+// Another department: Bob sees the company post on Alice's profile there, never
+// the department post, whose address answers the 404 page.
+func (w *webAppInBrowser) otherDepartment(t *testing.T) {
+	signInByKeyboard(t, w.b, w.other.URL, "bob")
+	profile := w.other.URL + "/@alice@" + w.a.Host()
 	eventually.Holds(t, "the company post to reach the other department", func() bool {
-		browsertest.Run(b, chromedp.Navigate(profile))
-		return pageShows(b, "Companywide:")
+		browsertest.Run(w.b, chromedp.Navigate(profile))
+		return pageShows(w.b, "Companywide:")
 	})
-	if pageShows(b, "Departmentsecret") {
+	if pageShows(w.b, "Departmentsecret") {
 		t.Error("the other department shows the department post on alice's profile")
 	}
-	browsertest.Run(b, chromedp.Navigate(other.URL+"/timelines/company"))
-	if pageShows(b, "Departmentsecret") {
+	browsertest.Run(w.b, chromedp.Navigate(w.other.URL+"/timelines/company"))
+	if pageShows(w.b, "Departmentsecret") {
 		t.Error("the other department's company timeline shows the department post")
 	}
-	visit(t, b, profile+"/"+posts[community.ScopeDepartment], http.StatusNotFound, "", false)
-	if pageShows(b, "Departmentsecret") || !pageShows(b, "This page does not exist, or you may not see it.") {
+	visit(t, w.b, profile+"/"+w.posts[community.ScopeDepartment], http.StatusNotFound, "", false)
+	if pageShows(w.b, "Departmentsecret") || !pageShows(w.b, "This page does not exist, or you may not see it.") {
 		t.Error("the department post's address in the other department does not show the 404 page")
 	}
+}
 
-	// Signed out of Alice's instance (the browser's session cookie is now Bob's, and
-	// both instances share the host name 127.0.0.1), its landing page shows the world
-	// post only.
-	visit(t, b, a.URL+"/", http.StatusOK, "landing", true)
-	if !pageShows(b, "Worldwide:") || pageShows(b, "Companywide:") || pageShows(b, "Departmentsecret") {
+// Signed out of Alice's instance (the browser's session cookie is now Bob's, and
+// both instances share the host name 127.0.0.1), its landing page shows the world
+// post only.
+func (w *webAppInBrowser) landing(t *testing.T) {
+	visit(t, w.b, w.a.URL+"/", http.StatusOK, "landing", true)
+	if !pageShows(w.b, "Worldwide:") || pageShows(w.b, "Companywide:") || pageShows(w.b, "Departmentsecret") {
 		t.Error("the landing page does not show exactly the world post")
 	}
 }

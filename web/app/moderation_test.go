@@ -19,61 +19,88 @@ import (
 func TestModerationReports(t *testing.T) { eachDatabase(t, testModerationReports) }
 
 func testModerationReports(t *testing.T, opts instancetest.Options) {
-	ctx := context.Background()
 	insts := instancetest.StartCompany(t, 2, opts)
-	a, b := insts[0], insts[1]
-	mod := a.CreateUser(t, "mod", instancetest.UserOptions{Role: community.RoleModerator})
-	alice := a.CreateUser(t, "alice", instancetest.UserOptions{})
-	carol := a.CreateUser(t, "carol", instancetest.UserOptions{})
-	dave := b.CreateUser(t, "dave", instancetest.UserOptions{})
+	w := &moderationReports{ctx: context.Background(), a: insts[0], b: insts[1]}
+	w.mod = w.a.CreateUser(t, "mod", instancetest.UserOptions{Role: community.RoleModerator})
+	w.alice = w.a.CreateUser(t, "alice", instancetest.UserOptions{})
+	w.carol = w.a.CreateUser(t, "carol", instancetest.UserOptions{})
+	w.dave = w.b.CreateUser(t, "dave", instancetest.UserOptions{})
 
-	post := a.PostStatus(t, alice.Token, url.Values{"status": {"buy cheap watches"}, "scope": {"company"}})
-	a.Call(t, http.MethodPost, "/api/v1/reports", carol.Token, url.Values{
-		"account_id": {community.FormatID(alice.Account.ID)}, "status_ids[]": {post.ID},
+	w.reportHere(t)
+	w.reportForwarded(t)
+	w.reportsQueue(t)
+	w.work(t)
+	w.auditLog(t)
+}
+
+// moderationReports is what testModerationReports's steps share: the two
+// departments, the people, the two reports and the moderator's browser.
+type moderationReports struct {
+	ctx                     context.Context
+	a, b                    *instancetest.Instance
+	mod, alice, carol, dave *instancetest.User
+	here, forwarded         community.Report
+	m                       *browser
+}
+
+// Carol reports alice's post through the API of their own department.
+func (w *moderationReports) reportHere(t *testing.T) {
+	post := w.a.PostStatus(t, w.alice.Token, url.Values{"status": {"buy cheap watches"}, "scope": {"company"}})
+	w.a.Call(t, http.MethodPost, "/api/v1/reports", w.carol.Token, url.Values{
+		"account_id": {community.FormatID(w.alice.Account.ID)}, "status_ids[]": {post.ID},
 		"comment": {"Spam filed here"}, "category": {"spam"},
 	}).Decode(t, http.StatusOK, nil)
+}
 
-	// Dave, in the other department, reports alice; the report is forwarded to A.
-	aliceOnB, err := b.Federator.ResolveAccount(ctx, "alice@"+a.Host())
+// Dave, in the other department, reports alice; the report is forwarded to A.
+func (w *moderationReports) reportForwarded(t *testing.T) {
+	aliceOnB, err := w.b.Federator.ResolveAccount(w.ctx, "alice@"+w.a.Host())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.Call(t, http.MethodPost, "/api/v1/reports", dave.Token, url.Values{
+	w.b.Call(t, http.MethodPost, "/api/v1/reports", w.dave.Token, url.Values{
 		"account_id": {community.FormatID(aliceOnB.ID)}, "comment": {"Spam seen from B"}, "forward": {"true"},
 	}).Decode(t, http.StatusOK, nil)
-	var here, forwarded community.Report
 	eventually.Holds(t, "the forwarded report on A", func() bool {
-		reports, err := a.Community.AdminReports(ctx, mod.Account, community.ReportQuery{})
+		reports, err := w.a.Community.AdminReports(w.ctx, w.mod.Account, community.ReportQuery{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range reports {
 			switch r.Comment {
 			case "Spam filed here":
-				here = r
+				w.here = r
 			case "Spam seen from B":
-				forwarded = r
+				w.forwarded = r
 			}
 		}
-		return forwarded.ID != 0 && here.ID != 0
+		return w.forwarded.ID != 0 && w.here.ID != 0
 	})
-	if forwarded.Origin != b.Host() {
-		t.Fatalf("the forwarded report's origin: %q", forwarded.Origin)
+	if w.forwarded.Origin != w.b.Host() {
+		t.Fatalf("the forwarded report's origin: %q", w.forwarded.Origin)
 	}
+}
 
-	m := newBrowser(t, a)
-	m.signIn("mod")
-	queue := m.get("/moderation")
-	for _, want := range []string{"Spam filed here", "Spam seen from B", "buy cheap watches", "Forwarded by the instance " + b.Host(),
+// The moderator's queue shows both reports, the forwarded one with where it came from.
+func (w *moderationReports) reportsQueue(t *testing.T) {
+	w.m = newBrowser(t, w.a)
+	w.m.signIn("mod")
+	queue := w.m.get("/moderation")
+	for _, want := range []string{"Spam filed here", "Spam seen from B", "buy cheap watches", "Forwarded by the instance " + w.b.Host(),
 		"@carol", "Assign to me", "Resolve report", `href="/moderation"`} {
 		if !strings.Contains(queue.Body, want) {
 			t.Errorf("the reports queue lacks %q:\n%s", want, queue.Body)
 		}
 	}
-	csrf := m.csrf("/moderation")
+}
+
+// The moderator assigns the report filed here, resolves it with a limit on alice and
+// reopens it, and resolves the forwarded one without an action.
+func (w *moderationReports) work(t *testing.T) {
+	csrf := w.m.csrf("/moderation")
 	report := func(r community.Report) *community.Report {
 		t.Helper()
-		got, err := a.Community.AdminReport(ctx, mod.Account, r.ID)
+		got, err := w.a.Community.AdminReport(w.ctx, w.mod.Account, r.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,45 +110,47 @@ func testModerationReports(t *testing.T, opts instancetest.Options) {
 		t.Helper()
 		form.Set("csrf", csrf)
 		form.Set("back", "/moderation")
-		p := m.post("/moderation/reports/"+community.FormatID(r.ID)+"/"+action, form)
+		p := w.m.post("/moderation/reports/"+community.FormatID(r.ID)+"/"+action, form)
 		if p.Code != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/moderation?done="+action) {
 			t.Fatalf("%s: %d %q\n%s", action, p.Code, p.Header.Get("Location"), p.Body)
 		}
 	}
 
-	act(here, "assign", url.Values{})
-	if got := report(here); got.AssignedAccountID == nil || *got.AssignedAccountID != mod.Account.ID {
+	act(w.here, "assign", url.Values{})
+	if got := report(w.here); got.AssignedAccountID == nil || *got.AssignedAccountID != w.mod.Account.ID {
 		t.Fatalf("assign to me: %+v", got)
 	}
-	if p := m.get("/moderation"); !strings.Contains(p.Body, "Unassign me") {
+	if p := w.m.get("/moderation"); !strings.Contains(p.Body, "Unassign me") {
 		t.Error("the queue does not show the report as assigned to the moderator")
 	}
-	act(here, "resolve", url.Values{"type": {"silence"}, "text": {"repeated spam"}})
-	if got := report(here); !got.ActionTaken || got.ActionTakenByAccountID == nil || *got.ActionTakenByAccountID != mod.Account.ID {
+	act(w.here, "resolve", url.Values{"type": {"silence"}, "text": {"repeated spam"}})
+	if got := report(w.here); !got.ActionTaken || got.ActionTakenByAccountID == nil || *got.ActionTakenByAccountID != w.mod.Account.ID {
 		t.Fatalf("resolve: %+v", got)
 	}
-	view, err := a.Community.AdminAccount(ctx, mod.Account, alice.Account.ID)
+	view, err := w.a.Community.AdminAccount(w.ctx, w.mod.Account, w.alice.Account.ID)
 	if err != nil || !view.Sanction.Silenced {
 		t.Fatalf("resolving with silence left alice unsilenced (%v)", err)
 	}
-	if p := m.get("/moderation?resolved=1"); !strings.Contains(p.Body, "Spam filed here") || !strings.Contains(p.Body, "Reopen report") {
+	if p := w.m.get("/moderation?resolved=1"); !strings.Contains(p.Body, "Spam filed here") || !strings.Contains(p.Body, "Reopen report") {
 		t.Errorf("the resolved list lacks the report:\n%s", p.Body)
 	}
-	act(here, "reopen", url.Values{})
-	if got := report(here); got.ActionTaken {
+	act(w.here, "reopen", url.Values{})
+	if got := report(w.here); got.ActionTaken {
 		t.Fatalf("reopen: %+v", got)
 	}
 
-	act(forwarded, "resolve", url.Values{"type": {"none"}})
-	if got := report(forwarded); !got.ActionTaken {
+	act(w.forwarded, "resolve", url.Values{"type": {"none"}})
+	if got := report(w.forwarded); !got.ActionTaken {
 		t.Fatalf("resolve the forwarded report: %+v", got)
 	}
+}
 
-	// The audit log, whole and filtered (the filter's own list names every action, so
-	// only the entries are looked at).
+// The audit log, whole and filtered (the filter's own list names every action, so
+// only the entries are looked at).
+func (w *moderationReports) auditLog(t *testing.T) {
 	entries := func(path string) string {
 		t.Helper()
-		p := m.get(path)
+		p := w.m.get(path)
 		_, list, ok := strings.Cut(p.Body, `<ol class="log">`)
 		if p.Code != http.StatusOK || !ok {
 			t.Fatalf("GET %s: %d\n%s", path, p.Code, p.Body)
@@ -147,7 +176,7 @@ func testModerationReports(t *testing.T, opts instancetest.Options) {
 	if l := entries("/moderation/log?moderator=carol"); strings.Contains(l, "Report reopened") || !strings.Contains(l, "No entries.") {
 		t.Errorf("the log of someone who did nothing:\n%s", l)
 	}
-	if p := m.get("/moderation/log?moderator=nobody"); !strings.Contains(p.Body, "No account nobody is known here.") {
+	if p := w.m.get("/moderation/log?moderator=nobody"); !strings.Contains(p.Body, "No account nobody is known here.") {
 		t.Errorf("the log filtered by an unknown moderator:\n%s", p.Body)
 	}
 }

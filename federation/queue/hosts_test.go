@@ -43,7 +43,9 @@ func TestHostStats(t *testing.T) {
 			if st, err = q.HostStats(ctx, "deliver"); err != nil {
 				t.Fatal(err)
 			}
-			return !st["up.example"].LastAnswered.IsZero() && st["refusing.example"].Dead == 1 &&
+			// A host's answer is remembered as the handler returns, a moment before its
+			// job is done in the database: wait for both.
+			return !st["up.example"].LastAnswered.IsZero() && st["up.example"].Queued == 0 && st["refusing.example"].Dead == 1 &&
 				!st["down.example"].LastFailed.IsZero() && st["down.example"].LastError != ""
 		})
 		if up := st["up.example"]; up.Queued != 0 || up.Dead != 0 || up.Failures != 0 {

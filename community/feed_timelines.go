@@ -359,6 +359,9 @@ type PublicQuery struct {
 	Local, Remote bool
 	// OnlyMedia keeps only statuses with media attachments.
 	OnlyMedia bool
+	// Scope keeps only statuses of that scope (the web app's world timeline: what may
+	// also be read outside the company); "" keeps every scope the viewer may read.
+	Scope Scope
 }
 
 // originSQL applies the local/remote choice.
@@ -396,6 +399,9 @@ func (s *Service) publicSQLWith(db *gorm.DB, v Viewer, q PublicQuery, facts read
 		Scopes(q.originSQL, s.visibleSQLWith(v, facts), notSilencedSQLWith(facts))
 	if q.OnlyMedia {
 		db = db.Where(hasMediaSQL)
+	}
+	if q.Scope != "" {
+		db = db.Where("statuses.scope = ?", q.Scope)
 	}
 	if me := v.AccountID(); me != 0 {
 		db = db.Scopes(silencedSQLWith(me, s.clock(), facts))

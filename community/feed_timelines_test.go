@@ -301,6 +301,10 @@ func TestPublicTimeline(t *testing.T) {
 		tlSame(t, "local and remote", list(Anonymous, PublicQuery{Local: true, Remote: true}),
 			[]string{"remote-world", "muted world", "self thread", "world public"})
 		tlSame(t, "only media", list(Anonymous, PublicQuery{OnlyMedia: true}), []string{})
+		tlSame(t, "world scope, logged in", list(AsAccount(me), PublicQuery{Scope: ScopeWorld}),
+			[]string{"remote-world", "self thread", "world public"})
+		tlSame(t, "company scope, local", list(AsAccount(me), PublicQuery{Scope: ScopeCompany, Local: true}),
+			[]string{"company public"})
 		// A remote account of a peer sees company posts but never department ones.
 		tlSame(t, "peer account", list(AsAccount(peer), PublicQuery{Local: true}),
 			[]string{"muted world", "self thread", "company public", "world public"})

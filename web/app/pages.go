@@ -110,7 +110,6 @@ func (a *App) showTimeline(c *gin.Context, s *session, name string) {
 	p := community.Page{MaxID: maxID, Limit: pageSize}
 	var page community.StatusPage
 	var err error
-	read := -1 // rows the domain returned, before the world page's narrowing
 	switch name {
 	case "home":
 		page, err = a.community.HomeTimeline(ctx, s.account, p)
@@ -121,20 +120,7 @@ func (a *App) showTimeline(c *gin.Context, s *session, name string) {
 	case "company":
 		page, err = a.community.PublicTimeline(ctx, v, community.PublicQuery{Page: p})
 	case "world":
-		page, err = a.community.PublicTimeline(ctx, v, community.PublicQuery{Page: p})
-		// The company's public timeline narrowed to the posts that are world scope:
-		// a display choice among what the domain already let through.
-		read = len(page.Statuses)
-		kept := page.Statuses[:0]
-		for _, st := range page.Statuses {
-			if st.Scope == community.ScopeWorld {
-				kept = append(kept, st)
-			}
-		}
-		page.Statuses = kept
-	}
-	if read < 0 {
-		read = len(page.Statuses)
+		page, err = a.community.PublicTimeline(ctx, v, community.PublicQuery{Page: p, Scope: community.ScopeWorld})
 	}
 	if err != nil {
 		a.fail(c, s, err)
@@ -157,10 +143,8 @@ func (a *App) showTimeline(c *gin.Context, s *session, name string) {
 		Heading:  T("timeline." + name),
 		Lead:     T("timeline." + name + ".lead"),
 		Statuses: views,
-		// The link back follows the rows read, not the rows shown: the world page
-		// may show none of a page while older posts remain.
-		Pager: pagerFor(path, maxID, page.OldestID, read),
-		Form:  form,
+		Pager:    pagerFor(path, maxID, page.OldestID, len(page.Statuses)),
+		Form:     form,
 	}
 	if maxID == 0 {
 		data.Live = liveSource(name, "")

@@ -67,7 +67,7 @@ func (s *Service) resolveAudience(req AudienceRequest, user *User, parent *Statu
 		sc = user.DefaultScope
 	}
 	if sc == "" {
-		sc = s.defaultScope
+		sc = s.DefaultScope()
 	}
 	if parent != nil {
 		sc = narrowerScope(sc, parent.Scope)

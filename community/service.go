@@ -24,6 +24,11 @@ type Options struct {
 	BaseURL string
 	// DefaultScope applies to posts whose author and client did not choose one.
 	DefaultScope Scope
+	// InstanceName, InstanceDescription and InstanceRules are the configured settings,
+	// which apply until an admin saves others (instance_settings.go).
+	InstanceName        string
+	InstanceDescription string
+	InstanceRules       []string
 	// Peers reports whether a host is one of the company's instances. Remote accounts
 	// from a peer are part of the company audience. Nil means no peers.
 	Peers func(host string) bool
@@ -43,15 +48,16 @@ type Options struct {
 
 // Service is the domain's entry point. It is safe for concurrent use.
 type Service struct {
-	db           *gorm.DB
-	host         string
-	baseURL      string
-	defaultScope Scope
-	peers        func(string) bool
-	events       *Bus
-	now          func() time.Time
-	files        media.Store
-	log          *slog.Logger
+	db      *gorm.DB
+	host    string
+	baseURL string
+	// settings are the instance's name, rules and default scope (instance_settings.go).
+	settings *instanceSettings
+	peers    func(string) bool
+	events   *Bus
+	now      func() time.Time
+	files    media.Store
+	log      *slog.Logger
 	// publicProfiles: see Options.PublicProfiles.
 	publicProfiles bool
 	// proxy serves remote pictures from local copies; nil until SetRemoteMedia.
@@ -84,15 +90,14 @@ const (
 // NewService returns a Service over db.
 func NewService(db *gorm.DB, opt Options) *Service {
 	s := &Service{
-		db:           db,
-		host:         opt.Host,
-		baseURL:      opt.BaseURL,
-		defaultScope: opt.DefaultScope,
-		peers:        opt.Peers,
-		events:       opt.Events,
-		now:          opt.Now,
-		files:        opt.Media,
-		log:          opt.Logger,
+		db:      db,
+		host:    opt.Host,
+		baseURL: opt.BaseURL,
+		peers:   opt.Peers,
+		events:  opt.Events,
+		now:     opt.Now,
+		files:   opt.Media,
+		log:     opt.Logger,
 
 		publicProfiles: opt.PublicProfiles,
 	}
@@ -105,9 +110,8 @@ func NewService(db *gorm.DB, opt Options) *Service {
 	// row written any other way (a repair, an import) drops them all.
 	s.parts.ClearOn(changes, "media_attachments", "mentions", "status_tags", "polls")
 	s.feeds = newHomeFeeds(changes)
-	if s.defaultScope == "" {
-		s.defaultScope = ScopeCompany
-	}
+	s.settings = newInstanceSettings(changes, InstanceSettings{Name: opt.InstanceName,
+		Description: opt.InstanceDescription, Rules: opt.InstanceRules, DefaultScope: opt.DefaultScope})
 	if s.peers == nil {
 		s.peers = func(string) bool { return false }
 	}
@@ -125,9 +129,6 @@ func (s *Service) Host() string { return s.host }
 
 // BaseURL is the instance's scheme and host.
 func (s *Service) BaseURL() string { return s.baseURL }
-
-// DefaultScope is the instance's default post scope.
-func (s *Service) DefaultScope() Scope { return s.defaultScope }
 
 // DB exposes the domain's database handle. The web and federation adapters take the
 // store's change feed from it (store.ChangesOf) to know when their page caches go

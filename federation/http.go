@@ -281,9 +281,14 @@ func (f *Federator) instanceActor(c *gin.Context) {
 		return
 	}
 	now := now()
+	settings, err := f.c.Settings(c.Request.Context())
+	if err != nil {
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
 	body, err := activitystreams.ActorJSON(activitystreams.Actor{
 		Account: &community.Account{
-			Username: f.instanceActorName(), DisplayName: f.cfg.InstanceName, URI: f.InstanceActorURI(),
+			Username: f.instanceActorName(), DisplayName: settings.Name, URI: f.InstanceActorURI(),
 			URL: f.base + "/", InboxURL: f.InstanceActorURI() + "/inbox", SharedInboxURL: f.base + "/inbox",
 			Locked: true, Bot: true, Fields: community.Fields{}, CreatedAt: now, UpdatedAt: now,
 		},

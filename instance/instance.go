@@ -108,9 +108,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Host:         cfg.Host,
 		BaseURL:      cfg.BaseURL(),
 		DefaultScope: community.Scope(cfg.DefaultScope),
-		Peers:        cfg.IsPeer,
-		Events:       inst.Events,
-		Media:        files,
+		// The admin page's settings override these once saved.
+		InstanceName:        cfg.InstanceName,
+		InstanceDescription: cfg.InstanceDescription,
+		InstanceRules:       cfg.InstanceRules,
+		Peers:               cfg.IsPeer,
+		Events:              inst.Events,
+		Media:               files,
 		// Open mode shows world-scope content, and so people, beyond the company.
 		PublicProfiles: cfg.Federation.Mode == config.FederationOpen,
 		Logger:         log,

@@ -524,7 +524,7 @@ func Settle(ctx context.Context, db *gorm.DB) {
 // an admin command or another server process never leaves a stale copy behind; on
 // SQLite other processes' commits are seen through data_version whatever they
 // changed. Subscribing to a table not listed here is a programming error.
-var SharedTables = []string{"accounts", "users", "tokens", "applications"}
+var SharedTables = []string{"accounts", "users", "tokens", "applications", "instance_settings"}
 
 // LocalTables are tables that something keeps in memory and whose rows only the
 // serving process adds or changes while it runs (an admin command at most deletes

@@ -78,6 +78,7 @@ var models = []any{
 	&queue.Job{},
 	&queue.DeadLetter{},
 	&store.IdentityRecord{},
+	&community.InstanceSettingsRecord{},
 }
 
 // migrationVersions lists the versions of the embedded migrations, from the file

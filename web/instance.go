@@ -136,17 +136,24 @@ type Rule struct {
 	Hint string `json:"hint"`
 }
 
-// rulesOf numbers the configured rules from 1, in their order, as Mastodon's ids are.
-func rulesOf(cfg config.Config) []Rule {
-	out := make([]Rule, 0, len(cfg.InstanceRules))
-	for i, text := range cfg.InstanceRules {
+// rulesOf numbers the instance's rules from 1, in their order, as Mastodon's ids are.
+func rulesOf(rules []string) []Rule {
+	out := make([]Rule, 0, len(rules))
+	for i, text := range rules {
 		out = append(out, Rule{ID: strconv.Itoa(i + 1), Text: text})
 	}
 	return out
 }
 
 // rules is GET /api/v1/instance/rules.
-func (a *instanceAPI) rules(c *gin.Context) { c.JSON(http.StatusOK, rulesOf(a.s.cfg)) }
+func (a *instanceAPI) rules(c *gin.Context) {
+	settings, err := a.s.community.Settings(c.Request.Context())
+	if err != nil {
+		a.s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, rulesOf(settings.Rules))
+}
 
 func (a *instanceAPI) loadFacts(ctx context.Context) (instanceFacts, error) {
 	stats, err := a.s.community.InstanceStats(ctx)
@@ -295,12 +302,18 @@ func (a *instanceAPI) v1Instance(c *gin.Context) {
 		a.s.fail(c, err)
 		return
 	}
+	// The settings are not among the cached facts, so that an admin's change shows at once.
+	settings, err := a.s.community.Settings(c.Request.Context())
+	if err != nil {
+		a.s.fail(c, err)
+		return
+	}
 	cfg := a.s.cfg
 	var out V1Instance
 	out.URI = cfg.Host
-	out.Title = cfg.InstanceName
-	out.ShortDescription = cfg.InstanceDescription
-	out.Description = html.EscapeString(cfg.InstanceDescription)
+	out.Title = settings.Name
+	out.ShortDescription = settings.Description
+	out.Description = html.EscapeString(settings.Description)
 	out.Email = f.contactEmail
 	out.Version = MastodonVersion
 	out.URLs.StreamingAPI = a.streamingURL()
@@ -322,7 +335,7 @@ func (a *instanceAPI) v1Instance(c *gin.Context) {
 		acct := a.s.account(f.contact)
 		out.ContactAccount = &acct
 	}
-	out.Rules = rulesOf(a.s.cfg)
+	out.Rules = rulesOf(settings.Rules)
 	out.Tacit = a.tacit()
 	c.JSON(http.StatusOK, out)
 }
@@ -391,13 +404,18 @@ func (a *instanceAPI) v2Instance(c *gin.Context) {
 		a.s.fail(c, err)
 		return
 	}
+	settings, err := a.s.community.Settings(c.Request.Context())
+	if err != nil {
+		a.s.fail(c, err)
+		return
+	}
 	cfg := a.s.cfg
 	var out Instance
 	out.Domain = cfg.Host
-	out.Title = cfg.InstanceName
+	out.Title = settings.Name
 	out.Version = MastodonVersion
 	out.SourceURL = sourceURL
-	out.Description = cfg.InstanceDescription
+	out.Description = settings.Description
 	out.Usage.Users.ActiveMonth = f.stats.ActiveMonth
 	out.Thumbnail.URL = cfg.BaseURL() + thumbnailPath
 	out.Icon = []struct{}{}
@@ -424,7 +442,7 @@ func (a *instanceAPI) v2Instance(c *gin.Context) {
 		acct := a.s.account(f.contact)
 		out.Contact.Account = &acct
 	}
-	out.Rules = rulesOf(a.s.cfg)
+	out.Rules = rulesOf(settings.Rules)
 	out.Tacit = a.tacit()
 	c.JSON(http.StatusOK, out)
 }
@@ -519,6 +537,11 @@ func (a *instanceAPI) nodeinfo(version string) gin.HandlerFunc {
 			a.s.fail(c, err)
 			return
 		}
+		settings, err := a.s.community.Settings(c.Request.Context())
+		if err != nil {
+			a.s.fail(c, err)
+			return
+		}
 		cfg := a.s.cfg
 		software := gin.H{"name": "tacit", "version": Version}
 		if version == "2.1" {
@@ -540,8 +563,8 @@ func (a *instanceAPI) nodeinfo(version string) gin.HandlerFunc {
 				"localPosts": f.stats.Statuses,
 			},
 			"metadata": gin.H{
-				"nodeName":        cfg.InstanceName,
-				"nodeDescription": cfg.InstanceDescription,
+				"nodeName":        settings.Name,
+				"nodeDescription": settings.Description,
 				"department":      cfg.Department,
 				"location":        cfg.Location,
 				"federationMode":  cfg.Federation.Mode,

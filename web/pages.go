@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -43,8 +44,16 @@ type pageBase struct {
 	Host         string
 }
 
-func (s *Server) pageBase(title string) pageBase {
-	name := strings.TrimSpace(s.cfg.InstanceName)
+// pageBase names the instance as its admins set it; if the settings cannot be read,
+// the page still renders with the configured name.
+func (s *Server) pageBase(ctx context.Context, title string) pageBase {
+	name := s.cfg.InstanceName
+	if settings, err := s.community.Settings(ctx); err != nil {
+		s.log.ErrorContext(ctx, "read instance settings", "err", err)
+	} else {
+		name = settings.Name
+	}
+	name = strings.TrimSpace(name)
 	if name == "" {
 		name = s.cfg.Host
 	}
@@ -305,7 +314,7 @@ func (s *Server) authorizeSubmit(c *gin.Context) {
 		"application_id", r.app.ID, "scopes", strings.Join(r.scopes, " "))
 	if r.RedirectURI == auth.OOBRedirect {
 		s.renderPage(c, http.StatusOK, "code", codePage{
-			pageBase: s.pageBase("Authorization code"),
+			pageBase: s.pageBase(c.Request.Context(), "Authorization code"),
 			App:      appInfoOf(r.app),
 			Code:     code,
 			Minutes:  int(auth.CodeTTL.Minutes()),
@@ -345,7 +354,7 @@ func (s *Server) sendBack(c *gin.Context, r *authRequest, v url.Values) {
 			}
 		}
 		s.renderPage(c, http.StatusOK, "form_post", formPostPage{
-			pageBase: s.pageBase("Returning to " + r.app.Name),
+			pageBase: s.pageBase(c.Request.Context(), "Returning to "+r.app.Name),
 			App:      appInfoOf(r.app),
 			Action:   r.RedirectURI,
 			Fields:   fields,
@@ -400,7 +409,7 @@ func (s *Server) renderError(c *gin.Context, status int, code, description strin
 		description = "You did not allow the application to use your account. You can close this page."
 	}
 	s.renderPage(c, status, "error", errorPage{
-		pageBase:    s.pageBase(heading),
+		pageBase:    s.pageBase(c.Request.Context(), heading),
 		Heading:     heading,
 		Description: description,
 		Code:        code,
@@ -469,7 +478,7 @@ type formPostPage struct {
 
 func (s *Server) renderAuthorize(c *gin.Context, status int, r *authRequest, login, errMsg string) {
 	data := authorizePage{
-		pageBase: s.pageBase("Authorize " + r.app.Name),
+		pageBase: s.pageBase(c.Request.Context(), "Authorize "+r.app.Name),
 		App:      appInfoOf(r.app),
 		Request:  r,
 		Login:    login,

@@ -23,6 +23,7 @@ func (a *App) mountAdmin(e *gin.Engine) {
 	e.POST("/admin/domains/:list", a.form(a.signedIn(a.adminOnly(a.addDomainRule))))
 	e.POST("/admin/domains/:list/:id/delete", a.form(a.signedIn(a.adminOnly(a.removeDomainRule))))
 	e.GET("/admin/instance", a.page(a.signedIn(a.adminOnly(a.instancePage))))
+	e.POST("/admin/instance", a.form(a.signedIn(a.adminOnly(a.saveInstance))))
 	a.mountAdminFederation(e)
 }
 
@@ -313,16 +314,64 @@ type setting struct {
 }
 
 type instancePage struct {
-	Tab      adminTab
+	Tab adminTab
+	// Name, Description and Rules (one a line) are the form's fields, as saved or as
+	// typed when the domain refused them.
+	Name        string
+	Description string
+	Rules       string
+	Scopes      []choice
+	Error       string
+	Saved       bool
+	// Settings and Peers come from the configuration and are read-only here.
 	Settings []setting
 	Peers    []string
-	Rules    []string
 }
 
-// instancePage is GET /admin/instance. The instance's name, description and defaults
-// live in the configuration only (config.Config, read at start), so the page shows
-// them and says where to change them.
+// instancePage is GET /admin/instance: the instance's settings an admin may edit,
+// and those that live in the configuration only (config.Config, read at start),
+// with where to change them.
 func (a *App) instancePage(c *gin.Context, s *session) {
+	settings, err := a.community.Settings(c.Request.Context())
+	if err != nil {
+		a.fail(c, s, err)
+		return
+	}
+	p := a.instanceForm(settings.Name, settings.Description, strings.Join(settings.Rules, "\n"), settings.DefaultScope)
+	p.Saved = c.Query("done") == "saved"
+	a.render(c, s, http.StatusOK, "admin_instance", T("admin.instance.heading"), "admin", p)
+}
+
+// saveInstance is POST /admin/instance. A refusal shows the form again with what
+// was typed and the domain's reason.
+func (a *App) saveInstance(c *gin.Context, s *session) {
+	ctx := c.Request.Context()
+	form := c.Request.PostForm
+	rulesText := form.Get("rules")
+	in := community.InstanceSettings{
+		Name:         form.Get("name"),
+		Description:  form.Get("description"),
+		Rules:        strings.Split(strings.ReplaceAll(rulesText, "\r\n", "\n"), "\n"),
+		DefaultScope: community.Scope(form.Get("default_scope")),
+	}
+	_, err := a.community.UpdateSettings(ctx, s.account, in)
+	if community.KindOf(err) == community.KindInvalid {
+		p := a.instanceForm(in.Name, in.Description, rulesText, in.DefaultScope)
+		p.Error = err.Error()
+		a.render(c, s, http.StatusUnprocessableEntity, "admin_instance", T("admin.instance.heading"), "admin", p)
+		return
+	}
+	if err != nil {
+		a.fail(c, s, err)
+		return
+	}
+	a.log.InfoContext(ctx, "web admin changed the instance settings", "request_id", c.GetString("request_id"),
+		"admin_account_id", s.account.ID)
+	a.redirect(c, "/admin/instance?done=saved")
+}
+
+// instanceForm is the instance page with its form filled in.
+func (a *App) instanceForm(name, description, rules string, scope community.Scope) instancePage {
 	cfg := a.cfg
 	none := T("admin.instance.none")
 	orNone := func(v string) string {
@@ -331,16 +380,16 @@ func (a *App) instancePage(c *gin.Context, s *session) {
 		}
 		return v
 	}
-	p := instancePage{Tab: adminTab{"instance"}, Settings: []setting{
-		{T("admin.instance.name"), a.instanceName()},
-		{T("admin.instance.description"), orNone(cfg.InstanceDescription)},
-		{T("admin.instance.host"), cfg.Host},
-		{T("admin.instance.contact"), orNone(cfg.ContactEmail)},
-		{T("admin.instance.department"), orNone(cfg.Department)},
-		{T("admin.instance.default_scope"), T("audience." + string(a.community.DefaultScope()))},
-		{T("admin.instance.federation_mode"), T("admin.instance.mode." + cfg.Federation.Mode)},
-	}}
+	p := instancePage{Tab: adminTab{"instance"}, Name: name, Description: description, Rules: rules,
+		Settings: []setting{
+			{T("admin.instance.host"), cfg.Host},
+			{T("admin.instance.contact"), orNone(cfg.ContactEmail)},
+			{T("admin.instance.department"), orNone(cfg.Department)},
+			{T("admin.instance.federation_mode"), T("admin.instance.mode." + cfg.Federation.Mode)},
+		}}
+	for _, sc := range scopeOrder {
+		p.Scopes = append(p.Scopes, choice{Value: string(sc), Label: T("audience." + string(sc)), Checked: sc == scope})
+	}
 	p.Peers = append(p.Peers, cfg.Federation.Peers...)
-	p.Rules = cfg.InstanceRules
-	a.render(c, s, http.StatusOK, "admin_instance", T("admin.instance.heading"), "admin", p)
+	return p
 }

@@ -529,6 +529,11 @@ var messages = map[string]string{
 	"admin.instance.peers":           "The company's other instances",
 	"admin.instance.none":            "None",
 	"admin.instance.rules":           "Rules",
+
+	"admin.instance.edit_lead":  "The name, description, rules and default audience are shown to everyone who visits this instance and to the apps people use. Saving them here overrides the configuration file.",
+	"admin.instance.rules_hint": "One rule a line, at most 20.",
+	"admin.instance.save":       "Save settings",
+	"admin.instance.saved":      "The instance's settings are saved.",
 }
 
 // T returns the text for key with args filled in. An unknown key returns the key

@@ -78,9 +78,10 @@ func (a *App) landing(c *gin.Context) {
 		a.fail(c, nil, err)
 		return
 	}
-	a.render(c, nil, http.StatusOK, "landing", a.instanceName(), "", landingPage{
-		Description: a.cfg.InstanceDescription,
-		Rules:       a.cfg.InstanceRules,
+	settings := a.settings(c.Request.Context())
+	a.render(c, nil, http.StatusOK, "landing", a.instanceName(c.Request.Context()), "", landingPage{
+		Description: settings.Description,
+		Rules:       settings.Rules,
 		Statuses:    views,
 		Pager:       pagerFor("/", maxID, page.OldestID, len(page.Statuses)),
 		Form:        form,

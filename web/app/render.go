@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -150,8 +151,20 @@ type openGraph struct {
 // withOpenGraph is a page that describes itself for link previews.
 type withOpenGraph interface{ openGraph() *openGraph }
 
-func (a *App) instanceName() string {
-	if n := strings.TrimSpace(a.cfg.InstanceName); n != "" {
+// settings are the instance's settings as its admins saved them; if they cannot be
+// read, the page still renders, with the configured ones.
+func (a *App) settings(ctx context.Context) community.InstanceSettings {
+	v, err := a.community.Settings(ctx)
+	if err != nil {
+		a.log.ErrorContext(ctx, "read instance settings", "err", err)
+		return community.InstanceSettings{Name: a.cfg.InstanceName, Description: a.cfg.InstanceDescription,
+			Rules: a.cfg.InstanceRules}
+	}
+	return v
+}
+
+func (a *App) instanceName(ctx context.Context) string {
+	if n := strings.TrimSpace(a.settings(ctx).Name); n != "" {
 		return n
 	}
 	return a.cfg.Host
@@ -159,10 +172,15 @@ func (a *App) instanceName() string {
 
 // render writes a page. nav names the navigation entry to mark as current.
 func (a *App) render(c *gin.Context, s *session, status int, name, title, nav string, page any) {
+	settings := a.settings(c.Request.Context())
+	instanceName := strings.TrimSpace(settings.Name)
+	if instanceName == "" {
+		instanceName = a.cfg.Host
+	}
 	data := pageData{
 		Title: title,
 		Instance: instanceView{
-			Name: a.instanceName(), Description: a.cfg.InstanceDescription, Host: a.cfg.Host, Version: web.Version,
+			Name: instanceName, Description: settings.Description, Host: a.cfg.Host, Version: web.Version,
 		},
 		CSRF: a.csrfToken(c, s),
 		Nav:  nav,

@@ -191,7 +191,7 @@ func (a *App) loginForm(c *gin.Context, s *session) {
 		a.redirect(c, next)
 		return
 	}
-	a.render(c, s, http.StatusOK, "login", T("login.heading", a.instanceName()), "", loginPage{Next: next})
+	a.render(c, s, http.StatusOK, "login", T("login.heading", a.instanceName(c.Request.Context())), "", loginPage{Next: next})
 }
 
 // login is POST /login: the same accounts, password rules and sign-in throttle as the
@@ -200,7 +200,7 @@ func (a *App) login(c *gin.Context, s *session) {
 	form := c.Request.PostForm
 	login, password := strings.TrimSpace(form.Get("login")), form.Get("password")
 	data := loginPage{Login: login, Next: localPath(form.Get("next"))}
-	title := T("login.heading", a.instanceName())
+	title := T("login.heading", a.instanceName(c.Request.Context()))
 	if login == "" || password == "" {
 		data.Error = T("login.missing")
 		a.render(c, s, http.StatusUnprocessableEntity, "login", title, "", data)

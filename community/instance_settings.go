@@ -135,11 +135,10 @@ func (s *Service) Settings(ctx context.Context) (InstanceSettings, error) {
 	return v, nil
 }
 
-// DefaultScope is the instance's default post scope. It has no context to pass to
-// the database, so it reads the settings with a short deadline of its own, and falls
-// back to the configured scope if that fails (logged: a post then gets the scope the
-// configuration file names, never a wider one than an admin may have chosen only if
-// the file itself is wider).
+// DefaultScope is the instance's default post scope. It is nearly always in memory;
+// its callers have no context to pass, so after a change it reads the settings with a
+// deadline of its own, and if that fails it logs and answers the configured scope
+// rather than failing the post.
 func (s *Service) DefaultScope() Scope {
 	if cur := s.settings.current.Load(); cur != nil {
 		return cur.DefaultScope

@@ -442,21 +442,7 @@ func parseObject(m map[string]any, t vocab.Type, typ string) (*ParsedObject, err
 	o.URL = firstWebURL(propRefs(r.GetActivityStreamsUrl()))
 	o.Published = dateOf(r.GetActivityStreamsPublished())
 	o.Updated = dateOf(r.GetActivityStreamsUpdated())
-	o.Content, o.Language = contentOf(m)
-	o.Summary = text(m["summary"])
-	o.Name = text(m["name"])
-	if aud := asList(m["audience"]); len(aud) > 0 {
-		switch x := aud[0].(type) {
-		case string:
-			o.Group = x
-		case map[string]any:
-			o.Group = text(x["id"])
-		}
-		if _, err := absURL(o.Group, false); err != nil {
-			o.Group = ""
-		}
-	}
-	o.Idea = ideaProps(m["idea"])
+	readPlainFields(o, m)
 
 	extra := r.GetUnknownProperties()
 	o.Sensitive, _ = extra["sensitive"].(bool)
@@ -1174,4 +1160,25 @@ func ideaProps(v any) *IdeaProps {
 		}
 	}
 	return p
+}
+
+// readPlainFields reads the properties that both readers take from the JSON as it is,
+// whatever go-fed made of them: the content and its language, summary, name, the
+// audience's group (FEP-1b12) and Tacit's idea properties.
+func readPlainFields(o *ParsedObject, m map[string]any) {
+	o.Content, o.Language = contentOf(m)
+	o.Summary = text(m["summary"])
+	o.Name = text(m["name"])
+	if aud := asList(m["audience"]); len(aud) > 0 {
+		switch x := aud[0].(type) {
+		case string:
+			o.Group = x
+		case map[string]any:
+			o.Group = text(x["id"])
+		}
+		if _, err := absURL(o.Group, false); err != nil {
+			o.Group = ""
+		}
+	}
+	o.Idea = ideaProps(m["idea"])
 }

@@ -117,21 +117,7 @@ func readPlainNote(m map[string]any) *ParsedObject {
 	if o.Updated, ok = plainDate(m, "updated"); !ok {
 		return nil
 	}
-	o.Content, o.Language = contentOf(m)
-	o.Summary = text(m["summary"])
-	o.Name = text(m["name"])
-	if aud := asList(m["audience"]); len(aud) > 0 {
-		switch x := aud[0].(type) {
-		case string:
-			o.Group = x
-		case map[string]any:
-			o.Group = text(x["id"])
-		}
-		if _, err := absURL(o.Group, false); err != nil {
-			o.Group = ""
-		}
-	}
-	o.Idea = ideaProps(m["idea"])
+	readPlainFields(o, m)
 	// go-fed has no sensitive or scope property: parseObject reads them from its
 	// unknown properties, which hold the JSON values as they are.
 	o.Sensitive, _ = m["sensitive"].(bool)

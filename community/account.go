@@ -38,6 +38,10 @@ type NewLocalAccount struct {
 	Role        Role
 	DisplayName string
 	Locked      bool
+	// NoPassword creates an account that signs in only through the company's identity
+	// provider: Password must be empty, and password sign-in fails for it until an
+	// admin sets a password.
+	NoPassword bool
 }
 
 // CreateLocalAccount validates and stores a new local account with its login.
@@ -45,7 +49,11 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 	if err := ValidateUsername(in.Username); err != nil {
 		return nil, nil, err
 	}
-	if err := ValidatePassword(in.Password, in.Username); err != nil {
+	if in.NoPassword {
+		if in.Password != "" {
+			return nil, nil, Invalid("An account without a password cannot be given one")
+		}
+	} else if err := ValidatePassword(in.Password, in.Username); err != nil {
 		return nil, nil, err
 	}
 	email := strings.TrimSpace(in.Email)
@@ -64,9 +72,13 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 	if utf8.RuneCountInString(in.DisplayName) > MaxDisplayNameLen {
 		return nil, nil, Invalid("Display name is too long (maximum is %d characters)", MaxDisplayNameLen)
 	}
-	hash, err := HashPassword(in.Password)
-	if err != nil {
-		return nil, nil, err
+	// An empty hash matches no password: bcrypt refuses it as malformed.
+	hash := ""
+	if !in.NoPassword {
+		var err error
+		if hash, err = HashPassword(in.Password); err != nil {
+			return nil, nil, err
+		}
 	}
 	now := s.clock()
 	acct := &Account{
@@ -95,7 +107,7 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 		CreatedAt:         now,
 		UpdatedAt:         now,
 	}
-	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		var n int64
 		if err := tx.Model(&Account{}).Where("lower(username) = lower(?) AND domain = ''", in.Username).Count(&n).Error; err != nil {
 			return fmt.Errorf("check username: %w", err)
@@ -215,6 +227,12 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("load user: %w", err)
+	}
+	if user.PasswordHash == "" {
+		// An account that signs in only through the identity provider: as slow as a
+		// wrong password, so that timing does not tell such accounts apart.
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return nil, nil, ErrBadLogin
 	}
 	if bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(password)) != nil {
 		return nil, nil, ErrBadLogin

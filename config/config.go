@@ -113,6 +113,41 @@ type Config struct {
 	Media Media `yaml:"media"`
 	// Search configures the search index and company-wide search.
 	Search Search `yaml:"search"`
+	// RoleGroups maps the identity provider's groups to roles, for single sign-on
+	// and SCIM alike.
+	RoleGroups RoleGroups `yaml:"role_groups"`
+}
+
+// RoleGroups names the identity provider's groups whose members get a role here. A
+// group is named as the provider sends it: a name, or an id (Entra ID sends object
+// ids unless told otherwise).
+type RoleGroups struct {
+	// Admin: members become admins.
+	Admin []string `yaml:"admin"`
+	// Moderator: members become moderators (unless they are admins).
+	Moderator []string `yaml:"moderator"`
+}
+
+// RoleOf is the role that membership of groups gives: "admin", "moderator" or "user".
+// Names compare without regard to case, as providers differ in how they spell them.
+func (g RoleGroups) RoleOf(groups []string) string {
+	member := func(names []string) bool {
+		for _, n := range names {
+			for _, have := range groups {
+				if n != "" && strings.EqualFold(strings.TrimSpace(have), n) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	switch {
+	case member(g.Admin):
+		return "admin"
+	case member(g.Moderator):
+		return "moderator"
+	}
+	return "user"
 }
 
 // Media configures the storage of uploaded pictures.
@@ -385,6 +420,33 @@ var envTable = []envBinding{
 			return nil
 		},
 	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_ROLE_GROUPS_ADMIN", YAMLKey: "role_groups.admin", Description: "Comma-separated groups of the identity provider whose members are admins here (single sign-on and SCIM)."},
+		get:    func(c Config) string { return strings.Join(c.RoleGroups.Admin, ",") },
+		set: func(c *Config, v string) error {
+			c.RoleGroups.Admin = splitList(v)
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_ROLE_GROUPS_MODERATOR", YAMLKey: "role_groups.moderator", Description: "Comma-separated groups of the identity provider whose members are moderators here."},
+		get:    func(c Config) string { return strings.Join(c.RoleGroups.Moderator, ",") },
+		set: func(c *Config, v string) error {
+			c.RoleGroups.Moderator = splitList(v)
+			return nil
+		},
+	},
+}
+
+// splitList reads a comma-separated list, dropping blanks around and between items.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // EnvNames returns every environment variable understood by Load, with its
@@ -439,6 +501,10 @@ func Default() Config {
 		Search: Search{
 			PeerTimeout:       300 * time.Millisecond,
 			DirectoryInterval: 15 * time.Minute,
+		},
+		RoleGroups: RoleGroups{
+			Admin:     []string{"tacit-admins"},
+			Moderator: []string{"tacit-moderators"},
 		},
 	}
 }

@@ -165,6 +165,7 @@ func checkYAMLOverridesDefaults(t *testing.T, c Config) {
 		TrustedProxies:      []string{"10.0.0.0/8", "::1"},
 		Federation:          Federation{Mode: "open", Peers: []string{"a.example.com", "b.example.com:8443"}},
 		Search:              Search{IndexDir: "/srv/tacit-index", PeerTimeout: 250 * time.Millisecond, DirectoryInterval: time.Hour},
+		RoleGroups:          Default().RoleGroups,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -730,6 +731,8 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_SEARCH_INDEX_DIR":          "/srv/index",
 		"TACIT_SEARCH_PEER_TIMEOUT":       "1s",
 		"TACIT_SEARCH_DIRECTORY_INTERVAL": "1h",
+		"TACIT_ROLE_GROUPS_ADMIN":         "it-admins",
+		"TACIT_ROLE_GROUPS_MODERATOR":     "community-team",
 	}
 	for _, v := range EnvNames() {
 		if v.Name == EnvConfigFile {
@@ -748,5 +751,34 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		if reflect.DeepEqual(c, Default()) {
 			t.Errorf("%s=%s had no effect", v.Name, value)
 		}
+	}
+}
+
+func TestRoleGroups(t *testing.T) {
+	g := Default().RoleGroups
+	for _, c := range []struct {
+		groups []string
+		want   string
+	}{
+		{nil, "user"},
+		{[]string{"engineering"}, "user"},
+		{[]string{"Tacit-Moderators"}, "moderator"},
+		{[]string{"tacit-moderators", "tacit-admins"}, "admin"},
+		{[]string{" tacit-admins "}, "admin"},
+		{[]string{""}, "user"},
+	} {
+		if got := g.RoleOf(c.groups); got != c.want {
+			t.Errorf("RoleOf(%q) = %q, want %q", c.groups, got, c.want)
+		}
+	}
+	cfg, err := Load("", []string{"TACIT_ROLE_GROUPS_ADMIN=ops, it-admins ,", "TACIT_ROLE_GROUPS_MODERATOR="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.RoleGroups; len(got.Admin) != 2 || got.Admin[1] != "it-admins" || len(got.Moderator) != 0 {
+		t.Fatalf("from the environment: %+v", got)
+	}
+	if cfg.RoleGroups.RoleOf([]string{"tacit-moderators"}) != "user" {
+		t.Fatal("an emptied moderator list still names tacit-moderators")
 	}
 }

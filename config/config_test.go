@@ -782,3 +782,33 @@ func TestRoleGroups(t *testing.T) {
 		t.Fatal("an emptied moderator list still names tacit-moderators")
 	}
 }
+
+// TestAdminGuideListsEverySetting keeps the configuration reference in docs/admin.md
+// complete: every variable has a row naming it and its YAML key.
+func TestAdminGuideListsEverySetting(t *testing.T) {
+	guide, err := os.ReadFile(filepath.Join("..", "docs", "admin.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(guide), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`TACIT_") {
+			continue
+		}
+		rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.Trim(strings.TrimSpace(cells[2]), "`")
+	}
+	for _, v := range EnvNames() {
+		key, ok := rows[v.Name]
+		switch {
+		case !ok:
+			t.Errorf("docs/admin.md has no row for %s", v.Name)
+		case key != v.YAMLKey:
+			t.Errorf("docs/admin.md gives %s the YAML key %q, want %q", v.Name, key, v.YAMLKey)
+		}
+		delete(rows, v.Name)
+	}
+	for name := range rows {
+		t.Errorf("docs/admin.md documents %s, which Tacit does not read", name)
+	}
+}

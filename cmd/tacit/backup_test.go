@@ -345,7 +345,9 @@ func checkRestoredRows(t *testing.T, cfg config.Config, orig *instancetest.Insta
 	id := func(s string) int64 { v, _ := strconv.ParseInt(s, 10, 64); return v }
 	pair := func(e entry) (int64, int64) { x, y, _ := strings.Cut(e.key, ">"); return id(x), id(y) }
 	statusExists := func(e entry) bool { return has("status", "SELECT count(*) FROM statuses WHERE id = ?", id(e.key)) }
-	mediaExists := func(e entry) bool { return has("media", "SELECT count(*) FROM media_attachments WHERE id = ?", id(e.key)) }
+	mediaExists := func(e entry) bool {
+		return has("media", "SELECT count(*) FROM media_attachments WHERE id = ?", id(e.key))
+	}
 	followExists := func(e entry) bool {
 		x, y := pair(e)
 		return has("follow", "SELECT count(*) FROM follows WHERE account_id = ? AND target_account_id = ?", x, y)

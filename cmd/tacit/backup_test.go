@@ -548,3 +548,49 @@ func checkPeerAccepts(t *testing.T, restored *instance.Instance, peer *instancet
 		t.Errorf("the peer knows alice's key as %.40q, the restored instance has %.40q (%v)", known.PublicKeyPEM, acct.PublicKeyPEM, err)
 	}
 }
+
+// TestMigrateDryRun: `tacit migrate --dry-run` lists, in order, the migrations a
+// database left by an older release lacks, and applies none of them.
+func TestMigrateDryRun(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	env := []string{"TACIT_DATA_DIR=" + dir, "TACIT_PROTOCOL=http", "TACIT_LOG_LEVEL=error"}
+	if out, _, err := tacit(t, env, "migrate", "--dry-run"); err != nil || !strings.Contains(out, "no database at") {
+		t.Fatalf("dry run without a database: %v %q", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tacit.db")); err == nil {
+		t.Error("a dry run created a database")
+	}
+	initialized(t, env)
+	if out, _, err := tacit(t, env, "migrate", "--dry-run"); err != nil || !strings.Contains(out, "up to date") {
+		t.Fatalf("dry run on a current database: %v %q", err, out)
+	}
+
+	// Roll the newest two migrations back, as if an older release had left the database.
+	cfg := config.Config{DataDir: dir}
+	db := openDB(t, cfg)
+	all, err := store.Migrations(db)
+	if err != nil || len(all) < 3 {
+		t.Fatalf("migrations: %v %v", all, err)
+	}
+	older := all[len(all)-3].Version
+	if _, err := store.MigrateDown(ctx, db, older); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := tacit(t, env, "migrate", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("database is at schema version %d; 2 migrations would run, in this order:\n  %05d %s\n  %05d %s\nnothing was applied (dry run)\n",
+		older, all[len(all)-2].Version, all[len(all)-2].Name, all[len(all)-1].Version, all[len(all)-1].Name)
+	if out != want {
+		t.Errorf("dry run:\n%s\nwant:\n%s", out, want)
+	}
+	if v, err := store.Version(ctx, db); err != nil || v != older {
+		t.Errorf("after the dry run the schema is at %d (%v), want %d still", v, err, older)
+	}
+	out, _, err = tacit(t, env, "migrate")
+	if err != nil || !strings.Contains(out, fmt.Sprintf("applied migration %d", all[len(all)-1].Version)) {
+		t.Errorf("migrate after the dry run: %v %q", err, out)
+	}
+}

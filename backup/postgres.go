@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/tacit-social/tacit/store"
@@ -63,7 +65,8 @@ func pgConnection(dsn string) (pgConn, error) {
 	}
 	q.Del("password")
 	var settings []string
-	for name, values := range q {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		values := q[name]
 		switch {
 		case libpqParams[name]:
 		case pgxParams[name], strings.HasPrefix(name, "pool_"):

@@ -147,14 +147,14 @@ type entry struct {
 
 // load writes through the client API from one goroutine per writer until stopped.
 type load struct {
-	mu     sync.Mutex
-	rec    record
-	ended  atomic.Bool
-	stopc  chan struct{}
-	wg     sync.WaitGroup
-	errs   atomic.Int64
-	lastEr atomic.Value
-	polls  chan pollRef
+	mu      sync.Mutex
+	rec     record
+	ended   atomic.Bool
+	stopc   chan struct{}
+	wg      sync.WaitGroup
+	errs    atomic.Int64
+	lastErr atomic.Value
+	polls   chan pollRef
 }
 
 type pollRef struct {
@@ -183,7 +183,7 @@ func (l *load) add(list *[]entry, key string, after bool) {
 func (l *load) failed(err error) {
 	if err != nil {
 		l.errs.Add(1)
-		l.lastEr.Store(err.Error())
+		l.lastErr.Store(err.Error())
 	}
 }
 
@@ -269,7 +269,7 @@ func (l *load) stop(t *testing.T) record {
 	close(l.stopc)
 	l.wg.Wait()
 	if n := l.errs.Load(); n > 0 {
-		t.Errorf("%d client calls failed under load, the last: %v", n, l.lastEr.Load())
+		t.Errorf("%d client calls failed under load, the last: %v", n, l.lastErr.Load())
 	}
 	return l.snapshot()
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -280,5 +281,27 @@ func TestPostgresWithoutPgDump(t *testing.T) {
 	}
 	if !bytes.Equal(mustRead(t, filepath.Join(cfg.KeysDir(), "instance.pem")), mustRead(t, filepath.Join(restored.KeysDir(), "instance.pem"))) {
 		t.Error("the instance key was not restored")
+	}
+}
+
+// TestPostgresRestoreRefusesNonEmpty: a restore, even with --force, refuses a
+// PostgreSQL database that holds tables, before it replaces anything.
+func TestPostgresRestoreRefusesNonEmpty(t *testing.T) {
+	dsn := storetest.PostgresSchema(t)
+	if _, err := exec.LookPath("pg_dump"); err != nil {
+		t.Skip("pg_dump is not installed")
+	}
+	cfg, db := newInstance(t, func(c *config.Config) { c.Database = dsn })
+	archive := create(t, cfg, db, "")
+	closers[db]()
+	_, err := backup.Restore(context.Background(), archive, cfg, backup.Options{Logger: quiet, Force: true})
+	if err == nil || !strings.Contains(err.Error(), "tables already") {
+		t.Fatalf("restore into a database in use: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.KeysDir(), "instance.pem")); err != nil {
+		t.Errorf("the refused restore removed the instance key: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.MediaDir(), "ab")); err != nil {
+		t.Errorf("the refused restore removed media: %v", err)
 	}
 }

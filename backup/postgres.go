@@ -119,18 +119,12 @@ func dumpPostgres(ctx context.Context, src Source, work string, opt Options, m *
 	return file, pgDumpName, nil
 }
 
-// restorePostgres runs pg_restore of the backup's dump into the configured database,
-// which must hold no tables, or returns the command that does it when pg_restore is
-// not installed.
-func restorePostgres(ctx context.Context, dump, dsn string, m Manifest, opt Options) (command string, err error) {
+// restorePostgres runs pg_restore of the backup's dump into the configured database
+// (checkPostgresTarget has found it fit), or returns the command that does it when
+// pg_restore is not installed.
+func restorePostgres(ctx context.Context, dump, dsn string, opt Options) (command string, err error) {
 	conn, err := pgConnection(dsn)
 	if err != nil {
-		return "", err
-	}
-	if conn.schema != m.Schema {
-		return "", fmt.Errorf("backup: the backup holds schema %q, but the database URL names %q (search_path): they must be the same", m.Schema, conn.schema)
-	}
-	if err := checkPostgresTarget(ctx, dsn, m, opt); err != nil {
 		return "", err
 	}
 	args := []string{"--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"}
@@ -145,9 +139,17 @@ func restorePostgres(ctx context.Context, dump, dsn string, m Manifest, opt Opti
 	return "", nil
 }
 
-// checkPostgresTarget refuses a database that holds tables in the schema Tacit would
-// use, or a backup whose schema is newer than this binary's.
+// checkPostgresTarget refuses a database URL that names another schema than the
+// backup's, a database that holds tables in the schema Tacit would use, and a backup
+// whose schema is newer than this binary's.
 func checkPostgresTarget(ctx context.Context, dsn string, m Manifest, opt Options) error {
+	conn, err := pgConnection(dsn)
+	if err != nil {
+		return err
+	}
+	if conn.schema != m.Schema {
+		return fmt.Errorf("backup: the backup holds schema %q, but the database URL names %q (search_path): they must be the same", m.Schema, conn.schema)
+	}
 	db, err := store.OpenNoMigrate(ctx, dsn, "", opt.logger())
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)

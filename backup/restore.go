@@ -63,10 +63,15 @@ func Restore(ctx context.Context, archive string, cfg config.Config, opt Options
 	if err := checkManifest(m, cfg); err != nil {
 		return nil, err
 	}
-	if m.Database == store.DialectSQLite {
-		if err := checkSQLite(ctx, filepath.Join(stage, filepath.FromSlash(sqliteName)), cfg, opt); err != nil {
-			return nil, err
-		}
+	// Everything that can refuse the restore runs before anything is replaced.
+	switch {
+	case m.Database == store.DialectSQLite:
+		err = checkSQLite(ctx, filepath.Join(stage, filepath.FromSlash(sqliteName)), cfg, opt)
+	case m.DatabaseIncluded:
+		err = checkPostgresTarget(ctx, cfg.Database, m, opt)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if opt.Force {
 		if err := clearTarget(cfg); err != nil {
@@ -91,7 +96,7 @@ func Restore(ctx context.Context, archive string, cfg config.Config, opt Options
 		res.DatabaseCommand = "the backup holds no database: restore the pg_dump taken beside it with pg_restore --no-owner --no-privileges --dbname=DATABASE_URL FILE"
 		return res, nil
 	default:
-		res.DatabaseCommand, err = restorePostgres(ctx, filepath.Join(stage, filepath.FromSlash(pgDumpName)), cfg.Database, m, opt)
+		res.DatabaseCommand, err = restorePostgres(ctx, filepath.Join(stage, filepath.FromSlash(pgDumpName)), cfg.Database, opt)
 		if err != nil || res.DatabaseCommand != "" {
 			return res, err
 		}

@@ -29,7 +29,7 @@ var quiet = slog.New(slog.DiscardHandler)
 // newInstance creates an instance in a new data dir, as `tacit init` does, with a
 // stray file in its media dir, and returns its configuration and database, closed when
 // the test ends or by closeInstance.
-func newInstance(t *testing.T, configure func(*config.Config)) (config.Config, *gorm.DB) {
+func newInstance(t testing.TB, configure func(*config.Config)) (config.Config, *gorm.DB) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Host, cfg.Protocol = "sales.example", "https"

@@ -49,9 +49,9 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testBackupUnderLoad(t, false) })
 	t.Run("postgres", func(t *testing.T) {
 		storetest.PostgresURL(t)
-		for _, tool := range []string{"pg_dump", "pg_restore"} {
-			if _, err := exec.LookPath(tool); err != nil {
-				t.Skipf("%s is not installed", tool)
+		for _, program := range []string{"pg_dump", "pg_restore"} {
+			if _, err := exec.LookPath(program); err != nil {
+				t.Skipf("%s is not installed", program)
 			}
 		}
 		testBackupUnderLoad(t, true)

@@ -51,12 +51,27 @@ func databaseKind(cfg config.Config) string {
 	return "sqlite:" + cfg.SQLitePath()
 }
 
-func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dryRun := fs.Bool("dry-run", false, "list the pending migrations without applying them")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *dryRun && !cfg.UsesPostgres() {
+		if _, err := os.Stat(cfg.SQLitePath()); err != nil {
+			fmt.Fprintf(stdout, "no database at %s yet: `tacit init` or `tacit serve` creates it with the current schema\n", cfg.SQLitePath())
+			return nil
+		}
+	}
 	db, err := store.OpenNoMigrate(ctx, cfg.Database, cfg.SQLitePath(), log)
 	if err != nil {
 		return err
 	}
 	defer closeDB(db)
+	if *dryRun {
+		return migrateDryRun(ctx, db, stdout)
+	}
 	applied, err := store.Migrate(ctx, db)
 	if err != nil {
 		return err
@@ -73,6 +88,28 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io
 		fmt.Fprintf(stdout, "applied migration %d\n", a)
 	}
 	fmt.Fprintf(stdout, "database is at schema version %d\n", v)
+	return nil
+}
+
+// migrateDryRun lists the migrations `tacit migrate` (or the next start) would apply.
+func migrateDryRun(ctx context.Context, db *gorm.DB, stdout io.Writer) error {
+	v, err := store.Version(ctx, db)
+	if err != nil {
+		return err
+	}
+	pending, err := store.PendingMigrations(ctx, db)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		fmt.Fprintf(stdout, "database is up to date (schema version %d): no migration would run\n", v)
+		return nil
+	}
+	fmt.Fprintf(stdout, "database is at schema version %d; %d migrations would run, in this order:\n", v, len(pending))
+	for _, m := range pending {
+		fmt.Fprintf(stdout, "  %05d %s\n", m.Version, m.Name)
+	}
+	fmt.Fprintln(stdout, "nothing was applied (dry run)")
 	return nil
 }
 
@@ -142,6 +179,8 @@ var adminCommands = []adminCommand{
 	{"token", "issue an access token for an account (--username, [--scopes \"read write\"]);\nmoderators and admins get admin:read admin:write by default", adminToken},
 	{"delete-user", "delete an account, its posts and its login for good, and tell\nthe peers (--username, --yes)", adminDeleteUser},
 	{"reindex", "rebuild the search index from the database (while serve runs: used from its next start)", adminReindex},
+	{"backup", "write a backup of the running instance (database, keys, media, configuration)\nto DEST (a .tar.gz file, or a directory to name one in)", adminBackup},
+	{"restore", "restore a backup into an empty data dir ([--force] replaces an instance;\nstop its server first), then rebuild the search index", adminRestore},
 }
 
 // adminUsage is the admin subcommands' part of the usage text.
@@ -163,6 +202,8 @@ type adminArgs struct {
 	stdout   io.Writer
 	flags    *flag.FlagSet
 	username *string
+	// configFile is the YAML file the configuration was read from, "" for none.
+	configFile string
 }
 
 // parse parses the subcommand's flags; the flag package has told the user what was wrong.
@@ -178,7 +219,7 @@ func (a adminArgs) withInstance(ctx context.Context, fn func(*instance.Instance)
 }
 
 // admin runs `tacit admin <subcommand> [flags]`; args start with the subcommand.
-func admin(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func admin(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer, configFile string) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -191,7 +232,7 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		fs := flag.NewFlagSet("admin "+sub, flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		a := adminArgs{cfg: cfg, log: log, stdin: stdin, stdout: stdout, flags: fs,
-			username: fs.String("username", "", "the account's username")}
+			username: fs.String("username", "", "the account's username"), configFile: configFile}
 		return c.run(ctx, a, args[1:])
 	}
 	fmt.Fprintf(stderr, "tacit: unknown admin command %q\n\n%s", sub, usage)

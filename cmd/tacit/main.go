@@ -3,12 +3,15 @@
 //	tacit serve                      run the instance
 //	tacit init                       create the data dir, database and keys, and exit
 //	tacit migrate                    apply database migrations
+//	tacit migrate --dry-run          list the migrations that would run
 //	tacit admin create-user …        create an account
 //	tacit admin set-role …           change an account's role
 //	tacit admin reset-password …     set a new password
 //	tacit admin token …              issue an access token for scripts
 //	tacit admin delete-user …        delete an account and tell the peers
 //	tacit admin reindex              rebuild the search index from the database
+//	tacit admin backup DEST          back up the running instance
+//	tacit admin restore BACKUP       restore a backup into an empty data dir
 //	tacit demo                       run a demo company of three federating departments
 //	tacit version                    print the version
 //
@@ -43,6 +46,7 @@ Commands:
   serve                       run the instance (creates it on first start)
   init                        create the instance (data dir, database, keys) and exit
   migrate                     apply pending database migrations and exit
+                              ([--dry-run] lists them and applies nothing)
 ` + adminUsage() + `  demo                        run a demo company: three federating departments on 127.0.0.1,
                               seeded on first start ([--dir ./demo], [--port 8181], [--verbose])
   version                     print the version
@@ -105,9 +109,9 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	case "init":
 		return initInstance(ctx, cfg, log, stdout)
 	case "migrate":
-		return migrate(ctx, cfg, log, stdout)
+		return migrate(ctx, cfg, log, cmdArgs, stdout, stderr)
 	case "admin":
-		return admin(ctx, cfg, log, cmdArgs, stdin, stdout, stderr)
+		return admin(ctx, cfg, log, cmdArgs, stdin, stdout, stderr, configFileOf(*configPath, environ))
 	case "demo":
 		return runDemo(ctx, cmdArgs, stdout, stderr)
 	case "help", "-h", "--help":

@@ -142,6 +142,8 @@ var adminCommands = []adminCommand{
 	{"token", "issue an access token for an account (--username, [--scopes \"read write\"]);\nmoderators and admins get admin:read admin:write by default", adminToken},
 	{"delete-user", "delete an account, its posts and its login for good, and tell\nthe peers (--username, --yes)", adminDeleteUser},
 	{"reindex", "rebuild the search index from the database (while serve runs: used from its next start)", adminReindex},
+	{"retention", "apply the retention rules once ([--dry-run]: count what would go)", adminRetention},
+	{"legal-hold", "keep an account's posts from the retention rules (USER on|off, [--reason])", adminLegalHold},
 }
 
 // adminUsage is the admin subcommands' part of the usage text.

@@ -149,6 +149,11 @@ func (a *Archiver) writeActor(ctx context.Context, z *zip.Writer, owner *communi
 	}
 	// As in Mastodon's archives, the actor points at the files beside it.
 	actor["outbox"], actor["likes"], actor["bookmarks"] = "outbox.json", "likes.json", "bookmarks.json"
+	// ActivityStreams has likes but no bookmarks: Tacit's vocabulary names it, so that
+	// a JSON-LD reader keeps it too.
+	if ctx, ok := actor["@context"].([]any); ok {
+		actor["@context"] = append(ctx, map[string]any{"bookmarks": map[string]any{"@id": "tacit:bookmarks", "@type": "@id"}})
+	}
 	for _, img := range []struct {
 		key, name string
 		purpose   community.MediaPurpose

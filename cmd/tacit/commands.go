@@ -144,6 +144,7 @@ var adminCommands = []adminCommand{
 	{"reindex", "rebuild the search index from the database (while serve runs: used from its next start)", adminReindex},
 	{"retention", "apply the retention rules once ([--dry-run]: count what would go)", adminRetention},
 	{"legal-hold", "keep an account's posts from the retention rules (USER on|off, [--reason])", adminLegalHold},
+	{"export", "write an account's archive, as its owner downloads it (USER DEST.zip)", adminExport},
 }
 
 // adminUsage is the admin subcommands' part of the usage text.

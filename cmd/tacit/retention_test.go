@@ -1,8 +1,11 @@
 package main
 
 import (
+	"archive/zip"
 	"context"
+	"io"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +125,34 @@ func TestAdminRetention(t *testing.T) {
 	}
 	if _, _, err := tacit(t, env, "admin", "legal-hold", "alice", "maybe"); err == nil {
 		t.Error("legal-hold accepted a state that is neither on nor off")
+	}
+}
+
+// TestAdminExport: `tacit admin export` writes the archive a person downloads.
+func TestAdminExport(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{})
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	uri := inst.PostStatus(t, alice.Token, url.Values{"status": {"For the record"}}).URI
+	dest := filepath.Join(t.TempDir(), "alice.zip")
+	out, _, err := tacit(t, commandEnv(inst), "admin", "export", "alice", dest)
+	if err != nil || !strings.Contains(out, "wrote the archive") {
+		t.Fatalf("export: %v %q", err, out)
+	}
+	z, err := zip.OpenReader(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	f, err := z.Open("outbox.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	body, _ := io.ReadAll(f)
+	if !strings.Contains(string(body), uri) {
+		t.Errorf("outbox.json does not hold %s", uri)
+	}
+	if _, _, err := tacit(t, commandEnv(inst), "admin", "export", "nobody", dest); err == nil {
+		t.Error("export of an unknown account succeeded")
 	}
 }

@@ -48,6 +48,7 @@ func adminExport(ctx context.Context, a adminArgs, args []string) error {
 		if err := os.Rename(tmp.Name(), dest); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
+		a.log.Info("admin exported an account's archive", "account_id", acct.ID, "file", dest)
 		fmt.Fprintf(a.stdout, "wrote the archive of %s to %s\n", username, dest)
 		return nil
 	})

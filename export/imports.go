@@ -78,9 +78,16 @@ func ParseImport(kind ImportKind, r io.Reader) ([]community.ImportEntry, error) 
 	return entries, nil
 }
 
-// isHeader reports whether a first row is Mastodon's header rather than an account.
+// isHeader reports whether a first row is a header rather than an account: it names
+// one of Mastodon's columns.
 func isHeader(rec []string) bool {
-	return len(rec) > 0 && strings.EqualFold(strings.TrimSpace(rec[0]), "Account address")
+	for _, name := range rec {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "account address", "show boosts", "notify on new posts", "languages", "hide notifications":
+			return true
+		}
+	}
+	return false
 }
 
 // headerColumns finds the columns by their names in Mastodon's header.

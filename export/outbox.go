@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -52,7 +53,7 @@ func (a *Archiver) renderPage(ctx context.Context, owner *community.Account, pag
 			item, err = a.create(st, owner, d, parents, ideaPage(ideas[st.ID], boards))
 			files = append(files, d.Media[st.ID]...)
 		}
-		if err == errSkip {
+		if errors.Is(err, errSkip) {
 			continue
 		}
 		if err != nil {

@@ -6,7 +6,7 @@
 CREATE TABLE legal_holds (
     account_id            INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
     reason                TEXT NOT NULL DEFAULT '',
-    set_by_account_id     INTEGER,
+    set_by_account_id     BIGINT,
     created_at            DATETIME NOT NULL
 );
 

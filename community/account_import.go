@@ -3,6 +3,7 @@ package community
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -85,12 +86,16 @@ func (s *Service) importRelations(ctx context.Context, owner *Account, entries [
 	if len(entries) > MaxImportEntries {
 		return res, Invalid("An import holds at most %d accounts, this one %d", MaxImportEntries, len(entries))
 	}
+	targets, errs := s.resolveAllImported(ctx, entries)
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
 	named := map[int64]bool{}
-	for _, e := range entries {
-		if err := ctx.Err(); err != nil {
-			return res, err
+	for i, e := range entries {
+		target, err := targets[i], errs[i]
+		if err != nil && KindOf(err) == 0 {
+			return res, err // the database, not the address
 		}
-		target, err := s.resolveImported(ctx, e.Address)
 		if err != nil {
 			res.Failed = append(res.Failed, ImportFailure{Address: e.Address, Reason: err.Error()})
 			continue
@@ -122,6 +127,32 @@ func (s *Service) importRelations(ctx context.Context, owner *Account, entries [
 		res.Removed++
 	}
 	return res, nil
+}
+
+// importResolvers is how many addresses are looked up at once: most wait on other
+// servers, and a file of thousands must not wait for them one by one.
+const importResolvers = 8
+
+// resolveAllImported finds the accounts of entries, several at a time; the results
+// are in the entries' order.
+func (s *Service) resolveAllImported(ctx context.Context, entries []ImportEntry) ([]*Account, []error) {
+	targets := make([]*Account, len(entries))
+	errs := make([]error, len(entries))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(importResolvers, len(entries)) {
+		wg.Go(func() {
+			for i := range next {
+				targets[i], errs[i] = s.resolveImported(ctx, entries[i].Address)
+			}
+		})
+	}
+	for i := range entries {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return targets, errs
 }
 
 // resolveImported finds the account an address names: known here, or asked of its

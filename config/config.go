@@ -116,6 +116,88 @@ type Config struct {
 	// RoleGroups maps the identity provider's groups to roles, for single sign-on
 	// and SCIM alike.
 	RoleGroups RoleGroups `yaml:"role_groups"`
+	// Retention deletes the instance's own posts once they are older than its rules
+	// allow (docs/retention.md).
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention configures the deletion of old posts. No rules (the default) keeps
+// everything.
+type Retention struct {
+	// Rules: a post goes once it is older than any rule matching its scope and
+	// visibility.
+	Rules []RetentionRule `yaml:"rules"`
+	// Interval is how often the server applies the rules; 0 disables the job (the
+	// command `tacit admin retention` still runs a pass by hand).
+	Interval time.Duration `yaml:"interval"`
+	// Batch bounds the posts deleted in one pass, so that a first pass on a large
+	// instance does not hold the database's writer for long.
+	Batch int `yaml:"batch"`
+}
+
+// RetentionRule matches posts by scope ("world", "company", "department" or "any") and
+// visibility ("public", "unlisted", "private", "direct" or "any") older than OlderThan:
+// a Go duration ("8760h") or a number of days ("730d").
+type RetentionRule struct {
+	Scope      string `yaml:"scope"`
+	Visibility string `yaml:"visibility"`
+	OlderThan  string `yaml:"older_than"`
+}
+
+// Age is the rule's OlderThan as a duration.
+func (r RetentionRule) Age() (time.Duration, error) {
+	s := strings.TrimSpace(r.OlderThan)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, fmt.Errorf("invalid age %q (use days such as 730d or a Go duration such as 8760h)", r.OlderThan)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid age %q (use days such as 730d or a Go duration such as 8760h)", r.OlderThan)
+	}
+	return d, nil
+}
+
+// String is the rule in the environment variable's form, "scope:visibility:age".
+func (r RetentionRule) String() string { return r.Scope + ":" + r.Visibility + ":" + r.OlderThan }
+
+// check reports what is wrong with the rule.
+func (r RetentionRule) check() error {
+	switch r.Scope {
+	case ScopeWorld, ScopeCompany, ScopeDepartment, "any":
+	default:
+		return fmt.Errorf("rule %s: scope must be world, company, department or any, got %q", r, r.Scope)
+	}
+	switch r.Visibility {
+	case "public", "unlisted", "private", "direct", "any":
+	default:
+		return fmt.Errorf("rule %s: visibility must be public, unlisted, private, direct or any, got %q", r, r.Visibility)
+	}
+	age, err := r.Age()
+	if err != nil {
+		return fmt.Errorf("rule %s: %w", r, err)
+	}
+	if age < time.Hour {
+		return fmt.Errorf("rule %s: the age must be at least an hour, got %s", r, age)
+	}
+	return nil
+}
+
+// parseRetentionRules reads TACIT_RETENTION_RULES: comma-separated
+// "scope:visibility:age" triples.
+func parseRetentionRules(v string) ([]RetentionRule, error) {
+	var rules []RetentionRule
+	for _, item := range splitList(v) {
+		parts := strings.Split(item, ":")
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("invalid rule %q (use scope:visibility:age, e.g. department:any:730d)", item)
+		}
+		rules = append(rules, RetentionRule{Scope: parts[0], Visibility: parts[1], OlderThan: parts[2]})
+	}
+	return rules, nil
 }
 
 // RoleGroups names the identity provider's groups whose members get a role here. A
@@ -436,6 +518,48 @@ var envTable = []envBinding{
 			return nil
 		},
 	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_RETENTION_RULES", YAMLKey: "retention.rules", Description: `Comma-separated retention rules scope:visibility:age (scope world, company, department or any; visibility public, unlisted, private, direct or any; age in days such as 730d or a Go duration): local posts older than a matching rule are deleted. Empty keeps everything.`},
+		get: func(c Config) string {
+			var out []string
+			for _, r := range c.Retention.Rules {
+				out = append(out, r.String())
+			}
+			return strings.Join(out, ",")
+		},
+		set: func(c *Config, v string) error {
+			rules, err := parseRetentionRules(v)
+			if err != nil {
+				return err
+			}
+			c.Retention.Rules = rules
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_RETENTION_INTERVAL", YAMLKey: "retention.interval", Description: `How often the retention rules are applied (Go duration); 0 disables the job.`},
+		get:    func(c Config) string { return c.Retention.Interval.String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid duration %q (use Go syntax such as 1h)", v)
+			}
+			c.Retention.Interval = d
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_RETENTION_BATCH", YAMLKey: "retention.batch", Description: "Most posts one retention pass deletes; the rest wait for the next pass."},
+		get:    func(c Config) string { return strconv.Itoa(c.Retention.Batch) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid integer %q", v)
+			}
+			c.Retention.Batch = n
+			return nil
+		},
+	},
 }
 
 // splitList reads a comma-separated list, dropping blanks around and between items.
@@ -506,6 +630,7 @@ func Default() Config {
 			Admin:     []string{"tacit-admins"},
 			Moderator: []string{"tacit-moderators"},
 		},
+		Retention: Retention{Interval: time.Hour, Batch: 500},
 	}
 }
 
@@ -622,6 +747,11 @@ func (c Config) Normalize() Config {
 	c.Federation.Mode = lower(c.Federation.Mode)
 	c.Media.Dir = strings.TrimSpace(c.Media.Dir)
 	c.Search.IndexDir = strings.TrimSpace(c.Search.IndexDir)
+	var retention []RetentionRule
+	for _, r := range c.Retention.Rules {
+		retention = append(retention, RetentionRule{Scope: lower(r.Scope), Visibility: lower(r.Visibility), OlderThan: lower(r.OlderThan)})
+	}
+	c.Retention.Rules = retention
 
 	var peers []string
 	seen := make(map[string]bool, len(c.Federation.Peers))
@@ -738,6 +868,17 @@ func (c Config) Validate() error {
 	}
 	if c.Search.DirectoryInterval < 0 {
 		add("search.directory_interval", "must be 0 (disabled) or a positive duration such as 15m, got %s", c.Search.DirectoryInterval)
+	}
+	if c.Retention.Interval < 0 {
+		add("retention.interval", "must be 0 (disabled) or a positive duration such as 1h, got %s", c.Retention.Interval)
+	}
+	if c.Retention.Batch <= 0 {
+		add("retention.batch", "must be a positive number of posts, got %d", c.Retention.Batch)
+	}
+	for _, r := range c.Retention.Rules {
+		if err := r.check(); err != nil {
+			add("retention.rules", "%v", err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -166,6 +166,7 @@ func checkYAMLOverridesDefaults(t *testing.T, c Config) {
 		Federation:          Federation{Mode: "open", Peers: []string{"a.example.com", "b.example.com:8443"}},
 		Search:              Search{IndexDir: "/srv/tacit-index", PeerTimeout: 250 * time.Millisecond, DirectoryInterval: time.Hour},
 		RoleGroups:          Default().RoleGroups,
+		Retention:           Default().Retention,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -733,6 +734,9 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_SEARCH_DIRECTORY_INTERVAL": "1h",
 		"TACIT_ROLE_GROUPS_ADMIN":         "it-admins",
 		"TACIT_ROLE_GROUPS_MODERATOR":     "community-team",
+		"TACIT_RETENTION_RULES":           "any:direct:365d",
+		"TACIT_RETENTION_INTERVAL":        "15m",
+		"TACIT_RETENTION_BATCH":           "20",
 	}
 	for _, v := range EnvNames() {
 		if v.Name == EnvConfigFile {
@@ -810,5 +814,35 @@ func TestAdminGuideListsEverySetting(t *testing.T) {
 	}
 	for name := range rows {
 		t.Errorf("docs/admin.md documents %s, which Tacit does not read", name)
+	}
+}
+
+func TestRetentionRules(t *testing.T) {
+	c, err := Load("", []string{"TACIT_RETENTION_RULES=Department:any:730d, any:direct:8760h", "TACIT_RETENTION_INTERVAL=30m"})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := []RetentionRule{{"department", "any", "730d"}, {"any", "direct", "8760h"}}
+	if !reflect.DeepEqual(c.Retention.Rules, want) || c.Retention.Interval != 30*time.Minute {
+		t.Errorf("Retention = %+v, want rules %+v every 30m", c.Retention, want)
+	}
+	if age, err := c.Retention.Rules[0].Age(); err != nil || age != 730*24*time.Hour {
+		t.Errorf("Age of 730d = %v, %v", age, err)
+	}
+	path := writeFile(t, "retention.yaml", "retention:\n  rules:\n    - {scope: company, visibility: public, older_than: 90d}\n  batch: 50\n")
+	c, err = Load(path, nil)
+	if err != nil {
+		t.Fatalf("Load YAML: %v", err)
+	}
+	if !reflect.DeepEqual(c.Retention.Rules, []RetentionRule{{"company", "public", "90d"}}) || c.Retention.Batch != 50 {
+		t.Errorf("Retention from YAML = %+v", c.Retention)
+	}
+	for _, bad := range []string{"department:any", "team:any:30d", "any:secret:30d", "any:any:soon", "any:any:10m"} {
+		if _, err := Load("", []string{"TACIT_RETENTION_RULES=" + bad}); err == nil || !strings.Contains(strings.ToLower(err.Error()), "retention") {
+			t.Errorf("rule %q: err = %v, want a retention error", bad, err)
+		}
+	}
+	if _, err := Load("", []string{"TACIT_RETENTION_INTERVAL=-1h"}); err == nil {
+		t.Error("negative interval accepted")
 	}
 }

@@ -209,7 +209,7 @@ func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
 // and announces ended polls until ctx ends. Serve runs it; tests that serve through
 // their own listener call it themselves.
 func (inst *Instance) RunWorkers(ctx context.Context) error {
-	const jobs = 5
+	const jobs = 6
 	done := make(chan struct{}, jobs)
 	defer func() {
 		for range jobs {
@@ -222,6 +222,7 @@ func (inst *Instance) RunWorkers(ctx context.Context) error {
 	go func() { inst.pruneMedia(ctx); done <- struct{}{} }()
 	go func() { inst.endPolls(ctx); done <- struct{}{} }()
 	go func() { inst.publishScheduled(ctx); done <- struct{}{} }()
+	go func() { inst.applyRetention(ctx); done <- struct{}{} }()
 	go func() { _ = inst.Web.RunStreaming(ctx); done <- struct{}{} }() // it only stops when ctx ends
 	go func() {
 		defer func() { done <- struct{}{} }()
@@ -277,6 +278,31 @@ func (inst *Instance) publishScheduled(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// applyRetention deletes the posts the retention rules no longer keep, every
+// retention.interval (docs/retention.md).
+func (inst *Instance) applyRetention(ctx context.Context) {
+	r := inst.Config.Retention
+	inst.Community.RunRetention(ctx, RetentionRules(inst.Config), r.Interval, r.Batch)
+}
+
+// RetentionRules converts the configured retention rules (validated at load) for the
+// domain: "any" matches every scope or visibility.
+func RetentionRules(cfg config.Config) []community.RetentionRule {
+	var rules []community.RetentionRule
+	for _, r := range cfg.Retention.Rules {
+		age, _ := r.Age()
+		rule := community.RetentionRule{OlderThan: age}
+		if r.Scope != "any" {
+			rule.Scope = community.Scope(r.Scope)
+		}
+		if r.Visibility != "any" {
+			rule.Visibility = community.Visibility(r.Visibility)
+		}
+		rules = append(rules, rule)
+	}
+	return rules
 }
 
 // pruneMedia deletes, every hour, uploads that have waited more than a day for a post.

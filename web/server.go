@@ -130,6 +130,7 @@ func New(d Deps) *Server {
 	s.mountBoards(api)
 	s.mountReports(api)
 	s.mountAdmin(api)
+	s.mountExport(api)
 	own := routeSet(e)
 	for _, r := range d.Routes {
 		r(e)

@@ -181,6 +181,9 @@ var adminCommands = []adminCommand{
 	{"reindex", "rebuild the search index from the database (while serve runs: used from its next start)", adminReindex},
 	{"backup", "write a backup of the running instance (database, keys, media, configuration)\nto DEST (a .tar.gz file, or a directory to name one in)", adminBackup},
 	{"restore", "restore a backup into an empty data dir ([--force] replaces an instance;\nstop its server first), then rebuild the search index", adminRestore},
+	{"retention", "apply the retention rules once ([--dry-run]: count what would go)", adminRetention},
+	{"legal-hold", "keep an account's posts from the retention rules (USER on|off, [--reason])", adminLegalHold},
+	{"export", "write an account's archive, as its owner downloads it (USER DEST.zip)", adminExport},
 }
 
 // adminUsage is the admin subcommands' part of the usage text.

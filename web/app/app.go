@@ -110,6 +110,7 @@ func (a *App) Routes(e *gin.Engine) {
 	a.mountBoards(e)
 	a.mountModeration(e)
 	a.mountAdmin(e)
+	a.mountData(e)
 }
 
 // ProfilePage serves /@user to browsers (federation serves it to ActivityPub clients).

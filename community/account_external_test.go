@@ -159,3 +159,42 @@ func TestExternalUsername(t *testing.T) {
 		}
 	}
 }
+
+// First sign-ins of one person at once (two tabs, an app and the browser) make one
+// account: the losers of the race find the winner's and sign in to it.
+func TestSignInExternalConcurrentFirstSignIns(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		s := testService(db)
+		claims := ExternalClaims{Issuer: testIssuer, Subject: "race-1", Username: "racer", Email: "racer@example.com", EmailVerified: true}
+		const n = 6
+		ids := make(chan int64, n)
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				_, acct, err := s.SignInExternal(context.Background(), claims)
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids <- acct.ID
+			}()
+		}
+		var first int64
+		for range n {
+			select {
+			case err := <-errs:
+				t.Fatalf("sign-in: %v", err)
+			case id := <-ids:
+				if first == 0 {
+					first = id
+				} else if id != first {
+					t.Fatalf("two accounts for one person: %d and %d", first, id)
+				}
+			}
+		}
+		var accounts int64
+		if err := db.Model(&Account{}).Where("username LIKE 'racer%'").Count(&accounts).Error; err != nil || accounts != 1 {
+			t.Fatalf("%d accounts named racer…, %v", accounts, err)
+		}
+	})
+}

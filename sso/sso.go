@@ -119,7 +119,7 @@ func (p *Provider) PasswordLogin() bool { return p.cfg.PasswordLogin }
 
 // provider returns the discovered provider, discovering it on first use. A failed
 // discovery is tried again at the next sign-in.
-func (p *Provider) provider(_ context.Context) (*oidc.Provider, error) {
+func (p *Provider) provider() (*oidc.Provider, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.discovered != nil {
@@ -163,7 +163,7 @@ type flow struct {
 // the provider's address to send the browser to and the value of the cookie to set
 // for the callback (good for FlowTTL).
 func (p *Provider) Begin(ctx context.Context, next string) (authURL, cookie string, err error) {
-	op, err := p.provider(ctx)
+	op, err := p.provider()
 	if err != nil {
 		return "", "", err
 	}
@@ -205,7 +205,7 @@ func (p *Provider) Finish(ctx context.Context, cookie string, query url.Values) 
 	if code == "" {
 		return nil, fmt.Errorf("%w: no code in its answer", ErrProvider)
 	}
-	op, err := p.provider(ctx)
+	op, err := p.provider()
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (p *Provider) Finish(ctx context.Context, cookie string, query url.Values) 
 // provider's keys, issued by it, for this instance's client id, not expired, and
 // carrying the nonce this sign-in sent.
 func (p *Provider) VerifyIDToken(ctx context.Context, raw, nonce string) (*oidc.IDToken, error) {
-	op, err := p.provider(ctx)
+	op, err := p.provider()
 	if err != nil {
 		return nil, err
 	}

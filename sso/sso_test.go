@@ -382,3 +382,18 @@ func idTokenFor(t *testing.T, o *testOP, client, secret, nonce string) string {
 	}
 	return raw
 }
+
+// Nothing is fetched from the provider before the first sign-in, which fails with an
+// error while the provider cannot be reached; without an issuer there is no provider.
+func TestProviderUnreachable(t *testing.T) {
+	cfg := config.Default()
+	cfg.Protocol, cfg.Host = config.ProtocolHTTP, "127.0.0.1:1"
+	cfg.SSO.Issuer, cfg.SSO.ClientID = "http://127.0.0.1:1", "tacit"
+	p := sso.New(cfg, sso.Options{Key: []byte("test key")})
+	if _, _, err := p.Begin(context.Background(), "/"); err == nil {
+		t.Fatal("Begin succeeded without a provider")
+	}
+	if sso.New(config.Default(), sso.Options{}) != nil {
+		t.Fatal("single sign-on without an issuer")
+	}
+}

@@ -169,7 +169,10 @@ func (o *testOP) login(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.Form.Get("authRequestID")
 	if r.Method == http.MethodGet {
-		fmt.Fprintf(w, `<form method="post"><input type="hidden" name="authRequestID" value="%s"><input name="username"><input name="password" type="password"></form>`, html.EscapeString(id))
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><title>Example ID</title><form method="post">`+
+			`<input type="hidden" name="authRequestID" value="%s"><input id="username" name="username">`+
+			`<input id="password" name="password" type="password"><button id="signin" type="submit">Sign in</button></form></html>`,
+			html.EscapeString(id))
 		return
 	}
 	username := r.PostForm.Get("username")

@@ -5,7 +5,7 @@
 -- +goose Up
 CREATE TABLE external_identities (
     id              INTEGER PRIMARY KEY,
-    account_id      INTEGER  NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    account_id      BIGINT   NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     issuer          TEXT     NOT NULL,
     subject         TEXT     NOT NULL,
     created_at      DATETIME NOT NULL,

@@ -885,6 +885,9 @@ func (c Config) validateSSO(add func(key, format string, args ...any)) {
 	if s.UsernameClaim == "" {
 		add("sso.username_claim", "must not be empty when sso.issuer is set")
 	}
+	if s.ButtonLabel == "" {
+		add("sso.button_label", "must not be empty when sso.issuer is set: it is the sign-in button's text")
+	}
 	for _, d := range s.AllowedEmailDomains {
 		if checkHostname(d) != nil {
 			add("sso.allowed_email_domains", "%q is not a domain such as example.com", d)

@@ -826,6 +826,7 @@ func TestValidateSSO(t *testing.T) {
 		{"http issuer under https", on(func(s *SSO) { s.Issuer = "http://id.example.com" }), "sso.issuer"},
 		{"not a URL", on(func(s *SSO) { s.Issuer = "id.example.com" }), "sso.issuer"},
 		{"no username claim", on(func(s *SSO) { s.UsernameClaim = "" }), "sso.username_claim"},
+		{"no button label", on(func(s *SSO) { s.ButtonLabel = "" }), "sso.button_label"},
 		{"bad domain", on(func(s *SSO) { s.AllowedEmailDomains = []string{"exa mple.com"} }), "sso.allowed_email_domains"},
 	} {
 		err := tc.c.Validate()

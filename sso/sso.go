@@ -191,14 +191,16 @@ type Result struct {
 func (p *Provider) Finish(ctx context.Context, cookie string, query url.Values) (*Result, error) {
 	f, ok := p.open(cookie)
 	if !ok {
+		p.log.WarnContext(ctx, "sso: callback refused: the flow's cookie is missing, forged or expired")
 		return nil, ErrFlow
 	}
 	state := query.Get("state")
 	if subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) != 1 || !p.useState(f) {
+		p.log.WarnContext(ctx, "sso: callback refused: its state is not this browser's, or was used")
 		return nil, ErrFlow
 	}
 	if e := query.Get("error"); e != "" {
-		p.log.InfoContext(ctx, "sso: the provider refused the sign-in", "error", e, "description", query.Get("error_description"))
+		p.log.WarnContext(ctx, "sso: the provider refused the sign-in", "error", e, "description", query.Get("error_description"))
 		return nil, fmt.Errorf("%w (%s)", ErrProvider, e)
 	}
 	code := query.Get("code")

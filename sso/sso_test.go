@@ -397,3 +397,23 @@ func TestProviderUnreachable(t *testing.T) {
 		t.Fatal("single sign-on without an issuer")
 	}
 }
+
+// allowed_email_domains admits only verified addresses in the listed domains.
+func TestAllowedEmailDomains(t *testing.T) {
+	o := startOP(t)
+	eachInstance(t, o, func(s *config.SSO) { s.AllowedEmailDomains = []string{"example.com"} }, func(t *testing.T, inst *instancetest.Instance) {
+		o.addPerson("kai-1", "kai", "Kai", "K", "kai@example.com", true, nil)
+		o.addPerson("lee-1", "lee", "Lee", "L", "lee@example.com", false, nil)
+		o.addPerson("max-1", "max", "Max", "M", "max@partner.example.org", true, nil)
+		for username, want := range map[string]int{"kai": http.StatusOK, "lee": http.StatusForbidden, "max": http.StatusForbidden} {
+			b := newBrowser(t)
+			end := signIn(t, inst, b, username, "/")
+			if end.Status != want || (want == http.StatusOK) != (b.cookie(inst.URL, "tacit_session") != "") {
+				t.Errorf("%s: %d at %s, want %d", username, end.Status, end.URL, want)
+			}
+			if want != http.StatusOK && !strings.Contains(end.Body, "not allowed") {
+				t.Errorf("%s: the page does not say why", username)
+			}
+		}
+	})
+}

@@ -2,6 +2,8 @@ package sso_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
 	"html"
@@ -15,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -72,10 +75,61 @@ func (p *people) get(id string) (person, bool) {
 	return *u, true
 }
 
-// opStorage adds the groups claim to the example storage's ID tokens and userinfo.
+// opStorage adds the groups claim to the example storage's ID tokens and userinfo,
+// and signs with a key the test can rotate.
 type opStorage struct {
 	*storage.Storage
 	people *people
+
+	keyMu sync.Mutex
+	key   *signingKey // nil: the example storage's own key
+}
+
+// signingKey is an RSA key the provider signs ID tokens with and publishes.
+type signingKey struct {
+	id  string
+	key *rsa.PrivateKey
+}
+
+func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (k *signingKey) Algorithm() jose.SignatureAlgorithm          { return jose.RS256 }
+func (k *signingKey) Key() any                                    { return k.key }
+func (k *signingKey) ID() string                                  { return k.id }
+func (k *signingKey) Use() string                                 { return "sig" }
+
+// publicKey is the published half of a signingKey.
+type publicKey struct{ *signingKey }
+
+func (k publicKey) Key() any { return &k.key.PublicKey }
+
+// rotateKey makes the provider sign with a new key and publish only that one, as a
+// provider does once an old key is retired.
+func (s *opStorage) rotateKey(t *testing.T, id string) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	s.key = &signingKey{id: id, key: key}
+}
+
+func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.key == nil {
+		return s.Storage.SigningKey(ctx)
+	}
+	return s.key, nil
+}
+
+func (s *opStorage) KeySet(ctx context.Context) ([]op.Key, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.key == nil {
+		return s.Storage.KeySet(ctx)
+	}
+	return []op.Key{publicKey{s.key}}, nil
 }
 
 func (s *opStorage) addGroups(info *oidc.UserInfo, subject string) {

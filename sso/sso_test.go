@@ -417,3 +417,23 @@ func TestAllowedEmailDomains(t *testing.T) {
 		}
 	})
 }
+
+// When the provider rotates its signing key, the next sign-in fetches the new key set
+// and goes through.
+func TestKeyRotation(t *testing.T) {
+	o := startOP(t)
+	o.addPerson("nia-1", "nia", "Nia", "N", "nia@example.com", true, nil)
+	inst := instancetest.Start(t, instancetest.Options{Configure: func(c *config.Config) {
+		o.addClient("tacit", clientSecret, "http://"+c.Host+sso.CallbackPath)
+		c.SSO.Issuer, c.SSO.ClientID, c.SSO.ClientSecret = o.Issuer, "tacit", clientSecret
+	}})
+	for i, key := range []string{"", "rotated-1", "rotated-2"} {
+		if key != "" {
+			o.storage.rotateKey(t, key)
+		}
+		b := newBrowser(t)
+		if end := signIn(t, inst, b, "nia", "/"); end.Status != http.StatusOK || b.cookie(inst.URL, "tacit_session") == "" {
+			t.Fatalf("sign-in %d (key %q): %d at %s\n%s", i+1, key, end.Status, end.URL, end.Body)
+		}
+	}
+}

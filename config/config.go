@@ -119,6 +119,8 @@ type Config struct {
 	// Retention deletes the instance's own posts once they are older than its rules
 	// allow (docs/retention.md).
 	Retention Retention `yaml:"retention"`
+	// SSO configures single sign-on through the company's OpenID Connect provider.
+	SSO SSO `yaml:"sso"`
 }
 
 // Retention configures the deletion of old posts. No rules (the default) keeps
@@ -199,6 +201,39 @@ func parseRetentionRules(v string) ([]RetentionRule, error) {
 	}
 	return rules, nil
 }
+
+// SSO configures single sign-on through an OpenID Connect provider (Keycloak,
+// authentik, Entra ID, Okta…). It is off while Issuer is empty.
+type SSO struct {
+	// Issuer is the provider's issuer URL, exactly as its discovery document
+	// (Issuer + "/.well-known/openid-configuration") names it.
+	Issuer string `yaml:"issuer"`
+	// ClientID and ClientSecret are the credentials of this instance's client
+	// registration at the provider. The secret is never logged.
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	// Scopes are asked for at sign-in; "openid" is always among them.
+	Scopes []string `yaml:"scopes"`
+	// UsernameClaim, EmailClaim, NameClaim and GroupsClaim name the ID token (or
+	// userinfo) claims that give the username of a new account, its e-mail address,
+	// its display name and the groups that decide its role (see RoleGroups).
+	UsernameClaim string `yaml:"username_claim"`
+	EmailClaim    string `yaml:"email_claim"`
+	NameClaim     string `yaml:"name_claim"`
+	GroupsClaim   string `yaml:"groups_claim"`
+	// AllowedEmailDomains, when set, admits only people whose verified e-mail
+	// address is in one of these domains.
+	AllowedEmailDomains []string `yaml:"allowed_email_domains"`
+	// PasswordLogin keeps local passwords working beside single sign-on; false
+	// refuses every password sign-in (the web app, the authorize page and the
+	// password grant), while the `tacit admin` commands keep working.
+	PasswordLogin bool `yaml:"password_login"`
+	// ButtonLabel is the text of the sign-in button, e.g. "Sign in with Okta".
+	ButtonLabel string `yaml:"button_label"`
+}
+
+// Enabled reports whether single sign-on is configured.
+func (s SSO) Enabled() bool { return s.Issuer != "" }
 
 // RoleGroups names the identity provider's groups whose members get a role here. A
 // group is named as the provider sends it: a name, or an id (Entra ID sends object
@@ -560,6 +595,68 @@ var envTable = []envBinding{
 			return nil
 		},
 	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_ISSUER", YAMLKey: "sso.issuer", Description: "Issuer URL of the company's OpenID Connect provider; empty turns single sign-on off."},
+		get:    func(c Config) string { return c.SSO.Issuer },
+		set:    func(c *Config, v string) error { c.SSO.Issuer = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_CLIENT_ID", YAMLKey: "sso.client_id", Description: "Client id of this instance at the provider."},
+		get:    func(c Config) string { return c.SSO.ClientID },
+		set:    func(c *Config, v string) error { c.SSO.ClientID = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_CLIENT_SECRET", YAMLKey: "sso.client_secret", Description: "Client secret of this instance at the provider (never logged)."},
+		get:    func(c Config) string { return c.SSO.ClientSecret },
+		set:    func(c *Config, v string) error { c.SSO.ClientSecret = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_SCOPES", YAMLKey: "sso.scopes", Description: "Comma-separated scopes asked for at sign-in (openid is always added)."},
+		get:    func(c Config) string { return strings.Join(c.SSO.Scopes, ",") },
+		set:    func(c *Config, v string) error { c.SSO.Scopes = splitList(v); return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_USERNAME_CLAIM", YAMLKey: "sso.username_claim", Description: "Claim that gives a new account its username."},
+		get:    func(c Config) string { return c.SSO.UsernameClaim },
+		set:    func(c *Config, v string) error { c.SSO.UsernameClaim = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_EMAIL_CLAIM", YAMLKey: "sso.email_claim", Description: "Claim that gives the e-mail address (kept only when the provider says it is verified)."},
+		get:    func(c Config) string { return c.SSO.EmailClaim },
+		set:    func(c *Config, v string) error { c.SSO.EmailClaim = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_NAME_CLAIM", YAMLKey: "sso.name_claim", Description: "Claim that gives the display name."},
+		get:    func(c Config) string { return c.SSO.NameClaim },
+		set:    func(c *Config, v string) error { c.SSO.NameClaim = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_GROUPS_CLAIM", YAMLKey: "sso.groups_claim", Description: "Claim that lists the groups mapped to roles by role_groups; empty leaves roles to the admins."},
+		get:    func(c Config) string { return c.SSO.GroupsClaim },
+		set:    func(c *Config, v string) error { c.SSO.GroupsClaim = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_ALLOWED_EMAIL_DOMAINS", YAMLKey: "sso.allowed_email_domains", Description: "Comma-separated e-mail domains admitted by single sign-on (checked against a verified address); empty admits everyone the provider signs in."},
+		get:    func(c Config) string { return strings.Join(c.SSO.AllowedEmailDomains, ",") },
+		set:    func(c *Config, v string) error { c.SSO.AllowedEmailDomains = splitList(v); return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_PASSWORD_LOGIN", YAMLKey: "sso.password_login", Description: "true or false: whether local passwords still sign in beside single sign-on."},
+		get:    func(c Config) string { return strconv.FormatBool(c.SSO.PasswordLogin) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid boolean %q (use true or false)", v)
+			}
+			c.SSO.PasswordLogin = b
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_BUTTON_LABEL", YAMLKey: "sso.button_label", Description: "Text of the single sign-on button."},
+		get:    func(c Config) string { return c.SSO.ButtonLabel },
+		set:    func(c *Config, v string) error { c.SSO.ButtonLabel = v; return nil },
+	},
 }
 
 // splitList reads a comma-separated list, dropping blanks around and between items.
@@ -631,6 +728,15 @@ func Default() Config {
 			Moderator: []string{"tacit-moderators"},
 		},
 		Retention: Retention{Interval: time.Hour, Batch: 500},
+		SSO: SSO{
+			Scopes:        []string{"openid", "profile", "email"},
+			UsernameClaim: "preferred_username",
+			EmailClaim:    "email",
+			NameClaim:     "name",
+			GroupsClaim:   "groups",
+			PasswordLogin: true,
+			ButtonLabel:   "Sign in with your company account",
+		},
 	}
 }
 
@@ -752,6 +858,20 @@ func (c Config) Normalize() Config {
 		retention = append(retention, RetentionRule{Scope: lower(r.Scope), Visibility: lower(r.Visibility), OlderThan: lower(r.OlderThan)})
 	}
 	c.Retention.Rules = retention
+	c.SSO.Issuer = strings.TrimSpace(c.SSO.Issuer)
+	c.SSO.ClientID = strings.TrimSpace(c.SSO.ClientID)
+	c.SSO.UsernameClaim = strings.TrimSpace(c.SSO.UsernameClaim)
+	c.SSO.EmailClaim = strings.TrimSpace(c.SSO.EmailClaim)
+	c.SSO.NameClaim = strings.TrimSpace(c.SSO.NameClaim)
+	c.SSO.GroupsClaim = strings.TrimSpace(c.SSO.GroupsClaim)
+	c.SSO.ButtonLabel = strings.TrimSpace(c.SSO.ButtonLabel)
+	var domains []string
+	for _, d := range c.SSO.AllowedEmailDomains {
+		if d = strings.TrimPrefix(lower(d), "@"); d != "" {
+			domains = append(domains, d)
+		}
+	}
+	c.SSO.AllowedEmailDomains = domains
 
 	var peers []string
 	seen := make(map[string]bool, len(c.Federation.Peers))
@@ -880,7 +1000,40 @@ func (c Config) Validate() error {
 			add("retention.rules", "%v", err)
 		}
 	}
+	c.validateSSO(add)
 	return errors.Join(errs...)
+}
+
+// validateSSO checks the sso section; with no issuer, only password_login matters.
+func (c Config) validateSSO(add func(key, format string, args ...any)) {
+	s := c.SSO
+	if !s.Enabled() {
+		if !s.PasswordLogin {
+			add("sso.password_login", "false needs sso.issuer: without single sign-on nobody could sign in")
+		}
+		return
+	}
+	u, err := url.Parse(s.Issuer)
+	switch {
+	case err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+		add("sso.issuer", "must be the provider's issuer URL such as https://id.example.com/realms/company, got %q", s.Issuer)
+	case u.Scheme != "https" && !(u.Scheme == "http" && c.Protocol == ProtocolHTTP):
+		add("sso.issuer", "must be an https URL (http only with protocol: http, for local use), got %q", s.Issuer)
+	}
+	if s.ClientID == "" {
+		add("sso.client_id", "must not be empty when sso.issuer is set")
+	}
+	if s.UsernameClaim == "" {
+		add("sso.username_claim", "must not be empty when sso.issuer is set")
+	}
+	if s.ButtonLabel == "" {
+		add("sso.button_label", "must not be empty when sso.issuer is set: it is the sign-in button's text")
+	}
+	for _, d := range s.AllowedEmailDomains {
+		if checkHostname(d) != nil {
+			add("sso.allowed_email_domains", "%q is not a domain such as example.com", d)
+		}
+	}
 }
 
 // ParseProxy reads one trusted_proxies entry: an IP address (a range of one) or a
@@ -1108,6 +1261,11 @@ func (c Config) IsPeer(host string) bool {
 // URL with a scheme is replaced entirely, since it might be a DSN with an
 // embedded password.
 func (c Config) Redacted() Config {
+	if c.SSO.ClientSecret != "" {
+		c.SSO.ClientSecret = RedactedPassword
+	}
+	c.SSO.Scopes = append([]string(nil), c.SSO.Scopes...)
+	c.SSO.AllowedEmailDomains = append([]string(nil), c.SSO.AllowedEmailDomains...)
 	c.Federation.Peers = append([]string(nil), c.Federation.Peers...)
 	c.Federation.AllowNetworks = append([]string(nil), c.Federation.AllowNetworks...)
 	c.InstanceRules = append([]string(nil), c.InstanceRules...)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -167,6 +168,7 @@ func checkYAMLOverridesDefaults(t *testing.T, c Config) {
 		Search:              Search{IndexDir: "/srv/tacit-index", PeerTimeout: 250 * time.Millisecond, DirectoryInterval: time.Hour},
 		RoleGroups:          Default().RoleGroups,
 		Retention:           Default().Retention,
+		SSO:                 Default().SSO,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -737,6 +739,23 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_RETENTION_RULES":           "any:direct:365d",
 		"TACIT_RETENTION_INTERVAL":        "15m",
 		"TACIT_RETENTION_BATCH":           "20",
+		"TACIT_SSO_ISSUER":                "https://id.example.com/realms/company",
+		"TACIT_SSO_CLIENT_ID":             "tacit-sales",
+		"TACIT_SSO_CLIENT_SECRET":         "s3cret",
+		"TACIT_SSO_SCOPES":                "openid,profile,email,groups",
+		"TACIT_SSO_USERNAME_CLAIM":        "upn",
+		"TACIT_SSO_EMAIL_CLAIM":           "mail",
+		"TACIT_SSO_NAME_CLAIM":            "display_name",
+		"TACIT_SSO_GROUPS_CLAIM":          "roles",
+		"TACIT_SSO_ALLOWED_EMAIL_DOMAINS": "example.com",
+		"TACIT_SSO_PASSWORD_LOGIN":        "false",
+		"TACIT_SSO_BUTTON_LABEL":          "Sign in with Okta",
+	}
+	// Some values are valid only beside others: they are compared with a load of
+	// those others alone.
+	context := map[string][]string{
+		"TACIT_SSO_PASSWORD_LOGIN": {"TACIT_SSO_ISSUER=https://id.example.com", "TACIT_SSO_CLIENT_ID=tacit"},
+		"TACIT_SSO_ISSUER":         {"TACIT_SSO_CLIENT_ID=tacit"},
 	}
 	for _, v := range EnvNames() {
 		if v.Name == EnvConfigFile {
@@ -747,12 +766,16 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 			t.Errorf("no test value for %s", v.Name)
 			continue
 		}
-		c, err := Load("", []string{v.Name + "=" + value})
+		base, err := Load("", context[v.Name])
+		if err != nil {
+			t.Fatalf("%s: load its context: %v", v.Name, err)
+		}
+		c, err := Load("", append(context[v.Name], v.Name+"="+value))
 		if err != nil {
 			t.Errorf("%s=%s: %v", v.Name, value, err)
 			continue
 		}
-		if reflect.DeepEqual(c, Default()) {
+		if reflect.DeepEqual(c, base) {
 			t.Errorf("%s=%s had no effect", v.Name, value)
 		}
 	}
@@ -844,5 +867,42 @@ func TestRetentionRules(t *testing.T) {
 	}
 	if _, err := Load("", []string{"TACIT_RETENTION_INTERVAL=-1h"}); err == nil {
 		t.Error("negative interval accepted")
+	}
+}
+
+func TestValidateSSO(t *testing.T) {
+	on := func(edit func(*SSO)) Config {
+		c := Default()
+		c.SSO.Issuer, c.SSO.ClientID = "https://id.example.com/realms/company", "tacit"
+		edit(&c.SSO)
+		return c
+	}
+	for _, tc := range []struct {
+		name string
+		c    Config
+		key  string // "" = valid
+	}{
+		{"off", Default(), ""},
+		{"on", on(func(*SSO) {}), ""},
+		{"passwords off without sso", func() Config { c := Default(); c.SSO.PasswordLogin = false; return c }(), "sso.password_login"},
+		{"passwords off with sso", on(func(s *SSO) { s.PasswordLogin = false }), ""},
+		{"no client id", on(func(s *SSO) { s.ClientID = "" }), "sso.client_id"},
+		{"http issuer under https", on(func(s *SSO) { s.Issuer = "http://id.example.com" }), "sso.issuer"},
+		{"not a URL", on(func(s *SSO) { s.Issuer = "id.example.com" }), "sso.issuer"},
+		{"no username claim", on(func(s *SSO) { s.UsernameClaim = "" }), "sso.username_claim"},
+		{"no button label", on(func(s *SSO) { s.ButtonLabel = "" }), "sso.button_label"},
+		{"bad domain", on(func(s *SSO) { s.AllowedEmailDomains = []string{"exa mple.com"} }), "sso.allowed_email_domains"},
+	} {
+		err := tc.c.Validate()
+		switch {
+		case tc.key == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.key != "" && (err == nil || !strings.Contains(err.Error(), tc.key)):
+			t.Errorf("%s: got %v, want an error about %s", tc.name, err, tc.key)
+		}
+	}
+	c := on(func(s *SSO) { s.ClientSecret = "hunter2-secret" })
+	if got := fmt.Sprintf("%+v", c.Redacted()); strings.Contains(got, "hunter2-secret") {
+		t.Errorf("Redacted keeps the client secret: %s", got)
 	}
 }

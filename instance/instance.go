@@ -27,6 +27,7 @@ import (
 	"github.com/tacit-social/tacit/federation/queue"
 	"github.com/tacit-social/tacit/media"
 	"github.com/tacit-social/tacit/search"
+	"github.com/tacit-social/tacit/sso"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/web"
 	"github.com/tacit-social/tacit/web/app"
@@ -154,8 +155,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	}
 	// The web app's pages share the API's engine and middleware; the profile and post
 	// addresses are federation's, which hands browsers to the app.
+	signOn := sso.New(cfg, sso.Options{Key: ssoFlowSecret(instanceKey), Logger: log})
 	pages, err := app.New(ctx, app.Deps{Config: cfg, Community: inst.Community, Auth: inst.Auth, Search: inst.Search,
-		Federation: inst.Federator, Logger: log})
+		Federation: inst.Federator, Logger: log, SSO: signOn})
 	if err != nil {
 		inst.Close()
 		return nil, err
@@ -371,6 +373,13 @@ func (inst *Instance) Close() error {
 		errs = append(errs, inst.Index.Close())
 	}
 	return errors.Join(append(errs, store.Close(inst.DB))...)
+}
+
+// ssoFlowSecret derives the key that signs single sign-on's flow cookie from the
+// instance key, as mediaProxySecret does.
+func ssoFlowSecret(key *rsa.PrivateKey) []byte {
+	sum := sha256.Sum256(append([]byte("tacit sso flow\n"), x509.MarshalPKCS1PrivateKey(key)...))
+	return sum[:]
 }
 
 // mediaProxySecret derives the key that signs remote media addresses from the instance

@@ -80,6 +80,7 @@ var models = []any{
 	&store.IdentityRecord{},
 	&community.InstanceSettingsRecord{},
 	&community.LegalHold{},
+	&community.ExternalIdentity{},
 }
 
 // migrationVersions lists the versions of the embedded migrations, from the file

@@ -107,6 +107,10 @@ func (s *Server) verifyApp(c *gin.Context) {
 // oauthMetadata is RFC 8414's discovery document, with the fields Mastodon 4.3 serves.
 func (s *Server) oauthMetadata(c *gin.Context) {
 	base := s.cfg.BaseURL()
+	grants := []string{"authorization_code", "password", "client_credentials", "refresh_token"}
+	if !s.passwordLogin() {
+		grants = []string{"authorization_code", "client_credentials", "refresh_token"}
+	}
 	c.JSON(http.StatusOK, gin.H{
 		"issuer":                                base + "/",
 		"service_documentation":                 "https://docs.joinmastodon.org/",
@@ -118,7 +122,7 @@ func (s *Server) oauthMetadata(c *gin.Context) {
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query", "fragment", "form_post"},
 		"code_challenge_methods_supported":      []string{auth.PKCEMethodS256},
-		"grant_types_supported":                 []string{"authorization_code", "password", "client_credentials", "refresh_token"},
+		"grant_types_supported":                 grants,
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 	})
 }
@@ -290,6 +294,9 @@ func (s *Server) oauthToken(c *gin.Context) {
 // passwordGrant is the resource owner password grant: the user's login (username or
 // e-mail) and password, straight from a trusted client.
 func (s *Server) passwordGrant(c *gin.Context, p *params, app *auth.Application) (*auth.IssuedToken, error) {
+	if !s.passwordLogin() {
+		return nil, &auth.OAuthError{Code: auth.ErrUnsupportedGrantType.Code, Description: errPasswordsOff}
+	}
 	login, password := strings.TrimSpace(p.Get("username")), p.Get("password")
 	if login == "" || password == "" {
 		return nil, auth.InvalidRequest("The username and password parameters are required.")

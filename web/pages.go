@@ -3,7 +3,10 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"embed"
 	"encoding/base64"
 	"errors"
@@ -148,6 +151,22 @@ type authRequest struct {
 	scopes []string
 }
 
+// pageURL is the authorize page's own address for this request, where a sign-in
+// through the company's identity provider comes back to.
+func (r *authRequest) pageURL() string {
+	v := url.Values{}
+	for k, val := range map[string]string{
+		"client_id": r.ClientID, "redirect_uri": r.RedirectURI, "response_type": r.ResponseType,
+		"response_mode": r.ResponseMode, "scope": r.Scope, "state": r.State,
+		"code_challenge": r.CodeChallenge, "code_challenge_method": r.CodeChallengeMethod,
+	} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	return "/oauth/authorize?" + v.Encode()
+}
+
 // authFailure is a refused authorization request.
 type authFailure struct {
 	code        string
@@ -236,6 +255,76 @@ func (s *Server) checkAuthRequest(c *gin.Context, r *authRequest) (*authFailure,
 	return nil, nil
 }
 
+// SessionClientID names the web app's own application (web/app), whose access tokens
+// are browser sessions held in SessionCookie.
+const SessionClientID = "tacit-web"
+
+// SessionCSRF is the CSRF token of a browser session: an HMAC keyed by the session
+// token, so it needs no storage and changes with every sign-in. The web app's forms
+// and the authorize page's consent form carry it.
+func SessionCSRF(raw string) string {
+	m := hmac.New(sha256.New, []byte(raw))
+	m.Write([]byte("tacit web csrf"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// browserLogin is the person a browser is signed in as in the web app.
+type browserLogin struct {
+	user    *community.User
+	account *community.Account
+	csrf    string
+}
+
+// browserSession resolves the web app's session cookie as web/app does, with the
+// same checks: a live token of the web application, a login that is not disabled.
+// nil when the browser has none. Only the authorize page uses it, and only for a
+// consent form that carries the session's CSRF token.
+func (s *Server) browserSession(c *gin.Context) (*browserLogin, error) {
+	raw, err := c.Cookie(SessionCookie)
+	if err != nil || raw == "" {
+		return nil, nil
+	}
+	ctx := c.Request.Context()
+	tok, err := s.auth.LookupToken(ctx, raw)
+	if errors.Is(err, auth.ErrInvalidToken) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tok.UserID == nil {
+		return nil, nil
+	}
+	webApp, err := s.auth.ApplicationByClientID(ctx, SessionClientID)
+	if community.KindOf(err) == community.KindNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tok.ApplicationID != webApp.ID {
+		return nil, nil
+	}
+	user, acct, err := s.community.Unchecked().UserByID(ctx, *tok.UserID)
+	if community.KindOf(err) == community.KindNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if user.Disabled {
+		return nil, nil
+	}
+	return &browserLogin{user: user, account: acct, csrf: SessionCSRF(raw)}, nil
+}
+
+// passwordLogin reports whether passwords sign in here (sso.password_login).
+func (s *Server) passwordLogin() bool { return s.cfg.SSO.PasswordLogin || !s.cfg.SSO.Enabled() }
+
+// errPasswordsOff refuses a password where the instance signs people in through the
+// company's identity provider only.
+const errPasswordsOff = "Passwords are turned off on this server: sign in with your company account."
+
 // authorizeForm shows the login and consent page (GET /oauth/authorize).
 func (s *Server) authorizeForm(c *gin.Context) {
 	r := readAuthRequest(c.Request.URL.Query())
@@ -252,8 +341,8 @@ func (s *Server) authorizeForm(c *gin.Context) {
 }
 
 // authorizeSubmit handles the page's form (POST /oauth/authorize): Deny sends the
-// person back with access_denied; Authorize checks the password and sends them back
-// with a code.
+// person back with access_denied; Authorize checks who decides (the browser's
+// session with its CSRF token, or a password) and sends them back with a code.
 func (s *Server) authorizeSubmit(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
 	if err := c.Request.ParseForm(); err != nil {
@@ -275,28 +364,11 @@ func (s *Server) authorizeSubmit(c *gin.Context) {
 		s.refuseAuthorization(c, r, &authFailure{code: "access_denied", description: "The user denied the request."})
 		return
 	}
-	login, password := strings.TrimSpace(form.Get("login")), form.Get("password")
-	if login == "" || password == "" {
-		s.renderAuthorize(c, http.StatusUnprocessableEntity, r, login, "Enter your username or email address and your password.")
+	user, acct, ok := s.authorizingUser(c, r, form)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
-	user, acct, err := s.checkPassword(c, login, password)
-	switch {
-	case errors.Is(err, errTooManyLogins):
-		s.renderAuthorize(c, http.StatusTooManyRequests, r, login,
-			"Too many failed sign-in attempts for this account. Wait a few minutes, then try again.")
-		return
-	case errors.Is(err, community.ErrBadLogin):
-		s.renderAuthorize(c, http.StatusUnprocessableEntity, r, login, "Invalid username/email or password.")
-		return
-	case community.KindOf(err) == community.KindForbidden:
-		s.renderAuthorize(c, http.StatusForbidden, r, login, err.Error())
-		return
-	case err != nil:
-		s.pageFail(c, err)
-		return
-	}
 	grant := auth.Grant{
 		ApplicationID: r.app.ID,
 		UserID:        user.ID,
@@ -322,6 +394,61 @@ func (s *Server) authorizeSubmit(c *gin.Context) {
 		return
 	}
 	s.sendBack(c, r, url.Values{"code": {code}})
+}
+
+// authorizingUser is who decides on the request: the browser's signed-in session
+// when the form carries its CSRF token (the consent form of a signed-in person), else
+// the login and password typed into the form. ok is false when the page has answered.
+func (s *Server) authorizingUser(c *gin.Context, r *authRequest, form url.Values) (*community.User, *community.Account, bool) {
+	if sent := form.Get("csrf"); sent != "" {
+		sess, err := s.browserSession(c)
+		if err != nil {
+			s.pageFail(c, err)
+			return nil, nil, false
+		}
+		if sess == nil {
+			s.renderAuthorize(c, http.StatusUnauthorized, r, "", "Your session has ended. Sign in again.")
+			return nil, nil, false
+		}
+		// This page's Referrer-Policy (no-referrer) makes browsers send "Origin: null"
+		// with its own forms, so only another site's origin is refused here; the token,
+		// which no other site can compute, is what proves the form is this page's.
+		origin := c.GetHeader("Origin")
+		crossSite := c.GetHeader("Sec-Fetch-Site") == "cross-site" ||
+			(origin != "" && origin != "null" && origin != s.cfg.BaseURL())
+		if crossSite || subtle.ConstantTimeCompare([]byte(sent), []byte(sess.csrf)) != 1 {
+			s.log.WarnContext(c.Request.Context(), "authorize refused: CSRF token missing or wrong", "request_id", requestID(c))
+			s.renderError(c, http.StatusForbidden, "invalid_request", "This form did not come from this server's page. Go back to the application and start again.")
+			return nil, nil, false
+		}
+		return sess.user, sess.account, true
+	}
+	if !s.passwordLogin() {
+		s.renderAuthorize(c, http.StatusForbidden, r, "", errPasswordsOff)
+		return nil, nil, false
+	}
+	login, password := strings.TrimSpace(form.Get("login")), form.Get("password")
+	if login == "" || password == "" {
+		s.renderAuthorize(c, http.StatusUnprocessableEntity, r, login, "Enter your username or email address and your password.")
+		return nil, nil, false
+	}
+	user, acct, err := s.checkPassword(c, login, password)
+	switch {
+	case errors.Is(err, errTooManyLogins):
+		s.renderAuthorize(c, http.StatusTooManyRequests, r, login,
+			"Too many failed sign-in attempts for this account. Wait a few minutes, then try again.")
+		return nil, nil, false
+	case errors.Is(err, community.ErrBadLogin):
+		s.renderAuthorize(c, http.StatusUnprocessableEntity, r, login, "Invalid username/email or password.")
+		return nil, nil, false
+	case community.KindOf(err) == community.KindForbidden:
+		s.renderAuthorize(c, http.StatusForbidden, r, login, err.Error())
+		return nil, nil, false
+	case err != nil:
+		s.pageFail(c, err)
+		return nil, nil, false
+	}
+	return user, acct, true
 }
 
 // refuseAuthorization reports a refused request: on the page when the client cannot
@@ -450,6 +577,15 @@ type authorizePage struct {
 	Login    string
 	Error    string
 	ReturnTo string // where the person goes afterwards, "" for the out-of-band flow
+	// SignedInAs is the username of the browser's web session, which decides without
+	// a password; CSRF is that session's token for the consent form.
+	SignedInAs string
+	CSRF       string
+	// SSOLabel and SSOStart offer the company's identity provider ("" without).
+	SSOLabel string
+	SSOStart string
+	// PasswordLogin shows the login and password fields.
+	PasswordLogin bool
 }
 
 type codePage struct {
@@ -483,6 +619,19 @@ func (s *Server) renderAuthorize(c *gin.Context, status int, r *authRequest, log
 		Request:  r,
 		Login:    login,
 		Error:    errMsg,
+
+		PasswordLogin: s.passwordLogin(),
+	}
+	sess, err := s.browserSession(c)
+	if err != nil {
+		s.log.ErrorContext(c.Request.Context(), "authorize page: read the browser's session", "request_id", requestID(c), "err", err)
+	}
+	if sess != nil {
+		data.SignedInAs, data.CSRF = sess.account.Username, sess.csrf
+	}
+	if s.cfg.SSO.Enabled() {
+		data.SSOLabel = s.cfg.SSO.ButtonLabel
+		data.SSOStart = "/auth/sso?next=" + url.QueryEscape(r.pageURL())
 	}
 	for _, sc := range r.scopes {
 		data.Scopes = append(data.Scopes, scopeLine{

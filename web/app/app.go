@@ -20,11 +20,13 @@ import (
 	"github.com/tacit-social/tacit/community"
 	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/search"
+	"github.com/tacit-social/tacit/sso"
+	"github.com/tacit-social/tacit/web"
 )
 
 // ClientID names the instance's own web application, which a migration registers
 // (store/migrations/*/00036_web_application.sql). Web sessions are its access tokens.
-const ClientID = "tacit-web"
+const ClientID = web.SessionClientID
 
 // sessionScopes are what a web session may do: everything a person can do through
 // the pages, nothing of the administration API.
@@ -42,6 +44,9 @@ type Deps struct {
 	// Federation reports deliveries to other instances for the admin pages; nil shows
 	// the federation page as unavailable.
 	Federation FederationStatus
+	// SSO signs people in through the company's identity provider; nil when single
+	// sign-on is not configured.
+	SSO *sso.Provider
 }
 
 // App serves the web pages of one instance.
@@ -61,6 +66,8 @@ type App struct {
 
 	// federation reports deliveries to other instances (admin_federation.go).
 	federation FederationStatus
+	// sso is the company's identity provider; nil without single sign-on.
+	sso *sso.Provider
 }
 
 // New prepares the web app; it loads the web application's registration.
@@ -77,6 +84,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 		a.log = slog.Default()
 	}
 	a.federation = d.Federation
+	a.sso = d.SSO
 	webApp, err := d.Auth.ApplicationByClientID(ctx, ClientID)
 	if err != nil {
 		return nil, fmt.Errorf("load the web application %q (is the database migrated?): %w", ClientID, err)
@@ -99,6 +107,8 @@ func (a *App) Routes(e *gin.Engine) {
 	e.GET("/login", a.page(a.loginForm))
 	e.POST("/login", a.form(a.login))
 	e.POST("/logout", a.form(a.logout))
+	e.GET("/auth/sso", a.page(a.ssoStart))
+	e.GET("/auth/sso/callback", a.page(a.ssoCallback))
 	e.GET("/notifications", a.page(a.signedIn(a.notifications)))
 	e.GET("/bookmarks", a.page(a.signedIn(a.bookmarks)))
 	e.GET("/experts", a.page(a.signedIn(a.experts)))

@@ -171,14 +171,24 @@ var messages = map[string]string{
 	"settings.saved":          "Your settings are saved.",
 
 	// Sign-in.
-	"login.heading":    "Sign in to %s",
-	"login.login":      "Username or e-mail address",
-	"login.password":   "Password",
-	"login.submit":     "Sign in",
-	"login.missing":    "Enter your username or e-mail address and your password.",
-	"login.bad":        "Invalid username/email or password.",
-	"login.too_many":   "Too many failed sign-in attempts for this account. Wait a few minutes, then try again.",
-	"login.signed_out": "You are signed out.",
+	"login.heading":      "Sign in to %s",
+	"login.login":        "Username or e-mail address",
+	"login.password":     "Password",
+	"login.submit":       "Sign in",
+	"login.missing":      "Enter your username or e-mail address and your password.",
+	"login.bad":          "Invalid username/email or password.",
+	"login.too_many":     "Too many failed sign-in attempts for this account. Wait a few minutes, then try again.",
+	"login.signed_out":   "You are signed out.",
+	"login.or":           "or with a password",
+	"login.sso_only":     "This instance signs people in through the company's identity provider only.",
+	"login.no_passwords": "Passwords are turned off on this instance: sign in with your company account.",
+
+	// Sign-in through the company's identity provider.
+	"sso.unavailable": "The company's sign-in service cannot be reached right now. Try again in a moment.",
+	"sso.flow":        "This sign-in expired or was already used. Start again.",
+	"sso.provider":    "The company's sign-in service did not sign you in.",
+	"sso.token":       "The answer of the company's sign-in service could not be verified. Start again.",
+	"sso.not_allowed": "Your company account is not allowed to sign in to this instance.",
 
 	// Errors.
 	"error.heading":           "Something went wrong",

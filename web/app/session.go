@@ -1,9 +1,7 @@
 package app
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/tacit-social/tacit/auth"
 	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/sso"
 	"github.com/tacit-social/tacit/web"
 )
 
@@ -101,13 +100,9 @@ func (a *App) loadSession(c *gin.Context) (*session, bool) {
 	return &session{raw: raw, token: tok, user: user, account: acct, csrf: sessionCSRF(raw)}, true
 }
 
-// sessionCSRF is the CSRF token of a session: an HMAC keyed by the session token, so
-// it needs no storage and changes with every sign-in.
-func sessionCSRF(raw string) string {
-	m := hmac.New(sha256.New, []byte(raw))
-	m.Write([]byte("tacit web csrf"))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
+// sessionCSRF is the CSRF token of a session (web.SessionCSRF), shared with the OAuth
+// authorize page, which accepts a signed-in browser's consent.
+func sessionCSRF(raw string) string { return web.SessionCSRF(raw) }
 
 // csrfToken is the token the page's forms carry: the session's, or for a signed-out
 // visitor the double-submit cookie's, which it sets when missing.
@@ -182,7 +177,23 @@ type loginPage struct {
 	Login string
 	Next  string
 	Error string
+	// SSOLabel is the company sign-in button's text; "" without single sign-on.
+	SSOLabel string
+	// PasswordLogin shows the password form.
+	PasswordLogin bool
 }
+
+// loginData is the sign-in page's data with the ways to sign in this instance offers.
+func (a *App) loginData(login, next string) loginPage {
+	data := loginPage{Login: login, Next: next, PasswordLogin: a.passwordLogin()}
+	if a.sso != nil {
+		data.SSOLabel = a.sso.Label()
+	}
+	return data
+}
+
+// passwordLogin reports whether passwords sign in (sso.password_login).
+func (a *App) passwordLogin() bool { return a.sso == nil || a.sso.PasswordLogin() }
 
 // loginForm is GET /login.
 func (a *App) loginForm(c *gin.Context, s *session) {
@@ -191,7 +202,7 @@ func (a *App) loginForm(c *gin.Context, s *session) {
 		a.redirect(c, next)
 		return
 	}
-	a.render(c, s, http.StatusOK, "login", T("login.heading", a.instanceName(c.Request.Context())), "", loginPage{Next: next})
+	a.render(c, s, http.StatusOK, "login", T("login.heading", a.instanceName(c.Request.Context())), "", a.loginData("", next))
 }
 
 // login is POST /login: the same accounts, password rules and sign-in throttle as the
@@ -199,14 +210,18 @@ func (a *App) loginForm(c *gin.Context, s *session) {
 func (a *App) login(c *gin.Context, s *session) {
 	form := c.Request.PostForm
 	login, password := strings.TrimSpace(form.Get("login")), form.Get("password")
-	data := loginPage{Login: login, Next: localPath(form.Get("next"))}
+	data := a.loginData(login, localPath(form.Get("next")))
 	title := T("login.heading", a.instanceName(c.Request.Context()))
+	if !data.PasswordLogin {
+		data.Error = T("login.no_passwords")
+		a.render(c, s, http.StatusForbidden, "login", title, "", data)
+		return
+	}
 	if login == "" || password == "" {
 		data.Error = T("login.missing")
 		a.render(c, s, http.StatusUnprocessableEntity, "login", title, "", data)
 		return
 	}
-	ctx := c.Request.Context()
 	user, acct, err := a.checkPassword(c, login, password)
 	switch {
 	case errors.Is(err, errTooManyLogins):
@@ -225,6 +240,13 @@ func (a *App) login(c *gin.Context, s *session) {
 		a.fail(c, s, err)
 		return
 	}
+	a.startSession(c, s, user, acct, "password", data.Next)
+}
+
+// startSession signs the browser in as acct, however the person proved who they are
+// (a password, the company's identity provider), and sends it on to next.
+func (a *App) startSession(c *gin.Context, s *session, user *community.User, acct *community.Account, method, next string) {
+	ctx := c.Request.Context()
 	// A new sign-in replaces the browser's previous session, if any.
 	if s != nil {
 		if err := a.auth.RevokeToken(ctx, a.webApp, s.raw); err != nil {
@@ -238,8 +260,98 @@ func (a *App) login(c *gin.Context, s *session) {
 		return
 	}
 	a.setCookie(c, sessionCookie, tok.AccessToken, sessionMaxAge)
-	a.log.InfoContext(ctx, "web sign-in", "request_id", c.GetString("request_id"), "account_id", acct.ID, "token_id", tok.Token.ID)
-	a.redirect(c, data.Next)
+	a.log.InfoContext(ctx, "web sign-in", "request_id", c.GetString("request_id"), "account_id", acct.ID,
+		"token_id", tok.Token.ID, "method", method)
+	a.redirect(c, next)
+}
+
+// ssoCookie carries a sign-in through the company's identity provider from its
+// start to its callback (sso.Provider.Begin); only the two /auth/sso paths see it.
+const (
+	ssoCookie     = "tacit_sso"
+	ssoCookiePath = "/auth/sso"
+)
+
+// ssoStart is GET /auth/sso: the browser goes to the company's identity provider,
+// to come back to the callback and then to next.
+func (a *App) ssoStart(c *gin.Context, s *session) {
+	if a.sso == nil {
+		a.notFound(c, s)
+		return
+	}
+	ctx := c.Request.Context()
+	next := localPath(c.Query("next"))
+	authURL, cookie, err := a.sso.Begin(ctx, next)
+	if err != nil {
+		a.log.ErrorContext(ctx, "sso: cannot start a sign-in", "request_id", c.GetString("request_id"), "err", err)
+		data := a.loginData("", next)
+		data.Error = T("sso.unavailable")
+		a.render(c, s, http.StatusBadGateway, "login", T("login.heading", a.instanceName(ctx)), "", data)
+		return
+	}
+	a.setSSOCookie(c, cookie, sso.FlowTTL)
+	a.redirect(c, authURL)
+}
+
+// ssoCallback is GET /auth/sso/callback: the provider's answer is checked, the person
+// signed in (their account created the first time) and the browser given a session,
+// exactly as a password sign-in does.
+func (a *App) ssoCallback(c *gin.Context, s *session) {
+	if a.sso == nil {
+		a.notFound(c, s)
+		return
+	}
+	ctx := c.Request.Context()
+	cookie, _ := c.Cookie(ssoCookie)
+	a.setSSOCookie(c, "", -1)
+	title := T("login.heading", a.instanceName(ctx))
+	refuse := func(status int, msg string) {
+		data := a.loginData("", "/")
+		data.Error = msg
+		a.render(c, s, status, "login", title, "", data)
+	}
+	res, err := a.sso.Finish(ctx, cookie, c.Request.URL.Query())
+	switch {
+	case errors.Is(err, sso.ErrFlow):
+		refuse(http.StatusBadRequest, T("sso.flow"))
+		return
+	case errors.Is(err, sso.ErrProvider):
+		refuse(http.StatusForbidden, T("sso.provider"))
+		return
+	case errors.Is(err, sso.ErrToken):
+		refuse(http.StatusBadRequest, T("sso.token"))
+		return
+	case errors.Is(err, sso.ErrNotAllowed):
+		refuse(http.StatusForbidden, T("sso.not_allowed"))
+		return
+	case err != nil:
+		a.log.ErrorContext(ctx, "sso: sign-in failed", "request_id", c.GetString("request_id"), "err", err)
+		refuse(http.StatusBadGateway, T("sso.unavailable"))
+		return
+	}
+	user, acct, err := a.community.SignInExternal(ctx, res.Claims)
+	if community.KindOf(err) == community.KindForbidden {
+		refuse(http.StatusForbidden, err.Error())
+		return
+	}
+	if err != nil {
+		a.fail(c, s, err)
+		return
+	}
+	a.startSession(c, s, user, acct, "sso", localPath(res.Next))
+}
+
+// setSSOCookie sets (or with maxAge < 0 clears) the sign-in flow's cookie. SameSite
+// Lax still sends it on the provider's redirect back, a top-level GET.
+func (a *App) setSSOCookie(c *gin.Context, value string, maxAge time.Duration) {
+	seconds := int(maxAge.Seconds())
+	if maxAge < 0 {
+		seconds = -1
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: ssoCookie, Value: value, Path: ssoCookiePath, MaxAge: seconds,
+		HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode,
+	})
 }
 
 // logout is POST /logout: the session's token is revoked, not only forgotten.

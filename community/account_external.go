@@ -1,0 +1,310 @@
+package community
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+	"gorm.io/gorm"
+)
+
+// Accounts of the company's identity provider (single sign-on). The provider names a
+// person by its issuer and a subject that never changes; that pair, recorded in
+// external_identities, is the only thing that finds the account again. A username or
+// an e-mail address the provider sends never links a sign-in to an account that
+// exists: whoever controls a name at the provider would otherwise take over the local
+// account that happens to carry it.
+//
+// Accounts provisioned ahead of the first sign-in (SCIM) belong to the same provider:
+// provisioning records their ExternalIdentity (this issuer, and the subject the
+// provider will send, e.g. SCIM's externalId) when it creates them, so that the first
+// sign-in finds them here like any other. Nothing here guesses such a link from
+// matching names.
+
+// ExternalClaims are what the identity provider asserts about a person at sign-in,
+// read by the adapter from an ID token it has verified.
+type ExternalClaims struct {
+	// Issuer and Subject identify the person at the provider.
+	Issuer  string
+	Subject string
+	// Username is the username a new account asks for; it is fitted to the username
+	// rules, and a free variant is taken when it is in use.
+	Username string
+	// Email is kept only when EmailVerified, and only while no other login uses it.
+	Email         string
+	EmailVerified bool
+	DisplayName   string
+	// Role is what the provider's groups give; "" when the claims carry no group
+	// information, which leaves the role as it is (a new account is a user).
+	Role Role
+}
+
+// ExternalIdentity ties a local account to its person at an identity provider.
+type ExternalIdentity struct {
+	ID           int64  `gorm:"primaryKey;autoIncrement:false"`
+	AccountID    int64  `gorm:"not null"`
+	Issuer       string `gorm:"not null"`
+	Subject      string `gorm:"not null"`
+	CreatedAt    time.Time
+	LastSignInAt *time.Time
+}
+
+// SignInExternal signs in the person the identity provider vouches for: the account
+// recorded for their issuer and subject, its name, e-mail and role brought up to date
+// from the claims; or, the first time, a new account without a password. A disabled
+// login or a suspended account is refused (KindForbidden).
+func (s *Service) SignInExternal(ctx context.Context, c ExternalClaims) (*User, *Account, error) {
+	c.Issuer, c.Subject = strings.TrimSpace(c.Issuer), strings.TrimSpace(c.Subject)
+	if c.Issuer == "" || c.Subject == "" {
+		return nil, nil, Invalid("The identity provider did not name the person (issuer and subject are required)")
+	}
+	if c.Role != "" {
+		if err := ValidateRole(c.Role); err != nil {
+			return nil, nil, err
+		}
+	}
+	c.Email = externalEmail(c)
+	c.DisplayName = truncateRunes(strings.TrimSpace(c.DisplayName), MaxDisplayNameLen)
+	// Two first sign-ins of one person at once, or of two people wanting one username,
+	// meet on a unique key (PostgreSQL; SQLite's one writer serialises them): once
+	// more, the loser finds the winner's rows and takes another name or the account.
+	var err error
+	for range 3 {
+		var u *User
+		var a *Account
+		if u, a, err = s.signInExternalOnce(ctx, c); !errors.Is(err, gorm.ErrDuplicatedKey) {
+			return u, a, err
+		}
+	}
+	return nil, nil, err
+}
+
+func (s *Service) signInExternalOnce(ctx context.Context, c ExternalClaims) (*User, *Account, error) {
+	var id ExternalIdentity
+	err := s.read(ctx).Where("issuer = ? AND subject = ?", c.Issuer, c.Subject).Take(&id).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return s.createExternal(ctx, c)
+	case err != nil:
+		return nil, nil, fmt.Errorf("find external identity: %w", err)
+	}
+	return s.updateExternal(ctx, &id, c)
+}
+
+// externalEmail is the address worth keeping: verified by the provider, well formed,
+// lowercased; "" otherwise.
+func externalEmail(c ExternalClaims) string {
+	email := strings.ToLower(strings.TrimSpace(c.Email))
+	if !c.EmailVerified || email == "" {
+		return ""
+	}
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		return ""
+	}
+	return email
+}
+
+// updateExternal refuses a login that may not sign in, then brings the account up to
+// date with the claims and records the sign-in.
+func (s *Service) updateExternal(ctx context.Context, id *ExternalIdentity, c ExternalClaims) (*User, *Account, error) {
+	user, err := s.UserByAccountID(ctx, id.AccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	acct, err := s.accountByID(ctx, id.AccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if user.Disabled {
+		return nil, nil, Forbidden("Your login is currently disabled")
+	}
+	if suspended, err := s.IsSuspended(ctx, acct.ID); err != nil {
+		return nil, nil, err
+	} else if suspended {
+		return nil, nil, Forbidden("Your account is suspended")
+	}
+	now := s.clock()
+	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		userChanges := map[string]any{"last_sign_in_at": now}
+		if c.Role != "" && c.Role != user.Role {
+			userChanges["role"], user.Role = c.Role, c.Role
+		}
+		if c.Email != "" && c.Email != user.Email {
+			free, err := emailFree(tx, c.Email, user.ID)
+			if err != nil {
+				return err
+			}
+			if free {
+				userChanges["email"], user.Email = c.Email, c.Email
+			}
+		}
+		if len(userChanges) > 1 {
+			userChanges["updated_at"] = now
+		}
+		if err := tx.Model(&User{}).Where("id = ?", user.ID).Updates(userChanges).Error; err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		user.LastSignInAt = &now
+		if c.DisplayName != "" && c.DisplayName != acct.DisplayName {
+			if err := tx.Model(&Account{}).Where("id = ?", acct.ID).
+				Updates(map[string]any{"display_name": c.DisplayName, "updated_at": now}).Error; err != nil {
+				return fmt.Errorf("update account: %w", err)
+			}
+			acct.DisplayName, acct.UpdatedAt = c.DisplayName, now
+			*ev = append(*ev, AccountUpdated{Account: *acct})
+		}
+		if err := tx.Model(&ExternalIdentity{}).Where("id = ?", id.ID).Update("last_sign_in_at", now).Error; err != nil {
+			return fmt.Errorf("record sign-in: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return user, acct, nil
+}
+
+// createExternal creates the account of a first sign-in, without a password, under
+// the wanted username or a free variant of it.
+func (s *Service) createExternal(ctx context.Context, c ExternalClaims) (*User, *Account, error) {
+	base := externalUsername(c.Username)
+	if base == "" {
+		base = externalUsername(c.Email)
+	}
+	if base == "" {
+		base = "user"
+	}
+	role := c.Role
+	if role == "" {
+		role = RoleUser
+	}
+	now := s.clock()
+	acct := &Account{
+		ID:           NewID(),
+		DisplayName:  c.DisplayName,
+		Discoverable: true,
+		Fields:       Fields{},
+		CreatedAt:    now,
+		UpdatedAt:    now,
+	}
+	user := &User{
+		ID:                NewID(),
+		AccountID:         acct.ID,
+		Role:              role,
+		Locale:            "en",
+		DefaultVisibility: VisibilityPublic,
+		CreatedAt:         now,
+		UpdatedAt:         now,
+		LastSignInAt:      &now,
+	}
+	identity := &ExternalIdentity{ID: NewID(), AccountID: acct.ID, Issuer: c.Issuer, Subject: c.Subject, CreatedAt: now, LastSignInAt: &now}
+	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
+		username, err := freeUsername(tx, base)
+		if err != nil {
+			return err
+		}
+		acct.Username = username
+		acct.URI = s.AccountURI(username)
+		acct.URL = s.AccountURL(username)
+		acct.InboxURL = acct.URI + "/inbox"
+		acct.SharedInboxURL = s.baseURL + "/inbox"
+		acct.FollowersURL = acct.URI + "/followers"
+		// An address another login uses stays with it: the new account goes without.
+		if c.Email != "" {
+			free, err := emailFree(tx, c.Email, 0)
+			if err != nil {
+				return err
+			}
+			if free {
+				user.Email = c.Email
+			}
+		}
+		if err := tx.Create(acct).Error; err != nil {
+			return fmt.Errorf("create account: %w", err)
+		}
+		if err := tx.Create(user).Error; err != nil {
+			return fmt.Errorf("create user: %w", err)
+		}
+		if err := tx.Create(identity).Error; err != nil {
+			return fmt.Errorf("record external identity: %w", err)
+		}
+		*ev = append(*ev, AccountCreated{Account: *acct})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return user, acct, nil
+}
+
+// emailFree reports whether no login but userID's uses email.
+func emailFree(tx *gorm.DB, email string, userID int64) (bool, error) {
+	var n int64
+	if err := tx.Model(&User{}).Where("email = ? AND id <> ?", email, userID).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("check email: %w", err)
+	}
+	return n == 0, nil
+}
+
+// maxUsernameVariants bounds the search for a free username ("alice", "alice_2"…).
+const maxUsernameVariants = 100
+
+// freeUsername is base, or the first of base_2, base_3… that no local account holds
+// and no deleted one held.
+func freeUsername(tx *gorm.DB, base string) (string, error) {
+	for i := 1; i <= maxUsernameVariants; i++ {
+		name := base
+		if i > 1 {
+			suffix := "_" + strconv.Itoa(i)
+			name = strings.TrimRight(base[:min(len(base), MaxUsernameLen-len(suffix))], "_") + suffix
+		}
+		var n int64
+		if err := tx.Model(&Account{}).Where("lower(username) = lower(?) AND domain = ''", name).Count(&n).Error; err != nil {
+			return "", fmt.Errorf("check username: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		retired, err := usernameRetired(tx, name)
+		if err != nil {
+			return "", err
+		}
+		if !retired {
+			return name, nil
+		}
+	}
+	return "", Conflict("No free username near %q", base)
+}
+
+// externalUsername fits what the provider sends (often an e-mail address or a name
+// with dots) to the username rules: the part before "@", accents dropped, every run
+// of other characters made one "_", at most MaxUsernameLen long; "" when nothing is
+// left.
+func externalUsername(want string) string {
+	want, _, _ = strings.Cut(strings.TrimSpace(want), "@")
+	var b strings.Builder
+	for _, r := range norm.NFD.String(want) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// The accent of a decomposed letter: "é" becomes "e".
+		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+		default:
+			if s := b.String(); s != "" && !strings.HasSuffix(s, "_") {
+				b.WriteByte('_')
+			}
+		}
+	}
+	name := strings.TrimRight(b.String(), "_")
+	if len(name) > MaxUsernameLen {
+		name = strings.TrimRight(name[:MaxUsernameLen], "_")
+	}
+	return name
+}

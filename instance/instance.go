@@ -26,6 +26,7 @@ import (
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/federation/queue"
 	"github.com/tacit-social/tacit/media"
+	"github.com/tacit-social/tacit/metrics"
 	"github.com/tacit-social/tacit/search"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/web"
@@ -46,6 +47,8 @@ type Instance struct {
 	Index   *search.Index
 	Indexer *search.Indexer
 	Search  *search.Searcher
+	// Metrics are the instance's Prometheus figures, served where Config.Metrics says.
+	Metrics *metrics.Metrics
 	log     *slog.Logger
 }
 
@@ -91,6 +94,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
+	if err := store.WaitForDatabase(ctx, cfg.Database, cfg.DatabaseWait, log); err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.Database, cfg.SQLitePath(), log)
 	if err != nil {
 		return nil, err
@@ -120,9 +126,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Logger:         log,
 	})
 	inst.Auth = auth.NewService(db)
+	inst.Metrics = inst.newMetrics()
 	// Deliveries time out after 10 seconds, so a 30-second lease is ample, and the jobs
 	// of a process that crashed resume within half a minute of its restart.
-	inst.Queue = queue.New(db, queue.Options{Logger: log, Lease: 30 * time.Second, PerHost: 8})
+	inst.Queue = queue.New(db, queue.Options{Logger: log, Lease: 30 * time.Second, PerHost: 8,
+		Observe: inst.Metrics.ObserveJob})
 	inst.Federator = federation.New(federation.Options{
 		Config:      cfg,
 		Community:   inst.Community,
@@ -130,6 +138,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		InstanceKey: instanceKey,
 		Logger:      log,
 		UserAgent:   "Tacit/" + web.Version + " (+" + cfg.BaseURL() + "/)",
+		// Counted, not logged: a stranger could fill the log with bad signatures.
+		SignatureFailed: inst.Metrics.ObserveSignatureFailure,
 	})
 	inst.Federator.Subscribe(inst.Events)
 	inst.Community.SetAccountResolver(inst.Federator)
@@ -145,10 +155,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		}
 		inst.Index = ix
 		inst.Indexer = search.NewIndexer(ix, inst.Community, log)
+		inst.Indexer.SetLagObserver(inst.Metrics.ObserveIndexLag)
 		inst.Indexer.Subscribe(inst.Events)
 		inst.Search = search.NewSearcher(search.Options{
 			Index: ix, Community: inst.Community, Indexer: inst.Indexer,
 			Peers: inst.Federator, PeerTimeout: cfg.Search.PeerTimeout, Logger: log,
+			Observe: inst.Metrics.ObserveSearch,
 		})
 		inst.Federator.SetSearcher(inst.Search)
 	}
@@ -161,15 +173,21 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	browser := federation.BrowserPages{Profile: pages.ProfilePage, Status: pages.StatusPage}
+	routes := []func(*gin.Engine){inst.Federator.RoutesWithPages(browser), pages.Routes}
+	if cfg.Metrics.OnListen {
+		metricsHandler := gin.WrapH(inst.Metrics.Handler(cfg.Metrics.Token))
+		routes = append(routes, func(e *gin.Engine) { e.GET("/metrics", metricsHandler) })
+	}
 	inst.Web = web.New(web.Deps{
-		Config:    cfg,
-		Community: inst.Community,
-		Auth:      inst.Auth,
-		Logger:    log,
-		Ping:      inst.ping,
-		Routes:    []func(*gin.Engine){inst.Federator.RoutesWithPages(browser), pages.Routes},
-		Resolver:  inst.Federator,
-		Search:    inst.Search,
+		Config:         cfg,
+		Community:      inst.Community,
+		Auth:           inst.Auth,
+		Logger:         log,
+		Ping:           inst.ping,
+		Routes:         routes,
+		Resolver:       inst.Federator,
+		Search:         inst.Search,
+		ObserveRequest: inst.Metrics.ObserveRequest,
 	})
 	return inst, nil
 }
@@ -202,7 +220,12 @@ func (inst *Instance) ping(ctx context.Context) error {
 }
 
 // Handler is the instance's HTTP handler.
-func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
+func (inst *Instance) Handler() http.Handler {
+	h := inst.Web.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(inst.withMetrics(r.Context())))
+	})
+}
 
 // RunWorkers works the federation queue (deliveries out, activities in), keeps the
 // search index in step, delivers events to streaming clients, prunes unattached uploads
@@ -217,7 +240,7 @@ func (inst *Instance) RunWorkers(ctx context.Context) error {
 		}
 	}()
 	// The other jobs stop with the queue, also when it stops on an error.
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(inst.withMetrics(ctx))
 	defer cancel()
 	go func() { inst.pruneMedia(ctx); done <- struct{}{} }()
 	go func() { inst.endPolls(ctx); done <- struct{}{} }()
@@ -318,6 +341,10 @@ func (inst *Instance) Serve(ctx context.Context, l net.Listener) error {
 	}
 	// Streaming responses never end by themselves: a graceful shutdown ends them.
 	srv.RegisterOnShutdown(inst.Web.CloseStreams)
+	metricsSrv, err := inst.serveMetrics()
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	inst.log.Info("tacit is listening", "addr", l.Addr().String(), "url", inst.Config.BaseURL())
@@ -328,6 +355,9 @@ func (inst *Instance) Serve(ctx context.Context, l net.Listener) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(shutdownCtx)
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shut down http server: %w", err)
 	}

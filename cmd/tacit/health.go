@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/tacit-social/tacit/config"
@@ -19,7 +20,7 @@ import (
 func health(ctx context.Context, configPath string, environ, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("health", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "", "the /health address (default: http://<listen>/health, with 127.0.0.1 for an unspecified listen host)")
+	address := fs.String("url", "", "the /health address (default: http://<listen>/health, with 127.0.0.1 for an unspecified listen host)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -27,7 +28,7 @@ func health(ctx context.Context, configPath string, environ, args []string, stdo
 		}
 		return errUsage
 	}
-	target := *url
+	target := *address
 	if target == "" {
 		cfg, err := config.Load(configPath, environ)
 		if err != nil {
@@ -43,6 +44,10 @@ func health(ctx context.Context, configPath string, environ, args []string, stdo
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // it names the address again
+		}
 		return fmt.Errorf("health: %s: %w", target, err)
 	}
 	defer resp.Body.Close()

@@ -173,18 +173,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	browser := federation.BrowserPages{Profile: pages.ProfilePage, Status: pages.StatusPage}
-	routes := []func(*gin.Engine){inst.Federator.RoutesWithPages(browser), pages.Routes}
-	if cfg.Metrics.OnListen {
-		metricsHandler := gin.WrapH(inst.Metrics.Handler(cfg.Metrics.Token))
-		routes = append(routes, func(e *gin.Engine) { e.GET("/metrics", metricsHandler) })
-	}
 	inst.Web = web.New(web.Deps{
 		Config:         cfg,
 		Community:      inst.Community,
 		Auth:           inst.Auth,
 		Logger:         log,
 		Ping:           inst.ping,
-		Routes:         routes,
+		Routes:         []func(*gin.Engine){inst.Federator.RoutesWithPages(browser), pages.Routes},
 		Resolver:       inst.Federator,
 		Search:         inst.Search,
 		ObserveRequest: inst.Metrics.ObserveRequest,
@@ -219,10 +214,22 @@ func (inst *Instance) ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Handler is the instance's HTTP handler.
+// Handler is the instance's HTTP handler: the web server's, and /metrics when
+// metrics.on_listen asks for it.
 func (inst *Instance) Handler() http.Handler {
 	h := inst.Web.Handler()
+	// /metrics stays out of the web server's middleware: its bearer token is not an
+	// access token, and a scraper is neither a client to rate-limit nor a request to
+	// count.
+	var scrape http.Handler
+	if inst.Config.Metrics.OnListen {
+		scrape = inst.Metrics.Handler(inst.Config.Metrics.Token)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if scrape != nil && r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			scrape.ServeHTTP(w, r)
+			return
+		}
 		h.ServeHTTP(w, r.WithContext(inst.withMetrics(r.Context())))
 	})
 }

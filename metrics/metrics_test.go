@@ -7,6 +7,8 @@ import (
 	"image/color"
 	"image/png"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -262,6 +264,7 @@ func workload(t *testing.T, opt instancetest.Options) {
 			}
 		}
 	}
+	checkDocumented(t, after)
 	closeStream()
 	eventually.Holds(t, "the stream counted closed", func() bool {
 		return scrape(t, a, "").value("tacit_streaming_connections", nil) == 0
@@ -336,6 +339,37 @@ func TestPeerLabelsBounded(t *testing.T) {
 	for _, f := range otherFams {
 		if f.GetName() == "tacit_federation_jobs_total" && len(f.Metric) > 0 {
 			t.Error("another instance's registry saw these jobs")
+		}
+	}
+}
+
+// checkDocumented: every metric the dashboard and docs/metrics.md name is exported, and
+// every tacit_ metric exported is documented.
+func checkDocumented(t *testing.T, scraped families) {
+	t.Helper()
+	names := regexp.MustCompile(`\b(?:tacit|go_sql|go|process)_[a-z_]+`)
+	for _, file := range []string{"../docs/grafana-dashboard.json", "../docs/metrics.md"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names.FindAllString(string(data), -1) {
+			base := name
+			for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+				if trimmed, ok := strings.CutSuffix(name, suffix); ok && scraped[trimmed] != nil {
+					base = trimmed
+				}
+			}
+			if scraped[base] == nil && !strings.HasSuffix(name, "_") {
+				t.Errorf("%s names %s, which is not exported", file, name)
+			}
+		}
+		if file == "../docs/metrics.md" {
+			for name := range scraped {
+				if strings.HasPrefix(name, "tacit_") && !strings.Contains(string(data), "`"+name+"`") {
+					t.Errorf("%s is not documented in %s", name, file)
+				}
+			}
 		}
 	}
 }

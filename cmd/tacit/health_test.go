@@ -67,7 +67,7 @@ func TestHelpWithoutValidConfiguration(t *testing.T) {
 	for _, args := range [][]string{
 		{"help"}, {"--help"}, {"serve", "--help"}, {"serve", "-h"}, {"admin", "--help"},
 		{"admin", "create-user", "--help"}, {"admin", "token", "-h"}, {"init", "--help"}, {"migrate", "--help"},
-		{"health", "--help"}, {"--config", "/nonexistent/tacit.yaml", "serve", "--help"},
+		{"health", "--help"}, {"demo", "--help"}, {"--config", "/nonexistent/tacit.yaml", "serve", "--help"},
 	} {
 		stdout, stderr, err := tacit(t, env, args...)
 		if err != nil {

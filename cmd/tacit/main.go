@@ -140,8 +140,10 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		fmt.Fprintf(stderr, "tacit: unknown command %q\n\n%s", cmd, usage)
 		return errUsage
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return nil // the flag set has printed the command's help
+	// The flag set has printed the command's help (commands that do not tell
+	// flag.ErrHelp apart report it as a usage error).
+	if errors.Is(err, flag.ErrHelp) || (help && errors.Is(err, errUsage)) {
+		return nil
 	}
 	return err
 }

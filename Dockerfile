@@ -9,12 +9,12 @@
 # Admin commands run in the same container, with its configuration and volume, while
 # the server runs (the image has no shell, so name the binary):
 #
-#   docker exec tacit /tacit admin create-user --username alice --email alice@example.com --role admin --password-stdin
+#   echo 'a long secret phrase' | docker exec -i tacit /tacit admin create-user \
+#     --username alice --email alice@example.com --role admin --password-stdin
 #   docker exec tacit /tacit admin token --username alice
 #   docker exec tacit /tacit admin reindex
 #   docker exec tacit /tacit health
-#
-# (--password-stdin needs `docker exec -i` and the password piped in.)
+#   docker exec tacit /tacit help
 #
 # Metrics: -e TACIT_METRICS_LISTEN=0.0.0.0:9090 -p 127.0.0.1:9090:9090 serves
 # /metrics on a port of its own, published on the host's loopback only; add

@@ -138,7 +138,6 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		InstanceKey: instanceKey,
 		Logger:      log,
 		UserAgent:   "Tacit/" + web.Version + " (+" + cfg.BaseURL() + "/)",
-		// Counted, not logged: a stranger could fill the log with bad signatures.
 		SignatureFailed: inst.Metrics.ObserveSignatureFailure,
 	})
 	inst.Federator.Subscribe(inst.Events)

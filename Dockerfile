@@ -2,9 +2,23 @@
 
 # Tacit container image.
 #
-#   docker build -t tacit .
-#   docker run -p 8080:8080 -v tacit-data:/data \
+#   docker build --build-arg REVISION=$(git rev-parse --short HEAD) -t tacit .
+#   docker run -d --name tacit -p 8080:8080 -v tacit-data:/data \
 #     -e TACIT_HOST=social.example.com tacit
+#
+# Admin commands run in the same container, with its configuration and volume, while
+# the server runs (the image has no shell, so name the binary):
+#
+#   echo 'a long secret phrase' | docker exec -i tacit /tacit admin create-user \
+#     --username alice --email alice@example.com --role admin --password-stdin
+#   docker exec tacit /tacit admin token --username alice
+#   docker exec tacit /tacit admin reindex
+#   docker exec tacit /tacit health
+#   docker exec tacit /tacit help
+#
+# Metrics: -e TACIT_METRICS_LISTEN=0.0.0.0:9090 -p 127.0.0.1:9090:9090 serves
+# /metrics on a port of its own, published on the host's loopback only; add
+# TACIT_METRICS_TOKEN for a bearer token. See docs/metrics.md.
 #
 # Configuration comes from TACIT_* environment variables (see package config)
 # or a YAML file named by TACIT_CONFIG. All state (SQLite database, search
@@ -27,12 +41,15 @@ COPY . .
 
 ARG TARGETOS
 ARG TARGETARCH
+# The source revision shown by `tacit version` and in the start line: .git stays out
+# of the build context, so Go cannot stamp it itself.
+ARG REVISION=
 # Pure-Go build (the SQLite driver needs no cgo), so the binary is static and
 # runs on distroless/static.
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags="-s -w" -o /out/tacit ./cmd/tacit
+    go build -trimpath -ldflags="-s -w -X main.revision=${REVISION}" -o /out/tacit ./cmd/tacit
 
 # The data directory must be writable by the non-root runtime user (65532).
 RUN mkdir -p /out/data && chown 65532:65532 /out/data && chmod 0750 /out/data
@@ -52,9 +69,12 @@ VOLUME /data
 EXPOSE 8080
 USER nonroot:nonroot
 
-# No HEALTHCHECK: distroless has no shell or curl to run one. Tacit serves
-# GET /health on the listen port; point the orchestrator's HTTP probe at it
-# (e.g. a Kubernetes livenessProbe/readinessProbe with httpGet path /health).
+# `tacit health` asks the server's GET /health (on 127.0.0.1 and the TACIT_LISTEN
+# port) and exits 0 on 200, 1 otherwise: no shell or curl needed. The start period
+# covers migrations and a first index build; Kubernetes can probe httpGet /health
+# directly instead.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["/tacit", "health"]
 
 ENTRYPOINT ["/tacit"]
 CMD ["serve"]

@@ -121,6 +121,11 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	// SSO configures single sign-on through the company's OpenID Connect provider.
 	SSO SSO `yaml:"sso"`
+	// Metrics configures where the Prometheus metrics are served.
+	Metrics Metrics `yaml:"metrics"`
+	// DatabaseWait is how long the start waits for a PostgreSQL server that does not
+	// answer yet (it may be starting beside Tacit); 0 fails at once.
+	DatabaseWait time.Duration `yaml:"database_wait"`
 }
 
 // Retention configures the deletion of old posts. No rules (the default) keeps
@@ -234,6 +239,22 @@ type SSO struct {
 
 // Enabled reports whether single sign-on is configured.
 func (s SSO) Enabled() bool { return s.Issuer != "" }
+
+// Metrics configures the Prometheus metrics endpoint. They name the peers and show
+// the instance's volumes, so by default they are served nowhere: an operator chooses
+// a private address (Listen) or the public listener (OnListen), ideally with a Token.
+type Metrics struct {
+	// Listen is an address of its own for GET /metrics, e.g. 127.0.0.1:9090; empty
+	// means none.
+	Listen string `yaml:"listen"`
+	// OnListen also serves GET /metrics on the instance's listen address.
+	OnListen bool `yaml:"on_listen"`
+	// Token, when set, must come as "Authorization: Bearer <token>" on both.
+	Token string `yaml:"token"`
+}
+
+// Enabled reports whether the metrics are served anywhere.
+func (m Metrics) Enabled() bool { return m.Listen != "" || m.OnListen }
 
 // RoleGroups names the identity provider's groups whose members get a role here. A
 // group is named as the provider sends it: a name, or an id (Entra ID sends object
@@ -657,6 +678,40 @@ var envTable = []envBinding{
 		get:    func(c Config) string { return c.SSO.ButtonLabel },
 		set:    func(c *Config, v string) error { c.SSO.ButtonLabel = v; return nil },
 	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_METRICS_LISTEN", YAMLKey: "metrics.listen", Description: "Address of its own for the Prometheus metrics at /metrics (e.g. 127.0.0.1:9090); empty serves them on no address of their own."},
+		get:    func(c Config) string { return c.Metrics.Listen },
+		set:    func(c *Config, v string) error { c.Metrics.Listen = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_METRICS_ON_LISTEN", YAMLKey: "metrics.on_listen", Description: "true also serves /metrics on the instance's listen address (then set a token, or keep /metrics from the internet at the proxy)."},
+		get:    func(c Config) string { return strconv.FormatBool(c.Metrics.OnListen) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid boolean %q (use true or false)", v)
+			}
+			c.Metrics.OnListen = b
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_METRICS_TOKEN", YAMLKey: "metrics.token", Description: "When set, /metrics answers only requests with \"Authorization: Bearer <token>\"."},
+		get:    func(c Config) string { return c.Metrics.Token },
+		set:    func(c *Config, v string) error { c.Metrics.Token = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_DATABASE_WAIT", YAMLKey: "database_wait", Description: "How long the start waits, retrying, for a PostgreSQL server that does not answer yet (Go duration); 0 fails at once."},
+		get:    func(c Config) string { return c.DatabaseWait.String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid duration %q (use Go syntax such as 30s)", v)
+			}
+			c.DatabaseWait = d
+			return nil
+		},
+	},
 }
 
 // splitList reads a comma-separated list, dropping blanks around and between items.
@@ -737,6 +792,9 @@ func Default() Config {
 			PasswordLogin: true,
 			ButtonLabel:   "Sign in with your company account",
 		},
+		// Long enough for a PostgreSQL container started at the same time to accept
+		// connections; short enough that a wrong address is reported soon.
+		DatabaseWait: 30 * time.Second,
 	}
 }
 
@@ -872,6 +930,8 @@ func (c Config) Normalize() Config {
 		}
 	}
 	c.SSO.AllowedEmailDomains = domains
+	c.Metrics.Listen = strings.TrimSpace(c.Metrics.Listen)
+	c.Metrics.Token = strings.TrimSpace(c.Metrics.Token)
 
 	var peers []string
 	seen := make(map[string]bool, len(c.Federation.Peers))
@@ -1001,6 +1061,16 @@ func (c Config) Validate() error {
 		}
 	}
 	c.validateSSO(add)
+	if c.Metrics.Listen != "" {
+		if err := checkListen(c.Metrics.Listen); err != nil {
+			add("metrics.listen", "%v%s", err, got(c.Metrics.Listen))
+		} else if c.Metrics.Listen == c.Listen {
+			add("metrics.listen", "must differ from listen (use metrics.on_listen to serve /metrics there)")
+		}
+	}
+	if c.DatabaseWait < 0 {
+		add("database_wait", "must be 0 (no wait) or a positive duration such as 30s, got %s", c.DatabaseWait)
+	}
 	return errors.Join(errs...)
 }
 
@@ -1269,6 +1339,9 @@ func (c Config) Redacted() Config {
 	c.Federation.Peers = append([]string(nil), c.Federation.Peers...)
 	c.Federation.AllowNetworks = append([]string(nil), c.Federation.AllowNetworks...)
 	c.InstanceRules = append([]string(nil), c.InstanceRules...)
+	if c.Metrics.Token != "" {
+		c.Metrics.Token = RedactedPassword
+	}
 	if c.Database == "" {
 		return c
 	}

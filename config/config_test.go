@@ -48,6 +48,8 @@ func TestDefault(t *testing.T) {
 		{"Search.IndexDir", c.Search.IndexDir, ""},
 		{"Search.PeerTimeout", c.Search.PeerTimeout, 300 * time.Millisecond},
 		{"Search.DirectoryInterval", c.Search.DirectoryInterval, 15 * time.Minute},
+		{"Metrics.Enabled", c.Metrics.Enabled(), false},
+		{"DatabaseWait", c.DatabaseWait, 30 * time.Second},
 	}
 	for _, tc := range checks {
 		if tc.got != tc.want {
@@ -169,6 +171,7 @@ func checkYAMLOverridesDefaults(t *testing.T, c Config) {
 		RoleGroups:          Default().RoleGroups,
 		Retention:           Default().Retention,
 		SSO:                 Default().SSO,
+		DatabaseWait:        Default().DatabaseWait,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -750,6 +753,10 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_SSO_ALLOWED_EMAIL_DOMAINS": "example.com",
 		"TACIT_SSO_PASSWORD_LOGIN":        "false",
 		"TACIT_SSO_BUTTON_LABEL":          "Sign in with Okta",
+		"TACIT_METRICS_LISTEN":            "127.0.0.1:9090",
+		"TACIT_METRICS_ON_LISTEN":         "true",
+		"TACIT_METRICS_TOKEN":             "scrape-secret",
+		"TACIT_DATABASE_WAIT":             "0s",
 	}
 	// Some values are valid only beside others: they are compared with a load of
 	// those others alone.
@@ -904,5 +911,56 @@ func TestValidateSSO(t *testing.T) {
 	c := on(func(s *SSO) { s.ClientSecret = "hunter2-secret" })
 	if got := fmt.Sprintf("%+v", c.Redacted()); strings.Contains(got, "hunter2-secret") {
 		t.Errorf("Redacted keeps the client secret: %s", got)
+	}
+}
+
+func TestUnknownEnv(t *testing.T) {
+	got := UnknownEnv([]string{
+		"TACIT_PROTOCL=http",               // a slip: reported with the name meant
+		"TACIT_HOST=a.example",             // known
+		"TACIT_PROTOCL=https",              // the same name again: reported once
+		"TACIT_SOMETHING_ELSE=1",           // nothing near it
+		"TACIT_TEST_POSTGRES=postgres://x", // the test suite's own
+		"TACIT_SCREENSHOTS=docs",
+		"HOME=/root",
+		"TACIT_METRICS_LISTN=:9090",
+	})
+	want := []UnknownVar{
+		{Name: "TACIT_PROTOCL", Nearest: "TACIT_PROTOCOL"},
+		{Name: "TACIT_SOMETHING_ELSE", Nearest: ""},
+		{Name: "TACIT_METRICS_LISTN", Nearest: "TACIT_METRICS_LISTEN"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("UnknownEnv = %+v, want %+v", got, want)
+	}
+	// An unknown variable is reported, never refused.
+	if _, err := Load("", []string{"TACIT_PROTOCL=http"}); err != nil {
+		t.Errorf("Load with an unknown variable: %v", err)
+	}
+}
+
+func TestMetricsAndDatabaseWaitValidation(t *testing.T) {
+	for _, tc := range []struct {
+		env     []string
+		wantErr string
+	}{
+		{[]string{"TACIT_METRICS_LISTEN=127.0.0.1:9090"}, ""},
+		{[]string{"TACIT_METRICS_LISTEN=nonsense"}, "metrics.listen (TACIT_METRICS_LISTEN)"},
+		{[]string{"TACIT_METRICS_LISTEN=127.0.0.1:8080"}, "must differ from listen"},
+		{[]string{"TACIT_METRICS_ON_LISTEN=perhaps"}, "TACIT_METRICS_ON_LISTEN: invalid boolean"},
+		{[]string{"TACIT_DATABASE_WAIT=-1s"}, "database_wait (TACIT_DATABASE_WAIT)"},
+	} {
+		_, err := Load("", tc.env)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%v: error %v, want one containing %q", tc.env, err, tc.wantErr)
+		}
+	}
+	c := Default()
+	c.Metrics.Token = "scrape-secret"
+	if got := c.Redacted().Metrics.Token; got != RedactedPassword {
+		t.Errorf("Redacted().Metrics.Token = %q", got)
 	}
 }

@@ -39,6 +39,9 @@ type Options struct {
 	InstanceKey *rsa.PrivateKey
 	Logger      *slog.Logger
 	UserAgent   string
+	// SignatureFailed, when set, is told of every request whose signature did not
+	// verify, for the instance's metrics.
+	SignatureFailed func(err error)
 }
 
 // Federator is one instance's ActivityPub side.
@@ -67,6 +70,8 @@ type Federator struct {
 	parsed parsedHandoff
 	// pages keeps WebFinger answers until the next write (see http.go).
 	pages *pagecache.Cache
+	// signatureFailed reports failed signatures (Options.SignatureFailed).
+	signatureFailed func(err error)
 }
 
 // New builds a Federator. Call Subscribe to deliver domain events and Run to work the
@@ -81,6 +86,8 @@ func New(opt Options) *Federator {
 		log:   opt.Logger,
 		base:  cfg.BaseURL(),
 		pages: pagecache.New(store.ChangesOf(opt.Community.DB())),
+		// The failures are counted where requests are verified (VerifyRequest).
+		signatureFailed: opt.SignatureFailed,
 		policy: HostPolicy{
 			Peer:    cfg.IsPeer,
 			Open:    cfg.Federation.Mode == config.FederationOpen,

@@ -118,6 +118,8 @@ func (f *Federator) VerifyRequest(c *gin.Context) (*signature.Verified, []byte, 
 	if err == nil {
 		c.Set(SignerKey, v)
 		c.Set(signedBodyKey, body)
+	} else if f.signatureFailed != nil {
+		f.signatureFailed(err)
 	}
 	return v, body, err
 }

@@ -680,6 +680,7 @@ func (f *Federator) deliver(ctx context.Context, job queue.Job) error {
 			return err
 		}
 	}
+	start := time.Now()
 	err := f.client.Post(ctx, p.Inbox, p.Activity, signer)
 	if se, ok := err.(*StatusError); ok && se.Permanent() {
 		return queue.Permanent(err)
@@ -687,7 +688,8 @@ func (f *Federator) deliver(ctx context.Context, job queue.Job) error {
 	if err != nil {
 		return err
 	}
-	f.log.DebugContext(ctx, "delivered", "inbox", p.Inbox, "attempt", job.Attempts)
+	f.log.DebugContext(ctx, "delivered", "job", job.ID, "inbox", p.Inbox, "attempt", job.Attempts,
+		"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	return nil
 }
 

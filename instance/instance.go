@@ -26,6 +26,7 @@ import (
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/federation/queue"
 	"github.com/tacit-social/tacit/media"
+	"github.com/tacit-social/tacit/metrics"
 	"github.com/tacit-social/tacit/search"
 	"github.com/tacit-social/tacit/sso"
 	"github.com/tacit-social/tacit/store"
@@ -47,6 +48,8 @@ type Instance struct {
 	Index   *search.Index
 	Indexer *search.Indexer
 	Search  *search.Searcher
+	// Metrics are the instance's Prometheus figures, served where Config.Metrics says.
+	Metrics *metrics.Metrics
 	log     *slog.Logger
 }
 
@@ -92,6 +95,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
+	if err := store.WaitForDatabase(ctx, cfg.Database, cfg.DatabaseWait, log); err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.Database, cfg.SQLitePath(), log)
 	if err != nil {
 		return nil, err
@@ -121,9 +127,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Logger:         log,
 	})
 	inst.Auth = auth.NewService(db)
+	inst.Metrics = inst.newMetrics()
 	// Deliveries time out after 10 seconds, so a 30-second lease is ample, and the jobs
 	// of a process that crashed resume within half a minute of its restart.
-	inst.Queue = queue.New(db, queue.Options{Logger: log, Lease: 30 * time.Second, PerHost: 8})
+	inst.Queue = queue.New(db, queue.Options{Logger: log, Lease: 30 * time.Second, PerHost: 8,
+		Observe: inst.Metrics.ObserveJob})
 	inst.Federator = federation.New(federation.Options{
 		Config:      cfg,
 		Community:   inst.Community,
@@ -131,6 +139,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		InstanceKey: instanceKey,
 		Logger:      log,
 		UserAgent:   "Tacit/" + web.Version + " (+" + cfg.BaseURL() + "/)",
+		SignatureFailed: inst.Metrics.ObserveSignatureFailure,
 	})
 	inst.Federator.Subscribe(inst.Events)
 	inst.Community.SetAccountResolver(inst.Federator)
@@ -146,10 +155,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		}
 		inst.Index = ix
 		inst.Indexer = search.NewIndexer(ix, inst.Community, log)
+		inst.Indexer.SetLagObserver(inst.Metrics.ObserveIndexLag)
 		inst.Indexer.Subscribe(inst.Events)
 		inst.Search = search.NewSearcher(search.Options{
 			Index: ix, Community: inst.Community, Indexer: inst.Indexer,
 			Peers: inst.Federator, PeerTimeout: cfg.Search.PeerTimeout, Logger: log,
+			Observe: inst.Metrics.ObserveSearch,
 		})
 		inst.Federator.SetSearcher(inst.Search)
 	}
@@ -164,14 +175,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	}
 	browser := federation.BrowserPages{Profile: pages.ProfilePage, Status: pages.StatusPage}
 	inst.Web = web.New(web.Deps{
-		Config:    cfg,
-		Community: inst.Community,
-		Auth:      inst.Auth,
-		Logger:    log,
-		Ping:      inst.ping,
-		Routes:    []func(*gin.Engine){inst.Federator.RoutesWithPages(browser), pages.Routes},
-		Resolver:  inst.Federator,
-		Search:    inst.Search,
+		Config:         cfg,
+		Community:      inst.Community,
+		Auth:           inst.Auth,
+		Logger:         log,
+		Ping:           inst.ping,
+		Routes:         []func(*gin.Engine){inst.Federator.RoutesWithPages(browser), pages.Routes},
+		Resolver:       inst.Federator,
+		Search:         inst.Search,
+		ObserveRequest: inst.Metrics.ObserveRequest,
 	})
 	return inst, nil
 }
@@ -203,8 +215,25 @@ func (inst *Instance) ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Handler is the instance's HTTP handler.
-func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
+// Handler is the instance's HTTP handler: the web server's, and /metrics when
+// metrics.on_listen asks for it.
+func (inst *Instance) Handler() http.Handler {
+	h := inst.Web.Handler()
+	// /metrics stays out of the web server's middleware: its bearer token is not an
+	// access token, and a scraper is neither a client to rate-limit nor a request to
+	// count.
+	var scrape http.Handler
+	if inst.Config.Metrics.OnListen {
+		scrape = inst.Metrics.Handler(inst.Config.Metrics.Token)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if scrape != nil && r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			scrape.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(inst.withMetrics(r.Context())))
+	})
+}
 
 // RunWorkers works the federation queue (deliveries out, activities in), keeps the
 // search index in step, delivers events to streaming clients, prunes unattached uploads
@@ -219,7 +248,7 @@ func (inst *Instance) RunWorkers(ctx context.Context) error {
 		}
 	}()
 	// The other jobs stop with the queue, also when it stops on an error.
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(inst.withMetrics(ctx))
 	defer cancel()
 	go func() { inst.pruneMedia(ctx); done <- struct{}{} }()
 	go func() { inst.endPolls(ctx); done <- struct{}{} }()
@@ -346,6 +375,10 @@ func (inst *Instance) Serve(ctx context.Context, l net.Listener) error {
 	}
 	// Streaming responses never end by themselves: a graceful shutdown ends them.
 	srv.RegisterOnShutdown(inst.Web.CloseStreams)
+	metricsSrv, err := inst.serveMetrics()
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	inst.log.Info("tacit is listening", "addr", l.Addr().String(), "url", inst.Config.BaseURL())
@@ -356,6 +389,9 @@ func (inst *Instance) Serve(ctx context.Context, l net.Listener) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(shutdownCtx)
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shut down http server: %w", err)
 	}

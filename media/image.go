@@ -16,6 +16,7 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"time"
 
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // registers WebP with image.Decode
@@ -80,6 +81,13 @@ type Processed struct {
 // everything is re-encoded, so no metadata survives. It waits for its share of the
 // decode budget (see budget.go) for as long as ctx allows.
 func Process(ctx context.Context, r io.Reader) (*Processed, error) {
+	start := time.Now()
+	p, err := process(ctx, r)
+	observe(ctx, "attachment", start, err)
+	return p, err
+}
+
+func process(ctx context.Context, r io.Reader) (*Processed, error) {
 	data, err := readLimited(r)
 	if err != nil {
 		return nil, err
@@ -130,6 +138,13 @@ func Process(ctx context.Context, r io.Reader) (*Processed, error) {
 // width×height (avatars are square, headers 3:1), scaling down but never up. The
 // first frame of an animated GIF is kept.
 func ProcessCover(ctx context.Context, r io.Reader, width, height int) (*Image, error) {
+	start := time.Now()
+	img, err := processCover(ctx, r, width, height)
+	observe(ctx, "cover", start, err)
+	return img, err
+}
+
+func processCover(ctx context.Context, r io.Reader, width, height int) (*Image, error) {
 	data, err := readLimited(r)
 	if err != nil {
 		return nil, err

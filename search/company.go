@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tacit-social/tacit/community"
 )
@@ -35,6 +36,7 @@ type ExpertsResult struct {
 
 // Experts answers "who knows text?" across the company for a local viewer.
 func (s *Searcher) Experts(ctx context.Context, viewer *community.Account, text string, limit int) (ExpertsResult, error) {
+	defer s.timed("experts", time.Now())
 	res := ExpertsResult{Experts: []Expert{}, Unanswered: []string{}}
 	limit = min(max(limit, 1), MaxExperts)
 	v := community.AsAccount(viewer)

@@ -46,6 +46,8 @@ type change struct {
 	// done, when set, marks a Sync: it is closed once everything queued before it is
 	// written.
 	done chan struct{}
+	// queued is when the change entered the queue, for the index lag.
+	queued time.Time
 }
 
 // Indexer feeds an Index from the domain's events and database.
@@ -58,7 +60,30 @@ type Indexer struct {
 	// the database and sweeps for deletions.
 	overflow atomic.Bool
 	running  atomic.Bool
+	// observeLag, when set, is told how long written changes waited (SetLagObserver).
+	observeLag func(time.Duration)
 }
+
+// SetLagObserver makes the Indexer report, for every batch it writes, how long its
+// oldest change waited, for the instance's metrics. Call it before Run.
+func (x *Indexer) SetLagObserver(fn func(lag time.Duration)) { x.observeLag = fn }
+
+// reportLag tells the lag observer how long the oldest of written changes waited;
+// Sync markers carry no time.
+func (x *Indexer) reportLag(written []change) {
+	if x.observeLag == nil {
+		return
+	}
+	for _, c := range written {
+		if !c.queued.IsZero() {
+			x.observeLag(time.Since(c.queued))
+			return
+		}
+	}
+}
+
+// Pending counts the changes waiting in the queue.
+func (x *Indexer) Pending() int { return len(x.ch) }
 
 // NewIndexer returns an Indexer for ix over the domain c.
 func NewIndexer(ix *Index, c *community.Service, log *slog.Logger) *Indexer {
@@ -93,6 +118,7 @@ func (x *Indexer) onEvent(_ context.Context, e community.Event) {
 // enqueue never blocks: when the queue is full the change is dropped and the next
 // round catches up from the database instead.
 func (x *Indexer) enqueue(c change) {
+	c.queued = time.Now()
 	select {
 	case x.ch <- c:
 	default:
@@ -201,6 +227,8 @@ func (x *Indexer) drain(ctx context.Context, tick <-chan time.Time) error {
 			// The rows are still in the database: a catch-up will index them.
 			x.log.ErrorContext(ctx, "search indexing", "err", err, "changes", len(pending))
 			x.overflow.Store(true)
+		} else {
+			x.reportLag(pending)
 		}
 		for _, c := range pending {
 			if c.done != nil {

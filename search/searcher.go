@@ -26,6 +26,9 @@ type Options struct {
 	// PeerTimeout bounds the wait for peers; 0 means DefaultPeerTimeout.
 	PeerTimeout time.Duration
 	Logger      *slog.Logger
+	// Observe, when set, is told how long each search took, by kind (accounts,
+	// statuses, hashtags, experts), for the instance's metrics.
+	Observe func(kind string, took time.Duration)
 }
 
 // Searcher answers searches from the index, checked against the domain.
@@ -36,12 +39,13 @@ type Searcher struct {
 	peers   Peers
 	timeout time.Duration
 	log     *slog.Logger
+	observe func(kind string, took time.Duration)
 }
 
 // NewSearcher returns a Searcher.
 func NewSearcher(opt Options) *Searcher {
 	s := &Searcher{ix: opt.Index, c: opt.Community, indexer: opt.Indexer, peers: opt.Peers,
-		timeout: opt.PeerTimeout, log: opt.Logger}
+		timeout: opt.PeerTimeout, log: opt.Logger, observe: opt.Observe}
 	if s.timeout <= 0 {
 		s.timeout = DefaultPeerTimeout
 	}
@@ -53,6 +57,13 @@ func NewSearcher(opt Options) *Searcher {
 
 // Host is this instance's host, which answers count as "instance" for local people.
 func (s *Searcher) Host() string { return s.c.Host() }
+
+// timed reports a search's duration to Options.Observe: defer s.timed(kind, time.Now()).
+func (s *Searcher) timed(kind string, start time.Time) {
+	if s.observe != nil {
+		s.observe(kind, time.Since(start))
+	}
+}
 
 // stale removes documents whose rows are gone (see Indexer).
 func (s *Searcher) stale(kind string, ids []int64) {
@@ -90,6 +101,7 @@ type scoredAccount struct {
 // Accounts finds people whose name, or what they know, matches the text: here and, for
 // a company-wide search, on every peer.
 func (s *Searcher) Accounts(ctx context.Context, q AccountQuery) (AccountResult, error) {
+	defer s.timed("accounts", time.Now())
 	res := AccountResult{Accounts: []*community.Account{}, Unanswered: []string{}}
 	qterms := terms(s.ix.words, q.Text)
 	if len(qterms) == 0 || q.Limit <= 0 || (q.Following && q.Viewer.AccountID() == 0) {
@@ -354,6 +366,7 @@ type StatusQuery struct {
 // Statuses finds posts the viewer may read that contain every word typed, best match
 // first, then newest.
 func (s *Searcher) Statuses(ctx context.Context, q StatusQuery) ([]community.Status, error) {
+	defer s.timed("statuses", time.Now())
 	pterms := terms(s.ix.text, q.Text)
 	if len(pterms) == 0 || q.Limit <= 0 {
 		return []community.Status{}, nil
@@ -422,6 +435,7 @@ func (s *Searcher) visiblePosts(ctx context.Context, v community.Viewer, hits []
 
 // Tags finds hashtags by name (typed without "#"), of posts the viewer may read.
 func (s *Searcher) Tags(ctx context.Context, v community.Viewer, name string, limit, offset int) ([]community.Tag, error) {
+	defer s.timed("hashtags", time.Now())
 	tterms := terms(s.ix.words, name)
 	if len(tterms) == 0 || limit <= 0 {
 		return []community.Tag{}, nil

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/ncruces/go-sqlite3/gormlite"
@@ -146,6 +147,75 @@ func OpenNoMigrate(ctx context.Context, dsn, sqlitePath string, logger *slog.Log
 		return nil, fmt.Errorf("store: register change feed: %w", err)
 	}
 	return db, nil
+}
+
+// WaitForDatabase waits up to wait for the PostgreSQL server named by dsn to accept a
+// connection, retrying with exponential back-off: a server started at the same time as
+// Tacit (a container beside it, a host booting) may need some seconds. The first
+// failure is logged once, with its error, and success after it once more; when wait
+// runs out, the last error is returned. A server that answers with a refusal (a wrong
+// password, a missing database) is not retried. SQLite (dsn "") and wait 0 return at
+// once.
+func WaitForDatabase(ctx context.Context, dsn string, wait time.Duration, logger *slog.Logger) error {
+	if wait <= 0 || !(strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")) {
+		return nil
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return fmt.Errorf("store: parse database URL: %w", err)
+	}
+	start := time.Now()
+	deadline := start.Add(wait)
+	delay := 250 * time.Millisecond
+	failed := false
+	for {
+		attempt := cfg.Copy()
+		if attempt.ConnectTimeout <= 0 || attempt.ConnectTimeout > time.Until(deadline) {
+			attempt.ConnectTimeout = max(time.Until(deadline), 100*time.Millisecond)
+		}
+		conn, err := pgx.ConnectConfig(ctx, attempt)
+		if err == nil {
+			_ = conn.Close(ctx)
+			if failed {
+				logger.InfoContext(ctx, "database reachable", "waited_ms", time.Since(start).Milliseconds())
+			}
+			return nil
+		}
+		if refused(err) || ctx.Err() != nil {
+			return fmt.Errorf("store: connect postgres: %w", err)
+		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			return fmt.Errorf("store: database not reachable after %s: %w", wait, err)
+		}
+		if !failed {
+			logger.WarnContext(ctx, "database not reachable yet, retrying", "wait", wait.String(), "err", err)
+			failed = true
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: connect postgres: %w", ctx.Err())
+		case <-time.After(min(delay, remaining)):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// refused reports whether the PostgreSQL server answered the connection with an
+// error that waiting will not cure; "starting up" and "too many connections" will.
+func refused(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "57P03", "53300": // cannot_connect_now, too_many_connections
+		return false
+	}
+	return true
 }
 
 // sqliteDSN is the driver DSN for a SQLite database file, for the writer connection

@@ -46,6 +46,8 @@ type Deps struct {
 	// Search answers searches (people, posts, hashtags, experts); nil answers them
 	// with 503.
 	Search *search.Searcher
+	// ObserveRequest, when set, is told of every answered request (the metrics).
+	ObserveRequest RequestObserver
 }
 
 // Server is the HTTP front of one instance.
@@ -104,7 +106,7 @@ func New(d Deps) *Server {
 		_ = e.SetTrustedProxies(nil)
 	}
 	s.limits = newLimits(d.Config.RateLimit)
-	e.Use(s.logRequests, s.recover, cors, s.limits.beforeAuth, s.authenticate, s.limits.afterAuth, s.refuseBadText)
+	e.Use(s.logRequests, observeRequests(d.ObserveRequest), s.recover, cors, s.limits.beforeAuth, s.authenticate, s.limits.afterAuth, s.refuseBadText)
 
 	e.GET("/health", s.health)
 	s.mountOAuth(e)

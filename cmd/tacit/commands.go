@@ -26,22 +26,57 @@ import (
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: tacit [--config FILE] serve\n\n"+
+			"Runs the instance: the web server on listen (and metrics.listen), the federation\n"+
+			"queue and the search indexer, until SIGINT or SIGTERM. The first start creates the\n"+
+			"instance. Every setting comes from the configuration (see the README).\n")
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return errUsage
 	}
-	log.Info("starting tacit", "host", cfg.Host, "listen", cfg.Listen, "data_dir", cfg.DataDir,
-		"database", databaseKind(cfg), "default_scope", cfg.DefaultScope, "federation_mode", cfg.Federation.Mode)
+	start := time.Now()
+	log.Info("starting tacit", "version", version(), "host", cfg.Host, "listen", cfg.Listen, "data_dir", cfg.DataDir,
+		"database", databaseKind(cfg), "default_scope", cfg.DefaultScope, "federation_mode", cfg.Federation.Mode,
+		"peers", strings.Join(cfg.Federation.Peers, ","), "metrics", metricsWhere(cfg.Metrics))
 	inst, err := instance.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer inst.Close()
 	reportMemoryOnSignal(ctx, log)
 	l, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		inst.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	return inst.Serve(ctx, l)
+	err = inst.Serve(ctx, l)
+	if cerr := inst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		log.Error("tacit stopped", "uptime_ms", time.Since(start).Milliseconds(), "err", err)
+		return err
+	}
+	log.Info("tacit stopped", "uptime_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// metricsWhere says, for the start line, where the metrics are served.
+func metricsWhere(m config.Metrics) string {
+	var where []string
+	if m.Listen != "" {
+		where = append(where, m.Listen)
+	}
+	if m.OnListen {
+		where = append(where, "listen")
+	}
+	if len(where) == 0 {
+		return "off"
+	}
+	return strings.Join(where, ",") + "/metrics"
 }
 
 func databaseKind(cfg config.Config) string {
@@ -209,9 +244,13 @@ type adminArgs struct {
 	configFile string
 }
 
-// parse parses the subcommand's flags; the flag package has told the user what was wrong.
+// parse parses the subcommand's flags; the flag package has told the user what was
+// wrong, or printed the help that was asked for (flag.ErrHelp).
 func (a adminArgs) parse(args []string) error {
 	if err := a.flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return errUsage
 	}
 	return nil
@@ -228,6 +267,10 @@ func admin(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return errUsage
 	}
 	sub := args[0]
+	if asksHelp(args[:1]) {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
 	for _, c := range adminCommands {
 		if c.name != sub {
 			continue

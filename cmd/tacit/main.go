@@ -13,6 +13,7 @@
 //	tacit admin backup DEST          back up the running instance
 //	tacit admin restore BACKUP       restore a backup into an empty data dir
 //	tacit demo                       run a demo company of three federating departments
+//	tacit health [--url URL]         exit 0 if the running server's /health answers 200
 //	tacit version                    print the version
 //
 // Every command reads the same configuration: defaults, then the YAML file named by
@@ -28,6 +29,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -49,13 +51,16 @@ Commands:
                               ([--dry-run] lists them and applies nothing)
 ` + adminUsage() + `  demo                        run a demo company: three federating departments on 127.0.0.1,
                               seeded on first start ([--dir ./demo], [--port 8181], [--verbose])
+  health                      exit 0 if the server's /health answers 200, 1 otherwise
+                              ([--url http://127.0.0.1:8080/health], [--timeout 5s])
   version                     print the version
+  help                        print this text (also: <command> --help)
 
 Admin commands work only on an instance that has been started (or created with init),
 with the host and protocol it was started with.
 
 Configuration: defaults < YAML file (--config FILE or TACIT_CONFIG) < TACIT_* environment.
-See the README for every setting.
+docs/admin.md lists every setting.
 `
 
 // errUsage marks a command line that could not be understood: exit status 2.
@@ -94,32 +99,112 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		return errUsage
 	}
 	cmd, cmdArgs := rest[0], rest[1:]
-	if cmd == "version" {
-		fmt.Fprintf(stdout, "tacit %s (Mastodon API %s)\n", web.Version, web.MastodonVersion)
-		return nil
-	}
-	cfg, err := config.Load(*configPath, environ)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	log := newLogger(cfg, stderr)
 	switch cmd {
-	case "serve":
-		return serve(ctx, cfg, log, cmdArgs, stderr)
-	case "init":
-		return initInstance(ctx, cfg, log, stdout)
-	case "migrate":
-		return migrate(ctx, cfg, log, cmdArgs, stdout, stderr)
-	case "admin":
-		return admin(ctx, cfg, log, cmdArgs, stdin, stdout, stderr, configFileOf(*configPath, environ))
-	case "demo":
-		return runDemo(ctx, cmdArgs, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "tacit %s (Mastodon API %s)\n", version(), web.MastodonVersion)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case "health":
+		return health(ctx, *configPath, environ, cmdArgs, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "tacit: unknown command %q\n\n%s", cmd, usage)
-	return errUsage
+	help := asksHelp(cmdArgs)
+	if help && cmd == "init" {
+		fmt.Fprint(stdout, usage) // it takes no flags: its line in the usage is all
+		return nil
+	}
+	cfg, err := config.Load(*configPath, environ)
+	switch {
+	case err != nil && !help:
+		return fmt.Errorf("configuration: %w", err)
+	case err != nil:
+		// Help is what one reads when the configuration is wrong, so it needs none.
+		// Without a data dir no instance can be opened, should a flag's value have
+		// looked like a request for help.
+		cfg = config.Default()
+		cfg.DataDir = ""
+	}
+	log := newLogger(cfg, stderr)
+	if err == nil {
+		reportUnknownEnv(log, environ)
+	}
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log, cmdArgs, stderr)
+	case "init":
+		err = initInstance(ctx, cfg, log, stdout)
+	case "migrate":
+		err = migrate(ctx, cfg, log, cmdArgs, stdout, stderr)
+	case "admin":
+		err = admin(ctx, cfg, log, cmdArgs, stdin, stdout, stderr, configFileOf(*configPath, environ))
+	case "demo":
+		err = runDemo(ctx, cmdArgs, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "tacit: unknown command %q\n\n%s", cmd, usage)
+		return errUsage
+	}
+	// The flag set has printed the command's help (commands that do not tell
+	// flag.ErrHelp apart report it as a usage error).
+	if errors.Is(err, flag.ErrHelp) || (help && errors.Is(err, errUsage)) {
+		return nil
+	}
+	return err
+}
+
+// asksHelp reports whether a command's arguments ask for its help.
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
+}
+
+// reportUnknownEnv warns of TACIT_* variables that configure nothing: a mistyped name
+// otherwise leaves its setting at the default without a word.
+func reportUnknownEnv(log *slog.Logger, environ []string) {
+	for _, u := range config.UnknownEnv(environ) {
+		if u.Nearest != "" {
+			log.Warn("unknown environment variable ignored", "name", u.Name, "did_you_mean", u.Nearest)
+		} else {
+			log.Warn("unknown environment variable ignored", "name", u.Name)
+		}
+	}
+}
+
+// revision is the source revision, set at build time with
+// -ldflags "-X main.revision=…" where the build has no version control data (the
+// container build leaves .git out of its context).
+var revision string
+
+// version is Tacit's version with the revision it was built from, when known.
+func version() string {
+	rev, dirty := revision, false
+	if info, ok := debug.ReadBuildInfo(); ok && rev == "" {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if rev == "" {
+		return web.Version
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return web.Version + " (" + rev + ")"
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

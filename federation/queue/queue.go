@@ -192,6 +192,9 @@ type Options struct {
 	// Logger receives one line per failed job and per paused host (default
 	// slog.Default()).
 	Logger *slog.Logger
+	// Observe, when set, is told every job's outcome (ok, retry, refused, dead or
+	// interrupted) and how long its run took, for the instance's metrics.
+	Observe func(kind, host, outcome string, took time.Duration)
 }
 
 // Defaults.

@@ -300,19 +300,21 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // work runs one claimed job and hands the outcome to the recorder.
 func (q *Queue) work(ctx context.Context, h Handler, job Job, results chan<- []decision) {
+	start := time.Now()
 	hctx, cancel := context.WithTimeout(ctx, q.opts.Timeout)
 	err := call(hctx, h, job)
 	cancel()
-	results <- []decision{q.decide(ctx, ctx.Err() != nil, job, err)}
+	results <- q.observed([]decision{q.decide(ctx, ctx.Err() != nil, job, err)}, start)
 }
 
 // workBatch runs claimed jobs of one kind and host through their BatchHandler and
 // hands the outcomes to the recorder.
 func (q *Queue) workBatch(ctx context.Context, h BatchHandler, jobs []Job, results chan<- []decision) {
+	start := time.Now()
 	hctx, cancel := context.WithTimeout(ctx, q.opts.Timeout)
 	errs := callBatch(hctx, h, jobs)
 	cancel()
-	results <- q.decideRun(ctx, ctx.Err() != nil, jobs, errs)
+	results <- q.observed(q.decideRun(ctx, ctx.Err() != nil, jobs, errs), start)
 }
 
 // callBatch runs h as call runs a Handler; a panic, or a wrong number of results,
@@ -452,6 +454,29 @@ func (q *Queue) decideRun(ctx context.Context, shuttingDown bool, jobs []Job, er
 			log.WarnContext(ctx, "queue: job failed, will retry", "retry_in", delay.Round(time.Second))
 			ds[i].op, ds[i].runAt = opRetry, now.Add(delay)
 		}
+	}
+	return ds
+}
+
+// observed tells Options.Observe the outcomes of a run that started at start.
+func (q *Queue) observed(ds []decision, start time.Time) []decision {
+	if q.opts.Observe == nil {
+		return ds
+	}
+	took := time.Since(start)
+	for _, d := range ds {
+		outcome := "ok"
+		switch {
+		case d.op == opRelease:
+			outcome = "interrupted"
+		case d.op == opRetry:
+			outcome = "retry"
+		case d.op == opBury && d.reason == ReasonPermanent:
+			outcome = "refused"
+		case d.op == opBury:
+			outcome = "dead"
+		}
+		q.opts.Observe(d.job.Kind, d.job.Host, outcome, took)
 	}
 	return ds
 }

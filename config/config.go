@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,6 +117,28 @@ type Config struct {
 	// RoleGroups maps the identity provider's groups to roles, for single sign-on
 	// and SCIM alike.
 	RoleGroups RoleGroups `yaml:"role_groups"`
+	// Registrations say who may sign up without the identity provider; the admin
+	// page /admin/instance overrides them once saved.
+	Registrations Registrations `yaml:"registrations"`
+}
+
+// Registration modes.
+const (
+	RegistrationsClosed = "closed"
+	RegistrationsInvite = "invite"
+	RegistrationsOpen   = "open"
+)
+
+// Registrations are the sign-up settings an instance starts with.
+type Registrations struct {
+	// Mode: "closed" (staff create accounts), "invite" (an invite code is required)
+	// or "open" (anyone whose e-mail domain is allowed).
+	Mode string `yaml:"mode"`
+	// ApprovalRequired makes accounts that sign up without an invite wait for a
+	// moderator's approval.
+	ApprovalRequired bool `yaml:"approval_required"`
+	// AllowedEmailDomains limits open sign-up to these e-mail domains; empty: any.
+	AllowedEmailDomains []string `yaml:"allowed_email_domains"`
 }
 
 // RoleGroups names the identity provider's groups whose members get a role here. A
@@ -436,6 +459,31 @@ var envTable = []envBinding{
 			return nil
 		},
 	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_REGISTRATIONS_MODE", YAMLKey: "registrations.mode", Description: "Who may sign up without the identity provider: closed, invite (with an invite code) or open (anyone whose e-mail domain is allowed)."},
+		get:    func(c Config) string { return c.Registrations.Mode },
+		set:    func(c *Config, v string) error { c.Registrations.Mode = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_REGISTRATIONS_APPROVAL_REQUIRED", YAMLKey: "registrations.approval_required", Description: "Accounts that sign up without an invite wait for a moderator's approval (true or false)."},
+		get:    func(c Config) string { return strconv.FormatBool(c.Registrations.ApprovalRequired) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid boolean %q (use true or false)", v)
+			}
+			c.Registrations.ApprovalRequired = b
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_REGISTRATIONS_ALLOWED_EMAIL_DOMAINS", YAMLKey: "registrations.allowed_email_domains", Description: "Comma-separated e-mail domains open sign-up is limited to; empty allows any."},
+		get:    func(c Config) string { return strings.Join(c.Registrations.AllowedEmailDomains, ",") },
+		set: func(c *Config, v string) error {
+			c.Registrations.AllowedEmailDomains = splitList(v)
+			return nil
+		},
+	},
 }
 
 // splitList reads a comma-separated list, dropping blanks around and between items.
@@ -506,6 +554,7 @@ func Default() Config {
 			Admin:     []string{"tacit-admins"},
 			Moderator: []string{"tacit-moderators"},
 		},
+		Registrations: Registrations{Mode: RegistrationsClosed},
 	}
 }
 
@@ -620,6 +669,14 @@ func (c Config) Normalize() Config {
 	c.LogLevel = lower(c.LogLevel)
 	c.LogFormat = lower(c.LogFormat)
 	c.Federation.Mode = lower(c.Federation.Mode)
+	c.Registrations.Mode = lower(c.Registrations.Mode)
+	var domains []string
+	for _, d := range c.Registrations.AllowedEmailDomains {
+		if d = strings.TrimPrefix(lower(d), "@"); d != "" && !slices.Contains(domains, d) {
+			domains = append(domains, d)
+		}
+	}
+	c.Registrations.AllowedEmailDomains = domains
 	c.Media.Dir = strings.TrimSpace(c.Media.Dir)
 	c.Search.IndexDir = strings.TrimSpace(c.Search.IndexDir)
 
@@ -738,6 +795,16 @@ func (c Config) Validate() error {
 	}
 	if c.Search.DirectoryInterval < 0 {
 		add("search.directory_interval", "must be 0 (disabled) or a positive duration such as 15m, got %s", c.Search.DirectoryInterval)
+	}
+	switch c.Registrations.Mode {
+	case RegistrationsClosed, RegistrationsInvite, RegistrationsOpen:
+	default:
+		add("registrations.mode", "must be %q, %q or %q, got %q", RegistrationsClosed, RegistrationsInvite, RegistrationsOpen, c.Registrations.Mode)
+	}
+	for _, d := range c.Registrations.AllowedEmailDomains {
+		if strings.ContainsAny(d, "@/: ") || !strings.Contains(d, ".") {
+			add("registrations.allowed_email_domains", "%q is not an e-mail domain such as example.com", d)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -970,6 +1037,7 @@ func (c Config) Redacted() Config {
 	c.Federation.Peers = append([]string(nil), c.Federation.Peers...)
 	c.Federation.AllowNetworks = append([]string(nil), c.Federation.AllowNetworks...)
 	c.InstanceRules = append([]string(nil), c.InstanceRules...)
+	c.Registrations.AllowedEmailDomains = append([]string(nil), c.Registrations.AllowedEmailDomains...)
 	if c.Database == "" {
 		return c
 	}

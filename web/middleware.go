@@ -147,6 +147,10 @@ func (s *Server) authenticate(c *gin.Context) {
 			abort(c, http.StatusForbidden, "Your login is currently disabled")
 			return
 		}
+		if !user.Approved {
+			abort(c, http.StatusForbidden, community.ErrPendingApproval.Msg)
+			return
+		}
 		c.Set(ctxUser, user)
 		c.Set(ctxAccount, acct)
 	}

@@ -166,6 +166,7 @@ func checkYAMLOverridesDefaults(t *testing.T, c Config) {
 		Federation:          Federation{Mode: "open", Peers: []string{"a.example.com", "b.example.com:8443"}},
 		Search:              Search{IndexDir: "/srv/tacit-index", PeerTimeout: 250 * time.Millisecond, DirectoryInterval: time.Hour},
 		RoleGroups:          Default().RoleGroups,
+		Registrations:       Default().Registrations,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -705,34 +706,37 @@ func yamlLeafKeys(t reflect.Type, prefix string) []string {
 // and checks that Load changes the configuration.
 func TestEveryEnvVarIsApplied(t *testing.T) {
 	values := map[string]string{
-		"TACIT_HOST":                      "env.example",
-		"TACIT_LISTEN":                    "0.0.0.0:9999",
-		"TACIT_PROTOCOL":                  "http",
-		"TACIT_DATA_DIR":                  "/tmp/tacit-env",
-		"TACIT_DATABASE":                  "postgres://db/tacit",
-		"TACIT_INSTANCE_NAME":             "Env Corp",
-		"TACIT_INSTANCE_DESCRIPTION":      "From the environment.",
-		"TACIT_INSTANCE_RULES":            "Be kind.\nNo secrets in world posts.",
-		"TACIT_CONTACT_EMAIL":             "ops@env.example",
-		"TACIT_DEPARTMENT":                "Ops",
-		"TACIT_LOCATION":                  "Lisbon",
-		"TACIT_DEFAULT_SCOPE":             "world",
-		"TACIT_LOG_LEVEL":                 "error",
-		"TACIT_LOG_FORMAT":                "json",
-		"TACIT_RATE_LIMIT_REQUESTS":       "12",
-		"TACIT_RATE_LIMIT_WINDOW":         "2m",
-		"TACIT_RATE_LIMIT_CREDENTIALS":    "7",
-		"TACIT_RATE_LIMIT_FEDERATION":     "70",
-		"TACIT_TRUSTED_PROXIES":           "192.0.2.1, 10.0.0.0/8",
-		"TACIT_FEDERATION_MODE":           "open",
-		"TACIT_FEDERATION_PEERS":          "p.example",
-		"TACIT_FEDERATION_ALLOW_NETWORKS": "10.20.0.0/16",
-		"TACIT_MEDIA_DIR":                 "/srv/tacit-media",
-		"TACIT_SEARCH_INDEX_DIR":          "/srv/index",
-		"TACIT_SEARCH_PEER_TIMEOUT":       "1s",
-		"TACIT_SEARCH_DIRECTORY_INTERVAL": "1h",
-		"TACIT_ROLE_GROUPS_ADMIN":         "it-admins",
-		"TACIT_ROLE_GROUPS_MODERATOR":     "community-team",
+		"TACIT_HOST":                                "env.example",
+		"TACIT_LISTEN":                              "0.0.0.0:9999",
+		"TACIT_PROTOCOL":                            "http",
+		"TACIT_DATA_DIR":                            "/tmp/tacit-env",
+		"TACIT_DATABASE":                            "postgres://db/tacit",
+		"TACIT_INSTANCE_NAME":                       "Env Corp",
+		"TACIT_INSTANCE_DESCRIPTION":                "From the environment.",
+		"TACIT_INSTANCE_RULES":                      "Be kind.\nNo secrets in world posts.",
+		"TACIT_CONTACT_EMAIL":                       "ops@env.example",
+		"TACIT_DEPARTMENT":                          "Ops",
+		"TACIT_LOCATION":                            "Lisbon",
+		"TACIT_DEFAULT_SCOPE":                       "world",
+		"TACIT_LOG_LEVEL":                           "error",
+		"TACIT_LOG_FORMAT":                          "json",
+		"TACIT_RATE_LIMIT_REQUESTS":                 "12",
+		"TACIT_RATE_LIMIT_WINDOW":                   "2m",
+		"TACIT_RATE_LIMIT_CREDENTIALS":              "7",
+		"TACIT_RATE_LIMIT_FEDERATION":               "70",
+		"TACIT_TRUSTED_PROXIES":                     "192.0.2.1, 10.0.0.0/8",
+		"TACIT_FEDERATION_MODE":                     "open",
+		"TACIT_FEDERATION_PEERS":                    "p.example",
+		"TACIT_FEDERATION_ALLOW_NETWORKS":           "10.20.0.0/16",
+		"TACIT_MEDIA_DIR":                           "/srv/tacit-media",
+		"TACIT_SEARCH_INDEX_DIR":                    "/srv/index",
+		"TACIT_SEARCH_PEER_TIMEOUT":                 "1s",
+		"TACIT_SEARCH_DIRECTORY_INTERVAL":           "1h",
+		"TACIT_ROLE_GROUPS_ADMIN":                   "it-admins",
+		"TACIT_ROLE_GROUPS_MODERATOR":               "community-team",
+		"TACIT_REGISTRATIONS_MODE":                  "invite",
+		"TACIT_REGISTRATIONS_APPROVAL_REQUIRED":     "true",
+		"TACIT_REGISTRATIONS_ALLOWED_EMAIL_DOMAINS": "example.com",
 	}
 	for _, v := range EnvNames() {
 		if v.Name == EnvConfigFile {
@@ -780,5 +784,27 @@ func TestRoleGroups(t *testing.T) {
 	}
 	if cfg.RoleGroups.RoleOf([]string{"tacit-moderators"}) != "user" {
 		t.Fatal("an emptied moderator list still names tacit-moderators")
+	}
+}
+
+func TestRegistrations(t *testing.T) {
+	if got := Default().Registrations; got.Mode != RegistrationsClosed || got.ApprovalRequired || len(got.AllowedEmailDomains) != 0 {
+		t.Fatalf("default registrations: %+v, want closed", got)
+	}
+	cfg, err := Load("", []string{"TACIT_REGISTRATIONS_MODE= Open ", "TACIT_REGISTRATIONS_APPROVAL_REQUIRED=1",
+		"TACIT_REGISTRATIONS_ALLOWED_EMAIL_DOMAINS=@Example.com, eng.example.com,example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Registrations; got.Mode != RegistrationsOpen || !got.ApprovalRequired ||
+		!reflect.DeepEqual(got.AllowedEmailDomains, []string{"example.com", "eng.example.com"}) {
+		t.Fatalf("from the environment: %+v", got)
+	}
+	for _, env := range []string{"TACIT_REGISTRATIONS_MODE=approved", "TACIT_REGISTRATIONS_APPROVAL_REQUIRED=maybe",
+		"TACIT_REGISTRATIONS_ALLOWED_EMAIL_DOMAINS=alice@example.com"} {
+		name, _, _ := strings.Cut(env, "=")
+		if _, err := Load("", []string{env}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err = %v, want one naming the variable", env, err)
+		}
 	}
 }

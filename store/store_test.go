@@ -79,6 +79,7 @@ var models = []any{
 	&queue.DeadLetter{},
 	&store.IdentityRecord{},
 	&community.InstanceSettingsRecord{},
+	&community.Invite{},
 }
 
 // migrationVersions lists the versions of the embedded migrations, from the file

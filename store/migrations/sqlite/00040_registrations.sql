@@ -25,8 +25,8 @@ CREATE TABLE invites (
     code                  TEXT NOT NULL UNIQUE,
     created_by_account_id BIGINT REFERENCES accounts (id) ON DELETE SET NULL,
     comment               TEXT NOT NULL DEFAULT '',
-    max_uses              INTEGER NOT NULL DEFAULT 0,
-    uses                  INTEGER NOT NULL DEFAULT 0,
+    max_uses              BIGINT NOT NULL DEFAULT 0,
+    uses                  BIGINT NOT NULL DEFAULT 0,
     expires_at            DATETIME,
     revoked_at            DATETIME,
     created_at            DATETIME NOT NULL

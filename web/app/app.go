@@ -99,6 +99,8 @@ func (a *App) Routes(e *gin.Engine) {
 	e.GET("/login", a.page(a.loginForm))
 	e.POST("/login", a.form(a.login))
 	e.POST("/logout", a.form(a.logout))
+	e.GET("/signup", a.page(a.signupForm))
+	e.POST("/signup", a.form(a.signup))
 	e.GET("/notifications", a.page(a.signedIn(a.notifications)))
 	e.GET("/bookmarks", a.page(a.signedIn(a.bookmarks)))
 	e.GET("/experts", a.page(a.signedIn(a.experts)))

@@ -371,7 +371,7 @@ type instancePage struct {
 	ApprovalRequired  bool
 	EmailDomains      string
 	Error             string
-	Saved       bool
+	Saved             bool
 	// Settings and Peers come from the configuration and are read-only here.
 	Settings []setting
 	Peers    []string

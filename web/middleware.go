@@ -406,6 +406,11 @@ func (l *limits) beforeAuth(c *gin.Context) {
 		l.federation(c)
 		return
 	}
+	// The web app's sign-up form makes accounts as POST /api/v1/accounts does.
+	if c.Request.Method == http.MethodPost && c.Request.URL.Path == "/signup" && !l.allowCredentials(c) {
+		tooManyRequests(c)
+		return
+	}
 	if bearerToken(c) != "" || sessionToken(c) != "" {
 		c.Next() // counted by authenticate or afterAuth, once the token is resolved
 		return

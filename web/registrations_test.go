@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-mastodon"
 
 	"github.com/tacit-social/tacit/community"
+	"github.com/tacit-social/tacit/config"
 	"github.com/tacit-social/tacit/instance/instancetest"
 )
 
@@ -358,5 +359,24 @@ func TestMastodonPyCreateAccount(t *testing.T) {
 	line := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
 	if err := json.Unmarshal([]byte(line), &res); err != nil || res.Username != "pyuser" {
 		t.Fatalf("create_account.py printed %q (%v)", out, err)
+	}
+}
+
+// TestRegistrationRateLimit: sign-ups count against the credentials limit per
+// address, with app registrations and token requests, in the API and the web app.
+func TestRegistrationRateLimit(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{Configure: func(c *config.Config) {
+		c.RateLimit.Requests = 1000
+		c.RateLimit.Credentials = 4
+		c.RateLimit.Window = time.Hour
+		c.Registrations.Mode = config.RegistrationsOpen
+	}})
+	w := newRegWorld(t, inst) // an app registration and a token request
+	w.token(w.signUp("gail", nil))
+	w.token(w.signUp("hank", nil))
+	w.signUp("ivan", nil).WantError(t, "fifth credentials request", http.StatusTooManyRequests, "")
+	a := inst.Call(t, http.MethodPost, "/signup", "", url.Values{"username": {"jane"}})
+	if a.Code != http.StatusTooManyRequests {
+		t.Errorf("web sign-up past the limit: HTTP %d, want 429", a.Code)
 	}
 }

@@ -144,9 +144,6 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Registered, er
 	pending := reg.ApprovalRequired && invite == nil
 	acct, user, err := s.CreateLocalAccount(ctx, NewLocalAccount{Username: r.Username, Password: r.Password,
 		Email: r.Email, Pending: pending})
-	if err == nil {
-		err = s.completeRegistration(ctx, user, r, invite)
-	}
 	if err != nil {
 		if invite != nil {
 			s.giveBackInvite(ctx, invite.ID)
@@ -158,6 +155,11 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Registered, er
 			}
 		}
 		return nil, err
+	}
+	// The account exists and its invite is used: the details are worth a log line if
+	// they cannot be stored, not a failed sign-up.
+	if err := s.completeRegistration(ctx, user, r, invite); err != nil {
+		s.log.ErrorContext(ctx, "store the details of a registration", "account_id", acct.ID, "err", err)
 	}
 	return &Registered{Account: acct, User: user, Pending: pending}, nil
 }

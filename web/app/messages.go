@@ -558,6 +558,11 @@ var messages = map[string]string{
 	"signup.pending":       "Your account is made and waits for a moderator's approval.",
 	"signup.pending_lead":  "You can sign in once a moderator approves it.",
 
+	"moderation.log.action.approve_account": "Sign-up approved",
+	"moderation.log.action.reject_account":  "Sign-up rejected",
+	"moderation.log.action.create_invite":   "Invite made",
+	"moderation.log.action.revoke_invite":   "Invite revoked",
+
 	"admin.state.pending":            "Waiting for approval",
 	"admin.pending.heading":          "Waiting for approval",
 	"admin.pending.approve":          "Approve %s",

@@ -121,6 +121,9 @@ func testSignupPage(t *testing.T, inst *instancetest.Instance) {
 		t.Errorf("after approving:\n%s", p.Body)
 	}
 	c.signIn2(t, "ben", "a long sign-up phrase")
+	if p := a.get("/moderation/log"); !strings.Contains(p.Body, "Sign-up approved") {
+		t.Errorf("the audit log does not show the approval:\n%s", p.Body)
+	}
 }
 
 // signIn2 signs in with a password of the test's choosing.

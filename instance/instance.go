@@ -112,11 +112,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		InstanceName:        cfg.InstanceName,
 		InstanceDescription: cfg.InstanceDescription,
 		InstanceRules:       cfg.InstanceRules,
-		Registrations: community.Registrations{Mode: community.RegistrationMode(cfg.Registrations.Mode),
-			ApprovalRequired: cfg.Registrations.ApprovalRequired, AllowedEmailDomains: cfg.Registrations.AllowedEmailDomains},
-		Peers:  cfg.IsPeer,
-		Events: inst.Events,
-		Media:  files,
+		Registrations:       registrations(cfg.Registrations),
+		Peers:               cfg.IsPeer,
+		Events:              inst.Events,
+		Media:               files,
 		// Open mode shows world-scope content, and so people, beyond the company.
 		PublicProfiles: cfg.Federation.Mode == config.FederationOpen,
 		Logger:         log,
@@ -174,6 +173,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Search:    inst.Search,
 	})
 	return inst, nil
+}
+
+// registrations are the configured sign-up settings in the domain's terms.
+func registrations(r config.Registrations) community.Registrations {
+	return community.Registrations{Mode: community.RegistrationMode(r.Mode), ApprovalRequired: r.ApprovalRequired,
+		AllowedEmailDomains: r.AllowedEmailDomains}
 }
 
 // requireExisting refuses to go on when cfg names no instance that was started before.

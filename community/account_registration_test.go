@@ -218,6 +218,19 @@ func TestRegister(t *testing.T) {
 		if _, err := f.s.CheckInvite(ctx, inv.Code); KindOf(err) != KindForbidden {
 			t.Fatalf("revoked invite: %v", err)
 		}
+		log, err := f.s.ModerationLog(ctx, f.admin, ModerationLogQuery{Page: Page{Limit: 50}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]int{}
+		for _, e := range log {
+			counts[e.Action]++
+		}
+		for action, want := range map[string]int{ActionCreateInvite: 1, ActionRevokeInvite: 1, ActionApproveAccount: 1, ActionRejectAccount: 1} {
+			if counts[action] != want {
+				t.Errorf("audit log: %d %s entries, want %d (%v)", counts[action], action, want, counts)
+			}
+		}
 	})
 }
 

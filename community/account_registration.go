@@ -601,12 +601,14 @@ func (s *Service) RejectAccount(ctx context.Context, actor *Account, accountID i
 		return err
 	}
 	return s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
-		// Approved meanwhile: the moderator who approved it wins.
-		var n int64
-		if err := tx.Model(&User{}).Where("id = ? AND NOT approved", user.ID).Count(&n).Error; err != nil {
-			return fmt.Errorf("check account: %w", err)
+		// Touching the row locks it until the deletion commits, so that an approval
+		// racing this rejection waits and then finds nothing to approve; approved
+		// meanwhile, the row no longer matches and the approval wins.
+		res := tx.Model(&User{}).Where("id = ? AND NOT approved", user.ID).Update("updated_at", s.clock())
+		if res.Error != nil {
+			return fmt.Errorf("check account: %w", res.Error)
 		}
-		if n == 0 {
+		if res.RowsAffected == 0 {
 			return Forbidden("This account is not waiting for approval")
 		}
 		if err := removeAccount(tx, ev, acct.ID); err != nil {

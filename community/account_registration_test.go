@@ -292,3 +292,40 @@ func TestInviteLastUse(t *testing.T) {
 		}
 	})
 }
+
+// TestApproveRejectRace: a moderator approving an account while another rejects it
+// ends with one decision, never an approved account deleted.
+func TestApproveRejectRace(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		f := newRegFixture(t, db, Registrations{Mode: RegistrationsOpen, ApprovalRequired: true})
+		ctx := t.Context()
+		for i := range 5 {
+			reg, err := f.s.Register(ctx, signUpAs(fmt.Sprintf("waiting%d", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var approveErr, rejectErr error
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				approveErr = f.s.ApproveAccount(context.Background(), f.admin, reg.Account.ID)
+			}()
+			go func() { defer wg.Done(); rejectErr = f.s.RejectAccount(context.Background(), f.mod, reg.Account.ID) }()
+			wg.Wait()
+			_, lookupErr := f.s.LocalAccount(ctx, reg.Account.Username)
+			switch {
+			case approveErr == nil && rejectErr != nil:
+				if lookupErr != nil {
+					t.Errorf("round %d: approved, then gone: %v", i, lookupErr)
+				}
+			case rejectErr == nil && approveErr != nil:
+				if KindOf(lookupErr) != KindNotFound {
+					t.Errorf("round %d: rejected, yet still there: %v", i, lookupErr)
+				}
+			default:
+				t.Errorf("round %d: approve %v, reject %v; want exactly one to succeed", i, approveErr, rejectErr)
+			}
+		}
+	})
+}

@@ -42,6 +42,9 @@ type NewLocalAccount struct {
 	// provider: Password must be empty, and password sign-in fails for it until an
 	// admin sets a password.
 	NoPassword bool
+	// Pending creates an account that waits for a moderator's approval: it cannot
+	// sign in, and it is announced (AccountCreated) only once approved.
+	Pending bool
 }
 
 // CreateLocalAccount validates and stores a new local account with its login.
@@ -106,6 +109,7 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 		DefaultVisibility: VisibilityPublic,
 		CreatedAt:         now,
 		UpdatedAt:         now,
+		Approved:          !in.Pending,
 	}
 	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		var n int64
@@ -134,7 +138,9 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 		if err := tx.Create(user).Error; err != nil {
 			return fmt.Errorf("create user: %w", err)
 		}
-		*ev = append(*ev, AccountCreated{Account: *acct})
+		if !in.Pending {
+			*ev = append(*ev, AccountCreated{Account: *acct})
+		}
 		return nil
 	})
 	if err != nil {
@@ -239,6 +245,9 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 	}
 	if user.Disabled {
 		return nil, nil, Forbidden("Your login is currently disabled")
+	}
+	if !user.Approved {
+		return nil, nil, ErrPendingApproval
 	}
 	acct, err := s.accountByID(ctx, user.AccountID)
 	if err != nil {

@@ -118,6 +118,13 @@ type User struct {
 	CreatedAt         time.Time  `gorm:"not null"`
 	UpdatedAt         time.Time  `gorm:"not null"`
 	LastSignInAt      *time.Time
+	// Approved is false while an account that signed up waits for a moderator
+	// (account_registration.go); such a login is refused until then.
+	Approved bool `gorm:"not null"`
+	// RegistrationReason is what the person wrote to the moderators when signing up.
+	RegistrationReason string `gorm:"not null;default:''"`
+	// InviteID is the invite the account signed up with, if any.
+	InviteID *int64
 }
 
 // Status is a post, a reply or a reblog (ReblogOfID set, no text of its own).

@@ -29,6 +29,9 @@ type Options struct {
 	InstanceName        string
 	InstanceDescription string
 	InstanceRules       []string
+	// Registrations are the configured sign-up settings; the admin page's apply once
+	// saved. The zero value is closed.
+	Registrations Registrations
 	// Peers reports whether a host is one of the company's instances. Remote accounts
 	// from a peer are part of the company audience. Nil means no peers.
 	Peers func(host string) bool
@@ -111,7 +114,8 @@ func NewService(db *gorm.DB, opt Options) *Service {
 	s.parts.ClearOn(changes, "media_attachments", "mentions", "status_tags", "polls")
 	s.feeds = newHomeFeeds(changes)
 	s.settings = newInstanceSettings(changes, InstanceSettings{Name: opt.InstanceName,
-		Description: opt.InstanceDescription, Rules: opt.InstanceRules, DefaultScope: opt.DefaultScope})
+		Description: opt.InstanceDescription, Rules: opt.InstanceRules, DefaultScope: opt.DefaultScope,
+		Registrations: opt.Registrations})
 	if s.peers == nil {
 		s.peers = func(string) bool { return false }
 	}

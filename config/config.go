@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,6 +127,9 @@ type Config struct {
 	// DatabaseWait is how long the start waits for a PostgreSQL server that does not
 	// answer yet (it may be starting beside Tacit); 0 fails at once.
 	DatabaseWait time.Duration `yaml:"database_wait"`
+	// Registrations say who may sign up without the identity provider; the admin
+	// page /admin/instance overrides them once saved.
+	Registrations Registrations `yaml:"registrations"`
 }
 
 // Retention configures the deletion of old posts. No rules (the default) keeps
@@ -255,6 +259,25 @@ type Metrics struct {
 
 // Enabled reports whether the metrics are served anywhere.
 func (m Metrics) Enabled() bool { return m.Listen != "" || m.OnListen }
+
+// Registration modes.
+const (
+	RegistrationsClosed = "closed"
+	RegistrationsInvite = "invite"
+	RegistrationsOpen   = "open"
+)
+
+// Registrations are the sign-up settings an instance starts with.
+type Registrations struct {
+	// Mode: "closed" (staff create accounts), "invite" (an invite code is required)
+	// or "open" (anyone whose e-mail domain is allowed).
+	Mode string `yaml:"mode"`
+	// ApprovalRequired makes accounts that sign up without an invite wait for a
+	// moderator's approval.
+	ApprovalRequired bool `yaml:"approval_required"`
+	// AllowedEmailDomains limits open sign-up to these e-mail domains; empty: any.
+	AllowedEmailDomains []string `yaml:"allowed_email_domains"`
+}
 
 // RoleGroups names the identity provider's groups whose members get a role here. A
 // group is named as the provider sends it: a name, or an id (Entra ID sends object
@@ -712,6 +735,31 @@ var envTable = []envBinding{
 			return nil
 		},
 	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_REGISTRATIONS_MODE", YAMLKey: "registrations.mode", Description: "Who may sign up without the identity provider: closed, invite (with an invite code) or open (anyone whose e-mail domain is allowed)."},
+		get:    func(c Config) string { return c.Registrations.Mode },
+		set:    func(c *Config, v string) error { c.Registrations.Mode = v; return nil },
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_REGISTRATIONS_APPROVAL_REQUIRED", YAMLKey: "registrations.approval_required", Description: "Accounts that sign up without an invite wait for a moderator's approval (true or false)."},
+		get:    func(c Config) string { return strconv.FormatBool(c.Registrations.ApprovalRequired) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid boolean %q (use true or false)", v)
+			}
+			c.Registrations.ApprovalRequired = b
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_REGISTRATIONS_ALLOWED_EMAIL_DOMAINS", YAMLKey: "registrations.allowed_email_domains", Description: "Comma-separated e-mail domains open sign-up is limited to; empty allows any."},
+		get:    func(c Config) string { return strings.Join(c.Registrations.AllowedEmailDomains, ",") },
+		set: func(c *Config, v string) error {
+			c.Registrations.AllowedEmailDomains = splitList(v)
+			return nil
+		},
+	},
 }
 
 // splitList reads a comma-separated list, dropping blanks around and between items.
@@ -794,7 +842,8 @@ func Default() Config {
 		},
 		// Long enough for a PostgreSQL container started at the same time to accept
 		// connections; short enough that a wrong address is reported soon.
-		DatabaseWait: 30 * time.Second,
+		DatabaseWait:  30 * time.Second,
+		Registrations: Registrations{Mode: RegistrationsClosed},
 	}
 }
 
@@ -909,6 +958,14 @@ func (c Config) Normalize() Config {
 	c.LogLevel = lower(c.LogLevel)
 	c.LogFormat = lower(c.LogFormat)
 	c.Federation.Mode = lower(c.Federation.Mode)
+	c.Registrations.Mode = lower(c.Registrations.Mode)
+	var regDomains []string
+	for _, d := range c.Registrations.AllowedEmailDomains {
+		if d = strings.TrimPrefix(lower(d), "@"); d != "" && !slices.Contains(regDomains, d) {
+			regDomains = append(regDomains, d)
+		}
+	}
+	c.Registrations.AllowedEmailDomains = regDomains
 	c.Media.Dir = strings.TrimSpace(c.Media.Dir)
 	c.Search.IndexDir = strings.TrimSpace(c.Search.IndexDir)
 	var retention []RetentionRule
@@ -1048,6 +1105,16 @@ func (c Config) Validate() error {
 	}
 	if c.Search.DirectoryInterval < 0 {
 		add("search.directory_interval", "must be 0 (disabled) or a positive duration such as 15m, got %s", c.Search.DirectoryInterval)
+	}
+	switch c.Registrations.Mode {
+	case RegistrationsClosed, RegistrationsInvite, RegistrationsOpen:
+	default:
+		add("registrations.mode", "must be %q, %q or %q, got %q", RegistrationsClosed, RegistrationsInvite, RegistrationsOpen, c.Registrations.Mode)
+	}
+	for _, d := range c.Registrations.AllowedEmailDomains {
+		if strings.ContainsAny(d, "@/: ") || !strings.Contains(d, ".") {
+			add("registrations.allowed_email_domains", "%q is not an e-mail domain such as example.com", d)
+		}
 	}
 	if c.Retention.Interval < 0 {
 		add("retention.interval", "must be 0 (disabled) or a positive duration such as 1h, got %s", c.Retention.Interval)
@@ -1339,6 +1406,7 @@ func (c Config) Redacted() Config {
 	c.Federation.Peers = append([]string(nil), c.Federation.Peers...)
 	c.Federation.AllowNetworks = append([]string(nil), c.Federation.AllowNetworks...)
 	c.InstanceRules = append([]string(nil), c.InstanceRules...)
+	c.Registrations.AllowedEmailDomains = append([]string(nil), c.Registrations.AllowedEmailDomains...)
 	if c.Metrics.Token != "" {
 		c.Metrics.Token = RedactedPassword
 	}

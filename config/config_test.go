@@ -172,6 +172,7 @@ func checkYAMLOverridesDefaults(t *testing.T, c Config) {
 		Retention:           Default().Retention,
 		SSO:                 Default().SSO,
 		DatabaseWait:        Default().DatabaseWait,
+		Registrations:       Default().Registrations,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -711,52 +712,55 @@ func yamlLeafKeys(t reflect.Type, prefix string) []string {
 // and checks that Load changes the configuration.
 func TestEveryEnvVarIsApplied(t *testing.T) {
 	values := map[string]string{
-		"TACIT_HOST":                      "env.example",
-		"TACIT_LISTEN":                    "0.0.0.0:9999",
-		"TACIT_PROTOCOL":                  "http",
-		"TACIT_DATA_DIR":                  "/tmp/tacit-env",
-		"TACIT_DATABASE":                  "postgres://db/tacit",
-		"TACIT_INSTANCE_NAME":             "Env Corp",
-		"TACIT_INSTANCE_DESCRIPTION":      "From the environment.",
-		"TACIT_INSTANCE_RULES":            "Be kind.\nNo secrets in world posts.",
-		"TACIT_CONTACT_EMAIL":             "ops@env.example",
-		"TACIT_DEPARTMENT":                "Ops",
-		"TACIT_LOCATION":                  "Lisbon",
-		"TACIT_DEFAULT_SCOPE":             "world",
-		"TACIT_LOG_LEVEL":                 "error",
-		"TACIT_LOG_FORMAT":                "json",
-		"TACIT_RATE_LIMIT_REQUESTS":       "12",
-		"TACIT_RATE_LIMIT_WINDOW":         "2m",
-		"TACIT_RATE_LIMIT_CREDENTIALS":    "7",
-		"TACIT_RATE_LIMIT_FEDERATION":     "70",
-		"TACIT_TRUSTED_PROXIES":           "192.0.2.1, 10.0.0.0/8",
-		"TACIT_FEDERATION_MODE":           "open",
-		"TACIT_FEDERATION_PEERS":          "p.example",
-		"TACIT_FEDERATION_ALLOW_NETWORKS": "10.20.0.0/16",
-		"TACIT_MEDIA_DIR":                 "/srv/tacit-media",
-		"TACIT_SEARCH_INDEX_DIR":          "/srv/index",
-		"TACIT_SEARCH_PEER_TIMEOUT":       "1s",
-		"TACIT_SEARCH_DIRECTORY_INTERVAL": "1h",
-		"TACIT_ROLE_GROUPS_ADMIN":         "it-admins",
-		"TACIT_ROLE_GROUPS_MODERATOR":     "community-team",
-		"TACIT_RETENTION_RULES":           "any:direct:365d",
-		"TACIT_RETENTION_INTERVAL":        "15m",
-		"TACIT_RETENTION_BATCH":           "20",
-		"TACIT_SSO_ISSUER":                "https://id.example.com/realms/company",
-		"TACIT_SSO_CLIENT_ID":             "tacit-sales",
-		"TACIT_SSO_CLIENT_SECRET":         "s3cret",
-		"TACIT_SSO_SCOPES":                "openid,profile,email,groups",
-		"TACIT_SSO_USERNAME_CLAIM":        "upn",
-		"TACIT_SSO_EMAIL_CLAIM":           "mail",
-		"TACIT_SSO_NAME_CLAIM":            "display_name",
-		"TACIT_SSO_GROUPS_CLAIM":          "roles",
-		"TACIT_SSO_ALLOWED_EMAIL_DOMAINS": "example.com",
-		"TACIT_SSO_PASSWORD_LOGIN":        "false",
-		"TACIT_SSO_BUTTON_LABEL":          "Sign in with Okta",
-		"TACIT_METRICS_LISTEN":            "127.0.0.1:9090",
-		"TACIT_METRICS_ON_LISTEN":         "true",
-		"TACIT_METRICS_TOKEN":             "scrape-secret",
-		"TACIT_DATABASE_WAIT":             "0s",
+		"TACIT_HOST":                                "env.example",
+		"TACIT_LISTEN":                              "0.0.0.0:9999",
+		"TACIT_PROTOCOL":                            "http",
+		"TACIT_DATA_DIR":                            "/tmp/tacit-env",
+		"TACIT_DATABASE":                            "postgres://db/tacit",
+		"TACIT_INSTANCE_NAME":                       "Env Corp",
+		"TACIT_INSTANCE_DESCRIPTION":                "From the environment.",
+		"TACIT_INSTANCE_RULES":                      "Be kind.\nNo secrets in world posts.",
+		"TACIT_CONTACT_EMAIL":                       "ops@env.example",
+		"TACIT_DEPARTMENT":                          "Ops",
+		"TACIT_LOCATION":                            "Lisbon",
+		"TACIT_DEFAULT_SCOPE":                       "world",
+		"TACIT_LOG_LEVEL":                           "error",
+		"TACIT_LOG_FORMAT":                          "json",
+		"TACIT_RATE_LIMIT_REQUESTS":                 "12",
+		"TACIT_RATE_LIMIT_WINDOW":                   "2m",
+		"TACIT_RATE_LIMIT_CREDENTIALS":              "7",
+		"TACIT_RATE_LIMIT_FEDERATION":               "70",
+		"TACIT_TRUSTED_PROXIES":                     "192.0.2.1, 10.0.0.0/8",
+		"TACIT_FEDERATION_MODE":                     "open",
+		"TACIT_FEDERATION_PEERS":                    "p.example",
+		"TACIT_FEDERATION_ALLOW_NETWORKS":           "10.20.0.0/16",
+		"TACIT_MEDIA_DIR":                           "/srv/tacit-media",
+		"TACIT_SEARCH_INDEX_DIR":                    "/srv/index",
+		"TACIT_SEARCH_PEER_TIMEOUT":                 "1s",
+		"TACIT_SEARCH_DIRECTORY_INTERVAL":           "1h",
+		"TACIT_ROLE_GROUPS_ADMIN":                   "it-admins",
+		"TACIT_ROLE_GROUPS_MODERATOR":               "community-team",
+		"TACIT_RETENTION_RULES":                     "any:direct:365d",
+		"TACIT_RETENTION_INTERVAL":                  "15m",
+		"TACIT_RETENTION_BATCH":                     "20",
+		"TACIT_SSO_ISSUER":                          "https://id.example.com/realms/company",
+		"TACIT_SSO_CLIENT_ID":                       "tacit-sales",
+		"TACIT_SSO_CLIENT_SECRET":                   "s3cret",
+		"TACIT_SSO_SCOPES":                          "openid,profile,email,groups",
+		"TACIT_SSO_USERNAME_CLAIM":                  "upn",
+		"TACIT_SSO_EMAIL_CLAIM":                     "mail",
+		"TACIT_SSO_NAME_CLAIM":                      "display_name",
+		"TACIT_SSO_GROUPS_CLAIM":                    "roles",
+		"TACIT_SSO_ALLOWED_EMAIL_DOMAINS":           "example.com",
+		"TACIT_SSO_PASSWORD_LOGIN":                  "false",
+		"TACIT_SSO_BUTTON_LABEL":                    "Sign in with Okta",
+		"TACIT_METRICS_LISTEN":                      "127.0.0.1:9090",
+		"TACIT_METRICS_ON_LISTEN":                   "true",
+		"TACIT_METRICS_TOKEN":                       "scrape-secret",
+		"TACIT_DATABASE_WAIT":                       "0s",
+		"TACIT_REGISTRATIONS_MODE":                  "invite",
+		"TACIT_REGISTRATIONS_APPROVAL_REQUIRED":     "true",
+		"TACIT_REGISTRATIONS_ALLOWED_EMAIL_DOMAINS": "example.com",
 	}
 	// Some values are valid only beside others: they are compared with a load of
 	// those others alone.
@@ -962,5 +966,27 @@ func TestMetricsAndDatabaseWaitValidation(t *testing.T) {
 	c.Metrics.Token = "scrape-secret"
 	if got := c.Redacted().Metrics.Token; got != RedactedPassword {
 		t.Errorf("Redacted().Metrics.Token = %q", got)
+	}
+}
+
+func TestRegistrations(t *testing.T) {
+	if got := Default().Registrations; got.Mode != RegistrationsClosed || got.ApprovalRequired || len(got.AllowedEmailDomains) != 0 {
+		t.Fatalf("default registrations: %+v, want closed", got)
+	}
+	cfg, err := Load("", []string{"TACIT_REGISTRATIONS_MODE= Open ", "TACIT_REGISTRATIONS_APPROVAL_REQUIRED=1",
+		"TACIT_REGISTRATIONS_ALLOWED_EMAIL_DOMAINS=@Example.com, eng.example.com,example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Registrations; got.Mode != RegistrationsOpen || !got.ApprovalRequired ||
+		!reflect.DeepEqual(got.AllowedEmailDomains, []string{"example.com", "eng.example.com"}) {
+		t.Fatalf("from the environment: %+v", got)
+	}
+	for _, env := range []string{"TACIT_REGISTRATIONS_MODE=approved", "TACIT_REGISTRATIONS_APPROVAL_REQUIRED=maybe",
+		"TACIT_REGISTRATIONS_ALLOWED_EMAIL_DOMAINS=alice@example.com"} {
+		name, _, _ := strings.Cut(env, "=")
+		if _, err := Load("", []string{env}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err = %v, want one naming the variable", env, err)
+		}
 	}
 }

@@ -119,6 +119,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		InstanceName:        cfg.InstanceName,
 		InstanceDescription: cfg.InstanceDescription,
 		InstanceRules:       cfg.InstanceRules,
+		Registrations:       registrations(cfg.Registrations),
 		Peers:               cfg.IsPeer,
 		Events:              inst.Events,
 		Media:               files,
@@ -186,6 +187,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		ObserveRequest: inst.Metrics.ObserveRequest,
 	})
 	return inst, nil
+}
+
+// registrations are the configured sign-up settings in the domain's terms.
+func registrations(r config.Registrations) community.Registrations {
+	return community.Registrations{Mode: community.RegistrationMode(r.Mode), ApprovalRequired: r.ApprovalRequired,
+		AllowedEmailDomains: r.AllowedEmailDomains}
 }
 
 // requireExisting refuses to go on when cfg names no instance that was started before.

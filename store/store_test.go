@@ -81,6 +81,7 @@ var models = []any{
 	&community.InstanceSettingsRecord{},
 	&community.LegalHold{},
 	&community.ExternalIdentity{},
+	&community.Invite{},
 }
 
 // migrationVersions lists the versions of the embedded migrations, from the file

@@ -21,6 +21,7 @@ const (
 )
 
 func (s *Server) mountAccounts(r *gin.RouterGroup) {
+	r.POST("/v1/accounts", requireApp("write:accounts"), s.register)
 	r.GET("/v1/accounts/verify_credentials", requireUser("read:accounts", "profile"), s.cached(s.verifyCredentials))
 	r.PATCH("/v1/accounts/update_credentials", bodyLimit(maxProfileBody), requireUser("write:accounts"), s.updateCredentials)
 	r.GET("/v1/accounts/relationships", requireUser("read:follows"), s.relationships)

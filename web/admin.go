@@ -114,6 +114,8 @@ func (s *Server) mountAdmin(r *gin.RouterGroup) {
 		community.AccountActionUnsuspend, community.AccountActionEnable} {
 		r.POST("/v1/admin/accounts/:id/"+string(undo), requireUser("admin:write:accounts"), s.adminUndo(undo))
 	}
+	r.POST("/v1/admin/accounts/:id/approve", requireUser("admin:write:accounts"), s.adminApprove(true))
+	r.POST("/v1/admin/accounts/:id/reject", requireUser("admin:write:accounts"), s.adminApprove(false))
 
 	r.GET("/v1/admin/reports", requireUser("admin:read:reports"), s.adminReports)
 	r.GET("/v1/admin/reports/:id", requireUser("admin:read:reports"), s.adminReport)
@@ -200,7 +202,10 @@ func (s *Server) adminAccountEntity(v *community.AdminAccountView) AdminAccount 
 		out.Domain = strPtr(a.Domain)
 	}
 	if u := v.User; u != nil {
-		out.Locale, out.Disabled = u.Locale, u.Disabled
+		out.Locale, out.Disabled, out.Approved = u.Locale, u.Disabled, u.Approved
+		if u.RegistrationReason != "" {
+			out.InviteRequest = strPtr(u.RegistrationReason)
+		}
 		if u.Email != "" {
 			out.Email = strPtr(u.Email)
 		}
@@ -218,6 +223,8 @@ func (s *Server) adminAccounts(v2 bool) gin.HandlerFunc {
 		}
 		q := community.AdminAccountQuery{Username: p.Get("username"), DisplayName: p.Get("display_name"),
 			Email: p.Get("email"), Domain: p.Get("by_domain"), Page: pageOf(c, 100, 200)}
+		// Accounts waiting for approval are a list of their own (v1: pending=true).
+		pending := false
 		if v2 {
 			switch p.Get("origin") {
 			case "local":
@@ -232,11 +239,13 @@ func (s *Server) adminAccounts(v2 bool) gin.HandlerFunc {
 				q.Suspended = true
 			case "disabled":
 				q.Disabled = true
+			case "pending":
+				pending = true
 			}
 			q.Staff = p.Get("permissions") == "staff"
 		} else {
 			for key, dst := range map[string]*bool{"local": &q.Local, "remote": &q.Remote, "silenced": &q.Silenced,
-				"suspended": &q.Suspended, "disabled": &q.Disabled, "staff": &q.Staff} {
+				"suspended": &q.Suspended, "disabled": &q.Disabled, "staff": &q.Staff, "pending": &pending} {
 				v, _, err := p.Bool(key)
 				if err != nil {
 					s.fail(c, err)
@@ -245,7 +254,13 @@ func (s *Server) adminAccounts(v2 bool) gin.HandlerFunc {
 				*dst = v
 			}
 		}
-		views, err := s.community.AdminAccounts(c.Request.Context(), currentAccount(c), q)
+		var views []community.AdminAccountView
+		var err error
+		if pending {
+			views, err = s.community.PendingAccounts(c.Request.Context(), currentAccount(c), q.Page)
+		} else {
+			views, err = s.community.AdminAccounts(c.Request.Context(), currentAccount(c), q)
+		}
 		if err != nil {
 			s.fail(c, err)
 			return

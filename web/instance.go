@@ -322,8 +322,10 @@ func (a *instanceAPI) v1Instance(c *gin.Context) {
 	out.Stats.DomainCount = f.stats.Domains
 	out.Thumbnail = cfg.BaseURL() + thumbnailPath
 	out.Languages = []string{"en"}
-	// Accounts are created by the instance's admins, never by sign-up.
-	out.Registrations = false
+	reg := settings.Registrations
+	out.Registrations = reg.Mode == community.RegistrationsOpen
+	out.ApprovalRequired = out.Registrations && reg.ApprovalRequired
+	out.InvitesEnabled = reg.Mode != community.RegistrationsClosed
 	out.Configuration.Accounts.MaxFeaturedTags = maxFeaturedTags
 	out.Configuration.Statuses = statusConfig
 	out.Configuration.MediaAttachments = mediaConfig(false)
@@ -338,6 +340,24 @@ func (a *instanceAPI) v1Instance(c *gin.Context) {
 	out.Rules = rulesOf(settings.Rules)
 	out.Tacit = a.tacit()
 	c.JSON(http.StatusOK, out)
+}
+
+// registrationsMessage tells people who cannot simply sign up how they may; open
+// registrations need no message (null, as Mastodon's).
+func registrationsMessage(reg community.Registrations) *string {
+	var msg string
+	switch reg.Mode {
+	case community.RegistrationsOpen:
+		if len(reg.AllowedEmailDomains) == 0 {
+			return nil
+		}
+		msg = "Sign-up is open to addresses at " + strings.Join(reg.AllowedEmailDomains, ", ") + ", and to anyone with an invite."
+	case community.RegistrationsInvite:
+		msg = "Signing up needs an invite from this server's staff."
+	default:
+		msg = "Registrations are closed: this server's admins create its accounts."
+	}
+	return &msg
 }
 
 // Instance is Mastodon's v2 Instance entity.
@@ -384,8 +404,9 @@ type Instance struct {
 		LimitedFederation bool `json:"limited_federation"`
 	} `json:"configuration"`
 	Registrations struct {
-		Enabled          bool `json:"enabled"`
-		ApprovalRequired bool `json:"approval_required"`
+		Enabled          bool    `json:"enabled"`
+		ApprovalRequired bool    `json:"approval_required"`
+		Message          *string `json:"message"`
 	} `json:"registrations"`
 	APIVersions struct {
 		Mastodon int `json:"mastodon"`
@@ -438,6 +459,10 @@ func (a *instanceAPI) v2Instance(c *gin.Context) {
 	conf.LimitedFederation = cfg.Federation.Mode == config.FederationCompany
 	out.APIVersions.Mastodon = 2
 	out.Contact.Email = f.contactEmail
+	reg := settings.Registrations
+	out.Registrations.Enabled = reg.Mode == community.RegistrationsOpen
+	out.Registrations.ApprovalRequired = out.Registrations.Enabled && reg.ApprovalRequired
+	out.Registrations.Message = registrationsMessage(reg)
 	if f.contact != nil {
 		acct := a.s.account(f.contact)
 		out.Contact.Account = &acct
@@ -553,7 +578,7 @@ func (a *instanceAPI) nodeinfo(version string) gin.HandlerFunc {
 			"software":          software,
 			"protocols":         []string{"activitypub"},
 			"services":          gin.H{"inbound": []string{}, "outbound": []string{}},
-			"openRegistrations": false,
+			"openRegistrations": settings.Registrations.Mode == community.RegistrationsOpen,
 			"usage": gin.H{
 				"users": gin.H{
 					"total":          f.stats.Users,

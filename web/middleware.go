@@ -147,6 +147,10 @@ func (s *Server) authenticate(c *gin.Context) {
 			abort(c, http.StatusForbidden, "Your login is currently disabled")
 			return
 		}
+		if !user.Approved {
+			abort(c, http.StatusForbidden, community.ErrPendingApproval.Msg)
+			return
+		}
 		c.Set(ctxUser, user)
 		c.Set(ctxAccount, acct)
 	}
@@ -400,6 +404,11 @@ func (l *limits) beforeAuth(c *gin.Context) {
 	}
 	if hasSignature(c.Request) && l.serverRoutes[c.Request.Method+" "+c.FullPath()] {
 		l.federation(c)
+		return
+	}
+	// The web app's sign-up form makes accounts as POST /api/v1/accounts does.
+	if c.Request.Method == http.MethodPost && c.Request.URL.Path == "/signup" && !l.allowCredentials(c) {
+		tooManyRequests(c)
 		return
 	}
 	if bearerToken(c) != "" || sessionToken(c) != "" {

@@ -213,6 +213,7 @@ var adminCommands = []adminCommand{
 	{"reset-password", "set a new password (--username, --password or --password-stdin)", adminResetPassword},
 	{"token", "issue an access token for an account (--username, [--scopes \"read write\"]);\nmoderators and admins get admin:read admin:write by default", adminToken},
 	{"delete-user", "delete an account, its posts and its login for good, and tell\nthe peers (--username, --yes)", adminDeleteUser},
+	{"invite", "make an invite and print its sign-up link ([--max-uses N] [--expires 7d]\n[--comment TEXT]); --list shows the invites, --revoke CODE ends one", adminInvite},
 	{"reindex", "rebuild the search index from the database (while serve runs: used from its next start)", adminReindex},
 	{"backup", "write a backup of the running instance (database, keys, media, configuration)\nto DEST (a .tar.gz file, or a directory to name one in)", adminBackup},
 	{"restore", "restore a backup into an empty data dir ([--force] replaces an instance;\nstop its server first), then rebuild the search index", adminRestore},

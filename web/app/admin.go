@@ -25,6 +25,7 @@ func (a *App) mountAdmin(e *gin.Engine) {
 	e.GET("/admin/instance", a.page(a.signedIn(a.adminOnly(a.instancePage))))
 	e.POST("/admin/instance", a.form(a.signedIn(a.adminOnly(a.saveInstance))))
 	a.mountAdminFederation(e)
+	a.mountInvites(e)
 }
 
 // adminOnly lets only the instance's admins in (community.Service.IsAdmin). The
@@ -59,6 +60,9 @@ type personView struct {
 	Silenced  bool
 	Disabled  bool
 	Self      bool
+	// Pending: the account waits for approval; Reason is what the person wrote.
+	Pending bool
+	Reason  string
 }
 
 func (a *App) personView(s *session, v *community.AdminAccountView) personView {
@@ -66,6 +70,7 @@ func (a *App) personView(s *session, v *community.AdminAccountView) personView {
 		Silenced: v.Sanction.Silenced, Self: v.Account.ID == s.account.ID}
 	if u := v.User; u != nil {
 		p.Email, p.Role, p.Disabled = u.Email, string(u.Role), u.Disabled
+		p.Pending, p.Reason = !u.Approved, u.RegistrationReason
 	}
 	p.RoleText = T("admin.role." + p.Role)
 	return p
@@ -76,6 +81,9 @@ type peoplePage struct {
 	Query  string
 	People []personView
 	Pager  pager
+	// Pending are the accounts that wait for approval, first on the page.
+	Pending []personView
+	Notice  string
 }
 
 // peoplePage is GET /admin: the instance's people, or those whose username, name or
@@ -83,6 +91,17 @@ type peoplePage struct {
 func (a *App) peoplePage(c *gin.Context, s *session) {
 	ctx := c.Request.Context()
 	p := peoplePage{Tab: adminTab{"people"}, Query: strings.TrimSpace(c.Query("q"))}
+	if n := c.Query("done"); n != "" {
+		p.Notice = notice("admin.people.done." + n)
+	}
+	pending, err := a.community.PendingAccounts(ctx, s.account, community.Page{Limit: maxPendingShown})
+	if err != nil {
+		a.fail(c, s, err)
+		return
+	}
+	for i := range pending {
+		p.Pending = append(p.Pending, a.personView(s, &pending[i]))
+	}
 	maxID, _ := community.ParseID(c.Query("max_id"))
 	page := community.Page{MaxID: maxID, Limit: pageSize}
 	queries := []community.AdminAccountQuery{{Local: true, Page: page}}
@@ -159,8 +178,11 @@ func (a *App) renderPerson(c *gin.Context, s *session, status int, errText strin
 	a.render(c, s, status, "admin_person", v.Account.Acct(), "admin", p)
 }
 
+// maxPendingShown is how many accounts waiting for approval the people page lists.
+const maxPendingShown = 100
+
 // personAction is POST /admin/people/:id/:action: role, suspend, unsuspend,
-// unsilence, enable, password.
+// unsilence, enable, password, and approve or reject an account that waits.
 func (a *App) personAction(c *gin.Context, s *session) {
 	ctx := c.Request.Context()
 	id, ok := community.ParseID(c.Param("id"))
@@ -180,6 +202,9 @@ func (a *App) personAction(c *gin.Context, s *session) {
 	case "unsuspend", "unsilence", "enable":
 		// Undoing what a moderator did to the account from a report.
 		_, err = a.community.ActOnAccount(ctx, s.account, id, community.AccountAction{Type: community.AccountActionType(action)})
+	case "approve", "reject":
+		a.decidePending(c, s, id, action)
+		return
 	case "password":
 		if err = a.community.ChangePassword(ctx, s.account, id, form.Get("password")); err == nil {
 			// As `tacit admin reset-password`: a reset is what one does when a
@@ -201,6 +226,25 @@ func (a *App) personAction(c *gin.Context, s *session) {
 	a.log.InfoContext(ctx, "web admin changed an account", "request_id", c.GetString("request_id"),
 		"admin_account_id", s.account.ID, "account_id", id, "action", action)
 	a.redirect(c, "/admin/people/"+community.FormatID(id)+"?done="+action)
+}
+
+// decidePending approves or rejects an account that waits for approval, and goes back
+// to the people page: a rejected account has no page any more.
+func (a *App) decidePending(c *gin.Context, s *session, id int64, action string) {
+	ctx := c.Request.Context()
+	var err error
+	if action == "approve" {
+		err = a.community.ApproveAccount(ctx, s.account, id)
+	} else {
+		err = a.community.RejectAccount(ctx, s.account, id)
+	}
+	if err != nil {
+		a.fail(c, s, err)
+		return
+	}
+	a.log.InfoContext(ctx, "web admin decided on a sign-up", "request_id", c.GetString("request_id"),
+		"admin_account_id", s.account.ID, "account_id", id, "action", action)
+	a.redirect(c, "/admin?done="+action)
 }
 
 // domainRuleView is a domain block or allow as the list shows it.
@@ -321,8 +365,13 @@ type instancePage struct {
 	Description string
 	Rules       string
 	Scopes      []choice
-	Error       string
-	Saved       bool
+	// Registration settings: the mode's choices, approval, and the allowed e-mail
+	// domains one a line.
+	RegistrationModes []choice
+	ApprovalRequired  bool
+	EmailDomains      string
+	Error             string
+	Saved             bool
 	// Settings and Peers come from the configuration and are read-only here.
 	Settings []setting
 	Peers    []string
@@ -338,6 +387,8 @@ func (a *App) instancePage(c *gin.Context, s *session) {
 		return
 	}
 	p := a.instanceForm(settings.Name, settings.Description, strings.Join(settings.Rules, "\n"), settings.DefaultScope)
+	p.setRegistrations(settings.Registrations.Mode, settings.Registrations.ApprovalRequired,
+		strings.Join(settings.Registrations.AllowedEmailDomains, "\n"))
 	p.Saved = c.Query("done") == "saved"
 	a.render(c, s, http.StatusOK, "admin_instance", T("admin.instance.heading"), "admin", p)
 }
@@ -353,10 +404,16 @@ func (a *App) saveInstance(c *gin.Context, s *session) {
 		Description:  form.Get("description"),
 		Rules:        strings.Split(strings.ReplaceAll(rulesText, "\r\n", "\n"), "\n"),
 		DefaultScope: community.Scope(form.Get("default_scope")),
+		Registrations: community.Registrations{
+			Mode:                community.RegistrationMode(form.Get("registrations")),
+			ApprovalRequired:    form.Get("approval_required") == "on",
+			AllowedEmailDomains: strings.FieldsFunc(form.Get("email_domains"), isListSeparator),
+		},
 	}
 	_, err := a.community.UpdateSettings(ctx, s.account, in)
 	if community.KindOf(err) == community.KindInvalid {
 		p := a.instanceForm(in.Name, in.Description, rulesText, in.DefaultScope)
+		p.setRegistrations(in.Registrations.Mode, in.Registrations.ApprovalRequired, form.Get("email_domains"))
 		p.Error = err.Error()
 		a.render(c, s, http.StatusUnprocessableEntity, "admin_instance", T("admin.instance.heading"), "admin", p)
 		return
@@ -369,6 +426,18 @@ func (a *App) saveInstance(c *gin.Context, s *session) {
 		"admin_account_id", s.account.ID)
 	a.redirect(c, "/admin/instance?done=saved")
 }
+
+// setRegistrations fills in the registration part of the form.
+func (p *instancePage) setRegistrations(mode community.RegistrationMode, approval bool, domains string) {
+	for _, m := range []community.RegistrationMode{community.RegistrationsClosed, community.RegistrationsInvite, community.RegistrationsOpen} {
+		p.RegistrationModes = append(p.RegistrationModes, choice{Value: string(m),
+			Label: T("admin.instance.registrations." + string(m)), Checked: m == mode})
+	}
+	p.ApprovalRequired, p.EmailDomains = approval, domains
+}
+
+// isListSeparator splits a list typed one item a line, or with commas or spaces.
+func isListSeparator(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' }
 
 // instanceForm is the instance page with its form filled in.
 func (a *App) instanceForm(name, description, rules string, scope community.Scope) instancePage {

@@ -109,6 +109,8 @@ func (a *App) Routes(e *gin.Engine) {
 	e.POST("/logout", a.form(a.logout))
 	e.GET("/auth/sso", a.page(a.ssoStart))
 	e.GET("/auth/sso/callback", a.page(a.ssoCallback))
+	e.GET("/signup", a.page(a.signupForm))
+	e.POST("/signup", a.form(a.signup))
 	e.GET("/notifications", a.page(a.signedIn(a.notifications)))
 	e.GET("/bookmarks", a.page(a.signedIn(a.bookmarks)))
 	e.GET("/experts", a.page(a.signedIn(a.experts)))

@@ -34,6 +34,7 @@ var pageNames = []string{
 	"landing", "timeline", "profile", "status", "notifications", "experts", "settings",
 	"login", "compose", "edit", "error",
 	"moderation", "moderation_log", "admin_people", "admin_person", "admin_federation", "admin_dead", "admin_domains", "admin_instance",
+	"signup", "admin_invites",
 }
 
 // assetVersions maps each asset to a hash of its content, which its address carries
@@ -137,6 +138,8 @@ type instanceView struct {
 	Description string
 	Host        string
 	Version     string
+	// Registrations is the sign-up mode (closed, invite, open), for the sign-up links.
+	Registrations string
 }
 
 // openGraph is the link preview of a profile or a post.
@@ -181,6 +184,7 @@ func (a *App) render(c *gin.Context, s *session, status int, name, title, nav st
 		Title: title,
 		Instance: instanceView{
 			Name: instanceName, Description: settings.Description, Host: a.cfg.Host, Version: web.Version,
+			Registrations: string(settings.Registrations.Mode),
 		},
 		CSRF: a.csrfToken(c, s),
 		Nav:  nav,

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -83,34 +84,11 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 			return nil, nil, err
 		}
 	}
-	now := s.clock()
-	acct := &Account{
-		ID:           NewID(),
-		Username:     in.Username,
-		DisplayName:  in.DisplayName,
-		Locked:       in.Locked,
-		Discoverable: true,
-		Fields:       Fields{},
-		CreatedAt:    now,
-		UpdatedAt:    now,
-	}
-	acct.URI = s.AccountURI(acct.Username)
-	acct.URL = s.AccountURL(acct.Username)
-	acct.InboxURL = acct.URI + "/inbox"
-	acct.SharedInboxURL = s.baseURL + "/inbox"
-	acct.FollowersURL = acct.URI + "/followers"
-	user := &User{
-		ID:                NewID(),
-		AccountID:         acct.ID,
-		Email:             strings.ToLower(email),
-		PasswordHash:      hash,
-		Role:              role,
-		Locale:            "en",
-		DefaultVisibility: VisibilityPublic,
-		CreatedAt:         now,
-		UpdatedAt:         now,
-		Approved:          !in.Pending,
-	}
+	acct, user := s.newLocalRows(in.Username, in.DisplayName, role, s.clock())
+	acct.Locked = in.Locked
+	user.Email = strings.ToLower(email)
+	user.PasswordHash = hash
+	user.Approved = !in.Pending
 	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		var n int64
 		if err := tx.Model(&Account{}).Where("lower(username) = lower(?) AND domain = ''", in.Username).Count(&n).Error; err != nil {
@@ -147,6 +125,42 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 		return nil, nil, err
 	}
 	return acct, user, nil
+}
+
+// newLocalRows builds the rows of a new local account and its login, approved and
+// without a password or e-mail address; the caller completes and stores them.
+func (s *Service) newLocalRows(username, displayName string, role Role, now time.Time) (*Account, *User) {
+	acct := &Account{
+		ID:           NewID(),
+		DisplayName:  displayName,
+		Discoverable: true,
+		Fields:       Fields{},
+		CreatedAt:    now,
+		UpdatedAt:    now,
+	}
+	s.nameLocalAccount(acct, username)
+	user := &User{
+		ID:                NewID(),
+		AccountID:         acct.ID,
+		Role:              role,
+		Locale:            "en",
+		DefaultVisibility: VisibilityPublic,
+		Approved:          true,
+		CreatedAt:         now,
+		UpdatedAt:         now,
+	}
+	return acct, user
+}
+
+// nameLocalAccount gives a new local account its username and the addresses made
+// from it.
+func (s *Service) nameLocalAccount(acct *Account, username string) {
+	acct.Username = username
+	acct.URI = s.AccountURI(username)
+	acct.URL = s.AccountURL(username)
+	acct.InboxURL = acct.URI + "/inbox"
+	acct.SharedInboxURL = s.baseURL + "/inbox"
+	acct.FollowersURL = acct.URI + "/followers"
 }
 
 // ValidateUsername checks a local username.

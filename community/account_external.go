@@ -186,36 +186,16 @@ func (s *Service) createExternal(ctx context.Context, c ExternalClaims) (*User, 
 		role = RoleUser
 	}
 	now := s.clock()
-	acct := &Account{
-		ID:           NewID(),
-		DisplayName:  c.DisplayName,
-		Discoverable: true,
-		Fields:       Fields{},
-		CreatedAt:    now,
-		UpdatedAt:    now,
-	}
-	user := &User{
-		ID:                NewID(),
-		AccountID:         acct.ID,
-		Role:              role,
-		Locale:            "en",
-		DefaultVisibility: VisibilityPublic,
-		CreatedAt:         now,
-		UpdatedAt:         now,
-		LastSignInAt:      &now,
-	}
+	// The company's provider vouches for the person: no approval to wait for.
+	acct, user := s.newLocalRows("", c.DisplayName, role, now)
+	user.LastSignInAt = &now
 	identity := &ExternalIdentity{ID: NewID(), AccountID: acct.ID, Issuer: c.Issuer, Subject: c.Subject, CreatedAt: now, LastSignInAt: &now}
 	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		username, err := freeUsername(tx, base)
 		if err != nil {
 			return err
 		}
-		acct.Username = username
-		acct.URI = s.AccountURI(username)
-		acct.URL = s.AccountURL(username)
-		acct.InboxURL = acct.URI + "/inbox"
-		acct.SharedInboxURL = s.baseURL + "/inbox"
-		acct.FollowersURL = acct.URI + "/followers"
+		s.nameLocalAccount(acct, username)
 		// An address another login uses stays with it: the new account goes without.
 		if c.Email != "" {
 			free, err := emailFree(tx, c.Email, 0)

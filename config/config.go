@@ -116,6 +116,16 @@ type Config struct {
 	// RoleGroups maps the identity provider's groups to roles, for single sign-on
 	// and SCIM alike.
 	RoleGroups RoleGroups `yaml:"role_groups"`
+	// SCIM configures provisioning by the identity provider (docs/scim.md).
+	SCIM SCIM `yaml:"scim"`
+}
+
+// SCIM configures provisioning by the company's identity provider over SCIM 2.0.
+type SCIM struct {
+	// DeleteAccounts makes the provider's DELETE of a user delete the account for
+	// good, with its posts, and tell the peers; by default the account is suspended
+	// and kept, as on deactivation.
+	DeleteAccounts bool `yaml:"delete_accounts"`
 }
 
 // RoleGroups names the identity provider's groups whose members get a role here. A
@@ -433,6 +443,18 @@ var envTable = []envBinding{
 		get:    func(c Config) string { return strings.Join(c.RoleGroups.Moderator, ",") },
 		set: func(c *Config, v string) error {
 			c.RoleGroups.Moderator = splitList(v)
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SCIM_DELETE_ACCOUNTS", YAMLKey: "scim.delete_accounts", Description: "true: the identity provider's SCIM DELETE deletes the account and its posts for good; false (default): it suspends the account and keeps it."},
+		get:    func(c Config) string { return strconv.FormatBool(c.SCIM.DeleteAccounts) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid boolean %q (use true or false)", v)
+			}
+			c.SCIM.DeleteAccounts = b
 			return nil
 		},
 	},

@@ -733,6 +733,7 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_SEARCH_DIRECTORY_INTERVAL": "1h",
 		"TACIT_ROLE_GROUPS_ADMIN":         "it-admins",
 		"TACIT_ROLE_GROUPS_MODERATOR":     "community-team",
+		"TACIT_SCIM_DELETE_ACCOUNTS":      "true",
 	}
 	for _, v := range EnvNames() {
 		if v.Name == EnvConfigFile {

@@ -26,6 +26,7 @@ import (
 	"github.com/tacit-social/tacit/federation"
 	"github.com/tacit-social/tacit/federation/queue"
 	"github.com/tacit-social/tacit/media"
+	"github.com/tacit-social/tacit/scim"
 	"github.com/tacit-social/tacit/search"
 	"github.com/tacit-social/tacit/store"
 	"github.com/tacit-social/tacit/web"
@@ -46,7 +47,9 @@ type Instance struct {
 	Index   *search.Index
 	Indexer *search.Indexer
 	Search  *search.Searcher
-	log     *slog.Logger
+	// SCIM serves the identity provider's provisioning under scim.Prefix.
+	SCIM *scim.Server
+	log  *slog.Logger
 }
 
 // Option tunes Open.
@@ -171,6 +174,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Resolver:  inst.Federator,
 		Search:    inst.Search,
 	})
+	inst.SCIM, err = scim.New(scim.Deps{Config: cfg, Community: inst.Community, Auth: inst.Auth, Logger: log})
+	if err != nil {
+		inst.Close()
+		return nil, err
+	}
 	return inst, nil
 }
 
@@ -201,8 +209,20 @@ func (inst *Instance) ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Handler is the instance's HTTP handler.
-func (inst *Instance) Handler() http.Handler { return inst.Web.Handler() }
+// Handler is the instance's HTTP handler. SCIM answers beside the web server's
+// engine rather than on it: the engine's middleware takes every bearer token for an
+// OAuth access token and refuses the rest, and the identity provider's token is not
+// one; SCIM checks its own tokens and logs its own requests.
+func (inst *Instance) Handler() http.Handler {
+	web := inst.Web.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if scim.Handles(r.URL.Path) {
+			inst.SCIM.ServeHTTP(w, r)
+			return
+		}
+		web.ServeHTTP(w, r)
+	})
+}
 
 // RunWorkers works the federation queue (deliveries out, activities in), keeps the
 // search index in step, delivers events to streaming clients, prunes unattached uploads

@@ -141,6 +141,7 @@ var adminCommands = []adminCommand{
 	{"reset-password", "set a new password (--username, --password or --password-stdin)", adminResetPassword},
 	{"token", "issue an access token for an account (--username, [--scopes \"read write\"]);\nmoderators and admins get admin:read admin:write by default", adminToken},
 	{"delete-user", "delete an account, its posts and its login for good, and tell\nthe peers (--username, --yes)", adminDeleteUser},
+	{"scim-token", "make a token for the identity provider's SCIM provisioning and print it\nonce ([--name NAME]); --list shows the tokens, --revoke NAME|ID ends one", adminSCIMToken},
 	{"reindex", "rebuild the search index from the database (while serve runs: used from its next start)", adminReindex},
 }
 

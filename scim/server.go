@@ -109,12 +109,12 @@ func Handles(path string) bool { return path == Prefix || strings.HasPrefix(path
 // ServeHTTP authenticates the provider's token and hands the request to the SCIM
 // server, logging one line per request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	start, method, path := time.Now(), r.Method, r.URL.Path
 	ctx := r.Context()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	tokenName := ""
 	defer func() {
-		s.log.InfoContext(ctx, "scim request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+		s.log.InfoContext(ctx, "scim request", "method", method, "path", path, "status", rec.status,
 			"token", tokenName, "duration", time.Since(start).Round(time.Microsecond))
 	}()
 	tok, err := s.auth.LookupSCIMToken(ctx, bearerToken(r))

@@ -79,6 +79,10 @@ var models = []any{
 	&queue.DeadLetter{},
 	&store.IdentityRecord{},
 	&community.InstanceSettingsRecord{},
+	&community.ProvisionedUser{},
+	&community.ProvisionedGroup{},
+	&community.ProvisionedGroupMember{},
+	&auth.SCIMToken{},
 }
 
 // migrationVersions lists the versions of the embedded migrations, from the file

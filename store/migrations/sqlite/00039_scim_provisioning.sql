@@ -20,7 +20,7 @@ CREATE UNIQUE INDEX scim_tokens_token_hash_key ON scim_tokens (token_hash);
 CREATE UNIQUE INDEX scim_tokens_live_name_key ON scim_tokens (name) WHERE revoked_at IS NULL;
 
 CREATE TABLE provisioned_users (
-    account_id                BIGINT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    account_id                INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
     user_name                 TEXT     NOT NULL,
     external_id               TEXT     NOT NULL DEFAULT '',
     given_name                TEXT     NOT NULL DEFAULT '',

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	elscim "github.com/elimity-com/scim"
@@ -35,6 +36,9 @@ const maxBody = 4 << 20
 // pageSize is the most resources one list answers.
 const pageSize = 200
 
+// allowStringValues sets the library's string-values switch once per process.
+var allowStringValues sync.Once
+
 // Deps are what the SCIM service needs.
 type Deps struct {
 	Config    config.Config
@@ -55,8 +59,9 @@ type Server struct {
 func New(d Deps) (*Server, error) {
 	// Entra ID sends booleans as strings ("value": "False"), which the library refuses
 	// unless told otherwise; the setting is the library's own, for the whole process,
-	// and only ever widens what is accepted.
-	schema.SetAllowStringValues(true)
+	// and only ever widens what is accepted. Set once: instances started side by side
+	// (tests) would otherwise write it while another serves requests.
+	allowStringValues.Do(func() { schema.SetAllowStringValues(true) })
 	log := d.Logger
 	if log == nil {
 		log = slog.Default()

@@ -194,7 +194,9 @@ func (in *UserProvision) validate() error {
 // CreateUser provisions a person: a new local account without a password, named by
 // ProvisionedUsername. A userName the provider removed before (DeleteUser without
 // account deletion) brings its suspended account back instead, with everything it
-// wrote. A userName already provisioned, or whose username is taken, is a conflict.
+// wrote; an account of that username that signs in only through the provider, with
+// the same address, is taken over (see adoptable). A userName already provisioned,
+// or whose username is taken otherwise, is a conflict.
 func (p *Provisioning) CreateUser(ctx context.Context, by string, in UserProvision) (*ProvisionedAccount, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -213,11 +215,16 @@ func (p *Provisioning) CreateUser(ctx context.Context, by string, in UserProvisi
 	if err := ValidateUsername(username); err != nil {
 		return nil, Invalid("userName %q gives no usable username", in.UserName)
 	}
-	acct, _, err := p.s.CreateLocalAccount(ctx, NewLocalAccount{
-		Username: username, Email: in.Email, DisplayName: displayNameOf(in), NoPassword: true, Role: RoleUser,
-	})
+	acct, err := p.adoptable(ctx, username, in.Email)
 	if err != nil {
 		return nil, err
+	}
+	if acct == nil {
+		if acct, _, err = p.s.CreateLocalAccount(ctx, NewLocalAccount{
+			Username: username, Email: in.Email, DisplayName: displayNameOf(in), NoPassword: true, Role: RoleUser,
+		}); err != nil {
+			return nil, err
+		}
 	}
 	now := p.s.clock()
 	rec := ProvisionedUser{AccountID: acct.ID, UserName: in.UserName, Active: true, CreatedAt: now, UpdatedAt: now}
@@ -225,6 +232,36 @@ func (p *Provisioning) CreateUser(ctx context.Context, by string, in UserProvisi
 		return nil, fmt.Errorf("record provisioned user: %w", err)
 	}
 	return p.update(ctx, by, acct.ID, in, false)
+}
+
+// adoptable returns the local account named username when provisioning may take it
+// over: it has no password (it signs in only through the identity provider, as an
+// account the company's sign-in created on first use does), the provider does not
+// manage it yet, and its login has the address the provider sends. Any other account
+// of that name keeps it, and creation answers a conflict.
+func (p *Provisioning) adoptable(ctx context.Context, username, email string) (*Account, error) {
+	if email == "" {
+		return nil, nil
+	}
+	acct, err := p.s.LocalAccount(ctx, username)
+	if KindOf(err) == KindNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var n int64
+	err = p.s.read(ctx).Model(&User{}).
+		Where("account_id = ? AND password_hash = '' AND email = ?", acct.ID, email).
+		Where("NOT EXISTS (SELECT 1 FROM provisioned_users WHERE provisioned_users.account_id = users.account_id)").
+		Count(&n).Error
+	if err != nil {
+		return nil, fmt.Errorf("check account to adopt: %w", err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return acct, nil
 }
 
 // User returns a provisioned person by account id; removed ones are not found.

@@ -193,3 +193,41 @@ func TestProvisioningDeletesWhenAsked(t *testing.T) {
 		}
 	})
 }
+
+// TestProvisioningAdoptsProviderAccounts: an account that signs in only through the
+// identity provider (created on first sign-in) is taken over by the provider's
+// creation of the same person; an account with a password, or another address, is not.
+func TestProvisioningAdoptsProviderAccounts(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := testService(db)
+		p := s.Provisioning(ProvisioningOptions{})
+		hana, _, err := s.CreateLocalAccount(ctx, NewLocalAccount{Username: "hana", Email: "hana@corp.example", NoPassword: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.CreateLocalAccount(ctx, NewLocalAccount{Username: "ivan", Email: "ivan@corp.example",
+			Password: "a long enough passphrase"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.CreateLocalAccount(ctx, NewLocalAccount{Username: "jo", Email: "jo@home.example", NoPassword: true}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := p.CreateUser(ctx, "scim:test", UserProvision{UserName: "Hana@corp.example", Email: "hana@corp.example",
+			DisplayName: "Hana Sato", Active: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.AccountID != hana.ID || got.Account.DisplayName != "Hana Sato" {
+			t.Fatalf("adopted %d %q, want the account %d renamed", got.AccountID, got.Account.DisplayName, hana.ID)
+		}
+		for _, in := range []UserProvision{
+			{UserName: "ivan@corp.example", Email: "ivan@corp.example", Active: true},
+			{UserName: "jo@corp.example", Email: "jo@corp.example", Active: true},
+		} {
+			if _, err := p.CreateUser(ctx, "scim:test", in); KindOf(err) != KindConflict {
+				t.Errorf("CreateUser(%s): %v, want a conflict", in.UserName, err)
+			}
+		}
+	})
+}

@@ -354,13 +354,13 @@ func (p *Provisioning) update(ctx context.Context, by string, accountID int64, i
 		rec.GivenName, rec.FamilyName = in.GivenName, in.FamilyName
 		rec.FormattedName, rec.DisplayName, rec.EmailType = in.FormattedName, in.DisplayName, in.EmailType
 		rec.Active, rec.DeprovisionedAt, rec.UpdatedAt = in.Active, nil, now
+		renamed := false
 		if name := displayNameOf(in); name != "" && name != acct.DisplayName {
-			acct.DisplayName, acct.UpdatedAt = name, now
+			acct.DisplayName, acct.UpdatedAt, renamed = name, now, true
 			if err := tx.Model(&Account{}).Where("id = ?", acct.ID).
 				Updates(map[string]any{"display_name": name, "updated_at": now}).Error; err != nil {
 				return fmt.Errorf("update display name: %w", err)
 			}
-			*ev = append(*ev, AccountUpdated{Account: *acct})
 		}
 		if in.Email != user.Email {
 			if err := tx.Model(&User{}).Where("id = ?", user.ID).
@@ -373,6 +373,19 @@ func (p *Provisioning) update(ctx context.Context, by string, accountID int64, i
 		}
 		if err := tx.Select("*").Omit("created_at").Updates(&rec).Error; err != nil {
 			return fmt.Errorf("update provisioned user: %w", err)
+		}
+		if !rec.Active || (!renamed && wasActive) {
+			return nil
+		}
+		// The profile goes to the peers while the person may be seen: a suspended
+		// one's stays hidden with the rest of the account, and goes out, with any
+		// change made meanwhile, once the provider activates them again.
+		var suspended int64
+		if err := tx.Model(&AccountSanction{}).Where("account_id = ? AND suspended", acct.ID).Count(&suspended).Error; err != nil {
+			return fmt.Errorf("check suspension: %w", err)
+		}
+		if suspended == 0 {
+			*ev = append(*ev, AccountUpdated{Account: *acct})
 		}
 		return nil
 	})

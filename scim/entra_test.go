@@ -79,9 +79,14 @@ func entraGroupAndUpdate(t *testing.T, p *provider, id, token string, stream <-c
 	if got := groupIDs(p.do(http.MethodGet, "/Users/"+id, "")); !slices.Equal(got, []string{p.vars["groupId"]}) {
 		t.Fatalf("user's groups: %v", got)
 	}
-	byName := p.do(http.MethodGet, "/Groups"+filter(`displayName eq "tacit-moderators"`), "").want(t, "group lookup", http.StatusOK)
-	if byName.doc["totalResults"] != float64(1) {
-		t.Fatalf("group lookup: %s", byName.raw)
+	byName := p.do(http.MethodGet, "/Groups"+filter(`displayName eq "tacit-moderators"`)+"&excludedAttributes=members", "").
+		want(t, "group lookup", http.StatusOK)
+	if res, _ := byName.doc["Resources"].([]any); len(res) != 1 || res[0].(map[string]any)["members"] != nil {
+		t.Fatalf("group lookup without members: %s", byName.raw)
+	}
+	full := p.do(http.MethodGet, "/Groups/"+p.vars["groupId"], "").want(t, "get group", http.StatusOK)
+	if members, _ := full.doc["members"].([]any); len(members) != 1 || members[0].(map[string]any)["value"] != id {
+		t.Fatalf("group's members: %s", full.raw)
 	}
 	updated := p.do(http.MethodPatch, "/Users/"+id, p.fixture("entra/update_user_multi.json")).want(t, "update", http.StatusOK)
 	if firstEmail(updated) != "alice.dupont@corp.example" {

@@ -33,7 +33,7 @@ func (h *groupHandler) Create(r *http.Request, attrs elscim.ResourceAttributes) 
 	if err != nil {
 		return elscim.Resource{}, domainError(h.log, r, "", err)
 	}
-	return h.resource(v), nil
+	return h.resource(v, true), nil
 }
 
 // Get answers one group (GET /Groups/{id}).
@@ -46,7 +46,19 @@ func (h *groupHandler) Get(r *http.Request, id string) (elscim.Resource, error) 
 	if err != nil {
 		return elscim.Resource{}, domainError(h.log, r, id, err)
 	}
-	return h.resource(v), nil
+	return h.resource(v, withMembers(r)), nil
+}
+
+// withMembers reports whether the answer lists groups' members: Entra ID leaves them
+// out (excludedAttributes=members) when it only checks that a group exists, which
+// spares reading and sending thousands of them.
+func withMembers(r *http.Request) bool {
+	for _, a := range strings.Split(r.URL.Query().Get("excludedAttributes"), ",") {
+		if strings.EqualFold(strings.TrimSpace(a), "members") {
+			return false
+		}
+	}
+	return true
 }
 
 // GetAll lists groups (GET /Groups), filtered as users are (displayName eq…).
@@ -62,7 +74,7 @@ func (h *groupHandler) GetAll(r *http.Request, params elscim.ListRequestParams) 
 	}
 	all := make([]elscim.Resource, 0, len(views))
 	for i := range views {
-		all = append(all, h.resource(&views[i]))
+		all = append(all, h.resource(&views[i], withMembers(r)))
 	}
 	if !simple {
 		return filterPage(params, all), nil
@@ -84,7 +96,7 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs elscim.Resource
 	if err != nil {
 		return elscim.Resource{}, domainError(h.log, r, id, err)
 	}
-	return h.resource(v), nil
+	return h.resource(v, true), nil
 }
 
 // Patch renames a group or changes its members (PATCH /Groups/{id}).
@@ -110,7 +122,7 @@ func (h *groupHandler) Patch(r *http.Request, id string, ops []elscim.PatchOpera
 	if err != nil {
 		return elscim.Resource{}, domainError(h.log, r, id, err)
 	}
-	return h.resource(v), nil
+	return h.resource(v, true), nil
 }
 
 // Delete removes a group (DELETE /Groups/{id}); its members lose the role it gave.
@@ -126,7 +138,7 @@ func (h *groupHandler) Delete(r *http.Request, id string) error {
 }
 
 // resource is a group in SCIM's Group shape.
-func (h *groupHandler) resource(v *community.ProvisionedGroupView) elscim.Resource {
+func (h *groupHandler) resource(v *community.ProvisionedGroupView, withMembers bool) elscim.Resource {
 	members := make([]any, 0, len(v.Members))
 	for _, a := range v.Members {
 		id := community.FormatID(a.ID)
@@ -139,8 +151,11 @@ func (h *groupHandler) resource(v *community.ProvisionedGroupView) elscim.Resour
 	created, modified := v.CreatedAt, v.UpdatedAt
 	res := elscim.Resource{
 		ID:         community.FormatID(v.ID),
-		Attributes: elscim.ResourceAttributes{"displayName": v.DisplayName, "members": members},
+		Attributes: elscim.ResourceAttributes{"displayName": v.DisplayName},
 		Meta:       elscim.Meta{Created: &created, LastModified: &modified},
+	}
+	if withMembers {
+		res.Attributes["members"] = members
 	}
 	if v.ExternalID != "" {
 		res.ExternalID = optional.NewString(v.ExternalID)

@@ -159,3 +159,52 @@ func TestDiscovery(t *testing.T) {
 	}
 	p.do(http.MethodGet, "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", "").want(t, "User schema", http.StatusOK)
 }
+
+// TestSCIMPaging: lists page with startIndex and count, with the filters the database
+// answers and with others checked one by one.
+func TestSCIMPaging(t *testing.T) {
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		p := newProvider(t, inst, "okta")
+		var ids []string
+		for _, name := range []string{"pat.one@corp.example", "pat.two@corp.example", "quinn@corp.example"} {
+			p.vars["userName"] = name
+			ids = append(ids, p.do(http.MethodPost, "/Users", p.fixture("okta/create_user.json")).
+				want(t, "create "+name, http.StatusCreated).str("id"))
+			// The fixture's address is one person's; each needs their own.
+			p.do(http.MethodPatch, "/Users/"+ids[len(ids)-1], `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],`+
+				`"Operations":[{"op":"replace","path":"emails","value":[{"value":"`+name+`","primary":true}]}]}`).
+				want(t, "address of "+name, http.StatusOK)
+			ext := `{"op":"replace","path":"externalId","value":"x-` + name + `"}`
+			if name == "quinn@corp.example" {
+				ext = `{"op":"remove","path":"externalId"}`
+			}
+			p.do(http.MethodPatch, "/Users/"+ids[len(ids)-1], `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],`+
+				`"Operations":[`+ext+`]}`).want(t, "externalId", http.StatusOK)
+		}
+		page := func(query string) (total float64, got []string) {
+			t.Helper()
+			a := p.do(http.MethodGet, "/Users"+query, "").want(t, "list "+query, http.StatusOK)
+			res, _ := a.doc["Resources"].([]any)
+			for _, r := range res {
+				got = append(got, r.(map[string]any)["id"].(string))
+			}
+			total, _ = a.doc["totalResults"].(float64)
+			return total, got
+		}
+		if total, got := page("?startIndex=2&count=1"); total != 3 || len(got) != 1 || got[0] != ids[1] {
+			t.Fatalf("second page of one: %v of %v", got, total)
+		}
+		if total, got := page("?count=0"); total != 3 || len(got) != 0 {
+			t.Fatalf("count=0: %v of %v", got, total)
+		}
+		if total, got := page(filter(`userName sw "pat"`) + "&startIndex=2"); total != 2 || len(got) != 1 || got[0] != ids[1] {
+			t.Fatalf("filter evaluated one by one: %v of %v", got, total)
+		}
+		if total, got := page(filter(`externalId pr`)); total != 2 || len(got) != 2 {
+			t.Fatalf("externalId pr: %v of %v", got, total)
+		}
+		if total, got := page(filter(`id eq "` + ids[2] + `"`)); total != 1 || got[0] != ids[2] {
+			t.Fatalf("id eq: %v of %v", got, total)
+		}
+	})
+}

@@ -186,83 +186,123 @@ func (s *Service) ActOnAccount(ctx context.Context, actor *Account, id int64, in
 	if targetRole != RoleUser && actorRole != RoleAdmin {
 		return nil, Forbidden("Only admins can act on the instance's moderators and admins")
 	}
-	var user *User
-	if target.IsLocal() {
-		if u, err := s.UserByAccountID(ctx, target.ID); err == nil {
-			user = u
-		} else if KindOf(err) != KindNotFound {
-			return nil, err
-		}
+	user, err := s.loginOf(ctx, target)
+	if err != nil {
+		return nil, err
 	}
-	text := truncateRunes(strings.TrimSpace(in.Text), MaxModerationReason)
 	err = s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
-		var sa AccountSanction
-		err := tx.Where("account_id = ?", target.ID).Take(&sa).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			sa = AccountSanction{AccountID: target.ID}
-		} else if err != nil {
-			return fmt.Errorf("load sanction: %w", err)
-		}
-		disabled := user != nil && user.Disabled
-		var action string
-		switch in.Type {
-		case AccountActionNone, "":
-			action = ActionWarn
-		case AccountActionSilence:
-			sa.Silenced, action = true, ActionSilence
-		case AccountActionUnsilence:
-			sa.Silenced, action = false, ActionUnsilence
-		case AccountActionSuspend:
-			sa.Suspended, action = true, ActionSuspend
-			disabled = user != nil
-		case AccountActionUnsuspend:
-			sa.Suspended, action = false, ActionUnsuspend
-			disabled = false
-		case AccountActionDisable:
-			if user == nil {
-				return Invalid("Only local accounts with a login can be disabled")
-			}
-			disabled, action = true, ActionDisable
-		case AccountActionEnable:
-			if user == nil {
-				return Invalid("Only local accounts with a login can be enabled")
-			}
-			disabled, action = false, ActionEnable
-		case AccountActionSensitive:
-			return Invalid("Marking accounts' media as sensitive is not supported on this server")
-		default:
-			return Invalid("Type %q is not one of none, disable, silence, suspend", in.Type)
-		}
-		sa.UpdatedAt = s.clock()
-		if err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "account_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"silenced", "suspended", "updated_at"}),
-		}).Create(&sa).Error; err != nil {
-			return fmt.Errorf("store sanction: %w", err)
-		}
-		if user != nil && user.Disabled != disabled {
-			if err := tx.Model(&User{}).Where("id = ?", user.ID).
-				Updates(map[string]any{"disabled": disabled, "updated_at": s.clock()}).Error; err != nil {
-				return fmt.Errorf("disable login: %w", err)
-			}
-		}
-		*ev = append(*ev, AccountSanctioned{Account: *target, Sanction: sa})
-		if err := s.logStaffAction(tx, actor, action, target.URI, text, ""); err != nil {
-			return err
-		}
-		if in.ReportID == 0 {
-			return nil
-		}
-		r, err := reportByID(tx, in.ReportID)
-		if err != nil {
-			return err
-		}
-		return s.handleReportTx(tx, actor, r, ReportResolve)
+		return s.actOnAccountTx(tx, ev, accountActor{account: actor}, target, user, in)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.AdminAccount(ctx, actor, id)
+}
+
+// accountActor is who applies an account action: one of the instance's moderators
+// (account), or, with no account, a part of the system acting under a name of its own
+// (provisioning from the company's identity provider), which the audit log shows as
+// the actor.
+type accountActor struct {
+	account *Account
+	system  string
+}
+
+// logAccountAction records an account action in the audit log under its actor.
+func (s *Service) logAccountAction(tx *gorm.DB, by accountActor, action, objectURI, reason, detail string) error {
+	if by.account != nil {
+		return s.logStaffAction(tx, by.account, action, objectURI, reason, detail)
+	}
+	_, err := s.logModeration(tx, nil, ModerationLogEntry{ActorURI: by.system, Action: action, ObjectURI: objectURI,
+		Reason: reason, Detail: detail}, nil, nil)
+	return err
+}
+
+// loginOf is a local account's login, or nil for remote accounts and accounts that
+// have none.
+func (s *Service) loginOf(ctx context.Context, target *Account) (*User, error) {
+	if !target.IsLocal() {
+		return nil, nil
+	}
+	u, err := s.UserByAccountID(ctx, target.ID)
+	if err == nil {
+		return u, nil
+	}
+	if KindOf(err) == KindNotFound {
+		return nil, nil
+	}
+	return nil, err
+}
+
+// actOnAccountTx applies an account action in tx, after the caller checked that by
+// may apply it to target; user is target's login (nil if it has none).
+func (s *Service) actOnAccountTx(tx *gorm.DB, ev *[]Event, by accountActor, target *Account, user *User, in AccountAction) error {
+	text := truncateRunes(strings.TrimSpace(in.Text), MaxModerationReason)
+	var sa AccountSanction
+	err := tx.Where("account_id = ?", target.ID).Take(&sa).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		sa = AccountSanction{AccountID: target.ID}
+	} else if err != nil {
+		return fmt.Errorf("load sanction: %w", err)
+	}
+	disabled := user != nil && user.Disabled
+	var action string
+	switch in.Type {
+	case AccountActionNone, "":
+		action = ActionWarn
+	case AccountActionSilence:
+		sa.Silenced, action = true, ActionSilence
+	case AccountActionUnsilence:
+		sa.Silenced, action = false, ActionUnsilence
+	case AccountActionSuspend:
+		sa.Suspended, action = true, ActionSuspend
+		disabled = user != nil
+	case AccountActionUnsuspend:
+		sa.Suspended, action = false, ActionUnsuspend
+		disabled = false
+	case AccountActionDisable:
+		if user == nil {
+			return Invalid("Only local accounts with a login can be disabled")
+		}
+		disabled, action = true, ActionDisable
+	case AccountActionEnable:
+		if user == nil {
+			return Invalid("Only local accounts with a login can be enabled")
+		}
+		disabled, action = false, ActionEnable
+	case AccountActionSensitive:
+		return Invalid("Marking accounts' media as sensitive is not supported on this server")
+	default:
+		return Invalid("Type %q is not one of none, disable, silence, suspend", in.Type)
+	}
+	sa.UpdatedAt = s.clock()
+	if err := tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "account_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"silenced", "suspended", "updated_at"}),
+	}).Create(&sa).Error; err != nil {
+		return fmt.Errorf("store sanction: %w", err)
+	}
+	if user != nil && user.Disabled != disabled {
+		if err := tx.Model(&User{}).Where("id = ?", user.ID).
+			Updates(map[string]any{"disabled": disabled, "updated_at": s.clock()}).Error; err != nil {
+			return fmt.Errorf("disable login: %w", err)
+		}
+	}
+	*ev = append(*ev, AccountSanctioned{Account: *target, Sanction: sa})
+	if err := s.logAccountAction(tx, by, action, target.URI, text, ""); err != nil {
+		return err
+	}
+	if in.ReportID == 0 {
+		return nil
+	}
+	if by.account == nil {
+		return Invalid("Only moderators resolve reports")
+	}
+	r, err := reportByID(tx, in.ReportID)
+	if err != nil {
+		return err
+	}
+	return s.handleReportTx(tx, by.account, r, ReportResolve)
 }
 
 // IsSuspended reports whether moderators suspended an account.

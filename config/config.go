@@ -130,6 +130,8 @@ type Config struct {
 	// Registrations say who may sign up without the identity provider; the admin
 	// page /admin/instance overrides them once saved.
 	Registrations Registrations `yaml:"registrations"`
+	// SCIM configures provisioning by the identity provider (docs/scim.md).
+	SCIM SCIM `yaml:"scim"`
 }
 
 // Retention configures the deletion of old posts. No rules (the default) keeps
@@ -277,6 +279,14 @@ type Registrations struct {
 	ApprovalRequired bool `yaml:"approval_required"`
 	// AllowedEmailDomains limits open sign-up to these e-mail domains; empty: any.
 	AllowedEmailDomains []string `yaml:"allowed_email_domains"`
+}
+
+// SCIM configures provisioning by the company's identity provider over SCIM 2.0.
+type SCIM struct {
+	// DeleteAccounts makes the provider's DELETE of a user delete the account for
+	// good, with its posts, and tell the peers; by default the account is suspended
+	// and kept, as on deactivation.
+	DeleteAccounts bool `yaml:"delete_accounts"`
 }
 
 // RoleGroups names the identity provider's groups whose members get a role here. A
@@ -757,6 +767,18 @@ var envTable = []envBinding{
 		get:    func(c Config) string { return strings.Join(c.Registrations.AllowedEmailDomains, ",") },
 		set: func(c *Config, v string) error {
 			c.Registrations.AllowedEmailDomains = splitList(v)
+			return nil
+		},
+	},
+	{
+		EnvVar: EnvVar{Name: "TACIT_SCIM_DELETE_ACCOUNTS", YAMLKey: "scim.delete_accounts", Description: "true: the identity provider's SCIM DELETE deletes the account and its posts for good; false (default): it suspends the account and keeps it."},
+		get:    func(c Config) string { return strconv.FormatBool(c.SCIM.DeleteAccounts) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid boolean %q (use true or false)", v)
+			}
+			c.SCIM.DeleteAccounts = b
 			return nil
 		},
 	},

@@ -758,6 +758,7 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_METRICS_ON_LISTEN":                   "true",
 		"TACIT_METRICS_TOKEN":                       "scrape-secret",
 		"TACIT_DATABASE_WAIT":                       "0s",
+		"TACIT_SCIM_DELETE_ACCOUNTS":                "true",
 		"TACIT_REGISTRATIONS_MODE":                  "invite",
 		"TACIT_REGISTRATIONS_APPROVAL_REQUIRED":     "true",
 		"TACIT_REGISTRATIONS_ALLOWED_EMAIL_DOMAINS": "example.com",

@@ -27,6 +27,7 @@ import (
 	"github.com/tacit-social/tacit/federation/queue"
 	"github.com/tacit-social/tacit/media"
 	"github.com/tacit-social/tacit/metrics"
+	"github.com/tacit-social/tacit/scim"
 	"github.com/tacit-social/tacit/search"
 	"github.com/tacit-social/tacit/sso"
 	"github.com/tacit-social/tacit/store"
@@ -50,7 +51,9 @@ type Instance struct {
 	Search  *search.Searcher
 	// Metrics are the instance's Prometheus figures, served where Config.Metrics says.
 	Metrics *metrics.Metrics
-	log     *slog.Logger
+	// SCIM serves the identity provider's provisioning under scim.Prefix.
+	SCIM *scim.Server
+	log  *slog.Logger
 }
 
 // Option tunes Open.
@@ -134,12 +137,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	inst.Queue = queue.New(db, queue.Options{Logger: log, Lease: 30 * time.Second, PerHost: 8,
 		Observe: inst.Metrics.ObserveJob})
 	inst.Federator = federation.New(federation.Options{
-		Config:      cfg,
-		Community:   inst.Community,
-		Queue:       inst.Queue,
-		InstanceKey: instanceKey,
-		Logger:      log,
-		UserAgent:   "Tacit/" + web.Version + " (+" + cfg.BaseURL() + "/)",
+		Config:          cfg,
+		Community:       inst.Community,
+		Queue:           inst.Queue,
+		InstanceKey:     instanceKey,
+		Logger:          log,
+		UserAgent:       "Tacit/" + web.Version + " (+" + cfg.BaseURL() + "/)",
 		SignatureFailed: inst.Metrics.ObserveSignatureFailure,
 	})
 	inst.Federator.Subscribe(inst.Events)
@@ -186,6 +189,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Search:         inst.Search,
 		ObserveRequest: inst.Metrics.ObserveRequest,
 	})
+	inst.SCIM, err = scim.New(scim.Deps{Config: cfg, Community: inst.Community, Auth: inst.Auth, Logger: log})
+	if err != nil {
+		inst.Close()
+		return nil, err
+	}
 	return inst, nil
 }
 
@@ -222,8 +230,11 @@ func (inst *Instance) ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Handler is the instance's HTTP handler: the web server's, and /metrics when
-// metrics.on_listen asks for it.
+// Handler is the instance's HTTP handler: the web server's, SCIM beside it, and
+// /metrics when metrics.on_listen asks for it. SCIM answers beside the web server's
+// engine rather than on it: the engine's middleware takes every bearer token for an
+// OAuth access token and refuses the rest, and the identity provider's token is not
+// one; SCIM checks its own tokens and logs its own requests.
 func (inst *Instance) Handler() http.Handler {
 	h := inst.Web.Handler()
 	// /metrics stays out of the web server's middleware: its bearer token is not an
@@ -236,6 +247,10 @@ func (inst *Instance) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if scrape != nil && r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			scrape.ServeHTTP(w, r)
+			return
+		}
+		if scim.Handles(r.URL.Path) {
+			inst.SCIM.ServeHTTP(w, r)
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(inst.withMetrics(r.Context())))

@@ -82,6 +82,10 @@ var models = []any{
 	&community.LegalHold{},
 	&community.ExternalIdentity{},
 	&community.Invite{},
+	&community.ProvisionedUser{},
+	&community.ProvisionedGroup{},
+	&community.ProvisionedGroupMember{},
+	&auth.SCIMToken{},
 }
 
 // migrationVersions lists the versions of the embedded migrations, from the file

@@ -214,6 +214,7 @@ var adminCommands = []adminCommand{
 	{"token", "issue an access token for an account (--username, [--scopes \"read write\"]);\nmoderators and admins get admin:read admin:write by default", adminToken},
 	{"delete-user", "delete an account, its posts and its login for good, and tell\nthe peers (--username, --yes)", adminDeleteUser},
 	{"invite", "make an invite and print its sign-up link ([--max-uses N] [--expires 7d]\n[--comment TEXT]); --list shows the invites, --revoke CODE ends one", adminInvite},
+	{"scim-token", "make a token for the identity provider's SCIM provisioning and print it\nonce ([--name NAME]); --list shows the tokens, --revoke NAME|ID ends one", adminSCIMToken},
 	{"reindex", "rebuild the search index from the database (while serve runs: used from its next start)", adminReindex},
 	{"backup", "write a backup of the running instance (database, keys, media, configuration)\nto DEST (a .tar.gz file, or a directory to name one in)", adminBackup},
 	{"restore", "restore a backup into an empty data dir ([--force] replaces an instance;\nstop its server first), then rebuild the search index", adminRestore},

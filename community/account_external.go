@@ -22,11 +22,12 @@ import (
 // exists: whoever controls a name at the provider would otherwise take over the local
 // account that happens to carry it.
 //
-// Accounts provisioned ahead of the first sign-in (SCIM) belong to the same provider:
-// provisioning records their ExternalIdentity (this issuer, and the subject the
-// provider will send, e.g. SCIM's externalId) when it creates them, so that the first
-// sign-in finds them here like any other. Nothing here guesses such a link from
-// matching names.
+// Accounts provisioned ahead of the first sign-in (SCIM) belong to the same provider,
+// which names them in both channels by one id: the externalId it sent to SCIM comes
+// back as a claim of the ID token (ExternalClaims.ProvisionedID). A first sign-in
+// whose ProvisionedID matches a provisioned account not yet linked to this issuer
+// records its ExternalIdentity and signs into it. Nothing here guesses such a link
+// from matching names.
 
 // ExternalClaims are what the identity provider asserts about a person at sign-in,
 // read by the adapter from an ID token it has verified.
@@ -41,6 +42,9 @@ type ExternalClaims struct {
 	Email         string
 	EmailVerified bool
 	DisplayName   string
+	// ProvisionedID is the externalId the provider's SCIM provisioning gave the
+	// person, read from the claim the instance names; "" when there is none.
+	ProvisionedID string
 	// Role is what the provider's groups give; "" when the claims carry no group
 	// information, which leaves the role as it is (a new account is a user).
 	Role Role
@@ -91,7 +95,14 @@ func (s *Service) signInExternalOnce(ctx context.Context, c ExternalClaims) (*Us
 	err := s.read(ctx).Where("issuer = ? AND subject = ?", c.Issuer, c.Subject).Take(&id).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
-		return s.createExternal(ctx, c)
+		linked, err := s.linkProvisioned(ctx, c)
+		switch {
+		case err != nil:
+			return nil, nil, err
+		case linked == nil:
+			return s.createExternal(ctx, c)
+		}
+		return s.updateExternal(ctx, linked, c)
 	case err != nil:
 		return nil, nil, fmt.Errorf("find external identity: %w", err)
 	}
@@ -287,4 +298,35 @@ func externalUsername(want string) string {
 		name = strings.TrimRight(name[:MaxUsernameLen], "_")
 	}
 	return name
+}
+
+// linkProvisioned finds the account SCIM provisioned for a person signing in for the
+// first time, by the id both channels share, and records the link. It returns nil
+// when there is no such account, or when it is already linked to another subject of
+// this issuer: a second person cannot claim it.
+func (s *Service) linkProvisioned(ctx context.Context, c ExternalClaims) (*ExternalIdentity, error) {
+	pid := strings.TrimSpace(c.ProvisionedID)
+	if pid == "" {
+		return nil, nil
+	}
+	var p ProvisionedUser
+	err := s.read(ctx).Where("external_id = ?", pid).Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find provisioned account: %w", err)
+	}
+	var taken int64
+	if err := s.read(ctx).Model(&ExternalIdentity{}).Where("account_id = ? AND issuer = ?", p.AccountID, c.Issuer).Count(&taken).Error; err != nil {
+		return nil, fmt.Errorf("check external identity: %w", err)
+	}
+	if taken > 0 {
+		return nil, nil
+	}
+	id := &ExternalIdentity{ID: NewID(), AccountID: p.AccountID, Issuer: c.Issuer, Subject: c.Subject, CreatedAt: s.clock()}
+	if err := s.db.WithContext(ctx).Create(id).Error; err != nil {
+		return nil, fmt.Errorf("link provisioned account: %w", err)
+	}
+	return id, nil
 }

@@ -231,3 +231,42 @@ func TestProvisioningAdoptsProviderAccounts(t *testing.T) {
 		}
 	})
 }
+
+// The first sign-in of a provisioned person finds the account SCIM made, through the
+// id both channels carry; a second subject claiming the same id gets an account of
+// its own, and a deactivated person cannot sign in.
+func TestSignInFindsProvisionedAccount(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := testService(db)
+		p := s.Provisioning(ProvisioningOptions{})
+		in := UserProvision{UserName: "gail@corp.example", ExternalID: "00u1gail", DisplayName: "Gail", Email: "gail@corp.example", Active: true}
+		gail, err := p.CreateUser(ctx, "scim:test", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims := ExternalClaims{Issuer: "https://id.corp.example", Subject: "00u1gail", ProvisionedID: "00u1gail", Username: "gail.w", DisplayName: "Gail W."}
+		_, acct, err := s.SignInExternal(ctx, claims)
+		if err != nil {
+			t.Fatalf("first sign-in: %v", err)
+		}
+		if acct.ID != gail.AccountID {
+			t.Fatalf("first sign-in made account %d (@%s), want the provisioned %d", acct.ID, acct.Username, gail.AccountID)
+		}
+		if _, again, err := s.SignInExternal(ctx, claims); err != nil || again.ID != gail.AccountID {
+			t.Fatalf("second sign-in: %v, account %v", err, again)
+		}
+		other := claims
+		other.Subject, other.Username = "00u9mallory", "mallory"
+		if _, acct, err := s.SignInExternal(ctx, other); err != nil || acct.ID == gail.AccountID {
+			t.Fatalf("another subject with the same id: %v, account %v", err, acct)
+		}
+		in.Active = false
+		if _, err := p.ReplaceUser(ctx, "scim:test", gail.AccountID, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SignInExternal(ctx, claims); KindOf(err) != KindForbidden {
+			t.Fatalf("sign-in after deactivation: %v, want forbidden", err)
+		}
+	})
+}

@@ -232,6 +232,11 @@ type SSO struct {
 	EmailClaim    string `yaml:"email_claim"`
 	NameClaim     string `yaml:"name_claim"`
 	GroupsClaim   string `yaml:"groups_claim"`
+	// ProvisioningClaim names the claim whose value is the externalId the provider's
+	// SCIM provisioning gave the person ("sub" for Okta; "oid" for Entra ID once its
+	// externalId is mapped to objectId): the first sign-in of a provisioned person
+	// then finds their account. Empty links no provisioned account.
+	ProvisioningClaim string `yaml:"provisioning_claim"`
 	// AllowedEmailDomains, when set, admits only people whose verified e-mail
 	// address is in one of these domains.
 	AllowedEmailDomains []string `yaml:"allowed_email_domains"`
@@ -690,6 +695,11 @@ var envTable = []envBinding{
 		set:    func(c *Config, v string) error { c.SSO.GroupsClaim = v; return nil },
 	},
 	{
+		EnvVar: EnvVar{Name: "TACIT_SSO_PROVISIONING_CLAIM", YAMLKey: "sso.provisioning_claim", Description: "Claim whose value is the externalId SCIM provisioning gave the person, so that their first sign-in finds the provisioned account; empty links none."},
+		get:    func(c Config) string { return c.SSO.ProvisioningClaim },
+		set:    func(c *Config, v string) error { c.SSO.ProvisioningClaim = v; return nil },
+	},
+	{
 		EnvVar: EnvVar{Name: "TACIT_SSO_ALLOWED_EMAIL_DOMAINS", YAMLKey: "sso.allowed_email_domains", Description: "Comma-separated e-mail domains admitted by single sign-on (checked against a verified address); empty admits everyone the provider signs in."},
 		get:    func(c Config) string { return strings.Join(c.SSO.AllowedEmailDomains, ",") },
 		set:    func(c *Config, v string) error { c.SSO.AllowedEmailDomains = splitList(v); return nil },
@@ -854,13 +864,14 @@ func Default() Config {
 		},
 		Retention: Retention{Interval: time.Hour, Batch: 500},
 		SSO: SSO{
-			Scopes:        []string{"openid", "profile", "email"},
-			UsernameClaim: "preferred_username",
-			EmailClaim:    "email",
-			NameClaim:     "name",
-			GroupsClaim:   "groups",
-			PasswordLogin: true,
-			ButtonLabel:   "Sign in with your company account",
+			Scopes:            []string{"openid", "profile", "email"},
+			UsernameClaim:     "preferred_username",
+			EmailClaim:        "email",
+			NameClaim:         "name",
+			GroupsClaim:       "groups",
+			ProvisioningClaim: "sub",
+			PasswordLogin:     true,
+			ButtonLabel:       "Sign in with your company account",
 		},
 		// Long enough for a PostgreSQL container started at the same time to accept
 		// connections; short enough that a wrong address is reported soon.
@@ -1001,6 +1012,7 @@ func (c Config) Normalize() Config {
 	c.SSO.EmailClaim = strings.TrimSpace(c.SSO.EmailClaim)
 	c.SSO.NameClaim = strings.TrimSpace(c.SSO.NameClaim)
 	c.SSO.GroupsClaim = strings.TrimSpace(c.SSO.GroupsClaim)
+	c.SSO.ProvisioningClaim = strings.TrimSpace(c.SSO.ProvisioningClaim)
 	c.SSO.ButtonLabel = strings.TrimSpace(c.SSO.ButtonLabel)
 	var domains []string
 	for _, d := range c.SSO.AllowedEmailDomains {

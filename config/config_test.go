@@ -751,6 +751,7 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 		"TACIT_SSO_EMAIL_CLAIM":                     "mail",
 		"TACIT_SSO_NAME_CLAIM":                      "display_name",
 		"TACIT_SSO_GROUPS_CLAIM":                    "roles",
+		"TACIT_SSO_PROVISIONING_CLAIM":              "oid",
 		"TACIT_SSO_ALLOWED_EMAIL_DOMAINS":           "example.com",
 		"TACIT_SSO_PASSWORD_LOGIN":                  "false",
 		"TACIT_SSO_BUTTON_LABEL":                    "Sign in with Okta",

@@ -298,6 +298,9 @@ func (p *Provider) externalClaims(idToken *oidc.IDToken, claims map[string]any) 
 		EmailVerified: boolClaim(claims, "email_verified"),
 		DisplayName:   stringClaim(claims, p.cfg.NameClaim),
 	}
+	if p.cfg.ProvisioningClaim != "" {
+		ext.ProvisionedID = stringClaim(claims, p.cfg.ProvisioningClaim)
+	}
 	if groups, ok := listClaim(claims, p.cfg.GroupsClaim); ok {
 		ext.Role = community.Role(p.roles.RoleOf(groups))
 	}

@@ -16,7 +16,8 @@ import (
 //
 // The rule:
 //   - an account always sees itself;
-//   - a suspended account is seen by nobody else;
+//   - a suspended account is seen by nobody else, nor is one that signed up and waits
+//     for a moderator's approval (moderators find it through the admin views);
 //   - outside the company (logged-out visitors, servers that are not peers) people are
 //     seen only where profiles are public: open federation mode, or a server a domain
 //     allow opens to federation. In company mode a stranger learns nothing, not even
@@ -33,6 +34,7 @@ import (
 // loaded in batches.
 type accountFacts struct {
 	suspended map[int64]bool
+	pending   map[int64]bool // local accounts waiting for approval
 	boards    map[int64]*Board // the board of a group account, when it is one
 }
 
@@ -64,7 +66,7 @@ func (s *Service) mayViewAccount(v Viewer, a *Account, f accountFacts) bool {
 	if me := v.AccountID(); me != 0 && a.ID == me {
 		return true
 	}
-	if f.suspended[a.ID] {
+	if f.suspended[a.ID] || f.pending[a.ID] {
 		return false
 	}
 	if !s.inCompany(v) && !s.outsiderMaySee(v) {
@@ -81,12 +83,15 @@ func (s *Service) mayViewAccount(v Viewer, a *Account, f accountFacts) bool {
 // found", as Mastodon does in its limited federation mode.
 func (s *Service) ProfilesNeedLogin() bool { return !s.publicProfiles }
 
-// loadAccountFacts loads the suspensions and boards of accounts.
+// loadAccountFacts loads the suspensions, pending approvals and boards of accounts.
 func (s *Service) loadAccountFacts(ctx context.Context, accounts []*Account) (accountFacts, error) {
-	f := accountFacts{suspended: map[int64]bool{}, boards: map[int64]*Board{}}
-	var ids, groups []int64
+	f := accountFacts{suspended: map[int64]bool{}, pending: map[int64]bool{}, boards: map[int64]*Board{}}
+	var ids, locals, groups []int64
 	for _, a := range accounts {
 		ids = append(ids, a.ID)
+		if a.IsLocal() {
+			locals = append(locals, a.ID)
+		}
 		if a.Group {
 			groups = append(groups, a.ID)
 		}
@@ -101,6 +106,16 @@ func (s *Service) loadAccountFacts(ctx context.Context, accounts []*Account) (ac
 		}
 		for _, id := range suspended {
 			f.suspended[id] = true
+		}
+	}
+	for chunk := range chunks(uniqueIDs(locals), maxBatchIDs) {
+		var pending []int64
+		if err := db.Model(&User{}).Where("NOT approved AND account_id IN ?", chunk).
+			Pluck("account_id", &pending).Error; err != nil {
+			return f, fmt.Errorf("load pending approvals: %w", err)
+		}
+		for _, id := range pending {
+			f.pending[id] = true
 		}
 	}
 	for chunk := range chunks(uniqueIDs(groups), maxBatchIDs) {
@@ -197,9 +212,11 @@ func (s *Service) LocalAccountFor(ctx context.Context, v Viewer, username string
 	return s.visibleOr(ctx, v, a)
 }
 
-// notSuspendedAccountSQL leaves out suspended accounts, except the viewer's own.
-const notSuspendedAccountSQL = `(accounts.id = ? OR NOT EXISTS (SELECT 1 FROM account_sanctions
-	WHERE account_sanctions.account_id = accounts.id AND account_sanctions.suspended))`
+// notSuspendedAccountSQL leaves out suspended accounts and those waiting for
+// approval, except the viewer's own.
+const notSuspendedAccountSQL = `(accounts.id = ? OR (NOT EXISTS (SELECT 1 FROM account_sanctions
+	WHERE account_sanctions.account_id = accounts.id AND account_sanctions.suspended)
+	AND NOT EXISTS (SELECT 1 FROM users WHERE users.account_id = accounts.id AND NOT users.approved)))`
 
 // visibleAccountSQL restricts a query on the accounts table to the accounts viewer v
 // may see. It states mayViewAccount in SQL so that lists can page in the database; the

@@ -185,11 +185,31 @@ func TestRegister(t *testing.T) {
 		if err != nil || len(pending) != 1 || pending[0].Account.Username != "ben" {
 			t.Fatalf("pending accounts: %+v %v", pending, err)
 		}
+		// Nobody else sees a pending account, by id or by name, nor in lists.
+		seenBy := func(v Viewer) bool {
+			t.Helper()
+			_, byID := f.s.AccountFor(ctx, v, reg.Account.ID)
+			_, byName := f.s.LocalAccountFor(ctx, v, "ben")
+			listed, err := f.s.VisibleAccounts(ctx, v, []*Account{reg.Account})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return byID == nil && byName == nil && len(listed) == 1
+		}
+		if seenBy(Viewer{Account: alice}) {
+			t.Fatal("a pending account is seen by another account")
+		}
+		if !seenBy(Viewer{Account: reg.Account}) {
+			t.Fatal("a pending account does not see itself")
+		}
 		if err := f.s.ApproveAccount(ctx, alice, reg.Account.ID); KindOf(err) != KindForbidden {
 			t.Fatalf("approve by a user: %v", err)
 		}
 		if err := f.s.ApproveAccount(ctx, f.mod, reg.Account.ID); err != nil {
 			t.Fatal(err)
+		}
+		if !seenBy(Viewer{Account: alice}) {
+			t.Fatal("an approved account is not seen")
 		}
 		if _, _, err := f.s.Authenticate(ctx, "ben", "a long sign-up phrase"); err != nil {
 			t.Fatalf("sign in once approved: %v", err)

@@ -164,7 +164,7 @@ func (x *Indexer) Run(ctx context.Context) error {
 		if err := Build(ctx, x.ix, x.c, nil); err != nil {
 			return err
 		}
-		x.log.InfoContext(ctx, "search index built from the database", "took", time.Since(start).Round(time.Millisecond))
+		x.log.InfoContext(ctx, "search index built from the database", "duration_ms", time.Since(start).Milliseconds())
 	}
 	sweep := x.ix.needsSweep
 	tick := time.NewTicker(catchUpEvery)

@@ -87,17 +87,17 @@ func (l *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (sql 
 		}
 		sql, rows := fc()
 		l.log.Log(ctx, level, "database query failed",
-			"err", err, "sql", sql, "rows", rows, "elapsed", elapsed)
+			"err", err, "sql", sql, "rows", rows, "duration_ms", ms(elapsed))
 	case elapsed > SlowQueryThreshold && l.level >= gormlogger.Warn:
 		sql, rows := fc()
 		l.log.WarnContext(ctx, "slow database query",
-			"sql", sql, "rows", rows, "elapsed", elapsed, "threshold", SlowQueryThreshold)
+			"sql", sql, "rows", rows, "duration_ms", ms(elapsed), "threshold_ms", ms(SlowQueryThreshold))
 	case l.level >= gormlogger.Info:
 		if !l.log.Enabled(ctx, slog.LevelDebug) {
 			return
 		}
 		sql, rows := fc()
-		l.log.DebugContext(ctx, "database query", "sql", sql, "rows", rows, "elapsed", elapsed)
+		l.log.DebugContext(ctx, "database query", "sql", sql, "rows", rows, "duration_ms", ms(elapsed))
 	}
 }
 
@@ -114,3 +114,7 @@ func expectedError(err error) bool {
 		errors.Is(err, gorm.ErrForeignKeyViolated) ||
 		errors.Is(err, context.Canceled)
 }
+
+// ms is a duration in milliseconds with microseconds kept, as every log line gives
+// durations.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

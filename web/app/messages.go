@@ -608,10 +608,13 @@ var messages = map[string]string{
 	"signup.pending":       "Your account is made and waits for a moderator's approval.",
 	"signup.pending_lead":  "You can sign in once a moderator approves it.",
 
-	"moderation.log.action.approve_account": "Sign-up approved",
-	"moderation.log.action.reject_account":  "Sign-up rejected",
-	"moderation.log.action.create_invite":   "Invite made",
-	"moderation.log.action.revoke_invite":   "Invite revoked",
+	"moderation.log.action.approve_account":          "Sign-up approved",
+	"moderation.log.action.reject_account":           "Sign-up rejected",
+	"moderation.log.action.create_invite":            "Invite made",
+	"moderation.log.action.revoke_invite":            "Invite revoked",
+	"moderation.log.action.legal_hold":               "Legal hold placed",
+	"moderation.log.action.legal_hold_release":       "Legal hold released",
+	"moderation.log.action.update_instance_settings": "Instance settings changed",
 
 	"admin.state.pending":            "Waiting for approval",
 	"admin.pending.heading":          "Waiting for approval",

@@ -264,6 +264,8 @@ var logActions = []string{
 	community.ActionLock, community.ActionUnlock, community.ActionRemove, community.ActionPin, community.ActionUnpin,
 	community.ActionBan, community.ActionUnban, community.ActionMove, community.ActionMerge, community.ActionStatus,
 	community.ActionAddModerator, community.ActionRemoveModerator,
+	community.ActionApproveAccount, community.ActionRejectAccount, community.ActionCreateInvite, community.ActionRevokeInvite,
+	community.ActionLegalHold, community.ActionLegalHoldRelease, community.ActionUpdateSettings,
 }
 
 // auditLogPage is GET /moderation/log, filtered by moderator, action and target (an

@@ -15,21 +15,28 @@
 //     audience.go: the audience a new status gets), the rows shared by every cluster
 //     (models.go), paging (page.go), JSON columns (jsoncolumn.go), text cut to limits
 //     (truncate.go), the change cursors adapters follow (changes.go), lookups by address
-//     for search (search.go) and the instance's figures (stats.go).
+//     for search (search.go), the instance's figures (stats.go) and the settings its
+//     admins edit (instance_settings.go).
 //   - Accounts (account_*.go): creating and finding accounts, who may see an account
 //     (account_audience.go), profiles and their fields, expertise, featured tags and
 //     endorsements, keys, relationships (follows, blocks, mutes), the directory, a
-//     profile's statuses and deleting an account.
+//     profile's statuses and deleting an account; how accounts come to be besides an
+//     admin's command: sign-up, invites and approval (account_registration.go), the
+//     company's identity provider at sign-in (account_external.go) and its SCIM
+//     provisioning (account_provisioning.go); and a person's own data taken out
+//     (account_export.go) or brought in from Mastodon (account_import.go).
 //   - Statuses and remote content (status_*.go, remote_*.go): creating, reading, editing
 //     and deleting statuses, with their media, polls, mentions, interactions, scheduled
-//     statuses and the details shown with them; and what other instances send (remote
-//     accounts and statuses, the once-only record of activities, remote media, inboxes).
+//     statuses and the details shown with them, the retention rules that delete old
+//     ones (status_retention.go); and what other instances send (remote accounts and
+//     statuses, the once-only record of activities, remote media, inboxes).
 //   - Feeds (feed_*.go): timelines, the home feed kept in memory, live audiences for
 //     streaming, notifications, conversations, lists, filters, markers, followed
 //     hashtags, trends and suggestions.
 //   - Boards and moderation (board_*.go, moderation*.go): idea boards and their ideas;
-//     moderation of boards (moderation.go), of accounts (moderation_accounts.go) and of
-//     domains (moderation_domains.go), and reports.
+//     moderation of boards (moderation.go), of accounts (moderation_accounts.go, with
+//     the legal hold that keeps an account's posts from retention in
+//     moderation_legal_hold.go) and of domains (moderation_domains.go), and reports.
 //
 // # The read contract
 //

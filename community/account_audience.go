@@ -34,7 +34,7 @@ import (
 // loaded in batches.
 type accountFacts struct {
 	suspended map[int64]bool
-	pending   map[int64]bool // local accounts waiting for approval
+	pending   map[int64]bool   // local accounts waiting for approval
 	boards    map[int64]*Board // the board of a group account, when it is one
 }
 

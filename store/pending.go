@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -62,15 +61,7 @@ func MigrateTo(ctx context.Context, db *gorm.DB, version int64) ([]int64, error)
 		return nil, err
 	}
 	results, err := p.UpTo(ctx, version)
-	var partial *goose.PartialError
-	if errors.As(err, &partial) {
-		results = partial.Applied
-	}
-	applied := versions(results)
-	if err != nil {
-		return applied, fmt.Errorf("store: migrate to %d: %w", version, err)
-	}
-	return applied, nil
+	return ranVersions(results, err, fmt.Sprintf("store: migrate to %d", version))
 }
 
 func migrationOf(s *goose.Source) Migration {

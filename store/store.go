@@ -342,15 +342,7 @@ func Migrate(ctx context.Context, db *gorm.DB) ([]int64, error) {
 		return nil, err
 	}
 	results, err := p.Up(ctx)
-	var partial *goose.PartialError
-	if errors.As(err, &partial) {
-		results = partial.Applied
-	}
-	applied := versions(results)
-	if err != nil {
-		return applied, fmt.Errorf("store: migrate: %w", err)
-	}
-	return applied, nil
+	return ranVersions(results, err, "store: migrate")
 }
 
 // MigrateDown rolls migrations back until the schema is at version to (0 drops
@@ -361,34 +353,34 @@ func MigrateDown(ctx context.Context, db *gorm.DB, to int64) ([]int64, error) {
 		return nil, err
 	}
 	results, err := p.DownTo(ctx, to)
-	var partial *goose.PartialError
-	if errors.As(err, &partial) {
-		results = partial.Applied
-	}
-	rolledBack := versions(results)
-	if err != nil {
-		return rolledBack, fmt.Errorf("store: migrate down: %w", err)
-	}
-	return rolledBack, nil
+	return ranVersions(results, err, "store: migrate down")
 }
 
 // Pending returns the versions Migrate would apply.
 func Pending(ctx context.Context, db *gorm.DB) ([]int64, error) {
-	p, err := provider(db)
+	migrations, err := PendingMigrations(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	status, err := p.Status(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: migration status: %w", err)
-	}
-	var pending []int64
-	for _, s := range status {
-		if s.State == goose.StatePending {
-			pending = append(pending, s.Source.Version)
-		}
+	pending := make([]int64, 0, len(migrations))
+	for _, m := range migrations {
+		pending = append(pending, m.Version)
 	}
 	return pending, nil
+}
+
+// ranVersions are the versions a goose run applied or rolled back, in order, also when
+// it stopped at a failing migration; err, if any, is wrapped with what the run was.
+func ranVersions(results []*goose.MigrationResult, err error, what string) ([]int64, error) {
+	var partial *goose.PartialError
+	if errors.As(err, &partial) {
+		results = partial.Applied
+	}
+	ran := versions(results)
+	if err != nil {
+		return ran, fmt.Errorf("%s: %w", what, err)
+	}
+	return ran, nil
 }
 
 // Version returns the current schema version (0 for an empty database).

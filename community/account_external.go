@@ -330,3 +330,42 @@ func (s *Service) linkProvisioned(ctx context.Context, c ExternalClaims) (*Exter
 	}
 	return id, nil
 }
+
+// SignInMethods are the ways a login signs in, as its admins see them.
+type SignInMethods struct {
+	// Password: a password is set (an admin may have set one for a provider's account).
+	Password bool
+	// Providers are the issuers of the identity providers the person signed in through.
+	Providers []string
+	// ProvisionedAs is the provider's userName when SCIM provisions the account, ""
+	// when it does not; ProvisionedActive is the provider's active flag.
+	ProvisionedAs     string
+	ProvisionedActive bool
+}
+
+// SignInMethodsOf tells staff how the login of a local account signs in.
+func (s *Service) SignInMethodsOf(ctx context.Context, actor *Account, accountID int64) (SignInMethods, error) {
+	var m SignInMethods
+	if err := s.requireStaff(ctx, actor); err != nil {
+		return m, err
+	}
+	user, err := s.UserByAccountID(ctx, accountID)
+	if err != nil {
+		return m, err
+	}
+	m.Password = user.PasswordHash != ""
+	db := s.read(ctx)
+	if err := db.Model(&ExternalIdentity{}).Where("account_id = ?", accountID).Order("created_at").
+		Pluck("issuer", &m.Providers).Error; err != nil {
+		return m, fmt.Errorf("load external identities: %w", err)
+	}
+	var p ProvisionedUser
+	err = db.Where("account_id = ?", accountID).Take(&p).Error
+	switch {
+	case err == nil:
+		m.ProvisionedAs, m.ProvisionedActive = p.UserName, p.Active
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return m, fmt.Errorf("load provisioning: %w", err)
+	}
+	return m, nil
+}

@@ -143,6 +143,8 @@ func (a *App) peoplePage(c *gin.Context, s *session) {
 type personPage struct {
 	Tab    adminTab
 	Person personView
+	// SignIn is how the person signs in: password, the company's provider, SCIM.
+	SignIn community.SignInMethods
 	Roles  []choice
 	Notice string
 	Error  string
@@ -169,6 +171,10 @@ func (a *App) renderPerson(c *gin.Context, s *session, status int, errText strin
 		return
 	}
 	p := personPage{Tab: adminTab{"people"}, Person: a.personView(s, v), Error: errText}
+	if p.SignIn, err = a.community.SignInMethodsOf(c.Request.Context(), s.account, id); err != nil {
+		a.fail(c, s, err)
+		return
+	}
 	if n := c.Query("done"); n != "" && errText == "" {
 		p.Notice = notice("admin.person.done." + n)
 	}

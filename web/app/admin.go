@@ -81,9 +81,31 @@ type peoplePage struct {
 	Query  string
 	People []personView
 	Pager  pager
-	// Pending are the accounts that wait for approval, first on the page.
-	Pending []personView
+	// Signups are the accounts that wait for approval, first on the page.
+	Signups signupsView
 	Notice  string
+}
+
+// signupsView lists the accounts waiting for approval, with the forms that decide
+// them: on the admin people page and on the moderation page, which post to Path.
+type signupsView struct {
+	Pending []personView
+	Path    string
+	CSRF    string
+}
+
+// pendingSignups loads the accounts waiting for approval for a page whose forms post
+// to path.
+func (a *App) pendingSignups(c *gin.Context, s *session, path string) (signupsView, error) {
+	v := signupsView{Path: path, CSRF: s.csrf}
+	pending, err := a.community.PendingAccounts(c.Request.Context(), s.account, community.Page{Limit: maxPendingShown})
+	if err != nil {
+		return v, err
+	}
+	for i := range pending {
+		v.Pending = append(v.Pending, a.personView(s, &pending[i]))
+	}
+	return v, nil
 }
 
 // peoplePage is GET /admin: the instance's people, or those whose username, name or
@@ -94,13 +116,10 @@ func (a *App) peoplePage(c *gin.Context, s *session) {
 	if n := c.Query("done"); n != "" {
 		p.Notice = notice("admin.people.done." + n)
 	}
-	pending, err := a.community.PendingAccounts(ctx, s.account, community.Page{Limit: maxPendingShown})
-	if err != nil {
+	var err error
+	if p.Signups, err = a.pendingSignups(c, s, "/admin/people"); err != nil {
 		a.fail(c, s, err)
 		return
-	}
-	for i := range pending {
-		p.Pending = append(p.Pending, a.personView(s, &pending[i]))
 	}
 	maxID, _ := community.ParseID(c.Query("max_id"))
 	page := community.Page{MaxID: maxID, Limit: pageSize}
@@ -209,7 +228,7 @@ func (a *App) personAction(c *gin.Context, s *session) {
 		// Undoing what a moderator did to the account from a report.
 		_, err = a.community.ActOnAccount(ctx, s.account, id, community.AccountAction{Type: community.AccountActionType(action)})
 	case "approve", "reject":
-		a.decidePending(c, s, id, action)
+		a.decidePending(c, s, id, action, "/admin")
 		return
 	case "password":
 		if err = a.community.ChangePassword(ctx, s.account, id, form.Get("password")); err == nil {
@@ -235,8 +254,8 @@ func (a *App) personAction(c *gin.Context, s *session) {
 }
 
 // decidePending approves or rejects an account that waits for approval, and goes back
-// to the people page: a rejected account has no page any more.
-func (a *App) decidePending(c *gin.Context, s *session, id int64, action string) {
+// to the page the decision was made on (back): a rejected account has no page any more.
+func (a *App) decidePending(c *gin.Context, s *session, id int64, action, back string) {
 	ctx := c.Request.Context()
 	var err error
 	if action == "approve" {
@@ -250,7 +269,7 @@ func (a *App) decidePending(c *gin.Context, s *session, id int64, action string)
 	}
 	a.log.InfoContext(ctx, "web admin decided on a sign-up", "request_id", c.GetString("request_id"),
 		"admin_account_id", s.account.ID, "account_id", id, "action", action)
-	a.redirect(c, "/admin?done="+action)
+	a.redirect(c, back+"?done="+action)
 }
 
 // domainRuleView is a domain block or allow as the list shows it.

@@ -373,6 +373,8 @@ var messages = map[string]string{
 	"moderation.done.unassign":      "You are no longer assigned to the report.",
 	"moderation.done.resolve":       "The report is resolved.",
 	"moderation.done.reopen":        "The report is open again.",
+	"moderation.done.approve":       "The account is approved: the person can sign in.",
+	"moderation.done.reject":        "The account is rejected and deleted; its username is free again.",
 	"moderation.log.heading":        "Audit log",
 	"moderation.log.moderator":      "Moderator",
 	"moderation.log.action":         "Action",

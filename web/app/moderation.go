@@ -19,6 +19,19 @@ func (a *App) mountModeration(e *gin.Engine) {
 	e.GET("/moderation", a.page(a.signedIn(a.staffOnly(a.reportsPage))))
 	e.POST("/moderation/reports/:id/:action", a.form(a.signedIn(a.staffOnly(a.reportAction))))
 	e.GET("/moderation/log", a.page(a.signedIn(a.staffOnly(a.auditLogPage))))
+	e.POST("/moderation/signups/:id/:action", a.form(a.signedIn(a.staffOnly(a.signupAction))))
+}
+
+// signupAction is POST /moderation/signups/:id/approve or /reject: moderators decide on
+// sign-ups from their own page, since the admin pages are for admins.
+func (a *App) signupAction(c *gin.Context, s *session) {
+	id, ok := community.ParseID(c.Param("id"))
+	action := c.Param("action")
+	if !ok || (action != "approve" && action != "reject") {
+		a.notFound(c, s)
+		return
+	}
+	a.decidePending(c, s, id, action, "/moderation")
 }
 
 // staffOnly lets only the instance's moderators and admins in: the domain's own
@@ -57,6 +70,8 @@ type reportView struct {
 }
 
 type reportsPage struct {
+	// Signups wait for a moderator's approval; shown above the open reports.
+	Signups  signupsView
 	Resolved bool
 	Reports  []reportView
 	Pager    pager
@@ -105,6 +120,12 @@ func (a *App) reportsPage(c *gin.Context, s *session) {
 	}
 	if n := c.Query("done"); n != "" {
 		p.Notice = notice("moderation.done." + n)
+	}
+	if !resolved {
+		if p.Signups, err = a.pendingSignups(c, s, "/moderation/signups"); err != nil {
+			a.fail(c, s, err)
+			return
+		}
 	}
 	for _, t := range resolveActions {
 		p.Actions = append(p.Actions, choice{Value: string(t), Label: T("moderation.action." + string(t)),

@@ -357,3 +357,62 @@ func TestModerationMessageKeys(t *testing.T) {
 		}
 	}
 }
+
+// Moderators who are not admins decide on sign-ups from the moderation page; a user
+// cannot.
+func TestModeratorsDecideSignups(t *testing.T) {
+	instancetest.Each(t, instancetest.Options{}, func(t *testing.T, inst *instancetest.Instance) {
+		ctx := context.Background()
+		inst.CreateUser(t, "mod", instancetest.UserOptions{Role: community.RoleModerator})
+		inst.CreateUser(t, "bob", instancetest.UserOptions{})
+		pending := func(name string) *community.Account {
+			t.Helper()
+			acct, _, err := inst.Community.CreateLocalAccount(ctx, community.NewLocalAccount{
+				Username: name, Password: "a long sign-up phrase", Email: name + "@example.com", Pending: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return acct
+		}
+		erin, frank := pending("erin"), pending("frank")
+		approved := func(a *community.Account) bool {
+			t.Helper()
+			u, err := inst.Community.UserByAccountID(ctx, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u.Approved
+		}
+
+		mod := newBrowser(t, inst)
+		mod.signIn("mod")
+		page := mod.get("/moderation")
+		erinPath := "/moderation/signups/" + community.FormatID(erin.ID)
+		if !strings.Contains(page.Body, erinPath+"/approve") || !strings.Contains(page.Body, "@frank") {
+			t.Fatalf("the moderation page lists no sign-ups:\n%s", page.Body)
+		}
+		csrf := mod.csrf("/moderation")
+
+		user := newBrowser(t, inst)
+		user.signIn("bob")
+		if p := user.post(erinPath+"/approve", url.Values{"csrf": {user.csrf("/")}}); p.Code != http.StatusForbidden || approved(erin) {
+			t.Fatalf("a user approving a sign-up: %d, approved %v", p.Code, approved(erin))
+		}
+
+		if p := mod.post(erinPath+"/approve", url.Values{"csrf": {csrf}}); p.Code != http.StatusSeeOther || p.Header.Get("Location") != "/moderation?done=approve" {
+			t.Fatalf("approve: %d %q", p.Code, p.Header.Get("Location"))
+		}
+		if !approved(erin) {
+			t.Fatal("erin is not approved")
+		}
+		if p := mod.post("/moderation/signups/"+community.FormatID(frank.ID)+"/reject", url.Values{"csrf": {csrf}}); p.Code != http.StatusSeeOther {
+			t.Fatalf("reject: %d", p.Code)
+		}
+		if _, err := inst.Community.UserByAccountID(ctx, frank.ID); community.KindOf(err) != community.KindNotFound {
+			t.Fatalf("frank after rejection: %v", err)
+		}
+		if p := mod.get("/moderation?done=reject"); strings.Contains(p.Body, "@frank") || !strings.Contains(p.Body, "username is free again") {
+			t.Errorf("after the decisions:\n%s", p.Body)
+		}
+	})
+}

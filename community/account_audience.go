@@ -33,9 +33,8 @@ import (
 // accountFacts are what the rule needs to know about the accounts being checked,
 // loaded in batches.
 type accountFacts struct {
-	suspended map[int64]bool
-	pending   map[int64]bool   // local accounts waiting for approval
-	boards    map[int64]*Board // the board of a group account, when it is one
+	hidden map[int64]bool   // suspended, or local and waiting for approval
+	boards map[int64]*Board // the board of a group account, when it is one
 }
 
 // inCompany reports whether the viewer belongs to the company: a logged-in account of
@@ -66,7 +65,7 @@ func (s *Service) mayViewAccount(v Viewer, a *Account, f accountFacts) bool {
 	if me := v.AccountID(); me != 0 && a.ID == me {
 		return true
 	}
-	if f.suspended[a.ID] || f.pending[a.ID] {
+	if f.hidden[a.ID] {
 		return false
 	}
 	if !s.inCompany(v) && !s.outsiderMaySee(v) {
@@ -83,15 +82,13 @@ func (s *Service) mayViewAccount(v Viewer, a *Account, f accountFacts) bool {
 // found", as Mastodon does in its limited federation mode.
 func (s *Service) ProfilesNeedLogin() bool { return !s.publicProfiles }
 
-// loadAccountFacts loads the suspensions, pending approvals and boards of accounts.
+// loadAccountFacts loads which accounts are hidden (suspended, or waiting for
+// approval: one statement for both) and the boards of group accounts.
 func (s *Service) loadAccountFacts(ctx context.Context, accounts []*Account) (accountFacts, error) {
-	f := accountFacts{suspended: map[int64]bool{}, pending: map[int64]bool{}, boards: map[int64]*Board{}}
-	var ids, locals, groups []int64
+	f := accountFacts{hidden: map[int64]bool{}, boards: map[int64]*Board{}}
+	var ids, groups []int64
 	for _, a := range accounts {
 		ids = append(ids, a.ID)
-		if a.IsLocal() {
-			locals = append(locals, a.ID)
-		}
 		if a.Group {
 			groups = append(groups, a.ID)
 		}
@@ -99,23 +96,14 @@ func (s *Service) loadAccountFacts(ctx context.Context, accounts []*Account) (ac
 	ids = uniqueIDs(ids)
 	db := s.read(ctx)
 	for chunk := range chunks(ids, maxBatchIDs) {
-		var suspended []int64
-		if err := db.Model(&AccountSanction{}).Where("suspended AND account_id IN ?", chunk).
-			Pluck("account_id", &suspended).Error; err != nil {
-			return f, fmt.Errorf("load suspensions: %w", err)
+		var hidden []int64
+		if err := db.Raw(`SELECT account_id FROM account_sanctions WHERE suspended AND account_id IN ?
+			UNION ALL SELECT account_id FROM users WHERE NOT approved AND account_id IN ?`, chunk, chunk).
+			Scan(&hidden).Error; err != nil {
+			return f, fmt.Errorf("load suspensions and pending approvals: %w", err)
 		}
-		for _, id := range suspended {
-			f.suspended[id] = true
-		}
-	}
-	for chunk := range chunks(uniqueIDs(locals), maxBatchIDs) {
-		var pending []int64
-		if err := db.Model(&User{}).Where("NOT approved AND account_id IN ?", chunk).
-			Pluck("account_id", &pending).Error; err != nil {
-			return f, fmt.Errorf("load pending approvals: %w", err)
-		}
-		for _, id := range pending {
-			f.pending[id] = true
+		for _, id := range hidden {
+			f.hidden[id] = true
 		}
 	}
 	for chunk := range chunks(uniqueIDs(groups), maxBatchIDs) {

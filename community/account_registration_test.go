@@ -167,56 +167,7 @@ func TestRegister(t *testing.T) {
 			t.Fatalf("invites: %+v %v", invites, err)
 		}
 
-		// Open with approval: a pending account cannot sign in until approved.
-		f.set(Registrations{Mode: RegistrationsOpen, ApprovalRequired: true, AllowedEmailDomains: []string{"example.com"}})
-		r = signUpAs("ben")
-		r.Email = "ben@elsewhere.org"
-		if _, err := f.s.Register(ctx, r); !slices.Equal(fieldCodes(err), []string{"email:ERR_BLOCKED"}) {
-			t.Fatalf("address of another domain: %v", err)
-		}
-		reg, err = f.s.Register(ctx, signUpAs("ben"))
-		if err != nil || !reg.Pending || reg.User.Approved {
-			t.Fatalf("register while approval is required: %+v %v", reg, err)
-		}
-		if _, _, err := f.s.Authenticate(ctx, "ben", "a long sign-up phrase"); !errors.Is(err, ErrPendingApproval) {
-			t.Fatalf("sign in while pending: %v", err)
-		}
-		pending, err := f.s.PendingAccounts(ctx, f.mod, Page{})
-		if err != nil || len(pending) != 1 || pending[0].Account.Username != "ben" {
-			t.Fatalf("pending accounts: %+v %v", pending, err)
-		}
-		// Nobody else sees a pending account, by id or by name, nor in lists.
-		seenBy := func(v Viewer) bool {
-			t.Helper()
-			_, byID := f.s.AccountFor(ctx, v, reg.Account.ID)
-			_, byName := f.s.LocalAccountFor(ctx, v, "ben")
-			listed, err := f.s.VisibleAccounts(ctx, v, []*Account{reg.Account})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return byID == nil && byName == nil && len(listed) == 1
-		}
-		if seenBy(Viewer{Account: alice}) {
-			t.Fatal("a pending account is seen by another account")
-		}
-		if !seenBy(Viewer{Account: reg.Account}) {
-			t.Fatal("a pending account does not see itself")
-		}
-		if err := f.s.ApproveAccount(ctx, alice, reg.Account.ID); KindOf(err) != KindForbidden {
-			t.Fatalf("approve by a user: %v", err)
-		}
-		if err := f.s.ApproveAccount(ctx, f.mod, reg.Account.ID); err != nil {
-			t.Fatal(err)
-		}
-		if !seenBy(Viewer{Account: alice}) {
-			t.Fatal("an approved account is not seen")
-		}
-		if _, _, err := f.s.Authenticate(ctx, "ben", "a long sign-up phrase"); err != nil {
-			t.Fatalf("sign in once approved: %v", err)
-		}
-		if err := f.s.RejectAccount(ctx, f.mod, reg.Account.ID); KindOf(err) != KindForbidden {
-			t.Fatalf("reject an approved account: %v", err)
-		}
+		checkApproval(t, f, alice)
 
 		// A rejected account is gone, its name and address free.
 		reg, err = f.s.Register(ctx, signUpAs("carl"))
@@ -252,6 +203,54 @@ func TestRegister(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkApproval: open sign-up with approval: a pending account cannot sign in, nor be
+// seen by others, until a moderator approves it.
+func checkApproval(t *testing.T, f *regFixture, alice *Account) {
+	t.Helper()
+	ctx := t.Context()
+	// Open with approval: a pending account cannot sign in until approved.
+	f.set(Registrations{Mode: RegistrationsOpen, ApprovalRequired: true, AllowedEmailDomains: []string{"example.com"}})
+	r := signUpAs("ben")
+	r.Email = "ben@elsewhere.org"
+	if _, err := f.s.Register(ctx, r); !slices.Equal(fieldCodes(err), []string{"email:ERR_BLOCKED"}) {
+		t.Fatalf("address of another domain: %v", err)
+	}
+	reg, err := f.s.Register(ctx, signUpAs("ben"))
+	if err != nil || !reg.Pending || reg.User.Approved {
+		t.Fatalf("register while approval is required: %+v %v", reg, err)
+	}
+	if _, _, err := f.s.Authenticate(ctx, "ben", "a long sign-up phrase"); !errors.Is(err, ErrPendingApproval) {
+		t.Fatalf("sign in while pending: %v", err)
+	}
+	pending, err := f.s.PendingAccounts(ctx, f.mod, Page{})
+	if err != nil || len(pending) != 1 || pending[0].Account.Username != "ben" {
+		t.Fatalf("pending accounts: %+v %v", pending, err)
+	}
+	// Nobody else sees a pending account, by id or by name, nor in lists.
+	seenBy := func(v Viewer) bool { return accountSeenBy(t, f.s, v, reg.Account) }
+	if seenBy(Viewer{Account: alice}) {
+		t.Fatal("a pending account is seen by another account")
+	}
+	if !seenBy(Viewer{Account: reg.Account}) {
+		t.Fatal("a pending account does not see itself")
+	}
+	if err := f.s.ApproveAccount(ctx, alice, reg.Account.ID); KindOf(err) != KindForbidden {
+		t.Fatalf("approve by a user: %v", err)
+	}
+	if err := f.s.ApproveAccount(ctx, f.mod, reg.Account.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !seenBy(Viewer{Account: alice}) {
+		t.Fatal("an approved account is not seen")
+	}
+	if _, _, err := f.s.Authenticate(ctx, "ben", "a long sign-up phrase"); err != nil {
+		t.Fatalf("sign in once approved: %v", err)
+	}
+	if err := f.s.RejectAccount(ctx, f.mod, reg.Account.ID); KindOf(err) != KindForbidden {
+		t.Fatalf("reject an approved account: %v", err)
+	}
 }
 
 // TestInviteLastUse: sign-ups racing for an invite's uses make exactly as many
@@ -348,4 +347,18 @@ func TestApproveRejectRace(t *testing.T) {
 			}
 		}
 	})
+}
+
+// accountSeenBy reports whether viewer v finds the local account a by id, by name and
+// in a list.
+func accountSeenBy(t *testing.T, s *Service, v Viewer, a *Account) bool {
+	t.Helper()
+	ctx := t.Context()
+	_, byID := s.AccountFor(ctx, v, a.ID)
+	_, byName := s.LocalAccountFor(ctx, v, a.Username)
+	listed, err := s.VisibleAccounts(ctx, v, []*Account{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return byID == nil && byName == nil && len(listed) == 1
 }

@@ -202,7 +202,6 @@ func workload(t *testing.T, opt instancetest.Options) {
 		t.Fatalf("streaming: %v", err)
 	}
 
-	peerB := labels{"peer": b.Host()}
 	var after families
 	eventually.Holds(t, "the follow delivered, the Accept received and the stream open", func() bool {
 		after = scrape(t, a, "")
@@ -235,27 +234,7 @@ func workload(t *testing.T, opt instancetest.Options) {
 			t.Errorf("%s moved by %v, want %v", c.what, c.got, c.want)
 		}
 	}
-	// Scrape-time figures: the queue per peer, dead letters, the pool, the runtime.
-	for _, s := range []struct {
-		name string
-		l    labels
-	}{
-		{"tacit_federation_queue_jobs", labels{"peer": b.Host(), "state": "queued"}},
-		{"tacit_federation_queue_jobs", labels{"peer": b.Host(), "state": "running"}},
-		{"tacit_federation_queue_oldest_seconds", peerB},
-		{"tacit_federation_dead_letters", peerB},
-		{"tacit_federation_peer_consecutive_failures", peerB},
-		{"tacit_search_index_pending_changes", nil},
-		{"go_sql_wait_count_total", labels{"db_name": "main"}},
-		{"go_sql_wait_duration_seconds_total", labels{"db_name": "main"}},
-		{"go_sql_open_connections", labels{"db_name": "main"}},
-		{"go_goroutines", nil},
-		{"process_resident_memory_bytes", nil},
-	} {
-		if !after.has(s.name, s.l) {
-			t.Errorf("no %s%v", s.name, s.l)
-		}
-	}
+	checkScrapeTimeFigures(t, after, b.Host())
 	// No raw path became a label.
 	for _, m := range after["tacit_http_requests_total"].Metric {
 		for _, l := range m.Label {
@@ -269,6 +248,32 @@ func workload(t *testing.T, opt instancetest.Options) {
 	eventually.Holds(t, "the stream counted closed", func() bool {
 		return scrape(t, a, "").value("tacit_streaming_connections", nil) == 0
 	})
+}
+
+// checkScrapeTimeFigures: the figures read when scraped (the queue towards peer, dead
+// letters, the pool, the runtime) are there.
+func checkScrapeTimeFigures(t *testing.T, after families, peer string) {
+	t.Helper()
+	for _, s := range []struct {
+		name string
+		l    labels
+	}{
+		{"tacit_federation_queue_jobs", labels{"peer": peer, "state": "queued"}},
+		{"tacit_federation_queue_jobs", labels{"peer": peer, "state": "running"}},
+		{"tacit_federation_queue_oldest_seconds", labels{"peer": peer}},
+		{"tacit_federation_dead_letters", labels{"peer": peer}},
+		{"tacit_federation_peer_consecutive_failures", labels{"peer": peer}},
+		{"tacit_search_index_pending_changes", nil},
+		{"go_sql_wait_count_total", labels{"db_name": "main"}},
+		{"go_sql_wait_duration_seconds_total", labels{"db_name": "main"}},
+		{"go_sql_open_connections", labels{"db_name": "main"}},
+		{"go_goroutines", nil},
+		{"process_resident_memory_bytes", nil},
+	} {
+		if !after.has(s.name, s.l) {
+			t.Errorf("no %s%v", s.name, s.l)
+		}
+	}
 }
 
 // TestMetricsToken: with a token, /metrics answers only the scraper that has it.

@@ -43,23 +43,6 @@ func testAdminPeople(t *testing.T, inst *instancetest.Instance) {
 	if p := b.get("/admin?q=alice%40example.com"); !strings.Contains(p.Body, "@alice") {
 		t.Errorf("searching people by e-mail address:\n%s", p.Body)
 	}
-	// How each person signs in: alice with a password; a person of the company's
-	// provider, provisioned by its directory, through both.
-	if p := b.get("/admin/people/" + aliceID); !strings.Contains(p.Body, "A password") || strings.Contains(p.Body, "The company&#39;s sign-in") {
-		t.Errorf("alice's sign-in methods:\n%s", p.Body)
-	}
-	gail, err := inst.Community.Provisioning(community.ProvisioningOptions{}).CreateUser(ctx, "scim:test",
-		community.UserProvision{UserName: "gail@corp.example", ExternalID: "00u1gail", Email: "gail@corp.example", Active: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := inst.Community.SignInExternal(ctx, community.ExternalClaims{Issuer: "https://id.corp.example", Subject: "00u1gail", ProvisionedID: "00u1gail"}); err != nil {
-		t.Fatal(err)
-	}
-	if p := b.get("/admin/people/" + community.FormatID(gail.AccountID)); !strings.Contains(p.Body, "https://id.corp.example") ||
-		!strings.Contains(p.Body, "gail@corp.example</span>") || strings.Contains(p.Body, "A password") {
-		t.Errorf("a provisioned person's sign-in methods:\n%s", p.Body)
-	}
 	csrf := b.csrf("/admin/people/" + aliceID)
 	act := func(action string, form url.Values) page {
 		t.Helper()
@@ -161,6 +144,33 @@ func testAdminPeople(t *testing.T, inst *instancetest.Instance) {
 }
 
 // TestAdminDomains: an admin adds and removes a domain block and a domain allow.
+// An admin sees how each person signs in: alice with a password; a person the
+// company's directory provisioned, through its provider.
+func TestAdminPersonSignInMethods(t *testing.T) {
+	inst := instancetest.Start(t, instancetest.Options{})
+	ctx := context.Background()
+	inst.CreateUser(t, "admin", instancetest.UserOptions{Role: community.RoleAdmin})
+	alice := inst.CreateUser(t, "alice", instancetest.UserOptions{})
+	aliceID := community.FormatID(alice.Account.ID)
+	b := newBrowser(t, inst)
+	b.signIn("admin")
+	if p := b.get("/admin/people/" + aliceID); !strings.Contains(p.Body, "A password") || strings.Contains(p.Body, "The company&#39;s sign-in") {
+		t.Errorf("alice's sign-in methods:\n%s", p.Body)
+	}
+	gail, err := inst.Community.Provisioning(community.ProvisioningOptions{}).CreateUser(ctx, "scim:test",
+		community.UserProvision{UserName: "gail@corp.example", ExternalID: "00u1gail", Email: "gail@corp.example", Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := inst.Community.SignInExternal(ctx, community.ExternalClaims{Issuer: "https://id.corp.example", Subject: "00u1gail", ProvisionedID: "00u1gail"}); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/admin/people/" + community.FormatID(gail.AccountID)); !strings.Contains(p.Body, "https://id.corp.example") ||
+		!strings.Contains(p.Body, "gail@corp.example</span>") || strings.Contains(p.Body, "A password") {
+		t.Errorf("a provisioned person's sign-in methods:\n%s", p.Body)
+	}
+}
+
 func TestAdminDomains(t *testing.T) {
 	instancetest.Each(t, instancetest.Options{}, testAdminDomains)
 }

@@ -3,6 +3,7 @@ package community
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -296,4 +297,35 @@ func TestDeleteRemoteAccount(t *testing.T) {
 			t.Errorf("deleting a local account as remote: err = %v", err)
 		}
 	})
+}
+
+// BenchmarkRecipients finds the other instances' readers of a post whose author has
+// 1,000 followers here and 20 on a peer: what federation asks after every post.
+func BenchmarkRecipients(b *testing.B) {
+	db := storetest.Open(b)
+	s := salesService(db)
+	ctx := context.Background()
+	author := storeAccount(b, s, "author")
+	now := s.clock()
+	follows := make([]Follow, 0, 1020)
+	for i := range 1020 {
+		var f *Account
+		if i < 1000 {
+			f = storeAccount(b, s, fmt.Sprintf("local%d", i))
+		} else {
+			f = storeAccount(b, s, fmt.Sprintf("remote%d", i), remoteAt("hq.example"))
+		}
+		follows = append(follows, Follow{ID: NewID(), AccountID: f.ID, TargetAccountID: author.ID, ShowReblogs: true, CreatedAt: now})
+	}
+	if err := db.CreateInBatches(follows, 200).Error; err != nil {
+		b.Fatal(err)
+	}
+	st := &Status{ID: NewID(), AccountID: author.ID, Visibility: VisibilityPublic, Scope: ScopeCompany, Local: true, CreatedAt: now, UpdatedAt: now}
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := s.Recipients(ctx, st)
+		if err != nil || len(r.Accounts) != 20 {
+			b.Fatalf("recipients: %d, %v", len(r.Accounts), err)
+		}
+	}
 }

@@ -454,9 +454,13 @@ func (s *Service) Recipients(ctx context.Context, st *Status) (Recipients, error
 	db := s.read(ctx)
 	var ids []int64
 	if st.Visibility != VisibilityDirect {
+		// Only followers elsewhere can be recipients: asking the database for them
+		// alone spares loading every local follower's account, a thousand of them for
+		// a well-followed author.
 		var followers []int64
-		if err := db.Model(&Follow{}).Where("target_account_id = ?", st.AccountID).
-			Pluck("account_id", &followers).Error; err != nil {
+		if err := db.Model(&Follow{}).Joins("JOIN accounts ON accounts.id = follows.account_id").
+			Where("follows.target_account_id = ? AND accounts.domain <> ''", st.AccountID).
+			Pluck("follows.account_id", &followers).Error; err != nil {
 			return r, fmt.Errorf("load followers: %w", err)
 		}
 		ids = append(ids, followers...)

@@ -2,6 +2,7 @@ package sso
 
 import (
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,3 +60,24 @@ func sameDecoded(a, b string) bool {
 }
 
 var b64 = base64.RawURLEncoding
+
+// The memory of used states has a bound: past it, a callback is refused rather than
+// remembered, and it opens again once flows expire.
+func TestUsedStatesBounded(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	p := New(config.Config{Host: "eng.example", Protocol: "https", SSO: config.SSO{Issuer: "https://id.example", ClientID: "tacit"}},
+		Options{Key: []byte("k")})
+	p.now = func() time.Time { return now }
+	for i := range maxUsedStates {
+		if !p.useState(flow{State: "s" + strconv.Itoa(i), Expires: now.Add(time.Minute)}) {
+			t.Fatalf("state %d refused below the bound", i)
+		}
+	}
+	if p.useState(flow{State: "one more", Expires: now.Add(time.Minute)}) {
+		t.Fatal("a state past the bound was remembered")
+	}
+	now = now.Add(2 * time.Minute)
+	if !p.useState(flow{State: "later", Expires: now.Add(time.Minute)}) || len(p.used) != 1 {
+		t.Fatalf("after the flows expired: %d states remembered", len(p.used))
+	}
+}

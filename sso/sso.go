@@ -399,9 +399,19 @@ func (p *Provider) useState(f flow) bool {
 	if _, done := p.used[f.State]; done {
 		return false
 	}
+	// Anyone may start sign-ins and bring their callbacks back: the memory of used
+	// states is bounded, and past the bound sign-ins are refused until flows expire.
+	if len(p.used) >= maxUsedStates {
+		p.log.Warn("sso: too many sign-ins finished in the last minutes; refusing until some expire")
+		return false
+	}
 	p.used[f.State] = f.Expires
 	return true
 }
+
+// maxUsedStates bounds the states remembered as used: a FlowTTL's worth of sign-ins
+// of a large company, a few megabytes.
+const maxUsedStates = 50_000
 
 func randomString() string {
 	var b [32]byte

@@ -46,6 +46,11 @@ type NewLocalAccount struct {
 	// Pending creates an account that waits for a moderator's approval: it cannot
 	// sign in, and it is announced (AccountCreated) only once approved.
 	Pending bool
+	// Locale, Reason and InviteID come with a sign-up (account_registration.go): the
+	// person's language, what they told the moderators, and the invite they used.
+	Locale   string
+	Reason   string
+	InviteID *int64
 }
 
 // CreateLocalAccount validates and stores a new local account with its login.
@@ -89,6 +94,10 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 	user.Email = strings.ToLower(email)
 	user.PasswordHash = hash
 	user.Approved = !in.Pending
+	if in.Locale != "" {
+		user.Locale = in.Locale
+	}
+	user.RegistrationReason, user.InviteID = in.Reason, in.InviteID
 	err := s.tx(ctx, func(tx *gorm.DB, ev *[]Event) error {
 		var n int64
 		if err := tx.Model(&Account{}).Where("lower(username) = lower(?) AND domain = ''", in.Username).Count(&n).Error; err != nil {

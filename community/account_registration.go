@@ -142,8 +142,12 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Registered, er
 		}
 	}
 	pending := reg.ApprovalRequired && invite == nil
-	acct, user, err := s.CreateLocalAccount(ctx, NewLocalAccount{Username: r.Username, Password: r.Password,
-		Email: r.Email, Pending: pending})
+	in := NewLocalAccount{Username: r.Username, Password: r.Password, Email: r.Email, Pending: pending,
+		Locale: r.Locale, Reason: r.Reason}
+	if invite != nil {
+		in.InviteID = &invite.ID
+	}
+	acct, user, err := s.CreateLocalAccount(ctx, in)
 	if err != nil {
 		if invite != nil {
 			s.giveBackInvite(ctx, invite.ID)
@@ -156,28 +160,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Registered, er
 		}
 		return nil, err
 	}
-	// The account exists and its invite is used: the details are worth a log line if
-	// they cannot be stored, not a failed sign-up.
-	if err := s.completeRegistration(ctx, user, r, invite); err != nil {
-		s.log.ErrorContext(ctx, "store the details of a registration", "account_id", acct.ID, "err", err)
-	}
 	return &Registered{Account: acct, User: user, Pending: pending}, nil
-}
-
-// completeRegistration stores what the login row does not take at creation.
-func (s *Service) completeRegistration(ctx context.Context, user *User, r Registration, invite *Invite) error {
-	updates := map[string]any{"registration_reason": r.Reason}
-	user.RegistrationReason = r.Reason
-	if r.Locale != "" {
-		updates["locale"], user.Locale = r.Locale, r.Locale
-	}
-	if invite != nil {
-		updates["invite_id"], user.InviteID = invite.ID, &invite.ID
-	}
-	if err := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", user.ID).Updates(updates).Error; err != nil {
-		return fmt.Errorf("store registration details: %w", err)
-	}
-	return nil
 }
 
 // registrationProblems checks every field and lists what is wrong with each.

@@ -51,6 +51,10 @@ type NewLocalAccount struct {
 	Locale   string
 	Reason   string
 	InviteID *int64
+	// alsoStore writes, in the transaction that creates the account, the rows that
+	// must exist with it (a provisioned person's record), so that none is left without
+	// the other.
+	alsoStore func(tx *gorm.DB, acct *Account) error
 }
 
 // CreateLocalAccount validates and stores a new local account with its login.
@@ -124,6 +128,11 @@ func (s *Service) CreateLocalAccount(ctx context.Context, in NewLocalAccount) (*
 		}
 		if err := tx.Create(user).Error; err != nil {
 			return fmt.Errorf("create user: %w", err)
+		}
+		if in.alsoStore != nil {
+			if err := in.alsoStore(tx, acct); err != nil {
+				return err
+			}
 		}
 		if !in.Pending {
 			*ev = append(*ev, AccountCreated{Account: *acct})

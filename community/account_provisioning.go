@@ -219,17 +219,24 @@ func (p *Provisioning) CreateUser(ctx context.Context, by string, in UserProvisi
 	if err != nil {
 		return nil, err
 	}
+	now := p.s.clock()
+	record := func(tx *gorm.DB, acct *Account) error {
+		rec := ProvisionedUser{AccountID: acct.ID, UserName: in.UserName, Active: true, CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(&rec).Error; err != nil {
+			return fmt.Errorf("record provisioned user: %w", err)
+		}
+		return nil
+	}
 	if acct == nil {
+		// The account and its record are made together: a failure leaves neither.
 		if acct, _, err = p.s.CreateLocalAccount(ctx, NewLocalAccount{
 			Username: username, Email: in.Email, DisplayName: displayNameOf(in), NoPassword: true, Role: RoleUser,
+			alsoStore: record,
 		}); err != nil {
 			return nil, err
 		}
-	}
-	now := p.s.clock()
-	rec := ProvisionedUser{AccountID: acct.ID, UserName: in.UserName, Active: true, CreatedAt: now, UpdatedAt: now}
-	if err := p.s.db.WithContext(ctx).Create(&rec).Error; err != nil {
-		return nil, fmt.Errorf("record provisioned user: %w", err)
+	} else if err := record(p.s.db.WithContext(ctx), acct); err != nil {
+		return nil, err
 	}
 	return p.update(ctx, by, acct.ID, in, false)
 }

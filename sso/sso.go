@@ -74,6 +74,8 @@ type Provider struct {
 	discovered *oidc.Provider
 	// used holds the states already finished, until their flow would have expired.
 	used map[string]time.Time
+	// pruned is when expired states were last dropped from used.
+	pruned time.Time
 }
 
 // Options are what New needs besides the configuration.
@@ -391,10 +393,16 @@ func (p *Provider) useState(f flow) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	for s, exp := range p.used {
-		if now.After(exp) {
-			delete(p.used, s)
+	// Expired states are dropped once a minute, or when the bound is reached, rather
+	// than on every callback: a state's cookie expires with it, so an expired state
+	// still remembered refuses nothing that would otherwise pass.
+	if len(p.used) >= maxUsedStates || now.Sub(p.pruned) >= time.Minute {
+		for s, exp := range p.used {
+			if now.After(exp) {
+				delete(p.used, s)
+			}
 		}
+		p.pruned = now
 	}
 	if _, done := p.used[f.State]; done {
 		return false
